@@ -1,0 +1,293 @@
+/*
+ * qcow2: a small library that reads qcow2 images, their internal snapshots
+ * and the VM state stored with them, and rewrites a snapshot's VM state
+ * copy-on-write safe.
+ *
+ * It knows nothing about what the VM state means: callers see bytes.
+ * All file access goes through a Qcow2IO (read, write, flush, size, lock),
+ * so that tests can substitute an implementation that fails or "crashes".
+ *
+ * Errors are reported through GError in the QCOW2_ERROR domain; the message
+ * is one line naming the image, the structure, the offset and the problem.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef QCOW2_H
+#define QCOW2_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+G_BEGIN_DECLS
+
+/* ------------------------------------------------------------------ */
+/* Errors                                                              */
+
+#define QCOW2_ERROR (qcow2_error_quark())
+GQuark qcow2_error_quark(void);
+
+typedef enum {
+    QCOW2_ERROR_IO = 1,         /* the file could not be read or written */
+    QCOW2_ERROR_NO_SPACE,       /* ENOSPC while writing */
+    QCOW2_ERROR_HEADER,         /* malformed header */
+    QCOW2_ERROR_EXTENSION,      /* malformed header extension */
+    QCOW2_ERROR_SNAPSHOT_TABLE, /* malformed snapshot table or entry */
+    QCOW2_ERROR_MAPPING,        /* malformed L1/L2 table or entry */
+    QCOW2_ERROR_COMPRESSED,     /* bad compressed cluster descriptor/data */
+    QCOW2_ERROR_REFCOUNT,       /* malformed refcount table or block */
+    QCOW2_ERROR_UNSUPPORTED,    /* valid, but a feature we do not handle */
+    QCOW2_ERROR_NEEDS_REPAIR,   /* dirty or corrupt bit set */
+    QCOW2_ERROR_IN_USE,         /* another process holds QEMU's locks */
+    QCOW2_ERROR_NOT_FOUND,      /* no such snapshot */
+    QCOW2_ERROR_INVALID,        /* caller error (bad range, bad edit list) */
+} Qcow2ErrorCode;
+
+/* ------------------------------------------------------------------ */
+/* I/O interface                                                       */
+
+typedef struct Qcow2IO Qcow2IO;
+
+typedef enum {
+    QCOW2_LOCK_NONE,   /* drop our locks */
+    QCOW2_LOCK_READER, /* like a QEMU reader that shares everything */
+    QCOW2_LOCK_WRITER, /* like a QEMU writer: holds and refuses write */
+} Qcow2LockMode;
+
+typedef struct Qcow2IOOps {
+    /* Read exactly len bytes at off; reading past the end is an error. */
+    bool (*pread)(Qcow2IO *io, void *buf, size_t len, uint64_t off,
+                  GError **errp);
+    /* Write exactly len bytes at off (may extend the file). */
+    bool (*pwrite)(Qcow2IO *io, const void *buf, size_t len, uint64_t off,
+                   GError **errp);
+    bool (*flush)(Qcow2IO *io, GError **errp);
+    bool (*get_size)(Qcow2IO *io, uint64_t *size, GError **errp);
+    /*
+     * Probe for conflicting QEMU locks and take ours; QCOW2_ERROR_IN_USE
+     * when another opener holds a conflicting permission.
+     */
+    bool (*lock)(Qcow2IO *io, Qcow2LockMode mode, GError **errp);
+    void (*close)(Qcow2IO *io);
+} Qcow2IOOps;
+
+struct Qcow2IO {
+    const Qcow2IOOps *ops;
+    char *name; /* for messages; owned by the implementation */
+};
+
+/* POSIX implementation (pread/pwrite/fdatasync, OFD locks). */
+Qcow2IO *qcow2_io_posix_open(const char *path, bool writable, GError **errp);
+void qcow2_io_close(Qcow2IO *io);
+
+/* ------------------------------------------------------------------ */
+/* Image and header                                                    */
+
+typedef struct Qcow2Image Qcow2Image;
+
+/* Incompatible feature bits */
+#define QCOW2_INCOMPAT_DIRTY        (1ULL << 0)
+#define QCOW2_INCOMPAT_CORRUPT      (1ULL << 1)
+#define QCOW2_INCOMPAT_DATA_FILE    (1ULL << 2)
+#define QCOW2_INCOMPAT_COMPRESSION  (1ULL << 3)
+#define QCOW2_INCOMPAT_EXTENDED_L2  (1ULL << 4)
+/* Compatible feature bits */
+#define QCOW2_COMPAT_LAZY_REFCOUNTS (1ULL << 0)
+/* Autoclear feature bits */
+#define QCOW2_AUTOCLEAR_BITMAPS     (1ULL << 0)
+#define QCOW2_AUTOCLEAR_DATA_RAW    (1ULL << 1)
+
+typedef enum {
+    QCOW2_COMPRESSION_ZLIB = 0,
+    QCOW2_COMPRESSION_ZSTD = 1,
+} Qcow2CompressionType;
+
+typedef struct Qcow2Header {
+    uint32_t version;
+    uint32_t cluster_bits;
+    uint64_t cluster_size;
+    uint64_t size; /* virtual disk size */
+    uint32_t crypt_method;
+    uint32_t l1_size;
+    uint64_t l1_table_offset;
+    uint64_t refcount_table_offset;
+    uint32_t refcount_table_clusters;
+    uint32_t nb_snapshots;
+    uint64_t snapshots_offset;
+    uint64_t incompatible_features;
+    uint64_t compatible_features;
+    uint64_t autoclear_features;
+    uint32_t refcount_order;
+    uint32_t refcount_bits;
+    uint32_t header_length;
+    Qcow2CompressionType compression_type;
+    bool extended_l2;
+    char *backing_file;        /* NULL if none */
+    char *backing_format;      /* NULL if none */
+    char *data_file;           /* external data file name, NULL if none */
+    uint32_t nb_bitmaps;       /* from the bitmaps extension */
+    uint64_t file_size;        /* size of the image file */
+} Qcow2Header;
+
+typedef enum {
+    QCOW2_OPEN_READ_ONLY = 0,
+    QCOW2_OPEN_WRITABLE = 1 << 0,
+    /* Do not take or probe locks (for reading images that are in use). */
+    QCOW2_OPEN_NO_LOCK = 1 << 1,
+} Qcow2OpenFlags;
+
+/* Open a file by path (POSIX I/O; the data file is resolved beside it). */
+Qcow2Image *qcow2_open(const char *path, Qcow2OpenFlags flags, GError **errp);
+/*
+ * Open through a caller-supplied I/O; the image takes ownership of io.
+ * data_io may be NULL (then a data-file image can be inspected but its
+ * data clusters cannot be read). name is used in error messages.
+ */
+Qcow2Image *qcow2_open_io(Qcow2IO *io, Qcow2IO *data_io, const char *name,
+                          Qcow2OpenFlags flags, GError **errp);
+void qcow2_close(Qcow2Image *img);
+
+const Qcow2Header *qcow2_header(const Qcow2Image *img);
+const char *qcow2_name(const Qcow2Image *img);
+
+/* ------------------------------------------------------------------ */
+/* Snapshots                                                           */
+
+typedef struct Qcow2Snapshot {
+    guint index; /* position in the on-disk table */
+    char *id;
+    char *name;
+    uint32_t date_sec;
+    uint32_t date_nsec;
+    uint64_t vm_clock_nsec;
+    uint32_t vm_state_size32; /* the legacy 32-bit field */
+    uint64_t vm_state_size;   /* effective: 64-bit extra field if present */
+    uint64_t disk_size;       /* extra data, or the header size */
+    int64_t icount;           /* -1 when disabled or absent */
+    bool has_icount;          /* extra data carried an icount */
+    uint64_t l1_table_offset;
+    uint32_t l1_size;
+    uint32_t extra_data_size;
+    uint8_t *extra_data; /* all extra bytes, preserved verbatim */
+    uint64_t table_offset; /* where the entry starts in the file */
+} Qcow2Snapshot;
+
+guint qcow2_snapshot_count(const Qcow2Image *img);
+const Qcow2Snapshot *qcow2_snapshot_get(const Qcow2Image *img, guint index);
+/* Lookup as QEMU does: by ID first, then by name. NULL + error if absent. */
+const Qcow2Snapshot *qcow2_snapshot_find(const Qcow2Image *img,
+                                         const char *id_or_name,
+                                         GError **errp);
+
+/* Guest-virtual offset where a snapshot's VM state starts. */
+uint64_t qcow2_vmstate_base(const Qcow2Image *img, const Qcow2Snapshot *snap);
+
+/*
+ * Read len bytes of the snapshot's VM state starting at offset; unallocated
+ * and zero ranges read as zeros. Reading past vm_state_size is an error.
+ */
+bool qcow2_read_vmstate(Qcow2Image *img, const Qcow2Snapshot *snap,
+                        uint64_t offset, void *buf, size_t len,
+                        GError **errp);
+
+/* ------------------------------------------------------------------ */
+/* Cluster mapping (for inspect and for the write path)               */
+
+typedef enum {
+    QCOW2_MAP_UNALLOCATED,
+    QCOW2_MAP_ZERO,
+    QCOW2_MAP_NORMAL,
+    QCOW2_MAP_COMPRESSED,
+} Qcow2MapKind;
+
+typedef struct Qcow2Mapping {
+    Qcow2MapKind kind;
+    uint64_t host_offset;   /* normal: cluster start; compressed: byte */
+    uint64_t compressed_length; /* compressed: bytes to read */
+    uint64_t l2_entry;      /* raw standard word */
+    uint64_t l2_bitmap;     /* extended L2 bitmap, 0 otherwise */
+    uint64_t l2_table_offset; /* 0 when the L1 entry is unallocated */
+    bool in_data_file;      /* the data lives in the external data file */
+} Qcow2Mapping;
+
+/*
+ * Map one guest cluster through an L1 table (the active one when snap is
+ * NULL, else the snapshot's).
+ */
+bool qcow2_map_cluster(Qcow2Image *img, const Qcow2Snapshot *snap,
+                       uint64_t guest_offset, Qcow2Mapping *map,
+                       GError **errp);
+
+/* Refcount of the host cluster containing host_offset. */
+bool qcow2_get_refcount(Qcow2Image *img, uint64_t host_offset,
+                        uint64_t *refcount, GError **errp);
+
+/* Summary of where a snapshot's VM state lives (inspect). */
+typedef struct Qcow2VmstateLayout {
+    uint64_t clusters;       /* clusters covering vm_state_size */
+    uint64_t normal;         /* of which: standard allocated clusters */
+    uint64_t compressed;
+    uint64_t zero;
+    uint64_t unallocated;
+    uint64_t shared;         /* data clusters with refcount > 1 */
+    uint64_t l2_tables;      /* distinct L2 tables */
+    uint64_t l2_shared;      /* of which refcount > 1 */
+    uint64_t first_host_offset; /* 0 if none allocated */
+} Qcow2VmstateLayout;
+
+bool qcow2_vmstate_layout(Qcow2Image *img, const Qcow2Snapshot *snap,
+                          Qcow2VmstateLayout *layout, GError **errp);
+
+/* ------------------------------------------------------------------ */
+/* Rewriting a snapshot's VM state                                     */
+
+/*
+ * One edit: replace bytes [offset, offset + old_length) of the old VM state
+ * with data[0..length). Edits are sorted by offset and do not overlap.
+ */
+typedef struct Qcow2Edit {
+    uint64_t offset;
+    uint64_t old_length;
+    const uint8_t *data;
+    size_t length;
+} Qcow2Edit;
+
+typedef struct Qcow2SpliceOptions {
+    bool dry_run;
+    /*
+     * Keep the old snapshot under this name (e.g. "s1.orig"); NULL to
+     * replace it. The kept copy shares every unchanged cluster.
+     */
+    const char *keep_original_name;
+    /* Progress callback (bytes of new VM state produced); may be NULL. */
+    void (*progress)(uint64_t done, uint64_t total, void *opaque);
+    void *progress_opaque;
+} Qcow2SpliceOptions;
+
+typedef struct Qcow2SpliceStats {
+    uint64_t old_size;
+    uint64_t new_size;
+    uint64_t clusters_shared;    /* new VM state clusters kept as they were */
+    uint64_t clusters_written;   /* data clusters written fresh */
+    uint64_t clusters_freed;     /* clusters whose refcount reached 0 */
+    uint64_t metadata_clusters;  /* new L1/L2/refcount/snapshot-table */
+    uint64_t bytes_written;      /* all bytes written to the file */
+    uint64_t writes;             /* pwrite calls */
+    uint64_t flushes;
+} Qcow2SpliceStats;
+
+/*
+ * Replace the VM state of snap with the old VM state with edits applied,
+ * copy-on-write, then commit the snapshot table atomically (see DESIGN.md
+ * for the commit order). With opts->dry_run nothing is written and stats
+ * describe the plan.
+ */
+bool qcow2_splice_vmstate(Qcow2Image *img, const Qcow2Snapshot *snap,
+                          const Qcow2Edit *edits, size_t n_edits,
+                          const Qcow2SpliceOptions *opts,
+                          Qcow2SpliceStats *stats, GError **errp);
+
+G_END_DECLS
+
+#endif /* QCOW2_H */
