@@ -269,17 +269,22 @@ fail:
     return NULL;
 }
 
-/* The data file named in the header, resolved beside the image. */
+/*
+ * The data file named in the header. A relative name is looked up beside
+ * the image first, then (as QEMU does) in the current directory.
+ */
 static void open_data_file(Qcow2Image *img, const char *path, bool writable)
 {
+    const char *name = img->header.data_file;
     g_autofree char *dir = g_path_get_dirname(path);
-    g_autofree char *data_path = NULL;
+    g_autofree char *beside = g_build_filename(dir, name, NULL);
     g_autoptr(GError) err = NULL;
 
-    data_path = g_path_is_absolute(img->header.data_file)
-                    ? g_strdup(img->header.data_file)
-                    : g_build_filename(dir, img->header.data_file, NULL);
-    img->data_io = qcow2_io_posix_open(data_path, writable, &err);
+    if (!g_path_is_absolute(name) && g_file_test(beside, G_FILE_TEST_EXISTS)) {
+        img->data_io = qcow2_io_posix_open(beside, writable, &err);
+    } else {
+        img->data_io = qcow2_io_posix_open(name, writable, &err);
+    }
     if (!img->data_io) {
         img->data_io_error = g_strdup(err->message);
     }

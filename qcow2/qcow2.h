@@ -137,7 +137,10 @@ typedef enum {
     QCOW2_OPEN_NO_LOCK = 1 << 1,
 } Qcow2OpenFlags;
 
-/* Open a file by path (POSIX I/O; the data file is resolved beside it). */
+/*
+ * Open a file by path (POSIX I/O). A relative external data file name is
+ * looked up beside the image, then in the current directory (QEMU's rule).
+ */
 Qcow2Image *qcow2_open(const char *path, Qcow2OpenFlags flags, GError **errp);
 /*
  * Open through a caller-supplied I/O; the image takes ownership of io.

@@ -115,16 +115,21 @@ static void json_add_format_specific(JsonBuilder *b, const Qcow2Header *h)
     json_builder_add_string_value(b, compat_name(h));
     json_builder_set_member_name(b, "compression-type");
     json_builder_add_string_value(b, compression_name(h));
-    json_builder_set_member_name(b, "lazy-refcounts");
-    json_builder_add_boolean_value(b, h->compatible_features &
-                                          QCOW2_COMPAT_LAZY_REFCOUNTS);
+    if (h->version >= 3) {
+        /* qemu-img reports these for version 3 images only. */
+        json_builder_set_member_name(b, "lazy-refcounts");
+        json_builder_add_boolean_value(b, h->compatible_features &
+                                              QCOW2_COMPAT_LAZY_REFCOUNTS);
+    }
     json_builder_set_member_name(b, "refcount-bits");
     json_builder_add_int_value(b, h->refcount_bits);
-    json_builder_set_member_name(b, "corrupt");
-    json_builder_add_boolean_value(b, h->incompatible_features &
-                                          QCOW2_INCOMPAT_CORRUPT);
-    json_builder_set_member_name(b, "extended-l2");
-    json_builder_add_boolean_value(b, h->extended_l2);
+    if (h->version >= 3) {
+        json_builder_set_member_name(b, "corrupt");
+        json_builder_add_boolean_value(b, h->incompatible_features &
+                                              QCOW2_INCOMPAT_CORRUPT);
+        json_builder_set_member_name(b, "extended-l2");
+        json_builder_add_boolean_value(b, h->extended_l2);
+    }
     if (h->data_file) {
         g_autofree char *df = qsnapfix_printable(h->data_file);
         json_builder_set_member_name(b, "data-file");
