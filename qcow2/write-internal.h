@@ -285,7 +285,9 @@ bool qcow2_splice_relocate_active(Qcow2Splice *s, const Qcow2SpanChange *c,
                                   GError **errp);
 
 /* Refuse images that must not be written; clear unknown autoclear
- * bits (write-check.c). */
+ * bits (write-check.c). The first part, dirty and corrupt bits, is also
+ * checked when an image is opened for writing. */
+bool qcow2_check_needs_repair(Qcow2Image *img, GError **errp);
 bool qcow2_check_writable(Qcow2Image *img, const Qcow2Snapshot *snap,
                           bool dry_run, GError **errp);
 bool qcow2_clear_unknown_autoclear(Qcow2Image *img, Qcow2WriteIO *w,
