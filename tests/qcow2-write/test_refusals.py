@@ -6,6 +6,7 @@ documented exit code, and the file is left untouched (sha256 and mtime).
 Where the message suggests a qemu-img command, running it makes the
 splice work. Unknown autoclear bits are not a refusal: they are cleared,
 as the qcow2 specification asks of a writer."""
+import hashlib
 import os
 import shutil
 import struct
@@ -81,18 +82,32 @@ def test_corrupt_bit_refused_until_qemu_img_check_repairs_it():
         shutil.rmtree(work)
 
 
+LUKS_RECIPE = ("secret,id=sec0,data=123456",
+               "encrypt.format=luks,encrypt.key-secret=sec0,encrypt.iter-time=100")
+
+
+def luks_image():
+    """A LUKS-encrypted image with a snapshot, cached: LUKS key setup
+    takes seconds."""
+    key = hashlib.sha256(repr(LUKS_RECIPE).encode()).hexdigest()[:12]
+    cached = os.path.join(testlib.CACHE, f"qcow2-write-luks-{key}.qcow2")
+    if not os.path.exists(cached):
+        tmp = f"{cached}.tmp-{os.getpid()}"
+        secret = ["--object", LUKS_RECIPE[0]]
+        testlib.qemu_img("create", "-q", "-f", "qcow2", *secret, "-o",
+                         LUKS_RECIPE[1], tmp, "16M")
+        testlib.qemu_img("snapshot", *secret, "--image-opts", "-c", "s1",
+                         f"driver=qcow2,file.filename={tmp},"
+                         "encrypt.key-secret=sec0")
+        os.rename(tmp, cached)
+    return cached
+
+
 def test_encrypted_image_refused():
     work = testlib.workdir("luks")
     try:
         img = os.path.join(work, "enc.qcow2")
-        secret = ["--object", "secret,id=sec0,data=123456"]
-        testlib.qemu_img("create", "-q", "-f", "qcow2", *secret, "-o",
-                         "encrypt.format=luks,encrypt.key-secret=sec0,"
-                         "encrypt.iter-time=10",
-                         img, "16M")
-        testlib.qemu_img("snapshot", *secret, "--image-opts", "-c", "s1",
-                         f"driver=qcow2,file.filename={img},"
-                         "encrypt.key-secret=sec0")
+        shutil.copyfile(luks_image(), img)
         refused(img, work, 8, "encrypted image (LUKS)")
     finally:
         shutil.rmtree(work)
