@@ -459,7 +459,8 @@ static bool parse_start_full(Parser *p, VmsSection *sec, GError **errp)
     case VMS_KIND_RAM:
         return vms_parse_ram_payload(p, sec, errp);
     case VMS_KIND_BLOCK:
-        return vms_parse_block_payload(p, sec, errp);
+        return vms_parse_block_payload(p, sec, errp) &&
+               keep_payload(p, sec, errp);
     case VMS_KIND_OPAQUE:
         /* An iterative device we do not know (dirty-bitmap, vfio, …). */
         return vms_resync(p, sec, errp) && keep_payload(p, sec, errp);
@@ -496,7 +497,8 @@ static bool parse_part_end(Parser *p, VmsSection *sec, GError **errp)
     case VMS_KIND_RAM:
         return vms_parse_ram_payload(p, sec, errp);
     case VMS_KIND_BLOCK:
-        return vms_parse_block_payload(p, sec, errp);
+        return vms_parse_block_payload(p, sec, errp) &&
+               keep_payload(p, sec, errp);
     default:
         return vms_resync(p, sec, errp) && keep_payload(p, sec, errp);
     }
