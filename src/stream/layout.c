@@ -591,3 +591,64 @@ const char *vms_layout_note(const VmsLayout *l)
 {
     return l->note;
 }
+
+bool vms_section_walk(const VmsSection *sec, VmsFieldVisitor fn, void *opaque,
+                      GError **errp)
+{
+    gsize len = 0;
+    const uint8_t *data;
+
+    if (!sec->layout || !sec->payload) {
+        g_set_error(errp, VMS_ERROR, VMS_ERROR_NOT_FOUND,
+                    "section '%s' at 0x%" PRIx64 " has no layout (%s)",
+                    sec->idstr ? sec->idstr : "?", sec->offset,
+                    sec->kind == VMS_KIND_OPAQUE ? "located by resync"
+                                                 : "not a device section");
+        return false;
+    }
+    data = g_bytes_get_data(sec->payload, &len);
+    return vms_layout_walk_bytes(sec->layout, sec->version_id,
+                                 data ? data : (const uint8_t *)"", len,
+                                 sec->payload_offset, fn, opaque, NULL, errp);
+}
+
+typedef struct FindCtx {
+    const char *path;
+    const VmsSection *sec;
+    VmsFieldLoc *loc;
+    bool found;
+} FindCtx;
+
+static bool find_visitor(void *opaque, const VmsFieldEvent *ev)
+{
+    FindCtx *ctx = opaque;
+
+    if (ev->kind == VMS_FIELD_STRUCT_END ||
+        ev->kind == VMS_FIELD_SUBSECTION_END || strcmp(ev->path, ctx->path)) {
+        return true;
+    }
+    ctx->found = true;
+    ctx->loc->kind = ev->kind;
+    ctx->loc->offset = ev->offset;
+    ctx->loc->payload_offset = ev->offset - ctx->sec->payload_offset;
+    ctx->loc->size = ev->size;
+    ctx->loc->value = ev->value;
+    return false;
+}
+
+bool vms_section_find_field(const VmsSection *sec, const char *path,
+                            VmsFieldLoc *loc, GError **errp)
+{
+    FindCtx ctx = {.path = path, .sec = sec, .loc = loc};
+
+    if (!vms_section_walk(sec, find_visitor, &ctx, errp)) {
+        return false;
+    }
+    if (!ctx.found) {
+        g_set_error(errp, VMS_ERROR, VMS_ERROR_NOT_FOUND,
+                    "section '%s' at 0x%" PRIx64 ": no field '%s'", sec->idstr,
+                    sec->offset, path);
+        return false;
+    }
+    return true;
+}

@@ -194,6 +194,10 @@ bool vms_parse_ram_payload(Parser *p, VmsSection *sec, GError **errp)
         word = vms_be64(q);
         flags = (unsigned)(word & FLAG_MASK);
         addr = word & ~FLAG_MASK;
+        if ((flags & (VMS_RAM_PAGE | VMS_RAM_FILL)) &&
+            sec->type == VMS_SECTION_START) {
+            p->s->first_page_in_start = true;
+        }
         if (p->stop_at_pages && (flags & (VMS_RAM_PAGE | VMS_RAM_FILL))) {
             /* Tail path: the head ends where the pages begin. */
             p->stopped = true;

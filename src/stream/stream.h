@@ -172,10 +172,11 @@ typedef struct VmsStream {
     char *name;
     uint64_t size; /* bytes in the source */
     uint32_t file_version;
-    GPtrArray *sections; /* VmsSection *, stream order */
-    GArray *ram_blocks;  /* VmsRamBlock, MEM_SIZE list order */
-    GArray *pages;       /* VmsPage, or NULL when not recorded */
-    bool has_footers;    /* SECTION_FOOTER after every section */
+    GPtrArray *sections;      /* VmsSection *, stream order */
+    GArray *ram_blocks;       /* VmsRamBlock, MEM_SIZE list order */
+    GArray *pages;            /* VmsPage, or NULL when not recorded */
+    bool has_footers;         /* SECTION_FOOTER after every section */
+    bool first_page_in_start; /* the START "ram" carries pages (<= 1.1) */
     bool has_eof;
     uint64_t eof_offset;
     bool has_vmdesc;
