@@ -7,14 +7,18 @@
 
 /* ---- PCI core ------------------------------------------------------------ */
 
-/* version_id is written little-endian ("INT32_LE") in every era. */
+/*
+ * version_id is VMSTATE_INT32_LE: "LE" means "less or equal" (the loader
+ * accepts a stream value <= its own), not little-endian: it is a be32 on
+ * the wire, like every other integer (00 00 00 02 in every stream seen).
+ */
 const VmsLayout vms_pci_device = {
     .name = "PCIDevice",
     .min_version = 2,
     .max_version = 2,
     .fields =
         (const VmsField[]){
-            LE_I32("version_id"),
+            I32("version_id"),
             BUFFER("config", 256),
             I32_ARRAY("irq_state", 4),
             END_FIELDS,
@@ -26,7 +30,7 @@ const VmsLayout vms_pcie_device = {
     .max_version = 2,
     .fields =
         (const VmsField[]){
-            LE_I32("version_id"),
+            I32("version_id"),
             BUFFER("config", 4096),
             I32_ARRAY("irq_state", 4),
             END_FIELDS,
