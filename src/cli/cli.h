@@ -16,6 +16,8 @@
 /* Commands: argv[0] is the command name. */
 int qsnapfix_cmd_inspect(int argc, char **argv);
 int qsnapfix_cmd_extract(int argc, char **argv);
+int qsnapfix_cmd_fix(int argc, char **argv);
+int qsnapfix_cmd_translate(int argc, char **argv);
 
 /* The exit code for an error (src/cli/exit_codes.h), from one table. */
 int qsnapfix_exit_code(const GError *err);

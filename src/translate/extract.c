@@ -16,8 +16,7 @@ GBytes *tr_extract_block(const VmsStream *s, VmsSource *src, guint block,
 
     if (block >= s->ram_blocks->len || !s->pages) {
         g_set_error(errp, TR_ERROR, TR_ERROR_INVALID,
-                    "%s: no RAM block %u with recorded pages", s->name,
-                    block);
+                    "%s: no RAM block %u with recorded pages", s->name, block);
         return NULL;
     }
     b = vms_stream_block(s, block);

@@ -125,8 +125,8 @@ void tr_plan_drop(TrPlan *p, TrFinding *by, uint64_t offset, uint64_t len)
     add_patch(p, by, offset, len, NULL, 0, true);
 }
 
-void tr_plan_insert(TrPlan *p, TrFinding *by, uint64_t offset,
-                    const void *data, size_t len)
+void tr_plan_insert(TrPlan *p, TrFinding *by, uint64_t offset, const void *data,
+                    size_t len)
 {
     add_patch(p, by, offset, 0, data, len, false);
 }
@@ -250,8 +250,8 @@ static bool encode_pages(TrPlan *p, GError **errp)
         bool need_name = (int)pg->block != last_kept;
 
         if (page_dropped(p, pg)) {
-            add_patch(p, NULL, pg->offset, vms_page_record_len(s, pg), NULL,
-                      0, true);
+            add_patch(p, NULL, pg->offset, vms_page_record_len(s, pg), NULL, 0,
+                      true);
             if (op->by) {
                 op->by->n_edits++;
             }
@@ -300,8 +300,7 @@ static char *patch_owner(const Patch *x)
     return g_strdup(x->by ? x->by->rule : "RAM re-encoding");
 }
 
-bool tr_plan_build(TrPlan *p, GArray *edits, uint64_t *new_size,
-                   GError **errp)
+bool tr_plan_build(TrPlan *p, GArray *edits, uint64_t *new_size, GError **errp)
 {
     int64_t delta = 0;
 
@@ -320,8 +319,8 @@ bool tr_plan_build(TrPlan *p, GArray *edits, uint64_t *new_size,
             g_set_error(errp, TR_ERROR, TR_ERROR_CONFLICT,
                         "%s: %s edits [0x%" PRIx64 ", 0x%" PRIx64
                         ") past the end of the stream (0x%" PRIx64 ")",
-                        p->s->name, x->by ? x->by->rule : "RAM", x->offset,
-                        end, p->s->size);
+                        p->s->name, x->by ? x->by->rule : "RAM", x->offset, end,
+                        p->s->size);
             return false;
         }
         if (prev && x->offset < prev->offset + prev->old_length) {
@@ -339,9 +338,8 @@ bool tr_plan_build(TrPlan *p, GArray *edits, uint64_t *new_size,
         delta += (int64_t)g_bytes_get_size(x->data) - (int64_t)x->old_length;
 
         /* coalesce with the previous edit when they touch */
-        TrEdit *last = edits->len
-                           ? &g_array_index(edits, TrEdit, edits->len - 1)
-                           : NULL;
+        TrEdit *last =
+            edits->len ? &g_array_index(edits, TrEdit, edits->len - 1) : NULL;
         if (last && last->offset + last->old_length == x->offset) {
             gsize a_len, b_len;
             const uint8_t *a = g_bytes_get_data(last->data, &a_len);

@@ -28,8 +28,8 @@ void tr_plan_patch_be32(TrPlan *p, TrFinding *by, uint64_t offset,
 /* Remove [offset, offset + len); patches inside it are dropped with it. */
 void tr_plan_drop(TrPlan *p, TrFinding *by, uint64_t offset, uint64_t len);
 /* Insert bytes before offset. */
-void tr_plan_insert(TrPlan *p, TrFinding *by, uint64_t offset,
-                    const void *data, size_t len);
+void tr_plan_insert(TrPlan *p, TrFinding *by, uint64_t offset, const void *data,
+                    size_t len);
 
 /* RAM blocks (by index in stream->ram_blocks). */
 void tr_plan_ram_rename(TrPlan *p, TrFinding *by, guint block,
@@ -49,8 +49,7 @@ bool tr_plan_empty(const TrPlan *p);
  * stream size. Fails with TR_ERROR_CONFLICT when two rules want to change
  * overlapping bytes differently.
  */
-bool tr_plan_build(TrPlan *p, GArray *edits, uint64_t *new_size,
-                   GError **errp);
+bool tr_plan_build(TrPlan *p, GArray *edits, uint64_t *new_size, GError **errp);
 
 /* Big-endian encoders shared with the backwards converter. */
 void tr_put_be16(GByteArray *b, uint16_t v);

@@ -110,13 +110,14 @@ static char *qemu_commandline_xml(const char *option, const char *value)
 }
 
 /* libvirt's own element for a -global, where there is one */
-static char *global_xml(const char *driver, const char *prop,
-                        const char *value)
+static char *global_xml(const char *driver, const char *prop, const char *value)
 {
     static const struct {
         const char *driver, *model;
-    } nics[] = {{"e1000", "e1000"},         {"rtl8139", "rtl8139"},
-                {"virtio-net-pci", "virtio"}, {"ne2k_pci", "ne2k_pci"},
+    } nics[] = {{"e1000", "e1000"},
+                {"rtl8139", "rtl8139"},
+                {"virtio-net-pci", "virtio"},
+                {"ne2k_pci", "ne2k_pci"},
                 {"pcnet", "pcnet"}};
     static const struct {
         const char *driver, *model;
@@ -157,8 +158,7 @@ static char *global_xml(const char *driver, const char *prop,
 void tr_recipe_add_global(TrRecipe *r, const char *driver, const char *prop,
                           const char *value)
 {
-    g_autofree char *setting =
-        g_strdup_printf("%s.%s=%s", driver, prop, value);
+    g_autofree char *setting = g_strdup_printf("%s.%s=%s", driver, prop, value);
     char *xml;
 
     for (guint i = 0; i + 1 < r->qemu_args->len; i++) {
@@ -194,12 +194,14 @@ const char *tr_recipe_add_file(TrContext *ctx, TrFileKind kind,
                                uint64_t length)
 {
     TrRecipe *r = ctx->recipe;
-    const char *prefix = ctx->opts->file_prefix ? ctx->opts->file_prefix
-                                                : "qsnapfix";
+    const char *prefix =
+        ctx->opts->file_prefix ? ctx->opts->file_prefix : "qsnapfix";
     g_autofree char *part = file_name_part(block_id);
+    const char *ext = kind == TR_FILE_ROM    ? ".rom"
+                      : kind == TR_FILE_BIOS ? ".bios"
+                                             : ".fd";
     g_autofree char *base = g_strdup_printf(
-        "%s.%s.%s", prefix, part,
-        kind == TR_FILE_ROM ? "rom" : kind == TR_FILE_BIOS ? "bios" : "fd");
+        "%s.%s%s", prefix, part, g_str_has_suffix(part, ext) ? "" : ext);
     TrFile *f;
 
     for (guint i = 0; i < r->files->len; i++) {
@@ -229,8 +231,7 @@ void tr_recipe_finish(TrRecipe *r)
                                   r->machine ? r->machine : "pc");
     g_ptr_array_insert(r->libvirt_xml, 0, xml);
     if (r->accel) {
-        g_ptr_array_insert(r->libvirt_xml, 0,
-                           g_strdup("<domain type='kvm'>"));
+        g_ptr_array_insert(r->libvirt_xml, 0, g_strdup("<domain type='kvm'>"));
     }
 }
 

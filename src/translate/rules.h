@@ -35,8 +35,8 @@ typedef struct TrContext {
 /* What plan() gets: the finding plus what detect() pointed at. */
 typedef struct TrHit {
     TrFinding *finding;
-    guint section; /* index into stream->sections, or G_MAXUINT */
-    guint block;   /* index into stream->ram_blocks, or G_MAXUINT */
+    guint section;  /* index into stream->sections, or G_MAXUINT */
+    guint block;    /* index into stream->ram_blocks, or G_MAXUINT */
     uint64_t value; /* rule-specific (a length, a byte) */
 } TrHit;
 
@@ -58,7 +58,7 @@ extern const TrRule tr_rule_r3_usb_path;
 extern const TrRule tr_rule_r8_live_ids;
 extern const TrRule tr_rule_r9_block;
 extern const TrRule tr_rule_r16_balloon_class;
-extern const TrRule tr_rule_ram_blocks; /* R4/R5, R6/R7, R10, R17 */
+extern const TrRule tr_rule_ram_blocks;  /* R4/R5, R6/R7, R10, R17 */
 extern const TrRule tr_rule_machine;     /* R15: machine type, CPU model */
 extern const TrRule tr_rule_environment; /* kvmclock, hpet, qxl revision */
 
@@ -87,8 +87,8 @@ bool tr_is_pci_path(const char *s, size_t len);
 const uint8_t *tr_payload(const VmsSection *sec, size_t *len);
 
 /* Recipe helpers (recipe.c). */
-void tr_recipe_add_args(TrRecipe *r, const char *first, ...)
-    G_GNUC_NULL_TERMINATED;
+void tr_recipe_add_args(TrRecipe *r, const char *first,
+                        ...) G_GNUC_NULL_TERMINATED;
 /* -global DRIVER.PROP=VALUE, once. */
 void tr_recipe_add_global(TrRecipe *r, const char *driver, const char *prop,
                           const char *value);

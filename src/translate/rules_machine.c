@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "rules.h"
+#include "stream/fingerprint.h"
 
 char *tr_stream_machine(const VmsStream *s)
 {
@@ -46,90 +47,64 @@ static bool has_live(const TrContext *ctx, const char *vmsd,
 
 /* ---- who wrote it -------------------------------------------------------- */
 
-typedef struct Writer {
-    const char *name;      /* "qemu-kvm 1.0" */
-    const char *machine;   /* its default machine on a 2.x target */
-    const char *cpu_ver;   /* "QEMU Virtual CPU version <cpu_ver>" */
-    bool qemu_kvm;
-    GString *evidence;
-} Writer;
-
-static void guess_writer(const TrContext *ctx, Writer *w)
+/* The source's machine type on a target that has the old ones (qemu-2.1). */
+static const char *writer_machine(const VmsWriterInfo *w)
 {
-    const VmsStream *s = ctx->stream;
-    const VmsSection *pm = vms_stream_find_section(s, "0000:00:01.3/piix4_pm",
-                                                   -1);
-    const VmsSection *pit = vms_stream_find_section(s, "i8254", -1);
-    bool pic_iobase = vms_stream_find_section(s, "i8259", 0x20) != NULL;
-    bool block = false, usb_port_only = false;
+    bool pc10_hint = false;
 
-    w->evidence = g_string_new(NULL);
-    for (guint i = 0; i < s->sections->len; i++) {
-        const VmsSection *sec = vms_stream_section(s, i);
-        block = block || sec->kind == VMS_KIND_BLOCK;
-        usb_port_only = usb_port_only ||
-                        (sec->idstr && g_ascii_isdigit(sec->idstr[0]) &&
-                         strstr(sec->idstr, "/usb-"));
+    for (guint i = 0; i < w->machine_hints->len; i++) {
+        pc10_hint = pc10_hint ||
+                    strstr(g_ptr_array_index(w->machine_hints, i), "pc-1.0");
     }
-    if (s->has_vmdesc || s->has_footers) {
-        w->name = s->has_footers ? "QEMU >= 2.4" : "QEMU >= 2.3";
-        g_string_append(w->evidence, s->has_footers ? "section footers"
-                                                    : "a vmdesc trailer");
-        return;
+    if (!w->version) {
+        return NULL;
     }
-    if (pm && pm->version_id == 2 && pm->payload_len == 312) {
-        w->qemu_kvm = true;
-        g_string_append(w->evidence, "piix4_pm v2 of 312 bytes");
-        if (pic_iobase) {
-            w->name = "qemu-kvm 0.15";
-            w->machine = "pc-0.15";
-            w->cpu_ver = "0.15.x";
-            g_string_append(w->evidence, ", i8259 instance 0x20");
-        } else if ((pit && pit->version_id == 2) || block) {
-            w->name = "qemu-kvm 1.0";
-            w->machine = "pc-1.0";
-            w->cpu_ver = "1.0.x";
-            g_string_append(w->evidence, block ? ", block live sections"
-                                               : ", i8254 v2 of 108 bytes");
-        } else {
-            w->name = "qemu-kvm 1.1/1.2";
-            w->machine = usb_port_only ? "pc-1.0" : "pc-1.2";
-            w->cpu_ver = "1.2.x";
-            g_string_append(w->evidence, ", i8254 v3");
-            if (usb_port_only) {
-                g_string_append(w->evidence, ", USB named by port (pc-1.0)");
-            }
-        }
-    } else if (pm && pm->version_id == 2 && pm->payload_len == 324) {
-        w->name = "upstream QEMU 1.0-1.2";
-        w->machine = usb_port_only || block ? "pc-1.0" : "pc-1.2";
-        g_string_append(w->evidence, "piix4_pm v2 of 324 bytes");
-    } else if (pm && pm->version_id >= 3) {
-        w->name = "QEMU >= 1.3";
-        g_string_append(w->evidence, "piix4_pm v3");
-    } else {
-        w->name = "unknown";
-        g_string_append(w->evidence, "no piix4_pm section to go by");
+    if (!strcmp(w->version, "0.15")) {
+        return "pc-0.15";
     }
+    if (!strcmp(w->version, "1.0") || !strcmp(w->version, "1.0..1.0")) {
+        return "pc-1.0";
+    }
+    if (!strcmp(w->version, "1.1") || !strcmp(w->version, "1.2") ||
+        !strcmp(w->version, "1.0..1.2")) {
+        /* USB named by port only: 1.1/1.2 ran -M pc-1.0 or older */
+        return pc10_hint                    ? "pc-1.0"
+               : !strcmp(w->version, "1.1") ? "pc-1.1"
+                                            : "pc-1.2";
+    }
+    return NULL;
 }
 
-/* ---- machine type ---------------------------------------------------------- */
+static char *join_evidence(const VmsWriterInfo *w)
+{
+    g_autoptr(GString) g = g_string_new(NULL);
+
+    for (guint i = 0; i < w->evidence->len && i < 3; i++) {
+        g_string_append_printf(g, "%s%s", i ? "; " : "",
+                               (char *)g_ptr_array_index(w->evidence, i));
+    }
+    return g_strdup(g->str);
+}
+
+/* ---- machine type ----------------------------------------------------------
+ */
 
 static void machine_detect(TrContext *ctx, GArray *hits)
 {
     g_autofree char *named = tr_stream_machine(ctx->stream);
-    Writer w = {0};
+    g_autoptr(VmsWriterInfo) w = vms_fingerprint(ctx->stream);
+    g_autofree char *why = join_evidence(w);
+    const char *machine = writer_machine(w);
+    bool qemu_kvm = !strcmp(w->program, "qemu-kvm");
 
-    guess_writer(ctx, &w);
     g_free(ctx->result->writer);
-    ctx->result->writer = g_strdup_printf("%s (%s)", w.name, w.evidence->str);
-
+    ctx->result->writer = g_strdup_printf(
+        "%s %s (%s)", w->program, w->version ? w->version : "?", w->accel);
     if (ctx->opts->machine) {
         ctx->recipe->machine = g_strdup(ctx->opts->machine);
     } else if (named) {
         ctx->recipe->machine = g_strdup(named);
-        if (!ctx->target->machine ||
-            strcmp(named, ctx->target->machine)) {
+        if (!ctx->target->machine || strcmp(named, ctx->target->machine)) {
             tr_hit_add(ctx, hits, &tr_rule_machine, G_MAXUINT, G_MAXUINT, 0,
                        "machine",
                        g_strdup_printf("the CONFIGURATION record names "
@@ -138,36 +113,35 @@ static void machine_detect(TrContext *ctx, GArray *hits)
         }
     } else if (ctx->target->machine) {
         ctx->recipe->machine = g_strdup(ctx->target->machine);
-    } else if (w.machine) {
-        ctx->recipe->machine = g_strdup(w.machine);
+    } else if (machine) {
+        ctx->recipe->machine = g_strdup(machine);
         tr_hit_add(ctx, hits, &tr_rule_machine, G_MAXUINT, G_MAXUINT, 0,
                    "machine",
-                   g_strdup_printf("writer %s (%s): its machine type was "
-                                   "'%s'",
-                                   w.name, w.evidence->str, w.machine));
+                   g_strdup_printf("written by %s %s (%s): its machine type "
+                                   "was '%s'",
+                                   w->program, w->version, why, machine));
     } else {
         ctx->recipe->machine = g_strdup("pc");
         tr_recipe_add_note(ctx->recipe,
                            g_strdup_printf("machine type: the stream does "
-                                           "not tell (writer %s); use the "
+                                           "not tell (writer %s %s); use the "
                                            "source's own",
-                                           w.name));
+                                           w->program, w->version));
     }
-    if (w.qemu_kvm) {
+    if (qemu_kvm && w->version && strcmp(w->version, "unknown")) {
         ctx->recipe->cpu_model = g_strdup("qemu64");
         ctx->recipe->cpu_model_id =
-            g_strdup_printf("QEMU Virtual CPU version %s", w.cpu_ver);
+            g_strdup_printf("QEMU Virtual CPU version %s", w->version);
         ctx->recipe->cpu_reason = g_strdup_printf(
-            "the default CPU of %s on x86_64 (keep the source's -cpu if it "
-            "set one); the guest read model-id '%s' at boot",
-            w.name, ctx->recipe->cpu_model_id);
-        tr_recipe_add_args(ctx->recipe, "-cpu", "qemu64", NULL);
+            "qemu64 is qemu-kvm's default CPU on x86_64 (keep the source's "
+            "-cpu if it set one); the guest read model-id '%s' (or %s.x) at "
+            "boot",
+            ctx->recipe->cpu_model_id, w->version);
         tr_recipe_add_xml(ctx->recipe,
                           g_strdup("<cpu mode='custom' match='exact'>"
                                    "<model fallback='forbid'>qemu64</model>"
                                    "</cpu>"));
     }
-    g_string_free(w.evidence, TRUE);
 }
 
 static bool machine_plan(TrContext *ctx, const TrHit *hit, GError **errp)
@@ -193,7 +167,8 @@ const TrRule tr_rule_machine = {
     .plan = machine_plan,
 };
 
-/* ---- kvmclock, hpet, qxl revision ------------------------------------------ */
+/* ---- kvmclock, hpet, qxl revision ------------------------------------------
+ */
 
 static void env_detect(TrContext *ctx, GArray *hits)
 {
@@ -211,8 +186,7 @@ static void env_detect(TrContext *ctx, GArray *hits)
     }
     if (!has_live(ctx, "hpet", NULL) && has_live(ctx, "mc146818rtc", NULL)) {
         TrFinding *f = tr_hit_add(
-            ctx, hits, &tr_rule_environment, G_MAXUINT, G_MAXUINT, 'h',
-            "hpet",
+            ctx, hits, &tr_rule_environment, G_MAXUINT, G_MAXUINT, 'h', "hpet",
             g_strdup("no 'hpet' section: the source machine had no HPET "
                      "(e.g. Ubuntu's qemu-kvm 1.2 under TCG); the target's "
                      "would be one the guest never saw"));
@@ -266,20 +240,19 @@ static bool env_plan(TrContext *ctx, const TrHit *hit, GError **errp)
         }
         tr_recipe_add_xml(r, g_strdup("<clock offset='utc'><timer "
                                       "name='hpet' present='no'/></clock>"));
-        tr_finding_set(hit->finding, TR_ACTION_SETTING,
-                       g_strdup(ctx->target->hpet_syntax ==
-                                        TR_HPET_MACHINE_PROPERTY
-                                    ? "-machine hpet=off"
-                                    : "-no-hpet"));
+        tr_finding_set(
+            hit->finding, TR_ACTION_SETTING,
+            g_strdup(ctx->target->hpet_syntax == TR_HPET_MACHINE_PROPERTY
+                         ? "-machine hpet=off"
+                         : "-no-hpet"));
         return true;
     case 'q': {
         const VmsSection *sec = vms_stream_section(ctx->stream, hit->section);
         size_t len;
         const uint8_t *p = tr_payload(sec, &len);
         /* class 0x0300 (VGA) is the primary qxl-vga; 0x0380 a secondary */
-        const char *driver = p[4 + 0x0b] == 0x03 && p[4 + 0x0a] == 0x00
-                                 ? "qxl-vga"
-                                 : "qxl";
+        const char *driver =
+            p[4 + 0x0b] == 0x03 && p[4 + 0x0a] == 0x00 ? "qxl-vga" : "qxl";
         g_autofree char *rev = g_strdup_printf("%u", p[4 + 0x08]);
         tr_recipe_add_global(r, driver, "revision", rev);
         tr_finding_set(hit->finding, TR_ACTION_SETTING,

@@ -48,8 +48,9 @@ static char *census_str(const PageCensus *c)
     GString *g = g_string_new(NULL);
     bool first = true;
 
-    g_string_append_printf(g, "%" PRIu64 " data page(s), %" PRIu64
-                              " fill page(s)", c->full, c->fill);
+    g_string_append_printf(g,
+                           "%" PRIu64 " data page(s), %" PRIu64 " fill page(s)",
+                           c->full, c->fill);
     for (guint b = 0; b < 256; b++) {
         if (c->fill_by_byte[b]) {
             g_string_append_printf(g, "%s0x%02x: %" PRIu64, first ? " (" : ", ",
@@ -171,17 +172,16 @@ static void ram_detect(TrContext *ctx, GArray *hits)
                                        b->id, have);
             break;
         }
-        TrFinding *f =
-            tr_hit_add(ctx, hits, &tr_rule_ram_blocks, i, i, 0, b->id,
-                       evidence);
+        TrFinding *f = tr_hit_add(ctx, hits, &tr_rule_ram_blocks, i, i, 0,
+                                  b->id, evidence);
         tr_finding_rule(f, spec->rule ? spec->rule : "ram");
     }
 }
 
-/* ---- plan, per kind -------------------------------------------------------- */
+/* ---- plan, per kind --------------------------------------------------------
+ */
 
-static bool plan_vgamem(TrContext *ctx, const TrHit *hit,
-                        const TrRamSpec *spec)
+static bool plan_vgamem(TrContext *ctx, const TrHit *hit, const TrRamSpec *spec)
 {
     const VmsStream *s = ctx->stream;
     const VmsRamBlock *b = vms_stream_block(s, hit->block);
@@ -250,8 +250,8 @@ static bool plan_romfile(TrContext *ctx, const TrHit *hit,
                                        ctx->target->name));
         return true;
     }
-    const char *path = tr_recipe_add_file(ctx, TR_FILE_ROM, hit->block, b->id,
-                                          b->length);
+    const char *path =
+        tr_recipe_add_file(ctx, TR_FILE_ROM, hit->block, b->id, b->length);
     tr_recipe_add_global(ctx->recipe, spec->driver, "romfile", path);
     tr_finding_set(hit->finding, TR_ACTION_SETTING,
                    g_strdup_printf("the stream's own ROM extracted to %s; "
@@ -264,8 +264,8 @@ static bool plan_romfile(TrContext *ctx, const TrHit *hit,
 static bool plan_bios(TrContext *ctx, const TrHit *hit)
 {
     const VmsRamBlock *b = vms_stream_block(ctx->stream, hit->block);
-    const char *path = tr_recipe_add_file(ctx, TR_FILE_BIOS, hit->block,
-                                          b->id, b->length);
+    const char *path =
+        tr_recipe_add_file(ctx, TR_FILE_BIOS, hit->block, b->id, b->length);
 
     tr_recipe_add_args(ctx->recipe, "-bios", path, NULL);
     tr_recipe_add_xml(ctx->recipe,
@@ -285,9 +285,8 @@ static void add_pflash(TrContext *ctx, guint block, const char *id,
 {
     const char *path =
         tr_recipe_add_file(ctx, TR_FILE_PFLASH, block, id, length);
-    g_autofree char *drive =
-        g_strdup_printf("if=pflash,format=raw,unit=0,readonly=on,file=%s",
-                        path);
+    g_autofree char *drive = g_strdup_printf(
+        "if=pflash,format=raw,unit=0,readonly=on,file=%s", path);
 
     tr_recipe_add_args(ctx->recipe, "-drive", drive, NULL);
     tr_recipe_add_xml(ctx->recipe,
@@ -298,8 +297,7 @@ static void add_pflash(TrContext *ctx, guint block, const char *id,
     *path_out = path;
 }
 
-static bool plan_flash(TrContext *ctx, const TrHit *hit,
-                       const TrRamSpec *spec)
+static bool plan_flash(TrContext *ctx, const TrHit *hit, const TrRamSpec *spec)
 {
     const VmsRamBlock *b = vms_stream_block(ctx->stream, hit->block);
     const char *id = b->id;
@@ -375,7 +373,8 @@ static bool plan_qxl_rom(TrContext *ctx, const TrHit *hit,
         return true;
     }
     uint32_t n_modes = le32_at(p + modes_offset);
-    uint64_t end = (uint64_t)modes_offset + 4 + (uint64_t)n_modes * QXL_MODE_SIZE;
+    uint64_t end =
+        (uint64_t)modes_offset + 4 + (uint64_t)n_modes * QXL_MODE_SIZE;
     g_autofree char *where = g_strdup_printf(
         "the ROM header puts its mode list at 0x%x with %u modes: content "
         "ends at %" PRIu64,

@@ -32,8 +32,7 @@ static void drop_detect(TrContext *ctx, GArray *hits)
     for (guint i = 0; i < s->sections->len; i++) {
         const VmsSection *sec = vms_stream_section(s, i);
         if (!sec->idstr || sec->kind == VMS_KIND_RAM ||
-            (sec->type != VMS_SECTION_START &&
-             sec->type != VMS_SECTION_FULL) ||
+            (sec->type != VMS_SECTION_START && sec->type != VMS_SECTION_FULL) ||
             !drop_requested(ctx, sec)) {
             continue;
         }
@@ -76,7 +75,8 @@ const TrRule tr_rule_drop_section = {
     .plan = drop_plan,
 };
 
-/* ---- R1: piix4_pm ---------------------------------------------------------- */
+/* ---- R1: piix4_pm ----------------------------------------------------------
+ */
 
 /* qemu-kvm's v2 payload (GPE sts/en one be16 each); upstream 1.0-1.2 v2
  * wrote 4-byte arrays: 324 bytes. */
@@ -93,8 +93,7 @@ static void r1_detect(TrContext *ctx, GArray *hits)
             sec->payload_len != PIIX4_PM_QEMU_KVM_V2_LEN) {
             continue;
         }
-        tr_hit_add(ctx, hits, &tr_rule_r1_piix4_pm, i, G_MAXUINT, 0,
-                   sec->idstr,
+        tr_hit_add(ctx, hits, &tr_rule_r1_piix4_pm, i, G_MAXUINT, 0, sec->idstr,
                    g_strdup_printf("'%s' says version 2 but its payload is "
                                    "%u bytes, the version-3 layout qemu-kvm "
                                    "wrote (upstream v2 is 324)",
@@ -127,7 +126,8 @@ const TrRule tr_rule_r1_piix4_pm = {
     .plan = r1_plan,
 };
 
-/* ---- R2: i8254 -------------------------------------------------------------- */
+/* ---- R2: i8254 --------------------------------------------------------------
+ */
 
 /* qemu-kvm <= 1.0 v2: u32 flags + 3 channels + i64 = 108; upstream v2: 104 */
 #define I8254_QEMU_KVM_V2_LEN 108
@@ -139,8 +139,7 @@ static void r2_detect(TrContext *ctx, GArray *hits)
     for (guint i = 0; i < s->sections->len; i++) {
         const VmsSection *sec = vms_stream_section(s, i);
         if (!tr_section_live(ctx, i) || strcmp(tr_vmsd(sec), "i8254") ||
-            sec->version_id != 2 ||
-            sec->payload_len != I8254_QEMU_KVM_V2_LEN) {
+            sec->version_id != 2 || sec->payload_len != I8254_QEMU_KVM_V2_LEN) {
             continue;
         }
         tr_hit_add(ctx, hits, &tr_rule_r2_i8254, i, G_MAXUINT, 0, sec->idstr,
@@ -163,7 +162,8 @@ const TrRule tr_rule_r2_i8254 = {
     .plan = r2_plan,
 };
 
-/* ---- R3: USB devices named by port only ------------------------------------ */
+/* ---- R3: USB devices named by port only ------------------------------------
+ */
 
 /* "1/usb-ptr", "1.2/usb-kbd": a port path, then the vmsd name */
 static bool usb_port_only(const char *idstr)
@@ -197,8 +197,7 @@ static void r3_detect(TrContext *ctx, GArray *hits)
         if (!tr_section_live(ctx, i) || !usb_port_only(sec->idstr)) {
             continue;
         }
-        tr_hit_add(ctx, hits, &tr_rule_r3_usb_path, i, G_MAXUINT, 0,
-                   sec->idstr,
+        tr_hit_add(ctx, hits, &tr_rule_r3_usb_path, i, G_MAXUINT, 0, sec->idstr,
                    g_strdup_printf("section '%s' names the USB port only "
                                    "(qemu-kvm <= 1.0, or -M pc-1.0); the "
                                    "target prefixes the host controller's "
@@ -270,7 +269,8 @@ const TrRule tr_rule_r3_usb_path = {
     .plan = r3_plan,
 };
 
-/* ---- R8: live sections with id 0 ------------------------------------------- */
+/* ---- R8: live sections with id 0 -------------------------------------------
+ */
 
 static void r8_detect(TrContext *ctx, GArray *hits)
 {
@@ -285,14 +285,12 @@ static void r8_detect(TrContext *ctx, GArray *hits)
             ctx->dropped[i]) {
             continue;
         }
-        tr_hit_add(ctx, hits, &tr_rule_r8_live_ids, i, G_MAXUINT, 0,
-                   sec->idstr,
+        tr_hit_add(ctx, hits, &tr_rule_r8_live_ids, i, G_MAXUINT, 0, sec->idstr,
                    g_strdup_printf("live section '%s' (START at 0x%" PRIx64
                                    ") has section id 0: %s sends its "
                                    "PART/END records to the first handler "
                                    "it registered ('timer')",
-                                   sec->idstr, sec->offset,
-                                   ctx->target->name));
+                                   sec->idstr, sec->offset, ctx->target->name));
     }
 }
 
@@ -310,13 +308,13 @@ static bool r8_plan(TrContext *ctx, const TrHit *hit, GError **errp)
     }
     for (guint i = hit->section; i < s->sections->len; i++) {
         const VmsSection *sec = vms_stream_section(s, i);
-        bool ours = i == hit->section ||
-                    ((sec->type == VMS_SECTION_PART ||
-                      sec->type == VMS_SECTION_END) &&
-                     sec->start_index == hit->section);
+        bool ours =
+            i == hit->section ||
+            ((sec->type == VMS_SECTION_PART || sec->type == VMS_SECTION_END) &&
+             sec->start_index == hit->section);
         if (ours && !ctx->dropped[i]) {
-            tr_plan_patch_be32(ctx->plan, hit->finding,
-                               sec->section_id_offset, max_id + 1);
+            tr_plan_patch_be32(ctx->plan, hit->finding, sec->section_id_offset,
+                               max_id + 1);
             if (sec->has_footer) {
                 tr_plan_patch_be32(ctx->plan, hit->finding,
                                    sec->footer_offset + 1, max_id + 1);
@@ -338,7 +336,8 @@ const TrRule tr_rule_r8_live_ids = {
     .plan = r8_plan,
 };
 
-/* ---- R9: empty block-migration sections ------------------------------------ */
+/* ---- R9: empty block-migration sections ------------------------------------
+ */
 
 static void r9_detect(TrContext *ctx, GArray *hits)
 {
@@ -355,9 +354,9 @@ static void r9_detect(TrContext *ctx, GArray *hits)
         guint records = 0;
         for (guint j = i; j < s->sections->len; j++) {
             const VmsSection *r = vms_stream_section(s, j);
-            if (j == i || ((r->type == VMS_SECTION_PART ||
-                            r->type == VMS_SECTION_END) &&
-                           r->start_index == i)) {
+            if (j == i ||
+                ((r->type == VMS_SECTION_PART || r->type == VMS_SECTION_END) &&
+                 r->start_index == i)) {
                 empty = empty && r->payload_len == 8;
                 records++;
             }
@@ -403,7 +402,8 @@ const TrRule tr_rule_r9_block = {
     .plan = r9_plan,
 };
 
-/* ---- R16: virtio-balloon PCI class ----------------------------------------- */
+/* ---- R16: virtio-balloon PCI class -----------------------------------------
+ */
 
 /* PCIDevice = LE32 version + config[256]: config[0x0a] is at payload 14. */
 #define PCI_CONFIG_IN_PAYLOAD 4
@@ -466,7 +466,8 @@ const TrRule tr_rule_r16_balloon_class = {
     .plan = r16_plan,
 };
 
-/* ---- what the target cannot load ------------------------------------------- */
+/* ---- what the target cannot load -------------------------------------------
+ */
 
 static void unknown_detect(TrContext *ctx, GArray *hits)
 {
@@ -488,8 +489,7 @@ static void unknown_detect(TrContext *ctx, GArray *hits)
                                        "%s has no device that loads it",
                                        sec->idstr, vmsd, sec->version_id,
                                        ctx->target->name));
-        } else if (version < spec->min_version ||
-                   version > spec->max_version) {
+        } else if (version < spec->min_version || version > spec->max_version) {
             tr_hit_add(ctx, hits, &tr_rule_unknown_section, i, G_MAXUINT,
                        version, sec->idstr,
                        g_strdup_printf("section '%s' version %u (%" PRIu64

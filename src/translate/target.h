@@ -28,8 +28,8 @@ typedef enum {
                        for N in `vgamem_mb` */
     TR_RAM_PFLASH,  /* created only with -drive if=pflash, its size */
     TR_RAM_PFLASH_SHADOW, /* created with the pflash drive: min(size, 128K) */
-    TR_RAM_RENAMED, /* the target names this block `rename_to` (R17) */
-    TR_RAM_QXL_ROM, /* the qxl ROM BAR: always `length` (R10) */
+    TR_RAM_RENAMED,       /* the target names this block `rename_to` (R17) */
+    TR_RAM_QXL_ROM,       /* the qxl ROM BAR: always `length` (R10) */
 } TrRamKind;
 
 typedef struct TrRamSpec {
@@ -39,10 +39,10 @@ typedef struct TrRamSpec {
      * whichever display device is there); NULL: always. */
     const char *with_section;
     TrRamKind kind;
-    uint64_t length;     /* default length; 0 = build dependent, unknown */
-    const char *driver;  /* -global driver for romfile=/vgamem_mb= */
-    const char *property; /* TR_RAM_VGAMEM: NULL = "vgamem_mb" */
-    const char *rule;    /* the rule that explains a mismatch */
+    uint64_t length;       /* default length; 0 = build dependent, unknown */
+    const char *driver;    /* -global driver for romfile=/vgamem_mb= */
+    const char *property;  /* TR_RAM_VGAMEM: NULL = "vgamem_mb" */
+    const char *rule;      /* the rule that explains a mismatch */
     uint32_t vgamem_mb[6]; /* allowed values in MiB (0-terminated) */
     const char *rename_to; /* TR_RAM_RENAMED */
 } TrRamSpec;

@@ -9,16 +9,16 @@
 #include "recipe.h"
 #include "rules.h"
 
-G_DEFINE_QUARK(qsnapfix-translate-error-quark, tr_error)
+G_DEFINE_QUARK(qsnapfix - translate - error - quark, tr_error)
 
 /*
  * Order matters: drops first (later rules skip dropped sections), the
  * version check last (it sees the versions R1/R2 planned).
  */
 static const TrRule *const rules[] = {
-    &tr_rule_drop_section, &tr_rule_machine,     &tr_rule_environment,
-    &tr_rule_r9_block,     &tr_rule_r8_live_ids, &tr_rule_r1_piix4_pm,
-    &tr_rule_r2_i8254,     &tr_rule_r3_usb_path, &tr_rule_r16_balloon_class,
+    &tr_rule_drop_section, &tr_rule_machine,         &tr_rule_environment,
+    &tr_rule_r9_block,     &tr_rule_r8_live_ids,     &tr_rule_r1_piix4_pm,
+    &tr_rule_r2_i8254,     &tr_rule_r3_usb_path,     &tr_rule_r16_balloon_class,
     &tr_rule_ram_blocks,   &tr_rule_unknown_section,
 };
 
@@ -68,8 +68,8 @@ TrFinding *tr_hit_add(TrContext *ctx, GArray *hits, const TrRule *rule,
                       const char *subject, char *evidence)
 {
     TrFinding *f = g_new0(TrFinding, 1);
-    TrHit h = {.finding = f, .section = section, .block = block,
-               .value = value};
+    TrHit h = {
+        .finding = f, .section = section, .block = block, .value = value};
 
     f->rule = rule->id;
     f->title = rule->title;
@@ -182,8 +182,7 @@ static bool check_stream(const VmsStream *s, GError **errp)
     }
     if (!s->pages && s->ram_blocks->len) {
         g_set_error(errp, TR_ERROR, TR_ERROR_INVALID,
-                    "%s: parsed without VMS_PARSE_RECORD_PAGES",
-                    s->name);
+                    "%s: parsed without VMS_PARSE_RECORD_PAGES", s->name);
         return false;
     }
     if (!s->has_eof) {

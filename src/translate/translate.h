@@ -69,7 +69,7 @@ typedef enum {
 const char *tr_action_name(TrAction a); /* "edit", "setting", ... */
 
 typedef struct TrFinding {
-    const char *rule; /* "R2" */
+    const char *rule;  /* "R2" */
     const char *title; /* "i8254 v2 with the qemu-kvm flags word" */
     TrAction action;
     char *subject;  /* section idstr or RAM block id */
@@ -102,15 +102,15 @@ const char *tr_file_kind_name(TrFileKind k); /* "rom", "bios", "pflash" */
 typedef struct TrFile {
     TrFileKind kind;
     guint block_index; /* the block in the stream given to tr_translate */
-    char *block;     /* RAM block id (in the translated stream) */
-    char *path;      /* absolute */
-    uint64_t length; /* = the block length */
+    char *block;       /* RAM block id (in the translated stream) */
+    char *path;        /* absolute */
+    uint64_t length;   /* = the block length */
 } TrFile;
 
 typedef struct TrRecipe {
-    char *machine;      /* -M */
-    char *accel;        /* "kvm" when the stream needs it, else NULL */
-    char *accel_reason; /* why */
+    char *machine;        /* -M */
+    char *accel;          /* "kvm" when the stream needs it, else NULL */
+    char *accel_reason;   /* why */
     GPtrArray *qemu_args; /* char *: argv to add to the devices' options */
     GPtrArray *files;     /* TrFile * */
     char *cpu_model;      /* "qemu64" */
@@ -142,11 +142,11 @@ typedef struct TrOptions {
 
 typedef struct TrResult {
     const TrTarget *target;
-    char *writer;         /* who wrote the stream, as far as the rules know */
-    GPtrArray *findings;  /* TrFinding * */
-    GArray *edits;        /* TrEdit, sorted, non-overlapping */
+    char *writer;        /* who wrote the stream, as far as the rules know */
+    GPtrArray *findings; /* TrFinding * */
+    GArray *edits;       /* TrEdit, sorted, non-overlapping */
     TrRecipe *recipe;
-    bool refused;         /* at least one REFUSE finding */
+    bool refused; /* at least one REFUSE finding */
     uint64_t old_size;
     uint64_t new_size;
 } TrResult;
