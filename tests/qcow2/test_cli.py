@@ -169,6 +169,45 @@ def test_extract_1g_vmstate_in_bounded_memory():
         shutil.rmtree(work)
 
 
+def test_encrypted_image_is_listed_but_its_vmstate_refused():
+    work = testlib.workdir("luks")
+    try:
+        path = os.path.join(work, "luks.qcow2")
+        secret = ["--object", "secret,id=sec0,data=abc"]
+        testlib.qemu_img("create", "-q", "-f", "qcow2", *secret, "-o",
+                         "encrypt.format=luks,encrypt.key-secret=sec0,"
+                         "encrypt.iter-time=10", path, "16M")
+        testlib.qemu_img("snapshot", *secret, "--image-opts", "-c", "s1",
+                         f"driver=qcow2,file.filename={path},"
+                         "encrypt.key-secret=sec0")
+        fixtures.set_vm_state_size(path, 0, 4096)
+        info = json.loads(run("inspect", "--output=json", path).stdout)
+        check_eq(info["format-specific"]["data"]["encrypted"], True,
+                 "encrypted")
+        check_eq(info["header"]["encryption-method"], 2, "LUKS")
+        p = run("extract", path, "-s", "s1", "-o", os.path.join(work, "x"))
+        check_eq(p.returncode, 8, p.stderr)
+        check("encrypted image" in p.stderr, p.stderr)
+    finally:
+        shutil.rmtree(work)
+
+
+def test_bitmaps_extension_is_read():
+    work = testlib.workdir("bitmaps")
+    try:
+        path = os.path.join(work, "bm.qcow2")
+        testlib.qemu_img("create", "-q", "-f", "qcow2", path, "16M")
+        testlib.qemu_img("bitmap", "--add", path, "b0")
+        testlib.qemu_img("bitmap", "--add", path, "b1")
+        ours = json.loads(run("inspect", "--output=json", path).stdout)
+        theirs = testlib.qemu_img_info(path)
+        check_eq(ours["header"]["bitmaps"],
+                 len(theirs["format-specific"]["data"]["bitmaps"]), "bitmaps")
+        check_eq(ours["header"]["bitmaps"], 2, "bitmaps made")
+    finally:
+        shutil.rmtree(work)
+
+
 if __name__ == "__main__":
     testlib.main([
         test_help_documents_options_json_fields_and_exit_codes,
@@ -177,4 +216,6 @@ if __name__ == "__main__":
         test_several_images_give_an_array_and_exit_15_on_partial_failure,
         test_inspect_reads_only_metadata,
         test_extract_1g_vmstate_in_bounded_memory,
+        test_encrypted_image_is_listed_but_its_vmstate_refused,
+        test_bitmaps_extension_is_read,
     ])

@@ -223,6 +223,12 @@ def _(p):
     put(p, 32, be32(3))
 
 
+@case("legacy-aes-encryption", "v3-reverted", "extract", UNSUPPORTED,
+      "encrypted image (method 1)")
+def _(p):
+    put(p, 32, be32(1))
+
+
 @case("compression-bit-without-field", "v3-reverted", "inspect", BAD_HEADER,
       "no compression type field")
 def _(p):
