@@ -86,8 +86,7 @@ static void exercise(Qcow2Image *img)
             g_clear_error(&err);
         }
         if (sn->vm_state_size > n &&
-            !qcow2_read_vmstate(img, sn, sn->vm_state_size - n, buf, n,
-                                &err)) {
+            !qcow2_read_vmstate(img, sn, sn->vm_state_size - n, buf, n, &err)) {
             g_clear_error(&err);
         }
     }

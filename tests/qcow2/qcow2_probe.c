@@ -177,8 +177,8 @@ static int cmd_audit(char **argv)
         return fail(err);
     }
     h = &a.img->header;
-    a.n_clusters = (h->file_size + a.img->cluster_size - 1) /
-                   a.img->cluster_size;
+    a.n_clusters =
+        (h->file_size + a.img->cluster_size - 1) / a.img->cluster_size;
     a.expected = g_new0(uint64_t, a.n_clusters);
     ref_range(&a, 0, a.img->cluster_size);
     ref_range(&a, h->refcount_table_offset,

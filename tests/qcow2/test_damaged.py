@@ -409,6 +409,20 @@ def _(p):
     put(p, at, be64(e + 0x1000))
 
 
+@case("data-cluster-is-the-active-l1", "v3-reverted", "inspect", BAD_MAPPING,
+      "inside the active L1 table")
+def _(p):
+    at, e = first_vmstate_l2_entry(p)
+    put(p, at, be64((e & ~L1E_MASK) | hdr(p)["l1_table_offset"]))
+
+
+@case("zero-cluster-preallocated-in-snapshot-table", "v3-reverted",
+      "extract", BAD_MAPPING, "inside the snapshot table")
+def _(p):
+    at, e = first_vmstate_l2_entry(p)
+    put(p, at, be64(hdr(p)["snapshots_offset"] | 1))
+
+
 @case("l2-entry-reserved-bits", "c512", "extract", BAD_MAPPING,
       "reserved bits set")
 def _(p):
@@ -468,7 +482,7 @@ def _(p):
     put(p, at, be64((e & ~((1 << shift) - 1)) | 0x100))
 
 
-@case("compressed-over-refcount-table", "cvm-zlib", "extract", BAD_MAPPING,
+@case("compressed-over-refcount-table", "cvm-zlib", "inspect", BAD_MAPPING,
       "inside the refcount table")
 def _(p):
     at, e, shift, off = compressed_descriptor(p)
