@@ -17,7 +17,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "lib"))
 import fixtures  # noqa: E402
 import testlib  # noqa: E402
-from testlib import check  # noqa: E402
+from testlib import check, check_eq  # noqa: E402
 
 OK, USAGE, UNSUPPORTED, NOT_FOUND = 0, 2, 8, 9
 BAD_HEADER, BAD_SNAPSHOT_TABLE, BAD_MAPPING, BAD_REFCOUNT = 10, 11, 12, 13
@@ -370,6 +370,12 @@ def _(p):
 
 # ---- L1 / L2 ---------------------------------------------------------------
 
+@case("vmstate-past-its-l1-table", "v3-reverted", "extract", BAD_MAPPING,
+      "maps only up to 0x40000000")
+def _(p):
+    fixtures.set_vm_state_size(p, 0, 600 << 20)
+
+
 @case("l2-past-eof", "v3-reverted", "inspect", BAD_MAPPING,
       "past the end of the file")
 def _(p):
@@ -586,6 +592,28 @@ def test_every_damaged_image_gives_its_error():
           "\n  ".join(failures))
 
 
+def test_absurd_vmstate_size_is_reported_quickly():
+    """A VM state size of 2^61 bytes with 512-byte clusters: inspect must
+    not walk 2^52 clusters; the part past the L1 table is counted at once."""
+    import time
+    work = testlib.workdir("absurd")
+    try:
+        path = os.path.join(work, "absurd.qcow2")
+        shutil.copyfile(fixtures.fixture("c512").path, path)
+        fixtures.set_vm_state_size(path, 0, 1 << 61)
+        t0 = time.time()
+        info = json.loads(testlib.qsnapfix("inspect", "--output=json",
+                                           path).stdout)
+        check(time.time() - t0 < 10, "inspect took too long")
+        vs = info["snapshots"][0]["vm-state"]
+        check_eq(vs["clusters"], (1 << 61) // 512, "clusters")
+        check(vs["past-l1"] > 0 and vs["normal"] > 0, str(vs))
+        check_eq(vs["normal"] + vs["zero"] + vs["unallocated"] +
+                 vs["compressed"], vs["clusters"], "kinds add up")
+    finally:
+        shutil.rmtree(work)
+
+
 def test_dirty_and_corrupt_bits_are_reported_not_fatal_when_reading():
     work = testlib.workdir("flags")
     try:
@@ -607,5 +635,6 @@ if __name__ == "__main__":
     testlib.main([
         test_corpus_has_enough_cases,
         test_every_damaged_image_gives_its_error,
+        test_absurd_vmstate_size_is_reported_quickly,
         test_dirty_and_corrupt_bits_are_reported_not_fatal_when_reading,
     ])
