@@ -351,8 +351,8 @@ bool qcow2_load_refcount_table(Qcow2Image *img, GError **errp);
 /*
  * The refcount block behind refcount table entry table_index (raw, as on
  * disk; NULL when the entry is 0), validated for alignment, bounds and
- * overlap with fixed metadata. Valid until the next block lookup; the
- * table must be loaded (qcow2_load_refcount_table).
+ * overlap with fixed metadata (the refcount table is loaded if need be).
+ * Valid until the next block lookup.
  */
 bool qcow2_get_refcount_block(Qcow2Image *img, uint64_t table_index,
                               const uint8_t **block, GError **errp);

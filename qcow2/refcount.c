@@ -99,8 +99,10 @@ bool qcow2_get_refcount_block(Qcow2Image *img, uint64_t table_index,
     uint8_t *b;
 
     *block = NULL;
-    if (!img->refcount_table_loaded ||
-        table_index >= img->refcount_table_entries) {
+    if (!qcow2_load_refcount_table(img, errp)) {
+        return false;
+    }
+    if (table_index >= img->refcount_table_entries) {
         return true; /* beyond the table: refcount 0 */
     }
     entry = img->refcount_table[table_index];
