@@ -200,6 +200,32 @@ def test_encrypted_image_is_listed_but_its_vmstate_refused():
         shutil.rmtree(work)
 
 
+def test_inspect_and_extract_work_on_an_image_in_use():
+    """Reading takes no lock: a running QEMU (which holds the write lock
+    that makes plain `qemu-img snapshot -l` fail) does not stop us."""
+    fx = fixtures.fixture("lazy")
+    work = testlib.workdir("in-use")
+    try:
+        path = os.path.join(work, "in-use.qcow2")
+        shutil.copyfile(fx.path, path)
+        mon = testlib.Monitor(["-M", "pc", "-m", "64", "-nodefaults", "-drive",
+                               f"file={path},format=qcow2,if=ide"])
+        try:
+            p = testlib.run(["qemu-img", "snapshot", "-l", path],
+                            ok_codes=None)
+            check(p.returncode != 0 and "lock" in p.stderr,
+                  f"QEMU holds the lock: {p.stderr}")
+            info = json.loads(run("inspect", "--output=json", path).stdout)
+            check_eq([s["name"] for s in info["snapshots"]], ["s1"], "names")
+            p = run("extract", path, "-s", "s1", "-o",
+                    os.path.join(work, "s1.bin"))
+            check_eq(p.returncode, 0, p.stderr)
+        finally:
+            mon.quit()
+    finally:
+        shutil.rmtree(work)
+
+
 def test_bitmaps_extension_is_read():
     work = testlib.workdir("bitmaps")
     try:
@@ -226,4 +252,5 @@ if __name__ == "__main__":
         test_extract_1g_vmstate_in_bounded_memory,
         test_encrypted_image_is_listed_but_its_vmstate_refused,
         test_bitmaps_extension_is_read,
+        test_inspect_and_extract_work_on_an_image_in_use,
     ])
