@@ -87,16 +87,16 @@ void qcow2_io_close(Qcow2IO *io);
 typedef struct Qcow2Image Qcow2Image;
 
 /* Incompatible feature bits */
-#define QCOW2_INCOMPAT_DIRTY        (1ULL << 0)
-#define QCOW2_INCOMPAT_CORRUPT      (1ULL << 1)
-#define QCOW2_INCOMPAT_DATA_FILE    (1ULL << 2)
-#define QCOW2_INCOMPAT_COMPRESSION  (1ULL << 3)
-#define QCOW2_INCOMPAT_EXTENDED_L2  (1ULL << 4)
+#define QCOW2_INCOMPAT_DIRTY       (1ULL << 0)
+#define QCOW2_INCOMPAT_CORRUPT     (1ULL << 1)
+#define QCOW2_INCOMPAT_DATA_FILE   (1ULL << 2)
+#define QCOW2_INCOMPAT_COMPRESSION (1ULL << 3)
+#define QCOW2_INCOMPAT_EXTENDED_L2 (1ULL << 4)
 /* Compatible feature bits */
 #define QCOW2_COMPAT_LAZY_REFCOUNTS (1ULL << 0)
 /* Autoclear feature bits */
-#define QCOW2_AUTOCLEAR_BITMAPS     (1ULL << 0)
-#define QCOW2_AUTOCLEAR_DATA_RAW    (1ULL << 1)
+#define QCOW2_AUTOCLEAR_BITMAPS  (1ULL << 0)
+#define QCOW2_AUTOCLEAR_DATA_RAW (1ULL << 1)
 
 typedef enum {
     QCOW2_COMPRESSION_ZLIB = 0,
@@ -123,11 +123,11 @@ typedef struct Qcow2Header {
     uint32_t header_length;
     Qcow2CompressionType compression_type;
     bool extended_l2;
-    char *backing_file;        /* NULL if none */
-    char *backing_format;      /* NULL if none */
-    char *data_file;           /* external data file name, NULL if none */
-    uint32_t nb_bitmaps;       /* from the bitmaps extension */
-    uint64_t file_size;        /* size of the image file */
+    char *backing_file;   /* NULL if none */
+    char *backing_format; /* NULL if none */
+    char *data_file;      /* external data file name, NULL if none */
+    uint32_t nb_bitmaps;  /* from the bitmaps extension */
+    uint64_t file_size;   /* size of the image file */
 } Qcow2Header;
 
 typedef enum {
@@ -137,7 +137,10 @@ typedef enum {
     QCOW2_OPEN_NO_LOCK = 1 << 1,
 } Qcow2OpenFlags;
 
-/* Open a file by path (POSIX I/O; the data file is resolved beside it). */
+/*
+ * Open a file by path (POSIX I/O). A relative external data file name is
+ * looked up beside the image, then in the current directory (QEMU's rule).
+ */
 Qcow2Image *qcow2_open(const char *path, Qcow2OpenFlags flags, GError **errp);
 /*
  * Open through a caller-supplied I/O; the image takes ownership of io.
@@ -150,6 +153,10 @@ void qcow2_close(Qcow2Image *img);
 
 const Qcow2Header *qcow2_header(const Qcow2Image *img);
 const char *qcow2_name(const Qcow2Image *img);
+
+/* What was read from the image file so far (tests and benchmarks). */
+uint64_t qcow2_io_bytes_read(const Qcow2Image *img);
+uint64_t qcow2_io_read_calls(const Qcow2Image *img);
 
 /* ------------------------------------------------------------------ */
 /* Snapshots                                                           */
@@ -169,7 +176,7 @@ typedef struct Qcow2Snapshot {
     uint64_t l1_table_offset;
     uint32_t l1_size;
     uint32_t extra_data_size;
-    uint8_t *extra_data; /* all extra bytes, preserved verbatim */
+    uint8_t *extra_data;   /* all extra bytes, preserved verbatim */
     uint64_t table_offset; /* where the entry starts in the file */
 } Qcow2Snapshot;
 
@@ -177,8 +184,7 @@ guint qcow2_snapshot_count(const Qcow2Image *img);
 const Qcow2Snapshot *qcow2_snapshot_get(const Qcow2Image *img, guint index);
 /* Lookup as QEMU does: by ID first, then by name. NULL + error if absent. */
 const Qcow2Snapshot *qcow2_snapshot_find(const Qcow2Image *img,
-                                         const char *id_or_name,
-                                         GError **errp);
+                                         const char *id_or_name, GError **errp);
 
 /* Guest-virtual offset where a snapshot's VM state starts. */
 uint64_t qcow2_vmstate_base(const Qcow2Image *img, const Qcow2Snapshot *snap);
@@ -186,10 +192,20 @@ uint64_t qcow2_vmstate_base(const Qcow2Image *img, const Qcow2Snapshot *snap);
 /*
  * Read len bytes of the snapshot's VM state starting at offset; unallocated
  * and zero ranges read as zeros. Reading past vm_state_size is an error.
+ * Memory use is bounded (buf plus small table caches): read a large VM
+ * state in chunks.
  */
 bool qcow2_read_vmstate(Qcow2Image *img, const Qcow2Snapshot *snap,
-                        uint64_t offset, void *buf, size_t len,
-                        GError **errp);
+                        uint64_t offset, void *buf, size_t len, GError **errp);
+
+/*
+ * Read guest bytes through the L1 table of snap (NULL: the active one);
+ * offsets past the disk end are the VM state area. Unallocated and zero
+ * ranges read as zeros (a backing file is not consulted); bytes of an
+ * allocated cluster past the end of the file read as zeros, as in QEMU.
+ */
+bool qcow2_read_guest(Qcow2Image *img, const Qcow2Snapshot *snap,
+                      uint64_t offset, void *buf, size_t len, GError **errp);
 
 /* ------------------------------------------------------------------ */
 /* Cluster mapping (for inspect and for the write path)               */
@@ -203,12 +219,12 @@ typedef enum {
 
 typedef struct Qcow2Mapping {
     Qcow2MapKind kind;
-    uint64_t host_offset;   /* normal: cluster start; compressed: byte */
+    uint64_t host_offset;       /* normal: cluster start; compressed: byte */
     uint64_t compressed_length; /* compressed: bytes to read */
-    uint64_t l2_entry;      /* raw standard word */
-    uint64_t l2_bitmap;     /* extended L2 bitmap, 0 otherwise */
-    uint64_t l2_table_offset; /* 0 when the L1 entry is unallocated */
-    bool in_data_file;      /* the data lives in the external data file */
+    uint64_t l2_entry;          /* raw standard word */
+    uint64_t l2_bitmap;         /* extended L2 bitmap, 0 otherwise */
+    uint64_t l2_table_offset;   /* 0 when the L1 entry is unallocated */
+    bool in_data_file;          /* the data lives in the external data file */
 } Qcow2Mapping;
 
 /*
@@ -216,8 +232,7 @@ typedef struct Qcow2Mapping {
  * NULL, else the snapshot's).
  */
 bool qcow2_map_cluster(Qcow2Image *img, const Qcow2Snapshot *snap,
-                       uint64_t guest_offset, Qcow2Mapping *map,
-                       GError **errp);
+                       uint64_t guest_offset, Qcow2Mapping *map, GError **errp);
 
 /* Refcount of the host cluster containing host_offset. */
 bool qcow2_get_refcount(Qcow2Image *img, uint64_t host_offset,
@@ -225,15 +240,17 @@ bool qcow2_get_refcount(Qcow2Image *img, uint64_t host_offset,
 
 /* Summary of where a snapshot's VM state lives (inspect). */
 typedef struct Qcow2VmstateLayout {
-    uint64_t clusters;       /* clusters covering vm_state_size */
-    uint64_t normal;         /* of which: standard allocated clusters */
+    uint64_t clusters; /* clusters covering vm_state_size */
+    uint64_t normal;   /* of which: standard allocated clusters */
     uint64_t compressed;
     uint64_t zero;
     uint64_t unallocated;
-    uint64_t shared;         /* data clusters with refcount > 1 */
-    uint64_t l2_tables;      /* distinct L2 tables */
-    uint64_t l2_shared;      /* of which refcount > 1 */
+    uint64_t shared;            /* data clusters with refcount > 1 */
+    uint64_t l2_tables;         /* distinct L2 tables */
+    uint64_t l2_shared;         /* of which refcount > 1 */
     uint64_t first_host_offset; /* 0 if none allocated */
+    uint64_t past_l1;           /* clusters beyond the snapshot's L1 table
+                                   (also counted as unallocated) */
 } Qcow2VmstateLayout;
 
 bool qcow2_vmstate_layout(Qcow2Image *img, const Qcow2Snapshot *snap,
@@ -268,12 +285,12 @@ typedef struct Qcow2SpliceOptions {
 typedef struct Qcow2SpliceStats {
     uint64_t old_size;
     uint64_t new_size;
-    uint64_t clusters_shared;    /* new VM state clusters kept as they were */
-    uint64_t clusters_written;   /* data clusters written fresh */
-    uint64_t clusters_freed;     /* clusters whose refcount reached 0 */
-    uint64_t metadata_clusters;  /* new L1/L2/refcount/snapshot-table */
-    uint64_t bytes_written;      /* all bytes written to the file */
-    uint64_t writes;             /* pwrite calls */
+    uint64_t clusters_shared;   /* new VM state clusters kept as they were */
+    uint64_t clusters_written;  /* data clusters written fresh */
+    uint64_t clusters_freed;    /* clusters whose refcount reached 0 */
+    uint64_t metadata_clusters; /* new L1/L2/refcount/snapshot-table */
+    uint64_t bytes_written;     /* all bytes written to the file */
+    uint64_t writes;            /* pwrite calls */
     uint64_t flushes;
 } Qcow2SpliceStats;
 

@@ -6,17 +6,30 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli.h"
 #include "exit_codes.h"
+
+typedef struct Command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} Command;
+
+static const Command commands[] = {
+    {"inspect", qsnapfix_cmd_inspect,
+     "show the header, the snapshots and where their VM state lives"},
+    {"extract", qsnapfix_cmd_extract,
+     "write a snapshot's raw VM state to a file"},
+};
 
 static void print_usage(FILE *out)
 {
-    fputs("usage: qsnapfix COMMAND [OPTIONS] ...\n"
-          "\n"
-          "Commands:\n"
-          "  inspect IMAGE       show the header and the snapshots\n"
-          "  extract IMAGE       write a snapshot's raw VM state to a file\n"
-          "\n"
-          "Run 'qsnapfix COMMAND --help' for a command's options.\n",
+    fputs("usage: qsnapfix COMMAND [OPTIONS] ...\n\nCommands:\n", out);
+    for (size_t i = 0; i < G_N_ELEMENTS(commands); i++) {
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    }
+    fputs("\nRun 'qsnapfix COMMAND --help' for a command's options, its JSON\n"
+          "fields and exit codes.\n",
           out);
 }
 
@@ -26,13 +39,19 @@ int main(int argc, char **argv)
         print_usage(stderr);
         return QSNAPFIX_EXIT_USAGE;
     }
-    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+        !strcmp(argv[1], "help")) {
         print_usage(stdout);
         return QSNAPFIX_EXIT_OK;
     }
     if (!strcmp(argv[1], "--version")) {
         printf("qsnapfix %s\n", QSNAPFIX_VERSION);
         return QSNAPFIX_EXIT_OK;
+    }
+    for (size_t i = 0; i < G_N_ELEMENTS(commands); i++) {
+        if (!strcmp(argv[1], commands[i].name)) {
+            return commands[i].run(argc - 1, argv + 1);
+        }
     }
     fprintf(stderr, "qsnapfix: unknown command '%s'\n", argv[1]);
     print_usage(stderr);

@@ -1,0 +1,552 @@
+/*
+ * The qcow2 header (versions 2 and 3) and its extensions: every field is
+ * checked for range, alignment and overflow against the file size and
+ * QEMU's limits before anything is allocated from it.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <inttypes.h>
+#include <string.h>
+
+#include "qcow2-internal.h"
+
+/* The first bytes of the file: enough for any header and its extensions. */
+typedef struct HeaderBuf {
+    uint8_t *data;
+    size_t len;
+} HeaderBuf;
+
+/* Read [0, want) of the file, growing the buffer if need be. */
+static bool header_buf_ensure(Qcow2Image *img, HeaderBuf *hb, size_t want,
+                              GError **errp)
+{
+    if (want <= hb->len) {
+        return true;
+    }
+    hb->data = g_realloc(hb->data, want);
+    if (!qcow2_pread(img, hb->data + hb->len, want - hb->len, hb->len, errp)) {
+        return false;
+    }
+    hb->len = want;
+    return true;
+}
+
+static char *dup_string_field(const uint8_t *p, size_t len)
+{
+    /* On-disk strings are not NUL-terminated and may contain anything. */
+    return g_strndup((const char *)p, len);
+}
+
+static bool parse_feature_table(Qcow2Image *img, const uint8_t *p, uint32_t len)
+{
+    guint n = len / 48;
+
+    img->features = g_new0(Qcow2Feature, n ? n : 1);
+    img->n_features = n;
+    for (guint i = 0; i < n; i++) {
+        const uint8_t *e = p + 48 * i;
+        img->features[i].type = e[0];
+        img->features[i].bit = e[1];
+        memcpy(img->features[i].name, e + 2, 46);
+        img->features[i].name[46] = '\0';
+    }
+    return true;
+}
+
+const char *qcow2_feature_name(const Qcow2Image *img, uint8_t type, uint8_t bit)
+{
+    for (guint i = 0; i < img->n_features; i++) {
+        if (img->features[i].type == type && img->features[i].bit == bit) {
+            return img->features[i].name;
+        }
+    }
+    return NULL;
+}
+
+static bool parse_bitmaps_ext(Qcow2Image *img, uint64_t at, const uint8_t *p,
+                              uint32_t len, GError **errp)
+{
+    Qcow2Header *h = &img->header;
+
+    if (!(h->autoclear_features & QCOW2_AUTOCLEAR_BITMAPS)) {
+        /* QEMU ignores a bitmaps extension whose autoclear bit is clear. */
+        return true;
+    }
+    if (len != 24) {
+        qcow2_error(errp, img, QCOW2_ERROR_EXTENSION, "bitmaps extension", at,
+                    "length %" PRIu32 " (expected 24)", len);
+        return false;
+    }
+    h->nb_bitmaps = qcow2_be32(p);
+    img->bitmap_directory_size = qcow2_be64(p + 8);
+    img->bitmap_directory_offset = qcow2_be64(p + 16);
+    if (h->nb_bitmaps == 0 || h->nb_bitmaps > 65535) {
+        qcow2_error(errp, img, QCOW2_ERROR_EXTENSION, "bitmaps extension", at,
+                    "%" PRIu32 " bitmaps (QEMU allows 1 to 65535)",
+                    h->nb_bitmaps);
+        return false;
+    }
+    if (img->bitmap_directory_size == 0 ||
+        img->bitmap_directory_size > QCOW2_MAX_SNAPSHOT_TABLE_BYTES ||
+        img->bitmap_directory_offset % img->cluster_size ||
+        !qcow2_range_within(img->bitmap_directory_offset,
+                            img->bitmap_directory_size, h->file_size)) {
+        qcow2_error(errp, img, QCOW2_ERROR_EXTENSION, "bitmaps extension", at,
+                    "bitmap directory at 0x%" PRIx64 " (%" PRIu64
+                    " bytes) is misaligned, too large or past the end of "
+                    "the file (0x%" PRIx64 " bytes)",
+                    img->bitmap_directory_offset, img->bitmap_directory_size,
+                    h->file_size);
+        return false;
+    }
+    return true;
+}
+
+static bool parse_crypto_ext(Qcow2Image *img, uint64_t at, const uint8_t *p,
+                             uint32_t len, GError **errp)
+{
+    if (len != 16) {
+        qcow2_error(errp, img, QCOW2_ERROR_EXTENSION, "encryption extension",
+                    at, "length %" PRIu32 " (expected 16)", len);
+        return false;
+    }
+    if (img->header.crypt_method != 2) {
+        qcow2_error(
+            errp, img, QCOW2_ERROR_EXTENSION, "encryption extension", at,
+            "present but the encryption method is %" PRIu32 " (not LUKS)",
+            img->header.crypt_method);
+        return false;
+    }
+    img->crypto_offset = qcow2_be64(p);
+    img->crypto_length = qcow2_be64(p + 8);
+    if (img->crypto_offset % img->cluster_size || img->crypto_length == 0 ||
+        !qcow2_range_within(img->crypto_offset, img->crypto_length,
+                            img->header.file_size)) {
+        qcow2_error(errp, img, QCOW2_ERROR_EXTENSION, "encryption extension",
+                    at,
+                    "LUKS header at 0x%" PRIx64 " (%" PRIu64
+                    " bytes) is misaligned, empty or past the end of the file",
+                    img->crypto_offset, img->crypto_length);
+        return false;
+    }
+    return true;
+}
+
+static bool parse_one_extension(Qcow2Image *img, uint32_t type, uint64_t at,
+                                const uint8_t *p, uint32_t len, GError **errp)
+{
+    Qcow2Header *h = &img->header;
+
+    switch (type) {
+    case QCOW2_EXT_BACKING_FORMAT:
+        if (len > 15) {
+            /* QEMU keeps the format name in a 16-byte buffer. */
+            qcow2_error(errp, img, QCOW2_ERROR_EXTENSION,
+                        "backing format extension", at,
+                        "name of %" PRIu32 " bytes is too long (max 15)", len);
+            return false;
+        }
+        h->backing_format = dup_string_field(p, len);
+        return true;
+    case QCOW2_EXT_FEATURE_TABLE:
+        return parse_feature_table(img, p, len);
+    case QCOW2_EXT_BITMAPS:
+        return parse_bitmaps_ext(img, at, p, len, errp);
+    case QCOW2_EXT_CRYPTO:
+        return parse_crypto_ext(img, at, p, len, errp);
+    case QCOW2_EXT_DATA_FILE:
+        if (len == 0 || len > 4096) {
+            qcow2_error(errp, img, QCOW2_ERROR_EXTENSION, "data file extension",
+                        at, "file name of %" PRIu32 " bytes", len);
+            return false;
+        }
+        h->data_file = dup_string_field(p, len);
+        return true;
+    default:
+        /* Unknown extensions are legal; keep their type for reports. */
+        g_array_append_val(img->unknown_extensions, type);
+        return true;
+    }
+}
+
+static bool seen_before(const uint32_t *seen, guint n, uint32_t type)
+{
+    for (guint i = 0; i < n; i++) {
+        if (seen[i] == type) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool parse_extensions(Qcow2Image *img, HeaderBuf *hb, GError **errp)
+{
+    const Qcow2Header *h = &img->header;
+    uint64_t backing_offset = qcow2_be64(hb->data + 8);
+    /* The backing file name, if any, ends the extension area (as QEMU). */
+    uint64_t end = backing_offset ? backing_offset : img->cluster_size;
+    uint64_t off = h->header_length;
+    uint32_t seen[8];
+    guint n_seen = 0;
+
+    if (h->version < 3) {
+        /* QEMU reads extensions of v2 images too (backing format). */
+        off = QCOW2_V2_HEADER_LENGTH;
+    }
+    end = MIN(end, h->file_size);
+    while (off + 8 <= end) {
+        uint32_t type, len;
+
+        if (!header_buf_ensure(img, hb, off + 8, errp)) {
+            return false;
+        }
+        type = qcow2_be32(hb->data + off);
+        len = qcow2_be32(hb->data + off + 4);
+        if (type == QCOW2_EXT_END) {
+            return true;
+        }
+        if (len > end - off - 8) {
+            qcow2_error(errp, img, QCOW2_ERROR_EXTENSION, "header extension",
+                        off,
+                        "type 0x%08" PRIx32 " length %" PRIu32
+                        " runs past the extension area (ends at 0x%" PRIx64 ")",
+                        type, len, end);
+            return false;
+        }
+        if (type != QCOW2_EXT_END && seen_before(seen, n_seen, type) &&
+            (type == QCOW2_EXT_BACKING_FORMAT ||
+             type == QCOW2_EXT_FEATURE_TABLE || type == QCOW2_EXT_BITMAPS ||
+             type == QCOW2_EXT_CRYPTO || type == QCOW2_EXT_DATA_FILE)) {
+            qcow2_error(errp, img, QCOW2_ERROR_EXTENSION, "header extension",
+                        off, "type 0x%08" PRIx32 " appears twice", type);
+            return false;
+        }
+        if (n_seen < G_N_ELEMENTS(seen)) {
+            seen[n_seen++] = type;
+        }
+        if (!header_buf_ensure(img, hb, off + 8 + len, errp) ||
+            !parse_one_extension(img, type, off, hb->data + off + 8, len,
+                                 errp)) {
+            return false;
+        }
+        off += 8 + (((uint64_t)len + 7) & ~7ULL);
+    }
+    /* The area may also end without a terminator, exactly at its end. */
+    return true;
+}
+
+/* Names of the unknown incompatible bits, for the refusal message. */
+static char *describe_unknown_incompat(const Qcow2Image *img, uint64_t bits)
+{
+    GString *s = g_string_new(NULL);
+
+    for (int bit = 0; bit < 64; bit++) {
+        const char *name;
+
+        if (!(bits & (1ULL << bit))) {
+            continue;
+        }
+        name = qcow2_feature_name(img, 0, (uint8_t)bit);
+        g_string_append_printf(s, "%sbit %d", s->len ? ", " : "", bit);
+        if (name && *name) {
+            g_string_append_printf(s, " (\"%s\")", name);
+        }
+    }
+    return g_string_free(s, false);
+}
+
+static bool check_features(Qcow2Image *img, GError **errp)
+{
+    Qcow2Header *h = &img->header;
+    uint64_t unknown = h->incompatible_features & ~QCOW2_KNOWN_INCOMPAT;
+
+    if (unknown) {
+        g_autofree char *what = describe_unknown_incompat(img, unknown);
+        qcow2_error(errp, img, QCOW2_ERROR_UNSUPPORTED, "header", 72,
+                    "unsupported incompatible feature(s): %s", what);
+        return false;
+    }
+    if (h->incompatible_features & QCOW2_INCOMPAT_COMPRESSION) {
+        if (h->header_length <= 104) {
+            qcow2_error(errp, img, QCOW2_ERROR_HEADER, "header", 72,
+                        "compression type bit set but the header (%" PRIu32
+                        " bytes) has no compression type field",
+                        h->header_length);
+            return false;
+        }
+        if (h->compression_type == QCOW2_COMPRESSION_ZLIB) {
+            qcow2_error(errp, img, QCOW2_ERROR_HEADER, "header", 104,
+                        "compression type bit set with type zlib (must be "
+                        "clear for zlib)");
+            return false;
+        }
+    } else if (h->compression_type != QCOW2_COMPRESSION_ZLIB) {
+        qcow2_error(errp, img, QCOW2_ERROR_HEADER, "header", 104,
+                    "compression type %u without incompatible bit 3",
+                    (unsigned)h->compression_type);
+        return false;
+    }
+    if ((unsigned)h->compression_type > QCOW2_COMPRESSION_ZSTD) {
+        qcow2_error(errp, img, QCOW2_ERROR_UNSUPPORTED, "header", 104,
+                    "unknown compression type %u",
+                    (unsigned)h->compression_type);
+        return false;
+    }
+    if (h->extended_l2 &&
+        h->cluster_bits < QCOW2_MIN_EXTENDED_L2_CLUSTER_BITS) {
+        qcow2_error(errp, img, QCOW2_ERROR_HEADER, "header", 72,
+                    "extended L2 entries need clusters of at least 16 KiB "
+                    "(cluster size is %" PRIu64 ")",
+                    h->cluster_size);
+        return false;
+    }
+    if ((h->incompatible_features & QCOW2_INCOMPAT_DATA_FILE) &&
+        !h->data_file) {
+        qcow2_error(errp, img, QCOW2_ERROR_HEADER, "header", 72,
+                    "external data file bit set but no data file name "
+                    "extension");
+        return false;
+    }
+    if ((img->flags & QCOW2_OPEN_WRITABLE) &&
+        (h->incompatible_features &
+         (QCOW2_INCOMPAT_DIRTY | QCOW2_INCOMPAT_CORRUPT))) {
+        bool corrupt = h->incompatible_features & QCOW2_INCOMPAT_CORRUPT;
+        qcow2_error(errp, img, QCOW2_ERROR_NEEDS_REPAIR, "header", 72,
+                    "%s bit set; run: qemu-img check -r all %s",
+                    corrupt ? "corrupt" : "dirty", img->name);
+        return false;
+    }
+    return true;
+}
+
+/* Derived geometry shared by every other part of the library. */
+static void derive_geometry(Qcow2Image *img)
+{
+    Qcow2Header *h = &img->header;
+
+    img->cluster_size = h->cluster_size;
+    img->l2_entry_bytes = h->extended_l2 ? 16 : 8;
+    img->l2_bits = h->cluster_bits - (h->extended_l2 ? 4 : 3);
+    img->l2_entries = 1ULL << img->l2_bits;
+    img->subcluster_size =
+        h->extended_l2 ? h->cluster_size / QCOW2_SUBCLUSTERS : h->cluster_size;
+    img->csize_shift = 62 - (h->cluster_bits - 8);
+    img->csize_mask = (1ULL << (h->cluster_bits - 8)) - 1;
+    img->offset_mask_compressed = (1ULL << img->csize_shift) - 1;
+    img->refcount_max =
+        h->refcount_bits == 64 ? UINT64_MAX : (1ULL << h->refcount_bits) - 1;
+    img->refcount_block_bits = h->cluster_bits + 3 - h->refcount_order;
+}
+
+static bool check_tables(Qcow2Image *img, GError **errp)
+{
+    Qcow2Header *h = &img->header;
+    uint64_t span = 1ULL << (h->cluster_bits + img->l2_bits);
+    uint64_t l1_needed = h->size / span + (h->size % span != 0);
+    uint64_t rt_bytes = (uint64_t)h->refcount_table_clusters * h->cluster_size;
+
+    if ((uint64_t)h->l1_size * 8 > QCOW2_MAX_L1_BYTES) {
+        qcow2_error(errp, img, QCOW2_ERROR_HEADER, "header", 36,
+                    "active L1 table has %" PRIu32
+                    " entries (QEMU allows at most %u)",
+                    h->l1_size, QCOW2_MAX_L1_BYTES / 8);
+        return false;
+    }
+    if (l1_needed > h->l1_size) {
+        qcow2_error(errp, img, QCOW2_ERROR_HEADER, "header", 36,
+                    "active L1 table has %" PRIu32 " entries but a %" PRIu64
+                    "-byte disk needs %" PRIu64,
+                    h->l1_size, h->size, l1_needed);
+        return false;
+    }
+    if (h->l1_size &&
+        (h->l1_table_offset % h->cluster_size ||
+         !qcow2_range_within(h->l1_table_offset, (uint64_t)h->l1_size * 8,
+                             h->file_size))) {
+        qcow2_error(errp, img, QCOW2_ERROR_HEADER, "header", 40,
+                    "active L1 table at 0x%" PRIx64 " (%" PRIu32
+                    " entries) is misaligned or past the end of the file "
+                    "(0x%" PRIx64 " bytes)",
+                    h->l1_table_offset, h->l1_size, h->file_size);
+        return false;
+    }
+    if (h->refcount_table_clusters == 0 ||
+        rt_bytes > QCOW2_MAX_REFTABLE_BYTES) {
+        qcow2_error(errp, img, QCOW2_ERROR_HEADER, "header", 56,
+                    "refcount table of %" PRIu32
+                    " clusters (must be 1 to %u bytes)",
+                    h->refcount_table_clusters, QCOW2_MAX_REFTABLE_BYTES);
+        return false;
+    }
+    if (h->refcount_table_offset % h->cluster_size ||
+        !qcow2_range_within(h->refcount_table_offset, rt_bytes, h->file_size)) {
+        qcow2_error(errp, img, QCOW2_ERROR_HEADER, "header", 48,
+                    "refcount table at 0x%" PRIx64 " (%" PRIu64
+                    " bytes) is misaligned or past the end of the file "
+                    "(0x%" PRIx64 " bytes)",
+                    h->refcount_table_offset, rt_bytes, h->file_size);
+        return false;
+    }
+    if (h->nb_snapshots > QCOW2_MAX_SNAPSHOTS) {
+        qcow2_error(errp, img, QCOW2_ERROR_HEADER, "header", 60,
+                    "%" PRIu32 " snapshots (QEMU allows at most %u)",
+                    h->nb_snapshots, QCOW2_MAX_SNAPSHOTS);
+        return false;
+    }
+    if (h->nb_snapshots && (h->snapshots_offset % h->cluster_size ||
+                            h->snapshots_offset >= h->file_size)) {
+        qcow2_error(errp, img, QCOW2_ERROR_HEADER, "header", 64,
+                    "snapshot table at 0x%" PRIx64
+                    " is misaligned or past the end of the file (0x%" PRIx64
+                    " bytes)",
+                    h->snapshots_offset, h->file_size);
+        return false;
+    }
+    return true;
+}
+
+static bool parse_fixed_fields(Qcow2Image *img, const uint8_t *b, GError **errp)
+{
+    Qcow2Header *h = &img->header;
+    uint64_t backing_offset = qcow2_be64(b + 8);
+    uint32_t backing_size = qcow2_be32(b + 16);
+
+    h->cluster_bits = qcow2_be32(b + 20);
+    if (h->cluster_bits < QCOW2_MIN_CLUSTER_BITS ||
+        h->cluster_bits > QCOW2_MAX_CLUSTER_BITS) {
+        qcow2_error(errp, img, QCOW2_ERROR_HEADER, "header", 20,
+                    "cluster_bits %" PRIu32 " (QEMU supports 9 to 21)",
+                    h->cluster_bits);
+        return false;
+    }
+    h->cluster_size = 1ULL << h->cluster_bits;
+    h->size = qcow2_be64(b + 24);
+    h->crypt_method = qcow2_be32(b + 32);
+    h->l1_size = qcow2_be32(b + 36);
+    h->l1_table_offset = qcow2_be64(b + 40);
+    h->refcount_table_offset = qcow2_be64(b + 48);
+    h->refcount_table_clusters = qcow2_be32(b + 56);
+    h->nb_snapshots = qcow2_be32(b + 60);
+    h->snapshots_offset = qcow2_be64(b + 64);
+    if (h->size > INT64_MAX) {
+        qcow2_error(errp, img, QCOW2_ERROR_HEADER, "header", 24,
+                    "virtual size 0x%" PRIx64 " is impossible", h->size);
+        return false;
+    }
+    if (h->crypt_method > 2) {
+        qcow2_error(errp, img, QCOW2_ERROR_HEADER, "header", 32,
+                    "unknown encryption method %" PRIu32, h->crypt_method);
+        return false;
+    }
+    if (backing_offset) {
+        if (backing_size > QCOW2_MAX_BACKING_FILE_NAME ||
+            !qcow2_range_within(backing_offset, backing_size,
+                                MIN(h->cluster_size, h->file_size))) {
+            qcow2_error(errp, img, QCOW2_ERROR_HEADER, "header", 8,
+                        "backing file name at 0x%" PRIx64 " (%" PRIu32
+                        " bytes) is too long or outside the first cluster",
+                        backing_offset, backing_size);
+            return false;
+        }
+    }
+    return true;
+}
+
+bool qcow2_parse_header(Qcow2Image *img, GError **errp)
+{
+    Qcow2Header *h = &img->header;
+    HeaderBuf hb = {0};
+    uint64_t backing_offset;
+    uint32_t backing_size;
+    bool ok = false;
+
+    if (!img->io->ops->get_size(img->io, &h->file_size, errp)) {
+        return false;
+    }
+    if (h->file_size < QCOW2_V2_HEADER_LENGTH) {
+        qcow2_error(errp, img, QCOW2_ERROR_HEADER, "header", 0,
+                    "file is only %" PRIu64
+                    " bytes, too short for a qcow2 header",
+                    h->file_size);
+        return false;
+    }
+    /* Most headers and their extensions fit in the first 4 KiB. */
+    if (!header_buf_ensure(img, &hb, MIN(h->file_size, 4096), errp)) {
+        goto out;
+    }
+    if (qcow2_be32(hb.data) != QCOW2_MAGIC) {
+        qcow2_error(errp, img, QCOW2_ERROR_HEADER, "header", 0,
+                    "not a qcow2 image (magic 0x%08" PRIx32 ")",
+                    qcow2_be32(hb.data));
+        goto out;
+    }
+    h->version = qcow2_be32(hb.data + 4);
+    if (h->version != 2 && h->version != 3) {
+        qcow2_error(errp, img, QCOW2_ERROR_UNSUPPORTED, "header", 4,
+                    "qcow2 version %" PRIu32 " (only 2 and 3 exist)",
+                    h->version);
+        goto out;
+    }
+    if (!parse_fixed_fields(img, hb.data, errp)) {
+        goto out;
+    }
+    if (h->version == 2) {
+        h->header_length = QCOW2_V2_HEADER_LENGTH;
+        h->refcount_order = 4;
+    } else {
+        if (h->file_size < QCOW2_V3_MIN_HEADER_LENGTH) {
+            qcow2_error(errp, img, QCOW2_ERROR_HEADER, "header", 0,
+                        "file is only %" PRIu64
+                        " bytes, too short for a version 3 header",
+                        h->file_size);
+            goto out;
+        }
+        h->incompatible_features = qcow2_be64(hb.data + 72);
+        h->compatible_features = qcow2_be64(hb.data + 80);
+        h->autoclear_features = qcow2_be64(hb.data + 88);
+        h->refcount_order = qcow2_be32(hb.data + 96);
+        h->header_length = qcow2_be32(hb.data + 100);
+        if (h->header_length < QCOW2_V3_MIN_HEADER_LENGTH ||
+            h->header_length > h->cluster_size ||
+            h->header_length > h->file_size) {
+            qcow2_error(errp, img, QCOW2_ERROR_HEADER, "header", 100,
+                        "header length %" PRIu32
+                        " (must be 104 to the cluster size and within the "
+                        "file)",
+                        h->header_length);
+            goto out;
+        }
+        if (h->refcount_order > 6) {
+            qcow2_error(errp, img, QCOW2_ERROR_HEADER, "header", 96,
+                        "refcount_order %" PRIu32 " (must be 0 to 6)",
+                        h->refcount_order);
+            goto out;
+        }
+        if (h->header_length > 104 && !header_buf_ensure(img, &hb, 105, errp)) {
+            goto out;
+        }
+        h->compression_type =
+            h->header_length > 104 ? hb.data[104] : QCOW2_COMPRESSION_ZLIB;
+        h->extended_l2 = h->incompatible_features & QCOW2_INCOMPAT_EXTENDED_L2;
+    }
+    h->refcount_bits = 1u << h->refcount_order;
+    derive_geometry(img);
+
+    if (!parse_extensions(img, &hb, errp) || !check_features(img, errp) ||
+        !check_tables(img, errp)) {
+        goto out;
+    }
+    backing_offset = qcow2_be64(hb.data + 8);
+    backing_size = qcow2_be32(hb.data + 16);
+    if (backing_offset) {
+        if (!header_buf_ensure(img, &hb, backing_offset + backing_size, errp)) {
+            goto out;
+        }
+        h->backing_file =
+            dup_string_field(hb.data + backing_offset, backing_size);
+    }
+    ok = true;
+out:
+    g_free(hb.data);
+    return ok;
+}

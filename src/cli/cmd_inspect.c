@@ -1,0 +1,450 @@
+/*
+ * qsnapfix inspect IMAGE...: the header summary and the snapshot list the
+ * way `qemu-img snapshot -l` shows it, plus where each snapshot's VM state
+ * is mapped. Reads only the header, its extensions, the snapshot table,
+ * the L1/L2 tables covering VM states and the refcount blocks of their
+ * clusters: never guest data or VM state bytes.
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <inttypes.h>
+#include <string.h>
+
+#include "cli.h"
+#include "exit_codes.h"
+
+typedef struct InspectOptions {
+    char *output;
+    gboolean help;
+    gboolean no_layout;
+    gboolean stats;
+    char **images;
+    QsnapfixOutput format;
+} InspectOptions;
+
+/* Facts gathered about one image, whatever the output format. */
+typedef struct ImageReport {
+    const char *path;
+    Qcow2Image *img;
+    Qcow2VmstateLayout *layouts; /* per snapshot; NULL with --no-layout */
+    GError *err;                 /* the first failure, if any */
+} ImageReport;
+
+static const char inspect_description[] =
+    "Show the qcow2 header summary and the internal snapshots of each IMAGE\n"
+    "(like 'qemu-img snapshot -l'), and where each snapshot's VM state is\n"
+    "mapped. Only metadata is read (header, extensions, snapshot table, the\n"
+    "L1/L2 tables and refcount blocks covering VM states); safe on images\n"
+    "in use.\n"
+    "\n"
+    "JSON output (--output=json): one object per image (an array when\n"
+    "several images are given) with qemu-img info's names where the facts\n"
+    "are the same:\n"
+    "  filename, format (\"qcow2\"), virtual-size, cluster-size,\n"
+    "  dirty-flag, backing-filename, backing-filename-format,\n"
+    "  format-specific {type, data {compat, compression-type,\n"
+    "    lazy-refcounts, refcount-bits, corrupt, extended-l2, data-file,\n"
+    "    data-file-raw, encrypted}},\n"
+    "  snapshots[] {id, name, vm-state-size, date-sec, date-nsec,\n"
+    "    vm-clock-sec, vm-clock-nsec, icount (absent when -1)}\n"
+    "and qsnapfix's own facts:\n"
+    "  file-size, header {version, header-length, incompatible-features,\n"
+    "    compatible-features, autoclear-features, l1-table-offset, l1-size,\n"
+    "    refcount-table-offset, refcount-table-clusters, snapshots-offset,\n"
+    "    nb-snapshots, encryption-method, bitmaps, unknown-extensions[]},\n"
+    "  snapshots[].{disk-size, l1-table-offset, l1-size, extra-data-size,\n"
+    "    vm-state-size-32, table-offset, has-vm-state}\n"
+    "  snapshots[].vm-state {offset (guest offset of byte 0), clusters,\n"
+    "    normal, compressed, zero, unallocated, past-l1, shared (data\n"
+    "    clusters with refcount > 1: shared with another snapshot or the\n"
+    "    active disk), l2-tables, l2-shared, first-host-offset}\n"
+    "  error {message, exit-code} when the image could not be read.\n"
+    "\n"
+    "Exit codes: 0 ok; 2 bad command line; 5 I/O error; 8 unsupported\n"
+    "feature; 10 bad header or extension; 11 bad snapshot table; 12 bad\n"
+    "L1/L2 table or compressed cluster; 13 bad refcount structure; 15 some\n"
+    "of several images failed. Errors are one line on stderr:\n"
+    "  qsnapfix: IMAGE: STRUCTURE at 0xOFFSET: PROBLEM\n";
+
+static void gather(ImageReport *r, gboolean want_layout)
+{
+    guint n;
+
+    r->img = qcow2_open(r->path, QCOW2_OPEN_READ_ONLY, &r->err);
+    if (!r->img || !want_layout) {
+        return;
+    }
+    n = qcow2_snapshot_count(r->img);
+    r->layouts = g_new0(Qcow2VmstateLayout, MAX(n, 1));
+    for (guint i = 0; i < n && !r->err; i++) {
+        const Qcow2Snapshot *sn = qcow2_snapshot_get(r->img, i);
+        if (sn->vm_state_size &&
+            !qcow2_vmstate_layout(r->img, sn, &r->layouts[i], &r->err)) {
+            break;
+        }
+    }
+}
+
+static void report_free(ImageReport *r)
+{
+    qcow2_close(r->img);
+    g_free(r->layouts);
+    g_clear_error(&r->err);
+}
+
+static const char *compat_name(const Qcow2Header *h)
+{
+    return h->version == 2 ? "0.10" : "1.1";
+}
+
+static const char *compression_name(const Qcow2Header *h)
+{
+    return h->compression_type == QCOW2_COMPRESSION_ZSTD ? "zstd" : "zlib";
+}
+
+/* ---- JSON ---------------------------------------------------------- */
+
+static void json_add_format_specific(JsonBuilder *b, const Qcow2Header *h)
+{
+    json_builder_set_member_name(b, "format-specific");
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "type");
+    json_builder_add_string_value(b, "qcow2");
+    json_builder_set_member_name(b, "data");
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "compat");
+    json_builder_add_string_value(b, compat_name(h));
+    json_builder_set_member_name(b, "compression-type");
+    json_builder_add_string_value(b, compression_name(h));
+    if (h->version >= 3) {
+        /* qemu-img reports these for version 3 images only. */
+        json_builder_set_member_name(b, "lazy-refcounts");
+        json_builder_add_boolean_value(b, h->compatible_features &
+                                              QCOW2_COMPAT_LAZY_REFCOUNTS);
+    }
+    json_builder_set_member_name(b, "refcount-bits");
+    json_builder_add_int_value(b, h->refcount_bits);
+    if (h->version >= 3) {
+        json_builder_set_member_name(b, "corrupt");
+        json_builder_add_boolean_value(b, h->incompatible_features &
+                                              QCOW2_INCOMPAT_CORRUPT);
+        json_builder_set_member_name(b, "extended-l2");
+        json_builder_add_boolean_value(b, h->extended_l2);
+    }
+    if (h->data_file) {
+        g_autofree char *df = qsnapfix_printable(h->data_file);
+        json_builder_set_member_name(b, "data-file");
+        json_builder_add_string_value(b, df);
+        json_builder_set_member_name(b, "data-file-raw");
+        json_builder_add_boolean_value(b, h->autoclear_features &
+                                              QCOW2_AUTOCLEAR_DATA_RAW);
+    }
+    json_builder_set_member_name(b, "encrypted");
+    json_builder_add_boolean_value(b, h->crypt_method != 0);
+    json_builder_end_object(b);
+    json_builder_end_object(b);
+}
+
+static void json_int(JsonBuilder *b, const char *name, int64_t v)
+{
+    json_builder_set_member_name(b, name);
+    json_builder_add_int_value(b, v);
+}
+
+static void json_add_header(JsonBuilder *b, const Qcow2Header *h)
+{
+    json_builder_set_member_name(b, "header");
+    json_builder_begin_object(b);
+    json_int(b, "version", h->version);
+    json_int(b, "header-length", h->header_length);
+    json_int(b, "incompatible-features", (int64_t)h->incompatible_features);
+    json_int(b, "compatible-features", (int64_t)h->compatible_features);
+    json_int(b, "autoclear-features", (int64_t)h->autoclear_features);
+    json_int(b, "l1-table-offset", (int64_t)h->l1_table_offset);
+    json_int(b, "l1-size", h->l1_size);
+    json_int(b, "refcount-table-offset", (int64_t)h->refcount_table_offset);
+    json_int(b, "refcount-table-clusters", h->refcount_table_clusters);
+    json_int(b, "snapshots-offset", (int64_t)h->snapshots_offset);
+    json_int(b, "nb-snapshots", h->nb_snapshots);
+    json_int(b, "encryption-method", h->crypt_method);
+    json_int(b, "bitmaps", h->nb_bitmaps);
+    json_builder_end_object(b);
+}
+
+static void json_add_layout(JsonBuilder *b, const Qcow2Image *img,
+                            const Qcow2Snapshot *sn,
+                            const Qcow2VmstateLayout *l)
+{
+    json_builder_set_member_name(b, "vm-state");
+    json_builder_begin_object(b);
+    json_int(b, "offset", (int64_t)qcow2_vmstate_base(img, sn));
+    json_int(b, "clusters", (int64_t)l->clusters);
+    json_int(b, "normal", (int64_t)l->normal);
+    json_int(b, "compressed", (int64_t)l->compressed);
+    json_int(b, "zero", (int64_t)l->zero);
+    json_int(b, "unallocated", (int64_t)l->unallocated);
+    json_int(b, "past-l1", (int64_t)l->past_l1);
+    json_int(b, "shared", (int64_t)l->shared);
+    json_int(b, "l2-tables", (int64_t)l->l2_tables);
+    json_int(b, "l2-shared", (int64_t)l->l2_shared);
+    json_int(b, "first-host-offset", (int64_t)l->first_host_offset);
+    json_builder_end_object(b);
+}
+
+static void json_add_snapshot(JsonBuilder *b, const ImageReport *r, guint i)
+{
+    const Qcow2Snapshot *sn = qcow2_snapshot_get(r->img, i);
+    g_autofree char *id = qsnapfix_printable(sn->id);
+    g_autofree char *name = qsnapfix_printable(sn->name);
+
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "id");
+    json_builder_add_string_value(b, id);
+    json_builder_set_member_name(b, "name");
+    json_builder_add_string_value(b, name);
+    json_int(b, "vm-state-size", (int64_t)sn->vm_state_size);
+    json_int(b, "date-sec", sn->date_sec);
+    json_int(b, "date-nsec", sn->date_nsec);
+    json_int(b, "vm-clock-sec", (int64_t)(sn->vm_clock_nsec / 1000000000));
+    json_int(b, "vm-clock-nsec", (int64_t)(sn->vm_clock_nsec % 1000000000));
+    if (sn->icount != -1) {
+        json_int(b, "icount", sn->icount);
+    }
+    json_int(b, "disk-size", (int64_t)sn->disk_size);
+    json_int(b, "l1-table-offset", (int64_t)sn->l1_table_offset);
+    json_int(b, "l1-size", sn->l1_size);
+    json_int(b, "extra-data-size", sn->extra_data_size);
+    json_int(b, "vm-state-size-32", sn->vm_state_size32);
+    json_int(b, "table-offset", (int64_t)sn->table_offset);
+    json_builder_set_member_name(b, "has-vm-state");
+    json_builder_add_boolean_value(b, sn->vm_state_size != 0);
+    if (r->layouts && sn->vm_state_size) {
+        json_add_layout(b, r->img, sn, &r->layouts[i]);
+    }
+    json_builder_end_object(b);
+}
+
+static void json_add_error(JsonBuilder *b, const GError *err)
+{
+    json_builder_set_member_name(b, "error");
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "message");
+    json_builder_add_string_value(b, err->message);
+    json_int(b, "exit-code", qsnapfix_exit_code(err));
+    json_builder_end_object(b);
+}
+
+static void json_add_image(JsonBuilder *b, const ImageReport *r)
+{
+    g_autofree char *path = qsnapfix_printable(r->path);
+
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "filename");
+    json_builder_add_string_value(b, path);
+    json_builder_set_member_name(b, "format");
+    json_builder_add_string_value(b, "qcow2");
+    if (r->img) {
+        const Qcow2Header *h = qcow2_header(r->img);
+
+        json_int(b, "virtual-size", (int64_t)h->size);
+        json_int(b, "cluster-size", (int64_t)h->cluster_size);
+        json_int(b, "file-size", (int64_t)h->file_size);
+        json_builder_set_member_name(b, "dirty-flag");
+        json_builder_add_boolean_value(b, h->incompatible_features &
+                                              QCOW2_INCOMPAT_DIRTY);
+        if (h->backing_file) {
+            g_autofree char *bf = qsnapfix_printable(h->backing_file);
+            json_builder_set_member_name(b, "backing-filename");
+            json_builder_add_string_value(b, bf);
+        }
+        if (h->backing_format) {
+            g_autofree char *bff = qsnapfix_printable(h->backing_format);
+            json_builder_set_member_name(b, "backing-filename-format");
+            json_builder_add_string_value(b, bff);
+        }
+        json_add_format_specific(b, h);
+        json_add_header(b, h);
+        json_builder_set_member_name(b, "snapshots");
+        json_builder_begin_array(b);
+        for (guint i = 0; i < qcow2_snapshot_count(r->img); i++) {
+            json_add_snapshot(b, r, i);
+        }
+        json_builder_end_array(b);
+    }
+    if (r->err) {
+        json_add_error(b, r->err);
+    }
+    json_builder_end_object(b);
+}
+
+/* ---- human --------------------------------------------------------- */
+
+static void print_features(const Qcow2Header *h)
+{
+    printf("Format specific information:\n");
+    printf("    compat: %s\n", compat_name(h));
+    printf("    compression type: %s\n", compression_name(h));
+    printf("    lazy refcounts: %s\n",
+           h->compatible_features & QCOW2_COMPAT_LAZY_REFCOUNTS ? "true"
+                                                                : "false");
+    printf("    refcount bits: %" PRIu32 "\n", h->refcount_bits);
+    printf("    corrupt: %s\n",
+           h->incompatible_features & QCOW2_INCOMPAT_CORRUPT ? "true"
+                                                             : "false");
+    printf("    extended l2: %s\n", h->extended_l2 ? "true" : "false");
+    if (h->data_file) {
+        g_autofree char *df = qsnapfix_printable(h->data_file);
+        printf("    data file: %s\n", df);
+    }
+    if (h->crypt_method) {
+        printf("    encrypted: %s\n", h->crypt_method == 2 ? "luks" : "aes");
+    }
+}
+
+static void print_layouts(const ImageReport *r)
+{
+    printf("VM state:\n");
+    printf("%-10s%-18s%14s%9s%9s%8s%7s%9s%8s%10s\n", "ID", "TAG", "AT",
+           "CLUSTERS", "NORMAL", "COMPR", "ZERO", "UNALLOC", "SHARED",
+           "L2/SHARED");
+    for (guint i = 0; i < qcow2_snapshot_count(r->img); i++) {
+        const Qcow2Snapshot *sn = qcow2_snapshot_get(r->img, i);
+        const Qcow2VmstateLayout *l = &r->layouts[i];
+        g_autofree char *id = qsnapfix_printable(sn->id);
+        g_autofree char *name = qsnapfix_printable(sn->name);
+        g_autofree char *l2 = NULL;
+        char at[32];
+
+        if (!sn->vm_state_size) {
+            printf("%-9s %-17s %s\n", id, name, "no VM state (disk only)");
+            continue;
+        }
+        g_snprintf(at, sizeof(at), "0x%" PRIx64,
+                   qcow2_vmstate_base(r->img, sn));
+        l2 =
+            g_strdup_printf("%" PRIu64 "/%" PRIu64, l->l2_tables, l->l2_shared);
+        printf("%-9s %-17s %14s%9" PRIu64 "%9" PRIu64 "%8" PRIu64 "%7" PRIu64
+               "%9" PRIu64 "%8" PRIu64 "%10s\n",
+               id, name, at, l->clusters, l->normal, l->compressed, l->zero,
+               l->unallocated, l->shared, l2);
+    }
+}
+
+static void print_human(const ImageReport *r, bool first)
+{
+    const Qcow2Header *h;
+    g_autofree char *vsize = NULL;
+    g_autofree char *fsize = NULL;
+
+    if (!r->img) {
+        return;
+    }
+    h = qcow2_header(r->img);
+    vsize = qsnapfix_size_to_str(h->size);
+    fsize = qsnapfix_size_to_str(h->file_size);
+    printf("%simage: %s\n", first ? "" : "\n", r->path);
+    printf("file format: qcow2 (version %" PRIu32 ")\n", h->version);
+    printf("virtual size: %s (%" PRIu64 " bytes)\n", vsize, h->size);
+    printf("file size: %s (%" PRIu64 " bytes)\n", fsize, h->file_size);
+    printf("cluster_size: %" PRIu64 "\n", h->cluster_size);
+    if (h->backing_file) {
+        g_autofree char *bf = qsnapfix_printable(h->backing_file);
+        printf("backing file: %s\n", bf);
+    }
+    if (h->incompatible_features & QCOW2_INCOMPAT_DIRTY) {
+        printf("dirty: true (refcounts may be stale)\n");
+    }
+    if (qcow2_snapshot_count(r->img)) {
+        printf("Snapshot list:\n");
+        qsnapfix_print_snapshot_header(stdout);
+        for (guint i = 0; i < qcow2_snapshot_count(r->img); i++) {
+            qsnapfix_print_snapshot_row(stdout, qcow2_snapshot_get(r->img, i));
+        }
+        if (r->layouts) {
+            print_layouts(r);
+        }
+    }
+    print_features(h);
+}
+
+static int inspect_all(const InspectOptions *o)
+{
+    guint n = g_strv_length(o->images);
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    int status = QSNAPFIX_EXIT_OK;
+    guint failed = 0;
+
+    if (n > 1) {
+        json_builder_begin_array(b);
+    }
+    for (guint i = 0; i < n; i++) {
+        ImageReport r = {.path = o->images[i]};
+
+        gather(&r, !o->no_layout);
+        if (o->format == QSNAPFIX_OUTPUT_JSON) {
+            json_add_image(b, &r);
+        } else {
+            print_human(&r, i == 0);
+        }
+        if (r.err) {
+            failed++;
+            status = qsnapfix_report(r.err);
+        }
+        if (o->stats && r.img) {
+            fprintf(stderr,
+                    "qsnapfix: %s: read %" PRIu64 " bytes in %" PRIu64
+                    " calls\n",
+                    o->images[i], qcow2_io_bytes_read(r.img),
+                    qcow2_io_read_calls(r.img));
+        }
+        report_free(&r);
+    }
+    if (n > 1) {
+        json_builder_end_array(b);
+    }
+    if (o->format == QSNAPFIX_OUTPUT_JSON) {
+        qsnapfix_print_json(json_builder_get_root(b));
+    }
+    return n > 1 && failed ? QSNAPFIX_EXIT_PARTIAL : status;
+}
+
+int qsnapfix_cmd_inspect(int argc, char **argv)
+{
+    InspectOptions o = {0};
+    GOptionEntry entries[] = {
+        {"output", 0, 0, G_OPTION_ARG_STRING, &o.output,
+         "Output format: human (default) or json", "FORMAT"},
+        {"no-layout", 0, 0, G_OPTION_ARG_NONE, &o.no_layout,
+         "Do not map VM states (read only the header and snapshot table)",
+         NULL},
+        {"stats", 0, 0, G_OPTION_ARG_NONE, &o.stats,
+         "Print how many bytes were read from each image on stderr", NULL},
+        {"help", 'h', 0, G_OPTION_ARG_NONE, &o.help, "Show this help", NULL},
+        {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o.images, NULL,
+         "IMAGE..."},
+        {NULL, 0, 0, 0, NULL, NULL, NULL},
+    };
+    g_autoptr(GOptionContext) ctx = g_option_context_new("IMAGE...");
+    g_autoptr(GError) err = NULL;
+    int rc;
+
+    g_option_context_set_summary(ctx, "qsnapfix inspect: show an image's "
+                                      "snapshots and where their VM state "
+                                      "lives");
+    g_option_context_set_description(ctx, inspect_description);
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    g_set_prgname("qsnapfix inspect");
+    rc = qsnapfix_parse_options(ctx, &argc, &argv, &o.help);
+    if (rc < 0 && !qsnapfix_parse_output(o.output, &o.format, &err)) {
+        rc = qsnapfix_report(err);
+    }
+    if (rc < 0 && (!o.images || !o.images[0])) {
+        fprintf(stderr, "qsnapfix: inspect: no IMAGE given (see --help)\n");
+        rc = QSNAPFIX_EXIT_USAGE;
+    }
+    if (rc < 0) {
+        rc = inspect_all(&o);
+    }
+    g_free(o.output);
+    g_strfreev(o.images);
+    return rc;
+}

@@ -1,0 +1,132 @@
+/*
+ * Output helpers: qemu-img's human formats, so that our tables line up
+ * with `qemu-img snapshot -l`, option parsing with our own --help, and
+ * JSON printing.
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <string.h>
+
+#include "cli.h"
+#include "exit_codes.h"
+
+bool qsnapfix_parse_output(const char *value, QsnapfixOutput *out,
+                           GError **errp)
+{
+    if (!value || !strcmp(value, "human")) {
+        *out = QSNAPFIX_OUTPUT_HUMAN;
+    } else if (!strcmp(value, "json")) {
+        *out = QSNAPFIX_OUTPUT_JSON;
+    } else {
+        g_set_error(errp, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "--output=%s: expected 'human' or 'json'", value);
+        return false;
+    }
+    return true;
+}
+
+int qsnapfix_parse_options(GOptionContext *ctx, int *argc, char ***argv,
+                           const gboolean *help_requested)
+{
+    g_autoptr(GError) err = NULL;
+
+    g_option_context_set_help_enabled(ctx, false);
+    if (!g_option_context_parse(ctx, argc, argv, &err)) {
+        fprintf(stderr, "qsnapfix: %s (see --help)\n", err->message);
+        return QSNAPFIX_EXIT_USAGE;
+    }
+    if (*help_requested) {
+        g_autofree char *help = g_option_context_get_help(ctx, true, NULL);
+        fputs(help, stdout);
+        return QSNAPFIX_EXIT_OK;
+    }
+    return -1;
+}
+
+char *qsnapfix_size_to_str(uint64_t bytes)
+{
+    static const char *const prefix[] = {"",   "Ki", "Mi", "Gi",
+                                         "Ti", "Pi", "Ei"};
+    int exp;
+
+    /* Like QEMU's size_to_str: switch unit once the number reaches 1000. */
+    frexp((double)bytes / (1000.0 / 1024.0), &exp);
+    exp = (exp - 1) / 10;
+    if (exp < 0) {
+        exp = 0;
+    }
+    if (exp > 6) {
+        exp = 6;
+    }
+    return g_strdup_printf(
+        "%0.3g %sB", (double)bytes / (double)(1ULL << (exp * 10)), prefix[exp]);
+}
+
+char *qsnapfix_date_str(uint32_t date_sec)
+{
+    g_autoptr(GDateTime) t = g_date_time_new_from_unix_local(date_sec);
+
+    return t ? g_date_time_format(t, "%Y-%m-%d %H:%M:%S") : g_strdup("?");
+}
+
+char *qsnapfix_clock_str(uint64_t vm_clock_nsec)
+{
+    uint64_t secs = vm_clock_nsec / 1000000000;
+
+    return g_strdup_printf("%02d:%02d:%02d.%03d", (int)(secs / 3600),
+                           (int)((secs / 60) % 60), (int)(secs % 60),
+                           (int)((vm_clock_nsec / 1000000) % 1000));
+}
+
+void qsnapfix_print_snapshot_header(FILE *out)
+{
+    fprintf(out, "%-10s%-17s%8s%20s%13s%11s\n", "ID", "TAG", "VM SIZE", "DATE",
+            "VM CLOCK", "ICOUNT");
+}
+
+void qsnapfix_print_snapshot_row(FILE *out, const Qcow2Snapshot *sn)
+{
+    g_autofree char *id = qsnapfix_printable(sn->id);
+    g_autofree char *name = qsnapfix_printable(sn->name);
+    g_autofree char *size = qsnapfix_size_to_str(sn->vm_state_size);
+    g_autofree char *date = qsnapfix_date_str(sn->date_sec);
+    g_autofree char *clock = qsnapfix_clock_str(sn->vm_clock_nsec);
+    char icount[32] = "";
+
+    if (sn->icount != -1) {
+        g_snprintf(icount, sizeof(icount), "%" PRId64, sn->icount);
+    }
+    fprintf(out, "%-9s %-16s %8s%20s%13s%11s\n", id, name, size, date, clock,
+            icount);
+}
+
+char *qsnapfix_printable(const char *s)
+{
+    GString *out = g_string_new(NULL);
+    g_autofree char *valid = g_utf8_make_valid(s, -1);
+
+    /* Control characters would break a one-line table or message. */
+    for (const char *p = valid; *p; p = g_utf8_next_char(p)) {
+        gunichar c = g_utf8_get_char(p);
+        if (c < 0x20 || c == 0x7f) {
+            g_string_append_printf(out, "\\x%02x", c);
+        } else {
+            g_string_append_unichar(out, c);
+        }
+    }
+    return g_string_free(out, false);
+}
+
+void qsnapfix_print_json(JsonNode *root)
+{
+    g_autoptr(JsonGenerator) gen = json_generator_new();
+    g_autofree char *text = NULL;
+
+    json_generator_set_pretty(gen, true);
+    json_generator_set_indent(gen, 4);
+    json_generator_set_root(gen, root);
+    text = json_generator_to_data(gen, NULL);
+    puts(text);
+    json_node_unref(root);
+}

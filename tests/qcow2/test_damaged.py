@@ -1,0 +1,591 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""The damaged-image corpus: good fixture images with one byte patch each
+(truncations, tables past EOF, overlapping metadata, impossible sizes, bogus
+compressed descriptors, unknown feature bits, loops in L2/refcount pointers,
+name lengths past the table end). Every case must give its documented exit
+code and a one-line message naming the image and the problem; never a
+crash (this suite also runs in the ASan/UBSan build)."""
+import json
+import os
+import shutil
+import struct
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "lib"))
+import fixtures  # noqa: E402
+import testlib  # noqa: E402
+from testlib import check  # noqa: E402
+
+OK, USAGE, UNSUPPORTED, NOT_FOUND = 0, 2, 8, 9
+BAD_HEADER, BAD_SNAPSHOT_TABLE, BAD_MAPPING, BAD_REFCOUNT = 10, 11, 12, 13
+L1E_MASK = 0x00fffffffffffe00
+
+
+def be32(v):
+    return struct.pack(">I", v)
+
+
+def be64(v):
+    return struct.pack(">Q", v)
+
+
+def read_at(path, off, n):
+    with open(path, "rb") as f:
+        f.seek(off)
+        return f.read(n)
+
+
+def put(path, off, data):
+    fixtures.patch(path, off, data)
+
+
+def hdr(path):
+    return fixtures.header_fields(path)
+
+
+def snap(path, i=0):
+    return fixtures.snapshot_entries(path)[i]
+
+
+def vmstate_l1_entry_offset(path, i=0):
+    """File offset of the snapshot L1 entry that maps the VM state start."""
+    h = hdr(path)
+    off, e = snap(path, i)
+    xl2 = h["incompatible_features"] & 16
+    span = h["cluster_size"] * (h["cluster_size"] // (16 if xl2 else 8))
+    extra = read_at(path, off + 40, e["extra_data_size"])
+    disk = struct.unpack(">Q", extra[8:16])[0] if len(extra) >= 16 else h["size"]
+    index = -(-disk // span)
+    return e["l1_table_offset"] + 8 * index
+
+
+def vmstate_l2_offset(path, i=0):
+    return struct.unpack(">Q", read_at(path, vmstate_l1_entry_offset(path, i),
+                                       8))[0] & L1E_MASK
+
+
+def first_vmstate_l2_entry(path, i=0):
+    """(file offset, value) of the L2 entry of the first VM state cluster."""
+    at = vmstate_l2_offset(path, i)
+    return at, struct.unpack(">Q", read_at(path, at, 8))[0]
+
+
+def compressed_descriptor(path, i=0):
+    at, e = first_vmstate_l2_entry(path, i)
+    assert e & (1 << 62), "first VM state cluster is not compressed"
+    shift = 62 - (hdr(path)["cluster_bits"] - 8)
+    return at, e, shift, e & ((1 << shift) - 1)
+
+
+# Each case: name, base fixture, patch(path), command, exit code(s), the
+# substring the message must contain. Commands: "inspect" or "extract"
+# (of the first snapshot).
+CASES = []
+
+
+def case(name, base, cmd, code, message):
+    def register(fn):
+        CASES.append(dict(name=name, base=base, patch=fn, cmd=cmd,
+                          codes=code if isinstance(code, tuple) else (code,),
+                          message=message))
+        return fn
+    return register
+
+
+# ---- header ----------------------------------------------------------------
+
+@case("truncated-header", "v3-reverted", "inspect", BAD_HEADER, "too short")
+def _(p):
+    os.truncate(p, 50)
+
+
+@case("truncated-to-half", "v3-reverted", "inspect",
+      (BAD_HEADER, BAD_SNAPSHOT_TABLE), "past the end of the")
+def _(p):
+    os.truncate(p, os.path.getsize(p) // 2)
+
+
+@case("empty-file", "v3-reverted", "inspect", BAD_HEADER, "too short")
+def _(p):
+    os.truncate(p, 0)
+
+
+@case("bad-magic", "v3-reverted", "inspect", BAD_HEADER, "not a qcow2 image")
+def _(p):
+    put(p, 0, b"QFI\xfa")
+
+
+@case("version-4", "v3-reverted", "inspect", UNSUPPORTED, "qcow2 version 4")
+def _(p):
+    put(p, 4, be32(4))
+
+
+@case("version-1", "v2-multi", "inspect", UNSUPPORTED, "qcow2 version 1")
+def _(p):
+    put(p, 4, be32(1))
+
+
+@case("cluster-bits-too-small", "v3-reverted", "inspect", BAD_HEADER,
+      "cluster_bits 8")
+def _(p):
+    put(p, 20, be32(8))
+
+
+@case("cluster-bits-too-large", "v3-reverted", "inspect", BAD_HEADER,
+      "cluster_bits 31")
+def _(p):
+    put(p, 20, be32(31))
+
+
+@case("header-length-too-short", "v3-reverted", "inspect", BAD_HEADER,
+      "header length 48")
+def _(p):
+    put(p, 100, be32(48))
+
+
+@case("refcount-order-7", "v3-reverted", "inspect", BAD_HEADER,
+      "refcount_order 7")
+def _(p):
+    put(p, 96, be32(7))
+
+
+@case("unknown-incompatible-bit", "v3-reverted", "inspect", UNSUPPORTED,
+      "unsupported incompatible feature(s): bit 7")
+def _(p):
+    put(p, 72, be64(1 << 7))
+
+
+@case("unknown-incompatible-bit-63", "v3-reverted", "extract", UNSUPPORTED,
+      "bit 63")
+def _(p):
+    put(p, 72, be64(1 << 63))
+
+
+@case("impossible-virtual-size", "v3-reverted", "inspect", BAD_HEADER,
+      "virtual size")
+def _(p):
+    put(p, 24, be64(1 << 63))
+
+
+@case("l1-too-small-for-disk", "v3-reverted", "inspect", BAD_HEADER,
+      "needs 1")
+def _(p):
+    put(p, 36, be32(0))
+
+
+@case("l1-too-large", "v3-reverted", "inspect", BAD_HEADER,
+      "QEMU allows at most")
+def _(p):
+    put(p, 36, be32(0x10000000))
+
+
+@case("l1-past-eof", "v3-reverted", "inspect", BAD_HEADER,
+      "past the end of the file")
+def _(p):
+    put(p, 40, be64(0x7fff0000))
+
+
+@case("l1-misaligned", "v3-reverted", "inspect", BAD_HEADER, "misaligned")
+def _(p):
+    put(p, 40, be64(hdr(p)["l1_table_offset"] + 512))
+
+
+@case("refcount-table-past-eof", "v3-reverted", "inspect", BAD_HEADER,
+      "refcount table at 0x7fff0000")
+def _(p):
+    put(p, 48, be64(0x7fff0000))
+
+
+@case("refcount-table-empty", "v3-reverted", "inspect", BAD_HEADER,
+      "refcount table of 0 clusters")
+def _(p):
+    put(p, 56, be32(0))
+
+
+@case("too-many-snapshots", "v3-reverted", "inspect", BAD_HEADER,
+      "70000 snapshots")
+def _(p):
+    put(p, 60, be32(70000))
+
+
+@case("snapshot-table-past-eof", "v3-reverted", "inspect", BAD_HEADER,
+      "snapshot table at 0x7fff0000")
+def _(p):
+    put(p, 64, be64(0x7fff0000))
+
+
+@case("unknown-encryption", "v3-reverted", "inspect", BAD_HEADER,
+      "unknown encryption method 3")
+def _(p):
+    put(p, 32, be32(3))
+
+
+@case("compression-bit-without-field", "v3-reverted", "inspect", BAD_HEADER,
+      "no compression type field")
+def _(p):
+    put(p, 72, be64(1 << 3))
+    put(p, 100, be32(104))
+
+
+@case("unknown-compression-type", "zstd", "inspect", UNSUPPORTED,
+      "unknown compression type 7")
+def _(p):
+    put(p, 104, bytes([7]))
+
+
+@case("extended-l2-small-clusters", "c4k", "inspect", BAD_HEADER,
+      "at least 16 KiB")
+def _(p):
+    put(p, 72, be64(1 << 4))
+
+
+@case("data-file-bit-without-name", "v3-reverted", "inspect", BAD_HEADER,
+      "no data file name")
+def _(p):
+    put(p, 72, be64(1 << 2))
+
+
+@case("backing-name-too-long", "overlay", "inspect", BAD_HEADER,
+      "backing file name")
+def _(p):
+    put(p, 16, be32(2000))
+
+
+# ---- header extensions -----------------------------------------------------
+
+def extension_offset(p, ext_type):
+    h = hdr(p)
+    off = h["header_length"]
+    while True:
+        t, n = struct.unpack(">II", read_at(p, off, 8))
+        if t == ext_type:
+            return off
+        assert t != 0, f"extension 0x{ext_type:x} not found"
+        off += 8 + (n + 7) // 8 * 8
+
+
+@case("extension-past-area", "v3-reverted", "inspect", BAD_HEADER,
+      "runs past the extension area")
+def _(p):
+    put(p, extension_offset(p, 0x6803f857) + 4, be32(0x100000))
+
+
+@case("backing-format-too-long", "overlay", "inspect", BAD_HEADER,
+      "too long (max 15)")
+def _(p):
+    put(p, extension_offset(p, 0xe2792aca) + 4, be32(40))
+
+
+# ---- overlapping metadata --------------------------------------------------
+
+@case("refcount-table-overlaps-l1", "v3-reverted", "inspect", BAD_HEADER,
+      "overlaps the")
+def _(p):
+    put(p, 48, be64(hdr(p)["l1_table_offset"]))
+
+
+@case("snapshot-table-overlaps-refcount-table", "v3-reverted", "inspect",
+      BAD_SNAPSHOT_TABLE, "overlaps the")
+def _(p):
+    # keep the snapshot table readable: copy it over the refcount table
+    h = hdr(p)
+    table = read_at(p, h["snapshots_offset"], 4096)
+    put(p, h["refcount_table_offset"] + 4096, table)
+    put(p, 64, be64(h["refcount_table_offset"]))
+    put(p, h["refcount_table_offset"], table)
+
+
+@case("snapshot-l1-is-active-l1", "v3-reverted", "inspect",
+      BAD_SNAPSHOT_TABLE, "overlaps the active L1 table")
+def _(p):
+    off, _ = snap(p, 2)
+    put(p, off, be64(hdr(p)["l1_table_offset"]))
+
+
+# ---- snapshot table --------------------------------------------------------
+
+@case("name-past-table-end", "v3-reverted", "inspect", BAD_SNAPSHOT_TABLE,
+      "run past the end of the file")
+def _(p):
+    off, _ = snap(p, 2)
+    put(p, off + 14, struct.pack(">H", 0xffff))
+
+
+@case("more-entries-than-the-table-holds", "v3-reverted", "inspect",
+      BAD_SNAPSHOT_TABLE, "snapshot table entry 3")
+def _(p):
+    put(p, 60, be32(4))
+
+
+@case("extra-data-too-large", "v3-reverted", "inspect", BAD_SNAPSHOT_TABLE,
+      "2000 bytes of extra data")
+def _(p):
+    off, _ = snap(p, 0)
+    put(p, off + 36, be32(2000))
+
+
+@case("snapshot-l1-past-eof", "v3-reverted", "inspect", BAD_SNAPSHOT_TABLE,
+      "past the end of the file")
+def _(p):
+    off, _ = snap(p, 1)
+    put(p, off, be64(0x7fff0000))
+
+
+@case("snapshot-l1-misaligned", "v3-reverted", "extract", BAD_SNAPSHOT_TABLE,
+      "misaligned")
+def _(p):
+    off, e = snap(p, 0)
+    put(p, off, be64(e["l1_table_offset"] + 8))
+
+
+@case("snapshot-l1-too-large", "v3-reverted", "inspect", BAD_SNAPSHOT_TABLE,
+      "QEMU allows at most")
+def _(p):
+    off, _ = snap(p, 0)
+    put(p, off + 8, be32(0x08000000))
+
+
+@case("impossible-disk-size", "v3-reverted", "inspect", BAD_SNAPSHOT_TABLE,
+      "impossible sizes")
+def _(p):
+    off, _ = snap(p, 0)
+    put(p, off + 48, be64(1 << 63))
+
+
+@case("impossible-vmstate-size", "v3-reverted", "inspect", BAD_SNAPSHOT_TABLE,
+      "impossible sizes")
+def _(p):
+    off, _ = snap(p, 0)
+    put(p, off + 40, be64(1 << 62))
+
+
+# ---- L1 / L2 ---------------------------------------------------------------
+
+@case("l2-past-eof", "v3-reverted", "inspect", BAD_MAPPING,
+      "past the end of the file")
+def _(p):
+    put(p, vmstate_l1_entry_offset(p), be64(0x7fff0000))
+
+
+@case("l2-misaligned", "v3-reverted", "extract", BAD_MAPPING,
+      "not cluster aligned")
+def _(p):
+    at = vmstate_l1_entry_offset(p)
+    put(p, at, be64(vmstate_l2_offset(p) + 0x200))
+
+
+@case("l2-is-the-snapshot-l1-loop", "v3-reverted", "inspect", BAD_MAPPING,
+      "inside the L1 table of snapshot table entry 0")
+def _(p):
+    _, e = snap(p, 0)
+    put(p, vmstate_l1_entry_offset(p), be64(e["l1_table_offset"]))
+
+
+@case("l2-is-the-refcount-table", "v3-reverted", "extract", BAD_MAPPING,
+      "inside the refcount table")
+def _(p):
+    put(p, vmstate_l1_entry_offset(p), be64(hdr(p)["refcount_table_offset"]))
+
+
+@case("l1-entry-reserved-bits", "v3-reverted", "inspect", BAD_MAPPING,
+      "reserved bits set")
+def _(p):
+    put(p, vmstate_l1_entry_offset(p), be64(vmstate_l2_offset(p) | 0x3))
+
+
+@case("data-cluster-misaligned", "v3-reverted", "inspect", BAD_MAPPING,
+      "not cluster aligned")
+def _(p):
+    at, e = first_vmstate_l2_entry(p)
+    put(p, at, be64(e + 0x1000))
+
+
+@case("l2-entry-reserved-bits", "c512", "extract", BAD_MAPPING,
+      "reserved bits set")
+def _(p):
+    at, e = first_vmstate_l2_entry(p)
+    put(p, at, be64(e | (1 << 58)))
+
+
+@case("data-cluster-past-eof", "v3-reverted", "extract", BAD_MAPPING,
+      "the image is truncated")
+def _(p):
+    at, e = first_vmstate_l2_entry(p)
+    put(p, at, be64((e & ~L1E_MASK) | 0x40000000))
+
+
+@case("subcluster-allocated-and-zero", "xl2", "inspect", BAD_MAPPING,
+      "both allocated and zero")
+def _(p):
+    at, _ = first_vmstate_l2_entry(p)
+    put(p, at + 8, be64(0x0000000100000001))
+
+
+@case("compressed-with-subcluster-bitmap", "xl2", "inspect", BAD_MAPPING,
+      "non-zero subcluster bitmap")
+def _(p):
+    at, e = first_vmstate_l2_entry(p)
+    put(p, at, be64((1 << 62) | 0x100000))
+    put(p, at + 8, be64(1))
+
+
+# ---- compressed clusters ---------------------------------------------------
+
+@case("compressed-garbage-deflate", "cvm-zlib", "extract", BAD_MAPPING,
+      "do not decompress")
+def _(p):
+    _, _, _, off = compressed_descriptor(p)
+    put(p, off, b"\xff" * 64)
+
+
+@case("compressed-garbage-zstd", "cvm-zstd", "extract", BAD_MAPPING,
+      "do not decompress")
+def _(p):
+    _, _, _, off = compressed_descriptor(p)
+    put(p, off, b"\x00" * 64)
+
+
+@case("compressed-past-eof", "cvm-zlib", "extract", BAD_MAPPING,
+      "past the end of the file")
+def _(p):
+    at, e, shift, off = compressed_descriptor(p)
+    put(p, at, be64((e & ~((1 << shift) - 1)) | 0x7fff0000))
+
+
+@case("compressed-into-header", "cvm-zlib", "inspect", BAD_MAPPING,
+      "is impossible")
+def _(p):
+    at, e, shift, off = compressed_descriptor(p)
+    put(p, at, be64((e & ~((1 << shift) - 1)) | 0x100))
+
+
+@case("compressed-over-refcount-table", "cvm-zlib", "extract", BAD_MAPPING,
+      "inside the refcount table")
+def _(p):
+    at, e, shift, off = compressed_descriptor(p)
+    put(p, at, be64((e & ~((1 << shift) - 1)) | hdr(p)["refcount_table_offset"]))
+
+
+@case("compressed-length-too-short", "cvm-zlib", "extract", BAD_MAPPING,
+      "do not decompress")
+def _(p):
+    # one sector of a cluster of 0x61 bytes that needs more: cut the input
+    at, e, shift, off = compressed_descriptor(p)
+    put(p, at, be64((1 << 62) | (off + 500)))
+
+
+# ---- refcounts -------------------------------------------------------------
+
+@case("refcount-entry-reserved-bits", "v3-reverted", "inspect", BAD_REFCOUNT,
+      "reserved bits set")
+def _(p):
+    rt = hdr(p)["refcount_table_offset"]
+    e = struct.unpack(">Q", read_at(p, rt, 8))[0]
+    put(p, rt, be64(e | 1))
+
+
+@case("refcount-block-past-eof", "rc64", "inspect", BAD_REFCOUNT,
+      "past the end of the file")
+def _(p):
+    put(p, hdr(p)["refcount_table_offset"], be64(0x7fff0000))
+
+
+@case("refcount-block-is-the-refcount-table-loop", "rc1", "inspect",
+      BAD_REFCOUNT, "inside the refcount table")
+def _(p):
+    rt = hdr(p)["refcount_table_offset"]
+    put(p, rt, be64(rt))
+
+
+@case("refcount-block-is-the-header", "v2-multi", "inspect", BAD_REFCOUNT,
+      "misaligned or past")
+def _(p):
+    put(p, hdr(p)["refcount_table_offset"], be64(0x200))
+
+
+# ---- snapshots that are not there ------------------------------------------
+
+@case("extract-disk-only-snapshot", "v3-reverted", "extract-d1", NOT_FOUND,
+      "has no VM state")
+def _(p):
+    pass
+
+
+@case("extract-unknown-snapshot", "v3-reverted", "extract-nosuch", NOT_FOUND,
+      "no snapshot with ID or name 'nosuch'")
+def _(p):
+    pass
+
+
+def run_case(c, work):
+    src = fixtures.fixture(c["base"]).path
+    path = os.path.join(work, f"{c['name']}.qcow2")
+    shutil.copyfile(src, path)
+    c["patch"](path)
+    if c["cmd"] == "inspect":
+        argv = [testlib.BIN, "inspect", path]
+    else:
+        which = c["cmd"].partition("-")[2] or "1"
+        argv = [testlib.BIN, "extract", path, "-s", which, "-o",
+                os.path.join(work, "out.bin")]
+    p = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    lines = p.stderr.splitlines()
+    where = f"{c['name']}: {' '.join(argv[1:2])}"
+    check(p.returncode in c["codes"],
+          f"{where}: exit {p.returncode}, want {c['codes']}: {p.stderr}")
+    check(len(lines) == 1, f"{where}: want one line on stderr: {p.stderr!r}")
+    check(lines[0].startswith(f"qsnapfix: {path}: "),
+          f"{where}: message does not name the image: {lines[0]}")
+    check(c["message"] in lines[0],
+          f"{where}: {c['message']!r} not in {lines[0]!r}")
+    check(not os.path.exists(os.path.join(work, "out.bin")),
+          f"{where}: a failed extract left its output file")
+    os.unlink(path)
+
+
+def test_corpus_has_enough_cases():
+    check(len(CASES) >= 30, f"only {len(CASES)} cases")
+    check(len({c["name"] for c in CASES}) == len(CASES), "duplicate names")
+
+
+def test_every_damaged_image_gives_its_error():
+    work = testlib.workdir("damaged")
+    failures = []
+    try:
+        for c in CASES:
+            try:
+                run_case(c, work)
+            except testlib.Failure as e:
+                failures.append(str(e))
+    finally:
+        shutil.rmtree(work)
+    check(not failures, f"{len(failures)} of {len(CASES)} cases failed:\n  " +
+          "\n  ".join(failures))
+
+
+def test_dirty_and_corrupt_bits_are_reported_not_fatal_when_reading():
+    work = testlib.workdir("flags")
+    try:
+        path = os.path.join(work, "flags.qcow2")
+        shutil.copyfile(fixtures.fixture("lazy").path, path)
+        put(path, 72, be64(1 | 2))  # dirty + corrupt
+        info = json.loads(testlib.qsnapfix("inspect", "--output=json",
+                                           path).stdout)
+        check(info["dirty-flag"] is True, "dirty-flag")
+        check(info["format-specific"]["data"]["corrupt"] is True, "corrupt")
+        p = testlib.qsnapfix("extract", path, "-s", "s1", "-o",
+                             os.path.join(work, "s1.bin"))
+        check("corrupt bit is set" in p.stderr, f"warning: {p.stderr}")
+    finally:
+        shutil.rmtree(work)
+
+
+if __name__ == "__main__":
+    testlib.main([
+        test_corpus_has_enough_cases,
+        test_every_damaged_image_gives_its_error,
+        test_dirty_and_corrupt_bits_are_reported_not_fatal_when_reading,
+    ])
