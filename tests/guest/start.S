@@ -8,6 +8,11 @@
  * segment registers: the IDT gates built in guest.c name selector 0x08.
  */
 
+/* Name the file symbol ourselves: by default it is the preprocessor's
+ * temporary file, and guest.elf would differ from one build to the next
+ * (the fixture cache is keyed by its hash). */
+	.file "start.S"
+
 #define MULTIBOOT_MAGIC 0x1BADB002
 /* bit 0: page-align modules, bit 1: give us the memory map. ELF loading
  * (no bit 16) lets QEMU take addresses from the program headers. */
