@@ -293,6 +293,12 @@ typedef struct Qcow2SpliceStats {
     uint64_t bytes_written;     /* all bytes written to the file */
     uint64_t writes;            /* pwrite calls */
     uint64_t flushes;
+    /*
+     * Active L1 entries cleared: the active layer's stale mapping of the
+     * VM state area (past the virtual disk end), dropped where it shared
+     * clusters with the replaced VM state (see qcow2_splice_vmstate).
+     */
+    uint64_t active_entries_dropped;
 } Qcow2SpliceStats;
 
 /*

@@ -12,7 +12,7 @@
 typedef struct Command {
     const char *name;
     int (*run)(int argc, char **argv);
-    const char *summary;
+    const char *summary; /* NULL: not listed (expert tools, see README) */
 } Command;
 
 static const Command commands[] = {
@@ -24,13 +24,16 @@ static const Command commands[] = {
      "make snapshots' VM state load in today's QEMU (rewrites the image)"},
     {"translate", qsnapfix_cmd_translate,
      "the same on a raw migration stream file: translate IN OUT"},
+    {"splice", qsnapfix_cmd_splice, NULL},
 };
 
 static void print_usage(FILE *out)
 {
     fputs("usage: qsnapfix COMMAND [OPTIONS] ...\n\nCommands:\n", out);
     for (size_t i = 0; i < G_N_ELEMENTS(commands); i++) {
-        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+        if (commands[i].summary) {
+            fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+        }
     }
     fputs("\nRun 'qsnapfix COMMAND --help' for a command's options, its JSON\n"
           "fields and exit codes.\n",
