@@ -71,13 +71,17 @@ def probe():
         disk = os.path.join(work, "disk.qcow2")
         subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", disk,
                         "16M"], check=True)
-        guest_fixture.take_snapshot(disk, work, accel="kvm", append="tsc",
-                                    counter=3)
-        saved_at = time.monotonic()
+        stopped = []
+        guest_fixture.take_snapshot(
+            disk, work, accel="kvm", append="tsc", counter=3,
+            before_stop=lambda qemu: stopped.append(time.monotonic()))
+        # QEMU reads the TSC it saves right after the stop (at savevm).
+        saved_at = stopped[0]
         with open(os.path.join(work, "serial.log")) as f:
             boot = f.read()
         hz, at_zero = map(int, READY.search(boot).groups())
         time.sleep(WAIT_SECONDS)
+        load_started = time.monotonic()
         r = resume.resume(
             guest_fixture.image_args(guest_fixture.GUEST_DEVICE_ARGS, disk),
             loadvm="s1", accel="kvm", machine=guest_fixture.GUEST_MACHINE,
@@ -86,7 +90,9 @@ def probe():
         if not lines:
             raise RuntimeError(f"probe guest did not resume: {r.summary()}")
         _, up, tsc = lines[0]
-        now = time.monotonic()
+        # r.seconds ends when the first line was seen (50 ms polling), not
+        # when QEMU had quit.
+        now = load_started + r.seconds
         wait = now - saved_at
         jump = float(tsc) - float(up)
         # tsc is the guest's TSC seconds since its up=0, when the TSC read
