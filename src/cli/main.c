@@ -25,6 +25,7 @@ static const Command commands[] = {
     {"translate", qsnapfix_cmd_translate,
      "the same on a raw migration stream file: translate IN OUT"},
     {"splice", qsnapfix_cmd_splice, NULL},
+    {"oldify", qsnapfix_cmd_oldify, NULL},
 };
 
 static void print_usage(FILE *out)
