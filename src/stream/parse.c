@@ -296,7 +296,14 @@ static bool parse_device_payload(Parser *p, VmsSection *sec, GError **errp)
         w.boundary_ctx = &ctx;
         ok = vms_walk_layout(&w, cands[i], sec->version_id, &err);
         vms_walk_cleanup(&w);
-        if (ok && !vms_record_plausible(p, p->r.pos, sec->section_id)) {
+        if (ok && p->r.pos >= p->r.limit) {
+            ok = false;
+            g_set_error(&err, VMS_ERROR, VMS_ERROR_TRUNCATED,
+                        "offset 0x%" PRIx64 ": the stream ends after this "
+                        "section, without an EOF record (truncated VM "
+                        "state?)",
+                        p->r.pos);
+        } else if (ok && !vms_record_plausible(p, p->r.pos, sec->section_id)) {
             ok = false;
             g_set_error(&err, VMS_ERROR, VMS_ERROR_BAD_PAYLOAD,
                         "offset 0x%" PRIx64 ": layout '%s'%s%s%s v%u ends "
@@ -319,6 +326,14 @@ static bool parse_device_payload(Parser *p, VmsSection *sec, GError **errp)
         }
     }
 
+    /*
+     * A layout that ran off the end of the stream says "truncated", not
+     * "unknown device": resync would take the last zero byte for EOF.
+     */
+    if (first_err && g_error_matches(first_err, VMS_ERROR, VMS_ERROR_TRUNCATED)) {
+        g_propagate_error(errp, g_steal_pointer(&first_err));
+        return false;
+    }
     if (p->flags & VMS_PARSE_NO_RESYNC) {
         if (first_err) {
             g_propagate_error(errp, g_steal_pointer(&first_err));
