@@ -143,7 +143,8 @@ typedef enum {
  */
 Qcow2Image *qcow2_open(const char *path, Qcow2OpenFlags flags, GError **errp);
 /*
- * Open through a caller-supplied I/O; the image takes ownership of io.
+ * Open through a caller-supplied I/O; the image takes ownership of io and
+ * data_io (they are closed on failure too).
  * data_io may be NULL (then a data-file image can be inspected but its
  * data clusters cannot be read). name is used in error messages.
  */

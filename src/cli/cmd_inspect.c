@@ -306,32 +306,44 @@ static void print_features(const Qcow2Header *h)
     }
 }
 
+/*
+ * Where each VM state lives: its guest offset, how its clusters are mapped
+ * and how many are shared (refcount > 1) with other snapshots or the
+ * active disk. Columns line up with the snapshot list above.
+ */
 static void print_layouts(const ImageReport *r)
 {
+    static const char layout_columns[] =
+        "%-10s%-17s%12s%10s%8s%7s%6s%9s%8s  %s\n";
+
     printf("VM state:\n");
-    printf("%-10s%-18s%14s%9s%9s%8s%7s%9s%8s%10s\n", "ID", "TAG", "AT",
-           "CLUSTERS", "NORMAL", "COMPR", "ZERO", "UNALLOC", "SHARED",
-           "L2/SHARED");
+    printf(layout_columns, "ID", "TAG", "STARTS AT", "CLUSTERS", "NORMAL",
+           "COMPR", "ZERO", "UNALLOC", "SHARED", "L2 TABLES (SHARED)");
     for (guint i = 0; i < qcow2_snapshot_count(r->img); i++) {
         const Qcow2Snapshot *sn = qcow2_snapshot_get(r->img, i);
         const Qcow2VmstateLayout *l = &r->layouts[i];
         g_autofree char *id = qsnapfix_printable(sn->id);
         g_autofree char *name = qsnapfix_printable(sn->name);
-        g_autofree char *l2 = NULL;
-        char at[32];
+        char id_col[64], at[32], n[6][24], l2[48];
 
+        /* "%-9s " like qemu-img: a long ID still leaves a space. */
+        g_snprintf(id_col, sizeof(id_col), "%-9s ", id);
         if (!sn->vm_state_size) {
-            printf("%-9s %-17s %s\n", id, name, "no VM state (disk only)");
+            printf("%s%-16s %s\n", id_col, name, "no VM state (disk only)");
             continue;
         }
         g_snprintf(at, sizeof(at), "0x%" PRIx64,
                    qcow2_vmstate_base(r->img, sn));
-        l2 =
-            g_strdup_printf("%" PRIu64 "/%" PRIu64, l->l2_tables, l->l2_shared);
-        printf("%-9s %-17s %14s%9" PRIu64 "%9" PRIu64 "%8" PRIu64 "%7" PRIu64
-               "%9" PRIu64 "%8" PRIu64 "%10s\n",
-               id, name, at, l->clusters, l->normal, l->compressed, l->zero,
-               l->unallocated, l->shared, l2);
+        g_snprintf(n[0], sizeof(n[0]), "%" PRIu64, l->clusters);
+        g_snprintf(n[1], sizeof(n[1]), "%" PRIu64, l->normal);
+        g_snprintf(n[2], sizeof(n[2]), "%" PRIu64, l->compressed);
+        g_snprintf(n[3], sizeof(n[3]), "%" PRIu64, l->zero);
+        g_snprintf(n[4], sizeof(n[4]), "%" PRIu64, l->unallocated);
+        g_snprintf(n[5], sizeof(n[5]), "%" PRIu64, l->shared);
+        g_snprintf(l2, sizeof(l2), "%" PRIu64 " (%" PRIu64 ")", l->l2_tables,
+                   l->l2_shared);
+        printf(layout_columns, id_col, name, at, n[0], n[1], n[2], n[3], n[4],
+               n[5], l2);
     }
 }
 
