@@ -111,6 +111,12 @@ typedef struct VmsFieldLoc {
 bool vms_section_find_field(const VmsSection *sec, const char *path,
                             VmsFieldLoc *loc, GError **errp);
 
+/*
+ * MSI-X table entries announced by a PCI config space's MSI-X capability,
+ * 0 if it has none (what decides virtio's layout).
+ */
+unsigned vms_pci_msix_entries(const uint8_t *config, size_t len);
+
 G_END_DECLS
 
 #endif

@@ -232,11 +232,9 @@ bool vms_record_plausible(Parser *p, uint64_t at, uint32_t section_id)
         return id &&
                g_hash_table_contains(p->live, GUINT_TO_POINTER(vms_be32(id)));
     }
-    case VMS_COMMAND: {
-        const uint8_t *c = vms_reader_peek_at(&p->r, at + 1, 4);
-        return c && vms_be16(c) < 32;
-    }
     default:
+        /* COMMAND records belong to live migration (postcopy), never to a
+         * savevm stream: not a place to resynchronise at. */
         return false;
     }
 }
@@ -298,7 +296,14 @@ static bool parse_device_payload(Parser *p, VmsSection *sec, GError **errp)
         w.boundary_ctx = &ctx;
         ok = vms_walk_layout(&w, cands[i], sec->version_id, &err);
         vms_walk_cleanup(&w);
-        if (ok && !vms_record_plausible(p, p->r.pos, sec->section_id)) {
+        if (ok && p->r.pos >= p->r.limit) {
+            ok = false;
+            g_set_error(&err, VMS_ERROR, VMS_ERROR_TRUNCATED,
+                        "offset 0x%" PRIx64 ": the stream ends after this "
+                        "section, without an EOF record (truncated VM "
+                        "state?)",
+                        p->r.pos);
+        } else if (ok && !vms_record_plausible(p, p->r.pos, sec->section_id)) {
             ok = false;
             g_set_error(&err, VMS_ERROR, VMS_ERROR_BAD_PAYLOAD,
                         "offset 0x%" PRIx64 ": layout '%s'%s%s%s v%u ends "
@@ -321,6 +326,14 @@ static bool parse_device_payload(Parser *p, VmsSection *sec, GError **errp)
         }
     }
 
+    /*
+     * A layout that ran off the end of the stream says "truncated", not
+     * "unknown device": resync would take the last zero byte for EOF.
+     */
+    if (first_err && g_error_matches(first_err, VMS_ERROR, VMS_ERROR_TRUNCATED)) {
+        g_propagate_error(errp, g_steal_pointer(&first_err));
+        return false;
+    }
     if (p->flags & VMS_PARSE_NO_RESYNC) {
         if (first_err) {
             g_propagate_error(errp, g_steal_pointer(&first_err));
@@ -582,6 +595,21 @@ static bool parse_trailer(Parser *p, GError **errp)
     s->trailer = vms_reader_bytes_at(r, r->pos, vms_reader_left(r), errp);
     if (!s->trailer) {
         return false;
+    }
+    /* Only padding may follow: anything else means a misparse. */
+    {
+        gsize len;
+        const uint8_t *t = g_bytes_get_data(s->trailer, &len);
+        for (gsize i = 0; i < len; i++) {
+            if (t[i]) {
+                g_set_error(errp, VMS_ERROR, VMS_ERROR_BAD_RECORD,
+                            "offset 0x%" PRIx64 ": %" G_GSIZE_FORMAT
+                            " bytes follow the end of the stream and they "
+                            "are not zero padding",
+                            s->trailer_offset, len);
+                return false;
+            }
+        }
     }
     r->pos = r->limit;
     return true;

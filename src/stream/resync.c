@@ -74,7 +74,7 @@ bool vms_resync(Parser *p, VmsSection *sec, GError **errp)
         for (size_t i = 0; i < n; i++) {
             uint8_t b = win[i];
             bool maybe = footers ? b == VMS_SECTION_FOOTER
-                                 : b <= VMS_SECTION_FULL || b == VMS_COMMAND;
+                                 : b <= VMS_SECTION_FULL;
             uint64_t at = pos + i;
             uint64_t next = footers ? at + 5 : at;
 

@@ -20,8 +20,6 @@ extern const VmsLayout vms_vga_common;
 /* Custom walkers shared between tables */
 bool vms_custom_fit_array(VmsWalk *w, const VmsField *f, GError **errp);
 bool vms_custom_virtio(VmsWalk *w, const VmsField *f, GError **errp);
-/* Bytes of a PCI config space: does it carry an MSI-X capability? */
-unsigned vms_pci_msix_entries(const uint8_t *config, size_t len);
 
 /* What VF_CUSTOM "virtio" needs to know about the device part. */
 typedef struct VirtioDevicePart {
