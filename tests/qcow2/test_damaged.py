@@ -592,6 +592,23 @@ def test_every_damaged_image_gives_its_error():
           "\n  ".join(failures))
 
 
+def test_unknown_header_extension_is_listed_not_refused():
+    work = testlib.workdir("unknown-ext")
+    try:
+        path = os.path.join(work, "ext.qcow2")
+        shutil.copyfile(fixtures.fixture("v3-reverted").path, path)
+        end = extension_offset(path, 0)  # the end marker
+        put(path, end, be32(0x12345678) + be32(5) + b"hello\0\0\0" + bytes(8))
+        info = json.loads(testlib.qsnapfix("inspect", "--output=json",
+                                           path).stdout)
+        check_eq(info["header"]["unknown-extensions"], ["0x12345678"],
+                 "unknown extensions")
+        check_eq(len(testlib.qemu_img_info(path)["snapshots"]), 3,
+                 "qemu-img still reads it")
+    finally:
+        shutil.rmtree(work)
+
+
 def test_absurd_vmstate_size_is_reported_quickly():
     """A VM state size of 2^61 bytes with 512-byte clusters: inspect must
     not walk 2^52 clusters; the part past the L1 table is counted at once."""
@@ -636,5 +653,6 @@ if __name__ == "__main__":
         test_corpus_has_enough_cases,
         test_every_damaged_image_gives_its_error,
         test_absurd_vmstate_size_is_reported_quickly,
+        test_unknown_header_extension_is_listed_not_refused,
         test_dirty_and_corrupt_bits_are_reported_not_fatal_when_reading,
     ])
