@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "exit_codes.h"
+#include "inspect_stream.h"
 
 typedef struct InspectOptions {
     char *output;
@@ -19,6 +20,11 @@ typedef struct InspectOptions {
     gboolean stats;
     char **images;
     QsnapfixOutput format;
+    /* The migration stream of one snapshot (cmd_inspect_stream.c) */
+    char *snapshot;
+    char *stream;
+    char *sections;
+    gboolean tail;
 } InspectOptions;
 
 /* Facts gathered about one image, whatever the output format. */
@@ -431,6 +437,28 @@ static int inspect_all(const InspectOptions *o)
     return n > 1 && failed ? QSNAPFIX_EXIT_PARTIAL : status;
 }
 
+/* --snapshot / --stream: one migration stream, section by section. */
+static int inspect_one_stream(const InspectOptions *o)
+{
+    guint n = o->images ? g_strv_length(o->images) : 0;
+    StreamInspectOptions so = {
+        .snapshot = o->snapshot,
+        .stream = o->stream,
+        .sections = o->sections,
+        .tail = o->tail,
+        .stats = o->stats,
+        .format = o->format,
+    };
+
+    if (o->stream ? n != 0 : (n != 1 || !o->snapshot)) {
+        fprintf(stderr, "qsnapfix: inspect: use IMAGE --snapshot ID|NAME, or "
+                        "--stream FILE (see --help)\n");
+        return QSNAPFIX_EXIT_USAGE;
+    }
+    so.image = n ? o->images[0] : NULL;
+    return qsnapfix_inspect_stream(&so);
+}
+
 int qsnapfix_cmd_inspect(int argc, char **argv)
 {
     InspectOptions o = {0};
@@ -442,6 +470,21 @@ int qsnapfix_cmd_inspect(int argc, char **argv)
          NULL},
         {"stats", 0, 0, G_OPTION_ARG_NONE, &o.stats,
          "Print how many bytes were read from each image on stderr", NULL},
+        {"snapshot", 's', 0, G_OPTION_ARG_STRING, &o.snapshot,
+         "Parse this snapshot's VM state (ID or name, as QEMU looks it up)",
+         "ID|NAME"},
+        {"stream", 0, 0, G_OPTION_ARG_FILENAME, &o.stream,
+         "Parse a raw migration stream file ('-' = stdin) instead of an "
+         "image",
+         "FILE"},
+        {"sections", 0, 0, G_OPTION_ARG_STRING, &o.sections,
+         "With --snapshot/--stream: decode this device's fields (idstr or "
+         "vmsd name)",
+         "NAME"},
+        {"tail", 0, 0, G_OPTION_ARG_NONE, &o.tail,
+         "With --snapshot/--stream: find the device sections from the end "
+         "of the stream instead of walking every RAM page",
+         NULL},
         {"help", 'h', 0, G_OPTION_ARG_NONE, &o.help, "Show this help", NULL},
         {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o.images, NULL,
          "IMAGE..."},
@@ -461,6 +504,9 @@ int qsnapfix_cmd_inspect(int argc, char **argv)
     if (rc < 0 && !qsnapfix_parse_output(o.output, &o.format, &err)) {
         rc = qsnapfix_report(err);
     }
+    if (rc < 0 && (o.snapshot || o.stream || o.sections || o.tail)) {
+        rc = inspect_one_stream(&o);
+    }
     if (rc < 0 && (!o.images || !o.images[0])) {
         fprintf(stderr, "qsnapfix: inspect: no IMAGE given (see --help)\n");
         rc = QSNAPFIX_EXIT_USAGE;
@@ -469,6 +515,9 @@ int qsnapfix_cmd_inspect(int argc, char **argv)
         rc = inspect_all(&o);
     }
     g_free(o.output);
+    g_free(o.snapshot);
+    g_free(o.stream);
+    g_free(o.sections);
     g_strfreev(o.images);
     return rc;
 }
