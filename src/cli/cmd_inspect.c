@@ -68,7 +68,9 @@ static const char inspect_description[] =
     "Exit codes: 0 ok; 2 bad command line; 5 I/O error; 8 unsupported\n"
     "feature; 10 bad header or extension; 11 bad snapshot table; 12 bad\n"
     "L1/L2 table or compressed cluster; 13 bad refcount structure; 15 some\n"
-    "of several images failed. Errors are one line on stderr:\n"
+    "of several images failed; with --snapshot/--stream also 9 no such\n"
+    "snapshot or no VM state and 14 not a migration stream. Errors are one\n"
+    "line on stderr:\n"
     "  qsnapfix: IMAGE: STRUCTURE at 0xOFFSET: PROBLEM\n";
 
 static void gather(ImageReport *r, gboolean want_layout)
@@ -490,7 +492,7 @@ int qsnapfix_cmd_inspect(int argc, char **argv)
          "IMAGE..."},
         {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
-    g_autoptr(GOptionContext) ctx = g_option_context_new("IMAGE...");
+    g_autoptr(GOptionContext) ctx = g_option_context_new(NULL);
     g_autoptr(GError) err = NULL;
     int rc;
 
