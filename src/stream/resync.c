@@ -1,0 +1,113 @@
+/*
+ * Resynchronisation: find where a payload we cannot explain ends.
+ *
+ * Candidates are positions where a record could start (its structure: type
+ * byte, plausible section id, printable idstr, small instance and version;
+ * or a footer with our id when the stream has footers). A candidate is
+ * accepted only if the rest of the stream parses from it on to EOF. The
+ * section is then marked opaque: the translator never edits inside it.
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "parser.h"
+
+#include <string.h>
+
+#define MAX_RESYNC_DEPTH 3
+
+static gpointer copy_live(gpointer src, gpointer unused)
+{
+    (void)unused;
+    return g_memdup2(src, sizeof(LiveSection));
+}
+
+/* Does the stream parse from `at` on to EOF? (Nothing is kept.) */
+static bool parses_to_eof(Parser *p, uint64_t at)
+{
+    VmsStream *trial = vms_stream_new(p->r.src);
+    Parser t;
+    GHashTableIter it;
+    gpointer key, value;
+    bool ok;
+
+    vms_parser_init(&t, p->r.src, trial, p->flags & ~VMS_PARSE_RECORD_PAGES,
+                    p->layouts);
+    t.resync_depth = p->resync_depth + 1;
+    t.last_block = p->last_block;
+    t.footers_decided = true;
+    trial->has_footers = p->s->has_footers;
+    for (guint i = 0; i < p->s->ram_blocks->len; i++) {
+        VmsRamBlock b = *vms_stream_block(p->s, i);
+        b.id = g_strdup(b.id);
+        g_array_append_val(trial->ram_blocks, b);
+    }
+    g_hash_table_iter_init(&it, p->live);
+    while (g_hash_table_iter_next(&it, &key, &value)) {
+        g_hash_table_insert(t.live, key, copy_live(value, NULL));
+    }
+    vms_reader_seek(&t.r, at);
+    ok = vms_parse_records(&t, NULL);
+    vms_parser_cleanup(&t);
+    vms_stream_free(trial);
+    return ok;
+}
+
+bool vms_resync(Parser *p, VmsSection *sec, GError **errp)
+{
+    VmsReader *r = &p->r;
+    uint64_t from = sec->payload_offset;
+    uint64_t limit = r->limit;
+    bool footers = p->s->has_footers;
+
+    if (p->resync_depth >= MAX_RESYNC_DEPTH) {
+        g_set_error(errp, VMS_ERROR, VMS_ERROR_BAD_PAYLOAD,
+                    "offset 0x%" PRIx64 ": too many unknown sections in a "
+                    "row to resynchronise",
+                    from);
+        return false;
+    }
+    for (uint64_t pos = from; pos < limit;) {
+        size_t n = (size_t)MIN(limit - pos, (uint64_t)65536);
+        const uint8_t *win = vms_reader_peek_at(r, pos, n);
+        if (!win) {
+            break;
+        }
+        for (size_t i = 0; i < n; i++) {
+            uint8_t b = win[i];
+            bool maybe = footers ? b == VMS_SECTION_FOOTER
+                                 : b <= VMS_SECTION_FULL || b == VMS_COMMAND;
+            uint64_t at = pos + i;
+            uint64_t next = footers ? at + 5 : at;
+
+            if (!maybe || !vms_record_plausible(p, at, sec->section_id) ||
+                !parses_to_eof(p, next)) {
+                /* The checks above may have moved the reader's window. */
+                win = vms_reader_peek_at(r, pos, n);
+                if (!win) {
+                    break;
+                }
+                continue;
+            }
+            sec->payload_len = at - from;
+            sec->located_by_resync = true;
+            sec->layout = NULL;
+            sec->kind = VMS_KIND_OPAQUE;
+            if (sec->subsections) {
+                for (guint k = 0; k < sec->subsections->len; k++) {
+                    g_free(
+                        g_array_index(sec->subsections, VmsSubsection, k).name);
+                }
+                g_array_set_size(sec->subsections, 0);
+            }
+            p->s->n_resynced++;
+            r->pos = at;
+            return true;
+        }
+        pos += n;
+    }
+    g_set_error(errp, VMS_ERROR, VMS_ERROR_BAD_PAYLOAD,
+                "offset 0x%" PRIx64 ": no layout explains '%s' version %u, "
+                "and no record boundary after it parses on to EOF "
+                "(corrupt stream, or a device qsnapfix does not know)",
+                from, vms_section_vmsd_name(sec), sec->version_id);
+    return false;
+}
