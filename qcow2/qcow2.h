@@ -159,6 +159,13 @@ const char *qcow2_name(const Qcow2Image *img);
 uint64_t qcow2_io_bytes_read(const Qcow2Image *img);
 uint64_t qcow2_io_read_calls(const Qcow2Image *img);
 
+/*
+ * Types of the header extensions this library does not know (they are
+ * legal; a writer must preserve them). Returns how many; *types stays
+ * valid while the image is open.
+ */
+guint qcow2_unknown_extensions(const Qcow2Image *img, const uint32_t **types);
+
 /* ------------------------------------------------------------------ */
 /* Snapshots                                                           */
 
