@@ -167,6 +167,9 @@ guint tr_result_count_actions(const TrResult *r);
 /* The first REFUSE finding, or NULL. */
 const TrFinding *tr_result_refusal(const TrResult *r);
 
+/* The largest block tr_extract_block() extracts (ROMs, BIOS, flash). */
+#define TR_EXTRACT_MAX ((uint64_t)64 * 1024 * 1024)
+
 /*
  * The bytes of a RAM block as the stream holds them: every page record of
  * the block (in stream order, later records win), fill pages expanded,
