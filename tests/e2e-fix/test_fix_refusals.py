@@ -93,6 +93,29 @@ def test_unknown_device_is_refused_and_can_be_dropped():
         shutil.rmtree(wd, ignore_errors=True)
 
 
+def test_mixed_results_exit_15():
+    """--all over a fixable and a refused snapshot: the first is fixed,
+    the second left byte-identical, exit code 15."""
+    wd = tempfile.mkdtemp(prefix="qsnapfix-e2e-mixed-")
+    try:
+        snap = guest_fixture.guest_snapshot(wd)
+        guest_fixture.take_snapshot(snap.image, wd, name="s2", counter=5)
+        fixlib.oldify(snap.image, "s1", "--as", "qemu-kvm-1.0")
+        fixlib.oldify(snap.image, "s2", "--as", "qemu-kvm-1.0",
+                      "--add-section", "0000:00:06.0/pci-assign")
+        s2 = fixlib.vmstate_sha256(snap.image, "s2")
+        rc, rep, err = fixlib.fix(snap.image, "--all", ok=(15,))
+        check_eq({x["name"]: x["status"] for x in rep["snapshots"]},
+                 {"s1": "fixed", "s2": "refused"}, "statuses")
+        check_eq(rep["exit_code"], 15, "JSON exit code")
+        check("s2" in err and "pci-assign" in err, f"stderr: {err}")
+        check_eq(fixlib.vmstate_sha256(snap.image, "s2"), s2,
+                 "the refused snapshot's VM state")
+        fixlib.check_clean(snap.image)
+    finally:
+        shutil.rmtree(wd, ignore_errors=True)
+
+
 def qk10a():
     shared = shared_dir()
     image = os.path.join(CACHE, "shared-images", "qk10-a-default.qcow2")
@@ -142,4 +165,5 @@ if __name__ == "__main__":
         skip("the test guest is not built (QSNAPFIX_GUEST)")
     main([test_qxl_rom_content_past_8k_is_refused,
           test_unknown_device_is_refused_and_can_be_dropped,
+          test_mixed_results_exit_15,
           test_shrink_with_data_above_8m_is_refused])
