@@ -136,6 +136,9 @@ typedef struct TrOptions {
     /* Where extracted files go (absolute) and how their names start. */
     const char *file_dir;
     const char *file_prefix;
+    /* R9: leave the empty block sections (the target knows "block"):
+     * removing them shifts the whole VM state and rewrites it. */
+    bool keep_block_sections;
     /* --drop-section: idstrs or vmsd names; NULL-terminated, may be NULL. */
     const char *const *drop_sections;
 } TrOptions;

@@ -13,7 +13,8 @@ byte-identical (checksum and mtime). Where an option can lift the refusal
   stream;
 * --shrink-vram with data above the cut: qemu-kvm 1.0's real qk10-a
   snapshot (../shared) with one vga.vram fill page above 8 MiB turned into
-  data; the untouched qk10-a shrinks fine and resumes.
+  data; the untouched qk10-a shrinks fine and resumes (and, with
+  --keep-block-sections, is fixed writing a few clusters and resumes).
 """
 import json
 import os
@@ -149,6 +150,22 @@ def test_shrink_with_data_above_8m_is_refused():
         low, high = entry["snapshots"][0]["expect_first_counter_between"]
         ok, why = resume.judge_resume(r, low, high, min_counters=3)
         check(ok, f"shrunk qk10-a: {why}")
+
+        # --keep-block-sections: no length change, so almost all shared
+        quick = resume.copy_image(image, wd, "quick.qcow2")
+        rc, rep, _ = fixlib.fix(quick, "--keep-block-sections")
+        s = rep["snapshots"][0]
+        check_eq((rc, s["status"]), (0, "fixed"), "--keep-block-sections")
+        check(s["write"]["clusters_written"] <= 4 and
+              s["write"]["clusters_shared"] > 900,
+              f"--keep-block-sections wrote {s['write']}")
+        fixlib.check_clean(quick)
+        r = fixlib.load(entry["device_args"], quick, "s1", s["recipe"])
+        ok, why = resume.judge_resume(r, low, high, min_counters=3)
+        check(ok, f"qk10-a with its block sections: {why}")
+        print(f"--keep-block-sections: {s['write']['clusters_written']} "
+              f"clusters written, {s['write']['clusters_shared']} shared; "
+              f"{r.summary()}")
 
         bad = resume.copy_image(image, wd, "bad.qcow2")
         fixlib.oldify(bad, "s1", "--as", "keep", "--vram-data-at",

@@ -246,6 +246,18 @@ static void test_r9_drops_empty_block_sections(void)
     g_assert_nonnull(vms_stream_find_section(again->s, "timer", 0));
 }
 
+static void test_r9_keep_block_sections_option(void)
+{
+    g_autoptr(GBytes) in = live_stream(2, true, false);
+    TrOptions o = {.keep_block_sections = true};
+    g_autoptr(TsRun) run = ts_run(in, &o);
+    const TrFinding *f = ts_finding(run->r, "R9", "block");
+
+    g_assert_nonnull(f);
+    g_assert_cmpint(f->action, ==, TR_ACTION_NOTE);
+    g_assert_cmpuint(run->r->edits->len, ==, 0);
+}
+
 static void test_r9_keeps_block_sections_with_records(void)
 {
     g_autoptr(GBytes) in = live_stream(2, true, true);
@@ -446,6 +458,8 @@ int main(int argc, char **argv)
                     test_r8_leaves_nonzero_ids_and_old_targets);
     g_test_add_func("/r9/drops-empty-block-sections",
                     test_r9_drops_empty_block_sections);
+    g_test_add_func("/r9/keep-block-sections-option",
+                    test_r9_keep_block_sections_option);
     g_test_add_func("/r9/keeps-block-sections-with-records",
                     test_r9_keeps_block_sections_with_records);
     g_test_add_func("/r16/balloon-class-rewritten-for-7.2",
