@@ -256,6 +256,28 @@ def test_keep_original_and_other_snapshots_untouched():
         shutil.rmtree(wd, ignore_errors=True)
 
 
+def test_image_in_use_is_not_touched():
+    """A running QEMU holds the image: fix refuses with exit code 6 and
+    writes nothing; --dry-run still reports."""
+    wd = tempfile.mkdtemp(prefix="qsnapfix-e2e-inuse-")
+    try:
+        snap = guest_fixture.guest_snapshot(wd)
+        fixlib.oldify(snap.image, snap.snapshot, "--as", "qemu-kvm-1.0")
+        before = fixlib.file_fingerprint(snap.image)
+        args = [*guest_fixture.image_args(BASE, snap.image), "-S"]
+        with resume.Qemu(args, wd, machine=guest_fixture.GUEST_MACHINE) as q:
+            check(q.connect(), f"QEMU did not start: {q.stderr()}")
+            p = run([BIN, "fix", snap.image], ok_codes=(6,))
+            check("in use" in p.stderr or "lock" in p.stderr,
+                  f"message: {p.stderr}")
+            rc, dry, _ = fixlib.fix(snap.image, "--dry-run", ok=(0,))
+            check_eq(dry["snapshots"][0]["status"], "fixed", "dry run")
+        check_eq(fixlib.file_fingerprint(snap.image), before,
+                 "image after a refused fix")
+    finally:
+        shutil.rmtree(wd, ignore_errors=True)
+
+
 if __name__ == "__main__":
     if guest_fixture.guest_elf() is None:
         skip("the test guest is not built (QSNAPFIX_GUEST)")
@@ -265,4 +287,5 @@ if __name__ == "__main__":
           test_qemu_kvm_12_shape_with_flash_bios_and_qxl,
           test_shrink_vram_instead_of_vgamem,
           test_translate_raw_stream_file,
-          test_keep_original_and_other_snapshots_untouched])
+          test_keep_original_and_other_snapshots_untouched,
+          test_image_in_use_is_not_touched])
