@@ -163,6 +163,7 @@ static void json_writer(JsonBuilder *b, const VmsWriterInfo *w)
     add_str(b, "version", w->version);
     add_str(b, "accel", w->accel);
     add_str(b, "machine", w->machine);
+    add_strings(b, "machine_hints", w->machine_hints);
     add_strings(b, "evidence", w->evidence);
     json_builder_end_object(b);
 }
