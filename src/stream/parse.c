@@ -7,7 +7,7 @@
 #include <string.h>
 
 #define MAX_IDSTR_INSTANCE    0xffffU
-#define MAX_PLAUSIBLE_VERSION 0xfffU
+#define MAX_PLAUSIBLE_VERSION 10000U /* i6300esb_wdt writes 10000 */
 
 VmsStream *vms_stream_new(VmsSource *src)
 {
@@ -326,6 +326,11 @@ static bool parse_device_payload(Parser *p, VmsSection *sec, GError **errp)
         if (!first_err) {
             first_err = err;
         } else {
+            /* Say why every variant failed, in table order. */
+            char *joined =
+                g_strdup_printf("%s; or %s", first_err->message, err->message);
+            g_free(first_err->message);
+            first_err->message = joined;
             g_error_free(err);
         }
     }

@@ -28,6 +28,32 @@ static gpointer copy_live(gpointer src, gpointer unused)
     return g_memdup2(src, sizeof(LiveSection));
 }
 
+/*
+ * A cheap first look at the bytes before the full plausibility check
+ * (most positions fail here: zero bytes are everywhere in payloads).
+ * Near the end of the window it says yes and leaves it to the full check.
+ */
+static bool quick_candidate(const uint8_t *b, size_t avail, bool last,
+                            bool footers)
+{
+    if (footers) {
+        return b[0] == VMS_SECTION_FOOTER;
+    }
+    switch (b[0]) {
+    case VMS_EOF:
+        return last || avail < 2 || b[1] == VMS_VMDESCRIPTION;
+    case VMS_SECTION_START:
+    case VMS_SECTION_FULL:
+        return avail < 7 ||
+               (!b[1] && !b[2] && b[5] && b[6] > 0x20 && b[6] < 0x7f);
+    case VMS_SECTION_PART:
+    case VMS_SECTION_END:
+        return avail < 3 || (!b[1] && !b[2]);
+    default:
+        return false;
+    }
+}
+
 /* Does the stream parse from `at` on to EOF? (Nothing is kept.) */
 static bool parses_to_eof(Parser *p, uint64_t at)
 {
@@ -94,13 +120,11 @@ bool vms_resync(Parser *p, VmsSection *sec, GError **errp)
         }
         memcpy(win, p_win, n);
         for (size_t i = 0; i < n; i++) {
-            uint8_t b = win[i];
-            bool maybe =
-                footers ? b == VMS_SECTION_FOOTER : b <= VMS_SECTION_FULL;
             uint64_t at = pos + i;
             uint64_t next = footers ? at + 5 : at;
 
-            if (!maybe || !vms_record_plausible(p, at, sec->section_id)) {
+            if (!quick_candidate(win + i, n - i, at + 1 == limit, footers) ||
+                !vms_record_plausible(p, at, sec->section_id)) {
                 continue;
             }
             if (++trials > MAX_TRIALS_PER_RESYNC ||
