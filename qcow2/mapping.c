@@ -101,6 +101,21 @@ bool qcow2_get_l2(Qcow2Image *img, uint64_t l2_offset, uint64_t l1_entry_off,
     return true;
 }
 
+/*
+ * Guest data never lives inside the header, the L1/refcount/snapshot
+ * tables or another fixed structure; pointing there is corruption (and
+ * what a loop through a bogus L2 entry looks like).
+ */
+static bool data_outside_metadata(const Qcow2Image *img, uint64_t host,
+                                  uint64_t len, uint64_t where, GError **errp)
+{
+    if (!img->fixed_meta) {
+        return true; /* not opened from a file (unit tests) */
+    }
+    return qcow2_check_no_fixed_overlap(img, host, len, QCOW2_ERROR_MAPPING,
+                                        "L2 entry", where, errp);
+}
+
 static bool decode_compressed(const Qcow2Image *img, uint64_t word,
                               uint64_t bitmap, uint64_t where,
                               Qcow2Mapping *map, GError **errp)
@@ -129,7 +144,8 @@ static bool decode_compressed(const Qcow2Image *img, uint64_t word,
     map->kind = QCOW2_MAP_COMPRESSED;
     map->host_offset = host;
     map->compressed_length = sectors * 512 - (host & 511);
-    return true;
+    return data_outside_metadata(img, host, map->compressed_length, where,
+                                 errp);
 }
 
 static bool decode_bitmap(const Qcow2Image *img, uint64_t bitmap,
@@ -197,6 +213,10 @@ bool qcow2_decode_l2_entry(const Qcow2Image *img, uint64_t word,
     allocated = host || (data_file && (word & QCOW2_OFLAG_COPIED));
     map->host_offset = host;
     map->in_data_file = allocated && data_file;
+    if (host && !data_file &&
+        !data_outside_metadata(img, host, img->cluster_size, where, errp)) {
+        return false;
+    }
     if (img->header.extended_l2) {
         map->kind = allocated ? QCOW2_MAP_NORMAL : QCOW2_MAP_UNALLOCATED;
         return decode_bitmap(img, bitmap, allocated, where, map, errp);

@@ -348,6 +348,15 @@ void qcow2_refcount_entry_set(void *block, uint32_t refcount_order,
 /* Load the refcount table (validated) if not yet done. */
 bool qcow2_load_refcount_table(Qcow2Image *img, GError **errp);
 
+/*
+ * The refcount block behind refcount table entry table_index (raw, as on
+ * disk; NULL when the entry is 0), validated for alignment, bounds and
+ * overlap with fixed metadata (the refcount table is loaded if need be).
+ * Valid until the next block lookup.
+ */
+bool qcow2_get_refcount_block(Qcow2Image *img, uint64_t table_index,
+                              const uint8_t **block, GError **errp);
+
 /* Refcount of host cluster number cluster_index. */
 bool qcow2_get_cluster_refcount(Qcow2Image *img, uint64_t cluster_index,
                                 uint64_t *refcount, GError **errp);

@@ -143,7 +143,8 @@ typedef enum {
  */
 Qcow2Image *qcow2_open(const char *path, Qcow2OpenFlags flags, GError **errp);
 /*
- * Open through a caller-supplied I/O; the image takes ownership of io.
+ * Open through a caller-supplied I/O; the image takes ownership of io and
+ * data_io (they are closed on failure too).
  * data_io may be NULL (then a data-file image can be inspected but its
  * data clusters cannot be read). name is used in error messages.
  */
@@ -157,6 +158,13 @@ const char *qcow2_name(const Qcow2Image *img);
 /* What was read from the image file so far (tests and benchmarks). */
 uint64_t qcow2_io_bytes_read(const Qcow2Image *img);
 uint64_t qcow2_io_read_calls(const Qcow2Image *img);
+
+/*
+ * Types of the header extensions this library does not know (they are
+ * legal; a writer must preserve them). Returns how many; *types stays
+ * valid while the image is open.
+ */
+guint qcow2_unknown_extensions(const Qcow2Image *img, const uint32_t **types);
 
 /* ------------------------------------------------------------------ */
 /* Snapshots                                                           */

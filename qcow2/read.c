@@ -154,6 +154,19 @@ static Qcow2IO *data_io_for(Qcow2Image *img, const Qcow2Mapping *map,
     return img->data_io;
 }
 
+/* Encrypted data would need the key: refuse rather than return ciphertext. */
+static bool check_not_encrypted(const Qcow2Image *img, GError **errp)
+{
+    if (img->header.crypt_method) {
+        qcow2_error(errp, img, QCOW2_ERROR_UNSUPPORTED, "header", 32,
+                    "encrypted image (method %" PRIu32
+                    "): reading its data is not supported",
+                    img->header.crypt_method);
+        return false;
+    }
+    return true;
+}
+
 bool qcow2_read_guest(Qcow2Image *img, const Qcow2Snapshot *snap,
                       uint64_t offset, void *buf, size_t len, GError **errp)
 {
@@ -161,11 +174,7 @@ bool qcow2_read_guest(Qcow2Image *img, const Qcow2Snapshot *snap,
     HostRun run = {0};
     uint64_t pos = offset, end;
 
-    if (img->header.crypt_method) {
-        qcow2_error(errp, img, QCOW2_ERROR_UNSUPPORTED, "header", 32,
-                    "encrypted image (method %" PRIu32
-                    "): reading its data is not supported",
-                    img->header.crypt_method);
+    if (!check_not_encrypted(img, errp)) {
         return false;
     }
     if (offset > INT64_MAX || len > INT64_MAX - offset) {
@@ -218,6 +227,12 @@ bool qcow2_read_guest(Qcow2Image *img, const Qcow2Snapshot *snap,
 bool qcow2_read_vmstate(Qcow2Image *img, const Qcow2Snapshot *snap,
                         uint64_t offset, void *buf, size_t len, GError **errp)
 {
+    uint64_t base = qcow2_vmstate_base(img, snap);
+    uint64_t mapped_end = (uint64_t)snap->l1_size * qcow2_l2_span(img);
+
+    if (!check_not_encrypted(img, errp)) {
+        return false;
+    }
     if (offset > snap->vm_state_size || len > snap->vm_state_size - offset) {
         qcow2_error(errp, img, QCOW2_ERROR_INVALID, NULL, 0,
                     "snapshot %s \"%s\": read of %zu bytes at %" PRIu64
@@ -225,82 +240,21 @@ bool qcow2_read_vmstate(Qcow2Image *img, const Qcow2Snapshot *snap,
                     snap->id, snap->name, len, offset, snap->vm_state_size);
         return false;
     }
-    return qcow2_read_guest(img, snap, qcow2_vmstate_base(img, snap) + offset,
-                            buf, len, errp);
-}
-
-static bool count_l2_table(Qcow2Image *img, GHashTable *seen, uint64_t l2,
-                           Qcow2VmstateLayout *layout, GError **errp)
-{
-    uint64_t rc;
-
-    if (!l2 || g_hash_table_contains(seen, &l2)) {
-        return true;
-    }
-    g_hash_table_add(seen, g_memdup2(&l2, sizeof(l2)));
-    layout->l2_tables++;
-    if (!qcow2_get_refcount(img, l2, &rc, errp)) {
+    /*
+     * savevm grows the L1 table to cover the VM state before the snapshot
+     * copies it, so a VM state reaching past its L1 table is a damaged
+     * entry (QEMU would silently read zeros there).
+     */
+    if (base + snap->vm_state_size > mapped_end) {
+        g_autofree char *what =
+            g_strdup_printf("snapshot table entry %u", snap->index);
+        qcow2_error(errp, img, QCOW2_ERROR_MAPPING, what, snap->table_offset,
+                    "snapshot %s \"%s\": VM state ends at 0x%" PRIx64
+                    " but its L1 table (%" PRIu32 " entries) maps only up to "
+                    "0x%" PRIx64,
+                    snap->id, snap->name, base + snap->vm_state_size,
+                    snap->l1_size, mapped_end);
         return false;
     }
-    if (rc > 1) {
-        layout->l2_shared++;
-    }
-    return true;
-}
-
-bool qcow2_vmstate_layout(Qcow2Image *img, const Qcow2Snapshot *snap,
-                          Qcow2VmstateLayout *layout, GError **errp)
-{
-    uint64_t cs = img->cluster_size;
-    uint64_t base = qcow2_vmstate_base(img, snap);
-    uint64_t n = (snap->vm_state_size + cs - 1) / cs;
-    g_autoptr(GHashTable) seen =
-        g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
-    const Qcow2L1 *l1;
-
-    memset(layout, 0, sizeof(*layout));
-    layout->clusters = n;
-    if (!qcow2_get_l1(img, snap, &l1, errp)) {
-        return false;
-    }
-    for (uint64_t i = 0; i < n; i++) {
-        uint64_t guest = base + i * cs;
-        Qcow2Mapping map;
-        uint64_t rc;
-
-        if (qcow2_l1_index(img, guest) >= l1->size) {
-            layout->past_l1++;
-        }
-        if (!qcow2_map_cluster(img, snap, guest, &map, errp) ||
-            !count_l2_table(img, seen, map.l2_table_offset, layout, errp)) {
-            return false;
-        }
-        switch (map.kind) {
-        case QCOW2_MAP_UNALLOCATED:
-            layout->unallocated++;
-            break;
-        case QCOW2_MAP_ZERO:
-            layout->zero++;
-            break;
-        case QCOW2_MAP_COMPRESSED:
-            layout->compressed++;
-            break;
-        case QCOW2_MAP_NORMAL:
-            layout->normal++;
-            if (!layout->first_host_offset) {
-                layout->first_host_offset = map.host_offset;
-            }
-            if (map.in_data_file) {
-                break; /* data-file clusters are not refcounted */
-            }
-            if (!qcow2_get_refcount(img, map.host_offset, &rc, errp)) {
-                return false;
-            }
-            if (rc > 1) {
-                layout->shared++;
-            }
-            break;
-        }
-    }
-    return true;
+    return qcow2_read_guest(img, snap, base + offset, buf, len, errp);
 }

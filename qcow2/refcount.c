@@ -92,16 +92,22 @@ bool qcow2_load_refcount_table(Qcow2Image *img, GError **errp)
     return true;
 }
 
-static bool get_refcount_block(Qcow2Image *img, uint64_t table_index,
-                               const uint8_t **block, GError **errp)
+bool qcow2_get_refcount_block(Qcow2Image *img, uint64_t table_index,
+                              const uint8_t **block, GError **errp)
 {
-    uint64_t entry = img->refcount_table[table_index];
-    uint64_t where = img->header.refcount_table_offset + 8 * table_index;
-    uint64_t offset = entry & QCOW2_REFT_OFFSET_MASK;
-    uint64_t cs = img->cluster_size;
+    uint64_t entry, where, offset, cs = img->cluster_size;
     uint8_t *b;
 
     *block = NULL;
+    if (!qcow2_load_refcount_table(img, errp)) {
+        return false;
+    }
+    if (table_index >= img->refcount_table_entries) {
+        return true; /* beyond the table: refcount 0 */
+    }
+    entry = img->refcount_table[table_index];
+    where = img->header.refcount_table_offset + 8 * table_index;
+    offset = entry & QCOW2_REFT_OFFSET_MASK;
     if (entry & ~QCOW2_REFT_OFFSET_MASK) {
         qcow2_error(errp, img, QCOW2_ERROR_REFCOUNT, "refcount table entry",
                     where, "reserved bits set in 0x%016" PRIx64, entry);
@@ -151,7 +157,7 @@ bool qcow2_get_cluster_refcount(Qcow2Image *img, uint64_t cluster_index,
     if (table_index >= img->refcount_table_entries) {
         return true;
     }
-    if (!get_refcount_block(img, table_index, &block, errp)) {
+    if (!qcow2_get_refcount_block(img, table_index, &block, errp)) {
         return false;
     }
     if (block) {

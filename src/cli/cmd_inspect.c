@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "exit_codes.h"
+#include "inspect_stream.h"
 
 typedef struct InspectOptions {
     char *output;
@@ -19,6 +20,11 @@ typedef struct InspectOptions {
     gboolean stats;
     char **images;
     QsnapfixOutput format;
+    /* The migration stream of one snapshot (cmd_inspect_stream.c) */
+    char *snapshot;
+    char *stream;
+    char *sections;
+    gboolean tail;
 } InspectOptions;
 
 /* Facts gathered about one image, whatever the output format. */
@@ -62,7 +68,9 @@ static const char inspect_description[] =
     "Exit codes: 0 ok; 2 bad command line; 5 I/O error; 8 unsupported\n"
     "feature; 10 bad header or extension; 11 bad snapshot table; 12 bad\n"
     "L1/L2 table or compressed cluster; 13 bad refcount structure; 15 some\n"
-    "of several images failed. Errors are one line on stderr:\n"
+    "of several images failed; with --snapshot/--stream also 9 no such\n"
+    "snapshot or no VM state and 14 not a migration stream. Errors are one\n"
+    "line on stderr:\n"
     "  qsnapfix: IMAGE: STRUCTURE at 0xOFFSET: PROBLEM\n";
 
 static void gather(ImageReport *r, gboolean want_layout)
@@ -150,8 +158,12 @@ static void json_int(JsonBuilder *b, const char *name, int64_t v)
     json_builder_add_int_value(b, v);
 }
 
-static void json_add_header(JsonBuilder *b, const Qcow2Header *h)
+static void json_add_header(JsonBuilder *b, const Qcow2Image *img)
 {
+    const Qcow2Header *h = qcow2_header(img);
+    const uint32_t *unknown;
+    guint n_unknown = qcow2_unknown_extensions(img, &unknown);
+
     json_builder_set_member_name(b, "header");
     json_builder_begin_object(b);
     json_int(b, "version", h->version);
@@ -167,6 +179,14 @@ static void json_add_header(JsonBuilder *b, const Qcow2Header *h)
     json_int(b, "nb-snapshots", h->nb_snapshots);
     json_int(b, "encryption-method", h->crypt_method);
     json_int(b, "bitmaps", h->nb_bitmaps);
+    json_builder_set_member_name(b, "unknown-extensions");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < n_unknown; i++) {
+        char type[16];
+        g_snprintf(type, sizeof(type), "0x%08" PRIx32, unknown[i]);
+        json_builder_add_string_value(b, type);
+    }
+    json_builder_end_array(b);
     json_builder_end_object(b);
 }
 
@@ -262,7 +282,7 @@ static void json_add_image(JsonBuilder *b, const ImageReport *r)
             json_builder_add_string_value(b, bff);
         }
         json_add_format_specific(b, h);
-        json_add_header(b, h);
+        json_add_header(b, r->img);
         json_builder_set_member_name(b, "snapshots");
         json_builder_begin_array(b);
         for (guint i = 0; i < qcow2_snapshot_count(r->img); i++) {
@@ -300,32 +320,44 @@ static void print_features(const Qcow2Header *h)
     }
 }
 
+/*
+ * Where each VM state lives: its guest offset, how its clusters are mapped
+ * and how many are shared (refcount > 1) with other snapshots or the
+ * active disk. Columns line up with the snapshot list above.
+ */
 static void print_layouts(const ImageReport *r)
 {
+    static const char layout_columns[] =
+        "%-10s%-17s%12s%10s%8s%7s%6s%9s%8s  %s\n";
+
     printf("VM state:\n");
-    printf("%-10s%-18s%14s%9s%9s%8s%7s%9s%8s%10s\n", "ID", "TAG", "AT",
-           "CLUSTERS", "NORMAL", "COMPR", "ZERO", "UNALLOC", "SHARED",
-           "L2/SHARED");
+    printf(layout_columns, "ID", "TAG", "STARTS AT", "CLUSTERS", "NORMAL",
+           "COMPR", "ZERO", "UNALLOC", "SHARED", "L2 TABLES (SHARED)");
     for (guint i = 0; i < qcow2_snapshot_count(r->img); i++) {
         const Qcow2Snapshot *sn = qcow2_snapshot_get(r->img, i);
         const Qcow2VmstateLayout *l = &r->layouts[i];
         g_autofree char *id = qsnapfix_printable(sn->id);
         g_autofree char *name = qsnapfix_printable(sn->name);
-        g_autofree char *l2 = NULL;
-        char at[32];
+        char id_col[64], at[32], n[6][24], l2[48];
 
+        /* "%-9s " like qemu-img: a long ID still leaves a space. */
+        g_snprintf(id_col, sizeof(id_col), "%-9s ", id);
         if (!sn->vm_state_size) {
-            printf("%-9s %-17s %s\n", id, name, "no VM state (disk only)");
+            printf("%s%-16s %s\n", id_col, name, "no VM state (disk only)");
             continue;
         }
         g_snprintf(at, sizeof(at), "0x%" PRIx64,
                    qcow2_vmstate_base(r->img, sn));
-        l2 =
-            g_strdup_printf("%" PRIu64 "/%" PRIu64, l->l2_tables, l->l2_shared);
-        printf("%-9s %-17s %14s%9" PRIu64 "%9" PRIu64 "%8" PRIu64 "%7" PRIu64
-               "%9" PRIu64 "%8" PRIu64 "%10s\n",
-               id, name, at, l->clusters, l->normal, l->compressed, l->zero,
-               l->unallocated, l->shared, l2);
+        g_snprintf(n[0], sizeof(n[0]), "%" PRIu64, l->clusters);
+        g_snprintf(n[1], sizeof(n[1]), "%" PRIu64, l->normal);
+        g_snprintf(n[2], sizeof(n[2]), "%" PRIu64, l->compressed);
+        g_snprintf(n[3], sizeof(n[3]), "%" PRIu64, l->zero);
+        g_snprintf(n[4], sizeof(n[4]), "%" PRIu64, l->unallocated);
+        g_snprintf(n[5], sizeof(n[5]), "%" PRIu64, l->shared);
+        g_snprintf(l2, sizeof(l2), "%" PRIu64 " (%" PRIu64 ")", l->l2_tables,
+                   l->l2_shared);
+        printf(layout_columns, id_col, name, at, n[0], n[1], n[2], n[3], n[4],
+               n[5], l2);
     }
 }
 
@@ -407,6 +439,28 @@ static int inspect_all(const InspectOptions *o)
     return n > 1 && failed ? QSNAPFIX_EXIT_PARTIAL : status;
 }
 
+/* --snapshot / --stream: one migration stream, section by section. */
+static int inspect_one_stream(const InspectOptions *o)
+{
+    guint n = o->images ? g_strv_length(o->images) : 0;
+    StreamInspectOptions so = {
+        .snapshot = o->snapshot,
+        .stream = o->stream,
+        .sections = o->sections,
+        .tail = o->tail,
+        .stats = o->stats,
+        .format = o->format,
+    };
+
+    if (o->stream ? n != 0 : (n != 1 || !o->snapshot)) {
+        fprintf(stderr, "qsnapfix: inspect: use IMAGE --snapshot ID|NAME, or "
+                        "--stream FILE (see --help)\n");
+        return QSNAPFIX_EXIT_USAGE;
+    }
+    so.image = n ? o->images[0] : NULL;
+    return qsnapfix_inspect_stream(&so);
+}
+
 int qsnapfix_cmd_inspect(int argc, char **argv)
 {
     InspectOptions o = {0};
@@ -418,12 +472,27 @@ int qsnapfix_cmd_inspect(int argc, char **argv)
          NULL},
         {"stats", 0, 0, G_OPTION_ARG_NONE, &o.stats,
          "Print how many bytes were read from each image on stderr", NULL},
+        {"snapshot", 's', 0, G_OPTION_ARG_STRING, &o.snapshot,
+         "Parse this snapshot's VM state (ID or name, as QEMU looks it up)",
+         "ID|NAME"},
+        {"stream", 0, 0, G_OPTION_ARG_FILENAME, &o.stream,
+         "Parse a raw migration stream file ('-' = stdin) instead of an "
+         "image",
+         "FILE"},
+        {"sections", 0, 0, G_OPTION_ARG_STRING, &o.sections,
+         "With --snapshot/--stream: decode this device's fields (idstr or "
+         "vmsd name)",
+         "NAME"},
+        {"tail", 0, 0, G_OPTION_ARG_NONE, &o.tail,
+         "With --snapshot/--stream: find the device sections from the end "
+         "of the stream instead of walking every RAM page",
+         NULL},
         {"help", 'h', 0, G_OPTION_ARG_NONE, &o.help, "Show this help", NULL},
         {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o.images, NULL,
          "IMAGE..."},
         {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
-    g_autoptr(GOptionContext) ctx = g_option_context_new("IMAGE...");
+    g_autoptr(GOptionContext) ctx = g_option_context_new(NULL);
     g_autoptr(GError) err = NULL;
     int rc;
 
@@ -437,6 +506,9 @@ int qsnapfix_cmd_inspect(int argc, char **argv)
     if (rc < 0 && !qsnapfix_parse_output(o.output, &o.format, &err)) {
         rc = qsnapfix_report(err);
     }
+    if (rc < 0 && (o.snapshot || o.stream || o.sections || o.tail)) {
+        rc = inspect_one_stream(&o);
+    }
     if (rc < 0 && (!o.images || !o.images[0])) {
         fprintf(stderr, "qsnapfix: inspect: no IMAGE given (see --help)\n");
         rc = QSNAPFIX_EXIT_USAGE;
@@ -445,6 +517,9 @@ int qsnapfix_cmd_inspect(int argc, char **argv)
         rc = inspect_all(&o);
     }
     g_free(o.output);
+    g_free(o.snapshot);
+    g_free(o.stream);
+    g_free(o.sections);
     g_strfreev(o.images);
     return rc;
 }

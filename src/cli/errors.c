@@ -8,6 +8,8 @@
 
 #include "cli.h"
 #include "exit_codes.h"
+#include "stream/stream.h"
+#include "translate/translate.h"
 
 static int qcow2_exit_code(int code)
 {
@@ -40,6 +42,20 @@ static int qcow2_exit_code(int code)
     return QSNAPFIX_EXIT_INTERNAL;
 }
 
+static int stream_exit_code(int code)
+{
+    switch ((VmsErrorCode)code) {
+    case VMS_ERROR_IO:
+        return QSNAPFIX_EXIT_IO;
+    case VMS_ERROR_NOT_FOUND:
+        return QSNAPFIX_EXIT_NOT_FOUND;
+    case VMS_ERROR_INVALID:
+        return QSNAPFIX_EXIT_INTERNAL;
+    default:
+        return QSNAPFIX_EXIT_BAD_STREAM; /* the bytes are not a stream */
+    }
+}
+
 int qsnapfix_exit_code(const GError *err)
 {
     if (!err) {
@@ -47,6 +63,15 @@ int qsnapfix_exit_code(const GError *err)
     }
     if (err->domain == QCOW2_ERROR) {
         return qcow2_exit_code(err->code);
+    }
+    if (err->domain == VMS_ERROR) {
+        return stream_exit_code(err->code);
+    }
+    if (err->domain == TR_ERROR) {
+        /* a refusal is REFUSED; anything else means our own result did not
+         * hold up (a verification or composition failure): a bug */
+        return err->code == TR_ERROR_REFUSED ? QSNAPFIX_EXIT_REFUSED
+                                             : QSNAPFIX_EXIT_INTERNAL;
     }
     if (err->domain == G_OPTION_ERROR) {
         return QSNAPFIX_EXIT_USAGE;

@@ -20,7 +20,12 @@ static const Command commands[] = {
      "show the header, the snapshots and where their VM state lives"},
     {"extract", qsnapfix_cmd_extract,
      "write a snapshot's raw VM state to a file"},
+    {"fix", qsnapfix_cmd_fix,
+     "make snapshots' VM state load in today's QEMU (rewrites the image)"},
+    {"translate", qsnapfix_cmd_translate,
+     "the same on a raw migration stream file: translate IN OUT"},
     {"splice", qsnapfix_cmd_splice, NULL},
+    {"oldify", qsnapfix_cmd_oldify, NULL},
 };
 
 static void print_usage(FILE *out)

@@ -375,12 +375,20 @@ def _build_all(d):
 
 
 def _remove_stale(keep):
-    """Fixtures made by older versions of this file are never used again."""
+    """Drop fixtures made by other versions of this file once unused for
+    three days (other checkouts sharing the cache may still be using them)."""
     for entry in os.listdir(testlib.CACHE):
         path = os.path.join(testlib.CACHE, entry)
+        try:
+            age = time.time() - os.stat(path).st_mtime
+        except FileNotFoundError:
+            continue
         if (entry.startswith("fixtures-") and path != keep
-                and not entry.endswith(".lock") and ".tmp-" not in entry):
-            shutil.rmtree(path, ignore_errors=True)
+                and age > 3 * 86400):
+            if os.path.isdir(path):
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                os.unlink(path)
 
 
 def cache_dir():
@@ -402,6 +410,7 @@ def fixtures():
                 shutil.rmtree(final, ignore_errors=True)
                 os.rename(tmp, final)
                 _remove_stale(final)
+    os.utime(final)  # in use: see _remove_stale
     with open(os.path.join(final, "index.json")) as f:
         index = json.load(f)
     return [Fixture(e["name"], os.path.join(final, e["file"]), e["facts"])

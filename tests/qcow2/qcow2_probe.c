@@ -4,6 +4,10 @@
  *
  *   qcow2-probe guest IMAGE SNAPSHOT|- OFFSET LENGTH OUT
  *       write guest bytes read through SNAPSHOT's L1 table (- = active)
+ *   qcow2-probe vmstate IMAGE SNAPSHOT OFFSET LENGTH OUT
+ *       write VM state bytes [OFFSET, OFFSET + LENGTH) of SNAPSHOT
+ *   qcow2-probe extra IMAGE SNAPSHOT
+ *       print the snapshot's extra data in hex
  *   qcow2-probe map IMAGE SNAPSHOT|- OFFSET
  *       print how one guest cluster is mapped: KIND HOST_OFFSET
  *   qcow2-probe audit IMAGE
@@ -63,6 +67,48 @@ static int cmd_guest(char **argv)
         len -= n;
     }
     fclose(out);
+    qcow2_close(img);
+    return 0;
+}
+
+static int cmd_vmstate(char **argv)
+{
+    GError *err = NULL;
+    Qcow2Image *img = qcow2_open(argv[0], QCOW2_OPEN_READ_ONLY, &err);
+    const Qcow2Snapshot *sn;
+    uint64_t off = g_ascii_strtoull(argv[2], NULL, 0);
+    size_t len = (size_t)g_ascii_strtoull(argv[3], NULL, 0);
+    g_autofree uint8_t *buf = g_malloc(MAX(len, 1));
+    bool ok;
+
+    if (!img) {
+        return fail(err);
+    }
+    sn = qcow2_snapshot_find(img, argv[1], &err);
+    ok = sn && qcow2_read_vmstate(img, sn, off, buf, len, &err) &&
+         g_file_set_contents(argv[4], (const char *)buf, (gssize)len, &err);
+    qcow2_close(img);
+    return ok ? 0 : fail(err);
+}
+
+static int cmd_extra(char **argv)
+{
+    GError *err = NULL;
+    Qcow2Image *img = qcow2_open(argv[0], QCOW2_OPEN_READ_ONLY, &err);
+    const Qcow2Snapshot *sn;
+
+    if (!img) {
+        return fail(err);
+    }
+    sn = qcow2_snapshot_find(img, argv[1], &err);
+    if (!sn) {
+        qcow2_close(img);
+        return fail(err);
+    }
+    for (uint32_t i = 0; i < sn->extra_data_size; i++) {
+        printf("%02x", sn->extra_data[i]);
+    }
+    printf("\n");
     qcow2_close(img);
     return 0;
 }
@@ -177,8 +223,8 @@ static int cmd_audit(char **argv)
         return fail(err);
     }
     h = &a.img->header;
-    a.n_clusters = (h->file_size + a.img->cluster_size - 1) /
-                   a.img->cluster_size;
+    a.n_clusters =
+        (h->file_size + a.img->cluster_size - 1) / a.img->cluster_size;
     a.expected = g_new0(uint64_t, a.n_clusters);
     ref_range(&a, 0, a.img->cluster_size);
     ref_range(&a, h->refcount_table_offset,
@@ -227,6 +273,12 @@ int main(int argc, char **argv)
     if (argc == 7 && !strcmp(argv[1], "guest")) {
         return cmd_guest(argv + 2);
     }
+    if (argc == 7 && !strcmp(argv[1], "vmstate")) {
+        return cmd_vmstate(argv + 2);
+    }
+    if (argc == 4 && !strcmp(argv[1], "extra")) {
+        return cmd_extra(argv + 2);
+    }
     if (argc == 5 && !strcmp(argv[1], "map")) {
         return cmd_map(argv + 2);
     }
@@ -234,6 +286,8 @@ int main(int argc, char **argv)
         return cmd_audit(argv + 2);
     }
     fprintf(stderr, "usage: qcow2-probe guest IMAGE SNAP|- OFF LEN OUT\n"
+                    "       qcow2-probe vmstate IMAGE SNAP OFF LEN OUT\n"
+                    "       qcow2-probe extra IMAGE SNAP\n"
                     "       qcow2-probe map IMAGE SNAP|- OFF\n"
                     "       qcow2-probe audit IMAGE\n");
     return 2;

@@ -169,6 +169,79 @@ def test_extract_1g_vmstate_in_bounded_memory():
         shutil.rmtree(work)
 
 
+def test_encrypted_image_is_listed_but_its_vmstate_refused():
+    work = testlib.workdir("luks")
+    try:
+        path = os.path.join(work, "luks.qcow2")
+        secret = ["--object", "secret,id=sec0,data=abc"]
+        # qemu-img times PBKDF2 and sometimes fails with "Unable to get
+        # accurate CPU usage" on a busy machine: retry a few times.
+        for attempt in range(10):
+            p = testlib.qemu_img("create", "-q", "-f", "qcow2", *secret, "-o",
+                                 "encrypt.format=luks,encrypt.key-secret=sec0,"
+                                 "encrypt.iter-time=10", path, "16M",
+                                 ok_codes=(0, 1))
+            if p.returncode == 0:
+                break
+            check("accurate CPU usage" in p.stderr, p.stderr)
+        check_eq(p.returncode, 0, f"qemu-img create (LUKS): {p.stderr}")
+        testlib.qemu_img("snapshot", *secret, "--image-opts", "-c", "s1",
+                         f"driver=qcow2,file.filename={path},"
+                         "encrypt.key-secret=sec0")
+        fixtures.set_vm_state_size(path, 0, 4096)
+        info = json.loads(run("inspect", "--output=json", path).stdout)
+        check_eq(info["format-specific"]["data"]["encrypted"], True,
+                 "encrypted")
+        check_eq(info["header"]["encryption-method"], 2, "LUKS")
+        p = run("extract", path, "-s", "s1", "-o", os.path.join(work, "x"))
+        check_eq(p.returncode, 8, p.stderr)
+        check("encrypted image" in p.stderr, p.stderr)
+    finally:
+        shutil.rmtree(work)
+
+
+def test_inspect_and_extract_work_on_an_image_in_use():
+    """Reading takes no lock: a running QEMU (which holds the write lock
+    that makes plain `qemu-img snapshot -l` fail) does not stop us."""
+    fx = fixtures.fixture("lazy")
+    work = testlib.workdir("in-use")
+    try:
+        path = os.path.join(work, "in-use.qcow2")
+        shutil.copyfile(fx.path, path)
+        mon = testlib.Monitor(["-M", "pc", "-m", "64", "-nodefaults", "-drive",
+                               f"file={path},format=qcow2,if=ide"])
+        try:
+            p = testlib.run(["qemu-img", "snapshot", "-l", path],
+                            ok_codes=None)
+            check(p.returncode != 0 and "lock" in p.stderr,
+                  f"QEMU holds the lock: {p.stderr}")
+            info = json.loads(run("inspect", "--output=json", path).stdout)
+            check_eq([s["name"] for s in info["snapshots"]], ["s1"], "names")
+            p = run("extract", path, "-s", "s1", "-o",
+                    os.path.join(work, "s1.bin"))
+            check_eq(p.returncode, 0, p.stderr)
+        finally:
+            mon.quit()
+    finally:
+        shutil.rmtree(work)
+
+
+def test_bitmaps_extension_is_read():
+    work = testlib.workdir("bitmaps")
+    try:
+        path = os.path.join(work, "bm.qcow2")
+        testlib.qemu_img("create", "-q", "-f", "qcow2", path, "16M")
+        testlib.qemu_img("bitmap", "--add", path, "b0")
+        testlib.qemu_img("bitmap", "--add", path, "b1")
+        ours = json.loads(run("inspect", "--output=json", path).stdout)
+        theirs = testlib.qemu_img_info(path)
+        check_eq(ours["header"]["bitmaps"],
+                 len(theirs["format-specific"]["data"]["bitmaps"]), "bitmaps")
+        check_eq(ours["header"]["bitmaps"], 2, "bitmaps made")
+    finally:
+        shutil.rmtree(work)
+
+
 if __name__ == "__main__":
     testlib.main([
         test_help_documents_options_json_fields_and_exit_codes,
@@ -177,4 +250,7 @@ if __name__ == "__main__":
         test_several_images_give_an_array_and_exit_15_on_partial_failure,
         test_inspect_reads_only_metadata,
         test_extract_1g_vmstate_in_bounded_memory,
+        test_encrypted_image_is_listed_but_its_vmstate_refused,
+        test_bitmaps_extension_is_read,
+        test_inspect_and_extract_work_on_an_image_in_use,
     ])

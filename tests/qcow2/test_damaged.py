@@ -17,7 +17,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "lib"))
 import fixtures  # noqa: E402
 import testlib  # noqa: E402
-from testlib import check  # noqa: E402
+from testlib import check, check_eq  # noqa: E402
 
 OK, USAGE, UNSUPPORTED, NOT_FOUND = 0, 2, 8, 9
 BAD_HEADER, BAD_SNAPSHOT_TABLE, BAD_MAPPING, BAD_REFCOUNT = 10, 11, 12, 13
@@ -223,6 +223,12 @@ def _(p):
     put(p, 32, be32(3))
 
 
+@case("legacy-aes-encryption", "v3-reverted", "extract", UNSUPPORTED,
+      "encrypted image (method 1)")
+def _(p):
+    put(p, 32, be32(1))
+
+
 @case("compression-bit-without-field", "v3-reverted", "inspect", BAD_HEADER,
       "no compression type field")
 def _(p):
@@ -364,6 +370,12 @@ def _(p):
 
 # ---- L1 / L2 ---------------------------------------------------------------
 
+@case("vmstate-past-its-l1-table", "v3-reverted", "extract", BAD_MAPPING,
+      "maps only up to 0x40000000")
+def _(p):
+    fixtures.set_vm_state_size(p, 0, 600 << 20)
+
+
 @case("l2-past-eof", "v3-reverted", "inspect", BAD_MAPPING,
       "past the end of the file")
 def _(p):
@@ -401,6 +413,20 @@ def _(p):
 def _(p):
     at, e = first_vmstate_l2_entry(p)
     put(p, at, be64(e + 0x1000))
+
+
+@case("data-cluster-is-the-active-l1", "v3-reverted", "inspect", BAD_MAPPING,
+      "inside the active L1 table")
+def _(p):
+    at, e = first_vmstate_l2_entry(p)
+    put(p, at, be64((e & ~L1E_MASK) | hdr(p)["l1_table_offset"]))
+
+
+@case("zero-cluster-preallocated-in-snapshot-table", "v3-reverted",
+      "extract", BAD_MAPPING, "inside the snapshot table")
+def _(p):
+    at, e = first_vmstate_l2_entry(p)
+    put(p, at, be64(hdr(p)["snapshots_offset"] | 1))
 
 
 @case("l2-entry-reserved-bits", "c512", "extract", BAD_MAPPING,
@@ -462,7 +488,7 @@ def _(p):
     put(p, at, be64((e & ~((1 << shift) - 1)) | 0x100))
 
 
-@case("compressed-over-refcount-table", "cvm-zlib", "extract", BAD_MAPPING,
+@case("compressed-over-refcount-table", "cvm-zlib", "inspect", BAD_MAPPING,
       "inside the refcount table")
 def _(p):
     at, e, shift, off = compressed_descriptor(p)
@@ -566,6 +592,63 @@ def test_every_damaged_image_gives_its_error():
           "\n  ".join(failures))
 
 
+def test_unknown_header_extension_is_listed_not_refused():
+    work = testlib.workdir("unknown-ext")
+    try:
+        path = os.path.join(work, "ext.qcow2")
+        shutil.copyfile(fixtures.fixture("v3-reverted").path, path)
+        end = extension_offset(path, 0)  # the end marker
+        put(path, end, be32(0x12345678) + be32(5) + b"hello\0\0\0" + bytes(8))
+        info = json.loads(testlib.qsnapfix("inspect", "--output=json",
+                                           path).stdout)
+        check_eq(info["header"]["unknown-extensions"], ["0x12345678"],
+                 "unknown extensions")
+        check_eq(len(testlib.qemu_img_info(path)["snapshots"]), 3,
+                 "qemu-img still reads it")
+    finally:
+        shutil.rmtree(work)
+
+
+def test_vmstate_size_above_4g_comes_from_the_64bit_field():
+    """QEMU writes 0 in the legacy 32-bit field when the size needs 64 bits
+    and reads the 64-bit extra field; so do we."""
+    work = testlib.workdir("size64")
+    try:
+        path = os.path.join(work, "big.qcow2")
+        shutil.copyfile(fixtures.fixture("v3-reverted").path, path)
+        fixtures.set_vm_state_size(path, 0, 5 << 30)
+        ours = json.loads(testlib.qsnapfix("inspect", "--output=json",
+                                           path).stdout)["snapshots"][0]
+        theirs = testlib.qemu_img_info(path)["snapshots"][0]
+        check_eq(ours["vm-state-size"], theirs["vm-state-size"], "size")
+        check_eq((ours["vm-state-size"], ours["vm-state-size-32"]),
+                 (5 << 30, 0), "64-bit and legacy fields")
+    finally:
+        shutil.rmtree(work)
+
+
+def test_absurd_vmstate_size_is_reported_quickly():
+    """A VM state size of 2^61 bytes with 512-byte clusters: inspect must
+    not walk 2^52 clusters; the part past the L1 table is counted at once."""
+    import time
+    work = testlib.workdir("absurd")
+    try:
+        path = os.path.join(work, "absurd.qcow2")
+        shutil.copyfile(fixtures.fixture("c512").path, path)
+        fixtures.set_vm_state_size(path, 0, 1 << 61)
+        t0 = time.time()
+        info = json.loads(testlib.qsnapfix("inspect", "--output=json",
+                                           path).stdout)
+        check(time.time() - t0 < 10, "inspect took too long")
+        vs = info["snapshots"][0]["vm-state"]
+        check_eq(vs["clusters"], (1 << 61) // 512, "clusters")
+        check(vs["past-l1"] > 0 and vs["normal"] > 0, str(vs))
+        check_eq(vs["normal"] + vs["zero"] + vs["unallocated"] +
+                 vs["compressed"], vs["clusters"], "kinds add up")
+    finally:
+        shutil.rmtree(work)
+
+
 def test_dirty_and_corrupt_bits_are_reported_not_fatal_when_reading():
     work = testlib.workdir("flags")
     try:
@@ -587,5 +670,8 @@ if __name__ == "__main__":
     testlib.main([
         test_corpus_has_enough_cases,
         test_every_damaged_image_gives_its_error,
+        test_absurd_vmstate_size_is_reported_quickly,
+        test_vmstate_size_above_4g_comes_from_the_64bit_field,
+        test_unknown_header_extension_is_listed_not_refused,
         test_dirty_and_corrupt_bits_are_reported_not_fatal_when_reading,
     ])

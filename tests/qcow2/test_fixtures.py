@@ -220,6 +220,83 @@ def test_compressed_clusters_are_mapped_and_inflated():
                   f"{fx.name} guest 0x{off:x}: {p.stdout}")
 
 
+def test_vmstate_reads_at_any_offset_and_length():
+    """Windows starting and ending inside clusters, across L2 tables,
+    single bytes and the very end, against QEMU's bytes."""
+    import random
+    rnd = random.Random(2)
+    work = testlib.workdir("windows")
+    n = 0
+    try:
+        for fx in with_snapshots():
+            snaps = {s["name"]: s for s in inspect_json(fx)["snapshots"]}
+            for s in fx.facts["snapshots"]:
+                if not s["vmstate"]:
+                    continue
+                size = snaps[s["name"]]["vm-state-size"]
+                want = fixtures.qemu_vmstate(fx, s["name"], size)
+                cs = fx.facts["cluster_size"]
+                windows = [(0, 1), (size - 1, 1), (0, size), (cs - 3, 7),
+                           (size - 1000, 1000)]
+                windows += [(o, rnd.randrange(1, min(size - o, 3 * cs) + 1))
+                            for o in (rnd.randrange(size) for _ in range(6))]
+                windows = [(o, n) for o, n in windows if o + n <= size]
+                out = os.path.join(work, "w.bin")
+                for off, length in windows:
+                    testlib.run([PROBE, "vmstate", fx.path, s["name"],
+                                 str(off), str(length), out])
+                    with open(out, "rb") as f:
+                        check(f.read() == want[off:off + length],
+                              f"{fx.name} {s['name']}: [{off}, +{length})")
+                    n += 1
+                p = testlib.run([PROBE, "vmstate", fx.path, s["name"],
+                                 str(size - 10), "11", out], ok_codes=(1,))
+                check("past its VM state" in p.stderr, p.stderr)
+    finally:
+        shutil.rmtree(work)
+    check(n >= 150, f"only {n} windows")
+
+
+def test_unknown_extra_data_is_kept_byte_for_byte():
+    """QEMU allows up to 1 KiB of extra data per entry and keeps what it does
+    not understand; so do we. Grow the last entry's extra data from 24 to 40
+    bytes (the last entry: the table grows inside its own cluster)."""
+    fx = fixtures.fixture("lazy")
+    work = testlib.workdir("extra")
+    try:
+        path = os.path.join(work, "extra.qcow2")
+        shutil.copyfile(fx.path, path)
+        off, e = fixtures.snapshot_entries(path)[-1]
+        with open(path, "rb") as f:
+            f.seek(off + 40)
+            extra = f.read(e["extra_data_size"])
+            rest = f.read(e["id_len"] + e["name_len"])
+        cs = fx.facts["cluster_size"]
+        check((off + 40 + len(extra) + len(rest) + 16) // cs == off // cs,
+              "the grown entry still fits in the table's cluster")
+        unknown = bytes(range(0xa0, 0xb0))
+        fixtures.patch(path, off + 36, (len(extra) + 16).to_bytes(4, "big"))
+        fixtures.patch(path, off + 40, extra + unknown + rest)
+        p = testlib.run([PROBE, "extra", path, "s1"])
+        check_eq(p.stdout.strip(), (extra + unknown).hex(), "extra data")
+        ours = inspect_json(Fixture_at(path))["snapshots"][0]
+        theirs = testlib.qemu_img_info(path)["snapshots"][0]
+        check_eq(ours["extra-data-size"], 40, "extra-data-size")
+        check_eq(ours["vm-state-size"], theirs["vm-state-size"], "size")
+        a = os.path.join(work, "a.bin")
+        testlib.qsnapfix("extract", path, "-s", "s1", "-o", a)
+        with open(a, "rb") as f:
+            check(f.read() == fixtures.qemu_vmstate(
+                fx, "s1", theirs["vm-state-size"]), "VM state unchanged")
+    finally:
+        shutil.rmtree(work)
+
+
+class Fixture_at:
+    def __init__(self, path):
+        self.path = path
+
+
 def test_extract_to_stdout_equals_file():
     fx = fixtures.fixture("v3-reverted")
     work = testlib.workdir("stdout")
@@ -247,5 +324,7 @@ if __name__ == "__main__":
         test_refcounts_equal_references_at_every_width,
         test_guest_reads_equal_qemu_img_convert,
         test_compressed_clusters_are_mapped_and_inflated,
+        test_vmstate_reads_at_any_offset_and_length,
+        test_unknown_extra_data_is_kept_byte_for_byte,
         test_extract_to_stdout_equals_file,
     ])

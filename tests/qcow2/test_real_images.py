@@ -54,6 +54,25 @@ def test_inspect_lists_the_manifest_snapshots():
                   f"{m['name']} {s['name']}: VM state fully allocated: {vs}")
 
 
+def test_old_qemu_kvm_left_the_last_vmstate_shared_with_the_active_disk():
+    """qemu-kvm before the 'discard VM state after savevm' change keeps the
+    VM state mapped in the active L1, so the newest snapshot's VM state
+    clusters have refcount 2; QEMU 7.2 discards it (refcount 1). Old writers
+    also wrote less extra data per entry (0.15/1.0: none, 1.2: 16 bytes)."""
+    extra = {"qemu-kvm-0.15.0": 0, "qemu-kvm-1.0": 0, "qemu-kvm-1.2.0": 16,
+             "qemu-7.2": 24}
+    for m, path in IMAGES:
+        snaps = json.loads(testlib.qsnapfix("inspect", "--output=json",
+                                            path).stdout)["snapshots"]
+        last = snaps[-1]["vm-state"]
+        old = m["writer"].startswith("qemu-kvm")
+        check_eq(last["shared"], last["clusters"] if old else 0,
+                 f"{m['name']} ({m['writer']}): shared VM state clusters")
+        check_eq(last["l2-shared"], 1 if old else 0, f"{m['name']}: L2")
+        check_eq({s["extra-data-size"] for s in snaps}, {extra[m["writer"]]},
+                 f"{m['name']} ({m['writer']}): extra data size")
+
+
 def test_sizes_and_table_equal_qemu_img_snapshot_l():
     for m, path in IMAGES:
         ours = testlib.run([testlib.BIN, "inspect", path], env=UTC).stdout
@@ -129,6 +148,7 @@ def test_images_are_never_modified():
 if __name__ == "__main__":
     testlib.main([
         test_inspect_lists_the_manifest_snapshots,
+        test_old_qemu_kvm_left_the_last_vmstate_shared_with_the_active_disk,
         test_sizes_and_table_equal_qemu_img_snapshot_l,
         test_extract_every_snapshot_cleanly,
         test_small_vmstates_equal_what_qemu_reads,

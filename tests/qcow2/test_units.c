@@ -118,8 +118,8 @@ static void test_decode_compressed_descriptor(void)
 
     /* A compressed entry pointing into the header cluster is refused. */
     fake_image(&img, 16, false);
-    g_assert_false(qcow2_decode_l2_entry(&img, (1ULL << 62) | 0x100, 0, 0x42,
-                                         &m, &err));
+    g_assert_false(
+        qcow2_decode_l2_entry(&img, (1ULL << 62) | 0x100, 0, 0x42, &m, &err));
     g_assert_error(err, QCOW2_ERROR, QCOW2_ERROR_COMPRESSED);
     g_assert_nonnull(strstr(err->message, "L2 entry at 0x42"));
     g_clear_error(&err);
@@ -136,12 +136,12 @@ static void test_decode_standard_entries(void)
     g_assert_cmpint(m.kind, ==, QCOW2_MAP_UNALLOCATED);
     g_assert_true(qcow2_decode_l2_entry(&img, 1, 0, 0, &m, &err));
     g_assert_cmpint(m.kind, ==, QCOW2_MAP_ZERO);
-    g_assert_true(qcow2_decode_l2_entry(&img, (1ULL << 63) | 0x50000 | 1, 0,
-                                        0, &m, &err));
+    g_assert_true(qcow2_decode_l2_entry(&img, (1ULL << 63) | 0x50000 | 1, 0, 0,
+                                        &m, &err));
     g_assert_cmpint(m.kind, ==, QCOW2_MAP_ZERO); /* zero, preallocated */
     g_assert_cmphex(m.host_offset, ==, 0x50000);
-    g_assert_true(qcow2_decode_l2_entry(&img, (1ULL << 63) | 0x50000, 0, 0,
-                                        &m, &err));
+    g_assert_true(
+        qcow2_decode_l2_entry(&img, (1ULL << 63) | 0x50000, 0, 0, &m, &err));
     g_assert_cmpint(m.kind, ==, QCOW2_MAP_NORMAL);
     /* Misaligned data cluster and reserved bits are errors. */
     g_assert_false(qcow2_decode_l2_entry(&img, 0x50200, 0, 0, &m, &err));
@@ -165,8 +165,8 @@ static void test_decode_extended_bitmaps(void)
         qcow2_decode_l2_entry(&img, 0, 0xffffffff00000000ULL, 0, &m, &err));
     g_assert_cmpint(m.kind, ==, QCOW2_MAP_ZERO);
     /* Partially allocated cluster (as QEMU leaves after a short write). */
-    g_assert_true(qcow2_decode_l2_entry(&img, 0x70000, 0xfc00000003ffffffULL,
-                                        0, &m, &err));
+    g_assert_true(qcow2_decode_l2_entry(&img, 0x70000, 0xfc00000003ffffffULL, 0,
+                                        &m, &err));
     g_assert_cmpint(m.kind, ==, QCOW2_MAP_NORMAL);
     /* Allocated and zero at once; allocated bits without a cluster. */
     g_assert_false(qcow2_decode_l2_entry(&img, 0x70000, 0x0000000100000001ULL,
@@ -189,9 +189,7 @@ int main(int argc, char **argv)
                     test_cache_evicts_least_recently_used);
     g_test_add_func("/qcow2/l2/compressed-descriptor",
                     test_decode_compressed_descriptor);
-    g_test_add_func("/qcow2/l2/standard-entries",
-                    test_decode_standard_entries);
-    g_test_add_func("/qcow2/l2/extended-bitmaps",
-                    test_decode_extended_bitmaps);
+    g_test_add_func("/qcow2/l2/standard-entries", test_decode_standard_entries);
+    g_test_add_func("/qcow2/l2/extended-bitmaps", test_decode_extended_bitmaps);
     return g_test_run();
 }

@@ -1,0 +1,362 @@
+/*
+ * qsnapfix inspect IMAGE --snapshot ID|NAME, qsnapfix inspect --stream
+ * FILE: who wrote the stream, its RAM blocks, and every section with its
+ * offset, size, version and a one-line summary; --sections=NAME decodes
+ * one device field by field.
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <inttypes.h>
+#include <string.h>
+
+#include "exit_codes.h"
+#include "inspect_stream.h"
+#include "source_qcow2.h"
+
+bool qsnapfix_section_matches(const VmsSection *sec, const char *name)
+{
+    return sec->idstr && (!strcmp(sec->idstr, name) ||
+                          !strcmp(vms_section_vmsd_name(sec), name));
+}
+
+/* ---- one-line summaries ------------------------------------------------ */
+
+typedef struct SummaryCtx {
+    GString *out;
+    guint ints;
+    bool pci_done;
+} SummaryCtx;
+
+static bool summary_visitor(void *opaque, const VmsFieldEvent *ev)
+{
+    SummaryCtx *c = opaque;
+
+    if (ev->kind == VMS_FIELD_BUFFER && !c->pci_done &&
+        !strcmp(ev->name, "config") && ev->size >= 256 && ev->bytes) {
+        const uint8_t *p = ev->bytes;
+        g_string_append_printf(c->out, " pci %02x%02x:%02x%02x class %02x%02x",
+                               p[1], p[0], p[3], p[2], p[0xb], p[0xa]);
+        c->pci_done = true;
+        return true;
+    }
+    if (ev->kind == VMS_FIELD_SUBSECTION_BEGIN) {
+        g_string_append_printf(c->out, " +%s", strrchr(ev->path, '[') + 1);
+        g_string_truncate(c->out, c->out->len - 1); /* the ']' */
+        return true;
+    }
+    if (ev->kind != VMS_FIELD_INT || c->ints >= 4 ||
+        !strcmp(ev->name, "version_id") || strchr(ev->path, '[')) {
+        return true;
+    }
+    c->ints++;
+    g_string_append_printf(c->out, " %s=", ev->name);
+    if (ev->is_signed) {
+        g_string_append_printf(c->out, "%" PRId64, (int64_t)ev->value);
+    } else if (ev->value < 10) {
+        g_string_append_printf(c->out, "%" PRIu64, ev->value);
+    } else {
+        g_string_append_printf(c->out, "0x%" PRIx64, ev->value);
+    }
+    return true;
+}
+
+char *qsnapfix_section_summary(const VmsStream *s, const VmsSection *sec)
+{
+    GString *out = g_string_new(NULL);
+
+    switch (sec->kind) {
+    case VMS_KIND_RAM: {
+        const VmsRamSection *r = &sec->ram;
+        if (r->has_mem_size) {
+            g_string_append_printf(out, "%u RAM blocks, 0x%" PRIx64 " bytes; ",
+                                   s->ram_blocks->len, r->mem_size_total);
+        }
+        g_string_append_printf(out,
+                               "%u pages (%" PRIu64 " full, %" PRIu64 " fill)",
+                               r->n_pages, r->full_pages, r->fill_pages);
+        if (r->has_eos) {
+            g_string_append(out, ", EOS");
+        }
+        break;
+    }
+    case VMS_KIND_BLOCK:
+        g_string_append_printf(out, "block migration, %" PRIu64 " bytes%s",
+                               sec->payload_len,
+                               sec->payload_len == 8 ? " (EOS only)" : "");
+        break;
+    case VMS_KIND_OPAQUE:
+        g_string_append(out, "not understood: located by resync, never "
+                             "edited");
+        break;
+    case VMS_KIND_CONFIGURATION: {
+        gsize len;
+        const uint8_t *p = g_bytes_get_data(sec->payload, &len);
+        uint32_t n =
+            len >= 4 ? (uint32_t)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3] : 0;
+        g_string_append_printf(out, "machine %.*s", (int)MIN(n, len - 4),
+                               (const char *)p + 4);
+        break;
+    }
+    case VMS_KIND_COMMAND:
+        g_string_append_printf(out, "command %u, %" PRIu64 " bytes",
+                               sec->command, sec->payload_len);
+        break;
+    case VMS_KIND_DEVICE: {
+        SummaryCtx c = {.out = out};
+        const char *variant = vms_layout_variant(sec->layout);
+        g_string_append(out, vms_layout_name(sec->layout));
+        if (variant) {
+            g_string_append_printf(out, " (%s)", variant);
+        }
+        g_string_append_c(out, ':');
+        vms_section_walk(sec, summary_visitor, &c, NULL);
+        break;
+    }
+    }
+    return g_string_free(out, FALSE);
+}
+
+/* ---- human output ---------------------------------------------------- */
+
+static void print_writer(const VmsWriterInfo *w)
+{
+    printf("writer: %s %s, %s", w->program, w->version,
+           !strcmp(w->accel, "kvm") ? "KVM" : "TCG");
+    if (w->machine) {
+        printf(", machine %s", w->machine);
+    }
+    printf("\n");
+    for (guint i = 0; i < w->evidence->len; i++) {
+        printf("  - %s\n", (char *)g_ptr_array_index(w->evidence, i));
+    }
+    for (guint i = 0; i < w->machine_hints->len; i++) {
+        printf("  machine: %s\n",
+               (char *)g_ptr_array_index(w->machine_hints, i));
+    }
+}
+
+static void print_blocks(const VmsStream *s)
+{
+    printf("RAM blocks:\n");
+    printf("  %-36s %12s %10s %10s  %s\n", "ID", "LENGTH", "FULL", "FILL",
+           "FILL BYTES");
+    for (guint i = 0; i < s->ram_blocks->len; i++) {
+        const VmsRamBlock *b = vms_stream_block(s, i);
+        g_autofree char *id = qsnapfix_printable(b->id);
+        GString *fills = g_string_new(NULL);
+        for (unsigned v = 0; v < 256; v++) {
+            if (b->fill_by_byte[v]) {
+                g_string_append_printf(fills, "%s0x%02x:%" PRIu64,
+                                       fills->len ? " " : "", v,
+                                       b->fill_by_byte[v]);
+            }
+        }
+        if (s->tail_path) {
+            printf("  %-36s %#12" PRIx64 " %10s %10s\n", id, b->length, "-",
+                   "-");
+        } else {
+            printf("  %-36s %#12" PRIx64 " %10" PRIu64 " %10" PRIu64 "  %s\n",
+                   id, b->length, b->full_pages, b->fill_pages, fills->str);
+        }
+        g_string_free(fills, TRUE);
+    }
+}
+
+static void print_sections(const VmsStream *s)
+{
+    printf("Sections:\n");
+    printf("  %-10s %-6s %4s %-32s %5s %4s %9s  %s\n", "OFFSET", "TYPE", "ID",
+           "IDSTR", "INST", "VER", "SIZE", "SUMMARY");
+    for (guint i = 0; i < s->sections->len; i++) {
+        const VmsSection *sec = vms_stream_section(s, i);
+        g_autofree char *idstr =
+            qsnapfix_printable(sec->idstr ? sec->idstr : "");
+        g_autofree char *summary = qsnapfix_section_summary(s, sec);
+        char id[16] = "-";
+        if (sec->type != VMS_CONFIGURATION && sec->type != VMS_COMMAND) {
+            g_snprintf(id, sizeof(id), "%u", sec->section_id);
+        }
+        printf("  0x%08" PRIx64 " %-6s %4s %-32s %5u %4u %9" PRIu64 "  %s\n",
+               sec->offset, vms_record_type_name(sec->type), id, idstr,
+               sec->instance_id, sec->version_id, sec->end - sec->offset,
+               summary);
+        if (s->tail_path && sec->end == s->skipped_from) {
+            printf("  %-10s (0x%" PRIx64 " bytes of RAM records not read: "
+                   "--tail)\n",
+                   "...", s->skipped_to - s->skipped_from);
+        }
+    }
+    printf("  0x%08" PRIx64 " EOF\n", s->eof_offset);
+    if (s->has_vmdesc) {
+        printf("  0x%08" PRIx64 " VM description, %u bytes of JSON\n",
+               s->vmdesc_offset, s->vmdesc_len);
+    }
+    if (s->trailer && g_bytes_get_size(s->trailer)) {
+        printf("  0x%08" PRIx64 " %zu bytes after the stream\n",
+               s->trailer_offset, g_bytes_get_size(s->trailer));
+    }
+}
+
+typedef struct DumpCtx {
+    const VmsSection *sec;
+} DumpCtx;
+
+static void print_bytes(const VmsFieldEvent *ev)
+{
+    bool zero = true;
+    if (!ev->bytes) {
+        printf("(%" PRIu64 " bytes)", ev->size);
+        return;
+    }
+    for (uint64_t i = 0; i < ev->size; i++) {
+        zero &= ev->bytes[i] == 0;
+    }
+    if (zero) {
+        printf("%" PRIu64 " zero bytes", ev->size);
+        return;
+    }
+    for (uint64_t i = 0; i < MIN(ev->size, (uint64_t)16); i++) {
+        printf("%02x", ev->bytes[i]);
+    }
+    if (ev->size > 16) {
+        printf("... (%" PRIu64 " bytes)", ev->size);
+    }
+}
+
+static bool dump_visitor(void *opaque, const VmsFieldEvent *ev)
+{
+    DumpCtx *c = opaque;
+    int indent = 2 * (int)ev->depth;
+
+    if (ev->kind == VMS_FIELD_STRUCT_END ||
+        ev->kind == VMS_FIELD_SUBSECTION_END) {
+        return true;
+    }
+    printf("  0x%08" PRIx64 " +%-6" PRIu64 " %*s", ev->offset,
+           ev->offset - c->sec->payload_offset, indent, "");
+    switch (ev->kind) {
+    case VMS_FIELD_INT:
+        printf("%s = %" PRId64, ev->name,
+               ev->is_signed ? (int64_t)ev->value : (int64_t)ev->value);
+        if (!ev->is_signed || (int64_t)ev->value >= 0) {
+            printf(" (0x%" PRIx64 ")", ev->value);
+        }
+        break;
+    case VMS_FIELD_INT_ARRAY:
+        printf("%s = [%u x %u-byte] ", ev->name, ev->count, ev->elem_size);
+        print_bytes(ev);
+        break;
+    case VMS_FIELD_BUFFER:
+        printf("%s = ", ev->name);
+        print_bytes(ev);
+        break;
+    case VMS_FIELD_UNUSED:
+        printf("(%" PRIu64 " unused bytes)", ev->size);
+        break;
+    case VMS_FIELD_STRUCT_BEGIN:
+        printf("%s:", ev->name);
+        break;
+    case VMS_FIELD_SUBSECTION_BEGIN:
+        printf("subsection %s version %u:", ev->name, ev->version);
+        break;
+    default:
+        break;
+    }
+    printf("\n");
+    return true;
+}
+
+static int dump_sections(const VmsStream *s, const char *name)
+{
+    guint found = 0;
+
+    for (guint i = 0; i < s->sections->len; i++) {
+        const VmsSection *sec = vms_stream_section(s, i);
+        DumpCtx c = {.sec = sec};
+        g_autoptr(GError) err = NULL;
+
+        if (!qsnapfix_section_matches(sec, name)) {
+            continue;
+        }
+        found++;
+        printf("%ssection %u '%s' instance %u version %u (%s at 0x%" PRIx64
+               "), payload %" PRIu64 " bytes at 0x%" PRIx64 ":\n",
+               found > 1 ? "\n" : "", sec->section_id, sec->idstr,
+               sec->instance_id, sec->version_id,
+               vms_record_type_name(sec->type), sec->offset, sec->payload_len,
+               sec->payload_offset);
+        if (!vms_section_walk(sec, dump_visitor, &c, &err)) {
+            printf("  (%s)\n", err->message);
+        }
+    }
+    if (!found) {
+        fprintf(stderr, "qsnapfix: %s: no section named '%s'\n", s->name, name);
+        return QSNAPFIX_EXIT_NOT_FOUND;
+    }
+    return QSNAPFIX_EXIT_OK;
+}
+
+/* ---- driver ------------------------------------------------------------ */
+
+static VmsSource *open_source(const StreamInspectOptions *o, Qcow2Image **img,
+                              GError **errp)
+{
+    const Qcow2Snapshot *sn;
+
+    if (o->stream) {
+        return !strcmp(o->stream, "-") ? vms_source_open_stdin(errp)
+                                       : vms_source_open_file(o->stream, errp);
+    }
+    *img = qcow2_open(o->image, QCOW2_OPEN_READ_ONLY, errp);
+    if (!*img) {
+        return NULL;
+    }
+    sn = qcow2_snapshot_find(*img, o->snapshot, errp);
+    return sn ? qsnapfix_source_qcow2(*img, sn, errp) : NULL;
+}
+
+int qsnapfix_inspect_stream(const StreamInspectOptions *o)
+{
+    g_autoptr(GError) err = NULL;
+    Qcow2Image *img = NULL;
+    VmsSource *src = open_source(o, &img, &err);
+    VmsParseOptions popts = {.flags = o->tail ? VMS_PARSE_TAIL : 0};
+    VmsStream *s = NULL;
+    VmsWriterInfo *w = NULL;
+    int rc = QSNAPFIX_EXIT_OK;
+
+    if (src) {
+        s = vms_stream_parse(src, &popts, &err);
+    }
+    if (!s) {
+        rc = qsnapfix_report(err);
+        goto out;
+    }
+    w = vms_fingerprint(s);
+    if (o->format == QSNAPFIX_OUTPUT_JSON) {
+        JsonNode *root = qsnapfix_stream_json(s, w, o, src->bytes_read, &err);
+        if (!root) {
+            rc = qsnapfix_report(err);
+            goto out;
+        }
+        qsnapfix_print_json(root);
+    } else if (o->sections) {
+        rc = dump_sections(s, o->sections);
+    } else {
+        printf("stream: %s, %" PRIu64 " bytes%s\n", s->name, s->size,
+               s->tail_path ? " (read from the head and the tail)" : "");
+        print_writer(w);
+        print_blocks(s);
+        print_sections(s);
+    }
+    if (o->stats) {
+        fprintf(stderr,
+                "qsnapfix: %s: read %" PRIu64 " bytes in %" PRIu64 " calls\n",
+                s->name, src->bytes_read, src->read_calls);
+    }
+out:
+    vms_writer_info_free(w);
+    vms_stream_free(s);
+    vms_source_free(src);
+    qcow2_close(img);
+    return rc;
+}

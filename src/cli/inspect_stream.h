@@ -1,0 +1,38 @@
+/*
+ * qsnapfix inspect --snapshot / --stream: the migration stream of one
+ * snapshot (or a raw migration file), section by section.
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef QSNAPFIX_INSPECT_STREAM_H
+#define QSNAPFIX_INSPECT_STREAM_H
+
+#include <json-glib/json-glib.h>
+
+#include "cli.h"
+#include "stream/fingerprint.h"
+#include "stream/layout.h"
+#include "stream/stream.h"
+
+typedef struct StreamInspectOptions {
+    const char *image;    /* with snapshot */
+    const char *snapshot; /* ID or name, as QEMU looks it up */
+    const char *stream;   /* a raw migration stream file, "-" = stdin */
+    const char *sections; /* dump the fields of this device */
+    gboolean tail;        /* device sections from the tail of the stream */
+    gboolean stats;       /* bytes read, on stderr */
+    QsnapfixOutput format;
+} StreamInspectOptions;
+
+int qsnapfix_inspect_stream(const StreamInspectOptions *o);
+
+/* Does a section match --sections=NAME (its idstr or its vmsd name)? */
+bool qsnapfix_section_matches(const VmsSection *sec, const char *name);
+/* One line saying what a section holds. */
+char *qsnapfix_section_summary(const VmsStream *s, const VmsSection *sec);
+
+/* The JSON document (docs/json.md). fields_of: --sections, or NULL. */
+JsonNode *qsnapfix_stream_json(const VmsStream *s, const VmsWriterInfo *w,
+                               const StreamInspectOptions *o,
+                               uint64_t bytes_read, GError **errp);
+
+#endif

@@ -1,0 +1,830 @@
+/*
+ * The stream container: header, records, footers, EOF and trailer.
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "parser.h"
+
+#include <string.h>
+
+#define MAX_IDSTR_INSTANCE    0xffffU
+#define MAX_PLAUSIBLE_VERSION 10000U /* i6300esb_wdt writes 10000 */
+
+VmsStream *vms_stream_new(VmsSource *src)
+{
+    VmsStream *s = g_new0(VmsStream, 1);
+    s->name = g_strdup(src->name);
+    s->size = src->size;
+    s->sections =
+        g_ptr_array_new_with_free_func((GDestroyNotify)vms_section_free);
+    s->ram_blocks = g_array_new(FALSE, TRUE, sizeof(VmsRamBlock));
+    return s;
+}
+
+void vms_section_free(VmsSection *sec)
+{
+    if (!sec) {
+        return;
+    }
+    g_free(sec->idstr);
+    if (sec->payload) {
+        g_bytes_unref(sec->payload);
+    }
+    if (sec->subsections) {
+        for (guint i = 0; i < sec->subsections->len; i++) {
+            g_free(g_array_index(sec->subsections, VmsSubsection, i).name);
+        }
+        g_array_free(sec->subsections, TRUE);
+    }
+    g_free(sec);
+}
+
+void vms_stream_free(VmsStream *s)
+{
+    if (!s) {
+        return;
+    }
+    g_ptr_array_free(s->sections, TRUE);
+    for (guint i = 0; i < s->ram_blocks->len; i++) {
+        g_free(vms_stream_block(s, i)->id);
+    }
+    g_array_free(s->ram_blocks, TRUE);
+    if (s->pages) {
+        g_array_free(s->pages, TRUE);
+    }
+    g_free(s->vmdesc_json);
+    if (s->trailer) {
+        g_bytes_unref(s->trailer);
+    }
+    g_free(s->name);
+    g_free(s);
+}
+
+void vms_parser_init(Parser *p, VmsSource *src, VmsStream *s,
+                     VmsParseFlags flags, const VmsLayoutSet *layouts)
+{
+    memset(p, 0, sizeof(*p));
+    vms_reader_init(&p->r, src);
+    p->s = s;
+    p->flags = flags;
+    p->layouts = layouts ? layouts : vms_layouts_builtin();
+    p->live =
+        g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+    p->last_block = -1;
+    p->trials = &p->trials_own;
+    if ((flags & VMS_PARSE_RECORD_PAGES) && !s->pages) {
+        s->pages = g_array_new(FALSE, FALSE, sizeof(VmsPage));
+    }
+}
+
+void vms_parser_cleanup(Parser *p)
+{
+    vms_reader_cleanup(&p->r);
+    g_hash_table_destroy(p->live);
+    if (p->dead_ends && !p->trial) {
+        g_hash_table_destroy(p->dead_ends);
+    }
+}
+
+const char *vms_record_type_name(VmsRecordType type)
+{
+    switch (type) {
+    case VMS_EOF:
+        return "EOF";
+    case VMS_SECTION_START:
+        return "START";
+    case VMS_SECTION_PART:
+        return "PART";
+    case VMS_SECTION_END:
+        return "END";
+    case VMS_SECTION_FULL:
+        return "FULL";
+    case VMS_SUBSECTION:
+        return "SUBSECTION";
+    case VMS_VMDESCRIPTION:
+        return "VMDESCRIPTION";
+    case VMS_CONFIGURATION:
+        return "CONFIGURATION";
+    case VMS_COMMAND:
+        return "COMMAND";
+    case VMS_SECTION_FOOTER:
+        return "FOOTER";
+    }
+    return "?";
+}
+
+char *vms_section_describe(const VmsSection *sec)
+{
+    if (sec->type == VMS_CONFIGURATION || sec->type == VMS_COMMAND) {
+        return g_strdup_printf("%s record at 0x%" PRIx64,
+                               vms_record_type_name(sec->type), sec->offset);
+    }
+    return g_strdup_printf("section %u '%s' (%s at 0x%" PRIx64 ")",
+                           sec->section_id, sec->idstr ? sec->idstr : "?",
+                           vms_record_type_name(sec->type), sec->offset);
+}
+
+static bool prefix_section(const VmsSection *sec, GError **errp)
+{
+    char *what = vms_section_describe(sec);
+    g_prefix_error(errp, "%s: ", what);
+    g_free(what);
+    return false;
+}
+
+bool vms_parse_header(Parser *p, GError **errp)
+{
+    uint32_t magic, version;
+
+    if (!vms_reader_be32(&p->r, &magic, errp) ||
+        !vms_reader_be32(&p->r, &version, errp)) {
+        g_prefix_error(errp, "header: ");
+        return false;
+    }
+    if (magic != VMS_FILE_MAGIC) {
+        g_set_error(errp, VMS_ERROR, VMS_ERROR_NOT_A_STREAM,
+                    "offset 0x0: magic 0x%08x is not QEMU's \"QEVM\": not a "
+                    "migration stream",
+                    magic);
+        return false;
+    }
+    if (version != VMS_FILE_VERSION) {
+        g_set_error(errp, VMS_ERROR, VMS_ERROR_NOT_A_STREAM,
+                    "offset 0x4: stream format version %u (only version 3 "
+                    "exists since QEMU 0.13)",
+                    version);
+        return false;
+    }
+    p->s->file_version = version;
+    return true;
+}
+
+/* ---- plausibility of a record start ------------------------------------- */
+
+static bool idstr_plausible(const uint8_t *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] < 0x21 || s[i] > 0x7e) {
+            return false;
+        }
+    }
+    return len > 0;
+}
+
+static bool eof_plausible(Parser *p, uint64_t at)
+{
+    VmsReader *r = &p->r;
+    const uint8_t *q;
+
+    if (at + 1 == r->limit) {
+        return true;
+    }
+    q = vms_reader_peek_at(r, at + 1, 5);
+    if (q && q[0] == VMS_VMDESCRIPTION) {
+        uint64_t len = vms_be32(q + 1);
+        const uint8_t *j = vms_reader_peek_at(r, at + 6, 1);
+        return at + 6 + len <= r->limit && j && j[0] == '{';
+    }
+    return false;
+}
+
+static bool full_header_plausible(Parser *p, uint64_t at)
+{
+    VmsReader *r = &p->r;
+    const uint8_t *q = vms_reader_peek_at(r, at, 6);
+    const uint8_t *id;
+    size_t len;
+
+    if (!q || vms_be32(q + 1) > MAX_IDSTR_INSTANCE) {
+        return false;
+    }
+    len = q[5];
+    id = vms_reader_peek_at(r, at + 6, len + 8);
+    if (!id || !idstr_plausible(id, len)) {
+        return false;
+    }
+    return vms_be32(id + len) <= MAX_IDSTR_INSTANCE &&
+           vms_be32(id + len + 4) <= MAX_PLAUSIBLE_VERSION;
+}
+
+bool vms_record_plausible(Parser *p, uint64_t at, uint32_t section_id)
+{
+    const uint8_t *q = vms_reader_peek_at(&p->r, at, 1);
+
+    if (!q) {
+        return false;
+    }
+    if (p->s->has_footers && section_id != UINT32_MAX) {
+        const uint8_t *f = vms_reader_peek_at(&p->r, at, 5);
+        if (!f || f[0] != VMS_SECTION_FOOTER || vms_be32(f + 1) != section_id) {
+            return false;
+        }
+        at += 5;
+        q = vms_reader_peek_at(&p->r, at, 1);
+        if (!q) {
+            return false;
+        }
+    }
+    switch (q[0]) {
+    case VMS_EOF:
+        return eof_plausible(p, at);
+    case VMS_SECTION_START:
+    case VMS_SECTION_FULL:
+        return full_header_plausible(p, at);
+    case VMS_SECTION_PART:
+    case VMS_SECTION_END: {
+        const uint8_t *id = vms_reader_peek_at(&p->r, at + 1, 4);
+        return id &&
+               g_hash_table_contains(p->live, GUINT_TO_POINTER(vms_be32(id)));
+    }
+    default:
+        /* COMMAND records belong to live migration (postcopy), never to a
+         * savevm stream: not a place to resynchronise at. */
+        return false;
+    }
+}
+
+/* ---- device payloads ----------------------------------------------------- */
+
+const char *vms_section_vmsd_name(const VmsSection *sec)
+{
+    const char *slash;
+    if (!sec->idstr) {
+        return "";
+    }
+    slash = strrchr(sec->idstr, '/');
+    return slash ? slash + 1 : sec->idstr;
+}
+
+static void clear_subsections(GArray *subs, guint from)
+{
+    for (guint i = from; i < subs->len; i++) {
+        g_free(g_array_index(subs, VmsSubsection, i).name);
+    }
+    g_array_set_size(subs, from);
+}
+
+typedef struct BoundaryCtx {
+    Parser *p;
+    uint32_t section_id;
+} BoundaryCtx;
+
+static bool record_boundary(void *opaque, uint64_t pos)
+{
+    BoundaryCtx *ctx = opaque;
+    return vms_record_plausible(ctx->p, pos, ctx->section_id);
+}
+
+/*
+ * Try each layout the tables offer for this (vmsd, version); keep the
+ * first whose payload ends where a plausible record starts.
+ */
+static bool parse_device_payload(Parser *p, VmsSection *sec, GError **errp)
+{
+    const VmsLayout *cands[8];
+    guint n = vms_layouts_lookup(p->layouts, vms_section_vmsd_name(sec),
+                                 sec->version_id, cands, G_N_ELEMENTS(cands));
+    g_autoptr(GError) first_err = NULL;
+
+    sec->subsections = g_array_new(FALSE, FALSE, sizeof(VmsSubsection));
+    for (guint i = 0; i < n; i++) {
+        VmsWalk w;
+        GError *err = NULL;
+        bool ok;
+
+        BoundaryCtx ctx = {.p = p, .section_id = sec->section_id};
+
+        vms_reader_seek(&p->r, sec->payload_offset);
+        vms_walk_init(&w, &p->r, NULL, NULL);
+        w.subsections = sec->subsections;
+        w.boundary = record_boundary;
+        w.boundary_ctx = &ctx;
+        ok = vms_walk_layout(&w, cands[i], sec->version_id, &err);
+        vms_walk_cleanup(&w);
+        if (ok && p->r.pos >= p->r.limit) {
+            ok = false;
+            g_set_error(&err, VMS_ERROR, VMS_ERROR_TRUNCATED,
+                        "offset 0x%" PRIx64 ": the stream ends after this "
+                        "section, without an EOF record (truncated VM "
+                        "state?)",
+                        p->r.pos);
+        } else if (ok && !vms_record_plausible(p, p->r.pos, sec->section_id)) {
+            ok = false;
+            g_set_error(&err, VMS_ERROR, VMS_ERROR_BAD_PAYLOAD,
+                        "offset 0x%" PRIx64 ": layout '%s'%s%s%s v%u ends "
+                        "here, but no record starts here",
+                        p->r.pos, cands[i]->name, cands[i]->variant ? " (" : "",
+                        cands[i]->variant ? cands[i]->variant : "",
+                        cands[i]->variant ? ")" : "", sec->version_id);
+        }
+        if (ok) {
+            sec->kind = VMS_KIND_DEVICE;
+            sec->layout = cands[i];
+            sec->payload_len = p->r.pos - sec->payload_offset;
+            return true;
+        }
+        clear_subsections(sec->subsections, 0);
+        if (!first_err) {
+            first_err = err;
+        } else {
+            /* Say why every variant failed, in table order. */
+            char *joined =
+                g_strdup_printf("%s; or %s", first_err->message, err->message);
+            g_free(first_err->message);
+            first_err->message = joined;
+            g_error_free(err);
+        }
+    }
+
+    /*
+     * A layout that ran off the end of the stream says "truncated", not
+     * "unknown device": resync would take the last zero byte for EOF.
+     */
+    if (first_err &&
+        g_error_matches(first_err, VMS_ERROR, VMS_ERROR_TRUNCATED)) {
+        g_propagate_error(errp, g_steal_pointer(&first_err));
+        return false;
+    }
+    if (p->flags & VMS_PARSE_NO_RESYNC) {
+        if (first_err) {
+            g_propagate_error(errp, g_steal_pointer(&first_err));
+        } else {
+            g_set_error(errp, VMS_ERROR, VMS_ERROR_BAD_PAYLOAD,
+                        "offset 0x%" PRIx64 ": no layout for '%s' version %u "
+                        "(unknown device; its length cannot be known)",
+                        sec->payload_offset, vms_section_vmsd_name(sec),
+                        sec->version_id);
+        }
+        return false;
+    }
+    if (!vms_resync(p, sec, errp)) {
+        if (first_err && errp && *errp) {
+            g_prefix_error(errp, "%s; ", first_err->message);
+        }
+        return false;
+    }
+    return true;
+}
+
+/* ---- records ------------------------------------------------------------- */
+
+static bool read_footer(Parser *p, VmsSection *sec, GError **errp)
+{
+    const uint8_t *f;
+    uint64_t at = p->r.pos;
+
+    if (!p->footers_decided) {
+        /*
+         * Machine types >= 2.4 put a footer after every section: the first
+         * section tells.
+         */
+        f = vms_reader_peek_at(&p->r, at, 5);
+        p->footers_decided = true;
+        p->s->has_footers = f && f[0] == VMS_SECTION_FOOTER &&
+                            vms_be32(f + 1) == sec->section_id;
+    }
+    if (!p->s->has_footers) {
+        return true;
+    }
+    f = vms_reader_peek(&p->r, 5, errp);
+    if (!f) {
+        return false;
+    }
+    if (f[0] != VMS_SECTION_FOOTER || vms_be32(f + 1) != sec->section_id) {
+        g_set_error(errp, VMS_ERROR, VMS_ERROR_BAD_RECORD,
+                    "offset 0x%" PRIx64 ": section footer expected (0x7e + "
+                    "id %u), found 0x%02x%02x%02x%02x%02x: the payload "
+                    "layout is probably wrong",
+                    at, sec->section_id, f[0], f[1], f[2], f[3], f[4]);
+        return false;
+    }
+    sec->has_footer = true;
+    sec->footer_offset = at;
+    p->r.pos += 5;
+    return true;
+}
+
+static bool read_string8(VmsReader *r, char **out, GError **errp)
+{
+    uint8_t len;
+    char *s;
+
+    if (!vms_reader_u8(r, &len, errp)) {
+        return false;
+    }
+    s = g_malloc(len + 1u);
+    if (!vms_reader_read(r, s, len, errp)) {
+        g_free(s);
+        return false;
+    }
+    s[len] = 0;
+    *out = s;
+    return true;
+}
+
+static bool keep_payload(Parser *p, VmsSection *sec, GError **errp)
+{
+    sec->payload =
+        vms_reader_bytes_at(&p->r, sec->payload_offset, sec->payload_len, errp);
+    return sec->payload != NULL;
+}
+
+static bool parse_start_full(Parser *p, VmsSection *sec, GError **errp)
+{
+    VmsReader *r = &p->r;
+    const char *name;
+    uint8_t len;
+
+    sec->section_id_offset = r->pos;
+    if (!vms_reader_be32(r, &sec->section_id, errp)) {
+        return false;
+    }
+    sec->idstr_offset = r->pos;
+    if (!vms_reader_u8(r, &len, errp)) {
+        return false;
+    }
+    r->pos--;
+    if (!read_string8(r, &sec->idstr, errp)) {
+        return false;
+    }
+    if (!idstr_plausible((const uint8_t *)sec->idstr, len)) {
+        g_set_error(errp, VMS_ERROR, VMS_ERROR_BAD_RECORD,
+                    "offset 0x%" PRIx64 ": section name is not printable "
+                    "text: the previous payload was probably misparsed",
+                    sec->idstr_offset);
+        return false;
+    }
+    sec->instance_offset = r->pos;
+    if (!vms_reader_be32(r, &sec->instance_id, errp)) {
+        return false;
+    }
+    sec->version_offset = r->pos;
+    if (!vms_reader_be32(r, &sec->version_id, errp)) {
+        return false;
+    }
+    sec->payload_offset = r->pos;
+    name = sec->idstr;
+
+    if (sec->type == VMS_SECTION_START) {
+        LiveSection *live = g_new0(LiveSection, 1);
+        sec->kind = !strcmp(name, "ram")     ? VMS_KIND_RAM
+                    : !strcmp(name, "block") ? VMS_KIND_BLOCK
+                                             : VMS_KIND_OPAQUE;
+        live->kind = sec->kind;
+        live->start_index = sec->index;
+        live->idstr = sec->idstr;
+        live->instance_id = sec->instance_id;
+        live->version_id = sec->version_id;
+        g_hash_table_replace(p->live, GUINT_TO_POINTER(sec->section_id), live);
+    } else {
+        sec->kind = VMS_KIND_DEVICE;
+    }
+    switch (sec->kind) {
+    case VMS_KIND_RAM:
+        return vms_parse_ram_payload(p, sec, errp);
+    case VMS_KIND_BLOCK:
+        return vms_parse_block_payload(p, sec, errp) &&
+               keep_payload(p, sec, errp);
+    case VMS_KIND_OPAQUE:
+        /* An iterative device we do not know (dirty-bitmap, vfio, …). */
+        return vms_resync(p, sec, errp) && keep_payload(p, sec, errp);
+    default:
+        return parse_device_payload(p, sec, errp) && keep_payload(p, sec, errp);
+    }
+}
+
+static bool parse_part_end(Parser *p, VmsSection *sec, GError **errp)
+{
+    VmsReader *r = &p->r;
+    LiveSection *live;
+
+    sec->section_id_offset = r->pos;
+    if (!vms_reader_be32(r, &sec->section_id, errp)) {
+        return false;
+    }
+    sec->payload_offset = r->pos;
+    live = g_hash_table_lookup(p->live, GUINT_TO_POINTER(sec->section_id));
+    if (!live) {
+        g_set_error(errp, VMS_ERROR, VMS_ERROR_BAD_RECORD,
+                    "offset 0x%" PRIx64 ": %s for section id %u, which no "
+                    "START announced",
+                    sec->offset, vms_record_type_name(sec->type),
+                    sec->section_id);
+        return false;
+    }
+    sec->kind = live->kind;
+    sec->start_index = live->start_index;
+    sec->idstr = g_strdup(live->idstr);
+    sec->instance_id = live->instance_id;
+    sec->version_id = live->version_id;
+    switch (sec->kind) {
+    case VMS_KIND_RAM:
+        return vms_parse_ram_payload(p, sec, errp);
+    case VMS_KIND_BLOCK:
+        return vms_parse_block_payload(p, sec, errp) &&
+               keep_payload(p, sec, errp);
+    default:
+        return vms_resync(p, sec, errp) && keep_payload(p, sec, errp);
+    }
+}
+
+static bool parse_configuration(Parser *p, VmsSection *sec, GError **errp)
+{
+    const VmsLayout *l[1];
+
+    sec->kind = VMS_KIND_CONFIGURATION;
+    sec->payload_offset = p->r.pos;
+    sec->idstr = g_strdup("configuration");
+    sec->section_id = UINT32_MAX;
+    if (!vms_layouts_lookup(p->layouts, "configuration", 1, l, 1)) {
+        g_set_error(errp, VMS_ERROR, VMS_ERROR_BAD_PAYLOAD,
+                    "no layout for the configuration record");
+        return false;
+    }
+    {
+        VmsWalk w;
+        bool ok;
+        sec->subsections = g_array_new(FALSE, FALSE, sizeof(VmsSubsection));
+        vms_walk_init(&w, &p->r, NULL, NULL);
+        w.subsections = sec->subsections;
+        ok = vms_walk_layout(&w, l[0], 1, errp);
+        vms_walk_cleanup(&w);
+        if (!ok) {
+            return false;
+        }
+    }
+    sec->layout = l[0];
+    sec->payload_len = p->r.pos - sec->payload_offset;
+    return keep_payload(p, sec, errp);
+}
+
+static bool parse_command(Parser *p, VmsSection *sec, GError **errp)
+{
+    uint16_t len;
+
+    sec->kind = VMS_KIND_COMMAND;
+    sec->idstr = g_strdup("command");
+    sec->section_id = UINT32_MAX;
+    if (!vms_reader_be16(&p->r, &sec->command, errp) ||
+        !vms_reader_be16(&p->r, &len, errp)) {
+        return false;
+    }
+    sec->payload_offset = p->r.pos;
+    sec->payload_len = len;
+    if (!vms_reader_skip(&p->r, len, errp)) {
+        return false;
+    }
+    return keep_payload(p, sec, errp);
+}
+
+static bool parse_trailer(Parser *p, GError **errp)
+{
+    VmsReader *r = &p->r;
+    VmsStream *s = p->s;
+    const uint8_t *q = vms_reader_peek_at(r, r->pos, 5);
+
+    if (q && q[0] == VMS_VMDESCRIPTION) {
+        uint32_t len = vms_be32(q + 1);
+        s->vmdesc_offset = r->pos;
+        r->pos += 5;
+        if (vms_reader_left(r) < len) {
+            g_set_error(errp, VMS_ERROR, VMS_ERROR_TRUNCATED,
+                        "offset 0x%" PRIx64 ": VM description of %u bytes "
+                        "goes past the end of the stream (0x%" PRIx64 ")",
+                        s->vmdesc_offset, len, r->limit);
+            return false;
+        }
+        s->vmdesc_json = g_malloc((gsize)len + 1);
+        if (!vms_reader_read(r, s->vmdesc_json, len, errp)) {
+            return false;
+        }
+        s->vmdesc_json[len] = 0;
+        s->vmdesc_len = len;
+        s->has_vmdesc = true;
+    }
+    s->trailer_offset = r->pos;
+    s->trailer = vms_reader_bytes_at(r, r->pos, vms_reader_left(r), errp);
+    if (!s->trailer) {
+        return false;
+    }
+    /* Only padding may follow: anything else means a misparse. */
+    {
+        gsize len;
+        const uint8_t *t = g_bytes_get_data(s->trailer, &len);
+        for (gsize i = 0; i < len; i++) {
+            if (t[i]) {
+                g_set_error(errp, VMS_ERROR, VMS_ERROR_BAD_RECORD,
+                            "offset 0x%" PRIx64 ": %" G_GSIZE_FORMAT
+                            " bytes follow the end of the stream and they "
+                            "are not zero padding",
+                            s->trailer_offset, len);
+                return false;
+            }
+        }
+    }
+    r->pos = r->limit;
+    return true;
+}
+
+bool vms_parse_record(Parser *p, bool *done, GError **errp)
+{
+    VmsReader *r = &p->r;
+    VmsSection *sec;
+    uint64_t at = r->pos;
+    uint8_t type;
+    bool ok;
+
+    *done = false;
+    if (!vms_reader_u8(r, &type, NULL)) {
+        g_set_error(errp, VMS_ERROR, VMS_ERROR_TRUNCATED,
+                    "offset 0x%" PRIx64 ": stream ends without an EOF "
+                    "record (truncated VM state?)",
+                    at);
+        return false;
+    }
+    if (type == VMS_EOF) {
+        p->s->has_eof = true;
+        p->s->eof_offset = at;
+        *done = true;
+        return parse_trailer(p, errp);
+    }
+    if (type != VMS_SECTION_START && type != VMS_SECTION_PART &&
+        type != VMS_SECTION_END && type != VMS_SECTION_FULL &&
+        type != VMS_CONFIGURATION && type != VMS_COMMAND) {
+        g_set_error(errp, VMS_ERROR, VMS_ERROR_BAD_RECORD,
+                    "offset 0x%" PRIx64 ": 0x%02x is not a record type", at,
+                    type);
+        if (p->s->sections->len) {
+            VmsSection *prev =
+                vms_stream_section(p->s, p->s->sections->len - 1);
+            char *what = vms_section_describe(prev);
+            g_prefix_error(errp, "after %s: ", what);
+            g_free(what);
+        }
+        return false;
+    }
+    if (type == VMS_CONFIGURATION && p->s->sections->len) {
+        g_set_error(errp, VMS_ERROR, VMS_ERROR_BAD_RECORD,
+                    "offset 0x%" PRIx64 ": configuration record after the "
+                    "first section",
+                    at);
+        return false;
+    }
+    if (p->stop_at_pages &&
+        (type == VMS_SECTION_PART || type == VMS_SECTION_END)) {
+        p->stopped = true;
+        p->stop_offset = at;
+        r->pos = at;
+        return true;
+    }
+
+    sec = g_new0(VmsSection, 1);
+    sec->type = type;
+    sec->offset = at;
+    sec->index = p->s->sections->len;
+    g_ptr_array_add(p->s->sections, sec);
+    switch (type) {
+    case VMS_SECTION_START:
+    case VMS_SECTION_FULL:
+        ok = parse_start_full(p, sec, errp);
+        break;
+    case VMS_SECTION_PART:
+    case VMS_SECTION_END:
+        ok = parse_part_end(p, sec, errp);
+        break;
+    case VMS_CONFIGURATION:
+        ok = parse_configuration(p, sec, errp);
+        break;
+    default:
+        ok = parse_command(p, sec, errp);
+        break;
+    }
+    if (ok && p->stopped) {
+        return true;
+    }
+    if (ok && type != VMS_CONFIGURATION && type != VMS_COMMAND) {
+        r->pos = sec->payload_offset + sec->payload_len;
+        ok = read_footer(p, sec, errp);
+    }
+    if (!ok) {
+        return prefix_section(sec, errp);
+    }
+    sec->end = r->pos;
+    return true;
+}
+
+bool vms_parse_records(Parser *p, GError **errp)
+{
+    g_autoptr(GArray) visited =
+        p->trial ? g_array_new(FALSE, FALSE, sizeof(uint64_t)) : NULL;
+    bool done = false;
+
+    while (!done) {
+        uint64_t at = p->r.pos;
+        if (visited) {
+            if (g_hash_table_contains(p->dead_ends, &at)) {
+                break;
+            }
+            g_array_append_val(visited, at);
+        }
+        if (!vms_parse_record(p, &done, errp)) {
+            break;
+        }
+        if (p->stopped) {
+            return true;
+        }
+    }
+    if (done) {
+        return true;
+    }
+    for (guint i = 0; visited && !p->hit_depth_limit && i < visited->len; i++) {
+        uint64_t *key = g_new(uint64_t, 1);
+        *key = g_array_index(visited, uint64_t, i);
+        g_hash_table_add(p->dead_ends, key);
+    }
+    if (visited && errp && !*errp) {
+        g_set_error(errp, VMS_ERROR, VMS_ERROR_BAD_PAYLOAD,
+                    "offset 0x%" PRIx64 ": known not to parse", p->r.pos);
+    }
+    return false;
+}
+
+static VmsStream *parse_full(VmsSource *src, const VmsParseOptions *opts,
+                             GError **errp)
+{
+    VmsStream *s = vms_stream_new(src);
+    Parser p;
+    bool ok;
+
+    vms_parser_init(&p, src, s, opts ? opts->flags : 0,
+                    opts ? opts->layouts : NULL);
+    ok = vms_parse_header(&p, errp) && vms_parse_records(&p, errp);
+    vms_parser_cleanup(&p);
+    if (!ok) {
+        g_prefix_error(errp, "%s: ", src->name);
+        vms_stream_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+VmsStream *vms_stream_parse(VmsSource *src, const VmsParseOptions *opts,
+                            GError **errp)
+{
+    if (opts && (opts->flags & VMS_PARSE_TAIL)) {
+        GError *err = NULL;
+        VmsStream *s = vms_parse_tail(src, opts, &err);
+        if (s || (opts->flags & VMS_PARSE_TAIL_ONLY)) {
+            if (!s) {
+                g_propagate_error(errp, err);
+            }
+            return s;
+        }
+        g_clear_error(&err);
+    }
+    return parse_full(src, opts, errp);
+}
+
+/* ---- queries ------------------------------------------------------------- */
+
+VmsSection *vms_stream_find_section(const VmsStream *s, const char *idstr,
+                                    int64_t instance)
+{
+    for (guint i = 0; i < s->sections->len; i++) {
+        VmsSection *sec = vms_stream_section(s, i);
+        if (sec->idstr && !strcmp(sec->idstr, idstr) &&
+            (instance < 0 || sec->instance_id == (uint64_t)instance)) {
+            return sec;
+        }
+    }
+    return NULL;
+}
+
+int vms_stream_find_block(const VmsStream *s, const char *id)
+{
+    for (guint i = 0; i < s->ram_blocks->len; i++) {
+        if (!strcmp(vms_stream_block(s, i)->id, id)) {
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
+bool vms_ram_block_has_page_at_or_beyond(const VmsRamBlock *b, uint64_t offset)
+{
+    return b->has_pages && b->highest_page >= offset;
+}
+
+uint64_t vms_page_data_offset(const VmsStream *s, const VmsPage *pg)
+{
+    uint64_t at = pg->offset + 8;
+    if (!(pg->flags & VMS_RAM_CONTINUE)) {
+        at += 1 + strlen(vms_stream_block(s, pg->block)->id);
+    }
+    return at;
+}
+
+uint64_t vms_page_record_len(const VmsStream *s, const VmsPage *pg)
+{
+    uint64_t data = (pg->flags & VMS_RAM_PAGE) ? VMS_PAGE_SIZE : 1;
+    return vms_page_data_offset(s, pg) - pg->offset + data;
+}

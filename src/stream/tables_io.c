@@ -1,0 +1,815 @@
+/*
+ * Layouts: storage (IDE, AHCI, floppy), serial/parallel ports, PS/2
+ * keyboard and mouse, vmmouse, USB host controllers and USB devices.
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "tables.h"
+
+/* ---- IDE ------------------------------------------------------------------
+ */
+
+static const VmsLayout bmdma_current = {
+    .name = "ide bmdma_current",
+    .min_version = 1,
+    .max_version = 1,
+    .fields =
+        (const VmsField[]){
+            U32("cur_addr"),
+            U32("cur_prd_last"),
+            U32("cur_prd_addr"),
+            U32("cur_prd_len"),
+            END_FIELDS,
+        },
+};
+static const VmsLayout bmdma_status = {
+    .name = "ide bmdma/status",
+    .min_version = 1,
+    .max_version = 1,
+    .fields = (const VmsField[]){U8("status"), END_FIELDS},
+};
+static const VmsLayout bmdma = {
+    .name = "ide bmdma",
+    .min_version = 0,
+    .max_version = 3,
+    .fields =
+        (const VmsField[]){
+            U8("cmd"),
+            U8("migration_compat_status"),
+            U32("addr"),
+            I64("migration_retry_sector_num"),
+            U32("migration_retry_nsector"),
+            U8("migration_retry_unit"),
+            END_FIELDS,
+        },
+    .subsections = SUBSECTIONS(&bmdma_current, &bmdma_status),
+};
+static const VmsLayout ide_bus_error = {
+    .name = "ide_bus/error",
+    .min_version = 1,
+    .max_version = 2,
+    .fields =
+        (const VmsField[]){
+            I32("error_status"),
+            I64("retry_sector_num", .since = 2),
+            U32("retry_nsector", .since = 2),
+            U8("retry_unit", .since = 2),
+            END_FIELDS,
+        },
+};
+const VmsLayout vms_ide_bus = {
+    .name = "ide_bus",
+    .min_version = 1,
+    .max_version = 1,
+    .fields = (const VmsField[]){U8("cmd"), U8("unit"), END_FIELDS},
+    .subsections = SUBSECTIONS(&ide_bus_error),
+};
+static const VmsLayout ide_pio_state = {
+    .name = "ide_drive/pio_state",
+    .min_version = 1,
+    .max_version = 1,
+    .fields =
+        (const VmsField[]){
+            I32("req_nb_sectors"),
+            /* io_buffer_total_len: IDE_DMA_BUF_SECTORS * 512 + 4 everywhere */
+            BUFFER("io_buffer", 256 * 512 + 4),
+            I32("cur_io_buffer_offset"),
+            I32("cur_io_buffer_len"),
+            U8("end_transfer_fn_idx"),
+            I32("elementary_transfer_size"),
+            I32("packet_transfer_size"),
+            END_FIELDS,
+        },
+};
+static const VmsLayout ide_tray_state = {
+    .name = "ide_drive/tray_state",
+    .min_version = 1,
+    .max_version = 1,
+    .fields =
+        (const VmsField[]){
+            BOOL("tray_open"),
+            BOOL("tray_locked"),
+            END_FIELDS,
+        },
+};
+static const VmsLayout ide_gesn_state = {
+    .name = "ide_drive/atapi/gesn_state",
+    .min_version = 1,
+    .max_version = 1,
+    .fields =
+        (const VmsField[]){
+            BOOL("events.new_media"),
+            BOOL("events.eject_request"),
+            END_FIELDS,
+        },
+};
+const VmsLayout vms_ide_drive = {
+    .name = "ide_drive",
+    .min_version = 0,
+    .max_version = 3,
+    .fields =
+        (const VmsField[]){
+            I32("mult_sectors"),
+            I32("identify_set"),
+            BUFFER("identify_data", 512, .present_if = "identify_set"),
+            U8("feature"),
+            U8("error"),
+            U32("nsector"),
+            U8("sector"),
+            U8("lcyl"),
+            U8("hcyl"),
+            U8("hob_feature"),
+            U8("hob_sector"),
+            U8("hob_nsector"),
+            U8("hob_lcyl"),
+            U8("hob_hcyl"),
+            U8("select"),
+            U8("status"),
+            U8("lba48"),
+            U8("sense_key"),
+            U8("asc"),
+            U8("cdrom_changed"),
+            END_FIELDS,
+        },
+    .subsections =
+        SUBSECTIONS(&ide_pio_state, &ide_tray_state, &ide_gesn_state),
+};
+/* PIIX3/PIIX4 IDE: version 3 in every era. */
+const VmsLayout vms_ide = {
+    .name = "ide",
+    .min_version = 0,
+    .max_version = 3,
+    .fields =
+        (const VmsField[]){
+            STRUCT("parent_obj", vms_pci_device),
+            STRUCT_ARRAY("bmdma", 2, bmdma),
+            STRUCT_ARRAY("bus", 2, vms_ide_bus),
+            STRUCT_ARRAY("bus[0].ifs", 2, vms_ide_drive),
+            STRUCT_ARRAY("bus[1].ifs", 2, vms_ide_drive),
+            END_FIELDS,
+        },
+};
+
+/* ISA IDE (-M isapc): one bus, two drives, no PCI device. */
+const VmsLayout vms_isa_ide = {
+    .name = "isa-ide",
+    .min_version = 0,
+    .max_version = 3,
+    .fields =
+        (const VmsField[]){
+            STRUCT("bus", vms_ide_bus),
+            STRUCT_ARRAY("bus.ifs", 2, vms_ide_drive),
+            END_FIELDS,
+        },
+};
+
+/* ---- AHCI (ICH9) -------------------------------------------------------- */
+
+static const VmsLayout ncq_state = {
+    .name = "ncq state",
+    .min_version = 1,
+    .max_version = 1,
+    .fields =
+        (const VmsField[]){
+            U32("sector_count"),
+            U64("lba"),
+            U8("tag"),
+            U8("cmd"),
+            U8("slot"),
+            BOOL("used"),
+            BOOL("halt"),
+            END_FIELDS,
+        },
+};
+static const VmsLayout ahci_port = {
+    .name = "ahci port",
+    .min_version = 1,
+    .max_version = 1,
+    .fields =
+        (const VmsField[]){
+            STRUCT("port", vms_ide_bus),
+            STRUCT("port.ifs[0]", vms_ide_drive),
+            U32("port_state"),
+            U32("finished"),
+            U32("port_regs.lst_addr"),
+            U32("port_regs.lst_addr_hi"),
+            U32("port_regs.fis_addr"),
+            U32("port_regs.fis_addr_hi"),
+            U32("port_regs.irq_stat"),
+            U32("port_regs.irq_mask"),
+            U32("port_regs.cmd"),
+            U32("port_regs.tfdata"),
+            U32("port_regs.sig"),
+            U32("port_regs.scr_stat"),
+            U32("port_regs.scr_ctl"),
+            U32("port_regs.scr_err"),
+            U32("port_regs.scr_act"),
+            U32("port_regs.cmd_issue"),
+            BOOL("done_first_drq"),
+            I32("busy_slot"),
+            BOOL("init_d2h_sent"),
+            STRUCT_ARRAY("ncq_tfs", 32, ncq_state),
+            END_FIELDS,
+        },
+};
+/* The port count sits after the ports (an _EQUAL check): ICH9 has 6. */
+static const VmsLayout ahci_state = {
+    .name = "ahci",
+    .min_version = 1,
+    .max_version = 1,
+    .fields =
+        (const VmsField[]){
+            STRUCT_ARRAY("dev", 6, ahci_port),
+            U32("control_regs.cap"),
+            U32("control_regs.ghc"),
+            U32("control_regs.irqstatus"),
+            U32("control_regs.impl"),
+            U32("control_regs.version"),
+            U32("idp_index"),
+            I32("ports", EQ(6)),
+            END_FIELDS,
+        },
+};
+const VmsLayout vms_ich9_ahci = {
+    .name = "ich9_ahci",
+    .min_version = 1,
+    .max_version = 1,
+    .fields =
+        (const VmsField[]){
+            STRUCT("parent_obj", vms_pci_device),
+            STRUCT("ahci", ahci_state),
+            END_FIELDS,
+        },
+};
+
+/* ---- floppy ------------------------------------------------------------ */
+
+static const VmsLayout fdrive_media_changed = {
+    .name = "fdrive/media_changed",
+    .min_version = 1,
+    .max_version = 1,
+    .fields = (const VmsField[]){U8("media_changed"), END_FIELDS},
+};
+static const VmsLayout fdrive_media_rate = {
+    .name = "fdrive/media_rate",
+    .min_version = 1,
+    .max_version = 1,
+    .fields = (const VmsField[]){U8("media_rate"), END_FIELDS},
+};
+static const VmsLayout fdrive_perpendicular = {
+    .name = "fdrive/perpendicular",
+    .min_version = 1,
+    .max_version = 1,
+    .fields = (const VmsField[]){U8("perpendicular"), END_FIELDS},
+};
+static const VmsLayout fdrive = {
+    .name = "fdrive",
+    .min_version = 1,
+    .max_version = 1,
+    .fields =
+        (const VmsField[]){
+            U8("head"),
+            U8("track"),
+            U8("sect"),
+            END_FIELDS,
+        },
+    .subsections = SUBSECTIONS(&fdrive_media_changed, &fdrive_media_rate,
+                               &fdrive_perpendicular),
+};
+static const VmsLayout fdc_reset_sensei = {
+    .name = "fdc/reset_sensei",
+    .min_version = 1,
+    .max_version = 1,
+    .fields = (const VmsField[]){I32("reset_sensei"), END_FIELDS},
+};
+static const VmsLayout fdc_result_timer = {
+    .name = "fdc/result_timer",
+    .min_version = 1,
+    .max_version = 1,
+    .fields = (const VmsField[]){TIMER("result_timer"), END_FIELDS},
+};
+static const VmsLayout fdc_phase = {
+    .name = "fdc/phase",
+    .min_version = 1,
+    .max_version = 1,
+    .fields = (const VmsField[]){U8("phase"), END_FIELDS},
+};
+static const VmsLayout fdc_state = {
+    .name = "fdc",
+    .min_version = 2,
+    .max_version = 2,
+    .fields =
+        (const VmsField[]){
+            U8("sra"),
+            U8("srb"),
+            U8("dor"),
+            U8("tdr"),
+            U8("dsr"),
+            U8("msr"),
+            U8("status0"),
+            U8("status1"),
+            U8("status2"),
+            U8_ARRAY("fifo", 512),
+            U32("data_pos"),
+            U32("data_len"),
+            U8("data_state"),
+            U8("data_dir"),
+            U8("eot"),
+            U8("timer0"),
+            U8("timer1"),
+            U8("precomp_trk"),
+            U8("config"),
+            U8("lock"),
+            U8("pwrd"),
+            U8("num_floppies", EQ(2)),
+            STRUCT_ARRAY("drives", 2, fdrive),
+            END_FIELDS,
+        },
+    .subsections =
+        SUBSECTIONS(&fdc_reset_sensei, &fdc_result_timer, &fdc_phase),
+};
+const VmsLayout vms_fdc = {
+    .name = "fdc",
+    .min_version = 2,
+    .max_version = 2,
+    .fields = (const VmsField[]){STRUCT("state", fdc_state), END_FIELDS},
+};
+
+/* ---- serial / parallel ----------------------------------------------------
+ */
+
+static const VmsLayout fifo8 = {
+    .name = "Fifo8",
+    .min_version = 1,
+    .max_version = 1,
+    .fields =
+        (const VmsField[]){
+            BUFFER("data", 16),
+            U32("head"),
+            U32("num"),
+            END_FIELDS,
+        },
+};
+static const VmsLayout serial_thr_ipending = {
+    .name = "serial/thr_ipending",
+    .min_version = 1,
+    .max_version = 1,
+    .fields = (const VmsField[]){I32("thr_ipending"), END_FIELDS},
+};
+static const VmsLayout serial_tsr = {
+    .name = "serial/tsr",
+    .min_version = 1,
+    .max_version = 1,
+    .fields =
+        (const VmsField[]){
+            U32("tsr_retry"),
+            U8("thr"),
+            U8("tsr"),
+            END_FIELDS,
+        },
+};
+static const VmsLayout serial_recv_fifo = {
+    .name = "serial/recv_fifo",
+    .min_version = 1,
+    .max_version = 1,
+    .fields = (const VmsField[]){STRUCT("recv_fifo", fifo8), END_FIELDS},
+};
+static const VmsLayout serial_xmit_fifo = {
+    .name = "serial/xmit_fifo",
+    .min_version = 1,
+    .max_version = 1,
+    .fields = (const VmsField[]){STRUCT("xmit_fifo", fifo8), END_FIELDS},
+};
+static const VmsLayout serial_fifo_timeout = {
+    .name = "serial/fifo_timeout_timer",
+    .min_version = 1,
+    .max_version = 1,
+    .fields = (const VmsField[]){TIMER("fifo_timeout_timer"), END_FIELDS},
+};
+static const VmsLayout serial_timeout_ipending = {
+    .name = "serial/timeout_ipending",
+    .min_version = 1,
+    .max_version = 1,
+    .fields = (const VmsField[]){I32("timeout_ipending"), END_FIELDS},
+};
+static const VmsLayout serial_poll = {
+    .name = "serial/poll",
+    .min_version = 1,
+    .max_version = 1,
+    .fields =
+        (const VmsField[]){
+            I32("poll_msl"),
+            TIMER("modem_status_poll"),
+            END_FIELDS,
+        },
+};
+static const VmsLayout serial_state = {
+    .name = "serial",
+    .min_version = 2,
+    .max_version = 3,
+    .fields =
+        (const VmsField[]){
+            U16("divider"),
+            U8("rbr"),
+            U8("ier"),
+            U8("iir"),
+            U8("lcr"),
+            U8("mcr"),
+            U8("lsr"),
+            U8("msr"),
+            U8("scr"),
+            U8("fcr", .since = 3),
+            END_FIELDS,
+        },
+    .subsections = SUBSECTIONS(
+        &serial_thr_ipending, &serial_tsr, &serial_recv_fifo, &serial_xmit_fifo,
+        &serial_fifo_timeout, &serial_timeout_ipending, &serial_poll),
+};
+/* 7.2 wraps the fields in a struct; qemu-kvm writes them directly: the
+ * bytes are the same. */
+const VmsLayout vms_serial = {
+    .name = "serial",
+    .min_version = 2,
+    .max_version = 3,
+    .fields =
+        (const VmsField[]){
+            U16("divider"),
+            U8("rbr"),
+            U8("ier"),
+            U8("iir"),
+            U8("lcr"),
+            U8("mcr"),
+            U8("lsr"),
+            U8("msr"),
+            U8("scr"),
+            U8("fcr", .since = 3),
+            END_FIELDS,
+        },
+    .subsections = SUBSECTIONS(
+        &serial_thr_ipending, &serial_tsr, &serial_recv_fifo, &serial_xmit_fifo,
+        &serial_fifo_timeout, &serial_timeout_ipending, &serial_poll),
+};
+const VmsLayout vms_serial_pci = {
+    .name = "pci-serial",
+    .min_version = 1,
+    .max_version = 1,
+    .fields =
+        (const VmsField[]){
+            STRUCT("dev", vms_pci_device),
+            STRUCT("state", serial_state),
+            END_FIELDS,
+        },
+};
+const VmsLayout vms_parallel_isa = {
+    .name = "parallel_isa",
+    .min_version = 1,
+    .max_version = 1,
+    .fields =
+        (const VmsField[]){
+            U8("state.dataw"),
+            U8("state.datar"),
+            U8("state.status"),
+            U8("state.control"),
+            I32("state.irq_pending"),
+            I32("state.epp_timeout"),
+            END_FIELDS,
+        },
+};
+
+/* ---- PS/2, i8042, vmmouse ---------------------------------------------- */
+
+static const VmsLayout ps2_common = {
+    .name = "PS2 Common State",
+    .min_version = 2,
+    .max_version = 3,
+    .fields =
+        (const VmsField[]){
+            I32("write_cmd"),
+            I32("queue.rptr"),
+            I32("queue.wptr"),
+            I32("queue.count"),
+            BUFFER("queue.data", 256),
+            END_FIELDS,
+        },
+};
+static const VmsLayout ps2kbd_ledstate = {
+    .name = "ps2kbd/ledstate",
+    .min_version = 2,
+    .max_version = 3,
+    .fields = (const VmsField[]){I32("ledstate"), END_FIELDS},
+};
+static const VmsLayout ps2kbd_need_high_bit = {
+    .name = "ps2kbd/need_high_bit",
+    .min_version = 1,
+    .max_version = 1,
+    .fields = (const VmsField[]){BOOL("need_high_bit"), END_FIELDS},
+};
+static const VmsLayout ps2kbd_cqueue = {
+    .name = "ps2kbd/command_reply_queue",
+    .min_version = 1,
+    .max_version = 1,
+    .fields = (const VmsField[]){I32("queue.cwptr"), END_FIELDS},
+};
+const VmsLayout vms_ps2kbd = {
+    .name = "ps2kbd",
+    .min_version = 2,
+    .max_version = 3,
+    .fields =
+        (const VmsField[]){
+            STRUCT("parent_obj", ps2_common),
+            I32("scan_enabled"),
+            I32("translate"),
+            I32("scancode_set", .since = 3),
+            END_FIELDS,
+        },
+    .subsections =
+        SUBSECTIONS(&ps2kbd_ledstate, &ps2kbd_need_high_bit, &ps2kbd_cqueue),
+};
+static const VmsLayout ps2mouse_cqueue = {
+    .name = "ps2mouse/command_reply_queue",
+    .min_version = 1,
+    .max_version = 1,
+    .fields = (const VmsField[]){I32("queue.cwptr"), END_FIELDS},
+};
+const VmsLayout vms_ps2mouse = {
+    .name = "ps2mouse",
+    .min_version = 2,
+    .max_version = 2,
+    .fields =
+        (const VmsField[]){
+            STRUCT("parent_obj", ps2_common),
+            U8("mouse_status"),
+            U8("mouse_resolution"),
+            U8("mouse_sample_rate"),
+            U8("mouse_wrap"),
+            U8("mouse_type"),
+            U8("mouse_detect_state"),
+            I32("mouse_dx"),
+            I32("mouse_dy"),
+            I32("mouse_dz"),
+            U8("mouse_buttons"),
+            END_FIELDS,
+        },
+    .subsections = SUBSECTIONS(&ps2mouse_cqueue),
+};
+static const VmsLayout pckbd_outport = {
+    .name = "pckbd_outport",
+    .min_version = 1,
+    .max_version = 1,
+    .fields = (const VmsField[]){U8("outport"), END_FIELDS},
+};
+static const VmsLayout pckbd_extended = {
+    .name = "pckbd/extended_state",
+    .min_version = 0,
+    .max_version = 0,
+    .fields =
+        (const VmsField[]){
+            U32("migration_flags"),
+            U32("obsrc"),
+            U8("obdata"),
+            U8("cbdata"),
+            END_FIELDS,
+        },
+};
+static const VmsLayout pckbd_state = {
+    .name = "pckbd",
+    .min_version = 3,
+    .max_version = 3,
+    .fields =
+        (const VmsField[]){
+            U8("write_cmd"),
+            U8("status"),
+            U8("mode"),
+            U8("pending"),
+            END_FIELDS,
+        },
+    .subsections = SUBSECTIONS(&pckbd_outport, &pckbd_extended),
+};
+const VmsLayout vms_pckbd = {
+    .name = "pckbd",
+    .min_version = 3,
+    .max_version = 3,
+    .fields = (const VmsField[]){STRUCT("kbd", pckbd_state), END_FIELDS},
+};
+const VmsLayout vms_vmmouse = {
+    .name = "vmmouse",
+    .min_version = 0,
+    .max_version = 0,
+    .fields =
+        (const VmsField[]){
+            I32("queue_size", EQ(1024)),
+            U32_ARRAY("queue", 1024),
+            U16("nb_queue"),
+            U16("status"),
+            U8("absolute"),
+            END_FIELDS,
+        },
+};
+
+/* ---- USB host controllers -------------------------------------------------
+ */
+
+static const VmsLayout uhci_port = {
+    .name = "uhci port",
+    .min_version = 1,
+    .max_version = 1,
+    .fields = (const VmsField[]){U16("ctrl"), END_FIELDS},
+};
+/* qemu-kvm writes v2; 7.2 v3 adds pending_int_mask. */
+const VmsLayout vms_uhci = {
+    .name = "uhci",
+    .min_version = 1,
+    .max_version = 3,
+    .fields =
+        (const VmsField[]){
+            STRUCT("dev", vms_pci_device),
+            U8("num_ports", EQ(2)),
+            STRUCT_ARRAY("ports", 2, uhci_port),
+            U16("cmd"),
+            U16("status"),
+            U16("intr"),
+            U16("frnum"),
+            U32("fl_base_addr"),
+            U8("sof_timing"),
+            U8("status2"),
+            TIMER("frame_timer"),
+            I64("expire_time", .since = 2),
+            U32("pending_int_mask", .since = 3),
+            END_FIELDS,
+        },
+};
+static const VmsLayout ehci_core = {
+    .name = "ehci-core",
+    .min_version = 1,
+    .max_version = 2,
+    .fields =
+        (const VmsField[]){
+            U32("usbcmd"),
+            U32("usbsts"),
+            U32("usbsts_pending", .since = 2),
+            U32("usbsts_frindex", .since = 2),
+            U32("usbintr"),
+            U32("frindex"),
+            U32("ctrldssegment"),
+            U32("periodiclistbase"),
+            U32("asynclistaddr"),
+            U32("configflag"),
+            U32_ARRAY("portsc", 6),
+            TIMER("frame_timer"),
+            U64("last_run_ns"),
+            U32("async_stepdown"),
+            U32("astate"),
+            U32("pstate"),
+            U32("a_fetch_addr"),
+            U32("p_fetch_addr"),
+            END_FIELDS,
+        },
+};
+const VmsLayout vms_ehci = {
+    .name = "ehci",
+    .min_version = 2,
+    .max_version = 2,
+    .fields =
+        (const VmsField[]){
+            STRUCT("pcidev", vms_pci_device),
+            STRUCT("ehci", ehci_core),
+            END_FIELDS,
+        },
+};
+/* qemu 1.1-1.2: PCI device and core registers in one version-1 vmsd. */
+const VmsLayout vms_ehci_v1 = {
+    .name = "ehci",
+    .min_version = 1,
+    .max_version = 1,
+    .fields =
+        (const VmsField[]){
+            STRUCT("dev", vms_pci_device),
+            U32("usbcmd"),
+            U32("usbsts"),
+            U32("usbintr"),
+            U32("frindex"),
+            U32("ctrldssegment"),
+            U32("periodiclistbase"),
+            U32("asynclistaddr"),
+            U32("configflag"),
+            U32_ARRAY("portsc", 6),
+            TIMER("frame_timer"),
+            U64("last_run_ns"),
+            U32("async_stepdown"),
+            U32("astate"),
+            U32("pstate"),
+            U32("a_fetch_addr"),
+            U32("p_fetch_addr"),
+            END_FIELDS,
+        },
+};
+
+/* ---- USB devices ------------------------------------------------------------
+ */
+
+const VmsLayout vms_usb_device = {
+    .name = "USBDevice",
+    .min_version = 1,
+    .max_version = 1,
+    .fields =
+        (const VmsField[]){
+            U8("addr"),
+            I32("state"),
+            I32("remote_wakeup"),
+            I32("setup_state"),
+            I32("setup_len"),
+            I32("setup_index"),
+            U8_ARRAY("setup_buf", 8),
+            END_FIELDS,
+        },
+};
+static const VmsLayout hid_pointer_event = {
+    .name = "HIDPointerEventQueue",
+    .min_version = 1,
+    .max_version = 1,
+    .fields =
+        (const VmsField[]){
+            I32("xdx"),
+            I32("ydy"),
+            I32("dz"),
+            I32("buttons_state"),
+            END_FIELDS,
+        },
+};
+static const VmsLayout hid_pointer = {
+    .name = "HIDPointerDevice",
+    .min_version = 1,
+    .max_version = 1,
+    .fields =
+        (const VmsField[]){
+            STRUCT_ARRAY("ptr.queue", 16, hid_pointer_event),
+            U32("head"),
+            U32("n"),
+            I32("protocol"),
+            U8("idle"),
+            END_FIELDS,
+        },
+};
+/* usb-tablet and usb-mouse. qemu-kvm 0.15/1.0 name the section by the
+ * port only ("1/usb-ptr", R3); the payload is the same. */
+const VmsLayout vms_usb_ptr = {
+    .name = "usb-ptr",
+    .min_version = 1,
+    .max_version = 1,
+    .fields =
+        (const VmsField[]){
+            STRUCT("dev", vms_usb_device),
+            STRUCT("hid", hid_pointer),
+            END_FIELDS,
+        },
+};
+static const VmsLayout hid_keyboard = {
+    .name = "HIDKeyboardDevice",
+    .min_version = 1,
+    .max_version = 1,
+    .fields =
+        (const VmsField[]){
+            U32_ARRAY("kbd.keycodes", 16),
+            U32("head"),
+            U32("n"),
+            U16("kbd.modifiers"),
+            U8("kbd.leds"),
+            U8_ARRAY("kbd.key", 16),
+            I32("kbd.keys"),
+            I32("protocol"),
+            U8("idle"),
+            END_FIELDS,
+        },
+};
+const VmsLayout vms_usb_kbd = {
+    .name = "usb-kbd",
+    .min_version = 1,
+    .max_version = 1,
+    .fields =
+        (const VmsField[]){
+            STRUCT("dev", vms_usb_device),
+            STRUCT("hid", hid_keyboard),
+            END_FIELDS,
+        },
+};
+static const VmsLayout usb_hub_port = {
+    .name = "usb-hub-port",
+    .min_version = 1,
+    .max_version = 1,
+    .fields =
+        (const VmsField[]){
+            U16("wPortStatus"),
+            U16("wPortChange"),
+            END_FIELDS,
+        },
+};
+const VmsLayout vms_usb_hub = {
+    .name = "usb-hub",
+    .min_version = 1,
+    .max_version = 1,
+    .fields =
+        (const VmsField[]){
+            STRUCT("dev", vms_usb_device),
+            STRUCT_ARRAY("ports", 8, usb_hub_port),
+            END_FIELDS,
+        },
+};

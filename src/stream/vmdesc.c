@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "vmdesc.h"
+
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+static uint64_t member_u64(JsonObject *o, const char *name, uint64_t dflt)
+{
+    return json_object_has_member(o, name)
+               ? (uint64_t)json_object_get_int_member(o, name)
+               : dflt;
+}
+
+static uint64_t subsections_size(JsonObject *o, GPtrArray *names);
+
+/* Bytes of one vmdesc field: element size (subsections included) × count. */
+static uint64_t field_size(JsonObject *f)
+{
+    return member_u64(f, "size", 0) * member_u64(f, "array_len", 1);
+}
+
+static void collect_nested(JsonObject *o, GPtrArray *names)
+{
+    JsonArray *fields = json_object_has_member(o, "fields")
+                            ? json_object_get_array_member(o, "fields")
+                            : NULL;
+    for (guint i = 0; fields && i < json_array_get_length(fields); i++) {
+        JsonObject *f = json_array_get_object_element(fields, i);
+        if (json_object_has_member(f, "struct")) {
+            JsonObject *st = json_object_get_object_member(f, "struct");
+            collect_nested(st, names);
+            subsections_size(st, names);
+        }
+        if (json_object_has_member(f, "fields")) { /* VMSTATE_WITH_TMP */
+            collect_nested(f, names);
+        }
+    }
+}
+
+/* Wire size of an object's subsections; their names go to names. */
+static uint64_t subsections_size(JsonObject *o, GPtrArray *names)
+{
+    JsonArray *subs;
+    uint64_t total = 0;
+
+    if (!json_object_has_member(o, "subsections")) {
+        return 0;
+    }
+    subs = json_object_get_array_member(o, "subsections");
+    for (guint i = 0; i < json_array_get_length(subs); i++) {
+        JsonObject *sub = json_array_get_object_element(subs, i);
+        const char *name = json_object_get_string_member(sub, "vmsd_name");
+        JsonArray *fields = json_object_has_member(sub, "fields")
+                                ? json_object_get_array_member(sub, "fields")
+                                : NULL;
+        total += 1 + 1 + strlen(name) + 4;
+        for (guint k = 0; fields && k < json_array_get_length(fields); k++) {
+            total += field_size(json_array_get_object_element(fields, k));
+        }
+        g_ptr_array_add(names, g_strdup(name));
+        collect_nested(sub, names);
+        total += subsections_size(sub, names);
+    }
+    return total;
+}
+
+static uint64_t device_size(JsonObject *dev, GPtrArray *names)
+{
+    JsonArray *fields = json_object_get_array_member(dev, "fields");
+    uint64_t total = 0;
+
+    for (guint i = 0; fields && i < json_array_get_length(fields); i++) {
+        total += field_size(json_array_get_object_element(fields, i));
+    }
+    collect_nested(dev, names);
+    return total + subsections_size(dev, names);
+}
+
+/*
+ * Old-style handlers and virtio's pseudo-field appear as one opaque field:
+ * QEMU does not describe what is inside, subsections included.
+ */
+static bool has_opaque_field(JsonObject *dev)
+{
+    JsonArray *fields = json_object_get_array_member(dev, "fields");
+    if (!json_object_has_member(dev, "vmsd_name") ||
+        json_object_get_null_member(dev, "vmsd_name")) {
+        return true;
+    }
+    for (guint i = 0; fields && i < json_array_get_length(fields); i++) {
+        JsonObject *f = json_array_get_object_element(fields, i);
+        if (json_object_has_member(f, "type") &&
+            !strcmp(json_object_get_string_member(f, "type"), "virtio")) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static gint cmp_str(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static char *joined(GPtrArray *names)
+{
+    GString *s = g_string_new(NULL);
+    g_ptr_array_sort(names, cmp_str);
+    for (guint i = 0; i < names->len; i++) {
+        g_string_append_printf(s, "%s%s", i ? "," : "",
+                               (char *)g_ptr_array_index(names, i));
+    }
+    return g_string_free(s, FALSE);
+}
+
+static bool check_device(const VmsSection *sec, JsonObject *dev,
+                         VmsVmdescCheck *out, GError **errp)
+{
+    const char *name = json_object_get_string_member(dev, "name");
+    uint64_t instance = member_u64(dev, "instance_id", 0);
+    g_autoptr(GPtrArray) want = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) got = g_ptr_array_new_with_free_func(g_free);
+    uint64_t size = device_size(dev, want);
+    g_autofree char *want_s = NULL, *got_s = NULL;
+
+    if (strcmp(name, sec->idstr) || instance != sec->instance_id ||
+        (json_object_has_member(dev, "version") &&
+         !json_object_get_null_member(dev, "version") &&
+         member_u64(dev, "version", 0) != sec->version_id)) {
+        g_set_error(errp, VMS_ERROR, VMS_ERROR_BAD_PAYLOAD,
+                    "section at 0x%" PRIx64 " is '%s' instance %u v%u, the "
+                    "VM description says '%s' instance %" PRIu64,
+                    sec->offset, sec->idstr, sec->instance_id, sec->version_id,
+                    name, instance);
+        return false;
+    }
+    if (size != sec->payload_len) {
+        g_set_error(errp, VMS_ERROR, VMS_ERROR_BAD_PAYLOAD,
+                    "section '%s' at 0x%" PRIx64 ": payload is %" PRIu64
+                    " bytes, the VM description's fields add up to %" PRIu64,
+                    sec->idstr, sec->offset, sec->payload_len, size);
+        return false;
+    }
+    for (guint i = 0; sec->subsections && i < sec->subsections->len; i++) {
+        g_ptr_array_add(
+            got,
+            g_strdup(g_array_index(sec->subsections, VmsSubsection, i).name));
+    }
+    want_s = joined(want);
+    got_s = joined(got);
+    if (has_opaque_field(dev)) {
+        out->opaque++;
+    } else if (strcmp(want_s, got_s)) {
+        g_set_error(errp, VMS_ERROR, VMS_ERROR_BAD_PAYLOAD,
+                    "section '%s' at 0x%" PRIx64 ": subsections [%s], the VM "
+                    "description has [%s]",
+                    sec->idstr, sec->offset, got_s, want_s);
+        return false;
+    }
+    out->devices++;
+    out->subsections += want->len;
+    out->bytes += size;
+    return true;
+}
+
+bool vms_stream_check_vmdesc(const VmsStream *s, VmsVmdescCheck *out,
+                             GError **errp)
+{
+    g_autoptr(JsonParser) parser = json_parser_new();
+    VmsVmdescCheck dummy;
+    JsonObject *root;
+    JsonArray *devices;
+    guint d = 0;
+    GError *err = NULL;
+
+    out = out ? out : &dummy;
+    memset(out, 0, sizeof(*out));
+    if (!s->has_vmdesc) {
+        g_set_error(errp, VMS_ERROR, VMS_ERROR_NOT_FOUND,
+                    "%s: no VM description after EOF", s->name);
+        return false;
+    }
+    if (!json_parser_load_from_data(parser, s->vmdesc_json, s->vmdesc_len,
+                                    &err) ||
+        !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
+        g_set_error(errp, VMS_ERROR, VMS_ERROR_BAD_RECORD,
+                    "%s: offset 0x%" PRIx64 ": VM description is not a JSON "
+                    "object: %s",
+                    s->name, s->vmdesc_offset, err ? err->message : "?");
+        g_clear_error(&err);
+        return false;
+    }
+    root = json_node_get_object(json_parser_get_root(parser));
+    if (!json_object_has_member(root, "devices")) {
+        g_set_error(errp, VMS_ERROR, VMS_ERROR_BAD_RECORD,
+                    "%s: VM description has no device list", s->name);
+        return false;
+    }
+    devices = json_object_get_array_member(root, "devices");
+    for (guint i = 0; i < s->sections->len; i++) {
+        const VmsSection *sec = vms_stream_section(s, i);
+        if (sec->type != VMS_SECTION_FULL) {
+            continue;
+        }
+        if (d >= json_array_get_length(devices)) {
+            g_set_error(errp, VMS_ERROR, VMS_ERROR_BAD_PAYLOAD,
+                        "%s: section '%s' at 0x%" PRIx64 " is not in the VM "
+                        "description",
+                        s->name, sec->idstr, sec->offset);
+            return false;
+        }
+        if (!check_device(sec, json_array_get_object_element(devices, d++), out,
+                          errp)) {
+            g_prefix_error(errp, "%s: ", s->name);
+            return false;
+        }
+    }
+    if (d != json_array_get_length(devices)) {
+        g_set_error(errp, VMS_ERROR, VMS_ERROR_BAD_PAYLOAD,
+                    "%s: the VM description lists %u devices, the stream "
+                    "has %u",
+                    s->name, json_array_get_length(devices), d);
+        return false;
+    }
+    return true;
+}

@@ -1,0 +1,33 @@
+/*
+ * Cross-checking a parse against the stream's own VMDESCRIPTION trailer
+ * (QEMU >= 2.3 writes one: every device section with the size of every
+ * field it wrote).
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef VMS_VMDESC_H
+#define VMS_VMDESC_H
+
+#include "stream.h"
+
+G_BEGIN_DECLS
+
+typedef struct VmsVmdescCheck {
+    guint devices;     /* device sections compared */
+    guint subsections; /* subsections compared */
+    uint64_t bytes;    /* payload bytes accounted for */
+    guint opaque;      /* devices QEMU describes as one opaque field
+                          (old-style, virtio): length compared only */
+} VmsVmdescCheck;
+
+/*
+ * The FULL sections of s, in order, must be the vmdesc's devices (idstr,
+ * instance, version), each payload as long as its fields add up to, with
+ * the same subsections. NOT_FOUND if the stream has no vmdesc; BAD_PAYLOAD
+ * naming the first difference otherwise.
+ */
+bool vms_stream_check_vmdesc(const VmsStream *s, VmsVmdescCheck *out,
+                             GError **errp);
+
+G_END_DECLS
+
+#endif
