@@ -70,6 +70,15 @@ typedef struct Qcow2IOOps {
      */
     bool (*lock)(Qcow2IO *io, Qcow2LockMode mode, GError **errp);
     void (*close)(Qcow2IO *io);
+    /*
+     * Optional (may be NULL): copy len bytes at src to dst inside the
+     * file, as one write (the ranges do not overlap). Set *copied false
+     * and return true when the file system cannot: the caller then writes
+     * the bytes itself. The write path uses it for VM state bytes that
+     * only move, so they need not pass through user memory twice.
+     */
+    bool (*copy)(Qcow2IO *io, uint64_t src, uint64_t dst, size_t len,
+                 bool *copied, GError **errp);
 } Qcow2IOOps;
 
 struct Qcow2IO {
