@@ -133,9 +133,8 @@ bool qcow2_wio_write_data(Qcow2WriteIO *w, const void *buf, size_t len,
                           uint64_t off, uint64_t src, GError **errp)
 {
     g_assert(buf || src != QCOW2_NO_SOURCE);
-    if (len > BATCH_BYTES) {
-        return buf ? qcow2_wio_write(w, buf, len, off, errp)
-                   : qcow2_wio_drain(w, errp); /* never asked for */
+    if (buf && len > BATCH_BYTES) {
+        return qcow2_wio_write(w, buf, len, off, errp);
     }
     if (w->batch_len && !joins_batch(w, buf != NULL, len, off, src) &&
         !qcow2_wio_drain(w, errp)) {

@@ -307,6 +307,29 @@ def test_growth_past_l2_coverage_with_64k_clusters():
         shutil.rmtree(work)
 
 
+def test_whole_moved_2m_clusters():
+    """2 MiB clusters moved whole (copied inside the file, or read and
+    written in pieces smaller than a cluster)."""
+    fx = next(f for f in FX if f.name == "c2m")
+    sub = Subject(fx, "s1")
+    work = testlib.workdir("c2m")
+    try:
+        grow = [Edit(0, 0, pattern(3_000_000, 5))]
+        image, _ = splice(sub, grow, work)
+        mid = wtlib.apply_edits(sub.old, grow)
+        for shift in (b"\xab", pattern(4096, 9)):
+            edits = [Edit(100, 0, shift)]
+            _, st, _ = wtlib.splice_cli(image, "s1", edits, work)
+            mid = wtlib.apply_edits(mid, edits)
+            check_eq(st["clusters-written"], 2, f"insert {len(shift)}: {st}")
+            wtlib.check_image(image)
+            check(wtlib.qemu_vmstate(image, "s1", work) == mid,
+                  f"QEMU reads the VM state after inserting {len(shift)}")
+        check(wtlib.qemu_compare(fx.path, image), "active disk")
+    finally:
+        shutil.rmtree(work)
+
+
 def test_dry_run_writes_nothing_and_reports_the_real_run():
     for name, snap in [("v3-reverted", "s1"), ("c512", "s1"), ("rc1", "s1"),
                        ("cvm-zlib", "c1")]:
@@ -430,6 +453,7 @@ if __name__ == "__main__":
         test_refcount_widths_1_to_64_bits,
         test_one_byte_patch_in_a_large_vmstate_writes_at_most_two_clusters,
         test_growth_past_l2_coverage_with_64k_clusters,
+        test_whole_moved_2m_clusters,
         test_dry_run_writes_nothing_and_reports_the_real_run,
         test_keep_original_keeps_the_old_vm_state_as_a_new_snapshot,
         test_keep_original_refused_with_1_bit_refcounts,
