@@ -6,9 +6,12 @@
  * the same table, and since the old L1 stops pointing at it at the same
  * commit, no refcount changes. A changed span gets a new table, built
  * entry by entry:
- *   - a dirty cluster of the new VM state is made (old bytes + edit
- *     bytes); if it equals the old cluster at the same place, that
- *     cluster is kept, else it is written to a fresh cluster;
+ *   - a dirty cluster of the new VM state that is old bytes which only
+ *     moved (past a length-changing edit) is streamed to a fresh
+ *     cluster, copied inside the file where the I/O can;
+ *   - a dirty cluster that edit bytes touch is made in memory (old
+ *     bytes + edit bytes); if it equals the old cluster at the same
+ *     place, that cluster is kept, else it is written to a fresh one;
  *   - a cluster past the new end is released (unallocated entry);
  *   - anything else keeps its old entry.
  * Keeping an entry in a new table is one more reference (refcounts count
@@ -282,6 +285,19 @@ bool qcow2_splice_write_pending(Qcow2Splice *s, GError **errp)
     return true;
 }
 
+/* Progress in steps of 16 MiB of new VM state (a span can map 512 MiB). */
+static void report_progress(Qcow2Splice *s, uint64_t clusters_done)
+{
+    uint64_t done = clusters_done * s->cs;
+    uint64_t before = done - s->cs; /* clusters_done >= 1 */
+    uint64_t step = 16u << 20;
+
+    if (s->opts->progress && done / step != before / step &&
+        done < s->map.new_size) {
+        s->opts->progress(done, s->map.new_size, s->opts->progress_opaque);
+    }
+}
+
 static bool build_entries(SpanWork *sw, uint64_t old_l2, GError **errp)
 {
     Qcow2Splice *s = sw->s;
@@ -309,6 +325,7 @@ static bool build_entries(SpanWork *sw, uint64_t old_l2, GError **errp)
         if (dropped) {
             sw->dropped[j >> 3] |= (uint8_t)(1u << (j & 7));
         }
+        report_progress(s, k + 1);
     }
     return true;
 }
