@@ -452,6 +452,47 @@ static bool parse_fixed_fields(Qcow2Image *img, const uint8_t *b, GError **errp)
     return true;
 }
 
+/* The version 3 fields: feature bits, refcount order, header length. */
+static bool parse_v3_fields(Qcow2Image *img, HeaderBuf *hb, GError **errp)
+{
+    Qcow2Header *h = &img->header;
+
+    if (h->file_size < QCOW2_V3_MIN_HEADER_LENGTH) {
+        qcow2_error(errp, img, QCOW2_ERROR_HEADER, "header", 0,
+                    "file is only %" PRIu64
+                    " bytes, too short for a version 3 header",
+                    h->file_size);
+        return false;
+    }
+    h->incompatible_features = qcow2_be64(hb->data + 72);
+    h->compatible_features = qcow2_be64(hb->data + 80);
+    h->autoclear_features = qcow2_be64(hb->data + 88);
+    h->refcount_order = qcow2_be32(hb->data + 96);
+    h->header_length = qcow2_be32(hb->data + 100);
+    if (h->header_length < QCOW2_V3_MIN_HEADER_LENGTH ||
+        h->header_length > h->cluster_size || h->header_length > h->file_size) {
+        qcow2_error(errp, img, QCOW2_ERROR_HEADER, "header", 100,
+                    "header length %" PRIu32
+                    " (must be 104 to the cluster size and within the file)",
+                    h->header_length);
+        return false;
+    }
+    if (h->refcount_order > 6) {
+        qcow2_error(errp, img, QCOW2_ERROR_HEADER, "header", 96,
+                    "refcount_order %" PRIu32 " (must be 0 to 6)",
+                    h->refcount_order);
+        return false;
+    }
+    /* The compression type byte exists only in longer headers. */
+    if (h->header_length > 104 && !header_buf_ensure(img, hb, 105, errp)) {
+        return false;
+    }
+    h->compression_type =
+        h->header_length > 104 ? hb->data[104] : QCOW2_COMPRESSION_ZLIB;
+    h->extended_l2 = h->incompatible_features & QCOW2_INCOMPAT_EXTENDED_L2;
+    return true;
+}
+
 bool qcow2_parse_header(Qcow2Image *img, GError **errp)
 {
     Qcow2Header *h = &img->header;
@@ -493,41 +534,8 @@ bool qcow2_parse_header(Qcow2Image *img, GError **errp)
     if (h->version == 2) {
         h->header_length = QCOW2_V2_HEADER_LENGTH;
         h->refcount_order = 4;
-    } else {
-        if (h->file_size < QCOW2_V3_MIN_HEADER_LENGTH) {
-            qcow2_error(errp, img, QCOW2_ERROR_HEADER, "header", 0,
-                        "file is only %" PRIu64
-                        " bytes, too short for a version 3 header",
-                        h->file_size);
-            goto out;
-        }
-        h->incompatible_features = qcow2_be64(hb.data + 72);
-        h->compatible_features = qcow2_be64(hb.data + 80);
-        h->autoclear_features = qcow2_be64(hb.data + 88);
-        h->refcount_order = qcow2_be32(hb.data + 96);
-        h->header_length = qcow2_be32(hb.data + 100);
-        if (h->header_length < QCOW2_V3_MIN_HEADER_LENGTH ||
-            h->header_length > h->cluster_size ||
-            h->header_length > h->file_size) {
-            qcow2_error(errp, img, QCOW2_ERROR_HEADER, "header", 100,
-                        "header length %" PRIu32
-                        " (must be 104 to the cluster size and within the "
-                        "file)",
-                        h->header_length);
-            goto out;
-        }
-        if (h->refcount_order > 6) {
-            qcow2_error(errp, img, QCOW2_ERROR_HEADER, "header", 96,
-                        "refcount_order %" PRIu32 " (must be 0 to 6)",
-                        h->refcount_order);
-            goto out;
-        }
-        if (h->header_length > 104 && !header_buf_ensure(img, &hb, 105, errp)) {
-            goto out;
-        }
-        h->compression_type =
-            h->header_length > 104 ? hb.data[104] : QCOW2_COMPRESSION_ZLIB;
-        h->extended_l2 = h->incompatible_features & QCOW2_INCOMPAT_EXTENDED_L2;
+    } else if (!parse_v3_fields(img, &hb, errp)) {
+        goto out;
     }
     h->refcount_bits = 1u << h->refcount_order;
     derive_geometry(img);

@@ -362,3 +362,9 @@ uint64_t qcow2_io_read_calls(const Qcow2Image *img)
 {
     return img->read_calls;
 }
+
+guint qcow2_unknown_extensions(const Qcow2Image *img, const uint32_t **types)
+{
+    *types = (const uint32_t *)img->unknown_extensions->data;
+    return img->unknown_extensions->len;
+}

@@ -7,8 +7,7 @@
  *
  * Locking: the lock op is a no-op for read-only opens (reading never
  * needs QEMU's permissions; an image in use is still readable, as with
- * qemu-img -U). QEMU's OFD byte-range locks for writers belong to the
- * write path and are not implemented here.
+ * qemu-img -U). Writers take QEMU's OFD byte-range locks (lock-ofd.c).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -19,7 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "qcow2-internal.h"
+#include "write-internal.h"
 
 typedef struct PosixIO {
     Qcow2IO base;
@@ -146,12 +145,10 @@ static bool posix_lock(Qcow2IO *io, Qcow2LockMode mode, GError **errp)
     PosixIO *p = posix_io(io);
 
     /* Readers take no locks: see the comment at the top of this file. */
-    if (mode != QCOW2_LOCK_WRITER || !p->writable) {
+    if (!p->writable) {
         return true;
     }
-    qcow2_error_named(errp, io->name, QCOW2_ERROR_UNSUPPORTED, NULL, 0,
-                      "writer locking is not implemented by this I/O");
-    return false;
+    return qcow2_ofd_lock(p->fd, io->name, mode, errp);
 }
 
 static void posix_close(Qcow2IO *io)

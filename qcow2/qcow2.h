@@ -159,6 +159,13 @@ const char *qcow2_name(const Qcow2Image *img);
 uint64_t qcow2_io_bytes_read(const Qcow2Image *img);
 uint64_t qcow2_io_read_calls(const Qcow2Image *img);
 
+/*
+ * Types of the header extensions this library does not know (they are
+ * legal; a writer must preserve them). Returns how many; *types stays
+ * valid while the image is open.
+ */
+guint qcow2_unknown_extensions(const Qcow2Image *img, const uint32_t **types);
+
 /* ------------------------------------------------------------------ */
 /* Snapshots                                                           */
 
@@ -293,6 +300,12 @@ typedef struct Qcow2SpliceStats {
     uint64_t bytes_written;     /* all bytes written to the file */
     uint64_t writes;            /* pwrite calls */
     uint64_t flushes;
+    /*
+     * Active L1 entries cleared: the active layer's stale mapping of the
+     * VM state area (past the virtual disk end), dropped where it shared
+     * clusters with the replaced VM state (see qcow2_splice_vmstate).
+     */
+    uint64_t active_entries_dropped;
 } Qcow2SpliceStats;
 
 /*

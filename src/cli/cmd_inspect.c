@@ -68,7 +68,9 @@ static const char inspect_description[] =
     "Exit codes: 0 ok; 2 bad command line; 5 I/O error; 8 unsupported\n"
     "feature; 10 bad header or extension; 11 bad snapshot table; 12 bad\n"
     "L1/L2 table or compressed cluster; 13 bad refcount structure; 15 some\n"
-    "of several images failed. Errors are one line on stderr:\n"
+    "of several images failed; with --snapshot/--stream also 9 no such\n"
+    "snapshot or no VM state and 14 not a migration stream. Errors are one\n"
+    "line on stderr:\n"
     "  qsnapfix: IMAGE: STRUCTURE at 0xOFFSET: PROBLEM\n";
 
 static void gather(ImageReport *r, gboolean want_layout)
@@ -156,8 +158,12 @@ static void json_int(JsonBuilder *b, const char *name, int64_t v)
     json_builder_add_int_value(b, v);
 }
 
-static void json_add_header(JsonBuilder *b, const Qcow2Header *h)
+static void json_add_header(JsonBuilder *b, const Qcow2Image *img)
 {
+    const Qcow2Header *h = qcow2_header(img);
+    const uint32_t *unknown;
+    guint n_unknown = qcow2_unknown_extensions(img, &unknown);
+
     json_builder_set_member_name(b, "header");
     json_builder_begin_object(b);
     json_int(b, "version", h->version);
@@ -173,6 +179,14 @@ static void json_add_header(JsonBuilder *b, const Qcow2Header *h)
     json_int(b, "nb-snapshots", h->nb_snapshots);
     json_int(b, "encryption-method", h->crypt_method);
     json_int(b, "bitmaps", h->nb_bitmaps);
+    json_builder_set_member_name(b, "unknown-extensions");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < n_unknown; i++) {
+        char type[16];
+        g_snprintf(type, sizeof(type), "0x%08" PRIx32, unknown[i]);
+        json_builder_add_string_value(b, type);
+    }
+    json_builder_end_array(b);
     json_builder_end_object(b);
 }
 
@@ -268,7 +282,7 @@ static void json_add_image(JsonBuilder *b, const ImageReport *r)
             json_builder_add_string_value(b, bff);
         }
         json_add_format_specific(b, h);
-        json_add_header(b, h);
+        json_add_header(b, r->img);
         json_builder_set_member_name(b, "snapshots");
         json_builder_begin_array(b);
         for (guint i = 0; i < qcow2_snapshot_count(r->img); i++) {
@@ -478,7 +492,7 @@ int qsnapfix_cmd_inspect(int argc, char **argv)
          "IMAGE..."},
         {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
-    g_autoptr(GOptionContext) ctx = g_option_context_new("IMAGE...");
+    g_autoptr(GOptionContext) ctx = g_option_context_new(NULL);
     g_autoptr(GError) err = NULL;
     int rc;
 

@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "exit_codes.h"
 #include "stream/stream.h"
+#include "translate/translate.h"
 
 static int qcow2_exit_code(int code)
 {
@@ -65,6 +66,12 @@ int qsnapfix_exit_code(const GError *err)
     }
     if (err->domain == VMS_ERROR) {
         return stream_exit_code(err->code);
+    }
+    if (err->domain == TR_ERROR) {
+        /* a refusal is REFUSED; anything else means our own result did not
+         * hold up (a verification or composition failure): a bug */
+        return err->code == TR_ERROR_REFUSED ? QSNAPFIX_EXIT_REFUSED
+                                             : QSNAPFIX_EXIT_INTERNAL;
     }
     if (err->domain == G_OPTION_ERROR) {
         return QSNAPFIX_EXIT_USAGE;

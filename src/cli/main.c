@@ -12,7 +12,7 @@
 typedef struct Command {
     const char *name;
     int (*run)(int argc, char **argv);
-    const char *summary;
+    const char *summary; /* NULL: not listed (expert tools, see README) */
 } Command;
 
 static const Command commands[] = {
@@ -20,13 +20,21 @@ static const Command commands[] = {
      "show the header, the snapshots and where their VM state lives"},
     {"extract", qsnapfix_cmd_extract,
      "write a snapshot's raw VM state to a file"},
+    {"fix", qsnapfix_cmd_fix,
+     "make snapshots' VM state load in today's QEMU (rewrites the image)"},
+    {"translate", qsnapfix_cmd_translate,
+     "the same on a raw migration stream file: translate IN OUT"},
+    {"splice", qsnapfix_cmd_splice, NULL},
+    {"oldify", qsnapfix_cmd_oldify, NULL},
 };
 
 static void print_usage(FILE *out)
 {
     fputs("usage: qsnapfix COMMAND [OPTIONS] ...\n\nCommands:\n", out);
     for (size_t i = 0; i < G_N_ELEMENTS(commands); i++) {
-        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+        if (commands[i].summary) {
+            fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+        }
     }
     fputs("\nRun 'qsnapfix COMMAND --help' for a command's options, its JSON\n"
           "fields and exit codes.\n",

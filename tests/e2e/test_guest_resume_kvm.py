@@ -14,6 +14,7 @@ import tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "lib"))
 import guest_fixture  # noqa: E402
+import kvm_tsc  # noqa: E402
 import resume  # noqa: E402
 from testlib import check, check_eq, main, qemu_img, skip  # noqa: E402
 
@@ -47,10 +48,26 @@ def test_kvm_loadvm_resumes_the_saved_counter():
         shutil.rmtree(wd, ignore_errors=True)
 
 
+def test_tsc_probe_is_self_consistent():
+    """kvm_tsc.probe() tells whether KVM gives a loaded guest its saved
+    TSC back; either way the measured jump must fit the verdict."""
+    tsc = kvm_tsc.probe()
+    print(tsc.describe())
+    check(tsc.wait >= kvm_tsc.WAIT_SECONDS, f"wait {tsc.wait:.2f}s")
+    if tsc.restored:
+        check(abs(tsc.jump) < 1.0, f"restored, yet jump {tsc.jump:+.2f}s")
+    else:
+        check(abs(tsc.jump - tsc.wait) < 1.0,
+              f"not restored: jump {tsc.jump:+.2f}s should match the "
+              f"{tsc.wait:.2f}s gap")
+    check(1e8 < tsc.hz < 1e11, f"tsc_hz {tsc.hz}")
+
+
 if __name__ == "__main__":
     if guest_fixture.guest_elf() is None:
         skip("the test guest is not built (QSNAPFIX_GUEST)")
     usable, why = resume.kvm_usable()
     if not usable:
         skip(f"KVM is not usable here: {why}")
-    main([test_kvm_loadvm_resumes_the_saved_counter])
+    main([test_kvm_loadvm_resumes_the_saved_counter,
+          test_tsc_probe_is_self_consistent])

@@ -9,6 +9,7 @@ Run by hand when the formats covered should change; the output is
 committed."""
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 
@@ -70,13 +71,17 @@ def main():
                 f"refcount_bits={bits}")
         testlib.qemu_img("snapshot", "-c", "d", p)
         seeds.append(p)
-    base = img(d, "base", "1M", "cluster_size=512")
+    # relative names, so that no temporary path ends up in the seeds
+    img(d, "base", "1M", "cluster_size=512")
     p = os.path.join(d, "overlay")
-    testlib.qemu_img("create", "-q", "-f", "qcow2", "-o", "cluster_size=512",
-                     "-b", base, "-F", "qcow2", p)
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-o",
+                    "cluster_size=512", "-b", "base", "-F", "qcow2", p],
+                   cwd=d, check=True)
     seeds.append(p)
-    p = img(d, "datafile", "1M", "cluster_size=512",
-            f"data_file={os.path.join(d, 'data.raw')}")
+    p = os.path.join(d, "datafile")
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-o",
+                    "cluster_size=512,data_file=data.raw", p, "1M"],
+                   cwd=d, check=True)
     seeds.append(p)
     p = img(d, "dirty", "1M", "cluster_size=512", "lazy_refcounts=on")
     with_vmstate(p)

@@ -34,8 +34,9 @@ def boot_and_watch(append=None, counters=12, seconds=30):
 
 
 def parsed_lines(serial):
+    """(n, up, tsc or None) of each complete counter line."""
     out = []
-    for m in LINE.finditer(serial):
+    for m in LINE.finditer(serial[:serial.rfind("\n") + 1]):
         up = int(m.group(2)) + int(m.group(3)) / 100
         tsc = None
         if m.group(4) is not None:

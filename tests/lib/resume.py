@@ -26,7 +26,9 @@ import tempfile
 import time
 
 QEMU = "qemu-system-x86_64"
-COUNTER_LINE = re.compile(r"^CEO n=(\d+) up=", re.M)
+# Complete lines only: the guest writes a byte at a time, and a reader may
+# catch a line halfway.
+COUNTER_LINE = re.compile(r"^CEO n=(\d+) up=[^\n]*\n", re.M)
 BOOT_MARK = "CEO-BOOT"
 FAULT_MARK = "CEO-FAULT"
 

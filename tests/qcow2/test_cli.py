@@ -176,7 +176,7 @@ def test_encrypted_image_is_listed_but_its_vmstate_refused():
         secret = ["--object", "secret,id=sec0,data=abc"]
         # qemu-img times PBKDF2 and sometimes fails with "Unable to get
         # accurate CPU usage" on a busy machine: retry a few times.
-        for attempt in range(5):
+        for attempt in range(10):
             p = testlib.qemu_img("create", "-q", "-f", "qcow2", *secret, "-o",
                                  "encrypt.format=luks,encrypt.key-secret=sec0,"
                                  "encrypt.iter-time=10", path, "16M",

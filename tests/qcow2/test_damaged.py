@@ -592,6 +592,41 @@ def test_every_damaged_image_gives_its_error():
           "\n  ".join(failures))
 
 
+def test_unknown_header_extension_is_listed_not_refused():
+    work = testlib.workdir("unknown-ext")
+    try:
+        path = os.path.join(work, "ext.qcow2")
+        shutil.copyfile(fixtures.fixture("v3-reverted").path, path)
+        end = extension_offset(path, 0)  # the end marker
+        put(path, end, be32(0x12345678) + be32(5) + b"hello\0\0\0" + bytes(8))
+        info = json.loads(testlib.qsnapfix("inspect", "--output=json",
+                                           path).stdout)
+        check_eq(info["header"]["unknown-extensions"], ["0x12345678"],
+                 "unknown extensions")
+        check_eq(len(testlib.qemu_img_info(path)["snapshots"]), 3,
+                 "qemu-img still reads it")
+    finally:
+        shutil.rmtree(work)
+
+
+def test_vmstate_size_above_4g_comes_from_the_64bit_field():
+    """QEMU writes 0 in the legacy 32-bit field when the size needs 64 bits
+    and reads the 64-bit extra field; so do we."""
+    work = testlib.workdir("size64")
+    try:
+        path = os.path.join(work, "big.qcow2")
+        shutil.copyfile(fixtures.fixture("v3-reverted").path, path)
+        fixtures.set_vm_state_size(path, 0, 5 << 30)
+        ours = json.loads(testlib.qsnapfix("inspect", "--output=json",
+                                           path).stdout)["snapshots"][0]
+        theirs = testlib.qemu_img_info(path)["snapshots"][0]
+        check_eq(ours["vm-state-size"], theirs["vm-state-size"], "size")
+        check_eq((ours["vm-state-size"], ours["vm-state-size-32"]),
+                 (5 << 30, 0), "64-bit and legacy fields")
+    finally:
+        shutil.rmtree(work)
+
+
 def test_absurd_vmstate_size_is_reported_quickly():
     """A VM state size of 2^61 bytes with 512-byte clusters: inspect must
     not walk 2^52 clusters; the part past the L1 table is counted at once."""
@@ -636,5 +671,7 @@ if __name__ == "__main__":
         test_corpus_has_enough_cases,
         test_every_damaged_image_gives_its_error,
         test_absurd_vmstate_size_is_reported_quickly,
+        test_vmstate_size_above_4g_comes_from_the_64bit_field,
+        test_unknown_header_extension_is_listed_not_refused,
         test_dirty_and_corrupt_bits_are_reported_not_fatal_when_reading,
     ])

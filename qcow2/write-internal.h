@@ -1,0 +1,300 @@
+/*
+ * Internals of the write path: image locking, write I/O with statistics
+ * (and its dry-run twin), the refcount journal and cluster allocator, the
+ * edit map that describes the new VM state in terms of the old one, and
+ * the splice state shared by the files that build and commit it.
+ *
+ * The splice runs in phases (see splice.c for the whole order):
+ *   plan     edit map, which L2 spans change, how much may be allocated;
+ *   grow     refcount blocks/table so that every cluster we may allocate
+ *            is covered (crash-safe on its own: leaks only);
+ *   stream   per changed L2 span: new data clusters, a new L2 table;
+ *   commit   new L1, new snapshot table, the 12-byte header switch;
+ *   release  drop the old snapshot's references (and, where a COPIED flag
+ *            of the active L1 would otherwise be left wrong, the active
+ *            L1's stale VM state mapping).
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef QCOW2_WRITE_INTERNAL_H
+#define QCOW2_WRITE_INTERNAL_H
+
+#include "qcow2-internal.h"
+
+G_BEGIN_DECLS
+
+/* ------------------------------------------------------------------ */
+/* Locking (lock-ofd.c)                                               */
+
+/*
+ * Take (QCOW2_LOCK_WRITER) or drop QEMU-compatible OFD locks on fd;
+ * QCOW2_ERROR_IN_USE when a running QEMU holds conflicting ones.
+ */
+bool qcow2_ofd_lock(int fd, const char *name, Qcow2LockMode mode,
+                    GError **errp);
+
+/* ------------------------------------------------------------------ */
+/* Write I/O (write-io.c)                                             */
+
+typedef struct Qcow2WriteIO {
+    Qcow2Image *img;
+    bool dry_run; /* count, never write */
+    Qcow2SpliceStats *stats;
+    bool wrote; /* something reached the file (or would have) */
+    /* consecutive data clusters are combined into one write */
+    uint8_t *batch;
+    size_t batch_len, batch_cap;
+    uint64_t batch_off;
+} Qcow2WriteIO;
+
+void qcow2_wio_init(Qcow2WriteIO *w, Qcow2Image *img, bool dry_run,
+                    Qcow2SpliceStats *stats);
+void qcow2_wio_destroy(Qcow2WriteIO *w);
+/* One write, now (pending data goes first). */
+bool qcow2_wio_write(Qcow2WriteIO *w, const void *buf, size_t len, uint64_t off,
+                     GError **errp);
+/* A data cluster; may be held back to combine with the next one. */
+bool qcow2_wio_write_data(Qcow2WriteIO *w, const void *buf, size_t len,
+                          uint64_t off, GError **errp);
+/* Write what is held back. */
+bool qcow2_wio_drain(Qcow2WriteIO *w, GError **errp);
+/* Drain, then make everything written so far durable. */
+bool qcow2_wio_flush(Qcow2WriteIO *w, GError **errp);
+
+/* ------------------------------------------------------------------ */
+/* Refcount journal and allocator (refs.c, alloc.c, refgrow.c)        */
+
+typedef struct Qcow2RefBlock {
+    uint64_t offset; /* host offset of the block */
+    uint8_t *data;   /* on-disk format */
+    bool dirty;
+} Qcow2RefBlock;
+
+typedef struct Qcow2Refs {
+    Qcow2Image *img;
+    Qcow2WriteIO *w;
+    uint32_t order;      /* refcount_order */
+    uint32_t block_bits; /* log2(refcounts per block) */
+    uint64_t max;        /* largest refcount the width allows */
+    /*
+     * Every refcount block this splice changed (or created), by table
+     * index; blocks stay here until the end, so a dry run sees its own
+     * changes without writing them.
+     */
+    GHashTable *blocks;
+    /* Working copy of the refcount table (grown by refgrow.c). */
+    uint64_t *table;
+    uint64_t table_entries;
+    uint64_t table_offset;
+    uint32_t table_clusters;
+    /*
+     * Host clusters in use according to the metadata (every table, every
+     * L2 entry), independently of refcounts: never allocated even when
+     * a corrupt refcount says 0.
+     */
+    uint8_t *in_use;
+    uint64_t in_use_clusters; /* bits in in_use */
+    GHashTable *in_use_far;   /* clusters past that (corrupt images) */
+    uint64_t free_hint;       /* no free cluster below this index */
+    uint64_t end;             /* first cluster past anything used */
+    uint64_t grow_hint;       /* clusters to prepare room for at once */
+    /* statistics */
+    uint64_t allocated;
+    uint64_t freed;
+} Qcow2Refs;
+
+bool qcow2_refs_init(Qcow2Refs *r, Qcow2Image *img, Qcow2WriteIO *w,
+                     GError **errp);
+void qcow2_refs_destroy(Qcow2Refs *r);
+bool qcow2_refs_get(Qcow2Refs *r, uint64_t cluster, uint64_t *rc,
+                    GError **errp);
+/* Add delta to one cluster's refcount; over- and underflow are errors. */
+bool qcow2_refs_add(Qcow2Refs *r, uint64_t cluster, int64_t delta,
+                    GError **errp);
+/* Give back a cluster this splice allocated and did not use. */
+bool qcow2_refs_unalloc(Qcow2Refs *r, uint64_t cluster, GError **errp);
+/* The same for every cluster that [offset, offset + len) touches. */
+bool qcow2_refs_add_range(Qcow2Refs *r, uint64_t offset, uint64_t len,
+                          int64_t delta, GError **errp);
+/* Can every cluster of [offset, offset + len) take delta more? */
+bool qcow2_refs_room(Qcow2Refs *r, uint64_t offset, uint64_t len,
+                     uint64_t delta, bool *room, GError **errp);
+/* A block created by this splice (refgrow.c): all zeros, dirty. */
+Qcow2RefBlock *qcow2_refs_new_block(Qcow2Refs *r, uint64_t index,
+                                    uint64_t offset);
+/* Write the changed refcount blocks (no flush). */
+bool qcow2_refs_write_dirty(Qcow2Refs *r, GError **errp);
+
+/* Host clusters in use, from a walk of every table (alloc.c). */
+bool qcow2_refs_scan_in_use(Qcow2Refs *r, GError **errp);
+/* n contiguous free clusters, refcount set to 1 (alloc.c). */
+bool qcow2_refs_alloc(Qcow2Refs *r, uint64_t n, uint64_t *offset,
+                      GError **errp);
+/* Does a refcount block describe this cluster? */
+bool qcow2_refs_covered(const Qcow2Refs *r, uint64_t cluster);
+bool qcow2_refs_in_use(const Qcow2Refs *r, uint64_t cluster);
+/* A cluster this splice freed: nothing uses it any more. */
+void qcow2_refs_forget_use(Qcow2Refs *r, uint64_t cluster);
+/*
+ * Make the refcount structures describe every cluster below upto,
+ * writing new blocks and maybe a bigger table (refgrow.c). Writes and
+ * flushes on its own; a crash leaves leaked clusters at worst.
+ */
+bool qcow2_refs_ensure_room(Qcow2Refs *r, uint64_t upto, GError **errp);
+
+/* ------------------------------------------------------------------ */
+/* The edit map (edits.c)                                             */
+
+/* A piece of the new VM state: old bytes, or bytes from an edit. */
+typedef struct Qcow2Segment {
+    uint64_t new_start;
+    uint64_t length;
+    uint64_t old_start;  /* old bytes (data == NULL) */
+    const uint8_t *data; /* edit bytes */
+} Qcow2Segment;
+
+typedef struct Qcow2EditMap {
+    Qcow2Segment *seg;
+    size_t n_seg;
+    uint64_t old_size, new_size;
+    uint64_t cluster_size;
+    /*
+     * Clusters of the new VM state (indices from its start) whose content
+     * is not the old content at the same place, plus the clusters past
+     * the new end that held old VM state: sorted [start, end) pairs.
+     */
+    GArray *dirty;
+} Qcow2EditMap;
+
+bool qcow2_editmap_build(Qcow2EditMap *m, const Qcow2Image *img,
+                         const Qcow2Snapshot *snap, const Qcow2Edit *edits,
+                         size_t n_edits, GError **errp);
+void qcow2_editmap_destroy(Qcow2EditMap *m);
+bool qcow2_editmap_dirty(const Qcow2EditMap *m, uint64_t cluster);
+/* Does [first, last] intersect a dirty range? */
+bool qcow2_editmap_any_dirty(const Qcow2EditMap *m, uint64_t first,
+                             uint64_t last);
+
+/* A window of old guest bytes, read in large pieces. */
+typedef struct Qcow2OldReader {
+    uint8_t *buf;
+    uint64_t start; /* guest offset of buf[0] */
+    uint64_t len;
+    uint64_t cap;
+} Qcow2OldReader;
+
+void qcow2_old_reader_init(Qcow2OldReader *rd, uint64_t cap);
+void qcow2_old_reader_destroy(Qcow2OldReader *rd);
+/* Old guest bytes [guest, +len) through snap's tables; maybe from near. */
+bool qcow2_old_read(Qcow2Image *img, const Qcow2Snapshot *snap,
+                    Qcow2OldReader *rd, const Qcow2OldReader *near,
+                    uint64_t guest, uint8_t *dst, size_t len, GError **errp);
+/* New VM state bytes [new_off, +len) into dst. */
+bool qcow2_editmap_fill(const Qcow2EditMap *m, Qcow2Image *img,
+                        const Qcow2Snapshot *snap, Qcow2OldReader *rd,
+                        uint64_t new_off, uint8_t *dst, size_t len,
+                        GError **errp);
+/* Would the edits leave the VM state exactly as it is? */
+bool qcow2_editmap_is_noop(const Qcow2EditMap *m, Qcow2Image *img,
+                           const Qcow2Snapshot *snap, bool *noop,
+                           GError **errp);
+
+/* ------------------------------------------------------------------ */
+/* The splice (splice.c, span.c, commit.c, release.c)                 */
+
+/* An L2 span (one L1 entry) of the snapshot whose table is replaced. */
+typedef struct Qcow2SpanChange {
+    uint32_t l1_index;
+    uint64_t old_l2; /* 0: there was no table */
+    uint64_t new_l2; /* 0: the span is now empty */
+    /* entries of old_l2 whose reference new_l2 does not take over */
+    uint8_t *dropped;
+} Qcow2SpanChange;
+
+/* A new L2 table waiting for its refcounts to be flushed. */
+typedef struct Qcow2PendingTable {
+    uint64_t offset;
+    uint8_t *data; /* on-disk format */
+} Qcow2PendingTable;
+
+typedef struct Qcow2Splice {
+    Qcow2Image *img;
+    const Qcow2Snapshot *snap;
+    const Qcow2SpliceOptions *opts;
+    Qcow2SpliceStats *stats;
+    bool keep;   /* keep the old snapshot as opts->keep_original_name */
+    uint64_t cs; /* cluster size */
+    uint64_t base;
+    uint64_t new_clusters; /* clusters of the new VM state */
+    uint64_t old_clusters;
+    uint64_t fresh_vmstate; /* new VM state clusters written fresh */
+
+    Qcow2WriteIO w;
+    Qcow2Refs refs;
+    Qcow2EditMap map;
+    Qcow2OldReader src; /* old bytes the new stream is made of */
+    Qcow2OldReader cmp; /* old clusters at the same place */
+    uint8_t *newbuf, *oldbuf;
+
+    const Qcow2L1 *old_l1; /* the snapshot's (owned by img) */
+    uint64_t *new_l1;      /* host-endian */
+    uint32_t new_l1_size;
+    uint64_t new_l1_offset;
+    uint64_t new_table_offset;
+    uint8_t *new_table; /* the new snapshot table, on-disk format */
+    uint64_t new_table_len;
+
+    GArray *changes; /* Qcow2SpanChange */
+    GArray *pending; /* Qcow2PendingTable */
+    size_t pending_bytes;
+    bool committed;
+} Qcow2Splice;
+
+/* Entry bitmaps of a span (span.c). */
+bool qcow2_span_dropped(const Qcow2SpanChange *c, uint64_t j);
+/* Decode entry j of an L2 table held host-endian (span.c). */
+bool qcow2_decode_entry_at(Qcow2Image *img, const uint64_t *table,
+                           uint64_t table_offset, uint64_t j, Qcow2Mapping *m,
+                           GError **errp);
+/* L2 spans the old or new VM state covers; does span n change? */
+uint64_t qcow2_splice_span_count(const Qcow2Splice *s);
+bool qcow2_splice_span_changes(const Qcow2Splice *s, uint64_t span);
+
+/* Build the new L2 tables of every changed span (span.c). */
+bool qcow2_splice_stream(Qcow2Splice *s, GError **errp);
+/* Write pending L2 tables once their refcounts are durable (span.c). */
+bool qcow2_splice_write_pending(Qcow2Splice *s, GError **errp);
+/* Keep-original: the new L1 shares unchanged tables (span.c). */
+bool qcow2_splice_share_unchanged(Qcow2Splice *s, GError **errp);
+
+/* New L1 and snapshot table, header switch (commit.c). */
+bool qcow2_splice_prepare_table(Qcow2Splice *s, GError **errp);
+bool qcow2_splice_commit(Qcow2Splice *s, GError **errp);
+/* Re-read header and snapshot table after a write (commit.c). */
+bool qcow2_reload(Qcow2Image *img, GError **errp);
+
+/* Drop the old references after the commit (release.c). */
+bool qcow2_splice_release(Qcow2Splice *s, GError **errp);
+/*
+ * Inside the active disk: move the active side of span c to copies where
+ * a COPIED flag would otherwise go wrong (relocate.c). *replaced is the
+ * active L2 table whose path the caller must drop (0 if none).
+ */
+bool qcow2_splice_relocate_active(Qcow2Splice *s, const Qcow2SpanChange *c,
+                                  const Qcow2L1 *act, uint64_t *replaced,
+                                  GError **errp);
+
+/* Refuse images that must not be written; clear unknown autoclear
+ * bits (write-check.c). */
+bool qcow2_check_writable(Qcow2Image *img, const Qcow2Snapshot *snap,
+                          bool dry_run, GError **errp);
+bool qcow2_clear_unknown_autoclear(Qcow2Image *img, Qcow2WriteIO *w,
+                                   GError **errp);
+
+/* Read an L2 table into buf (entries host-endian), validated. */
+bool qcow2_copy_l2(Qcow2Image *img, uint64_t l2_offset, uint64_t where,
+                   uint64_t *buf, GError **errp);
+
+G_END_DECLS
+
+#endif /* QCOW2_WRITE_INTERNAL_H */

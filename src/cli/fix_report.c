@@ -1,0 +1,292 @@
+/*
+ * Reports of `fix` and `translate`: one block of text per snapshot (or
+ * stream file) on stdout, or one JSON object per outcome (docs/json.md).
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <inttypes.h>
+#include <string.h>
+
+#include "fix.h"
+
+static void print_wrapped(const char *label, const char *text)
+{
+    printf("      %-5s %s\n", label, text ? text : "");
+}
+
+static void print_findings(const TrResult *r)
+{
+    for (guint i = 0; i < r->findings->len; i++) {
+        const TrFinding *f = g_ptr_array_index(r->findings, i);
+        g_autofree char *subject = qsnapfix_printable(f->subject);
+        printf("  %-7s %-8s %s: %s\n", f->rule, tr_action_name(f->action),
+               subject, f->title);
+        print_wrapped("why:", f->evidence);
+        print_wrapped(f->action == TR_ACTION_REFUSE ? "why not:" : "does:",
+                      f->change);
+    }
+}
+
+static void print_recipe(const TrRecipe *r, const char *target,
+                         const char *load_hint)
+{
+    g_autofree char *line = tr_recipe_command_line(r);
+
+    printf("  resume on %s:\n", target);
+    printf("    qemu-system-x86_64 %s <the VM's own device options> %s\n", line,
+           load_hint);
+    if (r->accel_reason) {
+        printf("    accel:  %s (%s)\n", r->accel, r->accel_reason);
+    }
+    if (r->cpu_model) {
+        printf("    cpu:    %s: %s\n", r->cpu_model, r->cpu_reason);
+    }
+    for (guint i = 0; i < r->files->len; i++) {
+        const TrFile *f = g_ptr_array_index(r->files, i);
+        g_autofree char *size = qsnapfix_size_to_str(f->length);
+        printf("    file:   %s (%s of RAM block '%s', %s)\n", f->path,
+               tr_file_kind_name(f->kind), f->block, size);
+    }
+    for (guint i = 0; i < r->libvirt_xml->len; i++) {
+        printf("    %s %s\n", i ? "       " : "libvirt:",
+               (char *)g_ptr_array_index(r->libvirt_xml, i));
+    }
+    for (guint i = 0; i < r->notes->len; i++) {
+        printf("    note:   %s\n", (char *)g_ptr_array_index(r->notes, i));
+    }
+}
+
+void fix_print_human(const FixOutcome *out, const char *what,
+                     const char *load_hint, bool dry_run)
+{
+    const TrResult *r = out->result;
+
+    if (out->writer) {
+        printf("%s: written by %s %s, %s\n", what, out->writer->program,
+               out->writer->version ? out->writer->version : "?",
+               out->writer->accel);
+        for (guint i = 0; i < out->writer->evidence->len && i < 4; i++) {
+            printf("  (%s)\n",
+                   (char *)g_ptr_array_index(out->writer->evidence, i));
+        }
+    } else {
+        printf("%s:\n", what);
+    }
+    if (r) {
+        print_findings(r);
+    }
+    switch (out->status) {
+    case FIX_FIXED: {
+        g_autofree char *old = qsnapfix_size_to_str(out->old_size);
+        g_autofree char *new = qsnapfix_size_to_str(out->new_size);
+        printf("  %s: %u edit(s); VM state %s -> %s",
+               dry_run ? "would fix" : "fixed", r->edits->len, old, new);
+        if (out->have_stats) {
+            g_autofree char *bytes = qsnapfix_size_to_str(out->bytes_written);
+            printf("; %s %" PRIu64 " data cluster(s), %" PRIu64
+                   " shared, %" PRIu64 " metadata, %s%s",
+                   dry_run ? "would write" : "wrote", out->clusters_written,
+                   out->clusters_shared, out->metadata_clusters, bytes,
+                   dry_run ? " planned" : " written");
+        }
+        printf("\n");
+        for (guint i = 0; dry_run && i < r->edits->len; i++) {
+            const TrEdit *e = &g_array_index(r->edits, TrEdit, i);
+            printf("    edit at 0x%08" PRIx64 ": %" PRIu64
+                   " byte(s) replaced by %zu\n",
+                   e->offset, e->old_length, g_bytes_get_size(e->data));
+        }
+        if (out->kept_as) {
+            printf("  the original is kept as snapshot \"%s\"\n", out->kept_as);
+        }
+        break;
+    }
+    case FIX_COMPATIBLE:
+        printf("  compatible: no edits needed%s\n",
+               r && r->recipe->qemu_args->len ? " (with the settings below)"
+                                              : "");
+        break;
+    case FIX_REFUSED: {
+        const TrFinding *f = tr_result_refusal(r);
+        printf("  refused: %s %s: %s (nothing written)\n", f->rule, f->subject,
+               f->change);
+        break;
+    }
+    case FIX_ERROR:
+        printf("  error: %s\n", out->error ? out->error->message : "?");
+        break;
+    }
+    if (r && (out->status == FIX_FIXED || out->status == FIX_COMPATIBLE)) {
+        print_recipe(r->recipe, tr_target_name(r->target), load_hint);
+    }
+}
+
+/* ---- JSON ------------------------------------------------------------------
+ */
+
+static void add_str(JsonBuilder *b, const char *name, const char *value)
+{
+    json_builder_set_member_name(b, name);
+    if (value) {
+        g_autofree char *p = qsnapfix_printable(value);
+        json_builder_add_string_value(b, p);
+    } else {
+        json_builder_add_null_value(b);
+    }
+}
+
+static void add_int(JsonBuilder *b, const char *name, uint64_t value)
+{
+    json_builder_set_member_name(b, name);
+    json_builder_add_int_value(b, (int64_t)value);
+}
+
+static void add_strings(JsonBuilder *b, const char *name, GPtrArray *a)
+{
+    json_builder_set_member_name(b, name);
+    json_builder_begin_array(b);
+    for (guint i = 0; a && i < a->len; i++) {
+        g_autofree char *p = qsnapfix_printable(g_ptr_array_index(a, i));
+        json_builder_add_string_value(b, p);
+    }
+    json_builder_end_array(b);
+}
+
+static void json_writer(JsonBuilder *b, const VmsWriterInfo *w)
+{
+    json_builder_set_member_name(b, "writer");
+    if (!w) {
+        json_builder_add_null_value(b);
+        return;
+    }
+    json_builder_begin_object(b);
+    add_str(b, "program", w->program);
+    add_str(b, "version", w->version);
+    add_str(b, "accel", w->accel);
+    add_str(b, "machine", w->machine);
+    add_strings(b, "machine_hints", w->machine_hints);
+    add_strings(b, "evidence", w->evidence);
+    json_builder_end_object(b);
+}
+
+static void json_rules(JsonBuilder *b, const TrResult *r)
+{
+    json_builder_set_member_name(b, "rules");
+    json_builder_begin_array(b);
+    for (guint i = 0; r && i < r->findings->len; i++) {
+        const TrFinding *f = g_ptr_array_index(r->findings, i);
+        json_builder_begin_object(b);
+        add_str(b, "id", f->rule);
+        add_str(b, "title", f->title);
+        add_str(b, "action", tr_action_name(f->action));
+        add_str(b, "subject", f->subject);
+        add_str(b, "evidence", f->evidence);
+        add_str(b, "change", f->change);
+        add_int(b, "edits", f->n_edits);
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+}
+
+static void json_edits(JsonBuilder *b, const TrResult *r)
+{
+    json_builder_set_member_name(b, "edits");
+    json_builder_begin_array(b);
+    for (guint i = 0; r && i < r->edits->len; i++) {
+        const TrEdit *e = &g_array_index(r->edits, TrEdit, i);
+        json_builder_begin_object(b);
+        add_int(b, "offset", e->offset);
+        add_int(b, "old_length", e->old_length);
+        add_int(b, "length", g_bytes_get_size(e->data));
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+}
+
+static void json_recipe(JsonBuilder *b, const TrResult *r)
+{
+    const TrRecipe *rc = r->recipe;
+    g_autofree char *line = tr_recipe_command_line(rc);
+
+    json_builder_set_member_name(b, "recipe");
+    json_builder_begin_object(b);
+    add_str(b, "target", tr_target_name(r->target));
+    add_str(b, "machine", rc->machine);
+    add_str(b, "accel", rc->accel);
+    add_str(b, "accel_reason", rc->accel_reason);
+    add_strings(b, "qemu_args", rc->qemu_args);
+    add_str(b, "command_line", line);
+    json_builder_set_member_name(b, "files");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < rc->files->len; i++) {
+        const TrFile *f = g_ptr_array_index(rc->files, i);
+        json_builder_begin_object(b);
+        add_str(b, "kind", tr_file_kind_name(f->kind));
+        add_str(b, "block", f->block);
+        add_str(b, "path", f->path);
+        add_int(b, "length", f->length);
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+    json_builder_set_member_name(b, "cpu");
+    if (rc->cpu_model) {
+        json_builder_begin_object(b);
+        add_str(b, "model", rc->cpu_model);
+        add_str(b, "model_id", rc->cpu_model_id);
+        add_str(b, "reason", rc->cpu_reason);
+        json_builder_end_object(b);
+    } else {
+        json_builder_add_null_value(b);
+    }
+    add_strings(b, "libvirt_xml", rc->libvirt_xml);
+    add_strings(b, "notes", rc->notes);
+    json_builder_end_object(b);
+}
+
+void fix_json_outcome(JsonBuilder *b, const FixOutcome *out)
+{
+    const TrResult *r = out->result;
+
+    json_builder_begin_object(b);
+    add_str(b, "id", out->id);
+    add_str(b, "name", out->name);
+    add_str(b, "status", fix_status_name(out->status));
+    add_int(b, "exit_code", (uint64_t)fix_outcome_exit_code(out));
+    json_writer(b, out->writer);
+    json_rules(b, r);
+    json_edits(b, r);
+    json_builder_set_member_name(b, "vm_state_size");
+    json_builder_begin_object(b);
+    add_int(b, "old", out->old_size);
+    add_int(b, "new", out->new_size);
+    json_builder_end_object(b);
+    json_builder_set_member_name(b, "write");
+    if (out->have_stats) {
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "done");
+        json_builder_add_boolean_value(b, out->wrote);
+        add_int(b, "clusters_written", out->clusters_written);
+        add_int(b, "clusters_shared", out->clusters_shared);
+        add_int(b, "clusters_freed", out->clusters_freed);
+        add_int(b, "metadata_clusters", out->metadata_clusters);
+        add_int(b, "bytes_written", out->bytes_written);
+        add_str(b, "kept_original_as", out->kept_as);
+        json_builder_end_object(b);
+    } else {
+        json_builder_add_null_value(b);
+    }
+    if (r && (out->status == FIX_FIXED || out->status == FIX_COMPATIBLE)) {
+        json_recipe(b, r);
+    } else {
+        json_builder_set_member_name(b, "recipe");
+        json_builder_add_null_value(b);
+    }
+    if (out->status == FIX_REFUSED) {
+        const TrFinding *f = tr_result_refusal(r);
+        g_autofree char *reason =
+            g_strdup_printf("%s %s: %s", f->rule, f->subject, f->change);
+        add_str(b, "reason", reason);
+    } else if (out->status == FIX_ERROR) {
+        add_str(b, "reason", out->error ? out->error->message : NULL);
+    }
+    json_builder_end_object(b);
+}

@@ -1,0 +1,60 @@
+/*
+ * The plan (internal): what the rules want changed, composed into one
+ * sorted, non-overlapping edit list on the old stream.
+ *
+ * Rules record byte patches (a version field, two PCI config bytes, an
+ * idstr), section drops and insertions, and RAM block operations (rename,
+ * resize, drop). RAM operations touch shared structures (the MEM_SIZE
+ * list and its total, and the CONTINUE chain of page records, whose block
+ * names depend on the record before), so they are collected per block and
+ * encoded once at the end.
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef TR_PLAN_H
+#define TR_PLAN_H
+
+#include "translate.h"
+
+typedef struct TrPlan TrPlan;
+
+TrPlan *tr_plan_new(const VmsStream *s);
+void tr_plan_free(TrPlan *p);
+
+/* Replace [offset, offset + old_length) with len bytes of data. */
+void tr_plan_patch(TrPlan *p, TrFinding *by, uint64_t offset,
+                   uint64_t old_length, const void *data, size_t len);
+void tr_plan_patch_be32(TrPlan *p, TrFinding *by, uint64_t offset,
+                        uint32_t value);
+/* Remove [offset, offset + len); patches inside it are dropped with it. */
+void tr_plan_drop(TrPlan *p, TrFinding *by, uint64_t offset, uint64_t len);
+/* Insert bytes before offset. */
+void tr_plan_insert(TrPlan *p, TrFinding *by, uint64_t offset, const void *data,
+                    size_t len);
+
+/* RAM blocks (by index in stream->ram_blocks). */
+void tr_plan_ram_rename(TrPlan *p, TrFinding *by, guint block,
+                        const char *new_id);
+/* New length; page records at or beyond it are dropped. */
+void tr_plan_ram_resize(TrPlan *p, TrFinding *by, guint block,
+                        uint64_t new_length);
+/* Remove the block from the list and all its page records. */
+void tr_plan_ram_drop(TrPlan *p, TrFinding *by, guint block);
+bool tr_plan_ram_dropped(const TrPlan *p, guint block);
+
+/* Has anything been planned? */
+bool tr_plan_empty(const TrPlan *p);
+
+/*
+ * Compose everything into edits (TrEdit, sorted, coalesced) and the new
+ * stream size. Fails with TR_ERROR_CONFLICT when two rules want to change
+ * overlapping bytes differently.
+ */
+bool tr_plan_build(TrPlan *p, GArray *edits, uint64_t *new_size, GError **errp);
+
+/* Big-endian encoders shared with the backwards converter. */
+void tr_put_be16(GByteArray *b, uint16_t v);
+void tr_put_be32(GByteArray *b, uint32_t v);
+void tr_put_be64(GByteArray *b, uint64_t v);
+void tr_put_string8(GByteArray *b, const char *s);
+
+#endif

@@ -1,0 +1,85 @@
+/*
+ * Target profiles (internal): what a QEMU build creates and accepts, as
+ * data. Rules ask "does the target know this section at this version?" and
+ * "what RAM block of this name does the target create, and which setting
+ * changes its size?"; the answers live in the tables of target.c.
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef TR_TARGET_H
+#define TR_TARGET_H
+
+#include "translate.h"
+
+/* A vmstate the target registers, with the versions its loader takes. */
+typedef struct TrSectionSpec {
+    const char *vmsd; /* vmsd name: the idstr after its last '/' */
+    uint32_t min_version;
+    uint32_t max_version;
+} TrSectionSpec;
+
+/* How the target sizes a RAM block, and what can change the size. */
+typedef enum {
+    TR_RAM_ANY,     /* any length (pc.ram follows -m) */
+    TR_RAM_FIXED,   /* always `length`; no setting changes it */
+    TR_RAM_ROMFILE, /* option ROM: `length` by default; <driver>.romfile=FILE
+                       gives the file size rounded up to a power of two */
+    TR_RAM_BIOS,    /* `length` by default; -bios FILE gives any size */
+    TR_RAM_VGAMEM,  /* `length` by default; -global <driver>.vgamem_mb=N
+                       for N in `vgamem_mb` */
+    TR_RAM_PFLASH,  /* created only with -drive if=pflash, its size */
+    TR_RAM_PFLASH_SHADOW, /* created with the pflash drive: min(size, 128K) */
+    TR_RAM_RENAMED,       /* the target names this block `rename_to` (R17) */
+    TR_RAM_QXL_ROM,       /* the qxl ROM BAR: always `length` (R10) */
+} TrRamKind;
+
+typedef struct TrRamSpec {
+    /* Block id: exact ("pc.bios"), or "/suffix" for "<pci path>/suffix". */
+    const char *match;
+    /* Only when the stream has a section of this vmsd (vga.vram belongs to
+     * whichever display device is there); NULL: always. */
+    const char *with_section;
+    TrRamKind kind;
+    uint64_t length;       /* default length; 0 = build dependent, unknown */
+    const char *driver;    /* -global driver for romfile=/vgamem_mb= */
+    const char *property;  /* TR_RAM_VGAMEM: NULL = "vgamem_mb" */
+    const char *rule;      /* the rule that explains a mismatch */
+    uint32_t vgamem_mb[6]; /* allowed values in MiB (0-terminated) */
+    const char *rename_to; /* TR_RAM_RENAMED */
+} TrRamSpec;
+
+/* How a -machine option is spelled on this target. */
+typedef enum {
+    TR_HPET_MACHINE_PROPERTY, /* -machine hpet=off */
+    TR_HPET_NO_HPET_OPTION,   /* -no-hpet */
+} TrHpetSyntax;
+
+struct TrTarget {
+    const char *name;
+    const char *description;
+    /* -M: a fixed machine type, or NULL = the source's own machine type. */
+    const char *machine;
+    const TrSectionSpec *sections; /* terminated by vmsd == NULL */
+    const TrRamSpec *ram;          /* terminated by match == NULL */
+    TrHpetSyntax hpet_syntax;
+    /* virtio-balloon-pci: does the target keep a stream's 0x0500 class
+     * through -global virtio-balloon-pci.class (else R16 rewrites it)? */
+    bool balloon_class_property;
+    /* Does the loader find a PART/END with section id 0 (else R8)? */
+    bool live_id_zero_ok;
+    /* PCI revision the target gives qxl when not told otherwise. */
+    uint8_t qxl_default_revision;
+    /* pflash drives on the command line are units 0, 1, ...; the block of
+     * unit 0 is named like this. */
+    const char *pflash_block;
+};
+
+/* The spec of the section's vmsd name, or NULL if the target lacks it. */
+const TrSectionSpec *tr_target_section(const TrTarget *t, const char *vmsd);
+/*
+ * The spec that describes a RAM block of this id, given the stream's
+ * sections (for with_section), or NULL if the target does not know it.
+ */
+const TrRamSpec *tr_target_ram(const TrTarget *t, const char *block_id,
+                               const VmsStream *s);
+
+#endif

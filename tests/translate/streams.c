@@ -1,0 +1,197 @@
+/*
+ * Synthetic streams and the translation harness (see streams.h).
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <string.h>
+
+#include "streams.h"
+
+VmsBuilder *ts_begin(GByteArray *out, uint32_t ram_id,
+                     const VmsBlockSpec *blocks, guint n)
+{
+    VmsBuilder *b = vms_builder_new_bytes(out);
+
+    vms_builder_header(b);
+    vms_builder_section(b, VMS_SECTION_START, ram_id, "ram", 0, 4);
+    vms_builder_ram_mem_size(b, blocks, n);
+    return b;
+}
+
+void ts_ram_end(VmsBuilder *b)
+{
+    vms_builder_ram_eos(b);
+}
+
+void ts_full(VmsBuilder *b, uint32_t id, const char *idstr, uint32_t instance,
+             uint32_t version, const void *payload, size_t len)
+{
+    vms_builder_section(b, VMS_SECTION_FULL, id, idstr, instance, version);
+    vms_builder_bytes(b, payload, len);
+}
+
+GBytes *ts_finish(VmsBuilder *b, GByteArray *out)
+{
+    g_autoptr(GError) err = NULL;
+
+    vms_builder_eof(b);
+    g_assert_true(vms_builder_finish(b, &err));
+    g_assert_no_error(err);
+    vms_builder_free(b);
+    return g_bytes_new(out->data, out->len);
+}
+
+GBytes *ts_pci_device(uint16_t vendor, uint16_t device, uint16_t class_code,
+                      uint8_t revision, size_t extra)
+{
+    g_autoptr(GByteArray) p = g_byte_array_new();
+    uint8_t version[4] = {0, 0, 0, 2};
+    uint8_t config[256] = {0};
+    uint8_t irq[16] = {0};
+    g_autofree uint8_t *zeros = g_malloc0(extra ? extra : 1);
+
+    config[0] = vendor;
+    config[1] = vendor >> 8;
+    config[2] = device;
+    config[3] = device >> 8;
+    config[8] = revision;
+    config[0x0a] = class_code;
+    config[0x0b] = class_code >> 8;
+    g_byte_array_append(p, version, 4);
+    g_byte_array_append(p, config, 256);
+    g_byte_array_append(p, irq, 16);
+    g_byte_array_append(p, zeros, (guint)extra);
+    return g_byte_array_free_to_bytes(g_steal_pointer(&p));
+}
+
+static void put_be(GByteArray *p, uint64_t v, unsigned n)
+{
+    for (unsigned i = n; i-- > 0;) {
+        uint8_t x = (uint8_t)(v >> (8 * i));
+        g_byte_array_append(p, &x, 1);
+    }
+}
+
+GBytes *ts_virtio_balloon(uint16_t class_code)
+{
+    g_autoptr(GBytes) pci = ts_pci_device(0x1af4, 0x1002, class_code, 0, 0);
+    g_autoptr(GByteArray) p = g_byte_array_new();
+    gsize n;
+    const uint8_t *d = g_bytes_get_data(pci, &n);
+    uint8_t config[8] = {0};
+
+    g_byte_array_append(p, d, (guint)n);
+    put_be(p, 0, 1); /* status */
+    put_be(p, 0, 1); /* isr */
+    put_be(p, 0, 2); /* queue_sel */
+    put_be(p, 0, 4); /* guest_features */
+    put_be(p, sizeof(config), 4);
+    g_byte_array_append(p, config, sizeof(config));
+    put_be(p, 3, 4); /* queues */
+    for (int q = 0; q < 3; q++) {
+        put_be(p, 128, 4);
+        put_be(p, 0, 8);
+        put_be(p, 0, 2);
+    }
+    put_be(p, 0, 4); /* num_pages */
+    put_be(p, 0, 4); /* actual */
+    return g_byte_array_free_to_bytes(g_steal_pointer(&p));
+}
+
+static void put_le32(uint8_t *p, uint32_t v)
+{
+    p[0] = v;
+    p[1] = v >> 8;
+    p[2] = v >> 16;
+    p[3] = v >> 24;
+}
+
+uint8_t *ts_qxl_rom_page(uint32_t modes_offset, uint32_t n_modes)
+{
+    uint8_t *page = g_malloc0(4096);
+
+    put_le32(page, 0x4f525851); /* "QXRO" */
+    put_le32(page + 24, modes_offset);
+    if (modes_offset + 4 <= 4096) {
+        put_le32(page + modes_offset, n_modes);
+        for (uint32_t m = 0; m < n_modes; m++) {
+            uint64_t at = modes_offset + 4 + (uint64_t)m * 32;
+            if (at + 4 <= 4096) {
+                put_le32(page + at, m); /* mode id */
+            }
+        }
+    }
+    return page;
+}
+
+TsRun *ts_run(GBytes *bytes, const TrOptions *opts)
+{
+    g_autoptr(GError) err = NULL;
+    TsRun *run = g_new0(TsRun, 1);
+    VmsParseOptions popts = {.flags = VMS_PARSE_RECORD_PAGES};
+    gsize len;
+    const void *data = g_bytes_get_data(bytes, &len);
+
+    run->bytes = g_bytes_ref(bytes);
+    run->src = vms_source_new_memory(data, len, "test.mig");
+    run->s = vms_stream_parse(run->src, &popts, &err);
+    g_assert_no_error(err);
+    g_assert_nonnull(run->s);
+    run->r = tr_translate(run->s, run->src, opts, &err);
+    g_assert_no_error(err);
+    g_assert_nonnull(run->r);
+    return run;
+}
+
+void ts_run_free(TsRun *run)
+{
+    if (!run) {
+        return;
+    }
+    tr_result_free(run->r);
+    vms_stream_free(run->s);
+    vms_source_free(run->src);
+    g_bytes_unref(run->bytes);
+    g_free(run);
+}
+
+GBytes *ts_apply(const TsRun *run)
+{
+    g_autoptr(GError) err = NULL;
+    gsize len;
+    const uint8_t *data = g_bytes_get_data(run->bytes, &len);
+    GBytes *out = tr_apply_edits(data, len, run->r->edits, &err);
+
+    g_assert_no_error(err);
+    g_assert_cmpuint(g_bytes_get_size(out), ==, run->r->new_size);
+    return out;
+}
+
+const TrFinding *ts_finding(const TrResult *r, const char *rule,
+                            const char *subject)
+{
+    for (guint i = 0; i < r->findings->len; i++) {
+        const TrFinding *f = g_ptr_array_index(r->findings, i);
+        if (!strcmp(f->rule, rule) &&
+            (!subject || !g_strcmp0(f->subject, subject))) {
+            return f;
+        }
+    }
+    return NULL;
+}
+
+TsRun *ts_rerun(const TsRun *run, const TrOptions *opts)
+{
+    g_autoptr(GBytes) fixed = ts_apply(run);
+    TsRun *again = ts_run(fixed, opts);
+
+    for (guint i = 0; i < again->r->findings->len; i++) {
+        const TrFinding *f = g_ptr_array_index(again->r->findings, i);
+        if (f->action == TR_ACTION_EDIT || f->action == TR_ACTION_REFUSE) {
+            g_error("second run: %s %s still %s: %s", f->rule, f->subject,
+                    tr_action_name(f->action), f->evidence);
+        }
+    }
+    g_assert_false(again->r->refused);
+    g_assert_cmpuint(again->r->edits->len, ==, 0);
+    return again;
+}

@@ -1,0 +1,62 @@
+/*
+ * Synthetic migration streams for the translator's unit tests, made with
+ * the project's stream builder (src/stream/writer.h), and a harness that
+ * parses a stream, translates it, applies the edits and translates the
+ * result again.
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef TEST_TRANSLATE_STREAMS_H
+#define TEST_TRANSLATE_STREAMS_H
+
+#include <glib.h>
+
+#include "stream/writer.h"
+#include "translate/translate.h"
+
+#define KiB(n) ((uint64_t)(n)*1024)
+#define MiB(n) ((uint64_t)(n)*1024 * 1024)
+
+/* The first part of every test stream: header and a START "ram" with the
+ * block list. The caller adds pages, then calls ts_ram_end(). */
+VmsBuilder *ts_begin(GByteArray *out, uint32_t ram_id,
+                     const VmsBlockSpec *blocks, guint n);
+void ts_ram_end(VmsBuilder *b);
+/* A FULL device section. */
+void ts_full(VmsBuilder *b, uint32_t id, const char *idstr, uint32_t instance,
+             uint32_t version, const void *payload, size_t len);
+/* EOF and the bytes. */
+GBytes *ts_finish(VmsBuilder *b, GByteArray *out);
+
+/* Device payloads (zeros where the value does not matter). */
+GBytes *ts_pci_device(uint16_t vendor, uint16_t device, uint16_t class_code,
+                      uint8_t revision, size_t extra);
+GBytes *ts_virtio_balloon(uint16_t class_code);
+/* A 4096-byte page whose first bytes are a qxl ROM header with the mode
+ * list at modes_offset holding n_modes entries. */
+uint8_t *ts_qxl_rom_page(uint32_t modes_offset, uint32_t n_modes);
+
+/* One translation run: parse (with page records), translate. */
+typedef struct TsRun {
+    GBytes *bytes;
+    VmsSource *src;
+    VmsStream *s;
+    TrResult *r;
+} TsRun;
+
+TsRun *ts_run(GBytes *bytes, const TrOptions *opts);
+void ts_run_free(TsRun *run);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(TsRun, ts_run_free)
+
+/* The stream with the run's edits applied. */
+GBytes *ts_apply(const TsRun *run);
+/* The finding of a rule (and subject, if given), or NULL. */
+const TrFinding *ts_finding(const TrResult *r, const char *rule,
+                            const char *subject);
+/*
+ * Apply the edits and translate the result again with the same options:
+ * asserts that the second run needs no edits and refuses nothing, and
+ * returns it for further checks.
+ */
+TsRun *ts_rerun(const TsRun *run, const TrOptions *opts);
+
+#endif
