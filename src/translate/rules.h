@@ -69,6 +69,7 @@ extern const TrRule tr_rule_r19_footers;
 extern const TrRule tr_rule_r20_fill_pages;  /* rules_fill.c */
 extern const TrRule tr_rule_r21_piix4_pcihp; /* rules_defaults.c */
 extern const TrRule tr_rule_r22_vga_revision;
+extern const TrRule tr_rule_r23_xstate; /* rules_cpu.c */
 
 /* ---- helpers for rules ------------------------------------------------ */
 

@@ -84,6 +84,8 @@ struct TrTarget {
     const struct TrMachineRange *machines;
     /* ZERO page records must carry fill byte 0 (QEMU >= 8.2, R20). */
     bool zero_pages_only;
+    /* KVM takes only XSAVE components within the guest's XCR0 (R23). */
+    bool xstate_within_xcr0;
     /* Device defaults of `machine` that show in the stream and that a
      * -global changes (R21, R22); defaults_known false: not judged. */
     bool defaults_known;
