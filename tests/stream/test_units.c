@@ -211,6 +211,9 @@ static void test_ram_blocks_and_pages_are_counted(void)
     g_assert_false(pg->flags & VMS_RAM_CONTINUE);
     g_assert_cmpuint(vms_page_data_offset(s, pg), ==, pg->offset + 8 + 9);
     g_assert_cmpuint(vms_page_record_len(s, pg), ==, 8 + 9 + VMS_PAGE_SIZE);
+    g_assert_true(vms_stream_find_page(s, 1, 0x1000) == pg);
+    g_assert_cmpuint(vms_stream_find_page(s, 0, 0x1000)->fill, ==, 0xcc);
+    g_assert_null(vms_stream_find_page(s, 0, 0x3000));
 }
 
 static void test_fields_are_found_by_path(void)
