@@ -19,7 +19,7 @@ static const TrRule *const rules[] = {
     &tr_rule_drop_section, &tr_rule_machine,         &tr_rule_environment,
     &tr_rule_r9_block,     &tr_rule_r8_live_ids,     &tr_rule_r1_piix4_pm,
     &tr_rule_r2_i8254,     &tr_rule_r3_usb_path,     &tr_rule_r16_balloon_class,
-    &tr_rule_ram_blocks,   &tr_rule_unknown_section,
+    &tr_rule_ram_blocks,   &tr_rule_unknown_section, &tr_rule_opaque_section,
 };
 
 static const struct {
