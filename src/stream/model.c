@@ -148,3 +148,16 @@ uint64_t vms_page_record_len(const VmsStream *s, const VmsPage *pg)
     uint64_t data = (pg->flags & VMS_RAM_PAGE) ? VMS_PAGE_SIZE : 1;
     return vms_page_data_offset(s, pg) - pg->offset + data;
 }
+
+const VmsPage *vms_stream_find_page(const VmsStream *s, guint block,
+                                    uint64_t addr)
+{
+    /* The last record of a page wins, as in a loader. */
+    for (guint i = s->pages ? s->pages->len : 0; i-- > 0;) {
+        const VmsPage *pg = &g_array_index(s->pages, VmsPage, i);
+        if (pg->block == block && pg->addr == addr) {
+            return pg;
+        }
+    }
+    return NULL;
+}

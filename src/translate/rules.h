@@ -55,6 +55,7 @@ typedef struct TrRule {
 /* The rules, in the order they run (rules_*.c). */
 extern const TrRule tr_rule_drop_section;
 extern const TrRule tr_rule_unknown_section;
+extern const TrRule tr_rule_opaque_section; /* parsed by resync */
 extern const TrRule tr_rule_r1_piix4_pm;
 extern const TrRule tr_rule_r2_i8254;
 extern const TrRule tr_rule_r3_usb_path;

@@ -21,7 +21,7 @@ static const TrRule *const rules[] = {
     &tr_rule_r2_i8254,     &tr_rule_r3_usb_path,     &tr_rule_r16_balloon_class,
     &tr_rule_ram_blocks,   &tr_rule_r20_fill_pages,  &tr_rule_r18_configuration,
     &tr_rule_r19_footers,  &tr_rule_r21_piix4_pcihp, &tr_rule_r22_vga_revision,
-    &tr_rule_r23_xstate,   &tr_rule_unknown_section,
+    &tr_rule_r23_xstate,   &tr_rule_unknown_section, &tr_rule_opaque_section,
 };
 
 static const struct {
