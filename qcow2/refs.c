@@ -18,6 +18,9 @@
 
 #include "write-internal.h"
 
+/* Adjacent dirty blocks written together, up to this many at once. */
+#define RUN_BLOCKS 64
+
 typedef struct JournalBlock {
     uint64_t index; /* hash key */
     Qcow2RefBlock b;
@@ -204,6 +207,16 @@ bool qcow2_refs_add(Qcow2Refs *r, uint64_t cluster, int64_t delta,
     return true;
 }
 
+bool qcow2_refs_unalloc(Qcow2Refs *r, uint64_t cluster, GError **errp)
+{
+    if (!qcow2_refs_add(r, cluster, -1, errp)) {
+        return false;
+    }
+    r->freed--; /* it was never in use */
+    r->allocated--;
+    return true;
+}
+
 bool qcow2_refs_add_range(Qcow2Refs *r, uint64_t offset, uint64_t len,
                           int64_t delta, GError **errp)
 {
@@ -253,6 +266,7 @@ static gint by_offset(gconstpointer a, gconstpointer b)
 
 bool qcow2_refs_write_dirty(Qcow2Refs *r, GError **errp)
 {
+    uint64_t cs = r->img->cluster_size;
     g_autoptr(GPtrArray) dirty = g_ptr_array_new();
     GHashTableIter it;
     gpointer value;
@@ -264,15 +278,31 @@ bool qcow2_refs_write_dirty(Qcow2Refs *r, GError **errp)
             g_ptr_array_add(dirty, &jb->b);
         }
     }
-    /* In file order: sequential, and the same order on every run. */
+    /*
+     * In file order (sequential, and the same order on every run), blocks
+     * that follow each other in one write.
+     */
     g_ptr_array_sort(dirty, by_offset);
-    for (guint i = 0; i < dirty->len; i++) {
-        Qcow2RefBlock *b = g_ptr_array_index(dirty, i);
-        if (!qcow2_wio_write(r->w, b->data, r->img->cluster_size, b->offset,
-                             errp)) {
+    for (guint i = 0; i < dirty->len;) {
+        Qcow2RefBlock *first = g_ptr_array_index(dirty, i);
+        guint n = 1;
+        g_autofree uint8_t *run = NULL;
+
+        while (i + n < dirty->len && n < RUN_BLOCKS &&
+               ((Qcow2RefBlock *)g_ptr_array_index(dirty, i + n))->offset ==
+                   first->offset + n * cs) {
+            n++;
+        }
+        run = g_malloc(n * cs);
+        for (guint k = 0; k < n; k++) {
+            Qcow2RefBlock *b = g_ptr_array_index(dirty, i + k);
+            memcpy(run + k * cs, b->data, cs);
+            b->dirty = false;
+        }
+        if (!qcow2_wio_write(r->w, run, n * cs, first->offset, errp)) {
             return false;
         }
-        b->dirty = false;
+        i += n;
     }
     return true;
 }

@@ -18,8 +18,8 @@
  * active entry is involved any more.
  *
  * The same situation inside the virtual disk (a snapshot older than a
- * disk resize) cannot be handled that way; the splice refuses it before
- * writing anything (qcow2_splice_check_active).
+ * disk resize) cannot be handled that way: there the active side moves to
+ * fresh copies instead (relocate.c).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -150,9 +150,13 @@ static bool drop_path(Qcow2Splice *s, uint64_t l2, uint64_t where,
     return qcow2_refs_add(&s->refs, l2 >> img->header.cluster_bits, -1, errp);
 }
 
-/* Active L1 entries to clear so that no COPIED flag goes wrong. */
-static bool plan_active_drops(Qcow2Splice *s, const Qcow2L1 *act, GArray *drops,
-                              GError **errp)
+/*
+ * Spans where dropping the old references would leave an active COPIED
+ * flag wrong: past the virtual disk, the active mapping is dropped
+ * (drops); inside it, the active side moves to copies (moves).
+ */
+static bool plan_active_changes(Qcow2Splice *s, const Qcow2L1 *act,
+                                GArray *drops, GArray *moves, GError **errp)
 {
     uint64_t first_vmstate = active_vmstate_index(s->img);
 
@@ -169,17 +173,18 @@ static bool plan_active_drops(Qcow2Splice *s, const Qcow2L1 *act, GArray *drops,
         if (!would_need_copied(s, c, a, where, &need, errp)) {
             return false;
         }
-        if (!need) {
-            continue;
+        if (need) {
+            g_array_append_val(i < first_vmstate ? moves : drops, n);
         }
-        if (i < first_vmstate) {
-            qcow2_error(errp, s->img, QCOW2_ERROR_INVALID, "L1 entry", where,
-                        "internal error: the active disk shares this span");
-            return false;
-        }
-        g_array_append_val(drops, i);
     }
     return true;
+}
+
+static uint32_t change_index(const Qcow2Splice *s, GArray *list, guint n)
+{
+    guint k = g_array_index(list, guint, n);
+
+    return g_array_index(s->changes, Qcow2SpanChange, k).l1_index;
 }
 
 /* Clear the active L1 entries in place: one write per run of indices. */
@@ -189,11 +194,11 @@ static bool clear_active_entries(Qcow2Splice *s, const Qcow2L1 *act,
     static const uint8_t zeros[64];
 
     for (guint n = 0; n < drops->len;) {
-        uint32_t first = g_array_index(drops, uint32_t, n);
+        uint32_t first = change_index(s, drops, n);
         guint run = 1;
 
         while (n + run < drops->len && run < sizeof(zeros) / 8 &&
-               g_array_index(drops, uint32_t, n + run) == first + run) {
+               change_index(s, drops, n + run) == first + run) {
             run++;
         }
         if (!qcow2_wio_write(&s->w, zeros, run * 8ULL,
@@ -209,16 +214,37 @@ bool qcow2_splice_release(Qcow2Splice *s, GError **errp)
 {
     Qcow2Image *img = s->img;
     const Qcow2Snapshot *snap = s->snap;
-    g_autoptr(GArray) drops = g_array_new(false, false, sizeof(uint32_t));
+    g_autoptr(GArray) drops = g_array_new(false, false, sizeof(guint));
+    g_autoptr(GArray) moves = g_array_new(false, false, sizeof(guint));
+    /* active L2 tables whose active path goes: (table, L1 entry offset) */
+    g_autoptr(GArray) gone = g_array_new(false, false, sizeof(uint64_t));
     const Qcow2L1 *act;
 
     if (!s->keep) {
         if (!qcow2_get_l1(img, NULL, &act, errp) ||
-            !plan_active_drops(s, act, drops, errp) ||
+            !plan_active_changes(s, act, drops, moves, errp) ||
             !clear_active_entries(s, act, drops, errp)) {
             return false;
         }
         s->stats->active_entries_dropped = drops->len;
+        for (guint n = 0; n < drops->len; n++) {
+            uint32_t i = change_index(s, drops, n);
+            uint64_t pair[2] = {act->entries[i] & QCOW2_L1E_OFFSET_MASK,
+                                act->offset + 8ULL * i};
+            g_array_append_vals(gone, pair, 2);
+        }
+        for (guint n = 0; n < moves->len; n++) {
+            const Qcow2SpanChange *c = &g_array_index(
+                s->changes, Qcow2SpanChange, g_array_index(moves, guint, n));
+            uint64_t pair[2] = {0, act->offset + 8ULL * c->l1_index};
+
+            if (!qcow2_splice_relocate_active(s, c, act, &pair[0], errp)) {
+                return false;
+            }
+            if (pair[0]) {
+                g_array_append_vals(gone, pair, 2);
+            }
+        }
         for (guint n = 0; n < s->changes->len; n++) {
             const Qcow2SpanChange *c =
                 &g_array_index(s->changes, Qcow2SpanChange, n);
@@ -228,10 +254,9 @@ bool qcow2_splice_release(Qcow2Splice *s, GError **errp)
                 return false;
             }
         }
-        for (guint n = 0; n < drops->len; n++) {
-            uint32_t i = g_array_index(drops, uint32_t, n);
-            if (!drop_path(s, act->entries[i] & QCOW2_L1E_OFFSET_MASK,
-                           act->offset + 8ULL * i, errp)) {
+        for (guint n = 0; n < gone->len; n += 2) {
+            if (!drop_path(s, g_array_index(gone, uint64_t, n),
+                           g_array_index(gone, uint64_t, n + 1), errp)) {
                 return false;
             }
         }
@@ -246,61 +271,4 @@ bool qcow2_splice_release(Qcow2Splice *s, GError **errp)
     }
     return qcow2_refs_write_dirty(&s->refs, errp) &&
            qcow2_wio_flush(&s->w, errp);
-}
-
-bool qcow2_splice_check_active(Qcow2Splice *s, GError **errp)
-{
-    Qcow2Image *img = s->img;
-    uint64_t first_vmstate = active_vmstate_index(img);
-    uint32_t span0 = (uint32_t)qcow2_l1_index(img, s->base);
-    uint64_t spans = qcow2_splice_span_count(s);
-    const Qcow2L1 *act;
-
-    if (s->keep) {
-        return true; /* nothing is released, no refcount goes down */
-    }
-    if (!qcow2_get_l1(img, NULL, &act, errp)) {
-        return false;
-    }
-    for (uint64_t span = 0; span < spans; span++) {
-        uint32_t i = span0 + (uint32_t)span;
-        uint64_t a, t, where = act->offset + 8ULL * i;
-        g_autoptr(GHashTable) active = NULL, old = NULL;
-        GHashTableIter it;
-        gpointer key;
-        bool shared = false;
-
-        if (i >= first_vmstate || i >= act->size || i >= s->old_l1->size ||
-            !qcow2_splice_span_changes(s, span)) {
-            continue;
-        }
-        a = act->entries[i] & QCOW2_L1E_OFFSET_MASK;
-        t = s->old_l1->entries[i] & QCOW2_L1E_OFFSET_MASK;
-        if (!a || !t) {
-            continue;
-        }
-        shared = a == t;
-        if (!shared) {
-            if (!data_clusters(img, a, where, &active, errp) ||
-                !data_clusters(img, t, s->old_l1->offset + 8ULL * i, &old,
-                               errp)) {
-                return false;
-            }
-            g_hash_table_iter_init(&it, old);
-            while (!shared && g_hash_table_iter_next(&it, &key, NULL)) {
-                shared = g_hash_table_contains(active, key);
-            }
-        }
-        if (shared) {
-            qcow2_error(errp, img, QCOW2_ERROR_UNSUPPORTED,
-                        "snapshot table entry", s->snap->table_offset,
-                        "snapshot %s \"%s\": its VM state lies inside the "
-                        "virtual disk as it is now (the disk was grown after "
-                        "the snapshot) and shares clusters with it; "
-                        "rewriting it is not supported",
-                        s->snap->id, s->snap->name);
-            return false;
-        }
-    }
-    return true;
 }

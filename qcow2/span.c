@@ -198,16 +198,32 @@ bool qcow2_splice_write_pending(Qcow2Splice *s, GError **errp)
         !qcow2_wio_flush(&s->w, errp)) {
         return false;
     }
-    while (s->pending->len) {
-        Qcow2PendingTable *p = &g_array_index(s->pending, Qcow2PendingTable, 0);
-        bool ok = qcow2_wio_write(&s->w, p->data, s->cs, p->offset, errp);
+    /* Tables in consecutive clusters go out in one write. */
+    for (guint i = 0; i < s->pending->len;) {
+        Qcow2PendingTable *p = &g_array_index(s->pending, Qcow2PendingTable, i);
+        guint n = 1;
+        g_autofree uint8_t *run = NULL;
 
-        g_free(p->data);
-        g_array_remove_index(s->pending, 0);
-        if (!ok) {
+        while (i + n < s->pending->len &&
+               g_array_index(s->pending, Qcow2PendingTable, i + n).offset ==
+                   p->offset + n * s->cs) {
+            n++;
+        }
+        run = g_malloc(n * s->cs);
+        for (guint k = 0; k < n; k++) {
+            memcpy(run + k * s->cs,
+                   g_array_index(s->pending, Qcow2PendingTable, i + k).data,
+                   s->cs);
+        }
+        if (!qcow2_wio_write(&s->w, run, n * s->cs, p->offset, errp)) {
             return false;
         }
+        i += n;
     }
+    for (guint i = 0; i < s->pending->len; i++) {
+        g_free(g_array_index(s->pending, Qcow2PendingTable, i).data);
+    }
+    g_array_set_size(s->pending, 0);
     s->pending_bytes = 0;
     return true;
 }
@@ -254,7 +270,7 @@ static bool table_empty(const uint64_t *t, uint64_t words)
 }
 
 static bool process_span(Qcow2Splice *s, uint32_t l1_index, uint64_t first,
-                         GError **errp)
+                         uint64_t new_l2, GError **errp)
 {
     Qcow2Image *img = s->img;
     const Qcow2L1 *l1 = s->old_l1;
@@ -285,12 +301,15 @@ static bool process_span(Qcow2Splice *s, uint32_t l1_index, uint64_t first,
         return false;
     }
     if (!table_empty(new_t, s->cs / 8)) {
-        if (!qcow2_refs_alloc(&s->refs, 1, &c.new_l2, errp)) {
-            g_free(c.dropped);
-            return false;
-        }
-        s->stats->metadata_clusters++;
+        c.new_l2 = new_l2;
         queue_table(s, c.new_l2, new_t);
+    } else if (!qcow2_refs_unalloc(&s->refs, new_l2 >> img->header.cluster_bits,
+                                   errp)) {
+        /* Nothing left in the span: no table, its cluster is free again. */
+        g_free(c.dropped);
+        return false;
+    } else {
+        s->stats->metadata_clusters--;
     }
     s->new_l1[l1_index] = c.new_l2;
     g_array_append_val(s->changes, c);
@@ -328,15 +347,28 @@ bool qcow2_splice_stream(Qcow2Splice *s, GError **errp)
 {
     uint64_t entries = s->img->l2_entries;
     uint64_t spans = qcow2_splice_span_count(s);
+    uint64_t changed = 0, tables = 0;
 
+    /*
+     * The new L2 tables in one run of clusters, before any data: the data
+     * clusters then follow each other, and so do the tables' writes.
+     */
+    for (uint64_t span = 0; span < spans; span++) {
+        changed += qcow2_splice_span_changes(s, span);
+    }
+    if (changed && !qcow2_refs_alloc(&s->refs, changed, &tables, errp)) {
+        return false;
+    }
+    s->stats->metadata_clusters += changed;
     for (uint64_t span = 0; span < spans; span++) {
         if (!qcow2_splice_span_changes(s, span)) {
             continue;
         }
         if (!process_span(s, first_span(s) + (uint32_t)span, span * entries,
-                          errp)) {
+                          tables, errp)) {
             return false;
         }
+        tables += s->cs;
         if (s->opts->progress) {
             uint64_t done = MIN(s->map.new_size, (span + 1) * entries * s->cs);
             s->opts->progress(done, s->map.new_size, s->opts->progress_opaque);
@@ -345,13 +377,35 @@ bool qcow2_splice_stream(Qcow2Splice *s, GError **errp)
     return true;
 }
 
+/* Can every cluster of [off, +len) take one more reference? */
+static bool room_for_path(Qcow2Splice *s, uint64_t off, uint64_t len,
+                          GError **errp)
+{
+    bool room;
+
+    if (!qcow2_refs_room(&s->refs, off, len, 1, &room, errp)) {
+        return false;
+    }
+    if (!room) {
+        qcow2_error(errp, s->img, QCOW2_ERROR_UNSUPPORTED, "cluster", off,
+                    "keeping the original snapshot as \"%s\" shares its "
+                    "clusters, but this one's refcount is already the "
+                    "largest %u-bit refcounts hold; run: qemu-img amend -o "
+                    "refcount_bits=16 %s (or do not keep the original)",
+                    s->opts->keep_original_name, s->img->header.refcount_bits,
+                    s->img->name);
+        return false;
+    }
+    return qcow2_refs_add_range(&s->refs, off, len, 1, errp);
+}
+
 /* One more path to an L2 table and to everything it maps. */
 static bool add_path(Qcow2Splice *s, uint64_t l2, uint64_t where, GError **errp)
 {
     g_autofree uint64_t *t = g_malloc(s->cs);
 
     if (!qcow2_copy_l2(s->img, l2, where, t, errp) ||
-        !qcow2_refs_add(&s->refs, l2 >> s->img->header.cluster_bits, 1, errp)) {
+        !room_for_path(s, l2, s->cs, errp)) {
         return false;
     }
     for (uint64_t j = 0; j < s->img->l2_entries; j++) {
@@ -363,7 +417,7 @@ static bool add_path(Qcow2Splice *s, uint64_t l2, uint64_t where, GError **errp)
         }
         if (has_refs(&m)) {
             ref_range(s->img, &m, &off, &len);
-            if (!qcow2_refs_add_range(&s->refs, off, len, 1, errp)) {
+            if (!room_for_path(s, off, len, errp)) {
                 return false;
             }
         }
@@ -384,8 +438,6 @@ bool qcow2_splice_share_unchanged(Qcow2Splice *s, GError **errp)
             continue; /* empty, or gets a new table */
         }
         if (!add_path(s, l2, s->old_l1->offset + 8ULL * i, errp)) {
-            g_prefix_error(errp, "keeping the original snapshot as \"%s\": ",
-                           s->opts->keep_original_name);
             return false;
         }
     }

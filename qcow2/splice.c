@@ -13,8 +13,9 @@
  *   3. the last L2 tables and the new L1                          ->
  *   4. the new snapshot table                                     ->
  *   5. the 12-byte header write at offset 60: the commit point    ->
- *   6. active L1 entries of a stale VM state mapping cleared,
- *      where needed to keep COPIED flags right (release.c)        ->
+ *   6. where an active COPIED flag would go wrong: active L1 entries
+ *      of a stale VM state mapping cleared (release.c), or inside the
+ *      virtual disk the active side moved to copies (relocate.c)  ->
  *   7. refcounts of everything the old snapshot alone held, down  ->
  * Nothing reachable from the header or the snapshot table is written
  * before 5 except refcount blocks (whose counts only go up before 5) and
@@ -158,8 +159,11 @@ static bool run(Qcow2Splice *s, GError **errp)
 
     if (!qcow2_get_l1(s->img, s->snap, &s->old_l1, errp) || !plan_l1(s, errp) ||
         !qcow2_refs_init(&s->refs, s->img, &s->w, errp) ||
-        !qcow2_refs_scan_in_use(&s->refs, errp) ||
-        !qcow2_splice_check_active(s, errp)) {
+        !qcow2_refs_scan_in_use(&s->refs, errp)) {
+        return false;
+    }
+    /* Before the first write: keeping the original may be impossible. */
+    if (s->keep && !qcow2_splice_share_unchanged(s, errp)) {
         return false;
     }
     if (!qcow2_clear_unknown_autoclear(s->img, &s->w, errp)) {
@@ -167,14 +171,9 @@ static bool run(Qcow2Splice *s, GError **errp)
     }
     estimate = estimate_allocations(s);
     s->refs.grow_hint = MAX(estimate / 4, 64);
-    if (!qcow2_refs_ensure_room(&s->refs, s->refs.end + estimate, errp) ||
-        !qcow2_splice_prepare_table(s, errp)) {
-        return false;
-    }
-    if (s->keep && !qcow2_splice_share_unchanged(s, errp)) {
-        return false;
-    }
-    return qcow2_splice_stream(s, errp) && qcow2_splice_commit(s, errp) &&
+    return qcow2_refs_ensure_room(&s->refs, s->refs.end + estimate, errp) &&
+           qcow2_splice_prepare_table(s, errp) &&
+           qcow2_splice_stream(s, errp) && qcow2_splice_commit(s, errp) &&
            qcow2_splice_release(s, errp);
 }
 

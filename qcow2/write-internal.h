@@ -111,6 +111,8 @@ bool qcow2_refs_get(Qcow2Refs *r, uint64_t cluster, uint64_t *rc,
 /* Add delta to one cluster's refcount; over- and underflow are errors. */
 bool qcow2_refs_add(Qcow2Refs *r, uint64_t cluster, int64_t delta,
                     GError **errp);
+/* Give back a cluster this splice allocated and did not use. */
+bool qcow2_refs_unalloc(Qcow2Refs *r, uint64_t cluster, GError **errp);
 /* The same for every cluster that [offset, offset + len) touches. */
 bool qcow2_refs_add_range(Qcow2Refs *r, uint64_t offset, uint64_t len,
                           int64_t delta, GError **errp);
@@ -273,8 +275,14 @@ bool qcow2_reload(Qcow2Image *img, GError **errp);
 
 /* Drop the old references after the commit (release.c). */
 bool qcow2_splice_release(Qcow2Splice *s, GError **errp);
-/* Refuse, before writing, spans the active disk itself shares. */
-bool qcow2_splice_check_active(Qcow2Splice *s, GError **errp);
+/*
+ * Inside the active disk: move the active side of span c to copies where
+ * a COPIED flag would otherwise go wrong (relocate.c). *replaced is the
+ * active L2 table whose path the caller must drop (0 if none).
+ */
+bool qcow2_splice_relocate_active(Qcow2Splice *s, const Qcow2SpanChange *c,
+                                  const Qcow2L1 *act, uint64_t *replaced,
+                                  GError **errp);
 
 /* Refuse images that must not be written; clear unknown autoclear
  * bits (write-check.c). */

@@ -25,6 +25,7 @@ typedef struct FixOptions {
     gboolean dry_run;
     gboolean shrink_vram;
     gboolean drop_roms;
+    gboolean keep_block_sections;
     gboolean keep_original;
     gboolean help;
     /* derived */

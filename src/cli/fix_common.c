@@ -28,6 +28,9 @@ const char fix_common_help[] =
     "                  page) instead of -global cirrus-vga.vgamem_mb=16\n"
     "  --drop-roms     remove option ROM blocks of another size instead of\n"
     "                  extracting them to files for romfile=\n"
+    "  --keep-block-sections  keep 0.15/1.0's empty 'block' sections (R9):\n"
+    "                  the targets load them, and removing them shifts and\n"
+    "                  rewrites the whole VM state\n"
     "  --rom-dir DIR   where extracted ROM/BIOS/flash files go (default:\n"
     "                  beside the image or input file)\n"
     "  --drop-section NAME  remove a section the target cannot load (idstr\n"
@@ -57,6 +60,11 @@ GOptionEntry *fix_option_entries(FixOptions *o)
          NULL},
         {"drop-roms", 0, 0, G_OPTION_ARG_NONE, &o->drop_roms,
          "Remove option ROMs of another size (R6) instead of extracting them",
+         NULL},
+        {"keep-block-sections", 0, 0, G_OPTION_ARG_NONE,
+         &o->keep_block_sections,
+         "R9: keep qemu-kvm 0.15/1.0's empty 'block' sections (no full "
+         "rewrite)",
          NULL},
         {"rom-dir", 0, 0, G_OPTION_ARG_FILENAME, &o->rom_dir,
          "Directory for extracted ROM/BIOS/flash files", "DIR"},
@@ -208,6 +216,7 @@ static TrOptions tr_options(const FixOptions *o, const char *file_dir,
         .machine = o->machine,
         .shrink_vram = o->shrink_vram,
         .drop_roms = o->drop_roms,
+        .keep_block_sections = o->keep_block_sections,
         .file_dir = file_dir,
         .file_prefix = file_prefix,
         .drop_sections = (const char *const *)o->drop_sections,

@@ -89,6 +89,12 @@ void fix_print_human(const FixOutcome *out, const char *what,
                    dry_run ? " planned" : " written");
         }
         printf("\n");
+        for (guint i = 0; dry_run && i < r->edits->len; i++) {
+            const TrEdit *e = &g_array_index(r->edits, TrEdit, i);
+            printf("    edit at 0x%08" PRIx64 ": %" PRIu64
+                   " byte(s) replaced by %zu\n",
+                   e->offset, e->old_length, g_bytes_get_size(e->data));
+        }
         if (out->kept_as) {
             printf("  the original is kept as snapshot \"%s\"\n", out->kept_as);
         }
@@ -157,6 +163,7 @@ static void json_writer(JsonBuilder *b, const VmsWriterInfo *w)
     add_str(b, "version", w->version);
     add_str(b, "accel", w->accel);
     add_str(b, "machine", w->machine);
+    add_strings(b, "machine_hints", w->machine_hints);
     add_strings(b, "evidence", w->evidence);
     json_builder_end_object(b);
 }

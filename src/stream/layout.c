@@ -8,7 +8,7 @@
 #include <string.h>
 
 typedef struct WalkValue {
-    const char *name;
+    char *name; /* owned: callers may pass names built on their stack */
     uint64_t value;
     guint depth;
 } WalkValue;
@@ -26,6 +26,9 @@ void vms_walk_init(VmsWalk *w, VmsReader *r, VmsFieldVisitor fn, void *opaque)
 
 void vms_walk_cleanup(VmsWalk *w)
 {
+    for (guint i = 0; i < w->scope->len; i++) {
+        g_free(g_array_index(w->scope, WalkValue, i).name);
+    }
     g_string_free(w->path, TRUE);
     g_array_free(w->scope, TRUE);
 }
@@ -87,7 +90,7 @@ static bool emit(VmsWalk *w, VmsFieldEvent *ev)
 
 static void remember(VmsWalk *w, const char *name, uint64_t value)
 {
-    WalkValue v = {.name = name, .value = value, .depth = w->depth};
+    WalkValue v = {.name = g_strdup(name), .value = value, .depth = w->depth};
     g_array_append_val(w->scope, v);
 }
 
@@ -96,6 +99,7 @@ static void forget_depth(VmsWalk *w, guint depth)
     while (w->scope->len &&
            g_array_index(w->scope, WalkValue, w->scope->len - 1).depth >=
                depth) {
+        g_free(g_array_index(w->scope, WalkValue, w->scope->len - 1).name);
         g_array_set_size(w->scope, w->scope->len - 1);
     }
 }

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #define MAX_IDSTR_INSTANCE    0xffffU
-#define MAX_PLAUSIBLE_VERSION 0xfffU
+#define MAX_PLAUSIBLE_VERSION 10000U /* i6300esb_wdt writes 10000 */
 
 VmsStream *vms_stream_new(VmsSource *src)
 {
@@ -70,6 +70,7 @@ void vms_parser_init(Parser *p, VmsSource *src, VmsStream *s,
     p->live =
         g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
     p->last_block = -1;
+    p->trials = &p->trials_own;
     if ((flags & VMS_PARSE_RECORD_PAGES) && !s->pages) {
         s->pages = g_array_new(FALSE, FALSE, sizeof(VmsPage));
     }
@@ -79,6 +80,9 @@ void vms_parser_cleanup(Parser *p)
 {
     vms_reader_cleanup(&p->r);
     g_hash_table_destroy(p->live);
+    if (p->dead_ends && !p->trial) {
+        g_hash_table_destroy(p->dead_ends);
+    }
 }
 
 const char *vms_record_type_name(VmsRecordType type)
@@ -322,6 +326,11 @@ static bool parse_device_payload(Parser *p, VmsSection *sec, GError **errp)
         if (!first_err) {
             first_err = err;
         } else {
+            /* Say why every variant failed, in table order. */
+            char *joined =
+                g_strdup_printf("%s; or %s", first_err->message, err->message);
+            g_free(first_err->message);
+            first_err->message = joined;
             g_error_free(err);
         }
     }
@@ -330,7 +339,8 @@ static bool parse_device_payload(Parser *p, VmsSection *sec, GError **errp)
      * A layout that ran off the end of the stream says "truncated", not
      * "unknown device": resync would take the last zero byte for EOF.
      */
-    if (first_err && g_error_matches(first_err, VMS_ERROR, VMS_ERROR_TRUNCATED)) {
+    if (first_err &&
+        g_error_matches(first_err, VMS_ERROR, VMS_ERROR_TRUNCATED)) {
         g_propagate_error(errp, g_steal_pointer(&first_err));
         return false;
     }
@@ -704,16 +714,38 @@ bool vms_parse_record(Parser *p, bool *done, GError **errp)
 
 bool vms_parse_records(Parser *p, GError **errp)
 {
+    g_autoptr(GArray) visited =
+        p->trial ? g_array_new(FALSE, FALSE, sizeof(uint64_t)) : NULL;
     bool done = false;
+
     while (!done) {
+        uint64_t at = p->r.pos;
+        if (visited) {
+            if (g_hash_table_contains(p->dead_ends, &at)) {
+                break;
+            }
+            g_array_append_val(visited, at);
+        }
         if (!vms_parse_record(p, &done, errp)) {
-            return false;
+            break;
         }
         if (p->stopped) {
             return true;
         }
     }
-    return true;
+    if (done) {
+        return true;
+    }
+    for (guint i = 0; visited && !p->hit_depth_limit && i < visited->len; i++) {
+        uint64_t *key = g_new(uint64_t, 1);
+        *key = g_array_index(visited, uint64_t, i);
+        g_hash_table_add(p->dead_ends, key);
+    }
+    if (visited && errp && !*errp) {
+        g_set_error(errp, VMS_ERROR, VMS_ERROR_BAD_PAYLOAD,
+                    "offset 0x%" PRIx64 ": known not to parse", p->r.pos);
+    }
+    return false;
 }
 
 static VmsStream *parse_full(VmsSource *src, const VmsParseOptions *opts,

@@ -27,6 +27,17 @@ typedef struct Parser {
     GHashTable *live; /* section id -> LiveSection * */
     int last_block;   /* RAM block of the previous page record (CONTINUE) */
     guint resync_depth;
+    /*
+     * Resync trials: record starts from which the rest of the stream is
+     * known not to parse (parsing from a record start is deterministic, so
+     * one failed trial settles every start it passed). Shared by the root
+     * parser and its trials; NULL outside resync.
+     */
+    GHashTable *dead_ends;
+    bool trial;
+    bool hit_depth_limit; /* a verdict that depended on the nesting depth */
+    guint *trials;        /* confirmation parses so far (shared) */
+    guint trials_own;
     bool footers_decided;
     bool stop_at_pages; /* tail path head: stop before the first page */
     bool stopped;       /* ... and it did */

@@ -220,6 +220,7 @@ bool vms_parse_ram_payload(Parser *p, VmsSection *sec, GError **errp)
         case VMS_RAM_EOS:
             sec->ram.has_eos = true;
             sec->ram.eos_offset = at;
+            sec->ram.eos_word = word;
             sec->payload_len = r->pos - sec->payload_offset;
             return true;
         case VMS_RAM_XBZRLE:

@@ -13,11 +13,45 @@
 #include <string.h>
 
 #define MAX_RESYNC_DEPTH 3
+/*
+ * Confirmation parses one resync may try, and all resyncs of one parse
+ * together. Real streams need a handful (a section header is rarely
+ * imitated by payload bytes); the caps bound the work on hostile input.
+ */
+#define MAX_TRIALS_PER_RESYNC 256
+#define MAX_TRIALS_PER_PARSE  4096
+#define RESYNC_CHUNK          65536
 
 static gpointer copy_live(gpointer src, gpointer unused)
 {
     (void)unused;
     return g_memdup2(src, sizeof(LiveSection));
+}
+
+/*
+ * A cheap first look at the bytes before the full plausibility check
+ * (most positions fail here: zero bytes are everywhere in payloads).
+ * Near the end of the window it says yes and leaves it to the full check.
+ */
+static bool quick_candidate(const uint8_t *b, size_t avail, bool last,
+                            bool footers)
+{
+    if (footers) {
+        return b[0] == VMS_SECTION_FOOTER;
+    }
+    switch (b[0]) {
+    case VMS_EOF:
+        return last || avail < 2 || b[1] == VMS_VMDESCRIPTION;
+    case VMS_SECTION_START:
+    case VMS_SECTION_FULL:
+        return avail < 7 ||
+               (!b[1] && !b[2] && b[5] && b[6] > 0x20 && b[6] < 0x7f);
+    case VMS_SECTION_PART:
+    case VMS_SECTION_END:
+        return avail < 3 || (!b[1] && !b[2]);
+    default:
+        return false;
+    }
 }
 
 /* Does the stream parse from `at` on to EOF? (Nothing is kept.) */
@@ -31,6 +65,13 @@ static bool parses_to_eof(Parser *p, uint64_t at)
 
     vms_parser_init(&t, p->r.src, trial, p->flags & ~VMS_PARSE_RECORD_PAGES,
                     p->layouts);
+    if (!p->dead_ends) {
+        p->dead_ends =
+            g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+    }
+    t.dead_ends = p->dead_ends;
+    t.trials = p->trials;
+    t.trial = true;
     t.resync_depth = p->resync_depth + 1;
     t.last_block = p->last_block;
     t.footers_decided = true;
@@ -46,6 +87,7 @@ static bool parses_to_eof(Parser *p, uint64_t at)
     }
     vms_reader_seek(&t.r, at);
     ok = vms_parse_records(&t, NULL);
+    p->hit_depth_limit |= t.hit_depth_limit;
     vms_parser_cleanup(&t);
     vms_stream_free(trial);
     return ok;
@@ -57,36 +99,48 @@ bool vms_resync(Parser *p, VmsSection *sec, GError **errp)
     uint64_t from = sec->payload_offset;
     uint64_t limit = r->limit;
     bool footers = p->s->has_footers;
+    guint trials = 0;
+    uint8_t *win;
 
     if (p->resync_depth >= MAX_RESYNC_DEPTH) {
+        p->hit_depth_limit = true;
         g_set_error(errp, VMS_ERROR, VMS_ERROR_BAD_PAYLOAD,
                     "offset 0x%" PRIx64 ": too many unknown sections in a "
                     "row to resynchronise",
                     from);
         return false;
     }
-    for (uint64_t pos = from; pos < limit;) {
-        size_t n = (size_t)MIN(limit - pos, (uint64_t)65536);
-        const uint8_t *win = vms_reader_peek_at(r, pos, n);
-        if (!win) {
+    /* Scan a copy: the checks below move the reader's buffer. */
+    win = g_malloc(RESYNC_CHUNK);
+    for (uint64_t pos = from; pos < limit; pos += RESYNC_CHUNK) {
+        size_t n = (size_t)MIN(limit - pos, (uint64_t)RESYNC_CHUNK);
+        const uint8_t *p_win = vms_reader_peek_at(r, pos, n);
+        if (!p_win) {
             break;
         }
+        memcpy(win, p_win, n);
         for (size_t i = 0; i < n; i++) {
-            uint8_t b = win[i];
-            bool maybe = footers ? b == VMS_SECTION_FOOTER
-                                 : b <= VMS_SECTION_FULL;
             uint64_t at = pos + i;
             uint64_t next = footers ? at + 5 : at;
 
-            if (!maybe || !vms_record_plausible(p, at, sec->section_id) ||
-                !parses_to_eof(p, next)) {
-                /* The checks above may have moved the reader's window. */
-                win = vms_reader_peek_at(r, pos, n);
-                if (!win) {
-                    break;
-                }
+            if (!quick_candidate(win + i, n - i, at + 1 == limit, footers) ||
+                !vms_record_plausible(p, at, sec->section_id)) {
                 continue;
             }
+            if (++trials > MAX_TRIALS_PER_RESYNC ||
+                ++*p->trials > MAX_TRIALS_PER_PARSE) {
+                g_free(win);
+                g_set_error(errp, VMS_ERROR, VMS_ERROR_BAD_PAYLOAD,
+                            "offset 0x%" PRIx64 ": '%s' version %u: too "
+                            "many places look like a section header to "
+                            "resynchronise (corrupt stream?)",
+                            from, vms_section_vmsd_name(sec), sec->version_id);
+                return false;
+            }
+            if (!parses_to_eof(p, next)) {
+                continue;
+            }
+            g_free(win);
             sec->payload_len = at - from;
             sec->located_by_resync = true;
             sec->layout = NULL;
@@ -102,8 +156,8 @@ bool vms_resync(Parser *p, VmsSection *sec, GError **errp)
             r->pos = at;
             return true;
         }
-        pos += n;
     }
+    g_free(win);
     g_set_error(errp, VMS_ERROR, VMS_ERROR_BAD_PAYLOAD,
                 "offset 0x%" PRIx64 ": no layout explains '%s' version %u, "
                 "and no record boundary after it parses on to EOF "

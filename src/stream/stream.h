@@ -108,6 +108,7 @@ typedef struct VmsRamSection {
     uint64_t fill_pages;
     bool has_eos;
     uint64_t eos_offset; /* the be64 EOS */
+    uint64_t eos_word;   /* as written: loaders ignore its address bits */
 } VmsRamSection;
 
 typedef struct VmsSection {

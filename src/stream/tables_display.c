@@ -10,7 +10,11 @@ static const VmsLayout vga_endian = {
     .max_version = 1,
     .fields = (const VmsField[]){BOOL("big_endian_fb"), END_FIELDS},
 };
-/* VGACommonState ("vga" v2): 1131 bytes, is_vbe_vmstate must be 1. */
+/*
+ * VGACommonState ("vga" v2): 1131 bytes. is_vbe_vmstate is an _EQUAL
+ * field, but what it must equal depends on the device (1 for PCI VGA and
+ * qxl-vga, 0 for 7.2's isa-vga and a secondary qxl), so it is not checked.
+ */
 const VmsLayout vms_vga_common = {
     .name = "vga",
     .min_version = 2,
@@ -38,7 +42,7 @@ const VmsLayout vms_vga_common = {
             BUFFER("dac_cache", 3),
             BUFFER("palette", 768),
             I32("bank_offset"),
-            U8("is_vbe_vmstate", EQ(1)),
+            U8("is_vbe_vmstate"),
             U16("vbe_index"),
             U16_ARRAY("vbe_regs", 10),
             U32("vbe_start_addr"),
@@ -90,7 +94,7 @@ const VmsLayout vms_vga_isa = {
             BUFFER("dac_cache", 3),
             BUFFER("palette", 768),
             I32("bank_offset"),
-            U8("is_vbe_vmstate", EQ(1)),
+            U8("is_vbe_vmstate"),
             U16("vbe_index"),
             U16_ARRAY("vbe_regs", 10),
             U32("vbe_start_addr"),

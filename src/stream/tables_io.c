@@ -149,6 +149,19 @@ const VmsLayout vms_ide = {
         },
 };
 
+/* ISA IDE (-M isapc): one bus, two drives, no PCI device. */
+const VmsLayout vms_isa_ide = {
+    .name = "isa-ide",
+    .min_version = 0,
+    .max_version = 3,
+    .fields =
+        (const VmsField[]){
+            STRUCT("bus", vms_ide_bus),
+            STRUCT_ARRAY("bus.ifs", 2, vms_ide_drive),
+            END_FIELDS,
+        },
+};
+
 /* ---- AHCI (ICH9) -------------------------------------------------------- */
 
 static const VmsLayout ncq_state = {

@@ -60,6 +60,7 @@ extern const VmsLayout vms_vmware_vga;
 extern const VmsLayout vms_i6300esb;
 extern const VmsLayout vms_ib700;
 extern const VmsLayout vms_ide;
+extern const VmsLayout vms_isa_ide;
 extern const VmsLayout vms_ich9_ahci;
 extern const VmsLayout vms_fdc;
 extern const VmsLayout vms_serial;
@@ -142,6 +143,7 @@ const VmsLayout *const vms_builtin_layouts[] = {
     &vms_i6300esb,
     &vms_ib700,
     &vms_ide,
+    &vms_isa_ide,
     &vms_ich9_ahci,
     &vms_fdc,
     &vms_serial,

@@ -50,7 +50,9 @@ static bool window_grow(Window *w, uint64_t new_start, GError **errp)
         g_free(buf);
         return false;
     }
-    memcpy(buf + extra, w->buf, w->len);
+    if (w->len) {
+        memcpy(buf + extra, w->buf, w->len);
+    }
     g_free(w->buf);
     w->buf = buf;
     w->len += extra;

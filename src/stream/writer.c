@@ -288,7 +288,7 @@ static bool write_ram(const VmsStream *s, const VmsSection *sec, VmsReader *r,
         vms_builder_ram_record(b, id, pg->addr, pg->flags, data);
     }
     if (sec->ram.has_eos) {
-        vms_builder_ram_eos(b);
+        vms_builder_be64(b, sec->ram.eos_word);
     }
     return true;
 }

@@ -20,10 +20,10 @@ GBytes *tr_extract_block(const VmsStream *s, VmsSource *src, guint block,
         return NULL;
     }
     b = vms_stream_block(s, block);
-    if (b->length > (uint64_t)G_MAXSIZE / 2) {
+    if (b->length > TR_EXTRACT_MAX) {
         g_set_error(errp, TR_ERROR, TR_ERROR_STREAM,
                     "%s: RAM block '%s' is too large to extract (0x%" PRIx64
-                    " bytes)",
+                    " bytes; ROM, BIOS and flash blocks are far smaller)",
                     s->name, b->id, b->length);
         return NULL;
     }

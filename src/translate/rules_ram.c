@@ -405,11 +405,27 @@ static bool plan_qxl_rom(TrContext *ctx, const TrHit *hit,
     return true;
 }
 
+static bool needs_file(TrRamKind k)
+{
+    return k == TR_RAM_ROMFILE || k == TR_RAM_BIOS || k == TR_RAM_RENAMED ||
+           k == TR_RAM_PFLASH || k == TR_RAM_QXL_ROM;
+}
+
 static bool ram_plan(TrContext *ctx, const TrHit *hit, GError **errp)
 {
     const VmsStream *s = ctx->stream;
     const VmsRamBlock *b = vms_stream_block(s, hit->block);
     const TrRamSpec *spec = tr_target_ram(ctx->target, b->id, s);
+
+    if (spec && needs_file(spec->kind) && b->length > TR_EXTRACT_MAX &&
+        !(spec->kind == TR_RAM_ROMFILE && ctx->opts->drop_roms)) {
+        g_autofree char *size = tr_size_str(b->length);
+        tr_finding_set(hit->finding, TR_ACTION_REFUSE,
+                       g_strdup_printf("a %s block is not a ROM, BIOS or "
+                                       "flash image qsnapfix can hand over",
+                                       size));
+        return true;
+    }
 
     if (!spec) {
         tr_finding_set(hit->finding, TR_ACTION_NOTE,

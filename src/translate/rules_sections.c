@@ -377,6 +377,16 @@ static bool r9_plan(TrContext *ctx, const TrHit *hit, GError **errp)
 {
     const VmsStream *s = ctx->stream;
 
+    if (ctx->opts->keep_block_sections &&
+        tr_target_section(ctx->target, "block")) {
+        tr_finding_set(hit->finding, TR_ACTION_NOTE,
+                       g_strdup_printf("kept (--keep-block-sections): %s "
+                                       "loads 'block' and they carry no "
+                                       "state",
+                                       ctx->target->name));
+        return true;
+    }
+
     for (guint j = hit->section; j < s->sections->len; j++) {
         const VmsSection *r = vms_stream_section(s, j);
         if (j == hit->section ||

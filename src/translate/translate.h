@@ -136,6 +136,9 @@ typedef struct TrOptions {
     /* Where extracted files go (absolute) and how their names start. */
     const char *file_dir;
     const char *file_prefix;
+    /* R9: leave the empty block sections (the target knows "block"):
+     * removing them shifts the whole VM state and rewrites it. */
+    bool keep_block_sections;
     /* --drop-section: idstrs or vmsd names; NULL-terminated, may be NULL. */
     const char *const *drop_sections;
 } TrOptions;
@@ -166,6 +169,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(TrResult, tr_result_free)
 guint tr_result_count_actions(const TrResult *r);
 /* The first REFUSE finding, or NULL. */
 const TrFinding *tr_result_refusal(const TrResult *r);
+
+/* The largest block tr_extract_block() extracts (ROMs, BIOS, flash). */
+#define TR_EXTRACT_MAX ((uint64_t)64 * 1024 * 1024)
 
 /*
  * The bytes of a RAM block as the stream holds them: every page record of

@@ -78,6 +78,57 @@ def fix_and_resume(snap, device_args, load_args, *, expect_rules,
     return s
 
 
+def fix_one_rule(snap, device_args, rule, qemu_error):
+    """The stream differs from 7.2's own in one place: unfixed, QEMU 7.2
+    fails with qemu_error; fixed (by exactly `rule`), it resumes."""
+    r = fixlib.load(device_args, snap.image, snap.snapshot,
+                    {"machine": guest_fixture.GUEST_MACHINE, "accel": None,
+                     "qemu_args": []}, counters=1, timeout=20)
+    check(not r.loaded and qemu_error in r.error,
+          f"unfixed: {r.summary()}")
+    rc, rep, _ = fixlib.fix(snap.image)
+    s = rep["snapshots"][0]
+    check_eq([x["id"] for x in s["rules"]], [rule], "rules that fired")
+    r = fixlib.load(device_args, snap.image, snap.snapshot, s["recipe"])
+    ok, why = resume.judge_resume(r, snap.saved_counter + 1,
+                                  snap.saved_counter + 3, min_counters=3)
+    check(ok, why)
+    print(f"{rule} alone: unfixed '{qemu_error}', fixed: {r.summary()}")
+
+
+def test_r8_alone_is_needed_and_enough():
+    wd = tempfile.mkdtemp(prefix="qsnapfix-e2e-r8-")
+    try:
+        snap = guest_fixture.guest_snapshot(wd)
+        fixlib.oldify(snap.image, snap.snapshot, "--as", "keep",
+                      "--ram-id-zero")
+        fix_one_rule(snap, BASE, "R8", "timer: incoming version_id 0 is too "
+                                       "old")
+    finally:
+        shutil.rmtree(wd, ignore_errors=True)
+
+
+def test_r16_alone_is_needed_and_enough():
+    import json
+    devices = (*BASE, "-device", "virtio-balloon-pci")
+    wd = tempfile.mkdtemp(prefix="qsnapfix-e2e-r16-")
+    try:
+        snap = guest_fixture.guest_snapshot(wd, device_args=devices)
+        p = run([BIN, "inspect", snap.image, "-s", snap.snapshot,
+                 "--output=json"])
+        balloon = [x for x in json.loads(p.stdout)["sections"]
+                   if (x.get("idstr") or "").endswith("/virtio-balloon")][0]
+        edits = os.path.join(wd, "class.edits")
+        with open(edits, "w") as f:
+            # PCI config class word (config 0x0a, after the LE32 version):
+            # 0x00ff -> 0x0500, what qemu-kvm 0.15/1.0 wrote
+            f.write(f"{balloon['payload_offset'] + 14} 2 0005\n")
+        run([BIN, "splice", snap.image, "-s", snap.snapshot, "-e", edits])
+        fix_one_rule(snap, devices, "R16", "Bad config data: i=0xa")
+    finally:
+        shutil.rmtree(wd, ignore_errors=True)
+
+
 def test_qemu_kvm_10_shape_with_usb_balloon_and_ram_id_0():
     wd = tempfile.mkdtemp(prefix="qsnapfix-e2e-fix10-")
     try:
@@ -205,11 +256,36 @@ def test_keep_original_and_other_snapshots_untouched():
         shutil.rmtree(wd, ignore_errors=True)
 
 
+def test_image_in_use_is_not_touched():
+    """A running QEMU holds the image: fix refuses with exit code 6 and
+    writes nothing; --dry-run still reports."""
+    wd = tempfile.mkdtemp(prefix="qsnapfix-e2e-inuse-")
+    try:
+        snap = guest_fixture.guest_snapshot(wd)
+        fixlib.oldify(snap.image, snap.snapshot, "--as", "qemu-kvm-1.0")
+        before = fixlib.file_fingerprint(snap.image)
+        args = [*guest_fixture.image_args(BASE, snap.image), "-S"]
+        with resume.Qemu(args, wd, machine=guest_fixture.GUEST_MACHINE) as q:
+            check(q.connect(), f"QEMU did not start: {q.stderr()}")
+            p = run([BIN, "fix", snap.image], ok_codes=(6,))
+            check("in use" in p.stderr or "lock" in p.stderr,
+                  f"message: {p.stderr}")
+            rc, dry, _ = fixlib.fix(snap.image, "--dry-run", ok=(0,))
+            check_eq(dry["snapshots"][0]["status"], "fixed", "dry run")
+        check_eq(fixlib.file_fingerprint(snap.image), before,
+                 "image after a refused fix")
+    finally:
+        shutil.rmtree(wd, ignore_errors=True)
+
+
 if __name__ == "__main__":
     if guest_fixture.guest_elf() is None:
         skip("the test guest is not built (QSNAPFIX_GUEST)")
-    main([test_qemu_kvm_10_shape_with_usb_balloon_and_ram_id_0,
+    main([test_r8_alone_is_needed_and_enough,
+          test_r16_alone_is_needed_and_enough,
+          test_qemu_kvm_10_shape_with_usb_balloon_and_ram_id_0,
           test_qemu_kvm_12_shape_with_flash_bios_and_qxl,
           test_shrink_vram_instead_of_vgamem,
           test_translate_raw_stream_file,
-          test_keep_original_and_other_snapshots_untouched])
+          test_keep_original_and_other_snapshots_untouched,
+          test_image_in_use_is_not_touched])

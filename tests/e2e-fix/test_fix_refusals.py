@@ -13,7 +13,8 @@ byte-identical (checksum and mtime). Where an option can lift the refusal
   stream;
 * --shrink-vram with data above the cut: qemu-kvm 1.0's real qk10-a
   snapshot (../shared) with one vga.vram fill page above 8 MiB turned into
-  data; the untouched qk10-a shrinks fine and resumes.
+  data; the untouched qk10-a shrinks fine and resumes (and, with
+  --keep-block-sections, is fixed writing a few clusters and resumes).
 """
 import json
 import os
@@ -93,6 +94,29 @@ def test_unknown_device_is_refused_and_can_be_dropped():
         shutil.rmtree(wd, ignore_errors=True)
 
 
+def test_mixed_results_exit_15():
+    """--all over a fixable and a refused snapshot: the first is fixed,
+    the second left byte-identical, exit code 15."""
+    wd = tempfile.mkdtemp(prefix="qsnapfix-e2e-mixed-")
+    try:
+        snap = guest_fixture.guest_snapshot(wd)
+        guest_fixture.take_snapshot(snap.image, wd, name="s2", counter=5)
+        fixlib.oldify(snap.image, "s1", "--as", "qemu-kvm-1.0")
+        fixlib.oldify(snap.image, "s2", "--as", "qemu-kvm-1.0",
+                      "--add-section", "0000:00:06.0/pci-assign")
+        s2 = fixlib.vmstate_sha256(snap.image, "s2")
+        rc, rep, err = fixlib.fix(snap.image, "--all", ok=(15,))
+        check_eq({x["name"]: x["status"] for x in rep["snapshots"]},
+                 {"s1": "fixed", "s2": "refused"}, "statuses")
+        check_eq(rep["exit_code"], 15, "JSON exit code")
+        check("s2" in err and "pci-assign" in err, f"stderr: {err}")
+        check_eq(fixlib.vmstate_sha256(snap.image, "s2"), s2,
+                 "the refused snapshot's VM state")
+        fixlib.check_clean(snap.image)
+    finally:
+        shutil.rmtree(wd, ignore_errors=True)
+
+
 def qk10a():
     shared = shared_dir()
     image = os.path.join(CACHE, "shared-images", "qk10-a-default.qcow2")
@@ -127,6 +151,22 @@ def test_shrink_with_data_above_8m_is_refused():
         ok, why = resume.judge_resume(r, low, high, min_counters=3)
         check(ok, f"shrunk qk10-a: {why}")
 
+        # --keep-block-sections: no length change, so almost all shared
+        quick = resume.copy_image(image, wd, "quick.qcow2")
+        rc, rep, _ = fixlib.fix(quick, "--keep-block-sections")
+        s = rep["snapshots"][0]
+        check_eq((rc, s["status"]), (0, "fixed"), "--keep-block-sections")
+        check(s["write"]["clusters_written"] <= 4 and
+              s["write"]["clusters_shared"] > 900,
+              f"--keep-block-sections wrote {s['write']}")
+        fixlib.check_clean(quick)
+        r = fixlib.load(entry["device_args"], quick, "s1", s["recipe"])
+        ok, why = resume.judge_resume(r, low, high, min_counters=3)
+        check(ok, f"qk10-a with its block sections: {why}")
+        print(f"--keep-block-sections: {s['write']['clusters_written']} "
+              f"clusters written, {s['write']['clusters_shared']} shared; "
+              f"{r.summary()}")
+
         bad = resume.copy_image(image, wd, "bad.qcow2")
         fixlib.oldify(bad, "s1", "--as", "keep", "--vram-data-at",
                       str(9 << 20))
@@ -142,4 +182,5 @@ if __name__ == "__main__":
         skip("the test guest is not built (QSNAPFIX_GUEST)")
     main([test_qxl_rom_content_past_8k_is_refused,
           test_unknown_device_is_refused_and_can_be_dropped,
+          test_mixed_results_exit_15,
           test_shrink_with_data_above_8m_is_refused])

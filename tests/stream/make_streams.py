@@ -57,6 +57,15 @@ CONFIGS = {
          "-device", "ES1370,audiodev=snd0", "-device", "intel-hda",
          "-device", "hda-duplex,audiodev=snd0",
          "-machine", "pcspk-audiodev=snd0"]),
+    "i440fx14-vmware-watchdogs-isa": (
+        "pc-i440fx-1.4", 1,
+        ["-vga", "none", "-device", "vmware-svga", "-device", "qxl",
+         "-device", "i6300esb", "-device", "ib700",
+         "-audiodev", "none,id=snd0", "-device", "sb16,audiodev=snd0",
+         "-device", "cs4231a,audiodev=snd0", "-device", "gus,audiodev=snd0",
+         "-device", "ne2k_isa,netdev=n0", "-netdev", "user,id=n0"]),
+    "isapc-cirrus": ("isapc", 1, ["-vga", "cirrus"]),
+    "isapc-std-serial": ("isapc", 1, ["-vga", "std", "-device", "isa-serial"]),
 }
 
 

@@ -105,13 +105,11 @@ static void check_roundtrip(Check *c, VmsSource *src)
 
 /* ---- comparing two parses ------------------------------------------------ */
 
-static bool same_section(const VmsSection *a, const VmsSection *b,
-                         bool layouts)
+static bool same_section(const VmsSection *a, const VmsSection *b, bool layouts)
 {
     return a->type == b->type && a->offset == b->offset && a->end == b->end &&
-           a->section_id == b->section_id &&
-           !g_strcmp0(a->idstr, b->idstr) && a->instance_id == b->instance_id &&
-           a->version_id == b->version_id &&
+           a->section_id == b->section_id && !g_strcmp0(a->idstr, b->idstr) &&
+           a->instance_id == b->instance_id && a->version_id == b->version_id &&
            a->payload_offset == b->payload_offset &&
            a->payload_len == b->payload_len &&
            (!layouts || a->layout == b->layout);
@@ -152,8 +150,9 @@ static void check_tail(Check *c, VmsSource *src, const VmsStream *full)
         const VmsSection *a = vms_stream_section(full, ff + i);
         const VmsSection *b = vms_stream_section(t, ft + i);
         if (!same_section(a, b, true)) {
-            fail(c, "tail: section %u differs ('%s' at 0x%" PRIx64
-                    " vs '%s' at 0x%" PRIx64 ")",
+            fail(c,
+                 "tail: section %u differs ('%s' at 0x%" PRIx64
+                 " vs '%s' at 0x%" PRIx64 ")",
                  ff + i, a->idstr, a->offset, b->idstr, b->offset);
             return;
         }
@@ -236,8 +235,7 @@ int main(int argc, char **argv)
     g_auto(GStrv) hide = NULL;
     gboolean no_roundtrip = FALSE, no_tail = FALSE;
     GOptionEntry entries[] = {
-        {"snapshot", 's', 0, G_OPTION_ARG_STRING, &snapshot, "snapshot",
-         "ID"},
+        {"snapshot", 's', 0, G_OPTION_ARG_STRING, &snapshot, "snapshot", "ID"},
         {"hide", 0, 0, G_OPTION_ARG_STRING_ARRAY, &hide, "resync check",
          "NAME"},
         {"no-roundtrip", 0, 0, G_OPTION_ARG_NONE, &no_roundtrip, "skip", NULL},

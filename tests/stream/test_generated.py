@@ -36,8 +36,15 @@ EXPECT = {
     "i440fx14-rare-devices": ({"ne2000", "pcnet", "virtio-console", "ehci",
                                "usb-hub", "usb-kbd", "ac97", "es1370",
                                "intel-hda", "hda-audio"}, "pcnet"),
+    "i440fx14-vmware-watchdogs-isa": ({"vmware_vga", "vga", "qxl",
+                                       "i6300esb_wdt", "ib700_wdt", "sb16",
+                                       "cs4231a", "gus", "ne2000"}, "qxl"),
+    "isapc-cirrus": ({"cirrus_vga", "isa-ide"}, "isa-ide"),
+    "isapc-std-serial": ({"vga", "isa-ide", "serial"}, "vga"),
 }
-MACHINE = {"pc-i440fx-7.2": "pc-i440fx-7.2", "q35": "pc-q35-7.2"}
+# The GUS keeps 1 MiB of sample memory in its section: not a typical PC.
+TAIL_EXEMPT = {"i440fx14-vmware-watchdogs-isa"}
+MACHINE = {"pc-i440fx-7.2": "pc-i440fx-7.2", "q35": "pc-q35-7.2", "isapc": "isapc"}
 
 
 def test_migrated_and_saved_streams_pass_every_invariant():
@@ -48,9 +55,10 @@ def test_migrated_and_saved_streams_pass_every_invariant():
         for target, snapshot in ((mig, None), (image, e["snapshot"])):
             r = streamlib.stream_check(target, snapshot=snapshot,
                                        hide=("cpu", hide))
-            check(r["vmdesc_devices"] > 25,
+            check(r["vmdesc_devices"] > 18,
                   f"{e['name']}: vmdesc checked ({r})")
-            check(r["tail_bytes_read"] <= streamlib.TAIL_BUDGET,
+            check(e["name"] in TAIL_EXEMPT or
+                  r["tail_bytes_read"] <= streamlib.TAIL_BUDGET,
                   f"{e['name']}: tail path read {r['tail_bytes_read']}")
             check_eq(r["resynced"]["cpu"], e["smp"], f"{e['name']}: cpus")
 

@@ -34,10 +34,10 @@ static void put_pci(VmsBuilder *b, uint16_t class_code)
 }
 
 typedef struct Shape {
-    bool qemu_kvm;     /* i8254 with flags, piix4_pm v2 with 1-word GPE */
-    bool mystery;      /* an unknown device in the middle */
-    bool footers;      /* configuration record + section footers */
-    size_t truncate;   /* cut the stream to this many bytes (0: no) */
+    bool qemu_kvm;   /* i8254 with flags, piix4_pm v2 with 1-word GPE */
+    bool mystery;    /* an unknown device in the middle */
+    bool footers;    /* configuration record + section footers */
+    size_t truncate; /* cut the stream to this many bytes (0: no) */
 } Shape;
 
 static void section(VmsBuilder *b, const Shape *sh, VmsRecordType type,
@@ -178,8 +178,8 @@ static void test_sections_come_with_exact_header_offsets(void)
     g_assert_cmpuint(cc->subsections->len, ==, 1);
     g_assert_cmpstr(g_array_index(cc->subsections, VmsSubsection, 0).name, ==,
                     "cpu_common/exception_index");
-    g_assert_cmpuint(g_array_index(cc->subsections, VmsSubsection, 0)
-                         .payload_len, ==, 4);
+    g_assert_cmpuint(
+        g_array_index(cc->subsections, VmsSubsection, 0).payload_len, ==, 4);
     g_assert_cmpuint(s->eof_offset, ==, bytes->len - 1);
 }
 
@@ -254,8 +254,8 @@ static void test_upstream_v2_layouts_are_told_apart_by_length(void)
 static void test_writer_gives_back_the_bytes(void)
 {
     for (int shape = 0; shape < 4; shape++) {
-        Shape sh = {.qemu_kvm = shape & 1, .footers = shape & 2,
-                    .mystery = shape & 1};
+        Shape sh = {
+            .qemu_kvm = shape & 1, .footers = shape & 2, .mystery = shape & 1};
         g_autoptr(GByteArray) bytes = build(&sh);
         g_autoptr(VmsSource) src =
             vms_source_new_memory(bytes->data, bytes->len, "unit.mig");
@@ -280,8 +280,7 @@ static void test_footers_and_configuration(void)
     VmsSection *pit = vms_stream_find_section(s, "i8254", 0);
 
     g_assert_true(s->has_footers);
-    g_assert_cmpint(vms_stream_section(s, 0)->kind, ==,
-                    VMS_KIND_CONFIGURATION);
+    g_assert_cmpint(vms_stream_section(s, 0)->kind, ==, VMS_KIND_CONFIGURATION);
     g_assert_true(pit->has_footer);
     g_assert_cmpuint(pit->footer_offset, ==, pit->payload_offset + 108);
     g_assert_cmpuint(pit->end, ==, pit->footer_offset + 5);
@@ -339,7 +338,7 @@ static void test_bad_ram_records_are_refused(void)
 {
     static const struct {
         uint64_t word;
-        VmsErrorCode code;
+        int code;
     } cases[] = {
         {0x1000 | VMS_RAM_XBZRLE, VMS_ERROR_UNSUPPORTED},
         {0x1000 | VMS_RAM_COMPRESS_PAGE, VMS_ERROR_UNSUPPORTED},

@@ -246,6 +246,18 @@ static void test_r9_drops_empty_block_sections(void)
     g_assert_nonnull(vms_stream_find_section(again->s, "timer", 0));
 }
 
+static void test_r9_keep_block_sections_option(void)
+{
+    g_autoptr(GBytes) in = live_stream(2, true, false);
+    TrOptions o = {.keep_block_sections = true};
+    g_autoptr(TsRun) run = ts_run(in, &o);
+    const TrFinding *f = ts_finding(run->r, "R9", "block");
+
+    g_assert_nonnull(f);
+    g_assert_cmpint(f->action, ==, TR_ACTION_NOTE);
+    g_assert_cmpuint(run->r->edits->len, ==, 0);
+}
+
 static void test_r9_keeps_block_sections_with_records(void)
 {
     g_autoptr(GBytes) in = live_stream(2, true, true);
@@ -397,6 +409,32 @@ static void test_configuration_record_sets_the_machine(void)
     g_assert_true(old->r->refused);
 }
 
+static void test_qemu21_uses_the_writers_machine_type(void)
+{
+    /* qemu-kvm 1.0: piix4_pm v2 of 312 bytes, i8254 v2 of 108, i8259 0/1 */
+    Dev d[] = {{"0000:00:01.3/piix4_pm", 0, 2, NULL, 312},
+               {"i8254", 0, 2, NULL, 108},
+               {"i8259", 0, 1, NULL, 16},
+               {"i8259", 1, 1, NULL, 16}};
+    g_autoptr(GBytes) in = stream_with(d, G_N_ELEMENTS(d));
+    TrOptions o = {.target = tr_target_find("qemu-2.1")};
+    g_autoptr(TsRun) run = ts_run(in, &o);
+    g_autoptr(TsRun) run72 = ts_run(in, NULL);
+
+    g_assert_cmpstr(run->r->recipe->machine, ==, "pc-1.0");
+    g_assert_nonnull(ts_finding(run->r, "R15", "machine"));
+    /* R1 and R2 fire for 2.1 too: it would misparse qemu-kvm's v2 */
+    g_assert_nonnull(ts_finding(run->r, "R1", NULL));
+    g_assert_nonnull(ts_finding(run->r, "R2", NULL));
+    g_assert_cmpstr(run->r->recipe->cpu_model, ==, "qemu64");
+    g_assert_cmpstr(run->r->recipe->cpu_model_id, ==,
+                    "QEMU Virtual CPU version 1.0");
+    /* 7.2 always uses its oldest i440fx machine */
+    g_assert_cmpstr(run72->r->recipe->machine, ==, "pc-i440fx-1.4");
+    g_assert_null(ts_finding(run72->r, "R15", NULL));
+    g_autoptr(TsRun) again = ts_rerun(run, &o);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -420,6 +458,8 @@ int main(int argc, char **argv)
                     test_r8_leaves_nonzero_ids_and_old_targets);
     g_test_add_func("/r9/drops-empty-block-sections",
                     test_r9_drops_empty_block_sections);
+    g_test_add_func("/r9/keep-block-sections-option",
+                    test_r9_keep_block_sections_option);
     g_test_add_func("/r9/keeps-block-sections-with-records",
                     test_r9_keeps_block_sections_with_records);
     g_test_add_func("/r16/balloon-class-rewritten-for-7.2",
@@ -439,5 +479,7 @@ int main(int argc, char **argv)
                     test_hpet_present_adds_nothing);
     g_test_add_func("/machine/configuration-record-sets-the-machine",
                     test_configuration_record_sets_the_machine);
+    g_test_add_func("/machine/qemu-2.1-uses-the-writers-machine-type",
+                    test_qemu21_uses_the_writers_machine_type);
     return g_test_run();
 }

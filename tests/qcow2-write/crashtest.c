@@ -1,0 +1,214 @@
+/*
+ * qcow2-crashtest: runs the library's splice through the fault-injecting
+ * I/O, and checks what a snapshot's VM state reads as afterwards.
+ *
+ *   qcow2-crashtest run MODE N SEED IMAGE SNAPSHOT EDIT...
+ *       splice with a fault (faultio.h; MODE count|crash|power|eio|enospc|
+ *       flush-eio, N the write or flush it hits), then for power mode apply
+ *       the loss. Prints one line:
+ *         result=ok|error code=C fired=0|1 writes=W flushes=F lost=L
+ *         torn=T kept=K
+ *       and the error message on a second line. Exit 0 unless the driver
+ *       itself failed.
+ *   qcow2-crashtest verify IMAGE SNAPSHOT OLD NEW [SNAPSHOT=FILE...]
+ *       reopen IMAGE read-only: SNAPSHOT's VM state must equal the file
+ *       OLD or the file NEW (prints state=old or state=new), every
+ *       SNAPSHOT=FILE pair must match exactly. Exit 1 otherwise.
+ *
+ * EDIT is OFFSET:OLD_LENGTH:DATA with DATA hex digits, '-' (nothing) or
+ * fill:BYTE:COUNT.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "faultio.h"
+#include "write-internal.h"
+
+typedef struct Edits {
+    GArray *edits; /* Qcow2Edit */
+    GPtrArray *bufs;
+} Edits;
+
+static int usage(void)
+{
+    fprintf(stderr, "usage: qcow2-crashtest run MODE N SEED IMAGE SNAPSHOT "
+                    "EDIT...\n"
+                    "       qcow2-crashtest verify IMAGE SNAPSHOT OLD NEW "
+                    "[SNAPSHOT=FILE...]\n");
+    return 2;
+}
+
+static bool parse_edit(Edits *e, const char *arg)
+{
+    g_auto(GStrv) f = g_strsplit(arg, ":", 3);
+    Qcow2Edit ed = {0};
+    uint8_t *data = NULL;
+    size_t len = 0;
+
+    if (g_strv_length(f) != 3) {
+        return false;
+    }
+    ed.offset = g_ascii_strtoull(f[0], NULL, 0);
+    ed.old_length = g_ascii_strtoull(f[1], NULL, 0);
+    if (g_str_has_prefix(f[2], "fill:")) {
+        g_auto(GStrv) p = g_strsplit(f[2] + 5, ":", 2);
+        if (g_strv_length(p) != 2) {
+            return false;
+        }
+        len = g_ascii_strtoull(p[1], NULL, 0);
+        data = g_malloc(MAX(len, 1));
+        memset(data, (int)g_ascii_strtoull(p[0], NULL, 0), len);
+    } else if (strcmp(f[2], "-")) {
+        len = strlen(f[2]) / 2;
+        data = g_malloc(MAX(len, 1));
+        for (size_t i = 0; i < len; i++) {
+            data[i] = (uint8_t)(g_ascii_xdigit_value(f[2][2 * i]) << 4 |
+                                g_ascii_xdigit_value(f[2][2 * i + 1]));
+        }
+    }
+    ed.data = data;
+    ed.length = len;
+    g_ptr_array_add(e->bufs, data);
+    g_array_append_val(e->edits, ed);
+    return true;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    FaultMode mode;
+    uint64_t n;
+    uint32_t seed;
+    Edits e = {g_array_new(false, false, sizeof(Qcow2Edit)),
+               g_ptr_array_new_with_free_func(g_free)};
+    GError *err = NULL;
+    Qcow2IO *io;
+    Qcow2Image *img = NULL;
+    const Qcow2Snapshot *sn;
+    Qcow2SpliceStats st;
+    const FaultStats *fs;
+    bool ok;
+    int rc = 0;
+
+    if (argc < 6 || !fault_mode_parse(argv[0], &mode)) {
+        return usage();
+    }
+    n = g_ascii_strtoull(argv[1], NULL, 0);
+    seed = (uint32_t)g_ascii_strtoull(argv[2], NULL, 0);
+    for (int i = 5; i < argc; i++) {
+        if (!parse_edit(&e, argv[i])) {
+            return usage();
+        }
+    }
+    io = fault_io_open(argv[3], mode, n, seed, &err);
+    if (io) {
+        /* The image owns io from here; keep it alive to apply the loss. */
+        img = qcow2_open_io(io, NULL, argv[3], QCOW2_OPEN_WRITABLE, &err);
+    }
+    if (!img) {
+        fprintf(stderr, "qcow2-crashtest: %s\n", err->message);
+        return 3;
+    }
+    sn = qcow2_snapshot_find(img, argv[4], &err);
+    ok = sn && qcow2_splice_vmstate(img, sn, (Qcow2Edit *)e.edits->data,
+                                    e.edits->len, NULL, &st, &err);
+    fs = fault_io_stats(io);
+    if (mode == FAULT_POWER && fs->fired) {
+        GError *perr = NULL;
+        if (!fault_io_power_loss(io, &perr)) {
+            fprintf(stderr, "qcow2-crashtest: %s\n", perr->message);
+            g_error_free(perr);
+            rc = 3;
+        }
+    }
+    printf("result=%s code=%d fired=%d writes=%" PRIu64 " flushes=%" PRIu64
+           " lost=%" PRIu64 " torn=%" PRIu64 " kept=%" PRIu64 "\n",
+           ok ? "ok" : "error", ok ? 0 : err->code, fs->fired, fs->writes,
+           fs->flushes, fs->lost_writes, fs->torn_writes, fs->kept_writes);
+    printf("%s\n", ok ? "" : err->message);
+    g_clear_error(&err);
+    qcow2_close(img);
+    g_array_free(e.edits, true);
+    g_ptr_array_free(e.bufs, true);
+    return rc;
+}
+
+static bool vmstate_equals(Qcow2Image *img, const Qcow2Snapshot *sn,
+                           const char *path, bool *equal, GError **errp)
+{
+    g_autofree char *want = NULL;
+    g_autofree uint8_t *got = NULL;
+    gsize len;
+
+    *equal = false;
+    if (!g_file_get_contents(path, &want, &len, errp)) {
+        return false;
+    }
+    if (len != sn->vm_state_size) {
+        return true;
+    }
+    got = g_malloc(MAX(len, 1));
+    if (!qcow2_read_vmstate(img, sn, 0, got, len, errp)) {
+        return false;
+    }
+    *equal = !memcmp(got, want, len);
+    return true;
+}
+
+static int cmd_verify(int argc, char **argv)
+{
+    GError *err = NULL;
+    Qcow2Image *img;
+    const Qcow2Snapshot *sn;
+    bool is_old = false, is_new = false;
+    int rc = 0;
+
+    if (argc < 4) {
+        return usage();
+    }
+    img = qcow2_open(argv[0], QCOW2_OPEN_READ_ONLY, &err);
+    sn = img ? qcow2_snapshot_find(img, argv[1], &err) : NULL;
+    if (!sn || !vmstate_equals(img, sn, argv[2], &is_old, &err) ||
+        !vmstate_equals(img, sn, argv[3], &is_new, &err)) {
+        printf("state=unreadable: %s\n", err->message);
+        g_error_free(err);
+        qcow2_close(img);
+        return 1;
+    }
+    if (!is_old && !is_new) {
+        printf("state=neither (%" PRIu64 " bytes)\n", sn->vm_state_size);
+        rc = 1;
+    } else {
+        printf("state=%s\n", is_new ? "new" : "old");
+    }
+    for (int i = 4; i < argc; i++) {
+        g_auto(GStrv) kv = g_strsplit(argv[i], "=", 2);
+        const Qcow2Snapshot *other = qcow2_snapshot_find(img, kv[0], &err);
+        bool same = false;
+
+        if (!other || !vmstate_equals(img, other, kv[1], &same, &err)) {
+            printf("other %s: unreadable: %s\n", kv[0], err->message);
+            g_clear_error(&err);
+            rc = 1;
+        } else if (!same) {
+            printf("other %s: VM state changed\n", kv[0]);
+            rc = 1;
+        }
+    }
+    qcow2_close(img);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc >= 2 && !strcmp(argv[1], "run")) {
+        return cmd_run(argc - 2, argv + 2);
+    }
+    if (argc >= 2 && !strcmp(argv[1], "verify")) {
+        return cmd_verify(argc - 2, argv + 2);
+    }
+    return usage();
+}

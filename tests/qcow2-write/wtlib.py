@@ -1,0 +1,133 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Helpers shared by the write-path tests: edit lists, expected VM states,
+and the checks every rewritten image must pass (with QEMU's own tools)."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "lib"))
+import fixtures  # noqa: E402
+import testlib  # noqa: E402
+from testlib import check, check_eq  # noqa: E402
+
+CRASHTEST = os.environ.get("QCOW2_CRASHTEST") or os.path.join(
+    testlib.SRC, "build", "tests", "qcow2-write", "qcow2-crashtest")
+
+
+class Edit:
+    """Replace old[offset:offset+old_length] by data."""
+
+    def __init__(self, offset, old_length, data):
+        self.offset, self.old_length, self.data = offset, old_length, data
+
+    def spec(self):
+        """The data as both edit syntaxes write it."""
+        d = self.data
+        if len(d) > 64 and d == d[:1] * len(d):
+            return f"fill:{d[0]:#x}:{len(d)}"
+        return d.hex() or "-"
+
+    def line(self):
+        """For `qsnapfix splice --edits`."""
+        return f"{self.offset} {self.old_length} {self.spec()}"
+
+    def arg(self):
+        """For qcow2-crashtest."""
+        return f"{self.offset}:{self.old_length}:{self.spec()}"
+
+    def __repr__(self):
+        return f"Edit({self.offset}, {self.old_length}, {len(self.data)} B)"
+
+
+def apply_edits(old, edits):
+    out, cur = bytearray(), 0
+    for e in edits:
+        out += old[cur:e.offset] + e.data
+        cur = e.offset + e.old_length
+    out += old[cur:]
+    return bytes(out)
+
+
+def write_edits(path, edits):
+    with open(path, "w") as f:
+        for e in edits:
+            f.write(e.line() + "\n")
+
+
+def snapshot_table(path):
+    """Snapshots as qemu-img info lists them, by name."""
+    info = testlib.qemu_img_info(path)
+    return {s["name"]: s for s in info.get("snapshots", [])}
+
+
+def snapshot_disk_sizes(path):
+    """{name: disk size} from the snapshot table's extra data (the header
+    size when an entry has none)."""
+    size = fixtures.header_fields(path)["size"]
+    out = {}
+    with open(path, "rb") as f:
+        for off, e in fixtures.snapshot_entries(path):
+            disk = size
+            if e["extra_data_size"] >= 16:
+                f.seek(off + 48)
+                disk = int.from_bytes(f.read(8), "big")
+            out[e["name"]] = disk
+    return out
+
+
+def vm_state_size(path, name):
+    return snapshot_table(path)[name]["vm-state-size"]
+
+
+def qemu_vmstate(path, name, work, refcount_bits=16):
+    """The VM state QEMU reads after reverting a copy of the image.
+    QEMU cannot revert with 1-bit refcounts (the revert shares clusters):
+    such images are converted first with qemu-img amend, which keeps the
+    VM state bytes."""
+    size = vm_state_size(path, name)
+    src = path
+    if refcount_bits == 1:
+        src = os.path.join(work, "amended.qcow2")
+        shutil.copyfile(path, src)
+        testlib.qemu_img("amend", "-o", "refcount_bits=16", src)
+    return testlib.read_vmstate_via_qemu(src, name, size, work)
+
+
+def check_image(path, allow_leaks=False):
+    """qemu-img check: no corruption (and no leak unless allowed)."""
+    return testlib.assert_check_clean(path, allow_leaks=allow_leaks)
+
+
+def qemu_compare(a, b, snapshot=None, work=None):
+    """qemu-img compare of the active disks, or of one snapshot's disk
+    (reverting copies of both first)."""
+    if snapshot is not None:
+        ca, cb = os.path.join(work, "cmp-a.qcow2"), os.path.join(work, "cmp-b.qcow2")
+        shutil.copyfile(a, ca)
+        shutil.copyfile(b, cb)
+        testlib.qemu_img("snapshot", "-a", snapshot, ca)
+        testlib.qemu_img("snapshot", "-a", snapshot, cb)
+        a, b = ca, cb
+    p = testlib.run(["qemu-img", "compare", "-q", "-f", "qcow2", "-F",
+                     "qcow2", a, b], ok_codes=None)
+    return p.returncode == 0
+
+
+def splice_cli(image, snapshot, edits, work, *extra, ok_codes=(0,)):
+    """qsnapfix splice with --output=json; returns (exit code, dict|None,
+    stderr)."""
+    ef = os.path.join(work, "edits.txt")
+    write_edits(ef, edits)
+    p = testlib.qsnapfix("splice", image, "--snapshot", snapshot, "--edits",
+                         ef, "--output=json", *extra, ok_codes=ok_codes)
+    data = json.loads(p.stdout) if p.returncode == 0 else None
+    return p.returncode, data, p.stderr
+
+
+def crashtest(*args):
+    p = subprocess.run([CRASHTEST, *map(str, args)], capture_output=True,
+                       text=True, timeout=300)
+    return p
