@@ -40,15 +40,16 @@ static const char scan_description[] =
     "Verdicts and rule ids are the same either way; the bytes a fix would\n"
     "write are marked as estimated where the tail path cannot know them.\n"
     "\n"
-    "Options shared with fix (--target, --machine, --shrink-vram,\n"
-    "--drop-roms, --drop-section, --rom-dir) judge the snapshots as\n"
-    "`fix` with those options would.\n"
+    "Exit codes of scan: 0 every image scanned, nothing needs fixing; 17\n"
+    "some snapshots need fixing (and can be fixed); 4 some would be refused\n"
+    "(the others may still be fixable); 15 some images or snapshots could\n"
+    "not be read (the rest is still reported); 2 bad command line. The\n"
+    "most severe applies: 15, then 4, then 17.\n"
     "\n"
-    "Exit codes: 0 every image scanned, nothing needs fixing; 17 some\n"
-    "snapshots need fixing (and can be fixed); 4 some would be refused (the\n"
-    "others may still be fixable); 15 some images or snapshots could not\n"
-    "be read (the rest is still reported); 2 bad command line. The most\n"
-    "severe applies: 15, then 4, then 17.\n";
+    "The options shared with fix judge the snapshots as `fix` with those\n"
+    "options would; a blocked fix is reported with the exit code `fix`\n"
+    "would give (README, \"Exit codes\").\n"
+    "\n";
 
 typedef struct ScanRun {
     const ScanOptions *o;
@@ -234,45 +235,55 @@ static int run_scan(const ScanOptions *o)
     return rc;
 }
 
+/* scan's text, then fix's on targets and options (not its exit codes). */
+static char *scan_help(void)
+{
+    const char *end = strstr(fix_common_help, "\nExit codes:");
+    size_t n =
+        end ? (size_t)(end - fix_common_help) + 1 : strlen(fix_common_help);
+
+    return g_strdup_printf("%s%.*s", scan_description, (int)n, fix_common_help);
+}
+
+/* fix's options judge as fix would; --dry-run is accepted (a scan is
+ * always one) but not listed. */
+static GOptionEntry *fix_entries(FixOptions *f)
+{
+    GOptionEntry *e = fix_option_entries(f);
+
+    for (GOptionEntry *x = e; x->long_name; x++) {
+        if (!strcmp(x->long_name, "dry-run")) {
+            x->flags |= G_OPTION_FLAG_HIDDEN;
+        }
+    }
+    return e;
+}
+
 int qsnapfix_cmd_scan(int argc, char **argv)
 {
     ScanOptions o = {.jobs = (gint)g_get_num_processors()};
     FixOptions *f = &o.fix;
+    g_autofree GOptionEntry *shared = fix_entries(f);
     GOptionEntry entries[] = {
-        {"target", 0, 0, G_OPTION_ARG_STRING, &f->target_name,
-         "Target QEMU: qemu-7.2 (default) or qemu-2.1", "TARGET"},
         {"jobs", 'j', 0, G_OPTION_ARG_INT, &o.jobs,
          "Images scanned in parallel (default: the number of CPUs)", "N"},
         {"full", 0, 0, G_OPTION_ARG_NONE, &o.full,
          "Read every record and plan every fix exactly (as fix --dry-run)",
          NULL},
-        {"output", 0, 0, G_OPTION_ARG_STRING, &f->output_format,
-         "Report format: human (default) or json", "FORMAT"},
-        {"machine", 0, 0, G_OPTION_ARG_STRING, &f->machine,
-         "Machine type for the recipe (default: from the target and stream)",
-         "TYPE"},
-        {"shrink-vram", 0, 0, G_OPTION_ARG_NONE, &f->shrink_vram,
-         "Judge as fix --shrink-vram would", NULL},
-        {"drop-roms", 0, 0, G_OPTION_ARG_NONE, &f->drop_roms,
-         "Judge as fix --drop-roms would", NULL},
-        {"drop-section", 0, 0, G_OPTION_ARG_STRING_ARRAY, &f->drop_sections,
-         "Judge as fix --drop-section NAME would; repeatable", "NAME"},
-        {"rom-dir", 0, 0, G_OPTION_ARG_FILENAME, &f->rom_dir,
-         "Where the recipe's files would go (default: beside each image)",
-         "DIR"},
-        {"help", 'h', 0, G_OPTION_ARG_NONE, &f->help, "Show this help", NULL},
         {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o.paths, NULL,
-         "PATH"},
+         "PATH..."},
         {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
-    g_autoptr(GOptionContext) ctx = g_option_context_new("PATH...");
+    g_autoptr(GOptionContext) ctx = g_option_context_new(NULL);
     g_autoptr(GError) err = NULL;
+    g_autofree char *description = scan_help();
     int rc;
 
     g_option_context_set_summary(
         ctx, "qsnapfix scan: dry run over image stores (reads only)");
-    g_option_context_set_description(ctx, scan_description);
+    g_option_context_set_description(ctx, description);
     g_option_context_add_main_entries(ctx, entries, NULL);
+    g_option_context_add_main_entries(ctx, shared, NULL);
     g_set_prgname("qsnapfix scan");
     rc = qsnapfix_parse_options(ctx, &argc, &argv, &f->help);
     if (rc < 0 && !fix_options_finish(f, &err)) {

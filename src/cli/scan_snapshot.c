@@ -11,8 +11,9 @@
  *     beyond the target's ROM size;
  *   - R4/R5 with --shrink-vram: whether the pages above the cut hold data.
  * When one of those fires, or the tail path finds nothing, the snapshot
- * is walked in full, which is what `fix --dry-run` does (--full: always).
- * Either way the verdict and the rule ids are those of `fix --dry-run`.
+ * goes through fix_analyse(), the full walk and the rules exactly as
+ * `fix --dry-run` runs them (--full: always). Either way the verdict and
+ * the rule ids are those of `fix --dry-run`.
  *
  * Edits to records the tail path did not walk (RAM page records renamed
  * or dropped, the PART records of a live section renumbered or removed)
@@ -60,6 +61,7 @@ void scan_snapshot_free(ScanSnapshot *s)
     g_free(s);
 }
 
+/* As `fix` runs the rules (fix_common.c builds the same for fix_analyse). */
 static TrOptions tr_options_for(const FixOptions *o, const char *dir,
                                 const char *prefix)
 {
@@ -68,6 +70,7 @@ static TrOptions tr_options_for(const FixOptions *o, const char *dir,
         .machine = o->machine,
         .shrink_vram = o->shrink_vram,
         .drop_roms = o->drop_roms,
+        .keep_block_sections = o->keep_block_sections,
         .file_dir = dir,
         .file_prefix = prefix,
         .drop_sections = (const char *const *)o->drop_sections,
@@ -223,65 +226,43 @@ static bool exact_plan(ScanWritePlan *w, Qcow2Image *img,
     return true;
 }
 
-static VmsStream *parse(VmsSource *src, VmsParseFlags flags, GError **errp)
-{
-    VmsParseOptions popts = {.flags = flags};
-    return vms_stream_parse(src, &popts, errp);
-}
-
 /*
- * Read and judge: the tail path first (unless --full), the full walk when
- * the tail path cannot decide. On success *stream_out is the stream the
- * verdict came from.
+ * Read and judge: the tail path first (unless --full), else (or when the
+ * tail path cannot decide) fix_analyse(), the very analysis of `fix`. On
+ * success the outcome holds the writer, the result and the status, and
+ * *stream_out the stream they come from.
  */
-static TrResult *analyse(ScanSnapshot *out, VmsSource *src,
-                         const ScanOptions *o, const TrOptions *t,
-                         VmsStream **stream_out, GError **errp)
+static bool analyse(ScanSnapshot *out, VmsSource *src, const ScanOptions *o,
+                    const TrOptions *t, VmsStream **stream_out, GError **errp)
 {
-    g_autoptr(VmsStream) s = NULL;
-    g_autoptr(GError) tail_err = NULL;
-    TrResult *r = NULL;
+    FixOutcome *oc = out->outcome;
 
     if (!o->full) {
-        /* RECORD_PAGES applies only if the tail path falls back to the
-         * full walk: then the pages are there for the rules. */
-        s = parse(src, VMS_PARSE_TAIL | VMS_PARSE_RECORD_PAGES, errp);
-        if (!s) {
-            return NULL;
-        }
-        out->outcome->writer = vms_fingerprint(s);
-        if (!s->tail_path) {
-            out->reason = "the tail path found no device sections";
-        } else {
-            r = translate_tail(s, src, t, &tail_err);
-            out->reason = !r ? "the rules need the page records"
-                             : needs_pages(r, &o->fix);
-        }
-        if (s->tail_path && !out->reason) {
+        VmsParseOptions popts = {.flags = VMS_PARSE_TAIL | VMS_PARSE_TAIL_ONLY};
+        g_autoptr(VmsStream) s = vms_stream_parse(src, &popts, NULL);
+        g_autoptr(GError) tail_err = NULL;
+        TrResult *r = s ? translate_tail(s, src, t, &tail_err) : NULL;
+
+        out->reason = !s   ? "the tail path found no device sections"
+                      : !r ? "the rules need the page records"
+                           : needs_pages(r, &o->fix);
+        if (!out->reason) {
             out->path = "tail";
+            oc->writer = vms_fingerprint(s);
+            oc->result = r;
+            oc->old_size = oc->new_size = s->size;
+            oc->status = r->refused      ? FIX_REFUSED
+                         : r->edits->len ? FIX_FIXED
+                                         : FIX_COMPATIBLE;
+            oc->new_size = r->refused ? s->size : r->new_size;
             *stream_out = g_steal_pointer(&s);
-            return r;
+            return true;
         }
-        g_clear_pointer(&r, tr_result_free);
-        if (s->tail_path) {
-            g_clear_pointer(&s, vms_stream_free);
-        }
+        tr_result_free(r);
     }
     out->path = "full";
-    if (!s) {
-        s = parse(src, VMS_PARSE_RECORD_PAGES, errp);
-        if (!s) {
-            return NULL;
-        }
-    }
-    /* From the stream the verdict comes from, like `fix`'s. */
-    g_clear_pointer(&out->outcome->writer, vms_writer_info_free);
-    out->outcome->writer = vms_fingerprint(s);
-    r = tr_translate(s, src, t, errp);
-    if (r) {
-        *stream_out = g_steal_pointer(&s);
-    }
-    return r;
+    return fix_analyse(oc, src, &o->fix, t->file_dir, t->file_prefix,
+                       stream_out, errp);
 }
 
 static void fail(ScanSnapshot *out, GError *err)
@@ -305,33 +286,34 @@ void scan_snapshot_judge(ScanSnapshot *out, Qcow2Image *img,
     TrOptions t = tr_options_for(&o->fix, dir, prefix);
     g_autoptr(VmsSource) src = qsnapfix_source_qcow2(img, sn, &err);
     g_autoptr(VmsStream) s = NULL;
-    TrResult *r;
+    const TrResult *r;
+    bool ok;
 
     out->outcome = fix_outcome_new(sn->id, sn->name);
     if (!src) {
         fail(out, err);
         return;
     }
-    r = analyse(out, src, o, &t, &s, &err);
+    ok = analyse(out, src, o, &t, &s, &err);
     out->bytes_read = src->bytes_read;
-    if (!r) {
+    if (!ok) {
         fail(out, err);
         return;
     }
-    out->outcome->result = r;
-    out->outcome->old_size = out->outcome->new_size = s->size;
-    if (r->refused) {
-        out->outcome->status = FIX_REFUSED;
+    r = out->outcome->result;
+    switch (out->outcome->status) {
+    case FIX_REFUSED:
         out->verdict = SCAN_REFUSED;
         return;
-    }
-    if (!r->edits->len) {
-        out->outcome->status = FIX_COMPATIBLE;
+    case FIX_COMPATIBLE:
         out->verdict = SCAN_COMPATIBLE;
         return;
+    case FIX_ERROR: /* analyses do not end so */
+        out->verdict = SCAN_ERROR;
+        return;
+    case FIX_FIXED:
+        break;
     }
-    out->outcome->status = FIX_FIXED;
-    out->outcome->new_size = r->new_size;
     out->verdict = SCAN_FIXABLE;
     if (blocker->message && !blocker->splice_ok) {
         /* The splice refuses such images even as a dry run. */

@@ -110,5 +110,26 @@ def test_real_store():
           f"({f['bytes_read'] / max(t['bytes_read'], 1):.0f}x)")
 
 
+def test_keep_block_sections_plans_exactly_from_the_tail():
+    """With --keep-block-sections nothing moves in a qemu-kvm 0.15/1.0
+    stream: the default scan plans the fix exactly from ~200 KiB read, and
+    the plan is fix --dry-run's."""
+    images, d = load()
+    paths = {os.path.join(d, m["file"]) for m in images}
+    _, tail, _ = scan("--keep-block-sections", d)
+    _, full, _ = scan("--keep-block-sections", "--full", d)
+    scanlib.compare_modes(tail, full)
+    scanlib.compare_with_fix(full, paths, ["--keep-block-sections"])
+    exact = [s for s in scanlib.snapshots(tail).values()
+             if s["verdict"] == "fixable" and s["fix"]["exact"]]
+    for s in exact:
+        check(s["fix"]["clusters_written"] <= 2, f"{s['name']}: {s['fix']}")
+    qk10 = [m for m in images if m["writer"] == "qemu-kvm-1.0"]
+    check(len(exact) >= sum(len(m["snapshots"]) for m in qk10),
+          f"exact plans: {len(exact)}")
+    print(f"{len(exact)} fixes planned exactly from the tail path, "
+          f"{max(s['fix']['bytes_written'] for s in exact)} bytes at most")
+
+
 if __name__ == "__main__":
-    main([test_real_store])
+    main([test_real_store, test_keep_block_sections_plans_exactly_from_the_tail])

@@ -286,20 +286,39 @@ def test_default_scan_and_full_agree_and_full_is_fix_dry_run():
                   fs[key]["analysis"]["bytes_read"] / 4,
                   f"{key}: tail read {s['analysis']['bytes_read']}, full "
                   f"{fs[key]['analysis']['bytes_read']}")
-    check_eq(tail["summary"]["full_walks"], 2, "snapshots walked in full by "
-             "default (the two qxl ones: R10)")
+    walked = sorted(os.path.relpath(k[0], STORE.root)
+                    for k, s in scanlib.snapshots(tail).items()
+                    if s["verdict"] not in ("error", "disk-only") and
+                    s["analysis"]["path"] == "full")
+    check_eq(walked, ["guest/qk12-qxl", "refused/qxl-rom-past-8k.qcow2"],
+             "snapshots walked in full by default (R10 reads the qxl ROM)")
 
 
-def test_shrink_vram_is_judged_on_the_pages():
+def test_fix_options_judge_as_fix_would():
+    """--shrink-vram makes R4 read vga.vram's pages (full walk);
+    --keep-block-sections keeps R9's records, so the 1.0 fix no longer
+    shifts the stream and the default scan plans it exactly."""
     guest_dir = STORE.path("guest")
-    _, tail, _ = scan("--shrink-vram", guest_dir)
-    _, full, _ = scan("--shrink-vram", "--full", guest_dir)
-    scanlib.compare_modes(tail, full)
-    scanlib.compare_with_fix(full, fix_args=["--shrink-vram"])
-    s = scanlib.images_by_path(tail)[STORE.path("guest", "qk10.img")]
-    s = s["snapshots"][0]
-    check_eq((s["analysis"]["full_walk_because"], ("R4", "edit") in
-              scanlib.rules(s)), ("R4", True), "R4 --shrink-vram")
+    qk10 = STORE.path("guest", "qk10.img")
+    for opts in (["--shrink-vram"], ["--keep-block-sections"],
+                 ["--drop-roms"]):
+        _, tail, _ = scan(*opts, guest_dir)
+        _, full, _ = scan(*opts, "--full", guest_dir)
+        scanlib.compare_modes(tail, full)
+        scanlib.compare_with_fix(full, fix_args=opts)
+        s = scanlib.images_by_path(tail)[qk10]["snapshots"][0]
+        if opts == ["--shrink-vram"]:
+            check_eq((s["analysis"]["full_walk_because"],
+                      ("R4", "edit") in scanlib.rules(s)), ("R4", True),
+                     "R4 --shrink-vram")
+        elif opts == ["--keep-block-sections"]:
+            check_eq((("R9", "note") in scanlib.rules(s), s["fix"]["exact"],
+                      s["analysis"]["path"]), (True, True, "tail"),
+                     "R9 kept: exact plan from the tail path")
+            check(s["fix"]["clusters_written"] <= 2,
+                  f"a version fix writes a cluster or two: {s['fix']}")
+        else:
+            check(("R6", "loss") in scanlib.rules(s), f"{s['rules']}")
 
 
 def test_exit_codes():
@@ -406,7 +425,7 @@ if __name__ == "__main__":
               test_in_use_image_is_reported_and_its_qemu_undisturbed,
               test_scans_write_nothing,
               test_default_scan_and_full_agree_and_full_is_fix_dry_run,
-              test_shrink_vram_is_judged_on_the_pages,
+              test_fix_options_judge_as_fix_would,
               test_exit_codes,
               test_jobs_do_not_change_the_report,
               test_human_report_is_aligned_and_sums_up,
