@@ -312,6 +312,7 @@ static void json_writer(JsonBuilder *b, const VmsWriterInfo *w)
     add_str(b, "version", w->version);
     add_str(b, "accel", w->accel);
     add_str(b, "machine", w->machine);
+    add_strings(b, "machine_hints", w->machine_hints);
     add_strings(b, "evidence", w->evidence);
     json_builder_end_object(b);
 }
@@ -334,14 +335,18 @@ static void json_rules(JsonBuilder *b, const TrResult *r)
     json_builder_end_array(b);
 }
 
-static void json_recipe(JsonBuilder *b, const TrRecipe *rc)
+/* The recipe in the shape `fix` reports it (fix_report.c). */
+static void json_recipe(JsonBuilder *b, const TrResult *r)
 {
+    const TrRecipe *rc = r->recipe;
     g_autofree char *line = tr_recipe_command_line(rc);
 
     json_builder_set_member_name(b, "recipe");
     json_builder_begin_object(b);
+    add_str(b, "target", tr_target_name(r->target));
     add_str(b, "machine", rc->machine);
     add_str(b, "accel", rc->accel);
+    add_str(b, "accel_reason", rc->accel_reason);
     add_strings(b, "qemu_args", rc->qemu_args);
     add_str(b, "command_line", line);
     json_builder_set_member_name(b, "files");
@@ -356,7 +361,17 @@ static void json_recipe(JsonBuilder *b, const TrRecipe *rc)
         json_builder_end_object(b);
     }
     json_builder_end_array(b);
-    add_str(b, "cpu_model", rc->cpu_model);
+    json_builder_set_member_name(b, "cpu");
+    if (rc->cpu_model) {
+        json_builder_begin_object(b);
+        add_str(b, "model", rc->cpu_model);
+        add_str(b, "model_id", rc->cpu_model_id);
+        add_str(b, "reason", rc->cpu_reason);
+        json_builder_end_object(b);
+    } else {
+        json_builder_add_null_value(b);
+    }
+    add_strings(b, "libvirt_xml", rc->libvirt_xml);
     add_strings(b, "notes", rc->notes);
     json_builder_end_object(b);
 }
@@ -401,7 +416,7 @@ static void json_snapshot(JsonBuilder *b, const ScanSnapshot *ss)
     json_writer(b, out->writer);
     json_rules(b, r);
     if (ss->verdict == SCAN_FIXABLE || ss->verdict == SCAN_COMPATIBLE) {
-        json_recipe(b, r->recipe);
+        json_recipe(b, r);
     }
     if (ss->verdict == SCAN_FIXABLE) {
         json_write_plan(b, ss);
