@@ -17,6 +17,7 @@
 #include "scan.h"
 
 #define PROGRESS_INTERVAL_US (200 * 1000)
+#define MAX_JOBS             64 /* threads, whatever --jobs says */
 
 static const char scan_description[] =
     "Scan every qcow2 image under each PATH (files are recognised by their\n"
@@ -181,7 +182,7 @@ static int run_scan(const ScanOptions *o)
 {
     ScanRun run = {.o = o, .entries = scan_walk(o->paths)};
     guint n = run.entries->len;
-    guint jobs = (guint)MAX(1, MIN(o->jobs, (gint)MAX(n, 1)));
+    guint jobs = (guint)CLAMP(MIN(o->jobs, (gint)n), 1, MAX_JOBS);
     g_autofree GThread **threads = g_new0(GThread *, jobs);
     g_autoptr(JsonBuilder) images = json_builder_new();
     g_autoptr(JsonBuilder) skipped = json_builder_new();
@@ -266,7 +267,9 @@ int qsnapfix_cmd_scan(int argc, char **argv)
     g_autofree GOptionEntry *shared = fix_entries(f);
     GOptionEntry entries[] = {
         {"jobs", 'j', 0, G_OPTION_ARG_INT, &o.jobs,
-         "Images scanned in parallel (default: the number of CPUs)", "N"},
+         "Images scanned in parallel (default: the number of CPUs; at most "
+         "64)",
+         "N"},
         {"full", 0, 0, G_OPTION_ARG_NONE, &o.full,
          "Read every record and plan every fix exactly (as fix --dry-run)",
          NULL},

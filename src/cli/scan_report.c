@@ -173,15 +173,19 @@ static void print_snapshot(const ScanSnapshot *ss)
     switch (ss->verdict) {
     case SCAN_DISK_ONLY:
         return;
-    case SCAN_ERROR:
-        printf("      %-16s %s\n", "error",
-               out->error ? out->error->message : "?");
+    case SCAN_ERROR: {
+        g_autofree char *msg =
+            qsnapfix_printable(out->error ? out->error->message : "?");
+        printf("      %-16s %s\n", "error", msg);
         return;
+    }
     case SCAN_REFUSED: {
         const TrFinding *f = tr_result_refusal(r);
+        g_autofree char *subject = qsnapfix_printable(f->subject);
+        g_autofree char *change = qsnapfix_printable(f->change);
         print_rules(r);
-        printf("      %-16s %s %s: %s\n", "refused by", f->rule, f->subject,
-               f->change);
+        printf("      %-16s %s %s: %s\n", "refused by", f->rule, subject,
+               change);
         return;
     }
     case SCAN_COMPATIBLE:

@@ -320,9 +320,17 @@ void scan_snapshot_judge(ScanSnapshot *out, Qcow2Image *img,
         estimate_plan(&out->write, r, qcow2_header(img)->cluster_size);
     } else if (!s->tail_path || (edit_list_complete(r, s) &&
                                  moved_bytes(r) <= EXACT_PLAN_BUDGET)) {
-        if (!exact_plan(&out->write, img, sn, r, &err)) {
-            fail(out, err);
+        if (exact_plan(&out->write, img, sn, r, &err)) {
+            return;
         }
+        if (!blocker->message) {
+            fail(out, err); /* as `fix --dry-run` would */
+            return;
+        }
+        /* In use: the running QEMU may be changing the metadata the
+         * splice reads; the verdict stands, the plan is estimated. */
+        g_clear_error(&err);
+        estimate_plan(&out->write, r, qcow2_header(img)->cluster_size);
     } else {
         estimate_plan(&out->write, r, qcow2_header(img)->cluster_size);
     }
