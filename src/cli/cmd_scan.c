@@ -139,7 +139,7 @@ static void emit(const ScanOptions *o, JsonBuilder *images,
         if (json) {
             scan_json_image(images, im);
         } else {
-            scan_print_image_human(im, o);
+            scan_print_image_human(im);
         }
         return;
     }

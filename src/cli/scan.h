@@ -11,7 +11,8 @@
  *                    every snapshot
  *   scan_snapshot.c  one snapshot's verdict: the tail fast path, or the
  *                    full walk that `fix --dry-run` runs
- *   scan_report.c    human output and JSON
+ *   scan_report.c    human output, totals, the exit code
+ *   scan_json.c      JSON
  *   cmd_scan.c       options, the worker threads, ordered output, exit code
  *
  * Nothing here writes to an image or takes a lock on it.
@@ -118,7 +119,8 @@ typedef struct ScanSnapshot {
 
 void scan_snapshot_free(ScanSnapshot *s);
 
-/* What stops `fix` from writing the image now (NULL message: nothing). */
+/* What stops `fix` from writing the image now (NULL message: nothing);
+ * looked for in images with VM state only. */
 typedef struct ScanBlocker {
     char *message;
     int exit_code;
@@ -157,7 +159,7 @@ typedef struct ScanImage {
 ScanImage *scan_image(const char *path, const ScanOptions *o);
 void scan_image_free(ScanImage *im);
 
-/* ---- totals and output (scan_report.c) --------------------------------- */
+/* ---- totals and output (scan_report.c, scan_json.c) -------------------- */
 
 typedef struct ScanSummary {
     guint images, scanned, unreadable, skipped, in_use, blocked;
@@ -171,7 +173,7 @@ void scan_summary_add_image(ScanSummary *s, const ScanImage *im);
 void scan_summary_add_entry(ScanSummary *s, const ScanEntry *e);
 int scan_exit_code(const ScanSummary *s);
 
-void scan_print_image_human(const ScanImage *im, const ScanOptions *o);
+void scan_print_image_human(const ScanImage *im);
 void scan_print_entry_human(const ScanEntry *e);
 void scan_print_summary_human(const ScanSummary *s, const ScanOptions *o);
 

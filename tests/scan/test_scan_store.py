@@ -22,6 +22,7 @@ that the store (checksums, mtimes, directory listings) is unchanged after
 every kind of scan, that the held image is reported in use and its QEMU
 undisturbed, --jobs, the human table, unreadable files (as an unprivileged
 user) and the command line."""
+import json
 import os
 import shutil
 import struct
@@ -35,7 +36,6 @@ from scanlib import (NEEDS_FIX, OK, PARTIAL, REFUSED, check,  # noqa: E402
                      check_eq, scan)
 import fixtures  # noqa: E402
 import guest_fixture  # noqa: E402
-import resume  # noqa: E402
 import testlib  # noqa: E402
 from testlib import BIN, main, run, skip  # noqa: E402
 
@@ -388,7 +388,6 @@ def test_unreadable_files_are_reported_not_fatal():
         p = run(["setpriv", "--reuid=65534", "--regid=65534",
                  "--clear-groups", BIN, "scan", "--output=json", d],
                 ok_codes=None)
-        import json
         doc = json.loads(p.stdout)
         check_eq(p.returncode, PARTIAL, f"exit code; stderr {p.stderr}")
         by = scanlib.images_by_path(doc)
