@@ -6,10 +6,11 @@
  * refused or already compatible) hand the edit list to
  * qcow2_splice_vmstate(), which rewrites copy-on-write and commits the
  * snapshot table atomically. Then the new VM state is read back, parsed to
- * EOF and run through the rules again: nothing may be left to do. Only then
- * are the recipe's files (extracted ROM/BIOS/flash images) written and
- * success reported. --dry-run runs the same splice in planning mode: the
- * same edits, the same statistics, nothing written.
+ * EOF and run through the rules again: nothing may be left to do before
+ * success is reported. The recipe's files (extracted ROM/BIOS/flash
+ * images) are written before the splice, so that an unwritable --rom-dir
+ * stops the fix before the image is touched. --dry-run runs the same splice in
+ * planning mode: the same edits, the same statistics, nothing written.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <inttypes.h>
@@ -104,10 +105,14 @@ static void fix_one(const FixCmd *c, Qcow2Image *img, const char *image,
     if (out->status == FIX_REFUSED) {
         return;
     }
-    /* The recipe's files come from the stream as it is read now: the
-     * snapshot handle is stale once the splice commits. */
+    /*
+     * The recipe's files first: they come from the stream as read now (the
+     * snapshot handle is stale once the splice commits), and a directory
+     * they cannot be written to must stop us before the image is touched.
+     */
     files = c->o.dry_run ? NULL : fix_read_files(out->result, s, src, &err);
-    if (!c->o.dry_run && !files) {
+    if (!c->o.dry_run &&
+        (!files || !fix_write_files(out->result, files, &err))) {
         fix_outcome_fail(out, err);
         return;
     }
@@ -150,11 +155,7 @@ static void fix_one(const FixCmd *c, Qcow2Image *img, const char *image,
                            "%s: snapshot %s \"%s\": after the fix: ", image,
                            out->id, out->name);
             fix_outcome_fail(out, err);
-            return;
         }
-    }
-    if (!fix_write_files(out->result, files, &err)) {
-        fix_outcome_fail(out, err);
     }
 }
 

@@ -18,7 +18,7 @@ bool qsnapfix_section_matches(const VmsSection *sec, const char *name)
                           !strcmp(vms_section_vmsd_name(sec), name));
 }
 
-/* ---- one-line summaries ------------------------------------------------ */
+/* ---- one-line summaries -------------------------------------------------- */
 
 typedef struct SummaryCtx {
     GString *out;
@@ -115,7 +115,7 @@ char *qsnapfix_section_summary(const VmsStream *s, const VmsSection *sec)
     return g_string_free(out, FALSE);
 }
 
-/* ---- human output ---------------------------------------------------- */
+/* ---- human output -------------------------------------------------------- */
 
 static void print_writer(const VmsWriterInfo *w)
 {
@@ -295,7 +295,7 @@ static int dump_sections(const VmsStream *s, const char *name)
     return QSNAPFIX_EXIT_OK;
 }
 
-/* ---- driver ------------------------------------------------------------ */
+/* ---- driver -------------------------------------------------------------- */
 
 static VmsSource *open_source(const StreamInspectOptions *o, Qcow2Image **img,
                               GError **errp)

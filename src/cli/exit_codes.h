@@ -23,6 +23,7 @@ enum {
     QSNAPFIX_EXIT_BAD_STREAM = 14,   /* the VM state does not parse */
     QSNAPFIX_EXIT_PARTIAL = 15,      /* several snapshots: some failed */
     QSNAPFIX_EXIT_NO_SPACE = 16,     /* ENOSPC while writing */
+    QSNAPFIX_EXIT_NEEDS_FIX = 17,    /* scan: some snapshots need fixing */
     QSNAPFIX_EXIT_INTERNAL = 70,     /* a bug in qsnapfix */
 };
 

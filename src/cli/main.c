@@ -16,6 +16,8 @@ typedef struct Command {
 } Command;
 
 static const Command commands[] = {
+    {"scan", qsnapfix_cmd_scan,
+     "dry run over image stores: what each snapshot needs (reads only)"},
     {"inspect", qsnapfix_cmd_inspect,
      "show the header, the snapshots and where their VM state lives"},
     {"extract", qsnapfix_cmd_extract,

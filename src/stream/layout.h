@@ -25,7 +25,7 @@
 
 G_BEGIN_DECLS
 
-/* ---- the tables ------------------------------------------------------ */
+/* ---- the tables ---------------------------------------------------------- */
 
 /* The built-in tables (every device the project knows). */
 const VmsLayoutSet *vms_layouts_builtin(void);
@@ -51,7 +51,7 @@ uint32_t vms_layout_max_version(const VmsLayout *l);
 /* Why it exists, when it is special ("R2: ..."), else NULL. */
 const char *vms_layout_note(const VmsLayout *l);
 
-/* ---- walking ----------------------------------------------------------- */
+/* ---- walking ------------------------------------------------------------- */
 
 typedef enum {
     VMS_FIELD_INT,       /* one integer: value */

@@ -64,7 +64,7 @@ struct VmsLayout {
     const char *note;
 };
 
-/* ---- table macros ------------------------------------------------------ */
+/* ---- table macros -------------------------------------------------------- */
 
 #define VF_UINT(n, sz, ...)                                                    \
     {                                                                          \
@@ -124,7 +124,7 @@ struct VmsLayout {
 
 #define SUBSECTIONS(...) ((const VmsLayout *const[]){__VA_ARGS__, NULL})
 
-/* ---- walking (for VF_CUSTOM functions) ---------------------------------- */
+/* ---- walking (for VF_CUSTOM functions) ----------------------------------- */
 
 struct VmsWalk {
     VmsReader *r;

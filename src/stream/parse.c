@@ -6,59 +6,6 @@
 
 #include <string.h>
 
-#define MAX_IDSTR_INSTANCE    0xffffU
-#define MAX_PLAUSIBLE_VERSION 10000U /* i6300esb_wdt writes 10000 */
-
-VmsStream *vms_stream_new(VmsSource *src)
-{
-    VmsStream *s = g_new0(VmsStream, 1);
-    s->name = g_strdup(src->name);
-    s->size = src->size;
-    s->sections =
-        g_ptr_array_new_with_free_func((GDestroyNotify)vms_section_free);
-    s->ram_blocks = g_array_new(FALSE, TRUE, sizeof(VmsRamBlock));
-    return s;
-}
-
-void vms_section_free(VmsSection *sec)
-{
-    if (!sec) {
-        return;
-    }
-    g_free(sec->idstr);
-    if (sec->payload) {
-        g_bytes_unref(sec->payload);
-    }
-    if (sec->subsections) {
-        for (guint i = 0; i < sec->subsections->len; i++) {
-            g_free(g_array_index(sec->subsections, VmsSubsection, i).name);
-        }
-        g_array_free(sec->subsections, TRUE);
-    }
-    g_free(sec);
-}
-
-void vms_stream_free(VmsStream *s)
-{
-    if (!s) {
-        return;
-    }
-    g_ptr_array_free(s->sections, TRUE);
-    for (guint i = 0; i < s->ram_blocks->len; i++) {
-        g_free(vms_stream_block(s, i)->id);
-    }
-    g_array_free(s->ram_blocks, TRUE);
-    if (s->pages) {
-        g_array_free(s->pages, TRUE);
-    }
-    g_free(s->vmdesc_json);
-    if (s->trailer) {
-        g_bytes_unref(s->trailer);
-    }
-    g_free(s->name);
-    g_free(s);
-}
-
 void vms_parser_init(Parser *p, VmsSource *src, VmsStream *s,
                      VmsParseFlags flags, const VmsLayoutSet *layouts)
 {
@@ -83,44 +30,6 @@ void vms_parser_cleanup(Parser *p)
     if (p->dead_ends && !p->trial) {
         g_hash_table_destroy(p->dead_ends);
     }
-}
-
-const char *vms_record_type_name(VmsRecordType type)
-{
-    switch (type) {
-    case VMS_EOF:
-        return "EOF";
-    case VMS_SECTION_START:
-        return "START";
-    case VMS_SECTION_PART:
-        return "PART";
-    case VMS_SECTION_END:
-        return "END";
-    case VMS_SECTION_FULL:
-        return "FULL";
-    case VMS_SUBSECTION:
-        return "SUBSECTION";
-    case VMS_VMDESCRIPTION:
-        return "VMDESCRIPTION";
-    case VMS_CONFIGURATION:
-        return "CONFIGURATION";
-    case VMS_COMMAND:
-        return "COMMAND";
-    case VMS_SECTION_FOOTER:
-        return "FOOTER";
-    }
-    return "?";
-}
-
-char *vms_section_describe(const VmsSection *sec)
-{
-    if (sec->type == VMS_CONFIGURATION || sec->type == VMS_COMMAND) {
-        return g_strdup_printf("%s record at 0x%" PRIx64,
-                               vms_record_type_name(sec->type), sec->offset);
-    }
-    return g_strdup_printf("section %u '%s' (%s at 0x%" PRIx64 ")",
-                           sec->section_id, sec->idstr ? sec->idstr : "?",
-                           vms_record_type_name(sec->type), sec->offset);
 }
 
 static bool prefix_section(const VmsSection *sec, GError **errp)
@@ -155,213 +64,6 @@ bool vms_parse_header(Parser *p, GError **errp)
         return false;
     }
     p->s->file_version = version;
-    return true;
-}
-
-/* ---- plausibility of a record start ------------------------------------- */
-
-static bool idstr_plausible(const uint8_t *s, size_t len)
-{
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] < 0x21 || s[i] > 0x7e) {
-            return false;
-        }
-    }
-    return len > 0;
-}
-
-static bool eof_plausible(Parser *p, uint64_t at)
-{
-    VmsReader *r = &p->r;
-    const uint8_t *q;
-
-    if (at + 1 == r->limit) {
-        return true;
-    }
-    q = vms_reader_peek_at(r, at + 1, 5);
-    if (q && q[0] == VMS_VMDESCRIPTION) {
-        uint64_t len = vms_be32(q + 1);
-        const uint8_t *j = vms_reader_peek_at(r, at + 6, 1);
-        return at + 6 + len <= r->limit && j && j[0] == '{';
-    }
-    return false;
-}
-
-static bool full_header_plausible(Parser *p, uint64_t at)
-{
-    VmsReader *r = &p->r;
-    const uint8_t *q = vms_reader_peek_at(r, at, 6);
-    const uint8_t *id;
-    size_t len;
-
-    if (!q || vms_be32(q + 1) > MAX_IDSTR_INSTANCE) {
-        return false;
-    }
-    len = q[5];
-    id = vms_reader_peek_at(r, at + 6, len + 8);
-    if (!id || !idstr_plausible(id, len)) {
-        return false;
-    }
-    return vms_be32(id + len) <= MAX_IDSTR_INSTANCE &&
-           vms_be32(id + len + 4) <= MAX_PLAUSIBLE_VERSION;
-}
-
-bool vms_record_plausible(Parser *p, uint64_t at, uint32_t section_id)
-{
-    const uint8_t *q = vms_reader_peek_at(&p->r, at, 1);
-
-    if (!q) {
-        return false;
-    }
-    if (p->s->has_footers && section_id != UINT32_MAX) {
-        const uint8_t *f = vms_reader_peek_at(&p->r, at, 5);
-        if (!f || f[0] != VMS_SECTION_FOOTER || vms_be32(f + 1) != section_id) {
-            return false;
-        }
-        at += 5;
-        q = vms_reader_peek_at(&p->r, at, 1);
-        if (!q) {
-            return false;
-        }
-    }
-    switch (q[0]) {
-    case VMS_EOF:
-        return eof_plausible(p, at);
-    case VMS_SECTION_START:
-    case VMS_SECTION_FULL:
-        return full_header_plausible(p, at);
-    case VMS_SECTION_PART:
-    case VMS_SECTION_END: {
-        const uint8_t *id = vms_reader_peek_at(&p->r, at + 1, 4);
-        return id &&
-               g_hash_table_contains(p->live, GUINT_TO_POINTER(vms_be32(id)));
-    }
-    default:
-        /* COMMAND records belong to live migration (postcopy), never to a
-         * savevm stream: not a place to resynchronise at. */
-        return false;
-    }
-}
-
-/* ---- device payloads ----------------------------------------------------- */
-
-const char *vms_section_vmsd_name(const VmsSection *sec)
-{
-    const char *slash;
-    if (!sec->idstr) {
-        return "";
-    }
-    slash = strrchr(sec->idstr, '/');
-    return slash ? slash + 1 : sec->idstr;
-}
-
-static void clear_subsections(GArray *subs, guint from)
-{
-    for (guint i = from; i < subs->len; i++) {
-        g_free(g_array_index(subs, VmsSubsection, i).name);
-    }
-    g_array_set_size(subs, from);
-}
-
-typedef struct BoundaryCtx {
-    Parser *p;
-    uint32_t section_id;
-} BoundaryCtx;
-
-static bool record_boundary(void *opaque, uint64_t pos)
-{
-    BoundaryCtx *ctx = opaque;
-    return vms_record_plausible(ctx->p, pos, ctx->section_id);
-}
-
-/*
- * Try each layout the tables offer for this (vmsd, version); keep the
- * first whose payload ends where a plausible record starts.
- */
-static bool parse_device_payload(Parser *p, VmsSection *sec, GError **errp)
-{
-    const VmsLayout *cands[8];
-    guint n = vms_layouts_lookup(p->layouts, vms_section_vmsd_name(sec),
-                                 sec->version_id, cands, G_N_ELEMENTS(cands));
-    g_autoptr(GError) first_err = NULL;
-
-    sec->subsections = g_array_new(FALSE, FALSE, sizeof(VmsSubsection));
-    for (guint i = 0; i < n; i++) {
-        VmsWalk w;
-        GError *err = NULL;
-        bool ok;
-
-        BoundaryCtx ctx = {.p = p, .section_id = sec->section_id};
-
-        vms_reader_seek(&p->r, sec->payload_offset);
-        vms_walk_init(&w, &p->r, NULL, NULL);
-        w.subsections = sec->subsections;
-        w.boundary = record_boundary;
-        w.boundary_ctx = &ctx;
-        ok = vms_walk_layout(&w, cands[i], sec->version_id, &err);
-        vms_walk_cleanup(&w);
-        if (ok && p->r.pos >= p->r.limit) {
-            ok = false;
-            g_set_error(&err, VMS_ERROR, VMS_ERROR_TRUNCATED,
-                        "offset 0x%" PRIx64 ": the stream ends after this "
-                        "section, without an EOF record (truncated VM "
-                        "state?)",
-                        p->r.pos);
-        } else if (ok && !vms_record_plausible(p, p->r.pos, sec->section_id)) {
-            ok = false;
-            g_set_error(&err, VMS_ERROR, VMS_ERROR_BAD_PAYLOAD,
-                        "offset 0x%" PRIx64 ": layout '%s'%s%s%s v%u ends "
-                        "here, but no record starts here",
-                        p->r.pos, cands[i]->name, cands[i]->variant ? " (" : "",
-                        cands[i]->variant ? cands[i]->variant : "",
-                        cands[i]->variant ? ")" : "", sec->version_id);
-        }
-        if (ok) {
-            sec->kind = VMS_KIND_DEVICE;
-            sec->layout = cands[i];
-            sec->payload_len = p->r.pos - sec->payload_offset;
-            return true;
-        }
-        clear_subsections(sec->subsections, 0);
-        if (!first_err) {
-            first_err = err;
-        } else {
-            /* Say why every variant failed, in table order. */
-            char *joined =
-                g_strdup_printf("%s; or %s", first_err->message, err->message);
-            g_free(first_err->message);
-            first_err->message = joined;
-            g_error_free(err);
-        }
-    }
-
-    /*
-     * A layout that ran off the end of the stream says "truncated", not
-     * "unknown device": resync would take the last zero byte for EOF.
-     */
-    if (first_err &&
-        g_error_matches(first_err, VMS_ERROR, VMS_ERROR_TRUNCATED)) {
-        g_propagate_error(errp, g_steal_pointer(&first_err));
-        return false;
-    }
-    if (p->flags & VMS_PARSE_NO_RESYNC) {
-        if (first_err) {
-            g_propagate_error(errp, g_steal_pointer(&first_err));
-        } else {
-            g_set_error(errp, VMS_ERROR, VMS_ERROR_BAD_PAYLOAD,
-                        "offset 0x%" PRIx64 ": no layout for '%s' version %u "
-                        "(unknown device; its length cannot be known)",
-                        sec->payload_offset, vms_section_vmsd_name(sec),
-                        sec->version_id);
-        }
-        return false;
-    }
-    if (!vms_resync(p, sec, errp)) {
-        if (first_err && errp && *errp) {
-            g_prefix_error(errp, "%s; ", first_err->message);
-        }
-        return false;
-    }
     return true;
 }
 
@@ -446,7 +148,7 @@ static bool parse_start_full(Parser *p, VmsSection *sec, GError **errp)
     if (!read_string8(r, &sec->idstr, errp)) {
         return false;
     }
-    if (!idstr_plausible((const uint8_t *)sec->idstr, len)) {
+    if (!vms_idstr_plausible((const uint8_t *)sec->idstr, len)) {
         g_set_error(errp, VMS_ERROR, VMS_ERROR_BAD_RECORD,
                     "offset 0x%" PRIx64 ": section name is not printable "
                     "text: the previous payload was probably misparsed",
@@ -488,7 +190,8 @@ static bool parse_start_full(Parser *p, VmsSection *sec, GError **errp)
         /* An iterative device we do not know (dirty-bitmap, vfio, …). */
         return vms_resync(p, sec, errp) && keep_payload(p, sec, errp);
     default:
-        return parse_device_payload(p, sec, errp) && keep_payload(p, sec, errp);
+        return vms_parse_device_payload(p, sec, errp) &&
+               keep_payload(p, sec, errp);
     }
 }
 
@@ -782,49 +485,4 @@ VmsStream *vms_stream_parse(VmsSource *src, const VmsParseOptions *opts,
         g_clear_error(&err);
     }
     return parse_full(src, opts, errp);
-}
-
-/* ---- queries ------------------------------------------------------------- */
-
-VmsSection *vms_stream_find_section(const VmsStream *s, const char *idstr,
-                                    int64_t instance)
-{
-    for (guint i = 0; i < s->sections->len; i++) {
-        VmsSection *sec = vms_stream_section(s, i);
-        if (sec->idstr && !strcmp(sec->idstr, idstr) &&
-            (instance < 0 || sec->instance_id == (uint64_t)instance)) {
-            return sec;
-        }
-    }
-    return NULL;
-}
-
-int vms_stream_find_block(const VmsStream *s, const char *id)
-{
-    for (guint i = 0; i < s->ram_blocks->len; i++) {
-        if (!strcmp(vms_stream_block(s, i)->id, id)) {
-            return (int)i;
-        }
-    }
-    return -1;
-}
-
-bool vms_ram_block_has_page_at_or_beyond(const VmsRamBlock *b, uint64_t offset)
-{
-    return b->has_pages && b->highest_page >= offset;
-}
-
-uint64_t vms_page_data_offset(const VmsStream *s, const VmsPage *pg)
-{
-    uint64_t at = pg->offset + 8;
-    if (!(pg->flags & VMS_RAM_CONTINUE)) {
-        at += 1 + strlen(vms_stream_block(s, pg->block)->id);
-    }
-    return at;
-}
-
-uint64_t vms_page_record_len(const VmsStream *s, const VmsPage *pg)
-{
-    uint64_t data = (pg->flags & VMS_RAM_PAGE) ? VMS_PAGE_SIZE : 1;
-    return vms_page_data_offset(s, pg) - pg->offset + data;
 }

@@ -61,6 +61,10 @@ bool vms_parse_record(Parser *p, bool *done, GError **errp);
 bool vms_parse_ram_payload(Parser *p, VmsSection *sec, GError **errp);
 bool vms_parse_block_payload(Parser *p, VmsSection *sec, GError **errp);
 
+/* A device payload by its layout tables, else by resync (payload.c). */
+bool vms_parse_device_payload(Parser *p, VmsSection *sec, GError **errp);
+/* Printable, non-empty: what a section name looks like. */
+bool vms_idstr_plausible(const uint8_t *s, size_t len);
 /* Could a record start at offset? (cheap, structural) */
 bool vms_record_plausible(Parser *p, uint64_t offset, uint32_t section_id);
 /* Find the end of sec's payload from `from` by resync (resync.c). */

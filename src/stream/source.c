@@ -54,7 +54,7 @@ void vms_source_free(VmsSource *src)
     g_free(src);
 }
 
-/* ---- memory ---------------------------------------------------------- */
+/* ---- memory -------------------------------------------------------------- */
 
 static void bytes_close(VmsSource *src)
 {
@@ -81,7 +81,7 @@ VmsSource *vms_source_new_bytes(GBytes *bytes, const char *name)
     return src;
 }
 
-/* ---- file ------------------------------------------------------------ */
+/* ---- file ---------------------------------------------------------------- */
 
 typedef struct FileData {
     int fd;

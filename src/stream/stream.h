@@ -238,6 +238,13 @@ const char *vms_record_type_name(VmsRecordType type);
 int vms_stream_find_block(const VmsStream *s, const char *id);
 /* Does any page record of the block lie at or beyond offset? */
 bool vms_ram_block_has_page_at_or_beyond(const VmsRamBlock *b, uint64_t offset);
+/*
+ * The record that sets a page (the last one for it), or NULL; needs
+ * VMS_PARSE_RECORD_PAGES. E.g. the first page of a ROM block, to read a
+ * header that lives in guest memory.
+ */
+const VmsPage *vms_stream_find_page(const VmsStream *s, guint block,
+                                    uint64_t addr);
 /* Where a page record's data (4096 bytes or the fill byte) starts. */
 uint64_t vms_page_data_offset(const VmsStream *s, const VmsPage *p);
 /* Bytes of a page record, header included. */

@@ -261,8 +261,7 @@ const VmsLayout vms_vmware_vga = {
         },
 };
 
-/* ---- watchdogs ------------------------------------------------------------
- */
+/* ---- watchdogs ----------------------------------------------------------- */
 
 /* i6300esb: versions up to 10000 (old builds wrote sizeof(state)). */
 const VmsLayout vms_i6300esb = {

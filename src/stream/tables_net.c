@@ -4,8 +4,7 @@
  */
 #include "tables.h"
 
-/* ---- e1000 (v2 in every era, 67608 bytes) ---------------------------------
- */
+/* ---- e1000 (v2 in every era, 67608 bytes) -------------------------------- */
 
 static const VmsLayout e1000_mit_state = {
     .name = "e1000/mit_state",
@@ -229,7 +228,7 @@ const VmsLayout vms_ne2000_isa = {
     .fields = (const VmsField[]){STRUCT("ne2000", ne2000_core), END_FIELDS},
 };
 
-/* ---- PCnet -------------------------------------------------------------- */
+/* ---- PCnet --------------------------------------------------------------- */
 
 static const VmsLayout pcnet_core = {
     .name = "pcnet",

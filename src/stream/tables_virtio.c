@@ -35,8 +35,7 @@ unsigned vms_pci_msix_entries(const uint8_t *config, size_t len)
     return 0;
 }
 
-/* ---- virtio/... subsections (QEMU >= 2.x) ----------------------------------
- */
+/* ---- virtio/... subsections (QEMU >= 2.x) -------------------------------- */
 
 static const VmsLayout vq_state = {
     .name = "virtqueue_state",
@@ -185,7 +184,7 @@ static const VmsLayout virtio_subsections = {
                     &sub_started, &sub_disabled),
 };
 
-/* ---- the common part ---------------------------------------------------- */
+/* ---- the common part ----------------------------------------------------- */
 
 static bool walk_queue(VmsWalk *w, unsigned i, bool msix, GError **errp)
 {
@@ -265,8 +264,7 @@ bool vms_custom_virtio(VmsWalk *w, const VmsField *f, GError **errp)
     return vms_walk_layout(w, &virtio_subsections, 1, errp);
 }
 
-/* ---- virtio-net (version 11 in every era) ---------------------------------
- */
+/* ---- virtio-net (version 11 in every era) -------------------------------- */
 
 static const VmsLayout net_rss = {
     .name = "virtio-net-device/rss",
@@ -359,8 +357,7 @@ const VmsLayout vms_virtio_net = {
         },
 };
 
-/* ---- virtio-blk (version 2): queued requests, then a 0 byte ----------------
- */
+/* ---- virtio-blk (version 2): queued requests, then a 0 byte -------------- */
 
 static bool blk_device(VmsWalk *w, const VmsField *f, GError **errp)
 {
@@ -406,8 +403,7 @@ const VmsLayout vms_virtio_blk = {
         },
 };
 
-/* ---- virtio-balloon (version 1) -------------------------------------------
- */
+/* ---- virtio-balloon (version 1) ------------------------------------------ */
 
 static const VmsLayout balloon_free_page = {
     .name = "virtio-balloon-device/free-page-report",
@@ -451,8 +447,7 @@ const VmsLayout vms_virtio_balloon = {
         },
 };
 
-/* ---- virtio-serial ("virtio-console", version 3) ---------------------------
- */
+/* ---- virtio-serial ("virtio-console", version 3) ------------------------- */
 
 static bool serial_device(VmsWalk *w, const VmsField *f, GError **errp)
 {

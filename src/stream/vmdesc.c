@@ -4,6 +4,8 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
+#include "layout.h"
+
 static uint64_t member_u64(JsonObject *o, const char *name, uint64_t dflt)
 {
     return json_object_has_member(o, name)
@@ -97,6 +99,155 @@ static bool has_opaque_field(JsonObject *dev)
     return false;
 }
 
+/* ---- field boundaries --------------------------------------------------- */
+
+/*
+ * Every field QEMU describes must start where one of our layout's fields
+ * (or array elements) starts: the tables may group fields differently
+ * (a struct here, a flat list there) but never cut through one.
+ */
+typedef struct Boundaries {
+    GHashTable *starts; /* payload-relative offsets */
+    uint64_t base;
+} Boundaries;
+
+static void add_start(Boundaries *b, uint64_t off)
+{
+    g_hash_table_add(b->starts, GSIZE_TO_POINTER((gsize)off + 1));
+}
+
+static bool boundary_visitor(void *opaque, const VmsFieldEvent *ev)
+{
+    Boundaries *b = opaque;
+    uint64_t rel = ev->offset - b->base;
+
+    switch (ev->kind) {
+    case VMS_FIELD_INT_ARRAY:
+        for (uint32_t i = 0; i < ev->count; i++) {
+            add_start(b, rel + (uint64_t)i * ev->elem_size);
+        }
+        break;
+    case VMS_FIELD_STRUCT_END:
+        add_start(b, rel + ev->size);
+        break;
+    default:
+        add_start(b, rel);
+        break;
+    }
+    return true;
+}
+
+static bool starts_at(Boundaries *b, uint64_t off)
+{
+    return g_hash_table_contains(b->starts, GSIZE_TO_POINTER((gsize)off + 1));
+}
+
+/* Walk QEMU's description of fields from offset pos; false at a field
+ * that starts where none of ours does (*bad names it). */
+static bool fields_align(Boundaries *b, JsonArray *fields, uint64_t pos,
+                         const char **bad, uint64_t *bad_at);
+
+static bool object_aligns(Boundaries *b, JsonObject *o, uint64_t pos,
+                          const char **bad, uint64_t *bad_at)
+{
+    JsonArray *subs;
+
+    if (json_object_has_member(o, "fields") &&
+        !fields_align(b, json_object_get_array_member(o, "fields"), pos, bad,
+                      bad_at)) {
+        return false;
+    }
+    if (!json_object_has_member(o, "subsections")) {
+        return true;
+    }
+    /* Subsections follow the fields; each header is 0x05, name, be32. */
+    {
+        JsonArray *fields = json_object_has_member(o, "fields")
+                                ? json_object_get_array_member(o, "fields")
+                                : NULL;
+        for (guint i = 0; fields && i < json_array_get_length(fields); i++) {
+            pos += field_size(json_array_get_object_element(fields, i));
+        }
+    }
+    subs = json_object_get_array_member(o, "subsections");
+    for (guint i = 0; i < json_array_get_length(subs); i++) {
+        JsonObject *sub = json_array_get_object_element(subs, i);
+        const char *name = json_object_get_string_member(sub, "vmsd_name");
+        uint64_t hdr = 1 + 1 + strlen(name) + 4;
+        g_autoptr(GPtrArray) ignored = g_ptr_array_new_with_free_func(g_free);
+        if (!starts_at(b, pos)) {
+            *bad = name;
+            *bad_at = pos;
+            return false;
+        }
+        if (!object_aligns(b, sub, pos + hdr, bad, bad_at)) {
+            return false;
+        }
+        pos += hdr + subsections_size(sub, ignored);
+        if (json_object_has_member(sub, "fields")) {
+            JsonArray *f = json_object_get_array_member(sub, "fields");
+            for (guint k = 0; k < json_array_get_length(f); k++) {
+                pos += field_size(json_array_get_object_element(f, k));
+            }
+        }
+    }
+    return true;
+}
+
+static bool fields_align(Boundaries *b, JsonArray *fields, uint64_t pos,
+                         const char **bad, uint64_t *bad_at)
+{
+    for (guint i = 0; i < json_array_get_length(fields); i++) {
+        JsonObject *f = json_array_get_object_element(fields, i);
+        uint64_t size = member_u64(f, "size", 0);
+        uint64_t n = member_u64(f, "array_len", 1);
+
+        for (uint64_t e = 0; e < n && size; e++) {
+            uint64_t at = pos + e * size;
+            if (!starts_at(b, at)) {
+                *bad = json_object_get_string_member(f, "name");
+                *bad_at = at;
+                return false;
+            }
+            if (json_object_has_member(f, "struct") &&
+                !object_aligns(b, json_object_get_object_member(f, "struct"),
+                               at, bad, bad_at)) {
+                return false;
+            }
+            if (json_object_has_member(f, "fields") && /* VMSTATE_WITH_TMP */
+                !object_aligns(b, f, at, bad, bad_at)) {
+                return false;
+            }
+        }
+        pos += size * n;
+    }
+    return true;
+}
+
+static bool check_fields(const VmsSection *sec, JsonObject *dev, GError **errp)
+{
+    Boundaries b = {.starts = g_hash_table_new(NULL, NULL),
+                    .base = sec->payload_offset};
+    const char *bad = NULL;
+    uint64_t bad_at = 0;
+    bool ok;
+
+    add_start(&b, 0);
+    ok = vms_section_walk(sec, boundary_visitor, &b, errp) &&
+         object_aligns(&b, dev, 0, &bad, &bad_at);
+    g_hash_table_destroy(b.starts);
+    if (ok || !bad) {
+        return ok;
+    }
+    g_set_error(errp, VMS_ERROR, VMS_ERROR_BAD_PAYLOAD,
+                "section '%s' at 0x%" PRIx64 ": field '%s' of the VM "
+                "description starts at payload offset %" PRIu64 ", where no "
+                "field of layout '%s' starts",
+                sec->idstr, sec->offset, bad, bad_at,
+                vms_layout_name(sec->layout));
+    return false;
+}
+
 static gint cmp_str(gconstpointer a, gconstpointer b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -150,6 +301,8 @@ static bool check_device(const VmsSection *sec, JsonObject *dev,
     got_s = joined(got);
     if (has_opaque_field(dev)) {
         out->opaque++;
+    } else if (sec->layout && !check_fields(sec, dev, errp)) {
+        return false;
     } else if (strcmp(want_s, got_s)) {
         g_set_error(errp, VMS_ERROR, VMS_ERROR_BAD_PAYLOAD,
                     "section '%s' at 0x%" PRIx64 ": subsections [%s], the VM "

@@ -21,9 +21,11 @@ typedef struct VmsVmdescCheck {
 
 /*
  * The FULL sections of s, in order, must be the vmdesc's devices (idstr,
- * instance, version), each payload as long as its fields add up to, with
- * the same subsections. NOT_FOUND if the stream has no vmdesc; BAD_PAYLOAD
- * naming the first difference otherwise.
+ * instance, version), each payload as long as its fields add up to, every
+ * field QEMU describes (nested structs, array elements and subsections
+ * included) starting where a field of our layout starts, with the same
+ * subsections. NOT_FOUND if the stream has no vmdesc; BAD_PAYLOAD naming
+ * the first difference otherwise.
  */
 bool vms_stream_check_vmdesc(const VmsStream *s, VmsVmdescCheck *out,
                              GError **errp);

@@ -244,7 +244,7 @@ void vms_builder_block_eos(VmsBuilder *b)
     vms_builder_be64(b, 0x2);
 }
 
-/* ---- serialising ------------------------------------------------------- */
+/* ---- serialising --------------------------------------------------------- */
 
 static void payload(VmsBuilder *b, GBytes *bytes)
 {

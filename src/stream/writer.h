@@ -56,8 +56,7 @@ void vms_builder_be32(VmsBuilder *b, uint32_t v);
 void vms_builder_be64(VmsBuilder *b, uint64_t v);
 void vms_builder_bytes(VmsBuilder *b, const void *data, size_t len);
 
-/* ---- RAM -------------------------------------------------------------------
- */
+/* ---- RAM ----------------------------------------------------------------- */
 typedef struct VmsBlockSpec {
     const char *id;
     uint64_t length;
@@ -83,8 +82,7 @@ void vms_builder_ram_eos(VmsBuilder *b);
 /* A "block" live section payload with no data: be64 EOS. */
 void vms_builder_block_eos(VmsBuilder *b);
 
-/* ---- serialising a parsed stream ------------------------------------------
- */
+/* ---- serialising a parsed stream ----------------------------------------- */
 /*
  * Write s again. Device payloads and the trailer come from the model; page
  * data (not kept in the model) is read from src, which must be the source

@@ -22,14 +22,25 @@ typedef struct RamOp {
     bool resize;
     uint64_t new_length;
     bool drop;
+    TrFinding *expand_by; /* non-zero fill pages become PAGE records */
 } RamOp;
 
 struct TrPlan {
     const VmsStream *s;
-    GArray *patches; /* Patch */
-    RamOp *ram;      /* one per block */
-    bool ram_changed;
+    GArray *patches;    /* Patch */
+    RamOp *ram;         /* one per block */
+    bool ram_changed;   /* the block list changes (and so may the chain) */
+    bool pages_changed; /* page records change (fill expansion) */
+    /* 4096 bytes of each fill value, shared by every page expanded */
+    GBytes *fill_page[256];
 };
+
+/*
+ * Adjacent edits are joined into one while the result stays this small: a
+ * large edit (an expanded page) keeps its own buffer, which may be shared,
+ * and joining many of them would copy the whole expansion over and over.
+ */
+#define COALESCE_MAX 4096
 
 void tr_put_be16(GByteArray *b, uint16_t v)
 {
@@ -86,17 +97,22 @@ void tr_plan_free(TrPlan *p)
         g_free(p->ram[i].rename_to);
     }
     g_free(p->ram);
+    for (guint i = 0; i < G_N_ELEMENTS(p->fill_page); i++) {
+        if (p->fill_page[i]) {
+            g_bytes_unref(p->fill_page[i]);
+        }
+    }
     g_free(p);
 }
 
-static void add_patch(TrPlan *p, TrFinding *by, uint64_t offset,
-                      uint64_t old_length, const void *data, size_t len,
-                      bool is_drop)
+/* Takes the reference to data. */
+static void add_patch_bytes(TrPlan *p, TrFinding *by, uint64_t offset,
+                            uint64_t old_length, GBytes *data, bool is_drop)
 {
     Patch x = {
         .offset = offset,
         .old_length = old_length,
-        .data = g_bytes_new(data, len),
+        .data = data,
         .by = by,
         .is_drop = is_drop,
         .seq = p->patches->len,
@@ -105,6 +121,13 @@ static void add_patch(TrPlan *p, TrFinding *by, uint64_t offset,
     if (by) {
         by->n_edits++;
     }
+}
+
+static void add_patch(TrPlan *p, TrFinding *by, uint64_t offset,
+                      uint64_t old_length, const void *data, size_t len,
+                      bool is_drop)
+{
+    add_patch_bytes(p, by, offset, old_length, g_bytes_new(data, len), is_drop);
 }
 
 void tr_plan_patch(TrPlan *p, TrFinding *by, uint64_t offset,
@@ -164,9 +187,31 @@ bool tr_plan_ram_dropped(const TrPlan *p, guint block)
     return block < p->s->ram_blocks->len && p->ram[block].drop;
 }
 
+static bool page_dropped(const TrPlan *p, const VmsPage *pg);
+
+static bool page_expands(const TrPlan *p, const VmsPage *pg)
+{
+    return p->ram[pg->block].expand_by && (pg->flags & VMS_RAM_FILL) &&
+           pg->fill != 0 && !page_dropped(p, pg);
+}
+
+uint64_t tr_plan_ram_expand_fills(TrPlan *p, TrFinding *by, guint block)
+{
+    uint64_t n = 0;
+
+    g_assert(block < p->s->ram_blocks->len);
+    p->ram[block].expand_by = by;
+    p->pages_changed = true;
+    for (guint i = 0; p->s->pages && i < p->s->pages->len; i++) {
+        const VmsPage *pg = &g_array_index(p->s->pages, VmsPage, i);
+        n += pg->block == block && page_expands(p, pg);
+    }
+    return n;
+}
+
 bool tr_plan_empty(const TrPlan *p)
 {
-    return !p->patches->len && !p->ram_changed;
+    return !p->patches->len && !p->ram_changed && !p->pages_changed;
 }
 
 /* ---- RAM: the MEM_SIZE list and the page record chain ------------------ */
@@ -226,6 +271,20 @@ static bool page_dropped(const TrPlan *p, const VmsPage *pg)
     return op->drop || (op->resize && pg->addr >= op->new_length);
 }
 
+/* The fill byte of a FILL record becomes the page it stands for. */
+static void expand_fill(TrPlan *p, TrFinding *by, const VmsPage *pg)
+{
+    GBytes **page = &p->fill_page[pg->fill];
+
+    if (!*page) {
+        uint8_t *data = g_malloc(VMS_PAGE_SIZE);
+        memset(data, pg->fill, VMS_PAGE_SIZE);
+        *page = g_bytes_new_take(data, VMS_PAGE_SIZE);
+    }
+    add_patch_bytes(p, by, vms_page_data_offset(p->s, pg), 1,
+                    g_bytes_ref(*page), false);
+}
+
 /*
  * A page record names its block unless CONTINUE says "same block as the
  * previous record". Dropping records can break that chain and renaming a
@@ -258,7 +317,8 @@ static bool encode_pages(TrPlan *p, GError **errp)
             continue;
         }
         last_kept = (int)pg->block;
-        if (has_name == need_name && !(has_name && op->rename_to)) {
+        bool expand = page_expands(p, pg);
+        if (has_name == need_name && !(has_name && op->rename_to) && !expand) {
             continue;
         }
         g_autoptr(GByteArray) b = g_byte_array_new();
@@ -267,6 +327,10 @@ static bool encode_pages(TrPlan *p, GError **errp)
         if (!need_name) {
             flags |= VMS_RAM_CONTINUE;
         }
+        if (expand) {
+            flags = (flags & ~(uint64_t)VMS_RAM_FILL) | VMS_RAM_PAGE;
+            expand_fill(p, op->expand_by, pg);
+        }
         tr_put_be64(b, pg->addr | flags);
         if (need_name) {
             tr_put_string8(b, block_new_id(p, pg->block));
@@ -274,7 +338,8 @@ static bool encode_pages(TrPlan *p, GError **errp)
         if (has_name) {
             old_len += 1 + strlen(vms_stream_block(s, pg->block)->id);
         }
-        add_patch(p, op->by, pg->offset, old_len, b->data, b->len, false);
+        add_patch(p, expand ? op->expand_by : op->by, pg->offset, old_len,
+                  b->data, b->len, false);
     }
     return true;
 }
@@ -304,8 +369,10 @@ bool tr_plan_build(TrPlan *p, GArray *edits, uint64_t *new_size, GError **errp)
 {
     int64_t delta = 0;
 
-    if (p->ram_changed &&
-        (!encode_block_list(p, errp) || !encode_pages(p, errp))) {
+    if (p->ram_changed && !encode_block_list(p, errp)) {
+        return false;
+    }
+    if ((p->ram_changed || p->pages_changed) && !encode_pages(p, errp)) {
         return false;
     }
     g_array_sort(p->patches, patch_cmp);
@@ -340,7 +407,9 @@ bool tr_plan_build(TrPlan *p, GArray *edits, uint64_t *new_size, GError **errp)
         /* coalesce with the previous edit when they touch */
         TrEdit *last =
             edits->len ? &g_array_index(edits, TrEdit, edits->len - 1) : NULL;
-        if (last && last->offset + last->old_length == x->offset) {
+        if (last && last->offset + last->old_length == x->offset &&
+            g_bytes_get_size(last->data) + g_bytes_get_size(x->data) <=
+                COALESCE_MAX) {
             gsize a_len, b_len;
             const uint8_t *a = g_bytes_get_data(last->data, &a_len);
             const uint8_t *b = g_bytes_get_data(x->data, &b_len);

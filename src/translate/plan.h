@@ -40,6 +40,12 @@ void tr_plan_ram_resize(TrPlan *p, TrFinding *by, guint block,
 /* Remove the block from the list and all its page records. */
 void tr_plan_ram_drop(TrPlan *p, TrFinding *by, guint block);
 bool tr_plan_ram_dropped(const TrPlan *p, guint block);
+/*
+ * Rewrite the block's FILL records with a non-zero byte as PAGE records of
+ * that byte (the CONTINUE bit and the block name stay as they are). Call
+ * after the block's other operations; returns how many records expand.
+ */
+uint64_t tr_plan_ram_expand_fills(TrPlan *p, TrFinding *by, guint block);
 
 /* Has anything been planned? */
 bool tr_plan_empty(const TrPlan *p);

@@ -30,6 +30,9 @@ typedef struct TrContext {
     uint32_t *version;
     /* New idstrs (R3), or NULL per section. */
     char **idstr;
+    /* The section id each record will carry (R8 renumbers; footers that
+     * R19 adds repeat it). */
+    uint32_t *section_id;
 } TrContext;
 
 /* What plan() gets: the finding plus what detect() pointed at. */
@@ -52,6 +55,7 @@ typedef struct TrRule {
 /* The rules, in the order they run (rules_*.c). */
 extern const TrRule tr_rule_drop_section;
 extern const TrRule tr_rule_unknown_section;
+extern const TrRule tr_rule_opaque_section; /* parsed by resync */
 extern const TrRule tr_rule_r1_piix4_pm;
 extern const TrRule tr_rule_r2_i8254;
 extern const TrRule tr_rule_r3_usb_path;
@@ -61,6 +65,12 @@ extern const TrRule tr_rule_r16_balloon_class;
 extern const TrRule tr_rule_ram_blocks;  /* R4/R5, R6/R7, R10, R17 */
 extern const TrRule tr_rule_machine;     /* R15: machine type, CPU model */
 extern const TrRule tr_rule_environment; /* kvmclock, hpet, qxl revision */
+extern const TrRule tr_rule_r18_configuration; /* rules_framing.c */
+extern const TrRule tr_rule_r19_footers;
+extern const TrRule tr_rule_r20_fill_pages;  /* rules_fill.c */
+extern const TrRule tr_rule_r21_piix4_pcihp; /* rules_defaults.c */
+extern const TrRule tr_rule_r22_vga_revision;
+extern const TrRule tr_rule_r23_xstate; /* rules_cpu.c */
 
 /* ---- helpers for rules ------------------------------------------------ */
 
@@ -100,6 +110,11 @@ const char *tr_recipe_add_file(TrContext *ctx, TrFileKind kind,
                                uint64_t length);
 /* The machine type a CONFIGURATION record names, or NULL. */
 char *tr_stream_machine(const VmsStream *s);
+/*
+ * Does the translated stream keep the machine type the stream names (else
+ * R18 names the target's own, and the target profile judges the stream)?
+ */
+bool tr_machine_kept(const TrTarget *t, const char *named);
 
 /* Human sizes for evidence: "16 MiB", "64 KiB", "0x3000 bytes". */
 char *tr_size_str(uint64_t bytes);

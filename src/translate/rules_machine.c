@@ -89,6 +89,12 @@ static char *join_evidence(const VmsWriterInfo *w)
 /* ---- machine type ----------------------------------------------------------
  */
 
+bool tr_machine_kept(const TrTarget *t, const char *named)
+{
+    return named &&
+           (!t->needs_configuration || tr_target_has_machine(t, named));
+}
+
 static void machine_detect(TrContext *ctx, GArray *hits)
 {
     g_autofree char *named = tr_stream_machine(ctx->stream);
@@ -100,6 +106,9 @@ static void machine_detect(TrContext *ctx, GArray *hits)
     g_free(ctx->result->writer);
     ctx->result->writer = g_strdup_printf(
         "%s %s (%s)", w->program, w->version ? w->version : "?", w->accel);
+    if (named && !tr_machine_kept(ctx->target, named)) {
+        g_clear_pointer(&named, g_free); /* R18 names the target's */
+    }
     if (ctx->opts->machine) {
         ctx->recipe->machine = g_strdup(ctx->opts->machine);
     } else if (named) {

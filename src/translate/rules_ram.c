@@ -71,7 +71,8 @@ static bool judged_by_profile(const TrContext *ctx)
     /* A stream that names its machine type (QEMU >= 2.4) was sized for that
      * machine; the profile describes the target's default machine. */
     return !machine || !ctx->target->machine ||
-           !strcmp(machine, ctx->target->machine);
+           !strcmp(machine, ctx->target->machine) ||
+           !tr_machine_kept(ctx->target, machine);
 }
 
 static bool allowed_mb(const TrRamSpec *spec, uint64_t length)

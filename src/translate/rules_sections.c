@@ -315,6 +315,7 @@ static bool r8_plan(TrContext *ctx, const TrHit *hit, GError **errp)
         if (ours && !ctx->dropped[i]) {
             tr_plan_patch_be32(ctx->plan, hit->finding, sec->section_id_offset,
                                max_id + 1);
+            ctx->section_id[i] = max_id + 1;
             if (sec->has_footer) {
                 tr_plan_patch_be32(ctx->plan, hit->finding,
                                    sec->footer_offset + 1, max_id + 1);

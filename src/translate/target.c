@@ -9,6 +9,7 @@
  * distribution's ROM files decide.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "target.h"
@@ -48,7 +49,7 @@
  * i2c_bus, slirp, ram, block, globalstate, ide, acpi_build), from the 7.2
  * sources and streams it wrote. ehci: see below.
  */
-static const TrSectionSpec qemu72_sections[] = {
+const TrSectionSpec tr_qemu72_sections[] = {
     {"ac97", 2, 3},
     {"acpi-erst", 1, 1},
     {"acpi-ged", 1, 1},
@@ -437,13 +438,17 @@ static const TrTarget qemu72 = {
     .description = "QEMU 7.2 (Debian 12) with its oldest i440fx machine, "
                    "pc-i440fx-1.4",
     .machine = "pc-i440fx-1.4",
-    .sections = qemu72_sections,
+    .sections = tr_qemu72_sections,
     .ram = qemu72_ram,
     .hpet_syntax = TR_HPET_MACHINE_PROPERTY,
     .balloon_class_property = false, /* realize forces 0x00ff */
     .live_id_zero_ok = false,        /* PART/END id 0 goes to "timer" */
     .qxl_default_revision = 4,
     .pflash_block = "system.flash0",
+    /* hw_compat_1_7 and hw_compat_2_1 of pc-i440fx-1.4 */
+    .defaults_known = true,
+    .piix4_pcihp_bridge = false,
+    .vga_revision = 0,
 };
 
 static const TrTarget qemu21 = {
@@ -460,7 +465,8 @@ static const TrTarget qemu21 = {
     .pflash_block = "system.flash0",
 };
 
-static const TrTarget *const all_targets[] = {&qemu72, &qemu21, NULL};
+static const TrTarget *const all_targets[] = {&qemu72, &tr_target_qemu10,
+                                              &qemu21, NULL};
 
 const TrTarget *const *tr_targets(void)
 {
@@ -494,6 +500,16 @@ const char *tr_target_description(const TrTarget *t)
 
 const TrSectionSpec *tr_target_section(const TrTarget *t, const char *vmsd)
 {
+    for (guint i = 0; t->sections_removed && t->sections_removed[i]; i++) {
+        if (!strcmp(t->sections_removed[i], vmsd)) {
+            return NULL;
+        }
+    }
+    for (const TrSectionSpec *s = t->sections_added; s && s->vmsd; s++) {
+        if (!strcmp(s->vmsd, vmsd)) {
+            return s;
+        }
+    }
     for (const TrSectionSpec *s = t->sections; s->vmsd; s++) {
         if (!strcmp(s->vmsd, vmsd)) {
             return s;
@@ -507,9 +523,32 @@ static bool block_matches(const char *pattern, const char *id)
     if (pattern[0] != '/') {
         return !strcmp(pattern, id);
     }
-    /* "/suffix": "<pci path>/suffix" with a non-empty path */
+    /* "/suffix": "<pci path>/suffix" with a non-empty path; "//name": the
+     * path-less "/name" exactly (the "/rom@etc/..." firmware blobs) */
+    if (pattern[1] == '/') {
+        return !strcmp(pattern + 1, id);
+    }
     size_t plen = strlen(pattern), ilen = strlen(id);
     return ilen > plen && !strcmp(id + ilen - plen, pattern);
+}
+
+bool tr_target_has_machine(const TrTarget *t, const char *machine)
+{
+    for (const TrMachineRange *m = t->machines; m && m->prefix; m++) {
+        unsigned major, minor;
+        char end;
+        if (!g_str_has_prefix(machine, m->prefix) ||
+            sscanf(machine + strlen(m->prefix), "%u.%u%c", &major, &minor,
+                   &end) != 2) {
+            continue;
+        }
+        unsigned v = major * 1000 + minor;
+        if (v >= m->oldest_major * 1000 + m->oldest_minor &&
+            v <= m->newest_major * 1000 + m->newest_minor) {
+            return true;
+        }
+    }
+    return false;
 }
 
 static bool stream_has_vmsd(const VmsStream *s, const char *vmsd)

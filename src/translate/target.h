@@ -59,7 +59,11 @@ struct TrTarget {
     /* -M: a fixed machine type, or NULL = the source's own machine type. */
     const char *machine;
     const TrSectionSpec *sections; /* terminated by vmsd == NULL */
-    const TrRamSpec *ram;          /* terminated by match == NULL */
+    /* A profile that extends an older one's table: vmsds of `sections` the
+     * target no longer registers (NULL-terminated) and new ones. */
+    const char *const *sections_removed;
+    const TrSectionSpec *sections_added;
+    const TrRamSpec *ram; /* terminated by match == NULL */
     TrHpetSyntax hpet_syntax;
     /* virtio-balloon-pci: does the target keep a stream's 0x0500 class
      * through -global virtio-balloon-pci.class (else R16 rewrites it)? */
@@ -71,7 +75,33 @@ struct TrTarget {
     /* pflash drives on the command line are units 0, 1, ...; the block of
      * unit 0 is named like this. */
     const char *pflash_block;
+
+    /* How the loader frames a stream for `machine` (machines >= 2.4). */
+    bool needs_configuration; /* a CONFIGURATION record naming the machine */
+    bool needs_footers;       /* a SECTION_FOOTER after every section */
+    /* The machine types the target has, for a CONFIGURATION record that
+     * names one (NULL: not checked). Terminated by prefix == NULL. */
+    const struct TrMachineRange *machines;
+    /* ZERO page records must carry fill byte 0 (QEMU >= 8.2, R20). */
+    bool zero_pages_only;
+    /* KVM takes only XSAVE components within the guest's XCR0 (R23). */
+    bool xstate_within_xcr0;
+    /* Device defaults of `machine` that show in the stream and that a
+     * -global changes (R21, R22); defaults_known false: not judged. */
+    bool defaults_known;
+    bool piix4_pcihp_bridge; /* acpi-pci-hotplug-with-bridge-support */
+    uint8_t vga_revision;    /* std VGA: 2 with qemu-extended-regs, else 0 */
 };
+
+/* Machine types "<prefix><major>.<minor>" from oldest to newest. */
+typedef struct TrMachineRange {
+    const char *prefix; /* "pc-i440fx-" */
+    unsigned oldest_major, oldest_minor;
+    unsigned newest_major, newest_minor;
+} TrMachineRange;
+
+/* Does the target have this machine type (by its class name)? */
+bool tr_target_has_machine(const TrTarget *t, const char *machine);
 
 /* The spec of the section's vmsd name, or NULL if the target lacks it. */
 const TrSectionSpec *tr_target_section(const TrTarget *t, const char *vmsd);
@@ -81,5 +111,9 @@ const TrSectionSpec *tr_target_section(const TrTarget *t, const char *vmsd);
  */
 const TrRamSpec *tr_target_ram(const TrTarget *t, const char *block_id,
                                const VmsStream *s);
+
+/* The vmstates of QEMU 7.2 (target.c), which later profiles extend. */
+extern const TrSectionSpec tr_qemu72_sections[];
+extern const TrTarget tr_target_qemu10; /* target_qemu10.c */
 
 #endif

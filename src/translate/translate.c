@@ -19,7 +19,9 @@ static const TrRule *const rules[] = {
     &tr_rule_drop_section, &tr_rule_machine,         &tr_rule_environment,
     &tr_rule_r9_block,     &tr_rule_r8_live_ids,     &tr_rule_r1_piix4_pm,
     &tr_rule_r2_i8254,     &tr_rule_r3_usb_path,     &tr_rule_r16_balloon_class,
-    &tr_rule_ram_blocks,   &tr_rule_unknown_section,
+    &tr_rule_ram_blocks,   &tr_rule_r20_fill_pages,  &tr_rule_r18_configuration,
+    &tr_rule_r19_footers,  &tr_rule_r21_piix4_pcihp, &tr_rule_r22_vga_revision,
+    &tr_rule_r23_xstate,   &tr_rule_unknown_section, &tr_rule_opaque_section,
 };
 
 static const struct {
@@ -223,8 +225,10 @@ TrResult *tr_translate(const VmsStream *s, VmsSource *src,
     ctx.dropped = g_new0(bool, n ? n : 1);
     ctx.version = g_new0(uint32_t, n ? n : 1);
     ctx.idstr = g_new0(char *, n ? n : 1);
+    ctx.section_id = g_new0(uint32_t, n ? n : 1);
     for (guint i = 0; i < n; i++) {
         ctx.version[i] = vms_stream_section(s, i)->version_id;
+        ctx.section_id[i] = vms_stream_section(s, i)->section_id;
     }
 
     for (guint i = 0; ok && i < G_N_ELEMENTS(rules); i++) {
@@ -249,5 +253,6 @@ TrResult *tr_translate(const VmsStream *s, VmsSource *src,
         g_free(ctx.idstr[i]);
     }
     g_free(ctx.idstr);
+    g_free(ctx.section_id);
     return ok ? g_steal_pointer(&r) : NULL;
 }

@@ -56,7 +56,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     VmsStream *s;
     const char *const drop[] = {"pci-assign", NULL};
     TrOptions o = {
-        .target = tr_target_find(knobs & 1 ? "qemu-2.1" : "qemu-7.2"),
+        .target = tr_target_find(knobs & 1    ? "qemu-2.1"
+                                 : knobs & 64 ? "qemu-10.0"
+                                              : "qemu-7.2"),
         .shrink_vram = knobs & 2,
         .drop_roms = knobs & 4,
         .drop_sections = knobs & 8 ? drop : NULL,

@@ -99,10 +99,16 @@ def test_tsc_option_reports_a_calibrated_tsc():
     lines = parsed_lines(r.serial)
     check(len(lines) >= 8 and all(t is not None for _, _, t in lines),
           f"lines without tsc=: {r.serial[:300]!r}")
-    # Under TCG the TSC follows the host's and stops with the VM: it must
-    # agree with the PIT.
+    # Under TCG the TSC follows the host's clock while the PIT's periods
+    # reach the guest only when its vCPU runs: on a loaded host a few may
+    # arrive late, so `up` can lag behind the TSC but never run ahead of
+    # it, and over the run both must advance at the same pace.
     for n, up, tsc in lines:
-        check(abs(tsc - up) <= 0.06, f"n={n}: up={up} but tsc={tsc}")
+        check(tsc >= up - 0.06, f"n={n}: tsc={tsc} runs behind up={up}")
+    (_, up0, tsc0), (_, up1, tsc1) = lines[0], lines[-1]
+    pace = (tsc1 - tsc0) / (up1 - up0)
+    check(0.8 <= pace <= 1.25,
+          f"TSC seconds per PIT second {pace:.3f} (lines {lines})")
 
 
 def test_multiboot_command_line_word_must_match_exactly():

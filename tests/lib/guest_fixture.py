@@ -85,7 +85,7 @@ def last_complete_counter(serial_text):
 
 def take_snapshot(image, workdir, *, name="s1", counter=10, accel="tcg",
                   machine=GUEST_MACHINE, device_args=GUEST_DEVICE_ARGS,
-                  append=None, timeout=60.0, before_stop=None):
+                  append=None, timeout=60.0, before_stop=None, qemu=None):
     """Boot the guest on image, wait until it printed `counter`, stop the
     VM, take savevm `name` and quit. Returns the last counter the guest had
     printed when it was stopped (the resume must continue after it).
@@ -93,7 +93,7 @@ def take_snapshot(image, workdir, *, name="s1", counter=10, accel="tcg",
     args = boot_args(device_args, image, workdir, append=append)
     deadline = time.monotonic() + timeout
     with resume.Qemu(args, workdir, accel=accel, machine=machine,
-                     deadline=deadline, cwd=workdir) as qemu:
+                     deadline=deadline, cwd=workdir, qemu=qemu) as qemu:
         if not qemu.connect():
             raise RuntimeError(f"QEMU did not start: "
                                f"{resume.qemu_errors(qemu.stderr())}")
@@ -123,7 +123,7 @@ def take_snapshot(image, workdir, *, name="s1", counter=10, accel="tcg",
 
 def take_stream(image, workdir, stream_path, *, counter=10, accel="tcg",
                 machine=GUEST_MACHINE, device_args=GUEST_DEVICE_ARGS,
-                append=None, timeout=60.0):
+                append=None, timeout=60.0, qemu=None):
     """Like take_snapshot(), but write the VM state as a raw migration
     stream file (`migrate "exec:cat > FILE"`, what `qsnapfix translate`
     reads) instead of savevm. Returns the saved counter; load the stream
@@ -131,7 +131,7 @@ def take_stream(image, workdir, stream_path, *, counter=10, accel="tcg",
     args = boot_args(device_args, image, workdir, append=append)
     deadline = time.monotonic() + timeout
     with resume.Qemu(args, workdir, accel=accel, machine=machine,
-                     deadline=deadline, cwd=workdir) as qemu:
+                     deadline=deadline, cwd=workdir, qemu=qemu) as qemu:
         if not qemu.connect():
             raise RuntimeError(f"QEMU did not start: "
                                f"{resume.qemu_errors(qemu.stderr())}")

@@ -98,14 +98,15 @@ class Qemu:
     in a work directory. Use as a context manager: leaving it stops QEMU."""
 
     def __init__(self, args, workdir, *, accel="tcg", machine=None,
-                 deadline=None, cwd=None):
+                 deadline=None, cwd=None, qemu=None):
         workdir = os.path.abspath(workdir)
         self.workdir = workdir
         self.serial_log = os.path.join(workdir, "serial.log")
         self.stderr_log = os.path.join(workdir, "qemu.stderr")
         self.qmp_path = os.path.join(workdir, "qmp.sock")
         self.deadline = deadline or time.monotonic() + 60
-        self.argv = [QEMU, "-accel", accel]
+        # qemu: the command that runs QEMU (default: the host's own)
+        self.argv = [*(qemu or [QEMU]), "-accel", accel]
         if machine:
             self.argv += ["-M", machine]
         self.argv += [str(a) for a in args]
@@ -230,7 +231,8 @@ class ResumeResult:
 
 
 def resume(args, *, loadvm=None, incoming=None, machine=None, accel="tcg",
-           extra=(), counters=3, timeout=60.0, workdir=None, cwd=None):
+           extra=(), counters=3, timeout=60.0, workdir=None, cwd=None,
+           qemu=None):
     """Load a saved state in QEMU and watch the guest.
 
     args      device options (e.g. a manifest image's device_args with
@@ -245,11 +247,12 @@ def resume(args, *, loadvm=None, incoming=None, machine=None, accel="tcg",
     source = (["-loadvm", loadvm] if loadvm is not None else
               ["-incoming", "exec:cat " + shlex.quote(os.path.abspath(incoming))])
     return watch([*args, *extra, *source], machine=machine, accel=accel,
-                 counters=counters, timeout=timeout, workdir=workdir, cwd=cwd)
+                 counters=counters, timeout=timeout, workdir=workdir, cwd=cwd,
+                 qemu=qemu)
 
 
 def watch(args, *, machine=None, accel="tcg", counters=3, timeout=60.0,
-          workdir=None, cwd=None):
+          workdir=None, cwd=None, qemu=None):
     """Run QEMU with args as they are (a boot, or a load when args carry
     -loadvm/-incoming) and watch the guest; see resume()."""
     own_dir = workdir is None
@@ -258,7 +261,7 @@ def watch(args, *, machine=None, accel="tcg", counters=3, timeout=60.0,
     deadline = start + timeout
     try:
         with Qemu(args, workdir, accel=accel, machine=machine,
-                  deadline=deadline, cwd=cwd) as qemu:
+                  deadline=deadline, cwd=cwd, qemu=qemu) as qemu:
             loaded = _wait_until_running(qemu)
             if loaded:
                 _wait_for_counters(qemu, counters)

@@ -48,7 +48,7 @@ static void member_int(JsonBuilder *b, const char *name, int64_t v)
     json_builder_add_int_value(b, v);
 }
 
-/* ---- roundtrip: compare what the writer produces with the source ------ */
+/* ---- roundtrip: compare what the writer produces with the source --------- */
 
 typedef struct Compare {
     VmsSource *src;

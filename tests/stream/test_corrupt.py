@@ -20,7 +20,15 @@ BAD_STREAM = 14
 
 def sources(work):
     """Small real streams: the KVM reference stream and, if present, a
-    qemu-kvm 1.0 KVM snapshot extracted with qsnapfix extract."""
+    qemu-kvm 1.0 KVM snapshot extracted with qsnapfix extract; without
+    ../shared, one written here by QEMU 7.2."""
+    shared = testlib.shared_dir()
+    if not shared:
+        if not shutil.which("qemu-system-x86_64"):
+            testlib.skip("neither ../shared nor qemu-system-x86_64")
+        import make_streams
+        entries, where = make_streams.generate()
+        return [os.path.join(where, entries[0]["stream"])]
     out = [s for s in streamlib.reference_streams() if "kvm14" in s]
     images = os.path.join(testlib.CACHE, "shared-images")
     img = os.path.join(images, "qk10k-d-usbtablet.qcow2")
@@ -111,13 +119,14 @@ def test_damaged_streams_fail_cleanly():
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(f"     {outcome}")
-    check(outcome["refused"] > 50, f"damage refused: {outcome}")
+    total = sum(outcome.values())
+    check(outcome["refused"] >= total // 5, f"damage refused: {outcome}")
 
 
 def test_errors_inside_a_section_name_it():
     work = testlib.workdir("corrupt-msg")
     try:
-        src = streamlib.reference_streams()[0]
+        src = sources(work)[0]
         data = open(src, "rb").read()
         doc = streamlib.inspect_json("--stream", src)
         pit = [s for s in doc["sections"] if s["idstr"] == "i8254"][0]

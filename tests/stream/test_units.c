@@ -211,6 +211,9 @@ static void test_ram_blocks_and_pages_are_counted(void)
     g_assert_false(pg->flags & VMS_RAM_CONTINUE);
     g_assert_cmpuint(vms_page_data_offset(s, pg), ==, pg->offset + 8 + 9);
     g_assert_cmpuint(vms_page_record_len(s, pg), ==, 8 + 9 + VMS_PAGE_SIZE);
+    g_assert_true(vms_stream_find_page(s, 1, 0x1000) == pg);
+    g_assert_cmpuint(vms_stream_find_page(s, 0, 0x1000)->fill, ==, 0xcc);
+    g_assert_null(vms_stream_find_page(s, 0, 0x3000));
 }
 
 static void test_fields_are_found_by_path(void)
@@ -385,6 +388,63 @@ static void test_mem_size_entries_must_add_up(void)
     g_assert_nonnull(strstr(err->message, "'pc.ram'"));
 }
 
+static void test_tail_path_agrees_or_falls_back(void)
+{
+    Shape sh = {.qemu_kvm = true};
+    g_autoptr(GByteArray) bytes = build(&sh);
+    g_autoptr(VmsStream) full = parse(bytes, 0, NULL);
+    g_autoptr(VmsStream) tail =
+        parse(bytes, VMS_PARSE_TAIL | VMS_PARSE_TAIL_ONLY, NULL);
+    g_autoptr(GByteArray) paged = NULL;
+    g_autoptr(VmsStream) fallback = NULL;
+    g_autoptr(GError) err = NULL;
+    guint ft = 0, ff = 0;
+
+    g_assert_nonnull(tail);
+    g_assert_true(tail->tail_path);
+    while (vms_stream_section(full, ff)->type != VMS_SECTION_FULL) {
+        ff++;
+    }
+    while (vms_stream_section(tail, ft)->type != VMS_SECTION_FULL) {
+        ft++;
+    }
+    g_assert_cmpuint(full->sections->len - ff, ==, tail->sections->len - ft);
+    for (guint i = 0; ff + i < full->sections->len; i++) {
+        g_assert_cmpuint(vms_stream_section(full, ff + i)->offset, ==,
+                         vms_stream_section(tail, ft + i)->offset);
+    }
+    /* The START carries pages here (0.15/1.0 style): the head ends at the
+     * first one, right after the block list. */
+    g_assert_cmpuint(tail->skipped_from, ==,
+                     vms_stream_section(full, 0)->ram.mem_size_end);
+    g_assert_true(tail->first_page_in_start);
+
+    /* Pages in the END record: no empty END to anchor on. */
+    paged = g_byte_array_new();
+    {
+        g_autoptr(VmsBuilder) b = vms_builder_new_bytes(paged);
+        const VmsBlockSpec blocks[] = {{"pc.ram", 0x2000}};
+        vms_builder_header(b);
+        vms_builder_section(b, VMS_SECTION_START, 2, "ram", 0, 4);
+        vms_builder_ram_mem_size(b, blocks, 1);
+        vms_builder_ram_eos(b);
+        vms_builder_section(b, VMS_SECTION_END, 2, NULL, 0, 0);
+        vms_builder_ram_fill(b, "pc.ram", 0x1000, 7);
+        vms_builder_ram_eos(b);
+        vms_builder_section(b, VMS_SECTION_FULL, 3, "port92", 0, 1);
+        vms_builder_u8(b, 2);
+        vms_builder_eof(b);
+        g_assert_true(vms_builder_finish(b, NULL));
+    }
+    fallback = parse(paged, VMS_PARSE_TAIL | VMS_PARSE_TAIL_ONLY, &err);
+    g_assert_null(fallback);
+    g_assert_error(err, VMS_ERROR, VMS_ERROR_BAD_PAYLOAD);
+    fallback = parse(paged, VMS_PARSE_TAIL, NULL);
+    g_assert_nonnull(fallback);
+    g_assert_false(fallback->tail_path);
+    g_assert_nonnull(vms_stream_find_section(fallback, "port92", 0));
+}
+
 static void test_msix_table_size_comes_from_the_capability(void)
 {
     uint8_t config[256] = {0};
@@ -425,6 +485,8 @@ int main(int argc, char **argv)
                     test_bad_ram_records_are_refused);
     g_test_add_func("/stream/mem_size_entries_must_add_up",
                     test_mem_size_entries_must_add_up);
+    g_test_add_func("/stream/tail_path_agrees_or_falls_back",
+                    test_tail_path_agrees_or_falls_back);
     g_test_add_func("/stream/msix_table_size_comes_from_the_capability",
                     test_msix_table_size_comes_from_the_capability);
     return g_test_run();

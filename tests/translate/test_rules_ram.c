@@ -274,10 +274,12 @@ static GBytes *qxl_stream(uint64_t vrom, uint32_t n_modes, bool data_above,
     }
     vms_builder_ram_fill(b, "pc.ram", 0, 0);
     ts_ram_end(b);
-    g_autoptr(GBytes) qxl =
-        ts_pci_device(0x1b36, 0x0100, 0x0300, revision, 9835 - 276);
     gsize len;
-    const void *p = g_bytes_get_data(qxl, &len);
+    g_autofree uint8_t *p = g_bytes_unref_to_data(
+        ts_pci_device(0x1b36, 0x0100, 0x0300, revision, 9835 - 276), &len);
+    /* The _EQUAL num_memslots (8) and 1024 surfaces, as qxl writes them. */
+    p[1430] = 8;
+    p[1633] = 1024 >> 8;
     ts_full(b, 3, "0000:00:02.0/qxl", 0, 21, p, len);
     return ts_finish(b, out);
 }

@@ -124,9 +124,20 @@ static void test_r2_ignores_upstream_v2_of_104_bytes(void)
 /* ---- R3 -------------------------------------------------------------------
  */
 
+/* A UHCI v2 payload: PCI device, then the _EQUAL num_ports (2). */
+static GBytes *uhci_v2(void)
+{
+    gsize len;
+    g_autofree uint8_t *p = g_bytes_unref_to_data(
+        ts_pci_device(0x8086, 0x7020, 0x0c03, 1, 35), &len);
+    p[276] = 2;
+    return g_bytes_new(p, len);
+}
+
 static void test_r3_usb_port_name_gets_controller_path(void)
 {
-    Dev d[] = {{"0000:00:01.2/uhci", 0, 2, NULL, 311},
+    g_autoptr(GBytes) uhci = uhci_v2();
+    Dev d[] = {{"0000:00:01.2/uhci", 0, 2, uhci, 0},
                {"1/usb-ptr", 0, 1, NULL, 298}};
     g_autoptr(GBytes) in = stream_with(d, 2);
     g_autoptr(TsRun) run = ts_run(in, NULL);
@@ -156,7 +167,8 @@ static void test_r3_refuses_without_a_controller(void)
 
 static void test_r3_ignores_full_paths(void)
 {
-    Dev d[] = {{"0000:00:01.2/uhci", 0, 2, NULL, 311},
+    g_autoptr(GBytes) uhci = uhci_v2();
+    Dev d[] = {{"0000:00:01.2/uhci", 0, 2, uhci, 0},
                {"0000:00:01.2/1/usb-ptr", 0, 1, NULL, 298}};
     g_autoptr(GBytes) in = stream_with(d, 2);
     g_autoptr(TsRun) run = ts_run(in, NULL);
@@ -349,6 +361,46 @@ static void test_drop_section_removes_it_as_a_loss(void)
     g_assert_nonnull(vms_stream_find_section(again->s, "i8254", 0));
 }
 
+static void test_misfit_payload_of_a_known_device_is_refused(void)
+{
+    /* port92 v1 is one byte; five cannot be what the target expects. */
+    Dev d[] = {{"port92", 0, 1, NULL, 5}, {"i8254", 0, 3, NULL, 108}};
+    g_autoptr(GBytes) in = stream_with(d, 2);
+    g_autoptr(TsRun) run = ts_run(in, NULL);
+    const TrFinding *f = tr_result_refusal(run->r);
+
+    g_assert_true(
+        vms_stream_find_section(run->s, "port92", 0)->located_by_resync);
+    g_assert_nonnull(f);
+    g_assert_cmpstr(f->rule, ==, "layout");
+    g_assert_cmpstr(f->subject, ==, "port92");
+    g_assert_nonnull(strstr(f->evidence, "5-byte payload"));
+    g_assert_nonnull(strstr(f->change, "--drop-section 'port92'"));
+    g_assert_cmpuint(run->r->edits->len, ==, 0);
+
+    const char *const drop[] = {"port92", NULL};
+    TrOptions o = {.drop_sections = drop};
+    g_autoptr(TsRun) dropped = ts_run(in, &o);
+    g_assert_false(dropped->r->refused);
+    g_assert_null(ts_finding(dropped->r, "layout", NULL));
+}
+
+static void test_device_without_a_table_passes_with_a_note(void)
+{
+    /* The target loads xhci; qsnapfix has no table for it. */
+    Dev d[] = {{"0000:00:05.0/xhci", 0, 1, NULL, 40},
+               {"i8254", 0, 3, NULL, 108}};
+    g_autoptr(GBytes) in = stream_with(d, 2);
+    g_autoptr(TsRun) run = ts_run(in, NULL);
+    const TrFinding *f = ts_finding(run->r, "layout", "0000:00:05.0/xhci");
+
+    g_assert_nonnull(f);
+    g_assert_cmpint(f->action, ==, TR_ACTION_NOTE);
+    g_assert_nonnull(strstr(f->evidence, "no layout for 'xhci'"));
+    g_assert_false(run->r->refused);
+    g_assert_cmpuint(run->r->edits->len, ==, 0);
+}
+
 static void test_version_too_new_is_refused(void)
 {
     Dev d[] = {{"0000:00:03.0/rtl8139", 0, 6, NULL, 646}};
@@ -471,6 +523,10 @@ int main(int argc, char **argv)
                     test_unknown_device_is_refused_with_its_name);
     g_test_add_func("/target/drop-section-removes-it-as-a-loss",
                     test_drop_section_removes_it_as_a_loss);
+    g_test_add_func("/layout/misfit-payload-of-a-known-device-is-refused",
+                    test_misfit_payload_of_a_known_device_is_refused);
+    g_test_add_func("/layout/device-without-a-table-passes-with-a-note",
+                    test_device_without_a_table_passes_with_a_note);
     g_test_add_func("/target/version-too-new-is-refused",
                     test_version_too_new_is_refused);
     g_test_add_func("/machine/kvmclock-needs-kvm-and-no-hpet-means-hpet-off",

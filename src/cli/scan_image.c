@@ -1,0 +1,144 @@
+/*
+ * One image of a scan: opened read-only without locks (safe while a QEMU
+ * runs it), its format facts, whether a QEMU holds it, what would stop
+ * `fix` from writing it, and every snapshot's verdict.
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <inttypes.h>
+#include <string.h>
+
+#include "exit_codes.h"
+#include "scan.h"
+
+/* Incompatible feature bits the write path knows (qcow2/ and the spec). */
+#define KNOWN_INCOMPAT                                                         \
+    (QCOW2_INCOMPAT_DIRTY | QCOW2_INCOMPAT_CORRUPT |                           \
+     QCOW2_INCOMPAT_DATA_FILE | QCOW2_INCOMPAT_COMPRESSION |                   \
+     QCOW2_INCOMPAT_EXTENDED_L2)
+
+void scan_image_free(ScanImage *im)
+{
+    if (!im) {
+        return;
+    }
+    g_free(im->path);
+    g_clear_error(&im->error);
+    g_free(im->backing_file);
+    g_free(im->data_file);
+    scan_locks_clear(&im->locks);
+    g_free(im->blocker.message);
+    if (im->snapshots) {
+        g_ptr_array_unref(im->snapshots);
+    }
+    g_free(im);
+}
+
+static void take_facts(ScanImage *im, const Qcow2Header *h)
+{
+    im->version = h->version;
+    im->cluster_size = h->cluster_size;
+    im->virtual_size = h->size;
+    im->file_size = h->file_size;
+    im->refcount_bits = h->refcount_bits;
+    im->dirty = h->incompatible_features & QCOW2_INCOMPAT_DIRTY;
+    im->corrupt = h->incompatible_features & QCOW2_INCOMPAT_CORRUPT;
+    im->encrypted = h->crypt_method != 0;
+    im->lazy_refcounts = h->compatible_features & QCOW2_COMPAT_LAZY_REFCOUNTS;
+    im->extended_l2 = h->extended_l2;
+    im->compression =
+        h->compression_type == QCOW2_COMPRESSION_ZSTD ? "zstd" : "zlib";
+    im->backing_file = g_strdup(h->backing_file);
+    im->data_file = g_strdup(h->data_file);
+}
+
+static void block(ScanBlocker *b, int code, bool splice_ok, char *message)
+{
+    if (b->message) { /* the first reason is the one to act on */
+        g_free(message);
+        return;
+    }
+    b->message = message;
+    b->exit_code = code;
+    b->splice_ok = splice_ok;
+}
+
+/* What `fix` would refuse before touching a snapshot, in its order. */
+static void find_blocker(ScanImage *im, const Qcow2Header *h)
+{
+    uint64_t unknown = h->incompatible_features & ~(uint64_t)KNOWN_INCOMPAT;
+
+    if (scan_locks_in_use(&im->locks)) {
+        g_autofree char *bytes = scan_locks_bytes_str(&im->locks);
+        block(&im->blocker, QSNAPFIX_EXIT_IN_USE, true,
+              g_strdup_printf("in use by a running QEMU (lock bytes %s "
+                              "taken); stop the VM before fixing",
+                              bytes));
+    }
+    if (im->dirty || im->corrupt) {
+        block(&im->blocker, QSNAPFIX_EXIT_NEEDS_REPAIR, false,
+              g_strdup_printf("%s bit set; run: qemu-img check -r all %s",
+                              im->dirty ? "dirty" : "corrupt", im->path));
+    }
+    if (unknown) {
+        block(&im->blocker, QSNAPFIX_EXIT_UNSUPPORTED, false,
+              g_strdup_printf("unknown incompatible feature bits 0x%" PRIx64,
+                              unknown));
+    }
+    if (im->encrypted) {
+        block(&im->blocker, QSNAPFIX_EXIT_UNSUPPORTED, false,
+              g_strdup("encrypted image"));
+    }
+    if (im->data_file) {
+        block(&im->blocker, QSNAPFIX_EXIT_UNSUPPORTED, false,
+              g_strdup("external data file"));
+    }
+}
+
+static bool has_vm_state(Qcow2Image *img)
+{
+    for (guint i = 0; i < qcow2_snapshot_count(img); i++) {
+        if (qcow2_snapshot_get(img, i)->vm_state_size) {
+            return true;
+        }
+    }
+    return false;
+}
+
+ScanImage *scan_image(const char *path, const ScanOptions *o)
+{
+    ScanImage *im = g_new0(ScanImage, 1);
+    Qcow2Image *img;
+
+    im->path = g_strdup(path);
+    im->snapshots =
+        g_ptr_array_new_with_free_func((GDestroyNotify)scan_snapshot_free);
+    /* Probe first: the scan's own descriptor holds no lock either way. */
+    scan_probe_locks(path, &im->locks);
+    img =
+        qcow2_open(path, QCOW2_OPEN_READ_ONLY | QCOW2_OPEN_NO_LOCK, &im->error);
+    if (!img) {
+        return im;
+    }
+    take_facts(im, qcow2_header(img));
+    if (has_vm_state(img)) { /* else there is nothing for fix to do */
+        find_blocker(im, qcow2_header(img));
+    }
+    for (guint i = 0; i < qcow2_snapshot_count(img); i++) {
+        const Qcow2Snapshot *sn = qcow2_snapshot_get(img, i);
+        ScanSnapshot *ss = g_new0(ScanSnapshot, 1);
+
+        ss->id = g_strdup(sn->id);
+        ss->name = g_strdup(sn->name);
+        ss->vm_state_size = sn->vm_state_size;
+        ss->date_sec = sn->date_sec;
+        g_ptr_array_add(im->snapshots, ss);
+        if (!sn->vm_state_size) {
+            ss->verdict = SCAN_DISK_ONLY;
+            continue;
+        }
+        scan_snapshot_judge(ss, img, sn, path, o, &im->blocker);
+    }
+    im->bytes_read = qcow2_io_bytes_read(img);
+    qcow2_close(img);
+    return im;
+}

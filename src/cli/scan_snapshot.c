@@ -1,0 +1,337 @@
+/*
+ * One snapshot's verdict for the target, read as little as possible.
+ *
+ * The default path reads the stream's head (header, live sections, the
+ * RAM block list) and its tail (the device sections after the last RAM
+ * page), about 70 KiB of a VM state of any size (src/stream/tail.c). The
+ * rules look at exactly that: section names, versions and payloads, and
+ * the RAM block list. What they cannot see there are the page records, and
+ * only two decisions read them:
+ *   - R10 (qxl ROM): the ROM header in the block's pages and the pages
+ *     beyond the target's ROM size;
+ *   - R4/R5 with --shrink-vram: whether the pages above the cut hold data.
+ * When one of those fires, or the tail path finds nothing, the snapshot
+ * goes through fix_analyse(), the full walk and the rules exactly as
+ * `fix --dry-run` runs them (--full: always). Either way the verdict and
+ * the rule ids are those of `fix --dry-run`.
+ *
+ * Edits to records the tail path did not walk (RAM page records renamed
+ * or dropped, the PART records of a live section renumbered or removed)
+ * are then missing from the edit list, and a length-changing edit near the
+ * head makes the fix rewrite everything after it. In those cases the bytes
+ * a fix would write are estimated from the edits and the cluster size;
+ * otherwise they come from the qcow2 splice's own dry run, exactly.
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <inttypes.h>
+#include <string.h>
+
+#include "scan.h"
+#include "source_qcow2.h"
+
+/* The splice's dry run is cheap when little of the stream moves: it reads
+ * the clusters it would rewrite. */
+#define EXACT_PLAN_BUDGET ((uint64_t)4 << 20)
+
+const char *scan_verdict_name(ScanVerdict v)
+{
+    switch (v) {
+    case SCAN_DISK_ONLY:
+        return "disk-only";
+    case SCAN_COMPATIBLE:
+        return "compatible";
+    case SCAN_FIXABLE:
+        return "fixable";
+    case SCAN_REFUSED:
+        return "refused";
+    case SCAN_ERROR:
+        return "error";
+    }
+    return "?";
+}
+
+void scan_snapshot_free(ScanSnapshot *s)
+{
+    if (!s) {
+        return;
+    }
+    g_free(s->id);
+    g_free(s->name);
+    fix_outcome_free(s->outcome);
+    g_free(s);
+}
+
+/* As `fix` runs the rules (fix_common.c builds the same for fix_analyse). */
+static TrOptions tr_options_for(const FixOptions *o, const char *dir,
+                                const char *prefix)
+{
+    TrOptions t = {
+        .target = o->target,
+        .machine = o->machine,
+        .shrink_vram = o->shrink_vram,
+        .drop_roms = o->drop_roms,
+        .keep_block_sections = o->keep_block_sections,
+        .file_dir = dir,
+        .file_prefix = prefix,
+        .drop_sections = (const char *const *)o->drop_sections,
+    };
+    return t;
+}
+
+/*
+ * The tail path's stream as the translator takes it: the same sections
+ * and RAM block list, and an empty page list in place of the pages it did
+ * not walk. Only valid when no decision reads page data (see above).
+ */
+static TrResult *translate_tail(const VmsStream *s, VmsSource *src,
+                                const TrOptions *t, GError **errp)
+{
+    g_autoptr(GArray) no_pages = g_array_new(FALSE, FALSE, sizeof(VmsPage));
+    VmsStream view = *s;
+
+    view.tail_path = false;
+    view.pages = no_pages;
+    return tr_translate(&view, src, t, errp);
+}
+
+/* A finding whose decision reads RAM page data, or NULL. */
+static const char *needs_pages(const TrResult *r, const FixOptions *o)
+{
+    for (guint i = 0; i < r->findings->len; i++) {
+        const TrFinding *f = g_ptr_array_index(r->findings, i);
+        if (!strcmp(f->rule, "R10") ||
+            (o->shrink_vram &&
+             (!strcmp(f->rule, "R4") || !strcmp(f->rule, "R5")))) {
+            return f->rule;
+        }
+    }
+    return NULL;
+}
+
+/* Does the finding edit records the tail path skipped? (RAM blocks and
+ * live sections have records throughout the stream.) */
+static bool edits_skipped_records(const TrFinding *f, const VmsStream *s)
+{
+    if (f->action != TR_ACTION_EDIT && f->action != TR_ACTION_LOSS) {
+        return false;
+    }
+    if (vms_stream_find_block(s, f->subject) >= 0) {
+        return true;
+    }
+    for (guint i = 0; i < s->sections->len; i++) {
+        const VmsSection *sec = vms_stream_section(s, i);
+        if ((sec->kind == VMS_KIND_RAM || sec->kind == VMS_KIND_BLOCK) &&
+            !g_strcmp0(sec->idstr, f->subject)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool edit_list_complete(const TrResult *r, const VmsStream *s)
+{
+    if (!s->tail_path) {
+        return true;
+    }
+    for (guint i = 0; i < r->findings->len; i++) {
+        if (edits_skipped_records(g_ptr_array_index(r->findings, i), s)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Bytes from the first length-changing edit to the end (0: none). */
+static uint64_t moved_bytes(const TrResult *r)
+{
+    for (guint i = 0; i < r->edits->len; i++) {
+        const TrEdit *e = &g_array_index(r->edits, TrEdit, i);
+        if (e->old_length != g_bytes_get_size(e->data)) {
+            return r->old_size - e->offset;
+        }
+    }
+    return 0;
+}
+
+/*
+ * Clusters the splice would write: those an edit touches, and from the
+ * first length-changing edit on, every cluster of the new VM state (its
+ * bytes no longer line up with the old clusters).
+ */
+static void estimate_plan(ScanWritePlan *w, const TrResult *r, uint64_t cs)
+{
+    uint64_t written = 0, next = 0; /* first cluster not yet counted */
+    uint64_t total = (r->new_size + cs - 1) / cs;
+    int64_t shift = 0;
+
+    for (guint i = 0; i < r->edits->len; i++) {
+        const TrEdit *e = &g_array_index(r->edits, TrEdit, i);
+        uint64_t len = g_bytes_get_size(e->data);
+        uint64_t at = (uint64_t)((int64_t)e->offset + shift);
+        uint64_t first = MAX(at / cs, next);
+        uint64_t last = (at + MAX(len, 1) - 1) / cs;
+
+        if (len != e->old_length) {
+            last = total - 1; /* everything after moves */
+        }
+        if (last >= first && first < total) {
+            written += MIN(last, total - 1) - first + 1;
+            next = last + 1;
+        }
+        shift += (int64_t)len - (int64_t)e->old_length;
+    }
+    w->have = true;
+    w->exact = false;
+    w->new_size = r->new_size;
+    w->clusters_written = written;
+    w->clusters_shared = total - MIN(written, total);
+    w->bytes_written = written * cs;
+}
+
+/* The edit list as the qcow2 layer takes it (borrows the bytes). */
+static Qcow2Edit *qcow2_edits(const TrResult *r)
+{
+    Qcow2Edit *e = g_new0(Qcow2Edit, r->edits->len ? r->edits->len : 1);
+
+    for (guint i = 0; i < r->edits->len; i++) {
+        const TrEdit *t = &g_array_index(r->edits, TrEdit, i);
+        gsize len;
+        e[i].offset = t->offset;
+        e[i].old_length = t->old_length;
+        e[i].data = g_bytes_get_data(t->data, &len);
+        e[i].length = len;
+    }
+    return e;
+}
+
+/* What `fix --dry-run` reports: the splice planned, nothing written. */
+static bool exact_plan(ScanWritePlan *w, Qcow2Image *img,
+                       const Qcow2Snapshot *sn, const TrResult *r,
+                       GError **errp)
+{
+    Qcow2SpliceOptions so = {.dry_run = true};
+    Qcow2SpliceStats st = {0};
+    g_autofree Qcow2Edit *edits = qcow2_edits(r);
+
+    if (!qcow2_splice_vmstate(img, sn, edits, r->edits->len, &so, &st, errp)) {
+        return false;
+    }
+    w->have = true;
+    w->exact = true;
+    w->new_size = st.new_size;
+    w->clusters_written = st.clusters_written;
+    w->clusters_shared = st.clusters_shared;
+    w->metadata_clusters = st.metadata_clusters;
+    w->bytes_written = st.bytes_written;
+    return true;
+}
+
+/*
+ * Read and judge: the tail path first (unless --full), else (or when the
+ * tail path cannot decide) fix_analyse(), the very analysis of `fix`. On
+ * success the outcome holds the writer, the result and the status, and
+ * *stream_out the stream they come from.
+ */
+static bool analyse(ScanSnapshot *out, VmsSource *src, const ScanOptions *o,
+                    const TrOptions *t, VmsStream **stream_out, GError **errp)
+{
+    FixOutcome *oc = out->outcome;
+
+    if (!o->full) {
+        VmsParseOptions popts = {.flags = VMS_PARSE_TAIL | VMS_PARSE_TAIL_ONLY};
+        g_autoptr(VmsStream) s = vms_stream_parse(src, &popts, NULL);
+        g_autoptr(GError) tail_err = NULL;
+        TrResult *r = s ? translate_tail(s, src, t, &tail_err) : NULL;
+
+        out->reason = !s   ? "the tail path found no device sections"
+                      : !r ? "the rules need the page records"
+                           : needs_pages(r, &o->fix);
+        if (!out->reason) {
+            out->path = "tail";
+            oc->writer = vms_fingerprint(s);
+            oc->result = r;
+            oc->old_size = oc->new_size = s->size;
+            oc->status = r->refused      ? FIX_REFUSED
+                         : r->edits->len ? FIX_FIXED
+                                         : FIX_COMPATIBLE;
+            oc->new_size = r->refused ? s->size : r->new_size;
+            *stream_out = g_steal_pointer(&s);
+            return true;
+        }
+        tr_result_free(r);
+    }
+    out->path = "full";
+    return fix_analyse(oc, src, &o->fix, t->file_dir, t->file_prefix,
+                       stream_out, errp);
+}
+
+static void fail(ScanSnapshot *out, GError *err)
+{
+    fix_outcome_fail(out->outcome, err);
+    out->verdict = SCAN_ERROR;
+}
+
+void scan_snapshot_judge(ScanSnapshot *out, Qcow2Image *img,
+                         const Qcow2Snapshot *sn, const char *image,
+                         const ScanOptions *o, const ScanBlocker *blocker)
+{
+    GError *err = NULL;
+    g_autofree char *abs = g_canonicalize_filename(image, NULL);
+    g_autofree char *dir = o->fix.rom_dir
+                               ? g_canonicalize_filename(o->fix.rom_dir, NULL)
+                               : g_path_get_dirname(abs);
+    g_autofree char *base = g_path_get_basename(abs);
+    g_autofree char *safe = fix_safe_name(sn->name);
+    g_autofree char *prefix = g_strdup_printf("%s.%s", base, safe);
+    TrOptions t = tr_options_for(&o->fix, dir, prefix);
+    g_autoptr(VmsSource) src = qsnapfix_source_qcow2(img, sn, &err);
+    g_autoptr(VmsStream) s = NULL;
+    const TrResult *r;
+    bool ok;
+
+    out->outcome = fix_outcome_new(sn->id, sn->name);
+    if (!src) {
+        fail(out, err);
+        return;
+    }
+    ok = analyse(out, src, o, &t, &s, &err);
+    out->bytes_read = src->bytes_read;
+    if (!ok) {
+        fail(out, err);
+        return;
+    }
+    r = out->outcome->result;
+    switch (out->outcome->status) {
+    case FIX_REFUSED:
+        out->verdict = SCAN_REFUSED;
+        return;
+    case FIX_COMPATIBLE:
+        out->verdict = SCAN_COMPATIBLE;
+        return;
+    case FIX_ERROR: /* analyses do not end so */
+        out->verdict = SCAN_ERROR;
+        return;
+    case FIX_FIXED:
+        break;
+    }
+    out->verdict = SCAN_FIXABLE;
+    if (blocker->message && !blocker->splice_ok) {
+        /* The splice refuses such images even as a dry run. */
+        estimate_plan(&out->write, r, qcow2_header(img)->cluster_size);
+    } else if (!s->tail_path || (edit_list_complete(r, s) &&
+                                 moved_bytes(r) <= EXACT_PLAN_BUDGET)) {
+        if (exact_plan(&out->write, img, sn, r, &err)) {
+            return;
+        }
+        if (!blocker->message) {
+            fail(out, err); /* as `fix --dry-run` would */
+            return;
+        }
+        /* In use: the running QEMU may be changing the metadata the
+         * splice reads; the verdict stands, the plan is estimated. */
+        g_clear_error(&err);
+        estimate_plan(&out->write, r, qcow2_header(img)->cluster_size);
+    } else {
+        estimate_plan(&out->write, r, qcow2_header(img)->cluster_size);
+    }
+}

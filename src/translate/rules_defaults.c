@@ -1,0 +1,173 @@
+/*
+ * Device properties whose default changed between the writer's machine
+ * type and the target's, where the stream shows which value the guest
+ * had and a -global on the target gives it back:
+ *
+ *   R21  piix4_pm acpi-pci-hotplug-with-bridge-support: on for machines
+ *        >= 2.0, where the payload carries hotplug_select and a 256-bus
+ *        status array; off before, with the one {up, down} pair of bus 0.
+ *        Loaded into the other layout, the load reads past the payload
+ *        ("Missing section footer for 0000:00:01.3/piix4_pm").
+ *   R22  std VGA qemu-extended-regs: on for machines >= 2.2, which gives
+ *        PCI revision 2; off before (revision 0). The revision is
+ *        config-checked ("Bad config data: i=0x8").
+ *
+ * Only for streams the target profile judges: a stream that names a
+ * machine type the target keeps got that machine's defaults already.
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <string.h>
+
+#include "layout.h"
+#include "rules.h"
+
+static bool judged_by_defaults(const TrContext *ctx)
+{
+    g_autofree char *named = tr_stream_machine(ctx->stream);
+
+    if (!ctx->target->defaults_known) {
+        return false;
+    }
+    return !named || !tr_machine_kept(ctx->target, named) ||
+           (ctx->target->machine && !strcmp(named, ctx->target->machine));
+}
+
+/* ---- R21: piix4_pm PCI hotplug layout ---------------------------------- */
+
+/* PCIDevice 276 + pm1 6 + apm 2 + timer 8 + overflow 8 + gpe 4, then
+ * hotplug_select (4) and 256 x {up, down} (8) in the bridge layout. */
+#define PIIX4_PCIHP_OFFSET     304
+#define PIIX4_PCIHP_BRIDGE_LEN (4 + 256 * 8)
+
+static bool piix4_has_bridge_layout(const VmsSection *sec)
+{
+    VmsFieldLoc loc;
+
+    if (sec->layout) {
+        return vms_section_find_field(sec, "acpi_pci_hotplug.hotplug_select",
+                                      &loc, NULL);
+    }
+    return sec->payload_len >= PIIX4_PCIHP_OFFSET + PIIX4_PCIHP_BRIDGE_LEN;
+}
+
+static void r21_detect(TrContext *ctx, GArray *hits)
+{
+    const VmsStream *s = ctx->stream;
+
+    if (!judged_by_defaults(ctx)) {
+        return;
+    }
+    for (guint i = 0; i < s->sections->len; i++) {
+        const VmsSection *sec = vms_stream_section(s, i);
+        if (!tr_section_live(ctx, i) || strcmp(tr_vmsd(sec), "piix4_pm")) {
+            continue;
+        }
+        bool bridge = piix4_has_bridge_layout(sec);
+        if (bridge == ctx->target->piix4_pcihp_bridge) {
+            continue;
+        }
+        tr_hit_add(ctx, hits, &tr_rule_r21_piix4_pcihp, i, G_MAXUINT, bridge,
+                   sec->idstr,
+                   bridge
+                       ? g_strdup_printf("'%s' carries the bridge PCI hotplug "
+                                         "state (hotplug_select + 256 buses); "
+                                         "%s -M %s has only bus 0's",
+                                         sec->idstr, ctx->target->name,
+                                         ctx->target->machine)
+                       : g_strdup_printf("'%s' carries bus 0's PCI hotplug "
+                                         "{up, down} only (machine < 2.0); %s "
+                                         "-M %s reads hotplug_select + 256 "
+                                         "buses",
+                                         sec->idstr, ctx->target->name,
+                                         ctx->target->machine));
+    }
+}
+
+static bool r21_plan(TrContext *ctx, const TrHit *hit, GError **errp)
+{
+    const char *value = hit->value ? "on" : "off";
+
+    tr_recipe_add_global(ctx->recipe, "PIIX4_PM",
+                         "acpi-pci-hotplug-with-bridge-support", value);
+    tr_finding_set(hit->finding, TR_ACTION_SETTING,
+                   g_strdup_printf("-global PIIX4_PM.acpi-pci-hotplug-with-"
+                                   "bridge-support=%s: the hotplug interface "
+                                   "the guest's ACPI tables describe",
+                                   value));
+    return true;
+}
+
+const TrRule tr_rule_r21_piix4_pcihp = {
+    .id = "R21",
+    .title = "piix4_pm PCI hotplug layout of another machine type",
+    .detect = r21_detect,
+    .plan = r21_plan,
+};
+
+/* ---- R22: std VGA PCI revision ----------------------------------------- */
+
+/* PCIDevice: LE32 version, then config: revision at 0x08, class at 0x0a */
+#define CONFIG_AT 4
+
+static void r22_detect(TrContext *ctx, GArray *hits)
+{
+    const VmsStream *s = ctx->stream;
+
+    if (!judged_by_defaults(ctx)) {
+        return;
+    }
+    for (guint i = 0; i < s->sections->len; i++) {
+        const VmsSection *sec = vms_stream_section(s, i);
+        size_t len;
+        const uint8_t *p = tr_payload(sec, &len);
+        /* the PCI std VGA; ISA VGA and vmware-svga's "vga" have no path */
+        if (!tr_section_live(ctx, i) || strcmp(tr_vmsd(sec), "vga") ||
+            !strchr(sec->idstr, '/') || !p || len < CONFIG_AT + 256) {
+            continue;
+        }
+        uint8_t rev = p[CONFIG_AT + 0x08];
+        if (rev == ctx->target->vga_revision) {
+            continue;
+        }
+        tr_hit_add(
+            ctx, hits, &tr_rule_r22_vga_revision, i, G_MAXUINT, rev, sec->idstr,
+            g_strdup_printf("'%s' PCI revision is %u; %s -M %s gives "
+                            "the std VGA revision %u (config-checked)",
+                            sec->idstr, rev, ctx->target->name,
+                            ctx->target->machine, ctx->target->vga_revision));
+    }
+}
+
+static bool r22_plan(TrContext *ctx, const TrHit *hit, GError **errp)
+{
+    const VmsSection *sec = vms_stream_section(ctx->stream, hit->section);
+    size_t len;
+    const uint8_t *p = tr_payload(sec, &len);
+    /* class 0x0380 (other display) is the secondary-vga device */
+    const char *driver =
+        p[CONFIG_AT + 0x0b] == 0x03 && p[CONFIG_AT + 0x0a] == 0x80
+            ? "secondary-vga"
+            : "VGA";
+
+    if (hit->value != 0 && hit->value != 2) {
+        tr_finding_set(hit->finding, TR_ACTION_REFUSE,
+                       g_strdup_printf("no setting of %s gives revision %u "
+                                       "(qemu-extended-regs gives 2 or 0)",
+                                       driver, (unsigned)hit->value));
+        return true;
+    }
+    const char *value = hit->value ? "on" : "off";
+    tr_recipe_add_global(ctx->recipe, driver, "qemu-extended-regs", value);
+    tr_finding_set(hit->finding, TR_ACTION_SETTING,
+                   g_strdup_printf("-global %s.qemu-extended-regs=%s gives "
+                                   "revision %u, as the guest saw",
+                                   driver, value, (unsigned)hit->value));
+    return true;
+}
+
+const TrRule tr_rule_r22_vga_revision = {
+    .id = "R22",
+    .title = "std VGA PCI revision (qemu-extended-regs)",
+    .detect = r22_detect,
+    .plan = r22_plan,
+};

@@ -1,0 +1,171 @@
+/*
+ * How the stream is framed for the target's machine type. Machines from
+ * pc-i440fx-2.4 on (send-configuration, send-section-footer) expect:
+ *
+ *   R18  a CONFIGURATION record naming the machine type right after the
+ *        file header ("Configuration section missing", "Machine type
+ *        received is 'X' and local is 'Y'");
+ *   R19  a SECTION_FOOTER (0x7e + the section id) after every START, PART,
+ *        END and FULL record ("Missing section footer for <idstr>").
+ *
+ * Both insert bytes all through the stream: the plan keeps them as
+ * insertions into the original, and the write path streams the shifted
+ * rest.
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <inttypes.h>
+#include <string.h>
+
+#include "rules.h"
+
+/* The file header: magic and version, 4 bytes each. */
+#define FILE_HEADER_LEN 8
+
+static const VmsSection *configuration_record(const VmsStream *s)
+{
+    for (guint i = 0; i < s->sections->len; i++) {
+        const VmsSection *sec = vms_stream_section(s, i);
+        if (sec->kind == VMS_KIND_CONFIGURATION) {
+            return sec;
+        }
+    }
+    return NULL;
+}
+
+/* The machine type the translated stream runs on. */
+static const char *wanted_machine(const TrContext *ctx)
+{
+    return ctx->opts->machine ? ctx->opts->machine : ctx->target->machine;
+}
+
+/* ---- R18: CONFIGURATION ---------------------------------------------------
+ */
+
+static void r18_detect(TrContext *ctx, GArray *hits)
+{
+    const VmsStream *s = ctx->stream;
+    g_autofree char *named = tr_stream_machine(s);
+
+    if (!ctx->target->needs_configuration || !wanted_machine(ctx)) {
+        return;
+    }
+    if (named && tr_machine_kept(ctx->target, named)) {
+        return; /* written for a machine the target has: leave it */
+    }
+    tr_hit_add(ctx, hits, &tr_rule_r18_configuration, G_MAXUINT, G_MAXUINT, 0,
+               "configuration",
+               named
+                   ? g_strdup_printf("the CONFIGURATION record names "
+                                     "machine type '%s', which %s does "
+                                     "not have",
+                                     named, ctx->target->name)
+                   : g_strdup_printf("no CONFIGURATION record (written for "
+                                     "a machine type older than 2.4); %s "
+                                     "-M %s refuses a stream without one",
+                                     ctx->target->name, ctx->target->machine));
+}
+
+static bool r18_plan(TrContext *ctx, const TrHit *hit, GError **errp)
+{
+    const VmsSection *config = configuration_record(ctx->stream);
+    const char *machine = wanted_machine(ctx);
+    g_autoptr(GByteArray) b = g_byte_array_new();
+
+    tr_put_be32(b, (uint32_t)strlen(machine));
+    g_byte_array_append(b, (const uint8_t *)machine, (guint)strlen(machine));
+    if (config) {
+        /* the name only: optional subsections after it stay */
+        size_t len;
+        const uint8_t *p = tr_payload(config, &len);
+        uint32_t n =
+            len >= 4 ? (uint32_t)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3] : 0;
+        tr_plan_patch(ctx->plan, hit->finding, config->payload_offset,
+                      4 + (uint64_t)n, b->data, b->len);
+        tr_finding_set(hit->finding, TR_ACTION_EDIT,
+                       g_strdup_printf("machine type in the CONFIGURATION "
+                                       "record -> '%s'",
+                                       machine));
+        return true;
+    }
+    uint8_t type = VMS_CONFIGURATION;
+    g_byte_array_prepend(b, &type, 1);
+    tr_plan_insert(ctx->plan, hit->finding, FILE_HEADER_LEN, b->data, b->len);
+    tr_finding_set(hit->finding, TR_ACTION_EDIT,
+                   g_strdup_printf("CONFIGURATION record '%s' inserted after "
+                                   "the file header (%u bytes)",
+                                   machine, b->len));
+    return true;
+}
+
+const TrRule tr_rule_r18_configuration = {
+    .id = "R18",
+    .title = "CONFIGURATION record with the target's machine type",
+    .detect = r18_detect,
+    .plan = r18_plan,
+};
+
+/* ---- R19: section footers -------------------------------------------------
+ */
+
+static bool needs_footer(const TrContext *ctx, guint i)
+{
+    const VmsSection *sec = vms_stream_section(ctx->stream, i);
+
+    return !ctx->dropped[i] && !sec->has_footer &&
+           (sec->type == VMS_SECTION_START || sec->type == VMS_SECTION_PART ||
+            sec->type == VMS_SECTION_END || sec->type == VMS_SECTION_FULL);
+}
+
+static void r19_detect(TrContext *ctx, GArray *hits)
+{
+    const VmsStream *s = ctx->stream;
+    guint missing = 0, records = 0;
+
+    if (!ctx->target->needs_footers) {
+        return;
+    }
+    for (guint i = 0; i < s->sections->len; i++) {
+        const VmsSection *sec = vms_stream_section(s, i);
+        records += !ctx->dropped[i] && sec->type >= VMS_SECTION_START &&
+                   sec->type <= VMS_SECTION_FULL;
+        missing += needs_footer(ctx, i);
+    }
+    if (!missing) {
+        return;
+    }
+    tr_hit_add(ctx, hits, &tr_rule_r19_footers, G_MAXUINT, G_MAXUINT, missing,
+               "sections",
+               g_strdup_printf("%u of %u section records end without a "
+                               "SECTION_FOOTER (send-section-footer was off "
+                               "for the writer's machine); %s checks one "
+                               "after every record",
+                               missing, records, ctx->target->name));
+}
+
+static bool r19_plan(TrContext *ctx, const TrHit *hit, GError **errp)
+{
+    const VmsStream *s = ctx->stream;
+
+    for (guint i = 0; i < s->sections->len; i++) {
+        if (!needs_footer(ctx, i)) {
+            continue;
+        }
+        uint32_t id = ctx->section_id[i];
+        uint8_t footer[5] = {VMS_SECTION_FOOTER, id >> 24, id >> 16, id >> 8,
+                             id};
+        tr_plan_insert(ctx->plan, hit->finding, vms_stream_section(s, i)->end,
+                       footer, sizeof(footer));
+    }
+    tr_finding_set(hit->finding, TR_ACTION_EDIT,
+                   g_strdup_printf("a footer (0x7e + the section id) after "
+                                   "each of them: +%" PRIu64 " bytes",
+                                   hit->value * 5));
+    return true;
+}
+
+const TrRule tr_rule_r19_footers = {
+    .id = "R19",
+    .title = "section footers",
+    .detect = r19_detect,
+    .plan = r19_plan,
+};

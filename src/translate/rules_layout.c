@@ -1,0 +1,74 @@
+/*
+ * Sections the parser could not explain.
+ *
+ * A payload carries no length: when no layout table fits a section, the
+ * parser finds its end by resynchronisation and marks it opaque. Rules
+ * never edit inside such a section, and qsnapfix cannot tell whether the
+ * target will read it the same way, so:
+ * - a device whose layouts qsnapfix knows, but none of which fits, is a
+ *   layout the target's loader would most likely misparse (a writer variant
+ *   like qemu-kvm's i8254, or damage): refuse, naming the section;
+ * - a device qsnapfix has no table for is passed through unchanged, with a
+ *   note saying that it was not verified.
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <inttypes.h>
+
+#include "rules.h"
+#include "stream/layout.h"
+
+static bool layout_known(const VmsSection *sec)
+{
+    const VmsLayout *found[1];
+
+    return vms_layouts_lookup(vms_layouts_builtin(), tr_vmsd(sec),
+                              sec->version_id, found, 1) > 0;
+}
+
+static void opaque_detect(TrContext *ctx, GArray *hits)
+{
+    const VmsStream *s = ctx->stream;
+
+    for (guint i = 0; i < s->sections->len; i++) {
+        const VmsSection *sec = vms_stream_section(s, i);
+
+        if (!tr_section_live(ctx, i) || !sec->located_by_resync) {
+            continue;
+        }
+        bool known = layout_known(sec);
+        tr_hit_add(
+            ctx, hits, &tr_rule_opaque_section, i, G_MAXUINT, known, sec->idstr,
+            g_strdup_printf(known ? "section '%s' version %u: its %" PRIu64
+                                    "-byte payload fits no known layout of '%s'"
+                                  : "section '%s' version %u (%" PRIu64
+                                    " bytes): qsnapfix has no layout for '%s'",
+                            sec->idstr, sec->version_id, sec->payload_len,
+                            tr_vmsd(sec)));
+    }
+}
+
+static bool opaque_plan(TrContext *ctx, const TrHit *hit, GError **errp)
+{
+    const VmsSection *sec = vms_stream_section(ctx->stream, hit->section);
+
+    if (hit->value) {
+        tr_finding_set(hit->finding, TR_ACTION_REFUSE,
+                       g_strdup_printf("the target would misread this "
+                                       "payload; to load the rest without "
+                                       "this device's state, use "
+                                       "--drop-section '%s'",
+                                       sec->idstr));
+    } else {
+        tr_finding_set(hit->finding, TR_ACTION_NOTE,
+                       g_strdup("passed through unchanged, not verified: "
+                                "the target's own loader decides"));
+    }
+    return true;
+}
+
+const TrRule tr_rule_opaque_section = {
+    .id = "layout",
+    .title = "section no layout table explains",
+    .detect = opaque_detect,
+    .plan = opaque_plan,
+};

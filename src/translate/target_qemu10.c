@@ -1,0 +1,161 @@
+/*
+ * The qemu-10.0 target: QEMU 10.0 (Debian 13) with its oldest i440fx
+ * machine, pc-i440fx-2.4 (docs/qemu10-target.md).
+ *
+ * Compared with QEMU 7.2's pc-i440fx-1.4, the machine is newer than the
+ * streams in two ways that matter to the loader: it frames the stream
+ * (CONFIGURATION record, section footers: R18/R19), and its devices come
+ * with bigger firmware (bios-256k.bin, 256 KiB efi-*.rom NIC ROMs: R6/R7
+ * hand over the stream's own) and other defaults (bridge PCI hotplug, the
+ * std VGA's extended registers: R21/R22). QEMU 10 also lost the "block"
+ * handler (R9) and, since 8.2, rejects ZERO pages with a non-zero fill
+ * byte (R20).
+ *
+ * Figures: `-dump-vmstate` of Debian's qemu-system-x86 1:10.0.13 with
+ * -M pc-i440fx-2.4 gives the same version ranges as 7.2 for every device
+ * both have; the RAM block sizes are those its Size mismatch errors and
+ * its own savevm stream show.
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "target.h"
+
+#define KiB(n) ((uint64_t)(n)*1024)
+#define MiB(n) ((uint64_t)(n)*1024 * 1024)
+
+/* Block migration ("block") was removed from QEMU in 9.1. */
+static const char *const qemu10_sections_removed[] = {"block", NULL};
+
+/* Devices 7.2 did not have (from the same -dump-vmstate). qxl is absent
+ * from the dump only because Debian ships it in a separate module
+ * package; the 7.2 entry is kept. */
+static const TrSectionSpec qemu10_sections_added[] = {
+    {"igb", 1, 1},       {"PIIX4", 2, 3},
+    {"ramfb-dev", 1, 1}, {"virtio-sound-device", 1, 1},
+    {"vmclock", 1, 1},   {NULL, 0, 0},
+};
+
+/* NIC option ROM: Debian 13's efi-*.rom are 256 KiB. */
+#define NIC_ROM(block, drv)                                                    \
+    {                                                                          \
+        .match = block, .kind = TR_RAM_ROMFILE, .length = KiB(256),            \
+        .driver = drv, .rule = "R6"                                            \
+    }
+
+static const TrRamSpec qemu10_ram[] = {
+    {.match = "pc.ram", .kind = TR_RAM_ANY},
+    /* machines >= 2.0 load bios-256k.bin (run: "Size mismatch: pc.bios:
+     * 0x20000 != 0x40000") */
+    {.match = "pc.bios", .kind = TR_RAM_BIOS, .length = KiB(256), .rule = "R7"},
+    {.match = "pc.rom", .kind = TR_RAM_FIXED, .length = KiB(128)},
+    {.match = "vga.vram",
+     .with_section = "cirrus_vga",
+     .kind = TR_RAM_VGAMEM,
+     .length = MiB(8),
+     .driver = "cirrus-vga",
+     .rule = "R4",
+     .vgamem_mb = {4, 8, 16}},
+    {.match = "vga.vram",
+     .with_section = "vmware_vga",
+     .kind = TR_RAM_VGAMEM,
+     .length = MiB(16),
+     .driver = "vmware-svga",
+     .rule = "R5",
+     .vgamem_mb = {8, 16, 32, 64}},
+    {.match = "vga.vram",
+     .with_section = "qxl",
+     .kind = TR_RAM_VGAMEM,
+     .length = MiB(64),
+     .driver = "qxl-vga",
+     .property = "ram_size_mb",
+     .rule = "R5",
+     .vgamem_mb = {32, 64, 128, 256}},
+    {.match = "vga.vram",
+     .with_section = "vga",
+     .kind = TR_RAM_VGAMEM,
+     .length = MiB(16),
+     .driver = "VGA",
+     .rule = "R5",
+     .vgamem_mb = {8, 16, 32, 64}},
+    {.match = "/qxl.vram",
+     .kind = TR_RAM_VGAMEM,
+     .length = MiB(64),
+     .driver = "qxl-vga",
+     .property = "vram_size_mb",
+     .rule = "R5",
+     .vgamem_mb = {16, 32, 64, 128, 256}},
+    {.match = "/qxl.vrom",
+     .kind = TR_RAM_QXL_ROM,
+     .length = KiB(8),
+     .rule = "R10"},
+    {.match = "/qxl.rom",
+     .kind = TR_RAM_ROMFILE,
+     .length = KiB(64),
+     .driver = "qxl-vga",
+     .rule = "R6"},
+    {.match = "/cirrus_vga.rom",
+     .kind = TR_RAM_ROMFILE,
+     .length = KiB(64),
+     .driver = "cirrus-vga",
+     .rule = "R6"},
+    {.match = "/vga.rom",
+     .kind = TR_RAM_ROMFILE,
+     .length = KiB(64),
+     .driver = "VGA",
+     .rule = "R6"},
+    {.match = "/vmware_vga.rom",
+     .kind = TR_RAM_ROMFILE,
+     .length = KiB(64),
+     .driver = "vmware-svga",
+     .rule = "R6"},
+    NIC_ROM("/e1000.rom", "e1000"),
+    NIC_ROM("/rtl8139.rom", "rtl8139"),
+    NIC_ROM("/virtio-net-pci.rom", "virtio-net-pci"),
+    NIC_ROM("/ne2000.rom", "ne2k_pci"),
+    NIC_ROM("/ne2k_pci.rom", "ne2k_pci"),
+    NIC_ROM("/pcnet.rom", "pcnet"),
+    /* qemu-kvm 1.2 under TCG: the BIOS as flash (R17) */
+    {.match = "system.flash",
+     .kind = TR_RAM_RENAMED,
+     .rule = "R17",
+     .rename_to = "system.flash0"},
+    {.match = "system.flash0", .kind = TR_RAM_PFLASH, .rule = "R17"},
+    {.match = "isa-bios", .kind = TR_RAM_PFLASH_SHADOW, .rule = "R17"},
+    /* Firmware blobs QEMU builds itself (ACPI tables and their loader
+     * script); resizeable blocks, so any length loads. */
+    {.match = "//rom@etc/acpi/tables", .kind = TR_RAM_ANY},
+    {.match = "//rom@etc/table-loader", .kind = TR_RAM_ANY},
+    {.match = "//rom@etc/acpi/rsdp", .kind = TR_RAM_ANY},
+    {.match = NULL},
+};
+
+static const TrMachineRange qemu10_machines[] = {
+    {"pc-i440fx-", 2, 4, 10, 0},
+    {"pc-q35-", 2, 4, 10, 0},
+    {NULL, 0, 0, 0, 0},
+};
+
+const TrTarget tr_target_qemu10 = {
+    .name = "qemu-10.0",
+    .description = "QEMU 10.0 (Debian 13) with its oldest i440fx machine, "
+                   "pc-i440fx-2.4",
+    .machine = "pc-i440fx-2.4",
+    .sections = tr_qemu72_sections,
+    .sections_removed = qemu10_sections_removed,
+    .sections_added = qemu10_sections_added,
+    .ram = qemu10_ram,
+    .hpet_syntax = TR_HPET_MACHINE_PROPERTY,
+    .balloon_class_property = false, /* realize forces 0x00ff, as in 7.2 */
+    .live_id_zero_ok = false,  /* PART/END are matched by load_section_id */
+    .qxl_default_revision = 4, /* hw_compat_3_0 (not run: no qxl module) */
+    .pflash_block = "system.flash0",
+    .needs_configuration = true, /* send-configuration on for >= 2.4 */
+    .needs_footers = true,       /* send-section-footer on for >= 2.4 */
+    .machines = qemu10_machines,
+    .zero_pages_only = true,
+    /* run: "Failed to set XSAVE: Invalid argument" for xstate_bv 0x200
+     * (PKRU) with xcr0 1, and the load once the bit is cleared */
+    .xstate_within_xcr0 = true,
+    .defaults_known = true,
+    .piix4_pcihp_bridge = true, /* on for >= 2.0 (hw_compat_1_7) */
+    .vga_revision = 2,          /* qemu-extended-regs on for >= 2.2 */
+};

@@ -1,0 +1,135 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""`qsnapfix scan` over the real images of ../shared/images (written by
+qemu-kvm 0.15, 1.0, 1.2 and QEMU 7.2), scanned where they were unpacked
+(read-only use: the test proves it wrote nothing):
+
+* every image of manifest.json is found and scanned; the qemu-kvm
+  snapshots are fixable, the QEMU 7.2 ones compatible (the baseline of
+  ../shared/docs/baseline-qemu72.md), exit code 17;
+* each snapshot's writer is the MANIFEST's (program, version, accel);
+* the default scan and --full agree on every snapshot (verdict, rule ids,
+  writer, recipe, write plan or its estimate) and --full says what
+  `fix --all --dry-run` says (status, rules and evidence, edits, clusters
+  and bytes it would write, recipe);
+* the default scan reads a few hundred KiB per image, --full nearly every
+  byte of every VM state (page data it skips is not fetched);
+* checksums and mtimes of the images are unchanged afterwards.
+"""
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import scanlib  # noqa: E402
+from scanlib import NEEDS_FIX, check, check_eq, scan  # noqa: E402
+from testlib import CACHE, file_fingerprint, main, shared_dir, skip  # noqa
+
+PER_IMAGE_BUDGET = 512 << 10  # bytes the default scan may read per image
+
+
+def manifest_writer(writer):
+    """MANIFEST 'qemu-kvm-1.0' -> ('qemu-kvm', '1.0'); 'qemu-7.2' -> ..."""
+    if writer.startswith("qemu-kvm-"):
+        v = writer[len("qemu-kvm-"):]
+        return "qemu-kvm", ".".join(v.split(".")[:2])
+    return "qemu", writer[len("qemu-"):]
+
+
+def version_in(version, spec):
+    """Does '7.2' satisfy '>=4.1' or '1.0..1.2' (or equal '1.0')?"""
+    t = lambda v: tuple(int(x) for x in v.split("."))  # noqa: E731
+    if spec.startswith(">="):
+        return t(version) >= t(spec[2:])
+    if ".." in spec:
+        lo, hi = spec.split("..")
+        return t(lo) <= t(version) <= t(hi)
+    return t(version) == t(spec)
+
+
+def load():
+    shared = shared_dir()
+    if shared is None:
+        skip("../shared is absent (set QSNAPFIX_SHARED): no real images")
+    with open(os.path.join(shared, "images", "manifest.json")) as f:
+        images = json.load(f)["images"]
+    d = os.path.join(CACHE, "shared-images")
+    missing = [i["file"] for i in images
+               if not os.path.isfile(os.path.join(d, i["file"]))]
+    if missing:
+        skip(f"{len(missing)} real images not unpacked in {d} (e.g. "
+             f"{missing[0]}): run {shared}/images/unpack {d}")
+    return images, d
+
+
+def test_real_store():
+    images, d = load()
+    paths = [os.path.join(d, i["file"]) for i in images]
+    before = {p: file_fingerprint(p) for p in paths}
+
+    rc, tail, _ = scan(d)
+    check_eq(rc, NEEDS_FIX, "exit code: the qemu-kvm snapshots need a fix")
+    _, full, _ = scan("--full", d)
+    by = scanlib.images_by_path(tail)
+    fby = scanlib.images_by_path(full)
+    for m in images:
+        path = os.path.join(d, m["file"])
+        check(path in by, f"{m['file']} found by the scan")
+        im = by[path]
+        check_eq([s["name"] for s in im["snapshots"]],
+                 [s["name"] for s in m["snapshots"]], f"{m['name']} snapshots")
+        program, version = manifest_writer(m["writer"])
+        want = "compatible" if program == "qemu" else "fixable"
+        for s in im["snapshots"]:
+            what = f"{m['name']} {s['name']}"
+            check_eq(s["verdict"], want, f"{what}: verdict")
+            w = s["writer"]
+            check_eq((w["program"], w["accel"]), (program, m["accel"]),
+                     f"{what}: writer")
+            check(version_in(version, w["version"]),
+                  f"{what}: version {w['version']} vs {m['writer']}")
+            if program == "qemu-kvm":
+                check_eq(w["version"], version, f"{what}: qemu-kvm version")
+        check(im["bytes_read"] <= PER_IMAGE_BUDGET,
+              f"{m['name']}: the default scan read {im['bytes_read']} bytes")
+        vm = sum(s["vm_state_size"] for s in im["snapshots"])
+        check(fby[path]["bytes_read"] >= vm * 0.9,
+              f"{m['name']}: --full read {fby[path]['bytes_read']} of {vm}")
+
+    n = scanlib.compare_modes(tail, full)
+    k = scanlib.compare_with_fix(full, set(paths))
+    check_eq((n, k), (sum(len(m["snapshots"]) for m in images),) * 2,
+             "snapshots compared")
+    for p in paths:
+        check_eq(file_fingerprint(p), before[p], f"{p} (sha256, mtime, size)")
+    t, f = tail["summary"], full["summary"]
+    print(f"{len(images)} images, {n} snapshots ({t['fixable']} fixable, "
+          f"{t['compatible']} compatible): default == --full == fix "
+          f"--dry-run; read {t['bytes_read'] // len(images)} bytes per "
+          f"image by default, {f['bytes_read'] // len(images)} with --full "
+          f"({f['bytes_read'] / max(t['bytes_read'], 1):.0f}x)")
+
+
+def test_keep_block_sections_plans_exactly_from_the_tail():
+    """With --keep-block-sections nothing moves in a qemu-kvm 0.15/1.0
+    stream: the default scan plans the fix exactly from ~200 KiB read, and
+    the plan is fix --dry-run's."""
+    images, d = load()
+    paths = {os.path.join(d, m["file"]) for m in images}
+    _, tail, _ = scan("--keep-block-sections", d)
+    _, full, _ = scan("--keep-block-sections", "--full", d)
+    scanlib.compare_modes(tail, full)
+    scanlib.compare_with_fix(full, paths, ["--keep-block-sections"])
+    exact = [s for s in scanlib.snapshots(tail).values()
+             if s["verdict"] == "fixable" and s["fix"]["exact"]]
+    for s in exact:
+        check(s["fix"]["clusters_written"] <= 2, f"{s['name']}: {s['fix']}")
+    qk10 = [m for m in images if m["writer"] == "qemu-kvm-1.0"]
+    check(len(exact) >= sum(len(m["snapshots"]) for m in qk10),
+          f"exact plans: {len(exact)}")
+    print(f"{len(exact)} fixes planned exactly from the tail path, "
+          f"{max(s['fix']['bytes_written'] for s in exact)} bytes at most")
+
+
+if __name__ == "__main__":
+    main([test_real_store, test_keep_block_sections_plans_exactly_from_the_tail])
