@@ -2,11 +2,12 @@
 """A private libvirt daemon for tests.
 
 Libvirtd runs as root in a mount namespace of its own (unshare): its
-configuration, state, log and cache directories (/etc/libvirt,
-/var/lib/libvirt, /run/libvirt, /var/log/libvirt, /var/cache/libvirt) are
-bind mounts of directories under the test's work directory, and its socket
-is there too, so a test never sees or touches a libvirt the machine may
-run, and leaves nothing behind. The QEMU driver refuses to start unless
+configuration, state and log directories (/etc/libvirt, /var/lib/libvirt,
+/run/libvirt, /var/log/libvirt) are bind mounts of directories under the
+test's work directory, and its socket is there too, so a test never sees
+or touches a libvirt the machine may run, and leaves nothing behind but
+libvirt's cache of QEMU's capabilities (/var/cache/libvirt, kept under
+$QSNAPFIX_CACHE/libvirt-cache). The QEMU driver refuses to start unless
 the user `libvirt-qemu` and the group `kvm` exist; where they do not,
 the namespace gets copies of /etc/passwd and /etc/group that add them
 (qemu.conf runs guests as root anyway).
@@ -25,13 +26,16 @@ from xml.sax.saxutils import escape, quoteattr
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "lib"))
 import resume  # noqa: E402
-from testlib import Failure, skip  # noqa: E402
+from testlib import CACHE, Failure, skip  # noqa: E402
 
 PACKAGES = "libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients"
 # host directory -> directory under the work dir mounted over it
 PRIVATE_DIRS = {"/etc/libvirt": "etc", "/var/lib/libvirt": "lib",
-                "/run/libvirt": "run", "/var/log/libvirt": "log",
-                "/var/cache/libvirt": "cache"}
+                "/run/libvirt": "run", "/var/log/libvirt": "log"}
+# libvirt's cache holds what it probed of QEMU (checked against the QEMU
+# binary and libvirt's own version on each start): kept between runs, it
+# saves most of the daemon's start-up.
+CACHE_DIR = "/var/cache/libvirt"
 QEMU_CONF = """\
 user = "root"
 group = "root"
@@ -41,7 +45,7 @@ cgroup_controllers = [ ]
 namespaces = [ ]
 stdio_handler = "file"
 """
-START_SECONDS = 30
+START_SECONDS = 90  # a cold capabilities probe on a loaded 2-CPU host
 
 
 def _entry_missing(path, name):
@@ -75,8 +79,11 @@ class Libvirtd:
                     'unix_sock_rw_perms = "0700"\n'
                     'auth_unix_rw = "none"\nauth_unix_ro = "none"\n'
                     f'log_outputs = "3:file:{self.log}"\n')
+        cache = os.path.join(CACHE, "libvirt-cache")
+        os.makedirs(cache, exist_ok=True)
         mounts = [(os.path.join(self.dir, sub), host)
                   for host, sub in PRIVATE_DIRS.items()]
+        mounts.append((cache, CACHE_DIR))
         if _entry_missing("/etc/passwd", "libvirt-qemu") or \
                 _entry_missing("/etc/group", "kvm"):
             for name, line in (("passwd", "libvirt-qemu:x:64055:64055::"

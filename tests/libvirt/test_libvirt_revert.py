@@ -157,6 +157,13 @@ def test_qemu_kvm_10_shape():
         check_eq(sum(x.strip("+ ") == text for x in added), 3,
                  f"lines adding {text} in the dry-run diff")
 
+    g.virsh("start", "--paused", g.name)
+    p = helper(lv, report, "--domain", g.name, "--apply", ok=(6,))
+    check("is running" in p.stderr or "is paused" in p.stderr,
+          f"--apply on a started domain: {p.stderr}")
+    g.virsh("destroy", g.name)
+    check_eq(dump_all(g, "s1"), before, "domain and snapshot after a refusal")
+
     p = helper(lv, report, "--domain", g.name, "--apply")
     check("redefined in place" in p.stderr, f"helper: {p.stderr}")
     dom, snapxml = dump_all(g, "s1")
@@ -167,6 +174,12 @@ def test_qemu_kvm_10_shape():
     again = helper(lv, report, "--domain", g.name)
     check_eq(again.stdout, "", "a second dry run's diff")
     g.check_resumes("s1", saved)
+    with open(report) as f:
+        other = dict(json.load(f), image=os.path.join(g.dir, "other.qcow2"))
+    with open(report, "w") as f:
+        json.dump(other, f)
+    p = helper(lv, report, "--domain", g.name, ok=(2,))
+    check("none of its disks" in p.stderr, f"another image: {p.stderr}")
     g.virsh("destroy", g.name)
 
 
