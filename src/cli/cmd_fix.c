@@ -59,33 +59,12 @@ static void take_stats(FixOutcome *out, const Qcow2SpliceStats *st)
     out->bytes_written = st->bytes_written;
 }
 
-/* The edit list as the qcow2 layer takes it (borrows the bytes). */
-static Qcow2Edit *qcow2_edits(const TrResult *r)
-{
-    Qcow2Edit *e = g_new0(Qcow2Edit, r->edits->len ? r->edits->len : 1);
-
-    for (guint i = 0; i < r->edits->len; i++) {
-        const TrEdit *t = &g_array_index(r->edits, TrEdit, i);
-        gsize len;
-        e[i].offset = t->offset;
-        e[i].old_length = t->old_length;
-        e[i].data = g_bytes_get_data(t->data, &len);
-        e[i].length = len;
-    }
-    return e;
-}
-
 static void fix_one(const FixCmd *c, Qcow2Image *img, const char *image,
                     const char *snap_id, FixOutcome *out)
 {
     GError *err = NULL;
     const Qcow2Snapshot *sn = qcow2_snapshot_find(img, snap_id, &err);
-    g_autofree char *abs = g_canonicalize_filename(image, NULL);
-    g_autofree char *dir = c->o.rom_dir
-                               ? g_canonicalize_filename(c->o.rom_dir, NULL)
-                               : g_path_get_dirname(abs);
-    g_autofree char *base = g_path_get_basename(abs);
-    g_autofree char *safe = NULL;
+    g_autofree char *dir = NULL;
     g_autofree char *prefix = NULL;
     g_autoptr(VmsSource) src = NULL;
     g_autoptr(VmsStream) s = NULL;
@@ -95,8 +74,7 @@ static void fix_one(const FixCmd *c, Qcow2Image *img, const char *image,
         fix_outcome_fail(out, err);
         return;
     }
-    safe = fix_safe_name(sn->name);
-    prefix = g_strdup_printf("%s.%s", base, safe);
+    fix_snapshot_file_names(&c->o, image, sn->name, &dir, &prefix);
     src = qsnapfix_source_qcow2(img, sn, &err);
     if (!src || !fix_analyse(out, src, &c->o, dir, prefix, &s, &err)) {
         fix_outcome_fail(out, err);
@@ -120,7 +98,7 @@ static void fix_one(const FixCmd *c, Qcow2Image *img, const char *image,
         Qcow2SpliceOptions so;
         Qcow2SpliceStats st = {0};
         g_autofree char *keep = NULL;
-        g_autofree Qcow2Edit *edits = qcow2_edits(out->result);
+        g_autofree Qcow2Edit *edits = fix_qcow2_edits(out->result);
 
         splice_options_for(c, sn, &so, &keep);
         if (!qcow2_splice_vmstate(img, sn, edits, out->result->edits->len, &so,

@@ -70,6 +70,9 @@ typedef struct FixOutcome {
 FixOutcome *fix_outcome_new(const char *id, const char *name);
 void fix_outcome_free(FixOutcome *o);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(FixOutcome, fix_outcome_free)
+/* Take the result of translating a stream of old_size bytes (and set the
+ * status and sizes from it). */
+void fix_outcome_take_result(FixOutcome *o, TrResult *r, uint64_t old_size);
 /* Record an error (takes it) and set the status. */
 void fix_outcome_fail(FixOutcome *o, GError *err);
 int fix_outcome_exit_code(const FixOutcome *o);
@@ -102,6 +105,22 @@ bool fix_write_files(const TrResult *r, GPtrArray *contents, GError **errp);
 
 /* A file-name-safe version of a snapshot name. */
 char *fix_safe_name(const char *s);
+
+/*
+ * Where a snapshot's recipe files go (ROM/BIOS/flash images): in --rom-dir
+ * or beside the image (*dir, absolute), named "IMAGE.SNAPSHOT." (*prefix,
+ * the image's base name and the file-name-safe snapshot name).
+ */
+void fix_snapshot_file_names(const FixOptions *o, const char *image,
+                             const char *snapshot_name, char **dir,
+                             char **prefix);
+
+/* The translator's options for these options and recipe file names. */
+TrOptions fix_tr_options(const FixOptions *o, const char *file_dir,
+                         const char *file_prefix);
+
+/* The edit list as qcow2_splice_vmstate() takes it (borrows r's bytes). */
+Qcow2Edit *fix_qcow2_edits(const TrResult *r);
 
 /* ---- reports (fix_report.c) ------------------------------------------- */
 

@@ -149,6 +149,21 @@ void fix_outcome_free(FixOutcome *o)
     g_free(o);
 }
 
+void fix_outcome_take_result(FixOutcome *o, TrResult *r, uint64_t old_size)
+{
+    tr_result_free(o->result);
+    o->result = r;
+    o->old_size = o->new_size = old_size;
+    if (r->refused) {
+        o->status = FIX_REFUSED;
+    } else if (r->edits->len) {
+        o->status = FIX_FIXED;
+        o->new_size = r->new_size;
+    } else {
+        o->status = FIX_COMPATIBLE;
+    }
+}
+
 void fix_outcome_fail(FixOutcome *o, GError *err)
 {
     g_clear_error(&o->error);
@@ -211,8 +226,21 @@ char *fix_safe_name(const char *s)
     return r;
 }
 
-static TrOptions tr_options(const FixOptions *o, const char *file_dir,
-                            const char *file_prefix)
+void fix_snapshot_file_names(const FixOptions *o, const char *image,
+                             const char *snapshot_name, char **dir,
+                             char **prefix)
+{
+    g_autofree char *abs = g_canonicalize_filename(image, NULL);
+    g_autofree char *base = g_path_get_basename(abs);
+    g_autofree char *safe = fix_safe_name(snapshot_name);
+
+    *dir = o->rom_dir ? g_canonicalize_filename(o->rom_dir, NULL)
+                      : g_path_get_dirname(abs);
+    *prefix = g_strdup_printf("%s.%s", base, safe);
+}
+
+TrOptions fix_tr_options(const FixOptions *o, const char *file_dir,
+                         const char *file_prefix)
 {
     TrOptions t = {
         .target = o->target,
@@ -238,27 +266,35 @@ bool fix_analyse(FixOutcome *out, VmsSource *src, const FixOptions *o,
                  VmsStream **stream_out, GError **errp)
 {
     g_autoptr(VmsStream) s = parse_all(src, errp);
-    TrOptions t = tr_options(o, file_dir, file_prefix);
+    TrOptions t = fix_tr_options(o, file_dir, file_prefix);
+    TrResult *r;
 
     if (!s) {
         return false;
     }
     out->writer = vms_fingerprint(s);
-    out->result = tr_translate(s, src, &t, errp);
-    if (!out->result) {
+    r = tr_translate(s, src, &t, errp);
+    if (!r) {
         return false;
     }
-    out->old_size = out->new_size = s->size;
-    if (out->result->refused) {
-        out->status = FIX_REFUSED;
-    } else if (out->result->edits->len) {
-        out->status = FIX_FIXED;
-        out->new_size = out->result->new_size;
-    } else {
-        out->status = FIX_COMPATIBLE;
-    }
+    fix_outcome_take_result(out, r, s->size);
     *stream_out = g_steal_pointer(&s);
     return true;
+}
+
+Qcow2Edit *fix_qcow2_edits(const TrResult *r)
+{
+    Qcow2Edit *e = g_new0(Qcow2Edit, r->edits->len ? r->edits->len : 1);
+
+    for (guint i = 0; i < r->edits->len; i++) {
+        const TrEdit *t = &g_array_index(r->edits, TrEdit, i);
+        gsize len;
+        e[i].offset = t->offset;
+        e[i].old_length = t->old_length;
+        e[i].data = g_bytes_get_data(t->data, &len);
+        e[i].length = len;
+    }
+    return e;
 }
 
 static bool same_args(const TrRecipe *a, const TrRecipe *b)
@@ -281,7 +317,7 @@ bool fix_verify(VmsSource *written, const FixOptions *o, const char *file_dir,
 {
     g_autoptr(GError) err = NULL;
     g_autoptr(VmsStream) s = parse_all(written, &err);
-    TrOptions t = tr_options(o, file_dir, file_prefix);
+    TrOptions t = fix_tr_options(o, file_dir, file_prefix);
     g_autoptr(TrResult) again = NULL;
 
     /* The fix removes the evidence the machine type was inferred from
