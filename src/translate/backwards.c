@@ -455,7 +455,7 @@ TrResult *tr_backwards(const VmsStream *s, VmsSource *src,
     r->recipe = tr_recipe_new();
     r->old_size = r->new_size = s->size;
     r->writer = g_strdup(o->as ? o->as : "keep");
-    b.plan = tr_plan_new(s);
+    b.plan = tr_plan_new(s, true);
     for (guint i = 0; i < s->sections->len; i++) {
         b.next_id = MAX(b.next_id, vms_stream_section(s, i)->section_id + 1);
     }

@@ -50,6 +50,13 @@ typedef struct TrRule {
     void (*detect)(TrContext *ctx, GArray *hits);
     /* Act on one hit: edits, recipe, or set the finding to REFUSE. */
     bool (*plan)(TrContext *ctx, const TrHit *hit, GError **errp);
+    /*
+     * Does deciding this hit read RAM page records (NULL: never)? Without
+     * page data (TrOptions.no_page_data) such a hit is not planned: its
+     * finding is left undecided. A rule whose detect() counts pages adds
+     * hits it cannot rule out instead, and says yes to them.
+     */
+    bool (*reads_pages)(const TrContext *ctx, const TrHit *hit);
 } TrRule;
 
 /* The rules, in the order they run (rules_*.c). */

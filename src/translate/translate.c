@@ -173,16 +173,31 @@ const TrFinding *tr_result_refusal(const TrResult *r)
     return NULL;
 }
 
-static bool check_stream(const VmsStream *s, GError **errp)
+const TrFinding *tr_result_undecided(const TrResult *r)
 {
-    if (s->tail_path) {
+    for (guint i = 0; i < r->findings->len; i++) {
+        const TrFinding *f = g_ptr_array_index(r->findings, i);
+        if (f->needs_pages) {
+            return f;
+        }
+    }
+    return NULL;
+}
+
+static bool check_stream(const VmsStream *s, const TrOptions *opts,
+                         GError **errp)
+{
+    /* Without page data the rules read no page record: any parse does. */
+    bool needs_records = !opts->no_page_data;
+
+    if (needs_records && s->tail_path) {
         g_set_error(errp, TR_ERROR, TR_ERROR_INVALID,
                     "%s: parsed by the tail path; the translator needs "
                     "every record",
                     s->name);
         return false;
     }
-    if (!s->pages && s->ram_blocks->len) {
+    if (needs_records && !s->pages && s->ram_blocks->len) {
         g_set_error(errp, TR_ERROR, TR_ERROR_INVALID,
                     "%s: parsed without VMS_PARSE_RECORD_PAGES", s->name);
         return false;
@@ -195,6 +210,14 @@ static bool check_stream(const VmsStream *s, GError **errp)
     return true;
 }
 
+static void leave_undecided(TrFinding *f)
+{
+    f->needs_pages = true;
+    tr_finding_set(f, TR_ACTION_NOTE,
+                   g_strdup("undecided: the decision reads RAM page records, "
+                            "which were not read"));
+}
+
 TrResult *tr_translate(const VmsStream *s, VmsSource *src,
                        const TrOptions *opts, GError **errp)
 {
@@ -204,10 +227,10 @@ TrResult *tr_translate(const VmsStream *s, VmsSource *src,
     guint n = s->sections->len;
     bool ok = true;
 
-    if (!check_stream(s, errp)) {
+    opts = opts ? opts : &defaults;
+    if (!check_stream(s, opts, errp)) {
         return NULL;
     }
-    opts = opts ? opts : &defaults;
     r->target = opts->target ? opts->target : tr_target_default();
     r->findings = g_ptr_array_new_with_free_func(finding_free);
     r->edits = g_array_new(FALSE, TRUE, sizeof(TrEdit));
@@ -221,7 +244,7 @@ TrResult *tr_translate(const VmsStream *s, VmsSource *src,
     ctx.target = r->target;
     ctx.result = r;
     ctx.recipe = r->recipe;
-    ctx.plan = tr_plan_new(s);
+    ctx.plan = tr_plan_new(s, !opts->no_page_data);
     ctx.dropped = g_new0(bool, n ? n : 1);
     ctx.version = g_new0(uint32_t, n ? n : 1);
     ctx.idstr = g_new0(char *, n ? n : 1);
@@ -235,7 +258,13 @@ TrResult *tr_translate(const VmsStream *s, VmsSource *src,
         g_autoptr(GArray) hits = g_array_new(FALSE, FALSE, sizeof(TrHit));
         rules[i]->detect(&ctx, hits);
         for (guint j = 0; ok && j < hits->len; j++) {
-            ok = rules[i]->plan(&ctx, &g_array_index(hits, TrHit, j), errp);
+            const TrHit *hit = &g_array_index(hits, TrHit, j);
+            if (opts->no_page_data && rules[i]->reads_pages &&
+                rules[i]->reads_pages(&ctx, hit)) {
+                leave_undecided(hit->finding);
+                continue;
+            }
+            ok = rules[i]->plan(&ctx, hit, errp);
         }
     }
     r->refused = ok && tr_result_refusal(r) != NULL;
