@@ -5,14 +5,12 @@
  * RAM block list) and its tail (the device sections after the last RAM
  * page), about 70 KiB of a VM state of any size (src/stream/tail.c). The
  * rules look at exactly that: section names, versions and payloads, and
- * the RAM block list. What they cannot see there are the page records, and
- * only two decisions read them:
- *   - R10 (qxl ROM): the ROM header in the block's pages and the pages
- *     beyond the target's ROM size;
- *   - R4/R5 with --shrink-vram: whether the pages above the cut hold data.
- * When one of those fires, or the tail path finds nothing, the snapshot
- * goes through fix_analyse(), the full walk and the rules exactly as
- * `fix --dry-run` runs them (--full: always). Either way the verdict and
+ * the RAM block list. What they cannot see there are the page records; run
+ * without them (TrOptions.no_page_data), the translator leaves undecided
+ * what reads them (R10's qxl ROM header, R4 with --shrink-vram, qemu-10.0's
+ * fill pages) and says so. Then, or when the tail path finds nothing, the
+ * snapshot goes through fix_analyse(), the full walk and the rules exactly
+ * as `fix --dry-run` runs them (--full: always). Either way the verdict and
  * the rule ids are those of `fix --dry-run`.
  *
  * Edits to records the tail path did not walk (RAM page records renamed
@@ -59,36 +57,6 @@ void scan_snapshot_free(ScanSnapshot *s)
     g_free(s->name);
     fix_outcome_free(s->outcome);
     g_free(s);
-}
-
-/*
- * The tail path's stream as the translator takes it: the same sections
- * and RAM block list, and an empty page list in place of the pages it did
- * not walk. Only valid when no decision reads page data (see above).
- */
-static TrResult *translate_tail(const VmsStream *s, VmsSource *src,
-                                const TrOptions *t, GError **errp)
-{
-    g_autoptr(GArray) no_pages = g_array_new(FALSE, FALSE, sizeof(VmsPage));
-    VmsStream view = *s;
-
-    view.tail_path = false;
-    view.pages = no_pages;
-    return tr_translate(&view, src, t, errp);
-}
-
-/* A finding whose decision reads RAM page data, or NULL. */
-static const char *needs_pages(const TrResult *r, const FixOptions *o)
-{
-    for (guint i = 0; i < r->findings->len; i++) {
-        const TrFinding *f = g_ptr_array_index(r->findings, i);
-        if (!strcmp(f->rule, "R10") ||
-            (o->shrink_vram &&
-             (!strcmp(f->rule, "R4") || !strcmp(f->rule, "R5")))) {
-            return f->rule;
-        }
-    }
-    return NULL;
 }
 
 /* Does the finding edit records the tail path skipped? (RAM blocks and
@@ -207,12 +175,17 @@ static bool analyse(ScanSnapshot *out, VmsSource *src, const ScanOptions *o,
     if (!o->full) {
         VmsParseOptions popts = {.flags = VMS_PARSE_TAIL | VMS_PARSE_TAIL_ONLY};
         g_autoptr(VmsStream) s = vms_stream_parse(src, &popts, NULL);
-        g_autoptr(GError) tail_err = NULL;
-        TrResult *r = s ? translate_tail(s, src, t, &tail_err) : NULL;
+        TrOptions no_pages = *t;
+        TrResult *r;
+        const TrFinding *undecided;
 
-        out->reason = !s   ? "the tail path found no device sections"
-                      : !r ? "the rules need the page records"
-                           : needs_pages(r, &o->fix);
+        no_pages.no_page_data = true;
+        r = s ? tr_translate(s, src, &no_pages, NULL) : NULL;
+        undecided = r ? tr_result_undecided(r) : NULL;
+        out->reason = !s          ? "the tail path found no device sections"
+                      : !r        ? "the rules need the page records"
+                      : undecided ? undecided->rule
+                                  : NULL;
         if (!out->reason) {
             out->path = "tail";
             oc->writer = vms_fingerprint(s);
