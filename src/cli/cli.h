@@ -60,4 +60,11 @@ char *qsnapfix_printable(const char *s);
 /* Pretty JSON of a node (consumed) on stdout, newline-terminated. */
 void qsnapfix_print_json(JsonNode *root);
 
+/* Object members: strings made printable (NULL: null), integers, booleans,
+ * and an array of printable strings (NULL: empty). */
+void qsnapfix_json_str(JsonBuilder *b, const char *name, const char *value);
+void qsnapfix_json_int(JsonBuilder *b, const char *name, int64_t value);
+void qsnapfix_json_bool(JsonBuilder *b, const char *name, bool value);
+void qsnapfix_json_strings(JsonBuilder *b, const char *name, GPtrArray *a);
+
 #endif

@@ -129,5 +129,10 @@ void fix_print_human(const FixOutcome *out, const char *what,
                      const char *load_hint, bool dry_run);
 /* JSON object of one outcome. */
 void fix_json_outcome(JsonBuilder *b, const FixOutcome *out);
+/* Its members "writer" (NULL: null), "rules" (edit_counts: with each
+ * finding's "edits") and "recipe", for reports of the same shape. */
+void fix_json_writer(JsonBuilder *b, const VmsWriterInfo *w);
+void fix_json_rules(JsonBuilder *b, const TrResult *r, bool edit_counts);
+void fix_json_recipe(JsonBuilder *b, const TrResult *r);
 
 #endif

@@ -130,3 +130,37 @@ void qsnapfix_print_json(JsonNode *root)
     puts(text);
     json_node_unref(root);
 }
+
+void qsnapfix_json_str(JsonBuilder *b, const char *name, const char *value)
+{
+    json_builder_set_member_name(b, name);
+    if (value) {
+        g_autofree char *p = qsnapfix_printable(value);
+        json_builder_add_string_value(b, p);
+    } else {
+        json_builder_add_null_value(b);
+    }
+}
+
+void qsnapfix_json_int(JsonBuilder *b, const char *name, int64_t value)
+{
+    json_builder_set_member_name(b, name);
+    json_builder_add_int_value(b, value);
+}
+
+void qsnapfix_json_bool(JsonBuilder *b, const char *name, bool value)
+{
+    json_builder_set_member_name(b, name);
+    json_builder_add_boolean_value(b, value);
+}
+
+void qsnapfix_json_strings(JsonBuilder *b, const char *name, GPtrArray *a)
+{
+    json_builder_set_member_name(b, name);
+    json_builder_begin_array(b);
+    for (guint i = 0; a && i < a->len; i++) {
+        g_autofree char *p = qsnapfix_printable(g_ptr_array_index(a, i));
+        json_builder_add_string_value(b, p);
+    }
+    json_builder_end_array(b);
+}
