@@ -54,6 +54,20 @@ char *qsnapfix_clock_str(uint64_t vm_clock_nsec);
 void qsnapfix_print_snapshot_header(FILE *out);
 void qsnapfix_print_snapshot_row(FILE *out, const Qcow2Snapshot *sn);
 
+/* Write all of buf to fd (path names it in the error). */
+bool qsnapfix_write_all(int fd, const void *buf, size_t len, const char *path,
+                        GError **errp);
+/*
+ * Create path complete or not at all: write_fn fills a temporary file
+ * beside it (fd; path for messages), which is then (sync: fsync'd,) closed
+ * and renamed over path; on failure it is removed.
+ */
+typedef bool (*QsnapfixFileWriter)(int fd, const char *path, void *opaque,
+                                   GError **errp);
+bool qsnapfix_write_file_atomic(const char *path, bool sync,
+                                QsnapfixFileWriter write_fn, void *opaque,
+                                GError **errp);
+
 /* A string safe for JSON/terminals (invalid UTF-8 replaced). */
 char *qsnapfix_printable(const char *s);
 
