@@ -267,7 +267,6 @@ static int run_fix(FixCmd *c, const char *image)
 int qsnapfix_cmd_fix(int argc, char **argv)
 {
     FixCmd c = {0};
-    g_autofree GOptionEntry *common = fix_option_entries(&c.o);
     GOptionEntry entries[] = {
         {"snapshot", 's', 0, G_OPTION_ARG_STRING, &c.snapshot,
          "The snapshot to fix, by ID or name", "ID|NAME"},
@@ -279,22 +278,17 @@ int qsnapfix_cmd_fix(int argc, char **argv)
          "IMAGE"},
         {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
-    g_autoptr(GOptionContext) ctx = g_option_context_new("IMAGE");
-    g_autoptr(GError) err = NULL;
     g_autofree char *description =
         g_strconcat(fix_description_head, fix_common_help, NULL);
-    int rc;
+    FixCommand cmd = {
+        .prgname = "qsnapfix fix",
+        .parameters = "IMAGE",
+        .summary = "qsnapfix fix: make old snapshots load in today's QEMU",
+        .description = description,
+        .entries = entries,
+    };
+    int rc = fix_parse_command(&cmd, &c.o, &argc, &argv);
 
-    g_option_context_set_summary(
-        ctx, "qsnapfix fix: make old snapshots load in today's QEMU");
-    g_option_context_set_description(ctx, description);
-    g_option_context_add_main_entries(ctx, entries, NULL);
-    g_option_context_add_main_entries(ctx, common, NULL);
-    g_set_prgname("qsnapfix fix");
-    rc = qsnapfix_parse_options(ctx, &argc, &argv, &c.o.help);
-    if (rc < 0 && !fix_options_finish(&c.o, &err)) {
-        rc = qsnapfix_report(err);
-    }
     if (rc < 0 && (!c.args || g_strv_length(c.args) != 1)) {
         fprintf(stderr, "qsnapfix: fix: need exactly one IMAGE (see "
                         "--help)\n");

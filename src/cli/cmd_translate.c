@@ -169,28 +169,22 @@ static int run_translate(TranslateCmd *c, const char *in, const char *out_path)
 int qsnapfix_cmd_translate(int argc, char **argv)
 {
     TranslateCmd c = {0};
-    g_autofree GOptionEntry *common = fix_option_entries(&c.o);
     GOptionEntry entries[] = {
         {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &c.args, NULL,
          "IN OUT"},
         {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
-    g_autoptr(GOptionContext) ctx = g_option_context_new("IN OUT");
-    g_autoptr(GError) err = NULL;
     g_autofree char *description =
         g_strconcat(translate_description_head, fix_common_help, NULL);
-    int rc;
+    FixCommand cmd = {
+        .prgname = "qsnapfix translate",
+        .parameters = "IN OUT",
+        .summary = "qsnapfix translate: translate a raw migration stream file",
+        .description = description,
+        .entries = entries,
+    };
+    int rc = fix_parse_command(&cmd, &c.o, &argc, &argv);
 
-    g_option_context_set_summary(
-        ctx, "qsnapfix translate: translate a raw migration stream file");
-    g_option_context_set_description(ctx, description);
-    g_option_context_add_main_entries(ctx, entries, NULL);
-    g_option_context_add_main_entries(ctx, common, NULL);
-    g_set_prgname("qsnapfix translate");
-    rc = qsnapfix_parse_options(ctx, &argc, &argv, &c.o.help);
-    if (rc < 0 && !fix_options_finish(&c.o, &err)) {
-        rc = qsnapfix_report(err);
-    }
     if (rc < 0 && (!c.args || g_strv_length(c.args) != 2)) {
         fprintf(stderr, "qsnapfix: translate: need IN and OUT (see "
                         "--help)\n");

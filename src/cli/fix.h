@@ -38,6 +38,24 @@ GOptionEntry *fix_option_entries(FixOptions *o);
 /* Check and derive (target, output format); false + message on error. */
 bool fix_options_finish(FixOptions *o, GError **errp);
 void fix_options_clear(FixOptions *o);
+
+/* A command taking fix's options (fix, translate, scan). */
+typedef struct FixCommand {
+    const char *prgname;     /* "qsnapfix fix" */
+    const char *parameters;  /* "IMAGE" in the usage line, or NULL */
+    const char *summary;     /* --help: before the options */
+    const char *description; /* --help: after them */
+    GOptionEntry *entries;   /* the command's own */
+    bool hide_dry_run;       /* accepted but not listed (always a dry run) */
+} FixCommand;
+
+/*
+ * Parse a command line: the command's own options, then fix's (into o),
+ * checked and derived (fix_options_finish). Returns -1 to go on, else the
+ * exit code (bad command line, --help).
+ */
+int fix_parse_command(const FixCommand *cmd, FixOptions *o, int *argc,
+                      char ***argv);
 /* The --help text on targets, options and exit codes. */
 extern const char fix_common_help[];
 

@@ -111,6 +111,31 @@ void fix_options_clear(FixOptions *o)
     g_free(o->output_format);
 }
 
+int fix_parse_command(const FixCommand *cmd, FixOptions *o, int *argc,
+                      char ***argv)
+{
+    g_autofree GOptionEntry *shared = fix_option_entries(o);
+    g_autoptr(GOptionContext) ctx = g_option_context_new(cmd->parameters);
+    g_autoptr(GError) err = NULL;
+    int rc;
+
+    for (GOptionEntry *x = shared; cmd->hide_dry_run && x->long_name; x++) {
+        if (!strcmp(x->long_name, "dry-run")) {
+            x->flags |= G_OPTION_FLAG_HIDDEN;
+        }
+    }
+    g_option_context_set_summary(ctx, cmd->summary);
+    g_option_context_set_description(ctx, cmd->description);
+    g_option_context_add_main_entries(ctx, cmd->entries, NULL);
+    g_option_context_add_main_entries(ctx, shared, NULL);
+    g_set_prgname(cmd->prgname);
+    rc = qsnapfix_parse_options(ctx, argc, argv, &o->help);
+    if (rc < 0 && !fix_options_finish(o, &err)) {
+        rc = qsnapfix_report(err);
+    }
+    return rc;
+}
+
 const char *fix_status_name(FixStatus s)
 {
     switch (s) {
