@@ -81,6 +81,13 @@ extern const TrRule tr_rule_r23_xstate; /* rules_cpu.c */
 
 /* ---- helpers for rules ------------------------------------------------ */
 
+/* An empty result for a stream of size bytes (also backwards.c's). */
+TrResult *tr_result_new(const TrTarget *target, uint64_t size);
+/* Append a finding (action EDIT) to r; takes evidence. */
+TrFinding *tr_result_add_finding(TrResult *r, const char *rule,
+                                 const char *title, const char *subject,
+                                 char *evidence);
+
 /*
  * Record a finding (action EDIT by default; plan() may change it) and a
  * hit pointing at a section and/or block. Returns the finding.

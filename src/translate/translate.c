@@ -65,20 +65,49 @@ static void finding_free(gpointer data)
     g_free(f);
 }
 
+static void edit_clear(gpointer data)
+{
+    TrEdit *e = data;
+    g_bytes_unref(e->data);
+}
+
+TrResult *tr_result_new(const TrTarget *target, uint64_t size)
+{
+    TrResult *r = g_new0(TrResult, 1);
+
+    r->target = target;
+    r->findings = g_ptr_array_new_with_free_func(finding_free);
+    r->edits = g_array_new(FALSE, TRUE, sizeof(TrEdit));
+    g_array_set_clear_func(r->edits, edit_clear);
+    r->recipe = tr_recipe_new();
+    r->old_size = r->new_size = size;
+    return r;
+}
+
+TrFinding *tr_result_add_finding(TrResult *r, const char *rule,
+                                 const char *title, const char *subject,
+                                 char *evidence)
+{
+    TrFinding *f = g_new0(TrFinding, 1);
+
+    f->rule = rule;
+    f->title = title;
+    f->action = TR_ACTION_EDIT;
+    f->subject = g_strdup(subject);
+    f->evidence = evidence;
+    g_ptr_array_add(r->findings, f);
+    return f;
+}
+
 TrFinding *tr_hit_add(TrContext *ctx, GArray *hits, const TrRule *rule,
                       guint section, guint block, uint64_t value,
                       const char *subject, char *evidence)
 {
-    TrFinding *f = g_new0(TrFinding, 1);
+    TrFinding *f = tr_result_add_finding(ctx->result, rule->id, rule->title,
+                                         subject, evidence);
     TrHit h = {
         .finding = f, .section = section, .block = block, .value = value};
 
-    f->rule = rule->id;
-    f->title = rule->title;
-    f->action = TR_ACTION_EDIT;
-    f->subject = g_strdup(subject);
-    f->evidence = evidence;
-    g_ptr_array_add(ctx->result->findings, f);
     g_array_append_val(hits, h);
     return f;
 }
@@ -131,12 +160,6 @@ char *tr_size_str(uint64_t bytes)
         return g_strdup_printf("%" PRIu64 " KiB", bytes / 1024);
     }
     return g_strdup_printf("%" PRIu64 " bytes", bytes);
-}
-
-static void edit_clear(gpointer data)
-{
-    TrEdit *e = data;
-    g_bytes_unref(e->data);
 }
 
 void tr_result_free(TrResult *r)
@@ -222,7 +245,7 @@ TrResult *tr_translate(const VmsStream *s, VmsSource *src,
                        const TrOptions *opts, GError **errp)
 {
     static const TrOptions defaults = {0};
-    g_autoptr(TrResult) r = g_new0(TrResult, 1);
+    g_autoptr(TrResult) r = NULL;
     TrContext ctx = {0};
     guint n = s->sections->len;
     bool ok = true;
@@ -231,12 +254,8 @@ TrResult *tr_translate(const VmsStream *s, VmsSource *src,
     if (!check_stream(s, opts, errp)) {
         return NULL;
     }
-    r->target = opts->target ? opts->target : tr_target_default();
-    r->findings = g_ptr_array_new_with_free_func(finding_free);
-    r->edits = g_array_new(FALSE, TRUE, sizeof(TrEdit));
-    g_array_set_clear_func(r->edits, edit_clear);
-    r->recipe = tr_recipe_new();
-    r->old_size = r->new_size = s->size;
+    r = tr_result_new(opts->target ? opts->target : tr_target_default(),
+                      s->size);
 
     ctx.stream = s;
     ctx.source = src;
