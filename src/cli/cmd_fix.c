@@ -217,17 +217,9 @@ static void report_failures(const char *image, GPtrArray *outcomes)
 {
     for (guint i = 0; i < outcomes->len; i++) {
         const FixOutcome *out = g_ptr_array_index(outcomes, i);
-        if (out->status == FIX_REFUSED) {
-            const TrFinding *f = tr_result_refusal(out->result);
-            fprintf(stderr,
-                    "qsnapfix: %s: snapshot %s \"%s\": refused by %s (%s): "
-                    "%s; %s\n",
-                    image, out->id, out->name, f->rule, f->subject, f->evidence,
-                    f->change);
-        } else if (out->status == FIX_ERROR) {
-            fprintf(stderr, "qsnapfix: %s\n",
-                    out->error ? out->error->message : "internal error");
-        }
+        g_autofree char *what = g_strdup_printf("%s: snapshot %s \"%s\"", image,
+                                                out->id, out->name);
+        fix_print_failure(out, what);
     }
 }
 

@@ -155,14 +155,7 @@ static int run_translate(TranslateCmd *c, const char *in, const char *out_path)
             g_strdup_printf("-incoming \"exec:cat %s\"", out_path);
         fix_print_human(out, in, load, c->o.dry_run);
     }
-    if (out->status == FIX_REFUSED) {
-        const TrFinding *f = tr_result_refusal(out->result);
-        fprintf(stderr, "qsnapfix: %s: refused by %s (%s): %s; %s\n", in,
-                f->rule, f->subject, f->evidence, f->change);
-    } else if (out->status == FIX_ERROR) {
-        fprintf(stderr, "qsnapfix: %s\n",
-                out->error ? out->error->message : "internal error");
-    }
+    fix_print_failure(out, in);
     return rc;
 }
 

@@ -145,6 +145,9 @@ Qcow2Edit *fix_qcow2_edits(const TrResult *r);
 /* Human report of one outcome on stdout; load_hint: how to load it. */
 void fix_print_human(const FixOutcome *out, const char *what,
                      const char *load_hint, bool dry_run);
+/* A refusal ("qsnapfix: WHAT: refused by RULE (SUBJECT): ...") or an
+ * error on stderr, one line; nothing for other outcomes. */
+void fix_print_failure(const FixOutcome *out, const char *what);
 /* JSON object of one outcome. */
 void fix_json_outcome(JsonBuilder *b, const FixOutcome *out);
 /* Its members "writer" (NULL: null), "rules" (edit_counts: with each

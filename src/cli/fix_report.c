@@ -120,6 +120,18 @@ void fix_print_human(const FixOutcome *out, const char *what,
     }
 }
 
+void fix_print_failure(const FixOutcome *out, const char *what)
+{
+    if (out->status == FIX_REFUSED) {
+        const TrFinding *f = tr_result_refusal(out->result);
+        fprintf(stderr, "qsnapfix: %s: refused by %s (%s): %s; %s\n", what,
+                f->rule, f->subject, f->evidence, f->change);
+    } else if (out->status == FIX_ERROR) {
+        fprintf(stderr, "qsnapfix: %s\n",
+                out->error ? out->error->message : "internal error");
+    }
+}
+
 /* ---- JSON ------------------------------------------------------------------
  */
 
