@@ -231,6 +231,22 @@ static size_t find_segment(const Qcow2EditMap *m, uint64_t pos)
     return lo;
 }
 
+bool qcow2_editmap_old_range(const Qcow2EditMap *m, uint64_t new_off,
+                             uint64_t len, uint64_t *old_off)
+{
+    const Qcow2Segment *s;
+
+    if (!m->n_seg || new_off + len > m->new_size) {
+        return false;
+    }
+    s = &m->seg[find_segment(m, new_off)];
+    if (s->data || new_off + len > s->new_start + s->length) {
+        return false;
+    }
+    *old_off = s->old_start + (new_off - s->new_start);
+    return true;
+}
+
 bool qcow2_editmap_fill(const Qcow2EditMap *m, Qcow2Image *img,
                         const Qcow2Snapshot *snap, Qcow2OldReader *rd,
                         uint64_t new_off, uint8_t *dst, size_t len,

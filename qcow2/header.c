@@ -8,7 +8,7 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "qcow2-internal.h"
+#include "write-internal.h"
 
 /* The first bytes of the file: enough for any header and its extensions. */
 typedef struct HeaderBuf {
@@ -307,16 +307,9 @@ static bool check_features(Qcow2Image *img, GError **errp)
                     "extension");
         return false;
     }
-    if ((img->flags & QCOW2_OPEN_WRITABLE) &&
-        (h->incompatible_features &
-         (QCOW2_INCOMPAT_DIRTY | QCOW2_INCOMPAT_CORRUPT))) {
-        bool corrupt = h->incompatible_features & QCOW2_INCOMPAT_CORRUPT;
-        qcow2_error(errp, img, QCOW2_ERROR_NEEDS_REPAIR, "header", 72,
-                    "%s bit set; run: qemu-img check -r all %s",
-                    corrupt ? "corrupt" : "dirty", img->name);
-        return false;
-    }
-    return true;
+    /* The write path's refusal (write-check.c), at open already. */
+    return !(img->flags & QCOW2_OPEN_WRITABLE) ||
+           qcow2_check_needs_repair(img, errp);
 }
 
 /* Derived geometry shared by every other part of the library. */

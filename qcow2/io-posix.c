@@ -109,6 +109,44 @@ static bool posix_pwrite(Qcow2IO *io, const void *buf, size_t len, uint64_t off,
     return true;
 }
 
+static bool posix_copy(Qcow2IO *io, uint64_t src, uint64_t dst, size_t len,
+                       bool *copied, GError **errp)
+{
+    PosixIO *p = posix_io(io);
+    size_t done = 0;
+
+    *copied = false;
+    if (!p->writable || src > INT64_MAX || dst > INT64_MAX ||
+        len > INT64_MAX - MAX(src, dst)) {
+        return true;
+    }
+    while (done < len) {
+        loff_t in = (loff_t)(src + done), out = (loff_t)(dst + done);
+        ssize_t n = copy_file_range(p->fd, &in, p->fd, &out, len - done, 0);
+
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        /*
+         * Not possible here (or the source ends early): the caller writes
+         * the bytes itself, over whatever part was copied.
+         */
+        if (n == 0 || (n < 0 && (errno == EXDEV || errno == ENOSYS ||
+                                 errno == EOPNOTSUPP || errno == EINVAL ||
+                                 errno == EBADF))) {
+            return true;
+        }
+        if (n < 0) {
+            qcow2_error_named(errp, io->name, errno_code(errno), "write",
+                              dst + done, "%s", g_strerror(errno));
+            return false;
+        }
+        done += (size_t)n;
+    }
+    *copied = true;
+    return true;
+}
+
 static bool posix_flush(Qcow2IO *io, GError **errp)
 {
     PosixIO *p = posix_io(io);
@@ -169,6 +207,7 @@ static const Qcow2IOOps posix_ops = {
     .get_size = posix_get_size,
     .lock = posix_lock,
     .close = posix_close,
+    .copy = posix_copy,
 };
 
 Qcow2IO *qcow2_io_posix_open(const char *path, bool writable, GError **errp)

@@ -70,6 +70,15 @@ typedef struct Qcow2IOOps {
      */
     bool (*lock)(Qcow2IO *io, Qcow2LockMode mode, GError **errp);
     void (*close)(Qcow2IO *io);
+    /*
+     * Optional (may be NULL): copy len bytes at src to dst inside the
+     * file, as one write (the ranges do not overlap). Set *copied false
+     * and return true when the file system cannot: the caller then writes
+     * the bytes itself. The write path uses it for VM state bytes that
+     * only move, so they need not pass through user memory twice.
+     */
+    bool (*copy)(Qcow2IO *io, uint64_t src, uint64_t dst, size_t len,
+                 bool *copied, GError **errp);
 } Qcow2IOOps;
 
 struct Qcow2IO {
@@ -344,8 +353,28 @@ typedef struct Qcow2SpliceStats {
 /*
  * Replace the VM state of snap with the old VM state with edits applied,
  * copy-on-write, then commit the snapshot table atomically (see DESIGN.md
- * for the commit order). With opts->dry_run nothing is written and stats
- * describe the plan.
+ * and README.md, "The write path"): unchanged clusters stay shared, the
+ * snapshot keeps its ID, name, date, clocks and extra data; only
+ * vm_state_size changes. A crash at any point leaves either the old or
+ * the new VM state complete, with at most leaked clusters.
+ *
+ * The image must be opened with QCOW2_OPEN_WRITABLE (which takes QEMU's
+ * writer locks) unless opts->dry_run: then nothing is written, a
+ * read-only image is fine, and stats describe exactly what the real run
+ * would do. Edits that change nothing write nothing.
+ *
+ * Pointer invalidation: after a run that wrote to the file (successful or
+ * not; never after a dry run) the image re-reads its header and snapshot
+ * table, so every Qcow2Snapshot pointer obtained before is invalid: look
+ * snapshots up again (qcow2_snapshot_find by ID or name). If re-reading
+ * fails the handle lists no snapshots and can only be closed.
+ *
+ * Errors: QCOW2_ERROR_INVALID (bad edit list, read-only image, name of the
+ * kept copy taken), _NEEDS_REPAIR (dirty or corrupt bit, or refcounts
+ * lower than the references), _UNSUPPORTED (encryption, data file,
+ * unknown feature, refcounts too narrow to keep the original),
+ * _IO / _NO_SPACE from the I/O, and the read path's errors for malformed
+ * metadata.
  */
 bool qcow2_splice_vmstate(Qcow2Image *img, const Qcow2Snapshot *snap,
                           const Qcow2Edit *edits, size_t n_edits,

@@ -67,7 +67,8 @@ static bool copy_cluster(Qcow2Splice *s, uint64_t from, uint64_t *to,
         return false;
     }
     if (!qcow2_refs_alloc(&s->refs, 1, to, errp) ||
-        !qcow2_wio_write_data(&s->w, s->oldbuf, s->cs, *to, errp)) {
+        !qcow2_wio_write_data(&s->w, s->oldbuf, s->cs, *to,
+                              avail == s->cs ? from : QCOW2_NO_SOURCE, errp)) {
         return false;
     }
     s->stats->clusters_written++;

@@ -90,14 +90,54 @@ bool qcow2_decode_entry_at(Qcow2Image *img, const uint64_t *table,
         img, word, bitmap, table_offset + j * img->l2_entry_bytes, m, errp);
 }
 
+/*
+ * A whole cluster the file holds as plain bytes at host offset *host:
+ * allocated (every subcluster, with extended L2), in the image file.
+ */
+static bool host_backed(Qcow2Splice *s, uint64_t guest, uint64_t *host)
+{
+    Qcow2Mapping m;
+
+    if (!qcow2_map_cluster(s->img, s->snap, guest, &m, NULL) ||
+        m.kind != QCOW2_MAP_NORMAL || m.in_data_file ||
+        (s->img->header.extended_l2 && (uint32_t)m.l2_bitmap != UINT32_MAX) ||
+        m.host_offset + s->cs > s->img->header.file_size) {
+        return false;
+    }
+    *host = m.host_offset;
+    return true;
+}
+
+/*
+ * Where the file already holds the bytes of new cluster k (old bytes
+ * that only moved), so that the I/O can copy them; else QCOW2_NO_SOURCE.
+ */
+static uint64_t moved_from(Qcow2Splice *s, uint64_t k, uint64_t len)
+{
+    uint64_t old_off, guest, in, first, second;
+
+    if (len != s->cs ||
+        !qcow2_editmap_old_range(&s->map, k * s->cs, len, &old_off)) {
+        return QCOW2_NO_SOURCE;
+    }
+    guest = s->base + old_off;
+    in = guest % s->cs;
+    if (!host_backed(s, guest - in, &first) ||
+        (in && (!host_backed(s, guest - in + s->cs, &second) ||
+                second != first + s->cs))) {
+        return QCOW2_NO_SOURCE;
+    }
+    return first + in;
+}
+
 /* Write buf (one cluster) to a fresh cluster; the entry that maps it. */
-static bool write_fresh(Qcow2Splice *s, const uint8_t *buf, uint64_t *word,
-                        uint64_t *bitmap, GError **errp)
+static bool write_fresh(Qcow2Splice *s, const uint8_t *buf, uint64_t src,
+                        uint64_t *word, uint64_t *bitmap, GError **errp)
 {
     uint64_t off;
 
     if (!qcow2_refs_alloc(&s->refs, 1, &off, errp) ||
-        !qcow2_wio_write_data(&s->w, buf, s->cs, off, errp)) {
+        !qcow2_wio_write_data(&s->w, buf, s->cs, off, src, errp)) {
         return false;
     }
     s->stats->clusters_written++;
@@ -115,7 +155,7 @@ static bool keep_entry(SpanWork *sw, uint64_t j, const Qcow2Mapping *m,
 {
     Qcow2Splice *s = sw->s;
     uint64_t words = words_per_entry(s->img);
-    uint64_t off, len, guest;
+    uint64_t off, len, guest, src;
     bool room;
 
     *copied = false;
@@ -136,8 +176,11 @@ static bool keep_entry(SpanWork *sw, uint64_t j, const Qcow2Mapping *m,
     /* Cannot share: copy what the cluster reads as. */
     guest = s->base + (sw->first + j) * s->cs;
     *copied = true;
+    if (!host_backed(s, guest, &src)) {
+        src = QCOW2_NO_SOURCE;
+    }
     return qcow2_read_guest(s->img, s->snap, guest, s->oldbuf, s->cs, errp) &&
-           write_fresh(s, s->oldbuf, &sw->new_t[j * words],
+           write_fresh(s, s->oldbuf, src, &sw->new_t[j * words],
                        words == 2 ? &sw->new_t[j * words + 1] : &(uint64_t){0},
                        errp);
 }
@@ -150,27 +193,38 @@ static bool make_cluster(SpanWork *sw, uint64_t j, const Qcow2Mapping *m,
     uint64_t words = words_per_entry(s->img);
     uint64_t k = sw->first + j;
     uint64_t len = MIN(s->cs, s->map.new_size - k * s->cs);
-    uint64_t bitmap = 0;
+    uint64_t bitmap = 0, src = moved_from(s, k, len);
+    const uint8_t *bytes = NULL;
 
-    if (!qcow2_editmap_fill(&s->map, s->img, s->snap, &s->src, k * s->cs,
-                            s->newbuf, len, errp)) {
-        return false;
-    }
-    memset(s->newbuf + len, 0, s->cs - len);
-    if (has_refs(m)) {
-        if (!qcow2_old_read(s->img, s->snap, &s->cmp, &s->src,
-                            s->base + k * s->cs, s->oldbuf, s->cs, errp)) {
+    /*
+     * Old bytes that moved (past a length-changing edit) are streamed to
+     * fresh clusters, copied inside the file where the I/O can (DESIGN.md:
+     * from the first length-changing edit on, the writer streams). Only
+     * touched clusters are made in memory and compared with the old
+     * cluster at their place, which they may turn out to equal.
+     */
+    if (src == QCOW2_NO_SOURCE) {
+        if (!qcow2_editmap_fill(&s->map, s->img, s->snap, &s->src, k * s->cs,
+                                s->newbuf, len, errp)) {
             return false;
         }
-    } else {
-        memset(s->oldbuf, 0, s->cs); /* zero or unallocated */
-    }
-    if (!memcmp(s->newbuf, s->oldbuf, len)) {
-        return keep_entry(sw, j, m, dropped, errp);
+        memset(s->newbuf + len, 0, s->cs - len);
+        if (has_refs(m)) {
+            if (!qcow2_old_read(s->img, s->snap, &s->cmp, &s->src,
+                                s->base + k * s->cs, s->oldbuf, s->cs, errp)) {
+                return false;
+            }
+        } else {
+            memset(s->oldbuf, 0, s->cs); /* zero or unallocated */
+        }
+        if (!memcmp(s->newbuf, s->oldbuf, len)) {
+            return keep_entry(sw, j, m, dropped, errp);
+        }
+        bytes = s->newbuf;
     }
     *dropped = has_refs(m);
     s->fresh_vmstate++;
-    if (!write_fresh(s, s->newbuf, &sw->new_t[j * words], &bitmap, errp)) {
+    if (!write_fresh(s, bytes, src, &sw->new_t[j * words], &bitmap, errp)) {
         return false;
     }
     if (words == 2) {

@@ -221,6 +221,18 @@ bool qcow2_splice_vmstate(Qcow2Image *img, const Qcow2Snapshot *snap,
                          s.opts->progress_opaque);
     }
     wrote = s.w.wrote;
+    if (!ok && wrote && !opts->dry_run && errp && *errp) {
+        /* Say what state the failure left, and how to tidy up. */
+        char *msg = g_strdup_printf(
+            "%s (%s; leaked clusters may remain: qemu-img check -r leaks "
+            "%s)",
+            (*errp)->message,
+            s.committed ? "the new VM state was committed"
+                        : "the old VM state is intact",
+            img->name);
+        g_free((*errp)->message);
+        (*errp)->message = msg;
+    }
     splice_destroy(&s);
     if (wrote && !opts->dry_run) {
         /* The file changed under the handle: read it again. */

@@ -16,17 +16,10 @@
 /* Autoclear bits whose meaning survives our writes. */
 #define KNOWN_AUTOCLEAR (QCOW2_AUTOCLEAR_BITMAPS | QCOW2_AUTOCLEAR_DATA_RAW)
 
-bool qcow2_check_writable(Qcow2Image *img, const Qcow2Snapshot *snap,
-                          bool dry_run, GError **errp)
+bool qcow2_check_needs_repair(Qcow2Image *img, GError **errp)
 {
     const Qcow2Header *h = &img->header;
-    uint64_t unknown = h->incompatible_features & ~QCOW2_KNOWN_INCOMPAT;
 
-    if (!dry_run && !(img->flags & QCOW2_OPEN_WRITABLE)) {
-        qcow2_error(errp, img, QCOW2_ERROR_INVALID, NULL, 0,
-                    "opened read-only: cannot rewrite snapshot %s", snap->id);
-        return false;
-    }
     if (h->incompatible_features & QCOW2_INCOMPAT_DIRTY) {
         qcow2_error(errp, img, QCOW2_ERROR_NEEDS_REPAIR, "header", 72,
                     "dirty bit (incompatible bit 0) set: QEMU stopped "
@@ -40,6 +33,23 @@ bool qcow2_check_writable(Qcow2Image *img, const Qcow2Snapshot *snap,
                     "corrupt bit (incompatible bit 1) set: QEMU found "
                     "inconsistent metadata; run: qemu-img check -r all %s",
                     img->name);
+        return false;
+    }
+    return true;
+}
+
+bool qcow2_check_writable(Qcow2Image *img, const Qcow2Snapshot *snap,
+                          bool dry_run, GError **errp)
+{
+    const Qcow2Header *h = &img->header;
+    uint64_t unknown = h->incompatible_features & ~QCOW2_KNOWN_INCOMPAT;
+
+    if (!dry_run && !(img->flags & QCOW2_OPEN_WRITABLE)) {
+        qcow2_error(errp, img, QCOW2_ERROR_INVALID, NULL, 0,
+                    "opened read-only: cannot rewrite snapshot %s", snap->id);
+        return false;
+    }
+    if (!qcow2_check_needs_repair(img, errp)) {
         return false;
     }
     if (unknown) {

@@ -45,6 +45,11 @@ typedef struct Qcow2WriteIO {
     uint8_t *batch;
     size_t batch_len, batch_cap;
     uint64_t batch_off;
+    /* the batch is also a copy of file bytes from batch_src (or not) */
+    uint64_t batch_src;
+    bool batch_copyable;
+    bool batch_has_bytes; /* else a copy only, bytes not in memory */
+    bool no_copy;         /* the I/O could not copy: write bytes from now on */
 } Qcow2WriteIO;
 
 void qcow2_wio_init(Qcow2WriteIO *w, Qcow2Image *img, bool dry_run,
@@ -53,9 +58,15 @@ void qcow2_wio_destroy(Qcow2WriteIO *w);
 /* One write, now (pending data goes first). */
 bool qcow2_wio_write(Qcow2WriteIO *w, const void *buf, size_t len, uint64_t off,
                      GError **errp);
-/* A data cluster; may be held back to combine with the next one. */
+/*
+ * A data cluster; may be held back to combine with the next one. src is
+ * where the file already holds the same bytes (QCOW2_NO_SOURCE if not):
+ * the I/O may then copy them inside the file instead. buf may be NULL
+ * when src is given: the bytes are then only read if the I/O cannot copy.
+ */
+#define QCOW2_NO_SOURCE UINT64_MAX
 bool qcow2_wio_write_data(Qcow2WriteIO *w, const void *buf, size_t len,
-                          uint64_t off, GError **errp);
+                          uint64_t off, uint64_t src, GError **errp);
 /* Write what is held back. */
 bool qcow2_wio_drain(Qcow2WriteIO *w, GError **errp);
 /* Drain, then make everything written so far durable. */
@@ -189,6 +200,9 @@ void qcow2_old_reader_destroy(Qcow2OldReader *rd);
 bool qcow2_old_read(Qcow2Image *img, const Qcow2Snapshot *snap,
                     Qcow2OldReader *rd, const Qcow2OldReader *near,
                     uint64_t guest, uint8_t *dst, size_t len, GError **errp);
+/* Are new bytes [new_off, +len) old bytes, which ones (old offset)? */
+bool qcow2_editmap_old_range(const Qcow2EditMap *m, uint64_t new_off,
+                             uint64_t len, uint64_t *old_off);
 /* New VM state bytes [new_off, +len) into dst. */
 bool qcow2_editmap_fill(const Qcow2EditMap *m, Qcow2Image *img,
                         const Qcow2Snapshot *snap, Qcow2OldReader *rd,
@@ -285,7 +299,9 @@ bool qcow2_splice_relocate_active(Qcow2Splice *s, const Qcow2SpanChange *c,
                                   GError **errp);
 
 /* Refuse images that must not be written; clear unknown autoclear
- * bits (write-check.c). */
+ * bits (write-check.c). The first part, dirty and corrupt bits, is also
+ * checked when an image is opened for writing. */
+bool qcow2_check_needs_repair(Qcow2Image *img, GError **errp);
 bool qcow2_check_writable(Qcow2Image *img, const Qcow2Snapshot *snap,
                           bool dry_run, GError **errp);
 bool qcow2_clear_unknown_autoclear(Qcow2Image *img, Qcow2WriteIO *w,

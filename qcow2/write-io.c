@@ -6,6 +6,13 @@
  * Consecutive data clusters (the shifted tail of a VM state lands in
  * consecutive fresh clusters) are combined into writes of up to 1 MiB:
  * sequential I/O, and fewer calls for the crash tests to walk through.
+ * When a combined write only repeats bytes the file holds elsewhere (VM
+ * state that moved), they need not pass through our own buffers: the I/O
+ * may copy them inside the file, as cp does (copy_file_range), when source
+ * and destination sit at the same place within a page (measured: a copy
+ * that shifts bytes within pages costs the kernel twice a read + write).
+ * Otherwise we read and write them a buffer at a time. Either way it
+ * counts as one write.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -14,6 +21,9 @@
 #include "write-internal.h"
 
 #define BATCH_BYTES (1u << 20)
+/* A copy inside the file needs no memory: larger runs, fewer calls. */
+#define COPY_BATCH_BYTES (64u << 20)
+#define PAGE_BYTES       4096u
 
 void qcow2_wio_init(Qcow2WriteIO *w, Qcow2Image *img, bool dry_run,
                     Qcow2SpliceStats *stats)
@@ -42,15 +52,61 @@ static bool raw_write(Qcow2WriteIO *w, const void *buf, size_t len,
     return w->img->io->ops->pwrite(w->img->io, buf, len, off, errp);
 }
 
+/*
+ * A copy-only batch the I/O cannot copy: read the bytes back and write
+ * them, a buffer at a time (still one write as far as statistics go).
+ */
+static bool write_copy_by_hand(Qcow2WriteIO *w, size_t len, GError **errp)
+{
+    Qcow2IO *io = w->img->io;
+
+    for (size_t done = 0; done < len;) {
+        size_t n = MIN(len - done, (size_t)BATCH_BYTES);
+
+        if (!qcow2_pread(w->img, w->batch, n, w->batch_src + done, errp) ||
+            !io->ops->pwrite(io, w->batch, n, w->batch_off + done, errp)) {
+            return false;
+        }
+        done += n;
+    }
+    return true;
+}
+
 bool qcow2_wio_drain(Qcow2WriteIO *w, GError **errp)
 {
+    Qcow2IO *io = w->img->io;
     size_t len = w->batch_len;
+    bool copied = false;
 
     if (!len) {
         return true;
     }
     w->batch_len = 0;
-    return raw_write(w, w->batch, len, w->batch_off, errp);
+    if (w->batch_has_bytes &&
+        (w->dry_run || !w->batch_copyable || w->no_copy || !io->ops->copy)) {
+        return raw_write(w, w->batch, len, w->batch_off, errp);
+    }
+    w->stats->writes++;
+    w->stats->bytes_written += len;
+    w->wrote = true;
+    if (w->dry_run) {
+        return true;
+    }
+    if (!w->no_copy && io->ops->copy &&
+        (w->batch_src ^ w->batch_off) % PAGE_BYTES == 0) {
+        if (!io->ops->copy(io, w->batch_src, w->batch_off, len, &copied,
+                           errp)) {
+            return false;
+        }
+        if (copied) {
+            return true;
+        }
+        w->no_copy = true;
+    }
+    if (w->batch_has_bytes) {
+        return io->ops->pwrite(io, w->batch, len, w->batch_off, errp);
+    }
+    return write_copy_by_hand(w, len, errp);
 }
 
 bool qcow2_wio_write(Qcow2WriteIO *w, const void *buf, size_t len, uint64_t off,
@@ -59,15 +115,28 @@ bool qcow2_wio_write(Qcow2WriteIO *w, const void *buf, size_t len, uint64_t off,
     return qcow2_wio_drain(w, errp) && raw_write(w, buf, len, off, errp);
 }
 
-bool qcow2_wio_write_data(Qcow2WriteIO *w, const void *buf, size_t len,
-                          uint64_t off, GError **errp)
+/* Can a piece join the batch (contiguous, same kind, room left)? */
+static bool joins_batch(const Qcow2WriteIO *w, bool bytes, size_t len,
+                        uint64_t off, uint64_t src)
 {
-    if (len > BATCH_BYTES) {
+    size_t room = bytes ? BATCH_BYTES : COPY_BATCH_BYTES;
+
+    if (w->batch_off + w->batch_len != off || w->batch_len + len > room ||
+        bytes != w->batch_has_bytes) {
+        return false;
+    }
+    /* A batch without bytes is one copy: its sources must follow. */
+    return bytes || src == w->batch_src + w->batch_len;
+}
+
+bool qcow2_wio_write_data(Qcow2WriteIO *w, const void *buf, size_t len,
+                          uint64_t off, uint64_t src, GError **errp)
+{
+    g_assert(buf || src != QCOW2_NO_SOURCE);
+    if (buf && len > BATCH_BYTES) {
         return qcow2_wio_write(w, buf, len, off, errp);
     }
-    if (w->batch_len &&
-        (w->batch_off + w->batch_len != off ||
-         w->batch_len + len > BATCH_BYTES) &&
+    if (w->batch_len && !joins_batch(w, buf != NULL, len, off, src) &&
         !qcow2_wio_drain(w, errp)) {
         return false;
     }
@@ -77,8 +146,15 @@ bool qcow2_wio_write_data(Qcow2WriteIO *w, const void *buf, size_t len,
     }
     if (!w->batch_len) {
         w->batch_off = off;
+        w->batch_src = src;
+        w->batch_copyable = src != QCOW2_NO_SOURCE;
+        w->batch_has_bytes = buf != NULL;
+    } else if (src != w->batch_src + w->batch_len) {
+        w->batch_copyable = false;
     }
-    memcpy(w->batch + w->batch_len, buf, len);
+    if (buf) {
+        memcpy(w->batch + w->batch_len, buf, len);
+    }
     w->batch_len += len;
     return true;
 }

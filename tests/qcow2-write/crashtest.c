@@ -10,6 +10,9 @@
  *         torn=T kept=K
  *       and the error message on a second line. Exit 0 unless the driver
  *       itself failed.
+ *   qcow2-crashtest hold IMAGE
+ *       open IMAGE for writing (taking QEMU's writer locks, as the splice
+ *       does), print "locked", and keep it open until stdin is closed.
  *   qcow2-crashtest verify IMAGE SNAPSHOT OLD NEW [SNAPSHOT=FILE...]
  *       reopen IMAGE read-only: SNAPSHOT's VM state must equal the file
  *       OLD or the file NEW (prints state=old or state=new), every
@@ -37,6 +40,7 @@ static int usage(void)
 {
     fprintf(stderr, "usage: qcow2-crashtest run MODE N SEED IMAGE SNAPSHOT "
                     "EDIT...\n"
+                    "       qcow2-crashtest hold IMAGE\n"
                     "       qcow2-crashtest verify IMAGE SNAPSHOT OLD NEW "
                     "[SNAPSHOT=FILE...]\n");
     return 2;
@@ -202,10 +206,36 @@ static int cmd_verify(int argc, char **argv)
     return rc;
 }
 
+static int cmd_hold(int argc, char **argv)
+{
+    GError *err = NULL;
+    Qcow2Image *img;
+    char buf[64];
+
+    if (argc != 1) {
+        return usage();
+    }
+    img = qcow2_open(argv[0], QCOW2_OPEN_WRITABLE, &err);
+    if (!img) {
+        printf("refused: %s\n", err->message);
+        g_error_free(err);
+        return 1;
+    }
+    printf("locked\n");
+    fflush(stdout);
+    while (fread(buf, 1, sizeof(buf), stdin) > 0) {
+    }
+    qcow2_close(img);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc >= 2 && !strcmp(argv[1], "run")) {
         return cmd_run(argc - 2, argv + 2);
+    }
+    if (argc >= 2 && !strcmp(argv[1], "hold")) {
+        return cmd_hold(argc - 2, argv + 2);
     }
     if (argc >= 2 && !strcmp(argv[1], "verify")) {
         return cmd_verify(argc - 2, argv + 2);

@@ -178,6 +178,20 @@ static bool f_pwrite(Qcow2IO *io, const void *buf, size_t len, uint64_t off,
     return do_write(f, buf, len, off, errp);
 }
 
+/* A copy inside the file is one more write, with the same faults. */
+static bool f_copy(Qcow2IO *io, uint64_t src, uint64_t dst, size_t len,
+                   bool *copied, GError **errp)
+{
+    g_autofree uint8_t *buf = g_malloc(MAX(len, 1));
+
+    *copied = false;
+    if (!fio(io)->dead && !full_pread(fio(io)->fd, buf, len, src)) {
+        return true; /* let the library write the bytes itself */
+    }
+    *copied = f_pwrite(io, buf, len, dst, errp);
+    return *copied;
+}
+
 static bool f_flush(Qcow2IO *io, GError **errp)
 {
     FaultIO *f = fio(io);
@@ -245,6 +259,7 @@ static const Qcow2IOOps fault_ops = {
     .get_size = f_get_size,
     .lock = f_lock,
     .close = f_close,
+    .copy = f_copy,
 };
 
 Qcow2IO *fault_io_open(const char *path, FaultMode mode, uint64_t n,

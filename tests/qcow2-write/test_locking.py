@@ -1,0 +1,186 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""QEMU's image locking, from both sides, with the real QEMU:
+  - a running qemu-system-x86_64 makes the splice refuse (exit 6) and the
+    image stays untouched (sha256, mtime); a dry run still works;
+  - a qemu-io reader with -U (force-share) does not stop the splice, one
+    without -U does - exactly as QEMU's own writer (qemu-img snapshot -c)
+    fares against the same reader;
+  - while the library holds an image for writing, a QEMU started on it
+    refuses it, and so does qemu-img without -U;
+  - the lock bytes the library holds are the ones a QEMU writer holds
+    (read from /proc/locks).
+"""
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import wtlib  # noqa: E402
+from wtlib import Edit, check, check_eq, fixtures, testlib  # noqa: E402
+
+FX = fixtures.fixture("v3-reverted")
+EDITS = [Edit(1000, 2, b"\x01\x02")]
+
+
+def ofd_locks(path):
+    """{(kind, start, end)} of the OFD locks on path's inode."""
+    st = os.stat(path)
+    dev = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
+    out = set()
+    with open("/proc/locks") as f:
+        for line in f:
+            parts = line.split()
+            if "->" in parts:
+                continue  # a waiter
+            if len(parts) >= 8 and parts[1] == "OFDLCK" and parts[5] == dev:
+                out.add((parts[3], int(parts[6]), int(parts[7])))
+    return out
+
+
+def lock_bytes(locks):
+    return sorted(b for _, s, e in locks for b in range(s, e + 1))
+
+
+def splice(image, work, *extra):
+    return wtlib.splice_cli(image, "s1", EDITS, work, *extra, ok_codes=None)
+
+
+def copy_fixture(work):
+    image = os.path.join(work, "image.qcow2")
+    shutil.copyfile(FX.path, image)
+    return image
+
+
+class Holder:
+    """A process that keeps the image open until stopped."""
+
+    def __init__(self, argv, ready=None):
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True)
+        if ready:
+            line = self.proc.stdout.readline()
+            if ready not in line:
+                raise testlib.Failure(f"{argv[0]}: {line}"
+                                      f"{self.proc.stderr.read()}")
+
+    def stop(self):
+        self.proc.stdin.close()
+        self.proc.wait(timeout=60)
+
+
+def wait_for_locks(path, want, timeout=30):
+    end = time.time() + timeout
+    while time.time() < end:
+        locks = ofd_locks(path)
+        if want <= set(lock_bytes(locks)):
+            return locks
+        time.sleep(0.05)
+    raise testlib.Failure(f"locks on {path}: {ofd_locks(path)}")
+
+
+def test_running_qemu_makes_the_splice_refuse_and_nothing_is_written():
+    work = testlib.workdir("lock-qemu")
+    try:
+        image = copy_fixture(work)
+        os.utime(image, ns=(10**18, 10**18))
+        before = testlib.file_fingerprint(image)
+        mon = testlib.Monitor(["-M", "pc", "-m", "64", "-nodefaults", "-S",
+                               "-drive", f"file={image},format=qcow2,if=ide"])
+        try:
+            qemu_locks = wait_for_locks(image, {100, 101, 201})
+            rc, _, err = splice(image, work)
+            check_eq(rc, 6, f"exit code while QEMU runs: {err}")
+            check("in use by a running QEMU" in err and "write" in err,
+                  f"message: {err}")
+            check_eq(err.count("\n"), 1, "one line")
+            check_eq(testlib.file_fingerprint(image), before,
+                     "image untouched (sha256, mtime, size)")
+            rc, dry, err = splice(image, work, "--dry-run")
+            check_eq(rc, 0, f"a dry run reads only: {err}")
+            check(dry["bytes-written"] > 0, "the dry run reports the plan")
+            check_eq(testlib.file_fingerprint(image), before, "after dry run")
+        finally:
+            mon.quit()
+        rc, _, err = splice(image, work)
+        check_eq(rc, 0, f"after QEMU quit: {err}")
+        wtlib.check_image(image)
+        print(f"     QEMU held lock bytes {lock_bytes(qemu_locks)}")
+    finally:
+        shutil.rmtree(work)
+
+
+def qemu_writer_allowed(image):
+    """Would QEMU's own writer (qemu-img snapshot -c) get the image?"""
+    p = testlib.run(["qemu-img", "snapshot", "-c", "probe", image],
+                    ok_codes=None)
+    if p.returncode == 0:
+        testlib.qemu_img("snapshot", "-d", "probe", image)
+    return p.returncode == 0
+
+
+def test_readers_block_the_splice_exactly_when_they_block_qemu():
+    for force_share in (True, False):
+        work = testlib.workdir("lock-reader")
+        try:
+            image = copy_fixture(work)
+            argv = ["qemu-io", "-r", "-f", "qcow2", image]
+            if force_share:
+                argv.insert(1, "-U")
+            reader = Holder(argv)
+            try:
+                wait_for_locks(image, {100})
+                qemu_ok = qemu_writer_allowed(image)
+                rc, _, err = splice(image, work)
+            finally:
+                reader.stop()
+            what = "qemu-io -U" if force_share else "qemu-io without -U"
+            check_eq(qemu_ok, force_share, f"QEMU's writer next to {what}")
+            check_eq(rc, 0 if qemu_ok else 6, f"splice next to {what}: {err}")
+            wtlib.check_image(image)
+        finally:
+            shutil.rmtree(work)
+
+
+def test_qemu_started_while_the_library_writes_refuses_the_image():
+    work = testlib.workdir("lock-held")
+    try:
+        image = copy_fixture(work)
+        hold = Holder([wtlib.CRASHTEST, "hold", image], ready="locked")
+        try:
+            ours = ofd_locks(image)
+            p = testlib.run(["qemu-system-x86_64", "-M", "pc", "-m", "64",
+                             "-nodefaults", "-display", "none", "-accel",
+                             "tcg", "-S", "-drive",
+                             f"file={image},format=qcow2,if=ide"],
+                            ok_codes=None, timeout=120)
+            check(p.returncode != 0 and 'Failed to get "write" lock'
+                  in p.stderr, f"QEMU started anyway: {p.returncode} "
+                               f"{p.stderr}")
+            p = testlib.run(["qemu-img", "info", image], ok_codes=None)
+            check(p.returncode != 0 and "lock" in p.stderr,
+                  f"qemu-img info without -U: {p.stderr}")
+            testlib.run(["qemu-img", "info", "-U", image])
+            rc, _, err = splice(image, work)
+            check_eq(rc, 6, f"a second writer: {err}")
+        finally:
+            hold.stop()
+        check_eq(ofd_locks(image), set(), "locks released on close")
+        testlib.run(["qemu-img", "info", image])
+        # The bytes a QEMU writer holds (section 7 of qcow2-reference.md).
+        check_eq(lock_bytes(ours), [100, 101, 103, 201, 203],
+                 "lock bytes the library holds")
+        check_eq({k for k, _, _ in ours}, {"READ"}, "shared locks only")
+    finally:
+        shutil.rmtree(work)
+
+
+if __name__ == "__main__":
+    testlib.main([
+        test_running_qemu_makes_the_splice_refuse_and_nothing_is_written,
+        test_readers_block_the_splice_exactly_when_they_block_qemu,
+        test_qemu_started_while_the_library_writes_refuses_the_image,
+    ])
