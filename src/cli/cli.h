@@ -74,6 +74,12 @@ char *qsnapfix_printable(const char *s);
 /* Pretty JSON of a node (consumed) on stdout, newline-terminated. */
 void qsnapfix_print_json(JsonNode *root);
 
+/*
+ * A new JSON report about one snapshot: its object begun with "filename"
+ * (the image) and "snapshot" {id, name}, as extract and splice report it.
+ */
+JsonBuilder *qsnapfix_json_snapshot_report(const char *image, const char *id,
+                                           const char *name);
 /* Object members: strings made printable (NULL: null), integers, booleans,
  * and an array of printable strings (NULL: empty). */
 void qsnapfix_json_str(JsonBuilder *b, const char *name, const char *value);

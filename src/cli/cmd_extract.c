@@ -89,17 +89,7 @@ static void print_result(const ExtractOptions *o, const char *image,
         }
         return;
     }
-    b = json_builder_new();
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "filename");
-    json_builder_add_string_value(b, image);
-    json_builder_set_member_name(b, "snapshot");
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "id");
-    json_builder_add_string_value(b, id);
-    json_builder_set_member_name(b, "name");
-    json_builder_add_string_value(b, name);
-    json_builder_end_object(b);
+    b = qsnapfix_json_snapshot_report(image, id, name);
     json_builder_set_member_name(b, "vm-state-size");
     json_builder_add_int_value(b, (int64_t)sn->vm_state_size);
     json_builder_set_member_name(b, "output");

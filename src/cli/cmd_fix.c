@@ -185,20 +185,8 @@ static void report(const FixCmd *c, const char *image, GPtrArray *outcomes,
         json_builder_begin_object(b);
         json_builder_set_member_name(b, "image");
         json_builder_add_string_value(b, image);
-        json_builder_set_member_name(b, "target");
-        json_builder_add_string_value(b, tr_target_name(c->o.target));
-        json_builder_set_member_name(b, "dry_run");
-        json_builder_add_boolean_value(b, c->o.dry_run);
-        json_builder_set_member_name(b, "snapshots");
-        json_builder_begin_array(b);
-        for (guint i = 0; i < outcomes->len; i++) {
-            fix_json_outcome(b, g_ptr_array_index(outcomes, i));
-        }
-        json_builder_end_array(b);
-        json_builder_set_member_name(b, "exit_code");
-        json_builder_add_int_value(b, rc);
-        json_builder_end_object(b);
-        qsnapfix_print_json(json_builder_get_root(b));
+        fix_print_json_report(b, &c->o, (FixOutcome *const *)outcomes->pdata,
+                              outcomes->len, rc);
         return;
     }
     for (guint i = 0; i < outcomes->len; i++) {

@@ -232,17 +232,7 @@ static void print_stats(const SpliceOptions *o, const char *image,
         }
         return;
     }
-    b = json_builder_new();
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "filename");
-    json_builder_add_string_value(b, image);
-    json_builder_set_member_name(b, "snapshot");
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "id");
-    json_builder_add_string_value(b, id);
-    json_builder_set_member_name(b, "name");
-    json_builder_add_string_value(b, name);
-    json_builder_end_object(b);
+    b = qsnapfix_json_snapshot_report(image, id, name);
     json_builder_set_member_name(b, "dry-run");
     json_builder_add_boolean_value(b, o->dry_run);
     json_builder_set_member_name(b, "kept-original");

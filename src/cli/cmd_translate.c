@@ -138,18 +138,7 @@ static int run_translate(TranslateCmd *c, const char *in, const char *out_path)
         json_builder_add_string_value(b, in);
         json_builder_set_member_name(b, "output");
         json_builder_add_string_value(b, out_path);
-        json_builder_set_member_name(b, "target");
-        json_builder_add_string_value(b, tr_target_name(c->o.target));
-        json_builder_set_member_name(b, "dry_run");
-        json_builder_add_boolean_value(b, c->o.dry_run);
-        json_builder_set_member_name(b, "snapshots");
-        json_builder_begin_array(b);
-        fix_json_outcome(b, out);
-        json_builder_end_array(b);
-        json_builder_set_member_name(b, "exit_code");
-        json_builder_add_int_value(b, rc);
-        json_builder_end_object(b);
-        qsnapfix_print_json(json_builder_get_root(b));
+        fix_print_json_report(b, &c->o, &out, 1, rc);
     } else {
         g_autofree char *load =
             g_strdup_printf("-incoming \"exec:cat %s\"", out_path);

@@ -148,6 +148,13 @@ void fix_print_human(const FixOutcome *out, const char *what,
 /* A refusal ("qsnapfix: WHAT: refused by RULE (SUBJECT): ...") or an
  * error on stderr, one line; nothing for other outcomes. */
 void fix_print_failure(const FixOutcome *out, const char *what);
+/*
+ * Finish and print the JSON report of fix or translate (docs/json.md):
+ * after the members the caller began b's object with (the image, or input
+ * and output), target, dry_run, snapshots[] (n outcomes) and exit_code.
+ */
+void fix_print_json_report(JsonBuilder *b, const FixOptions *o,
+                           FixOutcome *const *outcomes, guint n, int rc);
 /* JSON object of one outcome. */
 void fix_json_outcome(JsonBuilder *b, const FixOutcome *out);
 /* Its members "writer" (NULL: null), "rules" (edit_counts: with each

@@ -276,3 +276,22 @@ void fix_json_outcome(JsonBuilder *b, const FixOutcome *out)
     }
     json_builder_end_object(b);
 }
+
+void fix_print_json_report(JsonBuilder *b, const FixOptions *o,
+                           FixOutcome *const *outcomes, guint n, int rc)
+{
+    json_builder_set_member_name(b, "target");
+    json_builder_add_string_value(b, tr_target_name(o->target));
+    json_builder_set_member_name(b, "dry_run");
+    json_builder_add_boolean_value(b, o->dry_run);
+    json_builder_set_member_name(b, "snapshots");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < n; i++) {
+        fix_json_outcome(b, outcomes[i]);
+    }
+    json_builder_end_array(b);
+    json_builder_set_member_name(b, "exit_code");
+    json_builder_add_int_value(b, rc);
+    json_builder_end_object(b);
+    qsnapfix_print_json(json_builder_get_root(b));
+}

@@ -164,3 +164,21 @@ void qsnapfix_json_strings(JsonBuilder *b, const char *name, GPtrArray *a)
     }
     json_builder_end_array(b);
 }
+
+JsonBuilder *qsnapfix_json_snapshot_report(const char *image, const char *id,
+                                           const char *name)
+{
+    JsonBuilder *b = json_builder_new();
+
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "filename");
+    json_builder_add_string_value(b, image);
+    json_builder_set_member_name(b, "snapshot");
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "id");
+    json_builder_add_string_value(b, id);
+    json_builder_set_member_name(b, "name");
+    json_builder_add_string_value(b, name);
+    json_builder_end_object(b);
+    return b;
+}
