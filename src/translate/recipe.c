@@ -177,6 +177,50 @@ void tr_recipe_add_global(TrRecipe *r, const char *driver, const char *prop,
     }
 }
 
+void tr_recipe_add_bios(TrRecipe *r, const char *path)
+{
+    tr_recipe_add_args(r, "-bios", path, NULL);
+    tr_recipe_add_xml(r, g_markup_printf_escaped("<os><loader type='rom' "
+                                                 "readonly='yes'>%s</loader>"
+                                                 "</os>",
+                                                 path));
+}
+
+/*
+ * Not a <loader type='pflash'>: libvirt 9.0 gives a read-only one an NVRAM
+ * store it wants a template for ("unable to find any master var store"),
+ * unless stateless='yes', and then refuses internal snapshots of the
+ * domain ("internal snapshots of a VM with pflash based firmware are not
+ * supported"). The drive on QEMU's command line loads the snapshot and
+ * keeps snapshot-create working (savevm skips read-only drives), as
+ * tests/libvirt shows with a real libvirtd.
+ */
+void tr_recipe_add_pflash(TrRecipe *r, const char *path)
+{
+    g_autofree char *drive = g_strdup_printf(
+        "if=pflash,format=raw,unit=0,readonly=on,file=%s", path);
+
+    tr_recipe_add_args(r, "-drive", drive, NULL);
+    tr_recipe_add_xml(r, qemu_commandline_xml("-drive", drive));
+    tr_recipe_add_note(
+        r, g_strdup_printf("libvirt: the flash image %s is given to QEMU "
+                           "on its command line, so libvirt does not label "
+                           "it: it must be readable by the user QEMU runs "
+                           "as (and by its AppArmor/SELinux profile)",
+                           path));
+}
+
+void tr_recipe_add_no_hpet(TrRecipe *r, bool machine_property)
+{
+    if (machine_property) {
+        tr_recipe_add_args(r, "-machine", "hpet=off", NULL);
+    } else {
+        tr_recipe_add_args(r, "-no-hpet", NULL);
+    }
+    tr_recipe_add_xml(r, g_strdup("<clock offset='utc'><timer name='hpet' "
+                                  "present='no'/></clock>"));
+}
+
 static char *file_name_part(const char *block_id)
 {
     char *s = g_strdup(block_id);

@@ -117,6 +117,12 @@ void tr_recipe_add_args(TrRecipe *r, const char *first,
 void tr_recipe_add_global(TrRecipe *r, const char *driver, const char *prop,
                           const char *value);
 void tr_recipe_add_xml(TrRecipe *r, char *fragment);
+/* -bios FILE (libvirt: <loader type='rom'>). */
+void tr_recipe_add_bios(TrRecipe *r, const char *path);
+/* A read-only pflash drive holding FILE as the machine's first flash. */
+void tr_recipe_add_pflash(TrRecipe *r, const char *path);
+/* No HPET: -machine hpet=off (machine_property) or -no-hpet. */
+void tr_recipe_add_no_hpet(TrRecipe *r, bool machine_property);
 void tr_recipe_add_note(TrRecipe *r, char *note);
 /* The file for a block's bytes under opts->file_dir; returns its path. */
 const char *tr_recipe_add_file(TrContext *ctx, TrFileKind kind,

@@ -242,13 +242,8 @@ static bool env_plan(TrContext *ctx, const TrHit *hit, GError **errp)
                                 "kvmclock state)"));
         return true;
     case 'h':
-        if (ctx->target->hpet_syntax == TR_HPET_MACHINE_PROPERTY) {
-            tr_recipe_add_args(r, "-machine", "hpet=off", NULL);
-        } else {
-            tr_recipe_add_args(r, "-no-hpet", NULL);
-        }
-        tr_recipe_add_xml(r, g_strdup("<clock offset='utc'><timer "
-                                      "name='hpet' present='no'/></clock>"));
+        tr_recipe_add_no_hpet(r, ctx->target->hpet_syntax ==
+                                     TR_HPET_MACHINE_PROPERTY);
         tr_finding_set(
             hit->finding, TR_ACTION_SETTING,
             g_strdup(ctx->target->hpet_syntax == TR_HPET_MACHINE_PROPERTY

@@ -275,12 +275,7 @@ static bool plan_bios(TrContext *ctx, const TrHit *hit)
     const char *path =
         tr_recipe_add_file(ctx, TR_FILE_BIOS, hit->block, b->id, b->length);
 
-    tr_recipe_add_args(ctx->recipe, "-bios", path, NULL);
-    tr_recipe_add_xml(ctx->recipe,
-                      g_markup_printf_escaped("<os><loader type='rom' "
-                                              "readonly='yes'>%s</loader>"
-                                              "</os>",
-                                              path));
+    tr_recipe_add_bios(ctx->recipe, path);
     tr_finding_set(hit->finding, TR_ACTION_SETTING,
                    g_strdup_printf("the stream's BIOS extracted to %s; -bios "
                                    "gives a block of the same size",
@@ -293,15 +288,8 @@ static void add_pflash(TrContext *ctx, guint block, const char *id,
 {
     const char *path =
         tr_recipe_add_file(ctx, TR_FILE_PFLASH, block, id, length);
-    g_autofree char *drive = g_strdup_printf(
-        "if=pflash,format=raw,unit=0,readonly=on,file=%s", path);
 
-    tr_recipe_add_args(ctx->recipe, "-drive", drive, NULL);
-    tr_recipe_add_xml(ctx->recipe,
-                      g_markup_printf_escaped("<os><loader type='pflash' "
-                                              "readonly='yes'>%s</loader>"
-                                              "</os>",
-                                              path));
+    tr_recipe_add_pflash(ctx->recipe, path);
     *path_out = path;
 }
 

@@ -1,0 +1,206 @@
+/*
+ * Prints, as JSON, every device setting the qemu-7.2 recipe can ask for,
+ * each made by the recipe code itself (recipe.c): its QEMU arguments, its
+ * libvirt XML fragments, and what QEMU must then create (a RAM block of a
+ * length, a device property, no HPET). test_libvirt_settings.py gives
+ * each one to a real libvirtd and checks that QEMU got it.
+ *
+ *   recipe_settings ROM BIOS FLASH
+ *
+ * ROM, BIOS and FLASH are files the settings name (a ROM for every
+ * romfile= setting, -bios, the pflash drive); their sizes give the
+ * expected block lengths.
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <json-glib/json-glib.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "translate/recipe.h"
+#include "translate/rules.h"
+#include "translate/target.h"
+
+#define MIB (1024 * 1024)
+
+static uint64_t file_size(const char *path)
+{
+    struct stat st;
+
+    if (stat(path, &st) != 0) {
+        fprintf(stderr, "recipe_settings: %s: cannot stat\n", path);
+        exit(2);
+    }
+    return (uint64_t)st.st_size;
+}
+
+static uint64_t power_of_two_at_least(uint64_t n)
+{
+    uint64_t p = 1;
+
+    while (p < n) {
+        p <<= 1;
+    }
+    return p;
+}
+
+static void add_strings(JsonBuilder *b, const char *name, GPtrArray *a)
+{
+    json_builder_set_member_name(b, name);
+    json_builder_begin_array(b);
+    for (guint i = 0; i < a->len; i++) {
+        json_builder_add_string_value(b, g_ptr_array_index(a, i));
+    }
+    json_builder_end_array(b);
+}
+
+/* One setting: the recipe as fix reports it, and what QEMU must show. */
+static void emit(JsonBuilder *b, const char *name, const char *driver,
+                 TrRecipe *r, const char *block, uint64_t length,
+                 const char *qtree_value)
+{
+    r->machine = g_strdup("pc-i440fx-1.4");
+    tr_recipe_finish(r);
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "name");
+    json_builder_add_string_value(b, name);
+    json_builder_set_member_name(b, "driver");
+    json_builder_add_string_value(b, driver);
+    json_builder_set_member_name(b, "recipe");
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "machine");
+    json_builder_add_string_value(b, r->machine);
+    add_strings(b, "qemu_args", r->qemu_args);
+    add_strings(b, "libvirt_xml", r->libvirt_xml);
+    add_strings(b, "notes", r->notes);
+    json_builder_end_object(b);
+    json_builder_set_member_name(b, "expect");
+    json_builder_begin_object(b);
+    if (block) {
+        json_builder_set_member_name(b, "block");
+        json_builder_add_string_value(b, block);
+        json_builder_set_member_name(b, "length");
+        json_builder_add_int_value(b, (gint64)length);
+    }
+    if (qtree_value) {
+        json_builder_set_member_name(b, "property");
+        json_builder_add_string_value(b, qtree_value);
+    }
+    if (!block && !qtree_value) {
+        json_builder_set_member_name(b, "hpet");
+        json_builder_add_boolean_value(b, false);
+    }
+    json_builder_end_object(b);
+    json_builder_end_object(b);
+    tr_recipe_free(r);
+}
+
+/* A vgamem_mb the target allows that is not its default size. */
+static uint32_t other_vgamem(const TrRamSpec *spec)
+{
+    uint32_t pick = 0;
+
+    for (guint i = 0; i < G_N_ELEMENTS(spec->vgamem_mb); i++) {
+        uint32_t mb = spec->vgamem_mb[i];
+        if (mb && (uint64_t)mb * MIB != spec->length) {
+            pick = mb;
+        }
+    }
+    return pick;
+}
+
+/* The first of the target's specs that sets `prop` on spec's driver? */
+static bool first_for_driver(const TrTarget *t, const TrRamSpec *spec)
+{
+    for (const TrRamSpec *s = t->ram; s != spec; s++) {
+        if (s->kind == spec->kind && s->driver && spec->driver &&
+            !g_strcmp0(s->property, spec->property) &&
+            !strcmp(s->driver, spec->driver)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* One setting per driver and property: a later spec of the same driver
+ * (ne2k_pci's two ROM names) asks for the same -global. */
+static void emit_ram_specs(JsonBuilder *b, const TrTarget *t, const char *rom)
+{
+    for (const TrRamSpec *spec = t->ram; spec->match; spec++) {
+        TrRecipe *r;
+        g_autofree char *name = NULL;
+
+        if (!first_for_driver(t, spec)) {
+            continue;
+        }
+        if (spec->kind == TR_RAM_VGAMEM && spec->driver) {
+            const char *prop = spec->property ? spec->property : "vgamem_mb";
+            uint32_t mb = other_vgamem(spec);
+            g_autofree char *value = g_strdup_printf("%u", mb);
+            r = tr_recipe_new();
+            tr_recipe_add_global(r, spec->driver, prop, value);
+            name = g_strdup_printf("%s.%s=%s", spec->driver, prop, value);
+            emit(b, name, spec->driver, r, spec->match, (uint64_t)mb * MIB,
+                 NULL);
+        } else if (spec->kind == TR_RAM_ROMFILE && spec->driver) {
+            r = tr_recipe_new();
+            tr_recipe_add_global(r, spec->driver, "romfile", rom);
+            name = g_strdup_printf("%s.romfile", spec->driver);
+            emit(b, name, spec->driver, r, spec->match,
+                 power_of_two_at_least(file_size(rom)), NULL);
+        }
+    }
+}
+
+/* -global settings the rules give as they are (R10 qxl revision, R21, R22),
+ * with values pc-i440fx-1.4 does not have by default; the expected qtree
+ * line is "PROP = VALUE" as `info qtree` prints it. */
+static const struct {
+    const char *driver, *prop, *value, *qtree;
+} plain_globals[] = {
+    {"qxl-vga", "revision", "3", "revision = 3 (0x3)"},
+    {"PIIX4_PM", "acpi-pci-hotplug-with-bridge-support", "on",
+     "acpi-pci-hotplug-with-bridge-support = true"},
+    {"VGA", "qemu-extended-regs", "on", "qemu-extended-regs = true"},
+};
+
+int main(int argc, char **argv)
+{
+    const TrTarget *t = tr_target_find("qemu-7.2");
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    g_autoptr(JsonGenerator) gen = json_generator_new();
+    g_autoptr(JsonNode) root = NULL;
+    g_autofree char *text = NULL;
+    TrRecipe *r;
+
+    if (argc != 4 || !t) {
+        fprintf(stderr, "usage: recipe_settings ROM BIOS FLASH\n");
+        return 2;
+    }
+    json_builder_begin_array(b);
+    emit_ram_specs(b, t, argv[1]);
+    for (guint i = 0; i < G_N_ELEMENTS(plain_globals); i++) {
+        r = tr_recipe_new();
+        tr_recipe_add_global(r, plain_globals[i].driver, plain_globals[i].prop,
+                             plain_globals[i].value);
+        emit(b, plain_globals[i].prop, plain_globals[i].driver, r, NULL, 0,
+             plain_globals[i].qtree);
+    }
+    r = tr_recipe_new();
+    tr_recipe_add_bios(r, argv[2]);
+    emit(b, "bios", "", r, "pc.bios", file_size(argv[2]), NULL);
+    r = tr_recipe_new();
+    tr_recipe_add_pflash(r, argv[3]);
+    emit(b, "pflash", "", r, "system.flash0", file_size(argv[3]), NULL);
+    r = tr_recipe_new();
+    tr_recipe_add_no_hpet(r, t->hpet_syntax == TR_HPET_MACHINE_PROPERTY);
+    emit(b, "no-hpet", "", r, NULL, 0, NULL);
+    json_builder_end_array(b);
+
+    root = json_builder_get_root(b);
+    json_generator_set_root(gen, root);
+    json_generator_set_pretty(gen, TRUE);
+    text = json_generator_to_data(gen, NULL);
+    printf("%s\n", text);
+    return 0;
+}
