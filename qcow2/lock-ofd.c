@@ -20,37 +20,29 @@
  * releases them and closing some other descriptor of the same file does
  * not (unlike classic POSIX locks).
  *
+ * qcow2_probe_locks() only looks: the same probe from a descriptor of its
+ * own, taking nothing, for callers that must not disturb a running VM.
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "write-internal.h"
 
-#define LOCK_PERM_BASE   100
-#define LOCK_SHARED_BASE 200
-
-enum {
-    PERM_CONSISTENT_READ = 0,
-    PERM_WRITE = 1,
-    PERM_WRITE_UNCHANGED = 2,
-    PERM_RESIZE = 3,
-    PERM_COUNT = 4,
+static const char *const perm_names[QCOW2_PERM_COUNT] = {
+    "consistent read", "write", "write unchanged", "resize", "graph mod",
 };
 
-static const char *const perm_names[PERM_COUNT] = {
-    "consistent read",
-    "write",
-    "write unchanged",
-    "resize",
-};
-
-/* What a QEMU writer holds, and what it lets others hold. */
-static const unsigned writer_holds =
-    (1u << PERM_CONSISTENT_READ) | (1u << PERM_WRITE) | (1u << PERM_RESIZE);
-static const unsigned writer_shares =
-    (1u << PERM_CONSISTENT_READ) | (1u << PERM_WRITE_UNCHANGED);
+/* What a QEMU writer holds, and what it refuses to share (it shares
+ * consistent read and write-unchanged). */
+static const uint32_t writer_holds = (1u << QCOW2_PERM_CONSISTENT_READ) |
+                                     (1u << QCOW2_PERM_WRITE) |
+                                     (1u << QCOW2_PERM_RESIZE);
+static const uint32_t writer_refuses =
+    (1u << QCOW2_PERM_WRITE) | (1u << QCOW2_PERM_RESIZE);
 
 static int ofd_lock_byte(int fd, short type, off_t byte)
 {
@@ -87,13 +79,79 @@ static int ofd_byte_taken(int fd, off_t byte)
     return fl.l_type != F_UNLCK;
 }
 
+/* Every lock byte another open file description holds; -errno on error. */
+static int probe_fd(int fd, Qcow2LockProbe *out)
+{
+    memset(out, 0, sizeof(*out));
+    for (int n = 0; n < QCOW2_PERM_COUNT; n++) {
+        int held = ofd_byte_taken(fd, QCOW2_LOCK_PERM_BASE + n);
+        int denied =
+            held < 0 ? held : ofd_byte_taken(fd, QCOW2_LOCK_SHARED_BASE + n);
+
+        if (held < 0 || denied < 0) {
+            return held < 0 ? held : denied;
+        }
+        out->held |= (uint32_t)held << n;
+        out->denied |= (uint32_t)denied << n;
+    }
+    return 0;
+}
+
+/* Permission n a writer cannot take: someone refuses to share what it
+ * holds (*denied) or holds what it refuses to share. -1: none. */
+static int writer_conflict(const Qcow2LockProbe *p, bool *denied)
+{
+    for (int n = 0; n < QCOW2_PERM_COUNT; n++) {
+        if (p->denied & writer_holds & (1u << n)) {
+            *denied = true;
+            return n;
+        }
+        if (p->held & writer_refuses & (1u << n)) {
+            *denied = false;
+            return n;
+        }
+    }
+    return -1;
+}
+
+bool qcow2_locks_conflict_with_writer(const Qcow2LockProbe *p)
+{
+    bool denied;
+
+    return writer_conflict(p, &denied) >= 0;
+}
+
+bool qcow2_probe_locks(const char *path, Qcow2LockProbe *out, GError **errp)
+{
+    int fd, ret;
+
+    memset(out, 0, sizeof(*out));
+    do {
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    } while (fd < 0 && errno == EINTR);
+    if (fd < 0) {
+        qcow2_error_named(errp, path, QCOW2_ERROR_IO, NULL, 0,
+                          "cannot open: %s", g_strerror(errno));
+        return false;
+    }
+    ret = probe_fd(fd, out);
+    close(fd);
+    if (ret < 0) {
+        qcow2_error_named(errp, path, QCOW2_ERROR_IO, NULL, 0,
+                          "cannot probe QEMU's lock bytes: %s",
+                          g_strerror(-ret));
+        return false;
+    }
+    return true;
+}
+
 static void unlock_all(int fd)
 {
     struct flock fl = {
         .l_type = F_UNLCK,
         .l_whence = SEEK_SET,
-        .l_start = LOCK_PERM_BASE,
-        .l_len = LOCK_SHARED_BASE + 8 - LOCK_PERM_BASE,
+        .l_start = QCOW2_LOCK_PERM_BASE,
+        .l_len = QCOW2_LOCK_SHARED_BASE + 8 - QCOW2_LOCK_PERM_BASE,
     };
 
     (void)fcntl(fd, F_OFD_SETLK, &fl);
@@ -115,14 +173,14 @@ static void set_lock_error(GError **errp, const char *name, int err)
 
 static bool take_writer_locks(int fd, const char *name, GError **errp)
 {
-    for (int n = 0; n < PERM_COUNT; n++) {
+    for (int n = 0; n < QCOW2_PERM_COUNT; n++) {
         int ret = 0;
 
         if (writer_holds & (1u << n)) {
-            ret = ofd_lock_byte(fd, F_RDLCK, LOCK_PERM_BASE + n);
+            ret = ofd_lock_byte(fd, F_RDLCK, QCOW2_LOCK_PERM_BASE + n);
         }
-        if (!ret && !(writer_shares & (1u << n))) {
-            ret = ofd_lock_byte(fd, F_RDLCK, LOCK_SHARED_BASE + n);
+        if (!ret && (writer_refuses & (1u << n))) {
+            ret = ofd_lock_byte(fd, F_RDLCK, QCOW2_LOCK_SHARED_BASE + n);
         }
         if (ret == -EAGAIN || ret == -EACCES) {
             /* Someone holds an exclusive lock there: not QEMU, but busy. */
@@ -146,42 +204,32 @@ static bool take_writer_locks(int fd, const char *name, GError **errp)
 /* After taking ours: does any other opener conflict with them? */
 static bool probe_conflicts(int fd, const char *name, GError **errp)
 {
-    for (int n = 0; n < PERM_COUNT; n++) {
-        int taken;
+    Qcow2LockProbe p;
+    int ret = probe_fd(fd, &p);
+    bool denied;
+    int n;
 
+    if (ret < 0) {
+        set_lock_error(errp, name, ret);
+        return false;
+    }
+    n = writer_conflict(&p, &denied);
+    if (n >= 0 && denied) {
         /* To hold n, nobody may refuse to share it. */
-        if (writer_holds & (1u << n)) {
-            taken = ofd_byte_taken(fd, LOCK_SHARED_BASE + n);
-            if (taken < 0) {
-                set_lock_error(errp, name, taken);
-                return false;
-            }
-            if (taken) {
-                qcow2_error_named(
-                    errp, name, QCOW2_ERROR_IN_USE, NULL, 0,
-                    "in use by a running QEMU (another opener does not "
-                    "share the \"%s\" permission, lock byte %d); stop the "
-                    "VM or use --dry-run",
-                    perm_names[n], LOCK_SHARED_BASE + n);
-                return false;
-            }
-        }
+        qcow2_error_named(errp, name, QCOW2_ERROR_IN_USE, NULL, 0,
+                          "in use by a running QEMU (another opener does not "
+                          "share the \"%s\" permission, lock byte %d); stop "
+                          "the VM or use --dry-run",
+                          perm_names[n], QCOW2_LOCK_SHARED_BASE + n);
+        return false;
+    }
+    if (n >= 0) {
         /* To refuse n to others, nobody may hold it. */
-        if (!(writer_shares & (1u << n))) {
-            taken = ofd_byte_taken(fd, LOCK_PERM_BASE + n);
-            if (taken < 0) {
-                set_lock_error(errp, name, taken);
-                return false;
-            }
-            if (taken) {
-                qcow2_error_named(errp, name, QCOW2_ERROR_IN_USE, NULL, 0,
-                                  "in use by a running QEMU (%s lock held, "
-                                  "lock byte %d); stop the VM or use "
-                                  "--dry-run",
-                                  perm_names[n], LOCK_PERM_BASE + n);
-                return false;
-            }
-        }
+        qcow2_error_named(errp, name, QCOW2_ERROR_IN_USE, NULL, 0,
+                          "in use by a running QEMU (%s lock held, lock byte "
+                          "%d); stop the VM or use --dry-run",
+                          perm_names[n], QCOW2_LOCK_PERM_BASE + n);
+        return false;
     }
     return true;
 }

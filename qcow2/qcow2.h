@@ -90,6 +90,39 @@ struct Qcow2IO {
 Qcow2IO *qcow2_io_posix_open(const char *path, bool writable, GError **errp);
 void qcow2_io_close(Qcow2IO *io);
 
+/*
+ * QEMU's image locks as another process sees them (QEMU 2.10 and later):
+ * each opener holds an OFD read lock on byte 100 + n while it holds
+ * permission n, and on byte 200 + n while it refuses to share n.
+ */
+enum {
+    QCOW2_PERM_CONSISTENT_READ = 0,
+    QCOW2_PERM_WRITE = 1,
+    QCOW2_PERM_WRITE_UNCHANGED = 2,
+    QCOW2_PERM_RESIZE = 3,
+    QCOW2_PERM_GRAPH_MOD = 4, /* QEMU 6.1 and older */
+    QCOW2_PERM_COUNT = 5,
+};
+#define QCOW2_LOCK_PERM_BASE   100
+#define QCOW2_LOCK_SHARED_BASE 200
+
+typedef struct Qcow2LockProbe {
+    uint32_t held;   /* bit n: another opener holds permission n */
+    uint32_t denied; /* bit n: another opener refuses to share n */
+} Qcow2LockProbe;
+
+/*
+ * Probe the lock bytes of the file at path (F_OFD_GETLK from a descriptor
+ * of our own) without taking any lock: safe while a QEMU runs the image.
+ */
+bool qcow2_probe_locks(const char *path, Qcow2LockProbe *out, GError **errp);
+/*
+ * Would the locks a writable open takes (QCOW2_LOCK_WRITER: hold read,
+ * write and resize; share read and write-unchanged) conflict with these?
+ * A qemu-img -U reader (byte 100 only) does not.
+ */
+bool qcow2_locks_conflict_with_writer(const Qcow2LockProbe *p);
+
 /* ------------------------------------------------------------------ */
 /* Image and header                                                    */
 

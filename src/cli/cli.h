@@ -54,10 +54,37 @@ char *qsnapfix_clock_str(uint64_t vm_clock_nsec);
 void qsnapfix_print_snapshot_header(FILE *out);
 void qsnapfix_print_snapshot_row(FILE *out, const Qcow2Snapshot *sn);
 
+/* Write all of buf to fd (path names it in the error). */
+bool qsnapfix_write_all(int fd, const void *buf, size_t len, const char *path,
+                        GError **errp);
+/*
+ * Create path complete or not at all: write_fn fills a temporary file
+ * beside it (fd; path for messages), which is then (sync: fsync'd,) closed
+ * and renamed over path; on failure it is removed.
+ */
+typedef bool (*QsnapfixFileWriter)(int fd, const char *path, void *opaque,
+                                   GError **errp);
+bool qsnapfix_write_file_atomic(const char *path, bool sync,
+                                QsnapfixFileWriter write_fn, void *opaque,
+                                GError **errp);
+
 /* A string safe for JSON/terminals (invalid UTF-8 replaced). */
 char *qsnapfix_printable(const char *s);
 
 /* Pretty JSON of a node (consumed) on stdout, newline-terminated. */
 void qsnapfix_print_json(JsonNode *root);
+
+/*
+ * A new JSON report about one snapshot: its object begun with "filename"
+ * (the image) and "snapshot" {id, name}, as extract and splice report it.
+ */
+JsonBuilder *qsnapfix_json_snapshot_report(const char *image, const char *id,
+                                           const char *name);
+/* Object members: strings made printable (NULL: null), integers, booleans,
+ * and an array of printable strings (NULL: empty). */
+void qsnapfix_json_str(JsonBuilder *b, const char *name, const char *value);
+void qsnapfix_json_int(JsonBuilder *b, const char *name, int64_t value);
+void qsnapfix_json_bool(JsonBuilder *b, const char *name, bool value);
+void qsnapfix_json_strings(JsonBuilder *b, const char *name, GPtrArray *a);
 
 #endif

@@ -6,8 +6,6 @@
  * half-written.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <string.h>
 #include <unistd.h>
@@ -41,26 +39,6 @@ static const char extract_description[] =
     "12 bad L1/L2 table or compressed cluster; 16 no space left writing\n"
     "FILE.\n";
 
-static bool write_all(int fd, const uint8_t *buf, size_t len, const char *path,
-                      GError **errp)
-{
-    while (len) {
-        ssize_t n = write(fd, buf, len);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            int e = n < 0 ? errno : ENOSPC;
-            g_set_error(errp, G_FILE_ERROR, g_file_error_from_errno(e),
-                        "%s: cannot write: %s", path, g_strerror(e));
-            return false;
-        }
-        buf += n;
-        len -= (size_t)n;
-    }
-    return true;
-}
-
 /* Stream the VM state to fd, hashing it on the way if sum is given. */
 static bool copy_vmstate(Qcow2Image *img, const Qcow2Snapshot *sn, int fd,
                          const char *path, GChecksum *sum, GError **errp)
@@ -71,7 +49,7 @@ static bool copy_vmstate(Qcow2Image *img, const Qcow2Snapshot *sn, int fd,
         size_t n =
             (size_t)MIN((uint64_t)EXTRACT_CHUNK, sn->vm_state_size - off);
         if (!qcow2_read_vmstate(img, sn, off, buf, n, errp) ||
-            !write_all(fd, buf, n, path, errp)) {
+            !qsnapfix_write_all(fd, buf, n, path, errp)) {
             return false;
         }
         if (sum) {
@@ -82,40 +60,16 @@ static bool copy_vmstate(Qcow2Image *img, const Qcow2Snapshot *sn, int fd,
     return true;
 }
 
-static bool extract_to_file(Qcow2Image *img, const Qcow2Snapshot *sn,
-                            const char *path, GChecksum *sum, GError **errp)
-{
-    g_autofree char *dir = g_path_get_dirname(path);
-    g_autofree char *base = g_path_get_basename(path);
-    g_autofree char *tmp = g_strdup_printf("%s/.%s.qsnapfix-XXXXXX", dir, base);
-    int fd = g_mkstemp_full(tmp, O_WRONLY | O_CLOEXEC, 0644);
-    bool ok;
+typedef struct ExtractJob {
+    Qcow2Image *img;
+    const Qcow2Snapshot *sn;
+    GChecksum *sum;
+} ExtractJob;
 
-    if (fd < 0) {
-        int e = errno;
-        g_set_error(errp, G_FILE_ERROR, g_file_error_from_errno(e),
-                    "%s: cannot create a file in %s: %s", path, dir,
-                    g_strerror(e));
-        return false;
-    }
-    ok = copy_vmstate(img, sn, fd, path, sum, errp);
-    if (close(fd) < 0 && ok) {
-        int e = errno;
-        g_set_error(errp, G_FILE_ERROR, g_file_error_from_errno(e),
-                    "%s: cannot write: %s", path, g_strerror(e));
-        ok = false;
-    }
-    if (ok && rename(tmp, path) < 0) {
-        int e = errno;
-        g_set_error(errp, G_FILE_ERROR, g_file_error_from_errno(e),
-                    "%s: cannot rename the finished file into place: %s", path,
-                    g_strerror(e));
-        ok = false;
-    }
-    if (!ok) {
-        unlink(tmp);
-    }
-    return ok;
+static bool write_extract(int fd, const char *path, void *opaque, GError **errp)
+{
+    ExtractJob *j = opaque;
+    return copy_vmstate(j->img, j->sn, fd, path, j->sum, errp);
 }
 
 static void print_result(const ExtractOptions *o, const char *image,
@@ -135,17 +89,7 @@ static void print_result(const ExtractOptions *o, const char *image,
         }
         return;
     }
-    b = json_builder_new();
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "filename");
-    json_builder_add_string_value(b, image);
-    json_builder_set_member_name(b, "snapshot");
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "id");
-    json_builder_add_string_value(b, id);
-    json_builder_set_member_name(b, "name");
-    json_builder_add_string_value(b, name);
-    json_builder_end_object(b);
+    b = qsnapfix_json_snapshot_report(image, id, name);
     json_builder_set_member_name(b, "vm-state-size");
     json_builder_add_int_value(b, (int64_t)sn->vm_state_size);
     json_builder_set_member_name(b, "output");
@@ -192,7 +136,9 @@ static int extract(const ExtractOptions *o, const char *image)
     if (!strcmp(o->out_path, "-")) {
         ok = copy_vmstate(img, sn, STDOUT_FILENO, "stdout", sum, &err);
     } else {
-        ok = extract_to_file(img, sn, o->out_path, sum, &err);
+        ExtractJob job = {img, sn, sum};
+        ok = qsnapfix_write_file_atomic(o->out_path, false, write_extract, &job,
+                                        &err);
     }
     if (ok) {
         print_result(o, image, sn, sum);

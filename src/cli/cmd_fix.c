@@ -59,33 +59,12 @@ static void take_stats(FixOutcome *out, const Qcow2SpliceStats *st)
     out->bytes_written = st->bytes_written;
 }
 
-/* The edit list as the qcow2 layer takes it (borrows the bytes). */
-static Qcow2Edit *qcow2_edits(const TrResult *r)
-{
-    Qcow2Edit *e = g_new0(Qcow2Edit, r->edits->len ? r->edits->len : 1);
-
-    for (guint i = 0; i < r->edits->len; i++) {
-        const TrEdit *t = &g_array_index(r->edits, TrEdit, i);
-        gsize len;
-        e[i].offset = t->offset;
-        e[i].old_length = t->old_length;
-        e[i].data = g_bytes_get_data(t->data, &len);
-        e[i].length = len;
-    }
-    return e;
-}
-
 static void fix_one(const FixCmd *c, Qcow2Image *img, const char *image,
                     const char *snap_id, FixOutcome *out)
 {
     GError *err = NULL;
     const Qcow2Snapshot *sn = qcow2_snapshot_find(img, snap_id, &err);
-    g_autofree char *abs = g_canonicalize_filename(image, NULL);
-    g_autofree char *dir = c->o.rom_dir
-                               ? g_canonicalize_filename(c->o.rom_dir, NULL)
-                               : g_path_get_dirname(abs);
-    g_autofree char *base = g_path_get_basename(abs);
-    g_autofree char *safe = NULL;
+    g_autofree char *dir = NULL;
     g_autofree char *prefix = NULL;
     g_autoptr(VmsSource) src = NULL;
     g_autoptr(VmsStream) s = NULL;
@@ -95,8 +74,7 @@ static void fix_one(const FixCmd *c, Qcow2Image *img, const char *image,
         fix_outcome_fail(out, err);
         return;
     }
-    safe = fix_safe_name(sn->name);
-    prefix = g_strdup_printf("%s.%s", base, safe);
+    fix_snapshot_file_names(&c->o, image, sn->name, &dir, &prefix);
     src = qsnapfix_source_qcow2(img, sn, &err);
     if (!src || !fix_analyse(out, src, &c->o, dir, prefix, &s, &err)) {
         fix_outcome_fail(out, err);
@@ -120,7 +98,7 @@ static void fix_one(const FixCmd *c, Qcow2Image *img, const char *image,
         Qcow2SpliceOptions so;
         Qcow2SpliceStats st = {0};
         g_autofree char *keep = NULL;
-        g_autofree Qcow2Edit *edits = qcow2_edits(out->result);
+        g_autofree Qcow2Edit *edits = fix_qcow2_edits(out->result);
 
         splice_options_for(c, sn, &so, &keep);
         if (!qcow2_splice_vmstate(img, sn, edits, out->result->edits->len, &so,
@@ -207,20 +185,8 @@ static void report(const FixCmd *c, const char *image, GPtrArray *outcomes,
         json_builder_begin_object(b);
         json_builder_set_member_name(b, "image");
         json_builder_add_string_value(b, image);
-        json_builder_set_member_name(b, "target");
-        json_builder_add_string_value(b, tr_target_name(c->o.target));
-        json_builder_set_member_name(b, "dry_run");
-        json_builder_add_boolean_value(b, c->o.dry_run);
-        json_builder_set_member_name(b, "snapshots");
-        json_builder_begin_array(b);
-        for (guint i = 0; i < outcomes->len; i++) {
-            fix_json_outcome(b, g_ptr_array_index(outcomes, i));
-        }
-        json_builder_end_array(b);
-        json_builder_set_member_name(b, "exit_code");
-        json_builder_add_int_value(b, rc);
-        json_builder_end_object(b);
-        qsnapfix_print_json(json_builder_get_root(b));
+        fix_print_json_report(b, &c->o, (FixOutcome *const *)outcomes->pdata,
+                              outcomes->len, rc);
         return;
     }
     for (guint i = 0; i < outcomes->len; i++) {
@@ -239,17 +205,9 @@ static void report_failures(const char *image, GPtrArray *outcomes)
 {
     for (guint i = 0; i < outcomes->len; i++) {
         const FixOutcome *out = g_ptr_array_index(outcomes, i);
-        if (out->status == FIX_REFUSED) {
-            const TrFinding *f = tr_result_refusal(out->result);
-            fprintf(stderr,
-                    "qsnapfix: %s: snapshot %s \"%s\": refused by %s (%s): "
-                    "%s; %s\n",
-                    image, out->id, out->name, f->rule, f->subject, f->evidence,
-                    f->change);
-        } else if (out->status == FIX_ERROR) {
-            fprintf(stderr, "qsnapfix: %s\n",
-                    out->error ? out->error->message : "internal error");
-        }
+        g_autofree char *what = g_strdup_printf("%s: snapshot %s \"%s\"", image,
+                                                out->id, out->name);
+        fix_print_failure(out, what);
     }
 }
 
@@ -289,7 +247,6 @@ static int run_fix(FixCmd *c, const char *image)
 int qsnapfix_cmd_fix(int argc, char **argv)
 {
     FixCmd c = {0};
-    g_autofree GOptionEntry *common = fix_option_entries(&c.o);
     GOptionEntry entries[] = {
         {"snapshot", 's', 0, G_OPTION_ARG_STRING, &c.snapshot,
          "The snapshot to fix, by ID or name", "ID|NAME"},
@@ -301,22 +258,17 @@ int qsnapfix_cmd_fix(int argc, char **argv)
          "IMAGE"},
         {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
-    g_autoptr(GOptionContext) ctx = g_option_context_new("IMAGE");
-    g_autoptr(GError) err = NULL;
     g_autofree char *description =
         g_strconcat(fix_description_head, fix_common_help, NULL);
-    int rc;
+    FixCommand cmd = {
+        .prgname = "qsnapfix fix",
+        .parameters = "IMAGE",
+        .summary = "qsnapfix fix: make old snapshots load in today's QEMU",
+        .description = description,
+        .entries = entries,
+    };
+    int rc = fix_parse_command(&cmd, &c.o, &argc, &argv);
 
-    g_option_context_set_summary(
-        ctx, "qsnapfix fix: make old snapshots load in today's QEMU");
-    g_option_context_set_description(ctx, description);
-    g_option_context_add_main_entries(ctx, entries, NULL);
-    g_option_context_add_main_entries(ctx, common, NULL);
-    g_set_prgname("qsnapfix fix");
-    rc = qsnapfix_parse_options(ctx, &argc, &argv, &c.o.help);
-    if (rc < 0 && !fix_options_finish(&c.o, &err)) {
-        rc = qsnapfix_report(err);
-    }
     if (rc < 0 && (!c.args || g_strv_length(c.args) != 1)) {
         fprintf(stderr, "qsnapfix: fix: need exactly one IMAGE (see "
                         "--help)\n");

@@ -152,12 +152,6 @@ static void json_add_format_specific(JsonBuilder *b, const Qcow2Header *h)
     json_builder_end_object(b);
 }
 
-static void json_int(JsonBuilder *b, const char *name, int64_t v)
-{
-    json_builder_set_member_name(b, name);
-    json_builder_add_int_value(b, v);
-}
-
 static void json_add_header(JsonBuilder *b, const Qcow2Image *img)
 {
     const Qcow2Header *h = qcow2_header(img);
@@ -166,19 +160,22 @@ static void json_add_header(JsonBuilder *b, const Qcow2Image *img)
 
     json_builder_set_member_name(b, "header");
     json_builder_begin_object(b);
-    json_int(b, "version", h->version);
-    json_int(b, "header-length", h->header_length);
-    json_int(b, "incompatible-features", (int64_t)h->incompatible_features);
-    json_int(b, "compatible-features", (int64_t)h->compatible_features);
-    json_int(b, "autoclear-features", (int64_t)h->autoclear_features);
-    json_int(b, "l1-table-offset", (int64_t)h->l1_table_offset);
-    json_int(b, "l1-size", h->l1_size);
-    json_int(b, "refcount-table-offset", (int64_t)h->refcount_table_offset);
-    json_int(b, "refcount-table-clusters", h->refcount_table_clusters);
-    json_int(b, "snapshots-offset", (int64_t)h->snapshots_offset);
-    json_int(b, "nb-snapshots", h->nb_snapshots);
-    json_int(b, "encryption-method", h->crypt_method);
-    json_int(b, "bitmaps", h->nb_bitmaps);
+    qsnapfix_json_int(b, "version", h->version);
+    qsnapfix_json_int(b, "header-length", h->header_length);
+    qsnapfix_json_int(b, "incompatible-features",
+                      (int64_t)h->incompatible_features);
+    qsnapfix_json_int(b, "compatible-features",
+                      (int64_t)h->compatible_features);
+    qsnapfix_json_int(b, "autoclear-features", (int64_t)h->autoclear_features);
+    qsnapfix_json_int(b, "l1-table-offset", (int64_t)h->l1_table_offset);
+    qsnapfix_json_int(b, "l1-size", h->l1_size);
+    qsnapfix_json_int(b, "refcount-table-offset",
+                      (int64_t)h->refcount_table_offset);
+    qsnapfix_json_int(b, "refcount-table-clusters", h->refcount_table_clusters);
+    qsnapfix_json_int(b, "snapshots-offset", (int64_t)h->snapshots_offset);
+    qsnapfix_json_int(b, "nb-snapshots", h->nb_snapshots);
+    qsnapfix_json_int(b, "encryption-method", h->crypt_method);
+    qsnapfix_json_int(b, "bitmaps", h->nb_bitmaps);
     json_builder_set_member_name(b, "unknown-extensions");
     json_builder_begin_array(b);
     for (guint i = 0; i < n_unknown; i++) {
@@ -196,17 +193,17 @@ static void json_add_layout(JsonBuilder *b, const Qcow2Image *img,
 {
     json_builder_set_member_name(b, "vm-state");
     json_builder_begin_object(b);
-    json_int(b, "offset", (int64_t)qcow2_vmstate_base(img, sn));
-    json_int(b, "clusters", (int64_t)l->clusters);
-    json_int(b, "normal", (int64_t)l->normal);
-    json_int(b, "compressed", (int64_t)l->compressed);
-    json_int(b, "zero", (int64_t)l->zero);
-    json_int(b, "unallocated", (int64_t)l->unallocated);
-    json_int(b, "past-l1", (int64_t)l->past_l1);
-    json_int(b, "shared", (int64_t)l->shared);
-    json_int(b, "l2-tables", (int64_t)l->l2_tables);
-    json_int(b, "l2-shared", (int64_t)l->l2_shared);
-    json_int(b, "first-host-offset", (int64_t)l->first_host_offset);
+    qsnapfix_json_int(b, "offset", (int64_t)qcow2_vmstate_base(img, sn));
+    qsnapfix_json_int(b, "clusters", (int64_t)l->clusters);
+    qsnapfix_json_int(b, "normal", (int64_t)l->normal);
+    qsnapfix_json_int(b, "compressed", (int64_t)l->compressed);
+    qsnapfix_json_int(b, "zero", (int64_t)l->zero);
+    qsnapfix_json_int(b, "unallocated", (int64_t)l->unallocated);
+    qsnapfix_json_int(b, "past-l1", (int64_t)l->past_l1);
+    qsnapfix_json_int(b, "shared", (int64_t)l->shared);
+    qsnapfix_json_int(b, "l2-tables", (int64_t)l->l2_tables);
+    qsnapfix_json_int(b, "l2-shared", (int64_t)l->l2_shared);
+    qsnapfix_json_int(b, "first-host-offset", (int64_t)l->first_host_offset);
     json_builder_end_object(b);
 }
 
@@ -221,20 +218,22 @@ static void json_add_snapshot(JsonBuilder *b, const ImageReport *r, guint i)
     json_builder_add_string_value(b, id);
     json_builder_set_member_name(b, "name");
     json_builder_add_string_value(b, name);
-    json_int(b, "vm-state-size", (int64_t)sn->vm_state_size);
-    json_int(b, "date-sec", sn->date_sec);
-    json_int(b, "date-nsec", sn->date_nsec);
-    json_int(b, "vm-clock-sec", (int64_t)(sn->vm_clock_nsec / 1000000000));
-    json_int(b, "vm-clock-nsec", (int64_t)(sn->vm_clock_nsec % 1000000000));
+    qsnapfix_json_int(b, "vm-state-size", (int64_t)sn->vm_state_size);
+    qsnapfix_json_int(b, "date-sec", sn->date_sec);
+    qsnapfix_json_int(b, "date-nsec", sn->date_nsec);
+    qsnapfix_json_int(b, "vm-clock-sec",
+                      (int64_t)(sn->vm_clock_nsec / 1000000000));
+    qsnapfix_json_int(b, "vm-clock-nsec",
+                      (int64_t)(sn->vm_clock_nsec % 1000000000));
     if (sn->icount != -1) {
-        json_int(b, "icount", sn->icount);
+        qsnapfix_json_int(b, "icount", sn->icount);
     }
-    json_int(b, "disk-size", (int64_t)sn->disk_size);
-    json_int(b, "l1-table-offset", (int64_t)sn->l1_table_offset);
-    json_int(b, "l1-size", sn->l1_size);
-    json_int(b, "extra-data-size", sn->extra_data_size);
-    json_int(b, "vm-state-size-32", sn->vm_state_size32);
-    json_int(b, "table-offset", (int64_t)sn->table_offset);
+    qsnapfix_json_int(b, "disk-size", (int64_t)sn->disk_size);
+    qsnapfix_json_int(b, "l1-table-offset", (int64_t)sn->l1_table_offset);
+    qsnapfix_json_int(b, "l1-size", sn->l1_size);
+    qsnapfix_json_int(b, "extra-data-size", sn->extra_data_size);
+    qsnapfix_json_int(b, "vm-state-size-32", sn->vm_state_size32);
+    qsnapfix_json_int(b, "table-offset", (int64_t)sn->table_offset);
     json_builder_set_member_name(b, "has-vm-state");
     json_builder_add_boolean_value(b, sn->vm_state_size != 0);
     if (r->layouts && sn->vm_state_size) {
@@ -249,7 +248,7 @@ static void json_add_error(JsonBuilder *b, const GError *err)
     json_builder_begin_object(b);
     json_builder_set_member_name(b, "message");
     json_builder_add_string_value(b, err->message);
-    json_int(b, "exit-code", qsnapfix_exit_code(err));
+    qsnapfix_json_int(b, "exit-code", qsnapfix_exit_code(err));
     json_builder_end_object(b);
 }
 
@@ -265,9 +264,9 @@ static void json_add_image(JsonBuilder *b, const ImageReport *r)
     if (r->img) {
         const Qcow2Header *h = qcow2_header(r->img);
 
-        json_int(b, "virtual-size", (int64_t)h->size);
-        json_int(b, "cluster-size", (int64_t)h->cluster_size);
-        json_int(b, "file-size", (int64_t)h->file_size);
+        qsnapfix_json_int(b, "virtual-size", (int64_t)h->size);
+        qsnapfix_json_int(b, "cluster-size", (int64_t)h->cluster_size);
+        qsnapfix_json_int(b, "file-size", (int64_t)h->file_size);
         json_builder_set_member_name(b, "dirty-flag");
         json_builder_add_boolean_value(b, h->incompatible_features &
                                               QCOW2_INCOMPAT_DIRTY);

@@ -72,15 +72,7 @@ static int run_oldify(OldifyCmd *c, const char *image)
         return qsnapfix_report(err);
     }
     id = g_strdup(sn->id);
-    edits = g_new0(Qcow2Edit, r->edits->len ? r->edits->len : 1);
-    for (guint i = 0; i < r->edits->len; i++) {
-        const TrEdit *e = &g_array_index(r->edits, TrEdit, i);
-        gsize len;
-        edits[i].offset = e->offset;
-        edits[i].old_length = e->old_length;
-        edits[i].data = g_bytes_get_data(e->data, &len);
-        edits[i].length = len;
-    }
+    edits = fix_qcow2_edits(r);
     for (guint i = 0; i < r->findings->len; i++) {
         const TrFinding *f = g_ptr_array_index(r->findings, i);
         printf("  %-7s %s: %s (%s)\n", f->rule, f->subject, f->change,

@@ -246,25 +246,10 @@ static char *scan_help(void)
     return g_strdup_printf("%s%.*s", scan_description, (int)n, fix_common_help);
 }
 
-/* fix's options judge as fix would; --dry-run is accepted (a scan is
- * always one) but not listed. */
-static GOptionEntry *fix_entries(FixOptions *f)
-{
-    GOptionEntry *e = fix_option_entries(f);
-
-    for (GOptionEntry *x = e; x->long_name; x++) {
-        if (!strcmp(x->long_name, "dry-run")) {
-            x->flags |= G_OPTION_FLAG_HIDDEN;
-        }
-    }
-    return e;
-}
-
 int qsnapfix_cmd_scan(int argc, char **argv)
 {
     ScanOptions o = {.jobs = (gint)g_get_num_processors()};
     FixOptions *f = &o.fix;
-    g_autofree GOptionEntry *shared = fix_entries(f);
     GOptionEntry entries[] = {
         {"jobs", 'j', 0, G_OPTION_ARG_INT, &o.jobs,
          "Images scanned in parallel (default: the number of CPUs; at most "
@@ -277,21 +262,18 @@ int qsnapfix_cmd_scan(int argc, char **argv)
          "PATH..."},
         {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
-    g_autoptr(GOptionContext) ctx = g_option_context_new(NULL);
-    g_autoptr(GError) err = NULL;
     g_autofree char *description = scan_help();
-    int rc;
+    /* fix's options judge as fix would; --dry-run is accepted (a scan is
+     * always one) but not listed. */
+    FixCommand cmd = {
+        .prgname = "qsnapfix scan",
+        .summary = "qsnapfix scan: dry run over image stores (reads only)",
+        .description = description,
+        .entries = entries,
+        .hide_dry_run = true,
+    };
+    int rc = fix_parse_command(&cmd, f, &argc, &argv);
 
-    g_option_context_set_summary(
-        ctx, "qsnapfix scan: dry run over image stores (reads only)");
-    g_option_context_set_description(ctx, description);
-    g_option_context_add_main_entries(ctx, entries, NULL);
-    g_option_context_add_main_entries(ctx, shared, NULL);
-    g_set_prgname("qsnapfix scan");
-    rc = qsnapfix_parse_options(ctx, &argc, &argv, &f->help);
-    if (rc < 0 && !fix_options_finish(f, &err)) {
-        rc = qsnapfix_report(err);
-    }
     if (rc < 0 && (!o.paths || !o.paths[0])) {
         fprintf(stderr, "qsnapfix: scan: need at least one PATH (see "
                         "--help)\n");

@@ -208,12 +208,6 @@ static void progress(uint64_t done, uint64_t total, void *opaque)
     }
 }
 
-static void add_int(JsonBuilder *b, const char *name, uint64_t v)
-{
-    json_builder_set_member_name(b, name);
-    json_builder_add_int_value(b, (int64_t)v);
-}
-
 static void print_stats(const SpliceOptions *o, const char *image,
                         const char *id, const char *name,
                         const Qcow2SpliceStats *st)
@@ -238,17 +232,7 @@ static void print_stats(const SpliceOptions *o, const char *image,
         }
         return;
     }
-    b = json_builder_new();
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "filename");
-    json_builder_add_string_value(b, image);
-    json_builder_set_member_name(b, "snapshot");
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "id");
-    json_builder_add_string_value(b, id);
-    json_builder_set_member_name(b, "name");
-    json_builder_add_string_value(b, name);
-    json_builder_end_object(b);
+    b = qsnapfix_json_snapshot_report(image, id, name);
     json_builder_set_member_name(b, "dry-run");
     json_builder_add_boolean_value(b, o->dry_run);
     json_builder_set_member_name(b, "kept-original");
@@ -257,16 +241,16 @@ static void print_stats(const SpliceOptions *o, const char *image,
     } else {
         json_builder_add_null_value(b);
     }
-    add_int(b, "old-size", st->old_size);
-    add_int(b, "new-size", st->new_size);
-    add_int(b, "clusters-shared", st->clusters_shared);
-    add_int(b, "clusters-written", st->clusters_written);
-    add_int(b, "clusters-freed", st->clusters_freed);
-    add_int(b, "metadata-clusters", st->metadata_clusters);
-    add_int(b, "bytes-written", st->bytes_written);
-    add_int(b, "writes", st->writes);
-    add_int(b, "flushes", st->flushes);
-    add_int(b, "active-entries-dropped", st->active_entries_dropped);
+    qsnapfix_json_int(b, "old-size", st->old_size);
+    qsnapfix_json_int(b, "new-size", st->new_size);
+    qsnapfix_json_int(b, "clusters-shared", st->clusters_shared);
+    qsnapfix_json_int(b, "clusters-written", st->clusters_written);
+    qsnapfix_json_int(b, "clusters-freed", st->clusters_freed);
+    qsnapfix_json_int(b, "metadata-clusters", st->metadata_clusters);
+    qsnapfix_json_int(b, "bytes-written", st->bytes_written);
+    qsnapfix_json_int(b, "writes", st->writes);
+    qsnapfix_json_int(b, "flushes", st->flushes);
+    qsnapfix_json_int(b, "active-entries-dropped", st->active_entries_dropped);
     json_builder_end_object(b);
     qsnapfix_print_json(json_builder_get_root(b));
 }

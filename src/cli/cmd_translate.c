@@ -5,8 +5,6 @@
  * parsed to EOF and checked like a fixed snapshot.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -28,35 +26,13 @@ static const char translate_description_head[] =
     "change, OUT is an identical copy and the exit code is 3.\n"
     "\n";
 
-static bool write_all(int fd, const void *buf, size_t len, const char *path,
-                      GError **errp)
-{
-    const uint8_t *p = buf;
-
-    while (len) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            int e = n < 0 ? errno : ENOSPC;
-            g_set_error(errp, G_FILE_ERROR, g_file_error_from_errno(e),
-                        "%s: cannot write: %s", path, g_strerror(e));
-            return false;
-        }
-        p += n;
-        len -= (size_t)n;
-    }
-    return true;
-}
-
 static bool copy_range(VmsSource *src, uint64_t from, uint64_t to, int fd,
                        const char *path, uint8_t *buf, GError **errp)
 {
     while (from < to) {
         size_t n = (size_t)MIN((uint64_t)COPY_CHUNK, to - from);
         if (!vms_source_read(src, from, buf, n, errp) ||
-            !write_all(fd, buf, n, path, errp)) {
+            !qsnapfix_write_all(fd, buf, n, path, errp)) {
             return false;
         }
         from += n;
@@ -64,67 +40,30 @@ static bool copy_range(VmsSource *src, uint64_t from, uint64_t to, int fd,
     return true;
 }
 
+typedef struct EditedJob {
+    VmsSource *src;
+    const GArray *edits;
+} EditedJob;
+
 /* Stream IN with the edits applied into fd (bounded memory). */
-static bool write_edited(VmsSource *src, const GArray *edits, int fd,
-                         const char *path, GError **errp)
+static bool write_edited(int fd, const char *path, void *opaque, GError **errp)
 {
+    const EditedJob *j = opaque;
     g_autofree uint8_t *buf = g_malloc(COPY_CHUNK);
     uint64_t pos = 0;
 
-    for (guint i = 0; i < edits->len; i++) {
-        const TrEdit *e = &g_array_index(edits, TrEdit, i);
+    for (guint i = 0; i < j->edits->len; i++) {
+        const TrEdit *e = &g_array_index(j->edits, TrEdit, i);
         gsize len;
         const uint8_t *data = g_bytes_get_data(e->data, &len);
 
-        if (!copy_range(src, pos, e->offset, fd, path, buf, errp) ||
-            (len && !write_all(fd, data, len, path, errp))) {
+        if (!copy_range(j->src, pos, e->offset, fd, path, buf, errp) ||
+            (len && !qsnapfix_write_all(fd, data, len, path, errp))) {
             return false;
         }
         pos = e->offset + e->old_length;
     }
-    return copy_range(src, pos, src->size, fd, path, buf, errp);
-}
-
-static bool write_output(VmsSource *src, const GArray *edits, const char *path,
-                         GError **errp)
-{
-    g_autofree char *dir = g_path_get_dirname(path);
-    g_autofree char *base = g_path_get_basename(path);
-    g_autofree char *tmp = g_strdup_printf("%s/.%s.qsnapfix-XXXXXX", dir, base);
-    int fd = g_mkstemp_full(tmp, O_WRONLY | O_CLOEXEC, 0644);
-    bool ok;
-
-    if (fd < 0) {
-        int e = errno;
-        g_set_error(errp, G_FILE_ERROR, g_file_error_from_errno(e),
-                    "%s: cannot create a file in %s: %s", path, dir,
-                    g_strerror(e));
-        return false;
-    }
-    ok = write_edited(src, edits, fd, path, errp);
-    if (ok && fsync(fd) < 0) {
-        int e = errno;
-        g_set_error(errp, G_FILE_ERROR, g_file_error_from_errno(e),
-                    "%s: cannot write: %s", path, g_strerror(e));
-        ok = false;
-    }
-    if (close(fd) < 0 && ok) {
-        int e = errno;
-        g_set_error(errp, G_FILE_ERROR, g_file_error_from_errno(e),
-                    "%s: cannot write: %s", path, g_strerror(e));
-        ok = false;
-    }
-    if (ok && rename(tmp, path) < 0) {
-        int e = errno;
-        g_set_error(errp, G_FILE_ERROR, g_file_error_from_errno(e),
-                    "%s: cannot rename the finished file into place: %s", path,
-                    g_strerror(e));
-        ok = false;
-    }
-    if (!ok) {
-        unlink(tmp);
-    }
-    return ok;
+    return copy_range(j->src, pos, j->src->size, fd, path, buf, errp);
 }
 
 static bool same_file(const char *a, const char *b)
@@ -150,6 +89,7 @@ static void translate_one(const TranslateCmd *c, const char *in,
                                           : vms_source_open_file(in, &err);
     g_autoptr(VmsStream) s = NULL;
     g_autoptr(GPtrArray) files = NULL;
+    EditedJob job = {src, NULL};
 
     if (!src || !fix_analyse(out, src, &c->o, dir, prefix, &s, &err)) {
         fix_outcome_fail(out, err);
@@ -158,8 +98,10 @@ static void translate_one(const TranslateCmd *c, const char *in,
     if (out->status == FIX_REFUSED || c->o.dry_run) {
         return;
     }
+    job.edits = out->result->edits;
     files = fix_read_files(out->result, s, src, &err);
-    if (!files || !write_output(src, out->result->edits, out_path, &err) ||
+    if (!files ||
+        !qsnapfix_write_file_atomic(out_path, true, write_edited, &job, &err) ||
         !fix_write_files(out->result, files, &err)) {
         fix_outcome_fail(out, err);
         return;
@@ -196,59 +138,35 @@ static int run_translate(TranslateCmd *c, const char *in, const char *out_path)
         json_builder_add_string_value(b, in);
         json_builder_set_member_name(b, "output");
         json_builder_add_string_value(b, out_path);
-        json_builder_set_member_name(b, "target");
-        json_builder_add_string_value(b, tr_target_name(c->o.target));
-        json_builder_set_member_name(b, "dry_run");
-        json_builder_add_boolean_value(b, c->o.dry_run);
-        json_builder_set_member_name(b, "snapshots");
-        json_builder_begin_array(b);
-        fix_json_outcome(b, out);
-        json_builder_end_array(b);
-        json_builder_set_member_name(b, "exit_code");
-        json_builder_add_int_value(b, rc);
-        json_builder_end_object(b);
-        qsnapfix_print_json(json_builder_get_root(b));
+        fix_print_json_report(b, &c->o, &out, 1, rc);
     } else {
         g_autofree char *load =
             g_strdup_printf("-incoming \"exec:cat %s\"", out_path);
         fix_print_human(out, in, load, c->o.dry_run);
     }
-    if (out->status == FIX_REFUSED) {
-        const TrFinding *f = tr_result_refusal(out->result);
-        fprintf(stderr, "qsnapfix: %s: refused by %s (%s): %s; %s\n", in,
-                f->rule, f->subject, f->evidence, f->change);
-    } else if (out->status == FIX_ERROR) {
-        fprintf(stderr, "qsnapfix: %s\n",
-                out->error ? out->error->message : "internal error");
-    }
+    fix_print_failure(out, in);
     return rc;
 }
 
 int qsnapfix_cmd_translate(int argc, char **argv)
 {
     TranslateCmd c = {0};
-    g_autofree GOptionEntry *common = fix_option_entries(&c.o);
     GOptionEntry entries[] = {
         {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &c.args, NULL,
          "IN OUT"},
         {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
-    g_autoptr(GOptionContext) ctx = g_option_context_new("IN OUT");
-    g_autoptr(GError) err = NULL;
     g_autofree char *description =
         g_strconcat(translate_description_head, fix_common_help, NULL);
-    int rc;
+    FixCommand cmd = {
+        .prgname = "qsnapfix translate",
+        .parameters = "IN OUT",
+        .summary = "qsnapfix translate: translate a raw migration stream file",
+        .description = description,
+        .entries = entries,
+    };
+    int rc = fix_parse_command(&cmd, &c.o, &argc, &argv);
 
-    g_option_context_set_summary(
-        ctx, "qsnapfix translate: translate a raw migration stream file");
-    g_option_context_set_description(ctx, description);
-    g_option_context_add_main_entries(ctx, entries, NULL);
-    g_option_context_add_main_entries(ctx, common, NULL);
-    g_set_prgname("qsnapfix translate");
-    rc = qsnapfix_parse_options(ctx, &argc, &argv, &c.o.help);
-    if (rc < 0 && !fix_options_finish(&c.o, &err)) {
-        rc = qsnapfix_report(err);
-    }
     if (rc < 0 && (!c.args || g_strv_length(c.args) != 2)) {
         fprintf(stderr, "qsnapfix: translate: need IN and OUT (see "
                         "--help)\n");

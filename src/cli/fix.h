@@ -38,6 +38,24 @@ GOptionEntry *fix_option_entries(FixOptions *o);
 /* Check and derive (target, output format); false + message on error. */
 bool fix_options_finish(FixOptions *o, GError **errp);
 void fix_options_clear(FixOptions *o);
+
+/* A command taking fix's options (fix, translate, scan). */
+typedef struct FixCommand {
+    const char *prgname;     /* "qsnapfix fix" */
+    const char *parameters;  /* "IMAGE" in the usage line, or NULL */
+    const char *summary;     /* --help: before the options */
+    const char *description; /* --help: after them */
+    GOptionEntry *entries;   /* the command's own */
+    bool hide_dry_run;       /* accepted but not listed (always a dry run) */
+} FixCommand;
+
+/*
+ * Parse a command line: the command's own options, then fix's (into o),
+ * checked and derived (fix_options_finish). Returns -1 to go on, else the
+ * exit code (bad command line, --help).
+ */
+int fix_parse_command(const FixCommand *cmd, FixOptions *o, int *argc,
+                      char ***argv);
 /* The --help text on targets, options and exit codes. */
 extern const char fix_common_help[];
 
@@ -70,6 +88,9 @@ typedef struct FixOutcome {
 FixOutcome *fix_outcome_new(const char *id, const char *name);
 void fix_outcome_free(FixOutcome *o);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(FixOutcome, fix_outcome_free)
+/* Take the result of translating a stream of old_size bytes (and set the
+ * status and sizes from it). */
+void fix_outcome_take_result(FixOutcome *o, TrResult *r, uint64_t old_size);
 /* Record an error (takes it) and set the status. */
 void fix_outcome_fail(FixOutcome *o, GError *err);
 int fix_outcome_exit_code(const FixOutcome *o);
@@ -103,12 +124,43 @@ bool fix_write_files(const TrResult *r, GPtrArray *contents, GError **errp);
 /* A file-name-safe version of a snapshot name. */
 char *fix_safe_name(const char *s);
 
+/*
+ * Where a snapshot's recipe files go (ROM/BIOS/flash images): in --rom-dir
+ * or beside the image (*dir, absolute), named "IMAGE.SNAPSHOT." (*prefix,
+ * the image's base name and the file-name-safe snapshot name).
+ */
+void fix_snapshot_file_names(const FixOptions *o, const char *image,
+                             const char *snapshot_name, char **dir,
+                             char **prefix);
+
+/* The translator's options for these options and recipe file names. */
+TrOptions fix_tr_options(const FixOptions *o, const char *file_dir,
+                         const char *file_prefix);
+
+/* The edit list as qcow2_splice_vmstate() takes it (borrows r's bytes). */
+Qcow2Edit *fix_qcow2_edits(const TrResult *r);
+
 /* ---- reports (fix_report.c) ------------------------------------------- */
 
 /* Human report of one outcome on stdout; load_hint: how to load it. */
 void fix_print_human(const FixOutcome *out, const char *what,
                      const char *load_hint, bool dry_run);
+/* A refusal ("qsnapfix: WHAT: refused by RULE (SUBJECT): ...") or an
+ * error on stderr, one line; nothing for other outcomes. */
+void fix_print_failure(const FixOutcome *out, const char *what);
+/*
+ * Finish and print the JSON report of fix or translate (docs/json.md):
+ * after the members the caller began b's object with (the image, or input
+ * and output), target, dry_run, snapshots[] (n outcomes) and exit_code.
+ */
+void fix_print_json_report(JsonBuilder *b, const FixOptions *o,
+                           FixOutcome *const *outcomes, guint n, int rc);
 /* JSON object of one outcome. */
 void fix_json_outcome(JsonBuilder *b, const FixOutcome *out);
+/* Its members "writer" (NULL: null), "rules" (edit_counts: with each
+ * finding's "edits") and "recipe", for reports of the same shape. */
+void fix_json_writer(JsonBuilder *b, const VmsWriterInfo *w);
+void fix_json_rules(JsonBuilder *b, const TrResult *r, bool edit_counts);
+void fix_json_recipe(JsonBuilder *b, const TrResult *r);
 
 #endif

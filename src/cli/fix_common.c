@@ -111,6 +111,31 @@ void fix_options_clear(FixOptions *o)
     g_free(o->output_format);
 }
 
+int fix_parse_command(const FixCommand *cmd, FixOptions *o, int *argc,
+                      char ***argv)
+{
+    g_autofree GOptionEntry *shared = fix_option_entries(o);
+    g_autoptr(GOptionContext) ctx = g_option_context_new(cmd->parameters);
+    g_autoptr(GError) err = NULL;
+    int rc;
+
+    for (GOptionEntry *x = shared; cmd->hide_dry_run && x->long_name; x++) {
+        if (!strcmp(x->long_name, "dry-run")) {
+            x->flags |= G_OPTION_FLAG_HIDDEN;
+        }
+    }
+    g_option_context_set_summary(ctx, cmd->summary);
+    g_option_context_set_description(ctx, cmd->description);
+    g_option_context_add_main_entries(ctx, cmd->entries, NULL);
+    g_option_context_add_main_entries(ctx, shared, NULL);
+    g_set_prgname(cmd->prgname);
+    rc = qsnapfix_parse_options(ctx, argc, argv, &o->help);
+    if (rc < 0 && !fix_options_finish(o, &err)) {
+        rc = qsnapfix_report(err);
+    }
+    return rc;
+}
+
 const char *fix_status_name(FixStatus s)
 {
     switch (s) {
@@ -147,6 +172,21 @@ void fix_outcome_free(FixOutcome *o)
     g_clear_error(&o->error);
     g_free(o->kept_as);
     g_free(o);
+}
+
+void fix_outcome_take_result(FixOutcome *o, TrResult *r, uint64_t old_size)
+{
+    tr_result_free(o->result);
+    o->result = r;
+    o->old_size = o->new_size = old_size;
+    if (r->refused) {
+        o->status = FIX_REFUSED;
+    } else if (r->edits->len) {
+        o->status = FIX_FIXED;
+        o->new_size = r->new_size;
+    } else {
+        o->status = FIX_COMPATIBLE;
+    }
 }
 
 void fix_outcome_fail(FixOutcome *o, GError *err)
@@ -211,8 +251,21 @@ char *fix_safe_name(const char *s)
     return r;
 }
 
-static TrOptions tr_options(const FixOptions *o, const char *file_dir,
-                            const char *file_prefix)
+void fix_snapshot_file_names(const FixOptions *o, const char *image,
+                             const char *snapshot_name, char **dir,
+                             char **prefix)
+{
+    g_autofree char *abs = g_canonicalize_filename(image, NULL);
+    g_autofree char *base = g_path_get_basename(abs);
+    g_autofree char *safe = fix_safe_name(snapshot_name);
+
+    *dir = o->rom_dir ? g_canonicalize_filename(o->rom_dir, NULL)
+                      : g_path_get_dirname(abs);
+    *prefix = g_strdup_printf("%s.%s", base, safe);
+}
+
+TrOptions fix_tr_options(const FixOptions *o, const char *file_dir,
+                         const char *file_prefix)
 {
     TrOptions t = {
         .target = o->target,
@@ -238,27 +291,35 @@ bool fix_analyse(FixOutcome *out, VmsSource *src, const FixOptions *o,
                  VmsStream **stream_out, GError **errp)
 {
     g_autoptr(VmsStream) s = parse_all(src, errp);
-    TrOptions t = tr_options(o, file_dir, file_prefix);
+    TrOptions t = fix_tr_options(o, file_dir, file_prefix);
+    TrResult *r;
 
     if (!s) {
         return false;
     }
     out->writer = vms_fingerprint(s);
-    out->result = tr_translate(s, src, &t, errp);
-    if (!out->result) {
+    r = tr_translate(s, src, &t, errp);
+    if (!r) {
         return false;
     }
-    out->old_size = out->new_size = s->size;
-    if (out->result->refused) {
-        out->status = FIX_REFUSED;
-    } else if (out->result->edits->len) {
-        out->status = FIX_FIXED;
-        out->new_size = out->result->new_size;
-    } else {
-        out->status = FIX_COMPATIBLE;
-    }
+    fix_outcome_take_result(out, r, s->size);
     *stream_out = g_steal_pointer(&s);
     return true;
+}
+
+Qcow2Edit *fix_qcow2_edits(const TrResult *r)
+{
+    Qcow2Edit *e = g_new0(Qcow2Edit, r->edits->len ? r->edits->len : 1);
+
+    for (guint i = 0; i < r->edits->len; i++) {
+        const TrEdit *t = &g_array_index(r->edits, TrEdit, i);
+        gsize len;
+        e[i].offset = t->offset;
+        e[i].old_length = t->old_length;
+        e[i].data = g_bytes_get_data(t->data, &len);
+        e[i].length = len;
+    }
+    return e;
 }
 
 static bool same_args(const TrRecipe *a, const TrRecipe *b)
@@ -281,7 +342,7 @@ bool fix_verify(VmsSource *written, const FixOptions *o, const char *file_dir,
 {
     g_autoptr(GError) err = NULL;
     g_autoptr(VmsStream) s = parse_all(written, &err);
-    TrOptions t = tr_options(o, file_dir, file_prefix);
+    TrOptions t = fix_tr_options(o, file_dir, file_prefix);
     g_autoptr(TrResult) again = NULL;
 
     /* The fix removes the evidence the machine type was inferred from

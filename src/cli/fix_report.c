@@ -120,38 +120,22 @@ void fix_print_human(const FixOutcome *out, const char *what,
     }
 }
 
+void fix_print_failure(const FixOutcome *out, const char *what)
+{
+    if (out->status == FIX_REFUSED) {
+        const TrFinding *f = tr_result_refusal(out->result);
+        fprintf(stderr, "qsnapfix: %s: refused by %s (%s): %s; %s\n", what,
+                f->rule, f->subject, f->evidence, f->change);
+    } else if (out->status == FIX_ERROR) {
+        fprintf(stderr, "qsnapfix: %s\n",
+                out->error ? out->error->message : "internal error");
+    }
+}
+
 /* ---- JSON ------------------------------------------------------------------
  */
 
-static void add_str(JsonBuilder *b, const char *name, const char *value)
-{
-    json_builder_set_member_name(b, name);
-    if (value) {
-        g_autofree char *p = qsnapfix_printable(value);
-        json_builder_add_string_value(b, p);
-    } else {
-        json_builder_add_null_value(b);
-    }
-}
-
-static void add_int(JsonBuilder *b, const char *name, uint64_t value)
-{
-    json_builder_set_member_name(b, name);
-    json_builder_add_int_value(b, (int64_t)value);
-}
-
-static void add_strings(JsonBuilder *b, const char *name, GPtrArray *a)
-{
-    json_builder_set_member_name(b, name);
-    json_builder_begin_array(b);
-    for (guint i = 0; a && i < a->len; i++) {
-        g_autofree char *p = qsnapfix_printable(g_ptr_array_index(a, i));
-        json_builder_add_string_value(b, p);
-    }
-    json_builder_end_array(b);
-}
-
-static void json_writer(JsonBuilder *b, const VmsWriterInfo *w)
+void fix_json_writer(JsonBuilder *b, const VmsWriterInfo *w)
 {
     json_builder_set_member_name(b, "writer");
     if (!w) {
@@ -159,29 +143,31 @@ static void json_writer(JsonBuilder *b, const VmsWriterInfo *w)
         return;
     }
     json_builder_begin_object(b);
-    add_str(b, "program", w->program);
-    add_str(b, "version", w->version);
-    add_str(b, "accel", w->accel);
-    add_str(b, "machine", w->machine);
-    add_strings(b, "machine_hints", w->machine_hints);
-    add_strings(b, "evidence", w->evidence);
+    qsnapfix_json_str(b, "program", w->program);
+    qsnapfix_json_str(b, "version", w->version);
+    qsnapfix_json_str(b, "accel", w->accel);
+    qsnapfix_json_str(b, "machine", w->machine);
+    qsnapfix_json_strings(b, "machine_hints", w->machine_hints);
+    qsnapfix_json_strings(b, "evidence", w->evidence);
     json_builder_end_object(b);
 }
 
-static void json_rules(JsonBuilder *b, const TrResult *r)
+void fix_json_rules(JsonBuilder *b, const TrResult *r, bool edit_counts)
 {
     json_builder_set_member_name(b, "rules");
     json_builder_begin_array(b);
     for (guint i = 0; r && i < r->findings->len; i++) {
         const TrFinding *f = g_ptr_array_index(r->findings, i);
         json_builder_begin_object(b);
-        add_str(b, "id", f->rule);
-        add_str(b, "title", f->title);
-        add_str(b, "action", tr_action_name(f->action));
-        add_str(b, "subject", f->subject);
-        add_str(b, "evidence", f->evidence);
-        add_str(b, "change", f->change);
-        add_int(b, "edits", f->n_edits);
+        qsnapfix_json_str(b, "id", f->rule);
+        qsnapfix_json_str(b, "title", f->title);
+        qsnapfix_json_str(b, "action", tr_action_name(f->action));
+        qsnapfix_json_str(b, "subject", f->subject);
+        qsnapfix_json_str(b, "evidence", f->evidence);
+        qsnapfix_json_str(b, "change", f->change);
+        if (edit_counts) {
+            qsnapfix_json_int(b, "edits", f->n_edits);
+        }
         json_builder_end_object(b);
     }
     json_builder_end_array(b);
@@ -194,51 +180,51 @@ static void json_edits(JsonBuilder *b, const TrResult *r)
     for (guint i = 0; r && i < r->edits->len; i++) {
         const TrEdit *e = &g_array_index(r->edits, TrEdit, i);
         json_builder_begin_object(b);
-        add_int(b, "offset", e->offset);
-        add_int(b, "old_length", e->old_length);
-        add_int(b, "length", g_bytes_get_size(e->data));
+        qsnapfix_json_int(b, "offset", e->offset);
+        qsnapfix_json_int(b, "old_length", e->old_length);
+        qsnapfix_json_int(b, "length", g_bytes_get_size(e->data));
         json_builder_end_object(b);
     }
     json_builder_end_array(b);
 }
 
-static void json_recipe(JsonBuilder *b, const TrResult *r)
+void fix_json_recipe(JsonBuilder *b, const TrResult *r)
 {
     const TrRecipe *rc = r->recipe;
     g_autofree char *line = tr_recipe_command_line(rc);
 
     json_builder_set_member_name(b, "recipe");
     json_builder_begin_object(b);
-    add_str(b, "target", tr_target_name(r->target));
-    add_str(b, "machine", rc->machine);
-    add_str(b, "accel", rc->accel);
-    add_str(b, "accel_reason", rc->accel_reason);
-    add_strings(b, "qemu_args", rc->qemu_args);
-    add_str(b, "command_line", line);
+    qsnapfix_json_str(b, "target", tr_target_name(r->target));
+    qsnapfix_json_str(b, "machine", rc->machine);
+    qsnapfix_json_str(b, "accel", rc->accel);
+    qsnapfix_json_str(b, "accel_reason", rc->accel_reason);
+    qsnapfix_json_strings(b, "qemu_args", rc->qemu_args);
+    qsnapfix_json_str(b, "command_line", line);
     json_builder_set_member_name(b, "files");
     json_builder_begin_array(b);
     for (guint i = 0; i < rc->files->len; i++) {
         const TrFile *f = g_ptr_array_index(rc->files, i);
         json_builder_begin_object(b);
-        add_str(b, "kind", tr_file_kind_name(f->kind));
-        add_str(b, "block", f->block);
-        add_str(b, "path", f->path);
-        add_int(b, "length", f->length);
+        qsnapfix_json_str(b, "kind", tr_file_kind_name(f->kind));
+        qsnapfix_json_str(b, "block", f->block);
+        qsnapfix_json_str(b, "path", f->path);
+        qsnapfix_json_int(b, "length", f->length);
         json_builder_end_object(b);
     }
     json_builder_end_array(b);
     json_builder_set_member_name(b, "cpu");
     if (rc->cpu_model) {
         json_builder_begin_object(b);
-        add_str(b, "model", rc->cpu_model);
-        add_str(b, "model_id", rc->cpu_model_id);
-        add_str(b, "reason", rc->cpu_reason);
+        qsnapfix_json_str(b, "model", rc->cpu_model);
+        qsnapfix_json_str(b, "model_id", rc->cpu_model_id);
+        qsnapfix_json_str(b, "reason", rc->cpu_reason);
         json_builder_end_object(b);
     } else {
         json_builder_add_null_value(b);
     }
-    add_strings(b, "libvirt_xml", rc->libvirt_xml);
-    add_strings(b, "notes", rc->notes);
+    qsnapfix_json_strings(b, "libvirt_xml", rc->libvirt_xml);
+    qsnapfix_json_strings(b, "notes", rc->notes);
     json_builder_end_object(b);
 }
 
@@ -247,35 +233,35 @@ void fix_json_outcome(JsonBuilder *b, const FixOutcome *out)
     const TrResult *r = out->result;
 
     json_builder_begin_object(b);
-    add_str(b, "id", out->id);
-    add_str(b, "name", out->name);
-    add_str(b, "status", fix_status_name(out->status));
-    add_int(b, "exit_code", (uint64_t)fix_outcome_exit_code(out));
-    json_writer(b, out->writer);
-    json_rules(b, r);
+    qsnapfix_json_str(b, "id", out->id);
+    qsnapfix_json_str(b, "name", out->name);
+    qsnapfix_json_str(b, "status", fix_status_name(out->status));
+    qsnapfix_json_int(b, "exit_code", (uint64_t)fix_outcome_exit_code(out));
+    fix_json_writer(b, out->writer);
+    fix_json_rules(b, r, true);
     json_edits(b, r);
     json_builder_set_member_name(b, "vm_state_size");
     json_builder_begin_object(b);
-    add_int(b, "old", out->old_size);
-    add_int(b, "new", out->new_size);
+    qsnapfix_json_int(b, "old", out->old_size);
+    qsnapfix_json_int(b, "new", out->new_size);
     json_builder_end_object(b);
     json_builder_set_member_name(b, "write");
     if (out->have_stats) {
         json_builder_begin_object(b);
         json_builder_set_member_name(b, "done");
         json_builder_add_boolean_value(b, out->wrote);
-        add_int(b, "clusters_written", out->clusters_written);
-        add_int(b, "clusters_shared", out->clusters_shared);
-        add_int(b, "clusters_freed", out->clusters_freed);
-        add_int(b, "metadata_clusters", out->metadata_clusters);
-        add_int(b, "bytes_written", out->bytes_written);
-        add_str(b, "kept_original_as", out->kept_as);
+        qsnapfix_json_int(b, "clusters_written", out->clusters_written);
+        qsnapfix_json_int(b, "clusters_shared", out->clusters_shared);
+        qsnapfix_json_int(b, "clusters_freed", out->clusters_freed);
+        qsnapfix_json_int(b, "metadata_clusters", out->metadata_clusters);
+        qsnapfix_json_int(b, "bytes_written", out->bytes_written);
+        qsnapfix_json_str(b, "kept_original_as", out->kept_as);
         json_builder_end_object(b);
     } else {
         json_builder_add_null_value(b);
     }
     if (r && (out->status == FIX_FIXED || out->status == FIX_COMPATIBLE)) {
-        json_recipe(b, r);
+        fix_json_recipe(b, r);
     } else {
         json_builder_set_member_name(b, "recipe");
         json_builder_add_null_value(b);
@@ -284,9 +270,28 @@ void fix_json_outcome(JsonBuilder *b, const FixOutcome *out)
         const TrFinding *f = tr_result_refusal(r);
         g_autofree char *reason =
             g_strdup_printf("%s %s: %s", f->rule, f->subject, f->change);
-        add_str(b, "reason", reason);
+        qsnapfix_json_str(b, "reason", reason);
     } else if (out->status == FIX_ERROR) {
-        add_str(b, "reason", out->error ? out->error->message : NULL);
+        qsnapfix_json_str(b, "reason", out->error ? out->error->message : NULL);
     }
     json_builder_end_object(b);
+}
+
+void fix_print_json_report(JsonBuilder *b, const FixOptions *o,
+                           FixOutcome *const *outcomes, guint n, int rc)
+{
+    json_builder_set_member_name(b, "target");
+    json_builder_add_string_value(b, tr_target_name(o->target));
+    json_builder_set_member_name(b, "dry_run");
+    json_builder_add_boolean_value(b, o->dry_run);
+    json_builder_set_member_name(b, "snapshots");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < n; i++) {
+        fix_json_outcome(b, outcomes[i]);
+    }
+    json_builder_end_array(b);
+    json_builder_set_member_name(b, "exit_code");
+    json_builder_add_int_value(b, rc);
+    json_builder_end_object(b);
+    qsnapfix_print_json(json_builder_get_root(b));
 }

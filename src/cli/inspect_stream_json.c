@@ -5,53 +5,8 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "fix.h"
 #include "inspect_stream.h"
-
-static void member_int(JsonBuilder *b, const char *name, int64_t v)
-{
-    json_builder_set_member_name(b, name);
-    json_builder_add_int_value(b, v);
-}
-
-static void member_str(JsonBuilder *b, const char *name, const char *v)
-{
-    json_builder_set_member_name(b, name);
-    if (v) {
-        g_autofree char *p = qsnapfix_printable(v);
-        json_builder_add_string_value(b, p);
-    } else {
-        json_builder_add_null_value(b);
-    }
-}
-
-static void member_bool(JsonBuilder *b, const char *name, bool v)
-{
-    json_builder_set_member_name(b, name);
-    json_builder_add_boolean_value(b, v);
-}
-
-static void string_array(JsonBuilder *b, const char *name, GPtrArray *a)
-{
-    json_builder_set_member_name(b, name);
-    json_builder_begin_array(b);
-    for (guint i = 0; i < a->len; i++) {
-        json_builder_add_string_value(b, g_ptr_array_index(a, i));
-    }
-    json_builder_end_array(b);
-}
-
-static void add_writer(JsonBuilder *b, const VmsWriterInfo *w)
-{
-    json_builder_set_member_name(b, "writer");
-    json_builder_begin_object(b);
-    member_str(b, "program", w->program);
-    member_str(b, "version", w->version);
-    member_str(b, "accel", w->accel);
-    member_str(b, "machine", w->machine);
-    string_array(b, "machine_hints", w->machine_hints);
-    string_array(b, "evidence", w->evidence);
-    json_builder_end_object(b);
-}
 
 static void add_blocks(JsonBuilder *b, const VmsStream *s)
 {
@@ -60,20 +15,20 @@ static void add_blocks(JsonBuilder *b, const VmsStream *s)
     for (guint i = 0; i < s->ram_blocks->len; i++) {
         const VmsRamBlock *blk = vms_stream_block(s, i);
         json_builder_begin_object(b);
-        member_str(b, "id", blk->id);
-        member_int(b, "length", (int64_t)blk->length);
-        member_int(b, "entry_offset", (int64_t)blk->entry_offset);
-        member_int(b, "length_offset", (int64_t)blk->length_offset);
+        qsnapfix_json_str(b, "id", blk->id);
+        qsnapfix_json_int(b, "length", (int64_t)blk->length);
+        qsnapfix_json_int(b, "entry_offset", (int64_t)blk->entry_offset);
+        qsnapfix_json_int(b, "length_offset", (int64_t)blk->length_offset);
         if (!s->tail_path) {
-            member_int(b, "full_pages", (int64_t)blk->full_pages);
-            member_int(b, "fill_pages", (int64_t)blk->fill_pages);
+            qsnapfix_json_int(b, "full_pages", (int64_t)blk->full_pages);
+            qsnapfix_json_int(b, "fill_pages", (int64_t)blk->fill_pages);
             json_builder_set_member_name(b, "fill_bytes");
             json_builder_begin_object(b);
             for (unsigned v = 0; v < 256; v++) {
                 if (blk->fill_by_byte[v]) {
                     char key[8];
                     g_snprintf(key, sizeof(key), "%u", v);
-                    member_int(b, key, (int64_t)blk->fill_by_byte[v]);
+                    qsnapfix_json_int(b, key, (int64_t)blk->fill_by_byte[v]);
                 }
             }
             json_builder_end_object(b);
@@ -157,25 +112,25 @@ static bool fields_visitor(void *opaque, const VmsFieldEvent *ev)
         return true;
     }
     json_builder_begin_object(b);
-    member_str(b, "path", ev->path);
-    member_str(b, "kind", event_kind(ev->kind));
-    member_int(b, "offset", (int64_t)ev->offset);
-    member_int(b, "payload_offset",
-               (int64_t)(ev->offset - c->sec->payload_offset));
+    qsnapfix_json_str(b, "path", ev->path);
+    qsnapfix_json_str(b, "kind", event_kind(ev->kind));
+    qsnapfix_json_int(b, "offset", (int64_t)ev->offset);
+    qsnapfix_json_int(b, "payload_offset",
+                      (int64_t)(ev->offset - c->sec->payload_offset));
     if (ev->kind != VMS_FIELD_STRUCT_BEGIN &&
         ev->kind != VMS_FIELD_SUBSECTION_BEGIN) {
-        member_int(b, "size", (int64_t)ev->size);
+        qsnapfix_json_int(b, "size", (int64_t)ev->size);
     }
     if (ev->kind == VMS_FIELD_INT) {
-        member_int(b, "value", (int64_t)ev->value);
+        qsnapfix_json_int(b, "value", (int64_t)ev->value);
     } else if (ev->kind == VMS_FIELD_SUBSECTION_BEGIN) {
-        member_int(b, "version", ev->version);
+        qsnapfix_json_int(b, "version", ev->version);
     } else if (ev->bytes && ev->size <= 256) {
         g_autoptr(GString) hex = g_string_new(NULL);
         for (uint64_t i = 0; i < ev->size; i++) {
             g_string_append_printf(hex, "%02x", ev->bytes[i]);
         }
-        member_str(b, "hex", hex->str);
+        qsnapfix_json_str(b, "hex", hex->str);
     }
     json_builder_end_object(b);
     return true;
@@ -188,14 +143,14 @@ static void add_ram(JsonBuilder *b, const VmsSection *sec)
     json_builder_set_member_name(b, "ram");
     json_builder_begin_object(b);
     if (r->has_mem_size) {
-        member_int(b, "mem_size_offset", (int64_t)r->mem_size_offset);
-        member_int(b, "mem_size_total", (int64_t)r->mem_size_total);
+        qsnapfix_json_int(b, "mem_size_offset", (int64_t)r->mem_size_offset);
+        qsnapfix_json_int(b, "mem_size_total", (int64_t)r->mem_size_total);
     }
-    member_int(b, "pages", r->n_pages);
-    member_int(b, "full_pages", (int64_t)r->full_pages);
-    member_int(b, "fill_pages", (int64_t)r->fill_pages);
+    qsnapfix_json_int(b, "pages", r->n_pages);
+    qsnapfix_json_int(b, "full_pages", (int64_t)r->full_pages);
+    qsnapfix_json_int(b, "fill_pages", (int64_t)r->fill_pages);
     if (r->has_eos) {
-        member_int(b, "eos_offset", (int64_t)r->eos_offset);
+        qsnapfix_json_int(b, "eos_offset", (int64_t)r->eos_offset);
     }
     json_builder_end_object(b);
 }
@@ -207,34 +162,35 @@ static void add_section(JsonBuilder *b, const VmsStream *s,
     bool header = sec->type != VMS_CONFIGURATION && sec->type != VMS_COMMAND;
 
     json_builder_begin_object(b);
-    member_str(b, "type", type_name(sec->type));
+    qsnapfix_json_str(b, "type", type_name(sec->type));
     if (header) {
-        member_int(b, "section_id", sec->section_id);
+        qsnapfix_json_int(b, "section_id", sec->section_id);
     }
-    member_str(b, "idstr", sec->idstr);
-    member_int(b, "instance", sec->instance_id);
-    member_int(b, "version", sec->version_id);
-    member_int(b, "offset", (int64_t)sec->offset);
-    member_int(b, "size", (int64_t)(sec->end - sec->offset));
-    member_str(b, "kind", kind_name(sec->kind));
+    qsnapfix_json_str(b, "idstr", sec->idstr);
+    qsnapfix_json_int(b, "instance", sec->instance_id);
+    qsnapfix_json_int(b, "version", sec->version_id);
+    qsnapfix_json_int(b, "offset", (int64_t)sec->offset);
+    qsnapfix_json_int(b, "size", (int64_t)(sec->end - sec->offset));
+    qsnapfix_json_str(b, "kind", kind_name(sec->kind));
     if (sec->section_id_offset) {
-        member_int(b, "section_id_offset", (int64_t)sec->section_id_offset);
+        qsnapfix_json_int(b, "section_id_offset",
+                          (int64_t)sec->section_id_offset);
     }
     if (sec->idstr_offset) {
-        member_int(b, "idstr_offset", (int64_t)sec->idstr_offset);
-        member_int(b, "instance_offset", (int64_t)sec->instance_offset);
-        member_int(b, "version_offset", (int64_t)sec->version_offset);
+        qsnapfix_json_int(b, "idstr_offset", (int64_t)sec->idstr_offset);
+        qsnapfix_json_int(b, "instance_offset", (int64_t)sec->instance_offset);
+        qsnapfix_json_int(b, "version_offset", (int64_t)sec->version_offset);
     }
-    member_int(b, "payload_offset", (int64_t)sec->payload_offset);
-    member_int(b, "payload_size", (int64_t)sec->payload_len);
+    qsnapfix_json_int(b, "payload_offset", (int64_t)sec->payload_offset);
+    qsnapfix_json_int(b, "payload_size", (int64_t)sec->payload_len);
     if (sec->has_footer) {
-        member_int(b, "footer_offset", (int64_t)sec->footer_offset);
+        qsnapfix_json_int(b, "footer_offset", (int64_t)sec->footer_offset);
     }
     if (sec->layout) {
-        member_str(b, "layout", vms_layout_name(sec->layout));
-        member_str(b, "variant", vms_layout_variant(sec->layout));
+        qsnapfix_json_str(b, "layout", vms_layout_name(sec->layout));
+        qsnapfix_json_str(b, "variant", vms_layout_variant(sec->layout));
     }
-    member_bool(b, "located_by_resync", sec->located_by_resync);
+    qsnapfix_json_bool(b, "located_by_resync", sec->located_by_resync);
     if (sec->subsections && sec->subsections->len) {
         json_builder_set_member_name(b, "subsections");
         json_builder_begin_array(b);
@@ -242,11 +198,12 @@ static void add_section(JsonBuilder *b, const VmsStream *s,
             const VmsSubsection *sub =
                 &g_array_index(sec->subsections, VmsSubsection, i);
             json_builder_begin_object(b);
-            member_str(b, "name", sub->name);
-            member_int(b, "offset", (int64_t)sub->offset);
-            member_int(b, "version", sub->version);
-            member_int(b, "payload_offset", (int64_t)sub->payload_offset);
-            member_int(b, "payload_size", (int64_t)sub->payload_len);
+            qsnapfix_json_str(b, "name", sub->name);
+            qsnapfix_json_int(b, "offset", (int64_t)sub->offset);
+            qsnapfix_json_int(b, "version", sub->version);
+            qsnapfix_json_int(b, "payload_offset",
+                              (int64_t)sub->payload_offset);
+            qsnapfix_json_int(b, "payload_size", (int64_t)sub->payload_len);
             json_builder_end_object(b);
         }
         json_builder_end_array(b);
@@ -254,7 +211,7 @@ static void add_section(JsonBuilder *b, const VmsStream *s,
     if (sec->kind == VMS_KIND_RAM) {
         add_ram(b, sec);
     }
-    member_str(b, "summary", summary);
+    qsnapfix_json_str(b, "summary", summary);
     if (fields_of && qsnapfix_section_matches(sec, fields_of) && sec->layout) {
         FieldsCtx c = {.b = b, .sec = sec};
         json_builder_set_member_name(b, "fields");
@@ -285,24 +242,24 @@ JsonNode *qsnapfix_stream_json(const VmsStream *s, const VmsWriterInfo *w,
     json_builder_set_member_name(b, "source");
     json_builder_begin_object(b);
     if (o->stream) {
-        member_str(b, "stream", o->stream);
+        qsnapfix_json_str(b, "stream", o->stream);
     } else {
-        member_str(b, "image", o->image);
-        member_str(b, "snapshot", o->snapshot);
+        qsnapfix_json_str(b, "image", o->image);
+        qsnapfix_json_str(b, "snapshot", o->snapshot);
     }
     json_builder_end_object(b);
-    member_int(b, "size", (int64_t)s->size);
+    qsnapfix_json_int(b, "size", (int64_t)s->size);
     json_builder_set_member_name(b, "parse");
     json_builder_begin_object(b);
-    member_str(b, "path", s->tail_path ? "tail" : "full");
-    member_int(b, "bytes_read", (int64_t)bytes_read);
-    member_int(b, "resynced", s->n_resynced);
+    qsnapfix_json_str(b, "path", s->tail_path ? "tail" : "full");
+    qsnapfix_json_int(b, "bytes_read", (int64_t)bytes_read);
+    qsnapfix_json_int(b, "resynced", s->n_resynced);
     if (s->tail_path) {
-        member_int(b, "skipped_from", (int64_t)s->skipped_from);
-        member_int(b, "skipped_to", (int64_t)s->skipped_to);
+        qsnapfix_json_int(b, "skipped_from", (int64_t)s->skipped_from);
+        qsnapfix_json_int(b, "skipped_to", (int64_t)s->skipped_to);
     }
     json_builder_end_object(b);
-    add_writer(b, w);
+    fix_json_writer(b, w);
     add_blocks(b, s);
     json_builder_set_member_name(b, "sections");
     json_builder_begin_array(b);
@@ -310,18 +267,18 @@ JsonNode *qsnapfix_stream_json(const VmsStream *s, const VmsWriterInfo *w,
         add_section(b, s, vms_stream_section(s, i), o->sections);
     }
     json_builder_end_array(b);
-    member_int(b, "eof_offset", (int64_t)s->eof_offset);
+    qsnapfix_json_int(b, "eof_offset", (int64_t)s->eof_offset);
     json_builder_set_member_name(b, "vmdesc");
     if (s->has_vmdesc) {
         json_builder_begin_object(b);
-        member_int(b, "offset", (int64_t)s->vmdesc_offset);
-        member_int(b, "size", s->vmdesc_len);
+        qsnapfix_json_int(b, "offset", (int64_t)s->vmdesc_offset);
+        qsnapfix_json_int(b, "size", s->vmdesc_len);
         json_builder_end_object(b);
     } else {
         json_builder_add_null_value(b);
     }
-    member_int(b, "trailer_size",
-               s->trailer ? (int64_t)g_bytes_get_size(s->trailer) : 0);
+    qsnapfix_json_int(b, "trailer_size",
+                      s->trailer ? (int64_t)g_bytes_get_size(s->trailer) : 0);
     json_builder_end_object(b);
     return json_builder_get_root(b);
 }

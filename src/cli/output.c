@@ -130,3 +130,55 @@ void qsnapfix_print_json(JsonNode *root)
     puts(text);
     json_node_unref(root);
 }
+
+void qsnapfix_json_str(JsonBuilder *b, const char *name, const char *value)
+{
+    json_builder_set_member_name(b, name);
+    if (value) {
+        g_autofree char *p = qsnapfix_printable(value);
+        json_builder_add_string_value(b, p);
+    } else {
+        json_builder_add_null_value(b);
+    }
+}
+
+void qsnapfix_json_int(JsonBuilder *b, const char *name, int64_t value)
+{
+    json_builder_set_member_name(b, name);
+    json_builder_add_int_value(b, value);
+}
+
+void qsnapfix_json_bool(JsonBuilder *b, const char *name, bool value)
+{
+    json_builder_set_member_name(b, name);
+    json_builder_add_boolean_value(b, value);
+}
+
+void qsnapfix_json_strings(JsonBuilder *b, const char *name, GPtrArray *a)
+{
+    json_builder_set_member_name(b, name);
+    json_builder_begin_array(b);
+    for (guint i = 0; a && i < a->len; i++) {
+        g_autofree char *p = qsnapfix_printable(g_ptr_array_index(a, i));
+        json_builder_add_string_value(b, p);
+    }
+    json_builder_end_array(b);
+}
+
+JsonBuilder *qsnapfix_json_snapshot_report(const char *image, const char *id,
+                                           const char *name)
+{
+    JsonBuilder *b = json_builder_new();
+
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "filename");
+    json_builder_add_string_value(b, image);
+    json_builder_set_member_name(b, "snapshot");
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "id");
+    json_builder_add_string_value(b, id);
+    json_builder_set_member_name(b, "name");
+    json_builder_add_string_value(b, name);
+    json_builder_end_object(b);
+    return b;
+}

@@ -5,8 +5,8 @@
  *   scan_walk.c      PATH... -> the list of images (qcow2 by magic), with
  *                    what was skipped and why (not qcow2, symlink loops,
  *                    the same file twice) and what could not be read
- *   scan_lock.c      is a QEMU holding the image? (probes QEMU's OFD lock
- *                    bytes without taking any lock)
+ *   scan_lock.c      is a QEMU holding the image? (the qcow2 library
+ *                    probes QEMU's lock bytes without taking any lock)
  *   scan_image.c     one image: format facts, locks, what would stop a fix,
  *                    every snapshot
  *   scan_snapshot.c  one snapshot's verdict: the tail fast path, or the
@@ -63,16 +63,12 @@ GPtrArray *scan_walk(char **paths);
 /* ---- QEMU's locks (scan_lock.c) ---------------------------------------- */
 
 typedef struct ScanLocks {
-    bool probed;     /* false: the probe failed (see error) */
-    char *error;     /* why it could not be probed */
-    uint32_t held;   /* bit n: someone holds permission n (byte 100+n) */
-    uint32_t denied; /* bit n: someone refuses to share n (byte 200+n) */
+    bool probed;          /* false: the probe failed (see error) */
+    char *error;          /* why it could not be probed */
+    Qcow2LockProbe taken; /* the lock bytes others hold */
 } ScanLocks;
 
-/*
- * Probe QEMU's lock bytes of the file at path with F_OFD_GETLK from a
- * descriptor of our own, taking no lock (qcow2-reference.md §7).
- */
+/* Probe QEMU's lock bytes of the file at path, taking no lock. */
 void scan_probe_locks(const char *path, ScanLocks *out);
 /* Would QEMU's writer locks (what `fix` takes) conflict? */
 bool scan_locks_in_use(const ScanLocks *l);

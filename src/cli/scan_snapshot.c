@@ -5,14 +5,12 @@
  * RAM block list) and its tail (the device sections after the last RAM
  * page), about 70 KiB of a VM state of any size (src/stream/tail.c). The
  * rules look at exactly that: section names, versions and payloads, and
- * the RAM block list. What they cannot see there are the page records, and
- * only two decisions read them:
- *   - R10 (qxl ROM): the ROM header in the block's pages and the pages
- *     beyond the target's ROM size;
- *   - R4/R5 with --shrink-vram: whether the pages above the cut hold data.
- * When one of those fires, or the tail path finds nothing, the snapshot
- * goes through fix_analyse(), the full walk and the rules exactly as
- * `fix --dry-run` runs them (--full: always). Either way the verdict and
+ * the RAM block list. What they cannot see there are the page records; run
+ * without them (TrOptions.no_page_data), the translator leaves undecided
+ * what reads them (R10's qxl ROM header, R4 with --shrink-vram, qemu-10.0's
+ * fill pages) and says so. Then, or when the tail path finds nothing, the
+ * snapshot goes through fix_analyse(), the full walk and the rules exactly
+ * as `fix --dry-run` runs them (--full: always). Either way the verdict and
  * the rule ids are those of `fix --dry-run`.
  *
  * Edits to records the tail path did not walk (RAM page records renamed
@@ -59,53 +57,6 @@ void scan_snapshot_free(ScanSnapshot *s)
     g_free(s->name);
     fix_outcome_free(s->outcome);
     g_free(s);
-}
-
-/* As `fix` runs the rules (fix_common.c builds the same for fix_analyse). */
-static TrOptions tr_options_for(const FixOptions *o, const char *dir,
-                                const char *prefix)
-{
-    TrOptions t = {
-        .target = o->target,
-        .machine = o->machine,
-        .shrink_vram = o->shrink_vram,
-        .drop_roms = o->drop_roms,
-        .keep_block_sections = o->keep_block_sections,
-        .file_dir = dir,
-        .file_prefix = prefix,
-        .drop_sections = (const char *const *)o->drop_sections,
-    };
-    return t;
-}
-
-/*
- * The tail path's stream as the translator takes it: the same sections
- * and RAM block list, and an empty page list in place of the pages it did
- * not walk. Only valid when no decision reads page data (see above).
- */
-static TrResult *translate_tail(const VmsStream *s, VmsSource *src,
-                                const TrOptions *t, GError **errp)
-{
-    g_autoptr(GArray) no_pages = g_array_new(FALSE, FALSE, sizeof(VmsPage));
-    VmsStream view = *s;
-
-    view.tail_path = false;
-    view.pages = no_pages;
-    return tr_translate(&view, src, t, errp);
-}
-
-/* A finding whose decision reads RAM page data, or NULL. */
-static const char *needs_pages(const TrResult *r, const FixOptions *o)
-{
-    for (guint i = 0; i < r->findings->len; i++) {
-        const TrFinding *f = g_ptr_array_index(r->findings, i);
-        if (!strcmp(f->rule, "R10") ||
-            (o->shrink_vram &&
-             (!strcmp(f->rule, "R4") || !strcmp(f->rule, "R5")))) {
-            return f->rule;
-        }
-    }
-    return NULL;
 }
 
 /* Does the finding edit records the tail path skipped? (RAM blocks and
@@ -188,22 +139,6 @@ static void estimate_plan(ScanWritePlan *w, const TrResult *r, uint64_t cs)
     w->bytes_written = written * cs;
 }
 
-/* The edit list as the qcow2 layer takes it (borrows the bytes). */
-static Qcow2Edit *qcow2_edits(const TrResult *r)
-{
-    Qcow2Edit *e = g_new0(Qcow2Edit, r->edits->len ? r->edits->len : 1);
-
-    for (guint i = 0; i < r->edits->len; i++) {
-        const TrEdit *t = &g_array_index(r->edits, TrEdit, i);
-        gsize len;
-        e[i].offset = t->offset;
-        e[i].old_length = t->old_length;
-        e[i].data = g_bytes_get_data(t->data, &len);
-        e[i].length = len;
-    }
-    return e;
-}
-
 /* What `fix --dry-run` reports: the splice planned, nothing written. */
 static bool exact_plan(ScanWritePlan *w, Qcow2Image *img,
                        const Qcow2Snapshot *sn, const TrResult *r,
@@ -211,7 +146,7 @@ static bool exact_plan(ScanWritePlan *w, Qcow2Image *img,
 {
     Qcow2SpliceOptions so = {.dry_run = true};
     Qcow2SpliceStats st = {0};
-    g_autofree Qcow2Edit *edits = qcow2_edits(r);
+    g_autofree Qcow2Edit *edits = fix_qcow2_edits(r);
 
     if (!qcow2_splice_vmstate(img, sn, edits, r->edits->len, &so, &st, errp)) {
         return false;
@@ -240,21 +175,21 @@ static bool analyse(ScanSnapshot *out, VmsSource *src, const ScanOptions *o,
     if (!o->full) {
         VmsParseOptions popts = {.flags = VMS_PARSE_TAIL | VMS_PARSE_TAIL_ONLY};
         g_autoptr(VmsStream) s = vms_stream_parse(src, &popts, NULL);
-        g_autoptr(GError) tail_err = NULL;
-        TrResult *r = s ? translate_tail(s, src, t, &tail_err) : NULL;
+        TrOptions no_pages = *t;
+        TrResult *r;
+        const TrFinding *undecided;
 
-        out->reason = !s   ? "the tail path found no device sections"
-                      : !r ? "the rules need the page records"
-                           : needs_pages(r, &o->fix);
+        no_pages.no_page_data = true;
+        r = s ? tr_translate(s, src, &no_pages, NULL) : NULL;
+        undecided = r ? tr_result_undecided(r) : NULL;
+        out->reason = !s          ? "the tail path found no device sections"
+                      : !r        ? "the rules need the page records"
+                      : undecided ? undecided->rule
+                                  : NULL;
         if (!out->reason) {
             out->path = "tail";
             oc->writer = vms_fingerprint(s);
-            oc->result = r;
-            oc->old_size = oc->new_size = s->size;
-            oc->status = r->refused      ? FIX_REFUSED
-                         : r->edits->len ? FIX_FIXED
-                                         : FIX_COMPATIBLE;
-            oc->new_size = r->refused ? s->size : r->new_size;
+            fix_outcome_take_result(oc, r, s->size);
             *stream_out = g_steal_pointer(&s);
             return true;
         }
@@ -276,19 +211,16 @@ void scan_snapshot_judge(ScanSnapshot *out, Qcow2Image *img,
                          const ScanOptions *o, const ScanBlocker *blocker)
 {
     GError *err = NULL;
-    g_autofree char *abs = g_canonicalize_filename(image, NULL);
-    g_autofree char *dir = o->fix.rom_dir
-                               ? g_canonicalize_filename(o->fix.rom_dir, NULL)
-                               : g_path_get_dirname(abs);
-    g_autofree char *base = g_path_get_basename(abs);
-    g_autofree char *safe = fix_safe_name(sn->name);
-    g_autofree char *prefix = g_strdup_printf("%s.%s", base, safe);
-    TrOptions t = tr_options_for(&o->fix, dir, prefix);
+    g_autofree char *dir = NULL;
+    g_autofree char *prefix = NULL;
+    TrOptions t;
     g_autoptr(VmsSource) src = qsnapfix_source_qcow2(img, sn, &err);
     g_autoptr(VmsStream) s = NULL;
     const TrResult *r;
     bool ok;
 
+    fix_snapshot_file_names(&o->fix, image, sn->name, &dir, &prefix);
+    t = fix_tr_options(&o->fix, dir, prefix);
     out->outcome = fix_outcome_new(sn->id, sn->name);
     if (!src) {
         fail(out, err);

@@ -31,15 +31,9 @@ typedef struct Back {
 static TrFinding *finding(Back *b, const char *rule, const char *title,
                           const char *subject, char *evidence, char *change)
 {
-    TrFinding *f = g_new0(TrFinding, 1);
+    TrFinding *f = tr_result_add_finding(b->r, rule, title, subject, evidence);
 
-    f->rule = rule;
-    f->title = title;
-    f->action = TR_ACTION_EDIT;
-    f->subject = g_strdup(subject);
-    f->evidence = evidence;
     f->change = change;
-    g_ptr_array_add(b->r->findings, f);
     return f;
 }
 
@@ -422,24 +416,10 @@ static void qxl_revision(Back *b)
     tr_plan_patch(b->plan, f, sec->payload_offset + 12, 1, &three, 1);
 }
 
-static void finding_free(gpointer data)
-{
-    TrFinding *f = data;
-    g_free(f->subject);
-    g_free(f->evidence);
-    g_free(f->change);
-    g_free(f);
-}
-
-static void edit_clear(gpointer data)
-{
-    g_bytes_unref(((TrEdit *)data)->data);
-}
-
 TrResult *tr_backwards(const VmsStream *s, VmsSource *src,
                        const TrBackwardsOptions *o, GError **errp)
 {
-    g_autoptr(TrResult) r = g_new0(TrResult, 1);
+    g_autoptr(TrResult) r = tr_result_new(tr_target_default(), s->size);
     Back b = {.s = s, .src = src, .o = o, .r = r};
     bool ok = true;
 
@@ -448,14 +428,8 @@ TrResult *tr_backwards(const VmsStream *s, VmsSource *src,
                     "%s: parsed without its page records", s->name);
         return NULL;
     }
-    r->target = tr_target_default();
-    r->findings = g_ptr_array_new_with_free_func(finding_free);
-    r->edits = g_array_new(FALSE, TRUE, sizeof(TrEdit));
-    g_array_set_clear_func(r->edits, edit_clear);
-    r->recipe = tr_recipe_new();
-    r->old_size = r->new_size = s->size;
     r->writer = g_strdup(o->as ? o->as : "keep");
-    b.plan = tr_plan_new(s);
+    b.plan = tr_plan_new(s, true);
     for (guint i = 0; i < s->sections->len; i++) {
         b.next_id = MAX(b.next_id, vms_stream_section(s, i)->section_id + 1);
     }

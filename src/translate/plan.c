@@ -27,6 +27,7 @@ typedef struct RamOp {
 
 struct TrPlan {
     const VmsStream *s;
+    bool pages_known;   /* the page records were read (s->pages) */
     GArray *patches;    /* Patch */
     RamOp *ram;         /* one per block */
     bool ram_changed;   /* the block list changes (and so may the chain) */
@@ -76,11 +77,12 @@ static void patch_clear(gpointer data)
     g_bytes_unref(p->data);
 }
 
-TrPlan *tr_plan_new(const VmsStream *s)
+TrPlan *tr_plan_new(const VmsStream *s, bool pages_known)
 {
     TrPlan *p = g_new0(TrPlan, 1);
 
     p->s = s;
+    p->pages_known = pages_known;
     p->patches = g_array_new(FALSE, TRUE, sizeof(Patch));
     g_array_set_clear_func(p->patches, patch_clear);
     p->ram = g_new0(RamOp, s->ram_blocks->len ? s->ram_blocks->len : 1);
@@ -295,6 +297,9 @@ static bool encode_pages(TrPlan *p, GError **errp)
     const VmsStream *s = p->s;
     int last_kept = -1;
 
+    if (!s->pages && !p->pages_known) {
+        return true; /* the caller knows these edits are left out */
+    }
     if (!s->pages) {
         g_set_error(errp, TR_ERROR, TR_ERROR_INVALID,
                     "%s: RAM blocks to change but the page records were "

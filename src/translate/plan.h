@@ -17,7 +17,11 @@
 
 typedef struct TrPlan TrPlan;
 
-TrPlan *tr_plan_new(const VmsStream *s);
+/*
+ * pages_known: false when the stream's page records were not read (the
+ * edits of RAM block operations then leave them out).
+ */
+TrPlan *tr_plan_new(const VmsStream *s, bool pages_known);
 void tr_plan_free(TrPlan *p);
 
 /* Replace [offset, offset + old_length) with len bytes of data. */

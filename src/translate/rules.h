@@ -50,6 +50,13 @@ typedef struct TrRule {
     void (*detect)(TrContext *ctx, GArray *hits);
     /* Act on one hit: edits, recipe, or set the finding to REFUSE. */
     bool (*plan)(TrContext *ctx, const TrHit *hit, GError **errp);
+    /*
+     * Does deciding this hit read RAM page records (NULL: never)? Without
+     * page data (TrOptions.no_page_data) such a hit is not planned: its
+     * finding is left undecided. A rule whose detect() counts pages adds
+     * hits it cannot rule out instead, and says yes to them.
+     */
+    bool (*reads_pages)(const TrContext *ctx, const TrHit *hit);
 } TrRule;
 
 /* The rules, in the order they run (rules_*.c). */
@@ -73,6 +80,13 @@ extern const TrRule tr_rule_r22_vga_revision;
 extern const TrRule tr_rule_r23_xstate; /* rules_cpu.c */
 
 /* ---- helpers for rules ------------------------------------------------ */
+
+/* An empty result for a stream of size bytes (also backwards.c's). */
+TrResult *tr_result_new(const TrTarget *target, uint64_t size);
+/* Append a finding (action EDIT) to r; takes evidence. */
+TrFinding *tr_result_add_finding(TrResult *r, const char *rule,
+                                 const char *title, const char *subject,
+                                 char *evidence);
 
 /*
  * Record a finding (action EDIT by default; plan() may change it) and a

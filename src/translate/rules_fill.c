@@ -42,6 +42,16 @@ static void r20_detect(TrContext *ctx, GArray *hits)
     }
     for (guint i = 0; i < s->ram_blocks->len; i++) {
         const VmsRamBlock *b = vms_stream_block(s, i);
+        if (ctx->opts->no_page_data) {
+            /* Its fill pages were not counted: any block may have some. */
+            tr_hit_add(ctx, hits, &tr_rule_r20_fill_pages, G_MAXUINT, i, 0,
+                       b->id,
+                       g_strdup_printf("RAM block '%s': its page records "
+                                       "were not read (fill pages with a byte "
+                                       "other than 0 not counted)",
+                                       b->id));
+            continue;
+        }
         uint64_t nonzero = b->fill_pages - b->fill_by_byte[0];
         if (!nonzero) {
             continue;
@@ -73,9 +83,18 @@ static bool r20_plan(TrContext *ctx, const TrHit *hit, GError **errp)
     return true;
 }
 
+/* Counting and expanding fill pages reads every page record. */
+static bool r20_reads_pages(const TrContext *ctx, const TrHit *hit)
+{
+    (void)ctx;
+    (void)hit;
+    return true;
+}
+
 const TrRule tr_rule_r20_fill_pages = {
     .id = "R20",
     .title = "RAM fill pages with a non-zero byte",
     .detect = r20_detect,
     .plan = r20_plan,
+    .reads_pages = r20_reads_pages,
 };

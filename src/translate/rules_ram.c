@@ -182,14 +182,21 @@ static void ram_detect(TrContext *ctx, GArray *hits)
 /* ---- plan, per kind --------------------------------------------------------
  */
 
+/* --shrink-vram cuts this block (if the pages above the cut allow it). */
+static bool cuts_vram(const TrContext *ctx, const TrRamSpec *spec,
+                      const VmsRamBlock *b)
+{
+    return ctx->opts->shrink_vram && !strcmp(spec->driver, "cirrus-vga") &&
+           spec->length && b->length > spec->length;
+}
+
 static bool plan_vgamem(TrContext *ctx, const TrHit *hit, const TrRamSpec *spec)
 {
     const VmsStream *s = ctx->stream;
     const VmsRamBlock *b = vms_stream_block(s, hit->block);
     const char *prop = spec->property ? spec->property : "vgamem_mb";
 
-    if (ctx->opts->shrink_vram && !strcmp(spec->driver, "cirrus-vga") &&
-        spec->length && b->length > spec->length) {
+    if (cuts_vram(ctx, spec, b)) {
         PageCensus c;
         census(s, hit->block, spec->length, &c);
         g_autofree char *pages = census_str(&c);
@@ -329,6 +336,12 @@ static uint32_t le32_at(const uint8_t *p)
            (uint32_t)p[3] << 24;
 }
 
+/* A qxl ROM at least the target's size is cut, its header permitting. */
+static bool qxl_rom_cut(const TrRamSpec *spec, const VmsRamBlock *b)
+{
+    return b->length >= spec->length;
+}
+
 static bool plan_qxl_rom(TrContext *ctx, const TrHit *hit,
                          const TrRamSpec *spec, GError **errp)
 {
@@ -336,7 +349,7 @@ static bool plan_qxl_rom(TrContext *ctx, const TrHit *hit,
     const VmsRamBlock *b = vms_stream_block(s, hit->block);
     g_autofree char *cut = tr_size_str(spec->length);
 
-    if (b->length < spec->length) {
+    if (!qxl_rom_cut(spec, b)) {
         tr_finding_set(hit->finding, TR_ACTION_REFUSE,
                        g_strdup_printf("a qxl ROM smaller than the target's "
                                        "%s cannot be grown without mixing "
@@ -400,14 +413,21 @@ static bool needs_file(TrRamKind k)
            k == TR_RAM_PFLASH || k == TR_RAM_QXL_ROM;
 }
 
+/* Refused before anything else: not a ROM, BIOS or flash image. */
+static bool too_large_to_hand_over(const TrContext *ctx, const TrRamSpec *spec,
+                                   const VmsRamBlock *b)
+{
+    return spec && needs_file(spec->kind) && b->length > TR_EXTRACT_MAX &&
+           !(spec->kind == TR_RAM_ROMFILE && ctx->opts->drop_roms);
+}
+
 static bool ram_plan(TrContext *ctx, const TrHit *hit, GError **errp)
 {
     const VmsStream *s = ctx->stream;
     const VmsRamBlock *b = vms_stream_block(s, hit->block);
     const TrRamSpec *spec = tr_target_ram(ctx->target, b->id, s);
 
-    if (spec && needs_file(spec->kind) && b->length > TR_EXTRACT_MAX &&
-        !(spec->kind == TR_RAM_ROMFILE && ctx->opts->drop_roms)) {
+    if (too_large_to_hand_over(ctx, spec, b)) {
         g_autofree char *size = tr_size_str(b->length);
         tr_finding_set(hit->finding, TR_ACTION_REFUSE,
                        g_strdup_printf("a %s block is not a ROM, BIOS or "
@@ -450,9 +470,24 @@ static bool ram_plan(TrContext *ctx, const TrHit *hit, GError **errp)
     return true;
 }
 
+/* R10 reads the qxl ROM's header and the pages past the cut; R4 with
+ * --shrink-vram the pages past the cut. */
+static bool ram_reads_pages(const TrContext *ctx, const TrHit *hit)
+{
+    const VmsRamBlock *b = vms_stream_block(ctx->stream, hit->block);
+    const TrRamSpec *spec = tr_target_ram(ctx->target, b->id, ctx->stream);
+
+    if (!spec || too_large_to_hand_over(ctx, spec, b)) {
+        return false;
+    }
+    return (spec->kind == TR_RAM_VGAMEM && cuts_vram(ctx, spec, b)) ||
+           (spec->kind == TR_RAM_QXL_ROM && qxl_rom_cut(spec, b));
+}
+
 const TrRule tr_rule_ram_blocks = {
     .id = "ram",
     .title = "RAM block the target sizes or names differently",
     .detect = ram_detect,
     .plan = ram_plan,
+    .reads_pages = ram_reads_pages,
 };

@@ -65,20 +65,49 @@ static void finding_free(gpointer data)
     g_free(f);
 }
 
+static void edit_clear(gpointer data)
+{
+    TrEdit *e = data;
+    g_bytes_unref(e->data);
+}
+
+TrResult *tr_result_new(const TrTarget *target, uint64_t size)
+{
+    TrResult *r = g_new0(TrResult, 1);
+
+    r->target = target;
+    r->findings = g_ptr_array_new_with_free_func(finding_free);
+    r->edits = g_array_new(FALSE, TRUE, sizeof(TrEdit));
+    g_array_set_clear_func(r->edits, edit_clear);
+    r->recipe = tr_recipe_new();
+    r->old_size = r->new_size = size;
+    return r;
+}
+
+TrFinding *tr_result_add_finding(TrResult *r, const char *rule,
+                                 const char *title, const char *subject,
+                                 char *evidence)
+{
+    TrFinding *f = g_new0(TrFinding, 1);
+
+    f->rule = rule;
+    f->title = title;
+    f->action = TR_ACTION_EDIT;
+    f->subject = g_strdup(subject);
+    f->evidence = evidence;
+    g_ptr_array_add(r->findings, f);
+    return f;
+}
+
 TrFinding *tr_hit_add(TrContext *ctx, GArray *hits, const TrRule *rule,
                       guint section, guint block, uint64_t value,
                       const char *subject, char *evidence)
 {
-    TrFinding *f = g_new0(TrFinding, 1);
+    TrFinding *f = tr_result_add_finding(ctx->result, rule->id, rule->title,
+                                         subject, evidence);
     TrHit h = {
         .finding = f, .section = section, .block = block, .value = value};
 
-    f->rule = rule->id;
-    f->title = rule->title;
-    f->action = TR_ACTION_EDIT;
-    f->subject = g_strdup(subject);
-    f->evidence = evidence;
-    g_ptr_array_add(ctx->result->findings, f);
     g_array_append_val(hits, h);
     return f;
 }
@@ -133,12 +162,6 @@ char *tr_size_str(uint64_t bytes)
     return g_strdup_printf("%" PRIu64 " bytes", bytes);
 }
 
-static void edit_clear(gpointer data)
-{
-    TrEdit *e = data;
-    g_bytes_unref(e->data);
-}
-
 void tr_result_free(TrResult *r)
 {
     if (!r) {
@@ -173,16 +196,31 @@ const TrFinding *tr_result_refusal(const TrResult *r)
     return NULL;
 }
 
-static bool check_stream(const VmsStream *s, GError **errp)
+const TrFinding *tr_result_undecided(const TrResult *r)
 {
-    if (s->tail_path) {
+    for (guint i = 0; i < r->findings->len; i++) {
+        const TrFinding *f = g_ptr_array_index(r->findings, i);
+        if (f->needs_pages) {
+            return f;
+        }
+    }
+    return NULL;
+}
+
+static bool check_stream(const VmsStream *s, const TrOptions *opts,
+                         GError **errp)
+{
+    /* Without page data the rules read no page record: any parse does. */
+    bool needs_records = !opts->no_page_data;
+
+    if (needs_records && s->tail_path) {
         g_set_error(errp, TR_ERROR, TR_ERROR_INVALID,
                     "%s: parsed by the tail path; the translator needs "
                     "every record",
                     s->name);
         return false;
     }
-    if (!s->pages && s->ram_blocks->len) {
+    if (needs_records && !s->pages && s->ram_blocks->len) {
         g_set_error(errp, TR_ERROR, TR_ERROR_INVALID,
                     "%s: parsed without VMS_PARSE_RECORD_PAGES", s->name);
         return false;
@@ -195,25 +233,29 @@ static bool check_stream(const VmsStream *s, GError **errp)
     return true;
 }
 
+static void leave_undecided(TrFinding *f)
+{
+    f->needs_pages = true;
+    tr_finding_set(f, TR_ACTION_NOTE,
+                   g_strdup("undecided: the decision reads RAM page records, "
+                            "which were not read"));
+}
+
 TrResult *tr_translate(const VmsStream *s, VmsSource *src,
                        const TrOptions *opts, GError **errp)
 {
     static const TrOptions defaults = {0};
-    g_autoptr(TrResult) r = g_new0(TrResult, 1);
+    g_autoptr(TrResult) r = NULL;
     TrContext ctx = {0};
     guint n = s->sections->len;
     bool ok = true;
 
-    if (!check_stream(s, errp)) {
+    opts = opts ? opts : &defaults;
+    if (!check_stream(s, opts, errp)) {
         return NULL;
     }
-    opts = opts ? opts : &defaults;
-    r->target = opts->target ? opts->target : tr_target_default();
-    r->findings = g_ptr_array_new_with_free_func(finding_free);
-    r->edits = g_array_new(FALSE, TRUE, sizeof(TrEdit));
-    g_array_set_clear_func(r->edits, edit_clear);
-    r->recipe = tr_recipe_new();
-    r->old_size = r->new_size = s->size;
+    r = tr_result_new(opts->target ? opts->target : tr_target_default(),
+                      s->size);
 
     ctx.stream = s;
     ctx.source = src;
@@ -221,7 +263,7 @@ TrResult *tr_translate(const VmsStream *s, VmsSource *src,
     ctx.target = r->target;
     ctx.result = r;
     ctx.recipe = r->recipe;
-    ctx.plan = tr_plan_new(s);
+    ctx.plan = tr_plan_new(s, !opts->no_page_data);
     ctx.dropped = g_new0(bool, n ? n : 1);
     ctx.version = g_new0(uint32_t, n ? n : 1);
     ctx.idstr = g_new0(char *, n ? n : 1);
@@ -235,7 +277,13 @@ TrResult *tr_translate(const VmsStream *s, VmsSource *src,
         g_autoptr(GArray) hits = g_array_new(FALSE, FALSE, sizeof(TrHit));
         rules[i]->detect(&ctx, hits);
         for (guint j = 0; ok && j < hits->len; j++) {
-            ok = rules[i]->plan(&ctx, &g_array_index(hits, TrHit, j), errp);
+            const TrHit *hit = &g_array_index(hits, TrHit, j);
+            if (opts->no_page_data && rules[i]->reads_pages &&
+                rules[i]->reads_pages(&ctx, hit)) {
+                leave_undecided(hit->finding);
+                continue;
+            }
+            ok = rules[i]->plan(&ctx, hit, errp);
         }
     }
     r->refused = ok && tr_result_refusal(r) != NULL;

@@ -76,6 +76,9 @@ typedef struct TrFinding {
     char *evidence; /* what in the stream made the rule fire */
     char *change;   /* what is done; for REFUSE: why and what to do */
     guint n_edits;  /* edits this finding contributed */
+    /* Undecided (TrOptions.no_page_data): the decision reads RAM page
+     * records; the action is a NOTE until a run with the pages decides. */
+    bool needs_pages;
 } TrFinding;
 
 /* ------------------------------------------------------------------ */
@@ -141,6 +144,13 @@ typedef struct TrOptions {
     bool keep_block_sections;
     /* --drop-section: idstrs or vmsd names; NULL-terminated, may be NULL. */
     const char *const *drop_sections;
+    /*
+     * The stream's page records were not read (e.g. the tail path): decide
+     * what the sections and the RAM block list show, and leave a finding
+     * whose decision reads page data undecided (TrFinding.needs_pages).
+     * The edit list then lacks the page records' own edits.
+     */
+    bool no_page_data;
 } TrOptions;
 
 typedef struct TrResult {
@@ -156,9 +166,10 @@ typedef struct TrResult {
 
 /*
  * Run every rule on a stream parsed with VMS_PARSE_RECORD_PAGES and the
- * full walk (not the tail path). src is the stream's byte source (page
- * data is read from it). A refusal is not an error: it is a REFUSE finding
- * and result->refused; the edit list is then empty.
+ * full walk (not the tail path), or with opts->no_page_data on any parse.
+ * src is the stream's byte source (page data is read from it). A refusal
+ * is not an error: it is a REFUSE finding and result->refused; the edit
+ * list is then empty.
  */
 TrResult *tr_translate(const VmsStream *s, VmsSource *src,
                        const TrOptions *opts, GError **errp);
@@ -169,6 +180,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(TrResult, tr_result_free)
 guint tr_result_count_actions(const TrResult *r);
 /* The first REFUSE finding, or NULL. */
 const TrFinding *tr_result_refusal(const TrResult *r);
+/*
+ * The first finding left undecided for want of page data, or NULL (then
+ * the findings are those of a run with the page records).
+ */
+const TrFinding *tr_result_undecided(const TrResult *r);
 
 /* The largest block tr_extract_block() extracts (ROMs, BIOS, flash). */
 #define TR_EXTRACT_MAX ((uint64_t)64 * 1024 * 1024)

@@ -14,7 +14,9 @@ qemu-kvm 0.15, 1.0, 1.2 and QEMU 7.2), scanned where they were unpacked
   and bytes it would write, recipe);
 * the default scan reads a few hundred KiB per image, --full nearly every
   byte of every VM state (page data it skips is not fetched);
-* checksums and mtimes of the images are unchanged afterwards.
+* checksums and mtimes of the images are unchanged afterwards;
+* for qemu-10.0, whose R20 only the page records decide, the default scan
+  walks every snapshot in full and agrees with --full and fix --dry-run.
 """
 import json
 import os
@@ -131,5 +133,27 @@ def test_keep_block_sections_plans_exactly_from_the_tail():
           f"{max(s['fix']['bytes_written'] for s in exact)} bytes at most")
 
 
+def test_qemu10_target_walks_where_fill_pages_decide():
+    """For qemu-10.0 a fill page with a byte other than 0 must be expanded
+    (R20), and only the page records tell whether a stream has one: the
+    translator leaves R20 undecided on the tail path, so every snapshot is
+    walked in full, and the verdicts, rules and plans are fix --dry-run's."""
+    images, d = load()
+    paths = {os.path.join(d, m["file"]) for m in images}
+    _, tail, _ = scan("--target", "qemu-10.0", d)
+    _, full, _ = scan("--target", "qemu-10.0", "--full", d)
+    n = scanlib.compare_modes(tail, full)
+    k = scanlib.compare_with_fix(full, paths, ["--target", "qemu-10.0"])
+    snaps = scanlib.snapshots(tail).values()
+    because = {s["analysis"]["full_walk_because"] for s in snaps}
+    check_eq(because, {"R20"}, "why the qemu-10.0 scan walked in full")
+    r20 = [s for s in snaps if any(r["id"] == "R20" for r in s["rules"])]
+    check(r20, "R20 fires on some real snapshot")
+    check_eq(n, k, "snapshots compared with fix")
+    print(f"qemu-10.0: {n} snapshots walked in full for R20 (it fires on "
+          f"{len(r20)}): default == --full == fix --dry-run")
+
+
 if __name__ == "__main__":
-    main([test_real_store, test_keep_block_sections_plans_exactly_from_the_tail])
+    main([test_real_store, test_keep_block_sections_plans_exactly_from_the_tail,
+          test_qemu10_target_walks_where_fill_pages_decide])

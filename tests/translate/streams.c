@@ -142,6 +142,64 @@ TsRun *ts_run(GBytes *bytes, const TrOptions *opts)
     return run;
 }
 
+TsRun *ts_run_without_pages(GBytes *bytes, const TrOptions *opts)
+{
+    g_autoptr(GError) err = NULL;
+    TsRun *run = g_new0(TsRun, 1);
+    VmsParseOptions popts = {.flags = VMS_PARSE_TAIL};
+    TrOptions o = {0};
+    gsize len;
+    const void *data = g_bytes_get_data(bytes, &len);
+
+    if (opts) {
+        o = *opts;
+    }
+    o.no_page_data = true;
+    run->bytes = g_bytes_ref(bytes);
+    run->src = vms_source_new_memory(data, len, "test.mig");
+    run->s = vms_stream_parse(run->src, &popts, &err);
+    g_assert_no_error(err);
+    g_assert_nonnull(run->s);
+    g_assert_null(run->s->pages);
+    run->r = tr_translate(run->s, run->src, &o, &err);
+    g_assert_no_error(err);
+    g_assert_nonnull(run->r);
+    return run;
+}
+
+guint ts_assert_decided_alike(const TsRun *with_pages,
+                              const TsRun *without_pages)
+{
+    const TrResult *a = with_pages->r, *b = without_pages->r;
+    guint undecided = 0;
+
+    g_assert_cmpuint(a->findings->len, ==, b->findings->len);
+    for (guint i = 0; i < a->findings->len; i++) {
+        const TrFinding *x = g_ptr_array_index(a->findings, i);
+        const TrFinding *y = g_ptr_array_index(b->findings, i);
+        g_assert_false(x->needs_pages);
+        g_assert_cmpstr(x->rule, ==, y->rule);
+        g_assert_cmpstr(x->subject, ==, y->subject);
+        if (y->needs_pages) {
+            g_assert_cmpint(y->action, ==, TR_ACTION_NOTE);
+            undecided++;
+            continue;
+        }
+        g_assert_cmpstr(x->evidence, ==, y->evidence);
+        g_assert_cmpint(x->action, ==, y->action);
+        g_assert_cmpstr(x->change, ==, y->change);
+    }
+    g_assert_true(tr_result_undecided(a) == NULL);
+    g_assert_true((tr_result_undecided(b) != NULL) == (undecided > 0));
+    if (!undecided) {
+        g_autofree char *la = tr_recipe_command_line(a->recipe);
+        g_autofree char *lb = tr_recipe_command_line(b->recipe);
+        g_assert_cmpint(a->refused, ==, b->refused);
+        g_assert_cmpstr(la, ==, lb);
+    }
+    return undecided;
+}
+
 void ts_run_free(TsRun *run)
 {
     if (!run) {

@@ -47,6 +47,21 @@ TsRun *ts_run(GBytes *bytes, const TrOptions *opts);
 void ts_run_free(TsRun *run);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(TsRun, ts_run_free)
 
+/*
+ * The run `scan` makes by default: the stream read by the tail path (or,
+ * where that finds nothing, walked without recording pages), translated
+ * with TrOptions.no_page_data (set on a copy of opts).
+ */
+TsRun *ts_run_without_pages(GBytes *bytes, const TrOptions *opts);
+/*
+ * What a run without page data decided is what the run with them decided:
+ * the same findings in the same order (rule, subject, evidence); each one
+ * not undecided with the same action and change; the same refusal and
+ * recipe when nothing is undecided. Returns how many are undecided.
+ */
+guint ts_assert_decided_alike(const TsRun *with_pages,
+                              const TsRun *without_pages);
+
 /* The stream with the run's edits applied. */
 GBytes *ts_apply(const TsRun *run);
 /* The finding of a rule (and subject, if given), or NULL. */

@@ -276,6 +276,31 @@ static void test_r20_not_for_qemu72_nor_zero_fill(void)
     g_assert_null(ts_finding(z->r, "R20", NULL));
 }
 
+static void test_r20_is_undecided_without_page_data(void)
+{
+    g_autoptr(GBytes) in = fill_stream();
+    Shape sh = {.ram_id = 2}; /* only a fill-0 page */
+    g_autoptr(GBytes) zero = shaped_stream(&sh);
+    TrOptions o = q10();
+    g_autoptr(TsRun) full = ts_run(in, &o);
+    g_autoptr(TsRun) tail = ts_run_without_pages(in, &o);
+    g_autoptr(TsRun) zero_full = ts_run(zero, &o);
+    g_autoptr(TsRun) zero_tail = ts_run_without_pages(zero, &o);
+    g_autoptr(TsRun) q72_full = ts_run(in, NULL);
+    g_autoptr(TsRun) q72_tail = ts_run_without_pages(in, NULL);
+
+    /* both blocks have non-zero fill pages: one undecided R20 each */
+    g_assert_cmpuint(ts_assert_decided_alike(full, tail), ==, 2);
+    g_assert_cmpstr(tr_result_undecided(tail->r)->rule, ==, "R20");
+    g_assert_nonnull(
+        strstr(ts_finding(tail->r, "R20", "vga.vram")->evidence, "not read"));
+    /* none: it takes the page records to know */
+    g_assert_null(ts_finding(zero_full->r, "R20", NULL));
+    g_assert_cmpstr(tr_result_undecided(zero_tail->r)->rule, ==, "R20");
+    /* qemu-7.2 loads any fill byte */
+    g_assert_cmpuint(ts_assert_decided_alike(q72_full, q72_tail), ==, 0);
+}
+
 /* ---- R21 / R22 -------------------------------------------------------------
  */
 
@@ -373,6 +398,8 @@ int main(int argc, char **argv)
                     test_r20_expands_nonzero_fill_pages_exactly);
     g_test_add_func("/r20/not-for-qemu72-nor-zero-fill",
                     test_r20_not_for_qemu72_nor_zero_fill);
+    g_test_add_func("/r20/undecided-without-page-data",
+                    test_r20_is_undecided_without_page_data);
     g_test_add_func("/r21/legacy-pcihp-gets-bridge-support-off",
                     test_r21_legacy_pcihp_gets_bridge_support_off);
     g_test_add_func("/r21/bridge-layout-needs-nothing-on-qemu10",

@@ -1,7 +1,8 @@
 /*
  * Unit tests of the RAM block rules (R4, R6, R7, R10, R17) and of the page
  * record re-encoding behind them (block list total, CONTINUE chain, block
- * renames), on synthetic streams made by the stream builder.
+ * renames), on synthetic streams made by the stream builder; and what they
+ * decide without page data (TrOptions.no_page_data, as `scan` runs them).
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <string.h>
@@ -407,6 +408,78 @@ static void test_isa_bios_without_flash_is_refused(void)
     g_assert_cmpstr(tr_result_refusal(run->r)->subject, ==, "isa-bios");
 }
 
+/* ---- without page data (what `scan` decides from the tail) ----------------
+ */
+
+static void test_r10_cut_is_undecided_without_page_data(void)
+{
+    g_autoptr(GBytes) in = qxl_stream(KiB(16), 200, false, 4);
+    g_autoptr(TsRun) full = ts_run(in, NULL);
+    g_autoptr(TsRun) tail = ts_run_without_pages(in, NULL);
+    const TrFinding *f = tr_result_undecided(tail->r);
+
+    g_assert_cmpuint(ts_assert_decided_alike(full, tail), ==, 1);
+    g_assert_nonnull(f);
+    g_assert_cmpstr(f->rule, ==, "R10");
+    g_assert_cmpstr(f->subject, ==, "0000:00:02.0/qxl.vrom");
+    g_assert_cmpuint(full->r->edits->len, >, 0);
+    g_assert_cmpuint(tail->r->edits->len, ==, 0); /* the cut is not planned */
+}
+
+static void test_r10_refusal_is_undecided_without_page_data(void)
+{
+    g_autoptr(GBytes) in = qxl_stream(KiB(16), 224, true, 4);
+    g_autoptr(TsRun) full = ts_run(in, NULL);
+    g_autoptr(TsRun) tail = ts_run_without_pages(in, NULL);
+
+    g_assert_true(full->r->refused);
+    g_assert_cmpuint(ts_assert_decided_alike(full, tail), ==, 1);
+    g_assert_false(tail->r->refused);
+    g_assert_cmpstr(tr_result_undecided(tail->r)->rule, ==, "R10");
+}
+
+static void test_r10_revision_is_decided_without_page_data(void)
+{
+    g_autoptr(GBytes) in = qxl_stream(KiB(8), 100, false, 3);
+    g_autoptr(TsRun) full = ts_run(in, NULL);
+    g_autoptr(TsRun) tail = ts_run_without_pages(in, NULL);
+    g_autofree char *line = tr_recipe_command_line(tail->r->recipe);
+
+    g_assert_cmpuint(ts_assert_decided_alike(full, tail), ==, 0);
+    g_assert_nonnull(strstr(line, "qxl-vga.revision=3"));
+}
+
+static void test_r4_is_undecided_without_page_data_only_when_shrinking(void)
+{
+    g_autoptr(GBytes) in = cirrus_stream(MiB(16), false);
+    TrOptions shrink = {.shrink_vram = true};
+    g_autoptr(TsRun) full = ts_run(in, NULL);
+    g_autoptr(TsRun) tail = ts_run_without_pages(in, NULL);
+    g_autoptr(TsRun) full_cut = ts_run(in, &shrink);
+    g_autoptr(TsRun) tail_cut = ts_run_without_pages(in, &shrink);
+
+    g_assert_cmpuint(ts_assert_decided_alike(full, tail), ==, 0);
+    g_assert_cmpint(ts_finding(tail->r, "R4", NULL)->action, ==,
+                    TR_ACTION_SETTING);
+    g_assert_cmpuint(ts_assert_decided_alike(full_cut, tail_cut), ==, 1);
+    g_assert_cmpstr(tr_result_undecided(tail_cut->r)->rule, ==, "R4");
+}
+
+static void test_r6_drop_without_page_data_leaves_the_records_out(void)
+{
+    g_autoptr(GBytes) in = rom_stream(KiB(64), KiB(128));
+    TrOptions o = {.drop_roms = true};
+    g_autoptr(TsRun) full = ts_run(in, &o);
+    g_autoptr(TsRun) tail = ts_run_without_pages(in, &o);
+
+    g_assert_cmpuint(ts_assert_decided_alike(full, tail), ==, 0);
+    g_assert_cmpint(ts_finding(tail->r, "R6", NULL)->action, ==,
+                    TR_ACTION_LOSS);
+    /* the block list entry goes in both; its two page records only here */
+    g_assert_cmpuint(tail->r->new_size, <, tail->r->old_size);
+    g_assert_cmpuint(full->r->new_size, <, tail->r->new_size);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -437,5 +510,15 @@ int main(int argc, char **argv)
                     test_r17_renames_flash_and_adds_pflash_drive);
     g_test_add_func("/r17/isa-bios-without-flash-is-refused",
                     test_isa_bios_without_flash_is_refused);
+    g_test_add_func("/no-page-data/r10-cut-is-undecided",
+                    test_r10_cut_is_undecided_without_page_data);
+    g_test_add_func("/no-page-data/r10-refusal-is-undecided",
+                    test_r10_refusal_is_undecided_without_page_data);
+    g_test_add_func("/no-page-data/r10-revision-is-decided",
+                    test_r10_revision_is_decided_without_page_data);
+    g_test_add_func("/no-page-data/r4-undecided-only-when-shrinking",
+                    test_r4_is_undecided_without_page_data_only_when_shrinking);
+    g_test_add_func("/no-page-data/r6-drop-leaves-the-records-out",
+                    test_r6_drop_without_page_data_leaves_the_records_out);
     return g_test_run();
 }
