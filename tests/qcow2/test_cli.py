@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 import subprocess
 import sys
 
@@ -242,6 +243,48 @@ def test_bitmaps_extension_is_read():
         shutil.rmtree(work)
 
 
+def test_extract_writes_through_devices_and_fifos_without_replacing_them():
+    """-o /dev/null or a FIFO is written in place, never renamed over."""
+    fx = next(f for f in fixtures.fixtures()
+              if any(s["vm-state-size"] for s in json.loads(run(
+                  "inspect", "--output=json", f.path).stdout)["snapshots"]))
+    snap = next(s for s in json.loads(run("inspect", "--output=json",
+                                          fx.path).stdout)["snapshots"]
+                if s["vm-state-size"])
+    work = testlib.workdir("devout")
+    try:
+        plain = os.path.join(work, "plain.bin")
+        p = run("extract", fx.path, "-s", snap["id"], "-o", plain)
+        check_eq(p.returncode, 0, f"extract to a file: {p.stderr}")
+        with open(plain, "rb") as f:
+            want = f.read()
+        check_eq(len(want), snap["vm-state-size"], "bytes extracted")
+
+        p = run("extract", fx.path, "-s", snap["id"], "-o", "/dev/null")
+        check_eq(p.returncode, 0, f"extract -o /dev/null: {p.stderr}")
+        st = os.stat("/dev/null")
+        check(stat.S_ISCHR(st.st_mode), "/dev/null is no longer a device")
+
+        fifo = os.path.join(work, "fifo")
+        os.mkfifo(fifo)
+        through = os.path.join(work, "through-fifo.bin")
+        with open(through, "wb") as out:
+            reader = subprocess.Popen(["cat", fifo], stdout=out)
+            p = run("extract", fx.path, "-s", snap["id"], "-o", fifo)
+            reader.wait(timeout=60)
+        with open(through, "rb") as f:
+            got = f.read()
+        check_eq(p.returncode, 0, f"extract -o FIFO: {p.stderr}")
+        check(stat.S_ISFIFO(os.stat(fifo).st_mode), "the FIFO was replaced")
+        check(got == want, "bytes read from the FIFO differ from the file's")
+
+        p = run("extract", fx.path, "-s", snap["id"], "-o", work)
+        check_eq(p.returncode, 5, f"extract -o DIRECTORY: {p.stderr}")
+        check("Is a directory" in p.stderr, p.stderr)
+    finally:
+        shutil.rmtree(work)
+
+
 if __name__ == "__main__":
     testlib.main([
         test_help_documents_options_json_fields_and_exit_codes,
@@ -253,4 +296,5 @@ if __name__ == "__main__":
         test_encrypted_image_is_listed_but_its_vmstate_refused,
         test_bitmaps_extension_is_read,
         test_inspect_and_extract_work_on_an_image_in_use,
+        test_extract_writes_through_devices_and_fifos_without_replacing_them,
     ])
