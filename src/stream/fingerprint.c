@@ -232,27 +232,38 @@ static void accelerator(Facts *f)
     const VmsSection *cpu = device(s, "cpu");
     const VmsSection *tpr = device(s, "kvm-tpr-opt");
     uint64_t tsc = 0, state = 0;
+    bool tsc_known = field_value(cpu, "env.tsc", &tsc);
+    /* qemu-kvm <= 1.0's kvm-tpr-opt.c only patches under KVM; the later
+     * kvmvapic also runs under TCG, so only the old one is evidence. */
+    bool old_tpr_active =
+        !strcmp(f->w->program, "qemu-kvm") && f->w->version &&
+        (!strcmp(f->w->version, "0.15") || !strcmp(f->w->version, "1.0")) &&
+        field_value(tpr, "state", &state) && state;
 
     f->w->accel = "tcg";
     if (device(s, "kvmclock")) {
         evidence(f, "a 'kvmclock' section: the VM ran under KVM");
         f->w->accel = "kvm";
     }
-    if (field_value(cpu, "env.tsc", &tsc) && tsc) {
+    if (tsc_known && tsc) {
         evidence(f, "cpu.env.tsc is nonzero (KVM reads the TSC MSR)");
         f->w->accel = "kvm";
     }
-    /* qemu-kvm <= 1.0's kvm-tpr-opt.c only patches under KVM; the later
-     * kvmvapic also runs under TCG, so only the old one is evidence. */
-    if (!strcmp(f->w->program, "qemu-kvm") && f->w->version &&
-        (!strcmp(f->w->version, "0.15") || !strcmp(f->w->version, "1.0")) &&
-        field_value(tpr, "state", &state) && state) {
+    /*
+     * A KVM vCPU always has a running TSC, so a zero TSC outweighs the
+     * vapic state (a stream reshaped from a TCG one keeps its vapic on).
+     */
+    if (old_tpr_active && !tsc_known) {
         evidence(f, "kvm-tpr-opt (qemu-kvm <= 1.0) is active: it only "
                     "patches under KVM");
         f->w->accel = "kvm";
+    } else if (old_tpr_active && !strcmp(f->w->accel, "tcg")) {
+        evidence(f, "kvm-tpr-opt is active, but cpu.env.tsc is 0, which a "
+                    "KVM vCPU never saves");
     }
     if (!strcmp(f->w->accel, "tcg")) {
-        evidence(f, "no kvmclock section and cpu.env.tsc is 0: TCG");
+        evidence(f, tsc_known ? "no kvmclock section and cpu.env.tsc is 0: TCG"
+                              : "no kvmclock section: TCG");
     }
 }
 

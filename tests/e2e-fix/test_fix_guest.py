@@ -135,10 +135,15 @@ def test_qemu_kvm_10_shape_with_usb_balloon_and_ram_id_0():
         snap = guest_fixture.guest_snapshot(wd, device_args=USB_BALLOON)
         print(fixlib.oldify(snap.image, snap.snapshot, "--as",
                             "qemu-kvm-1.0", "--ram-id-zero"))
-        fix_and_resume(snap, USB_BALLOON, USB_BALLOON, expect_rules={
+        s = fix_and_resume(snap, USB_BALLOON, USB_BALLOON, expect_rules={
             ("R1", "edit"), ("R2", "edit"), ("R3", "edit"), ("R8", "edit"),
             ("R9", "edit"), ("R16", "edit"), ("R4", "setting"),
             ("R6", "setting")})
+        # Saved under TCG: the reshaped vapic is still active, but a zero
+        # TSC says TCG (a KVM vCPU always saves a running TSC).
+        check_eq((s["writer"]["program"], s["writer"]["version"],
+                  s["writer"]["accel"]), ("qemu-kvm", "1.0", "tcg"),
+                 "writer of the reshaped TCG snapshot")
     finally:
         shutil.rmtree(wd, ignore_errors=True)
 
