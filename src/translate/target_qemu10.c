@@ -17,10 +17,7 @@
  * its own savevm stream show.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
-#include "target.h"
-
-#define KiB(n) ((uint64_t)(n)*1024)
-#define MiB(n) ((uint64_t)(n)*1024 * 1024)
+#include "target_ram.h"
 
 /* Block migration ("block") was removed from QEMU in 9.1. */
 static const char *const qemu10_sections_removed[] = {"block", NULL};
@@ -34,92 +31,16 @@ static const TrSectionSpec qemu10_sections_added[] = {
     {"vmclock", 1, 1},   {NULL, 0, 0},
 };
 
-/* NIC option ROM: Debian 13's efi-*.rom are 256 KiB. */
-#define NIC_ROM(block, drv)                                                    \
-    {                                                                          \
-        .match = block, .kind = TR_RAM_ROMFILE, .length = KiB(256),            \
-        .driver = drv, .rule = "R6"                                            \
-    }
-
 static const TrRamSpec qemu10_ram[] = {
     {.match = "pc.ram", .kind = TR_RAM_ANY},
     /* machines >= 2.0 load bios-256k.bin (run: "Size mismatch: pc.bios:
      * 0x20000 != 0x40000") */
     {.match = "pc.bios", .kind = TR_RAM_BIOS, .length = KiB(256), .rule = "R7"},
     {.match = "pc.rom", .kind = TR_RAM_FIXED, .length = KiB(128)},
-    {.match = "vga.vram",
-     .with_section = "cirrus_vga",
-     .kind = TR_RAM_VGAMEM,
-     .length = MiB(8),
-     .driver = "cirrus-vga",
-     .rule = "R4",
-     .vgamem_mb = {4, 8, 16}},
-    {.match = "vga.vram",
-     .with_section = "vmware_vga",
-     .kind = TR_RAM_VGAMEM,
-     .length = MiB(16),
-     .driver = "vmware-svga",
-     .rule = "R5",
-     .vgamem_mb = {8, 16, 32, 64}},
-    {.match = "vga.vram",
-     .with_section = "qxl",
-     .kind = TR_RAM_VGAMEM,
-     .length = MiB(64),
-     .driver = "qxl-vga",
-     .property = "ram_size_mb",
-     .rule = "R5",
-     .vgamem_mb = {32, 64, 128, 256}},
-    {.match = "vga.vram",
-     .with_section = "vga",
-     .kind = TR_RAM_VGAMEM,
-     .length = MiB(16),
-     .driver = "VGA",
-     .rule = "R5",
-     .vgamem_mb = {8, 16, 32, 64}},
-    {.match = "/qxl.vram",
-     .kind = TR_RAM_VGAMEM,
-     .length = MiB(64),
-     .driver = "qxl-vga",
-     .property = "vram_size_mb",
-     .rule = "R5",
-     .vgamem_mb = {16, 32, 64, 128, 256}},
-    {.match = "/qxl.vrom",
-     .kind = TR_RAM_QXL_ROM,
-     .length = KiB(8),
-     .rule = "R10"},
-    {.match = "/qxl.rom",
-     .kind = TR_RAM_ROMFILE,
-     .length = KiB(64),
-     .driver = "qxl-vga",
-     .rule = "R6"},
-    {.match = "/cirrus_vga.rom",
-     .kind = TR_RAM_ROMFILE,
-     .length = KiB(64),
-     .driver = "cirrus-vga",
-     .rule = "R6"},
-    {.match = "/vga.rom",
-     .kind = TR_RAM_ROMFILE,
-     .length = KiB(64),
-     .driver = "VGA",
-     .rule = "R6"},
-    {.match = "/vmware_vga.rom",
-     .kind = TR_RAM_ROMFILE,
-     .length = KiB(64),
-     .driver = "vmware-svga",
-     .rule = "R6"},
-    NIC_ROM("/e1000.rom", "e1000"),
-    NIC_ROM("/rtl8139.rom", "rtl8139"),
-    NIC_ROM("/virtio-net-pci.rom", "virtio-net-pci"),
-    NIC_ROM("/ne2000.rom", "ne2k_pci"),
-    NIC_ROM("/ne2k_pci.rom", "ne2k_pci"),
-    NIC_ROM("/pcnet.rom", "pcnet"),
-    /* qemu-kvm 1.2 under TCG: the BIOS as flash (R17) */
-    {.match = "system.flash",
-     .kind = TR_RAM_RENAMED,
-     .rule = "R17",
-     .rename_to = "system.flash0"},
-    {.match = "system.flash0", .kind = TR_RAM_PFLASH, .rule = "R17"},
-    {.match = "isa-bios", .kind = TR_RAM_PFLASH_SHADOW, .rule = "R17"},
+    TR_RAM_DISPLAY(MiB(8), MiB(16), MiB(64), KiB(64)),
+    /* Debian 13's efi-*.rom NIC ROMs are 256 KiB. */
+    TR_RAM_NIC_ROMS(KiB(256)),
+    TR_RAM_FLASH_BIOS,
     /* Firmware blobs QEMU builds itself (ACPI tables and their loader
      * script); resizeable blocks, so any length loads. */
     {.match = "//rom@etc/acpi/tables", .kind = TR_RAM_ANY},
