@@ -88,6 +88,12 @@ struct Qcow2IO {
 
 /* POSIX implementation (pread/pwrite/fdatasync, OFD locks). */
 Qcow2IO *qcow2_io_posix_open(const char *path, bool writable, GError **errp);
+/*
+ * An image held in memory: reads and writes go to file (the caller keeps
+ * it; writes grow it up to max_size bytes). Locks do nothing.
+ */
+Qcow2IO *qcow2_io_memory_new(GByteArray *file, bool writable, uint64_t max_size,
+                             const char *name);
 void qcow2_io_close(Qcow2IO *io);
 
 /*

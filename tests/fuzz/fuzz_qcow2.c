@@ -10,63 +10,6 @@
 
 #include "qcow2-internal.h"
 
-typedef struct MemIO {
-    Qcow2IO base;
-    const uint8_t *data;
-    size_t size;
-} MemIO;
-
-static bool mem_pread(Qcow2IO *io, void *buf, size_t len, uint64_t off,
-                      GError **errp)
-{
-    MemIO *m = (MemIO *)io;
-
-    if (off > m->size || len > m->size - off) {
-        g_set_error(errp, QCOW2_ERROR, QCOW2_ERROR_IO, "short read");
-        return false;
-    }
-    memcpy(buf, m->data + off, len);
-    return true;
-}
-
-static bool mem_pwrite(Qcow2IO *io, const void *buf, size_t len, uint64_t off,
-                       GError **errp)
-{
-    g_set_error(errp, QCOW2_ERROR, QCOW2_ERROR_IO, "read-only");
-    return false;
-}
-
-static bool mem_flush(Qcow2IO *io, GError **errp)
-{
-    return true;
-}
-
-static bool mem_get_size(Qcow2IO *io, uint64_t *size, GError **errp)
-{
-    *size = ((MemIO *)io)->size;
-    return true;
-}
-
-static bool mem_lock(Qcow2IO *io, Qcow2LockMode mode, GError **errp)
-{
-    return true;
-}
-
-static void mem_close(Qcow2IO *io)
-{
-    g_free(io->name);
-    g_free(io);
-}
-
-static const Qcow2IOOps mem_ops = {
-    .pread = mem_pread,
-    .pwrite = mem_pwrite,
-    .flush = mem_flush,
-    .get_size = mem_get_size,
-    .lock = mem_lock,
-    .close = mem_close,
-};
-
 static void exercise(Qcow2Image *img)
 {
     uint8_t buf[4096];
@@ -105,22 +48,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    MemIO *io = g_new0(MemIO, 1);
+    GByteArray *file = g_byte_array_sized_new((guint)size);
     GError *err = NULL;
     Qcow2Image *img;
 
-    io->base.ops = &mem_ops;
-    io->base.name = g_strdup("fuzz.qcow2");
-    io->data = data;
-    io->size = size;
-    img = qcow2_open_io(&io->base, NULL, "fuzz.qcow2", QCOW2_OPEN_READ_ONLY,
-                        &err);
+    g_byte_array_append(file, data, (guint)size);
+    img = qcow2_open_io(qcow2_io_memory_new(file, false, 0, "fuzz.qcow2"), NULL,
+                        "fuzz.qcow2", QCOW2_OPEN_READ_ONLY, &err);
     if (!img) {
         g_assert(err && err->domain == QCOW2_ERROR && err->message[0]);
         g_error_free(err);
-        return 0;
+    } else {
+        exercise(img);
+        qcow2_close(img);
     }
-    exercise(img);
-    qcow2_close(img);
+    g_byte_array_unref(file);
     return 0;
 }

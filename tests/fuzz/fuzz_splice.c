@@ -17,83 +17,12 @@
 #define MAX_VMSTATE (256u * 1024)
 #define MAX_FILE    (64u * 1024 * 1024)
 
-typedef struct MemIO {
-    Qcow2IO base;
-    GByteArray *file; /* shared with the caller */
-} MemIO;
-
-static bool mem_pread(Qcow2IO *io, void *buf, size_t len, uint64_t off,
-                      GError **errp)
-{
-    GByteArray *f = ((MemIO *)io)->file;
-
-    if (off > f->len || len > f->len - off) {
-        g_set_error(errp, QCOW2_ERROR, QCOW2_ERROR_IO, "short read");
-        return false;
-    }
-    memcpy(buf, f->data + off, len);
-    return true;
-}
-
-static bool mem_pwrite(Qcow2IO *io, const void *buf, size_t len, uint64_t off,
-                       GError **errp)
-{
-    GByteArray *f = ((MemIO *)io)->file;
-
-    if (off > MAX_FILE || len > MAX_FILE - off) {
-        g_set_error(errp, QCOW2_ERROR, QCOW2_ERROR_NO_SPACE, "full");
-        return false;
-    }
-    if (off + len > f->len) {
-        guint old = f->len;
-        g_byte_array_set_size(f, (guint)(off + len));
-        memset(f->data + old, 0, f->len - old);
-    }
-    memcpy(f->data + off, buf, len);
-    return true;
-}
-
-static bool mem_flush(Qcow2IO *io, GError **errp)
-{
-    return true;
-}
-
-static bool mem_get_size(Qcow2IO *io, uint64_t *size, GError **errp)
-{
-    *size = ((MemIO *)io)->file->len;
-    return true;
-}
-
-static bool mem_lock(Qcow2IO *io, Qcow2LockMode mode, GError **errp)
-{
-    return true;
-}
-
-static void mem_close(Qcow2IO *io)
-{
-    g_free(io->name);
-    g_free(io);
-}
-
-static const Qcow2IOOps mem_ops = {
-    .pread = mem_pread,
-    .pwrite = mem_pwrite,
-    .flush = mem_flush,
-    .get_size = mem_get_size,
-    .lock = mem_lock,
-    .close = mem_close,
-};
-
 static Qcow2Image *open_mem(GByteArray *file, bool writable)
 {
-    MemIO *m = g_new0(MemIO, 1);
-
-    m->base.ops = &mem_ops;
-    m->base.name = g_strdup("fuzz.qcow2");
-    m->file = file;
-    return qcow2_open_io(&m->base, NULL, "fuzz.qcow2",
-                         writable ? QCOW2_OPEN_WRITABLE : QCOW2_OPEN_READ_ONLY,
-                         NULL);
+    return qcow2_open_io(
+        qcow2_io_memory_new(file, writable, MAX_FILE, "fuzz.qcow2"), NULL,
+        "fuzz.qcow2", writable ? QCOW2_OPEN_WRITABLE : QCOW2_OPEN_READ_ONLY,
+        NULL);
 }
 
 typedef struct Plan {

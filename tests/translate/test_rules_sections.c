@@ -485,6 +485,7 @@ static void test_qemu21_uses_the_writers_machine_type(void)
     g_assert_cmpstr(run72->r->recipe->machine, ==, "pc-i440fx-1.4");
     g_assert_null(ts_finding(run72->r, "R15", NULL));
     g_autoptr(TsRun) again = ts_rerun(run, &o);
+    g_assert_null(ts_finding(again->r, "R1", NULL));
 }
 
 int main(int argc, char **argv)
