@@ -11,6 +11,7 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 import resume  # noqa: E402
+import vmstate_clocks  # noqa: E402
 from testlib import (BIN, Failure, assert_check_clean, check,  # noqa
                      check_eq, file_fingerprint, run, sha256_file)
 
@@ -123,3 +124,19 @@ __all__ = ["fix", "oldify", "edits_of", "by_name", "vmstate_sha256",
            "vmstate_bytes", "check_disks_equal", "check_clean", "load",
            "check_dry_run_matches", "file_fingerprint", "sha256_file",
            "check", "check_eq", "Failure", "run", "BIN"]
+
+
+def tsc_quiet_reason(image, copy, snap, kvm, timeout):
+    """Why a bare-metal guest loaded under KVM here will print nothing for
+    longer than timeout, or None. Its loop is timed by the TSC, and this
+    host's KVM does not restore the saved TSC (docs/tsc-after-load.md): it
+    stays silent until the host's TSC passes the saved value."""
+    if image["guest"] != "bare" or image["accel"] != "kvm":
+        return None
+    tsc = kvm.tsc()
+    saved = vmstate_clocks.clocks(vmstate_bytes(copy, snap))["cpu.tsc"]
+    wait = tsc.seconds_until_host_passes(saved)
+    if tsc.restored or wait <= timeout:
+        return None
+    return (f"{tsc.describe()}; this TSC-timed guest stays silent for "
+            f"{wait:.0f}s")

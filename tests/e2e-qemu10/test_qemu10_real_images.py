@@ -34,7 +34,6 @@ import q10lib  # noqa: E402
 import fixlib  # noqa: E402
 from fixlib import check, check_eq  # noqa: E402
 import resume  # noqa: E402
-import vmstate_clocks  # noqa: E402
 from test_fix_real_images import Kvm, load_manifest  # noqa: E402
 from testlib import main  # noqa: E402
 
@@ -150,15 +149,8 @@ def fix_image(image, images_dir, kvm):
                            f"{kvm.why})")
                 continue
             low, high = snap_info["expect_first_counter_between"]
-            quiet_reason = None
-            if image["guest"] == "bare" and image["accel"] == "kvm":
-                tsc = kvm.tsc()
-                saved = vmstate_clocks.clocks(
-                    fixlib.vmstate_bytes(copy, snap))["cpu.tsc"]
-                wait = tsc.seconds_until_host_passes(saved)
-                if not tsc.restored and wait > LOAD_TIMEOUT:
-                    quiet_reason = (f"{tsc.describe()}; this TSC-timed "
-                                    f"guest stays silent for {wait:.0f}s")
+            quiet_reason = fixlib.tsc_quiet_reason(image, copy, snap, kvm,
+                                                   LOAD_TIMEOUT)
             r = q10lib.load(image["device_args"], copy, snap, recipe,
                             accel=image["accel"],
                             timeout=KVM_SILENT_TIMEOUT if quiet_reason
