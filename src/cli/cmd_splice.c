@@ -5,7 +5,7 @@
  * An expert and test tool: applies a hand-written edit list to one
  * snapshot's VM state through the library's copy-on-write splice (the
  * same write path `fix` uses), with no knowledge of what the bytes mean.
- * Not listed in `qsnapfix --help`; documented in README.md.
+ * Not listed in `qsnapfix --help`; documented in docs/internals.md.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */

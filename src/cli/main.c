@@ -12,7 +12,7 @@
 typedef struct Command {
     const char *name;
     int (*run)(int argc, char **argv);
-    const char *summary; /* NULL: not listed (expert tools, see README) */
+    const char *summary; /* NULL: not listed (expert tools, see qsnapfix(1)) */
 } Command;
 
 static const Command commands[] = {
