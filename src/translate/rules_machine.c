@@ -235,7 +235,7 @@ static bool env_plan(TrContext *ctx, const TrHit *hit, GError **errp)
             r, g_strdup("the guest's clock: the stream's kvmclock and TSC "
                         "values are loaded as saved; how far the guest's "
                         "TSC jumps on resume depends on the host (see "
-                        "docs/tsc-after-load.md)"));
+                        "README, \"Guest time after a resume\")"));
         tr_finding_set(hit->finding, TR_ACTION_SETTING,
                        g_strdup("-accel kvm (or --drop-section kvmclock to "
                                 "load under TCG, losing the guest's "

@@ -9,11 +9,8 @@ command and these tests name it until the man page documents it.
 import os
 import re
 import subprocess
-import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                "..", "lib"))
-import testlib  # noqa: E402
+from qsnapfix_tests import testlib
 
 
 class Option:

@@ -8,13 +8,11 @@ image on the command line complete; a disk-only snapshot does not."""
 import os
 import shutil
 import subprocess
-import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import helptext  # noqa: E402
-import testlib  # noqa: E402
-from testlib import Failure, check  # noqa: E402
+import helptext
+from qsnapfix_tests import testlib
+from qsnapfix_tests.testlib import Failure, check
 
 SCRIPT = os.path.join(testlib.SRC, "contrib", "bash-completion", "qsnapfix")
 BASH_COMPLETION = "/usr/share/bash-completion/bash_completion"

@@ -5,12 +5,10 @@
 name the version, every target the translator has and the libraries."""
 import os
 import subprocess
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import helptext  # noqa: E402
-import testlib  # noqa: E402
-from testlib import check, check_eq  # noqa: E402
+import helptext
+from qsnapfix_tests import testlib
+from qsnapfix_tests.testlib import check, check_eq
 
 # Commands --help does not list (expert and test tools) still have help.
 HIDDEN = ["splice", "oldify"]

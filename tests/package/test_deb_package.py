@@ -25,15 +25,9 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(HERE, "..", "e2e-fix"))
-import fixlib  # noqa: E402
-import guest_fixture  # noqa: E402
-import testlib  # noqa: E402
-from testlib import CACHE, SRC, check, check_eq, run  # noqa: E402
+from qsnapfix_tests import fixlib, guest_fixture, testlib
+from qsnapfix_tests.testlib import CACHE, SRC, check, check_eq, run
 
 DEBIAN12 = os.path.join(SRC, "scripts", "debian12")
 REAL_IMAGE = os.path.join(CACHE, "shared-images", "qk10-a-default.qcow2")

@@ -7,12 +7,10 @@ import glob
 import os
 import shutil
 import subprocess
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import helptext  # noqa: E402
-import testlib  # noqa: E402
-from testlib import check, check_eq  # noqa: E402
+import helptext
+from qsnapfix_tests import testlib
+from qsnapfix_tests.testlib import check, check_eq
 
 BUILD = os.environ.get("QSNAPFIX_BUILD") or os.path.join(testlib.SRC, "build")
 

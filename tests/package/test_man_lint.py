@@ -8,12 +8,9 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                "..", "lib"))
-import testlib  # noqa: E402
-from testlib import check, check_eq  # noqa: E402
+from qsnapfix_tests import testlib
+from qsnapfix_tests.testlib import check, check_eq
 
 PAGES = sorted(glob.glob(os.path.join(testlib.SRC, "docs", "man", "*.1")))
 

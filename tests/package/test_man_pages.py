@@ -19,11 +19,10 @@ import re
 import subprocess
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import helptext  # noqa: E402
-import manpage  # noqa: E402
-import testlib  # noqa: E402
-from testlib import check, check_eq  # noqa: E402
+import helptext
+import manpage
+from qsnapfix_tests import testlib
+from qsnapfix_tests.testlib import check, check_eq
 
 MAN = os.path.join(testlib.SRC, "docs", "man")
 
