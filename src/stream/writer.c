@@ -110,21 +110,23 @@ void vms_builder_u8(VmsBuilder *b, uint8_t v)
 
 void vms_builder_be16(VmsBuilder *b, uint16_t v)
 {
-    uint8_t p[2] = {(uint8_t)(v >> 8), (uint8_t)v};
+    uint8_t p[2];
+    vms_put_be16(p, v);
     vms_builder_bytes(b, p, sizeof(p));
 }
 
 void vms_builder_be32(VmsBuilder *b, uint32_t v)
 {
-    uint8_t p[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8),
-                    (uint8_t)v};
+    uint8_t p[4];
+    vms_put_be32(p, v);
     vms_builder_bytes(b, p, sizeof(p));
 }
 
 void vms_builder_be64(VmsBuilder *b, uint64_t v)
 {
-    vms_builder_be32(b, (uint32_t)(v >> 32));
-    vms_builder_be32(b, (uint32_t)v);
+    uint8_t p[8];
+    vms_put_be64(p, v);
+    vms_builder_bytes(b, p, sizeof(p));
 }
 
 static void string8(VmsBuilder *b, const char *s)

@@ -16,6 +16,7 @@
 #include "plan.h"
 #include "recipe.h"
 #include "rules.h"
+#include "stream/bytes.h"
 #include "stream/layout.h"
 #include "stream/writer.h"
 
@@ -239,26 +240,13 @@ static void ram_id_zero(Back *b)
     }
 }
 
-static const VmsPage *find_page(const VmsStream *s, guint block, uint64_t addr)
-{
-    const VmsPage *found = NULL;
-
-    for (guint i = 0; i < s->pages->len; i++) {
-        const VmsPage *pg = &g_array_index(s->pages, VmsPage, i);
-        if (pg->block == block && pg->addr == addr) {
-            found = pg; /* the last record of the page wins */
-        }
-    }
-    return found;
-}
-
 static bool qxl_modes(Back *b, GError **errp)
 {
     const VmsStream *s = b->s;
 
     for (guint i = 0; i < s->ram_blocks->len; i++) {
         const VmsRamBlock *blk = vms_stream_block(s, i);
-        const VmsPage *pg = find_page(s, i, 0);
+        const VmsPage *pg = vms_stream_find_page(s, i, 0);
         uint8_t head[32], n[4];
 
         if (!g_str_has_suffix(blk->id, "/qxl.vrom")) {
@@ -273,18 +261,14 @@ static bool qxl_modes(Back *b, GError **errp)
             }
             return false;
         }
-        uint32_t modes = head[24] | head[25] << 8 | head[26] << 16 |
-                         (uint32_t)head[27] << 24;
+        uint32_t modes = vms_le32(head + 24);
         if (modes + 4 > VMS_PAGE_SIZE) {
             g_set_error(errp, TR_ERROR, TR_ERROR_STREAM,
                         "%s: mode list at 0x%x is not in the first page",
                         blk->id, modes);
             return false;
         }
-        n[0] = b->o->qxl_modes;
-        n[1] = b->o->qxl_modes >> 8;
-        n[2] = b->o->qxl_modes >> 16;
-        n[3] = b->o->qxl_modes >> 24;
+        vms_put_le32(n, b->o->qxl_modes);
         TrFinding *f = finding(
             b, "R10", "qxl ROM mode list made longer", blk->id,
             g_strdup_printf("mode list at 0x%x", modes),
@@ -301,7 +285,8 @@ static bool vram_data(Back *b, GError **errp)
     const VmsStream *s = b->s;
     int blk = vms_stream_find_block(s, "vga.vram");
     const VmsPage *pg =
-        blk < 0 ? NULL : find_page(s, (guint)blk, b->o->vram_data_at);
+        blk < 0 ? NULL
+                : vms_stream_find_page(s, (guint)blk, b->o->vram_data_at);
     uint8_t word[8];
     g_autofree uint8_t *data = g_malloc(VMS_PAGE_SIZE);
 

@@ -128,8 +128,6 @@ void tr_recipe_add_note(TrRecipe *r, char *note);
 const char *tr_recipe_add_file(TrContext *ctx, TrFileKind kind,
                                guint block_index, const char *block_id,
                                uint64_t length);
-/* The machine type a CONFIGURATION record names, or NULL. */
-char *tr_stream_machine(const VmsStream *s);
 /*
  * Does the translated stream keep the machine type the stream names (else
  * R18 names the target's own, and the target profile judges the stream)?

@@ -23,7 +23,7 @@
 
 static bool judged_by_defaults(const TrContext *ctx)
 {
-    g_autofree char *named = tr_stream_machine(ctx->stream);
+    g_autofree char *named = vms_stream_machine(ctx->stream);
 
     if (!ctx->target->defaults_known) {
         return false;

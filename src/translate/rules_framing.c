@@ -44,7 +44,7 @@ static const char *wanted_machine(const TrContext *ctx)
 static void r18_detect(TrContext *ctx, GArray *hits)
 {
     const VmsStream *s = ctx->stream;
-    g_autofree char *named = tr_stream_machine(s);
+    g_autofree char *named = vms_stream_machine(s);
 
     if (!ctx->target->needs_configuration || !wanted_machine(ctx)) {
         return;
@@ -75,10 +75,8 @@ static bool r18_plan(TrContext *ctx, const TrHit *hit, GError **errp)
     g_byte_array_append(b, (const uint8_t *)machine, (guint)strlen(machine));
     if (config) {
         /* the name only: optional subsections after it stay */
-        size_t len;
-        const uint8_t *p = tr_payload(config, &len);
-        uint32_t n =
-            len >= 4 ? (uint32_t)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3] : 0;
+        uint32_t n = 0;
+        vms_section_machine(config, &n);
         tr_plan_patch(ctx->plan, hit->finding, config->payload_offset,
                       4 + (uint64_t)n, b->data, b->len);
         tr_finding_set(hit->finding, TR_ACTION_EDIT,

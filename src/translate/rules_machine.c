@@ -10,24 +10,6 @@
 #include "rules.h"
 #include "stream/fingerprint.h"
 
-char *tr_stream_machine(const VmsStream *s)
-{
-    for (guint i = 0; i < s->sections->len; i++) {
-        const VmsSection *sec = vms_stream_section(s, i);
-        size_t len;
-        const uint8_t *p = tr_payload(sec, &len);
-        if (sec->kind != VMS_KIND_CONFIGURATION || !p || len < 4) {
-            continue;
-        }
-        uint32_t n = (uint32_t)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3];
-        if (n > len - 4 || n == 0) {
-            return NULL;
-        }
-        return g_strndup((const char *)p + 4, n);
-    }
-    return NULL;
-}
-
 static bool has_live(const TrContext *ctx, const char *vmsd,
                      const VmsSection **found)
 {
@@ -97,7 +79,7 @@ bool tr_machine_kept(const TrTarget *t, const char *named)
 
 static void machine_detect(TrContext *ctx, GArray *hits)
 {
-    g_autofree char *named = tr_stream_machine(ctx->stream);
+    g_autofree char *named = vms_stream_machine(ctx->stream);
     g_autoptr(VmsWriterInfo) w = vms_fingerprint(ctx->stream);
     g_autofree char *why = join_evidence(w);
     const char *machine = writer_machine(w);
@@ -155,7 +137,7 @@ static void machine_detect(TrContext *ctx, GArray *hits)
 
 static bool machine_plan(TrContext *ctx, const TrHit *hit, GError **errp)
 {
-    g_autofree char *named = tr_stream_machine(ctx->stream);
+    g_autofree char *named = vms_stream_machine(ctx->stream);
 
     if (named && !ctx->target->machine) {
         tr_finding_set(hit->finding, TR_ACTION_REFUSE,

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "rules.h"
+#include "stream/bytes.h"
 
 typedef struct PageCensus {
     uint64_t full, fill;
@@ -66,7 +67,7 @@ static char *census_str(const PageCensus *c)
 
 static bool judged_by_profile(const TrContext *ctx)
 {
-    g_autofree char *machine = tr_stream_machine(ctx->stream);
+    g_autofree char *machine = vms_stream_machine(ctx->stream);
 
     /* A stream that names its machine type (QEMU >= 2.4) was sized for that
      * machine; the profile describes the target's default machine. */
@@ -330,12 +331,6 @@ static bool plan_flash(TrContext *ctx, const TrHit *hit, const TrRamSpec *spec)
 #define QXL_ROM_MODES_OFFSET 24
 #define QXL_MODE_SIZE        32
 
-static uint32_t le32_at(const uint8_t *p)
-{
-    return p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-           (uint32_t)p[3] << 24;
-}
-
 /* A qxl ROM at least the target's size is cut, its header permitting. */
 static bool qxl_rom_cut(const TrRamSpec *spec, const VmsRamBlock *b)
 {
@@ -363,8 +358,8 @@ static bool plan_qxl_rom(TrContext *ctx, const TrHit *hit,
     }
     gsize len;
     const uint8_t *p = g_bytes_get_data(rom, &len);
-    uint32_t magic = le32_at(p);
-    uint32_t modes_offset = le32_at(p + QXL_ROM_MODES_OFFSET);
+    uint32_t magic = vms_le32(p);
+    uint32_t modes_offset = vms_le32(p + QXL_ROM_MODES_OFFSET);
 
     if (magic != QXL_ROM_MAGIC || (uint64_t)modes_offset + 4 > len) {
         tr_finding_set(hit->finding, TR_ACTION_REFUSE,
@@ -374,7 +369,7 @@ static bool plan_qxl_rom(TrContext *ctx, const TrHit *hit,
                                        magic, modes_offset));
         return true;
     }
-    uint32_t n_modes = le32_at(p + modes_offset);
+    uint32_t n_modes = vms_le32(p + modes_offset);
     uint64_t end =
         (uint64_t)modes_offset + 4 + (uint64_t)n_modes * QXL_MODE_SIZE;
     g_autofree char *where = g_strdup_printf(
