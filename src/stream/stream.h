@@ -60,6 +60,8 @@ typedef enum {
 
 #define VMS_FILE_MAGIC   0x5145564dU /* "QEVM" */
 #define VMS_FILE_VERSION 3U
+/* The file header: magic and version, be32 each. */
+#define VMS_FILE_HEADER_LEN 8
 
 /* RAM page record flags (low bits of the be64 addr|flags). */
 enum {

@@ -18,9 +18,6 @@
 
 #include "rules.h"
 
-/* The file header: magic and version, 4 bytes each. */
-#define FILE_HEADER_LEN 8
-
 static const VmsSection *configuration_record(const VmsStream *s)
 {
     for (guint i = 0; i < s->sections->len; i++) {
@@ -69,29 +66,29 @@ static bool r18_plan(TrContext *ctx, const TrHit *hit, GError **errp)
 {
     const VmsSection *config = configuration_record(ctx->stream);
     const char *machine = wanted_machine(ctx);
-    g_autoptr(GByteArray) b = g_byte_array_new();
+    VmsBuilder *w = vms_builder_new_memory();
+    uint64_t len;
 
-    tr_put_be32(b, (uint32_t)strlen(machine));
-    g_byte_array_append(b, (const uint8_t *)machine, (guint)strlen(machine));
     if (config) {
         /* the name only: optional subsections after it stay */
         uint32_t n = 0;
         vms_section_machine(config, &n);
-        tr_plan_patch(ctx->plan, hit->finding, config->payload_offset,
-                      4 + (uint64_t)n, b->data, b->len);
+        vms_builder_string32(w, machine);
+        tr_plan_put(ctx->plan, hit->finding, config->payload_offset,
+                    4 + (uint64_t)n, w);
         tr_finding_set(hit->finding, TR_ACTION_EDIT,
                        g_strdup_printf("machine type in the CONFIGURATION "
                                        "record -> '%s'",
                                        machine));
         return true;
     }
-    uint8_t type = VMS_CONFIGURATION;
-    g_byte_array_prepend(b, &type, 1);
-    tr_plan_insert(ctx->plan, hit->finding, FILE_HEADER_LEN, b->data, b->len);
+    vms_builder_configuration(w, machine);
+    len = vms_builder_offset(w);
+    tr_plan_put(ctx->plan, hit->finding, VMS_FILE_HEADER_LEN, 0, w);
     tr_finding_set(hit->finding, TR_ACTION_EDIT,
                    g_strdup_printf("CONFIGURATION record '%s' inserted after "
-                                   "the file header (%u bytes)",
-                                   machine, b->len));
+                                   "the file header (%" PRIu64 " bytes)",
+                                   machine, len));
     return true;
 }
 
@@ -148,11 +145,10 @@ static bool r19_plan(TrContext *ctx, const TrHit *hit, GError **errp)
         if (!needs_footer(ctx, i)) {
             continue;
         }
-        uint32_t id = ctx->section_id[i];
-        uint8_t footer[5] = {VMS_SECTION_FOOTER, id >> 24, id >> 16, id >> 8,
-                             id};
-        tr_plan_insert(ctx->plan, hit->finding, vms_stream_section(s, i)->end,
-                       footer, sizeof(footer));
+        VmsBuilder *w = vms_builder_new_memory();
+        vms_builder_footer(w, ctx->section_id[i]);
+        tr_plan_put(ctx->plan, hit->finding, vms_stream_section(s, i)->end, 0,
+                    w);
     }
     tr_finding_set(hit->finding, TR_ACTION_EDIT,
                    g_strdup_printf("a footer (0x7e + the section id) after "

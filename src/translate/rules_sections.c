@@ -241,7 +241,7 @@ static bool r3_plan(TrContext *ctx, const TrHit *hit, GError **errp)
     size_t path_len = (size_t)(strrchr(hcd_path, '/') - hcd_path);
     g_autofree char *new_id =
         g_strdup_printf("%.*s/%s", (int)path_len, hcd_path, sec->idstr);
-    g_autoptr(GByteArray) b = g_byte_array_new();
+    VmsBuilder *w;
 
     if (strlen(new_id) > 255) {
         tr_finding_set(hit->finding, TR_ACTION_REFUSE,
@@ -250,9 +250,10 @@ static bool r3_plan(TrContext *ctx, const TrHit *hit, GError **errp)
                                        new_id));
         return true;
     }
-    tr_put_string8(b, new_id);
-    tr_plan_patch(ctx->plan, hit->finding, sec->idstr_offset,
-                  1 + strlen(sec->idstr), b->data, b->len);
+    w = vms_builder_new_memory();
+    vms_builder_string8(w, new_id);
+    tr_plan_put(ctx->plan, hit->finding, sec->idstr_offset,
+                1 + strlen(sec->idstr), w);
     g_free(ctx->idstr[hit->section]);
     ctx->idstr[hit->section] = g_strdup(new_id);
     tr_finding_set(hit->finding, TR_ACTION_EDIT,
