@@ -110,19 +110,16 @@ bool tr_is_pci_path(const char *s, size_t len);
 /* The section payload bytes (device sections keep a copy). */
 const uint8_t *tr_payload(const VmsSection *sec, size_t *len);
 
-/* Recipe helpers (recipe.c). */
-void tr_recipe_add_args(TrRecipe *r, const char *first,
-                        ...) G_GNUC_NULL_TERMINATED;
+/* Recipe settings (recipe.c), in the order the rules ask for them. */
 /* -global DRIVER.PROP=VALUE, once. */
 void tr_recipe_add_global(TrRecipe *r, const char *driver, const char *prop,
                           const char *value);
-void tr_recipe_add_xml(TrRecipe *r, char *fragment);
-/* -bios FILE (libvirt: <loader type='rom'>). */
+/* -bios FILE */
 void tr_recipe_add_bios(TrRecipe *r, const char *path);
 /* A read-only pflash drive holding FILE as the machine's first flash. */
 void tr_recipe_add_pflash(TrRecipe *r, const char *path);
-/* No HPET: -machine hpet=off (machine_property) or -no-hpet. */
-void tr_recipe_add_no_hpet(TrRecipe *r, bool machine_property);
+/* No HPET: -no-hpet where no_hpet_option, else -machine hpet=off. */
+void tr_recipe_add_no_hpet(TrRecipe *r, bool no_hpet_option);
 void tr_recipe_add_note(TrRecipe *r, char *note);
 /* The file for a block's bytes under opts->file_dir; returns its path. */
 const char *tr_recipe_add_file(TrContext *ctx, TrFileKind kind,

@@ -128,10 +128,6 @@ static void machine_detect(TrContext *ctx, GArray *hits)
             "-cpu if it set one); the guest read model-id '%s' (or %s.x) at "
             "boot",
             ctx->recipe->cpu_model_id, w->version);
-        tr_recipe_add_xml(ctx->recipe,
-                          g_strdup("<cpu mode='custom' match='exact'>"
-                                   "<model fallback='forbid'>qemu64</model>"
-                                   "</cpu>"));
     }
 }
 
@@ -225,7 +221,7 @@ static bool env_plan(TrContext *ctx, const TrHit *hit, GError **errp)
         return true;
     case 'h':
         tr_recipe_add_no_hpet(r, ctx->target->hpet_syntax ==
-                                     TR_HPET_MACHINE_PROPERTY);
+                                     TR_HPET_NO_HPET_OPTION);
         tr_finding_set(
             hit->finding, TR_ACTION_SETTING,
             g_strdup(ctx->target->hpet_syntax == TR_HPET_MACHINE_PROPERTY

@@ -290,9 +290,6 @@ TrResult *tr_translate(const VmsStream *s, VmsSource *src,
     if (ok && !r->refused) {
         ok = tr_plan_build(ctx.plan, r->edits, &r->new_size, errp);
     }
-    if (ok) {
-        tr_recipe_finish(r->recipe);
-    }
 
     tr_plan_free(ctx.plan);
     g_free(ctx.dropped);

@@ -110,17 +110,38 @@ typedef struct TrFile {
     uint64_t length;   /* = the block length */
 } TrFile;
 
+/* A device or machine setting the target needs. */
+typedef enum {
+    TR_SETTING_GLOBAL,  /* a device property: -global DRIVER.PROPERTY=VALUE */
+    TR_SETTING_BIOS,    /* the BIOS image: -bios PATH */
+    TR_SETTING_PFLASH,  /* a read-only flash image as the first pflash drive */
+    TR_SETTING_NO_HPET, /* the machine without an HPET */
+} TrSettingKind;
+
+typedef struct TrSetting {
+    TrSettingKind kind;
+    char *driver;   /* GLOBAL: "cirrus-vga" */
+    char *property; /* GLOBAL: "vgamem_mb" */
+    char *value;    /* GLOBAL: "16" */
+    char *path;     /* BIOS, PFLASH: the file (absolute) */
+    /* NO_HPET: the target spells it -no-hpet (else -machine hpet=off) */
+    bool no_hpet_option;
+} TrSetting;
+
+/*
+ * Plain data: the front ends render it (QEMU options below; libvirt XML in
+ * src/cli/render_libvirt.c; JSON and text in the commands' reports).
+ */
 typedef struct TrRecipe {
-    char *machine;        /* -M */
-    char *accel;          /* "kvm" when the stream needs it, else NULL */
-    char *accel_reason;   /* why */
-    GPtrArray *qemu_args; /* char *: argv to add to the devices' options */
-    GPtrArray *files;     /* TrFile * */
-    char *cpu_model;      /* "qemu64" */
-    char *cpu_model_id;   /* what the guest saw in CPUID, or NULL */
+    char *machine;      /* -M */
+    char *accel;        /* "kvm" when the stream needs it, else NULL */
+    char *accel_reason; /* why */
+    char *cpu_model;    /* "qemu64" */
+    char *cpu_model_id; /* what the guest saw in CPUID, or NULL */
     char *cpu_reason;
-    GPtrArray *libvirt_xml; /* char *: domain XML fragments */
-    GPtrArray *notes;       /* char * */
+    GPtrArray *settings; /* TrSetting *, in the order the rules asked */
+    GPtrArray *files;    /* TrFile * */
+    GPtrArray *notes;    /* char * */
 } TrRecipe;
 
 /* ------------------------------------------------------------------ */
@@ -204,8 +225,14 @@ GBytes *tr_extract_block(const VmsStream *s, VmsSource *src, guint block,
 GBytes *tr_apply_edits(const uint8_t *data, size_t len, const GArray *edits,
                        GError **errp);
 
-/* The recipe as one shell-quoted line of QEMU options. */
+/* A setting as QEMU options, appended to argv (char *). */
+void tr_setting_qemu_args(const TrSetting *s, GPtrArray *argv);
+/* Every setting's QEMU options (argv to add to the devices' own; char *). */
+GPtrArray *tr_recipe_qemu_args(const TrRecipe *r);
+/* -M, -accel and the settings as one shell-quoted line of QEMU options. */
 char *tr_recipe_command_line(const TrRecipe *r);
+/* Do both ask the target for the same machine, accelerator and settings? */
+bool tr_recipe_same_settings(const TrRecipe *a, const TrRecipe *b);
 
 G_END_DECLS
 

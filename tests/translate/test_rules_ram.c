@@ -150,7 +150,7 @@ static void test_r4_ignores_8m_cirrus(void)
     g_autoptr(TsRun) run = ts_run(in, NULL);
 
     g_assert_null(ts_finding(run->r, "R4", NULL));
-    g_assert_cmpuint(run->r->recipe->qemu_args->len, ==, 0);
+    g_assert_cmpuint(run->r->recipe->settings->len, ==, 0);
 }
 
 /* ---- R6 / R7: ROMs and the BIOS --------------------------------------------
