@@ -389,7 +389,7 @@ static void qxl_revision(Back *b)
         return;
     }
     TrFinding *f =
-        finding(b, "R10", "qxl PCI revision 3 (qemu-kvm 1.2)", sec->idstr,
+        finding(b, "R24", "qxl PCI revision 3 (qemu-kvm 1.2)", sec->idstr,
                 g_strdup("PCI revision 4"), g_strdup("PCI revision -> 3"));
     tr_plan_patch(b->plan, f, sec->payload_offset + 12, 1, &three, 1);
 }

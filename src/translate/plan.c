@@ -159,11 +159,6 @@ void tr_plan_ram_drop(TrPlan *p, TrFinding *by, guint block)
     p->ram_changed = true;
 }
 
-bool tr_plan_ram_dropped(const TrPlan *p, guint block)
-{
-    return block < p->s->ram_blocks->len && p->ram[block].drop;
-}
-
 static bool page_dropped(const TrPlan *p, const VmsPage *pg);
 
 static bool page_expands(const TrPlan *p, const VmsPage *pg)

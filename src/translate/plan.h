@@ -52,7 +52,6 @@ void tr_plan_ram_resize(TrPlan *p, TrFinding *by, guint block,
                         uint64_t new_length);
 /* Remove the block from the list and all its page records. */
 void tr_plan_ram_drop(TrPlan *p, TrFinding *by, guint block);
-bool tr_plan_ram_dropped(const TrPlan *p, guint block);
 /*
  * Rewrite the block's FILL records with a non-zero byte as PAGE records of
  * that byte (the CONTINUE bit and the block name stay as they are). Call

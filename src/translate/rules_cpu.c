@@ -47,8 +47,7 @@ static void r23_detect(TrContext *ctx, GArray *hits)
         if (!stray) {
             continue;
         }
-        tr_hit_add(ctx, hits, &tr_rule_r23_xstate, i, G_MAXUINT, stray,
-                   sec->idstr,
+        tr_hit_add(ctx, hits, i, G_MAXUINT, stray, sec->idstr,
                    g_strdup_printf("'%s' instance %u: xstate_bv 0x%" PRIx64
                                    " marks components 0x%" PRIx64
                                    " in use that the guest's xcr0 0x%" PRIx64
@@ -86,6 +85,11 @@ static bool r23_plan(TrContext *ctx, const TrHit *hit, GError **errp)
 const TrRule tr_rule_r23_xstate = {
     .id = "R23",
     .title = "XSAVE components the guest never enabled",
+    .fixes = "a 'cpu' section whose xstate_bv marks components outside the "
+             "guest's xcr0: KVM under QEMU 10 refuses them (\"Failed to set "
+             "XSAVE: Invalid argument\")",
+    .actions = TR_MAY_EDIT,
+    .needs = TR_NEEDS("drop-section", "R9"),
     .detect = r23_detect,
     .plan = r23_plan,
 };

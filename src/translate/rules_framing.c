@@ -49,8 +49,7 @@ static void r18_detect(TrContext *ctx, GArray *hits)
     if (named && tr_machine_kept(ctx->target, named)) {
         return; /* written for a machine the target has: leave it */
     }
-    tr_hit_add(ctx, hits, &tr_rule_r18_configuration, G_MAXUINT, G_MAXUINT, 0,
-               "configuration",
+    tr_hit_add(ctx, hits, G_MAXUINT, G_MAXUINT, 0, "configuration",
                named
                    ? g_strdup_printf("the CONFIGURATION record names "
                                      "machine type '%s', which %s does "
@@ -95,6 +94,10 @@ static bool r18_plan(TrContext *ctx, const TrHit *hit, GError **errp)
 const TrRule tr_rule_r18_configuration = {
     .id = "R18",
     .title = "CONFIGURATION record with the target's machine type",
+    .fixes = "no CONFIGURATION record, or one naming a machine type the "
+             "target lacks: a >= 2.4 machine refuses the stream "
+             "(\"Configuration section missing\")",
+    .actions = TR_MAY_EDIT,
     .detect = r18_detect,
     .plan = r18_plan,
 };
@@ -106,7 +109,7 @@ static bool needs_footer(const TrContext *ctx, guint i)
 {
     const VmsSection *sec = vms_stream_section(ctx->stream, i);
 
-    return !ctx->dropped[i] && !sec->has_footer &&
+    return !tr_section_dropped(ctx, i) && !sec->has_footer &&
            (sec->type == VMS_SECTION_START || sec->type == VMS_SECTION_PART ||
             sec->type == VMS_SECTION_END || sec->type == VMS_SECTION_FULL);
 }
@@ -121,15 +124,15 @@ static void r19_detect(TrContext *ctx, GArray *hits)
     }
     for (guint i = 0; i < s->sections->len; i++) {
         const VmsSection *sec = vms_stream_section(s, i);
-        records += !ctx->dropped[i] && sec->type >= VMS_SECTION_START &&
+        records += !tr_section_dropped(ctx, i) &&
+                   sec->type >= VMS_SECTION_START &&
                    sec->type <= VMS_SECTION_FULL;
         missing += needs_footer(ctx, i);
     }
     if (!missing) {
         return;
     }
-    tr_hit_add(ctx, hits, &tr_rule_r19_footers, G_MAXUINT, G_MAXUINT, missing,
-               "sections",
+    tr_hit_add(ctx, hits, G_MAXUINT, G_MAXUINT, missing, "sections",
                g_strdup_printf("%u of %u section records end without a "
                                "SECTION_FOOTER (send-section-footer was off "
                                "for the writer's machine); %s checks one "
@@ -146,7 +149,7 @@ static bool r19_plan(TrContext *ctx, const TrHit *hit, GError **errp)
             continue;
         }
         VmsBuilder *w = vms_builder_new_memory();
-        vms_builder_footer(w, ctx->section_id[i]);
+        vms_builder_footer(w, tr_section_id(ctx, i));
         tr_plan_put(ctx->plan, hit->finding, vms_stream_section(s, i)->end, 0,
                     w);
     }
@@ -160,6 +163,10 @@ static bool r19_plan(TrContext *ctx, const TrHit *hit, GError **errp)
 const TrRule tr_rule_r19_footers = {
     .id = "R19",
     .title = "section footers",
+    .fixes = "START/PART/END/FULL records without a SECTION_FOOTER: a >= 2.4 "
+             "machine checks one after each (\"Missing section footer\")",
+    .actions = TR_MAY_EDIT,
+    .needs = TR_NEEDS("drop-section", "R9", "R8"),
     .detect = r19_detect,
     .plan = r19_plan,
 };
