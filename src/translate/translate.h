@@ -5,19 +5,23 @@
  *   stream --rules--> findings --plan--> edit list + resume recipe
  *
  * Every incompatibility is one small named rule (R1, R2, ... as in
- * vmstate-reference.md) that looks only at evidence in the stream:
- * section names, versions, payload lengths, PCI config bytes, the RAM
- * block list and page records. A rule says why it fired in words a user
- * can check, and either rewrites the stream (an edit), asks the target
- * for a setting (the recipe), drops state on request (a loss) or refuses.
+ * vmstate-reference.md, R17-R24 the project's own, and named ones such as
+ * "kvm" or "drop-section"), an entry of one table (rule_table.c) that
+ * looks only at evidence in the stream: section names, versions, payload
+ * lengths, PCI config bytes, the RAM block list and page records. A rule
+ * says why it fired in words a user can check, and either rewrites the
+ * stream (an edit), asks the target for a setting (the recipe), drops
+ * state on request (a loss) or refuses.
  *
  * What the target creates and accepts (RAM block sizes, section versions,
- * the machine type) is data: a TrTarget profile (target.c).
+ * the machine type, how its loader frames a stream) is data: a TrTarget
+ * profile (target.c, target_qemu10.c).
  *
  * The library does no file I/O. It reads page data (a ROM's bytes, the
  * qxl ROM header) through the stream's byte source, and describes the
- * files the recipe refers to (extracted ROMs and BIOS images); the caller
- * writes them with tr_extract_block().
+ * files the recipe refers to (extracted ROMs, BIOS and flash images); the
+ * caller writes them with tr_extract_block(). The bytes of its edits come
+ * from the stream builder (stream/writer.h).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -47,7 +51,7 @@ typedef enum {
 
 typedef struct TrTarget TrTarget;
 
-/* "qemu-7.2" (the default) or "qemu-2.1"; NULL if unknown. */
+/* "qemu-7.2" (the default), "qemu-10.0" or "qemu-2.1"; NULL if unknown. */
 const TrTarget *tr_target_find(const char *name);
 const TrTarget *tr_target_default(void);
 const char *tr_target_name(const TrTarget *t);
@@ -154,8 +158,8 @@ typedef struct TrOptions {
      * asking for vgamem_mb=16 (refused unless the dropped pages are fill
      * pages). */
     bool shrink_vram;
-    /* R6/R7: drop option ROM blocks the target sizes differently instead of
-     * extracting them into files. */
+    /* R6: drop option ROM blocks the target sizes differently instead of
+     * extracting them into files (a loss). */
     bool drop_roms;
     /* Where extracted files go (absolute) and how their names start. */
     const char *file_dir;
