@@ -194,6 +194,7 @@ static void test_a_busy_stream_reports_only_table_rules(void)
         g_assert_nonnull(ts_finding(run->r, "target", "pci-assign"));
         g_assert_nonnull(ts_finding(dropped->r, "drop-section", NULL));
         g_assert_null(ts_finding(dropped->r, "target", "pci-assign"));
+        g_assert_nonnull(ts_finding(tail->r, "drop-section", NULL));
     }
 }
 
