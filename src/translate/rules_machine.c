@@ -64,8 +64,7 @@ static char *join_evidence(const VmsWriterInfo *w)
     return g_strdup(g->str);
 }
 
-/* ---- machine type ----------------------------------------------------------
- */
+/* ---- machine type -------------------------------------------------------- */
 
 bool tr_machine_kept(const TrTarget *t, const char *named)
 {
@@ -201,8 +200,7 @@ const TrRule tr_rule_kvm = {
     .plan = kvm_plan,
 };
 
-/* ---- hpet: a machine without one ------------------------------------------
- */
+/* ---- hpet: a machine without one ----------------------------------------- */
 
 static void hpet_detect(TrContext *ctx, GArray *hits)
 {

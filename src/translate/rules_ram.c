@@ -202,8 +202,7 @@ static bool refuse_fixed(const TrHit *hit)
     return true;
 }
 
-/* ---- R4, R5: video memory -------------------------------------------------
- */
+/* ---- R4, R5: video memory ------------------------------------------------ */
 
 /* --shrink-vram cuts this block (if the pages above the cut allow it). */
 static bool cuts_vram(const TrContext *ctx, const TrRamSpec *spec,
@@ -305,8 +304,7 @@ const TrRule tr_rule_r5_vga_memory = {
     .plan = vgamem_plan,
 };
 
-/* ---- R6: option ROMs --------------------------------------------------------
- */
+/* ---- R6: option ROMs ----------------------------------------------------- */
 
 static bool romfile_plan(TrContext *ctx, const TrHit *hit, GError **errp)
 {
@@ -363,8 +361,7 @@ const TrRule tr_rule_r6_option_rom = {
     .plan = romfile_plan,
 };
 
-/* ---- R7: the BIOS -----------------------------------------------------------
- */
+/* ---- R7: the BIOS -------------------------------------------------------- */
 
 static bool bios_plan(TrContext *ctx, const TrHit *hit, GError **errp)
 {
@@ -401,8 +398,7 @@ const TrRule tr_rule_r7_bios = {
     .plan = bios_plan,
 };
 
-/* ---- R17: the BIOS as flash -------------------------------------------------
- */
+/* ---- R17: the BIOS as flash ---------------------------------------------- */
 
 static bool flash_plan(TrContext *ctx, const TrHit *hit, GError **errp)
 {
@@ -466,8 +462,7 @@ const TrRule tr_rule_r17_flash = {
     .plan = flash_plan,
 };
 
-/* ---- ram: what the profile does not size ------------------------------------
- */
+/* ---- ram: what the profile does not size --------------------------------- */
 
 static bool unknown_block_plan(TrContext *ctx, const TrHit *hit, GError **errp)
 {

@@ -345,8 +345,7 @@ void tr_give_dropped_block(TrContext *ctx, guint block)
     give(ctx, TR_GIVES_DROPPED_BLOCKS, block, 0);
 }
 
-/* ---- running the table -----------------------------------------------------
- */
+/* ---- running the table --------------------------------------------------- */
 
 static guint index_of(const TrForward *f, const TrRule *rule)
 {
