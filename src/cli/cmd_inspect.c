@@ -9,13 +9,10 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "cli.h"
-#include "exit_codes.h"
+#include "app/inspect.h"
 #include "inspect_stream.h"
 
 typedef struct InspectOptions {
-    char *output;
-    gboolean help;
     gboolean no_layout;
     gboolean stats;
     char **images;
@@ -26,14 +23,6 @@ typedef struct InspectOptions {
     char *sections;
     gboolean tail;
 } InspectOptions;
-
-/* Facts gathered about one image, whatever the output format. */
-typedef struct ImageReport {
-    const char *path;
-    Qcow2Image *img;
-    Qcow2VmstateLayout *layouts; /* per snapshot; NULL with --no-layout */
-    GError *err;                 /* the first failure, if any */
-} ImageReport;
 
 static const char inspect_description[] =
     "Show the qcow2 header summary and the internal snapshots of each IMAGE\n"
@@ -72,32 +61,6 @@ static const char inspect_description[] =
     "snapshot or no VM state and 14 not a migration stream. Errors are one\n"
     "line on stderr:\n"
     "  qsnapfix: IMAGE: STRUCTURE at 0xOFFSET: PROBLEM\n";
-
-static void gather(ImageReport *r, gboolean want_layout)
-{
-    guint n;
-
-    r->img = qcow2_open(r->path, QCOW2_OPEN_READ_ONLY, &r->err);
-    if (!r->img || !want_layout) {
-        return;
-    }
-    n = qcow2_snapshot_count(r->img);
-    r->layouts = g_new0(Qcow2VmstateLayout, MAX(n, 1));
-    for (guint i = 0; i < n && !r->err; i++) {
-        const Qcow2Snapshot *sn = qcow2_snapshot_get(r->img, i);
-        if (sn->vm_state_size &&
-            !qcow2_vmstate_layout(r->img, sn, &r->layouts[i], &r->err)) {
-            break;
-        }
-    }
-}
-
-static void report_free(ImageReport *r)
-{
-    qcow2_close(r->img);
-    g_free(r->layouts);
-    g_clear_error(&r->err);
-}
 
 static const char *compat_name(const Qcow2Header *h)
 {
@@ -207,7 +170,7 @@ static void json_add_layout(JsonBuilder *b, const Qcow2Image *img,
     json_builder_end_object(b);
 }
 
-static void json_add_snapshot(JsonBuilder *b, const ImageReport *r, guint i)
+static void json_add_snapshot(JsonBuilder *b, const AppImageFacts *r, guint i)
 {
     const Qcow2Snapshot *sn = qcow2_snapshot_get(r->img, i);
     g_autofree char *id = qsnapfix_printable(sn->id);
@@ -248,11 +211,11 @@ static void json_add_error(JsonBuilder *b, const GError *err)
     json_builder_begin_object(b);
     json_builder_set_member_name(b, "message");
     json_builder_add_string_value(b, err->message);
-    qsnapfix_json_int(b, "exit-code", qsnapfix_exit_code(err));
+    qsnapfix_json_int(b, "exit-code", app_exit_code(err));
     json_builder_end_object(b);
 }
 
-static void json_add_image(JsonBuilder *b, const ImageReport *r)
+static void json_add_image(JsonBuilder *b, const AppImageFacts *r)
 {
     g_autofree char *path = qsnapfix_printable(r->path);
 
@@ -324,7 +287,7 @@ static void print_features(const Qcow2Header *h)
  * and how many are shared (refcount > 1) with other snapshots or the
  * active disk. Columns line up with the snapshot list above.
  */
-static void print_layouts(const ImageReport *r)
+static void print_layouts(const AppImageFacts *r)
 {
     static const char layout_columns[] =
         "%-10s%-17s%12s%10s%8s%7s%6s%9s%8s  %s\n";
@@ -360,7 +323,7 @@ static void print_layouts(const ImageReport *r)
     }
 }
 
-static void print_human(const ImageReport *r, bool first)
+static void print_human(const AppImageFacts *r, bool first)
 {
     const Qcow2Header *h;
     g_autofree char *vsize = NULL;
@@ -401,16 +364,16 @@ static int inspect_all(const InspectOptions *o)
 {
     guint n = g_strv_length(o->images);
     g_autoptr(JsonBuilder) b = json_builder_new();
-    int status = QSNAPFIX_EXIT_OK;
+    int status = APP_EXIT_OK;
     guint failed = 0;
 
     if (n > 1) {
         json_builder_begin_array(b);
     }
     for (guint i = 0; i < n; i++) {
-        ImageReport r = {.path = o->images[i]};
+        AppImageFacts r;
 
-        gather(&r, !o->no_layout);
+        app_image_facts(&r, o->images[i], !o->no_layout);
         if (o->format == QSNAPFIX_OUTPUT_JSON) {
             json_add_image(b, &r);
         } else {
@@ -427,7 +390,7 @@ static int inspect_all(const InspectOptions *o)
                     o->images[i], qcow2_io_bytes_read(r.img),
                     qcow2_io_read_calls(r.img));
         }
-        report_free(&r);
+        app_image_facts_clear(&r);
     }
     if (n > 1) {
         json_builder_end_array(b);
@@ -435,7 +398,7 @@ static int inspect_all(const InspectOptions *o)
     if (o->format == QSNAPFIX_OUTPUT_JSON) {
         qsnapfix_print_json(json_builder_get_root(b));
     }
-    return n > 1 && failed ? QSNAPFIX_EXIT_PARTIAL : status;
+    return n > 1 && failed ? APP_EXIT_PARTIAL : status;
 }
 
 /* --snapshot / --stream: one migration stream, section by section. */
@@ -454,7 +417,7 @@ static int inspect_one_stream(const InspectOptions *o)
     if (o->stream ? n != 0 : (n != 1 || !o->snapshot)) {
         fprintf(stderr, "qsnapfix: inspect: use IMAGE --snapshot ID|NAME, or "
                         "--stream FILE (see --help)\n");
-        return QSNAPFIX_EXIT_USAGE;
+        return APP_EXIT_USAGE;
     }
     so.image = n ? o->images[0] : NULL;
     return qsnapfix_inspect_stream(&so);
@@ -464,8 +427,6 @@ int qsnapfix_cmd_inspect(int argc, char **argv)
 {
     InspectOptions o = {0};
     GOptionEntry entries[] = {
-        {"output", 0, 0, G_OPTION_ARG_STRING, &o.output,
-         "Output format: human (default) or json", "FORMAT"},
         {"no-layout", 0, 0, G_OPTION_ARG_NONE, &o.no_layout,
          "Do not map VM states (read only the header and snapshot table)",
          NULL},
@@ -486,39 +447,32 @@ int qsnapfix_cmd_inspect(int argc, char **argv)
          "With --snapshot/--stream: find the device sections from the end "
          "of the stream instead of walking every RAM page",
          NULL},
-        {"help", 'h', 0, G_OPTION_ARG_NONE, &o.help, "Show this help", NULL},
-        {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o.images, NULL,
-         "IMAGE..."},
         {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
-    g_autoptr(GOptionContext) ctx = g_option_context_new(NULL);
-    g_autoptr(GError) err = NULL;
-    int rc;
+    CliCommand c = {
+        .name = "inspect",
+        .operands = "IMAGE...",
+        .summary = "qsnapfix inspect: show an image's snapshots and where "
+                   "their VM state lives",
+        .description = inspect_description,
+        .with_output = true,
+    };
+    int rc = cli_parse(&c, entries, NULL, &argc, &argv);
 
-    g_option_context_set_summary(ctx, "qsnapfix inspect: show an image's "
-                                      "snapshots and where their VM state "
-                                      "lives");
-    g_option_context_set_description(ctx, inspect_description);
-    g_option_context_add_main_entries(ctx, entries, NULL);
-    g_set_prgname("qsnapfix inspect");
-    rc = qsnapfix_parse_options(ctx, &argc, &argv, &o.help);
-    if (rc < 0 && !qsnapfix_parse_output(o.output, &o.format, &err)) {
-        rc = qsnapfix_report(err);
-    }
+    o.images = c.operand;
+    o.format = c.format;
     if (rc < 0 && (o.snapshot || o.stream || o.sections || o.tail)) {
         rc = inspect_one_stream(&o);
     }
-    if (rc < 0 && (!o.images || !o.images[0])) {
-        fprintf(stderr, "qsnapfix: inspect: no IMAGE given (see --help)\n");
-        rc = QSNAPFIX_EXIT_USAGE;
+    if (rc < 0 && !o.images[0]) {
+        rc = cli_usage(&c, "no IMAGE given");
     }
     if (rc < 0) {
         rc = inspect_all(&o);
     }
-    g_free(o.output);
     g_free(o.snapshot);
     g_free(o.stream);
     g_free(o.sections);
-    g_strfreev(o.images);
+    cli_command_clear(&c);
     return rc;
 }

@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "app/inspect.h"
 #include "fix.h"
 #include "inspect_stream.h"
 
@@ -212,7 +213,7 @@ static void add_section(JsonBuilder *b, const VmsStream *s,
         add_ram(b, sec);
     }
     qsnapfix_json_str(b, "summary", summary);
-    if (fields_of && qsnapfix_section_matches(sec, fields_of) && sec->layout) {
+    if (fields_of && app_section_matches(sec, fields_of) && sec->layout) {
         FieldsCtx c = {.b = b, .sec = sec};
         json_builder_set_member_name(b, "fields");
         json_builder_begin_array(b);
@@ -230,8 +231,7 @@ JsonNode *qsnapfix_stream_json(const VmsStream *s, const VmsWriterInfo *w,
     guint matched = 0;
 
     for (guint i = 0; o->sections && i < s->sections->len; i++) {
-        matched +=
-            qsnapfix_section_matches(vms_stream_section(s, i), o->sections);
+        matched += app_section_matches(vms_stream_section(s, i), o->sections);
     }
     if (o->sections && !matched) {
         g_set_error(errp, VMS_ERROR, VMS_ERROR_NOT_FOUND,
