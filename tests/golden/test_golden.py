@@ -28,9 +28,10 @@ import subprocess
 import sys
 import tempfile
 
+from qsnapfix_tests.testlib import (BIN, CACHE, Failure, main, sha256_file,
+                                    shared_dir, skip)
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "lib"))
-from testlib import BIN, CACHE, Failure, main, sha256_file, shared_dir, skip  # noqa: E402
 
 GOLDEN = os.path.join(HERE, "real")
 TARGETS = ("qemu-7.2", "qemu-10.0")
@@ -157,7 +158,8 @@ def test_fixtures_match_baseline_binary():
     if not baseline:
         print("     (QSNAPFIX_GOLDEN_BASELINE unset: fixtures not compared)")
         return
-    import fixtures  # the fixture matrix (built once, cached)
+    # the fixture matrix (built once, cached)
+    from qsnapfix_tests import fixtures
     diffs = []
     for fx in fixtures.fixtures():
         want = outputs_of(baseline, fx.path, fx.name)
