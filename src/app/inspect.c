@@ -72,6 +72,16 @@ void app_stream_facts_clear(AppStreamFacts *f)
     memset(f, 0, sizeof(*f));
 }
 
+const char *app_qcow2_compat(const Qcow2Header *h)
+{
+    return h->version == 2 ? "0.10" : "1.1";
+}
+
+const char *app_qcow2_compression(const Qcow2Header *h)
+{
+    return h->compression_type == QCOW2_COMPRESSION_ZSTD ? "zstd" : "zlib";
+}
+
 bool app_section_matches(const VmsSection *sec, const char *name)
 {
     return sec->idstr && (!strcmp(sec->idstr, name) ||

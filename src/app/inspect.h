@@ -41,6 +41,10 @@ bool app_stream_facts(AppStreamFacts *f, const char *image,
                       GError **errp);
 void app_stream_facts_clear(AppStreamFacts *f);
 
+/* Format facts named as qemu-img names them: "0.10"/"1.1", "zlib"/"zstd". */
+const char *app_qcow2_compat(const Qcow2Header *h);
+const char *app_qcow2_compression(const Qcow2Header *h);
+
 /* Does a section match NAME (its idstr or its vmsd name)? */
 bool app_section_matches(const VmsSection *sec, const char *name);
 

@@ -87,6 +87,7 @@ typedef struct AppScanImage {
     uint64_t file_size;
     uint32_t refcount_bits;
     bool dirty, corrupt, encrypted, lazy_refcounts, extended_l2;
+    const char *compat;      /* "0.10" / "1.1" */
     const char *compression; /* "zlib" / "zstd" */
     char *backing_file;
     char *data_file;

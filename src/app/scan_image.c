@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "exit_codes.h"
+#include "inspect.h"
 #include "scan.h"
 
 /* Incompatible feature bits the write path knows (qcow2/ and the spec). */
@@ -45,8 +46,8 @@ static void take_facts(AppScanImage *im, const Qcow2Header *h)
     im->encrypted = h->crypt_method != 0;
     im->lazy_refcounts = h->compatible_features & QCOW2_COMPAT_LAZY_REFCOUNTS;
     im->extended_l2 = h->extended_l2;
-    im->compression =
-        h->compression_type == QCOW2_COMPRESSION_ZSTD ? "zstd" : "zlib";
+    im->compat = app_qcow2_compat(h);
+    im->compression = app_qcow2_compression(h);
     im->backing_file = g_strdup(h->backing_file);
     im->data_file = g_strdup(h->data_file);
 }

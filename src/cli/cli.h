@@ -91,10 +91,14 @@ void qsnapfix_print_json_object(JsonBuilder *b);
 JsonBuilder *qsnapfix_json_snapshot_report(const char *image, const char *id,
                                            const char *name);
 /* Object members: strings made printable (NULL: null), integers, booleans,
- * and an array of printable strings (NULL: empty). */
+ * null, an array of printable strings (NULL: empty), and an object or
+ * array begun. */
 void qsnapfix_json_str(JsonBuilder *b, const char *name, const char *value);
 void qsnapfix_json_int(JsonBuilder *b, const char *name, int64_t value);
 void qsnapfix_json_bool(JsonBuilder *b, const char *name, bool value);
+void qsnapfix_json_null(JsonBuilder *b, const char *name);
 void qsnapfix_json_strings(JsonBuilder *b, const char *name, GPtrArray *a);
+void qsnapfix_json_begin_object(JsonBuilder *b, const char *name);
+void qsnapfix_json_begin_array(JsonBuilder *b, const char *name);
 
 #endif

@@ -62,55 +62,33 @@ static const char inspect_description[] =
     "line on stderr:\n"
     "  qsnapfix: IMAGE: STRUCTURE at 0xOFFSET: PROBLEM\n";
 
-static const char *compat_name(const Qcow2Header *h)
-{
-    return h->version == 2 ? "0.10" : "1.1";
-}
-
-static const char *compression_name(const Qcow2Header *h)
-{
-    return h->compression_type == QCOW2_COMPRESSION_ZSTD ? "zstd" : "zlib";
-}
-
 /* ---- JSON ---------------------------------------------------------- */
 
 static void json_add_format_specific(JsonBuilder *b, const Qcow2Header *h)
 {
-    json_builder_set_member_name(b, "format-specific");
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "type");
-    json_builder_add_string_value(b, "qcow2");
-    json_builder_set_member_name(b, "data");
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "compat");
-    json_builder_add_string_value(b, compat_name(h));
-    json_builder_set_member_name(b, "compression-type");
-    json_builder_add_string_value(b, compression_name(h));
+    qsnapfix_json_begin_object(b, "format-specific");
+    qsnapfix_json_str(b, "type", "qcow2");
+    qsnapfix_json_begin_object(b, "data");
+    qsnapfix_json_str(b, "compat", app_qcow2_compat(h));
+    qsnapfix_json_str(b, "compression-type", app_qcow2_compression(h));
     if (h->version >= 3) {
         /* qemu-img reports these for version 3 images only. */
-        json_builder_set_member_name(b, "lazy-refcounts");
-        json_builder_add_boolean_value(b, h->compatible_features &
-                                              QCOW2_COMPAT_LAZY_REFCOUNTS);
+        qsnapfix_json_bool(b, "lazy-refcounts",
+                           h->compatible_features &
+                               QCOW2_COMPAT_LAZY_REFCOUNTS);
     }
-    json_builder_set_member_name(b, "refcount-bits");
-    json_builder_add_int_value(b, h->refcount_bits);
+    qsnapfix_json_int(b, "refcount-bits", h->refcount_bits);
     if (h->version >= 3) {
-        json_builder_set_member_name(b, "corrupt");
-        json_builder_add_boolean_value(b, h->incompatible_features &
-                                              QCOW2_INCOMPAT_CORRUPT);
-        json_builder_set_member_name(b, "extended-l2");
-        json_builder_add_boolean_value(b, h->extended_l2);
+        qsnapfix_json_bool(b, "corrupt",
+                           h->incompatible_features & QCOW2_INCOMPAT_CORRUPT);
+        qsnapfix_json_bool(b, "extended-l2", h->extended_l2);
     }
     if (h->data_file) {
-        g_autofree char *df = qsnapfix_printable(h->data_file);
-        json_builder_set_member_name(b, "data-file");
-        json_builder_add_string_value(b, df);
-        json_builder_set_member_name(b, "data-file-raw");
-        json_builder_add_boolean_value(b, h->autoclear_features &
-                                              QCOW2_AUTOCLEAR_DATA_RAW);
+        qsnapfix_json_str(b, "data-file", h->data_file);
+        qsnapfix_json_bool(b, "data-file-raw",
+                           h->autoclear_features & QCOW2_AUTOCLEAR_DATA_RAW);
     }
-    json_builder_set_member_name(b, "encrypted");
-    json_builder_add_boolean_value(b, h->crypt_method != 0);
+    qsnapfix_json_bool(b, "encrypted", h->crypt_method != 0);
     json_builder_end_object(b);
     json_builder_end_object(b);
 }
@@ -121,8 +99,7 @@ static void json_add_header(JsonBuilder *b, const Qcow2Image *img)
     const uint32_t *unknown;
     guint n_unknown = qcow2_unknown_extensions(img, &unknown);
 
-    json_builder_set_member_name(b, "header");
-    json_builder_begin_object(b);
+    qsnapfix_json_begin_object(b, "header");
     qsnapfix_json_int(b, "version", h->version);
     qsnapfix_json_int(b, "header-length", h->header_length);
     qsnapfix_json_int(b, "incompatible-features",
@@ -139,8 +116,7 @@ static void json_add_header(JsonBuilder *b, const Qcow2Image *img)
     qsnapfix_json_int(b, "nb-snapshots", h->nb_snapshots);
     qsnapfix_json_int(b, "encryption-method", h->crypt_method);
     qsnapfix_json_int(b, "bitmaps", h->nb_bitmaps);
-    json_builder_set_member_name(b, "unknown-extensions");
-    json_builder_begin_array(b);
+    qsnapfix_json_begin_array(b, "unknown-extensions");
     for (guint i = 0; i < n_unknown; i++) {
         char type[16];
         g_snprintf(type, sizeof(type), "0x%08" PRIx32, unknown[i]);
@@ -154,8 +130,7 @@ static void json_add_layout(JsonBuilder *b, const Qcow2Image *img,
                             const Qcow2Snapshot *sn,
                             const Qcow2VmstateLayout *l)
 {
-    json_builder_set_member_name(b, "vm-state");
-    json_builder_begin_object(b);
+    qsnapfix_json_begin_object(b, "vm-state");
     qsnapfix_json_int(b, "offset", (int64_t)qcow2_vmstate_base(img, sn));
     qsnapfix_json_int(b, "clusters", (int64_t)l->clusters);
     qsnapfix_json_int(b, "normal", (int64_t)l->normal);
@@ -173,14 +148,10 @@ static void json_add_layout(JsonBuilder *b, const Qcow2Image *img,
 static void json_add_snapshot(JsonBuilder *b, const AppImageFacts *r, guint i)
 {
     const Qcow2Snapshot *sn = qcow2_snapshot_get(r->img, i);
-    g_autofree char *id = qsnapfix_printable(sn->id);
-    g_autofree char *name = qsnapfix_printable(sn->name);
 
     json_builder_begin_object(b);
-    json_builder_set_member_name(b, "id");
-    json_builder_add_string_value(b, id);
-    json_builder_set_member_name(b, "name");
-    json_builder_add_string_value(b, name);
+    qsnapfix_json_str(b, "id", sn->id);
+    qsnapfix_json_str(b, "name", sn->name);
     qsnapfix_json_int(b, "vm-state-size", (int64_t)sn->vm_state_size);
     qsnapfix_json_int(b, "date-sec", sn->date_sec);
     qsnapfix_json_int(b, "date-nsec", sn->date_nsec);
@@ -197,8 +168,7 @@ static void json_add_snapshot(JsonBuilder *b, const AppImageFacts *r, guint i)
     qsnapfix_json_int(b, "extra-data-size", sn->extra_data_size);
     qsnapfix_json_int(b, "vm-state-size-32", sn->vm_state_size32);
     qsnapfix_json_int(b, "table-offset", (int64_t)sn->table_offset);
-    json_builder_set_member_name(b, "has-vm-state");
-    json_builder_add_boolean_value(b, sn->vm_state_size != 0);
+    qsnapfix_json_bool(b, "has-vm-state", sn->vm_state_size != 0);
     if (r->layouts && sn->vm_state_size) {
         json_add_layout(b, r->img, sn, &r->layouts[i]);
     }
@@ -207,8 +177,7 @@ static void json_add_snapshot(JsonBuilder *b, const AppImageFacts *r, guint i)
 
 static void json_add_error(JsonBuilder *b, const GError *err)
 {
-    json_builder_set_member_name(b, "error");
-    json_builder_begin_object(b);
+    qsnapfix_json_begin_object(b, "error");
     json_builder_set_member_name(b, "message");
     json_builder_add_string_value(b, err->message);
     qsnapfix_json_int(b, "exit-code", app_exit_code(err));
@@ -217,36 +186,26 @@ static void json_add_error(JsonBuilder *b, const GError *err)
 
 static void json_add_image(JsonBuilder *b, const AppImageFacts *r)
 {
-    g_autofree char *path = qsnapfix_printable(r->path);
-
     json_builder_begin_object(b);
-    json_builder_set_member_name(b, "filename");
-    json_builder_add_string_value(b, path);
-    json_builder_set_member_name(b, "format");
-    json_builder_add_string_value(b, "qcow2");
+    qsnapfix_json_str(b, "filename", r->path);
+    qsnapfix_json_str(b, "format", "qcow2");
     if (r->img) {
         const Qcow2Header *h = qcow2_header(r->img);
 
         qsnapfix_json_int(b, "virtual-size", (int64_t)h->size);
         qsnapfix_json_int(b, "cluster-size", (int64_t)h->cluster_size);
         qsnapfix_json_int(b, "file-size", (int64_t)h->file_size);
-        json_builder_set_member_name(b, "dirty-flag");
-        json_builder_add_boolean_value(b, h->incompatible_features &
-                                              QCOW2_INCOMPAT_DIRTY);
+        qsnapfix_json_bool(b, "dirty-flag",
+                           h->incompatible_features & QCOW2_INCOMPAT_DIRTY);
         if (h->backing_file) {
-            g_autofree char *bf = qsnapfix_printable(h->backing_file);
-            json_builder_set_member_name(b, "backing-filename");
-            json_builder_add_string_value(b, bf);
+            qsnapfix_json_str(b, "backing-filename", h->backing_file);
         }
         if (h->backing_format) {
-            g_autofree char *bff = qsnapfix_printable(h->backing_format);
-            json_builder_set_member_name(b, "backing-filename-format");
-            json_builder_add_string_value(b, bff);
+            qsnapfix_json_str(b, "backing-filename-format", h->backing_format);
         }
         json_add_format_specific(b, h);
         json_add_header(b, r->img);
-        json_builder_set_member_name(b, "snapshots");
-        json_builder_begin_array(b);
+        qsnapfix_json_begin_array(b, "snapshots");
         for (guint i = 0; i < qcow2_snapshot_count(r->img); i++) {
             json_add_snapshot(b, r, i);
         }
@@ -263,8 +222,8 @@ static void json_add_image(JsonBuilder *b, const AppImageFacts *r)
 static void print_features(const Qcow2Header *h)
 {
     printf("Format specific information:\n");
-    printf("    compat: %s\n", compat_name(h));
-    printf("    compression type: %s\n", compression_name(h));
+    printf("    compat: %s\n", app_qcow2_compat(h));
+    printf("    compression type: %s\n", app_qcow2_compression(h));
     printf("    lazy refcounts: %s\n",
            h->compatible_features & QCOW2_COMPAT_LAZY_REFCOUNTS ? "true"
                                                                 : "false");

@@ -139,17 +139,14 @@ static void print_json(Scan *scan, int rc)
     json_builder_end_array(scan->images);
     json_builder_end_array(scan->skipped);
     json_builder_begin_object(b);
-    json_builder_set_member_name(b, "target");
-    json_builder_add_string_value(b, tr_target_name(scan->o->fix.target));
-    json_builder_set_member_name(b, "mode");
-    json_builder_add_string_value(b, scan->o->full ? "full" : "tail");
+    qsnapfix_json_str(b, "target", tr_target_name(scan->o->fix.target));
+    qsnapfix_json_str(b, "mode", scan->o->full ? "full" : "tail");
     json_builder_set_member_name(b, "images");
     json_builder_add_value(b, json_builder_get_root(scan->images));
     json_builder_set_member_name(b, "skipped");
     json_builder_add_value(b, json_builder_get_root(scan->skipped));
     scan_json_summary(b, &scan->sum);
-    json_builder_set_member_name(b, "exit_code");
-    json_builder_add_int_value(b, rc);
+    qsnapfix_json_int(b, "exit_code", rc);
     qsnapfix_print_json_object(b);
 }
 

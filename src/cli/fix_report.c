@@ -165,8 +165,7 @@ void fix_json_writer(JsonBuilder *b, const VmsWriterInfo *w)
 
 void fix_json_rules(JsonBuilder *b, const TrResult *r, bool edit_counts)
 {
-    json_builder_set_member_name(b, "rules");
-    json_builder_begin_array(b);
+    qsnapfix_json_begin_array(b, "rules");
     for (guint i = 0; r && i < r->findings->len; i++) {
         const TrFinding *f = g_ptr_array_index(r->findings, i);
         json_builder_begin_object(b);
@@ -186,8 +185,7 @@ void fix_json_rules(JsonBuilder *b, const TrResult *r, bool edit_counts)
 
 static void json_edits(JsonBuilder *b, const TrResult *r)
 {
-    json_builder_set_member_name(b, "edits");
-    json_builder_begin_array(b);
+    qsnapfix_json_begin_array(b, "edits");
     for (guint i = 0; r && i < r->edits->len; i++) {
         const TrEdit *e = &g_array_index(r->edits, TrEdit, i);
         json_builder_begin_object(b);
@@ -204,16 +202,14 @@ void fix_json_recipe(JsonBuilder *b, const TrResult *r)
     const TrRecipe *rc = r->recipe;
     g_autofree char *line = tr_recipe_command_line(rc);
 
-    json_builder_set_member_name(b, "recipe");
-    json_builder_begin_object(b);
+    qsnapfix_json_begin_object(b, "recipe");
     qsnapfix_json_str(b, "target", tr_target_name(r->target));
     qsnapfix_json_str(b, "machine", rc->machine);
     qsnapfix_json_str(b, "accel", rc->accel);
     qsnapfix_json_str(b, "accel_reason", rc->accel_reason);
     qsnapfix_json_strings(b, "qemu_args", rc->qemu_args);
     qsnapfix_json_str(b, "command_line", line);
-    json_builder_set_member_name(b, "files");
-    json_builder_begin_array(b);
+    qsnapfix_json_begin_array(b, "files");
     for (guint i = 0; i < rc->files->len; i++) {
         const TrFile *f = g_ptr_array_index(rc->files, i);
         json_builder_begin_object(b);
@@ -251,16 +247,14 @@ static void json_outcome(JsonBuilder *b, const AppOutcome *out)
     fix_json_writer(b, out->writer);
     fix_json_rules(b, r, true);
     json_edits(b, r);
-    json_builder_set_member_name(b, "vm_state_size");
-    json_builder_begin_object(b);
+    qsnapfix_json_begin_object(b, "vm_state_size");
     qsnapfix_json_int(b, "old", out->old_size);
     qsnapfix_json_int(b, "new", out->new_size);
     json_builder_end_object(b);
     json_builder_set_member_name(b, "write");
     if (out->write.have_stats) {
         json_builder_begin_object(b);
-        json_builder_set_member_name(b, "done");
-        json_builder_add_boolean_value(b, out->write.wrote);
+        qsnapfix_json_bool(b, "done", out->write.wrote);
         qsnapfix_json_int(b, "clusters_written", out->write.clusters_written);
         qsnapfix_json_int(b, "clusters_shared", out->write.clusters_shared);
         qsnapfix_json_int(b, "clusters_freed", out->write.clusters_freed);
@@ -274,8 +268,7 @@ static void json_outcome(JsonBuilder *b, const AppOutcome *out)
     if (r && (out->status == APP_FIXED || out->status == APP_COMPATIBLE)) {
         fix_json_recipe(b, r);
     } else {
-        json_builder_set_member_name(b, "recipe");
-        json_builder_add_null_value(b);
+        qsnapfix_json_null(b, "recipe");
     }
     fix_json_reason(b, out);
     json_builder_end_object(b);
@@ -284,17 +277,13 @@ static void json_outcome(JsonBuilder *b, const AppOutcome *out)
 void fix_print_json_report(JsonBuilder *b, const AppOptions *o,
                            AppOutcome *const *outcomes, guint n, int rc)
 {
-    json_builder_set_member_name(b, "target");
-    json_builder_add_string_value(b, tr_target_name(o->target));
-    json_builder_set_member_name(b, "dry_run");
-    json_builder_add_boolean_value(b, o->dry_run);
-    json_builder_set_member_name(b, "snapshots");
-    json_builder_begin_array(b);
+    qsnapfix_json_str(b, "target", tr_target_name(o->target));
+    qsnapfix_json_bool(b, "dry_run", o->dry_run);
+    qsnapfix_json_begin_array(b, "snapshots");
     for (guint i = 0; i < n; i++) {
         json_outcome(b, outcomes[i]);
     }
     json_builder_end_array(b);
-    json_builder_set_member_name(b, "exit_code");
-    json_builder_add_int_value(b, rc);
+    qsnapfix_json_int(b, "exit_code", rc);
     qsnapfix_print_json_object(b);
 }

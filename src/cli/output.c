@@ -221,10 +221,27 @@ void qsnapfix_json_bool(JsonBuilder *b, const char *name, bool value)
     json_builder_add_boolean_value(b, value);
 }
 
-void qsnapfix_json_strings(JsonBuilder *b, const char *name, GPtrArray *a)
+void qsnapfix_json_null(JsonBuilder *b, const char *name)
+{
+    json_builder_set_member_name(b, name);
+    json_builder_add_null_value(b);
+}
+
+void qsnapfix_json_begin_object(JsonBuilder *b, const char *name)
+{
+    json_builder_set_member_name(b, name);
+    json_builder_begin_object(b);
+}
+
+void qsnapfix_json_begin_array(JsonBuilder *b, const char *name)
 {
     json_builder_set_member_name(b, name);
     json_builder_begin_array(b);
+}
+
+void qsnapfix_json_strings(JsonBuilder *b, const char *name, GPtrArray *a)
+{
+    qsnapfix_json_begin_array(b, name);
     for (guint i = 0; a && i < a->len; i++) {
         g_autofree char *p = qsnapfix_printable(g_ptr_array_index(a, i));
         json_builder_add_string_value(b, p);
@@ -240,8 +257,7 @@ JsonBuilder *qsnapfix_json_snapshot_report(const char *image, const char *id,
     json_builder_begin_object(b);
     json_builder_set_member_name(b, "filename");
     json_builder_add_string_value(b, image);
-    json_builder_set_member_name(b, "snapshot");
-    json_builder_begin_object(b);
+    qsnapfix_json_begin_object(b, "snapshot");
     json_builder_set_member_name(b, "id");
     json_builder_add_string_value(b, id);
     json_builder_set_member_name(b, "name");

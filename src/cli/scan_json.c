@@ -14,8 +14,7 @@ static void json_write_plan(JsonBuilder *b, const AppScanSnapshot *ss)
     const AppWritePlan *w = &ss->judged.write;
     const TrResult *r = ss->judged.outcome->result;
 
-    json_builder_set_member_name(b, "fix");
-    json_builder_begin_object(b);
+    qsnapfix_json_begin_object(b, "fix");
     qsnapfix_json_int(b, "edits", r->edits->len);
     qsnapfix_json_int(b, "vm_state_size_after", r->new_size);
     qsnapfix_json_bool(b, "exact", w->exact);
@@ -59,8 +58,7 @@ static void json_snapshot(JsonBuilder *b, const AppScanSnapshot *ss)
     if (ss->judged.verdict == APP_VERDICT_ERROR) {
         qsnapfix_json_int(b, "exit_code", (uint64_t)app_outcome_exit_code(out));
     }
-    json_builder_set_member_name(b, "analysis");
-    json_builder_begin_object(b);
+    qsnapfix_json_begin_object(b, "analysis");
     qsnapfix_json_str(b, "path", ss->judged.path);
     qsnapfix_json_str(b, "full_walk_because", ss->judged.reason);
     qsnapfix_json_int(b, "bytes_read", ss->judged.bytes_read);
@@ -79,8 +77,7 @@ static void json_locks(JsonBuilder *b, const AppLocks *l)
     } else {
         json_builder_add_null_value(b);
     }
-    json_builder_set_member_name(b, "lock_bytes");
-    json_builder_begin_array(b);
+    qsnapfix_json_begin_array(b, "lock_bytes");
     for (guint i = 0; each[i] && *each[i]; i++) {
         json_builder_add_int_value(b, g_ascii_strtoll(each[i], NULL, 10));
     }
@@ -92,8 +89,7 @@ static void json_locks(JsonBuilder *b, const AppLocks *l)
 
 static void json_error(JsonBuilder *b, const char *message, int code)
 {
-    json_builder_set_member_name(b, "error");
-    json_builder_begin_object(b);
+    qsnapfix_json_begin_object(b, "error");
     qsnapfix_json_str(b, "message", message);
     qsnapfix_json_int(b, "exit_code", (uint64_t)code);
     json_builder_end_object(b);
@@ -101,10 +97,9 @@ static void json_error(JsonBuilder *b, const char *message, int code)
 
 static void json_format(JsonBuilder *b, const AppScanImage *im)
 {
-    json_builder_set_member_name(b, "format");
-    json_builder_begin_object(b);
+    qsnapfix_json_begin_object(b, "format");
     qsnapfix_json_int(b, "version", im->version);
-    qsnapfix_json_str(b, "compat", im->version == 2 ? "0.10" : "1.1");
+    qsnapfix_json_str(b, "compat", im->compat);
     qsnapfix_json_int(b, "cluster_size", im->cluster_size);
     qsnapfix_json_int(b, "virtual_size", im->virtual_size);
     qsnapfix_json_int(b, "file_size", im->file_size);
@@ -142,8 +137,7 @@ void scan_json_image(JsonBuilder *b, const AppScanImage *im)
     } else {
         json_builder_add_null_value(b);
     }
-    json_builder_set_member_name(b, "snapshots");
-    json_builder_begin_array(b);
+    qsnapfix_json_begin_array(b, "snapshots");
     for (guint i = 0; i < im->snapshots->len; i++) {
         json_snapshot(b, g_ptr_array_index(im->snapshots, i));
     }
@@ -167,8 +161,7 @@ void scan_json_entry(JsonBuilder *b, const AppScanEntry *e)
 
 void scan_json_summary(JsonBuilder *b, const AppScanSummary *s)
 {
-    json_builder_set_member_name(b, "summary");
-    json_builder_begin_object(b);
+    qsnapfix_json_begin_object(b, "summary");
     qsnapfix_json_int(b, "images", s->images);
     qsnapfix_json_int(b, "scanned", s->scanned);
     qsnapfix_json_int(b, "unreadable", s->unreadable);

@@ -33,8 +33,7 @@ static char *image_line(const AppScanImage *im)
     g_string_append_printf(g,
                            "qcow2 v%u (compat %s), %s clusters, %u "
                            "snapshot%s",
-                           im->version, im->version == 2 ? "0.10" : "1.1", cs,
-                           n, n == 1 ? "" : "s");
+                           im->version, im->compat, cs, n, n == 1 ? "" : "s");
     if (im->backing_file) {
         g_autofree char *b = qsnapfix_printable(im->backing_file);
         g_string_append_printf(g, ", backing file %s", b);
