@@ -10,15 +10,6 @@
 #include "pipeline.h"
 
 /*
- * The snapshots to fix (their IDs): the one named (by ID or name, as QEMU
- * looks it up), every one with VM state (all), or the only one with VM
- * state. Errors: no such snapshot, none with VM state (NOT_FOUND), several
- * but neither named nor all (G_OPTION_ERROR).
- */
-GPtrArray *app_pick_snapshots(Qcow2Image *img, const char *snapshot, bool all,
-                              GError **errp);
-
-/*
  * Fix snapshot id of img (opened writable, or read-only for a dry run);
  * image is its path (recipe files go beside it, or in o->rom_dir).
  */
@@ -27,7 +18,11 @@ void app_fix_snapshot(Qcow2Image *img, const char *image, const char *id,
 
 /*
  * Open image, pick its snapshots and fix each: AppOutcome * in order.
- * NULL with an error when the image cannot be opened or nothing picked.
+ * Picked: the one named (by ID or name, as QEMU looks it up), every one
+ * with VM state (all), or the only one with VM state. NULL with an error
+ * when the image cannot be opened or nothing is picked: no such snapshot,
+ * none with VM state (NOT_FOUND), several but neither named nor all
+ * (G_OPTION_ERROR).
  */
 GPtrArray *app_fix_image(const char *image, const char *snapshot, bool all,
                          const AppOptions *o, GError **errp);

@@ -29,8 +29,8 @@
  *      temporary file first, as vms_source_open_stdin() spools a pipe);
  *   2. a sink whose write() writes header, domain XML updated from
  *      AppWrite.recipe and the edited stream (compressed again) to a new
- *      file beside the old one, fsyncs and renames it into place (see
- *      app_write_file_atomic()), keeping the original when asked; and
+ *      file beside the old one, fsyncs and renames it into place (as
+ *      app_sink_file() does, io_file.c), keeping the original when asked; and
  *      whose read_back() opens the new file's stream;
  *   3. the commands construct them when they recognise the file (its
  *      magic): nothing in src/translate, the pipeline or the rendering
@@ -154,26 +154,13 @@ AppSource *app_source_file(const char *path);
 /* Bytes in memory (small streams, tests). */
 AppSource *app_source_bytes(GBytes *bytes, const char *name);
 /*
- * A new file at path, written beside it and renamed into place (sync:
- * fsync'd first; see app_write_file_atomic()).
+ * A new file at path, complete or not at all: written beside it and
+ * renamed into place (sync: fsync'd first). A path that exists and is not
+ * a regular file (/dev/null, a FIFO) is written in place instead: renaming
+ * over it would replace the device node; a directory is refused.
  */
 AppSink *app_sink_file(const char *path, bool sync);
 /* Standard output (cannot be read back). */
 AppSink *app_sink_stdout(void);
-
-/* Write all of buf to fd (path names it in the error). */
-bool app_write_all(int fd, const void *buf, size_t len, const char *path,
-                   GError **errp);
-/*
- * Create path complete or not at all: write_fn fills a temporary file
- * beside it (fd; path for messages), which is then (sync: fsync'd,) closed
- * and renamed over path; on failure it is removed. A path that exists and
- * is not a regular file (/dev/null, a FIFO) is written in place instead:
- * renaming over it would replace the device node; a directory is refused.
- */
-typedef bool (*AppFileWriter)(int fd, const char *path, void *opaque,
-                              GError **errp);
-bool app_write_file_atomic(const char *path, bool sync, AppFileWriter write_fn,
-                           void *opaque, GError **errp);
 
 #endif

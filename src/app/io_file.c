@@ -71,8 +71,8 @@ static void set_file_error(GError **errp, int e, const char *path,
                 path, what, g_strerror(e));
 }
 
-bool app_write_all(int fd, const void *buf, size_t len, const char *path,
-                   GError **errp)
+static bool write_all(int fd, const void *buf, size_t len, const char *path,
+                      GError **errp)
 {
     const uint8_t *p = buf;
 
@@ -91,8 +91,12 @@ bool app_write_all(int fd, const void *buf, size_t len, const char *path,
     return true;
 }
 
-static bool write_in_place(const char *path, AppFileWriter write_fn,
-                           void *opaque, GError **errp)
+/* Fills fd with the file's bytes (path for messages). */
+typedef bool (*FileWriter)(int fd, const char *path, void *opaque,
+                           GError **errp);
+
+static bool write_in_place(const char *path, FileWriter write_fn, void *opaque,
+                           GError **errp)
 {
     int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
     bool ok;
@@ -109,8 +113,9 @@ static bool write_in_place(const char *path, AppFileWriter write_fn,
     return ok;
 }
 
-bool app_write_file_atomic(const char *path, bool sync, AppFileWriter write_fn,
-                           void *opaque, GError **errp)
+/* See app_sink_file(). */
+static bool write_file_atomic(const char *path, bool sync, FileWriter write_fn,
+                              void *opaque, GError **errp)
 {
     struct stat st;
 
@@ -169,7 +174,7 @@ static bool put(Copy *c, int fd, const char *path, const void *data, size_t len,
     if (c->sum) {
         g_checksum_update(c->sum, data, len);
     }
-    return app_write_all(fd, data, len, path, errp);
+    return write_all(fd, data, len, path, errp);
 }
 
 static bool copy_range(Copy *c, uint64_t from, uint64_t to, int fd,
@@ -230,7 +235,7 @@ static bool file_write(AppSink *sink, const AppWrite *w, AppWriteStats *st,
     if (!f->path) {
         ok = write_edited(STDOUT_FILENO, "stdout", &c, errp);
     } else {
-        ok = app_write_file_atomic(f->path, f->sync, write_edited, &c, errp);
+        ok = write_file_atomic(f->path, f->sync, write_edited, &c, errp);
     }
     st->wrote = ok;
     if (ok && c.sum) {

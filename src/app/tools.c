@@ -178,7 +178,7 @@ static void edit_clear(gpointer p)
     g_clear_pointer(&e->data, g_bytes_unref);
 }
 
-GArray *app_edit_list_read(const char *path, GError **errp)
+static GArray *edit_list_read(const char *path, GError **errp)
 {
     g_autofree char *text = NULL;
     g_autofree char *dir = g_path_get_dirname(path);
@@ -205,7 +205,7 @@ bool app_splice_file(const char *image, const char *snapshot,
                      const char *edits_path, const AppWrite *w,
                      AppWriteStats *st, char **id, char **name, GError **errp)
 {
-    g_autoptr(GArray) edits = app_edit_list_read(edits_path, errp);
+    g_autoptr(GArray) edits = edit_list_read(edits_path, errp);
     g_autoptr(GError) err = NULL;
     Qcow2Image *img = NULL;
     const Qcow2Snapshot *sn = NULL;

@@ -29,20 +29,16 @@ bool app_extract(const char *image, const char *snapshot, const char *out_path,
 void app_extract_clear(AppExtract *e);
 
 /*
- * An edit list file: one edit per line, "OFFSET OLD_LENGTH DATA", sorted,
- * not overlapping; DATA is hex digits, '-' (nothing), @PATH (a file's
- * bytes, relative to the list's directory) or fill:BYTE:COUNT; numbers
- * decimal or 0x-hex; '#' starts a comment. Returns TrEdit (G_OPTION_ERROR
- * for a malformed line, G_FILE_ERROR for a file that cannot be read).
- */
-GArray *app_edit_list_read(const char *path, GError **errp);
-
-/*
  * Splice the edit list file into snapshot's VM state (w gives dry_run,
  * keep_original(_name) and progress; its edits are ignored). id and name
  * of the snapshot are returned as copies (the table is re-read after a
  * write). The user's mistakes (the edit list, a name taken) are
- * G_OPTION_ERRORs.
+ * G_OPTION_ERRORs, and so is an unreadable list a G_FILE_ERROR.
+ *
+ * An edit list file has one edit per line, "OFFSET OLD_LENGTH DATA",
+ * sorted, not overlapping; DATA is hex digits, '-' (nothing), @PATH (a
+ * file's bytes, relative to the list's directory) or fill:BYTE:COUNT;
+ * numbers decimal or 0x-hex; '#' starts a comment.
  */
 bool app_splice_file(const char *image, const char *snapshot,
                      const char *edits_path, const AppWrite *w,

@@ -6,7 +6,8 @@
  * Qcow2IO that counts them, notes which recipe files exist at the first
  * one, and can corrupt what the fix writes.
  *
- * What is checked: the pipeline fixes and its verify step passes; a
+ * What is checked: the pipeline fixes and its verify step passes (also
+ * step by step, on a stream in memory written to a file); a
  * corrupted write is caught by verify; a refusal writes nothing (the
  * image's bytes are identical, no recipe file appears); the recipe files
  * exist before the first image write; the judge's tail path says what the
@@ -408,6 +409,64 @@ static void test_dry_run_plans_and_writes_nothing(void)
     g_assert_cmpuint(g_strv_length(files), ==, 0);
 }
 
+/* The steps one by one, on a stream in memory into a file. */
+static void test_steps_on_a_stream_in_memory(void)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(GBytes) stream = stream_needing_fix();
+    g_autofree char *dir = g_dir_make_tmp("qsnapfix-app-XXXXXX", &err);
+    g_autofree char *in = g_build_filename(dir, "in.mig", NULL);
+    g_autofree char *out_path = g_build_filename(dir, "out.mig", NULL);
+    AppOptions o = default_options();
+    AppRecipeNames names = {0};
+    g_autoptr(AppSource) source = app_source_bytes(stream, in);
+    g_autoptr(AppSink) sink = app_sink_file(out_path, false);
+    g_autoptr(VmsSource) src = app_source_open(source, &err);
+    g_autoptr(VmsStream) s = NULL;
+    g_autoptr(AppOutcome) out = app_outcome_new(NULL, in);
+    g_autoptr(VmsSource) written = NULL;
+    g_autoptr(VmsSource) old = NULL;
+    g_autoptr(VmsSource) bad = NULL;
+    g_autoptr(GBytes) fixed = NULL;
+    g_autoptr(GByteArray) corrupt = g_byte_array_new();
+    const TrFile *file;
+
+    g_assert_no_error(err);
+    app_recipe_names_for_file(&names, &o, in);
+    g_assert_true(app_analyse(src, &o, &names, out, &s, &err));
+    g_assert_no_error(err);
+    g_assert_cmpint(out->status, ==, APP_FIXED);
+    g_assert_true(app_write_recipe_files(out->result, s, src, &err));
+    file = g_ptr_array_index(out->result->recipe->files, 0);
+    g_assert_true(g_file_test(file->path, G_FILE_TEST_IS_REGULAR));
+    g_assert_true(app_apply(sink, src, &o, out, &err));
+    g_assert_true(out->write.wrote);
+    written = app_sink_read_back(sink, &err);
+    g_assert_no_error(err);
+    g_assert_true(app_verify(written, &o, &names, out->result, &err));
+    g_assert_no_error(err);
+
+    /* what verify rejects: the unedited stream, a stream that does not
+     * parse */
+    old = vms_source_new_bytes(stream, "old");
+    g_assert_false(app_verify(old, &o, &names, out->result, &err));
+    g_assert_error(err, TR_ERROR, TR_ERROR_STREAM);
+    g_clear_error(&err);
+    fixed = tr_apply_edits(g_bytes_get_data(stream, NULL),
+                           g_bytes_get_size(stream), out->result->edits, &err);
+    g_byte_array_append(corrupt, g_bytes_get_data(fixed, NULL),
+                        (guint)g_bytes_get_size(fixed));
+    corrupt->data[0] ^= 0xff;
+    bad = vms_source_new_memory(corrupt->data, corrupt->len, "corrupt");
+    g_assert_false(app_verify(bad, &o, &names, out->result, &err));
+    g_assert_nonnull(strstr(err->message, "does not parse"));
+
+    g_unlink(file->path);
+    g_unlink(out_path);
+    g_rmdir(dir);
+    app_recipe_names_clear(&names);
+}
+
 /* ---- judge: the tail path says what the full walk says ----------------- */
 
 static void judge(Image *im, bool full, AppJudgement *j)
@@ -623,6 +682,8 @@ int main(int argc, char **argv)
                     test_recipe_files_come_before_the_first_image_write);
     g_test_add_func("/pipeline/dry-run-plans-and-writes-nothing",
                     test_dry_run_plans_and_writes_nothing);
+    g_test_add_func("/pipeline/steps-on-a-stream-in-memory",
+                    test_steps_on_a_stream_in_memory);
     g_test_add_func("/judge/tail-path-equals-full-walk",
                     test_judge_tail_path_equals_full_walk);
     g_test_add_func("/translate/writes-a-file-that-verifies",
