@@ -83,12 +83,17 @@ static void snapshot_free(Snapshot *s)
     g_free(s);
 }
 
-static VmsSource *source_open(AppSource *source, GError **errp)
+/* Its VM state as the image holds it now. */
+static VmsSource *snapshot_open(Snapshot *s, GError **errp)
 {
-    Snapshot *s = source->opaque;
     const Qcow2Snapshot *sn = qcow2_snapshot_find(s->img, s->id, errp);
 
     return sn ? app_qcow2_vmstate_source(s->img, sn, errp) : NULL;
+}
+
+static VmsSource *source_open(AppSource *source, GError **errp)
+{
+    return snapshot_open(source->opaque, errp);
 }
 
 static void source_close(AppSource *source)
@@ -182,10 +187,7 @@ static bool sink_write(AppSink *sink, const AppWrite *w, AppWriteStats *st,
 
 static VmsSource *sink_read_back(AppSink *sink, GError **errp)
 {
-    Snapshot *s = sink->opaque;
-    const Qcow2Snapshot *sn = qcow2_snapshot_find(s->img, s->id, errp);
-
-    return sn ? app_qcow2_vmstate_source(s->img, sn, errp) : NULL;
+    return snapshot_open(sink->opaque, errp);
 }
 
 static void sink_close(AppSink *sink)

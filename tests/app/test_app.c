@@ -28,6 +28,33 @@
 /* The empty image with snapshot "s1" (no VM state), made by qemu-img. */
 static GBytes *base_image;
 
+/* ---- temporary directories ---------------------------------------------- */
+
+static char **dir_names(const char *path)
+{
+    g_autoptr(GDir) d = g_dir_open(path, 0, NULL);
+    g_autoptr(GPtrArray) names = g_ptr_array_new();
+    const char *name;
+
+    while (d && (name = g_dir_read_name(d))) {
+        g_ptr_array_add(names, g_strdup(name));
+    }
+    g_ptr_array_add(names, NULL);
+    return (char **)g_ptr_array_free(g_steal_pointer(&names), false);
+}
+
+/* Remove a temporary directory and the files in it. */
+static void remove_dir(const char *dir)
+{
+    g_auto(GStrv) names = dir_names(dir);
+
+    for (guint i = 0; names[i]; i++) {
+        g_autofree char *p = g_build_filename(dir, names[i], NULL);
+        g_unlink(p);
+    }
+    g_rmdir(dir);
+}
+
 /* ---- a Qcow2IO that watches the writes --------------------------------- */
 
 typedef struct WatchLog {
@@ -43,19 +70,6 @@ typedef struct WatchIO {
     Qcow2IO *inner;
     WatchLog *log;
 } WatchIO;
-
-static char **dir_names(const char *path)
-{
-    g_autoptr(GDir) d = g_dir_open(path, 0, NULL);
-    g_autoptr(GPtrArray) names = g_ptr_array_new();
-    const char *name;
-
-    while (d && (name = g_dir_read_name(d))) {
-        g_ptr_array_add(names, g_strdup(name));
-    }
-    g_ptr_array_add(names, NULL);
-    return (char **)g_ptr_array_free(g_steal_pointer(&names), false);
-}
 
 static bool watch_pread(Qcow2IO *io, void *buf, size_t len, uint64_t off,
                         GError **errp)
@@ -166,19 +180,15 @@ static Image *image_new(GBytes *stream)
     put.data = g_bytes_get_data(stream, &put.length);
     g_assert_true(qcow2_splice_vmstate(im->img, sn, &put, 1, &so, &st, &err));
     g_assert_no_error(err);
-    im->log.writes = 0; /* count the test's writes only */
+    /* watch the test's writes only */
+    im->log.writes = 0;
+    g_clear_pointer(&im->log.files_at_first_write, g_strfreev);
     return im;
 }
 
 static void image_free(Image *im)
 {
-    g_auto(GStrv) names = dir_names(im->dir);
-
-    for (guint i = 0; names[i]; i++) {
-        g_autofree char *p = g_build_filename(im->dir, names[i], NULL);
-        g_unlink(p);
-    }
-    g_rmdir(im->dir);
+    remove_dir(im->dir);
     qcow2_close(im->img);
     g_byte_array_unref(im->file);
     g_strfreev(im->log.files_at_first_write);
@@ -461,9 +471,7 @@ static void test_steps_on_a_stream_in_memory(void)
     g_assert_false(app_verify(bad, &o, &names, out->result, &err));
     g_assert_nonnull(strstr(err->message, "does not parse"));
 
-    g_unlink(file->path);
-    g_unlink(out_path);
-    g_rmdir(dir);
+    remove_dir(dir);
     app_recipe_names_clear(&names);
 }
 
@@ -559,7 +567,6 @@ static void test_translate_writes_a_file_that_verifies(void)
     g_autofree char *written = NULL;
     gsize len, written_len;
     const uint8_t *old = g_bytes_get_data(stream, &len);
-    g_auto(GStrv) names = NULL;
 
     g_assert_true(
         g_file_set_contents(in, (const char *)old, (gssize)len, &err));
@@ -578,12 +585,7 @@ static void test_translate_writes_a_file_that_verifies(void)
     g_assert_cmpmem(written, written_len, g_bytes_get_data(expected, NULL),
                     g_bytes_get_size(expected));
 
-    names = dir_names(dir);
-    for (guint i = 0; names[i]; i++) {
-        g_autofree char *p = g_build_filename(dir, names[i], NULL);
-        g_unlink(p);
-    }
-    g_rmdir(dir);
+    remove_dir(dir);
 }
 
 /* ---- exit codes ------------------------------------------------------- */
