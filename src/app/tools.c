@@ -259,6 +259,7 @@ bool app_oldify(const char *image, const char *snapshot,
     g_autoptr(VmsSource) src = source ? app_source_open(source, errp) : NULL;
     g_autoptr(VmsStream) s = src ? parse_all(src, errp) : NULL;
     TrResult *r = s ? tr_backwards(s, src, bo, errp) : NULL;
+    AppWrite w = {0};
     AppWriteStats st = {0};
     bool ok;
 
@@ -269,7 +270,8 @@ bool app_oldify(const char *image, const char *snapshot,
     }
     *result = r;
     *id = g_strdup(sn->id);
-    AppWrite w = {.edits = r->edits, .new_size = r->new_size};
+    w.edits = r->edits;
+    w.new_size = r->new_size;
     ok = !r->edits->len || app_sink_write(sink, &w, &st, errp);
     app_write_stats_clear(&st);
     /* The result must still be a stream, to EOF. */
