@@ -361,9 +361,9 @@ static int inspect_all(const InspectOptions *o)
 }
 
 /* --snapshot / --stream: one migration stream, section by section. */
-static int inspect_one_stream(const InspectOptions *o)
+static int inspect_one_stream(const CliCommand *c, const InspectOptions *o)
 {
-    guint n = o->images ? g_strv_length(o->images) : 0;
+    guint n = g_strv_length(o->images);
     StreamInspectOptions so = {
         .snapshot = o->snapshot,
         .stream = o->stream,
@@ -374,9 +374,7 @@ static int inspect_one_stream(const InspectOptions *o)
     };
 
     if (o->stream ? n != 0 : (n != 1 || !o->snapshot)) {
-        fprintf(stderr, "qsnapfix: inspect: use IMAGE --snapshot ID|NAME, or "
-                        "--stream FILE (see --help)\n");
-        return APP_EXIT_USAGE;
+        return cli_usage(c, "use IMAGE --snapshot ID|NAME, or --stream FILE");
     }
     so.image = n ? o->images[0] : NULL;
     return qsnapfix_inspect_stream(&so);
@@ -421,7 +419,7 @@ int qsnapfix_cmd_inspect(int argc, char **argv)
     o.images = c.operand;
     o.format = c.format;
     if (rc < 0 && (o.snapshot || o.stream || o.sections || o.tail)) {
-        rc = inspect_one_stream(&o);
+        rc = inspect_one_stream(&c, &o);
     }
     if (rc < 0 && !o.images[0]) {
         rc = cli_usage(&c, "no IMAGE given");
