@@ -35,13 +35,14 @@
  *   3. the commands construct them when they recognise the file (its
  *      magic): nothing in src/translate, the pipeline or the rendering
  *      changes.
- * A streaming pipe or TCP relay is the same pair over a socket: its sink
- * writes sequentially already (AppWrite.old is read in order); its source
- * serves the stream from a bounded window, so it reads forward only (no
- * tail path) and rules that need a later part of the stream first must
- * fall back to a setting or refuse in that mode (src/translate decides,
- * from TrOptions). read_back() is then NULL: what was sent cannot be read
- * again, and the receiving QEMU is the verifier.
+ * A streaming pipe or TCP relay fits the same two interfaces: its sink
+ * writes in order (it reads AppWrite.old forward, once) and has no
+ * read_back() (the receiving QEMU is the verifier). It does not fit
+ * app_run() as it is, which analyses the whole stream before the sink
+ * writes: a live stream allows that only spooled, as stdin is. A relay
+ * adds a streaming run beside app_run() that hands the sink each part of
+ * the stream as soon as the rules have decided it; rules that need a
+ * later part first fall back to a setting or refuse in that mode.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #ifndef APP_IO_H
