@@ -96,21 +96,6 @@ bool app_apply(AppSink *sink, VmsSource *old, const AppOptions *o,
     return app_sink_write(sink, &w, &out->write, errp);
 }
 
-static bool same_args(const TrRecipe *a, const TrRecipe *b)
-{
-    if (a->qemu_args->len != b->qemu_args->len ||
-        g_strcmp0(a->machine, b->machine) || g_strcmp0(a->accel, b->accel)) {
-        return false;
-    }
-    for (guint i = 0; i < a->qemu_args->len; i++) {
-        if (strcmp(g_ptr_array_index(a->qemu_args, i),
-                   g_ptr_array_index(b->qemu_args, i))) {
-            return false;
-        }
-    }
-    return true;
-}
-
 /* The finding that still wants something done: a refusal or an edit. */
 static const TrFinding *left_to_do(const TrResult *r)
 {
@@ -162,7 +147,7 @@ bool app_verify(VmsSource *written, const AppOptions *o,
                     f ? f->evidence : "?");
         return false;
     }
-    if (!same_args(first->recipe, again->recipe)) {
+    if (!tr_recipe_same_settings(first->recipe, again->recipe)) {
         g_autofree char *a = tr_recipe_command_line(first->recipe);
         g_autofree char *b = tr_recipe_command_line(again->recipe);
         g_set_error(errp, TR_ERROR, TR_ERROR_STREAM,
