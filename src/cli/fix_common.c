@@ -17,8 +17,8 @@ const char fix_common_help[] =
     "Targets (--target): qemu-7.2 (default; Debian 12's QEMU with machine\n"
     "pc-i440fx-1.4), qemu-10.0 (Debian 13's QEMU with its oldest i440fx\n"
     "machine, pc-i440fx-2.4; the VM state grows: a CONFIGURATION record,\n"
-    "section footers and fill pages expanded) and qemu-2.1 (stock upstream\n"
-    "1.7-2.2, e.g. Fedora 21, with the source's own machine type).\n"
+    "section footers and fill pages expanded) and qemu-2.0 (upstream QEMU\n"
+    "2.0, e.g. Ubuntu 14.04, with the source's own machine type).\n"
     "\n"
     "Each rule that fires is reported with the evidence from the stream,\n"
     "what it does (edit, setting, loss, refuse) and the resume recipe: the\n"
@@ -50,7 +50,7 @@ GOptionEntry *fix_option_entries(FixOptions *o)
 {
     GOptionEntry entries[] = {
         {"target", 0, 0, G_OPTION_ARG_STRING, &o->target_name,
-         "Target QEMU: qemu-7.2 (default), qemu-10.0 or qemu-2.1", "TARGET"},
+         "Target QEMU: qemu-7.2 (default), qemu-10.0 or qemu-2.0", "TARGET"},
         {"machine", 0, 0, G_OPTION_ARG_STRING, &o->machine,
          "Machine type for the recipe (default: from the target and stream)",
          "TYPE"},
@@ -90,7 +90,7 @@ bool fix_options_finish(FixOptions *o, GError **errp)
     if (!o->target) {
         g_set_error(errp, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                     "unknown --target '%s' (known: qemu-7.2, qemu-10.0, "
-                    "qemu-2.1)",
+                    "qemu-2.0)",
                     o->target_name);
         return false;
     }

@@ -285,7 +285,9 @@ char *tr_recipe_command_line(const TrRecipe *r)
 
     g_string_append_printf(g, "-M %s", r->machine ? r->machine : "pc");
     if (r->accel) {
-        g_string_append_printf(g, " -accel %s", r->accel);
+        g_string_append_printf(
+            g, r->accel_machine_property ? " -machine accel=%s" : " -accel %s",
+            r->accel);
     }
     for (guint i = 0; i < r->qemu_args->len; i++) {
         g_autofree char *q = g_shell_quote(g_ptr_array_index(r->qemu_args, i));

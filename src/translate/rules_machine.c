@@ -230,6 +230,7 @@ static bool env_plan(TrContext *ctx, const TrHit *hit, GError **errp)
     switch (hit->value) {
     case 'k':
         r->accel = g_strdup("kvm");
+        r->accel_machine_property = ctx->target->accel_machine_property;
         r->accel_reason = g_strdup("the stream has a kvmclock section");
         tr_recipe_add_note(
             r, g_strdup("the guest's clock: the stream's kvmclock and TSC "
@@ -237,9 +238,12 @@ static bool env_plan(TrContext *ctx, const TrHit *hit, GError **errp)
                         "TSC jumps on resume depends on the host (see "
                         "README, \"Guest time after a resume\")"));
         tr_finding_set(hit->finding, TR_ACTION_SETTING,
-                       g_strdup("-accel kvm (or --drop-section kvmclock to "
-                                "load under TCG, losing the guest's "
-                                "kvmclock state)"));
+                       g_strdup_printf("%s (or --drop-section kvmclock to "
+                                       "load under TCG, losing the guest's "
+                                       "kvmclock state)",
+                                       r->accel_machine_property
+                                           ? "-machine accel=kvm"
+                                           : "-accel kvm"));
         return true;
     case 'h':
         tr_recipe_add_no_hpet(r, ctx->target->hpet_syntax ==

@@ -3,39 +3,14 @@
  *
  * Sources: vmstate-reference.md §2.3/§3/§6 and research/devices.md; the
  * qemu-7.2 figures were checked against Debian's qemu-system-x86_64 7.2
- * (streams written with `migrate "exec:cat > FILE"`); qemu-2.1 figures come
- * from reading the upstream 2.x sources (pc_sysfw.c, cirrus_vga.c,
- * virtio-pci.c) and are marked "build dependent" (length 0) where a
- * distribution's ROM files decide.
+ * (streams written with `migrate "exec:cat > FILE"`). The other targets
+ * have files of their own: target_qemu10.c, target_qemu20.c.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "target_ram.h"
-
-/* Vmstates of a QEMU 2.1 PC (name, min, max), from the 2.x sources and the
- * version tables of vmstate-reference.md §3 and §6.4. */
-#define COMMON_SECTIONS                                                        \
-    {"timer", 1, 2}, {"cpu_common", 1, 1}, {"cpu", 11, 12},                    \
-        {"kvm-tpr-opt", 1, 1}, {"apic", 3, 3}, {"kvmclock", 1, 1},             \
-        {"fw_cfg", 1, 2}, {"PCIBUS", 1, 1}, {"I440FX", 3, 3}, {"PIIX3", 2, 3}, \
-        {"dma", 1, 1}, {"i8259", 1, 1}, {"ioapic", 1, 3},                      \
-        {"cirrus_vga", 1, 2}, {"vga", 2, 2}, {"hpet", 1, 2},                   \
-        {"mc146818rtc", 1, 3}, {"i8254", 2, 3}, {"serial", 2, 3},              \
-        {"fdc", 2, 2}, {"ps2kbd", 2, 3}, {"ps2mouse", 2, 2}, {"pckbd", 3, 3},  \
-        {"vmmouse", 0, 0}, {"port92", 1, 1}, {"rtl8139", 3, 5},                \
-        {"e1000", 1, 2}, {"ne2000", 0, 3}, {"pcnet", 2, 3}, {"ide", 0, 3},     \
-        {"i2c_bus", 1, 1}, {"uhci", 1, 3}, {"ehci", 2, 2}, {"usb-ptr", 1, 1},  \
-        {"usb-kbd", 1, 1}, {"usb-hub", 1, 1}, {"virtio-net", 11, 11},          \
-        {"virtio-blk", 2, 2}, {"virtio-balloon", 1, 1},                        \
-        {"virtio-console", 3, 3}, {"qxl", 21, 21}, {"vmware_vga", 0, 0},       \
-        {"ac97", 2, 3}, {"es1370", 2, 2}, {"intel-hda", 1, 1},                 \
-        {"hda-audio", 0, 2}, {"sb16", 1, 1}, {"cs4231a", 1, 1}, {"gus", 2, 2}, \
-        {"i6300esb_wdt", 1, 10000}, {"ib700_wdt", 0, 0}, {"ram", 4, 4},        \
-    {                                                                          \
-        "block", 1, 1                                                          \
-    }
 
 /*
  * Every vmstate QEMU 7.2 registers for a PC: the device vmsds as
@@ -210,14 +185,6 @@ const TrSectionSpec tr_qemu72_sections[] = {
  * at reset (research/devices.md §7.6).
  */
 
-static const TrSectionSpec qemu21_sections[] = {
-    COMMON_SECTIONS,
-    {"slirp", 0, 3},
-    {"piix4_pm", 1, 3}, /* v2 goes to load_state_old, which misparses
-                           qemu-kvm's layout: R1 fires anyway */
-    {NULL, 0, 0},
-};
-
 /*
  * RAM blocks of QEMU 7.2 with -M pc-i440fx-1.4 (measured: see the table in
  * vmstate-reference.md §2.3). Order matters: the first match wins.
@@ -229,26 +196,6 @@ static const TrRamSpec qemu72_ram[] = {
     TR_RAM_DISPLAY(MiB(8), MiB(16), MiB(64), KiB(64)),
     /* Debian's ipxe legacy ROMs (pxe-*.rom, 74-76 KB) give 128 KiB. */
     TR_RAM_NIC_ROMS(KiB(128)),
-    TR_RAM_FLASH_BIOS,
-    {.match = NULL},
-};
-
-/*
- * Stock QEMU 2.1 (Fedora 21) with the source's own machine type. Sizes
- * that its ROM packages decide are 0 ("build dependent"): the rules then
- * always hand over the stream's own ROM, which fits whatever the build.
- */
-static const TrRamSpec qemu21_ram[] = {
-    {.match = "pc.ram", .kind = TR_RAM_ANY},
-    {.match = "pc.bios", .kind = TR_RAM_BIOS, .length = KiB(128), .rule = "R7"},
-    {.match = "pc.rom", .kind = TR_RAM_FIXED, .length = KiB(128)},
-    /* std VGA, vmware-svga, qxl: 16 MiB for pc-1.2+, 8 MiB for pc-1.0/1.1
-     * (pc_compat_1_1): it depends on the machine type, so always say it.
-     * The qxl ROM: rom_size exists only in Fedora's patched builds, so
-     * stock 8 KiB (in TR_RAM_DISPLAY). */
-    TR_RAM_DISPLAY(MiB(8), 0, 0, 0),
-    TR_RAM_NIC_ROMS(0),
-    /* 2.x pc_sysfw.c names flash units "system.flash%d" too. */
     TR_RAM_FLASH_BIOS,
     {.match = NULL},
 };
@@ -271,22 +218,8 @@ static const TrTarget qemu72 = {
     .vga_revision = 0,
 };
 
-static const TrTarget qemu21 = {
-    .name = "qemu-2.1",
-    .description = "stock upstream QEMU 1.7-2.2 (Fedora 21: 2.1) with the "
-                   "source's own machine type",
-    .machine = NULL,
-    .sections = qemu21_sections,
-    .ram = qemu21_ram,
-    .hpet_syntax = TR_HPET_NO_HPET_OPTION,
-    .balloon_class_property = true, /* "class" accepts 0x0500 (qemu < 1.1) */
-    .live_id_zero_ok = true, /* PART/END looked up among the STARTs seen */
-    .qxl_default_revision = 4,
-    .pflash_block = "system.flash0",
-};
-
 static const TrTarget *const all_targets[] = {&qemu72, &tr_target_qemu10,
-                                              &qemu21, NULL};
+                                              &tr_target_qemu20, NULL};
 
 const TrTarget *const *tr_targets(void)
 {
@@ -352,23 +285,65 @@ static bool block_matches(const char *pattern, const char *id)
     return ilen > plen && !strcmp(id + ilen - plen, pattern);
 }
 
+/* "pc-1.0", "pc-i440fx-1.4", "pc-q35-2.0": major * 1000 + minor. */
+static bool machine_version(const char *machine, const char *prefix,
+                            unsigned *version)
+{
+    unsigned major, minor;
+    char end;
+
+    if (!g_str_has_prefix(machine, prefix) ||
+        sscanf(machine + strlen(prefix), "%u.%u%c", &major, &minor, &end) !=
+            2) {
+        return false;
+    }
+    *version = major * 1000 + minor;
+    return true;
+}
+
 bool tr_target_has_machine(const TrTarget *t, const char *machine)
 {
     for (const TrMachineRange *m = t->machines; m && m->prefix; m++) {
-        unsigned major, minor;
-        char end;
-        if (!g_str_has_prefix(machine, m->prefix) ||
-            sscanf(machine + strlen(m->prefix), "%u.%u%c", &major, &minor,
-                   &end) != 2) {
-            continue;
-        }
-        unsigned v = major * 1000 + minor;
-        if (v >= m->oldest_major * 1000 + m->oldest_minor &&
+        unsigned v;
+        if (machine_version(machine, m->prefix, &v) &&
+            v >= m->oldest_major * 1000 + m->oldest_minor &&
             v <= m->newest_major * 1000 + m->newest_minor) {
             return true;
         }
     }
     return false;
+}
+
+const char *tr_target_compat(const TrTarget *t, const char *machine,
+                             const char *driver, const char *property)
+{
+    unsigned v;
+
+    if (!machine || !(machine_version(machine, "pc-i440fx-", &v) ||
+                      machine_version(machine, "pc-q35-", &v) ||
+                      machine_version(machine, "pc-", &v))) {
+        return NULL;
+    }
+    /* of the entries that cover the machine, the one of the oldest
+     * machines wins: QEMU applies an old machine's own entries after the
+     * ones it inherits from newer machines */
+    const TrCompatProp *best = NULL;
+    for (const TrCompatProp *c = t->compat; c && c->driver; c++) {
+        unsigned newest = c->newest_major * 1000 + c->newest_minor;
+        if (v <= newest && !strcmp(c->driver, driver) &&
+            !strcmp(c->property, property) &&
+            (!best ||
+             newest < best->newest_major * 1000 + best->newest_minor)) {
+            best = c;
+        }
+    }
+    return best ? best->value : NULL;
+}
+
+bool tr_compat_is_off(const char *value)
+{
+    return value && (!strcmp(value, "off") || !strcmp(value, "no") ||
+                     !strcmp(value, "false") || !strcmp(value, "0"));
 }
 
 static bool stream_has_vmsd(const VmsStream *s, const char *vmsd)

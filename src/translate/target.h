@@ -47,6 +47,19 @@ typedef struct TrRamSpec {
     const char *rename_to; /* TR_RAM_RENAMED */
 } TrRamSpec;
 
+/*
+ * A compat property of the target's machine types (QEMU's compat_props):
+ * machines up to newest (by version: "pc-1.0" and "pc-i440fx-1.0" are
+ * 1.0) give driver.property this value instead of the device's default.
+ * Listed only where a rule reads it; terminated by driver == NULL.
+ */
+typedef struct TrCompatProp {
+    unsigned newest_major, newest_minor;
+    const char *driver;
+    const char *property;
+    const char *value;
+} TrCompatProp;
+
 /* How a -machine option is spelled on this target. */
 typedef enum {
     TR_HPET_MACHINE_PROPERTY, /* -machine hpet=off */
@@ -65,6 +78,8 @@ struct TrTarget {
     const TrSectionSpec *sections_added;
     const TrRamSpec *ram; /* terminated by match == NULL */
     TrHpetSyntax hpet_syntax;
+    /* No -accel option (QEMU 2.0): the recipe says -machine accel=. */
+    bool accel_machine_property;
     /* virtio-balloon-pci: does the target keep a stream's 0x0500 class
      * through -global virtio-balloon-pci.class (else R16 rewrites it)? */
     bool balloon_class_property;
@@ -91,6 +106,9 @@ struct TrTarget {
     bool defaults_known;
     bool piix4_pcihp_bridge; /* acpi-pci-hotplug-with-bridge-support */
     uint8_t vga_revision;    /* std VGA: 2 with qemu-extended-regs, else 0 */
+    /* Compat properties of the machine types (NULL: none that a rule
+     * reads). */
+    const TrCompatProp *compat;
 };
 
 /* Machine types "<prefix><major>.<minor>" from oldest to newest. */
@@ -102,6 +120,16 @@ typedef struct TrMachineRange {
 
 /* Does the target have this machine type (by its class name)? */
 bool tr_target_has_machine(const TrTarget *t, const char *machine);
+
+/*
+ * The value the target's machine type `machine` gives driver.property
+ * through its compat properties, or NULL: the device's own default (also
+ * for a machine name without a version, such as "pc").
+ */
+const char *tr_target_compat(const TrTarget *t, const char *machine,
+                             const char *driver, const char *property);
+/* Is a compat value (or a property's default) a boolean "off"? */
+bool tr_compat_is_off(const char *value);
 
 /* The spec of the section's vmsd name, or NULL if the target lacks it. */
 const TrSectionSpec *tr_target_section(const TrTarget *t, const char *vmsd);
@@ -115,5 +143,6 @@ const TrRamSpec *tr_target_ram(const TrTarget *t, const char *block_id,
 /* The vmstates of QEMU 7.2 (target.c), which later profiles extend. */
 extern const TrSectionSpec tr_qemu72_sections[];
 extern const TrTarget tr_target_qemu10; /* target_qemu10.c */
+extern const TrTarget tr_target_qemu20; /* target_qemu20.c */
 
 #endif

@@ -47,7 +47,7 @@ typedef enum {
 
 typedef struct TrTarget TrTarget;
 
-/* "qemu-7.2" (the default) or "qemu-2.1"; NULL if unknown. */
+/* "qemu-7.2" (the default), "qemu-10.0", "qemu-2.0"; NULL if unknown. */
 const TrTarget *tr_target_find(const char *name);
 const TrTarget *tr_target_default(void);
 const char *tr_target_name(const TrTarget *t);
@@ -121,6 +121,8 @@ typedef struct TrRecipe {
     char *cpu_reason;
     GPtrArray *libvirt_xml; /* char *: domain XML fragments */
     GPtrArray *notes;       /* char * */
+    /* The target has no -accel: the command line says -machine accel=. */
+    bool accel_machine_property;
 } TrRecipe;
 
 /* ------------------------------------------------------------------ */

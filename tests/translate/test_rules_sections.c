@@ -237,11 +237,11 @@ static void test_r8_leaves_nonzero_ids_and_old_targets(void)
     g_autoptr(GBytes) in = live_stream(3, false, false);
     g_autoptr(TsRun) run = ts_run(in, NULL);
     g_autoptr(GBytes) zero = live_stream(0, false, false);
-    TrOptions o = {.target = tr_target_find("qemu-2.1")};
+    TrOptions o = {.target = tr_target_find("qemu-2.0")};
     g_autoptr(TsRun) old = ts_run(zero, &o);
 
     g_assert_null(ts_finding(run->r, "R8", NULL));
-    /* 2.x looks PART/END up among the STARTs it saw: id 0 is fine */
+    /* 2.0 looks PART/END up among the STARTs it saw: id 0 is fine */
     g_assert_null(ts_finding(old->r, "R8", NULL));
 }
 
@@ -299,12 +299,12 @@ static void test_r16_balloon_class_rewritten_for_72(void)
     g_assert_cmphex(p[4 + 0x0b], ==, 0x00);
 }
 
-static void test_r16_balloon_class_is_a_setting_for_21(void)
+static void test_r16_balloon_class_is_a_setting_for_20(void)
 {
     g_autoptr(GBytes) balloon = ts_virtio_balloon(0x0500);
     Dev d[] = {{"0000:00:05.0/virtio-balloon", 0, 1, balloon, 0}};
     g_autoptr(GBytes) in = stream_with(d, 1);
-    TrOptions o = {.target = tr_target_find("qemu-2.1")};
+    TrOptions o = {.target = tr_target_find("qemu-2.0")};
     g_autoptr(TsRun) run = ts_run(in, &o);
     const TrFinding *f = ts_finding(run->r, "R16", NULL);
     g_autofree char *line = tr_recipe_command_line(run->r->recipe);
@@ -452,16 +452,16 @@ static void test_configuration_record_sets_the_machine(void)
     vms_builder_ram_eos(b);
     g_autoptr(GBytes) in = ts_finish(b, out);
     g_autoptr(TsRun) run = ts_run(in, NULL);
-    TrOptions o21 = {.target = tr_target_find("qemu-2.1")};
-    g_autoptr(TsRun) old = ts_run(in, &o21);
+    TrOptions o20 = {.target = tr_target_find("qemu-2.0")};
+    g_autoptr(TsRun) old = ts_run(in, &o20);
 
     g_assert_cmpstr(run->r->recipe->machine, ==, "pc-i440fx-7.2");
     g_assert_false(run->r->refused);
-    /* 2.1 cannot read CONFIGURATION records */
+    /* 2.0 cannot read CONFIGURATION records */
     g_assert_true(old->r->refused);
 }
 
-static void test_qemu21_uses_the_writers_machine_type(void)
+static void test_qemu20_uses_the_writers_machine_type(void)
 {
     /* qemu-kvm 1.0: piix4_pm v2 of 312 bytes, i8254 v2 of 108, i8259 0/1 */
     Dev d[] = {{"0000:00:01.3/piix4_pm", 0, 2, NULL, 312},
@@ -469,13 +469,13 @@ static void test_qemu21_uses_the_writers_machine_type(void)
                {"i8259", 0, 1, NULL, 16},
                {"i8259", 1, 1, NULL, 16}};
     g_autoptr(GBytes) in = stream_with(d, G_N_ELEMENTS(d));
-    TrOptions o = {.target = tr_target_find("qemu-2.1")};
+    TrOptions o = {.target = tr_target_find("qemu-2.0")};
     g_autoptr(TsRun) run = ts_run(in, &o);
     g_autoptr(TsRun) run72 = ts_run(in, NULL);
 
     g_assert_cmpstr(run->r->recipe->machine, ==, "pc-1.0");
     g_assert_nonnull(ts_finding(run->r, "R15", "machine"));
-    /* R1 and R2 fire for 2.1 too: it would misparse qemu-kvm's v2 */
+    /* R1 and R2 fire for 2.0 too: it would misparse qemu-kvm's v2 */
     g_assert_nonnull(ts_finding(run->r, "R1", NULL));
     g_assert_nonnull(ts_finding(run->r, "R2", NULL));
     g_assert_cmpstr(run->r->recipe->cpu_model, ==, "qemu64");
@@ -517,8 +517,8 @@ int main(int argc, char **argv)
                     test_r9_keeps_block_sections_with_records);
     g_test_add_func("/r16/balloon-class-rewritten-for-7.2",
                     test_r16_balloon_class_rewritten_for_72);
-    g_test_add_func("/r16/balloon-class-is-a-setting-for-2.1",
-                    test_r16_balloon_class_is_a_setting_for_21);
+    g_test_add_func("/r16/balloon-class-is-a-setting-for-2.0",
+                    test_r16_balloon_class_is_a_setting_for_20);
     g_test_add_func("/r16/ignores-class-00ff", test_r16_ignores_class_00ff);
     g_test_add_func("/target/unknown-device-is-refused-with-its-name",
                     test_unknown_device_is_refused_with_its_name);
@@ -536,7 +536,7 @@ int main(int argc, char **argv)
                     test_hpet_present_adds_nothing);
     g_test_add_func("/machine/configuration-record-sets-the-machine",
                     test_configuration_record_sets_the_machine);
-    g_test_add_func("/machine/qemu-2.1-uses-the-writers-machine-type",
-                    test_qemu21_uses_the_writers_machine_type);
+    g_test_add_func("/machine/qemu-2.0-uses-the-writers-machine-type",
+                    test_qemu20_uses_the_writers_machine_type);
     return g_test_run();
 }
