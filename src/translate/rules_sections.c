@@ -188,21 +188,74 @@ static bool usb_host_controller(const char *vmsd)
            !strcmp(vmsd, "ohci") || !strcmp(vmsd, "xhci");
 }
 
+/* "DDDD:BB:SS.F", as QEMU prints a PCI device's path */
+bool tr_is_pci_path(const char *s, size_t len)
+{
+    static const char shape[] = "xxxx:xx:xx.x";
+
+    if (len != sizeof(shape) - 1) {
+        return false;
+    }
+    for (size_t i = 0; i < len; i++) {
+        if (shape[i] == 'x' ? !g_ascii_isxdigit(s[i]) : s[i] != shape[i]) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* "0000:00:01.2/1/usb-ptr": the host controller's PCI path, the port
+ * path, then the vmsd name */
+static bool usb_full_path(const char *idstr)
+{
+    const char *slash = strchr(idstr, '/');
+
+    return slash && tr_is_pci_path(idstr, (size_t)(slash - idstr)) &&
+           usb_port_only(slash + 1);
+}
+
+/*
+ * Does the recipe's machine name USB devices by port only? Machines up to
+ * pc-1.0 do on QEMU 1.1-2.x (compat property usb-device.full-path=no);
+ * other machines and targets without the property prefix the path.
+ */
+static bool target_usb_port_only(const TrContext *ctx)
+{
+    return tr_compat_is_off(tr_target_compat(ctx->target, ctx->recipe->machine,
+                                             "usb-device", "full-path"));
+}
+
+/* hit values: rename the section, or ask the target for full paths */
+enum { R3_RENAME, R3_FULL_PATH_ON };
+
 static void r3_detect(TrContext *ctx, GArray *hits)
 {
     const VmsStream *s = ctx->stream;
+    bool port_only = target_usb_port_only(ctx);
 
     for (guint i = 0; i < s->sections->len; i++) {
         const VmsSection *sec = vms_stream_section(s, i);
-        if (!tr_section_live(ctx, i) || !usb_port_only(sec->idstr)) {
+        if (!tr_section_live(ctx, i)) {
             continue;
         }
-        tr_hit_add(ctx, hits, &tr_rule_r3_usb_path, i, G_MAXUINT, 0, sec->idstr,
-                   g_strdup_printf("section '%s' names the USB port only "
-                                   "(qemu-kvm <= 1.0, or -M pc-1.0); the "
-                                   "target prefixes the host controller's "
-                                   "PCI path",
-                                   sec->idstr));
+        if (usb_port_only(sec->idstr) && !port_only) {
+            tr_hit_add(ctx, hits, &tr_rule_r3_usb_path, i, G_MAXUINT, R3_RENAME,
+                       sec->idstr,
+                       g_strdup_printf("section '%s' names the USB port only "
+                                       "(qemu-kvm <= 1.0, or -M pc-1.0); the "
+                                       "target prefixes the host "
+                                       "controller's PCI path",
+                                       sec->idstr));
+        } else if (usb_full_path(sec->idstr) && port_only) {
+            tr_hit_add(ctx, hits, &tr_rule_r3_usb_path, i, G_MAXUINT,
+                       R3_FULL_PATH_ON, sec->idstr,
+                       g_strdup_printf("section '%s' names the USB device by "
+                                       "its full path; %s -M %s names USB "
+                                       "devices by port only (compat "
+                                       "property usb-device.full-path=no)",
+                                       sec->idstr, ctx->target->name,
+                                       ctx->recipe->machine));
+        }
     }
 }
 
@@ -214,6 +267,16 @@ static bool r3_plan(TrContext *ctx, const TrHit *hit, GError **errp)
     g_autoptr(GString) all = g_string_new(NULL);
     guint n = 0;
 
+    if (hit->value == R3_FULL_PATH_ON) {
+        /* on usb-device, the parent type: the machine's own setting there
+         * is applied after one on usb-tablet and would undo it */
+        tr_recipe_add_global(ctx->recipe, "usb-device", "full-path", "on");
+        tr_finding_set(hit->finding, TR_ACTION_SETTING,
+                       g_strdup("-global usb-device.full-path=on: the "
+                                "target names the device as the stream "
+                                "does"));
+        return true;
+    }
     for (guint i = 0; i < s->sections->len; i++) {
         const VmsSection *c = vms_stream_section(s, i);
         if (tr_section_live(ctx, i) && usb_host_controller(tr_vmsd(c)) &&
