@@ -1,6 +1,7 @@
 /*
  * The machine around the devices: machine type (R15), accelerator
- * (kvmclock), HPET, CPU model and the qxl PCI revision (R10). These never
+ * (kvmclock), HPET, CPU model, the qxl PCI revision (R10) and the APIC's
+ * vapic (R12). These never
  * edit the stream; they fill the recipe, each from stream evidence.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -60,6 +61,10 @@ static const char *writer_machine(const VmsWriterInfo *w)
         return NULL;
     }
     if (!strcmp(w->version, "0.15")) {
+        /* qemu-kvm 0.15 called its default machine "pc-0.14", but without
+         * the compat properties upstream's pc-0.14 has: its virtio devices
+         * offer EVENT_IDX as upstream's pc-0.15 does (QEMU 2.0 -M pc-0.14
+         * refuses a qemu-kvm 0.15 virtio-net guest that acked it) */
         return "pc-0.15";
     }
     if (!strcmp(w->version, "1.0") || !strcmp(w->version, "1.0..1.0")) {
@@ -193,6 +198,20 @@ static void env_detect(TrContext *ctx, GArray *hits)
                      "\"Unknown savevm section or instance 'kvmclock'\")"));
         tr_finding_rule(f, "kvm");
     }
+    if (has_live(ctx, "kvm-tpr-opt", NULL) &&
+        tr_compat_is_off(tr_target_compat(ctx->target, ctx->recipe->machine,
+                                          "apic", "vapic"))) {
+        TrFinding *f = tr_hit_add(
+            ctx, hits, &tr_rule_environment, G_MAXUINT, G_MAXUINT, 'v',
+            "kvm-tpr-opt",
+            g_strdup_printf("a 'kvm-tpr-opt' section (the APIC's TPR access "
+                            "optimisation); %s -M %s switches apic.vapic "
+                            "off (compat property), so under TCG no device "
+                            "loads it (\"Unknown savevm section or instance "
+                            "'kvm-tpr-opt'\")",
+                            ctx->target->name, ctx->recipe->machine));
+        tr_finding_rule(f, "R12");
+    }
     if (!has_live(ctx, "hpet", NULL) && has_live(ctx, "mc146818rtc", NULL)) {
         TrFinding *f = tr_hit_add(
             ctx, hits, &tr_rule_environment, G_MAXUINT, G_MAXUINT, 'h', "hpet",
@@ -245,6 +264,14 @@ static bool env_plan(TrContext *ctx, const TrHit *hit, GError **errp)
                                            ? "-machine accel=kvm"
                                            : "-accel kvm"));
         return true;
+    case 'v':
+        tr_recipe_add_global(r, "apic", "vapic", "on");
+        tr_finding_set(hit->finding, TR_ACTION_SETTING,
+                       g_strdup("-global apic.vapic=on: the TCG APIC then "
+                                "creates the vapic device that loads the "
+                                "section, as the source had (KVM's APIC is "
+                                "another type and keeps it anyway)"));
+        return true;
     case 'h':
         tr_recipe_add_no_hpet(r, ctx->target->hpet_syntax ==
                                      TR_HPET_MACHINE_PROPERTY);
@@ -273,7 +300,7 @@ static bool env_plan(TrContext *ctx, const TrHit *hit, GError **errp)
 
 const TrRule tr_rule_environment = {
     .id = "environment",
-    .title = "accelerator, HPET and qxl revision",
+    .title = "accelerator, HPET, qxl revision and vapic",
     .detect = env_detect,
     .plan = env_plan,
 };

@@ -33,6 +33,7 @@ static const struct {
     {"R6", "option ROM of another size"},
     {"R7", "BIOS of another size"},
     {"R10", "qxl ROM and PCI revision"},
+    {"R12", "kvm-tpr-opt on a machine without vapic"},
     {"R17", "BIOS mapped as flash (qemu-kvm 1.2 under TCG)"},
     {"kvm", "stream written under KVM"},
     {"hpet", "source machine without HPET"},
