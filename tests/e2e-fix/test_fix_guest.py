@@ -9,15 +9,13 @@ rule that edits the stream on a stream QEMU really wrote: R1, R2, R3, R4
 and the hpet setting."""
 import os
 import shutil
-import sys
 import tempfile
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import fixlib  # noqa: E402
-from fixlib import check, check_eq  # noqa: E402
-import guest_fixture  # noqa: E402
-import resume  # noqa: E402
-from testlib import BIN, main, run, skip  # noqa: E402
+from qsnapfix_tests import fixlib
+from qsnapfix_tests.fixlib import check, check_eq
+from qsnapfix_tests import guest_fixture
+from qsnapfix_tests import resume
+from qsnapfix_tests.testlib import BIN, main, run, skip
 
 BASE = guest_fixture.GUEST_DEVICE_ARGS
 USB_BALLOON = (*BASE, "-usb", "-device", "usb-tablet", "-device",

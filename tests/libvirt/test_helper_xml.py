@@ -12,9 +12,8 @@ import sys
 import tempfile
 import xml.etree.ElementTree as ET
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import lvlib  # noqa: E402
-from testlib import SRC, check, check_eq, main, run, skip  # noqa: E402
+import lvlib
+from qsnapfix_tests.testlib import SRC, check, check_eq, main, run, skip
 
 HELPER = os.path.join(SRC, "scripts", "qsnapfix-libvirt")
 BUILD = os.environ.get("QSNAPFIX_BUILD") or os.path.join(SRC, "build")

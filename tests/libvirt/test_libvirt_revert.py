@@ -16,12 +16,11 @@ import sys
 import tempfile
 import xml.etree.ElementTree as ET
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import lvlib  # noqa: E402
-from lvlib import Libvirtd  # noqa: E402
-import guest_fixture  # noqa: E402
-import resume  # noqa: E402
-from testlib import BIN, SRC, check, check_eq, main, run, skip  # noqa: E402
+import lvlib
+from lvlib import Libvirtd
+from qsnapfix_tests import guest_fixture
+from qsnapfix_tests import resume
+from qsnapfix_tests.testlib import BIN, SRC, check, check_eq, main, run, skip
 
 HELPER = os.path.join(SRC, "scripts", "qsnapfix-libvirt")
 SEABIOS = "/usr/share/seabios/bios.bin"

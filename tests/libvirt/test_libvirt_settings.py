@@ -18,10 +18,9 @@ import shutil
 import sys
 import tempfile
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import lvlib  # noqa: E402
-from lvlib import Libvirtd  # noqa: E402
-from testlib import SRC, check, check_eq, main, run, skip  # noqa: E402
+import lvlib
+from lvlib import Libvirtd
+from qsnapfix_tests.testlib import SRC, check, check_eq, main, run, skip
 
 HELPER = os.path.join(SRC, "scripts", "qsnapfix-libvirt")
 BUILD = os.environ.get("QSNAPFIX_BUILD") or os.path.join(SRC, "build")

@@ -10,11 +10,9 @@ import hashlib
 import os
 import shutil
 import struct
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import wtlib  # noqa: E402
-from wtlib import Edit, check, check_eq, fixtures, testlib  # noqa: E402
+import wtlib
+from wtlib import Edit, check, check_eq, fixtures, testlib
 
 EDITS = [Edit(0, 0, b"\x01")]
 

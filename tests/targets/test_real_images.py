@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """`qsnapfix fix --target=TARGET` on every snapshot of every real image of
 ../shared/images/manifest.json, on copies, loaded into that target's QEMU
-(tests/lib/targets.py: qemu-10.0 from scripts/qemu10, qemu-2.0 from
+(qsnapfix_tests/targets.py: qemu-10.0 from scripts/qemu10, qemu-2.0 from
 scripts/qemu20). Usage: test_real_images.py TARGET.
 
 * unfixed, the target's QEMU with the image's device_args (and the
@@ -44,15 +44,9 @@ import sys
 import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "lib"))
-sys.path.insert(0, os.path.join(HERE, "..", "e2e-fix"))
-import fixlib  # noqa: E402
-from fixlib import check, check_eq  # noqa: E402
-import resume  # noqa: E402
-import targets  # noqa: E402
-from test_fix_real_images import Kvm, load_manifest  # noqa: E402
-from testlib import main  # noqa: E402
+from qsnapfix_tests import fixlib, resume, targets
+from qsnapfix_tests.fixlib import Kvm, check, check_eq, load_manifest
+from qsnapfix_tests.testlib import main
 
 PARALLEL = 2
 LOAD_TIMEOUT = 40.0

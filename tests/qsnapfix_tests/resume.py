@@ -36,6 +36,8 @@ class QemuCommand(list):
     def __init__(self, argv, *, legacy=False):
         super().__init__(argv)
         self.legacy = legacy
+
+
 # Complete lines only: the guest writes a byte at a time, and a reader may
 # catch a line halfway.
 COUNTER_LINE = re.compile(r"^CEO n=(\d+) up=[^\n]*\n", re.M)

@@ -17,12 +17,9 @@ import functools
 import json
 import os
 import subprocess
-import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-import resume  # noqa: E402
-from testlib import SRC, Failure, check, run, skip  # noqa: E402
+from qsnapfix_tests import resume
+from qsnapfix_tests.testlib import SRC, Failure, check, run, skip
 
 # Lines QEMU prints on every start that say nothing about a load.
 NOISE = (
