@@ -10,180 +10,15 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "target_facts.h"
 #include "target_ram.h"
 
-/*
- * Every vmstate QEMU 7.2 registers for a PC: the device vmsds as
- * `qemu-system-x86_64 -M pc-i440fx-1.4 -dump-vmstate FILE` lists them
- * (name, minimum_version_id, version_id; several devices sharing a vmsd
- * name give the widest range), plus the vmstates registered outside
- * devices or by devices the dump leaves out (timer, cpu, apic, PCIBUS,
- * i2c_bus, slirp, ram, block, globalstate, ide, acpi_build), from the 7.2
- * sources and streams it wrote. ehci: see below.
- */
-const TrSectionSpec tr_qemu72_sections[] = {
-    {"ac97", 2, 3},
-    {"acpi-erst", 1, 1},
-    {"acpi-ged", 1, 1},
-    {"acpi_build", 1, 1},
-    {"amd-iommu", 0, 0},
-    {"apic", 3, 3},
-    {"block", 1, 1},
-    {"bochs-display", 0, 0},
-    {"ccid-card-passthru", 1, 1},
-    {"cirrus_vga", 1, 2},
-    {"cpu", 11, 12},
-    {"cpu_common", 1, 1},
-    {"cs4231a", 1, 1},
-    {"ctucan_pci", 1, 1},
-    {"dma", 1, 1},
-    {"e1000", 1, 2},
-    {"e1000e", 1, 1},
-    {"ehci", 2, 2},
-    {"es1370", 2, 2},
-    {"fdc", 2, 2},
-    {"fw_cfg", 1, 2},
-    {"globalstate", 1, 1},
-    {"gpex_root", 1, 1},
-    {"gus", 2, 2},
-    {"hda-audio", 0, 2},
-    {"hpet", 1, 2},
-    {"hv-syndbg", 0, 0},
-    {"i2c-ddc", 0, 1},
-    {"i2c_bus", 1, 1},
-    {"I440FX", 3, 3},
-    {"i6300esb_wdt", 1, 10000},
-    {"i8254", 2, 3},
-    {"i8259", 1, 1},
-    {"i82801b11_bridge", 0, 0},
-    {"ib700_wdt", 0, 0},
-    {"ich9_ahci", 0, 1},
-    {"ich9_smb", 1, 1},
-    {"ICH9LPC", 1, 1},
-    {"ide", 0, 3},
-    {"imx.usbphy", 1, 1},
-    {"intel-hda", 0, 1},
-    {"ioapic", 1, 3},
-    {"ioh-3240-express-root-port", 1, 1},
-    {"iommu-intel", 1, 1},
-    {"ipmi-interface-pci-bt", 1, 1},
-    {"ipmi-interface-pci-kcs", 1, 1},
-    {"ipoctal232", 1, 1},
-    {"ivshmem-doorbell", 0, 0},
-    {"ivshmem-plain", 0, 0},
-    {"kvaser_pci", 1, 1},
-    {"kvm-tpr-opt", 1, 1},
-    {"kvmclock", 1, 1},
-    {"lsiscsi", 0, 1},
-    {"mc146818rtc", 1, 3},
-    {"mch", 1, 1},
-    {"megasas", 0, 0},
-    {"megasas-gen2", 0, 0},
-    {"mioe3680_pci", 1, 1},
-    {"mptsas", 0, 0},
-    {"ne2000", 0, 3},
-    {"nvme", 0, 0},
-    {"ohci", 1, 1},
-    {"parallel_isa", 1, 1},
-    {"pci-serial", 1, 1},
-    {"pci-serial-multi", 1, 1},
-    {"pci_bridge", 0, 0},
-    {"PCIBUS", 1, 1},
-    {"pcie-pci-bridge", 0, 0},
-    {"pcie-root-port", 1, 1},
-    {"pciespscsi", 1, 2},
-    {"PCIHost", 1, 1},
-    {"pckbd", 3, 3},
-    {"pckbd-mmio", 1, 1},
-    {"pcm3680i_pci", 1, 1},
-    {"pcnet", 2, 3},
-    {"pcspk", 1, 1},
-    {"pflash_cfi01", 1, 1},
-    {"PIIX3", 2, 3},
-    {"piix4_pm", 3, 3},
-    {"port92", 1, 1},
-    {"ps2kbd", 2, 3},
-    {"ps2mouse", 2, 2},
-    {"pvpanic-pci", 1, 1},
-    {"pvscsi", 0, 0},
-    {"qxl", 21, 21},
-    {"ram", 4, 4},
-    {"rocker", 0, 0},
-    {"rtl8139", 3, 5},
-    {"sb16", 1, 1},
-    {"scsi-disk", 1, 1},
-    {"SCSIDevice", 1, 1},
-    {"sd-card", 2, 2},
-    {"sdhci", 1, 1},
-    {"serial", 2, 3},
-    {"slirp", 0, 4},
-    {"smbus-eeprom", 1, 1},
-    {"smbus-ipmi", 1, 1},
-    {"sysbus-ahci", 0, 0},
-    {"sysbusespscsi", 1, 2},
-    {"timer", 1, 2},
-    {"tpci200", 1, 1},
-    {"tpm-crb", 0, 0},
-    {"tpm-tis", 0, 0},
-    {"tulip", 0, 0},
-    {"u2f-key", 1, 1},
-    {"u2f-key-passthru", 1, 1},
-    {"uhci", 1, 3},
-    {"usb-audio", 0, 0},
-    {"usb-ccid", 1, 1},
-    {"usb-host", 1, 1},
-    {"usb-hub", 1, 1},
-    {"usb-kbd", 1, 1},
-    {"usb-mtp", 1, 1},
-    {"usb-net", 0, 0},
-    {"usb-ptr", 1, 1},
-    {"usb-redir", 1, 1},
-    {"usb-serial", 0, 0},
-    {"usb-storage", 1, 1},
-    {"usb-uas", 0, 0},
-    {"usb-wacom", 0, 0},
-    {"vga", 2, 2},
-    {"vhost-user-blk", 1, 1},
-    {"vhost-user-fs", 0, 0},
-    {"vhost-user-gpio", 0, 0},
-    {"vhost-user-i2c", 0, 0},
-    {"vhost-user-input", 0, 0},
-    {"vhost-user-rng", 0, 0},
-    {"vhost-user-vsock", 0, 0},
-    {"virtio-9p", 1, 1},
-    {"virtio-balloon", 1, 1},
-    {"virtio-blk", 2, 2},
-    {"virtio-console", 3, 3},
-    {"virtio-crypto", 1, 1},
-    {"virtio-gpu", 1, 1},
-    {"virtio-input", 1, 1},
-    {"virtio-input-host", 0, 0},
-    {"virtio-iommu", 2, 2},
-    {"virtio-mem", 1, 1},
-    {"virtio-net", 11, 11},
-    {"virtio-rng", 1, 1},
-    {"virtio-scsi", 1, 1},
-    {"virtio-vga", 2, 2},
-    {"virtio-vhost_scsi", 1, 1},
-    {"virtio-vhost_vsock", 0, 0},
-    {"vmbus-bridge", 0, 0},
-    {"vmcoreinfo", 1, 1},
-    {"vmgenid", 1, 1},
-    {"vmmouse", 0, 0},
-    {"vmware_vga", 0, 0},
-    {"vmxnet3", 1, 1},
-    {"xhci", 0, 1},
-    {"xhci-sysbus", 0, 1},
-    {"xio3130-express-downstream-port", 1, 1},
-    {"xio3130-express-upstream-port", 1, 1},
+static const TrSectionSpec qemu72_sections_outside_devices[] = {
+    TR_PC_SECTIONS_OUTSIDE_DEVICES,
+    /* block migration's live section, never in a savevm stream */
+    {"block", 0, 1},
     {NULL, 0, 0},
 };
-/*
- * ehci: the minimum is 2 in practice. A v1 section makes the loader skip
- * the nested "ehci-core" struct (field version 2) and take the next byte
- * for the end of the stream: 7.2 "loads" it and leaves every later device
- * at reset (research/devices.md §7.6).
- */
 
 /*
  * RAM blocks of QEMU 7.2 with -M pc-i440fx-1.4 (measured: see the table in
@@ -205,7 +40,8 @@ static const TrTarget qemu72 = {
     .description = "QEMU 7.2 (Debian 12) with its oldest i440fx machine, "
                    "pc-i440fx-1.4",
     .machine = "pc-i440fx-1.4",
-    .sections = tr_qemu72_sections,
+    .sections = tr_facts_qemu72_vmsds,
+    .sections_added = qemu72_sections_outside_devices,
     .ram = qemu72_ram,
     .hpet_syntax = TR_HPET_MACHINE_PROPERTY,
     .balloon_class_property = false, /* realize forces 0x00ff */
@@ -253,11 +89,6 @@ const char *tr_target_description(const TrTarget *t)
 
 const TrSectionSpec *tr_target_section(const TrTarget *t, const char *vmsd)
 {
-    for (guint i = 0; t->sections_removed && t->sections_removed[i]; i++) {
-        if (!strcmp(t->sections_removed[i], vmsd)) {
-            return NULL;
-        }
-    }
     for (const TrSectionSpec *s = t->sections_added; s && s->vmsd; s++) {
         if (!strcmp(s->vmsd, vmsd)) {
             return s;

@@ -17,6 +17,7 @@ typedef struct TrSectionSpec {
     uint32_t max_version;
 } TrSectionSpec;
 
+
 /* How the target sizes a RAM block, and what can change the size. */
 typedef enum {
     TR_RAM_ANY,     /* any length (pc.ram follows -m) */
@@ -71,10 +72,11 @@ struct TrTarget {
     const char *description;
     /* -M: a fixed machine type, or NULL = the source's own machine type. */
     const char *machine;
-    const TrSectionSpec *sections; /* terminated by vmsd == NULL */
-    /* A profile that extends an older one's table: vmsds of `sections` the
-     * target no longer registers (NULL-terminated) and new ones. */
-    const char *const *sections_removed;
+    /* What it registers: for a measured target, `sections` is its
+     * -dump-vmstate (target_facts_*.c) and `sections_added` the vmstates
+     * outside device classes, each table terminated by vmsd == NULL; an
+     * entry of sections_added wins. */
+    const TrSectionSpec *sections;
     const TrSectionSpec *sections_added;
     const TrRamSpec *ram; /* terminated by match == NULL */
     TrHpetSyntax hpet_syntax;
@@ -140,8 +142,6 @@ const TrSectionSpec *tr_target_section(const TrTarget *t, const char *vmsd);
 const TrRamSpec *tr_target_ram(const TrTarget *t, const char *block_id,
                                const VmsStream *s);
 
-/* The vmstates of QEMU 7.2 (target.c), which later profiles extend. */
-extern const TrSectionSpec tr_qemu72_sections[];
 extern const TrTarget tr_target_qemu10; /* target_qemu10.c */
 extern const TrTarget tr_target_qemu20; /* target_qemu20.c */
 

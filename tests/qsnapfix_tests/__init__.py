@@ -14,4 +14,6 @@ a test by hand, set PYTHONPATH=tests and the QSNAPFIX_* variables there.
   fixlib          `qsnapfix fix` end to end (tests/e2e-fix, e2e-qemu10)
   targets         the target QEMUs (7.2, 10.0 from scripts/qemu10, 2.0
                   from scripts/qemu20): how to run each, its dialect
+  target_facts    what a target QEMU says about itself (the facts its
+                  profile is built from), measured and cached
 """
