@@ -543,6 +543,10 @@ const TrRule tr_rule_r16_balloon_class = {
 /* ---- what the target cannot load -------------------------------------------
  */
 
+/* hit value of a section the target loads only with a backend (else the
+ * version, or 0) */
+#define NEEDS_SOMETHING UINT64_MAX
+
 static void unknown_detect(TrContext *ctx, GArray *hits)
 {
     const VmsStream *s = ctx->stream;
@@ -554,9 +558,18 @@ static void unknown_detect(TrContext *ctx, GArray *hits)
         }
         const char *vmsd = tr_vmsd(sec);
         const TrSectionSpec *spec = tr_target_section(ctx->target, vmsd);
+        const char *needs = tr_target_section_needs(ctx->target, vmsd);
         uint32_t version = ctx->version[i];
 
-        if (!spec) {
+        if (spec && needs && version >= spec->min_version &&
+            version <= spec->max_version) {
+            tr_hit_add(ctx, hits, &tr_rule_unknown_section, i, G_MAXUINT,
+                       NEEDS_SOMETHING, sec->idstr,
+                       g_strdup_printf("section '%s' (vmsd '%s', version %u): "
+                                       "%s registers it only with %s",
+                                       sec->idstr, vmsd, version,
+                                       ctx->target->name, needs));
+        } else if (!spec) {
             tr_hit_add(ctx, hits, &tr_rule_unknown_section, i, G_MAXUINT, 0,
                        sec->idstr,
                        g_strdup_printf("section '%s' (vmsd '%s', version %u): "
@@ -579,6 +592,27 @@ static void unknown_detect(TrContext *ctx, GArray *hits)
 static bool unknown_plan(TrContext *ctx, const TrHit *hit, GError **errp)
 {
     const VmsSection *sec = vms_stream_section(ctx->stream, hit->section);
+
+    if (hit->value == NEEDS_SOMETHING) {
+        const char *needs =
+            tr_target_section_needs(ctx->target, tr_vmsd(sec));
+        tr_recipe_add_note(
+            ctx->recipe,
+            g_strdup_printf("'%s': the VM must have %s (for audio: the "
+                            "sound device's audiodev=, e.g. -audiodev "
+                            "none,id=snd0 and audiodev=snd0 on the device), "
+                            "or %s refuses the section%s",
+                            sec->idstr, needs, ctx->target->name,
+                            sec->payload_len ? ""
+                                             : "; it carries no state, so "
+                                               "--drop-section loses "
+                                               "nothing"));
+        tr_finding_set(hit->finding, TR_ACTION_NOTE,
+                       g_strdup_printf("loads as it is when the VM has %s "
+                                       "(see the recipe's note)",
+                                       needs));
+        return true;
+    }
 
     tr_finding_set(hit->finding, TR_ACTION_REFUSE,
                    g_strdup_printf("cannot be translated; to load the rest "

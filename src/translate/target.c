@@ -42,6 +42,7 @@ static const TrTarget qemu72 = {
     .machine = "pc-i440fx-1.4",
     .sections = tr_facts_qemu72_vmsds,
     .sections_added = qemu72_sections_outside_devices,
+    .section_needs = tr_pc_section_needs,
     .ram = qemu72_ram,
     .hpet_syntax = TR_HPET_MACHINE_PROPERTY,
     .balloon_class_property = false, /* realize forces 0x00ff */
@@ -85,6 +86,21 @@ const char *tr_target_name(const TrTarget *t)
 const char *tr_target_description(const TrTarget *t)
 {
     return t->description;
+}
+
+const TrSectionNeed tr_pc_section_needs[] = {
+    {"audio", "an audio backend"},
+    {NULL, NULL},
+};
+
+const char *tr_target_section_needs(const TrTarget *t, const char *vmsd)
+{
+    for (const TrSectionNeed *n = t->section_needs; n && n->vmsd; n++) {
+        if (!strcmp(n->vmsd, vmsd)) {
+            return n->needs;
+        }
+    }
+    return NULL;
 }
 
 const TrSectionSpec *tr_target_section(const TrTarget *t, const char *vmsd)

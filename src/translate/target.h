@@ -17,6 +17,12 @@ typedef struct TrSectionSpec {
     uint32_t max_version;
 } TrSectionSpec;
 
+/* A vmstate the target registers only with something the VM must have:
+ * `needs`, e.g. "an audio backend" (the recipe says so). */
+typedef struct TrSectionNeed {
+    const char *vmsd;
+    const char *needs;
+} TrSectionNeed;
 
 /* How the target sizes a RAM block, and what can change the size. */
 typedef enum {
@@ -78,6 +84,7 @@ struct TrTarget {
      * entry of sections_added wins. */
     const TrSectionSpec *sections;
     const TrSectionSpec *sections_added;
+    const TrSectionNeed *section_needs; /* vmsd == NULL ends */
     const TrRamSpec *ram; /* terminated by match == NULL */
     TrHpetSyntax hpet_syntax;
     /* No -accel option (QEMU 2.0): the recipe says -machine accel=. */
@@ -135,6 +142,8 @@ bool tr_compat_is_off(const char *value);
 
 /* The spec of the section's vmsd name, or NULL if the target lacks it. */
 const TrSectionSpec *tr_target_section(const TrTarget *t, const char *vmsd);
+/* What the VM needs for the target to register vmsd, or NULL: nothing. */
+const char *tr_target_section_needs(const TrTarget *t, const char *vmsd);
 /*
  * The spec that describes a RAM block of this id, given the stream's
  * sections (for with_section), or NULL if the target does not know it.

@@ -66,7 +66,8 @@ typedef struct TrTargetFacts {
  * What QEMU 7.2 and 10.0 register besides their device classes' vmsds
  * (target_facts_*.c list those from -dump-vmstate): the vmstates of their
  * own streams outside the dump (versions measured there, minimums from
- * the sources: cpu has taken 11 and 12 since QEMU 1.x), and one
+ * the sources: cpu has taken 11 and 12 since QEMU 1.x), the ones they
+ * register but never send (audio: measured by loading it), and one
  * deliberate narrowing of the dump's range: ehci. The dump says 1..2, but
  * a v1 section makes the loader skip the nested "ehci-core" struct (field
  * version 2) and take the next byte for the end of the stream: 7.2
@@ -77,7 +78,12 @@ typedef struct TrTargetFacts {
     {"PCIBUS", 1, 1}, {"acpi_build", 1, 1}, {"apic", 3, 3},                    \
         {"cpu", 11, 12}, {"cpu_common", 1, 1}, {"globalstate", 1, 1},          \
         {"i2c_bus", 1, 1}, {"ide", 0, 3}, {"ram", 4, 4}, {"slirp", 0, 4},      \
-        {"timer", 1, 2}, {"ehci", 2, 2}
+        {"timer", 1, 2}, {"audio", 1, 1}, {"ehci", 2, 2}
+
+/* The vmstates registered only with something: audio with an audio
+ * backend (audio_init); measured on 7.2 and 10.0 by loading it with and
+ * without one. */
+extern const TrSectionNeed tr_pc_section_needs[];
 
 /* The facts of the targets qsnapfix ships (generated files). */
 extern const TrTargetFacts tr_facts_qemu72;

@@ -60,6 +60,7 @@ const TrTarget tr_target_qemu10 = {
     .machine = "pc-i440fx-2.4",
     .sections = tr_facts_qemu10_vmsds,
     .sections_added = qemu10_sections_outside_devices,
+    .section_needs = tr_pc_section_needs,
     .ram = qemu10_ram,
     .hpet_syntax = TR_HPET_MACHINE_PROPERTY,
     .balloon_class_property = false, /* realize forces 0x00ff, as in 7.2 */

@@ -15,6 +15,7 @@
  * them was run here, so there is no target of their own: use qemu-2.0.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
+#include "target_facts.h"
 #include "target_ram.h"
 
 /* Vmstates of a QEMU 2.0 PC (name, min, max), from the 2.x sources and the
@@ -74,6 +75,8 @@ static const TrSectionSpec qemu20_sections[] = {
     {"ram", 4, 4},
     {"block", 1, 1},
     {"slirp", 0, 3},
+    /* registered by audio_init with the first sound card; never sent */
+    {"audio", 1, 1},
     /* v2 goes to load_state_old, which misparses qemu-kvm's layout: R1
      * fires anyway */
     {"piix4_pm", 1, 3},
@@ -125,6 +128,7 @@ const TrTarget tr_target_qemu20 = {
                    "the source's own machine type",
     .machine = NULL,
     .sections = qemu20_sections,
+    .section_needs = tr_pc_section_needs,
     .ram = qemu20_ram,
     .hpet_syntax = TR_HPET_NO_HPET_OPTION,
     .accel_machine_property = true,
