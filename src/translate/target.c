@@ -88,6 +88,11 @@ const char *tr_target_description(const TrTarget *t)
     return t->description;
 }
 
+const TrSectionSpec tr_pc_sections_outside_devices[] = {
+    TR_PC_SECTIONS_OUTSIDE_DEVICES,
+    {NULL, 0, 0},
+};
+
 const TrSectionNeed tr_pc_section_needs[] = {
     {"audio", "an audio backend"},
     {NULL, NULL},
@@ -118,7 +123,7 @@ const TrSectionSpec *tr_target_section(const TrTarget *t, const char *vmsd)
     return NULL;
 }
 
-static bool block_matches(const char *pattern, const char *id)
+bool tr_ram_block_matches(const char *pattern, const char *id)
 {
     if (pattern[0] != '/') {
         return !strcmp(pattern, id);
@@ -208,7 +213,7 @@ const TrRamSpec *tr_target_ram(const TrTarget *t, const char *block_id,
                                const VmsStream *s)
 {
     for (const TrRamSpec *r = t->ram; r->match; r++) {
-        if (block_matches(r->match, block_id) &&
+        if (tr_ram_block_matches(r->match, block_id) &&
             (!r->with_section || stream_has_vmsd(s, r->with_section))) {
             return r;
         }

@@ -144,6 +144,8 @@ bool tr_compat_is_off(const char *value);
 const TrSectionSpec *tr_target_section(const TrTarget *t, const char *vmsd);
 /* What the VM needs for the target to register vmsd, or NULL: nothing. */
 const char *tr_target_section_needs(const TrTarget *t, const char *vmsd);
+/* Does a TrRamSpec.match pattern match the block id? */
+bool tr_ram_block_matches(const char *pattern, const char *id);
 /*
  * The spec that describes a RAM block of this id, given the stream's
  * sections (for with_section), or NULL if the target does not know it.

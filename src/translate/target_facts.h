@@ -10,7 +10,7 @@
  * machine gives devices. scripts/target-profile writes them as C for the
  * targets qsnapfix ships (target_facts_qemu72.c, target_facts_qemu10.c);
  * --target=auto / --qemu=PATH will gather them at run time (the
- * application layer).
+ * application layer) and hand them to tr_target_build().
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #ifndef TR_TARGET_FACTS_H
@@ -80,9 +80,10 @@ typedef struct TrTargetFacts {
         {"i2c_bus", 1, 1}, {"ide", 0, 3}, {"ram", 4, 4}, {"slirp", 0, 4},      \
         {"timer", 1, 2}, {"audio", 1, 1}, {"ehci", 2, 2}
 
-/* The vmstates registered only with something: audio with an audio
- * backend (audio_init); measured on 7.2 and 10.0 by loading it with and
- * without one. */
+/* The same as a table, and the vmstates registered only with something:
+ * audio with an audio backend (audio_init); measured on 7.2 and 10.0 by
+ * loading it with and without one. */
+extern const TrSectionSpec tr_pc_sections_outside_devices[];
 extern const TrSectionNeed tr_pc_section_needs[];
 
 /* The facts of the targets qsnapfix ships (generated files). */
@@ -91,5 +92,23 @@ extern const TrTargetFacts tr_facts_qemu10;
 /* Their vmsds, for the static profiles' tables. */
 extern const TrSectionSpec tr_facts_qemu72_vmsds[];
 extern const TrSectionSpec tr_facts_qemu10_vmsds[];
+
+/* The value of a measured property, or NULL (not measured, or absent). */
+const char *tr_facts_prop(const TrTargetFacts *f, const char *name);
+/* The length of a block in the target's own streams, or 0 if never seen;
+ * config NULL: any configuration. */
+uint64_t tr_facts_ram(const TrTargetFacts *f, const char *config,
+                      const char *block);
+
+/*
+ * A profile for a QEMU known only by its facts (target_build.c): its
+ * machine, the sections the facts show (with what the sources say about
+ * the vmstates outside the dump), RAM sizes as measured, defaults as its
+ * machine sets them. NULL with errp set when the facts cannot support
+ * one (no i440fx machine, no -dump-vmstate, no measured stream).
+ */
+TrTarget *tr_target_build(const TrTargetFacts *f, GError **errp);
+void tr_target_free(TrTarget *t);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(TrTarget, tr_target_free)
 
 #endif
