@@ -594,8 +594,7 @@ static bool unknown_plan(TrContext *ctx, const TrHit *hit, GError **errp)
     const VmsSection *sec = vms_stream_section(ctx->stream, hit->section);
 
     if (hit->value == NEEDS_SOMETHING) {
-        const char *needs =
-            tr_target_section_needs(ctx->target, tr_vmsd(sec));
+        const char *needs = tr_target_section_needs(ctx->target, tr_vmsd(sec));
         tr_recipe_add_note(
             ctx->recipe,
             g_strdup_printf("'%s': the VM must have %s (for audio: the "

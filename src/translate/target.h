@@ -85,7 +85,7 @@ struct TrTarget {
     const TrSectionSpec *sections;
     const TrSectionSpec *sections_added;
     const TrSectionNeed *section_needs; /* vmsd == NULL ends */
-    const TrRamSpec *ram; /* terminated by match == NULL */
+    const TrRamSpec *ram;               /* terminated by match == NULL */
     TrHpetSyntax hpet_syntax;
     /* No -accel option (QEMU 2.0): the recipe says -machine accel=. */
     bool accel_machine_property;

@@ -70,8 +70,7 @@ static const TrSectionSpec *find_spec(const TrSectionSpec *table,
  * sources where they say one, else only the version it wrote), the ones
  * it loaded when probed, and the dump's ranges the rules narrow (ehci).
  */
-static TrSectionSpec *sections_outside(BuiltTarget *b,
-                                       const TrTargetFacts *f)
+static TrSectionSpec *sections_outside(BuiltTarget *b, const TrTargetFacts *f)
 {
     GArray *a = g_array_new(TRUE, TRUE, sizeof(TrSectionSpec));
 
@@ -155,9 +154,8 @@ static TrRamSpec *ram_table(BuiltTarget *b, const TrTargetFacts *f)
      * resizeable, so any length loads */
     for (const TrRamFact *r = f->ram; r && r->block; r++) {
         if (g_str_has_prefix(r->block, "/rom@")) {
-            TrRamSpec blob = {
-                .match = own(b, g_strdup_printf("/%s", r->block)),
-                .kind = TR_RAM_ANY};
+            TrRamSpec blob = {.match = own(b, g_strdup_printf("/%s", r->block)),
+                              .kind = TR_RAM_ANY};
             g_array_append_val(a, blob);
         }
     }
@@ -173,8 +171,7 @@ static TrMachineRange *machine_ranges(BuiltTarget *b, const TrTargetFacts *f)
     GArray *a = g_array_new(TRUE, TRUE, sizeof(TrMachineRange));
 
     for (guint p = 0; p < G_N_ELEMENTS(prefixes); p++) {
-        TrMachineRange r = {.prefix = prefixes[p],
-                            .oldest_major = G_MAXUINT};
+        TrMachineRange r = {.prefix = prefixes[p], .oldest_major = G_MAXUINT};
         for (const char *const *m = f->machines; m && *m; m++) {
             unsigned major, minor;
             char end;
@@ -242,8 +239,7 @@ TrTarget *tr_target_build(const TrTargetFacts *f, GError **errp)
     b->t.description =
         own(b, g_strdup_printf("%s with -M %s (profile built from the "
                                "binary)",
-                               f->version ? f->version : f->name,
-                               f->machine));
+                               f->version ? f->version : f->name, f->machine));
     b->t.machine = own(b, g_strdup(f->machine));
     b->t.sections = f->vmsds;
     b->t.sections_added = sections_outside(b, f);

@@ -74,11 +74,13 @@ typedef struct TrTargetFacts {
  * "loads" it and leaves every later device at reset (research/devices.md
  * §7.6).
  */
+/* clang-format off */
 #define TR_PC_SECTIONS_OUTSIDE_DEVICES                                         \
     {"PCIBUS", 1, 1}, {"acpi_build", 1, 1}, {"apic", 3, 3},                    \
         {"cpu", 11, 12}, {"cpu_common", 1, 1}, {"globalstate", 1, 1},          \
         {"i2c_bus", 1, 1}, {"ide", 0, 3}, {"ram", 4, 4}, {"slirp", 0, 4},      \
         {"timer", 1, 2}, {"audio", 1, 1}, {"ehci", 2, 2}
+/* clang-format on */
 
 /* The same as a table, and the vmstates registered only with something:
  * audio with an audio backend (audio_init); measured on 7.2 and 10.0 by

@@ -6,6 +6,7 @@
  * Not measured (the device is not in this build): none.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
+/* clang-format off */
 #include "target_facts.h"
 
 static const char *const machines[] = {

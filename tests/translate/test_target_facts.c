@@ -127,15 +127,15 @@ static void test_built_profile_answers_as_the_shipped_one(void)
         const TrTarget *t = tr_target_find(cases[c].target);
         g_autoptr(GError) err = NULL;
         g_autoptr(TrTarget) b = tr_target_build(cases[c].facts, &err);
-        g_autoptr(GHashTable) names = g_hash_table_new(g_str_hash,
-                                                       g_str_equal);
+        g_autoptr(GHashTable) names = g_hash_table_new(g_str_hash, g_str_equal);
 
         g_assert_no_error(err);
         g_assert_cmpstr(b->name, ==, t->name);
         g_assert_cmpstr(b->machine, ==, t->machine);
-        for (const TrSectionSpec *const *tab = (const TrSectionSpec *[]){
-                 t->sections, t->sections_added, b->sections,
-                 b->sections_added, NULL};
+        for (const TrSectionSpec *const *tab =
+                 (const TrSectionSpec *[]){t->sections, t->sections_added,
+                                           b->sections, b->sections_added,
+                                           NULL};
              *tab; tab++) {
             for (const TrSectionSpec *s = *tab; s->vmsd; s++) {
                 g_hash_table_add(names, (gpointer)s->vmsd);
@@ -155,8 +155,7 @@ static void test_built_profile_answers_as_the_shipped_one(void)
                 g_error("%s %s: shipped %u..%u, built %u..%u", t->name,
                         (char *)key, want ? want->min_version : 0,
                         want ? want->max_version : 0,
-                        got ? got->min_version : 0,
-                        got ? got->max_version : 0);
+                        got ? got->min_version : 0, got ? got->max_version : 0);
             }
             g_assert_cmpstr(tr_target_section_needs(b, key), ==,
                             tr_target_section_needs(t, key));
@@ -170,17 +169,15 @@ static void test_built_profile_answers_as_the_shipped_one(void)
             if (!got || got->kind != r->kind || got->length != r->length) {
                 g_error("%s RAM '%s' (%s): shipped kind %d length %" PRIu64
                         ", built %d %" PRIu64,
-                        t->name, r->match, r->with_section, r->kind,
-                        r->length, got ? (int)got->kind : -1,
-                        got ? got->length : 0);
+                        t->name, r->match, r->with_section, r->kind, r->length,
+                        got ? (int)got->kind : -1, got ? got->length : 0);
             }
         }
         g_assert_cmpint(b->hpet_syntax, ==, t->hpet_syntax);
         g_assert_cmpint(b->live_id_zero_ok, ==, t->live_id_zero_ok);
         g_assert_cmpint(b->balloon_class_property, ==,
                         t->balloon_class_property);
-        g_assert_cmpuint(b->qxl_default_revision, ==,
-                         t->qxl_default_revision);
+        g_assert_cmpuint(b->qxl_default_revision, ==, t->qxl_default_revision);
         g_assert_cmpint(b->needs_configuration, ==, t->needs_configuration);
         g_assert_cmpint(b->needs_footers, ==, t->needs_footers);
         g_assert_cmpint(b->zero_pages_only, ==, t->zero_pages_only);
@@ -211,11 +208,9 @@ static void test_an_unknown_qemu_gets_what_its_facts_say(void)
     /* A QEMU 11 as its facts might read: a device 10.0 lacks, ROMs of
      * another size, a CONFIGURATION and footers, machines up to 11.0. */
     static const char *const machines[] = {"pc-i440fx-2.4", "pc-i440fx-11.0",
-                                           "pc-q35-2.4", "pc-q35-11.0",
-                                           NULL};
+                                           "pc-q35-2.4", "pc-q35-11.0", NULL};
     static const TrSectionSpec vmsds[] = {
-        {"piix4_pm", 3, 3}, {"new-device", 1, 2}, {"ehci", 1, 2},
-        {NULL, 0, 0}};
+        {"piix4_pm", 3, 3}, {"new-device", 1, 2}, {"ehci", 1, 2}, {NULL, 0, 0}};
     static const TrStreamedFact streamed[] = {
         {"cpu", 13}, {"timer", 2}, {"new-subsystem", 3}, {NULL, 0}};
     static const TrRamFact ram[] = {
@@ -271,8 +266,7 @@ static void test_an_unknown_qemu_gets_what_its_facts_say(void)
             g_assert_cmpuint(r->length, ==, 0);
         } else if (!strcmp(r->match, "pc.bios")) {
             g_assert_cmpuint(r->length, ==, KiB(256));
-        } else if (r->with_section &&
-                   !strcmp(r->with_section, "cirrus_vga")) {
+        } else if (r->with_section && !strcmp(r->with_section, "cirrus_vga")) {
             g_assert_cmpuint(r->length, ==, MiB(4));
         }
     }
