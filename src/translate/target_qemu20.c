@@ -8,7 +8,7 @@
  * from the 2.x sources and is checked by loading. Keeping the source's
  * machine type keeps its devices as they were (VGA memory, PCI classes,
  * virtio features), but it also brings the machine's compat properties,
- * and two of them change what the loader accepts (R3, R12 below).
+ * and two of them change what the loader accepts (R3, R25 below).
  *
  * QEMU 2.1 and 2.2 (Fedora 21, 22) keep the same old machine types, whose
  * compat properties exist precisely so that they migrate from 2.0; none of
@@ -111,7 +111,7 @@ static const TrRamSpec qemu20_ram[] = {
  * - apic.vapic=off: the TCG APIC ("apic") creates no kvmvapic device, so
  *   the "kvm-tpr-opt" section that qemu-kvm 0.15/1.0 wrote has no loader
  *   ("Unknown savevm section or instance 'kvm-tpr-opt' 0"); KVM's APIC is
- *   another type ("kvm-apic") and keeps it (R12).
+ *   another type ("kvm-apic") and keeps it (R25).
  * - usb-device.full-path=no: USB devices are named by port only ("1/usb-
  *   ptr"), as qemu-kvm 0.15/1.0 named them (R3).
  */

@@ -1,6 +1,6 @@
 /*
  * Unit tests of the qemu-2.0 target on synthetic streams: what the old
- * machine types' compat properties change (R3's USB names, R12's vapic),
+ * machine types' compat properties change (R3's USB names, R25's vapic),
  * the KVM spelling of a QEMU without -accel, and R23 for KVM streams.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -71,8 +71,10 @@ static const TrOptions *qemu20(const char *machine)
 
 static bool has_arg(const TrRecipe *r, const char *arg)
 {
-    for (guint i = 0; i < r->qemu_args->len; i++) {
-        if (!strcmp(g_ptr_array_index(r->qemu_args, i), arg)) {
+    g_autoptr(GPtrArray) argv = tr_recipe_qemu_args(r);
+
+    for (guint i = 0; i < argv->len; i++) {
+        if (!strcmp(g_ptr_array_index(argv, i), arg)) {
             return true;
         }
     }
@@ -108,7 +110,7 @@ static void test_vapic_asked_for_on_pc_1_0(void)
 {
     g_autoptr(GBytes) in = qemu_kvm_10_stream("1/usb-ptr");
     g_autoptr(TsRun) run = ts_run(in, qemu20(NULL));
-    const TrFinding *f = ts_finding(run->r, "R12", "kvm-tpr-opt");
+    const TrFinding *f = ts_finding(run->r, "R25", "kvm-tpr-opt");
 
     /* the machine comes from the fingerprint */
     g_assert_cmpstr(run->r->recipe->machine, ==, "pc-1.0");
@@ -117,7 +119,7 @@ static void test_vapic_asked_for_on_pc_1_0(void)
     g_assert_nonnull(strstr(f->evidence, "apic.vapic off"));
     g_assert_true(has_arg(run->r->recipe, "apic.vapic=on"));
     g_autoptr(TsRun) again = ts_rerun(run, qemu20("pc-1.0"));
-    g_assert_nonnull(ts_finding(again->r, "R12", NULL));
+    g_assert_nonnull(ts_finding(again->r, "R25", NULL));
 }
 
 static void test_vapic_left_alone_where_the_machine_has_it(void)
@@ -126,9 +128,9 @@ static void test_vapic_left_alone_where_the_machine_has_it(void)
     g_autoptr(TsRun) pc12 = ts_run(in, qemu20("pc-1.2"));
     g_autoptr(TsRun) q72 = ts_run(in, NULL);
 
-    g_assert_null(ts_finding(pc12->r, "R12", NULL));
+    g_assert_null(ts_finding(pc12->r, "R25", NULL));
     g_assert_false(has_arg(pc12->r->recipe, "apic.vapic=on"));
-    g_assert_null(ts_finding(q72->r, "R12", NULL));
+    g_assert_null(ts_finding(q72->r, "R25", NULL));
 }
 
 static void test_usb_port_names_kept_where_the_machine_uses_them(void)
@@ -196,9 +198,9 @@ int main(int argc, char **argv)
                     test_the_old_targets_name);
     g_test_add_func("/qemu-2.0/compat-properties-follow-the-machine-type",
                     test_compat_properties_follow_the_machine_type);
-    g_test_add_func("/qemu-2.0/r12/vapic-asked-for-on-pc-1.0",
+    g_test_add_func("/qemu-2.0/r25/vapic-asked-for-on-pc-1.0",
                     test_vapic_asked_for_on_pc_1_0);
-    g_test_add_func("/qemu-2.0/r12/vapic-left-alone-where-the-machine-has-it",
+    g_test_add_func("/qemu-2.0/r25/vapic-left-alone-where-the-machine-has-it",
                     test_vapic_left_alone_where_the_machine_has_it);
     g_test_add_func("/qemu-2.0/r3/port-names-kept-where-the-machine-uses-them",
                     test_usb_port_names_kept_where_the_machine_uses_them);
