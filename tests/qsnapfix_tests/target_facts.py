@@ -26,7 +26,6 @@ hex digits of the binary's sha256>/facts.json: a second run only reads
 it. QEMU's own noise aside, gathering takes a few seconds per
 configuration.
 """
-import hashlib
 import json
 import os
 import shlex
@@ -35,7 +34,7 @@ import tempfile
 import time
 
 from qsnapfix_tests import resume, targets
-from qsnapfix_tests.testlib import BIN, CACHE, run, skip
+from qsnapfix_tests.testlib import BIN, CACHE, run, sha256_file, skip
 
 # Bump when what is gathered changes: older caches are then ignored.
 FACTS_LAYOUT = 1
@@ -99,14 +98,6 @@ PROPS = {
     "usb-tablet": ["full-path"],
     "virtio-balloon-pci": ["class"],
 }
-
-
-def sha256_of(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def vmsd_ranges(dump):
@@ -284,7 +275,7 @@ def gather(target, binary, qemu_argv, machine, *, dump_argv=None):
     """The facts of a target QEMU (see the module doc), cached by the
     binary's hash. qemu_argv runs it; dump_argv (default qemu_argv) is
     used for -dump-vmstate."""
-    digest = sha256_of(binary)
+    digest = sha256_file(binary)
     cache = os.path.join(CACHE, "target-facts",
                          f"{target}-{digest[:16]}-v{FACTS_LAYOUT}")
     path = os.path.join(cache, "facts.json")

@@ -35,14 +35,12 @@ state a refused register write leaves (QEMU 2.0 ignores a failed
 KVM_SET_XSAVE and runs the BIOS from reset instead). Two images are
 worked on at a time.
 """
-import concurrent.futures
 import json
 import os
 import re
 import shutil
 import sys
 import tempfile
-import time
 
 from qsnapfix_tests import fixlib, resume, targets
 from qsnapfix_tests.fixlib import Kvm, check, check_eq, load_manifest
@@ -248,18 +246,8 @@ def test_fix_and_resume_every_snapshot():
     images, images_dir = load_manifest()
     print(TARGET.ensure())
     kvm = Kvm()
-    t0 = time.monotonic()
-    with concurrent.futures.ThreadPoolExecutor(PARALLEL) as pool:
-        results = list(pool.map(lambda i: fix_image(i, images_dir, kvm),
-                                images))
-    failures = []
-    for log, fails in results:
-        for line in log:
-            print(line)
-        failures += fails
-    print(f"{sum(len(i['snapshots']) for i in images)} snapshots of "
-          f"{len(images)} images in {time.monotonic() - t0:.1f}s "
-          f"({PARALLEL} at a time)")
+    failures = fixlib.for_each_image(
+        images, lambda i: fix_image(i, images_dir, kvm), parallel=PARALLEL)
     check(not failures, "\n".join(failures))
 
 

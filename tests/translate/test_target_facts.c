@@ -276,14 +276,9 @@ static void test_an_unknown_qemu_gets_what_its_facts_say(void)
  * has no fields), as qemu-kvm 1.0 wrote it beside an AC97. */
 static GBytes *audio_stream(uint32_t version)
 {
-    static const VmsBlockSpec ram[] = {{"pc.ram", KiB(64)}};
-    g_autoptr(GByteArray) out = g_byte_array_new();
-    VmsBuilder *b = ts_begin(out, 2, ram, G_N_ELEMENTS(ram));
+    TsDev d[] = {{"audio", 0, version, NULL, 0}};
 
-    vms_builder_ram_fill(b, "pc.ram", 0, 0);
-    ts_ram_end(b);
-    ts_full(b, 10, "audio", 0, version, NULL, 0);
-    return ts_finish(b, out);
+    return ts_stream_with(d, 1);
 }
 
 static void test_audio_loads_with_a_backend(void)

@@ -9,56 +9,19 @@
 #include "streams.h"
 #include "translate/target.h"
 
-static const VmsBlockSpec small_ram[] = {{"pc.ram", KiB(64)}};
-
-typedef struct Dev {
-    const char *idstr;
-    uint32_t instance, version;
-    GBytes *payload; /* NULL: `len` zero bytes */
-    size_t len;
-} Dev;
-
-static GBytes *stream_with(const Dev *devs, guint n)
-{
-    g_autoptr(GByteArray) out = g_byte_array_new();
-    VmsBuilder *b = ts_begin(out, 2, small_ram, G_N_ELEMENTS(small_ram));
-
-    vms_builder_ram_fill(b, "pc.ram", 0, 0);
-    ts_ram_end(b);
-    for (guint i = 0; i < n; i++) {
-        gsize len = devs[i].len;
-        g_autofree uint8_t *zeros = g_malloc0(len ? len : 1);
-        const void *p =
-            devs[i].payload ? g_bytes_get_data(devs[i].payload, &len) : zeros;
-        ts_full(b, 10 + i, devs[i].idstr, devs[i].instance, devs[i].version, p,
-                len);
-    }
-    return ts_finish(b, out);
-}
-
-/* A UHCI v2 payload: PCI device, then the _EQUAL num_ports (2). */
-static GBytes *uhci_v2(void)
-{
-    gsize len;
-    g_autofree uint8_t *p = g_bytes_unref_to_data(
-        ts_pci_device(0x8086, 0x7020, 0x0c03, 1, 35), &len);
-    p[276] = 2;
-    return g_bytes_new(p, len);
-}
-
 /* qemu-kvm 1.0 (piix4_pm v2 of 312 bytes, i8254 v2 of 108, i8259 0/1)
  * with its vapic section and a USB tablet named `usb`. */
 static GBytes *qemu_kvm_10_stream(const char *usb)
 {
-    g_autoptr(GBytes) uhci = uhci_v2();
-    Dev d[] = {{"kvm-tpr-opt", 0, 1, NULL, 144},
-               {"0000:00:01.3/piix4_pm", 0, 2, NULL, 312},
-               {"i8254", 0, 2, NULL, 108},
-               {"i8259", 0, 1, NULL, 16},
-               {"i8259", 1, 1, NULL, 16},
-               {"0000:00:01.2/uhci", 0, 2, uhci, 0},
-               {usb, 0, 1, NULL, 298}};
-    return stream_with(d, G_N_ELEMENTS(d));
+    g_autoptr(GBytes) uhci = ts_uhci_v2();
+    TsDev d[] = {{"kvm-tpr-opt", 0, 1, NULL, 144},
+                 {"0000:00:01.3/piix4_pm", 0, 2, NULL, 312},
+                 {"i8254", 0, 2, NULL, 108},
+                 {"i8259", 0, 1, NULL, 16},
+                 {"i8259", 1, 1, NULL, 16},
+                 {"0000:00:01.2/uhci", 0, 2, uhci, 0},
+                 {usb, 0, 1, NULL, 298}};
+    return ts_stream_with(d, G_N_ELEMENTS(d));
 }
 
 static const TrOptions *qemu20(const char *machine)
@@ -178,8 +141,8 @@ static void test_usb_full_path_asked_for_on_pc_1_0(void)
 
 static void test_kvm_is_spelled_as_a_machine_property(void)
 {
-    Dev d[] = {{"kvmclock", 0, 1, NULL, 8}};
-    g_autoptr(GBytes) in = stream_with(d, 1);
+    TsDev d[] = {{"kvmclock", 0, 1, NULL, 8}};
+    g_autoptr(GBytes) in = ts_stream_with(d, 1);
     g_autoptr(TsRun) run = ts_run(in, qemu20("pc-1.2"));
     g_autoptr(TsRun) q72 = ts_run(in, NULL);
     g_autofree char *line = tr_recipe_command_line(run->r->recipe);
