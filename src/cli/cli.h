@@ -9,10 +9,10 @@
 #define QSNAPFIX_CLI_H
 
 #include <glib.h>
-#include <json-glib/json-glib.h>
 #include <stdio.h>
 
 #include "app/exit_codes.h"
+#include "json/json.h"
 #include "qcow2.h"
 
 /* Commands: argv[0] is the command name. */
@@ -77,31 +77,17 @@ char *qsnapfix_size_to_str(uint64_t bytes);
 void qsnapfix_print_snapshot_header(FILE *out);
 void qsnapfix_print_snapshot_row(FILE *out, const Qcow2Snapshot *sn);
 
-/* A string safe for JSON/terminals (invalid UTF-8 replaced). */
+/* A string safe for terminals: invalid UTF-8 replaced, control
+ * characters as \xNN (JSON strings need none of this: json.h escapes). */
 char *qsnapfix_printable(const char *s);
 
-/* ---- JSON ------------------------------------------------------------- */
-
-/* Pretty JSON of a node (consumed) on stdout, newline-terminated. */
-void qsnapfix_print_json(JsonNode *root);
-/* Finish b's object and print it. */
-void qsnapfix_print_json_object(JsonBuilder *b);
+/* ---- JSON (src/json/json.h) ------------------------------------------ */
 
 /*
- * A new JSON report about one snapshot: its object begun with "filename"
- * (the image) and "snapshot" {id, name}, as extract and splice report it.
+ * A new JSON report about one snapshot: an object with "filename" (the
+ * image) and "snapshot" {id, name}, as extract and splice report it.
  */
-JsonBuilder *qsnapfix_json_snapshot_report(const char *image, const char *id,
-                                           const char *name);
-/* Object members: strings made printable (NULL: null), integers, booleans,
- * null, an array of printable strings (NULL: empty), and an object or
- * array begun. */
-void qsnapfix_json_str(JsonBuilder *b, const char *name, const char *value);
-void qsnapfix_json_int(JsonBuilder *b, const char *name, int64_t value);
-void qsnapfix_json_bool(JsonBuilder *b, const char *name, bool value);
-void qsnapfix_json_null(JsonBuilder *b, const char *name);
-void qsnapfix_json_strings(JsonBuilder *b, const char *name, GPtrArray *a);
-void qsnapfix_json_begin_object(JsonBuilder *b, const char *name);
-void qsnapfix_json_begin_array(JsonBuilder *b, const char *name);
+QjValue *qsnapfix_json_snapshot_report(const char *image, const char *id,
+                                       const char *name);
 
 #endif

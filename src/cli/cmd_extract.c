@@ -32,7 +32,7 @@ static void print_result(const CliCommand *c, const char *image,
 {
     g_autofree char *id = qsnapfix_printable(x->id);
     g_autofree char *name = qsnapfix_printable(x->name);
-    g_autoptr(JsonBuilder) b = NULL;
+    g_autoptr(QjValue) json = NULL;
 
     if (c->format == QSNAPFIX_OUTPUT_HUMAN) {
         if (strcmp(out_path, "-")) {
@@ -44,14 +44,12 @@ static void print_result(const CliCommand *c, const char *image,
         }
         return;
     }
-    b = qsnapfix_json_snapshot_report(image, id, name);
-    qsnapfix_json_int(b, "vm-state-size", (int64_t)x->size);
-    json_builder_set_member_name(b, "output");
-    json_builder_add_string_value(b, out_path);
-    qsnapfix_json_int(b, "bytes-written", (int64_t)x->size);
-    json_builder_set_member_name(b, "sha256");
-    json_builder_add_string_value(b, x->sha256);
-    qsnapfix_print_json_object(b);
+    json = qsnapfix_json_snapshot_report(image, x->id, x->name);
+    qj_set_int(json, "vm-state-size", (int64_t)x->size);
+    qj_set_str(json, "output", out_path);
+    qj_set_int(json, "bytes-written", (int64_t)x->size);
+    qj_set_str(json, "sha256", x->sha256);
+    qj_print(json);
 }
 
 int qsnapfix_cmd_extract(int argc, char **argv)

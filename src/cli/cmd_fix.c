@@ -28,11 +28,9 @@ static void report(const CliCommand *c, const AppOptions *o, const char *image,
                    GPtrArray *outcomes, int rc)
 {
     if (c->format == QSNAPFIX_OUTPUT_JSON) {
-        g_autoptr(JsonBuilder) b = json_builder_new();
-        json_builder_begin_object(b);
-        json_builder_set_member_name(b, "image");
-        json_builder_add_string_value(b, image);
-        fix_print_json_report(b, o, (AppOutcome *const *)outcomes->pdata,
+        g_autoptr(QjValue) json = qj_object();
+        qj_set_str(json, "image", image);
+        fix_print_json_report(json, o, (AppOutcome *const *)outcomes->pdata,
                               outcomes->len, rc);
     } else {
         for (guint i = 0; i < outcomes->len; i++) {

@@ -298,14 +298,14 @@ int qsnapfix_inspect_stream(const StreamInspectOptions *o)
         return qsnapfix_report(err);
     }
     if (o->format == QSNAPFIX_OUTPUT_JSON) {
-        JsonNode *root =
+        g_autoptr(QjValue) json =
             qsnapfix_stream_json(f.s, f.writer, o, f.src->bytes_read, &err);
-        if (!root) {
+        if (!json) {
             rc = qsnapfix_report(err);
             app_stream_facts_clear(&f);
             return rc;
         }
-        qsnapfix_print_json(root);
+        qj_print(json);
     } else if (o->sections) {
         rc = dump_sections(f.s, o->sections);
     } else {

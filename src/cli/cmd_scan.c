@@ -83,8 +83,8 @@ static void progress_show(Progress *p, guint done, guint total)
 typedef struct Scan {
     const AppScanOptions *o;
     QsnapfixOutput format;
-    GPtrArray *entries; /* AppScanEntry * */
-    JsonBuilder *images, *skipped;
+    GPtrArray *entries;        /* AppScanEntry * */
+    QjValue *images, *skipped; /* arrays, owned by the report */
     AppScanSummary sum;
     Progress progress;
 } Scan;
@@ -132,22 +132,11 @@ static void emit(Scan *scan, const AppScanEntry *e, const AppScanImage *im)
     fflush(stdout);
 }
 
-static void print_json(Scan *scan, int rc)
+static void print_json(QjValue *report, Scan *scan, int rc)
 {
-    g_autoptr(JsonBuilder) b = json_builder_new();
-
-    json_builder_end_array(scan->images);
-    json_builder_end_array(scan->skipped);
-    json_builder_begin_object(b);
-    qsnapfix_json_str(b, "target", tr_target_name(scan->o->fix.target));
-    qsnapfix_json_str(b, "mode", scan->o->full ? "full" : "tail");
-    json_builder_set_member_name(b, "images");
-    json_builder_add_value(b, json_builder_get_root(scan->images));
-    json_builder_set_member_name(b, "skipped");
-    json_builder_add_value(b, json_builder_get_root(scan->skipped));
-    scan_json_summary(b, &scan->sum);
-    qsnapfix_json_int(b, "exit_code", rc);
-    qsnapfix_print_json_object(b);
+    scan_json_summary(report, &scan->sum);
+    qj_set_int(report, "exit_code", rc);
+    qj_print(report);
 }
 
 static void *scan_entry(guint i, void *opaque)
@@ -178,25 +167,24 @@ static int run_scan(const AppScanOptions *o, QsnapfixOutput format,
                     char **paths, guint jobs)
 {
     g_autoptr(GPtrArray) entries = app_scan_walk(paths);
-    g_autoptr(JsonBuilder) images = json_builder_new();
-    g_autoptr(JsonBuilder) skipped = json_builder_new();
+    g_autoptr(QjValue) report = qj_object();
     Scan scan = {
         .o = o,
         .format = format,
         .entries = entries,
-        .images = images,
-        .skipped = skipped,
         .progress = {.on = isatty(STDERR_FILENO)},
     };
     int rc;
 
-    json_builder_begin_array(images);
-    json_builder_begin_array(skipped);
+    qj_set_str(report, "target", tr_target_name(o->fix.target));
+    qj_set_str(report, "mode", o->full ? "full" : "tail");
+    scan.images = qj_set_array(report, "images");
+    scan.skipped = qj_set_array(report, "skipped");
     app_run_ordered(entries->len, jobs, scan_entry, scanned, tick, &scan);
     progress_clear(&scan.progress);
     rc = app_scan_exit_code(&scan.sum);
     if (format == QSNAPFIX_OUTPUT_JSON) {
-        print_json(&scan, rc);
+        print_json(report, &scan, rc);
     } else {
         scan_print_summary_human(&scan.sum, o);
     }

@@ -61,12 +61,14 @@ static void print_stats(const CliCommand *c, bool dry_run,
                         const char *id, const char *name,
                         const AppWriteStats *st)
 {
-    g_autoptr(JsonBuilder) b = NULL;
+    g_autoptr(QjValue) json = NULL;
 
     if (c->format == QSNAPFIX_OUTPUT_HUMAN) {
+        g_autofree char *pid = qsnapfix_printable(id);
+        g_autofree char *pname = qsnapfix_printable(name);
         printf("%s: snapshot %s \"%s\": VM state %" PRIu64 " -> %" PRIu64
                " bytes%s\n",
-               image, id, name, st->old_size, st->new_size,
+               image, pid, pname, st->old_size, st->new_size,
                dry_run ? " (dry run: nothing written)" : "");
         printf("  clusters: %" PRIu64 " written, %" PRIu64 " shared, %" PRIu64
                " freed, %" PRIu64 " metadata\n",
@@ -81,25 +83,20 @@ static void print_stats(const CliCommand *c, bool dry_run,
         }
         return;
     }
-    b = qsnapfix_json_snapshot_report(image, id, name);
-    qsnapfix_json_bool(b, "dry-run", dry_run);
-    json_builder_set_member_name(b, "kept-original");
-    if (keep_name) {
-        json_builder_add_string_value(b, keep_name);
-    } else {
-        json_builder_add_null_value(b);
-    }
-    qsnapfix_json_int(b, "old-size", st->old_size);
-    qsnapfix_json_int(b, "new-size", st->new_size);
-    qsnapfix_json_int(b, "clusters-shared", st->clusters_shared);
-    qsnapfix_json_int(b, "clusters-written", st->clusters_written);
-    qsnapfix_json_int(b, "clusters-freed", st->clusters_freed);
-    qsnapfix_json_int(b, "metadata-clusters", st->metadata_clusters);
-    qsnapfix_json_int(b, "bytes-written", st->bytes_written);
-    qsnapfix_json_int(b, "writes", st->writes);
-    qsnapfix_json_int(b, "flushes", st->flushes);
-    qsnapfix_json_int(b, "active-entries-dropped", st->active_entries_dropped);
-    qsnapfix_print_json_object(b);
+    json = qsnapfix_json_snapshot_report(image, id, name);
+    qj_set_bool(json, "dry-run", dry_run);
+    qj_set_str(json, "kept-original", keep_name);
+    qj_set_int(json, "old-size", st->old_size);
+    qj_set_int(json, "new-size", st->new_size);
+    qj_set_int(json, "clusters-shared", st->clusters_shared);
+    qj_set_int(json, "clusters-written", st->clusters_written);
+    qj_set_int(json, "clusters-freed", st->clusters_freed);
+    qj_set_int(json, "metadata-clusters", st->metadata_clusters);
+    qj_set_int(json, "bytes-written", st->bytes_written);
+    qj_set_int(json, "writes", st->writes);
+    qj_set_int(json, "flushes", st->flushes);
+    qj_set_int(json, "active-entries-dropped", st->active_entries_dropped);
+    qj_print(json);
 }
 
 int qsnapfix_cmd_splice(int argc, char **argv)
@@ -143,9 +140,7 @@ int qsnapfix_cmd_splice(int argc, char **argv)
 
         if (app_splice_file(c.operand[0], snapshot, edits_path, &w, &st, &id,
                             &name, &err)) {
-            g_autofree char *pid = qsnapfix_printable(id);
-            g_autofree char *pname = qsnapfix_printable(name);
-            print_stats(&c, dry_run, keep_name, c.operand[0], pid, pname, &st);
+            print_stats(&c, dry_run, keep_name, c.operand[0], id, name, &st);
             rc = APP_EXIT_OK;
         } else {
             rc = qsnapfix_report(err);

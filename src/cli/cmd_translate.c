@@ -19,13 +19,10 @@ static void report(const CliCommand *c, const AppOptions *o, const char *in,
                    const char *out_path, AppOutcome *out, int rc)
 {
     if (c->format == QSNAPFIX_OUTPUT_JSON) {
-        g_autoptr(JsonBuilder) b = json_builder_new();
-        json_builder_begin_object(b);
-        json_builder_set_member_name(b, "input");
-        json_builder_add_string_value(b, in);
-        json_builder_set_member_name(b, "output");
-        json_builder_add_string_value(b, out_path);
-        fix_print_json_report(b, o, &out, 1, rc);
+        g_autoptr(QjValue) json = qj_object();
+        qj_set_str(json, "input", in);
+        qj_set_str(json, "output", out_path);
+        fix_print_json_report(json, o, &out, 1, rc);
     } else {
         g_autofree char *load =
             g_strdup_printf("-incoming \"exec:cat %s\"", out_path);

@@ -47,17 +47,17 @@ void fix_print_human(const AppOutcome *out, const char *what,
 void fix_print_failure(const AppOutcome *out, const char *what);
 /*
  * Finish and print the JSON report of fix or translate (docs/json.md):
- * after the members the caller began b's object with (the image, or input
- * and output), target, dry_run, snapshots[] (n outcomes) and exit_code.
+ * after the members the caller put in report (the image, or input and
+ * output), target, dry_run, snapshots[] (n outcomes) and exit_code.
  */
-void fix_print_json_report(JsonBuilder *b, const AppOptions *o,
+void fix_print_json_report(QjValue *report, const AppOptions *o,
                            AppOutcome *const *outcomes, guint n, int rc);
-/* Members "writer" (NULL: null), "rules" (edit_counts: with each
+/* Members of o: "writer" (NULL: null), "rules" (edit_counts: with each
  * finding's "edits"), "recipe" and "reason" (refusal or error; nothing
  * otherwise), for reports of the same shape. */
-void fix_json_writer(JsonBuilder *b, const VmsWriterInfo *w);
-void fix_json_rules(JsonBuilder *b, const TrResult *r, bool edit_counts);
-void fix_json_recipe(JsonBuilder *b, const TrResult *r);
-void fix_json_reason(JsonBuilder *b, const AppOutcome *out);
+void fix_json_writer(QjValue *o, const VmsWriterInfo *w);
+void fix_json_rules(QjValue *o, const TrResult *r, bool edit_counts);
+void fix_json_recipe(QjValue *o, const TrResult *r);
+void fix_json_reason(QjValue *o, const AppOutcome *out);
 
 #endif

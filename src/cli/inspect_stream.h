@@ -6,8 +6,6 @@
 #ifndef QSNAPFIX_INSPECT_STREAM_H
 #define QSNAPFIX_INSPECT_STREAM_H
 
-#include <json-glib/json-glib.h>
-
 #include "cli.h"
 #include "stream/fingerprint.h"
 #include "stream/layout.h"
@@ -29,8 +27,8 @@ int qsnapfix_inspect_stream(const StreamInspectOptions *o);
 char *qsnapfix_section_summary(const VmsStream *s, const VmsSection *sec);
 
 /* The JSON document (docs/json.md). fields_of: --sections, or NULL. */
-JsonNode *qsnapfix_stream_json(const VmsStream *s, const VmsWriterInfo *w,
-                               const StreamInspectOptions *o,
-                               uint64_t bytes_read, GError **errp);
+QjValue *qsnapfix_stream_json(const VmsStream *s, const VmsWriterInfo *w,
+                              const StreamInspectOptions *o,
+                              uint64_t bytes_read, GError **errp);
 
 #endif

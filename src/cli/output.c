@@ -179,89 +179,15 @@ char *qsnapfix_printable(const char *s)
     return g_string_free(out, false);
 }
 
-void qsnapfix_print_json(JsonNode *root)
+QjValue *qsnapfix_json_snapshot_report(const char *image, const char *id,
+                                       const char *name)
 {
-    g_autoptr(JsonGenerator) gen = json_generator_new();
-    g_autofree char *text = NULL;
+    QjValue *report = qj_object();
+    QjValue *snapshot;
 
-    json_generator_set_pretty(gen, true);
-    json_generator_set_indent(gen, 4);
-    json_generator_set_root(gen, root);
-    text = json_generator_to_data(gen, NULL);
-    puts(text);
-    json_node_unref(root);
-}
-
-void qsnapfix_print_json_object(JsonBuilder *b)
-{
-    json_builder_end_object(b);
-    qsnapfix_print_json(json_builder_get_root(b));
-}
-
-void qsnapfix_json_str(JsonBuilder *b, const char *name, const char *value)
-{
-    json_builder_set_member_name(b, name);
-    if (value) {
-        g_autofree char *p = qsnapfix_printable(value);
-        json_builder_add_string_value(b, p);
-    } else {
-        json_builder_add_null_value(b);
-    }
-}
-
-void qsnapfix_json_int(JsonBuilder *b, const char *name, int64_t value)
-{
-    json_builder_set_member_name(b, name);
-    json_builder_add_int_value(b, value);
-}
-
-void qsnapfix_json_bool(JsonBuilder *b, const char *name, bool value)
-{
-    json_builder_set_member_name(b, name);
-    json_builder_add_boolean_value(b, value);
-}
-
-void qsnapfix_json_null(JsonBuilder *b, const char *name)
-{
-    json_builder_set_member_name(b, name);
-    json_builder_add_null_value(b);
-}
-
-void qsnapfix_json_begin_object(JsonBuilder *b, const char *name)
-{
-    json_builder_set_member_name(b, name);
-    json_builder_begin_object(b);
-}
-
-void qsnapfix_json_begin_array(JsonBuilder *b, const char *name)
-{
-    json_builder_set_member_name(b, name);
-    json_builder_begin_array(b);
-}
-
-void qsnapfix_json_strings(JsonBuilder *b, const char *name, GPtrArray *a)
-{
-    qsnapfix_json_begin_array(b, name);
-    for (guint i = 0; a && i < a->len; i++) {
-        g_autofree char *p = qsnapfix_printable(g_ptr_array_index(a, i));
-        json_builder_add_string_value(b, p);
-    }
-    json_builder_end_array(b);
-}
-
-JsonBuilder *qsnapfix_json_snapshot_report(const char *image, const char *id,
-                                           const char *name)
-{
-    JsonBuilder *b = json_builder_new();
-
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "filename");
-    json_builder_add_string_value(b, image);
-    qsnapfix_json_begin_object(b, "snapshot");
-    json_builder_set_member_name(b, "id");
-    json_builder_add_string_value(b, id);
-    json_builder_set_member_name(b, "name");
-    json_builder_add_string_value(b, name);
-    json_builder_end_object(b);
-    return b;
+    qj_set_str(report, "filename", image);
+    snapshot = qj_set_object(report, "snapshot");
+    qj_set_str(snapshot, "id", id);
+    qj_set_str(snapshot, "name", name);
+    return report;
 }

@@ -17,9 +17,10 @@ void scan_print_image_human(const AppScanImage *im);
 void scan_print_entry_human(const AppScanEntry *e);
 void scan_print_summary_human(const AppScanSummary *s, const AppScanOptions *o);
 
-/* JSON: images[] and skipped[] members are built while scanning. */
-void scan_json_image(JsonBuilder *b, const AppScanImage *im);
-void scan_json_entry(JsonBuilder *b, const AppScanEntry *e);
-void scan_json_summary(JsonBuilder *b, const AppScanSummary *s);
+/* JSON: an image or an entry appended to the list (images[] or
+ * skipped[]) while scanning; the summary as a member of the report. */
+void scan_json_image(QjValue *images, const AppScanImage *im);
+void scan_json_entry(QjValue *list, const AppScanEntry *e);
+void scan_json_summary(QjValue *report, const AppScanSummary *s);
 
 #endif
