@@ -56,7 +56,7 @@ int qsnapfix_cmd_extract(int argc, char **argv)
 {
     g_autofree char *snapshot = NULL, *out_path = NULL;
     GOptionEntry entries[] = {
-        {"snapshot", 's', 0, G_OPTION_ARG_STRING, &snapshot,
+        {"snapshot", 's', 0, G_OPTION_ARG_FILENAME, &snapshot,
          "The snapshot, by ID or name (required)", "ID|NAME"},
         {"output-file", 'o', 0, G_OPTION_ARG_FILENAME, &out_path,
          "Where to write the VM state ('-' = stdout; required)", "FILE"},

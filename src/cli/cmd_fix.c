@@ -57,7 +57,7 @@ int qsnapfix_cmd_fix(int argc, char **argv)
     g_autofree char *snapshot = NULL;
     gboolean all = false;
     GOptionEntry entries[] = {
-        {"snapshot", 's', 0, G_OPTION_ARG_STRING, &snapshot,
+        {"snapshot", 's', 0, G_OPTION_ARG_FILENAME, &snapshot,
          "The snapshot to fix, by ID or name", "ID|NAME"},
         {"all", 'a', 0, G_OPTION_ARG_NONE, &all,
          "Fix every snapshot that holds VM state", NULL},

@@ -384,7 +384,7 @@ int qsnapfix_cmd_inspect(int argc, char **argv)
          NULL},
         {"stats", 0, 0, G_OPTION_ARG_NONE, &o.stats,
          "Print how many bytes were read from each image on stderr", NULL},
-        {"snapshot", 's', 0, G_OPTION_ARG_STRING, &o.snapshot,
+        {"snapshot", 's', 0, G_OPTION_ARG_FILENAME, &o.snapshot,
          "Parse this snapshot's VM state (ID or name, as QEMU looks it up)",
          "ID|NAME"},
         {"stream", 0, 0, G_OPTION_ARG_FILENAME, &o.stream,

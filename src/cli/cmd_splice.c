@@ -104,13 +104,13 @@ int qsnapfix_cmd_splice(int argc, char **argv)
     g_autofree char *snapshot = NULL, *edits_path = NULL, *keep_name = NULL;
     gboolean dry_run = false;
     GOptionEntry entries[] = {
-        {"snapshot", 's', 0, G_OPTION_ARG_STRING, &snapshot,
+        {"snapshot", 's', 0, G_OPTION_ARG_FILENAME, &snapshot,
          "The snapshot, by ID or name (required)", "ID|NAME"},
         {"edits", 'e', 0, G_OPTION_ARG_FILENAME, &edits_path,
          "The edit list (required)", "FILE"},
         {"dry-run", 'n', 0, G_OPTION_ARG_NONE, &dry_run,
          "Compute and report, write nothing", NULL},
-        {"keep-original", 0, 0, G_OPTION_ARG_STRING, &keep_name,
+        {"keep-original", 0, 0, G_OPTION_ARG_FILENAME, &keep_name,
          "Keep the old VM state as a new snapshot NAME", "NAME"},
         {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
