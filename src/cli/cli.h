@@ -65,7 +65,8 @@ typedef struct CliCommand {
  */
 int cli_parse(CliCommand *c, const GOptionEntry *own, const GOptionEntry *more,
               int *argc, char ***argv);
-/* "qsnapfix: NAME: MESSAGE (see --help)"; returns the usage exit code. */
+/* "qsnapfix: NAME: MESSAGE (see --help)" (with --output=json also as a
+ * report on stdout); returns the usage exit code. */
 int cli_usage(const CliCommand *c, const char *message);
 void cli_command_clear(CliCommand *c);
 
@@ -81,13 +82,27 @@ void qsnapfix_print_snapshot_row(FILE *out, const Qcow2Snapshot *sn);
  * characters as \xNN (JSON strings need none of this: json.h escapes). */
 char *qsnapfix_printable(const char *s);
 
-/* ---- JSON (src/json/json.h) ------------------------------------------ */
+/* ---- JSON reports (src/json/json.h; docs/json.md) ---------------------- */
 
 /*
- * A new JSON report about one snapshot: an object with "filename" (the
- * image) and "snapshot" {id, name}, as extract and splice report it.
+ * A new report: an object that starts with "qsnapfix" {version} and
+ * "timestamp" (UTC, RFC 3339, to the second; $SOURCE_DATE_EPOCH when set,
+ * for reproducible outputs), as every JSON report does.
  */
+QjValue *cli_json_report(void);
+/* A new report about one snapshot: cli_json_report() with "filename" (the
+ * image) and "snapshot" {id, name}, as extract and splice report it. */
 QjValue *qsnapfix_json_snapshot_report(const char *image, const char *id,
                                        const char *name);
+/* Member "error" {message, exit-code} of o. */
+void cli_json_error(QjValue *o, const char *message, int exit_code);
+
+/*
+ * A command failed as a whole: its line on stderr, and with --output=json
+ * a report on stdout (report, taken, holding what the command knows, e.g.
+ * "image"; NULL: a bare one) with "error" and "exit-code". Returns the
+ * exit code.
+ */
+int cli_fail(const CliCommand *c, QjValue *report, const GError *err);
 
 #endif

@@ -18,8 +18,10 @@ static const char extract_description[] =
     "looked up as QEMU does: by ID first, then by name. Zero and\n"
     "unallocated clusters read as zeros; compressed clusters are inflated.\n"
     "\n"
-    "JSON output (--output=json; not with -o -): {filename, snapshot {id,\n"
-    "name}, vm-state-size, output, bytes-written, sha256}.\n"
+    "JSON output (--output=json; not with -o -): {qsnapfix {version},\n"
+    "timestamp, filename, snapshot {id, name}, vm-state-size, output,\n"
+    "bytes-written, sha256, exit-code}; on failure {qsnapfix, timestamp,\n"
+    "filename, error {message, exit-code}, exit-code}.\n"
     "\n"
     "Exit codes: 0 ok; 2 bad command line; 5 I/O error (reading the image\n"
     "or writing FILE); 8 unsupported feature (e.g. encryption); 9 no such\n"
@@ -45,10 +47,11 @@ static void print_result(const CliCommand *c, const char *image,
         return;
     }
     json = qsnapfix_json_snapshot_report(image, x->id, x->name);
-    qj_set_int(json, "vm-state-size", (int64_t)x->size);
+    qj_set_uint(json, "vm-state-size", x->size);
     qj_set_str(json, "output", out_path);
-    qj_set_int(json, "bytes-written", (int64_t)x->size);
+    qj_set_uint(json, "bytes-written", x->size);
     qj_set_str(json, "sha256", x->sha256);
+    qj_set_int(json, "exit-code", APP_EXIT_OK);
     qj_print(json);
 }
 
@@ -76,8 +79,7 @@ int qsnapfix_cmd_extract(int argc, char **argv)
         rc = cli_usage(&c, "need IMAGE, --snapshot and -o");
     }
     if (rc < 0 && c.format == QSNAPFIX_OUTPUT_JSON && !strcmp(out_path, "-")) {
-        fprintf(stderr, "qsnapfix: extract: --output=json needs -o FILE\n");
-        rc = APP_EXIT_USAGE;
+        rc = cli_usage(&c, "--output=json needs -o FILE");
     }
     if (rc < 0) {
         g_autoptr(GError) err = NULL;
@@ -95,7 +97,12 @@ int qsnapfix_cmd_extract(int argc, char **argv)
         if (ok) {
             print_result(&c, image, out_path, &x);
         }
-        rc = ok ? APP_EXIT_OK : qsnapfix_report(err);
+        rc = APP_EXIT_OK;
+        if (!ok) {
+            QjValue *json = cli_json_report();
+            qj_set_str(json, "filename", image);
+            rc = cli_fail(&c, json, err);
+        }
         app_extract_clear(&x);
     }
     cli_command_clear(&c);

@@ -24,12 +24,18 @@ static char *snapshot_what(const char *image, const AppOutcome *out)
     return g_strdup_printf("%s: snapshot %s \"%s\"", image, out->id, out->name);
 }
 
+static QjValue *json_report(const char *image)
+{
+    QjValue *json = cli_json_report();
+    qj_set_str(json, "image", image);
+    return json;
+}
+
 static void report(const CliCommand *c, const AppOptions *o, const char *image,
                    GPtrArray *outcomes, int rc)
 {
     if (c->format == QSNAPFIX_OUTPUT_JSON) {
-        g_autoptr(QjValue) json = qj_object();
-        qj_set_str(json, "image", image);
+        g_autoptr(QjValue) json = json_report(image);
         fix_print_json_report(json, o, (AppOutcome *const *)outcomes->pdata,
                               outcomes->len, rc);
     } else {
@@ -81,9 +87,7 @@ int qsnapfix_cmd_fix(int argc, char **argv)
     int rc = fix_parse_command(&c, entries, &o, false, &argc, &argv);
 
     if (rc < 0 && snapshot && all) {
-        fprintf(stderr, "qsnapfix: fix: --snapshot and --all exclude each "
-                        "other\n");
-        rc = APP_EXIT_USAGE;
+        rc = cli_usage(&c, "--snapshot and --all exclude each other");
     }
     if (rc < 0) {
         g_autoptr(GError) err = NULL;
@@ -92,7 +96,7 @@ int qsnapfix_cmd_fix(int argc, char **argv)
             app_fix_image(image, snapshot, all, &o.app, &err);
 
         if (!outcomes) {
-            rc = qsnapfix_report(err);
+            rc = cli_fail(&c, json_report(image), err);
         } else {
             rc = app_outcomes_exit_code((AppOutcome *const *)outcomes->pdata,
                                         outcomes->len);

@@ -102,16 +102,14 @@ static void json_add_header(QjValue *o, const Qcow2Image *img)
 
     qj_set_int(header, "version", h->version);
     qj_set_int(header, "header-length", h->header_length);
-    qj_set_int(header, "incompatible-features",
-               (int64_t)h->incompatible_features);
-    qj_set_int(header, "compatible-features", (int64_t)h->compatible_features);
-    qj_set_int(header, "autoclear-features", (int64_t)h->autoclear_features);
-    qj_set_int(header, "l1-table-offset", (int64_t)h->l1_table_offset);
+    qj_set_uint(header, "incompatible-features", h->incompatible_features);
+    qj_set_uint(header, "compatible-features", h->compatible_features);
+    qj_set_uint(header, "autoclear-features", h->autoclear_features);
+    qj_set_uint(header, "l1-table-offset", h->l1_table_offset);
     qj_set_int(header, "l1-size", h->l1_size);
-    qj_set_int(header, "refcount-table-offset",
-               (int64_t)h->refcount_table_offset);
+    qj_set_uint(header, "refcount-table-offset", h->refcount_table_offset);
     qj_set_int(header, "refcount-table-clusters", h->refcount_table_clusters);
-    qj_set_int(header, "snapshots-offset", (int64_t)h->snapshots_offset);
+    qj_set_uint(header, "snapshots-offset", h->snapshots_offset);
     qj_set_int(header, "nb-snapshots", h->nb_snapshots);
     qj_set_int(header, "encryption-method", h->crypt_method);
     qj_set_int(header, "bitmaps", h->nb_bitmaps);
@@ -129,17 +127,17 @@ static void json_add_layout(QjValue *o, const Qcow2Image *img,
 {
     QjValue *vm_state = qj_set_object(o, "vm-state");
 
-    qj_set_int(vm_state, "offset", (int64_t)qcow2_vmstate_base(img, sn));
-    qj_set_int(vm_state, "clusters", (int64_t)l->clusters);
-    qj_set_int(vm_state, "normal", (int64_t)l->normal);
-    qj_set_int(vm_state, "compressed", (int64_t)l->compressed);
-    qj_set_int(vm_state, "zero", (int64_t)l->zero);
-    qj_set_int(vm_state, "unallocated", (int64_t)l->unallocated);
-    qj_set_int(vm_state, "past-l1", (int64_t)l->past_l1);
-    qj_set_int(vm_state, "shared", (int64_t)l->shared);
-    qj_set_int(vm_state, "l2-tables", (int64_t)l->l2_tables);
-    qj_set_int(vm_state, "l2-shared", (int64_t)l->l2_shared);
-    qj_set_int(vm_state, "first-host-offset", (int64_t)l->first_host_offset);
+    qj_set_uint(vm_state, "offset", qcow2_vmstate_base(img, sn));
+    qj_set_uint(vm_state, "clusters", l->clusters);
+    qj_set_uint(vm_state, "normal", l->normal);
+    qj_set_uint(vm_state, "compressed", l->compressed);
+    qj_set_uint(vm_state, "zero", l->zero);
+    qj_set_uint(vm_state, "unallocated", l->unallocated);
+    qj_set_uint(vm_state, "past-l1", l->past_l1);
+    qj_set_uint(vm_state, "shared", l->shared);
+    qj_set_uint(vm_state, "l2-tables", l->l2_tables);
+    qj_set_uint(vm_state, "l2-shared", l->l2_shared);
+    qj_set_uint(vm_state, "first-host-offset", l->first_host_offset);
 }
 
 static void json_add_snapshot(QjValue *snapshots, const AppImageFacts *r,
@@ -150,37 +148,30 @@ static void json_add_snapshot(QjValue *snapshots, const AppImageFacts *r,
 
     qj_set_str(o, "id", sn->id);
     qj_set_str(o, "name", sn->name);
-    qj_set_int(o, "vm-state-size", (int64_t)sn->vm_state_size);
+    qj_set_uint(o, "vm-state-size", sn->vm_state_size);
     qj_set_int(o, "date-sec", sn->date_sec);
     qj_set_int(o, "date-nsec", sn->date_nsec);
-    qj_set_int(o, "vm-clock-sec", (int64_t)(sn->vm_clock_nsec / 1000000000));
-    qj_set_int(o, "vm-clock-nsec", (int64_t)(sn->vm_clock_nsec % 1000000000));
+    qj_set_uint(o, "vm-clock-sec", (sn->vm_clock_nsec / 1000000000));
+    qj_set_uint(o, "vm-clock-nsec", (sn->vm_clock_nsec % 1000000000));
     if (sn->icount != -1) {
         qj_set_int(o, "icount", sn->icount);
     }
-    qj_set_int(o, "disk-size", (int64_t)sn->disk_size);
-    qj_set_int(o, "l1-table-offset", (int64_t)sn->l1_table_offset);
+    qj_set_uint(o, "disk-size", sn->disk_size);
+    qj_set_uint(o, "l1-table-offset", sn->l1_table_offset);
     qj_set_int(o, "l1-size", sn->l1_size);
     qj_set_int(o, "extra-data-size", sn->extra_data_size);
     qj_set_int(o, "vm-state-size-32", sn->vm_state_size32);
-    qj_set_int(o, "table-offset", (int64_t)sn->table_offset);
+    qj_set_uint(o, "table-offset", sn->table_offset);
     qj_set_bool(o, "has-vm-state", sn->vm_state_size != 0);
     if (r->layouts && sn->vm_state_size) {
         json_add_layout(o, r->img, sn, &r->layouts[i]);
     }
 }
 
-static void json_add_error(QjValue *o, const GError *err)
-{
-    QjValue *error = qj_set_object(o, "error");
-
-    qj_set_str(error, "message", err->message);
-    qj_set_int(error, "exit-code", app_exit_code(err));
-}
-
+/* One image's report: qemu-img info's object with qsnapfix's facts. */
 static QjValue *json_image(const AppImageFacts *r)
 {
-    QjValue *o = qj_object();
+    QjValue *o = cli_json_report();
 
     qj_set_str(o, "filename", r->path);
     qj_set_str(o, "format", "qcow2");
@@ -188,9 +179,9 @@ static QjValue *json_image(const AppImageFacts *r)
         const Qcow2Header *h = qcow2_header(r->img);
         QjValue *snapshots;
 
-        qj_set_int(o, "virtual-size", (int64_t)h->size);
-        qj_set_int(o, "cluster-size", (int64_t)h->cluster_size);
-        qj_set_int(o, "file-size", (int64_t)h->file_size);
+        qj_set_uint(o, "virtual-size", h->size);
+        qj_set_uint(o, "cluster-size", h->cluster_size);
+        qj_set_uint(o, "file-size", h->file_size);
         qj_set_bool(o, "dirty-flag",
                     h->incompatible_features & QCOW2_INCOMPAT_DIRTY);
         if (h->backing_file) {
@@ -207,7 +198,7 @@ static QjValue *json_image(const AppImageFacts *r)
         }
     }
     if (r->err) {
-        json_add_error(o, r->err);
+        cli_json_error(o, r->err->message, app_exit_code(r->err));
     }
     return o;
 }
@@ -366,6 +357,7 @@ static int inspect_one_stream(const CliCommand *c, const InspectOptions *o)
         .tail = o->tail,
         .stats = o->stats,
         .format = o->format,
+        .command = c,
     };
 
     if (o->stream ? n != 0 : (n != 1 || !o->snapshot)) {

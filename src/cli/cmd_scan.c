@@ -135,7 +135,7 @@ static void emit(Scan *scan, const AppScanEntry *e, const AppScanImage *im)
 static void print_json(QjValue *report, Scan *scan, int rc)
 {
     scan_json_summary(report, &scan->sum);
-    qj_set_int(report, "exit_code", rc);
+    qj_set_int(report, "exit-code", rc);
     qj_print(report);
 }
 
@@ -167,7 +167,7 @@ static int run_scan(const AppScanOptions *o, QsnapfixOutput format,
                     char **paths, guint jobs)
 {
     g_autoptr(GPtrArray) entries = app_scan_walk(paths);
-    g_autoptr(QjValue) report = qj_object();
+    g_autoptr(QjValue) report = cli_json_report();
     Scan scan = {
         .o = o,
         .format = format,
@@ -229,8 +229,7 @@ int qsnapfix_cmd_scan(int argc, char **argv)
     int rc = fix_parse_command(&c, entries, &o, true, &argc, &argv);
 
     if (rc < 0 && jobs < 1) {
-        fprintf(stderr, "qsnapfix: scan: --jobs must be at least 1\n");
-        rc = APP_EXIT_USAGE;
+        rc = cli_usage(&c, "--jobs must be at least 1");
     }
     if (rc < 0) {
         AppScanOptions so = {.fix = o.app, .full = full};

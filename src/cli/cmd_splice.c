@@ -34,10 +34,12 @@ static const char splice_description[] =
     "--keep-original NAME keeps the old VM state as a new snapshot NAME\n"
     "sharing every unchanged cluster.\n"
     "\n"
-    "JSON output (--output=json): {filename, snapshot {id, name}, dry-run,\n"
-    "kept-original, old-size, new-size, clusters-shared, clusters-written,\n"
-    "clusters-freed, metadata-clusters, bytes-written, writes, flushes,\n"
-    "active-entries-dropped}.\n"
+    "JSON output (--output=json): {qsnapfix {version}, timestamp, filename,\n"
+    "snapshot {id, name}, dry-run, kept-original, old-size, new-size,\n"
+    "clusters-shared, clusters-written, clusters-freed, metadata-clusters,\n"
+    "bytes-written, writes, flushes, active-entries-dropped, exit-code}; on\n"
+    "failure {qsnapfix, timestamp, filename, error {message, exit-code},\n"
+    "exit-code}.\n"
     "\n"
     "Exit codes: 0 done; 2 bad command line or edit list; 5 I/O error;\n"
     "6 image in use by a running QEMU; 7 dirty/corrupt bit set; 8 image\n"
@@ -96,6 +98,7 @@ static void print_stats(const CliCommand *c, bool dry_run,
     qj_set_int(json, "writes", st->writes);
     qj_set_int(json, "flushes", st->flushes);
     qj_set_int(json, "active-entries-dropped", st->active_entries_dropped);
+    qj_set_int(json, "exit-code", APP_EXIT_OK);
     qj_print(json);
 }
 
@@ -143,7 +146,9 @@ int qsnapfix_cmd_splice(int argc, char **argv)
             print_stats(&c, dry_run, keep_name, c.operand[0], id, name, &st);
             rc = APP_EXIT_OK;
         } else {
-            rc = qsnapfix_report(err);
+            QjValue *json = cli_json_report();
+            qj_set_str(json, "filename", c.operand[0]);
+            rc = cli_fail(&c, json, err);
         }
         app_write_stats_clear(&st);
     }

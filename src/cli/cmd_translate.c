@@ -15,13 +15,19 @@ static const char translate_description_head[] =
     "change, OUT is an identical copy and the exit code is 3.\n"
     "\n";
 
+static QjValue *json_report(const char *in, const char *out_path)
+{
+    QjValue *json = cli_json_report();
+    qj_set_str(json, "input", in);
+    qj_set_str(json, "output", out_path);
+    return json;
+}
+
 static void report(const CliCommand *c, const AppOptions *o, const char *in,
                    const char *out_path, AppOutcome *out, int rc)
 {
     if (c->format == QSNAPFIX_OUTPUT_JSON) {
-        g_autoptr(QjValue) json = qj_object();
-        qj_set_str(json, "input", in);
-        qj_set_str(json, "output", out_path);
+        g_autoptr(QjValue) json = json_report(in, out_path);
         fix_print_json_report(json, o, &out, 1, rc);
     } else {
         g_autofree char *load =
@@ -56,7 +62,7 @@ int qsnapfix_cmd_translate(int argc, char **argv)
             app_translate_file(in, out_path, &o.app, &err);
 
         if (!out) {
-            rc = qsnapfix_report(err);
+            rc = cli_fail(&c, json_report(in, out_path), err);
         } else {
             rc = app_outcome_exit_code(out);
             report(&c, &o.app, in, out_path, out, rc);

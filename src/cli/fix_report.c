@@ -160,7 +160,7 @@ void fix_json_writer(QjValue *o, const VmsWriterInfo *w)
     qj_set_str(writer, "version", w->version);
     qj_set_str(writer, "accel", w->accel);
     qj_set_str(writer, "machine", w->machine);
-    qj_set_strings(writer, "machine_hints", w->machine_hints);
+    qj_set_strings(writer, "machine-hints", w->machine_hints);
     qj_set_strings(writer, "evidence", w->evidence);
 }
 
@@ -191,7 +191,7 @@ static void json_edits(QjValue *o, const TrResult *r)
         const TrEdit *e = &g_array_index(r->edits, TrEdit, i);
         QjValue *edit = qj_append_object(edits);
         qj_set_int(edit, "offset", e->offset);
-        qj_set_int(edit, "old_length", e->old_length);
+        qj_set_int(edit, "old-length", e->old_length);
         qj_set_int(edit, "length", g_bytes_get_size(e->data));
     }
 }
@@ -208,9 +208,9 @@ void fix_json_recipe(QjValue *o, const TrResult *r)
     qj_set_str(recipe, "target", tr_target_name(r->target));
     qj_set_str(recipe, "machine", rc->machine);
     qj_set_str(recipe, "accel", rc->accel);
-    qj_set_str(recipe, "accel_reason", rc->accel_reason);
-    qj_set_strings(recipe, "qemu_args", args);
-    qj_set_str(recipe, "command_line", line);
+    qj_set_str(recipe, "accel-reason", rc->accel_reason);
+    qj_set_strings(recipe, "qemu-args", args);
+    qj_set_str(recipe, "command-line", line);
     files = qj_set_array(recipe, "files");
     for (guint i = 0; i < rc->files->len; i++) {
         const TrFile *f = g_ptr_array_index(rc->files, i);
@@ -223,12 +223,12 @@ void fix_json_recipe(QjValue *o, const TrResult *r)
     if (rc->cpu_model) {
         QjValue *cpu = qj_set_object(recipe, "cpu");
         qj_set_str(cpu, "model", rc->cpu_model);
-        qj_set_str(cpu, "model_id", rc->cpu_model_id);
+        qj_set_str(cpu, "model-id", rc->cpu_model_id);
         qj_set_str(cpu, "reason", rc->cpu_reason);
     } else {
         qj_set_null(recipe, "cpu");
     }
-    qj_set_strings(recipe, "libvirt_xml", xml);
+    qj_set_strings(recipe, "libvirt-xml", xml);
     qj_set_strings(recipe, "notes", rc->notes);
 }
 
@@ -242,12 +242,12 @@ static void json_write_stats(QjValue *o, const AppOutcome *out)
     }
     write = qj_set_object(o, "write");
     qj_set_bool(write, "done", out->write.wrote);
-    qj_set_int(write, "clusters_written", out->write.clusters_written);
-    qj_set_int(write, "clusters_shared", out->write.clusters_shared);
-    qj_set_int(write, "clusters_freed", out->write.clusters_freed);
-    qj_set_int(write, "metadata_clusters", out->write.metadata_clusters);
-    qj_set_int(write, "bytes_written", out->write.bytes_written);
-    qj_set_str(write, "kept_original_as", out->write.kept_as);
+    qj_set_int(write, "clusters-written", out->write.clusters_written);
+    qj_set_int(write, "clusters-shared", out->write.clusters_shared);
+    qj_set_int(write, "clusters-freed", out->write.clusters_freed);
+    qj_set_int(write, "metadata-clusters", out->write.metadata_clusters);
+    qj_set_int(write, "bytes-written", out->write.bytes_written);
+    qj_set_str(write, "kept-original-as", out->write.kept_as);
 }
 
 static void json_outcome(QjValue *snapshots, const AppOutcome *out)
@@ -259,11 +259,11 @@ static void json_outcome(QjValue *snapshots, const AppOutcome *out)
     qj_set_str(o, "id", out->id);
     qj_set_str(o, "name", out->name);
     qj_set_str(o, "status", app_status_name(out->status));
-    qj_set_int(o, "exit_code", app_outcome_exit_code(out));
+    qj_set_int(o, "exit-code", app_outcome_exit_code(out));
     fix_json_writer(o, out->writer);
     fix_json_rules(o, r, true);
     json_edits(o, r);
-    size = qj_set_object(o, "vm_state_size");
+    size = qj_set_object(o, "vm-state-size");
     qj_set_int(size, "old", out->old_size);
     qj_set_int(size, "new", out->new_size);
     json_write_stats(o, out);
@@ -281,11 +281,11 @@ void fix_print_json_report(QjValue *report, const AppOptions *o,
     QjValue *snapshots;
 
     qj_set_str(report, "target", tr_target_name(o->target));
-    qj_set_bool(report, "dry_run", o->dry_run);
+    qj_set_bool(report, "dry-run", o->dry_run);
     snapshots = qj_set_array(report, "snapshots");
     for (guint i = 0; i < n; i++) {
         json_outcome(snapshots, outcomes[i]);
     }
-    qj_set_int(report, "exit_code", rc);
+    qj_set_int(report, "exit-code", rc);
     qj_print(report);
 }

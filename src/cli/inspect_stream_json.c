@@ -11,20 +11,20 @@
 
 static void add_blocks(QjValue *o, const VmsStream *s)
 {
-    QjValue *blocks = qj_set_array(o, "ram_blocks");
+    QjValue *blocks = qj_set_array(o, "ram-blocks");
 
     for (guint i = 0; i < s->ram_blocks->len; i++) {
         const VmsRamBlock *blk = vms_stream_block(s, i);
         QjValue *b = qj_append_object(blocks);
         qj_set_str(b, "id", blk->id);
-        qj_set_int(b, "length", (int64_t)blk->length);
-        qj_set_int(b, "entry_offset", (int64_t)blk->entry_offset);
-        qj_set_int(b, "length_offset", (int64_t)blk->length_offset);
+        qj_set_uint(b, "length", blk->length);
+        qj_set_uint(b, "entry-offset", blk->entry_offset);
+        qj_set_uint(b, "length-offset", blk->length_offset);
         if (!s->tail_path) {
             QjValue *fill;
-            qj_set_int(b, "full_pages", (int64_t)blk->full_pages);
-            qj_set_int(b, "fill_pages", (int64_t)blk->fill_pages);
-            fill = qj_set_object(b, "fill_bytes");
+            qj_set_uint(b, "full-pages", blk->full_pages);
+            qj_set_uint(b, "fill-pages", blk->fill_pages);
+            fill = qj_set_object(b, "fill-bytes");
             for (unsigned v = 0; v < 256; v++) {
                 if (blk->fill_by_byte[v]) {
                     char key[8];
@@ -33,9 +33,9 @@ static void add_blocks(QjValue *o, const VmsStream *s)
                 }
             }
             if (blk->has_pages) {
-                qj_set_int(b, "highest_page", (int64_t)blk->highest_page);
+                qj_set_uint(b, "highest-page", blk->highest_page);
             } else {
-                qj_set_null(b, "highest_page");
+                qj_set_null(b, "highest-page");
             }
         }
     }
@@ -85,7 +85,7 @@ static const char *event_kind(VmsFieldEventKind k)
     case VMS_FIELD_INT:
         return "int";
     case VMS_FIELD_INT_ARRAY:
-        return "int_array";
+        return "int-array";
     case VMS_FIELD_BUFFER:
         return "buffer";
     case VMS_FIELD_UNUSED:
@@ -111,15 +111,14 @@ static bool fields_visitor(void *opaque, const VmsFieldEvent *ev)
     b = qj_append_object(c->fields);
     qj_set_str(b, "path", ev->path);
     qj_set_str(b, "kind", event_kind(ev->kind));
-    qj_set_int(b, "offset", (int64_t)ev->offset);
-    qj_set_int(b, "payload_offset",
-               (int64_t)(ev->offset - c->sec->payload_offset));
+    qj_set_uint(b, "offset", ev->offset);
+    qj_set_uint(b, "payload-offset", (ev->offset - c->sec->payload_offset));
     if (ev->kind != VMS_FIELD_STRUCT_BEGIN &&
         ev->kind != VMS_FIELD_SUBSECTION_BEGIN) {
-        qj_set_int(b, "size", (int64_t)ev->size);
+        qj_set_uint(b, "size", ev->size);
     }
     if (ev->kind == VMS_FIELD_INT) {
-        qj_set_int(b, "value", (int64_t)ev->value);
+        qj_set_uint(b, "value", ev->value);
     } else if (ev->kind == VMS_FIELD_SUBSECTION_BEGIN) {
         qj_set_int(b, "version", ev->version);
     } else if (ev->bytes && ev->size <= 256) {
@@ -138,14 +137,14 @@ static void add_ram(QjValue *o, const VmsSection *sec)
     QjValue *b = qj_set_object(o, "ram");
 
     if (r->has_mem_size) {
-        qj_set_int(b, "mem_size_offset", (int64_t)r->mem_size_offset);
-        qj_set_int(b, "mem_size_total", (int64_t)r->mem_size_total);
+        qj_set_uint(b, "mem-size-offset", r->mem_size_offset);
+        qj_set_uint(b, "mem-size-total", r->mem_size_total);
     }
     qj_set_int(b, "pages", r->n_pages);
-    qj_set_int(b, "full_pages", (int64_t)r->full_pages);
-    qj_set_int(b, "fill_pages", (int64_t)r->fill_pages);
+    qj_set_uint(b, "full-pages", r->full_pages);
+    qj_set_uint(b, "fill-pages", r->fill_pages);
     if (r->has_eos) {
-        qj_set_int(b, "eos_offset", (int64_t)r->eos_offset);
+        qj_set_uint(b, "eos-offset", r->eos_offset);
     }
 }
 
@@ -158,32 +157,32 @@ static void add_section(QjValue *sections, const VmsStream *s,
 
     qj_set_str(b, "type", type_name(sec->type));
     if (header) {
-        qj_set_int(b, "section_id", sec->section_id);
+        qj_set_int(b, "section-id", sec->section_id);
     }
     qj_set_str(b, "idstr", sec->idstr);
     qj_set_int(b, "instance", sec->instance_id);
     qj_set_int(b, "version", sec->version_id);
-    qj_set_int(b, "offset", (int64_t)sec->offset);
-    qj_set_int(b, "size", (int64_t)(sec->end - sec->offset));
+    qj_set_uint(b, "offset", sec->offset);
+    qj_set_uint(b, "size", (sec->end - sec->offset));
     qj_set_str(b, "kind", kind_name(sec->kind));
     if (sec->section_id_offset) {
-        qj_set_int(b, "section_id_offset", (int64_t)sec->section_id_offset);
+        qj_set_uint(b, "section-id-offset", sec->section_id_offset);
     }
     if (sec->idstr_offset) {
-        qj_set_int(b, "idstr_offset", (int64_t)sec->idstr_offset);
-        qj_set_int(b, "instance_offset", (int64_t)sec->instance_offset);
-        qj_set_int(b, "version_offset", (int64_t)sec->version_offset);
+        qj_set_uint(b, "idstr-offset", sec->idstr_offset);
+        qj_set_uint(b, "instance-offset", sec->instance_offset);
+        qj_set_uint(b, "version-offset", sec->version_offset);
     }
-    qj_set_int(b, "payload_offset", (int64_t)sec->payload_offset);
-    qj_set_int(b, "payload_size", (int64_t)sec->payload_len);
+    qj_set_uint(b, "payload-offset", sec->payload_offset);
+    qj_set_uint(b, "payload-size", sec->payload_len);
     if (sec->has_footer) {
-        qj_set_int(b, "footer_offset", (int64_t)sec->footer_offset);
+        qj_set_uint(b, "footer-offset", sec->footer_offset);
     }
     if (sec->layout) {
         qj_set_str(b, "layout", vms_layout_name(sec->layout));
         qj_set_str(b, "variant", vms_layout_variant(sec->layout));
     }
-    qj_set_bool(b, "located_by_resync", sec->located_by_resync);
+    qj_set_bool(b, "located-by-resync", sec->located_by_resync);
     if (sec->subsections && sec->subsections->len) {
         QjValue *subs = qj_set_array(b, "subsections");
         for (guint i = 0; i < sec->subsections->len; i++) {
@@ -191,10 +190,10 @@ static void add_section(QjValue *sections, const VmsStream *s,
                 &g_array_index(sec->subsections, VmsSubsection, i);
             QjValue *sb = qj_append_object(subs);
             qj_set_str(sb, "name", sub->name);
-            qj_set_int(sb, "offset", (int64_t)sub->offset);
+            qj_set_uint(sb, "offset", sub->offset);
             qj_set_int(sb, "version", sub->version);
-            qj_set_int(sb, "payload_offset", (int64_t)sub->payload_offset);
-            qj_set_int(sb, "payload_size", (int64_t)sub->payload_len);
+            qj_set_uint(sb, "payload-offset", sub->payload_offset);
+            qj_set_uint(sb, "payload-size", sub->payload_len);
         }
     }
     if (sec->kind == VMS_KIND_RAM) {
@@ -207,12 +206,26 @@ static void add_section(QjValue *sections, const VmsStream *s,
     }
 }
 
+QjValue *qsnapfix_stream_json_source(const StreamInspectOptions *o)
+{
+    QjValue *report = cli_json_report();
+    QjValue *source = qj_set_object(report, "source");
+
+    if (o->stream) {
+        qj_set_str(source, "stream", o->stream);
+    } else {
+        qj_set_str(source, "image", o->image);
+        qj_set_str(source, "snapshot", o->snapshot);
+    }
+    return report;
+}
+
 QjValue *qsnapfix_stream_json(const VmsStream *s, const VmsWriterInfo *w,
                               const StreamInspectOptions *o,
                               uint64_t bytes_read, GError **errp)
 {
-    g_autoptr(QjValue) b = qj_object();
-    QjValue *source, *parse, *sections;
+    g_autoptr(QjValue) b = qsnapfix_stream_json_source(o);
+    QjValue *parse, *sections;
     guint matched = 0;
 
     for (guint i = 0; o->sections && i < s->sections->len; i++) {
@@ -223,21 +236,14 @@ QjValue *qsnapfix_stream_json(const VmsStream *s, const VmsWriterInfo *w,
                     "%s: no section named '%s'", s->name, o->sections);
         return NULL;
     }
-    source = qj_set_object(b, "source");
-    if (o->stream) {
-        qj_set_str(source, "stream", o->stream);
-    } else {
-        qj_set_str(source, "image", o->image);
-        qj_set_str(source, "snapshot", o->snapshot);
-    }
-    qj_set_int(b, "size", (int64_t)s->size);
+    qj_set_uint(b, "size", s->size);
     parse = qj_set_object(b, "parse");
     qj_set_str(parse, "path", s->tail_path ? "tail" : "full");
-    qj_set_int(parse, "bytes_read", (int64_t)bytes_read);
+    qj_set_uint(parse, "bytes-read", bytes_read);
     qj_set_int(parse, "resynced", s->n_resynced);
     if (s->tail_path) {
-        qj_set_int(parse, "skipped_from", (int64_t)s->skipped_from);
-        qj_set_int(parse, "skipped_to", (int64_t)s->skipped_to);
+        qj_set_uint(parse, "skipped-from", s->skipped_from);
+        qj_set_uint(parse, "skipped-to", s->skipped_to);
     }
     fix_json_writer(b, w);
     add_blocks(b, s);
@@ -245,15 +251,15 @@ QjValue *qsnapfix_stream_json(const VmsStream *s, const VmsWriterInfo *w,
     for (guint i = 0; i < s->sections->len; i++) {
         add_section(sections, s, vms_stream_section(s, i), o->sections);
     }
-    qj_set_int(b, "eof_offset", (int64_t)s->eof_offset);
+    qj_set_uint(b, "eof-offset", s->eof_offset);
     if (s->has_vmdesc) {
         QjValue *vmdesc = qj_set_object(b, "vmdesc");
-        qj_set_int(vmdesc, "offset", (int64_t)s->vmdesc_offset);
+        qj_set_uint(vmdesc, "offset", s->vmdesc_offset);
         qj_set_int(vmdesc, "size", s->vmdesc_len);
     } else {
         qj_set_null(b, "vmdesc");
     }
-    qj_set_int(b, "trailer_size",
+    qj_set_int(b, "trailer-size",
                s->trailer ? (int64_t)g_bytes_get_size(s->trailer) : 0);
     return g_steal_pointer(&b);
 }

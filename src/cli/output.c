@@ -44,8 +44,28 @@ static bool parse_output(const char *value, QsnapfixOutput *out, GError **errp)
 
 int cli_usage(const CliCommand *c, const char *message)
 {
-    fprintf(stderr, "qsnapfix: %s: %s (see --help)\n", c->name, message);
-    return APP_EXIT_USAGE;
+    g_autoptr(GError) err =
+        g_error_new(G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "%s: %s (see --help)", c->name, message);
+
+    return cli_fail(c, NULL, err);
+}
+
+/* --output=json or --output json among the arguments: a command line that
+ * does not parse still gets its error report in JSON. */
+static bool asks_for_json(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--")) {
+            break;
+        }
+        if (!strcmp(argv[i], "--output=json") ||
+            (!strcmp(argv[i], "--output") && i + 1 < argc &&
+             !strcmp(argv[i + 1], "json"))) {
+            return true;
+        }
+    }
+    return false;
 }
 
 int cli_parse(CliCommand *c, const GOptionEntry *own, const GOptionEntry *more,
@@ -76,9 +96,14 @@ int cli_parse(CliCommand *c, const GOptionEntry *own, const GOptionEntry *more,
     /* --output only for commands with reports */
     g_option_context_add_main_entries(ctx, common + !c->with_output, NULL);
     g_set_prgname(prgname);
+    if (c->with_output && asks_for_json(*argc, *argv)) {
+        c->format = QSNAPFIX_OUTPUT_JSON;
+    }
     if (!g_option_context_parse(ctx, argc, argv, &err)) {
-        fprintf(stderr, "qsnapfix: %s (see --help)\n", err->message);
-        return APP_EXIT_USAGE;
+        g_autoptr(GError) usage =
+            g_error_new(G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                        "%s (see --help)", err->message);
+        return cli_fail(c, NULL, usage);
     }
     if (c->help) {
         g_autofree char *help = g_option_context_get_help(ctx, true, NULL);
@@ -179,10 +204,60 @@ char *qsnapfix_printable(const char *s)
     return g_string_free(out, false);
 }
 
+/* Now, or $SOURCE_DATE_EPOCH (reproducible-builds.org's convention). */
+static char *timestamp(void)
+{
+    const char *epoch = g_getenv("SOURCE_DATE_EPOCH");
+    g_autoptr(GDateTime) t = NULL;
+
+    if (epoch && *epoch) {
+        t = g_date_time_new_from_unix_utc(g_ascii_strtoll(epoch, NULL, 10));
+    }
+    if (!t) {
+        t = g_date_time_new_now_utc();
+    }
+    return g_date_time_format(t, "%Y-%m-%dT%H:%M:%SZ");
+}
+
+QjValue *cli_json_report(void)
+{
+    QjValue *report = qj_object();
+    QjValue *tool = qj_set_object(report, "qsnapfix");
+    g_autofree char *now = timestamp();
+
+    qj_set_str(tool, "version", QSNAPFIX_VERSION);
+    qj_set_str(report, "timestamp", now);
+    return report;
+}
+
+void cli_json_error(QjValue *o, const char *message, int exit_code)
+{
+    QjValue *error = qj_set_object(o, "error");
+
+    qj_set_str(error, "message", message);
+    qj_set_int(error, "exit-code", exit_code);
+}
+
+int cli_fail(const CliCommand *c, QjValue *report, const GError *err)
+{
+    g_autoptr(QjValue) json = report;
+    int code = qsnapfix_report(err);
+
+    if (c && c->format == QSNAPFIX_OUTPUT_JSON) {
+        if (!json) {
+            json = cli_json_report();
+        }
+        cli_json_error(json, err->message, code);
+        qj_set_int(json, "exit-code", code);
+        qj_print(json);
+    }
+    return code;
+}
+
 QjValue *qsnapfix_json_snapshot_report(const char *image, const char *id,
                                        const char *name)
 {
-    QjValue *report = qj_object();
+    QjValue *report = cli_json_report();
     QjValue *snapshot;
 
     qj_set_str(report, "filename", image);

@@ -16,16 +16,16 @@ static void json_write_plan(QjValue *o, const AppScanSnapshot *ss)
     QjValue *fix = qj_set_object(o, "fix");
 
     qj_set_int(fix, "edits", r->edits->len);
-    qj_set_int(fix, "vm_state_size_after", r->new_size);
+    qj_set_int(fix, "vm-state-size-after", r->new_size);
     qj_set_bool(fix, "exact", w->exact);
-    qj_set_int(fix, "clusters_written", w->clusters_written);
-    qj_set_int(fix, "clusters_shared", w->clusters_shared);
+    qj_set_int(fix, "clusters-written", w->clusters_written);
+    qj_set_int(fix, "clusters-shared", w->clusters_shared);
     if (w->exact) {
-        qj_set_int(fix, "metadata_clusters", (int64_t)w->metadata_clusters);
+        qj_set_int(fix, "metadata-clusters", (int64_t)w->metadata_clusters);
     } else {
-        qj_set_null(fix, "metadata_clusters");
+        qj_set_null(fix, "metadata-clusters");
     }
-    qj_set_int(fix, "bytes_written", w->bytes_written);
+    qj_set_int(fix, "bytes-written", w->bytes_written);
 }
 
 static void json_snapshot(QjValue *snapshots, const AppScanSnapshot *ss)
@@ -37,8 +37,8 @@ static void json_snapshot(QjValue *snapshots, const AppScanSnapshot *ss)
 
     qj_set_str(o, "id", ss->id);
     qj_set_str(o, "name", ss->name);
-    qj_set_int(o, "vm_state_size", ss->vm_state_size);
-    qj_set_int(o, "date_sec", ss->date_sec);
+    qj_set_uint(o, "vm-state-size", ss->vm_state_size);
+    qj_set_int(o, "date-sec", ss->date_sec);
     qj_set_str(o, "verdict", app_verdict_name(ss->judged.verdict));
     if (ss->judged.verdict == APP_VERDICT_DISK_ONLY) {
         return;
@@ -54,12 +54,12 @@ static void json_snapshot(QjValue *snapshots, const AppScanSnapshot *ss)
     }
     fix_json_reason(o, out);
     if (ss->judged.verdict == APP_VERDICT_ERROR) {
-        qj_set_int(o, "exit_code", app_outcome_exit_code(out));
+        qj_set_int(o, "exit-code", app_outcome_exit_code(out));
     }
     analysis = qj_set_object(o, "analysis");
     qj_set_str(analysis, "path", ss->judged.path);
-    qj_set_str(analysis, "full_walk_because", ss->judged.reason);
-    qj_set_int(analysis, "bytes_read", ss->judged.bytes_read);
+    qj_set_str(analysis, "full-walk-because", ss->judged.reason);
+    qj_set_int(analysis, "bytes-read", ss->judged.bytes_read);
 }
 
 static void json_locks(QjValue *o, const AppLocks *l)
@@ -69,25 +69,17 @@ static void json_locks(QjValue *o, const AppLocks *l)
     QjValue *lock_bytes;
 
     if (l->probed) {
-        qj_set_bool(o, "in_use", app_locks_in_use(l));
+        qj_set_bool(o, "in-use", app_locks_in_use(l));
     } else {
-        qj_set_null(o, "in_use");
+        qj_set_null(o, "in-use");
     }
-    lock_bytes = qj_set_array(o, "lock_bytes");
+    lock_bytes = qj_set_array(o, "lock-bytes");
     for (guint i = 0; each[i] && *each[i]; i++) {
         qj_append_int(lock_bytes, g_ascii_strtoll(each[i], NULL, 10));
     }
     if (!l->probed) {
-        qj_set_str(o, "lock_error", l->error);
+        qj_set_str(o, "lock-error", l->error);
     }
-}
-
-static void json_error(QjValue *o, const char *message, int code)
-{
-    QjValue *error = qj_set_object(o, "error");
-
-    qj_set_str(error, "message", message);
-    qj_set_int(error, "exit_code", code);
 }
 
 static void json_format(QjValue *o, const AppScanImage *im)
@@ -96,18 +88,18 @@ static void json_format(QjValue *o, const AppScanImage *im)
 
     qj_set_int(format, "version", im->version);
     qj_set_str(format, "compat", im->compat);
-    qj_set_int(format, "cluster_size", im->cluster_size);
-    qj_set_int(format, "virtual_size", im->virtual_size);
-    qj_set_int(format, "file_size", im->file_size);
-    qj_set_int(format, "refcount_bits", im->refcount_bits);
-    qj_set_str(format, "compression_type", im->compression);
-    qj_set_bool(format, "dirty", im->dirty);
+    qj_set_int(format, "cluster-size", im->cluster_size);
+    qj_set_uint(format, "virtual-size", im->virtual_size);
+    qj_set_uint(format, "file-size", im->file_size);
+    qj_set_int(format, "refcount-bits", im->refcount_bits);
+    qj_set_str(format, "compression-type", im->compression);
+    qj_set_bool(format, "dirty-flag", im->dirty);
     qj_set_bool(format, "corrupt", im->corrupt);
     qj_set_bool(format, "encrypted", im->encrypted);
-    qj_set_bool(format, "lazy_refcounts", im->lazy_refcounts);
-    qj_set_bool(format, "extended_l2", im->extended_l2);
-    qj_set_str(format, "backing_file", im->backing_file);
-    qj_set_str(format, "data_file", im->data_file);
+    qj_set_bool(format, "lazy-refcounts", im->lazy_refcounts);
+    qj_set_bool(format, "extended-l2", im->extended_l2);
+    qj_set_str(format, "backing-filename", im->backing_file);
+    qj_set_str(format, "data-file", im->data_file);
 }
 
 void scan_json_image(QjValue *images, const AppScanImage *im)
@@ -118,24 +110,24 @@ void scan_json_image(QjValue *images, const AppScanImage *im)
     qj_set_str(o, "path", im->path);
     qj_set_str(o, "status", im->error ? "error" : "scanned");
     if (im->error) {
-        json_error(o, im->error->message, app_exit_code(im->error));
-        qj_set_int(o, "bytes_read", im->bytes_read);
+        cli_json_error(o, im->error->message, app_exit_code(im->error));
+        qj_set_int(o, "bytes-read", im->bytes_read);
         return;
     }
     json_format(o, im);
     json_locks(o, &im->locks);
     if (im->blocker.message) {
-        QjValue *blocked = qj_set_object(o, "fix_blocked");
+        QjValue *blocked = qj_set_object(o, "fix-blocked");
         qj_set_str(blocked, "message", im->blocker.message);
-        qj_set_int(blocked, "exit_code", im->blocker.exit_code);
+        qj_set_int(blocked, "exit-code", im->blocker.exit_code);
     } else {
-        qj_set_null(o, "fix_blocked");
+        qj_set_null(o, "fix-blocked");
     }
     snapshots = qj_set_array(o, "snapshots");
     for (guint i = 0; i < im->snapshots->len; i++) {
         json_snapshot(snapshots, g_ptr_array_index(im->snapshots, i));
     }
-    qj_set_int(o, "bytes_read", im->bytes_read);
+    qj_set_int(o, "bytes-read", im->bytes_read);
 }
 
 void scan_json_entry(QjValue *list, const AppScanEntry *e)
@@ -145,7 +137,7 @@ void scan_json_entry(QjValue *list, const AppScanEntry *e)
     qj_set_str(o, "path", e->path);
     if (e->kind == APP_ENTRY_ERROR) {
         qj_set_str(o, "status", "error");
-        json_error(o, e->reason, e->exit_code);
+        cli_json_error(o, e->reason, e->exit_code);
     } else {
         qj_set_str(o, "reason", e->reason);
     }
@@ -159,16 +151,16 @@ void scan_json_summary(QjValue *report, const AppScanSummary *s)
     qj_set_int(o, "scanned", s->scanned);
     qj_set_int(o, "unreadable", s->unreadable);
     qj_set_int(o, "skipped", s->skipped);
-    qj_set_int(o, "in_use", s->in_use);
-    qj_set_int(o, "fix_blocked", s->blocked);
+    qj_set_int(o, "in-use", s->in_use);
+    qj_set_int(o, "fix-blocked", s->blocked);
     qj_set_int(o, "snapshots", s->snapshots);
-    qj_set_int(o, "disk_only", s->disk_only);
+    qj_set_int(o, "disk-only", s->disk_only);
     qj_set_int(o, "compatible", s->compatible);
     qj_set_int(o, "fixable", s->fixable);
     qj_set_int(o, "refused", s->refused);
     qj_set_int(o, "errors", s->errors);
-    qj_set_int(o, "full_walks", s->full_walks);
-    qj_set_int(o, "fix_bytes", s->fix_bytes);
-    qj_set_bool(o, "fix_bytes_exact", !s->fix_bytes_estimated);
-    qj_set_int(o, "bytes_read", s->bytes_read);
+    qj_set_int(o, "full-walks", s->full_walks);
+    qj_set_int(o, "fix-bytes", s->fix_bytes);
+    qj_set_bool(o, "fix-bytes-exact", !s->fix_bytes_estimated);
+    qj_set_int(o, "bytes-read", s->bytes_read);
 }

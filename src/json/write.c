@@ -3,7 +3,8 @@
  * JSON writer (qobject/json-writer.c) escapes them, so that a snapshot
  * name reads the same in our reports and in qemu-img's. The pretty layout
  * is the one qsnapfix's reports have had from the start (4 spaces,
- * "name" : value); only the escaping is QEMU's.
+ * "name" : value; json-glib's, but "{}" for an empty object where
+ * json-glib indented inside the braces); only the escaping is QEMU's.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <inttypes.h>
@@ -126,6 +127,10 @@ static void write_value(GString *out, const QjValue *v, QjStyle style,
         break;
     case QJ_OBJECT:
         g_string_append_c(out, '{');
+        if (!n) {
+            g_string_append_c(out, '}');
+            break;
+        }
         for (guint i = 0; i < n; i++) {
             const char *member;
             const QjValue *m = qj_member(v, i, &member);
@@ -134,8 +139,6 @@ static void write_value(GString *out, const QjValue *v, QjStyle style,
             g_string_append(out, i + 1 < n ? "," : "");
             g_string_append(out, pretty ? "\n" : "");
         }
-        /* An empty object is indented inside its braces too: the layout
-         * of the reports so far (json-glib's). */
         indent(out, style, level);
         g_string_append_c(out, '}');
         break;

@@ -60,7 +60,7 @@ def fix_image(image, images_dir, kvm):
         if old:
             r = fixlib.load(image["device_args"], copy, snaps[0],
                             {"machine": "pc-i440fx-1.4", "accel": None,
-                             "qemu_args": []},
+                             "qemu-args": []},
                             accel=image["accel"], counters=1, timeout=20)
             check(not r.loaded, f"{name}: unfixed snapshot loaded: "
                                 f"{r.summary()}")
@@ -86,8 +86,8 @@ def fix_image(image, images_dir, kvm):
             rules = ",".join(f"{x['id']}:{x['action']}" for x in s["rules"])
             log.append(f"{name}/{snap}: {s['status']} [{rules}] "
                        f"{len(s['edits'])} edits, "
-                       f"{s['vm_state_size']['old']} -> "
-                       f"{s['vm_state_size']['new']} bytes")
+                       f"{s['vm-state-size']['old']} -> "
+                       f"{s['vm-state-size']['new']} bytes")
         if not old:
             check_eq(fixlib.file_fingerprint(copy), before,
                      f"{name}: a compatible image was written")

@@ -33,7 +33,7 @@ TARGET = f"--target={q10lib.TARGET}"
 
 def unfixed_fails(snap, error):
     r = q10lib.load(BASE, snap.image, snap.snapshot,
-                    {"machine": q10lib.MACHINE, "qemu_args": []},
+                    {"machine": q10lib.MACHINE, "qemu-args": []},
                     counters=1, timeout=20)
     check(not r.loaded and error in r.error,
           f"unfixed in QEMU 10.0: {r.summary()}")
@@ -51,7 +51,7 @@ def fix_and_resume(snap, expect_rules):
     fixlib.check_clean(snap.image)
     q10lib.check_clean_10(snap.image)
     r = q10lib.load(BASE, snap.image, snap.snapshot, s["recipe"])
-    print(f"fixed ({' '.join(s['recipe']['qemu_args'])}): {r.summary()}")
+    print(f"fixed ({' '.join(s['recipe']['qemu-args'])}): {r.summary()}")
     ok, why = resume.judge_resume(r, snap.saved_counter + 1,
                                   snap.saved_counter + 3, min_counters=3)
     check(ok, f"{why}; stderr: {r.stderr[-400:]}")
@@ -112,7 +112,7 @@ def test_qemu_kvm_10_shape_upgraded():
         out = os.path.join(wd, "new.mig")
         p = run([BIN, "translate", raw, out, TARGET, "--output=json"])
         rep = json.loads(p.stdout)["snapshots"][0]
-        check_eq(rep["vm_state_size"]["new"], s["vm_state_size"]["new"],
+        check_eq(rep["vm-state-size"]["new"], s["vm-state-size"]["new"],
                  "translate's new size")
         with open(out, "rb") as f:
             check(f.read() == fixlib.vmstate_bytes(snap.image,
@@ -141,7 +141,7 @@ def test_qemu10_own_stream_and_snapshot_are_compatible():
         check_eq(rep["edits"], [], "edits for QEMU 10.0's own stream")
         check_eq(fixlib.file_fingerprint(stream), before, "IN after translate")
         print(f"QEMU 10.0 stream ({before[2]} bytes): compatible, recipe "
-              f"{rep['recipe']['qemu_args']}")
+              f"{rep['recipe']['qemu-args']}")
 
         snapdir = os.path.join(wd, "snap")
         os.mkdir(snapdir)

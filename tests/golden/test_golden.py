@@ -10,7 +10,9 @@ inspection `inspect --snapshot S --output=json`; per target: `scan`
 `fix --all --output=json` on a copy: its report, the image's bytes and the
 recipe files' bytes. Reports are compared byte for byte (their SHA-256;
 the parsed report is kept beside it so that a difference can be shown);
-the paths of the working directory read as @DIR@.
+the paths of the working directory read as @DIR@. Reports carry a
+timestamp: SOURCE_DATE_EPOCH pins it, so that they stay comparable (the
+version they carry is the program's: a new version re-records them).
 
 Code that moves without changing behaviour keeps this test passing. A
 change that alters an output on purpose re-records the golden files
@@ -50,10 +52,14 @@ def load_manifest():
     return images, images_dir
 
 
+# The reports' timestamp (2023-11-14T22:13:20Z), fixed.
+ENV = dict(os.environ, SOURCE_DATE_EPOCH="1700000000")
+
+
 def record(binary, workdir, image_name, argv):
     """Run binary in workdir; the output with @DIR@ for workdir."""
     p = subprocess.run([binary, *argv], cwd=workdir, capture_output=True,
-                       timeout=600)
+                       timeout=600, env=ENV)
     out = p.stdout.decode("utf-8", "surrogateescape").replace(workdir, "@DIR@")
     err = p.stderr.decode("utf-8", "surrogateescape").replace(workdir, "@DIR@")
     entry = {"argv": argv, "exit": p.returncode,

@@ -73,13 +73,13 @@ static void test_pretty_layout_is_the_reports_layout(void)
     g_autoptr(QjValue) root = sample();
     g_autofree char *text = qj_to_string(root, QJ_PRETTY);
 
-    /* 4 spaces, " : ", [] empty, an empty object indented inside */
+    /* 4 spaces, " : ", [] and {} empty */
     g_assert_cmpstr(text, ==,
                     "{\n"
                     "    \"inner\" : {\n"
                     "        \"size\" : -5,\n"
                     "        \"none\" : null,\n"
-                    "        \"empty\" : {        }\n"
+                    "        \"empty\" : {}\n"
                     "    },\n"
                     "    \"list\" : [\n"
                     "        1,\n"

@@ -66,8 +66,8 @@ static void emit(QjValue *settings, const char *name, const char *driver,
     qj_set_str(o, "driver", driver);
     recipe = qj_set_object(o, "recipe");
     qj_set_str(recipe, "machine", r->machine);
-    add_strings(recipe, "qemu_args", tr_recipe_qemu_args(r));
-    add_strings(recipe, "libvirt_xml", qsnapfix_libvirt_xml(r));
+    add_strings(recipe, "qemu-args", tr_recipe_qemu_args(r));
+    add_strings(recipe, "libvirt-xml", qsnapfix_libvirt_xml(r));
     add_strings(recipe, "notes", g_ptr_array_ref(r->notes));
     expect = qj_set_object(o, "expect");
     if (block) {

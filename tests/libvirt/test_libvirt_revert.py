@@ -205,7 +205,7 @@ def test_qemu_kvm_12_shape_flash_bios():
     check_refused(g, "s1", "Size mismatch: vga.vram")
 
     report, snap = fix(g.image, g.dir, "--snapshot", "s1")
-    args = snap["recipe"]["qemu_args"]
+    args = snap["recipe"]["qemu-args"]
     check("hpet=off" in args, f"recipe: {args}")
     flash = [f["path"] for f in snap["recipe"]["files"]
              if f["kind"] == "pflash"]

@@ -40,7 +40,9 @@ def test_destdir_install_under_usr():
                   "usr/share/man/man1/qsnapfix-libvirt.1",
                   "usr/share/bash-completion/completions/qsnapfix",
                   "usr/share/doc/qsnapfix/README.md",
-                  "usr/share/doc/qsnapfix/json.md", *man]:
+                  "usr/share/doc/qsnapfix/json.md",
+                  "usr/share/doc/qsnapfix/qsnapfix-report.schema.json",
+                  *man]:
             check(f in files, f"{f} not installed; installed: {files}")
         for f in ("usr/bin/qsnapfix", "usr/bin/qsnapfix-libvirt"):
             check(os.access(os.path.join(dest, f), os.X_OK),

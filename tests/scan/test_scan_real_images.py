@@ -91,11 +91,11 @@ def test_real_store():
                   f"{what}: version {w['version']} vs {m['writer']}")
             if program == "qemu-kvm":
                 check_eq(w["version"], version, f"{what}: qemu-kvm version")
-        check(im["bytes_read"] <= PER_IMAGE_BUDGET,
-              f"{m['name']}: the default scan read {im['bytes_read']} bytes")
-        vm = sum(s["vm_state_size"] for s in im["snapshots"])
-        check(fby[path]["bytes_read"] >= vm * 0.9,
-              f"{m['name']}: --full read {fby[path]['bytes_read']} of {vm}")
+        check(im["bytes-read"] <= PER_IMAGE_BUDGET,
+              f"{m['name']}: the default scan read {im['bytes-read']} bytes")
+        vm = sum(s["vm-state-size"] for s in im["snapshots"])
+        check(fby[path]["bytes-read"] >= vm * 0.9,
+              f"{m['name']}: --full read {fby[path]['bytes-read']} of {vm}")
 
     n = scanlib.compare_modes(tail, full)
     k = scanlib.compare_with_fix(full, set(paths))
@@ -106,9 +106,9 @@ def test_real_store():
     t, f = tail["summary"], full["summary"]
     print(f"{len(images)} images, {n} snapshots ({t['fixable']} fixable, "
           f"{t['compatible']} compatible): default == --full == fix "
-          f"--dry-run; read {t['bytes_read'] // len(images)} bytes per "
-          f"image by default, {f['bytes_read'] // len(images)} with --full "
-          f"({f['bytes_read'] / max(t['bytes_read'], 1):.0f}x)")
+          f"--dry-run; read {t['bytes-read'] // len(images)} bytes per "
+          f"image by default, {f['bytes-read'] // len(images)} with --full "
+          f"({f['bytes-read'] / max(t['bytes-read'], 1):.0f}x)")
 
 
 def test_keep_block_sections_plans_exactly_from_the_tail():
@@ -124,12 +124,12 @@ def test_keep_block_sections_plans_exactly_from_the_tail():
     exact = [s for s in scanlib.snapshots(tail).values()
              if s["verdict"] == "fixable" and s["fix"]["exact"]]
     for s in exact:
-        check(s["fix"]["clusters_written"] <= 2, f"{s['name']}: {s['fix']}")
+        check(s["fix"]["clusters-written"] <= 2, f"{s['name']}: {s['fix']}")
     qk10 = [m for m in images if m["writer"] == "qemu-kvm-1.0"]
     check(len(exact) >= sum(len(m["snapshots"]) for m in qk10),
           f"exact plans: {len(exact)}")
     print(f"{len(exact)} fixes planned exactly from the tail path, "
-          f"{max(s['fix']['bytes_written'] for s in exact)} bytes at most")
+          f"{max(s['fix']['bytes-written'] for s in exact)} bytes at most")
 
 
 def test_qemu10_target_walks_where_fill_pages_decide():
@@ -144,7 +144,7 @@ def test_qemu10_target_walks_where_fill_pages_decide():
     n = scanlib.compare_modes(tail, full)
     k = scanlib.compare_with_fix(full, paths, ["--target", "qemu-10.0"])
     snaps = scanlib.snapshots(tail).values()
-    because = {s["analysis"]["full_walk_because"] for s in snaps}
+    because = {s["analysis"]["full-walk-because"] for s in snaps}
     check_eq(because, {"R20"}, "why the qemu-10.0 scan walked in full")
     r20 = [s for s in snaps if any(r["id"] == "R20" for r in s["rules"])]
     check(r20, "R20 fires on some real snapshot")

@@ -83,9 +83,9 @@ def test_own_streams_are_compatible_with_their_profile():
                       f"{target} {config}: machine {s['recipe']['machine']}")
                 findings.remove(("R15", "setting", "machine"))
             check(s["status"] == "compatible" and not findings and
-                  not s["recipe"]["qemu_args"],
+                  not s["recipe"]["qemu-args"],
                   f"{target} {config}: {s['status']}, findings "
-                  f"{findings}, settings {s['recipe']['qemu_args']}")
+                  f"{findings}, settings {s['recipe']['qemu-args']}")
             blocks = facts["configs"][config]["ram_blocks"]
             print(f"{target} {config}: compatible, {len(blocks)} RAM "
                   f"blocks, {len(facts['configs'][config]['sections'])} "

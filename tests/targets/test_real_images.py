@@ -78,8 +78,8 @@ def grown_by_fill_expansion(snap_report):
 def nonzero_fill_pages(inspect):
     """Fill page records whose byte is not 0, as `qsnapfix inspect` counts
     them per RAM block."""
-    return sum(n for b in inspect["ram_blocks"]
-               for byte, n in b["fill_bytes"].items() if byte != "0")
+    return sum(n for b in inspect["ram-blocks"]
+               for byte, n in b["fill-bytes"].items() if byte != "0")
 
 
 def vmdesc_bytes(data, inspect):
@@ -106,7 +106,7 @@ def check_fixed_report(name, snap, s, image, inspect0, first):
               f"{name}/{snap}: recipe machine {s['recipe']['machine']} for "
               f"a source that ran {image['source_machine']}")
     expanded = grown_by_fill_expansion(s)
-    old, new = s["vm_state_size"]["old"], s["vm_state_size"]["new"]
+    old, new = s["vm-state-size"]["old"], s["vm-state-size"]["new"]
     if not TARGET.expands_fill_pages:
         check_eq(expanded, 0, f"{name}/{snap}: fill pages expanded")
     elif first:
@@ -115,14 +115,14 @@ def check_fixed_report(name, snap, s, image, inspect0, first):
     if TARGET.expands_fill_pages and image["accel"] == "tcg" and \
             image["writer"].startswith("qemu-kvm"):
         check(expanded > 0, f"{name}/{snap}: no fill page expanded")
-        check(s["write"]["bytes_written"] >= new,
-              f"{name}/{snap}: wrote {s['write']['bytes_written']} bytes "
+        check(s["write"]["bytes-written"] >= new,
+              f"{name}/{snap}: wrote {s['write']['bytes-written']} bytes "
               f"for a {new}-byte VM state that shifted everywhere")
     if expanded:
         check(new - old >= expanded, f"{name}/{snap}: grew {new - old} "
               f"bytes, less than the {expanded} R20 reports")
     return f"fill expansion +{expanded} bytes, " \
-           f"{s['write']['bytes_written']} bytes written"
+           f"{s['write']['bytes-written']} bytes written"
 
 
 def vcpu_in_guest_code(r):
@@ -181,7 +181,7 @@ def fix_image(image, images_dir, kvm):
         if expect == "fixed" and (image["accel"] != "kvm" or kvm.usable):
             r = TARGET.load(image["device_args"], copy, snaps[0],
                             {"machine": TARGET.unfixed_machine(image),
-                             "qemu_args": []},
+                             "qemu-args": []},
                             accel=image["accel"], counters=1, timeout=20)
             check(not r.loaded, f"{name}: unfixed snapshot loaded in "
                                 f"{TARGET.label}: {r.summary()}")
