@@ -38,6 +38,8 @@ static void report(const CliCommand *c, const AppOptions *o, const char *image,
         g_autoptr(QjValue) json = json_report(image);
         fix_print_json_report(json, o, (AppOutcome *const *)outcomes->pdata,
                               outcomes->len, rc);
+    } else if (!outcomes->len) {
+        printf("%s: no snapshot holds VM state: nothing to fix\n", image);
     } else {
         for (guint i = 0; i < outcomes->len; i++) {
             const AppOutcome *out = g_ptr_array_index(outcomes, i);

@@ -45,7 +45,8 @@ static const char scan_description[] =
     "some snapshots need fixing (and can be fixed); 4 some would be refused\n"
     "(the others may still be fixable); 15 some images or snapshots could\n"
     "not be read (the rest is still reported); 2 bad command line. The\n"
-    "most severe applies: 15, then 4, then 17.\n"
+    "most severe applies: 15, then 4, then 17. With --exit-zero, 17 and 4\n"
+    "become 0 (for `set -e` scripts that read the report); 15 and 2 stay.\n"
     "\n"
     "The options shared with fix judge the snapshots as `fix` with those\n"
     "options would; a blocked fix is reported with the exit code `fix`\n"
@@ -164,7 +165,7 @@ static void tick(guint done, guint total, void *opaque)
 }
 
 static int run_scan(const AppScanOptions *o, QsnapfixOutput format,
-                    char **paths, guint jobs)
+                    char **paths, guint jobs, bool exit_zero)
 {
     g_autoptr(GPtrArray) entries = app_scan_walk(paths);
     g_autoptr(QjValue) report = cli_json_report();
@@ -183,6 +184,9 @@ static int run_scan(const AppScanOptions *o, QsnapfixOutput format,
     app_run_ordered(entries->len, jobs, scan_entry, scanned, tick, &scan);
     progress_clear(&scan.progress);
     rc = app_scan_exit_code(&scan.sum);
+    if (exit_zero && (rc == APP_EXIT_NEEDS_FIX || rc == APP_EXIT_REFUSED)) {
+        rc = APP_EXIT_OK; /* findings, not failures: the report has them */
+    }
     if (format == QSNAPFIX_OUTPUT_JSON) {
         print_json(report, &scan, rc);
     } else {
@@ -203,7 +207,7 @@ int qsnapfix_cmd_scan(int argc, char **argv)
 {
     FixOptions o = {0};
     gint jobs = (gint)g_get_num_processors();
-    gboolean full = false;
+    gboolean full = false, exit_zero = false;
     GOptionEntry entries[] = {
         {"jobs", 'j', 0, G_OPTION_ARG_INT, &jobs,
          "Images scanned in parallel (default: the number of CPUs; at most "
@@ -211,6 +215,10 @@ int qsnapfix_cmd_scan(int argc, char **argv)
          "N"},
         {"full", 0, 0, G_OPTION_ARG_NONE, &full,
          "Read every record and plan every fix exactly (as fix --dry-run)",
+         NULL},
+        {"exit-zero", 0, 0, G_OPTION_ARG_NONE, &exit_zero,
+         "Exit 0 when snapshots need fixing or would be refused (17, 4); "
+         "the report says which",
          NULL},
         {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
@@ -233,7 +241,7 @@ int qsnapfix_cmd_scan(int argc, char **argv)
     }
     if (rc < 0) {
         AppScanOptions so = {.fix = o.app, .full = full};
-        rc = run_scan(&so, c.format, c.operand, (guint)jobs);
+        rc = run_scan(&so, c.format, c.operand, (guint)jobs, exit_zero);
     }
     fix_options_clear(&o);
     cli_command_clear(&c);

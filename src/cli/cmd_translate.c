@@ -12,7 +12,8 @@
 static const char translate_description_head[] =
     "Translate the migration stream in file IN (IN may be '-' for stdin)\n"
     "and write the result to OUT, which must not be IN. With nothing to\n"
-    "change, OUT is an identical copy and the exit code is 3.\n"
+    "change, OUT is an identical copy and the exit code is 0 (the report\n"
+    "says the stream was compatible).\n"
     "\n";
 
 static QjValue *json_report(const char *in, const char *out_path)

@@ -49,7 +49,7 @@ void fix_print_failure(const AppOutcome *out, const char *what);
  * Finish and print the JSON report of fix or translate (docs/json.md):
  * after the members the caller put in report (cli_json_report(), then the
  * image, or input and output), target, dry-run, snapshots[] (n
- * outcomes) and exit-code.
+ * outcomes), changed and exit-code.
  */
 void fix_print_json_report(QjValue *report, const AppOptions *o,
                            AppOutcome *const *outcomes, guint n, int rc);

@@ -279,13 +279,17 @@ void fix_print_json_report(QjValue *report, const AppOptions *o,
                            AppOutcome *const *outcomes, guint n, int rc)
 {
     QjValue *snapshots;
+    bool changed = false;
 
     qj_set_str(report, "target", tr_target_name(o->target));
     qj_set_bool(report, "dry-run", o->dry_run);
     snapshots = qj_set_array(report, "snapshots");
     for (guint i = 0; i < n; i++) {
         json_outcome(snapshots, outcomes[i]);
+        changed |= outcomes[i]->status == APP_FIXED;
     }
+    /* Whether anything was written (dry run: would be), as Ansible asks. */
+    qj_set_bool(report, "changed", changed);
     qj_set_int(report, "exit-code", rc);
     qj_print(report);
 }

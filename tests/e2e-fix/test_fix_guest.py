@@ -70,8 +70,8 @@ def fix_and_resume(snap, device_args, load_args, *, expect_rules,
 
     fixed = fixlib.file_fingerprint(image)
     rc, again, _ = fixlib.fix(image, *fix_args)
-    check_eq((rc, again["snapshots"][0]["status"]), (3, "compatible"),
-             "second fix")
+    check_eq((rc, again["snapshots"][0]["status"], again["changed"]),
+             (0, "compatible", False), "second fix")
     check_eq(fixlib.file_fingerprint(image), fixed, "image after a second fix")
     return s
 
@@ -211,7 +211,7 @@ def test_translate_raw_stream_file():
                                       snap.saved_counter + 3, min_counters=3)
         check(ok, why)
         again = os.path.join(wd, "again.mig")
-        p = run([BIN, "translate", new, again], ok_codes=(3,))
+        p = run([BIN, "translate", new, again], ok_codes=(0,))
         with open(new, "rb") as a, open(again, "rb") as b:
             check(a.read() == b.read(), "nothing to do: OUT is a copy")
         p = run([BIN, "translate", old, old], ok_codes=(2,))
@@ -229,7 +229,7 @@ def test_keep_original_and_other_snapshots_untouched():
             fixlib.oldify(snap.image, s, "--as", "qemu-kvm-1.0")
         old_s1 = fixlib.vmstate_sha256(snap.image, "s1")
         old_s2 = fixlib.vmstate_sha256(snap.image, "s2")
-        p = run([BIN, "fix", snap.image], ok_codes=(2,))
+        p = run([BIN, "fix", snap.image], ok_codes=(19,))
         check("--snapshot or use --all" in p.stderr,
               f"two snapshots: {p.stderr}")
         rc, rep, _ = fixlib.fix(snap.image, "--snapshot", "s1",

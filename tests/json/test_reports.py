@@ -10,6 +10,11 @@ definition for that command; every failure with --output=json prints a
 `failure` report on stdout whose exit-code is the program's; every report
 carries qsnapfix.version and a timestamp; names are kebab-case.
 
+The exit codes made for loops: nothing to do is 0 (already compatible, no
+snapshot with VM state) with "changed": false; several snapshots with VM
+state and none named is 19, not a usage error; scan --exit-zero turns 17
+and 4 into 0 but not 15.
+
 The validator is Debian's python3-jsonschema (or the test Python's
 jsonschema): a maintained implementation of the same draft (2020-12) that
 users of the schema will run, rather than a partial one of our own.
@@ -184,31 +189,32 @@ def test_scan_reports():
 
 def test_fix_and_translate_reports():
     img = copy(STORE["compatible"], "fix-c4k.qcow2")
-    doc, _ = report("fix", "fix", img, ok=(3,))
-    check_eq(doc["snapshots"][0]["status"], "compatible", "nothing to do")
+    doc, _ = report("fix", "fix", img)
+    check_eq((doc["snapshots"][0]["status"], doc["changed"]),
+             ("compatible", False), "compatible: nothing to do")
     doc, _ = report("fix", "fix", img, "--target", "qemu-2.0", ok=(4,))
     check_eq(doc["snapshots"][0]["status"], "refused", "refused")
     doc, _ = report("fix", "fix", STORE["cut"], "--dry-run", ok=(14,))
     check_eq(doc["snapshots"][0]["status"], "error", "VM state cut short")
-    doc, _ = report("fix", "fix", STORE["two"], "--all", "--dry-run", ok=(3,))
+    doc, _ = report("fix", "fix", STORE["two"], "--all", "--dry-run")
     check_eq(len(doc["snapshots"]), 2, "--all")
     mig = os.path.join(WORK, "c4k.mig")
     if not os.path.exists(mig):
         subprocess.run([BIN, "extract", img, "-s", "s1", "-o", mig],
                        check=True, capture_output=True)
-    doc, _ = report("fix", "translate", mig, os.path.join(WORK, "out.mig"),
-                    ok=(3,))
-    check_eq(doc["snapshots"][0]["id"], None, "translate")
+    doc, _ = report("fix", "translate", mig, os.path.join(WORK, "out.mig"))
+    check_eq((doc["snapshots"][0]["id"], doc["changed"]), (None, False),
+             "translate")
     if "fixable" not in STORE:
         print("     (../shared's images absent: no 'fixed' report)")
         return
     old = copy(STORE["fixable"], "fix-old.qcow2")
     doc, _ = report("fix", "fix", old, "--dry-run")
-    check_eq((doc["snapshots"][0]["status"], doc["dry-run"]),
-             ("fixed", True), "dry run")
+    check_eq((doc["snapshots"][0]["status"], doc["changed"], doc["dry-run"]),
+             ("fixed", True, True), "dry run")
     doc, _ = report("fix", "fix", old, "--keep-original")
-    check_eq(doc["snapshots"][0]["write"]["kept-original-as"], "s1.orig",
-             "fixed, the original kept")
+    check_eq((doc["changed"], doc["snapshots"][0]["write"]["kept-original-as"]),
+             (True, "s1.orig"), "fixed, the original kept")
 
 
 def test_extract_and_splice_reports():
@@ -232,7 +238,6 @@ def test_every_failure_is_a_report_on_stdout():
         (["fix", missing], 5, "image"),
         (["fix", STORE["bad-header"]], 10, "image"),
         (["fix", img, "--snapshot", "nope"], 9, "image"),
-        (["fix", STORE["disk-only"]], 9, "image"),
         (["fix", img, "--snapshot", "s1", "--all"], 2, None),
         (["fix", img, "--bogus"], 2, None),
         (["fix"], 2, None),
@@ -252,6 +257,33 @@ def test_every_failure_is_a_report_on_stdout():
               doc["snapshots"][0]["exit-code"]), ("error", 5), "translate")
 
 
+def test_exit_codes_for_loops():
+    # nothing to do: 0 and "changed": false
+    doc, _ = report("fix", "fix", STORE["disk-only"])
+    check_eq((doc["snapshots"], doc["changed"]), ([], False),
+             "no snapshot with VM state")
+    p = subprocess.run([BIN, "fix", STORE["disk-only"]], capture_output=True,
+                       text=True)
+    check_eq((p.returncode, p.stderr), (0, ""), "no VM state: not an error")
+    check("nothing to fix" in p.stdout, p.stdout)
+    # two snapshots with VM state, none named: 19, the way out in the text
+    doc, _ = report("failure", "fix", STORE["two"], ok=(19,))
+    check("--snapshot or use --all" in doc["error"]["message"],
+          doc["error"]["message"])
+    # scan: findings are exit codes, unless --exit-zero; 15 stays
+    store_dir = os.path.join(WORK, "store")
+    want = 17 if "fixable" in STORE else 0
+    doc, _ = report("scan", "scan", STORE.get("fixable", STORE["compatible"]),
+                    ok=(want,))
+    doc, _ = report("scan", "scan", "--exit-zero",
+                    STORE.get("fixable", STORE["compatible"]))
+    check_eq(doc["summary"]["fixable"], 1 if want else 0, "still reported")
+    doc, _ = report("scan", "scan", "--target", "qemu-2.0", "--exit-zero",
+                    STORE["compatible"])
+    check_eq(doc["summary"]["refused"], 1, "refused, exit 0 with --exit-zero")
+    report("scan", "scan", "--exit-zero", store_dir, ok=(15,))
+
+
 def test_schema_names_what_the_documentation_names():
     # every definition is used by a command or by another definition
     text = json.dumps(SCHEMA)
@@ -268,6 +300,7 @@ if __name__ == "__main__":
               test_scan_reports, test_fix_and_translate_reports,
               test_extract_and_splice_reports,
               test_every_failure_is_a_report_on_stdout,
+              test_exit_codes_for_loops,
               test_schema_names_what_the_documentation_names])
     finally:
         shutil.rmtree(WORK, ignore_errors=True)
