@@ -6,18 +6,27 @@
 #include <string.h>
 
 #include "pipeline.h"
+#include "progress.h"
 
-static VmsStream *parse_all(VmsSource *src, GError **errp)
+/* Every record of src, every page; step is what the watcher is told. */
+static VmsStream *parse_all(VmsSource *src, const AppOptions *o, AppStep step,
+                            GError **errp)
 {
     VmsParseOptions popts = {.flags = VMS_PARSE_RECORD_PAGES};
-    return vms_stream_parse(src, &popts, errp);
+    AppWatch watch;
+    VmsStream *s;
+
+    app_watch_source(&watch, &o->progress, step, src);
+    s = vms_stream_parse(src, &popts, errp);
+    app_watch_end(&watch, s != NULL);
+    return s;
 }
 
 bool app_analyse(VmsSource *src, const AppOptions *o,
                  const AppRecipeNames *names, AppOutcome *out,
                  VmsStream **stream_out, GError **errp)
 {
-    g_autoptr(VmsStream) s = parse_all(src, errp);
+    g_autoptr(VmsStream) s = parse_all(src, o, APP_STEP_READ, errp);
     TrOptions t = app_tr_options(o, names);
     TrResult *r;
 
@@ -77,10 +86,16 @@ bool app_write_recipe_files(const TrResult *r, const VmsStream *s,
     return true;
 }
 
+static void write_progress(uint64_t done, uint64_t total, void *opaque)
+{
+    app_watch_bytes(opaque, done);
+}
+
 bool app_apply(AppSink *sink, VmsSource *old, const AppOptions *o,
                AppOutcome *out, GError **errp)
 {
     const TrResult *r = out->result;
+    AppWatch watch;
     AppWrite w = {
         .old = old,
         .edits = r->edits,
@@ -88,12 +103,25 @@ bool app_apply(AppSink *sink, VmsSource *old, const AppOptions *o,
         .new_size = r->new_size,
         .dry_run = o->dry_run,
         .keep_original = o->keep_original,
+        .progress = write_progress,
+        .progress_opaque = &watch,
     };
+    bool ok;
 
     if (sink->in_place && !r->edits->len) {
         return true; /* it holds the result already */
     }
-    return app_sink_write(sink, &w, &out->write, errp);
+    /* An in-place sink (the qcow2 splice) counts what it writes; the
+     * others read the old stream through once, in order. */
+    if (sink->in_place) {
+        app_watch_start(&watch, &o->progress, APP_STEP_WRITE, old->name,
+                        r->new_size);
+    } else {
+        app_watch_source(&watch, &o->progress, APP_STEP_WRITE, old);
+    }
+    ok = app_sink_write(sink, &w, &out->write, errp);
+    app_watch_end(&watch, ok);
+    return ok;
 }
 
 /* The finding that still wants something done: a refusal or an edit. */
@@ -113,7 +141,7 @@ bool app_verify(VmsSource *written, const AppOptions *o,
                 GError **errp)
 {
     g_autoptr(GError) err = NULL;
-    g_autoptr(VmsStream) s = parse_all(written, &err);
+    g_autoptr(VmsStream) s = parse_all(written, o, APP_STEP_VERIFY, &err);
     TrOptions t = app_tr_options(o, names);
     g_autoptr(TrResult) again = NULL;
 

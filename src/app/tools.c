@@ -4,6 +4,7 @@
  */
 #include <string.h>
 
+#include "progress.h"
 #include "tools.h"
 
 /* ---- extract ---------------------------------------------------------- */
@@ -16,8 +17,10 @@ void app_extract_clear(AppExtract *e)
 }
 
 bool app_extract(const char *image, const char *snapshot, const char *out_path,
-                 bool want_sha256, AppExtract *out, GError **errp)
+                 bool want_sha256, const AppProgress *progress, AppExtract *out,
+                 GError **errp)
 {
+    AppWatch watch;
     Qcow2Image *img = qcow2_open(image, QCOW2_OPEN_READ_ONLY, errp);
     const Qcow2Snapshot *sn;
     g_autoptr(AppSource) source = NULL;
@@ -46,7 +49,9 @@ bool app_extract(const char *image, const char *snapshot, const char *out_path,
     sink = !strcmp(out_path, "-") ? app_sink_stdout()
                                   : app_sink_file(out_path, false);
     w.old = src;
+    app_watch_source(&watch, progress, APP_STEP_WRITE, src);
     ok = app_sink_write(sink, &w, &st, errp);
+    app_watch_end(&watch, ok);
     out->sha256 = g_steal_pointer(&st.sha256);
     app_write_stats_clear(&st);
     g_clear_pointer(&src, vms_source_free);

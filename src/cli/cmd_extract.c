@@ -11,6 +11,7 @@
 
 #include "app/tools.h"
 #include "cli.h"
+#include "progress.h"
 
 static const char extract_description[] =
     "Write the raw VM state (the migration stream savevm stored) of one\n"
@@ -85,9 +86,14 @@ int qsnapfix_cmd_extract(int argc, char **argv)
         g_autoptr(GError) err = NULL;
         const char *image = c.operand[0];
         AppExtract x = {0};
+        CliProgress prog;
+        bool ok;
+
+        cli_progress_init(&prog, NULL);
         /* The hash is only reported in JSON: do not pay for it otherwise. */
-        bool ok = app_extract(image, snapshot, out_path,
-                              c.format == QSNAPFIX_OUTPUT_JSON, &x, &err);
+        ok = app_extract(image, snapshot, out_path,
+                         c.format == QSNAPFIX_OUTPUT_JSON, &prog.app, &x, &err);
+        cli_progress_done(&prog);
 
         if (x.corrupt_bit) {
             qsnapfix_warn("%s: the corrupt bit is set: the VM state read may "

@@ -8,6 +8,7 @@
  */
 #include "app/fix.h"
 #include "fix.h"
+#include "progress.h"
 
 static const char fix_description_head[] =
     "Make the VM state of IMAGE's internal snapshots load in the target\n"
@@ -94,8 +95,13 @@ int qsnapfix_cmd_fix(int argc, char **argv)
     if (rc < 0) {
         g_autoptr(GError) err = NULL;
         const char *image = c.operand[0];
-        g_autoptr(GPtrArray) outcomes =
-            app_fix_image(image, snapshot, all, &o.app, &err);
+        g_autoptr(GPtrArray) outcomes = NULL;
+        CliProgress prog;
+
+        cli_progress_init(&prog, NULL);
+        o.app.progress = prog.app;
+        outcomes = app_fix_image(image, snapshot, all, &o.app, &err);
+        cli_progress_done(&prog);
 
         if (!outcomes) {
             rc = cli_fail(&c, json_report(image), err);

@@ -15,9 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "progress.h"
 #include "scan.h"
-
-#define PROGRESS_INTERVAL_US APP_TICK_US
 
 static const char scan_description[] =
     "Scan every qcow2 image under each PATH (files are recognised by their\n"
@@ -53,33 +52,6 @@ static const char scan_description[] =
     "would give (README, \"Exit codes\").\n"
     "\n";
 
-/* A line on stderr while a TTY watches; cleared before any output. */
-typedef struct Progress {
-    bool on;
-    bool shown;
-    gint64 last;
-} Progress;
-
-static void progress_clear(Progress *p)
-{
-    if (p->shown) {
-        fputs("\r\033[K", stderr);
-        p->shown = false;
-    }
-}
-
-static void progress_show(Progress *p, guint done, guint total)
-{
-    gint64 now = g_get_monotonic_time();
-
-    if (!p->on || now - p->last < PROGRESS_INTERVAL_US) {
-        return;
-    }
-    p->last = now;
-    fprintf(stderr, "\rqsnapfix scan: %u/%u", done, total);
-    p->shown = true;
-}
-
 /* The report as it streams: one image or entry at a time, in walk order. */
 typedef struct Scan {
     const AppScanOptions *o;
@@ -87,7 +59,8 @@ typedef struct Scan {
     GPtrArray *entries;        /* AppScanEntry * */
     QjValue *images, *skipped; /* arrays, owned by the report */
     AppScanSummary sum;
-    Progress progress;
+    CliProgress progress; /* a line on stderr while a TTY watches */
+    guint done;           /* entries reported */
 } Scan;
 
 static void report_errors_stderr(const AppScanImage *im)
@@ -153,15 +126,19 @@ static void scanned(guint i, void *result, void *opaque)
     Scan *scan = opaque;
     AppScanImage *im = result;
 
-    progress_clear(&scan->progress);
+    cli_progress_clear(&scan->progress);
     emit(scan, g_ptr_array_index(scan->entries, i), im);
     app_scan_image_free(im);
+    scan->done++;
+    cli_progress_images(&scan->progress, scan->done, scan->entries->len,
+                        scan->sum.bytes_read);
 }
 
 static void tick(guint done, guint total, void *opaque)
 {
     Scan *scan = opaque;
-    progress_show(&scan->progress, done, total);
+    cli_progress_images(&scan->progress, scan->done, total,
+                        scan->sum.bytes_read);
 }
 
 static int run_scan(const AppScanOptions *o, QsnapfixOutput format,
@@ -173,16 +150,17 @@ static int run_scan(const AppScanOptions *o, QsnapfixOutput format,
         .o = o,
         .format = format,
         .entries = entries,
-        .progress = {.on = isatty(STDERR_FILENO)},
     };
     int rc;
 
+    cli_progress_init(&scan.progress, "qsnapfix scan");
+    cli_progress_images(&scan.progress, 0, entries->len, 0);
     qj_set_str(report, "target", tr_target_name(o->fix.target));
     qj_set_str(report, "mode", o->full ? "full" : "tail");
     scan.images = qj_set_array(report, "images");
     scan.skipped = qj_set_array(report, "skipped");
     app_run_ordered(entries->len, jobs, scan_entry, scanned, tick, &scan);
-    progress_clear(&scan.progress);
+    cli_progress_done(&scan.progress);
     rc = app_scan_exit_code(&scan.sum);
     if (exit_zero && (rc == APP_EXIT_NEEDS_FIX || rc == APP_EXIT_REFUSED)) {
         rc = APP_EXIT_OK; /* findings, not failures: the report has them */

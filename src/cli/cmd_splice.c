@@ -15,6 +15,7 @@
 
 #include "app/tools.h"
 #include "cli.h"
+#include "progress.h"
 
 static const char splice_description[] =
     "Replace byte ranges of one snapshot's VM state (an expert and test\n"
@@ -46,16 +47,15 @@ static const char splice_description[] =
     "feature not supported for writing; 9 no such snapshot; 10-13\n"
     "malformed image; 16 no space left.\n";
 
+typedef struct SpliceProgress {
+    CliProgress line;
+    const char *image;
+} SpliceProgress;
+
 static void progress(uint64_t done, uint64_t total, void *opaque)
 {
-    (void)opaque;
-    if (total) {
-        fprintf(stderr, "\rqsnapfix: splice: %3u%%",
-                (unsigned)(done * 100 / total));
-        if (done == total) {
-            fputc('\n', stderr);
-        }
-    }
+    SpliceProgress *p = opaque;
+    cli_progress_app(APP_STEP_WRITE, p->image, done, total, &p->line);
 }
 
 static void print_stats(const CliCommand *c, bool dry_run,
@@ -134,15 +134,21 @@ int qsnapfix_cmd_splice(int argc, char **argv)
         g_autoptr(GError) err = NULL;
         g_autofree char *id = NULL, *name = NULL;
         AppWriteStats st = {0};
+        SpliceProgress prog = {.image = c.operand[0]};
         AppWrite w = {
             .dry_run = dry_run,
             .keep_original = keep_name != NULL,
             .keep_original_name = keep_name,
-            .progress = isatty(STDERR_FILENO) ? progress : NULL,
+            .progress = progress,
+            .progress_opaque = &prog,
         };
+        bool ok;
 
-        if (app_splice_file(c.operand[0], snapshot, edits_path, &w, &st, &id,
-                            &name, &err)) {
+        cli_progress_init(&prog.line, NULL);
+        ok = app_splice_file(c.operand[0], snapshot, edits_path, &w, &st, &id,
+                             &name, &err);
+        cli_progress_done(&prog.line);
+        if (ok) {
             print_stats(&c, dry_run, keep_name, c.operand[0], id, name, &st);
             rc = APP_EXIT_OK;
         } else {

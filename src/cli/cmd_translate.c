@@ -8,6 +8,7 @@
  */
 #include "app/fix.h"
 #include "fix.h"
+#include "progress.h"
 
 static const char translate_description_head[] =
     "Translate the migration stream in file IN (IN may be '-' for stdin)\n"
@@ -59,8 +60,13 @@ int qsnapfix_cmd_translate(int argc, char **argv)
     if (rc < 0) {
         g_autoptr(GError) err = NULL;
         const char *in = c.operand[0], *out_path = c.operand[1];
-        g_autoptr(AppOutcome) out =
-            app_translate_file(in, out_path, &o.app, &err);
+        g_autoptr(AppOutcome) out = NULL;
+        CliProgress prog;
+
+        cli_progress_init(&prog, NULL);
+        o.app.progress = prog.app;
+        out = app_translate_file(in, out_path, &o.app, &err);
+        cli_progress_done(&prog);
 
         if (!out) {
             rc = cli_fail(&c, json_report(in, out_path), err);
