@@ -62,6 +62,28 @@ static void json_snapshot(QjValue *snapshots, const AppScanSnapshot *ss)
     qj_set_int(analysis, "bytes-read", ss->judged.bytes_read);
 }
 
+/* "lock-holder": who makes the image in use, or null. */
+static void json_lock_holder(QjValue *o, const AppLocks *l)
+{
+    const char *program = app_locks_holder_program(l);
+    QjValue *holder, *processes;
+
+    if (!program) {
+        qj_set_null(o, "lock-holder");
+        return;
+    }
+    holder = qj_set_object(o, "lock-holder");
+    qj_set_str(holder, "program", program);
+    processes = qj_set_array(holder, "processes");
+    for (guint i = 0; l->holders && i < l->holders->len; i++) {
+        const Qcow2LockHolder *h =
+            &g_array_index(l->holders, Qcow2LockHolder, i);
+        QjValue *p = qj_append_object(processes);
+        qj_set_int(p, "pid", h->pid);
+        qj_set_str(p, "command", h->command);
+    }
+}
+
 static void json_locks(QjValue *o, const AppLocks *l)
 {
     g_autofree char *bytes = app_locks_bytes_str(l);
@@ -80,6 +102,7 @@ static void json_locks(QjValue *o, const AppLocks *l)
     if (!l->probed) {
         qj_set_str(o, "lock-error", l->error);
     }
+    json_lock_holder(o, l);
 }
 
 static void json_format(QjValue *o, const AppScanImage *im)
