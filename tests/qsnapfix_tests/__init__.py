@@ -12,4 +12,5 @@ a test by hand, set PYTHONPATH=tests and the QSNAPFIX_* variables there.
   qcow2_vmstate   where a snapshot's VM state lies, read without qsnapfix
   vmstate_clocks  clock fields of a VM state
   fixlib          `qsnapfix fix` end to end (tests/e2e-fix, e2e-qemu10)
+  guest_images    images whose guest OS the tests know (scan --guest)
 """
