@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "cli.h"
-#include "exit_codes.h"
 
 typedef struct Command {
     const char *name;
@@ -47,16 +46,16 @@ int main(int argc, char **argv)
 {
     if (argc < 2) {
         print_usage(stderr);
-        return QSNAPFIX_EXIT_USAGE;
+        return APP_EXIT_USAGE;
     }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
         !strcmp(argv[1], "help")) {
         print_usage(stdout);
-        return QSNAPFIX_EXIT_OK;
+        return APP_EXIT_OK;
     }
     if (!strcmp(argv[1], "--version")) {
         printf("qsnapfix %s\n", QSNAPFIX_VERSION);
-        return QSNAPFIX_EXIT_OK;
+        return APP_EXIT_OK;
     }
     for (size_t i = 0; i < G_N_ELEMENTS(commands); i++) {
         if (!strcmp(argv[1], commands[i].name)) {
@@ -65,5 +64,5 @@ int main(int argc, char **argv)
     }
     fprintf(stderr, "qsnapfix: unknown command '%s'\n", argv[1]);
     print_usage(stderr);
-    return QSNAPFIX_EXIT_USAGE;
+    return APP_EXIT_USAGE;
 }
