@@ -337,7 +337,6 @@ static bool inspect_handle(const AppGuestfs *lib, guestfs_h *g,
 AppGuest *app_guest_inspect(const AppGuestfs *lib, const char *path,
                             const char *snapshot, GError **error)
 {
-    gint64 start = g_get_monotonic_time();
     AppGuest *out = g_new0(AppGuest, 1);
     NbdExport nbd = {0};
     guestfs_h *g = NULL;
@@ -364,7 +363,6 @@ out:
         lib->guestfs_close(g);
     }
     nbd_export_stop(&nbd);
-    out->seconds = (double)(g_get_monotonic_time() - start) / G_USEC_PER_SEC;
     if (!ok) {
         g_clear_pointer(&out, app_guest_free);
     }

@@ -63,13 +63,13 @@ typedef struct AppGuestOs {
 typedef struct AppGuest {
     char *snapshot; /* the snapshot whose disk was read; NULL: active disk */
     GPtrArray *os;  /* AppGuestOs *; empty: no operating system found */
-    double seconds; /* wall clock: appliance start, inspection, shutdown */
 } AppGuest;
 
 /*
  * Inspect the qcow2 image at path, read-only: its active disk (snapshot
- * NULL) or the disk of its internal snapshot with that name or id (needs
- * qemu-nbd). Safe to call from several threads at once, one image each.
+ * NULL) or the disk of its internal snapshot with that name (needs
+ * qemu-nbd). Takes seconds to a minute: it starts and stops an appliance.
+ * Safe to call from several threads at once, one image each.
  */
 AppGuest *app_guest_inspect(const AppGuestfs *lib, const char *path,
                             const char *snapshot, GError **error);

@@ -28,6 +28,7 @@ void app_scan_image_free(AppScanImage *im)
     g_free(im->data_file);
     app_locks_clear(&im->locks);
     g_free(im->blocker.message);
+    app_scan_guest_clear(&im->guest);
     if (im->snapshots) {
         g_ptr_array_unref(im->snapshots);
     }
@@ -113,6 +114,7 @@ static void scan_snapshot_free(AppScanSnapshot *s)
     g_free(s->id);
     g_free(s->name);
     app_judgement_clear(&s->judged);
+    app_scan_guest_clear(&s->guest);
     g_free(s);
 }
 
@@ -168,5 +170,8 @@ AppScanImage *app_scan_image(const char *path, const AppScanOptions *o)
     }
     im->bytes_read = qcow2_io_bytes_read(img);
     qcow2_close(img);
+    if (o->guestfs) { /* after the close: an appliance takes a while */
+        app_scan_guests(im, o);
+    }
     return im;
 }

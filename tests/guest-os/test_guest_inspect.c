@@ -75,6 +75,7 @@ static void check_inspection(const char *image, const char *snapshot)
     g_autofree char *path = g_build_filename(images, image, NULL);
     g_autofree char *before = file_digest(path);
     g_autofree char *after = NULL;
+    gint64 start = g_get_monotonic_time();
     AppGuest *g;
     JsonArray *want;
 
@@ -85,14 +86,14 @@ static void check_inspection(const char *image, const char *snapshot)
     g_assert_nonnull(g);
     g_test_message("%s%s%s: %u operating system(s) in %.1f s", image,
                    snapshot ? " snapshot " : "", snapshot ? snapshot : "",
-                   g->os->len, g->seconds);
+                   g->os->len,
+                   (double)(g_get_monotonic_time() - start) / G_USEC_PER_SEC);
     g_assert_cmpstr(g->snapshot, ==, snapshot);
     g_assert_cmpuint(g->os->len, ==, json_array_get_length(want));
     for (guint i = 0; i < g->os->len; i++) {
         check_os(g_ptr_array_index(g->os, i),
                  json_array_get_object_element(want, i));
     }
-    g_assert_cmpfloat(g->seconds, >, 0.0);
     app_guest_free(g);
     after = file_digest(path);
     g_assert_cmpstr(after, ==, before);
