@@ -79,7 +79,7 @@ static void guest_os_free(gpointer p)
     X(guestfs_create_flags)                                                    \
     X(guestfs_close)                                                           \
     X(guestfs_set_error_handler)                                               \
-    X(guestfs_last_error)                                                      \
+    X(guestfs_set_event_callback)                                              \
     X(guestfs_add_drive_opts_argv)                                             \
     X(guestfs_launch)                                                          \
     X(guestfs_shutdown)                                                        \
@@ -137,12 +137,66 @@ void app_guestfs_unload(AppGuestfs *lib)
     g_free(lib);
 }
 
-/* libguestfs's last error as one line (its launch error spans several). */
-static void set_guestfs_error(GError **error, const AppGuestfs *lib,
-                              guestfs_h *g, const char *what)
+/* A handle, the first error it raised and the tail of what its appliance
+ * printed (QEMU's own error lines land there). */
+typedef struct Handle {
+    guestfs_h *g;
+    char *first_error;
+    GString *console;
+} Handle;
+
+#define CONSOLE_TAIL 16384 /* bytes of appliance output kept */
+
+/* libguestfs raises a failed launch's cause before the generic
+ * "guestfs_launch failed ..." it leaves as the call's last error: the
+ * first error of a handle is the one to report. */
+static void keep_first_error(guestfs_h *g, void *opaque, const char *msg)
 {
-    const char *msg = g ? lib->guestfs_last_error(g) : NULL;
-    g_autofree char *line = g_strdup(msg ? msg : g_strerror(errno));
+    Handle *h = opaque;
+
+    if (!h->first_error) {
+        h->first_error = g_strdup(msg);
+    }
+}
+
+static void keep_console_tail(guestfs_h *g, void *opaque, uint64_t event,
+                              int event_handle, int flags, const char *buf,
+                              size_t buf_len, const uint64_t *array,
+                              size_t array_len)
+{
+    Handle *h = opaque;
+
+    g_string_append_len(h->console, buf, (gssize)buf_len);
+    if (h->console->len > 2 * CONSOLE_TAIL) {
+        g_string_erase(h->console, 0, (gssize)(h->console->len - CONSOLE_TAIL));
+    }
+}
+
+/* The last line QEMU itself printed ("qemu-system-x86_64: -drive ...:
+ * Could not open backing file: ..."), which says why a launch failed
+ * where libguestfs only says that it did; or NULL. */
+static char *qemu_error_line(const Handle *h)
+{
+    g_auto(GStrv) lines = g_strsplit(h->console->str, "\n", -1);
+    char *found = NULL;
+
+    for (char **l = lines; *l; l++) {
+        if (g_str_has_prefix(g_strstrip(*l), "qemu-system")) {
+            g_free(found);
+            found = g_strdup(*l);
+        }
+    }
+    return found;
+}
+
+/* Why a call on the handle failed, as one line: QEMU's words if it said
+ * any, else the handle's first error. */
+static void set_guestfs_error(GError **error, const Handle *h, const char *what)
+{
+    g_autofree char *qemu = h ? qemu_error_line(h) : NULL;
+    g_autofree char *line = g_strdup(qemu                  ? qemu
+                                     : h && h->first_error ? h->first_error
+                                                           : g_strerror(errno));
 
     g_strdelimit(g_strstrip(line), "\n", ' ');
     g_set_error(error, APP_GUEST_ERROR, APP_GUEST_ERROR_FAILED,
@@ -251,7 +305,7 @@ static bool nbd_export_start(NbdExport *x, const char *path,
 /* ---- inspection -----------------------------------------------------------
  */
 
-static bool add_drive(const AppGuestfs *lib, guestfs_h *g, const char *path,
+static bool add_drive(const AppGuestfs *lib, Handle *h, const char *path,
                       const NbdExport *nbd, GError **error)
 {
     struct guestfs_add_drive_opts_argv opts = {
@@ -272,8 +326,8 @@ static bool add_drive(const AppGuestfs *lib, guestfs_h *g, const char *path,
         opts.server = server;
         filename = ""; /* the export name: qemu-nbd's default */
     }
-    if (lib->guestfs_add_drive_opts_argv(g, filename, &opts) == -1) {
-        set_guestfs_error(error, lib, g, "add drive");
+    if (lib->guestfs_add_drive_opts_argv(h->g, filename, &opts) == -1) {
+        set_guestfs_error(error, h, "add drive");
         return false;
     }
     return true;
@@ -307,30 +361,29 @@ static AppGuestOs *inspect_root(const AppGuestfs *lib, guestfs_h *g,
     return os;
 }
 
-static bool inspect_handle(const AppGuestfs *lib, guestfs_h *g,
-                           const char *path, const NbdExport *nbd,
-                           AppGuest *out, GError **error)
+static bool inspect_handle(const AppGuestfs *lib, Handle *h, const char *path,
+                           const NbdExport *nbd, AppGuest *out, GError **error)
 {
     char **roots;
 
-    if (!add_drive(lib, g, path, nbd, error)) {
+    if (!add_drive(lib, h, path, nbd, error)) {
         return false;
     }
-    if (lib->guestfs_launch(g) == -1) {
-        set_guestfs_error(error, lib, g, "appliance start");
+    if (lib->guestfs_launch(h->g) == -1) {
+        set_guestfs_error(error, h, "appliance start");
         return false;
     }
-    roots = lib->guestfs_inspect_os(g);
+    roots = lib->guestfs_inspect_os(h->g);
     if (!roots) {
-        set_guestfs_error(error, lib, g, "inspection");
+        set_guestfs_error(error, h, "inspection");
         return false;
     }
     for (char **r = roots; *r; r++) {
-        g_ptr_array_add(out->os, inspect_root(lib, g, *r));
+        g_ptr_array_add(out->os, inspect_root(lib, h->g, *r));
         free(*r);
     }
     free(roots);
-    lib->guestfs_shutdown(g);
+    lib->guestfs_shutdown(h->g);
     return true;
 }
 
@@ -339,7 +392,7 @@ AppGuest *app_guest_inspect(const AppGuestfs *lib, const char *path,
 {
     AppGuest *out = g_new0(AppGuest, 1);
     NbdExport nbd = {0};
-    guestfs_h *g = NULL;
+    Handle h = {.console = g_string_new(NULL)};
     bool ok = false;
 
     out->snapshot = g_strdup(snapshot);
@@ -350,18 +403,23 @@ AppGuest *app_guest_inspect(const AppGuestfs *lib, const char *path,
     /* The environment's LIBGUESTFS_* settings apply (backend, memory,
      * cache directory); no close-on-exit handler, as the library may be
      * unloaded before the program exits. */
-    g = lib->guestfs_create_flags(GUESTFS_CREATE_NO_CLOSE_ON_EXIT);
-    if (!g) {
-        set_guestfs_error(error, lib, NULL, "create handle");
+    h.g = lib->guestfs_create_flags(GUESTFS_CREATE_NO_CLOSE_ON_EXIT);
+    if (!h.g) {
+        set_guestfs_error(error, NULL, "create handle");
         goto out;
     }
-    lib->guestfs_set_error_handler(g, NULL, NULL); /* errors: ours to say */
-    ok = inspect_handle(lib, g, path, &nbd, out, error);
+    /* Errors are ours to say (libguestfs would print them on stderr). */
+    lib->guestfs_set_error_handler(h.g, keep_first_error, &h);
+    lib->guestfs_set_event_callback(h.g, keep_console_tail,
+                                    GUESTFS_EVENT_APPLIANCE, 0, &h);
+    ok = inspect_handle(lib, &h, path, &nbd, out, error);
 
 out:
-    if (g) {
-        lib->guestfs_close(g);
+    if (h.g) {
+        lib->guestfs_close(h.g);
     }
+    g_free(h.first_error);
+    g_string_free(h.console, TRUE);
     nbd_export_stop(&nbd);
     if (!ok) {
         g_clear_pointer(&out, app_guest_free);

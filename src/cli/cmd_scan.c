@@ -104,19 +104,38 @@ typedef struct Scan {
     double elapsed; /* seconds, the whole scan */
 } Scan;
 
+/* e.g. qsnapfix: vm.qcow2: snapshot "s1": guest inspection: libguestfs: ... */
+static void report_guest_error_stderr(const AppScanImage *im,
+                                      const char *snapshot,
+                                      const AppScanGuest *g)
+{
+    g_autofree char *path = NULL;
+    g_autofree char *where = NULL;
+
+    if (!g->error) {
+        return;
+    }
+    path = qsnapfix_printable(im->path);
+    where = snapshot ? g_strdup_printf(": snapshot \"%s\"", snapshot)
+                     : g_strdup("");
+    fprintf(stderr, "qsnapfix: %s%s: guest inspection: %s\n", path, where,
+            g->error->message);
+}
+
 static void report_errors_stderr(const AppScanImage *im)
 {
     if (im->error) {
         fprintf(stderr, "qsnapfix: %s\n", im->error->message);
         return;
     }
+    report_guest_error_stderr(im, NULL, &im->guest);
     for (guint i = 0; i < im->snapshots->len; i++) {
-        const AppJudgement *j =
-            &((const AppScanSnapshot *)g_ptr_array_index(im->snapshots, i))
-                 ->judged;
+        const AppScanSnapshot *ss = g_ptr_array_index(im->snapshots, i);
+        const AppJudgement *j = &ss->judged;
         if (j->verdict == APP_VERDICT_ERROR && j->outcome->error) {
             fprintf(stderr, "qsnapfix: %s\n", j->outcome->error->message);
         }
+        report_guest_error_stderr(im, ss->name, &ss->guest);
     }
 }
 

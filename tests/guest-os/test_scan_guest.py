@@ -11,6 +11,8 @@ qemu-system-x86_64:
   held image identified and still reported in use, its QEMU undisturbed,
   nothing in the store written;
 * the human report: the guest line, "unknown", the cost summary;
+* a disk libguestfs's QEMU cannot open (LUKS without its secret): QEMU's
+  reason, exit 15;
 * a plain scan never loads libguestfs; a libguestfs.so.0 that is not
   libguestfs: exit 18 and "install libguestfs0", nothing scanned.
 
@@ -123,6 +125,35 @@ def test_scan_guest_human_report():
     check(" s elapsed with --jobs " in p.stdout, f"cost: {p.stdout!r}")
 
 
+def test_disk_libguestfs_cannot_open_is_an_error():
+    """A LUKS-encrypted qcow2 (no secret given): qsnapfix reads its header,
+    libguestfs's QEMU cannot open it; QEMU's reason is reported, the scan
+    exits 15 (something could not be read), the rest is still judged."""
+    work = tempfile.mkdtemp(prefix="qsnapfix-guest-enc-")
+    try:
+        enc = os.path.join(work, "encrypted.qcow2")
+        run(["qemu-img", "create", "-q", "-f", "qcow2", "--object",
+             "secret,id=sec0,data=guest", "-o",
+             "encrypt.format=luks,encrypt.key-secret=sec0", enc, "16M"])
+        p = run([BIN, "scan", "--guest", "--output=json", enc],
+                ok_codes=None, timeout=SCAN_TIMEOUT)
+        check_eq(p.returncode, 15, "exit code")
+        doc = json.loads(p.stdout)
+        im = doc["images"][0]
+        check_eq(im["status"], "scanned", "the image itself")
+        g = im["guest"]
+        check_eq(g["status"], "error", "guest status")
+        check_eq(g["error"]["exit_code"], 5, "guest error's exit code")
+        check("encrypt.key-secret" in g["error"]["message"],
+              f"QEMU's reason: {g['error']['message']!r}")
+        check_eq((doc["guests"]["inspected"], doc["guests"]["errors"]),
+                 (1, 1), "guest totals")
+        check(f"qsnapfix: {enc}: guest inspection: libguestfs: " in p.stderr,
+              f"stderr: {p.stderr!r}")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def loads_libguestfs(*args):
     """Run scan with the loader's trace: did it open libguestfs.so.0?"""
     env = dict(os.environ, LD_DEBUG="files")
@@ -162,6 +193,7 @@ if __name__ == "__main__":
     try:
         main([test_without_libguestfs_exit_18,
               test_plain_scan_never_loads_libguestfs,
+              test_disk_libguestfs_cannot_open_is_an_error,
               test_scan_guest_human_report,
               test_scan_guest_json_reports_every_disk])
     finally:
