@@ -103,7 +103,9 @@ AppGuestfs *app_guestfs_load(GError **error)
 {
     AppGuestfs *lib = g_new0(AppGuestfs, 1);
 
-    lib->dl = dlopen(LIBGUESTFS_SONAME, RTLD_NOW | RTLD_LOCAL);
+    /* RTLD_NODELETE: libguestfs keeps process-wide state (per-thread error
+     * storage, an exit handler); it stays mapped after app_guestfs_unload. */
+    lib->dl = dlopen(LIBGUESTFS_SONAME, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
     if (!lib->dl) {
         g_set_error(error, APP_GUEST_ERROR, APP_GUEST_ERROR_NOT_INSTALLED,
                     "guest inspection needs libguestfs (install libguestfs0): "
@@ -190,17 +192,24 @@ static char *qemu_error_line(const Handle *h)
 }
 
 /* Why a call on the handle failed, as one line: QEMU's words if it said
- * any, else the handle's first error. */
+ * any, else the first line of the handle's first error (the rest is
+ * libguestfs's advice to debug, given here in short). */
 static void set_guestfs_error(GError **error, const Handle *h, const char *what)
 {
     g_autofree char *qemu = h ? qemu_error_line(h) : NULL;
-    g_autofree char *line = g_strdup(qemu                  ? qemu
-                                     : h && h->first_error ? h->first_error
-                                                           : g_strerror(errno));
+    const char *first = h ? h->first_error : NULL;
+    g_autofree char *line = NULL;
 
-    g_strdelimit(g_strstrip(line), "\n", ' ');
+    if (qemu) {
+        g_set_error(error, APP_GUEST_ERROR, APP_GUEST_ERROR_FAILED,
+                    "libguestfs: %s: %s", what, qemu);
+        return;
+    }
+    line = first ? g_strndup(first, strcspn(first, "\n"))
+                 : g_strdup(g_strerror(errno));
     g_set_error(error, APP_GUEST_ERROR, APP_GUEST_ERROR_FAILED,
-                "libguestfs: %s: %s", what, line);
+                "libguestfs: %s: %s (LIBGUESTFS_DEBUG=1 shows more)", what,
+                g_strstrip(line));
 }
 
 /* ---- a snapshot's disk over NBD ----------------------------------------- */
@@ -401,8 +410,7 @@ AppGuest *app_guest_inspect(const AppGuestfs *lib, const char *path,
         goto out;
     }
     /* The environment's LIBGUESTFS_* settings apply (backend, memory,
-     * cache directory); no close-on-exit handler, as the library may be
-     * unloaded before the program exits. */
+     * cache directory); no close-on-exit handler: we close every handle. */
     h.g = lib->guestfs_create_flags(GUESTFS_CREATE_NO_CLOSE_ON_EXIT);
     if (!h.g) {
         set_guestfs_error(error, NULL, "create handle");
