@@ -26,6 +26,9 @@ int qsnapfix_cmd_splice(int argc, char **argv);
 /* Demo/test tool: the translator's rules backwards (cmd_oldify.c). */
 int qsnapfix_cmd_oldify(int argc, char **argv);
 
+/* qsnapfix --version: version, targets, library versions (version.c). */
+void qsnapfix_print_version(FILE *out);
+
 /* Print "qsnapfix: MESSAGE" on stderr and return the exit code. */
 int qsnapfix_report(const GError *err);
 void qsnapfix_warn(const char *fmt, ...) G_GNUC_PRINTF(1, 2);

@@ -67,8 +67,9 @@ int qsnapfix_cmd_fix(int argc, char **argv)
          "Keep the old VM state as snapshot NAME.orig", NULL},
         {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
+    g_autofree char *common = fix_common_help(true);
     g_autofree char *description =
-        g_strconcat(fix_description_head, fix_common_help, NULL);
+        g_strconcat(fix_description_head, common, NULL);
     CliCommand c = {
         .name = "fix",
         .operands = "IMAGE",

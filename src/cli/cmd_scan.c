@@ -248,11 +248,9 @@ static int run_scan(const AppScanOptions *o, QsnapfixOutput format,
 /* scan's text, then fix's on targets and options (not its exit codes). */
 static char *scan_help(void)
 {
-    const char *end = strstr(fix_common_help, "\nExit codes:");
-    size_t n =
-        end ? (size_t)(end - fix_common_help) + 1 : strlen(fix_common_help);
+    g_autofree char *common = fix_common_help(false);
 
-    return g_strdup_printf("%s%.*s", scan_description, (int)n, fix_common_help);
+    return g_strconcat(scan_description, common, NULL);
 }
 
 int qsnapfix_cmd_scan(int argc, char **argv)

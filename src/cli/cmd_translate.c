@@ -37,8 +37,9 @@ static void report(const CliCommand *c, const AppOptions *o, const char *in,
 int qsnapfix_cmd_translate(int argc, char **argv)
 {
     FixOptions o = {0};
+    g_autofree char *common = fix_common_help(true);
     g_autofree char *description =
-        g_strconcat(translate_description_head, fix_common_help, NULL);
+        g_strconcat(translate_description_head, common, NULL);
     CliCommand c = {
         .name = "translate",
         .operands = "IN OUT",

@@ -22,6 +22,7 @@ typedef struct FixOptions {
     gboolean keep_block_sections;
     gboolean keep_original; /* fix's own option, stored here */
     AppOptions app;         /* derived by fix_parse_command() */
+    char *target_help;      /* --target's line in --help */
 } FixOptions;
 
 /*
@@ -32,8 +33,9 @@ typedef struct FixOptions {
 int fix_parse_command(CliCommand *c, const GOptionEntry *own, FixOptions *o,
                       bool hide_dry_run, int *argc, char ***argv);
 void fix_options_clear(FixOptions *o);
-/* The --help text on targets, options and exit codes. */
-extern const char fix_common_help[];
+/* The --help text on targets (from the target table), options and, if
+ * asked, exit codes. */
+char *fix_common_help(bool with_exit_codes);
 
 /* ---- reports (fix_report.c) ------------------------------------------- */
 

@@ -7,13 +7,8 @@
 
 #include "fix.h"
 
-const char fix_common_help[] =
-    "Targets (--target): qemu-7.2 (default; Debian 12's QEMU with machine\n"
-    "pc-i440fx-1.4), qemu-10.0 (Debian 13's QEMU with its oldest i440fx\n"
-    "machine, pc-i440fx-2.4; the VM state grows: a CONFIGURATION record,\n"
-    "section footers and fill pages expanded) and qemu-2.1 (stock upstream\n"
-    "1.7-2.2, e.g. Fedora 21, with the source's own machine type).\n"
-    "\n"
+/* After the targets' paragraph, which is built from the target table. */
+static const char fix_options_help[] =
     "Each rule that fires is reported with the evidence from the stream,\n"
     "what it does (edit, setting, loss, refuse) and the resume recipe: the\n"
     "machine type, accelerator and QEMU options to add to the VM's own\n"
@@ -40,11 +35,51 @@ const char fix_common_help[] =
     "snapshots with different results; 16 no space left; 70 internal error\n"
     "(including a fix whose result did not verify).\n";
 
+/* "qemu-7.2 (default), qemu-10.0 or qemu-2.0", from the target table. */
+static char *target_names(void)
+{
+    const TrTarget *const *t = tr_targets();
+    GString *s = g_string_new(NULL);
+
+    for (guint i = 0; t[i]; i++) {
+        if (i) {
+            g_string_append(s, t[i + 1] ? ", " : " or ");
+        }
+        g_string_append(s, tr_target_name(t[i]));
+        if (t[i] == tr_target_default()) {
+            g_string_append(s, " (default)");
+        }
+    }
+    return g_string_free(s, false);
+}
+
+char *fix_common_help(bool with_exit_codes)
+{
+    const TrTarget *const *t = tr_targets();
+    GString *s = g_string_new("Targets (--target):\n");
+    const char *end =
+        with_exit_codes ? NULL : strstr(fix_options_help, "\nExit codes:");
+
+    for (guint i = 0; t[i]; i++) {
+        g_string_append_printf(s, "  %-10s %s%s\n", tr_target_name(t[i]),
+                               tr_target_description(t[i]),
+                               t[i] == tr_target_default() ? " (default)" : "");
+    }
+    g_string_append_c(s, '\n');
+    g_string_append_len(s, fix_options_help,
+                        end ? end - fix_options_help + 1 : -1);
+    return g_string_free(s, false);
+}
+
 static GOptionEntry *fix_option_entries(FixOptions *o, bool hide_dry_run)
 {
+    g_autofree char *names = target_names();
+
+    g_free(o->target_help);
+    o->target_help = g_strdup_printf("Target QEMU: %s", names);
     GOptionEntry entries[] = {
-        {"target", 0, 0, G_OPTION_ARG_STRING, &o->target_name,
-         "Target QEMU: qemu-7.2 (default), qemu-10.0 or qemu-2.1", "TARGET"},
+        {"target", 0, 0, G_OPTION_ARG_STRING, &o->target_name, o->target_help,
+         "TARGET"},
         {"machine", 0, 0, G_OPTION_ARG_STRING, &o->machine,
          "Machine type for the recipe (default: from the target and stream)",
          "TYPE"},
@@ -78,10 +113,9 @@ static bool fix_options_finish(FixOptions *o, GError **errp)
         o->target_name ? tr_target_find(o->target_name) : tr_target_default();
 
     if (!target) {
+        g_autofree char *names = target_names();
         g_set_error(errp, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                    "unknown --target '%s' (known: qemu-7.2, qemu-10.0, "
-                    "qemu-2.1)",
-                    o->target_name);
+                    "unknown --target '%s' (known: %s)", o->target_name, names);
         return false;
     }
     if (o->rom_dir && !g_file_test(o->rom_dir, G_FILE_TEST_IS_DIR)) {
@@ -109,6 +143,7 @@ void fix_options_clear(FixOptions *o)
     g_free(o->machine);
     g_free(o->rom_dir);
     g_strfreev(o->drop_sections);
+    g_free(o->target_help);
 }
 
 int fix_parse_command(CliCommand *c, const GOptionEntry *own, FixOptions *o,
