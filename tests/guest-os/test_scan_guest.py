@@ -49,9 +49,7 @@ def build_store():
         shutil.copy(os.path.join(IMAGES, image), STORE.path(image))
     held = STORE.path("held.qcow2")
     shutil.copy(os.path.join(IMAGES, "debian12.qcow2"), held)
-    STORE.qemu = testlib.Monitor(["-S", "-M", "pc", "-m", "64", "-nodefaults",
-                                  "-drive", f"file={held},format=qcow2,"
-                                  "if=ide"])
+    STORE.qemu = testlib.hold_image(held)
 
 
 def stop_store():
