@@ -112,7 +112,7 @@ static bool mark_tree(Qcow2Refs *r, const Qcow2Snapshot *snap, GHashTable *seen,
 
         if (l1->entries[i] & QCOW2_L1E_RESERVED_MASK) {
             qcow2_error(errp, r->img, QCOW2_ERROR_MAPPING, "L1 entry",
-                        l1->offset + 8ULL * i,
+                        qcow2_entry_offset(l1->offset, i),
                         "reserved bits set in 0x%016" PRIx64, l1->entries[i]);
             return false;
         }
@@ -120,7 +120,7 @@ static bool mark_tree(Qcow2Refs *r, const Qcow2Snapshot *snap, GHashTable *seen,
             continue;
         }
         g_hash_table_add(seen, g_memdup2(&l2, sizeof(l2)));
-        if (!mark_l2_entries(r, l2, l1->offset + 8ULL * i, errp)) {
+        if (!mark_l2_entries(r, l2, qcow2_entry_offset(l1->offset, i), errp)) {
             return false;
         }
     }

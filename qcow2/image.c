@@ -93,7 +93,7 @@ bool qcow2_build_fixed_metadata(Qcow2Image *img, GError **errp)
 
     img->fixed_meta = r;
     add_range(r, img, 0, img->cluster_size, QCOW2_META_HEADER, -1);
-    add_range(r, img, h->l1_table_offset, (uint64_t)h->l1_size * 8,
+    add_range(r, img, h->l1_table_offset, qcow2_table_bytes(h->l1_size),
               QCOW2_META_ACTIVE_L1, -1);
     add_range(r, img, h->refcount_table_offset,
               (uint64_t)h->refcount_table_clusters * img->cluster_size,
@@ -102,7 +102,7 @@ bool qcow2_build_fixed_metadata(Qcow2Image *img, GError **errp)
               QCOW2_META_SNAPSHOT_TABLE, -1);
     for (guint i = 0; i < img->nb_snapshots; i++) {
         add_range(r, img, img->snapshots[i].l1_table_offset,
-                  (uint64_t)img->snapshots[i].l1_size * 8,
+                  qcow2_table_bytes(img->snapshots[i].l1_size),
                   QCOW2_META_SNAPSHOT_L1, (int)i);
     }
     add_range(r, img, img->bitmap_directory_offset, img->bitmap_directory_size,
@@ -187,7 +187,8 @@ static bool add_l2_tables(Qcow2Image *img, const Qcow2Snapshot *snap,
             continue;
         }
         /* Validates alignment, bounds and overlaps of the table. */
-        if (!qcow2_get_l2(img, l2, l1->offset + 8ULL * i, &table, errp)) {
+        if (!qcow2_get_l2(img, l2, qcow2_entry_offset(l1->offset, i), &table,
+                          errp)) {
             return false;
         }
         g_hash_table_add(seen, g_memdup2(&l2, sizeof(l2)));

@@ -12,6 +12,7 @@
 #ifndef QCOW2_INTERNAL_H
 #define QCOW2_INTERNAL_H
 
+#include "format.h"
 #include "qcow2.h"
 
 G_BEGIN_DECLS
@@ -20,8 +21,6 @@ G_BEGIN_DECLS
 /* On-disk constants (docs/interop/qcow2.txt)                         */
 
 #define QCOW2_MAGIC                        0x514649fbU
-#define QCOW2_V2_HEADER_LENGTH             72
-#define QCOW2_V3_MIN_HEADER_LENGTH         104
 #define QCOW2_MIN_CLUSTER_BITS             9
 #define QCOW2_MAX_CLUSTER_BITS             21
 #define QCOW2_MIN_EXTENDED_L2_CLUSTER_BITS 14
@@ -59,12 +58,6 @@ G_BEGIN_DECLS
 #define QCOW2_REFT_OFFSET_MASK      0xfffffffffffffe00ULL
 #define QCOW2_SUBCLUSTERS           32
 
-/* Snapshot table entry: fixed part and the extra data QEMU understands. */
-#define QCOW2_SNAPSHOT_FIXED_SIZE          40
-#define QCOW2_SNAPSHOT_EXTRA_VMSTATE_LARGE 8
-#define QCOW2_SNAPSHOT_EXTRA_DISK_SIZE     16
-#define QCOW2_SNAPSHOT_EXTRA_ICOUNT        24
-
 /* ------------------------------------------------------------------ */
 /* Big-endian helpers                                                 */
 
@@ -96,6 +89,35 @@ static inline void qcow2_put_be64(uint8_t *p, uint64_t v)
 {
     qcow2_put_be32(p, (uint32_t)(v >> 32));
     qcow2_put_be32(p + 4, (uint32_t)v);
+}
+
+/* Byte offset of entry index of a table (L1, L2, refcount) at table. */
+static inline uint64_t qcow2_entry_offset(uint64_t table, uint64_t index)
+{
+    return table + index * QCOW2_ENTRY_BYTES;
+}
+
+/* Bytes of a table of n 8-byte entries. */
+static inline uint64_t qcow2_table_bytes(uint64_t n)
+{
+    return n * QCOW2_ENTRY_BYTES;
+}
+
+/* Table entries as read from the file (big-endian) to host order. */
+static inline void qcow2_table_from_disk(uint64_t *t, uint64_t n)
+{
+    for (uint64_t i = 0; i < n; i++) {
+        t[i] = qcow2_be64((const uint8_t *)&t[i]);
+    }
+}
+
+/* n host-order table entries to file bytes at out. */
+static inline void qcow2_table_to_disk(uint8_t *out, const uint64_t *t,
+                                       uint64_t n)
+{
+    for (uint64_t i = 0; i < n; i++) {
+        qcow2_put_be64(out + qcow2_table_bytes(i), t[i]);
+    }
 }
 
 /* a + b <= limit without overflow */
@@ -280,6 +302,14 @@ const char *qcow2_feature_name(const Qcow2Image *img, uint8_t type,
                                uint8_t bit);
 
 /* Snapshot table (snapshot.c). */
+/* Bytes of the entry starting at e (raw): fixed part, extra, ID, name. */
+static inline uint64_t qcow2_snapshot_entry_length(const uint8_t *e)
+{
+    return sizeof(Qcow2DiskSnapshot) +
+           QCOW2_GET(e, Qcow2DiskSnapshot, extra_data_size) +
+           QCOW2_GET(e, Qcow2DiskSnapshot, id_str_size) +
+           QCOW2_GET(e, Qcow2DiskSnapshot, name_size);
+}
 bool qcow2_read_snapshot_table(Qcow2Image *img, GError **errp);
 void qcow2_free_snapshots(Qcow2Image *img);
 

@@ -158,7 +158,8 @@ static Qcow2IO *data_io_for(Qcow2Image *img, const Qcow2Mapping *map,
 static bool check_not_encrypted(const Qcow2Image *img, GError **errp)
 {
     if (img->header.crypt_method) {
-        qcow2_error(errp, img, QCOW2_ERROR_UNSUPPORTED, "header", 32,
+        qcow2_error(errp, img, QCOW2_ERROR_UNSUPPORTED, "header",
+                    QCOW2_HDR(crypt_method),
                     "encrypted image (method %" PRIu32
                     "): reading its data is not supported",
                     img->header.crypt_method);

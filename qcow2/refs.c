@@ -51,7 +51,8 @@ bool qcow2_refs_init(Qcow2Refs *r, Qcow2Image *img, Qcow2WriteIO *w,
         return false;
     }
     r->table_entries = img->refcount_table_entries;
-    r->table = g_memdup2(img->refcount_table, r->table_entries * 8);
+    r->table =
+        g_memdup2(img->refcount_table, qcow2_table_bytes(r->table_entries));
     r->table_offset = h->refcount_table_offset;
     r->table_clusters = h->refcount_table_clusters;
     r->end = (h->file_size + img->cluster_size - 1) >> h->cluster_bits;
@@ -99,7 +100,7 @@ static bool journal_load(Qcow2Refs *r, uint64_t index, Qcow2RefBlock **out,
     uint64_t cs = img->cluster_size;
     uint64_t entry = index < r->table_entries ? r->table[index] : 0;
     uint64_t offset = entry & QCOW2_REFT_OFFSET_MASK;
-    uint64_t where = r->table_offset + 8 * index;
+    uint64_t where = qcow2_entry_offset(r->table_offset, index);
     JournalBlock *jb;
 
     *out = journal_lookup(r, index);

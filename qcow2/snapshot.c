@@ -44,18 +44,20 @@ static bool table_ensure(TableReader *tr, uint64_t end, GError **errp)
 static void parse_extra(const Qcow2Image *img, Qcow2Snapshot *sn)
 {
     const uint8_t *x = sn->extra_data;
+    uint32_t n = sn->extra_data_size;
 
     sn->vm_state_size = sn->vm_state_size32;
     sn->disk_size = img->header.size;
     sn->icount = -1;
-    if (sn->extra_data_size >= QCOW2_SNAPSHOT_EXTRA_VMSTATE_LARGE) {
-        sn->vm_state_size = qcow2_be64(x);
+    if (QCOW2_SNAPSHOT_EXTRA_HAS(n, vm_state_size_large)) {
+        sn->vm_state_size =
+            QCOW2_GET(x, Qcow2DiskSnapshotExtra, vm_state_size_large);
     }
-    if (sn->extra_data_size >= QCOW2_SNAPSHOT_EXTRA_DISK_SIZE) {
-        sn->disk_size = qcow2_be64(x + 8);
+    if (QCOW2_SNAPSHOT_EXTRA_HAS(n, disk_size)) {
+        sn->disk_size = QCOW2_GET(x, Qcow2DiskSnapshotExtra, disk_size);
     }
-    if (sn->extra_data_size >= QCOW2_SNAPSHOT_EXTRA_ICOUNT) {
-        sn->icount = (int64_t)qcow2_be64(x + 16);
+    if (QCOW2_SNAPSHOT_EXTRA_HAS(n, icount)) {
+        sn->icount = (int64_t)QCOW2_GET(x, Qcow2DiskSnapshotExtra, icount);
         sn->has_icount = true;
     }
 }
@@ -80,16 +82,17 @@ static bool check_entry(Qcow2Image *img, guint i, Qcow2Snapshot *sn,
     g_autofree char *what = g_strdup_printf("snapshot table entry %u", i);
     uint64_t base;
 
-    if ((uint64_t)sn->l1_size * 8 > QCOW2_MAX_L1_BYTES) {
-        qcow2_error(errp, img, QCOW2_ERROR_SNAPSHOT_TABLE, what,
-                    sn->table_offset,
-                    "L1 table of %" PRIu32 " entries (QEMU allows at most %u)",
-                    sn->l1_size, QCOW2_MAX_L1_BYTES / 8);
+    if ((uint64_t)sn->l1_size * QCOW2_ENTRY_BYTES > QCOW2_MAX_L1_BYTES) {
+        qcow2_error(
+            errp, img, QCOW2_ERROR_SNAPSHOT_TABLE, what, sn->table_offset,
+            "L1 table of %" PRIu32 " entries (QEMU allows at most %u)",
+            sn->l1_size, (unsigned)(QCOW2_MAX_L1_BYTES / QCOW2_ENTRY_BYTES));
         return false;
     }
     if (sn->l1_size &&
         (sn->l1_table_offset % img->cluster_size ||
-         !qcow2_range_within(sn->l1_table_offset, (uint64_t)sn->l1_size * 8,
+         !qcow2_range_within(sn->l1_table_offset,
+                             (uint64_t)sn->l1_size * QCOW2_ENTRY_BYTES,
                              img->header.file_size))) {
         qcow2_error(errp, img, QCOW2_ERROR_SNAPSHOT_TABLE, what,
                     sn->table_offset,
@@ -122,7 +125,7 @@ static bool parse_entry(Qcow2Image *img, TableReader *tr, uint64_t *pos,
     uint16_t id_len, name_len;
     uint64_t end;
 
-    if (!qcow2_range_within(at, QCOW2_SNAPSHOT_FIXED_SIZE, tr->limit)) {
+    if (!qcow2_range_within(at, sizeof(Qcow2DiskSnapshot), tr->limit)) {
         qcow2_error(errp, img, QCOW2_ERROR_SNAPSHOT_TABLE, what, file_at,
                     "runs past the end of the %s",
                     tr->limit == QCOW2_MAX_SNAPSHOT_TABLE_BYTES
@@ -130,29 +133,30 @@ static bool parse_entry(Qcow2Image *img, TableReader *tr, uint64_t *pos,
                         : "file");
         return false;
     }
-    if (!table_ensure(tr, at + QCOW2_SNAPSHOT_FIXED_SIZE, errp)) {
+    if (!table_ensure(tr, at + sizeof(Qcow2DiskSnapshot), errp)) {
         return false;
     }
     e = tr->data + at;
     sn->index = i;
     sn->table_offset = file_at;
-    sn->l1_table_offset = qcow2_be64(e);
-    sn->l1_size = qcow2_be32(e + 8);
-    id_len = qcow2_be16(e + 12);
-    name_len = qcow2_be16(e + 14);
-    sn->date_sec = qcow2_be32(e + 16);
-    sn->date_nsec = qcow2_be32(e + 20);
-    sn->vm_clock_nsec = qcow2_be64(e + 24);
-    sn->vm_state_size32 = qcow2_be32(e + 32);
-    sn->extra_data_size = qcow2_be32(e + 36);
+    sn->l1_table_offset = QCOW2_GET(e, Qcow2DiskSnapshot, l1_table_offset);
+    sn->l1_size = (uint32_t)QCOW2_GET(e, Qcow2DiskSnapshot, l1_size);
+    id_len = (uint16_t)QCOW2_GET(e, Qcow2DiskSnapshot, id_str_size);
+    name_len = (uint16_t)QCOW2_GET(e, Qcow2DiskSnapshot, name_size);
+    sn->date_sec = (uint32_t)QCOW2_GET(e, Qcow2DiskSnapshot, date_sec);
+    sn->date_nsec = (uint32_t)QCOW2_GET(e, Qcow2DiskSnapshot, date_nsec);
+    sn->vm_clock_nsec = QCOW2_GET(e, Qcow2DiskSnapshot, vm_clock_nsec);
+    sn->vm_state_size32 =
+        (uint32_t)QCOW2_GET(e, Qcow2DiskSnapshot, vm_state_size);
+    sn->extra_data_size =
+        (uint32_t)QCOW2_GET(e, Qcow2DiskSnapshot, extra_data_size);
     if (sn->extra_data_size > QCOW2_MAX_SNAPSHOT_EXTRA) {
         qcow2_error(errp, img, QCOW2_ERROR_SNAPSHOT_TABLE, what, file_at,
                     "%" PRIu32 " bytes of extra data (QEMU allows %u)",
                     sn->extra_data_size, QCOW2_MAX_SNAPSHOT_EXTRA);
         return false;
     }
-    end = at + QCOW2_SNAPSHOT_FIXED_SIZE + sn->extra_data_size + id_len +
-          name_len;
+    end = at + qcow2_snapshot_entry_length(e);
     if (end > tr->limit) {
         qcow2_error(errp, img, QCOW2_ERROR_SNAPSHOT_TABLE, what, file_at,
                     "extra data (%" PRIu32 ") + id (%u) + name (%u) bytes run "
@@ -166,7 +170,7 @@ static bool parse_entry(Qcow2Image *img, TableReader *tr, uint64_t *pos,
     if (!table_ensure(tr, end, errp)) {
         return false;
     }
-    e = tr->data + at + QCOW2_SNAPSHOT_FIXED_SIZE;
+    e = tr->data + at + sizeof(Qcow2DiskSnapshot);
     sn->extra_data = g_memdup2(e, sn->extra_data_size);
     e += sn->extra_data_size;
     sn->id = g_strndup((const char *)e, id_len);

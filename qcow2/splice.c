@@ -112,7 +112,7 @@ static bool plan_l1(Qcow2Splice *s, GError **errp)
     uint64_t need = first + (s->new_clusters + entries - 1) / entries;
     uint64_t size = MAX((uint64_t)s->old_l1->size, need);
 
-    if (size * 8 > QCOW2_MAX_L1_BYTES) {
+    if (qcow2_table_bytes(size) > QCOW2_MAX_L1_BYTES) {
         qcow2_error(errp, s->img, QCOW2_ERROR_UNSUPPORTED,
                     "snapshot table entry", s->snap->table_offset,
                     "a VM state of %" PRIu64 " bytes needs an L1 table of "
@@ -146,7 +146,7 @@ static uint64_t estimate_allocations(const Qcow2Splice *s)
     if (s->img->header.refcount_bits < 16) {
         n += spans * s->img->l2_entries; /* kept clusters may be copied */
     }
-    n += ((uint64_t)s->new_l1_size * 8 + s->img->snapshot_table_length +
+    n += (qcow2_table_bytes(s->new_l1_size) + s->img->snapshot_table_length +
           QCOW2_MAX_SNAPSHOT_EXTRA + 1024) /
              s->cs +
          4;
