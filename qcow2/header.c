@@ -41,6 +41,7 @@ static bool parse_feature_table(Qcow2Image *img, const uint8_t *p, uint32_t len)
 {
     guint n = len / sizeof(Qcow2DiskFeature);
 
+    g_free(img->features);
     img->features = g_new0(Qcow2Feature, n ? n : 1);
     img->n_features = n;
     for (guint i = 0; i < n; i++) {
@@ -153,6 +154,7 @@ static bool parse_one_extension(Qcow2Image *img, uint32_t type, uint64_t at,
                         "name of %" PRIu32 " bytes is too long (max 15)", len);
             return false;
         }
+        g_free(h->backing_format); /* repeated: the last one wins */
         h->backing_format = dup_string_field(p, len);
         return true;
     case QCOW2_EXT_FEATURE_TABLE:
@@ -167,6 +169,7 @@ static bool parse_one_extension(Qcow2Image *img, uint32_t type, uint64_t at,
                         at, "file name of %" PRIu32 " bytes", len);
             return false;
         }
+        g_free(h->data_file);
         h->data_file = dup_string_field(p, len);
         return true;
     default:
@@ -176,16 +179,11 @@ static bool parse_one_extension(Qcow2Image *img, uint32_t type, uint64_t at,
     }
 }
 
-static bool seen_before(const uint32_t *seen, guint n, uint32_t type)
-{
-    for (guint i = 0; i < n; i++) {
-        if (seen[i] == type) {
-            return true;
-        }
-    }
-    return false;
-}
-
+/*
+ * Extensions follow the header until an end marker. A type may appear
+ * more than once: as QEMU does, each one is read in turn, so the last
+ * one of a type wins (unknown ones are all listed).
+ */
 static bool parse_extensions(Qcow2Image *img, HeaderBuf *hb, GError **errp)
 {
     const Qcow2Header *h = &img->header;
@@ -195,8 +193,6 @@ static bool parse_extensions(Qcow2Image *img, HeaderBuf *hb, GError **errp)
     /* The backing file name, if any, ends the extension area (as QEMU). */
     uint64_t end = backing_offset ? backing_offset : img->cluster_size;
     uint64_t off = h->header_length;
-    uint32_t seen[8];
-    guint n_seen = 0;
 
     if (h->version < 3) {
         /* QEMU reads extensions of v2 images too (backing format). */
@@ -221,17 +217,6 @@ static bool parse_extensions(Qcow2Image *img, HeaderBuf *hb, GError **errp)
                         " runs past the extension area (ends at 0x%" PRIx64 ")",
                         type, len, end);
             return false;
-        }
-        if (seen_before(seen, n_seen, type) &&
-            (type == QCOW2_EXT_BACKING_FORMAT ||
-             type == QCOW2_EXT_FEATURE_TABLE || type == QCOW2_EXT_BITMAPS ||
-             type == QCOW2_EXT_CRYPTO || type == QCOW2_EXT_DATA_FILE)) {
-            qcow2_error(errp, img, QCOW2_ERROR_EXTENSION, "header extension",
-                        off, "type 0x%08" PRIx32 " appears twice", type);
-            return false;
-        }
-        if (n_seen < G_N_ELEMENTS(seen)) {
-            seen[n_seen++] = type;
         }
         if (!header_buf_ensure(img, hb, off + head + len, errp) ||
             !parse_one_extension(img, type, off, hb->data + off + head, len,

@@ -609,6 +609,31 @@ def test_unknown_header_extension_is_listed_not_refused():
         shutil.rmtree(work)
 
 
+def test_repeated_header_extension_is_read_as_qemu_reads_it():
+    """QEMU reads every extension in turn, so of a type given twice the
+    last one wins (block/qcow2.c, qcow2_read_extensions); so do we."""
+    work = testlib.workdir("repeated-ext")
+    try:
+        path = os.path.join(work, "twice.qcow2")
+        shutil.copyfile(fixtures.fixture("overlay").path, path)
+        # room after the extensions: the backing file name moves to 0x800
+        name_at, name_len = struct.unpack(">QI", read_at(path, 8, 12))
+        put(path, 0x800, read_at(path, name_at, name_len))
+        put(path, 8, be64(0x800))
+        end = extension_offset(path, 0)  # the end marker
+        put(path, end, be32(0xe2792aca) + be32(3) + b"raw\0\0\0\0\0" +
+            bytes(8))
+        theirs = testlib.qemu_img_info(path)
+        ours = json.loads(testlib.qsnapfix("inspect", "--output=json",
+                                           path).stdout)
+        check_eq(theirs["backing-filename-format"], "raw",
+                 "qemu-img takes the last backing format")
+        check_eq(ours["backing-filename-format"],
+                 theirs["backing-filename-format"], "backing format")
+    finally:
+        shutil.rmtree(work)
+
+
 def test_vmstate_size_above_4g_comes_from_the_64bit_field():
     """QEMU writes 0 in the legacy 32-bit field when the size needs 64 bits
     and reads the 64-bit extra field; so do we."""
@@ -673,5 +698,6 @@ if __name__ == "__main__":
         test_absurd_vmstate_size_is_reported_quickly,
         test_vmstate_size_above_4g_comes_from_the_64bit_field,
         test_unknown_header_extension_is_listed_not_refused,
+        test_repeated_header_extension_is_read_as_qemu_reads_it,
         test_dirty_and_corrupt_bits_are_reported_not_fatal_when_reading,
     ])
