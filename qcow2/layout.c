@@ -154,6 +154,9 @@ bool qcow2_vmstate_layout(Qcow2Image *img, const Qcow2Snapshot *snap,
     uint64_t c = first;
 
     memset(layout, 0, sizeof(*layout));
+    if (!qcow2_snapshot_usable(snap, errp)) {
+        return false;
+    }
     layout->clusters = end - first;
     if (!qcow2_get_l1(img, snap, &l1, errp)) {
         return false;

@@ -51,6 +51,9 @@ bool qcow2_get_l1(Qcow2Image *img, const Qcow2Snapshot *snap,
                     "snapshot handle does not belong to this image");
         return false;
     }
+    if (snap->l1_unusable) {
+        return qcow2_snapshot_usable(snap, errp);
+    }
     slot = &img->snapshot_l1[snap->index];
     if (!slot->entries &&
         !load_l1(img, slot, snap->l1_table_offset, snap->l1_size, errp)) {

@@ -197,6 +197,8 @@ typedef struct Qcow2MetaRange {
 } Qcow2MetaRange;
 
 const char *qcow2_meta_kind_name(Qcow2MetaKind kind);
+/* "the refcount table at 0x10000", "the L1 table of snapshot ... at ..." */
+char *qcow2_meta_range_describe(const Qcow2MetaRange *r);
 
 /*
  * The fixed metadata (everything the header and the snapshot table point
@@ -204,6 +206,10 @@ const char *qcow2_meta_kind_name(Qcow2MetaKind kind);
  * are refused there.
  */
 const GArray *qcow2_fixed_metadata(const Qcow2Image *img);
+
+/* The fixed range [offset, +length) overlaps, or NULL. */
+const Qcow2MetaRange *qcow2_fixed_overlap(const Qcow2Image *img,
+                                          uint64_t offset, uint64_t length);
 
 /*
  * Fail with QCOW2_ERROR_MAPPING/REFCOUNT (code) when [offset, +length)
@@ -311,6 +317,12 @@ static inline uint64_t qcow2_snapshot_entry_length(const uint8_t *e)
            QCOW2_GET(e, Qcow2DiskSnapshot, name_size);
 }
 bool qcow2_read_snapshot_table(Qcow2Image *img, GError **errp);
+/* Mark an entry unusable with a reason (the first reason stays). */
+void qcow2_snapshot_set_error(const Qcow2Image *img, Qcow2Snapshot *sn,
+                              bool l1_unusable, const char *fmt, ...)
+    G_GNUC_PRINTF(4, 5);
+/* Fail with the entry's reason when it cannot be used. */
+bool qcow2_snapshot_usable(const Qcow2Snapshot *sn, GError **errp);
 void qcow2_free_snapshots(Qcow2Image *img);
 
 /* Fixed metadata and its overlap check, run at open (image.c). */

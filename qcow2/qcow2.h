@@ -234,15 +234,51 @@ typedef struct Qcow2Snapshot {
     uint32_t extra_data_size;
     uint8_t *extra_data;   /* all extra bytes, preserved verbatim */
     uint64_t table_offset; /* where the entry starts in the file */
+    /*
+     * Why this snapshot cannot be used (one line naming the image, the
+     * entry, its offset and the problem), NULL when it can. Such an entry
+     * is listed like any other, as qemu-img snapshot -l lists it, and the
+     * image and the other snapshots stay usable; reading its VM state or
+     * rewriting it fails with this message (QCOW2_ERROR_SNAPSHOT_TABLE).
+     */
+    char *error;
+    bool l1_unusable; /* its L1 table cannot even be read (implies error) */
 } Qcow2Snapshot;
 
 guint qcow2_snapshot_count(const Qcow2Image *img);
+/*
+ * By position in the table. A splice keeps every entry at its place, so
+ * an index stays valid across qcow2_splice_vmstate (pointers do not).
+ */
 const Qcow2Snapshot *qcow2_snapshot_get(const Qcow2Image *img, guint index);
-/* Lookup as QEMU does: by ID first, then by name. NULL + error if absent. */
+/*
+ * Lookup as QEMU does: by ID first, then by name, the first match in table
+ * order. NULL + error if absent. Resolve once and keep the index: IDs and
+ * names need not be unique, so looking the entry up again by its ID can
+ * find another one.
+ */
 const Qcow2Snapshot *qcow2_snapshot_find(const Qcow2Image *img,
                                          const char *id_or_name, GError **errp);
 
-/* Guest-virtual offset where a snapshot's VM state starts. */
+/* An entry that lookup by one of its keys never finds (see below). */
+typedef struct Qcow2SnapshotDuplicate {
+    guint index;  /* the entry */
+    guint shadow; /* the entry lookup finds instead */
+    bool by_id;   /* its ID is another's ID (else its name is another's
+                     ID, or an earlier entry's name) */
+} Qcow2SnapshotDuplicate;
+
+/*
+ * Entries whose ID or name an earlier entry (or, for a name, any entry's
+ * ID) already has: QEMU's lookup never reaches them by that key. A new
+ * array of Qcow2SnapshotDuplicate, in table order (empty if none).
+ */
+GArray *qcow2_snapshot_duplicates(const Qcow2Image *img);
+
+/*
+ * Guest-virtual offset where a snapshot's VM state starts (0 for an entry
+ * whose sizes are impossible: see Qcow2Snapshot.error).
+ */
 uint64_t qcow2_vmstate_base(const Qcow2Image *img, const Qcow2Snapshot *snap);
 
 /*

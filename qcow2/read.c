@@ -231,7 +231,7 @@ bool qcow2_read_vmstate(Qcow2Image *img, const Qcow2Snapshot *snap,
     uint64_t base = qcow2_vmstate_base(img, snap);
     uint64_t mapped_end = (uint64_t)snap->l1_size * qcow2_l2_span(img);
 
-    if (!check_not_encrypted(img, errp)) {
+    if (!qcow2_snapshot_usable(snap, errp) || !check_not_encrypted(img, errp)) {
         return false;
     }
     if (offset > snap->vm_state_size || len > snap->vm_state_size - offset) {

@@ -196,7 +196,8 @@ bool qcow2_splice_vmstate(Qcow2Image *img, const Qcow2Snapshot *snap,
                     "snapshot handle does not belong to this image");
         return false;
     }
-    if (!qcow2_check_writable(img, snap, opts->dry_run, errp) ||
+    if (!qcow2_snapshot_usable(snap, errp) ||
+        !qcow2_check_writable(img, snap, opts->dry_run, errp) ||
         (opts->keep_original_name &&
          !check_keep_name(img, opts->keep_original_name, errp))) {
         return false;

@@ -59,21 +59,22 @@ static void take_stats(FixOutcome *out, const Qcow2SpliceStats *st)
     out->bytes_written = st->bytes_written;
 }
 
+/*
+ * The snapshot at table position index: resolved once by the caller (IDs
+ * need not be unique), and found again at the same place after the splice.
+ */
 static void fix_one(const FixCmd *c, Qcow2Image *img, const char *image,
-                    const char *snap_id, FixOutcome *out)
+                    guint index, FixOutcome *out)
 {
     GError *err = NULL;
-    const Qcow2Snapshot *sn = qcow2_snapshot_find(img, snap_id, &err);
+    const Qcow2Snapshot *sn = qcow2_snapshot_get(img, index);
+    const char *snap_id = out->id;
     g_autofree char *dir = NULL;
     g_autofree char *prefix = NULL;
     g_autoptr(VmsSource) src = NULL;
     g_autoptr(VmsStream) s = NULL;
     g_autoptr(GPtrArray) files = NULL;
 
-    if (!sn) {
-        fix_outcome_fail(out, err);
-        return;
-    }
     fix_snapshot_file_names(&c->o, image, sn->name, &dir, &prefix);
     src = qsnapfix_source_qcow2(img, sn, &err);
     if (!src || !fix_analyse(out, src, &c->o, dir, prefix, &s, &err)) {
@@ -124,9 +125,16 @@ static void fix_one(const FixCmd *c, Qcow2Image *img, const char *image,
         return;
     }
     if (out->status == FIX_FIXED) {
-        const Qcow2Snapshot *now = qcow2_snapshot_find(img, out->id, &err);
+        const Qcow2Snapshot *now = qcow2_snapshot_get(img, index);
         g_autoptr(VmsSource) again =
             now ? qsnapfix_source_qcow2(img, now, &err) : NULL;
+
+        if (!now) { /* the image could not be read again */
+            err = g_error_new(QCOW2_ERROR, QCOW2_ERROR_IO,
+                              "%s: the snapshot table could not be read "
+                              "again",
+                              image);
+        }
         if (!again ||
             !fix_verify(again, &c->o, dir, prefix, out->result, &err)) {
             g_prefix_error(&err,
@@ -137,33 +145,36 @@ static void fix_one(const FixCmd *c, Qcow2Image *img, const char *image,
     }
 }
 
-/* Snapshots to work on: --snapshot, --all, or the only one with VM state. */
-static GPtrArray *pick_snapshots(const FixCmd *c, Qcow2Image *img,
-                                 const char *image, GError **errp)
+/*
+ * Snapshots to work on (table positions): --snapshot, --all, or the only
+ * one with VM state.
+ */
+static GArray *pick_snapshots(const FixCmd *c, Qcow2Image *img,
+                              const char *image, GError **errp)
 {
-    GPtrArray *ids = g_ptr_array_new_with_free_func(g_free);
+    GArray *picked = g_array_new(false, false, sizeof(guint));
     guint with_state = 0;
 
     if (c->snapshot) {
         const Qcow2Snapshot *sn = qcow2_snapshot_find(img, c->snapshot, errp);
         if (!sn) {
-            g_ptr_array_unref(ids);
+            g_array_unref(picked);
             return NULL;
         }
-        g_ptr_array_add(ids, g_strdup(sn->id));
-        return ids;
+        g_array_append_val(picked, sn->index);
+        return picked;
     }
     for (guint i = 0; i < qcow2_snapshot_count(img); i++) {
         const Qcow2Snapshot *sn = qcow2_snapshot_get(img, i);
         if (sn->vm_state_size) {
             with_state++;
-            g_ptr_array_add(ids, g_strdup(sn->id));
+            g_array_append_val(picked, i);
         }
     }
     if (!with_state) {
         g_set_error(errp, QCOW2_ERROR, QCOW2_ERROR_NOT_FOUND,
                     "%s: no snapshot holds VM state (nothing to fix)", image);
-        g_ptr_array_unref(ids);
+        g_array_unref(picked);
         return NULL;
     }
     if (with_state > 1 && !c->all) {
@@ -171,10 +182,10 @@ static GPtrArray *pick_snapshots(const FixCmd *c, Qcow2Image *img,
                     "%s: %u snapshots hold VM state: name one with "
                     "--snapshot or use --all",
                     image, with_state);
-        g_ptr_array_unref(ids);
+        g_array_unref(picked);
         return NULL;
     }
-    return ids;
+    return picked;
 }
 
 static void report(const FixCmd *c, const char *image, GPtrArray *outcomes,
@@ -219,23 +230,31 @@ static int run_fix(FixCmd *c, const char *image)
     Qcow2OpenFlags flags =
         c->o.dry_run ? QCOW2_OPEN_READ_ONLY : QCOW2_OPEN_WRITABLE;
     Qcow2Image *img = qcow2_open(image, flags, &err);
-    g_autoptr(GPtrArray) ids = NULL;
+    g_autoptr(GArray) picked = NULL;
     int rc;
 
     if (!img) {
         return qsnapfix_report(err);
     }
-    ids = pick_snapshots(c, img, image, &err);
-    if (!ids) {
+    picked = pick_snapshots(c, img, image, &err);
+    if (!picked) {
         qcow2_close(img);
         return qsnapfix_report(err);
     }
-    for (guint i = 0; i < ids->len; i++) {
-        const char *id = g_ptr_array_index(ids, i);
-        const Qcow2Snapshot *sn = qcow2_snapshot_find(img, id, NULL);
-        FixOutcome *out = fix_outcome_new(id, sn ? sn->name : id);
+    for (guint i = 0; i < picked->len; i++) {
+        guint index = g_array_index(picked, guint, i);
+        const Qcow2Snapshot *sn = qcow2_snapshot_get(img, index);
+        FixOutcome *out =
+            fix_outcome_new(sn ? sn->id : "?", sn ? sn->name : "?");
         g_ptr_array_add(outcomes, out);
-        fix_one(c, img, image, id, out);
+        if (!sn) { /* an earlier fix could not read the table again */
+            fix_outcome_fail(out, g_error_new(QCOW2_ERROR, QCOW2_ERROR_IO,
+                                              "%s: the snapshot table could "
+                                              "not be read again",
+                                              image));
+            continue;
+        }
+        fix_one(c, img, image, index, out);
     }
     qcow2_close(img);
     rc = fix_exit_code(outcomes);

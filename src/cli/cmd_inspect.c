@@ -85,7 +85,7 @@ static void gather(ImageReport *r, gboolean want_layout)
     r->layouts = g_new0(Qcow2VmstateLayout, MAX(n, 1));
     for (guint i = 0; i < n && !r->err; i++) {
         const Qcow2Snapshot *sn = qcow2_snapshot_get(r->img, i);
-        if (sn->vm_state_size &&
+        if (sn->vm_state_size && !sn->error &&
             !qcow2_vmstate_layout(r->img, sn, &r->layouts[i], &r->err)) {
             break;
         }
@@ -236,8 +236,12 @@ static void json_add_snapshot(JsonBuilder *b, const ImageReport *r, guint i)
     qsnapfix_json_int(b, "table-offset", (int64_t)sn->table_offset);
     json_builder_set_member_name(b, "has-vm-state");
     json_builder_add_boolean_value(b, sn->vm_state_size != 0);
-    if (r->layouts && sn->vm_state_size) {
+    if (r->layouts && sn->vm_state_size && !sn->error) {
         json_add_layout(b, r->img, sn, &r->layouts[i]);
+    }
+    if (sn->error) { /* this entry only: the others are fine */
+        json_builder_set_member_name(b, "error");
+        json_builder_add_string_value(b, sn->error);
     }
     json_builder_end_object(b);
 }
@@ -343,6 +347,10 @@ static void print_layouts(const ImageReport *r)
         g_snprintf(id_col, sizeof(id_col), "%-9s ", id);
         if (!sn->vm_state_size) {
             printf("%s%-16s %s\n", id_col, name, "no VM state (disk only)");
+            continue;
+        }
+        if (sn->error) {
+            printf("%s%-16s error: %s\n", id_col, name, sn->error);
             continue;
         }
         g_snprintf(at, sizeof(at), "0x%" PRIx64,

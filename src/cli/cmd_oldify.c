@@ -59,6 +59,7 @@ static int run_oldify(OldifyCmd *c, const char *image)
     Qcow2SpliceStats st = {0};
     g_autofree Qcow2Edit *edits = NULL;
     g_autofree char *id = NULL;
+    guint index;
 
     if (!img) {
         return qsnapfix_report(err);
@@ -72,6 +73,7 @@ static int run_oldify(OldifyCmd *c, const char *image)
         return qsnapfix_report(err);
     }
     id = g_strdup(sn->id);
+    index = sn->index; /* the entry keeps its place; IDs need not be unique */
     edits = fix_qcow2_edits(r);
     for (guint i = 0; i < r->findings->len; i++) {
         const TrFinding *f = g_ptr_array_index(r->findings, i);
@@ -86,10 +88,14 @@ static int run_oldify(OldifyCmd *c, const char *image)
     /* The result must still be a stream, to EOF. */
     vms_stream_free(g_steal_pointer(&s));
     vms_source_free(g_steal_pointer(&src));
-    sn = qcow2_snapshot_find(img, id, &err);
+    sn = qcow2_snapshot_get(img, index);
     src = sn ? qsnapfix_source_qcow2(img, sn, &err) : NULL;
     s = src ? vms_stream_parse(src, &popts, &err) : NULL;
     if (!s) {
+        if (!err) {
+            err = g_error_new(QCOW2_ERROR, QCOW2_ERROR_IO,
+                              "the snapshot table could not be read again");
+        }
         g_prefix_error(&err, "%s: the reshaped VM state: ", image);
         vms_source_free(g_steal_pointer(&src));
         qcow2_close(img);

@@ -304,7 +304,7 @@ def _(p):
     put(p, h["refcount_table_offset"], table)
 
 
-@case("snapshot-l1-is-active-l1", "v3-reverted", "inspect",
+@case("snapshot-l1-is-active-l1", "v3-reverted", "extract-3",
       BAD_SNAPSHOT_TABLE, "overlaps the active L1 table")
 def _(p):
     off, _ = snap(p, 2)
@@ -333,10 +333,10 @@ def _(p):
     put(p, off + 36, be32(2000))
 
 
-@case("snapshot-l1-past-eof", "v3-reverted", "inspect", BAD_SNAPSHOT_TABLE,
+@case("snapshot-l1-past-eof", "v3-reverted", "extract-3", BAD_SNAPSHOT_TABLE,
       "past the end of the file")
 def _(p):
-    off, _ = snap(p, 1)
+    off, _ = snap(p, 2)
     put(p, off, be64(0x7fff0000))
 
 
@@ -347,21 +347,21 @@ def _(p):
     put(p, off, be64(e["l1_table_offset"] + 8))
 
 
-@case("snapshot-l1-too-large", "v3-reverted", "inspect", BAD_SNAPSHOT_TABLE,
+@case("snapshot-l1-too-large", "v3-reverted", "extract", BAD_SNAPSHOT_TABLE,
       "QEMU allows at most")
 def _(p):
     off, _ = snap(p, 0)
     put(p, off + 8, be32(0x08000000))
 
 
-@case("impossible-disk-size", "v3-reverted", "inspect", BAD_SNAPSHOT_TABLE,
+@case("impossible-disk-size", "v3-reverted", "extract", BAD_SNAPSHOT_TABLE,
       "impossible sizes")
 def _(p):
     off, _ = snap(p, 0)
     put(p, off + 48, be64(1 << 63))
 
 
-@case("impossible-vmstate-size", "v3-reverted", "inspect", BAD_SNAPSHOT_TABLE,
+@case("impossible-vmstate-size", "v3-reverted", "extract", BAD_SNAPSHOT_TABLE,
       "impossible sizes")
 def _(p):
     off, _ = snap(p, 0)
@@ -592,6 +592,41 @@ def test_every_damaged_image_gives_its_error():
           "\n  ".join(failures))
 
 
+def test_one_impossible_entry_spoils_only_its_snapshot():
+    """As `qemu-img snapshot -l` lists an entry it could not load, inspect
+    lists it with its error; the other snapshots stay readable."""
+    work = testlib.workdir("one-bad-entry")
+    try:
+        path = os.path.join(work, "bad.qcow2")
+        shutil.copyfile(fixtures.fixture("v3-reverted").path, path)
+        want = os.path.join(work, "s2-before.bin")
+        testlib.qsnapfix("extract", path, "-s", "s2", "-o", want)
+        for field, value in ((40, (1 << 64) - 1), (48, 1 << 62)):
+            off, _ = snap(path, 0)
+            shutil.copyfile(fixtures.fixture("v3-reverted").path, path)
+            put(path, off + field, be64(value))
+            names = [s["name"] for s in testlib.qemu_img_info(path)
+                     ["snapshots"]]
+            check_eq(names, ["s1", "d1", "s2"], "qemu-img lists them all")
+            info = json.loads(testlib.qsnapfix("inspect", "--output=json",
+                                               path).stdout)
+            snaps = info["snapshots"]
+            check_eq([s["name"] for s in snaps], names, "inspect lists all")
+            check("impossible sizes" in snaps[0].get("error", ""),
+                  f"s1 carries its error: {snaps[0]}")
+            check("error" not in snaps[2] and snaps[2]["vm-state"]["normal"],
+                  f"s2 is described: {snaps[2]}")
+            out = os.path.join(work, "s2.bin")
+            testlib.qsnapfix("extract", path, "-s", "s2", "-o", out)
+            check_eq(testlib.sha256_file(out), testlib.sha256_file(want),
+                     "s2 reads as before")
+            p = testlib.qsnapfix("extract", path, "-s", "s1", "-o", out,
+                                 ok_codes=(BAD_SNAPSHOT_TABLE,))
+            check("snapshot table entry 0" in p.stderr, p.stderr)
+    finally:
+        shutil.rmtree(work)
+
+
 def test_unknown_header_extension_is_listed_not_refused():
     work = testlib.workdir("unknown-ext")
     try:
@@ -698,6 +733,7 @@ if __name__ == "__main__":
         test_absurd_vmstate_size_is_reported_quickly,
         test_vmstate_size_above_4g_comes_from_the_64bit_field,
         test_unknown_header_extension_is_listed_not_refused,
+        test_one_impossible_entry_spoils_only_its_snapshot,
         test_repeated_header_extension_is_read_as_qemu_reads_it,
         test_dirty_and_corrupt_bits_are_reported_not_fatal_when_reading,
     ])
