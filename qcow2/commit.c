@@ -179,6 +179,12 @@ bool qcow2_splice_commit(Qcow2Splice *s, GError **errp)
     /* The commit point: nb_snapshots and snapshots_offset, one write. */
     QCOW2_PUT(hdr, Qcow2DiskHeader, nb_snapshots, nb);
     QCOW2_PUT(hdr, Qcow2DiskHeader, snapshots_offset, s->new_table_offset);
+    /* From here the file may hold either state (see
+     * qcow2_splice_commit_landed). */
+    if (qcow2_wio_stop_requested(&s->w, errp)) {
+        return false;
+    }
+    s->commit_issued = true;
     if (!qcow2_wio_write(&s->w, hdr + QCOW2_SNAPSHOT_SWITCH_OFFSET,
                          QCOW2_SNAPSHOT_SWITCH_BYTES,
                          QCOW2_SNAPSHOT_SWITCH_OFFSET, errp) ||
@@ -186,7 +192,27 @@ bool qcow2_splice_commit(Qcow2Splice *s, GError **errp)
         return false;
     }
     s->committed = true;
+    s->w.cancellable = false; /* committed: finish the run */
     return true;
+}
+
+bool qcow2_splice_commit_landed(Qcow2Splice *s)
+{
+    uint8_t hdr[sizeof(Qcow2DiskHeader)];
+
+    if (!s->commit_issued) {
+        return false;
+    }
+    /* Unreadable: assume the worst, that the switch is there. */
+    if (!qcow2_pread(s->img, hdr + QCOW2_SNAPSHOT_SWITCH_OFFSET,
+                     QCOW2_SNAPSHOT_SWITCH_BYTES, QCOW2_SNAPSHOT_SWITCH_OFFSET,
+                     NULL)) {
+        return true;
+    }
+    return QCOW2_GET(hdr, Qcow2DiskHeader, snapshots_offset) !=
+               s->img->header.snapshots_offset ||
+           QCOW2_GET(hdr, Qcow2DiskHeader, nb_snapshots) !=
+               s->img->header.nb_snapshots;
 }
 
 /* Everything parsed from the header and the tables, dropped. */
@@ -204,6 +230,7 @@ static void forget_metadata(Qcow2Image *img)
         img->snapshot_l1 = NULL;
     }
     qcow2_free_snapshots(img);
+    qcow2_forget_warnings_state(img);
     g_free(img->active_l1.entries);
     memset(&img->active_l1, 0, sizeof(img->active_l1));
     img->active_l1_loaded = false;

@@ -1,7 +1,7 @@
 /*
  * Opening and closing an image; the map of fixed metadata (everything the
  * header and the snapshot table point at) and the overlap checks built on
- * it; the walk that lists every metadata range for the write path.
+ * it.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -232,68 +232,6 @@ bool qcow2_check_no_fixed_overlap(const Qcow2Image *img, uint64_t offset,
     return true;
 }
 
-static bool add_l2_tables(Qcow2Image *img, const Qcow2Snapshot *snap,
-                          GArray *out, GHashTable *seen, GError **errp)
-{
-    const Qcow2L1 *l1;
-
-    if (!qcow2_get_l1(img, snap, &l1, errp)) {
-        return false;
-    }
-    for (uint32_t i = 0; i < l1->size; i++) {
-        uint64_t l2 = l1->entries[i] & QCOW2_L1E_OFFSET_MASK;
-        const uint64_t *table;
-
-        if (!l2 || g_hash_table_contains(seen, &l2)) {
-            continue;
-        }
-        /* Validates alignment, bounds and overlaps of the table. */
-        if (!qcow2_get_l2(img, l2, qcow2_entry_offset(l1->offset, i), &table,
-                          errp)) {
-            return false;
-        }
-        g_hash_table_add(seen, g_memdup2(&l2, sizeof(l2)));
-        add_range(out, img, l2, img->cluster_size, QCOW2_META_L2,
-                  snap ? (int)snap->index : -1);
-    }
-    return true;
-}
-
-GArray *qcow2_all_metadata(Qcow2Image *img, GError **errp)
-{
-    GArray *out = g_array_new(false, false, sizeof(Qcow2MetaRange));
-    g_autoptr(GHashTable) seen =
-        g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
-
-    g_array_append_vals(out, img->fixed_meta->data, img->fixed_meta->len);
-    if (!add_l2_tables(img, NULL, out, seen, errp)) {
-        goto fail;
-    }
-    for (guint i = 0; i < img->nb_snapshots; i++) {
-        if (img->snapshots[i].l1_unusable) {
-            continue; /* nothing of it can be found */
-        }
-        if (!add_l2_tables(img, &img->snapshots[i], out, seen, errp)) {
-            goto fail;
-        }
-    }
-    if (!qcow2_load_refcount_table(img, errp)) {
-        goto fail;
-    }
-    for (uint64_t i = 0; i < img->refcount_table_entries; i++) {
-        uint64_t block = img->refcount_table[i] & QCOW2_REFT_OFFSET_MASK;
-        if (block) {
-            add_range(out, img, block, img->cluster_size,
-                      QCOW2_META_REFCOUNT_BLOCK, -1);
-        }
-    }
-    g_array_sort(out, compare_ranges);
-    return out;
-fail:
-    g_array_free(out, true);
-    return NULL;
-}
-
 static guint cache_slots(uint64_t cluster_size)
 {
     uint64_t n = CACHE_BUDGET_BYTES / cluster_size;
@@ -397,6 +335,10 @@ void qcow2_close(Qcow2Image *img)
         g_array_free(img->fixed_meta, true);
     }
     g_array_free(img->unknown_extensions, true);
+    qcow2_forget_warnings_state(img);
+    if (img->warnings) {
+        g_ptr_array_unref(img->warnings);
+    }
     g_free(img->features);
     g_free(h->backing_file);
     g_free(h->backing_format);

@@ -221,14 +221,6 @@ bool qcow2_check_no_fixed_overlap(const Qcow2Image *img, uint64_t offset,
                                   const char *structure, uint64_t struct_offset,
                                   GError **errp);
 
-/*
- * Every metadata range of the image: the fixed ones plus every L2 table
- * reachable from the active and snapshot L1 tables (once per table even
- * when shared) and every refcount block. Sorted by offset. For the write
- * path's allocator and overlap checks.
- */
-GArray *qcow2_all_metadata(Qcow2Image *img, GError **errp);
-
 /* ------------------------------------------------------------------ */
 /* The image                                                          */
 
@@ -293,6 +285,11 @@ struct Qcow2Image {
     uint8_t *zcluster;
     uint64_t zcluster_host; /* its descriptor's host offset; 0 = none */
 
+    /* warnings.c: metadata clusters known cheaply, warnings collected */
+    GHashTable *known_meta;
+    GHashTable *warned; /* clusters warned about */
+    GPtrArray *warnings;
+
     /* statistics: how much was read, for tests and benchmarks */
     uint64_t bytes_read;
     uint64_t read_calls;
@@ -324,6 +321,12 @@ void qcow2_snapshot_set_error(const Qcow2Image *img, Qcow2Snapshot *sn,
 /* Fail with the entry's reason when it cannot be used. */
 bool qcow2_snapshot_usable(const Qcow2Snapshot *sn, GError **errp);
 void qcow2_free_snapshots(Qcow2Image *img);
+
+/* Warn when a VM state read maps a metadata cluster (warnings.c). */
+void qcow2_warn_if_metadata(Qcow2Image *img, const Qcow2Snapshot *sn,
+                            uint64_t vm_offset, const Qcow2Mapping *m);
+/* Forget the metadata map (the tables changed). */
+void qcow2_forget_warnings_state(Qcow2Image *img);
 
 /* Fixed metadata and its overlap check, run at open (image.c). */
 bool qcow2_build_fixed_metadata(Qcow2Image *img, GError **errp);

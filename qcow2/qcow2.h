@@ -16,6 +16,7 @@
 #define QCOW2_H
 
 #include <glib.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -42,6 +43,8 @@ typedef enum {
     QCOW2_ERROR_IN_USE,         /* another process holds QEMU's locks */
     QCOW2_ERROR_NOT_FOUND,      /* no such snapshot */
     QCOW2_ERROR_INVALID,        /* caller error (bad range, bad edit list) */
+    QCOW2_ERROR_INCONSISTENT,   /* the consistency check found corruption */
+    QCOW2_ERROR_CANCELLED,      /* the caller asked to stop (nothing left) */
 } Qcow2ErrorCode;
 
 /* ------------------------------------------------------------------ */
@@ -79,6 +82,24 @@ typedef struct Qcow2IOOps {
      */
     bool (*copy)(Qcow2IO *io, uint64_t src, uint64_t dst, size_t len,
                  bool *copied, GError **errp);
+    /*
+     * Optional: cut the file to size bytes. A write that fails before its
+     * commit gives back the space it took past the old end of the file.
+     */
+    bool (*truncate)(Qcow2IO *io, uint64_t size, GError **errp);
+    /*
+     * Optional: the bytes [off, off + len) are no longer needed (punch a
+     * hole: they read as zeros afterwards, the file keeps its size). Set
+     * *done false and return true when the file system cannot.
+     */
+    bool (*discard)(Qcow2IO *io, uint64_t off, uint64_t len, bool *done,
+                    GError **errp);
+    /*
+     * Optional: bytes the file occupies on disk, and bytes its file
+     * system can still give a writer (UINT64_MAX when unknown).
+     */
+    bool (*space)(Qcow2IO *io, uint64_t *allocated, uint64_t *available,
+                  GError **errp);
 } Qcow2IOOps;
 
 struct Qcow2IO {
@@ -299,6 +320,15 @@ bool qcow2_read_vmstate(Qcow2Image *img, const Qcow2Snapshot *snap,
 bool qcow2_read_guest(Qcow2Image *img, const Qcow2Snapshot *snap,
                       uint64_t offset, void *buf, size_t len, GError **errp);
 
+/*
+ * Warnings the reads collected, one line each (as errors are): a VM state
+ * read that returned bytes of a cluster the image uses as metadata (a
+ * refcount block, an L2 table), as QEMU itself would read them, from a
+ * damaged image. A new array of strings that the image forgets; NULL when
+ * there is none. The library prints nothing itself.
+ */
+GPtrArray *qcow2_take_warnings(Qcow2Image *img);
+
 /* ------------------------------------------------------------------ */
 /* Cluster mapping (for inspect and for the write path)               */
 
@@ -349,6 +379,64 @@ bool qcow2_vmstate_layout(Qcow2Image *img, const Qcow2Snapshot *snap,
                           Qcow2VmstateLayout *layout, GError **errp);
 
 /* ------------------------------------------------------------------ */
+/* Consistency check (what qemu-img check does, read-only)            */
+
+typedef enum {
+    QCOW2_CHECK_CORRUPTION, /* unsafe to write; qemu-img check -r all */
+    QCOW2_CHECK_LEAK,       /* a refcount above its references: lost space */
+} Qcow2CheckSeverity;
+
+typedef struct Qcow2CheckProblem {
+    Qcow2CheckSeverity severity;
+    const char *structure; /* "L2 entry", "refcount block", ... (static) */
+    uint64_t offset;       /* where, in the image file */
+    char *message;         /* one line: "IMAGE: STRUCTURE at 0xOFF: WHAT" */
+} Qcow2CheckProblem;
+
+typedef struct Qcow2CheckReport {
+    uint64_t corruptions; /* as qemu-img check counts them */
+    uint64_t leaks;       /* clusters whose refcount exceeds their references */
+    uint64_t leaked_bytes;
+    uint64_t references;         /* all references counted (every path) */
+    uint64_t allocated_clusters; /* clusters with at least one reference */
+    uint64_t image_end_offset;   /* end of the last cluster in use */
+    /* The problems, in the order found; at most the first 100 of each kind
+     * are described (the counts above are complete). */
+    GPtrArray *problems; /* Qcow2CheckProblem * */
+    /* References counted per host cluster (index = offset / cluster size),
+     * from the tables alone, as qemu-img check counts them. */
+    uint32_t *cluster_references;
+    uint64_t n_clusters;
+} Qcow2CheckReport;
+
+/*
+ * Check the whole image: every L1/L2 table of the active image and of
+ * every snapshot, the refcount table and blocks, the snapshot table, the
+ * bitmap directory and tables, the LUKS header; each reference counted
+ * against the refcounts, tables past the end of the file, reserved bits,
+ * clusters used as two different things (metadata and metadata, metadata
+ * and data), COPIED flags of the active tables. Reads the image (all L2
+ * tables and refcount blocks); never writes.
+ *
+ * Returns NULL only when the image could not be read (an I/O error) or
+ * cancel became non-zero (QCOW2_ERROR_CANCELLED); problems in the image
+ * are in the report. cancel may be NULL.
+ */
+Qcow2CheckReport *qcow2_check(Qcow2Image *img,
+                              const volatile sig_atomic_t *cancel,
+                              GError **errp);
+void qcow2_check_report_free(Qcow2CheckReport *report);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(Qcow2CheckReport, qcow2_check_report_free)
+
+/*
+ * QCOW2_ERROR_INCONSISTENT naming the first corruption and the repair
+ * (qemu-img check -r all IMAGE) when the report has any; true otherwise
+ * (leaks are not an error).
+ */
+bool qcow2_check_report_ok(const Qcow2Image *img,
+                           const Qcow2CheckReport *report, GError **errp);
+
+/* ------------------------------------------------------------------ */
 /* Rewriting a snapshot's VM state                                     */
 
 /*
@@ -369,6 +457,14 @@ typedef struct Qcow2SpliceOptions {
      * replace it. The kept copy shares every unchanged cluster.
      */
     const char *keep_original_name;
+    /*
+     * Cancellation, polled at safe points (may be NULL): once *cancel is
+     * non-zero, a run that has not committed stops, gives back what it
+     * allocated (refcounts restored, the file cut back to its length) and
+     * fails with QCOW2_ERROR_CANCELLED; a committed run finishes. The
+     * library installs no signal handler: a caller's handler sets it.
+     */
+    const volatile sig_atomic_t *cancel;
     /* Progress callback (bytes of new VM state produced); may be NULL. */
     void (*progress)(uint64_t done, uint64_t total, void *opaque);
     void *progress_opaque;
@@ -390,6 +486,20 @@ typedef struct Qcow2SpliceStats {
      * clusters with the replaced VM state (see qcow2_splice_vmstate).
      */
     uint64_t active_entries_dropped;
+    /* Clusters leaked before the splice (the check found them; qemu-img
+     * check -r leaks reclaims them). */
+    uint64_t leaked_clusters;
+    /*
+     * Space. A dry run predicts the after values (allocated_after as an
+     * estimate). space_needed bounds what the file system must give:
+     * the fresh clusters written; space_available is what it could give
+     * before the run (UINT64_MAX when unknown).
+     */
+    uint64_t file_size_before, file_size_after;
+    uint64_t allocated_before, allocated_after; /* bytes occupied on disk */
+    uint64_t discarded_bytes; /* freed clusters released (holes punched) */
+    uint64_t space_needed;
+    uint64_t space_available;
 } Qcow2SpliceStats;
 
 /*

@@ -14,6 +14,17 @@
  *      next refcount barrier).
  * Until step 2 nothing reachable points at the new clusters.
  *
+ * Also here: giving it all back when the splice fails before its commit
+ * (qcow2_refs_give_back), in the reverse order:
+ *   1. the old table as it was (new blocks may have been hooked into
+ *      it, or, once the header had left it, its clusters freed and
+ *      reused), then the header back on it;
+ *   2. every refcount block the splice wrote, as it was;
+ *   3. the file cut back to its old length.
+ * Each step is flushed before the next; a crash in between leaks at worst:
+ * every new cluster lies unreferenced behind the old structures, which
+ * are complete at every step.
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <inttypes.h>
@@ -141,6 +152,7 @@ static bool hook_in_place(Qcow2Refs *r, uint64_t first_new_index,
             end++;
         }
         b = table_bytes(r->table, ti, end - ti);
+        r->orig_table_written |= r->table_offset == r->orig_table_offset;
         if (!qcow2_wio_write(r->w, b, qcow2_table_bytes(end - ti),
                              qcow2_entry_offset(r->table_offset, ti), errp)) {
             return false;
@@ -150,6 +162,9 @@ static bool hook_in_place(Qcow2Refs *r, uint64_t first_new_index,
     return qcow2_wio_flush(r->w, errp);
 }
 
+static bool switch_table(Qcow2Refs *r, uint64_t offset, uint32_t clusters,
+                         GError **errp);
+
 /* Switch the header to the new table; release the old one. */
 static bool hook_new_table(Qcow2Refs *r, uint64_t offset, uint64_t clusters,
                            GError **errp)
@@ -157,15 +172,9 @@ static bool hook_new_table(Qcow2Refs *r, uint64_t offset, uint64_t clusters,
     uint64_t cs = r->img->cluster_size;
     uint64_t old_offset = r->table_offset;
     uint64_t old_bytes = (uint64_t)r->table_clusters * cs;
-    uint8_t hdr[sizeof(Qcow2DiskHeader)];
 
-    /* refcount_table_offset and refcount_table_clusters: one write. */
-    QCOW2_PUT(hdr, Qcow2DiskHeader, refcount_table_offset, offset);
-    QCOW2_PUT(hdr, Qcow2DiskHeader, refcount_table_clusters, clusters);
-    if (!qcow2_wio_write(r->w, hdr + QCOW2_REFTABLE_SWITCH_OFFSET,
-                         QCOW2_REFTABLE_SWITCH_BYTES,
-                         QCOW2_REFTABLE_SWITCH_OFFSET, errp) ||
-        !qcow2_wio_flush(r->w, errp)) {
+    r->header_switched = true; /* even a failed write may have landed */
+    if (!switch_table(r, offset, (uint32_t)clusters, errp)) {
         return false;
     }
     r->table_offset = offset;
@@ -235,4 +244,48 @@ bool qcow2_refs_ensure_room(Qcow2Refs *r, uint64_t upto, GError **errp)
     }
     return qcow2_wio_flush(r->w, errp) &&
            hook_in_place(r, 0, is_new, MIN(p.cover, old_entries), errp);
+}
+
+/* The header's refcount table fields, one write. */
+static bool switch_table(Qcow2Refs *r, uint64_t offset, uint32_t clusters,
+                         GError **errp)
+{
+    uint8_t hdr[sizeof(Qcow2DiskHeader)];
+
+    QCOW2_PUT(hdr, Qcow2DiskHeader, refcount_table_offset, offset);
+    QCOW2_PUT(hdr, Qcow2DiskHeader, refcount_table_clusters, clusters);
+    return qcow2_wio_write(r->w, hdr + QCOW2_REFTABLE_SWITCH_OFFSET,
+                           QCOW2_REFTABLE_SWITCH_BYTES,
+                           QCOW2_REFTABLE_SWITCH_OFFSET, errp) &&
+           qcow2_wio_flush(r->w, errp);
+}
+
+bool qcow2_refs_give_back(Qcow2Refs *r, uint64_t old_size, GError **errp)
+{
+    Qcow2IO *io = r->img->io;
+    uint64_t size;
+
+    /* Rewritten where new blocks were hooked into it, and once the header
+     * left it: its clusters were freed then, and may have been reused. */
+    if (r->orig_table_written || r->header_switched) {
+        g_autofree uint8_t *b =
+            table_bytes(r->orig_table, 0, r->orig_table_entries);
+
+        if (!qcow2_wio_write(r->w, b, qcow2_table_bytes(r->orig_table_entries),
+                             r->orig_table_offset, errp) ||
+            !qcow2_wio_flush(r->w, errp)) {
+            return false;
+        }
+    }
+    if (r->header_switched &&
+        !switch_table(r, r->orig_table_offset, r->orig_table_clusters, errp)) {
+        return false;
+    }
+    if (!qcow2_refs_restore_blocks(r, errp) || !qcow2_wio_flush(r->w, errp) ||
+        !io->ops->get_size(io, &size, errp)) {
+        return false;
+    }
+    return size <= old_size || !io->ops->truncate ||
+           (io->ops->truncate(io, old_size, errp) &&
+            qcow2_wio_flush(r->w, errp));
 }

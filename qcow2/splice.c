@@ -17,6 +17,11 @@
  *      of a stale VM state mapping cleared (release.c), or inside the
  *      virtual disk the active side moved to copies (relocate.c)  ->
  *   7. refcounts of everything the old snapshot alone held, down  ->
+ *   8. the clusters that became free discarded (space.c)
+ * Before 0 the whole image is checked (check.c): anything inconsistent
+ * and nothing is written, in a dry run too. A failure or cancellation
+ * before 5 gives back what was allocated (space.c); cancellation is
+ * polled before every write until 5, after which the run finishes.
  * Nothing reachable from the header or the snapshot table is written
  * before 5 except refcount blocks (whose counts only go up before 5) and
  * the table entries that hook in new refcount blocks. A crash before 5
@@ -75,6 +80,8 @@ static void splice_init(Qcow2Splice *s, Qcow2Image *img,
     s->cs = img->cluster_size;
     s->base = qcow2_vmstate_base(img, snap);
     qcow2_wio_init(&s->w, img, opts->dry_run, stats);
+    s->w.cancel = opts->cancel;
+    s->w.cancellable = true;
     qcow2_old_reader_init(&s->src, s->cs);
     qcow2_old_reader_init(&s->cmp, s->cs);
     s->newbuf = g_malloc(s->cs);
@@ -153,13 +160,32 @@ static uint64_t estimate_allocations(const Qcow2Splice *s)
     return n;
 }
 
+/*
+ * The whole image checked before anything is written (in a dry run too,
+ * so that it predicts the refusal): a write on inconsistent metadata
+ * could free or overwrite what a table still uses. The references it
+ * counted then guide the allocator and the cross-check in the journal.
+ */
+static bool check_image(Qcow2Splice *s, GError **errp)
+{
+    g_autoptr(Qcow2CheckReport) report =
+        qcow2_check(s->img, s->opts->cancel, errp);
+
+    if (!report || !qcow2_check_report_ok(s->img, report, errp)) {
+        return false;
+    }
+    s->stats->leaked_clusters = report->leaks;
+    qcow2_refs_take_counts(&s->refs, report);
+    return true;
+}
+
 static bool run(Qcow2Splice *s, GError **errp)
 {
     uint64_t estimate;
 
     if (!qcow2_get_l1(s->img, s->snap, &s->old_l1, errp) || !plan_l1(s, errp) ||
         !qcow2_refs_init(&s->refs, s->img, &s->w, errp) ||
-        !qcow2_refs_scan_in_use(&s->refs, errp)) {
+        !check_image(s, errp)) {
         return false;
     }
     /* Before the first write: keeping the original may be impossible. */
@@ -174,7 +200,71 @@ static bool run(Qcow2Splice *s, GError **errp)
     return qcow2_refs_ensure_room(&s->refs, s->refs.end + estimate, errp) &&
            qcow2_splice_prepare_table(s, errp) &&
            qcow2_splice_stream(s, errp) && qcow2_splice_commit(s, errp) &&
-           qcow2_splice_release(s, errp);
+           qcow2_splice_release(s, errp) && qcow2_splice_discard_freed(s, errp);
+}
+
+/*
+ * A run that wrote and failed: before the commit, give back what it took
+ * (refcounts, file length); say in the message what state the image is in
+ * and, where clusters may have leaked, how to reclaim them.
+ */
+static void after_failure(Qcow2Splice *s, GError *err)
+{
+    const char *name = s->img->name;
+    GError *undo_err = NULL;
+    char *msg;
+
+    if (s->committed) {
+        msg = g_strdup_printf("%s (the new VM state was committed; leaked "
+                              "clusters may remain: qemu-img check -r "
+                              "leaks %s)",
+                              err->message, name);
+    } else if (qcow2_splice_commit_landed(s)) {
+        /* The switch may have reached the disk or not: both states are
+         * complete, and either may be current; keep every cluster. */
+        msg = g_strdup_printf("%s (the commit could not be confirmed: the "
+                              "image holds the old or the new VM state, "
+                              "both complete; leaked clusters may remain: "
+                              "qemu-img check -r leaks %s)",
+                              err->message, name);
+    } else if (qcow2_splice_give_back(s, &undo_err)) {
+        msg = g_strdup_printf("%s (the old VM state is intact; what the run "
+                              "had allocated was given back)",
+                              err->message);
+    } else {
+        msg = g_strdup_printf("%s (the old VM state is intact; giving back "
+                              "what the run had allocated failed: %s; "
+                              "qemu-img check -r leaks %s reclaims it)",
+                              err->message, undo_err->message, name);
+        g_error_free(undo_err);
+    }
+    g_free(err->message);
+    err->message = msg;
+}
+
+/* File size and space, before or after (a dry run predicts the after). */
+static void measure_space(Qcow2Splice *s, bool after)
+{
+    Qcow2SpliceStats *st = s->stats;
+    uint64_t size, allocated, available;
+
+    qcow2_space_measure(s->img, &size, &allocated, &available);
+    if (!after) {
+        st->file_size_before = size;
+        st->allocated_before = allocated;
+        st->space_available = available;
+        return;
+    }
+    st->space_needed = (st->clusters_written + st->metadata_clusters) * s->cs;
+    if (s->opts->dry_run) {
+        st->file_size_after = MAX(st->file_size_before, s->w.end);
+        st->allocated_after =
+            st->allocated_before + st->space_needed -
+            MIN(st->discarded_bytes, st->allocated_before + st->space_needed);
+    } else {
+        st->file_size_after = size;
+        st->allocated_after = allocated;
+    }
 }
 
 bool qcow2_splice_vmstate(Qcow2Image *img, const Qcow2Snapshot *snap,
@@ -185,6 +275,7 @@ bool qcow2_splice_vmstate(Qcow2Image *img, const Qcow2Snapshot *snap,
     static const Qcow2SpliceOptions defaults;
     Qcow2SpliceStats ignored;
     Qcow2Splice s;
+    GError *err = NULL;
     bool ok, wrote, noop = false;
 
     opts = opts ? opts : &defaults;
@@ -203,8 +294,9 @@ bool qcow2_splice_vmstate(Qcow2Image *img, const Qcow2Snapshot *snap,
         return false;
     }
     splice_init(&s, img, snap, opts, stats);
-    ok = qcow2_editmap_build(&s.map, img, snap, edits, n_edits, errp) &&
-         qcow2_editmap_is_noop(&s.map, img, snap, &noop, errp);
+    measure_space(&s, false);
+    ok = qcow2_editmap_build(&s.map, img, snap, edits, n_edits, &err) &&
+         qcow2_editmap_is_noop(&s.map, img, snap, &noop, &err);
     if (ok) {
         stats->old_size = s.map.old_size;
         stats->new_size = s.map.new_size;
@@ -213,7 +305,7 @@ bool qcow2_splice_vmstate(Qcow2Image *img, const Qcow2Snapshot *snap,
         stats->clusters_shared = s.new_clusters;
     }
     if (ok && !noop) {
-        ok = run(&s, errp);
+        ok = run(&s, &err);
         stats->clusters_shared = s.new_clusters - s.fresh_vmstate;
         stats->clusters_freed = s.refs.freed;
     }
@@ -222,27 +314,28 @@ bool qcow2_splice_vmstate(Qcow2Image *img, const Qcow2Snapshot *snap,
                          s.opts->progress_opaque);
     }
     wrote = s.w.wrote;
-    if (!ok && wrote && !opts->dry_run && errp && *errp) {
-        /* Say what state the failure left, and how to tidy up. */
-        char *msg = g_strdup_printf(
-            "%s (%s; leaked clusters may remain: qemu-img check -r leaks "
-            "%s)",
-            (*errp)->message,
-            s.committed ? "the new VM state was committed"
-                        : "the old VM state is intact",
-            img->name);
-        g_free((*errp)->message);
-        (*errp)->message = msg;
+    if (!ok && wrote && !opts->dry_run) {
+        after_failure(&s, err);
+    } else if (!ok &&
+               g_error_matches(err, QCOW2_ERROR, QCOW2_ERROR_CANCELLED)) {
+        char *msg = g_strdup_printf("%s (nothing was written)", err->message);
+
+        g_free(err->message);
+        err->message = msg;
     }
+    measure_space(&s, true);
     splice_destroy(&s);
     if (wrote && !opts->dry_run) {
         /* The file changed under the handle: read it again. */
         GError *reload_err = NULL;
 
-        if (!qcow2_reload(img, ok ? errp : &reload_err)) {
+        if (!qcow2_reload(img, ok ? &err : &reload_err)) {
             g_clear_error(&reload_err);
-            return false;
+            ok = false;
         }
+    }
+    if (!ok) {
+        g_propagate_error(errp, err);
     }
     return ok;
 }

@@ -141,6 +141,11 @@ static int extract(const ExtractOptions *o, const char *image)
                                         &err);
     }
     if (ok) {
+        g_autoptr(GPtrArray) warnings = qcow2_take_warnings(img);
+
+        for (guint i = 0; warnings && i < warnings->len; i++) {
+            qsnapfix_warn("%s", (const char *)g_ptr_array_index(warnings, i));
+        }
         print_result(o, image, sn, sum);
     }
     qcow2_close(img);

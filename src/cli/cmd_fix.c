@@ -14,6 +14,7 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <inttypes.h>
+#include <signal.h>
 #include <string.h>
 
 #include "exit_codes.h"
@@ -37,11 +38,46 @@ static const char fix_description_head[] =
     "--keep-original keeps the old VM state as snapshot NAME.orig.\n"
     "\n";
 
+/*
+ * SIGINT/SIGTERM ask the splice to stop at its next safe point: before
+ * its commit it gives back what it allocated and fails, after it the run
+ * finishes. A second signal ends the program at once (the image is still
+ * crash-safe: old or new VM state, leaked clusters at worst).
+ */
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int sig)
+{
+    if (stop_signal) {
+        signal(sig, SIG_DFL);
+        raise(sig);
+    }
+    stop_signal = sig;
+}
+
+static void catch_stop_signals(struct sigaction *saved)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &saved[0]);
+    sigaction(SIGTERM, &sa, &saved[1]);
+}
+
+static void restore_stop_signals(const struct sigaction *saved)
+{
+    sigaction(SIGINT, &saved[0], NULL);
+    sigaction(SIGTERM, &saved[1], NULL);
+}
+
 static bool splice_options_for(const FixCmd *c, const Qcow2Snapshot *sn,
                                Qcow2SpliceOptions *so, char **keep_name)
 {
     memset(so, 0, sizeof(*so));
     so->dry_run = c->o.dry_run;
+    so->cancel = &stop_signal;
     if (c->o.keep_original) {
         *keep_name = g_strdup_printf("%s.orig", sn->name);
         so->keep_original_name = *keep_name;
@@ -241,7 +277,7 @@ static int run_fix(FixCmd *c, const char *image)
         qcow2_close(img);
         return qsnapfix_report(err);
     }
-    for (guint i = 0; i < picked->len; i++) {
+    for (guint i = 0; i < picked->len && !stop_signal; i++) {
         guint index = g_array_index(picked, guint, i);
         const Qcow2Snapshot *sn = qcow2_snapshot_get(img, index);
         FixOutcome *out =
@@ -260,6 +296,14 @@ static int run_fix(FixCmd *c, const char *image)
     rc = fix_exit_code(outcomes);
     report(c, image, outcomes, rc);
     report_failures(image, outcomes);
+    if (stop_signal) {
+        fprintf(stderr,
+                "qsnapfix: %s: interrupted (%s): every snapshot is either "
+                "fixed completely or unchanged, as reported above; the image "
+                "is consistent\n",
+                image, stop_signal == SIGTERM ? "SIGTERM" : "SIGINT");
+        rc = 128 + stop_signal;
+    }
     return rc;
 }
 
@@ -299,7 +343,11 @@ int qsnapfix_cmd_fix(int argc, char **argv)
         rc = QSNAPFIX_EXIT_USAGE;
     }
     if (rc < 0) {
+        struct sigaction saved[2];
+
+        catch_stop_signals(saved);
         rc = run_fix(&c, c.args[0]);
+        restore_stop_signals(saved);
     }
     fix_options_clear(&c.o);
     g_free(c.snapshot);

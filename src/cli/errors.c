@@ -31,7 +31,10 @@ static int qcow2_exit_code(int code)
     case QCOW2_ERROR_UNSUPPORTED:
         return QSNAPFIX_EXIT_UNSUPPORTED;
     case QCOW2_ERROR_NEEDS_REPAIR:
+    case QCOW2_ERROR_INCONSISTENT:
         return QSNAPFIX_EXIT_NEEDS_REPAIR;
+    case QCOW2_ERROR_CANCELLED:
+        return QSNAPFIX_EXIT_INTERRUPTED; /* 128 + SIGINT */
     case QCOW2_ERROR_IN_USE:
         return QSNAPFIX_EXIT_IN_USE;
     case QCOW2_ERROR_NOT_FOUND:

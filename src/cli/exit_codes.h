@@ -25,6 +25,7 @@ enum {
     QSNAPFIX_EXIT_NO_SPACE = 16,     /* ENOSPC while writing */
     QSNAPFIX_EXIT_NEEDS_FIX = 17,    /* scan: some snapshots need fixing */
     QSNAPFIX_EXIT_INTERNAL = 70,     /* a bug in qsnapfix */
+    QSNAPFIX_EXIT_INTERRUPTED = 130, /* SIGINT (SIGTERM: 143), image intact */
 };
 
 #endif
