@@ -17,7 +17,9 @@
  *      counted once per L1 entry that points at it (refcounts count
  *      paths); COPIED flags of the tables the active L1 reaches;
  *   5. references against refcounts for every cluster: fewer refcounts
- *      than references is corruption, more is a leak.
+ *      than references is corruption, more is a leak; then the COPIED
+ *      flags found wrong in 4 (a wrong refcount is the likelier cause,
+ *      so it is named first).
  * A problem is counted and described, and the walk goes on, so that one
  * run finds everything (as qemu-img check does); only an I/O error or
  * cancellation stops it.
@@ -54,6 +56,14 @@ typedef struct L2Use {
     bool active;    /* the active L1 is one of them */
 } L2Use;
 
+/* A COPIED flag that does not say "refcount 1". */
+typedef struct CopiedProblem {
+    const char *structure;
+    uint64_t where;
+    bool set;
+    uint64_t target, refcount;
+} CopiedProblem;
+
 typedef struct Check {
     Qcow2Image *img;
     const volatile sig_atomic_t *cancel;
@@ -65,6 +75,7 @@ typedef struct Check {
     uint8_t **blocks;
     uint64_t n_blocks;
     GHashTable *l2s; /* offset -> L2Use */
+    GArray *copied;  /* CopiedProblem */
     guint described[2];
 } Check;
 
@@ -387,10 +398,22 @@ static void check_copied(Check *c, const char *structure, uint64_t where,
     bool copied = entry & QCOW2_OFLAG_COPIED;
 
     if (copied != (rc == 1)) {
-        problem(c, QCOW2_CHECK_CORRUPTION, structure, where,
+        CopiedProblem cp = {structure, where, copied, target, rc};
+
+        /* Reported after the refcounts: a wrong refcount explains it. */
+        g_array_append_val(c->copied, cp);
+    }
+}
+
+static void report_copied(Check *c)
+{
+    for (guint i = 0; i < c->copied->len; i++) {
+        const CopiedProblem *cp = &g_array_index(c->copied, CopiedProblem, i);
+
+        problem(c, QCOW2_CHECK_CORRUPTION, cp->structure, cp->where,
                 "COPIED flag %s but cluster 0x%" PRIx64
                 " has refcount %" PRIu64,
-                copied ? "set" : "clear", target, rc);
+                cp->set ? "set" : "clear", cp->target, cp->refcount);
     }
 }
 
@@ -573,6 +596,7 @@ qcow2_check(Qcow2Image *img, const volatile sig_atomic_t *cancel, GError **errp)
         .cs = img->cluster_size,
         .bits = h->cluster_bits,
         .l2s = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, g_free),
+        .copied = g_array_new(false, false, sizeof(CopiedProblem)),
     };
     bool ok;
 
@@ -602,6 +626,7 @@ qcow2_check(Qcow2Image *img, const volatile sig_atomic_t *cancel, GError **errp)
     }
     if (ok) {
         compare_refcounts(&c);
+        report_copied(&c);
     }
     for (uint64_t i = 0; i < c.n_blocks; i++) {
         g_free(c.blocks[i]);
@@ -609,6 +634,7 @@ qcow2_check(Qcow2Image *img, const volatile sig_atomic_t *cancel, GError **errp)
     g_free(c.blocks);
     g_free(c.roles);
     g_hash_table_destroy(c.l2s);
+    g_array_free(c.copied, true);
     if (!ok) {
         qcow2_check_report_free(rep);
         return NULL;

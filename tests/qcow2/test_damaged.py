@@ -689,17 +689,16 @@ def test_vmstate_size_above_4g_comes_from_the_64bit_field():
 
 def test_absurd_vmstate_size_is_reported_quickly():
     """A VM state size of 2^61 bytes with 512-byte clusters: inspect must
-    not walk 2^52 clusters; the part past the L1 table is counted at once."""
-    import time
+    not walk 2^52 clusters; the part past the L1 table is counted at once
+    (past-l1). No clock is read: a walk would not end before the run's
+    timeout, and a busy machine must not fail the test."""
     work = testlib.workdir("absurd")
     try:
         path = os.path.join(work, "absurd.qcow2")
         shutil.copyfile(fixtures.fixture("c512").path, path)
         fixtures.set_vm_state_size(path, 0, 1 << 61)
-        t0 = time.time()
         info = json.loads(testlib.qsnapfix("inspect", "--output=json",
                                            path).stdout)
-        check(time.time() - t0 < 10, "inspect took too long")
         vs = info["snapshots"][0]["vm-state"]
         check_eq(vs["clusters"], (1 << 61) // 512, "clusters")
         check(vs["past-l1"] > 0 and vs["normal"] > 0, str(vs))
