@@ -226,6 +226,10 @@ static void print_stats(const SpliceOptions *o, const char *image,
         printf("  I/O: %" PRIu64 " bytes in %" PRIu64 " writes, %" PRIu64
                " flushes\n",
                st->bytes_written, st->writes, st->flushes);
+        printf("  file: %" PRIu64 " -> %" PRIu64 " bytes, %" PRIu64
+               " -> %" PRIu64 " bytes on disk (%" PRIu64 " released)\n",
+               st->file_size_before, st->file_size_after, st->allocated_before,
+               st->allocated_after, st->discarded_bytes);
         if (o->keep_name) {
             printf("  the old VM state is kept as snapshot \"%s\"\n",
                    o->keep_name);
@@ -251,6 +255,16 @@ static void print_stats(const SpliceOptions *o, const char *image,
     qsnapfix_json_int(b, "writes", st->writes);
     qsnapfix_json_int(b, "flushes", st->flushes);
     qsnapfix_json_int(b, "active-entries-dropped", st->active_entries_dropped);
+    qsnapfix_json_int(b, "leaked-clusters-before", st->leaked_clusters);
+    qsnapfix_json_int(b, "file-size-before", st->file_size_before);
+    qsnapfix_json_int(b, "file-size-after", st->file_size_after);
+    qsnapfix_json_int(b, "allocated-before", st->allocated_before);
+    qsnapfix_json_int(b, "allocated-after", st->allocated_after);
+    qsnapfix_json_int(b, "discarded-bytes", st->discarded_bytes);
+    qsnapfix_json_int(b, "space-needed", st->space_needed);
+    if (st->space_available != UINT64_MAX) {
+        qsnapfix_json_int(b, "space-available", st->space_available);
+    }
     json_builder_end_object(b);
     qsnapfix_print_json(json_builder_get_root(b));
 }
