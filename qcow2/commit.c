@@ -83,7 +83,11 @@ static void append_original(Qcow2Splice *s, GByteArray *t, const uint8_t *e)
     g_byte_array_append(t, (const uint8_t *)name, (guint)strlen(name));
 }
 
-static bool build_table(Qcow2Splice *s, GError **errp)
+/*
+ * The new snapshot table, built (and its limits checked) before the first
+ * write; its L1 offset is filled in once the L1 table has its clusters.
+ */
+bool qcow2_splice_plan_table(Qcow2Splice *s, GError **errp)
 {
     Qcow2Image *img = s->img;
     uint64_t table_off = img->header.snapshots_offset;
@@ -104,6 +108,7 @@ static bool build_table(Qcow2Splice *s, GError **errp)
         g_byte_array_append(t, e, (guint)qcow2_snapshot_entry_length(e));
         if (&img->snapshots[i] == s->snap) {
             orig = e;
+            s->new_entry_at = at;
             if (!patch_entry(s, t->data + at, errp)) {
                 g_byte_array_free(t, true);
                 return false;
@@ -142,9 +147,8 @@ bool qcow2_splice_prepare_table(Qcow2Splice *s, GError **errp)
         }
         s->stats->metadata_clusters += l1_clusters;
     }
-    if (!build_table(s, errp)) {
-        return false;
-    }
+    QCOW2_PUT(s->new_table + s->new_entry_at, Qcow2DiskSnapshot,
+              l1_table_offset, s->new_l1_offset);
     table_clusters = clusters_for(s, s->new_table_len);
     if (!qcow2_refs_alloc(&s->refs, table_clusters, &s->new_table_offset,
                           errp)) {

@@ -515,18 +515,26 @@ typedef struct Qcow2SpliceStats {
  * read-only image is fine, and stats describe exactly what the real run
  * would do. Edits that change nothing write nothing.
  *
+ * Before anything is written (in a dry run too) the whole image is
+ * checked (qcow2_check); anything inconsistent and nothing is written.
+ * A failure or cancellation before the commit gives back what the run
+ * allocated (refcounts restored, the file cut to its old length); after a
+ * successful run the clusters it freed are discarded (docs/qcow2-safety.md).
+ *
  * Pointer invalidation: after a run that wrote to the file (successful or
  * not; never after a dry run) the image re-reads its header and snapshot
- * table, so every Qcow2Snapshot pointer obtained before is invalid: look
- * snapshots up again (qcow2_snapshot_find by ID or name). If re-reading
- * fails the handle lists no snapshots and can only be closed.
+ * table, so every Qcow2Snapshot pointer obtained before is invalid: get
+ * the snapshot again by its index (qcow2_snapshot_get; the entry keeps its
+ * place in the table). If re-reading fails the handle lists no snapshots
+ * and can only be closed.
  *
  * Errors: QCOW2_ERROR_INVALID (bad edit list, read-only image, name of the
- * kept copy taken), _NEEDS_REPAIR (dirty or corrupt bit, or refcounts
- * lower than the references), _UNSUPPORTED (encryption, data file,
- * unknown feature, refcounts too narrow to keep the original),
+ * kept copy taken), _INCONSISTENT (the check found corruption), _NEEDS_REPAIR
+ * (dirty or corrupt bit), _UNSUPPORTED (encryption, data file, unknown
+ * feature, refcounts too narrow to keep the original), _CANCELLED
+ * (opts->cancel), _SNAPSHOT_TABLE (the entry is unusable: snap->error),
  * _IO / _NO_SPACE from the I/O, and the read path's errors for malformed
- * metadata.
+ * metadata. The message says what state a failure after a write left.
  */
 bool qcow2_splice_vmstate(Qcow2Image *img, const Qcow2Snapshot *snap,
                           const Qcow2Edit *edits, size_t n_edits,

@@ -3,9 +3,9 @@
  * an edit list applied, copy-on-write, and commit it atomically.
  *
  * Order of writes (each arrow a flush):
- *   0. unknown autoclear bits cleared (only if any are set)      ->
- *   1. refcount blocks/table grown if the file will outgrow them  ->
+ *   0. refcount blocks/table grown if the file will outgrow them  ->
  *      (refgrow.c: new blocks and table, then hooked in)
+ *   1. unknown autoclear bits cleared (only if any are set)      ->
  *   2. per changed L2 span: data clusters of the new VM state;
  *      every refcount the new tables need (fresh clusters = 1, kept
  *      clusters + 1)                                              ->
@@ -18,15 +18,17 @@
  *      virtual disk the active side moved to copies (relocate.c)  ->
  *   7. refcounts of everything the old snapshot alone held, down  ->
  *   8. the clusters that became free discarded (space.c)
- * Before 0 the whole image is checked (check.c): anything inconsistent
- * and nothing is written, in a dry run too. A failure or cancellation
- * before 5 gives back what was allocated (space.c); cancellation is
- * polled before every write until 5, after which the run finishes.
- * Nothing reachable from the header or the snapshot table is written
- * before 5 except refcount blocks (whose counts only go up before 5) and
- * the table entries that hook in new refcount blocks. A crash before 5
- * leaves the old snapshot complete, after 5 the new one; at most some
- * clusters leak (qemu-img check -r leaks reclaims them).
+ * Before 0 the whole image is checked (check.c), and everything that
+ * could refuse the run is decided (keeping the original, the new snapshot
+ * table's size, the refcount table's): no refusal after a write. Anything
+ * inconsistent and nothing is written, in a dry run too. A failure or
+ * cancellation before 5 gives back what was allocated (space.c); cancellation
+ * is polled before every write until 5, after which the run finishes. Nothing
+ * reachable from the header or the snapshot table is written before 5 except
+ * refcount blocks (whose counts only go up before 5) and the table entries that
+ * hook in new refcount blocks. A crash before 5 leaves the old snapshot
+ * complete, after 5 the new one; at most some clusters leak (qemu-img check -r
+ * leaks reclaims them).
  *
  * Memory: a few clusters of buffers, the edit data, the refcount blocks
  * the splice touches, the L1 tables and snapshot table; never the VM
@@ -188,16 +190,20 @@ static bool run(Qcow2Splice *s, GError **errp)
         !check_image(s, errp)) {
         return false;
     }
-    /* Before the first write: keeping the original may be impossible. */
-    if (s->keep && !qcow2_splice_share_unchanged(s, errp)) {
-        return false;
-    }
-    if (!qcow2_clear_unknown_autoclear(s->img, &s->w, errp)) {
+    /*
+     * Every refusal before the first write: keeping the original may be
+     * impossible, the new snapshot table may exceed QEMU's limits, so may
+     * the refcount table the run needs (the first growth plans before it
+     * writes).
+     */
+    if ((s->keep && !qcow2_splice_share_unchanged(s, errp)) ||
+        !qcow2_splice_plan_table(s, errp)) {
         return false;
     }
     estimate = estimate_allocations(s);
     s->refs.grow_hint = MAX(estimate / 4, 64);
     return qcow2_refs_ensure_room(&s->refs, s->refs.end + estimate, errp) &&
+           qcow2_clear_unknown_autoclear(s->img, &s->w, errp) &&
            qcow2_splice_prepare_table(s, errp) &&
            qcow2_splice_stream(s, errp) && qcow2_splice_commit(s, errp) &&
            qcow2_splice_release(s, errp) && qcow2_splice_discard_freed(s, errp);

@@ -288,6 +288,7 @@ typedef struct Qcow2Splice {
     uint64_t new_table_offset;
     uint8_t *new_table; /* the new snapshot table, on-disk format */
     uint64_t new_table_len;
+    uint64_t new_entry_at; /* the spliced entry, within new_table */
 
     GArray *changes; /* Qcow2SpanChange */
     GArray *pending; /* Qcow2PendingTable */
@@ -313,7 +314,9 @@ bool qcow2_splice_write_pending(Qcow2Splice *s, GError **errp);
 /* Keep-original: the new L1 shares unchanged tables (span.c). */
 bool qcow2_splice_share_unchanged(Qcow2Splice *s, GError **errp);
 
-/* New L1 and snapshot table, header switch (commit.c). */
+/* New L1 and snapshot table, header switch (commit.c): the table is
+ * planned before the first write, its clusters allocated later. */
+bool qcow2_splice_plan_table(Qcow2Splice *s, GError **errp);
 bool qcow2_splice_prepare_table(Qcow2Splice *s, GError **errp);
 bool qcow2_splice_commit(Qcow2Splice *s, GError **errp);
 /*
