@@ -10,9 +10,8 @@ import sys
 import tempfile
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(TOP, "tests", "lib"))
-import guest_fixture  # noqa: E402
-import resume  # noqa: E402
+from qsnapfix_tests import guest_fixture
+from qsnapfix_tests import resume
 
 MACHINE = guest_fixture.GUEST_MACHINE
 

@@ -24,52 +24,19 @@ with the TSC, which some hosts' KVM does not restore on a load
 measured reason and the load itself is still checked.
 """
 import concurrent.futures
-import json
 import os
 import shutil
-import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import fixlib  # noqa: E402
-from fixlib import check, check_eq  # noqa: E402
-import resume  # noqa: E402
-from testlib import CACHE, main, shared_dir, skip  # noqa: E402
+from qsnapfix_tests import fixlib
+from qsnapfix_tests.fixlib import Kvm, check, check_eq, load_manifest
+from qsnapfix_tests import resume
+from qsnapfix_tests.testlib import main
 
 PARALLEL = 2
 LOAD_TIMEOUT = 40.0
 KVM_SILENT_TIMEOUT = 8.0
-
-
-def load_manifest():
-    shared = shared_dir()
-    if shared is None:
-        skip("../shared is absent (set QSNAPFIX_SHARED): no real images")
-    with open(os.path.join(shared, "images", "manifest.json")) as f:
-        images = json.load(f)["images"]
-    images_dir = os.path.join(CACHE, "shared-images")
-    missing = [i["file"] for i in images
-               if not os.path.isfile(os.path.join(images_dir, i["file"]))]
-    if missing:
-        skip(f"{len(missing)} real images not unpacked in {images_dir} "
-             f"(e.g. {missing[0]}): run {shared}/images/unpack {images_dir}")
-    return images, images_dir
-
-
-class Kvm:
-    """Whether KVM images can be loaded, and whether their TSC-timed guest
-    can be expected to print (decided once)."""
-
-    def __init__(self):
-        self.usable, self.why = resume.kvm_usable()
-        self._tsc = None
-
-    def tsc(self):
-        if self._tsc is None:
-            import kvm_tsc
-            self._tsc = kvm_tsc.probe()
-        return self._tsc
 
 
 def fix_image(image, images_dir, kvm):

@@ -19,15 +19,13 @@ byte-identical (checksum and mtime). Where an option can lift the refusal
 import json
 import os
 import shutil
-import sys
 import tempfile
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import fixlib  # noqa: E402
-from fixlib import check, check_eq  # noqa: E402
-import guest_fixture  # noqa: E402
-import resume  # noqa: E402
-from testlib import BIN, CACHE, main, run, shared_dir, skip  # noqa: E402
+from qsnapfix_tests import fixlib
+from qsnapfix_tests.fixlib import check, check_eq
+from qsnapfix_tests import guest_fixture
+from qsnapfix_tests import resume
+from qsnapfix_tests.testlib import BIN, CACHE, main, run, shared_dir, skip
 
 QXL = ("-m", "128", "-hda", "@IMAGE@", "-vga", "qxl", "-net",
        "nic,model=rtl8139", "-net", "user")

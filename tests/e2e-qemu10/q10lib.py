@@ -6,13 +6,9 @@ import functools
 import json
 import os
 import subprocess
-import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "lib"))
-sys.path.insert(0, os.path.join(HERE, "..", "e2e-fix"))
-import resume  # noqa: E402
-from testlib import SRC, Failure, check, run, skip  # noqa: E402
+from qsnapfix_tests import resume
+from qsnapfix_tests.testlib import SRC, Failure, check, run, skip
 
 SCRIPT = os.path.join(SRC, "scripts", "qemu10")
 QEMU10 = [SCRIPT, "system"]

@@ -18,16 +18,14 @@
 import json
 import os
 import shutil
-import sys
 import tempfile
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import q10lib  # noqa: E402
-import fixlib  # noqa: E402
-from fixlib import check, check_eq  # noqa: E402
-import guest_fixture  # noqa: E402
-import resume  # noqa: E402
-from testlib import BIN, main, run, skip  # noqa: E402
+import q10lib
+from qsnapfix_tests import fixlib
+from qsnapfix_tests.fixlib import check, check_eq
+from qsnapfix_tests import guest_fixture
+from qsnapfix_tests import resume
+from qsnapfix_tests.testlib import BIN, main, run, skip
 
 BASE = guest_fixture.GUEST_DEVICE_ARGS
 TARGET = f"--target={q10lib.TARGET}"

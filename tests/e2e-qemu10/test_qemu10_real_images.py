@@ -25,17 +25,14 @@ Two images are worked on at a time.
 import concurrent.futures
 import os
 import shutil
-import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import q10lib  # noqa: E402
-import fixlib  # noqa: E402
-from fixlib import check, check_eq  # noqa: E402
-import resume  # noqa: E402
-from test_fix_real_images import Kvm, load_manifest  # noqa: E402
-from testlib import main  # noqa: E402
+import q10lib
+from qsnapfix_tests import fixlib
+from qsnapfix_tests.fixlib import Kvm, check, check_eq, load_manifest
+from qsnapfix_tests import resume
+from qsnapfix_tests.testlib import main
 
 PARALLEL = 2
 LOAD_TIMEOUT = 40.0

@@ -6,15 +6,12 @@ resume from a reboot and from a failed load."""
 import os
 import re
 import shutil
-import sys
 import tempfile
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                "..", "lib"))
-import guest_fixture  # noqa: E402
-import qcow2_vmstate  # noqa: E402
-import resume  # noqa: E402
-from testlib import (assert_check_clean, check, check_eq, main,  # noqa: E402
+from qsnapfix_tests import guest_fixture
+from qsnapfix_tests import qcow2_vmstate
+from qsnapfix_tests import resume
+from qsnapfix_tests.testlib import (assert_check_clean, check, check_eq, main,
                      qemu_img, skip)
 
 MACHINE = guest_fixture.GUEST_MACHINE

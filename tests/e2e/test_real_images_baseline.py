@@ -13,14 +13,11 @@ import concurrent.futures
 import json
 import os
 import shutil
-import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                "..", "lib"))
-import resume  # noqa: E402
-from testlib import CACHE, check, main, shared_dir, skip  # noqa: E402
+from qsnapfix_tests import resume
+from qsnapfix_tests.testlib import CACHE, check, main, shared_dir, skip
 
 TARGET_MACHINE = "pc-i440fx-1.4"
 MIB = 1 << 20

@@ -11,8 +11,9 @@ numbers depend on the host's KVM and uptime, there is nothing to assert).
     tests/e2e/tsc_probe.py m72k             load m72k-a under KVM, show what
                                             its TSC-timed guest does
 
-Needs QSNAPFIX_GUEST (a built guest.elf) and, for streams/m72k,
-QSNAPFIX_SHARED and QSNAPFIX_CACHE with the unpacked images.
+Needs PYTHONPATH=tests (the test library), QSNAPFIX_GUEST (a built
+guest.elf) and, for streams/m72k, QSNAPFIX_SHARED and QSNAPFIX_CACHE with
+the unpacked images.
 """
 import json
 import os
@@ -23,13 +24,11 @@ import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                "..", "lib"))
-import guest_fixture  # noqa: E402
-import qcow2_vmstate  # noqa: E402
-import resume  # noqa: E402
-import vmstate_clocks  # noqa: E402
-from testlib import CACHE, shared_dir  # noqa: E402
+from qsnapfix_tests import guest_fixture
+from qsnapfix_tests import qcow2_vmstate
+from qsnapfix_tests import resume
+from qsnapfix_tests import vmstate_clocks
+from qsnapfix_tests.testlib import CACHE, shared_dir
 
 LINE = re.compile(r"^CEO n=(\d+) up=(-?\d+\.\d\d) tsc=(-?\d+\.\d\d)", re.M)
 READY = re.compile(r"tsc_hz=(\d+) tsc_at_zero=(\d+)")

@@ -13,10 +13,14 @@ import subprocess
 import sys
 import tempfile
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                "..", "lib"))
-import fixtures  # noqa: E402
-import testlib  # noqa: E402
+TESTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if TESTS not in os.environ.get("PYTHONPATH", "").split(os.pathsep):
+    # Run by hand: again, with the test library (tests/) on PYTHONPATH.
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [TESTS, os.environ.get("PYTHONPATH")]))
+    os.execv(sys.executable, [sys.executable] + sys.argv)
+from qsnapfix_tests import fixtures  # noqa: E402
+from qsnapfix_tests import testlib  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus",
                    "qcow2")

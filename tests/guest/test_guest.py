@@ -5,15 +5,12 @@ from 1 every 200 ms and keeps time with the PIT at the host's pace."""
 import os
 import re
 import shutil
-import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                "..", "lib"))
-import guest_fixture  # noqa: E402
-import resume  # noqa: E402
-from testlib import check, check_eq, main, qemu_img, skip  # noqa: E402
+from qsnapfix_tests import guest_fixture
+from qsnapfix_tests import resume
+from qsnapfix_tests.testlib import check, check_eq, main, qemu_img, skip
 
 LINE = re.compile(r"^CEO n=(\d+) up=(\d+)\.(\d\d)(?: tsc=(-?\d+)\.(\d\d))?$",
                   re.M)

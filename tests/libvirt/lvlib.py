@@ -19,14 +19,11 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from xml.sax.saxutils import escape, quoteattr
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                "..", "lib"))
-import resume  # noqa: E402
-from testlib import CACHE, Failure, skip  # noqa: E402
+from qsnapfix_tests import resume
+from qsnapfix_tests.testlib import CACHE, Failure, skip
 
 PACKAGES = "libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients"
 # host directory -> directory under the work dir mounted over it
@@ -197,7 +194,7 @@ def _attr(value):
 
 def domain_xml(name, *, kernel=None, image=None, serial=None, video="cirrus",
                nics=("rtl8139",), commandline=(), memory_mib=128):
-    """A TCG domain like the project's guest fixture (tests/lib/
+    """A TCG domain like the project's guest fixture (tests/qsnapfix_tests/
     guest_fixture.py): -M pc-i440fx-1.4, ACPI, an IDE qcow2 disk, cirrus,
     rtl8139 on user networking, COM1 into a file; no USB, no balloon.
     Without kernel/image/serial: a domain to start paused and inspect."""

@@ -5,7 +5,7 @@ guest runs as a libvirt domain (TCG, pc-i440fx-1.4, qcow2 disk, cirrus,
 rtl8139, COM1 in a file); `virsh snapshot-create-as` takes an internal
 snapshot with memory; `qsnapfix oldify` reshapes it like qemu-kvm 1.0 or
 1.2 wrote it; `virsh snapshot-revert` fails; `qsnapfix fix` fixes it;
-scripts/qsnapfix-libvirt merges the recipe into the domain and the
+contrib/libvirt/qsnapfix-libvirt merges the recipe into the domain and the
 snapshot's metadata; `virsh snapshot-revert` now resumes the guest (its
 counter continues, no CEO-BOOT)."""
 import json
@@ -16,14 +16,13 @@ import sys
 import tempfile
 import xml.etree.ElementTree as ET
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import lvlib  # noqa: E402
-from lvlib import Libvirtd  # noqa: E402
-import guest_fixture  # noqa: E402
-import resume  # noqa: E402
-from testlib import BIN, SRC, check, check_eq, main, run, skip  # noqa: E402
+import lvlib
+from lvlib import Libvirtd
+from qsnapfix_tests import guest_fixture
+from qsnapfix_tests import resume
+from qsnapfix_tests.testlib import BIN, SRC, check, check_eq, main, run, skip
 
-HELPER = os.path.join(SRC, "scripts", "qsnapfix-libvirt")
+HELPER = os.path.join(SRC, "contrib", "libvirt", "qsnapfix-libvirt")
 SEABIOS = "/usr/share/seabios/bios.bin"
 SAVE_AT = 10  # the guest's counter when the snapshot is taken
 LV = WORK = None  # the daemon and the work directory (set by __main__)

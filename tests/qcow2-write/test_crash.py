@@ -27,11 +27,9 @@ moves to copies, refcount table growth); the functional edit tests
 """
 import os
 import shutil
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import wtlib  # noqa: E402
-from wtlib import Edit, check, check_eq, fixtures, testlib  # noqa: E402
+import wtlib
+from wtlib import Edit, check, check_eq, fixtures, testlib
 
 FX = {fx.name: fx for fx in fixtures.fixtures()}
 MIB = 1 << 20

@@ -23,13 +23,11 @@ import json
 import os
 import shutil
 import struct
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import wtlib  # noqa: E402
-from wtlib import check, check_eq, fixtures, testlib  # noqa: E402
-import guest_fixture  # noqa: E402
-import qcow2_pokes as pk  # noqa: E402
+import wtlib
+from wtlib import check, check_eq, fixtures, testlib
+from qsnapfix_tests import guest_fixture
+from qsnapfix_tests import qcow2_pokes as pk
 
 OK, NOTHING, NEEDS_REPAIR, UNSUPPORTED = 0, 3, 7, 8
 BAD_HEADER, BAD_SNAPSHOT_TABLE, BAD_MAPPING, BAD_REFCOUNT = 10, 11, 12, 13

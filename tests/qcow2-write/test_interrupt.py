@@ -24,13 +24,11 @@ import random
 import shutil
 import signal
 import subprocess
-import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import wtlib  # noqa: E402
-from wtlib import check, check_eq, testlib  # noqa: E402
-import guest_fixture  # noqa: E402
+import wtlib
+from wtlib import check, check_eq, testlib
+from qsnapfix_tests import guest_fixture
 
 POINTS = 12
 

@@ -14,12 +14,10 @@
 import os
 import shutil
 import subprocess
-import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import wtlib  # noqa: E402
-from wtlib import Edit, check, check_eq, fixtures, testlib  # noqa: E402
+import wtlib
+from wtlib import Edit, check, check_eq, fixtures, testlib
 
 FX = fixtures.fixture("v3-reverted")
 EDITS = [Edit(1000, 2, b"\x01\x02")]

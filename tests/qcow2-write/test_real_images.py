@@ -10,11 +10,9 @@ equal to the expected bytes, the other snapshot and every disk unchanged.
 Skipped without ../shared."""
 import os
 import shutil
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import wtlib  # noqa: E402
-from wtlib import Edit, check, check_eq, testlib  # noqa: E402
+import wtlib
+from wtlib import Edit, check, check_eq, testlib
 
 IMAGES = ["qk10-f1-twosnaps", "qk015-a-default"]
 

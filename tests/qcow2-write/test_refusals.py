@@ -9,12 +9,10 @@ as the qcow2 specification asks of a writer."""
 import os
 import shutil
 import struct
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import wtlib  # noqa: E402
-from wtlib import Edit, check, check_eq, fixtures, testlib  # noqa: E402
-import qcow2_pokes as pk  # noqa: E402
+import wtlib
+from wtlib import Edit, check, check_eq, fixtures, testlib
+from qsnapfix_tests import qcow2_pokes as pk
 
 EDITS = [Edit(0, 0, b"\x01")]
 

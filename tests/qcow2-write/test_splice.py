@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-or-later
 """The splice write path against QEMU's own tools, on the whole fixture
-matrix (tests/lib/fixtures.py) and every kind of edit.
+matrix (tests/qsnapfix_tests/fixtures.py) and every kind of edit.
 
 After each `qsnapfix splice`:
   - qemu-img check --output=json: 0 corruptions, 0 leaks;
@@ -19,11 +19,9 @@ import hashlib
 import json
 import os
 import shutil
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import wtlib  # noqa: E402
-from wtlib import Edit, check, check_eq, fixtures, testlib  # noqa: E402
+import wtlib
+from wtlib import Edit, check, check_eq, fixtures, testlib
 
 FX = [fx for fx in fixtures.fixtures()
       if any(s["vmstate"] for s in fx.facts["snapshots"])]

@@ -5,13 +5,10 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                "..", "lib"))
-import fixtures  # noqa: E402
-import testlib  # noqa: E402
-from testlib import check, check_eq  # noqa: E402
+from qsnapfix_tests import fixtures
+from qsnapfix_tests import testlib
+from qsnapfix_tests.testlib import check, check_eq
 
 CRASHTEST = os.environ.get("QCOW2_CRASHTEST") or os.path.join(
     testlib.SRC, "build", "tests", "qcow2-write", "qcow2-crashtest")

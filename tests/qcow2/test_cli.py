@@ -9,14 +9,11 @@ import os
 import shutil
 import stat
 import subprocess
-import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                "..", "lib"))
-import fixtures  # noqa: E402
-import qcow2_pokes as pk  # noqa: E402
-import testlib  # noqa: E402
-from testlib import check, check_eq  # noqa: E402
+from qsnapfix_tests import fixtures
+from qsnapfix_tests import qcow2_pokes as pk
+from qsnapfix_tests import testlib
+from qsnapfix_tests.testlib import check, check_eq
 
 MIB = 1 << 20
 

@@ -11,13 +11,10 @@ import os
 import shutil
 import struct
 import subprocess
-import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                "..", "lib"))
-import fixtures  # noqa: E402
-import testlib  # noqa: E402
-from testlib import check, check_eq  # noqa: E402
+from qsnapfix_tests import fixtures
+from qsnapfix_tests import testlib
+from qsnapfix_tests.testlib import check, check_eq
 
 OK, USAGE, UNSUPPORTED, NOT_FOUND = 0, 2, 8, 9
 BAD_HEADER, BAD_SNAPSHOT_TABLE, BAD_MAPPING, BAD_REFCOUNT = 10, 11, 12, 13

@@ -1,20 +1,17 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-or-later
 """qsnapfix inspect/extract and the qcow2 library against the fixture matrix
-(tests/lib/fixtures.py: images made by real qemu-img, qemu-io and
+(tests/qsnapfix_tests/fixtures.py: images made by real qemu-img, qemu-io and
 qemu-system-x86_64), with QEMU's own tools as the oracle."""
 import filecmp
 import json
 import os
 import shutil
 import subprocess
-import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                "..", "lib"))
-import fixtures  # noqa: E402
-import testlib  # noqa: E402
-from testlib import check, check_eq  # noqa: E402
+from qsnapfix_tests import fixtures
+from qsnapfix_tests import testlib
+from qsnapfix_tests.testlib import check, check_eq
 
 PROBE = os.environ.get("QCOW2_PROBE") or os.path.join(
     testlib.SRC, "build", "tests", "qcow2", "qcow2-probe")

@@ -3,16 +3,12 @@
 """inspect/extract on the real images written by qemu-kvm 0.15/1.0/1.2 and
 QEMU 7.2 (../shared/images, unpacked by scripts/test into
 $QSNAPFIX_CACHE/shared-images). Skipped when they are absent."""
-import hashlib
 import json
 import os
 import shutil
-import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                "..", "lib"))
-import testlib  # noqa: E402
-from testlib import check, check_eq  # noqa: E402
+from qsnapfix_tests import testlib
+from qsnapfix_tests.testlib import check, check_eq
 
 UTC = dict(os.environ, TZ="UTC")
 

@@ -4,11 +4,8 @@ compare them, and prove that a tree of files was not written."""
 import hashlib
 import json
 import os
-import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "lib"))
-from testlib import BIN, Failure, check, check_eq, run  # noqa: E402
+from qsnapfix_tests.testlib import BIN, Failure, check, check_eq, run
 
 # scan's exit codes (README "Exit codes")
 OK, REFUSED, PARTIAL, NEEDS_FIX = 0, 4, 15, 17

@@ -20,12 +20,11 @@ qemu-kvm 0.15, 1.0, 1.2 and QEMU 7.2), scanned where they were unpacked
 """
 import json
 import os
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import scanlib  # noqa: E402
-from scanlib import NEEDS_FIX, check, check_eq, scan  # noqa: E402
-from testlib import CACHE, file_fingerprint, main, shared_dir, skip  # noqa
+import scanlib
+from scanlib import NEEDS_FIX, check, check_eq, scan
+from qsnapfix_tests.testlib import (CACHE, file_fingerprint, main,
+                                    shared_dir, skip)
 
 PER_IMAGE_BUDGET = 512 << 10  # bytes the default scan may read per image
 

@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """`qsnapfix scan` over a store the test builds from images real QEMU made:
 
-* the qcow2 fixture matrix (tests/lib/fixtures.py: every cluster size,
-  refcount width, compression, extended L2, backing and data files, disk-
+* the qcow2 fixture matrix (tests/qsnapfix_tests/fixtures.py: every cluster
+  size, refcount width, compression, extended L2, backing and data files, disk-
   only snapshots, synthetic VM states that are not streams);
 * the project's guest saved by QEMU 7.2 (compatible), the same reshaped
   like qemu-kvm 1.0 (`qsnapfix oldify`; named .img: found by magic), a qxl
@@ -27,17 +27,15 @@ import os
 import shutil
 import struct
 import subprocess
-import sys
 import tempfile
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import scanlib  # noqa: E402
-from scanlib import (NEEDS_FIX, OK, PARTIAL, REFUSED, check,  # noqa: E402
+import scanlib
+from scanlib import (NEEDS_FIX, OK, PARTIAL, REFUSED, check,
                      check_eq, scan)
-import fixtures  # noqa: E402
-import guest_fixture  # noqa: E402
-import testlib  # noqa: E402
-from testlib import BIN, main, run, skip  # noqa: E402
+from qsnapfix_tests import fixtures
+from qsnapfix_tests import guest_fixture
+from qsnapfix_tests import testlib
+from qsnapfix_tests.testlib import BIN, main, run, skip
 
 QXL = ("-m", "128", "-hda", "@IMAGE@", "-vga", "qxl", "-net",
        "nic,model=rtl8139", "-net", "user")

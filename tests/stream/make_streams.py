@@ -11,11 +11,9 @@ import hashlib
 import json
 import os
 import shutil
-import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-import testlib  # noqa: E402
+from qsnapfix_tests import testlib
 
 # name -> (machine, smp, devices). Every device set is BIOS only.
 CONFIGS = {

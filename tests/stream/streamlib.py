@@ -2,11 +2,8 @@
 """Helpers shared by the stream-model script tests."""
 import json
 import os
-import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "lib"))
-import testlib  # noqa: E402
+from qsnapfix_tests import testlib
 
 STREAM_CHECK = os.environ.get("STREAM_CHECK") or os.path.join(
     testlib.os.environ.get("QSNAPFIX_BUILD", os.path.join(testlib.SRC, "build")),

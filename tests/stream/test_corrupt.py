@@ -12,8 +12,8 @@ import random
 import shutil
 
 import streamlib
-import testlib
-from testlib import check, check_eq
+from qsnapfix_tests import testlib
+from qsnapfix_tests.testlib import check, check_eq
 
 BAD_STREAM = 14
 

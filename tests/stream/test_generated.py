@@ -10,8 +10,8 @@ import shutil
 
 import make_streams
 import streamlib
-import testlib
-from testlib import check, check_eq
+from qsnapfix_tests import testlib
+from qsnapfix_tests.testlib import check, check_eq
 
 if not shutil.which("qemu-system-x86_64"):
     testlib.skip("qemu-system-x86_64 is not installed")

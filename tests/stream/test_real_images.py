@@ -6,8 +6,8 @@ with every device known, writes back byte for byte, the tail path and the
 resync fallback agree with the full walk, and the writer fingerprint,
 RAM blocks and device list equal the MANIFEST."""
 import streamlib
-import testlib
-from testlib import check, check_eq
+from qsnapfix_tests import testlib
+from qsnapfix_tests.testlib import check, check_eq
 
 IMAGES = streamlib.real_images()
 

@@ -7,8 +7,8 @@ import json
 import os
 
 import streamlib
-import testlib
-from testlib import check, check_eq
+from qsnapfix_tests import testlib
+from qsnapfix_tests.testlib import check, check_eq
 
 STREAMS = streamlib.reference_streams()
 

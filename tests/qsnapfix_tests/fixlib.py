@@ -2,23 +2,20 @@
 """Helpers of the `qsnapfix fix` end-to-end tests: run fix and read its JSON,
 prove what a run wrote or did not write, compare disks per snapshot, load
 a fixed snapshot with its recipe."""
+import json
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "lib"))
-import resume  # noqa: E402
-import vmstate_clocks  # noqa: E402
-from testlib import (BIN, Failure, assert_check_clean, check,  # noqa
-                     check_eq, file_fingerprint, run, sha256_file)
+from qsnapfix_tests import resume
+from qsnapfix_tests import vmstate_clocks
+from qsnapfix_tests.testlib import (BIN, CACHE, Failure, assert_check_clean,
+                                    check, check_eq, file_fingerprint, run,
+                                    sha256_file, shared_dir, skip)
 
 
 def fix(image, *args, ok=(0, 3)):
     """qsnapfix fix IMAGE ARGS --output=json -> (exit code, report)."""
-    import json
     p = run([BIN, "fix", image, *map(str, args), "--output=json"],
             ok_codes=ok)
     try:
@@ -44,7 +41,6 @@ def by_name(report):
 
 def vmstate_sha256(image, snapshot):
     """The snapshot's VM state digest (qsnapfix extract --output=json)."""
-    import json
     work = tempfile.mkdtemp(prefix="qsnapfix-digest-")
     try:
         out = os.path.join(work, "vmstate")
@@ -140,3 +136,35 @@ def tsc_quiet_reason(image, copy, snap, kvm, timeout):
         return None
     return (f"{tsc.describe()}; this TSC-timed guest stays silent for "
             f"{wait:.0f}s")
+
+
+def load_manifest():
+    """The real images of ../shared/images/manifest.json and the directory
+    they are unpacked in; skips the test without them."""
+    shared = shared_dir()
+    if shared is None:
+        skip("../shared is absent (set QSNAPFIX_SHARED): no real images")
+    with open(os.path.join(shared, "images", "manifest.json")) as f:
+        images = json.load(f)["images"]
+    images_dir = os.path.join(CACHE, "shared-images")
+    missing = [i["file"] for i in images
+               if not os.path.isfile(os.path.join(images_dir, i["file"]))]
+    if missing:
+        skip(f"{len(missing)} real images not unpacked in {images_dir} "
+             f"(e.g. {missing[0]}): run {shared}/images/unpack {images_dir}")
+    return images, images_dir
+
+
+class Kvm:
+    """Whether KVM images can be loaded, and whether their TSC-timed guest
+    can be expected to print (decided once)."""
+
+    def __init__(self):
+        self.usable, self.why = resume.kvm_usable()
+        self._tsc = None
+
+    def tsc(self):
+        if self._tsc is None:
+            from qsnapfix_tests import kvm_tsc
+            self._tsc = kvm_tsc.probe()
+        return self._tsc

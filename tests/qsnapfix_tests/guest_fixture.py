@@ -23,7 +23,7 @@ import tempfile
 import time
 from typing import NamedTuple
 
-import resume
+from qsnapfix_tests import resume
 
 GUEST_MACHINE = "pc-i440fx-1.4"
 # The devices of the real images' "default" profile (manifest.json

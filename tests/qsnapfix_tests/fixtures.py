@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """The qcow2 fixture matrix, made by the real QEMU tools and cached.
 
-    import fixtures
+    from qsnapfix_tests import fixtures
     for fx in fixtures.fixtures():
         fx.name, fx.path, fx.facts
 
@@ -52,11 +52,9 @@ import os
 import shutil
 import struct
 import subprocess
-import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import testlib  # noqa: E402
+from qsnapfix_tests import testlib
 
 MIB = 1 << 20
 

@@ -27,8 +27,8 @@ import subprocess
 import tempfile
 import time
 
-import guest_fixture
-import resume
+from qsnapfix_tests import guest_fixture
+from qsnapfix_tests import resume
 
 READY = re.compile(r"tsc_hz=(\d+) tsc_at_zero=(\d+)")
 LINE = re.compile(r"^CEO n=(\d+) up=(\d+\.\d\d) tsc=(-?\d+\.\d\d)", re.M)

@@ -7,7 +7,7 @@ change one of them. Offsets come from the qcow2 specification
 import os
 import struct
 
-import fixtures
+from qsnapfix_tests import fixtures
 
 L1E_MASK = 0x00fffffffffffe00
 COPIED = 1 << 63
