@@ -13,61 +13,18 @@ import struct
 import subprocess
 
 from qsnapfix_tests import fixtures
+from qsnapfix_tests import qcow2_pokes as pk
 from qsnapfix_tests import testlib
 from qsnapfix_tests.testlib import check, check_eq
 
 OK, USAGE, UNSUPPORTED, NOT_FOUND = 0, 2, 8, 9
 BAD_HEADER, BAD_SNAPSHOT_TABLE, BAD_MAPPING, BAD_REFCOUNT = 10, 11, 12, 13
-L1E_MASK = 0x00fffffffffffe00
-
-
-def be32(v):
-    return struct.pack(">I", v)
-
-
-def be64(v):
-    return struct.pack(">Q", v)
-
-
-def read_at(path, off, n):
-    with open(path, "rb") as f:
-        f.seek(off)
-        return f.read(n)
-
-
-def put(path, off, data):
-    fixtures.patch(path, off, data)
-
-
-def hdr(path):
-    return fixtures.header_fields(path)
-
-
-def snap(path, i=0):
-    return fixtures.snapshot_entries(path)[i]
-
-
-def vmstate_l1_entry_offset(path, i=0):
-    """File offset of the snapshot L1 entry that maps the VM state start."""
-    h = hdr(path)
-    off, e = snap(path, i)
-    xl2 = h["incompatible_features"] & 16
-    span = h["cluster_size"] * (h["cluster_size"] // (16 if xl2 else 8))
-    extra = read_at(path, off + 40, e["extra_data_size"])
-    disk = struct.unpack(">Q", extra[8:16])[0] if len(extra) >= 16 else h["size"]
-    index = -(-disk // span)
-    return e["l1_table_offset"] + 8 * index
-
-
-def vmstate_l2_offset(path, i=0):
-    return struct.unpack(">Q", read_at(path, vmstate_l1_entry_offset(path, i),
-                                       8))[0] & L1E_MASK
-
-
-def first_vmstate_l2_entry(path, i=0):
-    """(file offset, value) of the L2 entry of the first VM state cluster."""
-    at = vmstate_l2_offset(path, i)
-    return at, struct.unpack(">Q", read_at(path, at, 8))[0]
+L1E_MASK = pk.L1E_MASK
+be32, be64, read_at, put = pk.be32, pk.be64, pk.read_at, pk.put
+hdr, snap = pk.hdr, pk.snap
+vmstate_l1_entry_offset = pk.vmstate_l1_entry_offset
+vmstate_l2_offset = pk.vmstate_l2_offset
+first_vmstate_l2_entry = pk.first_vmstate_l2_entry
 
 
 def compressed_descriptor(path, i=0):
@@ -259,15 +216,7 @@ def _(p):
 
 # ---- header extensions -----------------------------------------------------
 
-def extension_offset(p, ext_type):
-    h = hdr(p)
-    off = h["header_length"]
-    while True:
-        t, n = struct.unpack(">II", read_at(p, off, 8))
-        if t == ext_type:
-            return off
-        assert t != 0, f"extension 0x{ext_type:x} not found"
-        off += 8 + (n + 7) // 8 * 8
+extension_offset = pk.extension_offset
 
 
 @case("extension-past-area", "v3-reverted", "inspect", BAD_HEADER,
