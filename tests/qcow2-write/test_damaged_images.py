@@ -17,7 +17,9 @@ give their exit code and message; and whatever the case:
   - an image fixed is still clean for qemu-img check (no corruption, no
     more leaks than before);
   - where QEMU opens the image, inspect lists the snapshots qemu-img info
-    lists, with the same VM state sizes.
+    lists, with the same VM state sizes, and the library's consistency
+    check finds corruption exactly where qemu-img check does (and, in
+    images without corruption, as many leaked clusters).
 """
 import json
 import os
@@ -469,6 +471,22 @@ def qemu_check(path):
     return d.get("corruptions", 0) + d.get("check-errors", 0), d.get("leaks", 0)
 
 
+PROBE = os.path.join(os.environ.get("QSNAPFIX_BUILD") or
+                     os.path.join(testlib.SRC, "build"),
+                     "tests", "qcow2", "qcow2-probe")
+
+
+def our_check(path):
+    """(corruptions, leaks) by the library's check, None if it cannot
+    open the image."""
+    p = testlib.run([PROBE, "check", path], ok_codes=None)
+    last = p.stdout.strip().splitlines()[-1] if p.stdout.strip() else ""
+    if not last.startswith("corruptions="):
+        return None
+    f = dict(kv.split("=") for kv in last.split())
+    return int(f["corruptions"]), int(f["leaks"])
+
+
 def target_snapshot(c, path):
     if c["base"] == "guest":
         return "s1"
@@ -510,6 +528,12 @@ def run_case(c, bases, work):
     c["patch"](path)
     before_check = qemu_check(path)
     corrupt = before_check is None or before_check[0] > 0
+    ours = our_check(path)
+    if before_check is not None and ours is not None:
+        check_eq(ours[0] > 0, before_check[0] > 0,
+                 f"{name}: corrupt as qemu-img check says")
+        if not ours[0]:  # (a corrupt entry counts differently)
+            check_eq(ours[1], before_check[1], f"{name}: leaked clusters")
     snapshot = target_snapshot(c, path)
 
     p = qsnapfix("inspect", "--output=json", path)
