@@ -76,6 +76,7 @@ typedef struct Check {
     uint64_t n_blocks;
     GHashTable *l2s; /* offset -> L2Use */
     GArray *copied;  /* CopiedProblem */
+    bool count_only; /* references only: no refcount is read */
     guint described[2];
 } Check;
 
@@ -305,6 +306,9 @@ static bool load_refcount_blocks(Check *c, GError **errp)
             continue;
         }
         add_ref(c, off, c->cs, ROLE_REFBLOCK, 1, "refcount table entry", where);
+        if (c->count_only) {
+            continue;
+        }
         c->blocks[i] = g_malloc(c->cs);
         if (!qcow2_pread(img, c->blocks[i], c->cs, off, errp)) {
             return false;
@@ -447,7 +451,7 @@ static void check_l2_entry(Check *c, const L2Use *u, uint64_t word,
         return; /* nothing allocated, or not refcounted */
     }
     add_ref(c, m.host_offset, c->cs, ROLE_DATA, u->paths, "L2 entry", where);
-    if (u->active) {
+    if (u->active && !c->count_only) {
         check_copied(c, "L2 entry", where, word, m.host_offset);
     }
 }
@@ -508,15 +512,23 @@ static bool check_l2_tables(Check *c, GError **errp)
         add_ref(c, u->offset, c->cs, ROLE_L2, u->paths, "L1 entry", u->where);
         g_ptr_array_add(order, (gpointer)u);
     }
-    check_active_l1_copied(c);
+    if (!c->count_only) {
+        check_active_l1_copied(c);
+    }
     for (guint i = 0; i < order->len; i++) {
         const L2Use *u = g_ptr_array_index(order, i);
+        const uint64_t *cached = qcow2_cache_lookup(&img->l2_cache, u->offset);
 
-        if (cancelled(c, errp) ||
-            !qcow2_pread(img, t, c->cs, u->offset, errp)) {
+        if (cancelled(c, errp)) {
             return false;
         }
-        qcow2_table_from_disk(t, c->cs / QCOW2_ENTRY_BYTES);
+        if (cached) { /* the read path's copy, already host-endian */
+            memcpy(t, cached, c->cs);
+        } else if (!qcow2_pread(img, t, c->cs, u->offset, errp)) {
+            return false;
+        } else {
+            qcow2_table_from_disk(t, c->cs / QCOW2_ENTRY_BYTES);
+        }
         for (uint64_t j = 0; j < img->l2_entries; j++) {
             uint64_t word = t[j * words];
             uint64_t bitmap = words == 2 ? t[j * words + 1] : 0;
@@ -587,6 +599,13 @@ void qcow2_check_report_free(Qcow2CheckReport *report)
 Qcow2CheckReport *
 qcow2_check(Qcow2Image *img, const volatile sig_atomic_t *cancel, GError **errp)
 {
+    return qcow2_check_run(img, cancel, false, errp);
+}
+
+Qcow2CheckReport *qcow2_check_run(Qcow2Image *img,
+                                  const volatile sig_atomic_t *cancel,
+                                  bool count_only, GError **errp)
+{
     const Qcow2Header *h = &img->header;
     Qcow2CheckReport *rep = g_new0(Qcow2CheckReport, 1);
     Check c = {
@@ -597,6 +616,7 @@ qcow2_check(Qcow2Image *img, const volatile sig_atomic_t *cancel, GError **errp)
         .bits = h->cluster_bits,
         .l2s = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, g_free),
         .copied = g_array_new(false, false, sizeof(CopiedProblem)),
+        .count_only = count_only,
     };
     bool ok;
 
@@ -624,7 +644,7 @@ qcow2_check(Qcow2Image *img, const volatile sig_atomic_t *cancel, GError **errp)
                 "encryption extension", 0);
         ok = check_l2_tables(&c, errp);
     }
-    if (ok) {
+    if (ok && !count_only) {
         compare_refcounts(&c);
         report_copied(&c);
     }

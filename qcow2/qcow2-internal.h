@@ -286,6 +286,7 @@ struct Qcow2Image {
     uint64_t zcluster_host; /* its descriptor's host offset; 0 = none */
 
     /* warnings.c: metadata clusters known cheaply, warnings collected */
+    bool collect_warnings;
     GHashTable *known_meta;
     GHashTable *warned; /* clusters warned about */
     GPtrArray *warnings;
@@ -327,6 +328,15 @@ void qcow2_warn_if_metadata(Qcow2Image *img, const Qcow2Snapshot *sn,
                             uint64_t vm_offset, const Qcow2Mapping *m);
 /* Forget the metadata map (the tables changed). */
 void qcow2_forget_warnings_state(Qcow2Image *img);
+
+/*
+ * The check (check.c); count_only: the references and roles alone, no
+ * refcount block read or compared (problems found on the way are still
+ * listed, corruptions and leaks are not judged).
+ */
+Qcow2CheckReport *qcow2_check_run(Qcow2Image *img,
+                                  const volatile sig_atomic_t *cancel,
+                                  bool count_only, GError **errp);
 
 /* Fixed metadata and its overlap check, run at open (image.c). */
 bool qcow2_build_fixed_metadata(Qcow2Image *img, GError **errp);

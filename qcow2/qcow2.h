@@ -321,12 +321,15 @@ bool qcow2_read_guest(Qcow2Image *img, const Qcow2Snapshot *snap,
                       uint64_t offset, void *buf, size_t len, GError **errp);
 
 /*
- * Warnings the reads collected, one line each (as errors are): a VM state
- * read that returned bytes of a cluster the image uses as metadata (a
- * refcount block, an L2 table), as QEMU itself would read them, from a
- * damaged image. A new array of strings that the image forgets; NULL when
- * there is none. The library prints nothing itself.
+ * Warnings of the reads, one line each (as errors are): a VM state read
+ * that returned bytes of a cluster the image uses as metadata (a refcount
+ * block, an L2 table), as QEMU itself would read them, from a damaged
+ * image. Off by default: knowing the refcount blocks costs a read of the
+ * refcount table, which a caller reading little (scan) does not want.
+ * qcow2_take_warnings returns a new array of strings that the image
+ * forgets; NULL when there is none. The library prints nothing itself.
  */
+void qcow2_collect_warnings(Qcow2Image *img, bool on);
 GPtrArray *qcow2_take_warnings(Qcow2Image *img);
 
 /* ------------------------------------------------------------------ */
@@ -457,6 +460,13 @@ typedef struct Qcow2SpliceOptions {
      * replace it. The kept copy shares every unchanged cluster.
      */
     const char *keep_original_name;
+    /*
+     * Only with dry_run, for a caller that wants a plan's statistics and
+     * reads as little as it can (scan): the references are counted (the
+     * allocator needs them) but no refcount is compared, so such a dry run
+     * may plan a write that the real run refuses as inconsistent.
+     */
+    bool skip_consistency_check;
     /*
      * Cancellation, polled at safe points (may be NULL): once *cancel is
      * non-zero, a run that has not committed stops, gives back what it

@@ -170,10 +170,12 @@ static uint64_t estimate_allocations(const Qcow2Splice *s)
  */
 static bool check_image(Qcow2Splice *s, GError **errp)
 {
+    bool count_only = s->opts->skip_consistency_check;
     g_autoptr(Qcow2CheckReport) report =
-        qcow2_check(s->img, s->opts->cancel, errp);
+        qcow2_check_run(s->img, s->opts->cancel, count_only, errp);
 
-    if (!report || !qcow2_check_report_ok(s->img, report, errp)) {
+    if (!report ||
+        (!count_only && !qcow2_check_report_ok(s->img, report, errp))) {
         return false;
     }
     s->stats->leaked_clusters = report->leaks;
@@ -291,6 +293,11 @@ bool qcow2_splice_vmstate(Qcow2Image *img, const Qcow2Snapshot *snap,
         snap != &img->snapshots[snap->index]) {
         qcow2_error(errp, img, QCOW2_ERROR_INVALID, NULL, 0,
                     "snapshot handle does not belong to this image");
+        return false;
+    }
+    if (opts->skip_consistency_check && !opts->dry_run) {
+        qcow2_error(errp, img, QCOW2_ERROR_INVALID, NULL, 0,
+                    "a write without the consistency check is not offered");
         return false;
     }
     if (!qcow2_snapshot_usable(snap, errp) ||

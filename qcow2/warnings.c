@@ -123,7 +123,8 @@ void qcow2_warn_if_metadata(Qcow2Image *img, const Qcow2Snapshot *sn,
     uint64_t len = m->kind == QCOW2_MAP_COMPRESSED ? m->compressed_length : 1;
     GHashTable *known;
 
-    if ((m->kind != QCOW2_MAP_NORMAL && m->kind != QCOW2_MAP_COMPRESSED) ||
+    if (!img->collect_warnings ||
+        (m->kind != QCOW2_MAP_NORMAL && m->kind != QCOW2_MAP_COMPRESSED) ||
         m->in_data_file || !m->host_offset) {
         return;
     }
@@ -144,6 +145,11 @@ void qcow2_warn_if_metadata(Qcow2Image *img, const Qcow2Snapshot *sn,
             warn(img, sn, vm_offset, c, k);
         }
     }
+}
+
+void qcow2_collect_warnings(Qcow2Image *img, bool on)
+{
+    img->collect_warnings = on;
 }
 
 GPtrArray *qcow2_take_warnings(Qcow2Image *img)

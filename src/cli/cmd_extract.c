@@ -121,6 +121,7 @@ static int extract(const ExtractOptions *o, const char *image)
                       "wrong; check with: qemu-img check %s",
                       image, image);
     }
+    qcow2_collect_warnings(img, true);
     sn = qcow2_snapshot_find(img, o->snapshot, &err);
     if (sn && !sn->vm_state_size) {
         g_set_error(&err, QCOW2_ERROR, QCOW2_ERROR_NOT_FOUND,

@@ -144,7 +144,8 @@ static bool exact_plan(ScanWritePlan *w, Qcow2Image *img,
                        const Qcow2Snapshot *sn, const TrResult *r,
                        GError **errp)
 {
-    Qcow2SpliceOptions so = {.dry_run = true};
+    /* A plan's statistics; fix --dry-run also checks the whole image. */
+    Qcow2SpliceOptions so = {.dry_run = true, .skip_consistency_check = true};
     Qcow2SpliceStats st = {0};
     g_autofree Qcow2Edit *edits = fix_qcow2_edits(r);
 
