@@ -1,0 +1,138 @@
+/*
+ * fix: snapshots of a qcow2 image through the pipeline, each rewritten in
+ * place copy-on-write; translate: a stream file into a new file (fix.h).
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <string.h>
+#include <sys/stat.h>
+
+#include "fix.h"
+
+/*
+ * The snapshots to work on, by place in the table (IDs need not be
+ * unique; a splice keeps every entry at its place): --snapshot (resolved
+ * once, as QEMU looks it up), --all, or the only one with VM state.
+ */
+static GArray *pick_snapshots(Qcow2Image *img, const char *snapshot, bool all,
+                              GError **errp)
+{
+    g_autoptr(GArray) picked = g_array_new(false, false, sizeof(guint));
+    guint with_state = 0;
+
+    if (snapshot) {
+        const Qcow2Snapshot *sn = qcow2_snapshot_find(img, snapshot, errp);
+        if (!sn) {
+            return NULL;
+        }
+        g_array_append_val(picked, sn->index);
+        return g_steal_pointer(&picked);
+    }
+    for (guint i = 0; i < qcow2_snapshot_count(img); i++) {
+        const Qcow2Snapshot *sn = qcow2_snapshot_get(img, i);
+        if (sn->vm_state_size) {
+            with_state++;
+            g_array_append_val(picked, i);
+        }
+    }
+    if (!with_state) {
+        g_set_error(errp, QCOW2_ERROR, QCOW2_ERROR_NOT_FOUND,
+                    "%s: no snapshot holds VM state (nothing to fix)",
+                    qcow2_name(img));
+        return NULL;
+    }
+    if (with_state > 1 && !all) {
+        g_set_error(errp, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "%s: %u snapshots hold VM state: name one with "
+                    "--snapshot or use --all",
+                    qcow2_name(img), with_state);
+        return NULL;
+    }
+    return g_steal_pointer(&picked);
+}
+
+void app_fix_snapshot(Qcow2Image *img, const char *image, guint index,
+                      const AppOptions *o, AppOutcome *out)
+{
+    const Qcow2Snapshot *sn = qcow2_snapshot_get(img, index);
+    AppRecipeNames names = {0};
+    g_autoptr(AppSource) source = NULL;
+    g_autoptr(AppSink) sink = NULL;
+    g_autofree char *after = NULL;
+
+    if (!sn) {
+        app_outcome_fail(out, g_error_new(QCOW2_ERROR, QCOW2_ERROR_NOT_FOUND,
+                                          "%s: no snapshot table entry %u",
+                                          image, index));
+        return;
+    }
+    app_recipe_names_for_snapshot(&names, o, image, sn->name);
+    source = app_source_qcow2(img, index);
+    sink = app_sink_qcow2(img, index);
+    after = g_strdup_printf("%s: snapshot %s \"%s\": after the fix", image,
+                            out->id, out->name);
+    app_run(source, sink, &names, after, o, out);
+    app_recipe_names_clear(&names);
+}
+
+GPtrArray *app_fix_image(const char *image, const char *snapshot, bool all,
+                         const AppOptions *o, GError **errp)
+{
+    Qcow2Image *img = qcow2_open(
+        image, o->dry_run ? QCOW2_OPEN_READ_ONLY : QCOW2_OPEN_WRITABLE, errp);
+    g_autoptr(GArray) picked =
+        img ? pick_snapshots(img, snapshot, all, errp) : NULL;
+    GPtrArray *outcomes;
+
+    if (!picked) {
+        qcow2_close(img);
+        return NULL;
+    }
+    outcomes = g_ptr_array_new_with_free_func((GDestroyNotify)app_outcome_free);
+    /* A stop request ends the run between snapshots too. */
+    for (guint i = 0; i < picked->len && !(o->cancel && *o->cancel); i++) {
+        guint index = g_array_index(picked, guint, i);
+        const Qcow2Snapshot *sn = qcow2_snapshot_get(img, index);
+        AppOutcome *out =
+            app_outcome_new(sn ? sn->id : "?", sn ? sn->name : "?");
+
+        g_ptr_array_add(outcomes, out);
+        app_fix_snapshot(img, image, index, o, out);
+    }
+    qcow2_close(img);
+    return outcomes;
+}
+
+static bool same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
+}
+
+AppOutcome *app_translate_file(const char *in, const char *out_path,
+                               const AppOptions *o, GError **errp)
+{
+    bool from_stdin = !strcmp(in, "-");
+    AppRecipeNames names = {0};
+    g_autoptr(AppSource) source = NULL;
+    g_autoptr(AppSink) sink = NULL;
+    g_autofree char *after = NULL;
+    AppOutcome *out;
+
+    if (!from_stdin && same_file(in, out_path)) {
+        g_set_error(errp, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "translate: %s: OUT is the same file as IN; write to "
+                    "another file",
+                    out_path);
+        return NULL;
+    }
+    out = app_outcome_new(NULL, in);
+    app_recipe_names_for_file(&names, o, from_stdin ? out_path : in);
+    source = app_source_file(in);
+    sink = app_sink_file(out_path, true);
+    after = g_strdup_printf("%s: after the translation", out_path);
+    app_run(source, sink, &names, after, o, out);
+    app_recipe_names_clear(&names);
+    return out;
+}
