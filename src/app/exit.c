@@ -28,7 +28,10 @@ static int qcow2_exit_code(int code)
     case QCOW2_ERROR_UNSUPPORTED:
         return APP_EXIT_UNSUPPORTED;
     case QCOW2_ERROR_NEEDS_REPAIR:
+    case QCOW2_ERROR_INCONSISTENT:
         return APP_EXIT_NEEDS_REPAIR;
+    case QCOW2_ERROR_CANCELLED:
+        return APP_EXIT_INTERRUPTED; /* 128 + SIGINT */
     case QCOW2_ERROR_IN_USE:
         return APP_EXIT_IN_USE;
     case QCOW2_ERROR_NOT_FOUND:

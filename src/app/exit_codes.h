@@ -30,6 +30,7 @@ enum {
     APP_EXIT_NEEDS_FIX = 17,    /* scan: some snapshots need fixing */
     APP_EXIT_MISSING_TOOL = 18, /* an option needs what is not installed */
     APP_EXIT_INTERNAL = 70,     /* a bug in qsnapfix */
+    APP_EXIT_INTERRUPTED = 130, /* SIGINT (SIGTERM: 143); the image intact */
 };
 
 /*

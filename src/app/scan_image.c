@@ -125,8 +125,8 @@ static void judge_snapshot(AppScanSnapshot *ss, Qcow2Image *img,
                            const AppScanOptions *o, const AppBlocker *blocker)
 {
     AppRecipeNames names = {0};
-    g_autoptr(AppSource) source = app_source_qcow2(img, sn->id);
-    g_autoptr(AppSink) sink = app_sink_qcow2(img, sn->id);
+    g_autoptr(AppSource) source = app_source_qcow2(img, sn->index);
+    g_autoptr(AppSink) sink = app_sink_qcow2(img, sn->index);
 
     app_recipe_names_for_snapshot(&names, &o->fix, image, sn->name);
     ss->judged.outcome = app_outcome_new(sn->id, sn->name);
