@@ -12,6 +12,7 @@
 #define APP_OPTIONS_H
 
 #include <glib.h>
+#include <signal.h>
 #include <stdbool.h>
 
 #include "translate/translate.h"
@@ -47,6 +48,9 @@ typedef struct AppOptions {
     bool dry_run;             /* plan only: write nothing */
     AppProgress progress;     /* how the front end watches: not what is
                                  asked, and never changes a result */
+    /* Non-zero: stop at the next safe point (set by the caller's SIGINT
+     * handler; a write before its commit gives back what it took). */
+    const volatile sig_atomic_t *cancel;
 } AppOptions;
 
 /*

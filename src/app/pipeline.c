@@ -105,6 +105,7 @@ bool app_apply(AppSink *sink, VmsSource *old, const AppOptions *o,
         .keep_original = o->keep_original,
         .progress = write_progress,
         .progress_opaque = &watch,
+        .cancel = o->cancel,
     };
     bool ok;
 

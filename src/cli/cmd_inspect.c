@@ -163,8 +163,11 @@ static void json_add_snapshot(QjValue *snapshots, const AppImageFacts *r,
     qj_set_int(o, "vm-state-size-32", sn->vm_state_size32);
     qj_set_uint(o, "table-offset", sn->table_offset);
     qj_set_bool(o, "has-vm-state", sn->vm_state_size != 0);
-    if (r->layouts && sn->vm_state_size) {
+    if (r->layouts && sn->vm_state_size && !sn->error) {
         json_add_layout(o, r->img, sn, &r->layouts[i]);
+    }
+    if (sn->error) { /* this entry only: the others are fine */
+        qj_set_str(o, "error", sn->error);
     }
 }
 
@@ -251,6 +254,10 @@ static void print_layouts(const AppImageFacts *r)
         g_snprintf(id_col, sizeof(id_col), "%-9s ", id);
         if (!sn->vm_state_size) {
             printf("%s%-16s %s\n", id_col, name, "no VM state (disk only)");
+            continue;
+        }
+        if (sn->error) {
+            printf("%s%-16s error: %s\n", id_col, name, sn->error);
             continue;
         }
         g_snprintf(at, sizeof(at), "0x%" PRIx64,

@@ -38,12 +38,15 @@ static const char splice_description[] =
     "JSON output (--output=json): {qsnapfix {version}, timestamp, filename,\n"
     "snapshot {id, name}, dry-run, kept-original, old-size, new-size,\n"
     "clusters-shared, clusters-written, clusters-freed, metadata-clusters,\n"
-    "bytes-written, writes, flushes, active-entries-dropped, exit-code}; on\n"
-    "failure {qsnapfix, timestamp, filename, error {message, exit-code},\n"
-    "exit-code}.\n"
+    "bytes-written, writes, flushes, active-entries-dropped,\n"
+    "leaked-clusters-before, file-size-before, file-size-after,\n"
+    "allocated-before, allocated-after (bytes on disk), discarded-bytes,\n"
+    "space-needed, space-available, exit-code}; on failure {qsnapfix,\n"
+    "timestamp, filename, error {message, exit-code}, exit-code}.\n"
     "\n"
     "Exit codes: 0 done; 2 bad command line or edit list; 5 I/O error;\n"
-    "6 image in use by a running QEMU; 7 dirty/corrupt bit set; 8 image\n"
+    "6 image in use by a running QEMU; 7 dirty/corrupt bit set or the\n"
+    "consistency check found corruption (nothing written); 8 image\n"
     "feature not supported for writing; 9 no such snapshot; 10-13\n"
     "malformed image; 16 no space left.\n";
 
@@ -79,6 +82,10 @@ static void print_stats(const CliCommand *c, bool dry_run,
         printf("  I/O: %" PRIu64 " bytes in %" PRIu64 " writes, %" PRIu64
                " flushes\n",
                st->bytes_written, st->writes, st->flushes);
+        printf("  file: %" PRIu64 " -> %" PRIu64 " bytes, %" PRIu64
+               " -> %" PRIu64 " bytes on disk (%" PRIu64 " released)\n",
+               st->file_size_before, st->file_size_after, st->allocated_before,
+               st->allocated_after, st->discarded_bytes);
         if (keep_name) {
             printf("  the old VM state is kept as snapshot \"%s\"\n",
                    keep_name);
@@ -88,16 +95,26 @@ static void print_stats(const CliCommand *c, bool dry_run,
     json = qsnapfix_json_snapshot_report(image, id, name);
     qj_set_bool(json, "dry-run", dry_run);
     qj_set_str(json, "kept-original", keep_name);
-    qj_set_int(json, "old-size", st->old_size);
-    qj_set_int(json, "new-size", st->new_size);
-    qj_set_int(json, "clusters-shared", st->clusters_shared);
-    qj_set_int(json, "clusters-written", st->clusters_written);
-    qj_set_int(json, "clusters-freed", st->clusters_freed);
-    qj_set_int(json, "metadata-clusters", st->metadata_clusters);
-    qj_set_int(json, "bytes-written", st->bytes_written);
-    qj_set_int(json, "writes", st->writes);
-    qj_set_int(json, "flushes", st->flushes);
-    qj_set_int(json, "active-entries-dropped", st->active_entries_dropped);
+    qj_set_uint(json, "old-size", st->old_size);
+    qj_set_uint(json, "new-size", st->new_size);
+    qj_set_uint(json, "clusters-shared", st->clusters_shared);
+    qj_set_uint(json, "clusters-written", st->clusters_written);
+    qj_set_uint(json, "clusters-freed", st->clusters_freed);
+    qj_set_uint(json, "metadata-clusters", st->metadata_clusters);
+    qj_set_uint(json, "bytes-written", st->bytes_written);
+    qj_set_uint(json, "writes", st->writes);
+    qj_set_uint(json, "flushes", st->flushes);
+    qj_set_uint(json, "active-entries-dropped", st->active_entries_dropped);
+    qj_set_uint(json, "leaked-clusters-before", st->leaked_clusters);
+    qj_set_uint(json, "file-size-before", st->file_size_before);
+    qj_set_uint(json, "file-size-after", st->file_size_after);
+    qj_set_uint(json, "allocated-before", st->allocated_before);
+    qj_set_uint(json, "allocated-after", st->allocated_after);
+    qj_set_uint(json, "discarded-bytes", st->discarded_bytes);
+    qj_set_uint(json, "space-needed", st->space_needed);
+    if (st->space_available != UINT64_MAX) {
+        qj_set_uint(json, "space-available", st->space_available);
+    }
     qj_set_int(json, "exit-code", APP_EXIT_OK);
     qj_print(json);
 }

@@ -40,6 +40,7 @@ static void json_snapshot(QjValue *snapshots, const AppScanSnapshot *ss)
     qj_set_uint(o, "vm-state-size", ss->vm_state_size);
     qj_set_int(o, "date-sec", ss->date_sec);
     qj_set_str(o, "verdict", app_verdict_name(ss->judged.verdict));
+    scan_json_guest(o, &ss->guest);
     if (ss->judged.verdict == APP_VERDICT_DISK_ONLY) {
         return;
     }
@@ -146,6 +147,7 @@ void scan_json_image(QjValue *images, const AppScanImage *im)
     } else {
         qj_set_null(o, "fix-blocked");
     }
+    scan_json_guest(o, &im->guest);
     snapshots = qj_set_array(o, "snapshots");
     for (guint i = 0; i < im->snapshots->len; i++) {
         json_snapshot(snapshots, g_ptr_array_index(im->snapshots, i));
