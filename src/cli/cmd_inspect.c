@@ -148,11 +148,13 @@ static void json_add_snapshot(QjValue *snapshots, const AppImageFacts *r,
 
     qj_set_str(o, "id", sn->id);
     qj_set_str(o, "name", sn->name);
-    qj_set_uint(o, "vm-state-size", sn->vm_state_size);
+    /* qemu-img info's fields print as QAPI's int: signed 64-bit (an
+     * impossible size of 2^64 - 1 reads -1 in both) */
+    qj_set_int(o, "vm-state-size", (int64_t)sn->vm_state_size);
     qj_set_int(o, "date-sec", sn->date_sec);
     qj_set_int(o, "date-nsec", sn->date_nsec);
-    qj_set_uint(o, "vm-clock-sec", (sn->vm_clock_nsec / 1000000000));
-    qj_set_uint(o, "vm-clock-nsec", (sn->vm_clock_nsec % 1000000000));
+    qj_set_int(o, "vm-clock-sec", (int64_t)(sn->vm_clock_nsec / 1000000000));
+    qj_set_int(o, "vm-clock-nsec", (int64_t)(sn->vm_clock_nsec % 1000000000));
     if (sn->icount != -1) {
         qj_set_int(o, "icount", sn->icount);
     }
@@ -182,8 +184,8 @@ static QjValue *json_image(const AppImageFacts *r)
         const Qcow2Header *h = qcow2_header(r->img);
         QjValue *snapshots;
 
-        qj_set_uint(o, "virtual-size", h->size);
-        qj_set_uint(o, "cluster-size", h->cluster_size);
+        qj_set_int(o, "virtual-size", (int64_t)h->size); /* as qemu-img */
+        qj_set_int(o, "cluster-size", (int64_t)h->cluster_size);
         qj_set_uint(o, "file-size", h->file_size);
         qj_set_bool(o, "dirty-flag",
                     h->incompatible_features & QCOW2_INCOMPAT_DIRTY);

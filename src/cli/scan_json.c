@@ -37,7 +37,8 @@ static void json_snapshot(QjValue *snapshots, const AppScanSnapshot *ss)
 
     qj_set_str(o, "id", ss->id);
     qj_set_str(o, "name", ss->name);
-    qj_set_uint(o, "vm-state-size", ss->vm_state_size);
+    /* qemu-img's names, and its values (QAPI's signed int) */
+    qj_set_int(o, "vm-state-size", (int64_t)ss->vm_state_size);
     qj_set_int(o, "date-sec", ss->date_sec);
     qj_set_str(o, "verdict", app_verdict_name(ss->judged.verdict));
     scan_json_guest(o, &ss->guest);
@@ -113,7 +114,7 @@ static void json_format(QjValue *o, const AppScanImage *im)
     qj_set_int(format, "version", im->version);
     qj_set_str(format, "compat", im->compat);
     qj_set_int(format, "cluster-size", im->cluster_size);
-    qj_set_uint(format, "virtual-size", im->virtual_size);
+    qj_set_int(format, "virtual-size", (int64_t)im->virtual_size);
     qj_set_uint(format, "file-size", im->file_size);
     qj_set_int(format, "refcount-bits", im->refcount_bits);
     qj_set_str(format, "compression-type", im->compression);
