@@ -282,6 +282,13 @@ const char *qcow2_feature_name(const Qcow2Image *img, uint8_t type,
 /* Snapshot table (snapshot.c). */
 bool qcow2_read_snapshot_table(Qcow2Image *img, GError **errp);
 void qcow2_free_snapshots(Qcow2Image *img);
+/*
+ * The table entry that starts at t->data[at] and ends t, with its unknown
+ * extra data replaced as x says (nothing when x is NULL or not set).
+ */
+bool qcow2_entry_set_unknown_extra(const Qcow2Image *img, GByteArray *t,
+                                   guint at, const Qcow2ExtraUpdate *x,
+                                   GError **errp);
 
 /* Fixed metadata and its overlap check, run at open (image.c). */
 bool qcow2_build_fixed_metadata(Qcow2Image *img, GError **errp);

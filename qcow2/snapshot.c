@@ -251,3 +251,56 @@ uint64_t qcow2_vmstate_base(const Qcow2Image *img, const Qcow2Snapshot *snap)
     vmstate_base_for(img, snap ? snap->disk_size : img->header.size, &base);
     return base;
 }
+
+const uint8_t *qcow2_snapshot_unknown_extra(const Qcow2Snapshot *sn,
+                                            size_t *len)
+{
+    if (sn->extra_data_size <= QCOW2_SNAPSHOT_QEMU_EXTRA) {
+        *len = 0;
+        return NULL;
+    }
+    *len = sn->extra_data_size - QCOW2_SNAPSHOT_QEMU_EXTRA;
+    return sn->extra_data + QCOW2_SNAPSHOT_QEMU_EXTRA;
+}
+
+bool qcow2_entry_set_unknown_extra(const Qcow2Image *img, GByteArray *t,
+                                   guint at, const Qcow2ExtraUpdate *x,
+                                   GError **errp)
+{
+    const uint8_t *e = t->data + at;
+    uint32_t extra = qcow2_be32(e + 36);
+    uint16_t id_len = qcow2_be16(e + 12), name_len = qcow2_be16(e + 14);
+    uint8_t known[QCOW2_SNAPSHOT_QEMU_EXTRA];
+    g_autofree uint8_t *names = NULL;
+    uint8_t fixed[QCOW2_SNAPSHOT_FIXED_SIZE];
+
+    if (!x || !x->set) {
+        return true;
+    }
+    if (x->len > QCOW2_MAX_UNKNOWN_EXTRA) {
+        qcow2_error(errp, img, QCOW2_ERROR_INVALID, NULL, 0,
+                    "%zu bytes of unknown snapshot extra data: QEMU allows "
+                    "at most %u",
+                    x->len, QCOW2_MAX_UNKNOWN_EXTRA);
+        return false;
+    }
+    /* QEMU's own fields, completed as QEMU writes an entry that had
+     * fewer: the 64-bit VM state size, the disk size, icount -1. */
+    qcow2_put_be64(known, qcow2_be32(e + 32));
+    qcow2_put_be64(known + 8, img->header.size);
+    qcow2_put_be64(known + 16, UINT64_MAX);
+    memcpy(known, e + QCOW2_SNAPSHOT_FIXED_SIZE,
+           MIN(extra, QCOW2_SNAPSHOT_QEMU_EXTRA));
+    memcpy(fixed, e, sizeof(fixed));
+    qcow2_put_be32(fixed + 36, (uint32_t)(sizeof(known) + x->len));
+    names = g_memdup2(e + QCOW2_SNAPSHOT_FIXED_SIZE + extra,
+                      (gsize)id_len + name_len);
+    g_byte_array_set_size(t, at);
+    g_byte_array_append(t, fixed, sizeof(fixed));
+    g_byte_array_append(t, known, sizeof(known));
+    if (x->len) {
+        g_byte_array_append(t, x->data, (guint)x->len);
+    }
+    g_byte_array_append(t, names, (guint)id_len + name_len);
+    return true;
+}

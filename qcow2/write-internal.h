@@ -258,6 +258,7 @@ typedef struct Qcow2Splice {
     uint8_t *new_table; /* the new snapshot table, on-disk format */
     uint64_t new_table_len;
 
+    guint removed;   /* entries the new table drops (restore, delete) */
     GArray *changes; /* Qcow2SpanChange */
     GArray *pending; /* Qcow2PendingTable */
     size_t pending_bytes;
