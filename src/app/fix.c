@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "fix.h"
+#include "record.h"
 
 static GPtrArray *pick_snapshots(Qcow2Image *img, const char *snapshot,
                                  bool all, GError **errp)
@@ -19,12 +20,20 @@ static GPtrArray *pick_snapshots(Qcow2Image *img, const char *snapshot,
         if (!sn) {
             return NULL;
         }
+        if (app_snapshot_is_original(sn)) {
+            g_set_error(errp, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                        "%s: snapshot %s \"%s\" is the original a fix kept: "
+                        "it is not fixed again (qsnapfix undo restores it)",
+                        qcow2_name(img), sn->id, sn->name);
+            return NULL;
+        }
         g_ptr_array_add(ids, g_strdup(sn->id));
         return g_steal_pointer(&ids);
     }
     for (guint i = 0; i < qcow2_snapshot_count(img); i++) {
         const Qcow2Snapshot *sn = qcow2_snapshot_get(img, i);
-        if (sn->vm_state_size) {
+        /* An original kept by a fix is its backup, not a candidate. */
+        if (sn->vm_state_size && !app_snapshot_is_original(sn)) {
             with_state++;
             g_ptr_array_add(ids, g_strdup(sn->id));
         }

@@ -26,6 +26,8 @@ const char *app_verdict_name(AppVerdict v)
         return "refused";
     case APP_VERDICT_ERROR:
         return "error";
+    case APP_VERDICT_ORIGINAL:
+        return "original";
     }
     return "?";
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "pipeline.h"
+#include "record.h"
 
 static VmsStream *parse_all(VmsSource *src, GError **errp)
 {
@@ -81,6 +82,7 @@ bool app_apply(AppSink *sink, VmsSource *old, const AppOptions *o,
                AppOutcome *out, GError **errp)
 {
     const TrResult *r = out->result;
+    AppRecord record;
     AppWrite w = {
         .old = old,
         .edits = r->edits,
@@ -88,12 +90,17 @@ bool app_apply(AppSink *sink, VmsSource *old, const AppOptions *o,
         .new_size = r->new_size,
         .dry_run = o->dry_run,
         .keep_original = o->keep_original,
+        .record = &record,
     };
+    bool ok;
 
     if (sink->in_place && !r->edits->len) {
         return true; /* it holds the result already */
     }
-    return app_sink_write(sink, &w, &out->write, errp);
+    app_record_for_fix(&record, o, r, out->old_size);
+    ok = app_sink_write(sink, &w, &out->write, errp);
+    app_record_clear(&record);
+    return ok;
 }
 
 /* The finding that still wants something done: a refusal or an edit. */

@@ -22,6 +22,7 @@
 #include <glib.h>
 
 #include "judge.h"
+#include "record.h"
 
 typedef struct AppScanOptions {
     AppOptions fix; /* judge as `fix` with these options would */
@@ -74,7 +75,8 @@ typedef struct AppScanSnapshot {
     char *name;
     uint64_t vm_state_size;
     uint32_t date_sec;
-    AppJudgement judged; /* verdict DISK_ONLY: nothing else set */
+    AppRecord record;    /* what a fix left with it (kind NONE: nothing) */
+    AppJudgement judged; /* verdict DISK_ONLY, ORIGINAL: nothing else set */
 } AppScanSnapshot;
 
 typedef struct AppScanImage {
@@ -109,6 +111,7 @@ void app_scan_image_free(AppScanImage *im);
 typedef struct AppScanSummary {
     guint images, scanned, unreadable, skipped, in_use, blocked;
     guint snapshots, disk_only, compatible, fixable, refused, errors;
+    guint originals; /* kept by a fix, not judged */
     guint full_walks; /* snapshots the default scan walked fully */
     uint64_t bytes_read, fix_bytes;
     bool fix_bytes_estimated;
