@@ -46,9 +46,14 @@ const char *app_tool_name(void)
     return "qsnapfix " QSNAPFIX_VERSION;
 }
 
+/* Now, or SOURCE_DATE_EPOCH where it is set (reproducible images for
+ * tests that compare bytes, as reproducible builds use it). */
 static char *now_iso8601(void)
 {
-    g_autoptr(GDateTime) t = g_date_time_new_now_utc();
+    const char *epoch = g_getenv("SOURCE_DATE_EPOCH");
+    g_autoptr(GDateTime) t =
+        epoch ? g_date_time_new_from_unix_utc(g_ascii_strtoll(epoch, NULL, 10))
+              : g_date_time_new_now_utc();
 
     return g_date_time_format(t, "%Y-%m-%dT%H:%M:%SZ");
 }

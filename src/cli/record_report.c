@@ -38,21 +38,28 @@ void cli_json_record(JsonBuilder *b, const AppRecord *r)
 
 void cli_print_record(const AppRecord *r, const char *indent)
 {
-    g_autofree char *tool = qsnapfix_printable(r->tool);
-    g_autofree char *time = qsnapfix_printable(r->time);
+    g_autofree char *tool = NULL;
+    g_autofree char *time = NULL;
 
+    if (r->kind == APP_RECORD_NONE) {
+        return;
+    }
+    tool = qsnapfix_printable(r->tool ? r->tool : "?");
+    time = qsnapfix_printable(r->time ? r->time : "?");
     if (r->kind == APP_RECORD_FIX) {
         g_autofree char *rules =
             r->rules ? g_strjoinv(" ", r->rules) : g_strdup("");
-        g_autofree char *target = qsnapfix_printable(r->target);
+        g_autofree char *target =
+            qsnapfix_printable(r->target ? r->target : "?");
         g_autofree char *recipe =
             qsnapfix_printable(r->recipe ? r->recipe : "(see the journal)");
         printf("%s%-16s %s, %s, for %s: %s\n", indent, "fixed by", tool, time,
                target, rules);
         printf("%s%-16s %s\n", indent, "fix recipe", recipe);
     } else if (r->kind == APP_RECORD_ORIGINAL) {
-        g_autofree char *id = qsnapfix_printable(r->of_id);
-        g_autofree char *name = qsnapfix_printable(r->of_name);
+        g_autofree char *id = qsnapfix_printable(r->of_id ? r->of_id : "?");
+        g_autofree char *name =
+            qsnapfix_printable(r->of_name ? r->of_name : "?");
         printf("%s%-16s snapshot %s \"%s\" (%s, %s); qsnapfix undo restores "
                "it\n",
                indent, "original of", id, name, tool, time);

@@ -52,8 +52,10 @@ def load_manifest():
 
 def record(binary, workdir, image_name, argv):
     """Run binary in workdir; the output with @DIR@ for workdir."""
+    # The record a fix leaves in the image carries the time: a fixed one.
+    env = dict(os.environ, SOURCE_DATE_EPOCH="1700000000")
     p = subprocess.run([binary, *argv], cwd=workdir, capture_output=True,
-                       timeout=600)
+                       timeout=600, env=env)
     out = p.stdout.decode("utf-8", "surrogateescape").replace(workdir, "@DIR@")
     err = p.stderr.decode("utf-8", "surrogateescape").replace(workdir, "@DIR@")
     entry = {"argv": argv, "exit": p.returncode,
