@@ -57,6 +57,13 @@ static GPtrArray *pick_snapshots(Qcow2Image *img, const char *snapshot,
 void app_fix_snapshot(Qcow2Image *img, const char *image, const char *id,
                       const AppOptions *o, AppOutcome *out)
 {
+    app_fix_snapshot_hooked(img, image, id, o, NULL, out);
+}
+
+void app_fix_snapshot_hooked(Qcow2Image *img, const char *image, const char *id,
+                             const AppOptions *o, const AppRunHooks *hooks,
+                             AppOutcome *out)
+{
     GError *err = NULL;
     const Qcow2Snapshot *sn = qcow2_snapshot_find(img, id, &err);
     AppRecipeNames names = {0};
@@ -73,7 +80,7 @@ void app_fix_snapshot(Qcow2Image *img, const char *image, const char *id,
     sink = app_sink_qcow2(img, id);
     after = g_strdup_printf("%s: snapshot %s \"%s\": after the fix", image,
                             out->id, out->name);
-    app_run(source, sink, &names, after, o, out);
+    app_run_hooked(source, sink, &names, after, o, hooks, out);
     app_recipe_names_clear(&names);
 }
 

@@ -26,6 +26,9 @@ typedef struct AppOptions {
     bool keep_block_sections; /* R9: keep the empty 'block' sections */
     bool keep_original;       /* the sink keeps the old VM state too */
     bool dry_run;             /* plan only: write nothing */
+    /* The batch the fix belongs to (its journal's id): kept in the
+     * image's record, so that a resumed batch recognises its own fixes. */
+    const char *batch_id;
 } AppOptions;
 
 /*

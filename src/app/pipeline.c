@@ -169,6 +169,14 @@ bool app_verify(VmsSource *written, const AppOptions *o,
 void app_run(AppSource *source, AppSink *sink, const AppRecipeNames *names,
              const char *after_write, const AppOptions *o, AppOutcome *out)
 {
+    app_run_hooked(source, sink, names, after_write, o, NULL, out);
+}
+
+void app_run_hooked(AppSource *source, AppSink *sink,
+                    const AppRecipeNames *names, const char *after_write,
+                    const AppOptions *o, const AppRunHooks *hooks,
+                    AppOutcome *out)
+{
     GError *err = NULL;
     g_autoptr(VmsSource) src = app_source_open(source, &err);
     g_autoptr(VmsStream) s = NULL;
@@ -179,6 +187,11 @@ void app_run(AppSource *source, AppSink *sink, const AppRecipeNames *names,
         return;
     }
     if (out->status == APP_REFUSED) {
+        return;
+    }
+    if (hooks && hooks->before_write && out->status == APP_FIXED &&
+        !o->dry_run && !hooks->before_write(out, hooks->opaque, &err)) {
+        app_outcome_fail(out, err);
         return;
     }
     if ((!o->dry_run && !app_write_recipe_files(out->result, s, src, &err)) ||

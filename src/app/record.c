@@ -23,6 +23,7 @@ void app_record_clear(AppRecord *r)
     g_strfreev(r->rules);
     g_free(r->recipe);
     g_free(r->recipe_sha256);
+    g_free(r->batch);
     g_free(r->of_id);
     g_free(r->of_name);
     memset(r, 0, sizeof(*r));
@@ -89,6 +90,7 @@ void app_record_for_fix(AppRecord *r, const AppOptions *o,
     r->recipe = tr_recipe_command_line(result->recipe);
     r->old_size = old_size;
     r->new_size = result->new_size;
+    r->batch = g_strdup(o->batch_id);
 }
 
 void app_record_for_original(AppRecord *r, const AppRecord *fix, const char *id,
@@ -143,6 +145,7 @@ static char *payload_json(const AppRecord *r)
         member_str(b, "recipe-sha256", r->recipe_sha256);
         member_int(b, "old-size", r->old_size);
         member_int(b, "new-size", r->new_size);
+        member_str(b, "batch", r->batch);
     } else {
         member_str(b, "original-of-id", r->of_id);
         member_str(b, "original-of-name", r->of_name);
@@ -218,6 +221,7 @@ static bool parse_payload(const char *json, gssize len, AppRecord *r)
     r->recipe_sha256 = get_str(o, "recipe-sha256");
     r->old_size = get_int(o, "old-size");
     r->new_size = get_int(o, "new-size");
+    r->batch = get_str(o, "batch");
     r->of_id = get_str(o, "original-of-id");
     r->of_name = get_str(o, "original-of-name");
     r->size = get_int(o, "size");

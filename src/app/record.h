@@ -41,6 +41,7 @@ typedef struct AppRecord {
     char *recipe;        /* the command line; NULL when it did not fit */
     char *recipe_sha256; /* then its SHA-256 (the journal has it whole) */
     uint64_t old_size, new_size;
+    char *batch; /* the batch id (journal.h), or NULL */
     /* ORIGINAL: the snapshot it is the original of (its ID and name at
      * the time of the fix) */
     char *of_id, *of_name;

@@ -26,6 +26,9 @@ void cli_json_record(JsonBuilder *b, const AppRecord *r)
         }
         qsnapfix_json_int(b, "old-vm-state-size", (int64_t)r->old_size);
         qsnapfix_json_int(b, "new-vm-state-size", (int64_t)r->new_size);
+        if (r->batch) {
+            qsnapfix_json_str(b, "batch", r->batch);
+        }
     } else {
         qsnapfix_json_begin_object(b, "original-of");
         qsnapfix_json_str(b, "id", r->of_id);
