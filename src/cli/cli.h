@@ -21,6 +21,8 @@ int qsnapfix_cmd_extract(int argc, char **argv);
 int qsnapfix_cmd_fix(int argc, char **argv);
 int qsnapfix_cmd_translate(int argc, char **argv);
 int qsnapfix_cmd_scan(int argc, char **argv);
+int qsnapfix_cmd_undo(int argc, char **argv);
+int qsnapfix_cmd_drop_originals(int argc, char **argv);
 /* Expert/test tool: apply an edit list to a VM state (cmd_splice.c). */
 int qsnapfix_cmd_splice(int argc, char **argv);
 /* Demo/test tool: the translator's rules backwards (cmd_oldify.c). */
