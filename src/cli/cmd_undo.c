@@ -1,8 +1,8 @@
 /*
- * qsnapfix undo IMAGE... [--snapshot S] | --journal FILE: give fixed
+ * qsnapfix undo PATH... [--snapshot S] | --journal FILE: give fixed
  * snapshots back the VM state of the original their fix kept, one atomic
  * table switch each (src/app/undo.h).
- * qsnapfix drop-originals IMAGE... [--snapshot S] | --journal FILE:
+ * qsnapfix drop-originals PATH... [--snapshot S] | --journal FILE:
  * release those originals once the guests are seen to resume.
  * With --journal, the images and snapshots are those the journal's batch
  * fixed; each step is appended to the journal, and undo checks the
@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "app/batch.h"
+#include "app/scan.h"
 #include "app/journal.h"
 #include "app/undo.h"
 #include "fix.h"
@@ -33,7 +34,8 @@ static const char undo_description[] =
     "a mix. Snapshots are found by their records, not by name; a second\n"
     "undo finds nothing to do (exit 0). --journal FILE undoes every\n"
     "snapshot that batch fixed and checks each restored VM state against\n"
-    "the SHA-256 the journal recorded before the fix.\n"
+    "the SHA-256 the journal recorded before the fix. PATHs are walked as\n"
+    "scan walks them (directories, each file once).\n"
     "\n"
     "Exit codes: 0 done or nothing to do; 2 bad command line; 5 I/O error;\n"
     "6 image in use by a running QEMU; 7 needs repair; 8 unsupported; 9 no\n"
@@ -277,9 +279,21 @@ static int run_undo(const UndoCommand *cmd, CliCommand *c,
             }
         }
     } else {
-        for (guint i = 0; c->operand[i]; i++) {
-            one_image(cmd, c, c->operand[i], uo, NULL, NULL, NULL, images, &t);
-            n_images++;
+        /* PATH... walked as scan walks it: directories, each file once */
+        g_autoptr(GPtrArray) walked = app_scan_walk(c->operand);
+
+        for (guint i = 0; i < walked->len; i++) {
+            const AppScanEntry *e = g_ptr_array_index(walked, i);
+
+            if (e->kind == APP_ENTRY_IMAGE) {
+                one_image(cmd, c, e->path, uo, NULL, NULL, NULL, images, &t);
+                n_images++;
+            } else if (e->kind == APP_ENTRY_ERROR) {
+                fprintf(stderr, "qsnapfix: %s\n", e->reason);
+                g_array_append_val(t.codes, e->exit_code);
+                t.failed++;
+                n_images++;
+            }
         }
     }
     rc = exit_code(&t, n_images);
@@ -330,7 +344,7 @@ static int cmd_undo_common(const UndoCommand *cmd, const char *description,
                   : "give fixed snapshots their original VM state back");
     CliCommand c = {
         .name = cmd->name,
-        .operands = "IMAGE...",
+        .operands = "PATH...",
         .min_operands = 0,
         .summary = summary,
         .description = description,
@@ -339,7 +353,7 @@ static int cmd_undo_common(const UndoCommand *cmd, const char *description,
     int rc = cli_parse(&c, entries, NULL, &argc, &argv);
 
     if (rc < 0 && !journal && !c.operand[0]) {
-        rc = cli_usage(&c, "need IMAGE... or --journal FILE");
+        rc = cli_usage(&c, "need PATH... or --journal FILE");
     } else if (rc < 0 && journal && (c.operand[0] || snapshot)) {
         rc = cli_usage(&c, "--journal takes the images and snapshots from "
                            "the journal");

@@ -48,26 +48,24 @@ static void plan_image(GPtrArray *plan, JsonObject *im)
     g_ptr_array_add(plan, item);
 }
 
-static bool plan_node(GPtrArray *plan, JsonNode *root)
+/* A report of --output=json: one object with "images". */
+static bool plan_document(GPtrArray *plan, JsonNode *root)
 {
-    JsonObject *o;
-    JsonNode *images;
+    JsonNode *images = root && JSON_NODE_HOLDS_OBJECT(root)
+                           ? json_object_get_member(
+                                 json_node_get_object(root), "images")
+                           : NULL;
+    JsonArray *a;
 
-    if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
+    if (!images || !JSON_NODE_HOLDS_ARRAY(images)) {
         return false;
     }
-    o = json_node_get_object(root);
-    images = json_object_get_member(o, "images");
-    if (images && JSON_NODE_HOLDS_ARRAY(images)) { /* --output=json */
-        JsonArray *a = json_node_get_array(images);
-        for (guint i = 0; i < json_array_get_length(a); i++) {
-            JsonObject *im = json_array_get_object_element(a, i);
-            if (im) {
-                plan_image(plan, im);
-            }
+    a = json_node_get_array(images);
+    for (guint i = 0; i < json_array_get_length(a); i++) {
+        JsonObject *im = json_array_get_object_element(a, i);
+        if (im) {
+            plan_image(plan, im);
         }
-    } else { /* a line of --output=jsonl */
-        plan_image(plan, o);
     }
     return true;
 }
@@ -76,6 +74,7 @@ GPtrArray *fix_plan_from_scan(const char *report, GError **errp)
 {
     g_autofree char *text = NULL;
     g_autoptr(JsonParser) p = json_parser_new();
+    g_auto(GStrv) lines = NULL;
     GPtrArray *plan =
         g_ptr_array_new_with_free_func((GDestroyNotify)app_plan_item_free);
 
@@ -84,23 +83,29 @@ GPtrArray *fix_plan_from_scan(const char *report, GError **errp)
         g_ptr_array_unref(plan);
         return NULL;
     }
-    if (!json_parser_load_from_data(p, text, -1, NULL) ||
-        !plan_node(plan, json_parser_get_root(p))) {
-        g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+    if (json_parser_load_from_data(p, text, -1, NULL) &&
+        plan_document(plan, json_parser_get_root(p))) {
+        return plan;
+    }
+    /* --output=jsonl: an image object a line, the totals last. */
+    lines = g_strsplit(text, "\n", -1);
+    for (guint i = 0; lines[i]; i++) {
+        g_autoptr(JsonParser) lp = json_parser_new();
+        JsonNode *root;
 
-        for (guint i = 0; lines[i]; i++) {
-            g_autoptr(JsonParser) lp = json_parser_new();
-            if (*lines[i] &&
-                (!json_parser_load_from_data(lp, lines[i], -1, NULL) ||
-                 !plan_node(plan, json_parser_get_root(lp)))) {
-                g_set_error(errp, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                            "--from-scan %s: line %u is not a scan report's "
-                            "JSON",
-                            report, i + 1);
-                g_ptr_array_unref(plan);
-                return NULL;
-            }
+        if (!*lines[i]) {
+            continue;
         }
+        if (!json_parser_load_from_data(lp, lines[i], -1, NULL) ||
+            !(root = json_parser_get_root(lp)) ||
+            !JSON_NODE_HOLDS_OBJECT(root)) {
+            g_set_error(errp, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                        "--from-scan %s: line %u is not a scan report's JSON",
+                        report, i + 1);
+            g_ptr_array_unref(plan);
+            return NULL;
+        }
+        plan_image(plan, json_node_get_object(root));
     }
     return plan;
 }
