@@ -159,7 +159,7 @@ int qsnapfix_cmd_fix(int argc, char **argv)
         g_strconcat(fix_description_head, common, NULL);
     CliCommand c = {
         .name = "fix",
-        .operands = "IMAGE | PATH...",
+        .operands = "PATH...",
         .min_operands = 0,
         .operands_error = "need IMAGE or PATH...",
         .summary = "qsnapfix fix: make old snapshots load in today's QEMU",

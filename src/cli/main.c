@@ -41,7 +41,7 @@ static void print_usage(FILE *out)
           out);
     for (size_t i = 0; i < G_N_ELEMENTS(commands); i++) {
         if (commands[i].summary) {
-            fprintf(out, "  %-14s %s\n", commands[i].name, commands[i].summary);
+            fprintf(out, "  %-16s %s\n", commands[i].name, commands[i].summary);
         }
     }
     fputs("\nOptions:\n"
