@@ -123,6 +123,9 @@ struct AppSink {
     /* What a write is made of, for estimates: the qcow2 cluster size
      * (0: bytes). */
     uint64_t write_unit;
+    /* Units cannot be shared (qcow2 with 1-bit refcounts): a write
+     * writes every unit of the new stream. */
+    bool no_sharing;
     void *opaque;
 };
 

@@ -200,8 +200,8 @@ static bool sink_write(AppSink *sink, const AppWrite *w, AppWriteStats *st,
                                      : g_strdup_printf("%s.orig", sn->name);
         so.keep_original_name = keep;
     }
-    if (w->record && !record_extra(sn, w->record, keep, &extra,
-                                   &original_extra, errp)) {
+    if (w->record &&
+        !record_extra(sn, w->record, keep, &extra, &original_extra, errp)) {
         return false;
     }
     set_extra(&so.extra, extra);
@@ -246,5 +246,6 @@ AppSink *app_sink_qcow2(Qcow2Image *img, const char *id)
 
     sink->in_place = true;
     sink->write_unit = qcow2_header(img)->cluster_size;
+    sink->no_sharing = qcow2_header(img)->refcount_bits == 1;
     return sink;
 }
