@@ -8,6 +8,7 @@
 
 #include "judge.h"
 #include "pipeline.h"
+#include "record.h"
 
 /* With full, the sink's dry run plans exactly when little of the stream
  * moves (it reads the clusters it would rewrite). The default judge never
@@ -128,11 +129,21 @@ static void estimate_plan(AppWritePlan *w, const TrResult *r,
 
 /* What `fix --dry-run` reports: the sink's plan, nothing written. */
 static bool exact_plan(AppWritePlan *w, AppSink *sink, const TrResult *r,
-                       GError **errp)
+                       const AppOptions *o, uint64_t old_size, GError **errp)
 {
-    AppWrite req = {.edits = r->edits, .recipe = r->recipe, .dry_run = true};
+    AppRecord record;
+    AppWrite req = {.edits = r->edits,
+                    .recipe = r->recipe,
+                    .dry_run = true,
+                    .keep_original = o->keep_original,
+                    .record = &record};
     AppWriteStats st = {0};
-    bool ok = app_sink_write(sink, &req, &st, errp);
+    bool ok;
+
+    /* The record the fix would leave is part of what it writes. */
+    app_record_for_fix(&record, o, r, old_size);
+    ok = app_sink_write(sink, &req, &st, errp);
+    app_record_clear(&record);
 
     if (ok && st.have_stats) {
         w->have = true;
@@ -237,7 +248,7 @@ void app_judge(AppJudgement *out, AppSource *source, AppSink *sink,
     } else if (full &&
                (!s->tail_path || (edit_list_complete(r, s) &&
                                   moved_bytes(r) <= EXACT_PLAN_BUDGET))) {
-        if (exact_plan(&out->write, sink, r, &err)) {
+        if (exact_plan(&out->write, sink, r, o, out->outcome->old_size, &err)) {
             return;
         }
         if (!blocker->message) {
