@@ -64,12 +64,6 @@ static void op_destroy(TableOp *op)
     g_free(s->new_table);
 }
 
-static uint64_t entry_length(const uint8_t *e)
-{
-    return QCOW2_SNAPSHOT_FIXED_SIZE + (uint64_t)qcow2_be32(e + 36) +
-           qcow2_be16(e + 12) + qcow2_be16(e + 14);
-}
-
 static void pad8(GByteArray *t)
 {
     static const uint8_t zeros[8];
@@ -84,23 +78,23 @@ static bool append_restored(const TableOp *op, GByteArray *t,
                             const Qcow2Snapshot *snap,
                             const Qcow2TableOptions *opts, GError **errp)
 {
-    uint32_t extra = qcow2_be32(orig_e + 36);
-    uint16_t id_len = qcow2_be16(snap_e + 12),
-             name_len = qcow2_be16(snap_e + 14);
-    const uint8_t *names = snap_e + entry_length(snap_e) - id_len - name_len;
-    uint8_t fixed[QCOW2_SNAPSHOT_FIXED_SIZE];
+    uint32_t extra =
+        (uint32_t)QCOW2_GET(orig_e, Qcow2DiskSnapshot, extra_data_size);
+    uint64_t id_len = QCOW2_GET(snap_e, Qcow2DiskSnapshot, id_str_size);
+    uint64_t name_len = QCOW2_GET(snap_e, Qcow2DiskSnapshot, name_size);
+    const uint8_t *names =
+        snap_e + qcow2_snapshot_entry_length(snap_e) - id_len - name_len;
+    uint8_t fixed[sizeof(Qcow2DiskSnapshot)];
     Qcow2ExtraUpdate own = {.set = true};
     guint at;
 
     memcpy(fixed, orig_e, sizeof(fixed));
-    fixed[12] = snap_e[12];
-    fixed[13] = snap_e[13];
-    fixed[14] = snap_e[14];
-    fixed[15] = snap_e[15];
+    QCOW2_PUT(fixed, Qcow2DiskSnapshot, id_str_size, id_len);
+    QCOW2_PUT(fixed, Qcow2DiskSnapshot, name_size, name_len);
     pad8(t);
     at = t->len;
     g_byte_array_append(t, fixed, sizeof(fixed));
-    g_byte_array_append(t, orig_e + QCOW2_SNAPSHOT_FIXED_SIZE, extra);
+    g_byte_array_append(t, orig_e + sizeof(Qcow2DiskSnapshot), extra);
     g_byte_array_append(t, names, (guint)id_len + name_len);
     own.data = qcow2_snapshot_unknown_extra(snap, &own.len);
     return qcow2_entry_set_unknown_extra(
@@ -138,7 +132,7 @@ static bool build_table(TableOp *op, const Qcow2Snapshot *snap,
             continue;
         }
         pad8(t);
-        g_byte_array_append(t, e, (guint)entry_length(e));
+        g_byte_array_append(t, e, (guint)qcow2_snapshot_entry_length(e));
     }
     op->s.new_table_len = t->len;
     op->s.new_table = g_byte_array_steal(t, NULL);
@@ -171,6 +165,20 @@ static bool plan_release(TableOp *op, GError **errp)
     return true;
 }
 
+/* The splice's consistency check: anything wrong, nothing written. */
+static bool check_image(TableOp *op, GError **errp)
+{
+    g_autoptr(Qcow2CheckReport) report =
+        qcow2_check_run(op->s.img, NULL, false, errp);
+
+    if (!report || !qcow2_check_report_ok(op->s.img, report, errp)) {
+        return false;
+    }
+    op->s.stats->leaked_clusters = report->leaks;
+    qcow2_refs_take_counts(&op->s.refs, report);
+    return true;
+}
+
 static bool run(TableOp *op, const Qcow2Snapshot *original,
                 const Qcow2TableOptions *opts, GError **errp)
 {
@@ -178,7 +186,7 @@ static bool run(TableOp *op, const Qcow2Snapshot *original,
     uint64_t clusters;
 
     if (!qcow2_refs_init(&s->refs, s->img, &s->w, errp) ||
-        !qcow2_refs_scan_in_use(&s->refs, errp) ||
+        !check_image(op, errp) ||
         !build_table(op, s->snap, original, opts, errp) ||
         !plan_release(op, errp) ||
         !qcow2_clear_unknown_autoclear(s->img, &s->w, errp)) {
@@ -190,7 +198,8 @@ static bool run(TableOp *op, const Qcow2Snapshot *original,
         return false;
     }
     s->stats->metadata_clusters += clusters;
-    return qcow2_splice_commit(s, errp) && qcow2_splice_release(s, errp);
+    return qcow2_splice_commit(s, errp) && qcow2_splice_release(s, errp) &&
+           qcow2_splice_discard_freed(s, errp);
 }
 
 static bool owns(const Qcow2Image *img, const Qcow2Snapshot *sn)
@@ -226,21 +235,31 @@ static bool table_op(Qcow2Image *img, const Qcow2Snapshot *snap,
                     original->disk_size);
         return false;
     }
-    if (!qcow2_check_writable(img, snap, opts->dry_run, errp)) {
+    if (!qcow2_snapshot_usable(snap, errp) ||
+        (original && !qcow2_snapshot_usable(original, errp)) ||
+        !qcow2_check_writable(img, snap, opts->dry_run, errp)) {
         return false;
     }
     op_init(&op, img, snap, opts, stats);
+    /* The length a failed run gives the file back (space.c). */
+    qcow2_space_measure(img, &stats->file_size_before, &stats->allocated_before,
+                        &stats->space_available);
     ok = run(&op, original, opts, errp);
     stats->clusters_freed = op.s.refs.freed;
     wrote = op.s.w.wrote;
     if (!ok && wrote && !opts->dry_run && errp && *errp) {
+        GError *undo_err = NULL;
+        bool landed = op.s.committed || qcow2_splice_commit_landed(&op.s);
+        bool given_back = !landed && qcow2_splice_give_back(&op.s, &undo_err);
         char *msg = g_strdup_printf(
-            "%s (%s; leaked clusters may remain: qemu-img check -r leaks "
-            "%s)",
-            (*errp)->message,
-            op.s.committed ? "the new snapshot table was committed"
-                           : "the old snapshot table is intact",
-            img->name);
+            "%s (%s%s)", (*errp)->message,
+            landed ? "the new snapshot table may be the one committed"
+                   : "the old snapshot table is intact",
+            given_back ? "; what the run had allocated was given back"
+                       : "; leaked clusters may remain: qemu-img check -r "
+                         "leaks");
+
+        g_clear_error(&undo_err);
         g_free((*errp)->message);
         (*errp)->message = msg;
     }

@@ -452,6 +452,7 @@ static void fix_one(ImageRun *r, const char *id, GPtrArray *out_snaps)
     AppBatchSnapshot *bs;
     AppRecord rec = {0};
     AppRunHooks hooks = {.before_write = before_write, .opaque = r};
+    guint index = G_MAXUINT;
     GError *err = NULL;
 
     if (done) {
@@ -472,11 +473,20 @@ static void fix_one(ImageRun *r, const char *id, GPtrArray *out_snaps)
         if (b->o.fix.keep_original) {
             bs->outcome->write.kept_as = g_strdup_printf("%s.orig", sn->name);
         }
+    } else if (!sn) {
+        app_outcome_fail(bs->outcome,
+                         g_error_new(QCOW2_ERROR, QCOW2_ERROR_NOT_FOUND,
+                                     "%s: no snapshot with ID %s", r->path,
+                                     id));
     } else {
-        app_fix_snapshot_hooked(r->img, r->path, id, &b->o.fix, &hooks,
+        /* By its place in the table: IDs need not be unique. */
+        index = sn->index;
+        app_fix_snapshot_hooked(r->img, r->path, index, &b->o.fix, &hooks,
                                 bs->outcome);
     }
-    sn = qcow2_snapshot_find(r->img, id, NULL); /* the table was re-read */
+    /* the table was re-read; a splice keeps every entry at its place */
+    sn = index != G_MAXUINT ? qcow2_snapshot_get(r->img, index)
+                            : qcow2_snapshot_find(r->img, id, NULL);
     if (bs->outcome->status == APP_FIXED && !b->o.fix.dry_run && sn &&
         b->o.want_sha256 &&
         !(bs->new_sha256 = app_vmstate_sha256(r->img, sn, &err))) {

@@ -10,14 +10,15 @@
 #include "pipeline.h"
 
 /*
- * Fix snapshot id of img (opened writable, or read-only for a dry run);
- * image is its path (recipe files go beside it, or in o->rom_dir).
+ * Fix the snapshot at table position index of img (opened writable, or
+ * read-only for a dry run); image is its path (recipe files go beside it,
+ * or in o->rom_dir). A position, not an ID: IDs need not be unique.
  */
-void app_fix_snapshot(Qcow2Image *img, const char *image, const char *id,
+void app_fix_snapshot(Qcow2Image *img, const char *image, guint index,
                       const AppOptions *o, AppOutcome *out);
 /* The same with hooks between the pipeline's steps (pipeline.h). */
 void app_fix_snapshot_hooked(Qcow2Image *img, const char *image,
-                             const char *id, const AppOptions *o,
+                             guint index, const AppOptions *o,
                              const AppRunHooks *hooks, AppOutcome *out);
 
 /*
@@ -30,6 +31,7 @@ void app_fix_snapshot_hooked(Qcow2Image *img, const char *image,
  */
 GPtrArray *app_fix_image(const char *image, const char *snapshot, bool all,
                          const AppOptions *o, GError **errp);
+/* (o->cancel set: the snapshots not yet begun are left out.) */
 
 /*
  * Translate the stream in file in ("-": standard input) into a new file

@@ -132,9 +132,11 @@ static bool exact_plan(AppWritePlan *w, AppSink *sink, const TrResult *r,
                        const AppOptions *o, uint64_t old_size, GError **errp)
 {
     AppRecord record;
+    /* A plan's statistics only: fix --dry-run checks the whole image. */
     AppWrite req = {.edits = r->edits,
                     .recipe = r->recipe,
                     .dry_run = true,
+                    .plan_only = true,
                     .keep_original = o->keep_original,
                     .record = &record};
     AppWriteStats st = {0};

@@ -90,6 +90,7 @@ bool app_apply(AppSink *sink, VmsSource *old, const AppOptions *o,
         .new_size = r->new_size,
         .dry_run = o->dry_run,
         .keep_original = o->keep_original,
+        .cancel = o->cancel,
         .record = &record,
     };
     bool ok;

@@ -44,6 +44,7 @@ static void json_snapshot(JsonBuilder *b, const AppScanSnapshot *ss)
     if (ss->record.kind != APP_RECORD_NONE) {
         cli_json_record(b, &ss->record);
     }
+    scan_json_guest(b, &ss->guest);
     if (ss->judged.verdict == APP_VERDICT_DISK_ONLY ||
         ss->judged.verdict == APP_VERDICT_ORIGINAL) {
         json_builder_end_object(b);
@@ -141,6 +142,7 @@ void scan_json_image(JsonBuilder *b, const AppScanImage *im)
     } else {
         json_builder_add_null_value(b);
     }
+    scan_json_guest(b, &im->guest);
     qsnapfix_json_begin_array(b, "snapshots");
     for (guint i = 0; i < im->snapshots->len; i++) {
         json_snapshot(b, g_ptr_array_index(im->snapshots, i));
