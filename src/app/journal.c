@@ -6,12 +6,12 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <json-glib/json-glib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "journal.h"
+#include "json_fields.h"
 #include "record.h"
 
 struct AppJournal {
@@ -74,32 +74,10 @@ char *app_batch_id_new(void)
 
 /* ---- writing ---------------------------------------------------------- */
 
-static void put_str(JsonBuilder *b, const char *name, const char *v)
-{
-    if (v) {
-        json_builder_set_member_name(b, name);
-        json_builder_add_string_value(b, v);
-    }
-}
-
 static void put_bool(JsonBuilder *b, const char *name, bool v)
 {
     json_builder_set_member_name(b, name);
     json_builder_add_boolean_value(b, v);
-}
-
-static void put_strv(JsonBuilder *b, const char *name, char **v)
-{
-    json_builder_set_member_name(b, name);
-    if (!v) {
-        json_builder_add_null_value(b);
-        return;
-    }
-    json_builder_begin_array(b);
-    for (guint i = 0; v[i]; i++) {
-        json_builder_add_string_value(b, v[i]);
-    }
-    json_builder_end_array(b);
 }
 
 static void put_state(JsonBuilder *b, const char *name, uint64_t size,
@@ -109,7 +87,7 @@ static void put_state(JsonBuilder *b, const char *name, uint64_t size,
     json_builder_begin_object(b);
     json_builder_set_member_name(b, "vm-state-size");
     json_builder_add_int_value(b, (int64_t)size);
-    put_str(b, "sha256", sha);
+    app_json_put_str(b, "sha256", sha);
     json_builder_end_object(b);
 }
 
@@ -117,10 +95,10 @@ static void put_batch(JsonBuilder *b, const AppJournalEntry *e)
 {
     json_builder_set_member_name(b, "options");
     json_builder_begin_object(b);
-    put_str(b, "target", e->target);
-    put_str(b, "machine", e->machine);
-    put_str(b, "rom-dir", e->rom_dir);
-    put_strv(b, "drop-sections", e->drop_sections);
+    app_json_put_str(b, "target", e->target);
+    app_json_put_str(b, "machine", e->machine);
+    app_json_put_str(b, "rom-dir", e->rom_dir);
+    app_json_put_strv(b, "drop-sections", e->drop_sections);
     put_bool(b, "shrink-vram", e->shrink_vram);
     put_bool(b, "drop-roms", e->drop_roms);
     put_bool(b, "keep-block-sections", e->keep_block_sections);
@@ -132,8 +110,8 @@ static void put_batch(JsonBuilder *b, const AppJournalEntry *e)
     for (guint i = 0; e->plan && i < e->plan->len; i++) {
         const AppPlanItem *p = g_ptr_array_index(e->plan, i);
         json_builder_begin_object(b);
-        put_str(b, "image", p->path);
-        put_strv(b, "snapshots", p->snapshots);
+        app_json_put_str(b, "image", p->path);
+        app_json_put_strv(b, "snapshots", p->snapshots);
         json_builder_end_object(b);
     }
     json_builder_end_array(b);
@@ -142,49 +120,45 @@ static void put_batch(JsonBuilder *b, const AppJournalEntry *e)
 static char *entry_line(const AppJournalEntry *e)
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
-    g_autoptr(JsonGenerator) g = json_generator_new();
-    g_autoptr(JsonNode) root = NULL;
     g_autofree char *text = NULL;
 
     json_builder_begin_object(b);
-    put_str(b, "step", e->step);
-    put_str(b, "time", e->time);
-    put_str(b, "tool", e->tool);
-    put_str(b, "batch", e->batch);
+    app_json_put_str(b, "step", e->step);
+    app_json_put_str(b, "time", e->time);
+    app_json_put_str(b, "tool", e->tool);
+    app_json_put_str(b, "batch", e->batch);
     if (!g_strcmp0(e->step, "batch")) {
         put_batch(b, e);
     }
-    put_str(b, "image", e->image);
+    app_json_put_str(b, "image", e->image);
     if (e->snapshot_id) {
         json_builder_set_member_name(b, "snapshot");
         json_builder_begin_object(b);
-        put_str(b, "id", e->snapshot_id);
-        put_str(b, "name", e->snapshot_name);
+        app_json_put_str(b, "id", e->snapshot_id);
+        app_json_put_str(b, "name", e->snapshot_name);
         json_builder_end_object(b);
     }
-    put_str(b, "status", e->status);
+    app_json_put_str(b, "status", e->status);
     if (e->has_old) {
         put_state(b, "old", e->old_size, e->old_sha256);
     }
     if (e->has_new) {
         put_state(b, "new", e->new_size, e->new_sha256);
     }
-    put_str(b, "target",
-            e->step && strcmp(e->step, "batch") ? e->target : NULL);
+    app_json_put_str(b, "target",
+                     e->step && strcmp(e->step, "batch") ? e->target : NULL);
     if (e->rules) {
-        put_strv(b, "rules", e->rules);
+        app_json_put_strv(b, "rules", e->rules);
     }
-    put_str(b, "recipe", e->recipe);
-    put_str(b, "kept-as", e->kept_as);
-    put_str(b, "message", e->message);
+    app_json_put_str(b, "recipe", e->recipe);
+    app_json_put_str(b, "kept-as", e->kept_as);
+    app_json_put_str(b, "message", e->message);
     if (e->status) {
         json_builder_set_member_name(b, "exit-code");
         json_builder_add_int_value(b, e->exit_code);
     }
     json_builder_end_object(b);
-    root = json_builder_get_root(b);
-    json_generator_set_root(g, root);
-    text = json_generator_to_data(g, NULL);
+    text = app_json_compact(b);
     return g_strconcat(text, "\n", NULL);
 }
 
@@ -281,59 +255,11 @@ void app_journal_close(AppJournal *j)
 
 /* ---- reading ---------------------------------------------------------- */
 
-static char *get_str(JsonObject *o, const char *name)
-{
-    JsonNode *n = o ? json_object_get_member(o, name) : NULL;
-
-    return n && JSON_NODE_HOLDS_VALUE(n) &&
-                   json_node_get_value_type(n) == G_TYPE_STRING
-               ? g_strdup(json_node_get_string(n))
-               : NULL;
-}
-
-static int64_t get_int(JsonObject *o, const char *name)
-{
-    JsonNode *n = o ? json_object_get_member(o, name) : NULL;
-
-    return n && JSON_NODE_HOLDS_VALUE(n) &&
-                   json_node_get_value_type(n) == G_TYPE_INT64
-               ? json_node_get_int(n)
-               : 0;
-}
-
-static bool get_bool(JsonObject *o, const char *name)
-{
-    JsonNode *n = o ? json_object_get_member(o, name) : NULL;
-
-    return n && JSON_NODE_HOLDS_VALUE(n) &&
-           json_node_get_value_type(n) == G_TYPE_BOOLEAN &&
-           json_node_get_boolean(n);
-}
-
 static JsonObject *get_obj(JsonObject *o, const char *name)
 {
     JsonNode *n = o ? json_object_get_member(o, name) : NULL;
 
     return n && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
-}
-
-static char **get_strv(JsonObject *o, const char *name)
-{
-    JsonNode *n = o ? json_object_get_member(o, name) : NULL;
-    g_autoptr(GPtrArray) v = NULL;
-    JsonArray *a;
-
-    if (!n || !JSON_NODE_HOLDS_ARRAY(n)) {
-        return NULL;
-    }
-    a = json_node_get_array(n);
-    v = g_ptr_array_new();
-    for (guint i = 0; i < json_array_get_length(a); i++) {
-        const char *s = json_array_get_string_element(a, i);
-        g_ptr_array_add(v, g_strdup(s ? s : ""));
-    }
-    g_ptr_array_add(v, NULL);
-    return (char **)g_ptr_array_free(g_steal_pointer(&v), false);
 }
 
 static void get_batch(AppJournalEntry *e, JsonObject *o)
@@ -343,23 +269,23 @@ static void get_batch(AppJournalEntry *e, JsonObject *o)
     JsonArray *plan =
         n && JSON_NODE_HOLDS_ARRAY(n) ? json_node_get_array(n) : NULL;
 
-    e->target = get_str(opts, "target");
-    e->machine = get_str(opts, "machine");
-    e->rom_dir = get_str(opts, "rom-dir");
-    e->drop_sections = get_strv(opts, "drop-sections");
-    e->shrink_vram = get_bool(opts, "shrink-vram");
-    e->drop_roms = get_bool(opts, "drop-roms");
-    e->keep_block_sections = get_bool(opts, "keep-block-sections");
-    e->keep_original = get_bool(opts, "keep-original");
-    e->dry_run = get_bool(opts, "dry-run");
+    e->target = app_json_str(opts, "target");
+    e->machine = app_json_str(opts, "machine");
+    e->rom_dir = app_json_str(opts, "rom-dir");
+    e->drop_sections = app_json_strv(opts, "drop-sections");
+    e->shrink_vram = app_json_bool(opts, "shrink-vram");
+    e->drop_roms = app_json_bool(opts, "drop-roms");
+    e->keep_block_sections = app_json_bool(opts, "keep-block-sections");
+    e->keep_original = app_json_bool(opts, "keep-original");
+    e->dry_run = app_json_bool(opts, "dry-run");
     e->plan =
         g_ptr_array_new_with_free_func((GDestroyNotify)app_plan_item_free);
     for (guint i = 0; plan && i < json_array_get_length(plan); i++) {
         JsonObject *p = json_array_get_object_element(plan, i);
         AppPlanItem *item = g_new0(AppPlanItem, 1);
 
-        item->path = get_str(p, "image");
-        item->snapshots = get_strv(p, "snapshots");
+        item->path = app_json_str(p, "image");
+        item->snapshots = app_json_strv(p, "snapshots");
         g_ptr_array_add(e->plan, item);
     }
 }
@@ -377,10 +303,10 @@ static AppJournalEntry *parse_line(const char *line)
     }
     o = json_node_get_object(root);
     e = g_new0(AppJournalEntry, 1);
-    e->step = get_str(o, "step");
-    e->time = get_str(o, "time");
-    e->tool = get_str(o, "tool");
-    e->batch = get_str(o, "batch");
+    e->step = app_json_str(o, "step");
+    e->time = app_json_str(o, "time");
+    e->tool = app_json_str(o, "tool");
+    e->batch = app_json_str(o, "batch");
     if (!e->step) {
         app_journal_entry_free(e);
         return NULL;
@@ -388,28 +314,28 @@ static AppJournalEntry *parse_line(const char *line)
     if (!strcmp(e->step, "batch")) {
         get_batch(e, o);
     } else {
-        e->target = get_str(o, "target");
+        e->target = app_json_str(o, "target");
     }
-    e->image = get_str(o, "image");
+    e->image = app_json_str(o, "image");
     x = get_obj(o, "snapshot");
-    e->snapshot_id = get_str(x, "id");
-    e->snapshot_name = get_str(x, "name");
-    e->status = get_str(o, "status");
-    e->message = get_str(o, "message");
-    e->exit_code = (int)get_int(o, "exit-code");
+    e->snapshot_id = app_json_str(x, "id");
+    e->snapshot_name = app_json_str(x, "name");
+    e->status = app_json_str(o, "status");
+    e->message = app_json_str(o, "message");
+    e->exit_code = (int)app_json_int(o, "exit-code");
     if ((x = get_obj(o, "old"))) {
         e->has_old = true;
-        e->old_size = (uint64_t)get_int(x, "vm-state-size");
-        e->old_sha256 = get_str(x, "sha256");
+        e->old_size = (uint64_t)app_json_int(x, "vm-state-size");
+        e->old_sha256 = app_json_str(x, "sha256");
     }
     if ((x = get_obj(o, "new"))) {
         e->has_new = true;
-        e->new_size = (uint64_t)get_int(x, "vm-state-size");
-        e->new_sha256 = get_str(x, "sha256");
+        e->new_size = (uint64_t)app_json_int(x, "vm-state-size");
+        e->new_sha256 = app_json_str(x, "sha256");
     }
-    e->rules = get_strv(o, "rules");
-    e->recipe = get_str(o, "recipe");
-    e->kept_as = get_str(o, "kept-as");
+    e->rules = app_json_strv(o, "rules");
+    e->recipe = app_json_str(o, "recipe");
+    e->kept_as = app_json_str(o, "kept-as");
     return e;
 }
 

@@ -4,10 +4,10 @@
  * is left out when it does not fit.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
-#include <json-glib/json-glib.h>
 #include <string.h>
 #include <zlib.h>
 
+#include "json_fields.h"
 #include "record.h"
 
 #define MAGIC      "QSNAPFIX"
@@ -107,14 +107,6 @@ void app_record_for_original(AppRecord *r, const AppRecord *fix, const char *id,
 
 /* ---- payload: JSON ---------------------------------------------------- */
 
-static void member_str(JsonBuilder *b, const char *name, const char *v)
-{
-    if (v) {
-        json_builder_set_member_name(b, name);
-        json_builder_add_string_value(b, v);
-    }
-}
-
 static void member_int(JsonBuilder *b, const char *name, uint64_t v)
 {
     json_builder_set_member_name(b, name);
@@ -124,77 +116,28 @@ static void member_int(JsonBuilder *b, const char *name, uint64_t v)
 static char *payload_json(const AppRecord *r)
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
-    g_autoptr(JsonGenerator) g = json_generator_new();
-    g_autoptr(JsonNode) root = NULL;
 
     json_builder_begin_object(b);
-    member_str(b, "kind", app_record_kind_name(r->kind));
-    member_str(b, "tool", r->tool);
-    member_str(b, "time", r->time);
+    app_json_put_str(b, "kind", app_record_kind_name(r->kind));
+    app_json_put_str(b, "tool", r->tool);
+    app_json_put_str(b, "time", r->time);
     if (r->kind == APP_RECORD_FIX) {
-        member_str(b, "target", r->target);
+        app_json_put_str(b, "target", r->target);
         if (r->rules) {
-            json_builder_set_member_name(b, "rules");
-            json_builder_begin_array(b);
-            for (guint i = 0; r->rules[i]; i++) {
-                json_builder_add_string_value(b, r->rules[i]);
-            }
-            json_builder_end_array(b);
+            app_json_put_strv(b, "rules", r->rules);
         }
-        member_str(b, "recipe", r->recipe);
-        member_str(b, "recipe-sha256", r->recipe_sha256);
+        app_json_put_str(b, "recipe", r->recipe);
+        app_json_put_str(b, "recipe-sha256", r->recipe_sha256);
         member_int(b, "old-size", r->old_size);
         member_int(b, "new-size", r->new_size);
-        member_str(b, "batch", r->batch);
+        app_json_put_str(b, "batch", r->batch);
     } else {
-        member_str(b, "original-of-id", r->of_id);
-        member_str(b, "original-of-name", r->of_name);
+        app_json_put_str(b, "original-of-id", r->of_id);
+        app_json_put_str(b, "original-of-name", r->of_name);
         member_int(b, "size", r->size);
     }
     json_builder_end_object(b);
-    root = json_builder_get_root(b);
-    json_generator_set_root(g, root);
-    return json_generator_to_data(g, NULL);
-}
-
-static char *get_str(JsonObject *o, const char *name)
-{
-    JsonNode *n = json_object_get_member(o, name);
-
-    return n && JSON_NODE_HOLDS_VALUE(n) &&
-                   json_node_get_value_type(n) == G_TYPE_STRING
-               ? g_strdup(json_node_get_string(n))
-               : NULL;
-}
-
-static uint64_t get_int(JsonObject *o, const char *name)
-{
-    JsonNode *n = json_object_get_member(o, name);
-
-    return n && JSON_NODE_HOLDS_VALUE(n) &&
-                   json_node_get_value_type(n) == G_TYPE_INT64
-               ? (uint64_t)json_node_get_int(n)
-               : 0;
-}
-
-static char **get_strv(JsonObject *o, const char *name)
-{
-    JsonNode *n = json_object_get_member(o, name);
-    g_autoptr(GPtrArray) v = g_ptr_array_new();
-    JsonArray *a;
-
-    if (!n || !JSON_NODE_HOLDS_ARRAY(n)) {
-        return NULL;
-    }
-    a = json_node_get_array(n);
-    for (guint i = 0; i < json_array_get_length(a); i++) {
-        const char *s = json_array_get_string_element(a, i);
-        if (s) {
-            g_ptr_array_add(v, g_strdup(s));
-        }
-    }
-    g_ptr_array_add(v, NULL);
-    return (char **)g_ptr_array_free(g_steal_pointer(&v), false);
+    return app_json_compact(b);
 }
 
 static bool parse_payload(const char *json, gssize len, AppRecord *r)
@@ -209,22 +152,22 @@ static bool parse_payload(const char *json, gssize len, AppRecord *r)
         return false;
     }
     o = json_node_get_object(root);
-    kind = get_str(o, "kind");
+    kind = app_json_str(o, "kind");
     r->kind = !g_strcmp0(kind, "fix")        ? APP_RECORD_FIX
               : !g_strcmp0(kind, "original") ? APP_RECORD_ORIGINAL
                                              : APP_RECORD_NONE;
-    r->tool = get_str(o, "tool");
-    r->time = get_str(o, "time");
-    r->target = get_str(o, "target");
-    r->rules = get_strv(o, "rules");
-    r->recipe = get_str(o, "recipe");
-    r->recipe_sha256 = get_str(o, "recipe-sha256");
-    r->old_size = get_int(o, "old-size");
-    r->new_size = get_int(o, "new-size");
-    r->batch = get_str(o, "batch");
-    r->of_id = get_str(o, "original-of-id");
-    r->of_name = get_str(o, "original-of-name");
-    r->size = get_int(o, "size");
+    r->tool = app_json_str(o, "tool");
+    r->time = app_json_str(o, "time");
+    r->target = app_json_str(o, "target");
+    r->rules = app_json_strv(o, "rules");
+    r->recipe = app_json_str(o, "recipe");
+    r->recipe_sha256 = app_json_str(o, "recipe-sha256");
+    r->old_size = (uint64_t)app_json_int(o, "old-size");
+    r->new_size = (uint64_t)app_json_int(o, "new-size");
+    r->batch = app_json_str(o, "batch");
+    r->of_id = app_json_str(o, "original-of-id");
+    r->of_name = app_json_str(o, "original-of-name");
+    r->size = (uint64_t)app_json_int(o, "size");
     return r->kind != APP_RECORD_NONE;
 }
 

@@ -5,12 +5,11 @@ checks every step of a batch must pass."""
 import hashlib
 import json
 import os
-import shutil
 import struct
 import subprocess
-import tempfile
 
-from qsnapfix_tests import fixtures, guest_fixture, testlib
+from qsnapfix_tests import fixtures, testlib
+from qsnapfix_tests.stores import copy, guest_image  # noqa: F401
 from qsnapfix_tests.testlib import BIN, Failure, check, check_eq, run
 
 # Real images of ../shared used by the store: one snapshot written by
@@ -20,11 +19,6 @@ REAL = ("qk10-a-default", "qk12-a-default", "qk10-f1-twosnaps",
         "m72k-a-pc-i440fx-1.4")
 
 
-def copy(src, dest):
-    subprocess.run(["cp", "--reflink=auto", "--", src, dest], check=True)
-    return dest
-
-
 def real_images():
     """{name: path} of the real images, or None without ../shared."""
     d = os.path.join(testlib.CACHE, "shared-images")
@@ -32,21 +26,6 @@ def real_images():
     if not all(os.path.isfile(p) for p in paths.values()):
         return None
     return paths
-
-
-def guest_image(dest, oldify=None):
-    """The project's guest saved by QEMU 7.2 (cached), maybe reshaped like
-    an old writer."""
-    work = tempfile.mkdtemp(prefix="qsnapfix-batch-guest-")
-    try:
-        snap = guest_fixture.guest_snapshot(work)
-        if oldify:
-            run([BIN, "oldify", snap.image, "--snapshot", snap.snapshot,
-                 *oldify])
-        shutil.move(snap.image, dest)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    return dest
 
 
 def build_template(root):

@@ -43,14 +43,6 @@ CASES = [
 ]
 
 
-def parse_result(p):
-    check(p.returncode == 0, f"crashtest: exit {p.returncode}: {p.stderr}")
-    first, _, rest = p.stdout.partition("\n")
-    fields = dict(kv.split("=", 1) for kv in first.split())
-    fields["message"] = rest.strip()
-    return fields
-
-
 def write(path, data):
     with open(path, "wb") as f:
         f.write(data)
@@ -84,7 +76,7 @@ class Case:
         # the fixed image the restore and delete cases start from
         self.fixed = os.path.join(work, "fixed.qcow2")
         shutil.copyfile(self.pristine, self.fixed)
-        r = parse_result(wtlib.crashtest("run", "count", 0, 0, self.fixed,
+        r = wtlib.parse_crashtest(wtlib.crashtest("run", "count", 0, 0, self.fixed,
                                          self.name, *self.splice_args))
         check_eq(r["result"], "ok", f"{spec['name']}: the fix: {r['message']}")
         self.qemu_reads = 0
@@ -120,7 +112,7 @@ class Case:
 
     def splice(self, mode, n, seed):
         shutil.copyfile(self.pristine, self.image)
-        return parse_result(wtlib.crashtest("run", mode, n, seed, self.image,
+        return wtlib.parse_crashtest(wtlib.crashtest("run", mode, n, seed, self.image,
                                             self.name, *self.splice_args))
 
     def splice_state(self, what):
@@ -137,7 +129,7 @@ class Case:
 
     def restore(self, mode, n, seed):
         shutil.copyfile(self.fixed, self.image)
-        return parse_result(wtlib.crashtest(
+        return wtlib.parse_crashtest(wtlib.crashtest(
             "restore", mode, n, seed, self.image, self.name, self.orig_name,
             f"extra={FOREIGN.hex()}"))
 
@@ -154,7 +146,7 @@ class Case:
 
     def delete(self, mode, n, seed):
         shutil.copyfile(self.fixed, self.image)
-        return parse_result(wtlib.crashtest("delete", mode, n, seed,
+        return wtlib.parse_crashtest(wtlib.crashtest("delete", mode, n, seed,
                                             self.image, self.orig_name))
 
     def delete_state(self, what):
@@ -170,13 +162,7 @@ def matrix(case, op, run, state_checks, qemu_want):
     total = run("count", 0, 0)
     check_eq(total["result"], "ok", f"{op}: {total['message']}")
     writes, flushes = int(total["writes"]), int(total["flushes"])
-    plan = []
-    for n in range(writes + 1):
-        plan.append(("crash", n, 0))
-        plan += [("power", n, seed) for seed in (1, 2, 3)]
-    for n in range(1, writes + 1):
-        plan += [("eio", n, 0), ("enospc", n, 0)]
-    plan += [("flush-eio", n, 0) for n in range(1, flushes + 1)]
+    plan = wtlib.fault_plan(writes, flushes)
     seen = set()
     for mode, n, seed in plan:
         what = f"{op} {mode} n={n} seed={seed} ({case.spec['name']})"

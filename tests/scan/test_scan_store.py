@@ -34,6 +34,8 @@ from scanlib import (NEEDS_FIX, OK, PARTIAL, REFUSED, check,
                      check_eq, scan)
 from qsnapfix_tests import fixtures
 from qsnapfix_tests import guest_fixture
+from qsnapfix_tests import stores
+from qsnapfix_tests.stores import copy
 from qsnapfix_tests import testlib
 from qsnapfix_tests.testlib import BIN, main, run, skip
 
@@ -55,21 +57,7 @@ STORE = Store()
 
 def guest(dest, device_args=guest_fixture.GUEST_DEVICE_ARGS, oldify=None):
     """The project's guest saved by QEMU 7.2 (cached), maybe reshaped."""
-    work = tempfile.mkdtemp(prefix="qsnapfix-scan-guest-")
-    try:
-        snap = guest_fixture.guest_snapshot(work, device_args=device_args)
-        if oldify:
-            run([BIN, "oldify", snap.image, "--snapshot", snap.snapshot,
-                 *oldify])
-        shutil.move(snap.image, dest)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    return dest
-
-
-def copy(src, dest):
-    subprocess.run(["cp", "--reflink=auto", "--", src, dest], check=True)
-    return dest
+    return stores.guest_image(dest, oldify, device_args)
 
 
 def build_store():
