@@ -760,6 +760,13 @@ static void result(guint i, void *res, void *opaque)
     batch_image_free(im);
 }
 
+static void run_tick(guint done, guint total, void *opaque)
+{
+    Run *run = opaque;
+
+    run->tick(done, total, run->opaque);
+}
+
 /* 0 when no image failed or was skipped; their common code when every
  * image did alike; else 15. */
 static int batch_exit_code(const Run *run)
@@ -793,8 +800,8 @@ void app_batch_run(AppBatch *b, AppBatchImageFn image_fn,
 
     memset(sum, 0, sizeof(*sum));
     sum->writers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    app_run_ordered(b->entries->len, MAX(b->o.jobs, 1), job, result, tick,
-                    &run);
+    app_run_ordered(b->entries->len, MAX(b->o.jobs, 1), job, result,
+                    tick ? run_tick : NULL, &run);
     sum->seconds = g_timer_elapsed(timer, NULL);
     sum->exit_code = batch_exit_code(&run);
     g_array_free(run.failed_codes, true);
