@@ -7,6 +7,7 @@
 
 #include "pipeline.h"
 #include "progress.h"
+#include "record.h"
 
 /* Every record of src, every page; step is what the watcher is told. */
 static VmsStream *parse_all(VmsSource *src, const AppOptions *o, AppStep step,
@@ -96,6 +97,7 @@ bool app_apply(AppSink *sink, VmsSource *old, const AppOptions *o,
 {
     const TrResult *r = out->result;
     AppWatch watch;
+    AppRecord record;
     AppWrite w = {
         .old = old,
         .edits = r->edits,
@@ -106,12 +108,14 @@ bool app_apply(AppSink *sink, VmsSource *old, const AppOptions *o,
         .progress = write_progress,
         .progress_opaque = &watch,
         .cancel = o->cancel,
+        .record = &record,
     };
     bool ok;
 
     if (sink->in_place && !r->edits->len) {
         return true; /* it holds the result already */
     }
+    app_record_for_fix(&record, o, r, out->old_size);
     /* An in-place sink (the qcow2 splice) counts what it writes; the
      * others read the old stream through once, in order. */
     if (sink->in_place) {
@@ -122,6 +126,7 @@ bool app_apply(AppSink *sink, VmsSource *old, const AppOptions *o,
     }
     ok = app_sink_write(sink, &w, &out->write, errp);
     app_watch_end(&watch, ok);
+    app_record_clear(&record);
     return ok;
 }
 
@@ -191,6 +196,14 @@ bool app_verify(VmsSource *written, const AppOptions *o,
 void app_run(AppSource *source, AppSink *sink, const AppRecipeNames *names,
              const char *after_write, const AppOptions *o, AppOutcome *out)
 {
+    app_run_hooked(source, sink, names, after_write, o, NULL, out);
+}
+
+void app_run_hooked(AppSource *source, AppSink *sink,
+                    const AppRecipeNames *names, const char *after_write,
+                    const AppOptions *o, const AppRunHooks *hooks,
+                    AppOutcome *out)
+{
     GError *err = NULL;
     g_autoptr(VmsSource) src = app_source_open(source, &err);
     g_autoptr(VmsStream) s = NULL;
@@ -201,6 +214,11 @@ void app_run(AppSource *source, AppSink *sink, const AppRecipeNames *names,
         return;
     }
     if (out->status == APP_REFUSED) {
+        return;
+    }
+    if (hooks && hooks->before_write && out->status == APP_FIXED &&
+        !o->dry_run && !hooks->before_write(out, hooks->opaque, &err)) {
+        app_outcome_fail(out, err);
         return;
     }
     if ((!o->dry_run && !app_write_recipe_files(out->result, s, src, &err)) ||

@@ -11,6 +11,7 @@
 
 #include "app/inspect.h"
 #include "inspect_stream.h"
+#include "fix.h"
 
 typedef struct InspectOptions {
     gboolean no_layout;
@@ -145,6 +146,7 @@ static void json_add_snapshot(QjValue *snapshots, const AppImageFacts *r,
 {
     const Qcow2Snapshot *sn = qcow2_snapshot_get(r->img, i);
     QjValue *o = qj_append_object(snapshots);
+    AppRecord record;
 
     qj_set_str(o, "id", sn->id);
     qj_set_str(o, "name", sn->name);
@@ -165,6 +167,10 @@ static void json_add_snapshot(QjValue *snapshots, const AppImageFacts *r,
     qj_set_int(o, "vm-state-size-32", sn->vm_state_size32);
     qj_set_uint(o, "table-offset", sn->table_offset);
     qj_set_bool(o, "has-vm-state", sn->vm_state_size != 0);
+    if (app_record_read(sn, &record) != APP_RECORD_NONE) {
+        cli_json_record(o, &record);
+        app_record_clear(&record);
+    }
     if (r->layouts && sn->vm_state_size && !sn->error) {
         json_add_layout(o, r->img, sn, &r->layouts[i]);
     }
@@ -277,6 +283,29 @@ static void print_layouts(const AppImageFacts *r)
     }
 }
 
+/* What fixes left with the snapshots (app/record.h). */
+static void print_records(const AppImageFacts *r)
+{
+    bool header = false;
+
+    for (guint i = 0; i < qcow2_snapshot_count(r->img); i++) {
+        const Qcow2Snapshot *sn = qcow2_snapshot_get(r->img, i);
+        g_autofree char *id = qsnapfix_printable(sn->id);
+        AppRecord record;
+
+        if (app_record_read(sn, &record) == APP_RECORD_NONE) {
+            continue;
+        }
+        if (!header) {
+            printf("Records of qsnapfix:\n");
+            header = true;
+        }
+        printf("  %s:\n", id);
+        cli_print_record(&record, "    ");
+        app_record_clear(&record);
+    }
+}
+
 static void print_human(const AppImageFacts *r, bool first)
 {
     const Qcow2Header *h;
@@ -310,6 +339,7 @@ static void print_human(const AppImageFacts *r, bool first)
         if (r->layouts) {
             print_layouts(r);
         }
+        print_records(r);
     }
     print_features(h);
 }

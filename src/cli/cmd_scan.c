@@ -40,8 +40,8 @@ static const char scan_description[] =
     "70 KiB whatever its size); snapshots whose verdict depends on RAM\n"
     "page data (qxl ROM, --shrink-vram) are walked in full. --full walks\n"
     "every snapshot and plans every fix exactly as `fix --dry-run` does.\n"
-    "Verdicts and rule ids are the same either way; the bytes a fix would\n"
-    "write are marked as estimated where the tail path cannot know them.\n"
+    "Verdicts and rule ids are the same either way; by default the bytes a\n"
+    "fix would write are estimated from the edits (--full: exact).\n"
     "\n"
     "Exit codes of scan: 0 every image scanned, nothing needs fixing; 17\n"
     "some snapshots need fixing (and can be fixed); 4 some would be refused\n"
@@ -113,10 +113,37 @@ static void report_errors_stderr(const AppScanImage *im)
     }
 }
 
+/* --output=jsonl: this image or entry alone, on one line. */
+/* --output=jsonl: the image's (or entry's) object, one line, now. */
+static void emit_line(const AppScanEntry *e, const AppScanImage *im)
+{
+    g_autoptr(QjValue) one = qj_array();
+
+    if (im) {
+        scan_json_image(one, im);
+    } else {
+        scan_json_entry(one, e);
+    }
+    qj_print_line(qj_at(one, 0));
+}
+
 static void emit(Scan *scan, const AppScanEntry *e, const AppScanImage *im)
 {
     bool json = scan->format == QSNAPFIX_OUTPUT_JSON;
 
+    if (scan->format == QSNAPFIX_OUTPUT_JSONL) {
+        if (im) {
+            app_scan_summary_add_image(&scan->sum, im);
+            report_errors_stderr(im);
+        } else {
+            app_scan_summary_add_entry(&scan->sum, e);
+            if (e->kind == APP_ENTRY_ERROR) {
+                fprintf(stderr, "qsnapfix: %s\n", e->reason);
+            }
+        }
+        emit_line(e, im);
+        return;
+    }
     if (im) {
         app_scan_summary_add_image(&scan->sum, im);
         report_errors_stderr(im);
@@ -142,12 +169,19 @@ static void emit(Scan *scan, const AppScanEntry *e, const AppScanImage *im)
 
 static void print_json(QjValue *report, Scan *scan, int rc)
 {
+    /* jsonl: the images went out as lines; this is the last, the totals */
+    bool lines = scan->format == QSNAPFIX_OUTPUT_JSONL;
+
     scan_json_summary(report, &scan->sum);
     if (scan->o->guestfs) {
         scan_json_guest_summary(report, &scan->sum, scan->elapsed);
     }
     qj_set_int(report, "exit-code", rc);
-    qj_print(report);
+    if (lines) {
+        qj_print_line(report);
+    } else {
+        qj_print(report);
+    }
 }
 
 static void *scan_entry(guint i, void *opaque)
@@ -195,8 +229,10 @@ static int run_scan(const AppScanOptions *o, QsnapfixOutput format,
     cli_progress_images(&scan.progress, 0, entries->len, 0);
     qj_set_str(report, "target", tr_target_name(o->fix.target));
     qj_set_str(report, "mode", o->full ? "full" : "tail");
-    scan.images = qj_set_array(report, "images");
-    scan.skipped = qj_set_array(report, "skipped");
+    if (format == QSNAPFIX_OUTPUT_JSON) {
+        scan.images = qj_set_array(report, "images");
+        scan.skipped = qj_set_array(report, "skipped");
+    }
     app_run_ordered(entries->len, jobs, scan_entry, scanned, tick, &scan);
     cli_progress_done(&scan.progress);
     scan.elapsed = (double)(g_get_monotonic_time() - start) / G_USEC_PER_SEC;
@@ -204,7 +240,7 @@ static int run_scan(const AppScanOptions *o, QsnapfixOutput format,
     if (exit_zero && (rc == APP_EXIT_NEEDS_FIX || rc == APP_EXIT_REFUSED)) {
         rc = APP_EXIT_OK; /* findings, not failures: the report has them */
     }
-    if (format == QSNAPFIX_OUTPUT_JSON) {
+    if (format != QSNAPFIX_OUTPUT_HUMAN) {
         print_json(report, &scan, rc);
     } else {
         scan_print_summary_human(&scan.sum, o);
@@ -260,6 +296,7 @@ int qsnapfix_cmd_scan(int argc, char **argv)
         .summary = "qsnapfix scan: dry run over image stores (reads only)",
         .description = description,
         .with_output = true,
+        .with_jsonl = true,
     };
     /* fix's options judge as fix would; --dry-run is accepted (a scan is
      * always one) but not listed. */

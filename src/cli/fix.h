@@ -9,6 +9,7 @@
 
 #include "app/options.h"
 #include "app/outcome.h"
+#include "app/record.h"
 #include "cli.h"
 
 typedef struct FixOptions {
@@ -60,5 +61,23 @@ void fix_json_writer(QjValue *o, const VmsWriterInfo *w);
 void fix_json_rules(QjValue *o, const TrResult *r, bool edit_counts);
 void fix_json_recipe(QjValue *o, const TrResult *r);
 void fix_json_reason(QjValue *o, const AppOutcome *out);
+
+/* ---- batches (fix_batch.c) -------------------------------------------- */
+
+struct AppBatchOptions;
+/* The images and snapshots a scan report (JSON or JSONL) marked fixable:
+ * AppPlanItem *. */
+GPtrArray *fix_plan_from_scan(const char *report, GError **errp);
+/* Run a batch (over paths, a plan, or resuming a journal) and report it
+ * in c's output format; returns the exit code. */
+int fix_run_batch(const CliCommand *c, const struct AppBatchOptions *bo,
+                  char **paths, GPtrArray *plan, const char *resume);
+
+/* ---- the record a fix left (record_report.c) -------------------------- */
+
+/* Member "record" of a snapshot's JSON object. */
+void cli_json_record(QjValue *o, const AppRecord *r);
+/* One or two lines, each begun with indent; nothing for no record. */
+void cli_print_record(const AppRecord *r, const char *indent);
 
 #endif

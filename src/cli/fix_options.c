@@ -157,7 +157,7 @@ int fix_parse_command(CliCommand *c, const GOptionEntry *own, FixOptions *o,
     int rc = cli_parse(c, own, shared, argc, argv);
 
     if (rc < 0 && !fix_options_finish(o, &err)) {
-        rc = qsnapfix_report(err);
+        rc = cli_fail(c, NULL, err);
     }
     return rc;
 }

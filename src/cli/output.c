@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -28,15 +29,19 @@ void qsnapfix_warn(const char *fmt, ...)
     fputc('\n', stderr);
 }
 
-static bool parse_output(const char *value, QsnapfixOutput *out, GError **errp)
+static bool parse_output(const CliCommand *c, const char *value,
+                         QsnapfixOutput *out, GError **errp)
 {
     if (!value || !strcmp(value, "human")) {
         *out = QSNAPFIX_OUTPUT_HUMAN;
     } else if (!strcmp(value, "json")) {
         *out = QSNAPFIX_OUTPUT_JSON;
+    } else if (c->with_jsonl && !strcmp(value, "jsonl")) {
+        *out = QSNAPFIX_OUTPUT_JSONL;
     } else {
         g_set_error(errp, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                    "--output=%s: expected 'human' or 'json'", value);
+                    "--output=%s: expected 'human'%s or 'json'", value,
+                    c->with_jsonl ? ", 'jsonl'" : "");
         return false;
     }
     return true;
@@ -51,21 +56,28 @@ int cli_usage(const CliCommand *c, const char *message)
     return cli_fail(c, NULL, err);
 }
 
-/* --output=json or --output json among the arguments: a command line that
- * does not parse still gets its error report in JSON. */
-static bool asks_for_json(int argc, char **argv)
+/* The format --output=FORMAT or --output FORMAT asks for among the
+ * arguments, seen before GOption parses them: a command line that does not
+ * parse still gets its error report in JSON. */
+static QsnapfixOutput asked_format(const CliCommand *c, int argc, char **argv)
 {
+    QsnapfixOutput format = QSNAPFIX_OUTPUT_HUMAN;
+
     for (int i = 1; i < argc; i++) {
+        const char *value = NULL;
         if (!strcmp(argv[i], "--")) {
             break;
         }
-        if (!strcmp(argv[i], "--output=json") ||
-            (!strcmp(argv[i], "--output") && i + 1 < argc &&
-             !strcmp(argv[i + 1], "json"))) {
-            return true;
+        if (g_str_has_prefix(argv[i], "--output=")) {
+            value = argv[i] + strlen("--output=");
+        } else if (!strcmp(argv[i], "--output") && i + 1 < argc) {
+            value = argv[i + 1];
+        }
+        if (value) {
+            (void)parse_output(c, value, &format, NULL);
         }
     }
-    return false;
+    return format;
 }
 
 int cli_parse(CliCommand *c, const GOptionEntry *own, const GOptionEntry *more,
@@ -73,7 +85,10 @@ int cli_parse(CliCommand *c, const GOptionEntry *own, const GOptionEntry *more,
 {
     GOptionEntry common[] = {
         {"output", 0, 0, G_OPTION_ARG_STRING, &c->output,
-         "Report format: human (default) or json", "FORMAT"},
+         c->with_jsonl ? "Report format: human (default), json, or jsonl "
+                         "(one object per image as it completes)"
+                       : "Report format: human (default) or json",
+         "FORMAT"},
         {"help", 'h', 0, G_OPTION_ARG_NONE, &c->help, "Show this help", NULL},
         {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &c->operand,
          NULL, c->operands},
@@ -96,8 +111,8 @@ int cli_parse(CliCommand *c, const GOptionEntry *own, const GOptionEntry *more,
     /* --output only for commands with reports */
     g_option_context_add_main_entries(ctx, common + !c->with_output, NULL);
     g_set_prgname(prgname);
-    if (c->with_output && asks_for_json(*argc, *argv)) {
-        c->format = QSNAPFIX_OUTPUT_JSON;
+    if (c->with_output) {
+        c->format = asked_format(c, *argc, *argv);
     }
     if (!g_option_context_parse(ctx, argc, argv, &err)) {
         g_autoptr(GError) usage =
@@ -110,7 +125,7 @@ int cli_parse(CliCommand *c, const GOptionEntry *own, const GOptionEntry *more,
         fputs(help, stdout);
         return APP_EXIT_OK;
     }
-    if (!parse_output(c->output, &c->format, &err)) {
+    if (!parse_output(c, c->output, &c->format, &err)) {
         return qsnapfix_report(err);
     }
     if (!c->operand) {
@@ -243,13 +258,17 @@ int cli_fail(const CliCommand *c, QjValue *report, const GError *err)
     g_autoptr(QjValue) json = report;
     int code = qsnapfix_report(err);
 
-    if (c && c->format == QSNAPFIX_OUTPUT_JSON) {
+    if (c && c->format != QSNAPFIX_OUTPUT_HUMAN) {
         if (!json) {
             json = cli_json_report();
         }
         cli_json_error(json, err->message, code);
         qj_set_int(json, "exit-code", code);
-        qj_print(json);
+        if (c->format == QSNAPFIX_OUTPUT_JSONL) {
+            qj_print_line(json);
+        } else {
+            qj_print(json);
+        }
     }
     return code;
 }

@@ -41,8 +41,12 @@ static void json_snapshot(QjValue *snapshots, const AppScanSnapshot *ss)
     qj_set_int(o, "vm-state-size", (int64_t)ss->vm_state_size);
     qj_set_int(o, "date-sec", ss->date_sec);
     qj_set_str(o, "verdict", app_verdict_name(ss->judged.verdict));
+    if (ss->record.kind != APP_RECORD_NONE) {
+        cli_json_record(o, &ss->record);
+    }
     scan_json_guest(o, &ss->guest);
-    if (ss->judged.verdict == APP_VERDICT_DISK_ONLY) {
+    if (ss->judged.verdict == APP_VERDICT_DISK_ONLY ||
+        ss->judged.verdict == APP_VERDICT_ORIGINAL) {
         return;
     }
     fix_json_writer(o, out->writer);
@@ -181,6 +185,7 @@ void scan_json_summary(QjValue *report, const AppScanSummary *s)
     qj_set_int(o, "fix-blocked", s->blocked);
     qj_set_int(o, "snapshots", s->snapshots);
     qj_set_int(o, "disk-only", s->disk_only);
+    qj_set_int(o, "originals", s->originals);
     qj_set_int(o, "compatible", s->compatible);
     qj_set_int(o, "fixable", s->fixable);
     qj_set_int(o, "refused", s->refused);

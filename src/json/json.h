@@ -133,6 +133,9 @@ void qj_write(GString *out, const QjValue *v, QjStyle style);
 char *qj_to_string(const QjValue *v, QjStyle style);
 /* Pretty, newline-terminated, on stdout. */
 void qj_print(const QjValue *v);
+/* Compact on one line (a JSONL record), newline-terminated, on stdout,
+ * flushed. */
+void qj_print_line(const QjValue *v);
 /* One string literal, quotes included, escaped as QEMU escapes it. */
 void qj_write_string(GString *out, const char *s);
 

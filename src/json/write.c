@@ -66,8 +66,17 @@ static void write_number(GString *out, const QjValue *v)
         return;
     }
     {
+        /* The shortest form that reads back as the same double: 0.716,
+         * not %.17g's 0.71599999999999997. */
         char buf[G_ASCII_DTOSTR_BUF_SIZE];
-        g_ascii_formatd(buf, sizeof(buf), "%.17g", v->d);
+        for (int digits = 1; digits <= 17; digits++) {
+            char format[8];
+            g_snprintf(format, sizeof(format), "%%.%dg", digits);
+            g_ascii_formatd(buf, sizeof(buf), format, v->d);
+            if (g_ascii_strtod(buf, NULL) == v->d) {
+                break;
+            }
+        }
         g_string_append(out, buf);
         /* read back as a double, not an integer */
         if (!strpbrk(buf, ".eE")) {
@@ -161,4 +170,11 @@ void qj_print(const QjValue *v)
 {
     g_autofree char *text = qj_to_string(v, QJ_PRETTY);
     puts(text);
+}
+
+void qj_print_line(const QjValue *v)
+{
+    g_autofree char *text = qj_to_string(v, QJ_COMPACT);
+    puts(text);
+    fflush(stdout);
 }

@@ -3,12 +3,14 @@
 """Every command's JSON is what docs/schema/qsnapfix-report.schema.json
 says, and scriptable: real outputs of inspect (one image, several, one
 unreadable), inspect --snapshot/--stream (full, --tail, --sections), scan
-(a store with every verdict, unreadable and skipped files), fix and
-translate (fixed, compatible, refused, error, dry run, --keep-original, no
-VM state), extract and splice are validated against the schema's
+(a store with every verdict, unreadable and skipped files, records of
+a fix), fix and translate (fixed, compatible, refused, error, dry run,
+--keep-original, no VM state), fix of a directory (a batch), undo,
+drop-originals, extract and splice are validated against the schema's
 definition for that command; every failure with --output=json prints a
 `failure` report on stdout whose exit-code is the program's; every report
-carries qsnapfix.version and a timestamp; names are kebab-case.
+carries qsnapfix.version and a timestamp; names are kebab-case. Every
+line of scan and fix --output=jsonl is a scan-line or fix-line.
 
 The exit codes made for loops: nothing to do is 0 (already compatible, no
 snapshot with VM state) with "changed": false; several snapshots with VM
@@ -87,6 +89,29 @@ def report(definition, *args, ok=(0,), cwd=WORK):
         check(doc["error"]["message"] in p.stderr,
               f"{what}: the same message on stderr: {p.stderr!r}")
     return doc, p.returncode
+
+
+def lines(definition, *args, ok=(0,)):
+    """Run qsnapfix ARGS --output=jsonl; its lines, each validated, the
+    last one's exit-code the program's."""
+    argv = [BIN, *map(str, args), "--output=jsonl"]
+    p = subprocess.run(argv, capture_output=True, text=True, env=ENV,
+                       cwd=WORK, timeout=600)
+    what = " ".join(map(str, args)) + " (jsonl)"
+    if p.returncode not in ok:
+        raise Failure(f"{what}: exit {p.returncode}, want {ok}: {p.stderr}")
+    docs = []
+    for n, line in enumerate(p.stdout.splitlines()):
+        try:
+            docs.append(json.loads(line))
+        except ValueError as e:
+            raise Failure(f"{what}: line {n + 1} is not JSON ({e})")
+        check("\n" not in line.strip(), f"{what}: one object per line")
+        validate(docs[-1], definition, f"{what} line {n + 1}")
+    check(docs, f"{what}: no lines")
+    check_eq(docs[-1]["exit-code"], p.returncode, f"{what}: exit-code")
+    check_eq(docs[-1]["timestamp"], "2023-11-14T22:13:20Z", f"{what}: when")
+    return docs, p.returncode
 
 
 def version():
@@ -215,6 +240,51 @@ def test_fix_and_translate_reports():
     doc, _ = report("fix", "fix", old, "--keep-original")
     check_eq((doc["changed"], doc["snapshots"][0]["write"]["kept-original-as"]),
              (True, "s1.orig"), "fixed, the original kept")
+    # the records the fix left, as scan and inspect show them
+    doc, _ = report("scan", "scan", old)
+    check_eq([(s["verdict"], s["record"]["kind"])
+              for s in doc["images"][0]["snapshots"]],
+             [("compatible", "fix"), ("original", "original")], "records")
+    check_eq(doc["summary"]["originals"], 1, "originals")
+    doc, _ = report("inspect-image", "inspect", old)
+    check_eq([s["record"]["kind"] for s in doc["snapshots"]],
+             ["fix", "original"], "inspect: records")
+    # undo and drop-originals
+    doc, _ = report("undo", "drop-originals", old, "--dry-run")
+    check_eq(doc["summary"]["done"], 1, "drop-originals -n")
+    doc, _ = report("undo", "undo", old)
+    check_eq((doc["images"][0]["snapshots"][0]["status"],
+              doc["images"][0]["snapshots"][0]["original"]["name"]),
+             ("done", "s1.orig"), "undo")
+    doc, _ = report("undo", "undo", old, os.path.join(WORK, "missing"),
+                    ok=(15,))
+    check_eq([("error" in im, im["exit-code"]) for im in doc["images"]],
+             [(False, 0), (True, 5)], "undo: nothing to do, one unreadable")
+
+
+def test_batch_and_jsonl_reports():
+    d = os.path.join(WORK, "batch")
+    os.makedirs(d, exist_ok=True)
+    copy(STORE["compatible"], "batch/c4k.qcow2")
+    copy(STORE["two"], "batch/two.qcow2")
+    with open(os.path.join(d, "notes.txt"), "w") as f:
+        f.write("not an image\n")
+    if "fixable" in STORE:
+        copy(STORE["fixable"], "batch/old.qcow2")
+    doc, _ = report("fix-batch", "fix", d, "--all", "--dry-run")
+    check_eq([os.path.basename(s["path"]) for s in doc["skipped"]],
+             ["notes.txt"], "batch: skipped")
+    check_eq(doc["summary"]["images"], len(doc["images"]), "batch: images")
+    docs, _ = lines("fix-line", "fix", d, "--all", "--dry-run", "-j", "2")
+    check_eq(len(docs), len(doc["images"]) + 2, "fix jsonl: the lines")
+    check("summary" in docs[-1], "fix jsonl: the summary last")
+    docs, rc = lines("scan-line", "scan", d, ok=(0, 17))
+    check_eq([os.path.basename(x["path"]) for x in docs if "reason" in x],
+             ["notes.txt"], "scan jsonl: the skipped file")
+    check_eq(["summary" in x for x in docs],
+             [False] * (len(docs) - 1) + [True], "scan jsonl: summary last")
+    lines("scan-line", "scan", "--jobs", "0", d, ok=(2,))
+    lines("fix-line", "fix", os.path.join(WORK, "missing.qcow2"), ok=(5,))
 
 
 def test_extract_and_splice_reports():
@@ -298,6 +368,7 @@ if __name__ == "__main__":
     try:
         main([test_inspect_reports, test_inspect_stream_reports,
               test_scan_reports, test_fix_and_translate_reports,
+              test_batch_and_jsonl_reports,
               test_extract_and_splice_reports,
               test_every_failure_is_a_report_on_stdout,
               test_exit_codes_for_loops,

@@ -130,10 +130,15 @@ static void test_numbers_at_their_limits(void)
     qj_append(a, qj_uint(UINT64_MAX));
     qj_append(a, qj_double(0.1));
     qj_append(a, qj_double(-3.0));
+    qj_append(a, qj_double(0.715671));
+    qj_append(a, qj_double(1.0 / 3));
+    qj_append(a, qj_double(1e300));
     text = qj_to_string(a, QJ_COMPACT);
+    /* doubles: the shortest text that reads back as the same double */
     g_assert_cmpstr(text, ==,
                     "[-9223372036854775808,9223372036854775807,"
-                    "18446744073709551615,0.10000000000000001,-3.0]");
+                    "18446744073709551615,0.1,-3.0,0.715671,"
+                    "0.3333333333333333,1e+300]");
     back = qj_parse(text, strlen(text), NULL);
     g_assert_nonnull(back);
     g_assert_true(qj_as_int(qj_at(back, 0), &i) && i == INT64_MIN);
@@ -144,6 +149,8 @@ static void test_numbers_at_their_limits(void)
     g_assert_cmpint(qj_kind(qj_at(back, 3)), ==, QJ_DOUBLE);
     g_assert_true(qj_as_double(qj_at(back, 3), &d) && d == 0.1);
     g_assert_cmpint(qj_kind(qj_at(back, 4)), ==, QJ_DOUBLE);
+    g_assert_true(qj_as_double(qj_at(back, 6), &d) && d == 1.0 / 3);
+    g_assert_true(qj_as_double(qj_at(back, 7), &d) && d == 1e300);
     /* beyond 64 bits: a double, not an error */
     g_clear_pointer(&back, qj_free);
     back = qj_parse("18446744073709551616", 20, NULL);

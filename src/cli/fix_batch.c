@@ -1,0 +1,413 @@
+/*
+ * `qsnapfix fix PATH...` as a batch (src/app/batch.h): the plan from a
+ * scan report (--from-scan), the report of each image as it completes
+ * (human, one JSON document, or JSONL), and the summary.
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <inttypes.h>
+#include <string.h>
+
+#include "app/batch.h"
+#include "fix.h"
+
+/* ---- --from-scan REPORT ----------------------------------------------- */
+
+/* One image object of a scan report: its fixable snapshots, if any. */
+static void plan_image(GPtrArray *plan, const QjValue *im)
+{
+    const QjValue *sn = qj_get(im, "snapshots");
+    const char *path = qj_get_str(im, "path");
+    g_autoptr(GPtrArray) ids = g_ptr_array_new();
+    AppPlanItem *item;
+
+    if (!path) {
+        return;
+    }
+    for (guint i = 0; i < qj_length(sn); i++) {
+        const QjValue *s = qj_at(sn, i);
+        const char *id = qj_get_str(s, "id");
+        if (id && !g_strcmp0(qj_get_str(s, "verdict"), "fixable")) {
+            g_ptr_array_add(ids, g_strdup(id));
+        }
+    }
+    if (!ids->len) {
+        return;
+    }
+    g_ptr_array_add(ids, NULL);
+    item = g_new0(AppPlanItem, 1);
+    item->path = g_strdup(path);
+    item->snapshots = (char **)g_ptr_array_free(g_steal_pointer(&ids), false);
+    g_ptr_array_add(plan, item);
+}
+
+/* A report of --output=json: one object with "images". */
+static bool plan_document(GPtrArray *plan, const QjValue *root)
+{
+    const QjValue *images = qj_get(root, "images");
+
+    if (qj_kind(images) != QJ_ARRAY) {
+        return false;
+    }
+    for (guint i = 0; i < qj_length(images); i++) {
+        plan_image(plan, qj_at(images, i));
+    }
+    return true;
+}
+
+GPtrArray *fix_plan_from_scan(const char *report, GError **errp)
+{
+    g_autofree char *text = NULL;
+    g_autoptr(QjValue) doc = NULL;
+    g_auto(GStrv) lines = NULL;
+    gsize len = 0;
+    GPtrArray *plan =
+        g_ptr_array_new_with_free_func((GDestroyNotify)app_plan_item_free);
+
+    if (!g_file_get_contents(report, &text, &len, errp)) {
+        g_prefix_error(errp, "--from-scan: ");
+        g_ptr_array_unref(plan);
+        return NULL;
+    }
+    doc = qj_parse(text, len, NULL);
+    if (doc && plan_document(plan, doc)) {
+        return plan;
+    }
+    /* --output=jsonl: an image object a line, the totals last. */
+    lines = g_strsplit(text, "\n", -1);
+    for (guint i = 0; lines[i]; i++) {
+        g_autoptr(GError) err = NULL;
+        g_autoptr(QjValue) line = NULL;
+
+        if (!*lines[i]) {
+            continue;
+        }
+        line = qj_parse(lines[i], strlen(lines[i]), &err);
+        if (qj_kind(line) != QJ_OBJECT) {
+            g_set_error(
+                errp, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                "--from-scan %s: line %u is not a scan report's JSON%s%s",
+                report, i + 1, err ? ": " : "", err ? err->message : "");
+            g_ptr_array_unref(plan);
+            return NULL;
+        }
+        plan_image(plan, line);
+    }
+    return plan;
+}
+
+/* ---- reports ----------------------------------------------------------- */
+
+typedef struct BatchReport {
+    QsnapfixOutput format;
+    const AppBatchOptions *o;
+    QjValue *images, *skipped; /* --output=json: arrays of the report */
+    CliProgress progress;
+} BatchReport;
+
+static void json_snapshot(QjValue *list, const AppBatchSnapshot *bs)
+{
+    const AppOutcome *out = bs->outcome;
+    const TrResult *r = out->result;
+    QjValue *o = qj_append_object(list);
+    QjValue *x;
+
+    qj_set_str(o, "id", out->id);
+    qj_set_str(o, "name", out->name);
+    qj_set_str(o, "status", app_status_name(out->status));
+    qj_set_int(o, "exit-code", app_outcome_exit_code(out));
+    qj_set_bool(o, "resumed", bs->resumed);
+    qj_set_bool(o, "from-journal", bs->from_journal);
+    fix_json_writer(o, out->writer);
+    if (r) {
+        fix_json_rules(o, r, false);
+    }
+    x = qj_set_object(o, "vm-state-size");
+    qj_set_uint(x, "old", out->old_size);
+    qj_set_uint(x, "new", out->new_size);
+    x = qj_set_object(o, "sha256");
+    qj_set_str(x, "old", bs->old_sha256);
+    qj_set_str(x, "new", bs->new_sha256);
+    qj_set_uint(o, "bytes-written", out->write.bytes_written);
+    qj_set_str(o, "kept-as", out->write.kept_as);
+    if (r && (out->status == APP_FIXED || out->status == APP_COMPATIBLE)) {
+        fix_json_recipe(o, r);
+    }
+    fix_json_reason(o, out);
+}
+
+static void json_image(QjValue *list, const AppBatchImage *im)
+{
+    QjValue *o = qj_append_object(list);
+    QjValue *snapshots;
+
+    qj_set_str(o, "image", im->path);
+    qj_set_str(o, "status", app_image_status_name(im->status));
+    qj_set_int(o, "exit-code", im->exit_code);
+    qj_set_bool(o, "from-journal", im->from_journal);
+    qj_set(o, "seconds", qj_double(im->seconds));
+    if (im->error) {
+        cli_json_error(o, im->error->message, im->exit_code);
+    }
+    snapshots = qj_set_array(o, "snapshots");
+    for (guint i = 0; i < im->snapshots->len; i++) {
+        json_snapshot(snapshots, g_ptr_array_index(im->snapshots, i));
+    }
+}
+
+static void json_entry(QjValue *list, const AppScanEntry *e)
+{
+    QjValue *o = qj_append_object(list);
+
+    qj_set_str(o, e->kind == APP_ENTRY_ERROR ? "image" : "path", e->path);
+    if (e->kind == APP_ENTRY_ERROR) {
+        qj_set_str(o, "status", "failed");
+        qj_set_int(o, "exit-code", e->exit_code);
+        cli_json_error(o, e->reason, e->exit_code);
+    } else {
+        qj_set_str(o, "reason", e->reason);
+    }
+}
+
+/* --output=jsonl: one image's or entry's object, one line, now. */
+static void print_line(const AppBatchImage *im, const AppScanEntry *e)
+{
+    g_autoptr(QjValue) one = qj_array();
+
+    if (im) {
+        json_image(one, im);
+    } else {
+        json_entry(one, e);
+    }
+    qj_print_line(qj_at(one, 0));
+}
+
+static char *snapshot_line(const AppBatchSnapshot *bs)
+{
+    const AppOutcome *out = bs->outcome;
+    GString *s = g_string_new(NULL);
+    g_autofree char *name = qsnapfix_printable(out->name);
+
+    g_string_append_printf(s, "%s %s", name, app_status_name(out->status));
+    if (bs->resumed) {
+        g_string_append(s, " (committed before the interruption)");
+    } else if (bs->from_journal) {
+        g_string_append(s, " (earlier run)");
+    } else if (out->status == APP_FIXED && out->write.have_stats) {
+        g_autofree char *bytes = qsnapfix_size_to_str(out->write.bytes_written);
+        g_string_append_printf(s, " (%s written%s%s)", bytes,
+                               out->write.kept_as ? ", original kept as " : "",
+                               out->write.kept_as ? out->write.kept_as : "");
+    }
+    return g_string_free(s, false);
+}
+
+static void print_image_human(const AppBatchImage *im, bool dry_run)
+{
+    g_autofree char *path = qsnapfix_printable(im->path);
+    GString *line = g_string_new(NULL);
+
+    for (guint i = 0; i < im->snapshots->len; i++) {
+        g_autofree char *one =
+            snapshot_line(g_ptr_array_index(im->snapshots, i));
+        g_string_append_printf(line, "%s%s", i ? ", " : "", one);
+    }
+    printf("%s: %s%s%s%s [%.2f s]\n", path,
+           dry_run && im->status == APP_IMAGE_FIXED
+               ? "would fix"
+               : app_image_status_name(im->status),
+           line->len || im->error ? ": " : "",
+           im->error ? im->error->message : line->str,
+           im->from_journal ? " (finished by an earlier run)" : "",
+           im->seconds);
+    g_string_free(line, true);
+    for (guint i = 0; i < im->snapshots->len; i++) {
+        const AppBatchSnapshot *bs = g_ptr_array_index(im->snapshots, i);
+        const TrResult *r = bs->outcome->result;
+        if (r && bs->outcome->status == APP_FIXED) {
+            g_autofree char *cmd = tr_recipe_command_line(r->recipe);
+            g_autofree char *name = qsnapfix_printable(bs->outcome->name);
+            printf("  %s: resume with %s ... -loadvm %s\n", name, cmd, name);
+        }
+    }
+}
+
+static void print_failures(const AppBatchImage *im)
+{
+    if (im->error) {
+        fprintf(stderr, "qsnapfix: %s\n", im->error->message);
+        return;
+    }
+    for (guint i = 0; i < im->snapshots->len; i++) {
+        const AppBatchSnapshot *bs = g_ptr_array_index(im->snapshots, i);
+        g_autofree char *what =
+            g_strdup_printf("%s: snapshot %s \"%s\"", im->path, bs->outcome->id,
+                            bs->outcome->name);
+
+        if (bs->outcome->result || bs->outcome->status == APP_ERROR) {
+            fix_print_failure(bs->outcome, what);
+        } else if (bs->outcome->status == APP_REFUSED) {
+            g_autofree char *why = app_outcome_reason(bs->outcome);
+            fprintf(stderr, "qsnapfix: %s: refused: %s\n", what,
+                    why ? why : "?");
+        }
+    }
+}
+
+static void on_image(const AppBatchImage *im, void *opaque)
+{
+    BatchReport *rep = opaque;
+
+    cli_progress_clear(&rep->progress);
+    print_failures(im);
+    if (rep->format == QSNAPFIX_OUTPUT_JSON) {
+        json_image(rep->images, im);
+    } else if (rep->format == QSNAPFIX_OUTPUT_JSONL) {
+        print_line(im, NULL);
+    } else {
+        print_image_human(im, rep->o->fix.dry_run);
+        fflush(stdout);
+    }
+}
+
+static void on_entry(const AppScanEntry *e, void *opaque)
+{
+    BatchReport *rep = opaque;
+
+    cli_progress_clear(&rep->progress);
+    if (e->kind == APP_ENTRY_ERROR) {
+        fprintf(stderr, "qsnapfix: %s\n", e->reason);
+    }
+    if (rep->format == QSNAPFIX_OUTPUT_JSON) {
+        json_entry(e->kind == APP_ENTRY_ERROR ? rep->images : rep->skipped, e);
+    } else if (rep->format == QSNAPFIX_OUTPUT_JSONL) {
+        print_line(NULL, e);
+    } else {
+        g_autofree char *path = qsnapfix_printable(e->path);
+        printf("%s: %s: %s\n", path,
+               e->kind == APP_ENTRY_ERROR ? "failed" : "skipped", e->reason);
+    }
+}
+
+static void on_tick(guint done, guint total, void *opaque)
+{
+    BatchReport *rep = opaque;
+    cli_progress_show(&rep->progress, done, total);
+}
+
+static void json_summary(QjValue *report, const AppBatchSummary *s)
+{
+    QjValue *o = qj_set_object(report, "summary");
+    QjValue *x;
+    g_autoptr(GList) keys = g_hash_table_get_keys(s->writers);
+
+    qj_set_int(o, "images", s->images);
+    qj_set_int(o, "fixed", s->fixed);
+    qj_set_int(o, "compatible", s->compatible);
+    qj_set_int(o, "skipped", s->skipped);
+    qj_set_int(o, "failed", s->failed);
+    qj_set_int(o, "from-journal", s->from_journal);
+    qj_set_int(o, "files-skipped", s->walk_skipped);
+    x = qj_set_object(o, "snapshots");
+    qj_set_int(x, "total", s->snapshots);
+    qj_set_int(x, "fixed", s->snap_fixed);
+    qj_set_int(x, "compatible", s->snap_compatible);
+    qj_set_int(x, "refused", s->snap_refused);
+    qj_set_int(x, "errors", s->snap_errors);
+    /* writers in name order: the same report for the same batch */
+    x = qj_set_object(o, "writers");
+    keys = g_list_sort(keys, (GCompareFunc)strcmp);
+    for (GList *l = keys; l; l = l->next) {
+        qj_set_int(x, l->data,
+                   GPOINTER_TO_UINT(g_hash_table_lookup(s->writers, l->data)));
+    }
+    qj_set_uint(o, "bytes-written", s->bytes_written);
+    qj_set_uint(o, "vm-state-bytes-fixed", s->vm_state_bytes);
+    qj_set(o, "seconds", qj_double(s->seconds));
+}
+
+static void print_summary_human(const AppBatchSummary *s,
+                                const AppBatchOptions *o, const char *batch)
+{
+    g_autofree char *written = qsnapfix_size_to_str(s->bytes_written);
+    g_autofree char *vm = qsnapfix_size_to_str(s->vm_state_bytes);
+    g_autoptr(GList) keys = g_hash_table_get_keys(s->writers);
+
+    printf("\nBatch %s(target %s): %u image%s in %.1f s: %u fixed, %u "
+           "compatible, %u skipped, %u failed",
+           o->fix.dry_run ? "dry run " : "",
+           tr_target_name(o->fix.target ? o->fix.target : tr_target_default()),
+           s->images, s->images == 1 ? "" : "s", s->seconds, s->fixed,
+           s->compatible, s->skipped, s->failed);
+    if (s->from_journal) {
+        printf(" (%u finished by an earlier run)", s->from_journal);
+    }
+    printf("; %u file%s not images\n", s->walk_skipped,
+           s->walk_skipped == 1 ? "" : "s");
+    printf("  snapshots: %u: %u fixed, %u compatible, %u refused, %u "
+           "error%s\n",
+           s->snapshots, s->snap_fixed, s->snap_compatible, s->snap_refused,
+           s->snap_errors, s->snap_errors == 1 ? "" : "s");
+    keys = g_list_sort(keys, (GCompareFunc)strcmp);
+    printf("  writers:  ");
+    for (GList *l = keys; l; l = l->next) {
+        printf(" %s: %u%s", (char *)l->data,
+               GPOINTER_TO_UINT(g_hash_table_lookup(s->writers, l->data)),
+               l->next ? ";" : "");
+    }
+    printf("%s\n", keys ? "" : " -");
+    printf("  %s %s for %s of VM state fixed",
+           o->fix.dry_run ? "would write" : "wrote", written, vm);
+    if (o->journal) {
+        printf("; journal %s (batch %s)", o->journal, batch);
+    }
+    printf("\n");
+}
+
+int fix_run_batch(const CliCommand *c, const AppBatchOptions *bo, char **paths,
+                  GPtrArray *plan, const char *resume)
+{
+    QsnapfixOutput format = c->format;
+    g_autoptr(GError) err = NULL;
+    AppBatch *b = resume ? app_batch_resume(resume, bo, &err)
+                         : app_batch_new(bo, paths, plan, &err);
+    g_autoptr(QjValue) doc = cli_json_report();
+    BatchReport rep = {.format = format};
+    AppBatchSummary sum;
+    const AppBatchOptions *o;
+    int rc;
+
+    if (!b) {
+        return cli_fail(c, NULL, err);
+    }
+    o = app_batch_options(b);
+    rep.o = o;
+    cli_progress_init(&rep.progress, "qsnapfix fix");
+    qj_set_str(
+        doc, "target",
+        tr_target_name(o->fix.target ? o->fix.target : tr_target_default()));
+    qj_set_bool(doc, "dry-run", o->fix.dry_run);
+    qj_set_str(doc, "batch", o->fix.batch_id);
+    qj_set_str(doc, "journal", o->journal);
+    if (format == QSNAPFIX_OUTPUT_JSON) {
+        rep.images = qj_set_array(doc, "images");
+        rep.skipped = qj_set_array(doc, "skipped");
+    }
+    app_batch_run(b, on_image, on_entry, on_tick, &rep, &sum);
+    cli_progress_done(&rep.progress);
+    rc = sum.exit_code;
+    if (format == QSNAPFIX_OUTPUT_HUMAN) {
+        print_summary_human(&sum, o, o->fix.batch_id);
+    } else {
+        /* jsonl: the images went out as lines; this is the last */
+        json_summary(doc, &sum);
+        qj_set_int(doc, "exit-code", rc);
+        if (format == QSNAPFIX_OUTPUT_JSONL) {
+            qj_print_line(doc);
+        } else {
+            qj_print(doc);
+        }
+    }
+    app_batch_summary_clear(&sum);
+    app_batch_free(b);
+    return rc;
+}
