@@ -16,6 +16,7 @@ typedef struct FixOptions {
     char *machine;
     char *rom_dir;
     char **drop_sections;
+    char **accept_loss; /* --accept-loss, split at commas */
     gboolean dry_run;
     gboolean shrink_vram;
     gboolean drop_roms;

@@ -26,6 +26,9 @@ static const char fix_options_help[] =
     "                  beside the image or input file)\n"
     "  --drop-section NAME  remove a section the target cannot load (idstr\n"
     "                  or device name; repeatable): its state is lost\n"
+    "  --accept-loss RULE[,RULE]  take the loss a rule's refusal names as\n"
+    "                  its way out (reported as a 'loss' finding):\n"
+    "@LOSS_RULES@"
     "\n"
     "Exit codes: 0 fixed; 3 nothing to do (already compatible); 4 refused\n"
     "(the reason is printed, nothing written); 2 bad command line; 5 I/O\n"
@@ -68,6 +71,12 @@ char *fix_common_help(bool with_exit_codes)
     g_string_append_c(s, '\n');
     g_string_append_len(s, fix_options_help,
                         end ? end - fix_options_help + 1 : -1);
+    g_auto(GStrv) losses = tr_loss_rules();
+    g_autoptr(GString) lines = g_string_new(NULL);
+    for (guint i = 0; losses[i]; i++) {
+        g_string_append_printf(lines, "                  %s\n", losses[i]);
+    }
+    g_string_replace(s, "@LOSS_RULES@", lines->str, 1);
     return g_string_free(s, false);
 }
 
@@ -102,6 +111,9 @@ static GOptionEntry *fix_option_entries(FixOptions *o, bool hide_dry_run)
          "Directory for extracted ROM/BIOS/flash files", "DIR"},
         {"drop-section", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->drop_sections,
          "Remove this section (its state is lost); repeatable", "NAME"},
+        {"accept-loss", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->accept_loss,
+         "Take the loss these rules describe (their refusal's way out)",
+         "RULE[,RULE]"},
         {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
     return g_memdup2(entries, sizeof(entries));
@@ -118,6 +130,20 @@ static bool fix_options_finish(FixOptions *o, GError **errp)
                     "unknown --target '%s' (known: %s)", o->target_name, names);
         return false;
     }
+    if (o->accept_loss) {
+        /* "R10,R4" and repeated options alike */
+        g_autofree char *all = g_strjoinv(",", o->accept_loss);
+        g_strfreev(o->accept_loss);
+        o->accept_loss = g_strsplit(all, ",", -1);
+        for (guint i = 0; o->accept_loss[i]; i++) {
+            g_autoptr(GError) err = NULL;
+            if (!tr_loss_rule_check(o->accept_loss[i], &err)) {
+                g_set_error(errp, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                            "--accept-loss: %s", err->message);
+                return false;
+            }
+        }
+    }
     if (o->rom_dir && !g_file_test(o->rom_dir, G_FILE_TEST_IS_DIR)) {
         g_set_error(errp, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                     "--rom-dir %s: not a directory", o->rom_dir);
@@ -128,6 +154,7 @@ static bool fix_options_finish(FixOptions *o, GError **errp)
         .machine = o->machine,
         .rom_dir = o->rom_dir,
         .drop_sections = (const char *const *)o->drop_sections,
+        .accept_loss = (const char *const *)o->accept_loss,
         .shrink_vram = o->shrink_vram,
         .drop_roms = o->drop_roms,
         .keep_block_sections = o->keep_block_sections,
@@ -143,6 +170,7 @@ void fix_options_clear(FixOptions *o)
     g_free(o->machine);
     g_free(o->rom_dir);
     g_strfreev(o->drop_sections);
+    g_strfreev(o->accept_loss);
     g_free(o->target_help);
 }
 

@@ -24,7 +24,26 @@ static void print_findings(const TrResult *r)
         print_wrapped("why:", f->evidence);
         print_wrapped(f->action == TR_ACTION_REFUSE ? "why not:" : "does:",
                       f->change);
+        if (f->way_out) {
+            g_autofree char *line =
+                g_strdup_printf("%s (risk: %s)", f->way_out, f->risk);
+            print_wrapped("way out:", line);
+        } else if (f->no_way_out) {
+            print_wrapped("no way out:", f->no_way_out);
+        }
     }
+}
+
+/* "; way out: OPTION (risk: ...)" or "; no way out: WHY" */
+static char *way_out_str(const TrFinding *f)
+{
+    if (f->way_out) {
+        return g_strdup_printf("; way out: %s (risk: %s)", f->way_out, f->risk);
+    }
+    if (f->no_way_out) {
+        return g_strdup_printf("; no way out: %s", f->no_way_out);
+    }
+    return g_strdup("");
 }
 
 static void print_recipe(const TrRecipe *r, const char *target,
@@ -112,8 +131,9 @@ void fix_print_human(const AppOutcome *out, const char *what,
         break;
     case APP_REFUSED: {
         const TrFinding *f = tr_result_refusal(r);
-        printf("  refused: %s %s: %s (nothing written)\n", f->rule, f->subject,
-               f->change);
+        g_autofree char *way = way_out_str(f);
+        printf("  refused: %s %s: %s (nothing written)%s\n", f->rule,
+               f->subject, f->change, way);
         break;
     }
     case APP_ERROR:
@@ -129,8 +149,9 @@ void fix_print_failure(const AppOutcome *out, const char *what)
 {
     if (out->status == APP_REFUSED) {
         const TrFinding *f = tr_result_refusal(out->result);
-        fprintf(stderr, "qsnapfix: %s: refused by %s (%s): %s; %s\n", what,
-                f->rule, f->subject, f->evidence, f->change);
+        g_autofree char *way = way_out_str(f);
+        fprintf(stderr, "qsnapfix: %s: refused by %s (%s): %s; %s%s\n", what,
+                f->rule, f->subject, f->evidence, f->change, way);
     } else if (out->status == APP_ERROR) {
         fprintf(stderr, "qsnapfix: %s\n",
                 out->error ? out->error->message : "internal error");
@@ -177,6 +198,16 @@ void fix_json_rules(JsonBuilder *b, const TrResult *r, bool edit_counts)
         qsnapfix_json_str(b, "subject", f->subject);
         qsnapfix_json_str(b, "evidence", f->evidence);
         qsnapfix_json_str(b, "change", f->change);
+        json_builder_set_member_name(b, "way_out");
+        if (f->action == TR_ACTION_REFUSE) {
+            json_builder_begin_object(b);
+            qsnapfix_json_str(b, "option", f->way_out);
+            qsnapfix_json_str(b, "risk", f->risk);
+            qsnapfix_json_str(b, "why_none", f->no_way_out);
+            json_builder_end_object(b);
+        } else {
+            json_builder_add_null_value(b);
+        }
         if (edit_counts) {
             qsnapfix_json_int(b, "edits", f->n_edits);
         }

@@ -124,6 +124,13 @@ static void print_snapshot(const AppScanSnapshot *ss)
         print_rules(r);
         printf("      %-16s %s %s: %s\n", "refused by", f->rule, subject,
                change);
+        if (f->way_out) {
+            g_autofree char *risk = qsnapfix_printable(f->risk);
+            printf("      %-16s %s (risk: %s)\n", "way out", f->way_out, risk);
+        } else if (f->no_way_out) {
+            g_autofree char *why = qsnapfix_printable(f->no_way_out);
+            printf("      %-16s %s\n", "no way out", why);
+        }
         return;
     }
     case APP_VERDICT_COMPATIBLE:

@@ -154,10 +154,17 @@ static bool r22_plan(TrContext *ctx, const TrHit *hit, GError **errp)
             : "VGA";
 
     if (hit->value != 0 && hit->value != 2) {
-        tr_finding_set(hit->finding, TR_ACTION_REFUSE,
-                       g_strdup_printf("no setting of %s gives revision %u "
-                                       "(qemu-extended-regs gives 2 or 0)",
-                                       driver, (unsigned)hit->value));
+        g_autofree char *drop = tr_drop_section_option(sec);
+        tr_refuse(hit->finding,
+                  g_strdup_printf("no setting of %s gives revision %u "
+                                  "(qemu-extended-regs gives 2 or 0)",
+                                  driver, (unsigned)hit->value),
+                  drop,
+                  g_strdup_printf("the display's state is lost: '%s' starts "
+                                  "from reset, and the guest's screen stays "
+                                  "blank or garbled until it sets a mode "
+                                  "again",
+                                  sec->idstr));
         return true;
     }
     const char *value = hit->value ? "on" : "off";

@@ -133,10 +133,15 @@ static bool machine_plan(TrContext *ctx, const TrHit *hit, GError **errp)
     g_autofree char *named = vms_stream_machine(ctx->stream);
 
     if (named && !ctx->target->machine) {
-        tr_finding_set(hit->finding, TR_ACTION_REFUSE,
-                       g_strdup_printf("%s cannot read CONFIGURATION "
-                                       "records (written by QEMU >= 2.4)",
-                                       ctx->target->name));
+        tr_refuse_no_way_out(hit->finding,
+                             g_strdup_printf("%s cannot read CONFIGURATION "
+                                             "records (written by QEMU >= "
+                                             "2.4)",
+                                             ctx->target->name),
+                             g_strdup_printf("the stream was written for "
+                                             "machine type '%s', which %s "
+                                             "does not have",
+                                             named, ctx->target->name));
         return true;
     }
     tr_finding_set(hit->finding, TR_ACTION_SETTING,

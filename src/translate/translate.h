@@ -78,8 +78,17 @@ typedef struct TrFinding {
     TrAction action;
     char *subject;  /* section idstr or RAM block id */
     char *evidence; /* what in the stream made the rule fire */
-    char *change;   /* what is done; for REFUSE: why and what to do */
-    guint n_edits;  /* edits this finding contributed */
+    char *change;   /* what is done; for REFUSE: why it cannot be done */
+    /*
+     * REFUSE only: the way out, when one exists: the option that proceeds
+     * (way_out: "--accept-loss=R10", "--drop-section 'X'") and, in one
+     * line, what taking it loses (risk); when none exists, no_way_out
+     * says why. Exactly one of way_out and no_way_out is set.
+     */
+    char *way_out;
+    char *risk;
+    char *no_way_out;
+    guint n_edits; /* edits this finding contributed */
     /* Undecided (TrOptions.no_page_data): the decision reads RAM page
      * records; the action is a NOTE until a run with the pages decides. */
     bool needs_pages;
@@ -172,6 +181,13 @@ typedef struct TrOptions {
     /* --drop-section: idstrs or vmsd names; NULL-terminated, may be NULL. */
     const char *const *drop_sections;
     /*
+     * --accept-loss: ids of rules whose loss the user takes (their
+     * refusal's way out, e.g. "R10": cut a qxl ROM whose mode list runs
+     * past the cut); NULL-terminated, may be NULL. tr_loss_rule_check()
+     * tells the ids that take one.
+     */
+    const char *const *accept_loss;
+    /*
      * The stream's page records were not read (e.g. the tail path): decide
      * what the sections and the RAM block list show, and leave a finding
      * whose decision reads page data undecided (TrFinding.needs_pages).
@@ -212,6 +228,15 @@ const TrFinding *tr_result_refusal(const TrResult *r);
  * the findings are those of a run with the page records).
  */
 const TrFinding *tr_result_undecided(const TrResult *r);
+
+/*
+ * Is id a rule whose loss --accept-loss can take? Else an error naming
+ * those that take one (TR_ERROR_INVALID).
+ */
+bool tr_loss_rule_check(const char *id, GError **errp);
+/* The rules that take a loss, one "ID: what it loses" line each
+ * (g_strfreev). */
+char **tr_loss_rules(void);
 
 /* The largest block tr_extract_block() extracts (ROMs, BIOS, flash). */
 #define TR_EXTRACT_MAX ((uint64_t)64 * 1024 * 1024)
