@@ -117,10 +117,6 @@ bool app_verify(VmsSource *written, const AppOptions *o,
     TrOptions t = app_tr_options(o, names);
     g_autoptr(TrResult) again = NULL;
 
-    /* The fix removes the evidence the machine type was inferred from
-     * (qemu-kvm's piix4_pm v2): check against the same machine. */
-    t.machine = first->recipe->machine;
-
     if (!s) {
         g_set_error(errp, TR_ERROR, TR_ERROR_STREAM,
                     "the written VM state does not parse: %s", err->message);

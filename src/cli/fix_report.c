@@ -82,9 +82,8 @@ void fix_print_human(const AppOutcome *out, const char *what,
     const TrResult *r = out->result;
 
     if (out->writer) {
-        printf("%s: written by %s %s, %s\n", what, out->writer->program,
-               out->writer->version ? out->writer->version : "?",
-               out->writer->accel);
+        g_autofree char *who = vms_writer_describe(out->writer);
+        printf("%s: written by %s, %s\n", what, who, out->writer->accel);
         for (guint i = 0; i < out->writer->evidence->len && i < 4; i++) {
             printf("  (%s)\n",
                    (char *)g_ptr_array_index(out->writer->evidence, i));
@@ -179,6 +178,8 @@ void fix_json_writer(JsonBuilder *b, const VmsWriterInfo *w)
     json_builder_begin_object(b);
     qsnapfix_json_str(b, "program", w->program);
     qsnapfix_json_str(b, "version", w->version);
+    qsnapfix_json_bool(b, "translated", w->translated);
+    qsnapfix_json_str(b, "translated_for", w->translated_for);
     qsnapfix_json_str(b, "accel", w->accel);
     qsnapfix_json_str(b, "machine", w->machine);
     qsnapfix_json_strings(b, "machine_hints", w->machine_hints);

@@ -20,8 +20,9 @@ static char *writer_str(const AppScanSnapshot *ss)
     if (!w) {
         return g_strdup("-");
     }
-    return g_strdup_printf("%s %s, %s", w->program,
-                           w->version ? w->version : "?", w->accel);
+    g_autofree char *who = vms_writer_describe(w);
+
+    return g_strdup_printf("%s, %s", who, w->accel);
 }
 
 static char *image_line(const AppScanImage *im)

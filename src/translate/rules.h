@@ -21,6 +21,7 @@
 #define TR_RULES_H
 
 #include "plan.h"
+#include "stream/fingerprint.h"
 #include "target.h"
 #include "translate.h"
 
@@ -30,6 +31,8 @@ typedef struct TrForward TrForward;
 
 typedef struct TrContext {
     const VmsStream *stream;
+    /* Who wrote it (stream/fingerprint.h), for the rules that ask. */
+    const VmsWriterInfo *writer;
     VmsSource *source;
     const TrOptions *opts;
     const TrTarget *target;
@@ -174,6 +177,12 @@ const uint8_t *tr_payload(const VmsSection *sec, size_t *len);
  * names the running rule (no spec, or a spec naming none: "ram").
  */
 void tr_ram_detect_block(TrContext *ctx, guint block, GArray *hits);
+/*
+ * A spec's length for the recipe's machine: 0 (not known) for the sizes a
+ * machine type decides (BIOS, option ROMs, video memory) on a machine
+ * other than the profile's.
+ */
+uint64_t tr_ram_length(const TrContext *ctx, const TrRamSpec *spec);
 /* The target's spec for a hit's block, or NULL. */
 const TrRamSpec *tr_ram_spec(const TrContext *ctx, const TrHit *hit);
 /*

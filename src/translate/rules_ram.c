@@ -62,15 +62,43 @@ char *tr_page_census_str(const TrPageCensus *c)
     return g_string_free(g, FALSE);
 }
 
-static bool judged_by_profile(const TrContext *ctx)
-{
-    g_autofree char *machine = vms_stream_machine(ctx->stream);
+/*
+ * Whose sizes the stream's blocks are judged by. The profile describes
+ * the target's own machine; on another machine (a CONFIGURATION record
+ * the target keeps, or --machine) the sizes a machine type or the build
+ * decides (BIOS, option ROMs, video memory) are not known, so the rules
+ * hand over the stream's own -- except for a stream QEMU wrote for that
+ * very machine, whose blocks that machine creates.
+ */
+typedef enum {
+    RAM_NOT_JUDGED,
+    RAM_BY_PROFILE,
+    RAM_SIZES_UNKNOWN,
+} RamJudged;
 
-    /* A stream that names its machine type (QEMU >= 2.4) was sized for that
-     * machine; the profile describes the target's default machine. */
-    return !machine || !ctx->target->machine ||
-           !strcmp(machine, ctx->target->machine) ||
-           !tr_machine_kept(ctx->target, machine);
+static RamJudged ram_judged(const TrContext *ctx)
+{
+    const TrTarget *t = ctx->target;
+    const char *machine = ctx->recipe->machine;
+    g_autofree char *named = vms_stream_machine(ctx->stream);
+
+    if (!t->machine || !machine || !strcmp(machine, t->machine)) {
+        return RAM_BY_PROFILE;
+    }
+    if (named && !strcmp(named, machine) && !ctx->writer->translated) {
+        return RAM_NOT_JUDGED;
+    }
+    return RAM_SIZES_UNKNOWN;
+}
+
+uint64_t tr_ram_length(const TrContext *ctx, const TrRamSpec *spec)
+{
+    bool by_machine = spec->kind == TR_RAM_BIOS ||
+                      spec->kind == TR_RAM_ROMFILE ||
+                      spec->kind == TR_RAM_VGAMEM;
+
+    return by_machine && ram_judged(ctx) == RAM_SIZES_UNKNOWN ? 0
+                                                              : spec->length;
 }
 
 static bool allowed_mb(const TrRamSpec *spec, uint64_t length)
@@ -107,8 +135,9 @@ static char *mismatch(const TrContext *ctx, const VmsRamBlock *b,
 {
     const VmsStream *s = ctx->stream;
     const char *target = ctx->target->name;
+    uint64_t length = spec ? tr_ram_length(ctx, spec) : 0;
     g_autofree char *have = tr_size_str(b->length);
-    g_autofree char *want = spec ? tr_size_str(spec->length) : NULL;
+    g_autofree char *want = spec ? tr_size_str(length) : NULL;
     uint64_t flash_len;
 
     if (!spec) {
@@ -119,21 +148,26 @@ static char *mismatch(const TrContext *ctx, const VmsRamBlock *b,
     case TR_RAM_ANY:
         return NULL;
     case TR_RAM_FIXED:
-    case TR_RAM_BIOS:
     case TR_RAM_QXL_ROM:
-        if (b->length == spec->length) {
+        if (b->length == length) {
             return NULL;
         }
         return g_strdup_printf("RAM block '%s' is %s; %s creates %s", b->id,
                                have, target, want);
+    case TR_RAM_BIOS:
     case TR_RAM_VGAMEM:
     case TR_RAM_ROMFILE:
-        if (spec->length && b->length == spec->length) {
+        if (length && b->length == length) {
             return NULL;
         }
-        return spec->length
-                   ? g_strdup_printf("RAM block '%s' is %s; %s creates %s",
-                                     b->id, have, target, want)
+        return length ? g_strdup_printf("RAM block '%s' is %s; %s creates %s",
+                                        b->id, have, target, want)
+               : spec->length
+                   ? g_strdup_printf("RAM block '%s' is %s; its size on %s "
+                                     "-M %s is not known (the profile "
+                                     "measured -M %s)",
+                                     b->id, have, target, ctx->recipe->machine,
+                                     ctx->target->machine)
                    : g_strdup_printf("RAM block '%s' is %s; its size on %s "
                                      "depends on the build or machine type",
                                      b->id, have, target);
@@ -163,7 +197,7 @@ void tr_ram_detect_block(TrContext *ctx, guint block, GArray *hits)
     const char *rule = spec && spec->rule ? spec->rule : "ram";
     char *evidence;
 
-    if (strcmp(rule, ctx->rule->id) || !judged_by_profile(ctx)) {
+    if (strcmp(rule, ctx->rule->id) || ram_judged(ctx) == RAM_NOT_JUDGED) {
         return;
     }
     evidence = mismatch(ctx, b, spec);
@@ -236,8 +270,10 @@ bool tr_ram_refuse_fixed(TrContext *ctx, const TrHit *hit)
 static bool cuts_vram(const TrContext *ctx, const TrRamSpec *spec,
                       const VmsRamBlock *b)
 {
+    uint64_t length = tr_ram_length(ctx, spec);
+
     return ctx->opts->shrink_vram && !strcmp(spec->driver, "cirrus-vga") &&
-           spec->length && b->length > spec->length;
+           length && b->length > length;
 }
 
 static bool vgamem_plan(TrContext *ctx, const TrHit *hit, GError **errp)
@@ -251,10 +287,11 @@ static bool vgamem_plan(TrContext *ctx, const TrHit *hit, GError **errp)
     }
     const char *prop = spec->property ? spec->property : "vgamem_mb";
     if (cuts_vram(ctx, spec, b)) {
+        uint64_t length = tr_ram_length(ctx, spec);
         TrPageCensus c;
-        tr_page_census(s, hit->block, spec->length, &c);
+        tr_page_census(s, hit->block, length, &c);
         g_autofree char *pages = tr_page_census_str(&c);
-        g_autofree char *cut = tr_size_str(spec->length);
+        g_autofree char *cut = tr_size_str(length);
         bool accepted = tr_loss_accepted(ctx, "R4");
         if (c.full && !accepted) {
             tr_refuse(hit->finding,
@@ -272,7 +309,7 @@ static bool vgamem_plan(TrContext *ctx, const TrHit *hit, GError **errp)
                                       cut, c.full));
             return true;
         }
-        tr_plan_ram_resize(ctx->plan, hit->finding, hit->block, spec->length);
+        tr_plan_ram_resize(ctx->plan, hit->finding, hit->block, length);
         tr_finding_set(hit->finding, c.full ? TR_ACTION_LOSS : TR_ACTION_EDIT,
                        g_strdup_printf("--shrink-vram%s: block cut to %s; "
                                        "dropped at or above it: %s (cirrus "

@@ -254,8 +254,11 @@ TrTarget *tr_target_build(const TrTargetFacts *f, GError **errp)
     b->t.qxl_default_revision =
         qxl_revision ? (uint8_t)g_ascii_strtoull(qxl_revision, NULL, 10) : 4;
     b->t.pflash_block = "system.flash0";
+    b->t.facts = f;
     b->t.needs_configuration = f->configuration;
     b->t.needs_footers = f->footers;
+    b->t.reads_configuration = version_number(f->version) >= 2004;
+    b->t.reads_vmdesc = version_number(f->version) >= 2003;
     b->t.machines = machine_ranges(b, f);
     /* fill bytes other than 0 refused since 8.2 */
     b->t.zero_pages_only = version_number(f->version) >= 8002;

@@ -57,6 +57,7 @@ const TrTarget tr_target_qemu10 = {
     .name = "qemu-10.0",
     .description = "QEMU 10.0 (Debian 13) with its oldest i440fx machine, "
                    "pc-i440fx-2.4",
+    .facts = &tr_facts_qemu10,
     .machine = "pc-i440fx-2.4",
     .sections = tr_facts_qemu10_vmsds,
     .sections_added = qemu10_sections_outside_devices,
@@ -69,6 +70,8 @@ const TrTarget tr_target_qemu10 = {
     .pflash_block = "system.flash0",
     .needs_configuration = true, /* send-configuration on for >= 2.4 */
     .needs_footers = true,       /* send-section-footer on for >= 2.4 */
+    .reads_configuration = true,
+    .reads_vmdesc = true,
     .machines = qemu10_machines,
     .zero_pages_only = true,
     /* run: "Failed to set XSAVE: Invalid argument" for xstate_bv 0x200

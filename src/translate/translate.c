@@ -9,6 +9,7 @@
 
 #include "recipe.h"
 #include "rules.h"
+#include "stream/fingerprint.h"
 
 G_DEFINE_QUARK(qsnapfix - translate - error - quark, tr_error)
 
@@ -512,8 +513,10 @@ TrResult *tr_translate(const VmsStream *s, VmsSource *src,
     }
     r = tr_result_new(opts->target ? opts->target : tr_target_default(),
                       s->size);
+    g_autoptr(VmsWriterInfo) writer = vms_fingerprint(s);
 
     ctx.stream = s;
+    ctx.writer = writer;
     ctx.source = src;
     ctx.opts = opts;
     ctx.target = r->target;

@@ -19,9 +19,9 @@ scripts/qemu20). Usage: test_real_images.py TARGET.
   findings' byte count, 4095 per non-zero fill page `inspect` counts;
 * a 7.2 stream keeps its VM description (vmdesc) after EOF;
 * `qemu-img check` (7.2 and the target's) is clean and a second run has
-  nothing to do and writes nothing (with the first run's machine type for a
-  target that keeps the source's: the fix removes the qemu-kvm evidence
-  the machine type was inferred from);
+  nothing to do, writes nothing, and derives the same recipe from the
+  fixed stream (also the machine of a target that keeps the source's, which
+  it infers from the markers a translation leaves alone);
 * the target's QEMU started with -M <recipe machine>, the image's
   device_args, the recipe's qemu_args and -loadvm resumes the guest: first
   counter in expect_first_counter_between, no CEO-BOOT.
@@ -223,11 +223,12 @@ def fix_image(image, images_dir, kvm):
         TARGET.check_clean(copy)
         fixed_print = fixlib.file_fingerprint(copy)
         for snap in snaps:
-            machine = [] if TARGET.machine else \
-                ["--machine", reports[snap]["recipe"]["machine"]]
             rc, again, _ = fixlib.fix(copy, "--snapshot", snap,
-                                      f"--target={TARGET.name}", *machine)
+                                      f"--target={TARGET.name}")
             check_eq(rc, 3, f"{name}/{snap}: exit code of a second fix")
+            check_eq(again["snapshots"][0]["recipe"],
+                     reports[snap]["recipe"],
+                     f"{name}/{snap}: the recipe of a second fix")
         check_eq(fixlib.file_fingerprint(copy), fixed_print,
                  f"{name}: image after a second fix")
 
