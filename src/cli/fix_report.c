@@ -74,6 +74,10 @@ static void print_recipe(const TrRecipe *r, const char *target,
     for (guint i = 0; i < r->notes->len; i++) {
         printf("    note:   %s\n", (char *)g_ptr_array_index(r->notes, i));
     }
+    for (guint i = 0; i < r->warnings->len; i++) {
+        const TrWarning *w = g_ptr_array_index(r->warnings, i);
+        printf("    expect: \"%s\": %s\n", w->message, w->why);
+    }
 }
 
 void fix_print_human(const AppOutcome *out, const char *what,
@@ -268,6 +272,15 @@ void fix_json_recipe(JsonBuilder *b, const TrResult *r)
     }
     qsnapfix_json_strings(b, "libvirt_xml", xml);
     qsnapfix_json_strings(b, "notes", rc->notes);
+    qsnapfix_json_begin_array(b, "expected_warnings");
+    for (guint i = 0; i < rc->warnings->len; i++) {
+        const TrWarning *w = g_ptr_array_index(rc->warnings, i);
+        json_builder_begin_object(b);
+        qsnapfix_json_str(b, "message", w->message);
+        qsnapfix_json_str(b, "why", w->why);
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
     json_builder_end_object(b);
 }
 

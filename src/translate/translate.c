@@ -527,6 +527,9 @@ TrResult *tr_translate(const VmsStream *s, VmsSource *src,
 
     ok = run_table(&ctx, errp);
     r->refused = ok && tr_result_refusal(r) != NULL;
+    if (ok) {
+        tr_recipe_expect_warnings(r->recipe, r->target, s);
+    }
     if (ok && !r->refused) {
         ok = tr_plan_build(ctx.plan, r->edits, &r->new_size, errp);
     }

@@ -141,6 +141,13 @@ typedef struct TrSetting {
     bool no_hpet_option;
 } TrSetting;
 
+/* A warning the target prints when it resumes the stream, expected and
+ * harmless: QEMU's own words (a prefix of its line) and why it comes. */
+typedef struct TrWarning {
+    char *message; /* "Expected vmdescription section, but got 0" */
+    char *why;
+} TrWarning;
+
 /*
  * Plain data: the front ends render it (QEMU options below; libvirt XML in
  * src/cli/render_libvirt.c; JSON and text in the commands' reports).
@@ -155,6 +162,7 @@ typedef struct TrRecipe {
     GPtrArray *settings; /* TrSetting *, in the order the rules asked */
     GPtrArray *files;    /* TrFile * */
     GPtrArray *notes;    /* char * */
+    GPtrArray *warnings; /* TrWarning *: expected on resume */
     /* The target has no -accel: the command line says -machine accel=. */
     bool accel_machine_property;
 } TrRecipe;

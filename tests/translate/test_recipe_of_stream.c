@@ -150,6 +150,34 @@ static void test_a_stream_fixed_for_10_loses_its_framing_on_2_0(void)
     assert_same_recipe(again->r->recipe, direct->r->recipe);
 }
 
+static const char *warning(const TrRecipe *r, guint i)
+{
+    return i < r->warnings->len
+               ? ((const TrWarning *)g_ptr_array_index(r->warnings, i))->message
+               : NULL;
+}
+
+static void test_the_recipe_says_which_warnings_to_expect(void)
+{
+    g_autoptr(GBytes) x = qemu_kvm_10_stream();
+    TrOptions o72 = for_target("qemu-7.2"), o10 = for_target("qemu-10.0"),
+              o20 = for_target("qemu-2.0");
+    g_autoptr(TsRun) r72 = ts_run(x, &o72);
+    g_autoptr(TsRun) r10 = ts_run(x, &o10);
+    g_autoptr(TsRun) r20 = ts_run(x, &o20);
+
+    /* no VM description after EOF, and the oldest i440fx machines are
+     * deprecated on both */
+    g_assert_cmpstr(warning(r72->r->recipe, 0), ==,
+                    "Expected vmdescription section, but got 0");
+    g_assert_cmpstr(warning(r72->r->recipe, 1), ==,
+                    "Machine type 'pc-i440fx-1.4' is deprecated");
+    g_assert_cmpstr(warning(r10->r->recipe, 1), ==,
+                    "Machine type 'pc-i440fx-2.4' is deprecated");
+    /* QEMU 2.0 reads no VM description and deprecates nothing */
+    g_assert_cmpuint(r20->r->recipe->warnings->len, ==, 0);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -162,5 +190,8 @@ int main(int argc, char **argv)
         test_a_stream_fixed_for_10_loads_on_7_2_on_its_machine);
     g_test_add_func("/recipe-of-stream/fixed-for-10-loses-its-framing-on-2.0",
                     test_a_stream_fixed_for_10_loses_its_framing_on_2_0);
+    g_test_add_func(
+        "/recipe-of-stream/the-recipe-says-which-warnings-to-expect",
+        test_the_recipe_says_which_warnings_to_expect);
     return g_test_run();
 }
