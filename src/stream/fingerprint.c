@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "layout.h"
+#include "vmdesc.h"
 
 typedef struct Facts {
     const VmsStream *s;
@@ -361,6 +362,24 @@ static void machine(Facts *f)
     }
 }
 
+/* A stream QEMU wrote whose framing qsnapfix changed says so in its VM
+ * description (vmdesc.h): its devices are still its writer's. */
+static void framed_by_qsnapfix(Facts *f)
+{
+    g_autofree char *framed =
+        f->s->has_vmdesc ? vms_vmdesc_framed_for(f->s->vmdesc_json) : NULL;
+
+    if (!framed || f->w->translated) {
+        return;
+    }
+    evidence(f,
+             "the VM description says qsnapfix framed the stream for -M "
+             "%s: its devices are still its writer's",
+             framed);
+    f->w->translated = true;
+    f->w->translated_for = g_strdup_printf("-M %s", framed);
+}
+
 VmsWriterInfo *vms_fingerprint(const VmsStream *s)
 {
     VmsWriterInfo *w = g_new0(VmsWriterInfo, 1);
@@ -380,6 +399,7 @@ VmsWriterInfo *vms_fingerprint(const VmsStream *s)
     }
     accelerator(&f);
     machine(&f);
+    framed_by_qsnapfix(&f);
     return w;
 }
 

@@ -139,6 +139,21 @@ static TrSetting *add_setting(TrRecipe *r, TrSettingKind kind)
     return s;
 }
 
+/* A display device QEMU creates by default, unless a -device or -global
+ * names its driver (vl.c's default_driver_check). */
+static bool display_driver(const char *driver)
+{
+    static const char *const displays[] = {"VGA", "cirrus-vga", "vmware-svga",
+                                           "qxl-vga", NULL};
+
+    for (guint i = 0; displays[i]; i++) {
+        if (!strcmp(displays[i], driver)) {
+            return true;
+        }
+    }
+    return false;
+}
+
 void tr_recipe_add_global(TrRecipe *r, const char *driver, const char *prop,
                           const char *value)
 {
@@ -153,6 +168,14 @@ void tr_recipe_add_global(TrRecipe *r, const char *driver, const char *prop,
     s->driver = g_strdup(driver);
     s->property = g_strdup(prop);
     s->value = g_strdup(value);
+    if (display_driver(driver)) {
+        tr_recipe_add_note(
+            r, g_strdup_printf("-global %s.*: QEMU then creates no default "
+                               "display, so the VM's own options must name "
+                               "it (-vga std|cirrus|vmware|qxl, or -device); "
+                               "libvirt always does",
+                               driver));
+    }
 }
 
 void tr_recipe_add_bios(TrRecipe *r, const char *path)

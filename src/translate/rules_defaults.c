@@ -14,8 +14,7 @@
  *
  * Judged against the recipe machine's defaults (tr_machine_default: what
  * the profile measured for its own machine, else the compat properties
- * every PC QEMU has), except for a stream QEMU wrote for that very machine,
- * which got its defaults already.
+ * every PC QEMU has), whoever wrote the stream.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <string.h>
@@ -25,20 +24,13 @@
 
 /*
  * Are the stream's devices judged against the recipe machine's defaults?
- * Not on a target that does not know them, nor for a stream QEMU wrote
- * for that very machine (it has its defaults); a stream translated for
- * it (by qsnapfix, from qemu-kvm) still has the source machine's.
+ * Not on a target that does not know them. A stream QEMU wrote for that
+ * very machine agrees with them anyway; one whose CONFIGURATION record
+ * qsnapfix wrote (for another target) still has its writer's.
  */
 static bool judged_by_defaults(const TrContext *ctx)
 {
-    g_autofree char *named = vms_stream_machine(ctx->stream);
-    const char *machine = ctx->recipe->machine;
-
-    if (!ctx->target->defaults_known) {
-        return false;
-    }
-    return !named || strcmp(named, machine) || ctx->writer->translated ||
-           (ctx->target->machine && !strcmp(named, ctx->target->machine));
+    return ctx->target->defaults_known;
 }
 
 /* Is a boolean property on for the recipe's machine (device default on)? */

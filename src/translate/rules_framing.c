@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "rules.h"
+#include "stream/vmdesc.h"
 
 static const VmsSection *configuration_record(const VmsStream *s)
 {
@@ -75,6 +76,28 @@ static void r18_detect(TrContext *ctx, GArray *hits)
     }
 }
 
+/*
+ * A stream with a VM description (QEMU >= 2.3 wrote it) framed for another
+ * machine than its writer's keeps a record of it there (vmdesc.h), so that
+ * a later judge knows its devices are not that machine's.
+ */
+static void mark_vm_description(TrContext *ctx, const TrHit *hit,
+                                const char *machine)
+{
+    const VmsStream *s = ctx->stream;
+    g_autofree char *json = NULL;
+    VmsBuilder *w;
+
+    if (!s->has_vmdesc) {
+        return;
+    }
+    json = vms_vmdesc_mark_framed(s->vmdesc_json, machine);
+    w = vms_builder_new_memory();
+    vms_builder_vmdesc(w, json, strlen(json));
+    tr_plan_put(ctx->plan, hit->finding, s->vmdesc_offset,
+                5 + (uint64_t)s->vmdesc_len, w);
+}
+
 static bool r18_plan(TrContext *ctx, const TrHit *hit, GError **errp)
 {
     const VmsSection *config = configuration_record(ctx->stream);
@@ -91,6 +114,7 @@ static bool r18_plan(TrContext *ctx, const TrHit *hit, GError **errp)
                                        config->end - config->offset));
         return true;
     }
+    mark_vm_description(ctx, hit, machine);
     w = vms_builder_new_memory();
     if (hit->value == R18_RENAME) {
         /* the name only: optional subsections after it stay */

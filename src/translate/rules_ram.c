@@ -68,7 +68,8 @@ char *tr_page_census_str(const TrPageCensus *c)
  * the target keeps, or --machine) the sizes a machine type or the build
  * decides (BIOS, option ROMs, video memory) are not known, so the rules
  * hand over the stream's own -- except for a stream QEMU wrote for that
- * very machine, whose blocks that machine creates.
+ * very machine, whose blocks that machine creates (not one qsnapfix
+ * translated or framed for it: its blocks are its writer's).
  */
 typedef enum {
     RAM_NOT_JUDGED,

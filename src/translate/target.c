@@ -32,6 +32,7 @@ static const TrRamSpec qemu72_ram[] = {
     /* Debian's ipxe legacy ROMs (pxe-*.rom, 74-76 KB) give 128 KiB. */
     TR_RAM_NIC_ROMS(KiB(128)),
     TR_RAM_FLASH_BIOS,
+    TR_RAM_ACPI_BLOBS,
     {.match = NULL},
 };
 
@@ -39,6 +40,7 @@ static const TrTarget qemu72 = {
     .name = "qemu-7.2",
     .description = "QEMU 7.2 (Debian 12) with its oldest i440fx machine, "
                    "pc-i440fx-1.4",
+    .qemu_version = "7.2",
     .facts = &tr_facts_qemu72,
     .machine = "pc-i440fx-1.4",
     .sections = tr_facts_qemu72_vmsds,
@@ -89,6 +91,11 @@ const char *tr_target_name(const TrTarget *t)
 const char *tr_target_description(const TrTarget *t)
 {
     return t->description;
+}
+
+const char *tr_target_qemu_version(const TrTarget *t)
+{
+    return t->qemu_version;
 }
 
 const TrSectionSpec tr_pc_sections_outside_devices[] = {

@@ -76,6 +76,9 @@ typedef enum {
 struct TrTarget {
     const char *name;
     const char *description;
+    /* The QEMU release it is ("7.2"): a binary that proves a load for it
+     * must say that version. */
+    const char *qemu_version;
     /* What the binary says about itself (target_facts.h), NULL for a
      * target proven by loading only (qemu-2.0). */
     const struct TrTargetFacts *facts;

@@ -56,6 +56,8 @@ const TrTarget *tr_target_find(const char *name);
 const TrTarget *tr_target_default(void);
 const char *tr_target_name(const TrTarget *t);
 const char *tr_target_description(const TrTarget *t);
+/* The QEMU release the target is ("7.2", "10.0", "2.0"). */
+const char *tr_target_qemu_version(const TrTarget *t);
 /* Every target, for --help: NULL-terminated. */
 const TrTarget *const *tr_targets(void);
 

@@ -17,7 +17,10 @@ scripts/qemu20). Usage: test_real_images.py TARGET.
   devices of upstream's pc-0.15);
 * where the target wants fill pages expanded (R20), the growth is the R20
   findings' byte count, 4095 per non-zero fill page `inspect` counts;
-* a 7.2 stream keeps its VM description (vmdesc) after EOF;
+* a 7.2 stream keeps its VM description (vmdesc) after EOF, with, where
+  the fix framed it for a machine its writer did not run (a CONFIGURATION
+  record for qemu-10.0's pc-i440fx-2.4), the record of that
+  ("qsnapfix-framed-for");
 * `qemu-img check` (7.2 and the target's) is clean and a second run has
   nothing to do, writes nothing, and derives the same recipe from the
   fixed stream (also the machine of a target that keeps the source's, which
@@ -82,9 +85,10 @@ def nonzero_fill_pages(inspect):
                for byte, n in b["fill_bytes"].items() if byte != "0")
 
 
-def vmdesc_bytes(data, inspect):
+def vmdesc_json(data, inspect):
     vd = inspect["vmdesc"]
-    return data[vd["offset"]:vd["offset"] + 5 + vd["size"]] if vd else None
+    return json.loads(data[vd["offset"] + 5:vd["offset"] + 5 + vd["size"]]) \
+        if vd else None
 
 
 def inspect(image, snap):
@@ -211,11 +215,17 @@ def fix_image(image, images_dir, kvm):
                      f"{name}: image after a refusal")
             return log, failures
 
-        # 3. the 7.2 stream's vmdesc is kept after EOF
+        # 3. the 7.2 stream's vmdesc is kept after EOF (and says when the
+        # fix framed the stream for another machine)
         if inspect0["vmdesc"] and expect == "fixed":
-            check(vmdesc_bytes(fixlib.vmstate_bytes(copy, snaps[0]),
-                               inspect(copy, snaps[0])) ==
-                  vmdesc_bytes(old_state[snaps[0]], inspect0),
+            new = vmdesc_json(fixlib.vmstate_bytes(copy, snaps[0]),
+                              inspect(copy, snaps[0]))
+            framed = new.pop("qsnapfix-framed-for", None)
+            check_eq(framed, reports[snaps[0]]["recipe"]["machine"]
+                     if any(r["id"] == "R18" for r in
+                            reports[snaps[0]]["rules"]) else None,
+                     f"{name}: the VM description's framing record")
+            check(new == vmdesc_json(old_state[snaps[0]], inspect0),
                   f"{name}: the VM description changed")
 
         # 4. consistent, nothing left to do

@@ -12,6 +12,7 @@
 
 #include "streams.h"
 #include "stream/fingerprint.h"
+#include "stream/vmdesc.h"
 
 /* qemu-kvm 1.0 under TCG: piix4_pm v2 of 312 bytes, i8254 v2 of 108, the
  * rtc at version 2, i8259 ids 0/1 and the 1.0 RAM code (blocks in
@@ -150,6 +151,53 @@ static void test_a_stream_fixed_for_10_loses_its_framing_on_2_0(void)
     assert_same_recipe(again->r->recipe, direct->r->recipe);
 }
 
+/* QEMU >= 2.3 on a machine < 2.4: piix4_pm v3 without bridge hotplug, no
+ * CONFIGURATION record, a VM description after EOF. */
+static GBytes *qemu_stream_with_vmdesc(void)
+{
+    static const VmsBlockSpec blocks[] = {{"pc.ram", KiB(64)},
+                                          {"pc.bios", KiB(128)}};
+    static const char json[] = "{\"page_size\": 4096, \"devices\": []}";
+    g_autoptr(GByteArray) out = g_byte_array_new();
+    VmsBuilder *b = ts_begin(out, 2, blocks, G_N_ELEMENTS(blocks));
+    uint8_t zeros[312] = {0};
+    g_autoptr(GError) err = NULL;
+
+    vms_builder_ram_fill(b, "pc.ram", 0, 0);
+    ts_ram_end(b);
+    ts_full(b, 10, "0000:00:01.3/piix4_pm", 0, 3, zeros, sizeof(zeros));
+    vms_builder_eof(b);
+    vms_builder_vmdesc(b, json, strlen(json));
+    g_assert_true(vms_builder_finish(b, &err));
+    return g_byte_array_free_to_bytes(g_steal_pointer(&out));
+}
+
+static void test_a_qemu_stream_framed_for_10_says_so(void)
+{
+    g_autoptr(GBytes) x = qemu_stream_with_vmdesc();
+    g_autoptr(GBytes) fixed = fixed_for(x, "qemu-10.0");
+    TrOptions o = for_target("qemu-7.2");
+    g_autoptr(TsRun) run = ts_run(fixed, &o);
+    g_autoptr(VmsWriterInfo) w = vms_fingerprint(run->s);
+    g_autofree char *framed = vms_vmdesc_framed_for(run->s->vmdesc_json);
+    g_autofree char *line = tr_recipe_command_line(run->r->recipe);
+
+    /* its devices are still those of 7.2's pc-i440fx-1.4: on 7.2's
+     * pc-i440fx-2.4 their sizes are not known (the BIOS is handed over) */
+    g_assert_cmpstr(framed, ==, "pc-i440fx-2.4");
+    g_assert_true(w->translated);
+    g_assert_cmpstr(w->program, ==, "qemu");
+    g_assert_cmpstr(w->translated_for, ==, "-M pc-i440fx-2.4");
+    g_assert_cmpstr(run->r->recipe->machine, ==, "pc-i440fx-2.4");
+    g_assert_nonnull(strstr(line, "-bios /d/x.pc.bios"));
+    /* and fixed for 10.0 again, nothing left to do */
+    TrOptions o10 = for_target("qemu-10.0");
+    g_autoptr(TsRun) again = ts_run(fixed, &o10);
+    g_assert_cmpuint(again->r->edits->len, ==, 0);
+    g_autofree char *marked = vms_vmdesc_mark_framed("{}", "m");
+    g_assert_cmpstr(marked, ==, "{\"qsnapfix-framed-for\": \"m\"}");
+}
+
 static const char *warning(const TrRecipe *r, guint i)
 {
     return i < r->warnings->len
@@ -190,6 +238,8 @@ int main(int argc, char **argv)
         test_a_stream_fixed_for_10_loads_on_7_2_on_its_machine);
     g_test_add_func("/recipe-of-stream/fixed-for-10-loses-its-framing-on-2.0",
                     test_a_stream_fixed_for_10_loses_its_framing_on_2_0);
+    g_test_add_func("/recipe-of-stream/a-qemu-stream-framed-for-10-says-so",
+                    test_a_qemu_stream_framed_for_10_says_so);
     g_test_add_func(
         "/recipe-of-stream/the-recipe-says-which-warnings-to-expect",
         test_the_recipe_says_which_warnings_to_expect);
