@@ -8,8 +8,8 @@
 
 #include "fix.h"
 
-static GPtrArray *pick_snapshots(Qcow2Image *img, const char *snapshot,
-                                 bool all, GError **errp)
+GPtrArray *app_pick_snapshots(Qcow2Image *img, const char *snapshot, bool all,
+                              GError **errp)
 {
     g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func(g_free);
     guint with_state = 0;
@@ -74,7 +74,7 @@ GPtrArray *app_fix_image(const char *image, const char *snapshot, bool all,
     Qcow2Image *img = qcow2_open(
         image, o->dry_run ? QCOW2_OPEN_READ_ONLY : QCOW2_OPEN_WRITABLE, errp);
     g_autoptr(GPtrArray) ids =
-        img ? pick_snapshots(img, snapshot, all, errp) : NULL;
+        img ? app_pick_snapshots(img, snapshot, all, errp) : NULL;
     GPtrArray *outcomes;
 
     if (!ids) {

@@ -10,6 +10,14 @@
 #include "pipeline.h"
 
 /*
+ * The snapshots of img to work on: the one named (by ID or name, as QEMU
+ * looks it up), every one with VM state (all), or the only one with VM
+ * state; errors as app_fix_image() says. char * ids.
+ */
+GPtrArray *app_pick_snapshots(Qcow2Image *img, const char *snapshot, bool all,
+                              GError **errp);
+
+/*
  * Fix snapshot id of img (opened writable, or read-only for a dry run);
  * image is its path (recipe files go beside it, or in o->rom_dir).
  */

@@ -163,5 +163,8 @@ AppSource *app_source_bytes(GBytes *bytes, const char *name);
 AppSink *app_sink_file(const char *path, bool sync);
 /* Standard output (cannot be read back). */
 AppSink *app_sink_stdout(void);
+/* A descriptor the caller owns, e.g. a pipe to a QEMU's -incoming fd:0
+ * (cannot be read back; the writer blocks SIGPIPE). */
+AppSink *app_sink_fd(int fd, const char *name);
 
 #endif

@@ -214,8 +214,9 @@ static bool write_edited(int fd, const char *path, void *opaque, GError **errp)
 /* ---- the file sink ---------------------------------------------------- */
 
 typedef struct FileSink {
-    char *path; /* NULL: standard output */
+    char *path; /* NULL: standard output, or fd */
     bool sync;
+    int fd; /* for a descriptor sink; else -1 */
 } FileSink;
 
 static bool file_write(AppSink *sink, const AppWrite *w, AppWriteStats *st,
@@ -233,7 +234,8 @@ static bool file_write(AppSink *sink, const AppWrite *w, AppWriteStats *st,
     c.buf = buf;
     c.sum = w->want_sha256 ? g_checksum_new(G_CHECKSUM_SHA256) : NULL;
     if (!f->path) {
-        ok = write_edited(STDOUT_FILENO, "stdout", &c, errp);
+        ok = write_edited(f->fd >= 0 ? f->fd : STDOUT_FILENO, sink->name, &c,
+                          errp);
     } else {
         ok = write_file_atomic(f->path, f->sync, write_edited, &c, errp);
     }
@@ -276,6 +278,7 @@ static AppSink *file_sink(const AppSinkOps *ops, const char *path, bool sync,
 
     f->path = g_strdup(path);
     f->sync = sync;
+    f->fd = -1;
     return app_sink_new(ops, f, name);
 }
 
@@ -287,4 +290,12 @@ AppSink *app_sink_file(const char *path, bool sync)
 AppSink *app_sink_stdout(void)
 {
     return file_sink(&stdout_sink_ops, NULL, false, "stdout");
+}
+
+AppSink *app_sink_fd(int fd, const char *name)
+{
+    AppSink *sink = file_sink(&stdout_sink_ops, NULL, false, name);
+
+    ((FileSink *)sink->opaque)->fd = fd;
+    return sink;
 }

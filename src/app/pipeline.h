@@ -46,8 +46,9 @@ bool app_apply(AppSink *sink, VmsSource *old, const AppOptions *o,
 /*
  * The check after writing: the written stream parses to EOF, has the
  * planned size, the rules find nothing left to edit, refuse nothing, and
- * derive the same recipe from it (machine, accelerator, CPU, settings):
- * the recipe is a function of the stream, whoever wrote it.
+ * derive the same machine, accelerator and settings from it without a
+ * hint from the first run: the recipe is a function of the stream,
+ * whoever wrote it.
  */
 bool app_verify(VmsSource *written, const AppOptions *o,
                 const AppRecipeNames *names, const TrResult *first,

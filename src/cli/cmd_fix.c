@@ -80,7 +80,7 @@ int qsnapfix_cmd_fix(int argc, char **argv)
         .description = description,
         .with_output = true,
     };
-    int rc = fix_parse_command(&c, entries, &o, false, &argc, &argv);
+    int rc = fix_parse_command(&c, entries, &o, 0, &argc, &argv);
 
     if (rc < 0 && snapshot && all) {
         fprintf(stderr, "qsnapfix: fix: --snapshot and --all exclude each "

@@ -238,7 +238,7 @@ int qsnapfix_cmd_scan(int argc, char **argv)
     };
     /* fix's options judge as fix would; --dry-run is accepted (a scan is
      * always one) but not listed. */
-    int rc = fix_parse_command(&c, entries, &o, true, &argc, &argv);
+    int rc = fix_parse_command(&c, entries, &o, FIX_HIDE_DRY_RUN, &argc, &argv);
 
     if (rc < 0 && jobs < 1) {
         fprintf(stderr, "qsnapfix: scan: --jobs must be at least 1\n");

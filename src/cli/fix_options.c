@@ -80,19 +80,30 @@ char *fix_common_help(bool with_exit_codes)
     return g_string_free(s, false);
 }
 
-static GOptionEntry *fix_option_entries(FixOptions *o, bool hide_dry_run)
+static GOptionEntry *fix_option_entries(FixOptions *o, unsigned hidden)
 {
     g_autofree char *names = target_names();
 
     g_free(o->target_help);
-    o->target_help = g_strdup_printf("Target QEMU: %s", names);
+    o->target_help = g_strdup_printf(
+        "Target QEMU: %s, or auto (the profile of qemu-system-x86_64 or "
+        "of --qemu)",
+        names);
     GOptionEntry entries[] = {
         {"target", 0, 0, G_OPTION_ARG_STRING, &o->target_name, o->target_help,
          "TARGET"},
+        {"qemu", 0, 0, G_OPTION_ARG_STRING, &o->qemu,
+         "The target QEMU (a program or a wrapper command): its profile, "
+         "unless --target names a shipped one; prove runs it",
+         "CMD"},
+        {"cache-dir", 0, 0, G_OPTION_ARG_FILENAME, &o->cache_dir,
+         "Where profiles of QEMU binaries are kept (default: "
+         "$XDG_CACHE_HOME/qsnapfix/targets)",
+         "DIR"},
         {"machine", 0, 0, G_OPTION_ARG_STRING, &o->machine,
          "Machine type for the recipe (default: from the target and stream)",
          "TYPE"},
-        {"dry-run", 'n', hide_dry_run ? G_OPTION_FLAG_HIDDEN : 0,
+        {"dry-run", 'n', hidden & FIX_HIDE_DRY_RUN ? G_OPTION_FLAG_HIDDEN : 0,
          G_OPTION_ARG_NONE, &o->dry_run,
          "Show the edits and the recipe; write nothing", NULL},
         {"shrink-vram", 0, 0, G_OPTION_ARG_NONE, &o->shrink_vram,
@@ -107,7 +118,8 @@ static GOptionEntry *fix_option_entries(FixOptions *o, bool hide_dry_run)
          "R9: keep qemu-kvm 0.15/1.0's empty 'block' sections (no full "
          "rewrite)",
          NULL},
-        {"rom-dir", 0, 0, G_OPTION_ARG_FILENAME, &o->rom_dir,
+        {"rom-dir", 0, hidden & FIX_HIDE_ROM_DIR ? G_OPTION_FLAG_HIDDEN : 0,
+         G_OPTION_ARG_FILENAME, &o->rom_dir,
          "Directory for extracted ROM/BIOS/flash files", "DIR"},
         {"drop-section", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->drop_sections,
          "Remove this section (its state is lost); repeatable", "NAME"},
@@ -119,11 +131,38 @@ static GOptionEntry *fix_option_entries(FixOptions *o, bool hide_dry_run)
     return g_memdup2(entries, sizeof(entries));
 }
 
+/*
+ * --target=auto (the qemu-system-x86_64 in PATH, or --qemu's) and --qemu
+ * without --target: the binary's profile (measured once, then cached).
+ */
+static const TrTarget *profiled_target(FixOptions *o, GError **errp)
+{
+    g_autoptr(AppQemu) q = app_qemu_new(o->qemu, errp);
+
+    if (!q) {
+        return NULL;
+    }
+    o->probe = app_target_probe(
+        q, o->cache_dir, g_getenv("QSNAPFIX_TARGET_BUILT") != NULL, errp);
+    if (!o->probe) {
+        return NULL;
+    }
+    o->qemu_profiled = true;
+    fprintf(stderr, "qsnapfix: target %s\n", app_target_probe_origin(o->probe));
+    return app_target_probe_target(o->probe);
+}
+
 static bool fix_options_finish(FixOptions *o, GError **errp)
 {
-    const TrTarget *target =
-        o->target_name ? tr_target_find(o->target_name) : tr_target_default();
+    bool auto_target = (o->target_name && !strcmp(o->target_name, "auto")) ||
+                       (!o->target_name && o->qemu);
+    const TrTarget *target = auto_target      ? profiled_target(o, errp)
+                             : o->target_name ? tr_target_find(o->target_name)
+                                              : tr_target_default();
 
+    if (!target && auto_target) {
+        return false;
+    }
     if (!target) {
         g_autofree char *names = target_names();
         g_set_error(errp, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
@@ -172,12 +211,15 @@ void fix_options_clear(FixOptions *o)
     g_strfreev(o->drop_sections);
     g_strfreev(o->accept_loss);
     g_free(o->target_help);
+    g_free(o->qemu);
+    g_free(o->cache_dir);
+    app_target_probe_free(o->probe);
 }
 
 int fix_parse_command(CliCommand *c, const GOptionEntry *own, FixOptions *o,
-                      bool hide_dry_run, int *argc, char ***argv)
+                      unsigned hidden, int *argc, char ***argv)
 {
-    g_autofree GOptionEntry *shared = fix_option_entries(o, hide_dry_run);
+    g_autofree GOptionEntry *shared = fix_option_entries(o, hidden);
     g_autoptr(GError) err = NULL;
     int rc = cli_parse(c, own, shared, argc, argv);
 

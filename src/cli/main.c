@@ -25,6 +25,8 @@ static const Command commands[] = {
      "make snapshots' VM state load in today's QEMU (rewrites the image)"},
     {"translate", qsnapfix_cmd_translate,
      "the same on a raw migration stream file: translate IN OUT"},
+    {"prove", qsnapfix_cmd_prove,
+     "load a snapshot in the target QEMU, paused, and tell if it loads"},
     {"splice", qsnapfix_cmd_splice, NULL},
     {"oldify", qsnapfix_cmd_oldify, NULL},
 };

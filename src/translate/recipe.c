@@ -325,8 +325,7 @@ bool tr_recipe_same_settings(const TrRecipe *a, const TrRecipe *b)
     g_autoptr(GPtrArray) y = tr_recipe_qemu_args(b);
 
     if (g_strcmp0(a->machine, b->machine) || g_strcmp0(a->accel, b->accel) ||
-        g_strcmp0(a->cpu_model, b->cpu_model) ||
-        g_strcmp0(a->cpu_model_id, b->cpu_model_id) || x->len != y->len) {
+        x->len != y->len) {
         return false;
     }
     for (guint i = 0; i < x->len; i++) {

@@ -272,8 +272,9 @@ void tr_setting_qemu_args(const TrSetting *s, GPtrArray *argv);
 GPtrArray *tr_recipe_qemu_args(const TrRecipe *r);
 /* -M, -accel and the settings as one shell-quoted line of QEMU options. */
 char *tr_recipe_command_line(const TrRecipe *r);
-/* Do both ask the target for the same machine, accelerator, CPU and
- * settings? */
+/* Do both ask the target for the same machine, accelerator and settings?
+ * (The CPU model is advice from the writer's fingerprint, not compared:
+ * a stream reshaped by hand may lose the markers that name its writer.) */
 bool tr_recipe_same_settings(const TrRecipe *a, const TrRecipe *b);
 
 G_END_DECLS

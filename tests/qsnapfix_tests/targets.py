@@ -70,6 +70,10 @@ class Target:
               f"{p.returncode}, {data}")
         return data
 
+    def qemu_option(self):
+        """`qsnapfix prove --qemu CMD` for this QEMU ([]: the host's)."""
+        return [f"--qemu={self.script} system"] if self.script else []
+
     def unfixed_machine(self, image):
         """The machine an unfixed snapshot of a manifest image is tried
         with: the target's own, or the one the source ran."""
