@@ -154,12 +154,13 @@ static gpointer feed(gpointer data)
 
 /* ---- what QEMU printed --------------------------------------------------- */
 
-/* "qemu-system-x86_64: warning: X" -> "X" */
+/* "[TIMESTAMP ]qemu-system-x86_64: warning: X" -> "X" */
 static const char *message_of(const char *line)
 {
-    const char *p = strstr(line, ": ");
+    const char *q = strstr(line, "qemu-system-");
+    const char *p = q ? strstr(q, ": ") : NULL;
 
-    if (p && g_str_has_prefix(line, "qemu-system-")) {
+    if (p) {
         line = p + 2;
     }
     return g_str_has_prefix(line, "warning: ") ? line + 9 : line;

@@ -23,23 +23,26 @@
 
 /* ---- what is measured ---------------------------------------------------- */
 
-/* name -> device options; the same configurations as target_facts.py */
+/* name -> device options; the configurations of target_facts.py, with
+ * user networking restricted (restrict=on: nothing reaches the host or
+ * outside; the facts are the same) */
 typedef struct Config {
     const char *name;
     const char *const *args;
 } Config;
 
-static const char *const cfg_cirrus[] = {"-vga", "cirrus", "-nic",
-                                         "user,model=rtl8139", NULL};
+static const char *const cfg_cirrus[] = {
+    "-vga", "cirrus", "-nic", "user,model=rtl8139,restrict=on", NULL};
 static const char *const cfg_std[] = {
-    "-vga",    "std",        "-nic",    "user,model=e1000", "-usb",
-    "-device", "usb-tablet", "-device", "usb-kbd",          NULL};
-static const char *const cfg_vmware[] = {"-vga", "vmware", "-nic",
-                                         "user,model=ne2k_pci", NULL};
+    "-vga",    "std",     "-nic",       "user,model=e1000,restrict=on",
+    "-usb",    "-device", "usb-tablet", "-device",
+    "usb-kbd", NULL};
+static const char *const cfg_vmware[] = {
+    "-vga", "vmware", "-nic", "user,model=ne2k_pci,restrict=on", NULL};
 static const char *const cfg_virtio[] = {
     "-vga",      "none",
-    "-nic",      "user,model=virtio-net-pci",
-    "-nic",      "user,model=pcnet",
+    "-nic",      "user,model=virtio-net-pci,restrict=on",
+    "-nic",      "user,model=pcnet,restrict=on",
     "-blockdev", "null-co,node-name=d0",
     "-device",   "virtio-blk-pci,drive=d0",
     "-device",   "virtio-balloon-pci",
@@ -55,7 +58,8 @@ static const char *const cfg_sound[] = {"-vga",      "none",
                                         NULL};
 static const char *const cfg_qxl[] = {"-vga", "qxl", "-nic", "none", NULL};
 static const char *const cfg_newest[] = {
-    "-machine", "pc", "-vga", "std", "-nic", "user,model=e1000", NULL};
+    "-machine", "pc", "-vga", "std", "-nic", "user,model=e1000,restrict=on",
+    NULL};
 static const char *const cfg_isa[] = {"-vga",
                                       "none",
                                       "-nic",

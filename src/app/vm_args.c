@@ -6,98 +6,36 @@
 
 #include "vm_args.h"
 
+/* clang-format off */
 /* Options dropped with their argument, and those without one. */
 static const char *const dropped_with_arg[] = {
-    "-pidfile", "-monitor", "-qmp",      "-qmp-pretty",   "-mon",    "-display",
-    "-vnc",     "-spice",   "-incoming", "-loadvm",       "-add-fd", "-D",
-    "-runas",   "-chroot",  "-accel",    "-daemonize-fd", NULL};
+    "-pidfile", "-monitor", "-qmp", "-qmp-pretty", "-mon", "-display",
+    "-vnc", "-spice", "-incoming", "-loadvm", "-add-fd", "-D", "-runas",
+    "-chroot", "-accel", "-daemonize-fd", "-msg", NULL};
 static const char *const dropped_alone[] = {
-    "-S",          "-daemonize", "-nographic",   "-curses", "-sdl",
-    "-enable-kvm", "-no-kvm",    "-full-screen", NULL};
+    "-S", "-daemonize", "-nographic", "-curses", "-sdl", "-enable-kvm",
+    "-no-kvm", "-full-screen", NULL};
 /* Options without an argument that are kept as they are. */
-static const char *const kept_alone[] = {"-usb",
-                                         "-snapshot",
-                                         "-no-hpet",
-                                         "-no-acpi",
-                                         "-no-reboot",
-                                         "-no-shutdown",
-                                         "-nodefaults",
-                                         "-no-user-config",
-                                         "-nodefconfig",
-                                         "-localtime",
-                                         "-no-fd-bootchk",
-                                         "-win2k-hack",
-                                         "-rtc-td-hack",
-                                         "-no-kvm-irqchip",
-                                         "-no-kvm-pit",
-                                         "-no-kvm-pit-reinjection",
-                                         "-enable-nesting",
-                                         "-mem-prealloc",
-                                         "-only-migratable",
-                                         "-alt-grab",
-                                         "-ctrl-grab",
-                                         "-no-quit",
-                                         "-s",
-                                         "-singlestep",
-                                         "-enable-fips",
-                                         "-preconfig",
-                                         "-portrait",
-                                         "-no-frame",
-                                         "-std-vga",
-                                         "-old-param",
-                                         "-semihosting",
-                                         NULL};
+static const char *const kept_alone[] = {
+    "-usb", "-snapshot", "-no-hpet", "-no-acpi", "-no-reboot",
+    "-no-shutdown", "-nodefaults", "-no-user-config", "-nodefconfig",
+    "-localtime", "-no-fd-bootchk", "-win2k-hack", "-rtc-td-hack",
+    "-no-kvm-irqchip", "-no-kvm-pit", "-no-kvm-pit-reinjection",
+    "-enable-nesting", "-mem-prealloc", "-only-migratable", "-alt-grab",
+    "-ctrl-grab", "-no-quit", "-s", "-singlestep", "-enable-fips",
+    "-preconfig", "-portrait", "-no-frame", "-std-vga", "-old-param",
+    "-semihosting", NULL};
 /* Options that take an argument and are kept as they are. */
-static const char *const kept_with_arg[] = {"-m",
-                                            "-smp",
-                                            "-cpu",
-                                            "-device",
-                                            "-vga",
-                                            "-global",
-                                            "-rtc",
-                                            "-boot",
-                                            "-name",
-                                            "-uuid",
-                                            "-smbios",
-                                            "-k",
-                                            "-L",
-                                            "-usbdevice",
-                                            "-soundhw",
-                                            "-object",
-                                            "-numa",
-                                            "-fsdev",
-                                            "-virtfs",
-                                            "-kernel",
-                                            "-initrd",
-                                            "-append",
-                                            "-hda",
-                                            "-hdb",
-                                            "-hdc",
-                                            "-hdd",
-                                            "-cdrom",
-                                            "-fda",
-                                            "-fdb",
-                                            "-drive",
-                                            "-msg",
-                                            "-overcommit",
-                                            "-sandbox",
-                                            "-tpmdev",
-                                            "-icount",
-                                            "-bios",
-                                            "-prom-env",
-                                            "-fw_cfg",
-                                            "-option-rom",
-                                            "-mem-path",
-                                            "-mem-prealloc",
-                                            "-d",
-                                            "-trace",
-                                            "-action",
-                                            "-compat",
-                                            "-iscsi",
-                                            "-set",
-                                            "-watchdog",
-                                            "-watchdog-action",
-                                            NULL};
+static const char *const kept_with_arg[] = {
+    "-m", "-smp", "-cpu", "-device", "-vga", "-global", "-rtc", "-boot",
+    "-name", "-uuid", "-smbios", "-k", "-L", "-usbdevice", "-soundhw",
+    "-object", "-numa", "-fsdev", "-virtfs", "-kernel", "-initrd",
+    "-append", "-hda", "-hdb", "-hdc", "-hdd", "-cdrom", "-fda", "-fdb",
+    "-drive", "-overcommit", "-sandbox", "-tpmdev", "-icount", "-bios",
+    "-prom-env", "-fw_cfg", "-option-rom", "-mem-path", "-d", "-trace",
+    "-action", "-compat", "-iscsi", "-set", "-watchdog", "-watchdog-action",
+    NULL};
+/* clang-format on */
 
 static bool one_of(const char *const *list, const char *opt)
 {
@@ -207,17 +145,16 @@ static char *inert_nic(const char *v)
     "user networking: restrict=on, no forwarded ports (its state is in the "   \
     "stream)"
 
-static bool is_user_net(const char *v)
+static bool is_secret(const char *v)
 {
-    g_autofree char *type = keyval_get(v, "type");
+    g_autofree char *type = keyval_get(v, "qom-type");
 
-    return g_str_has_prefix(v, "user") || (type && !strcmp(type, "user"));
+    return g_str_has_prefix(v, "secret,") || (type && !strcmp(type, "secret"));
 }
 
 AppVmArgs *app_vm_args_sanitize(const char *const *argv, bool recipe_bios)
 {
     AppVmArgs *a = g_new0(AppVmArgs, 1);
-    guint hub = 0;
     bool drives = false;
 
     a->args = g_ptr_array_new_with_free_func(g_free);
@@ -251,25 +188,17 @@ AppVmArgs *app_vm_args_sanitize(const char *const *argv, bool recipe_bios)
             machine_opts(a, v);
         } else if (!strcmp(opt, "-bios") && recipe_bios) {
             note(a, g_strdup("-bios: the recipe's"));
-        } else if (!strcmp(opt, "-netdev") && is_user_net(v)) {
+        } else if (!strcmp(opt, "-netdev")) {
             g_autofree char *id = keyval_get(v, "id");
             add(a, "-netdev",
                 g_strdup_printf("user,id=%s,restrict=on", id ? id : "net"));
             note(a, g_strdup(RESTRICTED_NOTE));
-        } else if (!strcmp(opt, "-netdev")) {
-            g_autofree char *id = keyval_get(v, "id");
-            add(a, "-netdev",
-                g_strdup_printf("hubport,id=%s,hubid=%u", id ? id : "net",
-                                100 + hub++));
-            note(a, g_strdup("-netdev: a hub port of its own (no network)"));
         } else if (!strcmp(opt, "-net")) {
-            if (g_str_has_prefix(v, "nic")) {
-                add(a, "-net", g_strdup(v));
-            } else if (is_user_net(v)) {
-                add(a, "-net", restricted_user(v, net_keys));
+            add(a, "-net",
+                g_str_has_prefix(v, "nic") ? g_strdup(v)
+                                           : restricted_user(v, net_keys));
+            if (!g_str_has_prefix(v, "nic")) {
                 note(a, g_strdup(RESTRICTED_NOTE));
-            } else {
-                note(a, g_strdup_printf("-net %s dropped (no network)", v));
             }
         } else if (!strcmp(opt, "-nic")) {
             add(a, "-nic", inert_nic(v));
@@ -281,6 +210,9 @@ AppVmArgs *app_vm_args_sanitize(const char *const *argv, bool recipe_bios)
         } else if (!strcmp(opt, "-audiodev")) {
             g_autofree char *id = keyval_get(v, "id");
             add(a, "-audiodev", g_strdup_printf("none,id=%s", id ? id : "a"));
+        } else if (!strcmp(opt, "-object") && is_secret(v)) {
+            note(a, g_strdup("-object secret dropped (libvirt's keys stay "
+                             "with libvirt)"));
         } else if (!strcmp(opt, "-blockdev")) {
             g_autofree char *node = keyval_get(v, "node-name");
             add(a, "-blockdev",

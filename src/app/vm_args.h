@@ -9,10 +9,11 @@
  *               -enable-kvm, -bios where the recipe has its own
  *   dropped     -S, -daemonize, -pidfile, -monitor, -qmp, -mon, -display,
  *               -vnc, -spice, -nographic, -incoming, -loadvm, -add-fd ...
- *   made inert  user networking: restrict=on, no forwarded ports (it stays:
- *               its state, 'slirp', is in the stream); other -netdev: a
- *               hub port of its own (same id, no network); other -net:
- *               dropped; -nic: user,restrict=on;
+ *   made inert  every network backend (-netdev, -net other than nic,
+ *               -nic): user networking with restrict=on and no forwarded
+ *               ports, same id (a stream of a VM with user networking
+ *               holds its 'slirp' state; libvirt's domxml-to-native
+ *               gives even those as tap descriptors);
  *               -chardev: null (same id); -serial, -parallel: null;
  *               -audiodev: none (same id); -blockdev: a null-co node
  *               (same node-name); -drive and -hda...: read through

@@ -50,7 +50,7 @@ static void test_network_and_chardevs_are_inert(void)
 
     g_assert_cmpstr(line, ==,
                     "-net nic,model=rtl8139 -net user,restrict=on -netdev "
-                    "hubport,id=hostnet0,hubid=100 -netdev "
+                    "user,id=hostnet0,restrict=on -netdev "
                     "user,id=hostnet1,restrict=on -chardev "
                     "null,id=charmonitor -serial null -audiodev "
                     "none,id=snd0 -nic user,restrict=on,model=e1000");
