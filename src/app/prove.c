@@ -409,13 +409,7 @@ void app_prove(AppSource *source, const AppOptions *o,
     g_ptr_array_remove_index(out->argv, out->argv->len - 1);
 out:
     if (dir) {
-        g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
-        const char *name;
-        while (d && (name = g_dir_read_name(d))) {
-            g_autofree char *p = g_build_filename(dir, name, NULL);
-            unlink(p);
-        }
-        rmdir(dir);
+        app_remove_dir(dir);
     }
 }
 

@@ -553,7 +553,7 @@ bool app_vm_connect(AppVm *vm, gint64 deadline, GError **errp)
     return vm->connected;
 }
 
-static void rm_dir(const char *dir)
+void app_remove_dir(const char *dir)
 {
     g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
     const char *name;
@@ -562,7 +562,7 @@ static void rm_dir(const char *dir)
         g_autofree char *p = g_build_filename(dir, name, NULL);
         if (g_file_test(p, G_FILE_TEST_IS_DIR) &&
             !g_file_test(p, G_FILE_TEST_IS_SYMLINK)) {
-            rm_dir(p);
+            app_remove_dir(p);
         } else {
             g_unlink(p);
         }
@@ -595,7 +595,7 @@ void app_vm_free(AppVm *vm)
         close(vm->output_fd);
     }
     if (vm->dir) {
-        rm_dir(vm->dir);
+        app_remove_dir(vm->dir);
     }
     g_free(vm->dir);
     g_free(vm->qmp_path);

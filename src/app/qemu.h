@@ -64,6 +64,9 @@ char *app_qemu_version_short(const char *line);
 bool app_qemu_run(AppQemu *q, const char *const *args, double timeout,
                   char **out, char **err, GError **errp);
 
+/* Remove a private directory and what is in it. */
+void app_remove_dir(const char *dir);
+
 /* Is /dev/kvm usable by this process (opened read-write)? Else why. */
 bool app_kvm_usable(char **why);
 

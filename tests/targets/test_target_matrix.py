@@ -21,14 +21,13 @@ Every target QEMU must be here (the host's 7.2, scripts/qemu10,
 scripts/qemu20); KVM images are proven where KVM is usable. Two images
 are worked on at a time; a run takes a few minutes.
 """
-import json
 import os
 import shutil
 import tempfile
 
 from qsnapfix_tests import fixlib, targets
 from qsnapfix_tests.fixlib import Kvm, check, check_eq, load_manifest
-from qsnapfix_tests.testlib import BIN, main, run
+from qsnapfix_tests.testlib import main
 
 PARALLEL = 2
 ORDER = ("qemu-7.2", "qemu-10.0", "qemu-2.0")
@@ -36,15 +35,6 @@ ORDER = ("qemu-7.2", "qemu-10.0", "qemu-2.0")
 
 def newer_than(image, target):
     return image["writer"].startswith("qemu-7.2") and target == "qemu-2.0"
-
-
-def prove(image, path, target):
-    t = targets.ALL[target]
-    device_args = [a.replace("@IMAGE@", path) for a in image["device_args"]]
-    p = run([BIN, "prove", path, "--all", f"--target={target}",
-             *t.qemu_option(), "--output=json", "--", *device_args],
-            ok_codes=(0, 4, 18, 19))
-    return p.returncode, json.loads(p.stdout)
 
 
 def check_writer(image, what, w):
@@ -89,7 +79,7 @@ def matrix_image(image, images_dir, kvm):
                              s["writer"])
             row = []
             for b in ORDER:
-                rc, rep = prove(image, copy, b)
+                rc, rep = targets.ALL[b].prove(image, copy)
                 want = "refused" if newer_than(image, b) else "loads"
                 for s in rep["snapshots"]:
                     check_eq(s["status"], want,
