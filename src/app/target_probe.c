@@ -159,6 +159,8 @@ static void facts_free(Facts *f)
         return;
     }
     g_string_chunk_free(f->str);
+    g_free(f->version);
+    g_free(f->machine);
     g_ptr_array_unref(f->machines);
     g_ptr_array_unref(f->deprecated);
     g_array_unref(f->vmsds);

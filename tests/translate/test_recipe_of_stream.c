@@ -169,6 +169,7 @@ static GBytes *qemu_stream_with_vmdesc(void)
     vms_builder_eof(b);
     vms_builder_vmdesc(b, json, strlen(json));
     g_assert_true(vms_builder_finish(b, &err));
+    vms_builder_free(b);
     return g_byte_array_free_to_bytes(g_steal_pointer(&out));
 }
 
