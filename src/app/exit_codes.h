@@ -28,10 +28,13 @@ enum {
     APP_EXIT_PARTIAL = 15,       /* several snapshots: some failed */
     APP_EXIT_NO_SPACE = 16,      /* ENOSPC while writing */
     APP_EXIT_NEEDS_FIX = 17,     /* scan: some snapshots need fixing */
-    APP_EXIT_DOES_NOT_LOAD = 18, /* prove: the target QEMU refused it */
-    APP_EXIT_NOT_PROVEN = 19,    /* prove: could not be tried here (no
-                                    such QEMU, no KVM, QEMU did not start) */
+    APP_EXIT_MISSING_TOOL = 18,  /* an option needs what is not installed */
+    APP_EXIT_DOES_NOT_LOAD = 19, /* prove: the target QEMU refused it */
+    APP_EXIT_NOT_PROVEN = 20,    /* prove, --target=auto: the target QEMU
+                                    cannot be used here (no such QEMU,
+                                    another release, no KVM) */
     APP_EXIT_INTERNAL = 70,      /* a bug in qsnapfix */
+    APP_EXIT_INTERRUPTED = 130,  /* SIGINT (SIGTERM: 143); the image intact */
 };
 
 /*

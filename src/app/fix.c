@@ -7,11 +7,17 @@
 #include <sys/stat.h>
 
 #include "fix.h"
+#include "record.h"
 
-GPtrArray *app_pick_snapshots(Qcow2Image *img, const char *snapshot, bool all,
-                              GError **errp)
+/*
+ * The snapshots to work on, by place in the table (IDs need not be
+ * unique; a splice keeps every entry at its place): --snapshot (resolved
+ * once, as QEMU looks it up), --all, or the only one with VM state.
+ */
+GArray *app_pick_snapshots(Qcow2Image *img, const char *snapshot, bool all,
+                           GError **errp)
 {
-    g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GArray) picked = g_array_new(false, false, sizeof(guint));
     guint with_state = 0;
 
     if (snapshot) {
@@ -19,14 +25,22 @@ GPtrArray *app_pick_snapshots(Qcow2Image *img, const char *snapshot, bool all,
         if (!sn) {
             return NULL;
         }
-        g_ptr_array_add(ids, g_strdup(sn->id));
-        return g_steal_pointer(&ids);
+        if (app_snapshot_is_original(sn)) {
+            g_set_error(errp, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                        "%s: snapshot %s \"%s\" is the original a fix kept: "
+                        "it is not fixed again (qsnapfix undo restores it)",
+                        qcow2_name(img), sn->id, sn->name);
+            return NULL;
+        }
+        g_array_append_val(picked, sn->index);
+        return g_steal_pointer(&picked);
     }
     for (guint i = 0; i < qcow2_snapshot_count(img); i++) {
         const Qcow2Snapshot *sn = qcow2_snapshot_get(img, i);
-        if (sn->vm_state_size) {
+        /* An original kept by a fix is its backup, not a candidate. */
+        if (sn->vm_state_size && !app_snapshot_is_original(sn)) {
             with_state++;
-            g_ptr_array_add(ids, g_strdup(sn->id));
+            g_array_append_val(picked, i);
         }
     }
     if (!with_state) {
@@ -42,29 +56,37 @@ GPtrArray *app_pick_snapshots(Qcow2Image *img, const char *snapshot, bool all,
                     qcow2_name(img), with_state);
         return NULL;
     }
-    return g_steal_pointer(&ids);
+    return g_steal_pointer(&picked);
 }
 
-void app_fix_snapshot(Qcow2Image *img, const char *image, const char *id,
+void app_fix_snapshot(Qcow2Image *img, const char *image, guint index,
                       const AppOptions *o, AppOutcome *out)
 {
-    GError *err = NULL;
-    const Qcow2Snapshot *sn = qcow2_snapshot_find(img, id, &err);
+    app_fix_snapshot_hooked(img, image, index, o, NULL, out);
+}
+
+void app_fix_snapshot_hooked(Qcow2Image *img, const char *image, guint index,
+                             const AppOptions *o, const AppRunHooks *hooks,
+                             AppOutcome *out)
+{
+    const Qcow2Snapshot *sn = qcow2_snapshot_get(img, index);
     AppRecipeNames names = {0};
     g_autoptr(AppSource) source = NULL;
     g_autoptr(AppSink) sink = NULL;
     g_autofree char *after = NULL;
 
     if (!sn) {
-        app_outcome_fail(out, err);
+        app_outcome_fail(out, g_error_new(QCOW2_ERROR, QCOW2_ERROR_NOT_FOUND,
+                                          "%s: no snapshot table entry %u",
+                                          image, index));
         return;
     }
     app_recipe_names_for_snapshot(&names, o, image, sn->name);
-    source = app_source_qcow2(img, id);
-    sink = app_sink_qcow2(img, id);
+    source = app_source_qcow2(img, index);
+    sink = app_sink_qcow2(img, index);
     after = g_strdup_printf("%s: snapshot %s \"%s\": after the fix", image,
                             out->id, out->name);
-    app_run(source, sink, &names, after, o, out);
+    app_run_hooked(source, sink, &names, after, o, hooks, out);
     app_recipe_names_clear(&names);
 }
 
@@ -73,22 +95,24 @@ GPtrArray *app_fix_image(const char *image, const char *snapshot, bool all,
 {
     Qcow2Image *img = qcow2_open(
         image, o->dry_run ? QCOW2_OPEN_READ_ONLY : QCOW2_OPEN_WRITABLE, errp);
-    g_autoptr(GPtrArray) ids =
+    g_autoptr(GArray) picked =
         img ? app_pick_snapshots(img, snapshot, all, errp) : NULL;
     GPtrArray *outcomes;
 
-    if (!ids) {
+    if (!picked) {
         qcow2_close(img);
         return NULL;
     }
     outcomes = g_ptr_array_new_with_free_func((GDestroyNotify)app_outcome_free);
-    for (guint i = 0; i < ids->len; i++) {
-        const char *id = g_ptr_array_index(ids, i);
-        const Qcow2Snapshot *sn = qcow2_snapshot_find(img, id, NULL);
-        AppOutcome *out = app_outcome_new(id, sn ? sn->name : id);
+    /* A stop request ends the run between snapshots too. */
+    for (guint i = 0; i < picked->len && !(o->cancel && *o->cancel); i++) {
+        guint index = g_array_index(picked, guint, i);
+        const Qcow2Snapshot *sn = qcow2_snapshot_get(img, index);
+        AppOutcome *out =
+            app_outcome_new(sn ? sn->id : "?", sn ? sn->name : "?");
 
         g_ptr_array_add(outcomes, out);
-        app_fix_snapshot(img, image, id, o, out);
+        app_fix_snapshot(img, image, index, o, out);
     }
     qcow2_close(img);
     return outcomes;

@@ -10,19 +10,25 @@
 #include "pipeline.h"
 
 /*
- * The snapshots of img to work on: the one named (by ID or name, as QEMU
- * looks it up), every one with VM state (all), or the only one with VM
- * state; errors as app_fix_image() says. char * ids.
+ * The snapshots of img to work on, by table position (guint): the one
+ * named (by ID or name, as QEMU looks it up), every one with VM state
+ * (all), or the only one with VM state -- not an original a fix kept;
+ * errors as app_fix_image() says.
  */
-GPtrArray *app_pick_snapshots(Qcow2Image *img, const char *snapshot, bool all,
-                              GError **errp);
+GArray *app_pick_snapshots(Qcow2Image *img, const char *snapshot, bool all,
+                           GError **errp);
 
 /*
- * Fix snapshot id of img (opened writable, or read-only for a dry run);
- * image is its path (recipe files go beside it, or in o->rom_dir).
+ * Fix the snapshot at table position index of img (opened writable, or
+ * read-only for a dry run); image is its path (recipe files go beside it,
+ * or in o->rom_dir). A position, not an ID: IDs need not be unique.
  */
-void app_fix_snapshot(Qcow2Image *img, const char *image, const char *id,
+void app_fix_snapshot(Qcow2Image *img, const char *image, guint index,
                       const AppOptions *o, AppOutcome *out);
+/* The same with hooks between the pipeline's steps (pipeline.h). */
+void app_fix_snapshot_hooked(Qcow2Image *img, const char *image, guint index,
+                             const AppOptions *o, const AppRunHooks *hooks,
+                             AppOutcome *out);
 
 /*
  * Open image, pick its snapshots and fix each: AppOutcome * in order.
@@ -34,6 +40,7 @@ void app_fix_snapshot(Qcow2Image *img, const char *image, const char *id,
  */
 GPtrArray *app_fix_image(const char *image, const char *snapshot, bool all,
                          const AppOptions *o, GError **errp);
+/* (o->cancel set: the snapshots not yet begun are left out.) */
 
 /*
  * Translate the stream in file in ("-": standard input) into a new file

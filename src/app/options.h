@@ -12,6 +12,7 @@
 #define APP_OPTIONS_H
 
 #include <glib.h>
+#include <signal.h>
 #include <stdbool.h>
 
 #include "translate/translate.h"
@@ -28,6 +29,12 @@ typedef struct AppOptions {
     bool keep_block_sections; /* R9: keep the empty 'block' sections */
     bool keep_original;       /* the sink keeps the old VM state too */
     bool dry_run;             /* plan only: write nothing */
+    /* Non-zero: stop at the next safe point (set by the caller's SIGINT
+     * handler; a write before its commit gives back what it took). */
+    const volatile sig_atomic_t *cancel;
+    /* The batch the fix belongs to (its journal's id): kept in the
+     * image's record, so that a resumed batch recognises its own fixes. */
+    const char *batch_id;
 } AppOptions;
 
 /*

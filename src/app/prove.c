@@ -435,18 +435,18 @@ GPtrArray *app_prove_path(const char *path, const char *snapshot, bool all,
         return proofs;
     }
     Qcow2Image *img = qcow2_open(path, QCOW2_OPEN_READ_ONLY, errp);
-    g_autoptr(GPtrArray) ids =
+    g_autoptr(GArray) picked =
         img ? app_pick_snapshots(img, snapshot, all, errp) : NULL;
-    if (!ids) {
+    if (!picked) {
         qcow2_close(img);
         g_ptr_array_unref(proofs);
         return NULL;
     }
-    for (guint i = 0; i < ids->len; i++) {
-        const char *id = g_ptr_array_index(ids, i);
-        const Qcow2Snapshot *sn = qcow2_snapshot_find(img, id, NULL);
-        g_autoptr(AppSource) source = app_source_qcow2(img, id);
-        AppProof *p = app_proof_new(id, sn ? sn->name : id);
+    for (guint i = 0; i < picked->len; i++) {
+        guint index = g_array_index(picked, guint, i);
+        const Qcow2Snapshot *sn = qcow2_snapshot_get(img, index);
+        g_autoptr(AppSource) source = app_source_qcow2(img, index);
+        AppProof *p = app_proof_new(sn->id, sn->name);
         g_ptr_array_add(proofs, p);
         app_prove(source, o, po, p);
     }

@@ -28,6 +28,7 @@ void app_scan_image_free(AppScanImage *im)
     g_free(im->data_file);
     app_locks_clear(&im->locks);
     g_free(im->blocker.message);
+    app_scan_guest_clear(&im->guest);
     if (im->snapshots) {
         g_ptr_array_unref(im->snapshots);
     }
@@ -98,7 +99,8 @@ static void find_blocker(AppScanImage *im, const Qcow2Header *h)
 static bool has_vm_state(Qcow2Image *img)
 {
     for (guint i = 0; i < qcow2_snapshot_count(img); i++) {
-        if (qcow2_snapshot_get(img, i)->vm_state_size) {
+        const Qcow2Snapshot *sn = qcow2_snapshot_get(img, i);
+        if (sn->vm_state_size && !app_snapshot_is_original(sn)) {
             return true;
         }
     }
@@ -112,7 +114,9 @@ static void scan_snapshot_free(AppScanSnapshot *s)
     }
     g_free(s->id);
     g_free(s->name);
+    app_record_clear(&s->record);
     app_judgement_clear(&s->judged);
+    app_scan_guest_clear(&s->guest);
     g_free(s);
 }
 
@@ -123,8 +127,8 @@ static void judge_snapshot(AppScanSnapshot *ss, Qcow2Image *img,
                            const AppScanOptions *o, const AppBlocker *blocker)
 {
     AppRecipeNames names = {0};
-    g_autoptr(AppSource) source = app_source_qcow2(img, sn->id);
-    g_autoptr(AppSink) sink = app_sink_qcow2(img, sn->id);
+    g_autoptr(AppSource) source = app_source_qcow2(img, sn->index);
+    g_autoptr(AppSink) sink = app_sink_qcow2(img, sn->index);
 
     app_recipe_names_for_snapshot(&names, &o->fix, image, sn->name);
     ss->judged.outcome = app_outcome_new(sn->id, sn->name);
@@ -164,9 +168,16 @@ AppScanImage *app_scan_image(const char *path, const AppScanOptions *o)
             ss->judged.verdict = APP_VERDICT_DISK_ONLY;
             continue;
         }
+        if (app_record_read(sn, &ss->record) == APP_RECORD_ORIGINAL) {
+            ss->judged.verdict = APP_VERDICT_ORIGINAL;
+            continue;
+        }
         judge_snapshot(ss, img, sn, path, o, &im->blocker);
     }
     im->bytes_read = qcow2_io_bytes_read(img);
     qcow2_close(img);
+    if (o->guestfs) { /* after the close: an appliance takes a while */
+        app_scan_guests(im, o);
+    }
     return im;
 }

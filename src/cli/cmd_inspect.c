@@ -11,6 +11,7 @@
 
 #include "app/inspect.h"
 #include "inspect_stream.h"
+#include "fix.h"
 
 typedef struct InspectOptions {
     gboolean no_layout;
@@ -148,6 +149,7 @@ static void json_add_layout(JsonBuilder *b, const Qcow2Image *img,
 static void json_add_snapshot(JsonBuilder *b, const AppImageFacts *r, guint i)
 {
     const Qcow2Snapshot *sn = qcow2_snapshot_get(r->img, i);
+    AppRecord record;
 
     json_builder_begin_object(b);
     qsnapfix_json_str(b, "id", sn->id);
@@ -169,8 +171,16 @@ static void json_add_snapshot(JsonBuilder *b, const AppImageFacts *r, guint i)
     qsnapfix_json_int(b, "vm-state-size-32", sn->vm_state_size32);
     qsnapfix_json_int(b, "table-offset", (int64_t)sn->table_offset);
     qsnapfix_json_bool(b, "has-vm-state", sn->vm_state_size != 0);
-    if (r->layouts && sn->vm_state_size) {
+    if (app_record_read(sn, &record) != APP_RECORD_NONE) {
+        cli_json_record(b, &record);
+        app_record_clear(&record);
+    }
+    if (r->layouts && sn->vm_state_size && !sn->error) {
         json_add_layout(b, r->img, sn, &r->layouts[i]);
+    }
+    if (sn->error) { /* this entry only: the others are fine */
+        json_builder_set_member_name(b, "error");
+        json_builder_add_string_value(b, sn->error);
     }
     json_builder_end_object(b);
 }
@@ -267,6 +277,10 @@ static void print_layouts(const AppImageFacts *r)
             printf("%s%-16s %s\n", id_col, name, "no VM state (disk only)");
             continue;
         }
+        if (sn->error) {
+            printf("%s%-16s error: %s\n", id_col, name, sn->error);
+            continue;
+        }
         g_snprintf(at, sizeof(at), "0x%" PRIx64,
                    qcow2_vmstate_base(r->img, sn));
         g_snprintf(n[0], sizeof(n[0]), "%" PRIu64, l->clusters);
@@ -279,6 +293,29 @@ static void print_layouts(const AppImageFacts *r)
                    l->l2_shared);
         printf(layout_columns, id_col, name, at, n[0], n[1], n[2], n[3], n[4],
                n[5], l2);
+    }
+}
+
+/* What fixes left with the snapshots (app/record.h). */
+static void print_records(const AppImageFacts *r)
+{
+    bool header = false;
+
+    for (guint i = 0; i < qcow2_snapshot_count(r->img); i++) {
+        const Qcow2Snapshot *sn = qcow2_snapshot_get(r->img, i);
+        g_autofree char *id = qsnapfix_printable(sn->id);
+        AppRecord record;
+
+        if (app_record_read(sn, &record) == APP_RECORD_NONE) {
+            continue;
+        }
+        if (!header) {
+            printf("Records of qsnapfix:\n");
+            header = true;
+        }
+        printf("  %s:\n", id);
+        cli_print_record(&record, "    ");
+        app_record_clear(&record);
     }
 }
 
@@ -315,6 +352,7 @@ static void print_human(const AppImageFacts *r, bool first)
         if (r->layouts) {
             print_layouts(r);
         }
+        print_records(r);
     }
     print_features(h);
 }

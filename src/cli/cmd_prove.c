@@ -33,8 +33,8 @@ static const char prove_description_head[] =
     "  --timeout SEC   how long the load may take (default: 60 s and a\n"
     "                  second per 32 MiB of VM state)\n"
     "\n"
-    "Exit codes: 0 loads; 18 does not load (QEMU's error is printed);\n"
-    "4 refused by the rules (nothing to load); 19 not proven here (no such\n"
+    "Exit codes: 0 loads; 19 does not load (QEMU's error is printed);\n"
+    "4 refused by the rules (nothing to load); 20 not proven here (no such\n"
     "QEMU, another release than the target, no KVM for a KVM stream);\n"
     "15 several snapshots with different results; others as for fix.\n"
     "\n";

@@ -10,14 +10,15 @@
  * reported in walk order as they complete, so a scan of thousands of
  * images streams. The scan itself is src/app/scan.h's; here: options,
  * the progress line and the report.
+ *
+ * --guest loads libguestfs (dlopen) here, only when given: without it the
+ * program never touches the library (start-up stays as fast as before).
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <string.h>
 #include <unistd.h>
 
 #include "scan.h"
-
-#define PROGRESS_INTERVAL_US APP_TICK_US
 
 static const char scan_description[] =
     "Scan every qcow2 image under each PATH (files are recognised by their\n"
@@ -38,8 +39,8 @@ static const char scan_description[] =
     "70 KiB whatever its size); snapshots whose verdict depends on RAM\n"
     "page data (qxl ROM, --shrink-vram) are walked in full. --full walks\n"
     "every snapshot and plans every fix exactly as `fix --dry-run` does.\n"
-    "Verdicts and rule ids are the same either way; the bytes a fix would\n"
-    "write are marked as estimated where the tail path cannot know them.\n"
+    "Verdicts and rule ids are the same either way; by default the bytes a\n"
+    "fix would write are estimated from the edits (--full: exact).\n"
     "\n"
     "Exit codes of scan: 0 every image scanned, nothing needs fixing; 17\n"
     "some snapshots need fixing (and can be fixed); 4 some would be refused\n"
@@ -47,37 +48,21 @@ static const char scan_description[] =
     "not be read (the rest is still reported); 2 bad command line. The\n"
     "most severe applies: 15, then 4, then 17.\n"
     "\n"
+    "--guest identifies each image's guest (OS, distribution, version,\n"
+    "hostname, architecture, root filesystem: what virt-inspector reports)\n"
+    "from its active disk with libguestfs, read-only and without locks;\n"
+    "--guest-snapshots also each snapshot's disk (through qemu-nbd). Each\n"
+    "disk costs an appliance start (seconds with KVM, about a minute under\n"
+    "TCG; run in parallel up to --jobs): the cost is printed per disk and\n"
+    "in all. A disk without an operating system is \"unknown\", one that\n"
+    "cannot be inspected counts as unreadable (exit 15). Needs libguestfs0\n"
+    "(exit 18 without it); LIBGUESTFS_* variables apply (e.g.\n"
+    "LIBGUESTFS_BACKEND_SETTINGS=force_tcg where KVM refuses its CPU).\n"
+    "\n"
     "The options shared with fix judge the snapshots as `fix` with those\n"
     "options would; a blocked fix is reported with the exit code `fix`\n"
     "would give (README, \"Exit codes\").\n"
     "\n";
-
-/* A line on stderr while a TTY watches; cleared before any output. */
-typedef struct Progress {
-    bool on;
-    bool shown;
-    gint64 last;
-} Progress;
-
-static void progress_clear(Progress *p)
-{
-    if (p->shown) {
-        fputs("\r\033[K", stderr);
-        p->shown = false;
-    }
-}
-
-static void progress_show(Progress *p, guint done, guint total)
-{
-    gint64 now = g_get_monotonic_time();
-
-    if (!p->on || now - p->last < PROGRESS_INTERVAL_US) {
-        return;
-    }
-    p->last = now;
-    fprintf(stderr, "\rqsnapfix scan: %u/%u", done, total);
-    p->shown = true;
-}
 
 /* The report as it streams: one image or entry at a time, in walk order. */
 typedef struct Scan {
@@ -86,8 +71,27 @@ typedef struct Scan {
     GPtrArray *entries; /* AppScanEntry * */
     JsonBuilder *images, *skipped;
     AppScanSummary sum;
-    Progress progress;
+    CliProgress progress;
+    double elapsed; /* seconds, the whole scan */
 } Scan;
+
+/* e.g. qsnapfix: vm.qcow2: snapshot "s1": guest inspection: libguestfs: ... */
+static void report_guest_error_stderr(const AppScanImage *im,
+                                      const char *snapshot,
+                                      const AppScanGuest *g)
+{
+    g_autofree char *path = NULL;
+    g_autofree char *where = NULL;
+
+    if (!g->error) {
+        return;
+    }
+    path = qsnapfix_printable(im->path);
+    where = snapshot ? g_strdup_printf(": snapshot \"%s\"", snapshot)
+                     : g_strdup("");
+    fprintf(stderr, "qsnapfix: %s%s: guest inspection: %s\n", path, where,
+            g->error->message);
+}
 
 static void report_errors_stderr(const AppScanImage *im)
 {
@@ -95,20 +99,47 @@ static void report_errors_stderr(const AppScanImage *im)
         fprintf(stderr, "qsnapfix: %s\n", im->error->message);
         return;
     }
+    report_guest_error_stderr(im, NULL, &im->guest);
     for (guint i = 0; i < im->snapshots->len; i++) {
-        const AppJudgement *j =
-            &((const AppScanSnapshot *)g_ptr_array_index(im->snapshots, i))
-                 ->judged;
+        const AppScanSnapshot *ss = g_ptr_array_index(im->snapshots, i);
+        const AppJudgement *j = &ss->judged;
         if (j->verdict == APP_VERDICT_ERROR && j->outcome->error) {
             fprintf(stderr, "qsnapfix: %s\n", j->outcome->error->message);
         }
+        report_guest_error_stderr(im, ss->name, &ss->guest);
     }
+}
+
+/* --output=jsonl: this image or entry alone, on one line. */
+static void emit_line(const AppScanEntry *e, const AppScanImage *im)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+
+    if (im) {
+        scan_json_image(b, im);
+    } else {
+        scan_json_entry(b, e);
+    }
+    qsnapfix_print_json_compact(json_builder_get_root(b));
 }
 
 static void emit(Scan *scan, const AppScanEntry *e, const AppScanImage *im)
 {
     bool json = scan->format == QSNAPFIX_OUTPUT_JSON;
 
+    if (scan->format == QSNAPFIX_OUTPUT_JSONL) {
+        if (im) {
+            app_scan_summary_add_image(&scan->sum, im);
+            report_errors_stderr(im);
+        } else {
+            app_scan_summary_add_entry(&scan->sum, e);
+            if (e->kind == APP_ENTRY_ERROR) {
+                fprintf(stderr, "qsnapfix: %s\n", e->reason);
+            }
+        }
+        emit_line(e, im);
+        return;
+    }
     if (im) {
         app_scan_summary_add_image(&scan->sum, im);
         report_errors_stderr(im);
@@ -135,19 +166,29 @@ static void emit(Scan *scan, const AppScanEntry *e, const AppScanImage *im)
 static void print_json(Scan *scan, int rc)
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
+    bool lines = scan->format == QSNAPFIX_OUTPUT_JSONL;
 
-    json_builder_end_array(scan->images);
-    json_builder_end_array(scan->skipped);
     json_builder_begin_object(b);
     qsnapfix_json_str(b, "target", tr_target_name(scan->o->fix.target));
     qsnapfix_json_str(b, "mode", scan->o->full ? "full" : "tail");
-    json_builder_set_member_name(b, "images");
-    json_builder_add_value(b, json_builder_get_root(scan->images));
-    json_builder_set_member_name(b, "skipped");
-    json_builder_add_value(b, json_builder_get_root(scan->skipped));
+    if (!lines) {
+        json_builder_end_array(scan->images);
+        json_builder_end_array(scan->skipped);
+        json_builder_set_member_name(b, "images");
+        json_builder_add_value(b, json_builder_get_root(scan->images));
+        json_builder_set_member_name(b, "skipped");
+        json_builder_add_value(b, json_builder_get_root(scan->skipped));
+    }
     scan_json_summary(b, &scan->sum);
+    if (scan->o->guestfs) {
+        scan_json_guest_summary(b, &scan->sum, scan->elapsed);
+    }
     qsnapfix_json_int(b, "exit_code", rc);
-    qsnapfix_print_json_object(b);
+    if (lines) { /* the last line: the totals */
+        qsnapfix_print_json_line(b);
+    } else {
+        qsnapfix_print_json_object(b);
+    }
 }
 
 static void *scan_entry(guint i, void *opaque)
@@ -163,7 +204,7 @@ static void scanned(guint i, void *result, void *opaque)
     Scan *scan = opaque;
     AppScanImage *im = result;
 
-    progress_clear(&scan->progress);
+    cli_progress_clear(&scan->progress);
     emit(scan, g_ptr_array_index(scan->entries, i), im);
     app_scan_image_free(im);
 }
@@ -171,7 +212,7 @@ static void scanned(guint i, void *result, void *opaque)
 static void tick(guint done, guint total, void *opaque)
 {
     Scan *scan = opaque;
-    progress_show(&scan->progress, done, total);
+    cli_progress_show(&scan->progress, done, total);
 }
 
 static int run_scan(const AppScanOptions *o, QsnapfixOutput format,
@@ -186,19 +227,24 @@ static int run_scan(const AppScanOptions *o, QsnapfixOutput format,
         .entries = entries,
         .images = images,
         .skipped = skipped,
-        .progress = {.on = isatty(STDERR_FILENO)},
     };
+    gint64 start = g_get_monotonic_time();
     int rc;
 
+    cli_progress_init(&scan.progress, "qsnapfix scan");
     json_builder_begin_array(images);
     json_builder_begin_array(skipped);
     app_run_ordered(entries->len, jobs, scan_entry, scanned, tick, &scan);
-    progress_clear(&scan.progress);
+    cli_progress_clear(&scan.progress);
+    scan.elapsed = (double)(g_get_monotonic_time() - start) / G_USEC_PER_SEC;
     rc = app_scan_exit_code(&scan.sum);
-    if (format == QSNAPFIX_OUTPUT_JSON) {
+    if (format != QSNAPFIX_OUTPUT_HUMAN) {
         print_json(&scan, rc);
     } else {
         scan_print_summary_human(&scan.sum, o);
+        if (o->guestfs) {
+            scan_print_guest_summary_human(&scan.sum, jobs, scan.elapsed);
+        }
     }
     return rc;
 }
@@ -216,6 +262,8 @@ int qsnapfix_cmd_scan(int argc, char **argv)
     FixOptions o = {0};
     gint jobs = (gint)g_get_num_processors();
     gboolean full = false;
+    gboolean guest = false;
+    gboolean guest_snapshots = false;
     GOptionEntry entries[] = {
         {"jobs", 'j', 0, G_OPTION_ARG_INT, &jobs,
          "Images scanned in parallel (default: the number of CPUs; at most "
@@ -223,6 +271,13 @@ int qsnapfix_cmd_scan(int argc, char **argv)
          "N"},
         {"full", 0, 0, G_OPTION_ARG_NONE, &full,
          "Read every record and plan every fix exactly (as fix --dry-run)",
+         NULL},
+        {"guest", 0, 0, G_OPTION_ARG_NONE, &guest,
+         "Identify each image's guest OS, distribution, version and hostname "
+         "(libguestfs: an appliance per image)",
+         NULL},
+        {"guest-snapshots", 0, 0, G_OPTION_ARG_NONE, &guest_snapshots,
+         "With --guest, also each snapshot's disk (an appliance per snapshot)",
          NULL},
         {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
@@ -235,19 +290,34 @@ int qsnapfix_cmd_scan(int argc, char **argv)
         .summary = "qsnapfix scan: dry run over image stores (reads only)",
         .description = description,
         .with_output = true,
+        .with_jsonl = true,
     };
     /* fix's options judge as fix would; --dry-run is accepted (a scan is
      * always one) but not listed. */
     int rc = fix_parse_command(&c, entries, &o, FIX_HIDE_DRY_RUN, &argc, &argv);
+    AppGuestfs *guestfs = NULL;
 
     if (rc < 0 && jobs < 1) {
         fprintf(stderr, "qsnapfix: scan: --jobs must be at least 1\n");
         rc = APP_EXIT_USAGE;
     }
+    if (rc < 0 && (guest || guest_snapshots)) {
+        g_autoptr(GError) err = NULL;
+
+        guestfs = app_guestfs_load(&err);
+        if (!guestfs) {
+            fprintf(stderr, "qsnapfix: scan --guest: %s\n", err->message);
+            rc = app_exit_code(err);
+        }
+    }
     if (rc < 0) {
-        AppScanOptions so = {.fix = o.app, .full = full};
+        AppScanOptions so = {.fix = o.app,
+                             .full = full,
+                             .guestfs = guestfs,
+                             .guest_snapshots = guest_snapshots};
         rc = run_scan(&so, c.format, c.operand, (guint)jobs);
     }
+    app_guestfs_unload(guestfs);
     fix_options_clear(&o);
     cli_command_clear(&c);
     return rc;

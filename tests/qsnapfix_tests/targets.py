@@ -74,7 +74,7 @@ class Target:
         """`qsnapfix prove --qemu CMD` for this QEMU ([]: the host's)."""
         return [f"--qemu={self.script} system"] if self.script else []
 
-    def prove(self, image, path, *args, ok=(0, 4, 18, 19)):
+    def prove(self, image, path, *args, ok=(0, 4, 19, 20)):
         """`qsnapfix prove --all` of the image at path (a manifest image:
         its device_args) in this QEMU -> (exit code, JSON report)."""
         device_args = [a.replace("@IMAGE@", path)

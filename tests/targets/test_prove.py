@@ -15,10 +15,10 @@ device_args, and asks QMP. For every snapshot:
   missing VM description on QEMU >= 2.3 for every stream without one,
   the deprecated machine type;
 * --as-is (the stream as the snapshot holds it, unfixed) does not load a
-  qemu-kvm stream (exit 18) and names QEMU's own error;
+  qemu-kvm stream (exit 19) and names QEMU's own error;
 * the image is byte-identical afterwards (nothing is written).
 
-KVM images need a usable /dev/kvm (else prove says "unproven", exit 19,
+KVM images need a usable /dev/kvm (else prove says "unproven", exit 20,
 and the test says so). Two images are worked on at a time.
 """
 import os
@@ -50,7 +50,7 @@ def prove_image(image, images_dir, kvm):
         before = fixlib.file_fingerprint(path)
         if image["accel"] == "kvm" and not kvm.usable:
             rc, rep = prove(image, path)
-            check_eq(rc, 19, f"{name}: exit code without KVM")
+            check_eq(rc, 20, f"{name}: exit code without KVM")
             log.append(f"{name}: unproven as expected: KVM not usable "
                        f"({kvm.why})")
             return log, failures
@@ -73,7 +73,7 @@ def prove_image(image, images_dir, kvm):
                        f"expected warnings seen: {len(seen)})")
         if image["writer"].startswith("qemu-kvm"):
             rc, rep = prove(image, path, "--as-is")
-            check_eq(rc, 18, f"{name}: exit code of --as-is")
+            check_eq(rc, 19, f"{name}: exit code of --as-is")
             for s in rep["snapshots"]:
                 errors = targets.without_noise("\n".join(s["qemu_output"]))
                 check(s["status"] == "fails" and errors,
@@ -89,16 +89,16 @@ def prove_image(image, images_dir, kvm):
 
 
 def test_prove_says_why_it_cannot():
-    """Exit 19 with the reason when the proof cannot be tried: no such
+    """Exit 20 with the reason when the proof cannot be tried: no such
     QEMU, or a QEMU of another release than the target (the host's 7.2
     for qemu-10.0)."""
     images, images_dir = load_manifest()
     path = os.path.join(images_dir, images[0]["file"])
-    p = run([BIN, "prove", path, "--qemu=/nonexistent/qemu"], ok_codes=(19,))
+    p = run([BIN, "prove", path, "--qemu=/nonexistent/qemu"], ok_codes=(20,))
     check("/nonexistent/qemu: no such program" in p.stderr, p.stderr)
     if TARGET.script:
         p = run([BIN, "prove", path, f"--target={TARGET.name}"],
-                ok_codes=(19,))
+                ok_codes=(20,))
         check(f"not {TARGET.name}: give the target's QEMU with --qemu" in
               p.stderr, p.stderr)
 

@@ -14,7 +14,7 @@ binary itself (src/app/target_probe.c), cached by its hash.
   builder tr_target_build() rather than the shipped table) gives the same
   recipes and findings, but for R23 on KVM streams (a built profile
   assumes a KVM that refuses XSAVE components the guest never enabled);
-* QEMU 2.0 (no -dump-vmstate) is refused with exit 19 and a message that
+* QEMU 2.0 (no -dump-vmstate) is refused with exit 20 and a message that
   says why and names --target qemu-2.0.
 """
 import json
@@ -118,7 +118,7 @@ def test_qemu_2_0_cannot_be_profiled():
     images, images_dir = load_manifest()
     qemu20 = os.path.join(SRC, "scripts", "qemu20")
     p = run([BIN, "fix", "--dry-run", f"--qemu={qemu20} system",
-             os.path.join(images_dir, images[0]["file"])], ok_codes=(19,))
+             os.path.join(images_dir, images[0]["file"])], ok_codes=(20,))
     for w in ("cannot be profiled", "no -dump-vmstate",
               "--target qemu-2.0"):
         check(w in p.stderr, f"{w!r} not in {p.stderr!r}")
