@@ -163,11 +163,19 @@ static bool is_record(const TrContext *ctx, guint i)
             sec->type == VMS_SECTION_END || sec->type == VMS_SECTION_FULL);
 }
 
-/* Does record i need its footer added (want) or removed (!want)? */
+/*
+ * Does record i need its footer added (want) or removed (!want)? The
+ * parser holds a stream to footers on every record once its first record
+ * has one; the tail path leaves the live record it stopped in without
+ * its end (and footer), which such a stream has all the same.
+ */
 static bool footer_to_change(const TrContext *ctx, guint i, bool want)
 {
-    return is_record(ctx, i) &&
-           vms_stream_section(ctx->stream, i)->has_footer != want;
+    const VmsStream *s = ctx->stream;
+    bool has = vms_stream_section(s, i)->has_footer ||
+               (s->tail_path && s->has_footers);
+
+    return is_record(ctx, i) && has != want;
 }
 
 static void r19_detect(TrContext *ctx, GArray *hits)

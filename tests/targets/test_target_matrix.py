@@ -15,19 +15,23 @@ qemu-2.0), on a copy:
 * recipe_B(fix_A(x)) loads in B: `qsnapfix prove --target B` on fix_A(x)
   (B's QEMU, paused, with the image's device_args) says "loads" -- with
   the edits fix_B would make applied on the fly -- or, for QEMU 7.2's own
-  streams on qemu-2.0, that the rules refuse them.
+  streams on qemu-2.0, that the rules refuse them;
+* `scan --target B` (the tail path) says what prove found: "fixable"
+  where the proof needed the fix's edits, "compatible" where it did not,
+  "refused" where the rules refuse.
 
 Every target QEMU must be here (the host's 7.2, scripts/qemu10,
 scripts/qemu20); KVM images are proven where KVM is usable. Two images
 are worked on at a time; a run takes a few minutes.
 """
+import json
 import os
 import shutil
 import tempfile
 
 from qsnapfix_tests import fixlib, targets
 from qsnapfix_tests.fixlib import Kvm, check, check_eq, load_manifest
-from qsnapfix_tests.testlib import main
+from qsnapfix_tests.testlib import BIN, main, run
 
 PARALLEL = 2
 ORDER = ("qemu-7.2", "qemu-10.0", "qemu-2.0")
@@ -35,6 +39,14 @@ ORDER = ("qemu-7.2", "qemu-10.0", "qemu-2.0")
 
 def newer_than(image, target):
     return image["writer"].startswith("qemu-7.2") and target == "qemu-2.0"
+
+
+def scan_verdicts(path, target):
+    p = run([BIN, "scan", path, f"--target={target}", "--output=json"],
+            ok_codes=(0, 4, 17))
+    return {s["name"]: s["verdict"]
+            for s in json.loads(p.stdout)["images"][0]["snapshots"]
+            if s["verdict"] != "disk-only"}
 
 
 def check_writer(image, what, w):
@@ -81,10 +93,15 @@ def matrix_image(image, images_dir, kvm):
             for b in ORDER:
                 rc, rep = targets.ALL[b].prove(image, copy)
                 want = "refused" if newer_than(image, b) else "loads"
+                verdicts = scan_verdicts(copy, b)
                 for s in rep["snapshots"]:
                     check_eq(s["status"], want,
                              f"{name}/{s['name']}: prove {b} on fix_{a}(x) "
                              f"({s['reason']})")
+                    check_eq(verdicts[s["name"]],
+                             "refused" if want == "refused" else
+                             "fixable" if s["edited"] else "compatible",
+                             f"{name}/{s['name']}: scan {b} on fix_{a}(x)")
                 row.append(f"{b} {want}")
             log.append(f"{name}: fix_{a}(x) -> " + ", ".join(row))
     except Exception as e:  # noqa: BLE001 - collected per image
