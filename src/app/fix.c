@@ -68,6 +68,7 @@ void app_fix_snapshot(Qcow2Image *img, const char *image, guint index,
     app_recipe_names_for_snapshot(&names, o, image, sn->name);
     source = app_source_qcow2(img, index);
     sink = app_sink_qcow2(img, index);
+    sink->path = g_strdup(image);
     after = g_strdup_printf("%s: snapshot %s \"%s\": after the fix", image,
                             out->id, out->name);
     app_run(source, sink, &names, after, o, out);

@@ -125,6 +125,12 @@ struct AppSink {
     /* What a write is made of, for estimates: the qcow2 cluster size
      * (0: bytes). */
     uint64_t write_unit;
+    /*
+     * The file the sink rewrites (in_place) or replaces, for the checks
+     * before a write (preflight.h: permission, free space); NULL: none
+     * (standard output) or not known. Owned.
+     */
+    char *path;
     void *opaque;
 };
 
@@ -151,6 +157,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(AppSink, app_sink_free)
  */
 AppSource *app_source_qcow2(Qcow2Image *img, guint index);
 AppSink *app_sink_qcow2(Qcow2Image *img, guint index);
+/*
+ * (Its write and its dry run check the whole image first, once: the
+ * report is kept and handed to the splice while the image is unchanged,
+ * so that a plan followed by the write reads the image's metadata once.)
+ */
 /* One snapshot's VM state as a byte source (sn must outlive it). */
 VmsSource *app_qcow2_vmstate_source(Qcow2Image *img, const Qcow2Snapshot *sn,
                                     GError **errp);

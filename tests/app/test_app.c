@@ -378,6 +378,69 @@ static void test_refusal_writes_nothing(void)
     g_assert_cmpuint(g_strv_length(files), ==, 0);
 }
 
+static uint64_t be64_at(const uint8_t *p)
+{
+    uint64_t v = 0;
+
+    for (guint i = 0; i < 8; i++) {
+        v = v << 8 | p[i];
+    }
+    return v;
+}
+
+/*
+ * Damage the image as issue 9 did: the refcount of s1's first VM state
+ * cluster set to 0 (16-bit refcounts, one refcount block), so that the
+ * splice's consistency check refuses it, in its plan.
+ */
+static void zero_first_vm_state_refcount(Image *im)
+{
+    g_autoptr(GError) err = NULL;
+    const Qcow2Snapshot *sn = qcow2_snapshot_find(im->img, "s1", NULL);
+    const Qcow2Header *h = qcow2_header(im->img);
+    Qcow2Mapping m;
+    uint64_t block;
+
+    g_assert_cmpuint(h->refcount_bits, ==, 16);
+    g_assert_true(qcow2_map_cluster(im->img, sn,
+                                    qcow2_vmstate_base(im->img, sn), &m, &err));
+    g_assert_no_error(err);
+    g_assert_cmpuint(m.host_offset, >, 0);
+    block = be64_at(im->file->data + h->refcount_table_offset);
+    memset(im->file->data + block + 2 * (m.host_offset / h->cluster_size), 0,
+           2);
+    qcow2_close(im->img);
+    im->img = qcow2_open_io(
+        watch_io(qcow2_io_memory_new(im->file, true, MAX_IMAGE, im->path),
+                 &im->log),
+        NULL, im->path, QCOW2_OPEN_WRITABLE, &err);
+    g_assert_no_error(err);
+}
+
+static void test_a_refusal_of_the_plan_writes_no_recipe_file(void)
+{
+    g_autoptr(GBytes) stream = stream_needing_fix();
+    g_autoptr(Image) im = image_new(stream);
+    AppOptions o = default_options();
+    g_autoptr(AppOutcome) out = app_outcome_new(s1_id(im), "s1");
+    g_autoptr(GBytes) before = NULL;
+    g_auto(GStrv) files = NULL;
+
+    zero_first_vm_state_refcount(im);
+    before = g_bytes_new(im->file->data, im->file->len);
+    app_fix_snapshot(im->img, im->path, s1_index(im), &o, out);
+    g_assert_cmpint(out->status, ==, APP_ERROR);
+    g_assert_cmpint(app_outcome_exit_code(out), ==, APP_EXIT_NEEDS_REPAIR);
+    g_assert_nonnull(strstr(out->error->message, "refcount 0 but"));
+    g_assert_cmpuint(im->log.writes, ==, 0);
+    g_assert_cmpmem(im->file->data, im->file->len,
+                    g_bytes_get_data(before, NULL), g_bytes_get_size(before));
+    /* the recipe needs a file (the NIC's ROM), and none was written */
+    g_assert_cmpuint(out->result->recipe->files->len, ==, 1);
+    files = dir_names(im->dir);
+    g_assert_cmpuint(g_strv_length(files), ==, 0);
+}
+
 static void test_recipe_files_come_before_the_first_image_write(void)
 {
     g_autoptr(GBytes) stream = stream_needing_fix();
@@ -685,6 +748,8 @@ int main(int argc, char **argv)
                     test_verify_catches_a_corrupted_write);
     g_test_add_func("/pipeline/refusal-writes-nothing",
                     test_refusal_writes_nothing);
+    g_test_add_func("/pipeline/a-refusal-of-the-plan-writes-no-recipe-file",
+                    test_a_refusal_of_the_plan_writes_no_recipe_file);
     g_test_add_func("/pipeline/recipe-files-come-before-the-first-image-write",
                     test_recipe_files_come_before_the_first_image_write);
     g_test_add_func("/pipeline/dry-run-plans-and-writes-nothing",

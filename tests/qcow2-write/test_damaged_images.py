@@ -12,7 +12,9 @@ matrix, written through `qsnapfix splice`), then damaged by one byte poke.
 For each: inspect, extract, scan and the writing command (fix, or splice)
 give their exit code and message; and whatever the case:
   - a dry run gives the same answer as the real run;
-  - a refusal leaves the file byte-identical (sha256 and mtime);
+  - a refusal leaves the file byte-identical (sha256 and mtime), and
+    no file beside it or in --rom-dir is created or changed: every check
+    comes before the first write, the recipe files' included;
   - an image qemu-img check calls corrupt is never changed;
   - an image fixed is still clean for qemu-img check (no corruption, no
     more leaks than before);
@@ -495,12 +497,16 @@ def target_snapshot(c, path):
 
 
 def write_argv(c, path, work, dry):
+    """The writing command; work holds the edit list (made once), recipe
+    files go to work/roms."""
     extra = ["--dry-run"] if dry else []
     snapshot = target_snapshot(c, path)
     if c["base"] == "guest":
-        return ["fix", path, "--snapshot", snapshot, "--rom-dir", work, *extra]
+        return ["fix", path, "--snapshot", snapshot, "--rom-dir",
+                os.path.join(work, "roms"), *extra]
     edits = os.path.join(work, "edits.txt")
-    wtlib.write_edits(edits, [wtlib.Edit(0, 1, b"\xaa")])
+    if not os.path.exists(edits):
+        wtlib.write_edits(edits, [wtlib.Edit(0, 1, b"\xaa")])
     return ["splice", path, "--snapshot", snapshot, "--edits", edits, *extra]
 
 
@@ -521,8 +527,10 @@ def agrees_with_qemu_img(path, where):
              theirs, f"{where}: snapshots as qemu-img info lists them")
 
 
-def run_case(c, bases, work):
+def run_case(c, bases, top):
     name = c["name"]
+    work = os.path.join(top, name)  # the image, its edit list, roms/
+    os.makedirs(os.path.join(work, "roms"))
     path = os.path.join(work, f"{name}.qcow2")
     shutil.copyfile(bases.path(c["base"]), path)
     c["patch"](path)
@@ -559,7 +567,9 @@ def run_case(c, bases, work):
     pristine = testlib.file_fingerprint(path)
     results = []
     for dry in (True, False):
-        p = qsnapfix(*write_argv(c, path, work, dry))
+        argv = write_argv(c, path, work, dry)
+        files = testlib.dirs_fingerprint(work, os.path.join(work, "roms"))
+        p = qsnapfix(*argv)
         results.append(p.returncode)
         check(p.returncode in c["write"],
               f"{name}: {'dry run' if dry else 'write'}: exit "
@@ -579,6 +589,11 @@ def run_case(c, bases, work):
             check_eq(testlib.file_fingerprint(path), pristine,
                      f"{name}: {'dry run' if dry else 'refusal'}: file "
                      "untouched")
+            # no recipe file either: everything is decided first
+            check_eq(testlib.dirs_fingerprint(work, os.path.join(work, "roms")),
+                     files, f"{name}: {'dry run' if dry else 'refusal'}: "
+                     "no file created or changed beside the image or in "
+                     "--rom-dir")
     check_eq(results[0], results[1], f"{name}: dry run and real run agree")
     if corrupt:
         check_eq(testlib.file_fingerprint(path), pristine,
@@ -607,6 +622,7 @@ def test_every_damaged_image_against_every_command():
         for c in CASES:
             try:
                 corrupt, rc = run_case(c, bases, work)
+                shutil.rmtree(os.path.join(work, c["name"]))
                 seen.append(f"{c['name']}: {'corrupt' if corrupt else 'clean'}"
                             f" -> {rc} (scan {c['scan_seen']})")
             except (testlib.Failure, AssertionError, ValueError) as e:
