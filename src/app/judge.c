@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "exit_codes.h"
 #include "judge.h"
 #include "pipeline.h"
 
@@ -33,6 +34,7 @@ const char *app_verdict_name(AppVerdict v)
 void app_judgement_clear(AppJudgement *j)
 {
     g_clear_pointer(&j->outcome, app_outcome_free);
+    g_clear_error(&j->blocked);
 }
 
 /* Does the finding edit records the tail path skipped? (RAM blocks and
@@ -114,17 +116,19 @@ static void estimate_plan(AppWritePlan *w, const TrResult *r, uint64_t unit)
     w->clusters_written = written;
     w->clusters_shared = total - MIN(written, total);
     w->bytes_written = written * cs;
+    w->space_needed = w->bytes_written;
 }
 
-/* What `fix --dry-run` reports: the sink's plan, nothing written. */
+/* What `fix --dry-run` reports: the sink's plan, nothing written; with
+ * check, as fix --dry-run makes it (the whole image checked), else its
+ * statistics only (references counted, refcounts not compared). */
 static bool exact_plan(AppWritePlan *w, AppSink *sink, const TrResult *r,
-                       GError **errp)
+                       bool check, GError **errp)
 {
-    /* A plan's statistics only: fix --dry-run checks the whole image. */
     AppWrite req = {.edits = r->edits,
                     .recipe = r->recipe,
                     .dry_run = true,
-                    .plan_only = true};
+                    .plan_only = !check};
     AppWriteStats st = {0};
     bool ok = app_sink_write(sink, &req, &st, errp);
 
@@ -136,6 +140,9 @@ static bool exact_plan(AppWritePlan *w, AppSink *sink, const TrResult *r,
         w->clusters_shared = st.clusters_shared;
         w->metadata_clusters = st.metadata_clusters;
         w->bytes_written = st.bytes_written;
+        w->space_needed = st.space_needed;
+        w->leaks_known = check;
+        w->leaked_clusters = st.leaked_clusters;
     } else if (ok) { /* a sink that cannot plan */
         estimate_plan(w, r, sink->write_unit);
     }
@@ -230,10 +237,17 @@ void app_judge(AppJudgement *out, AppSource *source, AppSink *sink,
         estimate_plan(&out->write, r, sink->write_unit);
     } else if (!s->tail_path || (edit_list_complete(r, s) &&
                                  moved_bytes(r) <= EXACT_PLAN_BUDGET)) {
-        if (exact_plan(&out->write, sink, r, &err)) {
+        if (exact_plan(&out->write, sink, r, full, &err)) {
             return;
         }
-        if (!blocker->message) {
+        if (app_exit_code(err) == APP_EXIT_NEEDS_REPAIR) {
+            /* The image, not this VM state: fix refuses every snapshot
+             * of it until it is repaired. */
+            out->blocked = err;
+            estimate_plan(&out->write, r, sink->write_unit);
+            return;
+        }
+        if (blocker->exit_code != APP_EXIT_IN_USE) {
             fail(out, err); /* as `fix --dry-run` would */
             return;
         }

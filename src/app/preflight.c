@@ -127,7 +127,7 @@ bool app_check_space(const AppSpaceNeed *needs, guint n, GError **errp)
             }
             g_autofree char *size =
                 g_format_size_full(needs[k].bytes, G_FORMAT_SIZE_IEC_UNITS);
-            g_string_append_printf(what, "%s%s %s", what->len ? ", " : "",
+            g_string_append_printf(what, "%s%s: %s", what->len ? "; " : "",
                                    needs[k].what, size);
             total += needs[k].bytes;
         }
