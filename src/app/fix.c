@@ -89,14 +89,21 @@ GPtrArray *app_fix_image(const char *image, const char *snapshot, bool all,
         return NULL;
     }
     outcomes = g_ptr_array_new_with_free_func((GDestroyNotify)app_outcome_free);
-    /* A stop request ends the run between snapshots too. */
-    for (guint i = 0; i < picked->len && !(o->cancel && *o->cancel); i++) {
+    for (guint i = 0; i < picked->len; i++) {
         guint index = g_array_index(picked, guint, i);
         const Qcow2Snapshot *sn = qcow2_snapshot_get(img, index);
         AppOutcome *out =
             app_outcome_new(sn ? sn->id : "?", sn ? sn->name : "?");
 
         g_ptr_array_add(outcomes, out);
+        if (o->cancel && *o->cancel) { /* a stop request, between two */
+            app_outcome_fail(out,
+                             g_error_new(QCOW2_ERROR, QCOW2_ERROR_CANCELLED,
+                                         "%s: snapshot %s \"%s\": not "
+                                         "begun (interrupted): unchanged",
+                                         image, out->id, out->name));
+            continue;
+        }
         app_fix_snapshot(img, image, index, o, out);
     }
     qcow2_close(img);
