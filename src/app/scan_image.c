@@ -197,9 +197,8 @@ static void find_write_blockers(AppScanImage *im, AppScanSnapshot *ss)
     }
     if (j->verdict == APP_VERDICT_FIXABLE && j->write.have) {
         needs[0] = (AppSpaceNeed){im->path, j->write.space_needed,
-                                  j->write.exact
-                                      ? "new VM state and metadata"
-                                      : "new VM state (estimated)"};
+                                  j->write.exact ? "new VM state and metadata"
+                                                 : "new VM state (estimated)"};
     }
     needs[1].bytes = recipe_bytes(r->recipe, &files_dir);
     needs[1].where = files_dir;
