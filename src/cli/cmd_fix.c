@@ -27,7 +27,9 @@ static const char fix_description_head[] =
  * its commit it gives back what it allocated and fails, after it the run
  * finishes; the snapshots not begun are left alone. A second signal ends
  * the program at once (still crash-safe: old or new VM state, leaked
- * clusters at worst).
+ * clusters at worst). The handler stays until the program exits: a
+ * signal that comes after the work and its report is too late to stop
+ * anything, and must not turn a finished fix into one killed by it.
  */
 static volatile sig_atomic_t stop_signal;
 
@@ -40,21 +42,15 @@ static void on_stop_signal(int sig)
     stop_signal = sig;
 }
 
-static void catch_stop_signals(struct sigaction *saved)
+static void catch_stop_signals(void)
 {
     struct sigaction sa;
 
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_stop_signal;
     sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &saved[0]);
-    sigaction(SIGTERM, &sa, &saved[1]);
-}
-
-static void restore_stop_signals(const struct sigaction *saved)
-{
-    sigaction(SIGINT, &saved[0], NULL);
-    sigaction(SIGTERM, &saved[1], NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
 }
 
 static char *snapshot_what(const char *image, const AppOutcome *out)
@@ -214,10 +210,9 @@ int qsnapfix_cmd_fix(int argc, char **argv)
         g_autoptr(GError) err = NULL;
         const char *image = c.operand[0];
         g_autoptr(GPtrArray) outcomes = NULL;
-        struct sigaction saved[2];
 
         o.app.cancel = &stop_signal;
-        catch_stop_signals(saved);
+        catch_stop_signals();
         outcomes = app_fix_image(image, snapshot, all, &o.app, &err);
         if (!outcomes) {
             rc = qsnapfix_report(err);
@@ -243,7 +238,6 @@ int qsnapfix_cmd_fix(int argc, char **argv)
                     path, stop_signal == SIGTERM ? "SIGTERM" : "SIGINT");
             rc = 128 + stop_signal;
         }
-        restore_stop_signals(saved);
     }
     fix_options_clear(&o);
     cli_command_clear(&c);
