@@ -10,8 +10,11 @@
 #include "judge.h"
 #include "pipeline.h"
 
-/* The sink's dry run is cheap when little of the stream moves: it reads
- * the clusters it would rewrite. */
+/* With full, the sink's dry run plans exactly when little of the stream
+ * moves (it reads the clusters it would rewrite). The default judge never
+ * plans exactly: the splice's dry run walks every table of the image and
+ * its refcounts (hundreds of KiB per image, more than the head and tail
+ * of the stream), so it estimates from the edit list instead. */
 #define EXACT_PLAN_BUDGET ((uint64_t)4 << 20)
 
 const char *app_verdict_name(AppVerdict v)
@@ -27,6 +30,8 @@ const char *app_verdict_name(AppVerdict v)
         return "refused";
     case APP_VERDICT_ERROR:
         return "error";
+    case APP_VERDICT_ORIGINAL:
+        return "original";
     }
     return "?";
 }
@@ -87,8 +92,10 @@ static uint64_t moved_bytes(const TrResult *r)
  * the first length-changing edit on, every unit of the new stream (its
  * bytes no longer line up with the old ones).
  */
-static void estimate_plan(AppWritePlan *w, const TrResult *r, uint64_t unit)
+static void estimate_plan(AppWritePlan *w, const TrResult *r,
+                          const AppSink *sink)
 {
+    uint64_t unit = sink->write_unit;
     uint64_t cs = MAX(unit, 1);
     uint64_t written = 0, next = 0; /* first unit not yet counted */
     uint64_t total = (r->new_size + cs - 1) / cs;
@@ -110,6 +117,9 @@ static void estimate_plan(AppWritePlan *w, const TrResult *r, uint64_t unit)
         }
         shift += (int64_t)len - (int64_t)e->old_length;
     }
+    if (sink->no_sharing) {
+        written = total;
+    }
     w->have = true;
     w->exact = false;
     w->new_size = r->new_size;
@@ -119,18 +129,14 @@ static void estimate_plan(AppWritePlan *w, const TrResult *r, uint64_t unit)
     w->space_needed = w->bytes_written;
 }
 
-/* What `fix --dry-run` reports: the sink's plan, nothing written; with
- * check, as fix --dry-run makes it (the whole image checked), else its
- * statistics only (references counted, refcounts not compared). */
+/* What `fix --dry-run` reports: the sink's plan as fix makes it (the
+ * whole image checked, the record the fix leaves counted), nothing
+ * written. */
 static bool exact_plan(AppWritePlan *w, AppSink *sink, const TrResult *r,
-                       bool check, GError **errp)
+                       const AppOptions *o, GError **errp)
 {
-    AppWrite req = {.edits = r->edits,
-                    .recipe = r->recipe,
-                    .dry_run = true,
-                    .plan_only = !check};
     AppWriteStats st = {0};
-    bool ok = app_sink_write(sink, &req, &st, errp);
+    bool ok = app_plan(sink, NULL, o, r, &st, errp);
 
     if (ok && st.have_stats) {
         w->have = true;
@@ -141,10 +147,10 @@ static bool exact_plan(AppWritePlan *w, AppSink *sink, const TrResult *r,
         w->metadata_clusters = st.metadata_clusters;
         w->bytes_written = st.bytes_written;
         w->space_needed = st.space_needed;
-        w->leaks_known = check;
+        w->leaks_known = true;
         w->leaked_clusters = st.leaked_clusters;
     } else if (ok) { /* a sink that cannot plan */
-        estimate_plan(w, r, sink->write_unit);
+        estimate_plan(w, r, sink);
     }
     app_write_stats_clear(&st);
     return ok;
@@ -234,17 +240,18 @@ void app_judge(AppJudgement *out, AppSource *source, AppSink *sink,
     out->verdict = APP_VERDICT_FIXABLE;
     if (blocker->message && !blocker->plan_ok) {
         /* The sink refuses such containers even as a dry run. */
-        estimate_plan(&out->write, r, sink->write_unit);
-    } else if (!s->tail_path || (edit_list_complete(r, s) &&
-                                 moved_bytes(r) <= EXACT_PLAN_BUDGET)) {
-        if (exact_plan(&out->write, sink, r, full, &err)) {
+        estimate_plan(&out->write, r, sink);
+    } else if (full &&
+               (!s->tail_path || (edit_list_complete(r, s) &&
+                                  moved_bytes(r) <= EXACT_PLAN_BUDGET))) {
+        if (exact_plan(&out->write, sink, r, o, &err)) {
             return;
         }
         if (app_exit_code(err) == APP_EXIT_NEEDS_REPAIR) {
             /* The image, not this VM state: fix refuses every snapshot
              * of it until it is repaired. */
             out->blocked = err;
-            estimate_plan(&out->write, r, sink->write_unit);
+            estimate_plan(&out->write, r, sink);
             return;
         }
         if (blocker->exit_code != APP_EXIT_IN_USE) {
@@ -254,8 +261,8 @@ void app_judge(AppJudgement *out, AppSource *source, AppSink *sink,
         /* In use: the running QEMU may be changing the metadata the
          * splice reads; the verdict stands, the plan is estimated. */
         g_clear_error(&err);
-        estimate_plan(&out->write, r, sink->write_unit);
+        estimate_plan(&out->write, r, sink);
     } else {
-        estimate_plan(&out->write, r, sink->write_unit);
+        estimate_plan(&out->write, r, sink);
     }
 }

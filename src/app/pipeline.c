@@ -8,6 +8,7 @@
 
 #include "pipeline.h"
 #include "preflight.h"
+#include "record.h"
 
 static VmsStream *parse_all(VmsSource *src, GError **errp)
 {
@@ -149,6 +150,23 @@ static AppWrite write_request(VmsSource *old, const AppOptions *o,
     return w;
 }
 
+/* w with the record the fix leaves (record.h): part of what it writes,
+ * so that a plan counts it too. */
+static bool write_with_record(AppSink *sink, AppWrite *w, const AppOptions *o,
+                              const TrResult *r, AppWriteStats *st,
+                              GError **errp)
+{
+    AppRecord record;
+    bool ok;
+
+    app_record_for_fix(&record, o, r, r->old_size);
+    w->record = &record;
+    ok = app_sink_write(sink, w, st, errp);
+    w->record = NULL;
+    app_record_clear(&record);
+    return ok;
+}
+
 /* Does the sink get written at all? (In place with nothing to edit, it
  * already holds the result.) */
 static bool sink_writes(const AppSink *sink, const TrResult *r)
@@ -161,7 +179,8 @@ bool app_plan(AppSink *sink, VmsSource *old, const AppOptions *o,
 {
     AppWrite w = write_request(old, o, r, true);
 
-    return !sink_writes(sink, r) || app_sink_write(sink, &w, plan, errp);
+    return !sink_writes(sink, r) ||
+           write_with_record(sink, &w, o, r, plan, errp);
 }
 
 bool app_apply(AppSink *sink, VmsSource *old, const AppOptions *o,
@@ -170,7 +189,7 @@ bool app_apply(AppSink *sink, VmsSource *old, const AppOptions *o,
     AppWrite w = write_request(old, o, out->result, o->dry_run);
 
     return !sink_writes(sink, out->result) ||
-           app_sink_write(sink, &w, &out->write, errp);
+           write_with_record(sink, &w, o, out->result, &out->write, errp);
 }
 
 bool app_preflight(const AppSink *sink, const AppWriteStats *plan,
@@ -307,6 +326,14 @@ static bool decide(AppSink *sink, VmsSource *src, const VmsStream *s,
 void app_run(AppSource *source, AppSink *sink, const AppRecipeNames *names,
              const char *after_write, const AppOptions *o, AppOutcome *out)
 {
+    app_run_hooked(source, sink, names, after_write, o, NULL, out);
+}
+
+void app_run_hooked(AppSource *source, AppSink *sink,
+                    const AppRecipeNames *names, const char *after_write,
+                    const AppOptions *o, const AppRunHooks *hooks,
+                    AppOutcome *out)
+{
     GError *err = NULL;
     g_autoptr(VmsSource) src = app_source_open(source, &err);
     g_autoptr(VmsStream) s = NULL;
@@ -325,6 +352,12 @@ void app_run(AppSource *source, AppSink *sink, const AppRecipeNames *names,
         return;
     }
     if (o->dry_run) {
+        return;
+    }
+    /* Decided: the front end's step before anything is written. */
+    if (hooks && hooks->before_write && out->status == APP_FIXED &&
+        !hooks->before_write(out, hooks->opaque, &err)) {
+        app_outcome_fail(out, err);
         return;
     }
     if (!app_recipe_files_write(files, &err)) {
