@@ -21,6 +21,7 @@
 #include "app/exit_codes.h"
 #include "app/fix.h"
 #include "app/judge.h"
+#include "qemu_img_image.h"
 #include "streams.h"
 
 #define MAX_IMAGE ((uint64_t)64 << 20)
@@ -153,6 +154,18 @@ typedef struct Image {
     WatchLog log;
 } Image;
 
+/* Open im->file writable, through the watching Qcow2IO. */
+static void image_open(Image *im)
+{
+    g_autoptr(GError) err = NULL;
+
+    im->img = qcow2_open_io(
+        watch_io(qcow2_io_memory_new(im->file, true, MAX_IMAGE, im->path),
+                 &im->log),
+        NULL, im->path, QCOW2_OPEN_WRITABLE, &err);
+    g_assert_no_error(err);
+}
+
 static Image *image_new(GBytes *stream)
 {
     g_autoptr(GError) err = NULL;
@@ -170,11 +183,7 @@ static Image *image_new(GBytes *stream)
     im->file = g_byte_array_new();
     g_byte_array_append(im->file, base, (guint)len);
     im->log.dir = im->dir;
-    im->img = qcow2_open_io(
-        watch_io(qcow2_io_memory_new(im->file, true, MAX_IMAGE, im->path),
-                 &im->log),
-        NULL, im->path, QCOW2_OPEN_WRITABLE, &err);
-    g_assert_no_error(err);
+    image_open(im);
     sn = qcow2_snapshot_find(im->img, "s1", &err);
     g_assert_no_error(err);
     put.data = g_bytes_get_data(stream, &put.length);
@@ -410,11 +419,7 @@ static void zero_first_vm_state_refcount(Image *im)
     memset(im->file->data + block + 2 * (m.host_offset / h->cluster_size), 0,
            2);
     qcow2_close(im->img);
-    im->img = qcow2_open_io(
-        watch_io(qcow2_io_memory_new(im->file, true, MAX_IMAGE, im->path),
-                 &im->log),
-        NULL, im->path, QCOW2_OPEN_WRITABLE, &err);
-    g_assert_no_error(err);
+    image_open(im); /* the header and tables read again */
 }
 
 static void test_a_refusal_of_the_plan_writes_no_recipe_file(void)
@@ -712,43 +717,12 @@ static void test_exit_codes_of_outcomes(void)
     g_assert_cmpint(combined(mixed, 2), ==, APP_EXIT_PARTIAL);
 }
 
-/* ---- the base image ------------------------------------------------------ */
-
-static GBytes *make_base_image(void)
-{
-    g_autoptr(GError) err = NULL;
-    g_autofree char *dir = g_dir_make_tmp("qsnapfix-app-XXXXXX", &err);
-    g_autofree char *path = g_build_filename(dir, "base.qcow2", NULL);
-    const char *create[] = {"qemu-img", "create", "-q",  "-f",
-                            "qcow2",    path,     "16M", NULL};
-    const char *snapshot[] = {"qemu-img", "snapshot", "-c", "s1", path, NULL};
-    gint status = 1;
-    char *data = NULL;
-    gsize len;
-
-    if (g_spawn_sync(NULL, (char **)create, NULL, G_SPAWN_SEARCH_PATH, NULL,
-                     NULL, NULL, NULL, &status, NULL) &&
-        g_spawn_check_wait_status(status, NULL) &&
-        g_spawn_sync(NULL, (char **)snapshot, NULL, G_SPAWN_SEARCH_PATH, NULL,
-                     NULL, NULL, NULL, &status, NULL) &&
-        g_spawn_check_wait_status(status, NULL)) {
-        g_file_get_contents(path, &data, &len, NULL);
-    }
-    g_unlink(path);
-    g_rmdir(dir);
-    return data ? g_bytes_new_take(data, len) : NULL;
-}
-
 int main(int argc, char **argv)
 {
     int rc;
 
     g_test_init(&argc, &argv, NULL);
-    base_image = make_base_image();
-    if (!base_image) {
-        g_print("1..0 # SKIP qemu-img cannot make the base image\n");
-        return 77;
-    }
+    base_image = test_qemu_img_image("16M", "s1");
     g_test_add_func("/pipeline/fix-writes-the-edited-stream-and-verifies",
                     test_fix_writes_the_edited_stream_and_verifies);
     g_test_add_func("/pipeline/verify-catches-a-corrupted-write",

@@ -12,40 +12,15 @@
  * count-only one, not another handle's).
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
-#include <glib/gstdio.h>
 #include <string.h>
 
 #include "qcow2.h"
+#include "qemu_img_image.h"
 
 #define MAX_IMAGE ((uint64_t)64 << 20)
 #define VM_STATE  (300 * 1024)
 
 static GBytes *base_image;
-
-static GBytes *make_base_image(void)
-{
-    g_autoptr(GError) err = NULL;
-    g_autofree char *dir = g_dir_make_tmp("qsnapfix-handover-XXXXXX", &err);
-    g_autofree char *path = g_build_filename(dir, "base.qcow2", NULL);
-    const char *create[] = {"qemu-img", "create", "-q",  "-f",
-                            "qcow2",    path,     "16M", NULL};
-    const char *snapshot[] = {"qemu-img", "snapshot", "-c", "s1", path, NULL};
-    gint status = 1;
-    char *data = NULL;
-    gsize len;
-
-    if (g_spawn_sync(NULL, (char **)create, NULL, G_SPAWN_SEARCH_PATH, NULL,
-                     NULL, NULL, NULL, &status, NULL) &&
-        g_spawn_check_wait_status(status, NULL) &&
-        g_spawn_sync(NULL, (char **)snapshot, NULL, G_SPAWN_SEARCH_PATH, NULL,
-                     NULL, NULL, NULL, &status, NULL) &&
-        g_spawn_check_wait_status(status, NULL)) {
-        g_file_get_contents(path, &data, &len, NULL);
-    }
-    g_unlink(path);
-    g_rmdir(dir);
-    return data ? g_bytes_new_take(data, len) : NULL;
-}
 
 typedef struct Image {
     GByteArray *file;
@@ -183,11 +158,7 @@ int main(int argc, char **argv)
     int rc;
 
     g_test_init(&argc, &argv, NULL);
-    base_image = make_base_image();
-    if (!base_image) {
-        g_print("1..0 # SKIP qemu-img cannot make the base image\n");
-        return 77;
-    }
+    base_image = test_qemu_img_image("16M", "s1");
     g_test_add_func("/qcow2-write/handover/dry-run-hands-its-check-to-the-"
                     "write",
                     test_a_dry_run_hands_its_check_to_the_write);

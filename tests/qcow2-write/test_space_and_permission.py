@@ -117,19 +117,28 @@ def nothing_changed(before, image, dirs, what):
 
 # ---- permission ------------------------------------------------------------
 
-def test_writable_image_in_a_root_owned_directory_as_nobody():
-    need_root()
-    work = testlib.workdir("nobody")
+@contextlib.contextmanager
+def root_owned_directory(name, image_mode):
+    """A directory of root's that nobody may enter, holding the image
+    (image_mode) and roms/, a directory nobody may write; yields (work,
+    image, roms, what both hold now)."""
+    work = testlib.workdir(name)
     try:
-        os.chmod(work, 0o755)  # root's, nobody may enter it
+        os.chmod(work, 0o755)
         image = guest_image(work)
-        os.chmod(image, 0o666)
+        os.chmod(image, image_mode)
         roms = os.path.join(work, "roms")
         os.makedirs(roms)
         os.chmod(roms, 0o777)
-        before = (testlib.file_fingerprint(image),
-                  testlib.dirs_fingerprint(work, roms))
+        yield work, image, roms, (testlib.file_fingerprint(image),
+                                  testlib.dirs_fingerprint(work, roms))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
+
+def test_writable_image_in_a_root_owned_directory_as_nobody():
+    need_root()
+    with root_owned_directory("nobody", 0o666) as (work, image, roms, before):
         blocked = scan_blocked(image, user="nobody")
         check(blocked is not None and blocked[0] == IO and
               "recipe file" in blocked[1] and "not writable" in blocked[1],
@@ -149,23 +158,12 @@ def test_writable_image_in_a_root_owned_directory_as_nobody():
         check_eq(p.returncode, 0, f"fix --rom-dir: {p.stderr}")
         check_eq(len(os.listdir(roms)), 1, "the recipe file")
         wtlib.check_image(image)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
 
 
 def test_image_nobody_may_write_is_predicted():
     need_root()
-    work = testlib.workdir("nobody-ro")
-    try:
-        os.chmod(work, 0o755)
-        image = guest_image(work)
-        os.chmod(image, 0o644)
-        roms = os.path.join(work, "roms")
-        os.makedirs(roms)
-        os.chmod(roms, 0o777)
-        before = (testlib.file_fingerprint(image),
-                  testlib.dirs_fingerprint(work, roms))
-
+    with root_owned_directory("nobody-ro", 0o644) as (work, image, roms,
+                                                      before):
         blocked = scan_blocked(image, user="nobody")
         check(blocked is not None and blocked[0] == IO and
               "not writable" in blocked[1] and "in place" in blocked[1],
@@ -175,8 +173,6 @@ def test_image_nobody_may_write_is_predicted():
             p = run(argv, user="nobody")
             check_eq(p.returncode, IO, f"{argv[:2]}: {p.stderr}")
             nothing_changed(before, image, (work, roms), " ".join(argv[:2]))
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
 
 
 # ---- space -------------------------------------------------------------------
