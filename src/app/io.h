@@ -92,9 +92,6 @@ typedef struct AppWrite {
     uint64_t new_size;      /* the size the edits give (checked by sinks
                                that count; 0: not checked) */
     bool dry_run;           /* plan: write nothing */
-    bool plan_only;         /* dry run for statistics: skip what only
-                               guards a real write (qcow2: the full
-                               consistency check) */
     /* non-zero: stop at the next safe point (a signal handler sets it) */
     const volatile sig_atomic_t *cancel;
     bool keep_original;             /* keep the old content as well */

@@ -231,7 +231,6 @@ static bool sink_write(AppSink *sink, const AppWrite *w, AppWriteStats *st,
     g_autofree char *keep = NULL;
     Qcow2SpliceOptions so = {
         .dry_run = w->dry_run,
-        .skip_consistency_check = w->dry_run && w->plan_only,
         .cancel = w->cancel,
         .progress = w->progress,
         .progress_opaque = w->progress_opaque,
