@@ -89,17 +89,6 @@ static bool file_system_of(const char *where, struct stat *st,
     return stat(dir, st) == 0 && statvfs(dir, vfs) == 0;
 }
 
-uint64_t app_space_available(const char *where)
-{
-    struct statvfs vfs;
-    struct stat st;
-
-    if (!where || !file_system_of(where, &st, &vfs)) {
-        return UINT64_MAX;
-    }
-    return (uint64_t)vfs.f_bavail * vfs.f_frsize;
-}
-
 bool app_check_space(const AppSpaceNeed *needs, guint n, GError **errp)
 {
     for (guint i = 0; i < n; i++) {

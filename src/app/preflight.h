@@ -53,11 +53,10 @@ typedef struct AppSpaceNeed {
 } AppSpaceNeed;
 
 /*
- * Free space for every need (needs on one file system summed); bytes
- * free on the file system of where, for an unprivileged writer
- * (f_bavail), or UINT64_MAX when unknown.
+ * Free space for every need (needs on one file system summed), against
+ * what an unprivileged writer may still take there (statvfs f_bavail);
+ * a need whose file system cannot be found is not checked.
  */
 bool app_check_space(const AppSpaceNeed *needs, guint n, GError **errp);
-uint64_t app_space_available(const char *where);
 
 #endif
