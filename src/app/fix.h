@@ -40,7 +40,8 @@ void app_fix_snapshot_hooked(Qcow2Image *img, const char *image, guint index,
  */
 GPtrArray *app_fix_image(const char *image, const char *snapshot, bool all,
                          const AppOptions *o, GError **errp);
-/* (o->cancel set: the snapshots not yet begun are left out.) */
+/* (o->cancel set: the snapshots not yet begun fail as not begun, with
+ * QCOW2_ERROR_CANCELLED and no analysis.) */
 
 /*
  * Translate the stream in file in ("-": standard input) into a new file

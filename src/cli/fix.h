@@ -75,6 +75,17 @@ void fix_json_rules(JsonBuilder *b, const TrResult *r, bool edit_counts);
 void fix_json_recipe(JsonBuilder *b, const TrResult *r);
 void fix_json_reason(JsonBuilder *b, const AppOutcome *out);
 
+/* ---- space (fix_space.c) ---------------------------------------------- */
+
+/* The "space:" line of a fix (and, for a full rewrite, a note). */
+void fix_print_space_human(const AppWriteStats *st, bool dry_run);
+/* A warning on stderr when the image had leaked clusters (the first
+ * check's count). */
+void fix_print_leaks_human(const char *image, AppOutcome *const *outcomes,
+                           guint n);
+/* Members "end", "leaked_clusters" and "space" of a write's JSON. */
+void fix_json_space(JsonBuilder *b, const AppWriteStats *st);
+
 /* ---- batches (fix_batch.c) -------------------------------------------- */
 
 struct AppBatchOptions;

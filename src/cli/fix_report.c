@@ -115,6 +115,7 @@ void fix_print_human(const AppOutcome *out, const char *what,
                    dry_run ? " planned" : " written");
         }
         printf("\n");
+        fix_print_space_human(&out->write, dry_run);
         for (guint i = 0; dry_run && i < r->edits->len; i++) {
             const TrEdit *e = &g_array_index(r->edits, TrEdit, i);
             printf("    edit at 0x%08" PRIx64 ": %" PRIu64
@@ -310,6 +311,7 @@ static void json_outcome(JsonBuilder *b, const AppOutcome *out)
         qsnapfix_json_int(b, "metadata_clusters", out->write.metadata_clusters);
         qsnapfix_json_int(b, "bytes_written", out->write.bytes_written);
         qsnapfix_json_str(b, "kept_original_as", out->write.kept_as);
+        fix_json_space(b, &out->write);
         json_builder_end_object(b);
     } else {
         json_builder_add_null_value(b);

@@ -86,15 +86,22 @@ static void print_write(const AppScanSnapshot *ss)
         return;
     }
     if (w->exact) {
+        g_autofree char *space = qsnapfix_size_to_str(w->space_needed);
         printf("      %-16s %" PRIu64 " data cluster(s), %" PRIu64
-               " shared, %" PRIu64 " metadata: %s\n",
+               " shared, %" PRIu64 " metadata: %s (up to %s of free space "
+               "while it runs)\n",
                "fix writes", w->clusters_written, w->clusters_shared,
-               w->metadata_clusters, bytes);
+               w->metadata_clusters, bytes, space);
     } else {
         printf("      %-16s about %" PRIu64 " data cluster(s), %" PRIu64
                " shared: %s (estimated from the edits; --full for the exact "
                "plan)\n",
                "fix writes", w->clusters_written, w->clusters_shared, bytes);
+    }
+    if (!w->clusters_shared && w->clusters_written > 1) {
+        printf("      %-16s the whole VM state anew: while fix runs it needs "
+               "free space for a second copy\n",
+               "note");
     }
 }
 
@@ -162,8 +169,18 @@ void scan_print_image_human(const AppScanImage *im)
     facts = image_line(im);
     printf("%s: %s\n", path, facts);
     if (im->blocker.message) {
-        printf("  fix blocked: %s (fix exits %d)\n", im->blocker.message,
+        g_autofree char *msg = qsnapfix_printable(im->blocker.message);
+        printf("  fix blocked: %s (fix exits %d)\n", msg,
                im->blocker.exit_code);
+    }
+    if (im->leaks_known && im->leaked_clusters) {
+        g_autofree char *bytes =
+            qsnapfix_size_to_str(im->leaked_clusters * im->cluster_size);
+        printf("  warning: %" PRIu64 " leaked cluster%s (%s) already in the "
+               "image, not used by anything; qemu-img check -r leaks %s "
+               "reclaims them\n",
+               im->leaked_clusters, im->leaked_clusters == 1 ? "" : "s", bytes,
+               path);
     }
     scan_print_guest_human("  ", &im->guest);
     if (!im->snapshots->len) {
