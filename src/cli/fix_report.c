@@ -24,7 +24,26 @@ static void print_findings(const TrResult *r)
         print_wrapped("why:", f->evidence);
         print_wrapped(f->action == TR_ACTION_REFUSE ? "why not:" : "does:",
                       f->change);
+        if (f->way_out) {
+            g_autofree char *line =
+                g_strdup_printf("%s (risk: %s)", f->way_out, f->risk);
+            print_wrapped("way out:", line);
+        } else if (f->no_way_out) {
+            print_wrapped("no way out:", f->no_way_out);
+        }
     }
+}
+
+/* "; way out: OPTION (risk: ...)" or "; no way out: WHY" */
+static char *way_out_str(const TrFinding *f)
+{
+    if (f->way_out) {
+        return g_strdup_printf("; way out: %s (risk: %s)", f->way_out, f->risk);
+    }
+    if (f->no_way_out) {
+        return g_strdup_printf("; no way out: %s", f->no_way_out);
+    }
+    return g_strdup("");
 }
 
 static void print_recipe(const TrRecipe *r, const char *target,
@@ -55,6 +74,10 @@ static void print_recipe(const TrRecipe *r, const char *target,
     for (guint i = 0; i < r->notes->len; i++) {
         printf("    note:   %s\n", (char *)g_ptr_array_index(r->notes, i));
     }
+    for (guint i = 0; i < r->warnings->len; i++) {
+        const TrWarning *w = g_ptr_array_index(r->warnings, i);
+        printf("    expect: \"%s\": %s\n", w->message, w->why);
+    }
 }
 
 void fix_print_human(const AppOutcome *out, const char *what,
@@ -63,9 +86,8 @@ void fix_print_human(const AppOutcome *out, const char *what,
     const TrResult *r = out->result;
 
     if (out->writer) {
-        printf("%s: written by %s %s, %s\n", what, out->writer->program,
-               out->writer->version ? out->writer->version : "?",
-               out->writer->accel);
+        g_autofree char *who = vms_writer_describe(out->writer);
+        printf("%s: written by %s, %s\n", what, who, out->writer->accel);
         for (guint i = 0; i < out->writer->evidence->len && i < 4; i++) {
             printf("  (%s)\n",
                    (char *)g_ptr_array_index(out->writer->evidence, i));
@@ -93,6 +115,7 @@ void fix_print_human(const AppOutcome *out, const char *what,
                    dry_run ? " planned" : " written");
         }
         printf("\n");
+        fix_print_space_human(&out->write, dry_run);
         for (guint i = 0; dry_run && i < r->edits->len; i++) {
             const TrEdit *e = &g_array_index(r->edits, TrEdit, i);
             printf("    edit at 0x%08" PRIx64 ": %" PRIu64
@@ -112,8 +135,9 @@ void fix_print_human(const AppOutcome *out, const char *what,
         break;
     case APP_REFUSED: {
         const TrFinding *f = tr_result_refusal(r);
-        printf("  refused: %s %s: %s (nothing written)\n", f->rule, f->subject,
-               f->change);
+        g_autofree char *way = way_out_str(f);
+        printf("  refused: %s %s: %s (nothing written)%s\n", f->rule,
+               f->subject, f->change, way);
         break;
     }
     case APP_ERROR:
@@ -129,8 +153,9 @@ void fix_print_failure(const AppOutcome *out, const char *what)
 {
     if (out->status == APP_REFUSED) {
         const TrFinding *f = tr_result_refusal(out->result);
-        fprintf(stderr, "qsnapfix: %s: refused by %s (%s): %s; %s\n", what,
-                f->rule, f->subject, f->evidence, f->change);
+        g_autofree char *way = way_out_str(f);
+        fprintf(stderr, "qsnapfix: %s: refused by %s (%s): %s; %s%s\n", what,
+                f->rule, f->subject, f->evidence, f->change, way);
     } else if (out->status == APP_ERROR) {
         fprintf(stderr, "qsnapfix: %s\n",
                 out->error ? out->error->message : "internal error");
@@ -158,6 +183,8 @@ void fix_json_writer(QjValue *o, const VmsWriterInfo *w)
     writer = qj_set_object(o, "writer");
     qj_set_str(writer, "program", w->program);
     qj_set_str(writer, "version", w->version);
+    qj_set_bool(writer, "translated", w->translated);
+    qj_set_str(writer, "translated-for", w->translated_for);
     qj_set_str(writer, "accel", w->accel);
     qj_set_str(writer, "machine", w->machine);
     qj_set_strings(writer, "machine-hints", w->machine_hints);
@@ -177,6 +204,14 @@ void fix_json_rules(QjValue *o, const TrResult *r, bool edit_counts)
         qj_set_str(rule, "subject", f->subject);
         qj_set_str(rule, "evidence", f->evidence);
         qj_set_str(rule, "change", f->change);
+        if (f->action == TR_ACTION_REFUSE) {
+            QjValue *way = qj_set_object(rule, "way-out");
+            qj_set_str(way, "option", f->way_out);
+            qj_set_str(way, "risk", f->risk);
+            qj_set_str(way, "why-none", f->no_way_out);
+        } else {
+            qj_set_null(rule, "way-out");
+        }
         if (edit_counts) {
             qj_set_int(rule, "edits", f->n_edits);
         }
@@ -203,7 +238,7 @@ void fix_json_recipe(QjValue *o, const TrResult *r)
     g_autoptr(GPtrArray) args = tr_recipe_qemu_args(rc);
     g_autoptr(GPtrArray) xml = qsnapfix_libvirt_xml(rc);
     QjValue *recipe = qj_set_object(o, "recipe");
-    QjValue *files;
+    QjValue *files, *warnings;
 
     qj_set_str(recipe, "target", tr_target_name(r->target));
     qj_set_str(recipe, "machine", rc->machine);
@@ -230,6 +265,13 @@ void fix_json_recipe(QjValue *o, const TrResult *r)
     }
     qj_set_strings(recipe, "libvirt-xml", xml);
     qj_set_strings(recipe, "notes", rc->notes);
+    warnings = qj_set_array(recipe, "expected-warnings");
+    for (guint i = 0; i < rc->warnings->len; i++) {
+        const TrWarning *w = g_ptr_array_index(rc->warnings, i);
+        QjValue *warning = qj_append_object(warnings);
+        qj_set_str(warning, "message", w->message);
+        qj_set_str(warning, "why", w->why);
+    }
 }
 
 static void json_write_stats(QjValue *o, const AppOutcome *out)
@@ -248,6 +290,7 @@ static void json_write_stats(QjValue *o, const AppOutcome *out)
     qj_set_int(write, "metadata-clusters", out->write.metadata_clusters);
     qj_set_int(write, "bytes-written", out->write.bytes_written);
     qj_set_str(write, "kept-original-as", out->write.kept_as);
+    fix_json_space(write, &out->write);
 }
 
 static void json_outcome(QjValue *snapshots, const AppOutcome *out)

@@ -26,6 +26,7 @@ static void json_write_plan(QjValue *o, const AppScanSnapshot *ss)
         qj_set_null(fix, "metadata-clusters");
     }
     qj_set_int(fix, "bytes-written", w->bytes_written);
+    qj_set_int(fix, "space-needed", w->space_needed);
 }
 
 static void json_snapshot(QjValue *snapshots, const AppScanSnapshot *ss)
@@ -151,6 +152,11 @@ void scan_json_image(QjValue *images, const AppScanImage *im)
         qj_set_int(blocked, "exit-code", im->blocker.exit_code);
     } else {
         qj_set_null(o, "fix-blocked");
+    }
+    if (im->leaks_known) {
+        qj_set_int(o, "leaked-clusters", (int64_t)im->leaked_clusters);
+    } else {
+        qj_set_null(o, "leaked-clusters");
     }
     scan_json_guest(o, &im->guest);
     snapshots = qj_set_array(o, "snapshots");

@@ -112,6 +112,10 @@ bool qj_as_int(const QjValue *v, int64_t *out);   /* fits int64_t */
 bool qj_as_uint(const QjValue *v, uint64_t *out); /* fits uint64_t */
 bool qj_as_double(const QjValue *v, double *out); /* any number */
 
+/* Take member name's value out of obj, owned by the caller (a null stays
+ * in its place); NULL if absent or obj is not an object. */
+QjValue *qj_steal(QjValue *obj, const char *name);
+
 /* Members by name: the string (NULL if absent or not a string), the
  * integer or boolean (dflt if absent or not one). */
 const char *qj_get_str(const QjValue *obj, const char *name);

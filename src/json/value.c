@@ -160,6 +160,19 @@ QjValue *qj_set(QjValue *obj, const char *name, QjValue *value)
     return value;
 }
 
+QjValue *qj_steal(QjValue *obj, const char *name)
+{
+    gssize at = obj && obj->kind == QJ_OBJECT ? qj_find_member(obj, name) : -1;
+    QjValue *value;
+
+    if (at < 0) {
+        return NULL;
+    }
+    value = g_array_index(obj->o.members, QjMember, at).value;
+    g_array_index(obj->o.members, QjMember, at).value = qj_null();
+    return value;
+}
+
 void qj_set_str(QjValue *obj, const char *name, const char *s)
 {
     qj_set(obj, name, qj_string(s));

@@ -10,7 +10,8 @@ inspection `inspect --snapshot S --output=json`; per target: `scan`
 `fix --all --output=json` on a copy: its report, the image's bytes and the
 recipe files' bytes. Reports are compared byte for byte (their SHA-256;
 the parsed report is kept beside it so that a difference can be shown);
-the paths of the working directory read as @DIR@. Reports carry a
+the paths of the working directory read as @DIR@, the host's file system
+figures (free space, bytes on disk) as @HOST@. Reports carry a
 timestamp: SOURCE_DATE_EPOCH pins it, so that they stay comparable (the
 version they carry is the program's: a new version re-records them).
 
@@ -25,6 +26,7 @@ build to build of the fixtures, so they cannot be recorded).
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -56,13 +58,33 @@ def load_manifest():
 # image (2023-11-14T22:13:20Z), fixed.
 ENV = dict(os.environ, SOURCE_DATE_EPOCH="1700000000")
 
+# Figures of the host's file system, not of qsnapfix: its free space, and
+# the bytes a file takes on it (allocation unit, whether a copy is sparse,
+# whether holes can be punched). They read as @HOST@.
+SIZE = r"[\d.]+ [KMGTPE]?i?B"
+HOST_FIGURES = [
+    (re.compile(r"the file system has " + SIZE), "the file system has @HOST@"),
+    (re.compile(r"on disk (about )?" + SIZE + " -> " + SIZE + r" \(" + SIZE),
+     r"on disk \1@HOST@ -> @HOST@ (@HOST@"),
+    (re.compile(r'("(?:available|allocated[-_]before|allocated[-_]after|'
+                r'released)"\s*:\s*)\d+'), r'\1"@HOST@"'),
+]
+
+
+def host_neutral(text):
+    for pattern, replacement in HOST_FIGURES:
+        text = pattern.sub(replacement, text)
+    return text
+
 
 def record(binary, workdir, image_name, argv):
-    """Run binary in workdir; the output with @DIR@ for workdir."""
+    """Run binary in workdir; the output with @DIR@ for workdir and @HOST@
+    for the host's file system figures."""
     p = subprocess.run([binary, *argv], cwd=workdir, capture_output=True,
                        timeout=600, env=ENV)
     out = p.stdout.decode("utf-8", "surrogateescape").replace(workdir, "@DIR@")
     err = p.stderr.decode("utf-8", "surrogateescape").replace(workdir, "@DIR@")
+    out, err = host_neutral(out), host_neutral(err)
     entry = {"argv": argv, "exit": p.returncode,
              "stdout_sha256": hashlib.sha256(out.encode(
                  "utf-8", "surrogateescape")).hexdigest(),

@@ -6,7 +6,7 @@ unreadable), inspect --snapshot/--stream (full, --tail, --sections), scan
 (a store with every verdict, unreadable and skipped files, records of
 a fix), fix and translate (fixed, compatible, refused, error, dry run,
 --keep-original, no VM state), fix of a directory (a batch), undo,
-drop-originals, extract and splice are validated against the schema's
+drop-originals, prove, extract and splice are validated against the schema's
 definition for that command; every failure with --output=json prints a
 `failure` report on stdout whose exit-code is the program's; every report
 carries qsnapfix.version and a timestamp; names are kebab-case. Every
@@ -14,7 +14,7 @@ line of scan and fix --output=jsonl is a scan-line or fix-line.
 
 The exit codes made for loops: nothing to do is 0 (already compatible, no
 snapshot with VM state) with "changed": false; several snapshots with VM
-state and none named is 19, not a usage error; scan --exit-zero turns 17
+state and none named is 21, not a usage error; scan --exit-zero turns 17
 and 4 into 0 but not 15.
 
 The validator is Debian's python3-jsonschema (or the test Python's
@@ -287,6 +287,24 @@ def test_batch_and_jsonl_reports():
     lines("fix-line", "fix", os.path.join(WORK, "missing.qcow2"), ok=(5,))
 
 
+def test_prove_reports():
+    # a file that cannot be read is a stream that cannot be read: its error
+    doc, _ = report("prove", "prove", os.path.join(WORK, "missing.qcow2"),
+                    ok=(5,))
+    check_eq((doc["snapshots"][0]["status"], doc["snapshots"][0]["id"]),
+             ("error", None), "prove: a missing file")
+    report("failure", "prove", STORE["compatible"], "-s", "nope", ok=(9,))
+    if not shutil.which("qemu-system-x86_64"):
+        print("     (no qemu-system-x86_64: no proof run)")
+        return
+    # without the VM's own options the proof may fail or not be possible
+    # here: whichever, the report is one
+    doc, rc = report("prove", "prove", STORE["compatible"], "-s", "s1",
+                     ok=(0, 19, 20))
+    check_eq(doc["snapshots"][0]["exit-code"], rc, "prove: the snapshot's")
+    report("failure", "prove", STORE["two"], ok=(21, 20))
+
+
 def test_extract_and_splice_reports():
     img = copy(STORE["compatible"], "tools.qcow2")
     out = os.path.join(WORK, "x.mig")
@@ -336,8 +354,8 @@ def test_exit_codes_for_loops():
                        text=True)
     check_eq((p.returncode, p.stderr), (0, ""), "no VM state: not an error")
     check("nothing to fix" in p.stdout, p.stdout)
-    # two snapshots with VM state, none named: 19, the way out in the text
-    doc, _ = report("failure", "fix", STORE["two"], ok=(19,))
+    # two snapshots with VM state, none named: 21, the way out in the text
+    doc, _ = report("failure", "fix", STORE["two"], ok=(21,))
     check("--snapshot or use --all" in doc["error"]["message"],
           doc["error"]["message"])
     # scan: findings are exit codes, unless --exit-zero; 15 stays
@@ -368,7 +386,7 @@ if __name__ == "__main__":
     try:
         main([test_inspect_reports, test_inspect_stream_reports,
               test_scan_reports, test_fix_and_translate_reports,
-              test_batch_and_jsonl_reports,
+              test_batch_and_jsonl_reports, test_prove_reports,
               test_extract_and_splice_reports,
               test_every_failure_is_a_report_on_stdout,
               test_exit_codes_for_loops,
