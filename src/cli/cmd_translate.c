@@ -50,7 +50,7 @@ int qsnapfix_cmd_translate(int argc, char **argv)
         .description = description,
         .with_output = true,
     };
-    int rc = fix_parse_command(&c, NULL, &o, false, &argc, &argv);
+    int rc = fix_parse_command(&c, NULL, &o, 0, &argc, &argv);
 
     if (rc < 0) {
         g_autoptr(GError) err = NULL;

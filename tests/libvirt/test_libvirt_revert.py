@@ -91,6 +91,13 @@ def test_qemu_kvm_10_shape():
     check_refused(g, "s1", "Size mismatch: vga.vram")
 
     report, snap = fix(g.image, g.dir)
+    # the domain's own options (virsh domxml-to-native) with the recipe:
+    # the fixed snapshot loads, paused, before the domain is changed
+    p = run([BIN, "prove", g.image, "--domain", g.name, "--output=json"],
+            env=dict(os.environ, LIBVIRT_DEFAULT_URI=lv.uri))
+    proof = json.loads(p.stdout)["snapshots"][0]
+    check_eq((proof["status"], proof["run_state"]), ("loads", "paused"),
+             f"prove --domain: {proof['reason']}")
     rom = [f for f in snap["recipe"]["files"] if f["kind"] == "rom"]
     check_eq([f["block"] for f in rom], ["0000:00:03.0/rtl8139.rom"],
              "ROM files of the recipe")
