@@ -267,6 +267,9 @@ def test_fleet(fleet, ansible):
     # ---- the real run
     out, recap = ansible.play("upgrade")
     check(all(recap[h][1] > 0 for h in REAL), f"changed in {recap}")
+    proved = re.findall(r"\(qsnapfix prove, paused\)\] \**\n(\w+):", out)
+    check_eq(proved, ["ok"] * len(fixable), "qsnapfix prove before each "
+                                            "revert")
     result = ansible.report("result")
     confirmed = {c["domain"]: c for h in result["hosts"].values()
                  for c in h["result"]["domains"]}

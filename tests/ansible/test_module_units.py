@@ -196,6 +196,17 @@ class CommandLines(unittest.TestCase):
         self.assertEqual(qmod.build_argv(p, False), [
             "qsnapfix", "fix", "--output=json", "--resume=/j"])
 
+    def test_prove_takes_the_domains_options(self):
+        p = params(command="prove", paths=["/a"], snapshot="s1",
+                   domain="vm1", target="qemu-7.2")
+        self.assertEqual(qmod.build_argv(p, False), [
+            "qsnapfix", "prove", "--output=json", "--target=qemu-7.2",
+            "--domain=vm1", "--snapshot=s1", "--", "/a"])
+        self.assertEqual(qmod.argument_errors(params(
+            command="prove", paths=["/a", "/b"], journal="/j")), [
+            "journal is not an option of prove",
+            "prove needs one image in paths"])
+
     def test_paths_follow_a_double_dash(self):
         p = params(command="scan", paths=["-odd-name.qcow2"], full=True)
         self.assertEqual(qmod.build_argv(p, False), [
@@ -255,7 +266,7 @@ class Main(unittest.TestCase):
         self.assertEqual([argv[1] for argv in ran], ["scan"])
         self.assertFalse(result["changed"])
         self.assertEqual(result["recipes"][0]["snapshot"], "s1")
-        self.assertEqual(result["ansible_facts"]["qsnapfix_fix"]["journal"],
+        self.assertEqual(result["ansible_facts"]["qsnapfix_last_fix"]["journal"],
                          "/j.jsonl")
 
     def test_fix_writes_with_its_journal(self):

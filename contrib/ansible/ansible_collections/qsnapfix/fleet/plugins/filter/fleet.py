@@ -15,7 +15,8 @@ def _norm(path):
 def fix_plan(domains, scan_report, revert_to=None):
     """One entry per domain with a fixable snapshot on one of its disks:
     {domain, state, managed_save, images, fixable [{image, snapshot}],
-    revert_to, serial_files}, in the order of `domains`.
+    revert_to, revert_image (the disk holding it), serial_files}, in the
+    order of `domains`.
 
     revert_to (a dict domain -> snapshot) names the snapshot to resume;
     else the domain's current libvirt snapshot when it is fixable, else the
@@ -45,6 +46,9 @@ def fix_plan(domains, scan_report, revert_to=None):
                                       key=[f["image"] for f in
                                            fixable].index),
                      "fixable": fixable, "revert_to": chosen,
+                     "revert_image": next((f["image"] for f in fixable
+                                           if f["snapshot"] == chosen),
+                                          None),
                      "serial_files": dom.get("serial_files", [])})
     return plan
 

@@ -3,10 +3,13 @@
 
 DOCUMENTATION = r"""
 module: qsnapfix
-short_description: Scan, fix, undo or drop the originals of old qemu-kvm snapshots
+short_description: Scan, fix, prove, undo or drop the originals of old qemu-kvm snapshots
 description:
-  - Runs C(qsnapfix scan), C(fix), C(undo) or C(drop-originals) on the
-    managed host with C(--output=json) and returns its report.
+  - Runs C(qsnapfix scan), C(fix), C(prove), C(undo) or C(drop-originals)
+    on the managed host with C(--output=json) and returns its report.
+  - C(prove) loads a snapshot in the target QEMU, paused, with the VM's
+    options from a libvirt C(domain), and fails unless it loads (exit 19);
+    "not proven here" (exit 20: no such QEMU) is a warning.
   - C(fix) always runs as a batch (C(--jobs)), so its report has one shape
     whatever the number of images. Before it writes, it scans the paths
     (read-only, about 80 KiB per image) and runs only when a snapshot is
@@ -24,7 +27,10 @@ options:
     description: The qsnapfix command to run.
     type: str
     required: true
-    choices: [scan, fix, undo, drop-originals]
+    choices: [scan, fix, prove, undo, drop-originals]
+  domain:
+    description: C(prove) takes the VM's options from this libvirt domain (C(virsh domxml-to-native); C(LIBVIRT_DEFAULT_URI) picks the connection).
+    type: str
   paths:
     description:
       - Images or directories (walked as C(qsnapfix scan) walks them).
@@ -158,7 +164,7 @@ error:
   type: dict
   returned: failure
 ansible_facts:
-  description: "qsnapfix_scan, qsnapfix_fix, qsnapfix_undo or qsnapfix_drop_originals: {report, recipes, fixable, journal, summary, rc, changed}."
+  description: "qsnapfix_last_scan, qsnapfix_last_fix, qsnapfix_last_prove, qsnapfix_last_undo or qsnapfix_last_drop_originals (the last run of that command on the host): {report, recipes, fixable, journal, summary, rc, changed}."
   type: dict
   returned: always
 """
@@ -173,7 +179,9 @@ from ansible_collections.qsnapfix.fleet.plugins.module_utils import \
 
 ARGUMENT_SPEC = dict(
     command=dict(type="str", required=True,
-                 choices=["scan", "fix", "undo", "drop-originals"]),
+                 choices=["scan", "fix", "prove", "undo",
+                          "drop-originals"]),
+    domain=dict(type="str"),
     paths=dict(type="list", elements="path", aliases=["path", "images"]),
     snapshot=dict(type="str"),
     from_scan=dict(type="path"),
@@ -205,6 +213,8 @@ ALLOWED = {
             "keep_block_sections", "prescan"},
     "undo": {"snapshot", "journal"},
     "drop-originals": {"snapshot", "journal"},
+    "prove": {"snapshot", "domain", "target", "machine", "drop_sections",
+              "shrink_vram", "drop_roms", "keep_block_sections"},
 }
 # Options whose default is not "not given".
 DEFAULTS = {k: v.get("default") for k, v in ARGUMENT_SPEC.items()}
@@ -223,6 +233,8 @@ def argument_errors(params):
     sources = [k for k in ("paths", "from_scan", "resume") if params.get(k)]
     if command == "scan" and not params.get("paths"):
         errors.append("scan needs paths")
+    elif command == "prove" and len(params.get("paths") or []) != 1:
+        errors.append("prove needs one image in paths")
     elif command == "fix":
         if len(sources) != 1:
             errors.append("fix needs exactly one of paths, from_scan, "
@@ -266,6 +278,10 @@ def build_argv(params, check_mode):
             argv.append(f"--jobs={params['jobs']}")
         if params.get("full"):
             argv.append("--full")
+    elif command == "prove":
+        argv += judge_options(params)
+        if params.get("domain"):
+            argv.append(f"--domain={params['domain']}")
     elif command == "fix":
         if params.get("resume"):
             return argv + [f"--resume={params['resume']}"]
@@ -346,7 +362,7 @@ def result_of(params, run, changed, cmds):
     result = dict(facts, changed=changed, cmd=cmds, failed=False,
                   failures=rep.failures(report))
     result["ansible_facts"] = {
-        "qsnapfix_" + command.replace("-", "_"): facts}
+        "qsnapfix_last_" + command.replace("-", "_"): facts}
     return result
 
 
@@ -375,6 +391,9 @@ def main():
     in_use = in_use_in_dry_run(run, command, module.check_mode)
     if not run.ok(command) and not in_use:
         fail(module, run, cmds, command)
+    if command == "prove" and run.rc == 20:
+        module.warn("not proven here: " + str(rep.error_of(
+            run.report, run.stderr, run.rc).get("message")))
     for f in in_use or []:
         module.warn(f"{f['image']}: in use by a running QEMU: the dry run "
                     f"could not look at it; a real run refuses it unless "
