@@ -216,6 +216,8 @@ ALLOWED = {
     "prove": {"snapshot", "domain", "target", "machine", "drop_sections",
               "shrink_vram", "drop_roms", "keep_block_sections"},
 }
+# The commands that write images (check mode: --dry-run).
+WRITERS = ("fix", "undo", "drop-originals")
 # Options whose default is not "not given".
 DEFAULTS = {k: v.get("default") for k, v in ARGUMENT_SPEC.items()}
 
@@ -291,17 +293,14 @@ def build_argv(params, check_mode):
         argv.append(f"--jobs={params.get('jobs') or 1}")
         if params.get("keep_original"):
             argv.append("--keep-original")
-        if check_mode:
-            argv.append("--dry-run")
-        elif params.get("journal"):
-            argv.append(f"--journal={params['journal']}")
         if params.get("from_scan"):
             argv.append(f"--from-scan={params['from_scan']}")
-    else:
-        if check_mode:
-            argv.append("--dry-run")
-        if params.get("journal"):
-            argv.append(f"--journal={params['journal']}")
+    if command in WRITERS and check_mode:
+        argv.append("--dry-run")
+    # fix writes its journal, so a dry run has none; undo and
+    # drop-originals read theirs
+    if params.get("journal") and not (check_mode and command == "fix"):
+        argv.append(f"--journal={params['journal']}")
     if params.get("snapshot"):
         argv.append(f"--snapshot={params['snapshot']}")
     if params.get("paths") and not params.get("from_scan"):
@@ -409,7 +408,7 @@ def in_use_in_dry_run(run, command, check_mode):
     6) is a dry run of a store some of whose VMs still run (the playbook
     stops them before the real run): those images, else None."""
     if not (check_mode and run.report is not None and
-            command in ("fix", "undo", "drop-originals")):
+            command in WRITERS):
         return None
     failed = rep.failures(run.report)
     if failed and all(f["exit-code"] == 6 for f in failed):
