@@ -27,6 +27,7 @@ import os
 import subprocess
 import tempfile
 
+from qsnapfix_tests import target_facts
 from qsnapfix_tests.testlib import BIN, CACHE, SRC, check, main, run, skip
 
 PROFILE = os.path.join(SRC, "scripts", "target-profile")
@@ -50,8 +51,10 @@ def profile_check(target):
 
 
 def own_streams(target):
-    dirs = sorted(glob.glob(os.path.join(CACHE, "target-facts",
-                                         f"{target}-*")),
+    # This tree's layout only: a cache shared with other checkouts may hold
+    # newer layouts measured with more configurations.
+    dirs = sorted(glob.glob(os.path.join(
+        CACHE, "target-facts", f"{target}-*-v{target_facts.FACTS_LAYOUT}")),
                   key=os.path.getmtime)
     check(dirs, f"{target}: no facts cached after scripts/target-profile")
     with open(os.path.join(dirs[-1], "facts.json")) as f:
