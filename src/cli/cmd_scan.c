@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "app/report.h"
 #include "progress.h"
 #include "scan.h"
 
@@ -113,16 +114,15 @@ static void report_errors_stderr(const AppScanImage *im)
     }
 }
 
-/* --output=jsonl: this image or entry alone, on one line. */
 /* --output=jsonl: the image's (or entry's) object, one line, now. */
 static void emit_line(const AppScanEntry *e, const AppScanImage *im)
 {
     g_autoptr(QjValue) one = qj_array();
 
     if (im) {
-        scan_json_image(one, im);
+        app_report_scan_image(one, im);
     } else {
-        scan_json_entry(one, e);
+        app_report_scan_entry(one, e);
     }
     qj_print_line(qj_at(one, 0));
 }
@@ -148,7 +148,7 @@ static void emit(Scan *scan, const AppScanEntry *e, const AppScanImage *im)
         app_scan_summary_add_image(&scan->sum, im);
         report_errors_stderr(im);
         if (json) {
-            scan_json_image(scan->images, im);
+            app_report_scan_image(scan->images, im);
         } else {
             scan_print_image_human(im);
         }
@@ -159,7 +159,7 @@ static void emit(Scan *scan, const AppScanEntry *e, const AppScanImage *im)
         fprintf(stderr, "qsnapfix: %s\n", e->reason);
     }
     if (json) {
-        scan_json_entry(
+        app_report_scan_entry(
             e->kind == APP_ENTRY_ERROR ? scan->images : scan->skipped, e);
     } else {
         scan_print_entry_human(e);
@@ -169,15 +169,9 @@ static void emit(Scan *scan, const AppScanEntry *e, const AppScanImage *im)
 
 static void print_json(QjValue *report, Scan *scan, int rc)
 {
+    app_report_scan_end(report, scan->o, &scan->sum, scan->elapsed, rc);
     /* jsonl: the images went out as lines; this is the last, the totals */
-    bool lines = scan->format == QSNAPFIX_OUTPUT_JSONL;
-
-    scan_json_summary(report, &scan->sum);
-    if (scan->o->guestfs) {
-        scan_json_guest_summary(report, &scan->sum, scan->elapsed);
-    }
-    qj_set_int(report, "exit-code", rc);
-    if (lines) {
+    if (scan->format == QSNAPFIX_OUTPUT_JSONL) {
         qj_print_line(report);
     } else {
         qj_print(report);
@@ -216,7 +210,7 @@ static int run_scan(const AppScanOptions *o, QsnapfixOutput format,
                     char **paths, guint jobs, bool exit_zero)
 {
     g_autoptr(GPtrArray) entries = app_scan_walk(paths);
-    g_autoptr(QjValue) report = cli_json_report();
+    g_autoptr(QjValue) report = app_report_scan_new(o);
     Scan scan = {
         .o = o,
         .format = format,
@@ -227,8 +221,6 @@ static int run_scan(const AppScanOptions *o, QsnapfixOutput format,
 
     cli_progress_init(&scan.progress, "qsnapfix scan");
     cli_progress_images(&scan.progress, 0, entries->len, 0);
-    qj_set_str(report, "target", tr_target_name(o->fix.target));
-    qj_set_str(report, "mode", o->full ? "full" : "tail");
     if (format == QSNAPFIX_OUTPUT_JSON) {
         scan.images = qj_set_array(report, "images");
         scan.skipped = qj_set_array(report, "skipped");

@@ -84,8 +84,8 @@ void fix_print_space_human(const AppWriteStats *st, bool dry_run);
  * check's count). */
 void fix_print_leaks_human(const char *image, AppOutcome *const *outcomes,
                            guint n);
-/* Members "end", "leaked-clusters" and "space" of a write's JSON. */
-void fix_json_space(QjValue *write, const AppWriteStats *st);
+/* Until fix_report.c calls app/report.h by its name. */
+#define fix_json_space app_report_space
 
 /* ---- batches (fix_batch.c) -------------------------------------------- */
 
@@ -100,8 +100,6 @@ int fix_run_batch(const CliCommand *c, const struct AppBatchOptions *bo,
 
 /* ---- the record a fix left (record_report.c) -------------------------- */
 
-/* Member "record" of a snapshot's JSON object. */
-void cli_json_record(QjValue *o, const AppRecord *r);
 /* One or two lines, each begun with indent; nothing for no record. */
 void cli_print_record(const AppRecord *r, const char *indent);
 

@@ -1,7 +1,7 @@
 /*
  * What every command shares: the command line with our own --help, error
  * messages, qemu-img's human formats (so that our tables line up with
- * `qemu-img snapshot -l`), JSON printing.
+ * `qemu-img snapshot -l`), a failure's report.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <inttypes.h>
@@ -219,40 +219,6 @@ char *qsnapfix_printable(const char *s)
     return g_string_free(out, false);
 }
 
-/* Now, or $SOURCE_DATE_EPOCH (reproducible-builds.org's convention). */
-static char *timestamp(void)
-{
-    const char *epoch = g_getenv("SOURCE_DATE_EPOCH");
-    g_autoptr(GDateTime) t = NULL;
-
-    if (epoch && *epoch) {
-        t = g_date_time_new_from_unix_utc(g_ascii_strtoll(epoch, NULL, 10));
-    }
-    if (!t) {
-        t = g_date_time_new_now_utc();
-    }
-    return g_date_time_format(t, "%Y-%m-%dT%H:%M:%SZ");
-}
-
-QjValue *cli_json_report(void)
-{
-    QjValue *report = qj_object();
-    QjValue *tool = qj_set_object(report, "qsnapfix");
-    g_autofree char *now = timestamp();
-
-    qj_set_str(tool, "version", QSNAPFIX_VERSION);
-    qj_set_str(report, "timestamp", now);
-    return report;
-}
-
-void cli_json_error(QjValue *o, const char *message, int exit_code)
-{
-    QjValue *error = qj_set_object(o, "error");
-
-    qj_set_str(error, "message", message);
-    qj_set_int(error, "exit-code", exit_code);
-}
-
 int cli_fail(const CliCommand *c, QjValue *report, const GError *err)
 {
     g_autoptr(QjValue) json = report;
@@ -260,10 +226,9 @@ int cli_fail(const CliCommand *c, QjValue *report, const GError *err)
 
     if (c && c->format != QSNAPFIX_OUTPUT_HUMAN) {
         if (!json) {
-            json = cli_json_report();
+            json = app_report_new();
         }
-        cli_json_error(json, err->message, code);
-        qj_set_int(json, "exit-code", code);
+        app_report_failure(json, err->message, code);
         if (c->format == QSNAPFIX_OUTPUT_JSONL) {
             qj_print_line(json);
         } else {
@@ -271,17 +236,4 @@ int cli_fail(const CliCommand *c, QjValue *report, const GError *err)
         }
     }
     return code;
-}
-
-QjValue *qsnapfix_json_snapshot_report(const char *image, const char *id,
-                                       const char *name)
-{
-    QjValue *report = cli_json_report();
-    QjValue *snapshot;
-
-    qj_set_str(report, "filename", image);
-    snapshot = qj_set_object(report, "snapshot");
-    qj_set_str(snapshot, "id", id);
-    qj_set_str(snapshot, "name", name);
-    return report;
 }

@@ -3,7 +3,7 @@
  * the stream expects, as plain data (machine, accelerator, CPU, device
  * settings, files, notes). Front ends render it: the QEMU options here
  * (tr_recipe_qemu_args: the target's own spelling), libvirt domain XML in
- * src/cli/render_libvirt.c.
+ * src/app/report_libvirt.c.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <inttypes.h>

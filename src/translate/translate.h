@@ -152,7 +152,7 @@ typedef struct TrWarning {
 
 /*
  * Plain data: the front ends render it (QEMU options below; libvirt XML in
- * src/cli/render_libvirt.c; JSON and text in the commands' reports).
+ * src/app/report_libvirt.c; JSON and text in the commands' reports).
  */
 typedef struct TrRecipe {
     char *machine;      /* -M */

@@ -1,0 +1,95 @@
+/*
+ * The JSON reports (docs/json.md): the program's machine interface, read
+ * by every front end that is not C (the Ansible collection, the libvirt
+ * helper, scripts). They are built here, from the outcomes the
+ * application returns, so that every front end gets the same document;
+ * a front end only chooses between them and its own human text, and
+ * prints. Values and names follow qemu-img's where the facts are the same.
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef APP_REPORT_H
+#define APP_REPORT_H
+
+#include "exit_codes.h"
+#include "inspect.h"
+#include "json/json.h"
+#include "outcome.h"
+#include "record.h"
+#include "scan.h"
+
+/* ---- every report (report.c) ------------------------------------------ */
+
+/*
+ * A new report: an object that starts with "qsnapfix" {version} and
+ * "timestamp" (UTC, RFC 3339, to the second; $SOURCE_DATE_EPOCH when set,
+ * for reproducible outputs), as every JSON report does.
+ */
+QjValue *app_report_new(void);
+/* A new report about one snapshot: app_report_new() with "filename" (the
+ * image) and "snapshot" {id, name}, as extract and splice report it. */
+QjValue *app_report_snapshot(const char *image, const char *id,
+                             const char *name);
+/* Member "error" {message, exit-code} of o. */
+void app_report_error(QjValue *o, const char *message, int exit_code);
+/* Members "error" and "exit-code" of a report on a failure as a whole. */
+void app_report_failure(QjValue *report, const char *message, int exit_code);
+
+/* ---- a VM state's outcome (report_outcome.c) ------------------------- */
+
+/* Member "writer" (NULL: null). */
+void app_report_writer(QjValue *o, const VmsWriterInfo *w);
+/* Member "rules": the findings (edit_counts: with each one's "edits"). */
+void app_report_rules(QjValue *o, const TrResult *r, bool edit_counts);
+/* Member "recipe": how to resume, with its libvirt XML. */
+void app_report_recipe(QjValue *o, const TrResult *r);
+/* Member "reason" for a refusal or an error; nothing otherwise. */
+void app_report_reason(QjValue *o, const AppOutcome *out);
+/* Member "record" (app/record.h) of a snapshot's object. */
+void app_report_record(QjValue *o, const AppRecord *r);
+/* Members "end", "leaked-clusters" and "space" of a write's object. */
+void app_report_space(QjValue *write, const AppWriteStats *st);
+
+/*
+ * The report of fix or translate: after the members the caller put in
+ * report (app_report_new(), then the image, or input and output), target,
+ * dry-run, snapshots[] (n outcomes), changed and exit-code.
+ */
+void app_report_outcomes(QjValue *report, const AppOptions *o,
+                         AppOutcome *const *outcomes, guint n, int rc);
+
+/* The recipe as libvirt domain XML fragments (report_libvirt.c): one per
+ * element the recipe touches (char *, no duplicates). */
+GPtrArray *app_libvirt_xml(const TrRecipe *r);
+
+/* ---- scan (report_scan.c) ---------------------------------------------- */
+
+/* The scan's report: target and mode (images[], skipped[] and the rest
+ * follow as the scan goes). */
+QjValue *app_report_scan_new(const AppScanOptions *o);
+/* An image, or a walk entry, appended to list (images[] or skipped[]; a
+ * JSONL line is a one-element array's). */
+void app_report_scan_image(QjValue *list, const AppScanImage *im);
+void app_report_scan_entry(QjValue *list, const AppScanEntry *e);
+/* Members "summary", "guests" (with --guest; elapsed: the scan's wall
+ * clock) and "exit-code". */
+void app_report_scan_end(QjValue *report, const AppScanOptions *o,
+                         const AppScanSummary *s, double elapsed, int rc);
+
+/* ---- inspect (report_inspect.c, report_stream.c) ----------------------- */
+
+/* One image's report: qemu-img info's object with qsnapfix's facts. */
+QjValue *app_report_image(const AppImageFacts *f);
+/* A stream's report begun: "source" {stream} or {image, snapshot}; what
+ * its failure report says too. */
+QjValue *app_report_stream_source(const char *image, const char *snapshot,
+                                  const char *stream);
+/* The stream's report, completed from report (taken); fields_of: the
+ * device whose fields to decode (--sections), or NULL. NULL with errp
+ * when no section is named fields_of. */
+QjValue *app_report_stream(QjValue *report, const VmsStream *s,
+                           const VmsWriterInfo *w, const char *fields_of,
+                           uint64_t bytes_read, GError **errp);
+/* One line saying what a section holds ("vga: ... +subsection"). */
+char *app_section_summary(const VmsStream *s, const VmsSection *sec);
+
+#endif
