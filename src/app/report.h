@@ -10,12 +10,16 @@
 #ifndef APP_REPORT_H
 #define APP_REPORT_H
 
+#include "batch.h"
 #include "exit_codes.h"
 #include "inspect.h"
 #include "json/json.h"
 #include "outcome.h"
+#include "prove.h"
 #include "record.h"
 #include "scan.h"
+#include "tools.h"
+#include "undo.h"
 
 /* ---- every report (report.c) ------------------------------------------ */
 
@@ -91,5 +95,46 @@ QjValue *app_report_stream(QjValue *report, const VmsStream *s,
                            uint64_t bytes_read, GError **errp);
 /* One line saying what a section holds ("vga: ... +subsection"). */
 char *app_section_summary(const VmsStream *s, const VmsSection *sec);
+
+/* ---- batches (report_batch.c) ------------------------------------------ */
+
+/* The batch's report: target, dry-run, batch id, journal. */
+QjValue *app_report_batch_new(const AppBatchOptions *o);
+/* An image, or a walk entry, appended to list (images[] for images and
+ * unreadable entries, skipped[] for the rest; a JSONL line: a
+ * one-element array's). */
+void app_report_batch_image(QjValue *list, const AppBatchImage *im);
+void app_report_batch_entry(QjValue *list, const AppScanEntry *e);
+/* Members "summary" and "exit-code". */
+void app_report_batch_end(QjValue *report, const AppBatchSummary *s);
+
+/* ---- undo and drop-originals (report_undo.c) --------------------------- */
+
+/* The report: dry-run, journal, and *images, the array to append to. */
+QjValue *app_report_undo_new(const AppUndoRunOptions *o, QjValue **images);
+void app_report_undo_image(QjValue *images, const AppUndoImage *im);
+/* Members "summary" and "exit-code". */
+void app_report_undo_end(QjValue *report, const AppUndoTotals *t);
+
+/* ---- prove (report_prove.c) -------------------------------------------- */
+
+/* The report: path, target and the QEMU program (qemu may be NULL). */
+QjValue *app_report_prove_new(const char *path, const char *target,
+                              AppQemu *qemu);
+/* Members "snapshots" (AppProof *; with the QEMU command line run) and
+ * "exit-code". */
+void app_report_proofs(QjValue *report, AppQemu *qemu, GPtrArray *proofs,
+                       int rc);
+
+/* ---- extract and splice (report_tools.c) ------------------------------- */
+
+/* A report about an image file: "filename" (what their failures say). */
+QjValue *app_report_file(const char *image);
+/* What extract wrote to out_path, and what splice wrote (or would). */
+QjValue *app_report_extract(const char *image, const char *out_path,
+                            const AppExtract *x);
+QjValue *app_report_splice(const char *image, const char *id, const char *name,
+                           bool dry_run, const char *keep_name,
+                           const AppWriteStats *st);
 
 #endif

@@ -90,9 +90,8 @@ void fix_print_leaks_human(const char *image, AppOutcome *const *outcomes,
 /* ---- batches (fix_batch.c) -------------------------------------------- */
 
 struct AppBatchOptions;
-/* The images and snapshots a scan report (JSON or JSONL) marked fixable:
- * AppPlanItem *. */
-GPtrArray *fix_plan_from_scan(const char *report, GError **errp);
+/* Until cmd_fix.c calls app/batch.h by its name. */
+#define fix_plan_from_scan app_plan_from_scan
 /* Run a batch (over paths, a plan, or resuming a journal) and report it
  * in c's output format; returns the exit code. */
 int fix_run_batch(const CliCommand *c, const struct AppBatchOptions *bo,
