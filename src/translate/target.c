@@ -31,6 +31,7 @@ static const TrRamSpec qemu72_ram[] = {
     TR_RAM_DISPLAY(MiB(8), MiB(16), MiB(64), KiB(64)),
     /* Debian's ipxe legacy ROMs (pxe-*.rom, 74-76 KB) give 128 KiB. */
     TR_RAM_NIC_ROMS(KiB(128)),
+    TR_RAM_EEPRO100_ROMS(KiB(128)),
     TR_RAM_FLASH_BIOS,
     TR_RAM_ACPI_BLOBS,
     {.match = NULL},

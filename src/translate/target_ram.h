@@ -54,6 +54,14 @@
         TR_RAM_VRAM("vga", "VGA", vram, "R5", 8, 16, 32, 64),                  \
         /* vmware-svga's command FIFO: SVGA_FIFO_SIZE in every QEMU */         \
         {.match = "vmsvga.fifo", .kind = TR_RAM_FIXED, .length = KiB(64)},     \
+        /* a secondary qxl's VGA memory: its ram_size_mb, as qxl-vga's */      \
+        {.match = "/qxl.vgavram",                                              \
+         .kind = TR_RAM_VGAMEM,                                                \
+         .length = qxl_vram,                                                   \
+         .driver = "qxl",                                                      \
+         .property = "ram_size_mb",                                            \
+         .rule = "R5",                                                         \
+         .vgamem_mb = {32, 64, 128, 256}},                                     \
         {.match = "/qxl.vram",                                                 \
          .kind = TR_RAM_VGAMEM,                                                \
          .length = qxl_vram,                                                   \
@@ -87,6 +95,13 @@
         TR_RAM_ROM("/ne2000.rom", "ne2k_pci", len),                            \
         TR_RAM_ROM("/ne2k_pci.rom", "ne2k_pci", len),                          \
         TR_RAM_ROM("/pcnet.rom", "pcnet", len)
+
+/* The eepro100 models libvirt offers: their PXE ROMs (pxe-eepro100.rom
+ * on 7.2 and 10.0 alike, 128 KiB there). */
+#define TR_RAM_EEPRO100_ROMS(len)                                              \
+    TR_RAM_ROM("/i82551.rom", "i82551", len),                                  \
+        TR_RAM_ROM("/i82557b.rom", "i82557b", len),                            \
+        TR_RAM_ROM("/i82559er.rom", "i82559er", len)
 
 /* qemu-kvm 1.2 under TCG: the BIOS as flash (R17). */
 #define TR_RAM_FLASH_BIOS                                                      \
