@@ -11,6 +11,11 @@
  *   R22  std VGA qemu-extended-regs: on for machines >= 2.2, which gives
  *        PCI revision 2; off before (revision 0). The revision is
  *        config-checked ("Bad config data: i=0x8").
+ *   R27  intel-hda old_msi_addr: its MSI capability sits at 0x50 for
+ *        machines up to 2.1 (and in every qemu-kvm), at 0x60 for newer
+ *        ones. The capability pointer and the capability's bytes are
+ *        config-checked ("Bad config data: i=0x34"); with msi=off the
+ *        device has no capability at all.
  *
  * Judged against the recipe machine's defaults (tr_machine_default: what
  * the profile measured for its own machine, else the compat properties
@@ -202,4 +207,125 @@ const TrRule tr_rule_r22_vga_revision = {
     .needs = TR_NEEDS("drop-section", "R9"),
     .detect = r22_detect,
     .plan = r22_plan,
+};
+
+/* ---- R27: intel-hda MSI capability address ------------------------------ */
+
+#define PCI_STATUS_CAP_LIST 0x10
+#define PCI_CAP_ID_MSI      0x05
+#define HDA_MSI_OLD         0x50 /* machines <= 2.1 (old_msi_addr=on) */
+#define HDA_MSI_NEW         0x60
+
+/* The config space's MSI capability offset, or 0 if it has none. */
+static unsigned msi_offset(const uint8_t *config)
+{
+    unsigned ptr, hops = 0;
+
+    if (!(config[0x06] & PCI_STATUS_CAP_LIST)) {
+        return 0;
+    }
+    for (ptr = config[0x34] & ~3u; ptr >= 0x40 && hops++ < 48;
+         ptr = config[ptr + 1] & ~3u) {
+        if (config[ptr] == PCI_CAP_ID_MSI) {
+            return ptr;
+        }
+    }
+    return 0;
+}
+
+/* ICH6 HDA (intel-hda) or ICH9 HDA (ich9-intel-hda), by device id. */
+static const char *hda_driver(const uint8_t *config)
+{
+    return config[0x02] == 0x3e && config[0x03] == 0x29 ? "ich9-intel-hda"
+                                                        : "intel-hda";
+}
+
+static void r27_detect(TrContext *ctx, GArray *hits)
+{
+    const VmsStream *s = ctx->stream;
+
+    if (!judged_by_defaults(ctx)) {
+        return;
+    }
+    for (guint i = 0; i < s->sections->len; i++) {
+        const VmsSection *sec = vms_stream_section(s, i);
+        size_t len;
+        const uint8_t *p = tr_payload(sec, &len);
+        if (!tr_section_live(ctx, i) || strcmp(tr_vmsd(sec), "intel-hda") ||
+            !p || len < CONFIG_AT + 256) {
+            continue;
+        }
+        const uint8_t *config = p + CONFIG_AT;
+        const char *driver = hda_driver(config);
+        unsigned have = msi_offset(config);
+        unsigned want = machine_default_on(ctx, driver, "old_msi_addr")
+                            ? HDA_MSI_OLD
+                            : HDA_MSI_NEW;
+        if (have == want) {
+            continue;
+        }
+        tr_hit_add(ctx, hits, i, G_MAXUINT, have, sec->idstr,
+                   have ? g_strdup_printf("'%s' has its MSI capability at "
+                                          "0x%02x; %s -M %s puts %s's at "
+                                          "0x%02x (config-checked)",
+                                          sec->idstr, have, ctx->target->name,
+                                          ctx->recipe->machine, driver, want)
+                        : g_strdup_printf("'%s' has no MSI capability (the "
+                                          "source set msi off); %s -M %s "
+                                          "gives %s one at 0x%02x "
+                                          "(config-checked)",
+                                          sec->idstr, ctx->target->name,
+                                          ctx->recipe->machine, driver, want));
+    }
+}
+
+static bool r27_plan(TrContext *ctx, const TrHit *hit, GError **errp)
+{
+    const VmsSection *sec = vms_stream_section(ctx->stream, hit->section);
+    size_t len;
+    const char *driver = hda_driver(tr_payload(sec, &len) + CONFIG_AT);
+
+    if (hit->value == 0) {
+        tr_recipe_add_global(ctx->recipe, driver, "msi", "off");
+        tr_finding_set(hit->finding, TR_ACTION_SETTING,
+                       g_strdup_printf("-global %s.msi=off: no MSI "
+                                       "capability, as the guest saw",
+                                       driver));
+        return true;
+    }
+    if (hit->value != HDA_MSI_OLD && hit->value != HDA_MSI_NEW) {
+        g_autofree char *drop = tr_drop_section_option(sec);
+        tr_refuse(hit->finding,
+                  g_strdup_printf("no setting of %s puts the MSI "
+                                  "capability at 0x%02x (old_msi_addr "
+                                  "gives 0x50 or 0x60)",
+                                  driver, (unsigned)hit->value),
+                  drop, tr_section_loss(sec));
+        return true;
+    }
+    const char *value = hit->value == HDA_MSI_OLD ? "on" : "off";
+    tr_recipe_add_global(ctx->recipe, driver, "old_msi_addr", value);
+    tr_finding_set(hit->finding, TR_ACTION_SETTING,
+                   g_strdup_printf("-global %s.old_msi_addr=%s puts the MSI "
+                                   "capability at 0x%02x, as the guest saw",
+                                   driver, value, (unsigned)hit->value));
+    return true;
+}
+
+/* R27 — intel-hda's MSI capability at another address than the target
+ * machine's (qemu-kvm and machines <= 2.1: 0x50; newer: 0x60).
+ * Evidence: the section's PCI config (status capability bit, capability
+ * list). Setting: -global intel-hda.old_msi_addr=on (or off; msi=off for a
+ * device without the capability). */
+const TrRule tr_rule_r27_hda_msi = {
+    .id = "R27",
+    .title = "intel-hda MSI capability address (old_msi_addr)",
+    .fixes = "an 'intel-hda' section whose MSI capability (config-checked) "
+             "is not where the target machine puts it: qemu-kvm and "
+             "machines up to 2.1 at 0x50, newer machines at 0x60 (\"Bad "
+             "config data\")",
+    .actions = TR_MAY_SET | TR_MAY_REFUSE,
+    .needs = TR_NEEDS("drop-section", "R9"),
+    .detect = r27_detect,
+    .plan = r27_plan,
 };
