@@ -16,7 +16,7 @@
 #include "translate/target_facts.h"
 
 /* Bump when what is measured changes: older caches are then ignored. */
-#define FACTS_LAYOUT 2
+#define FACTS_LAYOUT 3
 /* Deadlines: one QEMU run (start, QMP, migrate or load, quit). */
 #define RUN_SECONDS 60
 #define POLL_US     (50 * 1000)
@@ -145,6 +145,9 @@ static const struct {
     {"usb-tablet", (const char *const[]){"full-path", NULL}},
     {"virtio-balloon-pci", (const char *const[]){"class", NULL}},
     {"intel-hda", (const char *const[]){"old_msi_addr", NULL}},
+    {"virtio-blk-pci", (const char *const[]){"vectors", NULL}},
+    {"virtio-serial-pci", (const char *const[]){"vectors", NULL}},
+    {"virtio-scsi-pci", (const char *const[]){"vectors", NULL}},
 };
 
 /* Sections registered but never sent, loaded to see what takes them. */

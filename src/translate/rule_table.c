@@ -17,7 +17,7 @@
  *   R4 ... ram        one walk over the RAM block list (detect_block);
  *   R20               after R6, whose dropped ROMs it leaves alone;
  *   R18, R19          the framing of the recipe's machine (R15's);
- *   R21, R22, R27     device defaults;
+ *   R21 R22 R27 R29   device defaults;
  *   R23               CPU state;
  *   target, layout    last: what the target still cannot load, after
  *                     the versions R1/R2/R26 set.
@@ -61,6 +61,7 @@
     X(r21_piix4_pcihp)                                                         \
     X(r22_vga_revision)                                                        \
     X(r27_hda_msi)                                                             \
+    X(r29_virtio_vectors)                                                      \
     X(r23_xstate)                                                              \
     X(unknown_section)                                                         \
     X(opaque_section)

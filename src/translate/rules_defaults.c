@@ -11,6 +11,10 @@
  *   R22  std VGA qemu-extended-regs: on for machines >= 2.2, which gives
  *        PCI revision 2; off before (revision 0). The revision is
  *        config-checked ("Bad config data: i=0x8").
+ *   R29  virtio-pci vectors: the MSI-X table size (config-checked, and
+ *        it sizes the MSI-X part of the payload). qemu-kvm's
+ *        virtio-serial-pci has max_ports + 1 = 32, QEMU 10.0's
+ *        pc-i440fx-2.4 2 ("Failed to load virtio-console:virtio").
  *   R27  intel-hda old_msi_addr: its MSI capability sits at 0x50 for
  *        machines up to 2.1 (and in every qemu-kvm), at 0x60 for newer
  *        ones. The capability pointer and the capability's bytes are
@@ -328,4 +332,90 @@ const TrRule tr_rule_r27_hda_msi = {
     .needs = TR_NEEDS("drop-section", "R9"),
     .detect = r27_detect,
     .plan = r27_plan,
+};
+
+/* ---- R29: virtio-pci MSI-X vectors ----------------------------------- */
+
+/* The virtio devices whose vectors the target profiles measure. */
+static const struct {
+    const char *vmsd;
+    const char *driver;
+} virtio_pci[] = {
+    {"virtio-blk", "virtio-blk-pci"},
+    {"virtio-console", "virtio-serial-pci"},
+    {"virtio-scsi", "virtio-scsi-pci"},
+};
+
+static const char *virtio_pci_driver(const VmsSection *sec)
+{
+    for (guint i = 0; i < G_N_ELEMENTS(virtio_pci); i++) {
+        if (!strcmp(tr_vmsd(sec), virtio_pci[i].vmsd)) {
+            return virtio_pci[i].driver;
+        }
+    }
+    return NULL;
+}
+
+static void r29_detect(TrContext *ctx, GArray *hits)
+{
+    const VmsStream *s = ctx->stream;
+
+    if (!judged_by_defaults(ctx)) {
+        return;
+    }
+    for (guint i = 0; i < s->sections->len; i++) {
+        const VmsSection *sec = vms_stream_section(s, i);
+        const char *driver = virtio_pci_driver(sec);
+        size_t len;
+        const uint8_t *p = tr_payload(sec, &len);
+        if (!tr_section_live(ctx, i) || !driver || !strchr(sec->idstr, '/') ||
+            !p || len < CONFIG_AT + 256) {
+            continue;
+        }
+        const char *want = tr_machine_default(ctx->target, ctx->recipe->machine,
+                                              driver, "vectors");
+        unsigned have = vms_pci_msix_entries(p + CONFIG_AT, 256);
+        if (!want || g_ascii_strtoull(want, NULL, 10) == have) {
+            continue;
+        }
+        tr_hit_add(ctx, hits, i, G_MAXUINT, have, sec->idstr,
+                   g_strdup_printf("'%s' has %u MSI-X vectors; %s -M %s "
+                                   "gives %s %s (the table size is "
+                                   "config-checked and sizes the payload)",
+                                   sec->idstr, have, ctx->target->name,
+                                   ctx->recipe->machine, driver, want));
+    }
+}
+
+static bool r29_plan(TrContext *ctx, const TrHit *hit, GError **errp)
+{
+    const VmsSection *sec = vms_stream_section(ctx->stream, hit->section);
+    const char *driver = virtio_pci_driver(sec);
+    g_autofree char *value = g_strdup_printf("%u", (unsigned)hit->value);
+
+    tr_recipe_add_global(ctx->recipe, driver, "vectors", value);
+    tr_finding_set(hit->finding, TR_ACTION_SETTING,
+                   g_strdup_printf("-global %s.vectors=%s: the MSI-X table "
+                                   "the guest saw",
+                                   driver, value));
+    return true;
+}
+
+/* R29 — a virtio-pci device whose MSI-X vector count is not the target
+ * machine's default (qemu-kvm's virtio-serial-pci: 32; QEMU 10.0
+ * pc-i440fx-2.4: 2; -M pc-0.12: none).
+ * Evidence: the MSI-X capability of the section's PCI config; fact of the
+ * target: the measured default (qom-get vectors).
+ * Setting: -global DRIVER.vectors=N. */
+const TrRule tr_rule_r29_virtio_vectors = {
+    .id = "R29",
+    .title = "virtio-pci MSI-X vectors of another machine type",
+    .fixes = "a virtio-pci section whose MSI-X table size (config-checked, "
+             "and it sizes the payload) is not the target machine's "
+             "default: the load fails (\"Failed to load "
+             "virtio-console:virtio\")",
+    .actions = TR_MAY_SET,
+    .needs = TR_NEEDS("drop-section", "R9"),
+    .detect = r29_detect,
+    .plan = r29_plan,
 };

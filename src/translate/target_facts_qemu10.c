@@ -348,6 +348,9 @@ static const TrPropFact props[] = {
     {"intel-hda.old_msi_addr", "off"},
     {"usb-tablet.full-path", NULL},
     {"virtio-balloon-pci.class", NULL},
+    {"virtio-blk-pci.vectors", "2"},
+    {"virtio-scsi-pci.vectors", "4"},
+    {"virtio-serial-pci.vectors", "2"},
     {"vmware-svga.vgamem_mb", "16"},
     {NULL, NULL},
 };

@@ -296,6 +296,9 @@ static const TrPropFact props[] = {
     {"qxl-vga.vram_size_mb", "4294967295"},
     {"usb-tablet.full-path", NULL},
     {"virtio-balloon-pci.class", NULL},
+    {"virtio-blk-pci.vectors", "2"},
+    {"virtio-scsi-pci.vectors", "4"},
+    {"virtio-serial-pci.vectors", "32"},
     {"vmware-svga.vgamem_mb", "16"},
     {NULL, NULL},
 };

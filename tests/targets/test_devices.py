@@ -7,12 +7,13 @@ differs, and proven (`qsnapfix prove`, paused loads) in QEMU 7.2 and 10.0:
 
 * ICH6 HDA + hda-duplex, EHCI with a tablet, the eepro100 NIC i82559er
   (with its EEPROM), LSI53C895A with a SCSI disk, virtio-scsi, a USB
-  stick on UHCI: every section parses with a table (none located by
-  resynchronisation), the EHCI is version 1 as qemu-kvm 1.2 wrote it, and
-  the fixed stream loads in both targets: R26 rewrites the EHCI for both,
-  R27 asks QEMU 10.0 for the HDA's old MSI address;
+  stick on UHCI, virtio-serial with the spice agent's port: every section
+  parses with a table (none located by resynchronisation), the EHCI is
+  version 1 as qemu-kvm 1.2 wrote it, and the fixed stream loads in both
+  targets: R26 rewrites the EHCI for both, R27 asks QEMU 10.0 for the
+  HDA's old MSI address and R29 for virtio-serial's 32 MSI-X vectors;
 * QEMU 10.0 refuses the same fixed stream when the VM's own options undo
-  R27's setting ("Failed to load PCIDevice:config" for the HDA);
+  R27's or R29's setting (the HDA's config space, virtio-console);
 * an ISA-only PC (-M isapc) reshaped like qemu-kvm 1.0 loads in both with
   -M isapc (R15), as does a PC without ACPI (the acpi note).
 
@@ -43,7 +44,10 @@ CONFIGS = {
         "-device", "scsi-hd,drive=d1,bus=lsi.0",
         "-device", "virtio-scsi-pci", "-usb",
         "-drive", "if=none,id=d2,file=@D@/d2.qcow2,format=qcow2",
-        "-device", "usb-storage,drive=d2,bus=usb-bus.0"]),
+        "-device", "usb-storage,drive=d2,bus=usb-bus.0",
+        # the spice agent's channel of a virt-manager domain
+        "-device", "virtio-serial-pci", "-chardev", "null,id=c0",
+        "-device", "virtserialport,chardev=c0,name=com.redhat.spice.0"]),
     "isapc": ("isapc", "qemu-kvm-1.0", ["-vga", "std"]),
     "no-acpi": ("pc-i440fx-1.4", "qemu-kvm-1.0",
                 ["-vga", "cirrus", "-machine", "acpi=off"]),
@@ -120,9 +124,11 @@ def test_devices_parse_and_load():
             check_eq(snap["status"], "loads", f"{t.name}: status")
             got = rules(snap)
             check(("R26", "edit") in got, f"{t.name}: R26 in {got}")
-            want_r27 = t.name == "qemu-10.0"
-            check_eq(("R27", "setting") in got, want_r27,
-                     f"{t.name}: R27 in {got}")
+            # QEMU 10.0's pc-i440fx-2.4: HDA MSI at 0x60, 2 vectors for
+            # virtio-serial (qemu-kvm and 7.2's pc-i440fx-1.4: 0x50, 32)
+            for rule in ("R27", "R29"):
+                check_eq((rule, "setting") in got, t.name == "qemu-10.0",
+                         f"{t.name}: {rule} in {got}")
             print(f"{t.name}: loads ({sorted(got)})")
         # without R27's setting QEMU 10.0 refuses the HDA's config space
         rc, snap = prove(targets.QEMU10, image,
@@ -130,6 +136,12 @@ def test_devices_parse_and_load():
                          ok=(19,))
         check("intel-hda" in snap["reason"],
               f"the refusal names the HDA: {snap['reason']}")
+        # nor without R29's: the serial port's MSI-X table
+        rc, snap = prove(targets.QEMU10, image,
+                         [*args, "-global", "virtio-serial-pci.vectors=2"],
+                         ok=(19,))
+        check("virtio-console" in snap["reason"],
+              f"the refusal names virtio-serial: {snap['reason']}")
     finally:
         shutil.rmtree(d, ignore_errors=True)
 

@@ -2,7 +2,8 @@
  * Unit tests of the device-coverage rules on builder-made streams (the
  * layouts they carry are the ones docs/device-coverage.md read in the old
  * sources): R26 (ehci version 1), R27 (intel-hda MSI address), R28 (the
- * RAM split below 4 GiB), -M isapc (R15) and a PC without ACPI (acpi).
+ * RAM split below 4 GiB), R29 (virtio-pci MSI-X vectors), -M isapc (R15)
+ * and a PC without ACPI (acpi).
  * Each: it fires on its evidence, not on the look-alike or for a target
  * that loads the stream as it is, and a second run over the result has
  * nothing left to do.
@@ -178,8 +179,99 @@ static void test_r27_no_msi_capability(void)
     g_assert_nonnull(strstr(line, "-global intel-hda.msi=off"));
 }
 
-/* ---- R28: the RAM split below 4 GiB ---------------------------------------
- */
+/* ---- R29: virtio-pci MSI-X vectors ----------------------------------- */
+
+static void put_be(GByteArray *a, uint64_t v, unsigned n)
+{
+    for (unsigned i = n; i-- > 0;) {
+        uint8_t b = (uint8_t)(v >> (8 * i));
+        g_byte_array_append(a, &b, 1);
+    }
+}
+
+/* A virtio-serial-pci (vmsd "virtio-console" v3) with `vectors` MSI-X
+ * entries (0: no MSI-X capability), no queue and no port. */
+static GBytes *virtio_console(unsigned vectors)
+{
+    gsize len;
+    g_autofree uint8_t *pci = g_bytes_unref_to_data(
+        ts_pci_device(0x1af4, 0x1003, 0x0780, 0, 0), &len);
+    GByteArray *a = g_byte_array_new();
+    uint8_t *config = pci + 4;
+
+    if (vectors) {
+        config[0x06] = 0x10;
+        config[0x34] = 0x40;
+        config[0x40] = 0x11; /* MSI-X */
+        config[0x42] = (uint8_t)(vectors - 1);
+        config[0x43] = (uint8_t)((vectors - 1) >> 8);
+    }
+    g_byte_array_append(a, pci, (guint)len);
+    if (vectors) {
+        guint n = vectors * 16 + (vectors + 7) / 8; /* table and PBA */
+        g_autofree uint8_t *table = g_malloc0(n);
+        g_byte_array_append(a, table, n);
+        put_be(a, 0xffff, 2); /* config_vector */
+    }
+    put_be(a, 0, 1);  /* status */
+    put_be(a, 0, 1);  /* isr */
+    put_be(a, 0, 2);  /* queue_sel */
+    put_be(a, 0, 4);  /* guest_features */
+    put_be(a, 8, 4);  /* config_len */
+    put_be(a, 0, 8);  /* config */
+    put_be(a, 0, 4);  /* num_queues */
+    put_be(a, 80, 2); /* cols */
+    put_be(a, 25, 2); /* rows */
+    put_be(a, 31, 4); /* max_nr_ports */
+    put_be(a, 0, 4);  /* ports_map */
+    put_be(a, 0, 4);  /* nr_active_ports */
+    return g_byte_array_free_to_bytes(a);
+}
+
+static TsRun *console_run(unsigned vectors, const char *target)
+{
+    g_autoptr(GBytes) payload = virtio_console(vectors);
+    TsDev d[] = {{"0000:00:05.0/virtio-console", 0, 3, payload, 0}};
+    g_autoptr(GBytes) in = ts_stream_with(d, 1);
+    TrOptions o = on_target(target);
+
+    return ts_run(in, &o);
+}
+
+static void test_r29_qemu_kvm_serial_vectors_on_qemu10(void)
+{
+    g_autoptr(TsRun) run = console_run(32, "qemu-10.0");
+    const TrFinding *f =
+        ts_finding(run->r, "R29", "0000:00:05.0/virtio-console");
+    g_autofree char *line = tr_recipe_command_line(run->r->recipe);
+    const VmsSection *sec =
+        vms_stream_find_section(run->s, "0000:00:05.0/virtio-console", -1);
+
+    g_assert_nonnull(f);
+    g_assert_cmpint(f->action, ==, TR_ACTION_SETTING);
+    g_assert_nonnull(strstr(f->evidence, "32 MSI-X vectors"));
+    g_assert_nonnull(strstr(line, "-global virtio-serial-pci.vectors=32"));
+    /* the payload parsed: its MSI-X table is where the layout says */
+    g_assert_nonnull(sec->layout);
+}
+
+static void test_r29_nothing_where_the_machine_agrees(void)
+{
+    g_autoptr(TsRun) run = console_run(32, "qemu-7.2");
+    g_assert_null(ts_finding(run->r, "R29", NULL));
+}
+
+static void test_r29_pc_0_12_serial_without_msix(void)
+{
+    /* qemu-kvm -M pc-0.12: virtio-serial-pci vectors=0 */
+    g_autoptr(TsRun) run = console_run(0, "qemu-7.2");
+    g_autofree char *line = tr_recipe_command_line(run->r->recipe);
+
+    g_assert_nonnull(ts_finding(run->r, "R29", NULL));
+    g_assert_nonnull(strstr(line, "-global virtio-serial-pci.vectors=0"));
+}
+
+/* ---- R28: the RAM split below 4 GiB -------------------------------------- */
 
 /* A qemu-kvm 1.0 stream (piix4_pm v2 of 312 bytes, i8254 v2 of 108) with a
  * pc.ram of `ram` bytes. */
@@ -233,8 +325,7 @@ static void test_r28_not_below_35g_nor_on_old_machines(void)
     g_assert_nonnull(ts_finding(newer->r, "R28", NULL));
 }
 
-/* ---- R15: -M isapc --------------------------------------------------------
- */
+/* ---- R15: -M isapc ------------------------------------------------------- */
 
 static void test_isa_only_pc_runs_isapc(void)
 {
@@ -270,8 +361,7 @@ static void test_pci_pc_keeps_its_machine(void)
     g_assert_cmpstr(run->r->recipe->machine, ==, "pc-i440fx-1.4");
 }
 
-/* ---- acpi -----------------------------------------------------------------
- */
+/* ---- acpi ---------------------------------------------------------------- */
 
 static void test_piix3_without_piix4_pm_is_no_acpi(void)
 {
@@ -306,6 +396,12 @@ int main(int argc, char **argv)
     g_test_add_func("/r27/new-address-on-an-old-machine",
                     test_r27_new_address_on_an_old_machine);
     g_test_add_func("/r27/no-msi-capability", test_r27_no_msi_capability);
+    g_test_add_func("/r29/qemu-kvm-serial-vectors-on-qemu10",
+                    test_r29_qemu_kvm_serial_vectors_on_qemu10);
+    g_test_add_func("/r29/nothing-where-the-machine-agrees",
+                    test_r29_nothing_where_the_machine_agrees);
+    g_test_add_func("/r29/pc-0.12-serial-without-msix",
+                    test_r29_pc_0_12_serial_without_msix);
     g_test_add_func("/r28/refuses-35g-split-on-a-gigabyte-aligned-machine",
                     test_r28_refuses_35g_split_on_a_gigabyte_aligned_machine);
     g_test_add_func("/r28/not-below-35g-nor-on-old-machines",
