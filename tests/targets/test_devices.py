@@ -15,7 +15,11 @@ differs, and proven (`qsnapfix prove`, paused loads) in QEMU 7.2 and 10.0:
 * QEMU 10.0 refuses the same fixed stream when the VM's own options undo
   R27's or R29's setting (the HDA's config space, virtio-console);
 * an ISA-only PC (-M isapc) reshaped like qemu-kvm 1.0 loads in both with
-  -M isapc (R15), as does a PC without ACPI (the acpi note).
+  -M isapc (R15), as do a PC without ACPI (the acpi note) and one with
+  four vCPUs (four cpu, cpu_common and apic sections);
+* a 3.5 GiB guest reshaped like qemu-kvm 1.0 loads in QEMU 7.2 and is
+  refused for QEMU 10.0, whose pc-i440fx-2.4 maps only 3 GiB below 4 GiB
+  (R28).
 
 QEMU 10.0 comes from scripts/qemu10 (skipped with the reason when it
 cannot be had). The images are made afresh in a temporary directory.
@@ -49,6 +53,12 @@ CONFIGS = {
         "-device", "virtio-serial-pci", "-chardev", "null,id=c0",
         "-device", "virtserialport,chardev=c0,name=com.redhat.spice.0"]),
     "isapc": ("isapc", "qemu-kvm-1.0", ["-vga", "std"]),
+    "smp4": ("pc-i440fx-1.4", "qemu-kvm-1.0",
+             ["-smp", "4", "-vga", "cirrus"]),
+    # 3.5 GiB: the RAM split below 4 GiB (R28); the guest never ran, so
+    # its pages are fill pages and the stream stays small
+    "ram-3.5g": ("pc-i440fx-1.4", "qemu-kvm-1.0",
+                 ["-m", "3584", "-vga", "cirrus"]),
     "no-acpi": ("pc-i440fx-1.4", "qemu-kvm-1.0",
                 ["-vga", "cirrus", "-machine", "acpi=off"]),
 }
@@ -56,7 +66,8 @@ CONFIGS = {
 
 def device_args(name, d):
     _, _, devices = CONFIGS[name]
-    return ["-m", "64", "-nodefaults",
+    memory = [] if "-m" in devices else ["-m", "64"]
+    return [*memory, "-nodefaults",
             "-drive", f"file={d}/{name}.qcow2,format=qcow2,if=ide",
             *[a.replace("@D@", d) for a in devices]]
 
@@ -168,5 +179,34 @@ def test_isapc_and_no_acpi_load():
         shutil.rmtree(d, ignore_errors=True)
 
 
+def test_smp_and_large_ram():
+    d = tempfile.mkdtemp(prefix="qsnapfix-devices-")
+    try:
+        image = make_image("smp4", d)
+        cpus = [s for s in sections(image)
+                if s["idstr"] in ("cpu", "apic", "cpu_common")]
+        check_eq(sorted((s["idstr"], s["instance"]) for s in cpus),
+                 sorted((n, i) for n in ("cpu", "apic", "cpu_common")
+                        for i in range(4)), "four of each CPU section")
+        for t in TARGETS:
+            t.ensure()
+            rc, snap = prove(t, image, device_args("smp4", d))
+            check_eq(snap["status"], "loads", f"smp4 {t.name}")
+            print(f"smp4 {t.name}: loads")
+        image = make_image("ram-3.5g", d)
+        args = device_args("ram-3.5g", d)
+        rc, snap = prove(targets.QEMU72, image, args)
+        check_eq(snap["status"], "loads", "3.5 GiB on qemu-7.2")
+        check("R28" not in {r["id"] for r in snap["rules"]}, "no R28 on 7.2")
+        targets.QEMU10.ensure()
+        rc, snap = prove(targets.QEMU10, image, args, ok=(4,))
+        check_eq(snap["status"], "refused", "3.5 GiB on qemu-10.0")
+        check(("R28", "refuse") in rules(snap), f"R28: {rules(snap)}")
+        print("ram-3.5g: loads in qemu-7.2, refused for qemu-10.0 (R28)")
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
 if __name__ == "__main__":
-    main([test_devices_parse_and_load, test_isapc_and_no_acpi_load])
+    main([test_devices_parse_and_load, test_isapc_and_no_acpi_load,
+          test_smp_and_large_ram])
