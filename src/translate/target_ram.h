@@ -54,14 +54,6 @@
         TR_RAM_VRAM("vga", "VGA", vram, "R5", 8, 16, 32, 64),                  \
         /* vmware-svga's command FIFO: SVGA_FIFO_SIZE in every QEMU */         \
         {.match = "vmsvga.fifo", .kind = TR_RAM_FIXED, .length = KiB(64)},     \
-        /* a secondary qxl's VGA memory: its ram_size_mb, as qxl-vga's */      \
-        {.match = "/qxl.vgavram",                                              \
-         .kind = TR_RAM_VGAMEM,                                                \
-         .length = qxl_vram,                                                   \
-         .driver = "qxl",                                                      \
-         .property = "ram_size_mb",                                            \
-         .rule = "R5",                                                         \
-         .vgamem_mb = {32, 64, 128, 256}},                                     \
         {.match = "/qxl.vram",                                                 \
          .kind = TR_RAM_VGAMEM,                                                \
          .length = qxl_vram,                                                   \

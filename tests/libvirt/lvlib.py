@@ -193,10 +193,12 @@ def _attr(value):
 
 
 def domain_xml(name, *, kernel=None, image=None, serial=None, video="cirrus",
-               nics=("rtl8139",), commandline=(), memory_mib=128):
+               nics=("rtl8139",), commandline=(), memory_mib=128,
+               devices=()):
     """A TCG domain like the project's guest fixture (tests/qsnapfix_tests/
     guest_fixture.py): -M pc-i440fx-1.4, ACPI, an IDE qcow2 disk, cirrus,
-    rtl8139 on user networking, COM1 into a file; no USB, no balloon.
+    rtl8139 on user networking, COM1 into a file; no USB, no balloon;
+    `devices`: more device elements.
     Without kernel/image/serial: a domain to start paused and inspect."""
     parts = [f"<domain type='qemu' xmlns:qemu='{QEMU_NS}'>",
              f"<name>{escape(name)}</name>",
@@ -219,6 +221,7 @@ def domain_xml(name, *, kernel=None, image=None, serial=None, video="cirrus",
     if serial:
         parts.append(f"<serial type='file'><source path={_attr(serial)}/>"
                      "</serial>")
+    parts.extend(devices)
     parts.append(f"<video><model type='{video}'/></video>"
                  "<memballoon model='none'/></devices>")
     if commandline:
