@@ -50,6 +50,18 @@ static bool machine_default_on(const TrContext *ctx, const char *driver,
         ctx->target, ctx->recipe->machine, driver, property));
 }
 
+/* The recipe gets -global DRIVER.PROPERTY=VALUE; the finding says so and
+ * what it gives the guest (takes gives). */
+static void set_global(TrContext *ctx, const TrHit *hit, const char *driver,
+                       const char *property, const char *value, char *gives)
+{
+    tr_recipe_add_global(ctx->recipe, driver, property, value);
+    tr_finding_set(hit->finding, TR_ACTION_SETTING,
+                   g_strdup_printf("-global %s.%s=%s: %s", driver, property,
+                                   value, gives));
+    g_free(gives);
+}
+
 /* ---- R21: piix4_pm PCI hotplug layout ---------------------------------- */
 
 /* PCIDevice 276 + pm1 6 + apm 2 + timer 8 + overflow 8 + gpe 4, then
@@ -103,15 +115,9 @@ static void r21_detect(TrContext *ctx, GArray *hits)
 
 static bool r21_plan(TrContext *ctx, const TrHit *hit, GError **errp)
 {
-    const char *value = hit->value ? "on" : "off";
-
-    tr_recipe_add_global(ctx->recipe, "PIIX4_PM",
-                         "acpi-pci-hotplug-with-bridge-support", value);
-    tr_finding_set(hit->finding, TR_ACTION_SETTING,
-                   g_strdup_printf("-global PIIX4_PM.acpi-pci-hotplug-with-"
-                                   "bridge-support=%s: the hotplug interface "
-                                   "the guest's ACPI tables describe",
-                                   value));
+    set_global(ctx, hit, "PIIX4_PM", PCIHP_BRIDGE, hit->value ? "on" : "off",
+               g_strdup("the hotplug interface the guest's ACPI tables "
+                        "describe"));
     return true;
 }
 
@@ -192,12 +198,9 @@ static bool r22_plan(TrContext *ctx, const TrHit *hit, GError **errp)
                                   sec->idstr));
         return true;
     }
-    const char *value = hit->value ? "on" : "off";
-    tr_recipe_add_global(ctx->recipe, driver, "qemu-extended-regs", value);
-    tr_finding_set(hit->finding, TR_ACTION_SETTING,
-                   g_strdup_printf("-global %s.qemu-extended-regs=%s gives "
-                                   "revision %u, as the guest saw",
-                                   driver, value, (unsigned)hit->value));
+    set_global(
+        ctx, hit, driver, "qemu-extended-regs", hit->value ? "on" : "off",
+        g_strdup_printf("revision %u, as the guest saw", (unsigned)hit->value));
     return true;
 }
 
@@ -290,11 +293,8 @@ static bool r27_plan(TrContext *ctx, const TrHit *hit, GError **errp)
     const char *driver = hda_driver(tr_payload(sec, &len) + CONFIG_AT);
 
     if (hit->value == 0) {
-        tr_recipe_add_global(ctx->recipe, driver, "msi", "off");
-        tr_finding_set(hit->finding, TR_ACTION_SETTING,
-                       g_strdup_printf("-global %s.msi=off: no MSI "
-                                       "capability, as the guest saw",
-                                       driver));
+        set_global(ctx, hit, driver, "msi", "off",
+                   g_strdup("no MSI capability, as the guest saw"));
         return true;
     }
     if (hit->value != HDA_MSI_OLD && hit->value != HDA_MSI_NEW) {
@@ -307,12 +307,11 @@ static bool r27_plan(TrContext *ctx, const TrHit *hit, GError **errp)
                   drop, tr_section_loss(sec));
         return true;
     }
-    const char *value = hit->value == HDA_MSI_OLD ? "on" : "off";
-    tr_recipe_add_global(ctx->recipe, driver, "old_msi_addr", value);
-    tr_finding_set(hit->finding, TR_ACTION_SETTING,
-                   g_strdup_printf("-global %s.old_msi_addr=%s puts the MSI "
-                                   "capability at 0x%02x, as the guest saw",
-                                   driver, value, (unsigned)hit->value));
+    set_global(ctx, hit, driver, "old_msi_addr",
+               hit->value == HDA_MSI_OLD ? "on" : "off",
+               g_strdup_printf("the MSI capability at 0x%02x, as the guest "
+                               "saw",
+                               (unsigned)hit->value));
     return true;
 }
 
@@ -393,11 +392,8 @@ static bool r29_plan(TrContext *ctx, const TrHit *hit, GError **errp)
     const char *driver = virtio_pci_driver(sec);
     g_autofree char *value = g_strdup_printf("%u", (unsigned)hit->value);
 
-    tr_recipe_add_global(ctx->recipe, driver, "vectors", value);
-    tr_finding_set(hit->finding, TR_ACTION_SETTING,
-                   g_strdup_printf("-global %s.vectors=%s: the MSI-X table "
-                                   "the guest saw",
-                                   driver, value));
+    set_global(ctx, hit, driver, "vectors", value,
+               g_strdup("the MSI-X table the guest saw"));
     return true;
 }
 

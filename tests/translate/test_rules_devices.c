@@ -14,28 +14,6 @@
 #include "streams.h"
 #include "translate/rules.h"
 
-#include "stream/layout.h"
-
-static TrOptions on_target(const char *name)
-{
-    TrOptions o = {.target = tr_target_find(name)};
-    g_assert_nonnull(o.target);
-    return o;
-}
-
-static uint64_t field_value(const VmsStream *s, const char *idstr,
-                            const char *path)
-{
-    const VmsSection *sec = vms_stream_find_section(s, idstr, -1);
-    VmsFieldLoc loc;
-    g_autoptr(GError) err = NULL;
-
-    g_assert_nonnull(sec);
-    g_assert_true(vms_section_find_field(sec, path, &loc, &err));
-    g_assert_no_error(err);
-    return loc.value;
-}
-
 /* ---- R26: ehci version 1 ------------------------------------------------- */
 
 #define EHCI_V1_LEN 368
@@ -64,7 +42,7 @@ static void test_r26_ehci_v1_becomes_v2(void)
         g_autoptr(GBytes) payload = ehci_v1(0x3f);
         TsDev d[] = {{"0000:00:1d.7/ehci", 0, 1, payload, 0}};
         g_autoptr(GBytes) in = ts_stream_with(d, 1);
-        TrOptions o = on_target(targets[t]);
+        TrOptions o = ts_target(targets[t]);
         g_autoptr(TsRun) run = ts_run(in, &o);
         const TrFinding *f = ts_finding(run->r, "R26", "0000:00:1d.7/ehci");
 
@@ -80,16 +58,16 @@ static void test_r26_ehci_v1_becomes_v2(void)
             vms_stream_find_section(again->s, "0000:00:1d.7/ehci", -1);
         g_assert_cmpuint(sec->version_id, ==, 2);
         g_assert_cmpuint(sec->payload_len, ==, EHCI_V1_LEN + 8);
-        g_assert_cmpuint(
-            field_value(again->s, "0000:00:1d.7/ehci", "ehci.usbsts_pending"),
-            ==, 0);
-        g_assert_cmpuint(
-            field_value(again->s, "0000:00:1d.7/ehci", "ehci.usbsts_frindex"),
-            ==, 0);
+        g_assert_cmpuint(ts_field_value(again->s, "0000:00:1d.7/ehci", -1,
+                                        "ehci.usbsts_pending"),
+                         ==, 0);
+        g_assert_cmpuint(ts_field_value(again->s, "0000:00:1d.7/ehci", -1,
+                                        "ehci.usbsts_frindex"),
+                         ==, 0);
         /* the registers after the insertion are where v2 reads them */
         g_assert_cmpuint(
-            field_value(again->s, "0000:00:1d.7/ehci", "ehci.usbintr"), ==,
-            0x3f);
+            ts_field_value(again->s, "0000:00:1d.7/ehci", -1, "ehci.usbintr"),
+            ==, 0x3f);
         g_assert_null(ts_finding(again->r, "R26", NULL));
     }
 }
@@ -132,7 +110,7 @@ static TsRun *hda_run(uint8_t msi, const char *target)
     g_autoptr(GBytes) payload = intel_hda(msi);
     TsDev d[] = {{"0000:00:04.0/intel-hda", 0, 1, payload, 0}};
     g_autoptr(GBytes) in = ts_stream_with(d, 1);
-    TrOptions o = on_target(target);
+    TrOptions o = ts_target(target);
 
     return ts_run(in, &o);
 }
@@ -233,7 +211,7 @@ static TsRun *console_run(unsigned vectors, const char *target)
     g_autoptr(GBytes) payload = virtio_console(vectors);
     TsDev d[] = {{"0000:00:05.0/virtio-console", 0, 3, payload, 0}};
     g_autoptr(GBytes) in = ts_stream_with(d, 1);
-    TrOptions o = on_target(target);
+    TrOptions o = ts_target(target);
 
     return ts_run(in, &o);
 }
@@ -292,7 +270,7 @@ static GBytes *qemu_kvm_stream(uint64_t ram)
 static void test_r28_refuses_35g_split_on_a_gigabyte_aligned_machine(void)
 {
     g_autoptr(GBytes) in = qemu_kvm_stream(MiB(4096));
-    TrOptions o = on_target("qemu-10.0");
+    TrOptions o = ts_target("qemu-10.0");
     g_autoptr(TsRun) run = ts_run(in, &o);
     const TrFinding *f = ts_finding(run->r, "R28", "pc.ram");
 
@@ -309,7 +287,7 @@ static void test_r28_not_below_35g_nor_on_old_machines(void)
 {
     /* just below 3.5 GiB: every machine maps it all below 4 GiB */
     g_autoptr(GBytes) small = qemu_kvm_stream(MiB(3583));
-    TrOptions o10 = on_target("qemu-10.0");
+    TrOptions o10 = ts_target("qemu-10.0");
     g_autoptr(TsRun) run = ts_run(small, &o10);
     g_assert_null(ts_finding(run->r, "R28", NULL));
 
@@ -336,7 +314,7 @@ static void test_isa_only_pc_runs_isapc(void)
                      {"isa-ide", 0, 3, NULL, 58},
                      {"0000:00:01.3/piix4_pm", 0, 2, NULL, 312}};
         g_autoptr(GBytes) in = ts_stream_with(d, G_N_ELEMENTS(d));
-        TrOptions o = on_target(targets[t]);
+        TrOptions o = ts_target(targets[t]);
         g_autoptr(TsRun) run = ts_run(in, &o);
         const TrFinding *f = ts_finding(run->r, "R15", "machine");
 
