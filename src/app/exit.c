@@ -57,6 +57,8 @@ static int stream_exit_code(int code)
     }
 }
 
+G_DEFINE_QUARK(qsnapfix - app - request - error - quark, app_request_error)
+
 int app_exit_code(const GError *err)
 {
     if (!err) {
@@ -73,6 +75,9 @@ int app_exit_code(const GError *err)
          * hold up (a verification or composition failure): a bug */
         return err->code == TR_ERROR_REFUSED ? APP_EXIT_REFUSED
                                              : APP_EXIT_INTERNAL;
+    }
+    if (err->domain == APP_REQUEST_ERROR) {
+        return APP_EXIT_AMBIGUOUS;
     }
     if (err->domain == APP_GUEST_ERROR) {
         /* no libguestfs; or it could not read the disk */
