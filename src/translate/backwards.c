@@ -429,6 +429,16 @@ TrResult *tr_backwards(const VmsStream *s, VmsSource *src,
                     "%s: parsed without its page records", s->name);
         return NULL;
     }
+    if (s->has_footers && o->as && strcmp(o->as, "keep")) {
+        /* qemu-kvm never wrote footers, and the shapes above do not take
+         * them out: the result would be neither stream */
+        g_set_error(errp, TR_ERROR, TR_ERROR_UNSUPPORTED,
+                    "%s: its sections end with SECTION_FOOTERs (written for a "
+                    "machine type >= 2.4); --as %s reshapes streams of "
+                    "-M pc-i440fx-1.4, which have none",
+                    s->name, o->as);
+        return NULL;
+    }
     r->writer = g_strdup(o->as ? o->as : "keep");
     b.plan = tr_plan_new(s, true);
     for (guint i = 0; i < s->sections->len; i++) {
