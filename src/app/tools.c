@@ -255,6 +255,40 @@ static VmsStream *parse_all(VmsSource *src, GError **errp)
     return vms_stream_parse(src, &popts, errp);
 }
 
+/* The reshaped VM state must be a stream to EOF before a byte of the
+ * image changes (oldify's shapes are for tests: a stream they do not
+ * know is refused, not written). */
+static bool reshaped_parses(VmsSource *src, const TrResult *r,
+                            const char *image, GError **errp)
+{
+    g_autofree uint8_t *copy = NULL;
+    const uint8_t *old = src->mapped;
+    g_autoptr(GBytes) reshaped = NULL;
+    g_autoptr(VmsSource) check = NULL;
+    g_autoptr(VmsStream) s = NULL;
+
+    if (!old) {
+        copy = g_try_malloc(src->size ? src->size : 1);
+        if (!copy) {
+            g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_NOMEM,
+                        "%s: no memory for a copy of the VM state", image);
+            return false;
+        }
+        if (!vms_source_read(src, 0, copy, src->size, errp)) {
+            return false;
+        }
+        old = copy;
+    }
+    reshaped = tr_apply_edits(old, src->size, r->edits, errp);
+    check = reshaped ? vms_source_new_bytes(reshaped, src->name) : NULL;
+    s = check ? parse_all(check, errp) : NULL;
+    if (!s) {
+        g_prefix_error(errp,
+                       "%s: the reshaped VM state (nothing written): ", image);
+    }
+    return s != NULL;
+}
+
 bool app_oldify(const char *image, const char *snapshot,
                 const TrBackwardsOptions *bo, TrResult **result, char **id,
                 GError **errp)
@@ -278,6 +312,12 @@ bool app_oldify(const char *image, const char *snapshot,
     }
     *result = r;
     *id = g_strdup(sn->id);
+    if (r->edits->len && !reshaped_parses(src, r, image, errp)) {
+        g_clear_pointer(&s, vms_stream_free);
+        g_clear_pointer(&src, vms_source_free);
+        qcow2_close(img);
+        return false;
+    }
     w.edits = r->edits;
     w.new_size = r->new_size;
     ok = !r->edits->len || app_sink_write(sink, &w, &st, errp);
