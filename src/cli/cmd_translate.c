@@ -12,18 +12,27 @@
 
 #include "exit_codes.h"
 #include "fix.h"
+#include "stream_cmd.h"
 
 #define COPY_CHUNK (4u * 1024 * 1024)
 
 typedef struct TranslateCmd {
     FixOptions o;
     char **args;
+    char *recipe; /* OUT '-': the recipe as JSON */
+    char **also;  /* OUT '-': settings the stream's head cannot show */
 } TranslateCmd;
 
 static const char translate_description_head[] =
     "Translate the migration stream in file IN (IN may be '-' for stdin)\n"
     "and write the result to OUT, which must not be IN. With nothing to\n"
     "change, OUT is an identical copy and the exit code is 3.\n"
+    "\n"
+    "OUT '-' translates the stream as it flows, in one pass and bounded\n"
+    "memory, to stdout (migrate \"exec:...\", -incoming \"exec:...\"): the\n"
+    "recipe is decided from the stream's head and printed on stderr (and\n"
+    "--recipe FILE) before the first byte is written; the device state at\n"
+    "the end must agree with it (docs/streaming.md).\n"
     "\n";
 
 static bool copy_range(VmsSource *src, uint64_t from, uint64_t to, int fd,
@@ -122,6 +131,9 @@ static int run_translate(TranslateCmd *c, const char *in, const char *out_path)
     g_autoptr(FixOutcome) out = fix_outcome_new(NULL, in);
     int rc;
 
+    if (!strcmp(out_path, "-")) {
+        return qsnapfix_translate_stream(&c->o, in, c->recipe, c->also);
+    }
     if (strcmp(in, "-") && same_file(in, out_path)) {
         fprintf(stderr,
                 "qsnapfix: translate: %s: OUT is the same file as "
@@ -154,6 +166,15 @@ int qsnapfix_cmd_translate(int argc, char **argv)
     GOptionEntry entries[] = {
         {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &c.args, NULL,
          "IN OUT"},
+        {"recipe", 0, 0, G_OPTION_ARG_FILENAME, &c.recipe,
+         "OUT '-': write the recipe as JSON to FILE (at the head, then at "
+         "the end)",
+         "FILE"},
+        {"also", 0, 0, G_OPTION_ARG_STRING_ARRAY, &c.also,
+         "OUT '-': a QEMU argument the target has although the stream's "
+         "head cannot show it (repeatable, e.g. --also=-machine "
+         "--also=hpet=off)",
+         "ARG"},
         {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
     g_autofree char *description =
@@ -177,5 +198,7 @@ int qsnapfix_cmd_translate(int argc, char **argv)
     }
     fix_options_clear(&c.o);
     g_strfreev(c.args);
+    g_free(c.recipe);
+    g_strfreev(c.also);
     return rc;
 }
