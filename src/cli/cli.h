@@ -23,6 +23,7 @@ int qsnapfix_cmd_scan(int argc, char **argv);
 int qsnapfix_cmd_splice(int argc, char **argv);
 /* Demo/test tool: the translator's rules backwards (cmd_oldify.c). */
 int qsnapfix_cmd_oldify(int argc, char **argv);
+int qsnapfix_cmd_relay(int argc, char **argv);
 
 /* The exit code for an error (src/cli/exit_codes.h), from one table. */
 int qsnapfix_exit_code(const GError *err);

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -14,20 +15,16 @@
 #include "stream_cmd.h"
 
 void stream_job_init(StreamJob *job, const FixOptions *o, const char *name,
+                     const char *file_dir, const char *file_prefix,
                      const char *recipe_path, char **also)
 {
-    g_autofree char *cwd = g_get_current_dir();
-    bool from_stdin = !strcmp(name, "-");
-    g_autofree char *abs = g_canonicalize_filename(name, NULL);
-
     job->o = o;
-    job->name = from_stdin ? "stdin" : name;
+    job->name = name;
     job->recipe_path = recipe_path;
     job->also = also;
-    job->file_dir = o->rom_dir   ? g_canonicalize_filename(o->rom_dir, NULL)
-                    : from_stdin ? g_strdup(cwd)
-                                 : g_path_get_dirname(abs);
-    job->file_prefix = g_path_get_basename(from_stdin ? "stdin" : name);
+    job->file_dir =
+        g_canonicalize_filename(o->rom_dir ? o->rom_dir : file_dir, NULL);
+    job->file_prefix = g_strdup(file_prefix);
     job->tr = fix_tr_options(o, job->file_dir, job->file_prefix);
     job->live.tr = job->tr;
     job->live.also = (const char *const *)also;
@@ -203,7 +200,16 @@ int qsnapfix_translate_stream(const FixOptions *o, const char *in,
         fprintf(stderr, "qsnapfix: %s: %s\n", in, g_strerror(errno));
         return QSNAPFIX_EXIT_IO;
     }
-    stream_job_init(&job, o, in, recipe_path, also);
+    signal(SIGPIPE, SIG_IGN); /* a reader that goes away is an error */
+    if (strcmp(in, "-")) {
+        g_autofree char *abs = g_canonicalize_filename(in, NULL);
+        g_autofree char *dir = g_path_get_dirname(abs);
+        g_autofree char *base = g_path_get_basename(abs);
+        stream_job_init(&job, o, in, dir, base, recipe_path, also);
+    } else {
+        g_autofree char *cwd = g_get_current_dir();
+        stream_job_init(&job, o, "stdin", cwd, "stdin", recipe_path, also);
+    }
     job.write = write_fd;
     job.opaque = GINT_TO_POINTER(STDOUT_FILENO);
     ch = vms_channel_new_fd(fd, job.name);

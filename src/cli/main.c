@@ -26,6 +26,8 @@ static const Command commands[] = {
      "make snapshots' VM state load in today's QEMU (rewrites the image)"},
     {"translate", qsnapfix_cmd_translate,
      "the same on a raw migration stream file: translate IN OUT"},
+    {"relay", qsnapfix_cmd_relay,
+     "translate a live migration between two QEMUs (TCP)"},
     {"splice", qsnapfix_cmd_splice, NULL},
     {"oldify", qsnapfix_cmd_oldify, NULL},
 };

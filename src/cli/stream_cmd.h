@@ -27,8 +27,12 @@ typedef struct StreamJob {
     void *opaque;
 } StreamJob;
 
-/* Fill in the derived fields (file names after name, or --rom-dir). */
+/*
+ * Fill in the derived fields. name: the input, for messages; the recipe's
+ * files are named FILE_PREFIX.BLOCK in --rom-dir, else in file_dir.
+ */
 void stream_job_init(StreamJob *job, const FixOptions *o, const char *name,
+                     const char *file_dir, const char *file_prefix,
                      const char *recipe_path, char **also);
 void stream_job_clear(StreamJob *job);
 
