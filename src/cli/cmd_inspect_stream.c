@@ -88,12 +88,9 @@ char *qsnapfix_section_summary(const VmsStream *s, const VmsSection *sec)
                              "edited");
         break;
     case VMS_KIND_CONFIGURATION: {
-        gsize len;
-        const uint8_t *p = g_bytes_get_data(sec->payload, &len);
-        uint32_t n =
-            len >= 4 ? (uint32_t)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3] : 0;
-        g_string_append_printf(out, "machine %.*s", (int)MIN(n, len - 4),
-                               (const char *)p + 4);
+        uint32_t len = 0;
+        const char *name = vms_section_machine(sec, &len);
+        g_string_append_printf(out, "machine %.*s", (int)len, name ? name : "");
         break;
     }
     case VMS_KIND_COMMAND:

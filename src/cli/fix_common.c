@@ -322,21 +322,6 @@ Qcow2Edit *fix_qcow2_edits(const TrResult *r)
     return e;
 }
 
-static bool same_args(const TrRecipe *a, const TrRecipe *b)
-{
-    if (a->qemu_args->len != b->qemu_args->len ||
-        g_strcmp0(a->machine, b->machine) || g_strcmp0(a->accel, b->accel)) {
-        return false;
-    }
-    for (guint i = 0; i < a->qemu_args->len; i++) {
-        if (strcmp(g_ptr_array_index(a->qemu_args, i),
-                   g_ptr_array_index(b->qemu_args, i))) {
-            return false;
-        }
-    }
-    return true;
-}
-
 bool fix_verify(VmsSource *written, const FixOptions *o, const char *file_dir,
                 const char *file_prefix, const TrResult *first, GError **errp)
 {
@@ -379,7 +364,7 @@ bool fix_verify(VmsSource *written, const FixOptions *o, const char *file_dir,
                     f ? f->evidence : "?");
         return false;
     }
-    if (!same_args(first->recipe, again->recipe)) {
+    if (!tr_recipe_same_settings(first->recipe, again->recipe)) {
         g_autofree char *a = tr_recipe_command_line(first->recipe);
         g_autofree char *b = tr_recipe_command_line(again->recipe);
         g_set_error(errp, TR_ERROR, TR_ERROR_STREAM,

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "fix.h"
+#include "render_libvirt.h"
 
 static void print_wrapped(const char *label, const char *text)
 {
@@ -30,6 +31,7 @@ static void print_recipe(const TrRecipe *r, const char *target,
                          const char *load_hint)
 {
     g_autofree char *line = tr_recipe_command_line(r);
+    g_autoptr(GPtrArray) xml = qsnapfix_libvirt_xml(r);
 
     printf("  resume on %s:\n", target);
     printf("    qemu-system-x86_64 %s <the VM's own device options> %s\n", line,
@@ -46,9 +48,9 @@ static void print_recipe(const TrRecipe *r, const char *target,
         printf("    file:   %s (%s of RAM block '%s', %s)\n", f->path,
                tr_file_kind_name(f->kind), f->block, size);
     }
-    for (guint i = 0; i < r->libvirt_xml->len; i++) {
-        printf("    %s %s\n", i ? "       " : "libvirt:",
-               (char *)g_ptr_array_index(r->libvirt_xml, i));
+    for (guint i = 0; i < xml->len; i++) {
+        printf("    %s %s\n",
+               i ? "       " : "libvirt:", (char *)g_ptr_array_index(xml, i));
     }
     for (guint i = 0; i < r->notes->len; i++) {
         printf("    note:   %s\n", (char *)g_ptr_array_index(r->notes, i));
@@ -102,8 +104,8 @@ void fix_print_human(const FixOutcome *out, const char *what,
     }
     case FIX_COMPATIBLE:
         printf("  compatible: no edits needed%s\n",
-               r && r->recipe->qemu_args->len ? " (with the settings below)"
-                                              : "");
+               r && r->recipe->settings->len ? " (with the settings below)"
+                                             : "");
         break;
     case FIX_REFUSED: {
         const TrFinding *f = tr_result_refusal(r);
@@ -192,6 +194,8 @@ void fix_json_recipe(JsonBuilder *b, const TrResult *r)
 {
     const TrRecipe *rc = r->recipe;
     g_autofree char *line = tr_recipe_command_line(rc);
+    g_autoptr(GPtrArray) args = tr_recipe_qemu_args(rc);
+    g_autoptr(GPtrArray) xml = qsnapfix_libvirt_xml(rc);
 
     json_builder_set_member_name(b, "recipe");
     json_builder_begin_object(b);
@@ -199,7 +203,7 @@ void fix_json_recipe(JsonBuilder *b, const TrResult *r)
     qsnapfix_json_str(b, "machine", rc->machine);
     qsnapfix_json_str(b, "accel", rc->accel);
     qsnapfix_json_str(b, "accel_reason", rc->accel_reason);
-    qsnapfix_json_strings(b, "qemu_args", rc->qemu_args);
+    qsnapfix_json_strings(b, "qemu_args", args);
     qsnapfix_json_str(b, "command_line", line);
     json_builder_set_member_name(b, "files");
     json_builder_begin_array(b);
@@ -223,7 +227,7 @@ void fix_json_recipe(JsonBuilder *b, const TrResult *r)
     } else {
         json_builder_add_null_value(b);
     }
-    qsnapfix_json_strings(b, "libvirt_xml", rc->libvirt_xml);
+    qsnapfix_json_strings(b, "libvirt_xml", xml);
     qsnapfix_json_strings(b, "notes", rc->notes);
     json_builder_end_object(b);
 }

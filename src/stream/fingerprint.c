@@ -274,16 +274,12 @@ static void machine(Facts *f)
 
     for (guint i = 0; i < s->sections->len; i++) {
         const VmsSection *sec = vms_stream_section(s, i);
-        if (sec->kind == VMS_KIND_CONFIGURATION && sec->payload &&
-            g_bytes_get_size(sec->payload) >= 4) {
-            gsize len;
-            const uint8_t *p = g_bytes_get_data(sec->payload, &len);
-            uint32_t n = (uint32_t)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3];
-            if (n <= len - 4) {
-                f->w->machine = g_strndup((const char *)p + 4, n);
-                evidence(f, "the configuration record names machine '%s'",
-                         f->w->machine);
-            }
+        uint32_t len;
+        const char *name = vms_section_machine(sec, &len);
+        if (name) {
+            f->w->machine = g_strndup(name, len);
+            evidence(f, "the configuration record names machine '%s'",
+                     f->w->machine);
         }
         if (sec->type == VMS_SECTION_FULL && sec->idstr &&
             g_regex_match_simple("^[0-9.]+/usb-", sec->idstr, 0, 0)) {

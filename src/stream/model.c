@@ -106,6 +106,33 @@ const char *vms_section_vmsd_name(const VmsSection *sec)
 
 /* ---- queries ------------------------------------------------------------- */
 
+const char *vms_section_machine(const VmsSection *sec, uint32_t *len)
+{
+    gsize size = 0;
+    const uint8_t *p = sec->kind == VMS_KIND_CONFIGURATION && sec->payload
+                           ? g_bytes_get_data(sec->payload, &size)
+                           : NULL;
+
+    /* be32 length, then the name (the layout walk checked the length) */
+    if (!p || size < 4 || vms_be32(p) > size - 4) {
+        return NULL;
+    }
+    *len = vms_be32(p);
+    return (const char *)p + 4;
+}
+
+char *vms_stream_machine(const VmsStream *s)
+{
+    for (guint i = 0; i < s->sections->len; i++) {
+        uint32_t len;
+        const char *name = vms_section_machine(vms_stream_section(s, i), &len);
+        if (name) {
+            return len ? g_strndup(name, len) : NULL;
+        }
+    }
+    return NULL;
+}
+
 VmsSection *vms_stream_find_section(const VmsStream *s, const char *idstr,
                                     int64_t instance)
 {

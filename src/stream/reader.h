@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "bytes.h"
 #include "source.h"
 
 typedef struct VmsReader {
@@ -57,19 +58,5 @@ bool vms_reader_skip(VmsReader *r, uint64_t n, GError **errp);
 /* A new GBytes with the n bytes at offset. */
 GBytes *vms_reader_bytes_at(VmsReader *r, uint64_t offset, uint64_t n,
                             GError **errp);
-
-static inline uint16_t vms_be16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] << 8 | p[1]);
-}
-static inline uint32_t vms_be32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
-           p[3];
-}
-static inline uint64_t vms_be64(const uint8_t *p)
-{
-    return (uint64_t)vms_be32(p) << 32 | vms_be32(p + 4);
-}
 
 #endif

@@ -60,6 +60,8 @@ typedef enum {
 
 #define VMS_FILE_MAGIC   0x5145564dU /* "QEVM" */
 #define VMS_FILE_VERSION 3U
+/* The file header: magic and version, be32 each. */
+#define VMS_FILE_HEADER_LEN 8
 
 /* RAM page record flags (low bits of the be64 addr|flags). */
 enum {
@@ -234,6 +236,14 @@ VmsSection *vms_stream_find_section(const VmsStream *s, const char *idstr,
 /* The vmsd name of a section: the idstr after its last '/'. */
 const char *vms_section_vmsd_name(const VmsSection *sec);
 const char *vms_record_type_name(VmsRecordType type);
+/*
+ * The machine type a CONFIGURATION record names: *len bytes at the result
+ * (not NUL-terminated), or NULL for any other record.
+ */
+const char *vms_section_machine(const VmsSection *sec, uint32_t *len);
+/* The machine type the stream's CONFIGURATION record names (NULL: no
+ * record, or an empty name). */
+char *vms_stream_machine(const VmsStream *s);
 /* Index of a RAM block by id, or -1. */
 int vms_stream_find_block(const VmsStream *s, const char *id);
 /* Does any page record of the block lie at or beyond offset? */

@@ -14,7 +14,8 @@ struct VmsBuilder {
     size_t used;
     uint64_t flushed;
     GError *error;
-    char *last_block; /* for CONTINUE */
+    char *last_block;   /* for CONTINUE */
+    GByteArray *memory; /* vms_builder_new_memory(): appended to directly */
 };
 
 static bool bytes_sink(void *opaque, const void *data, size_t len,
@@ -39,6 +40,22 @@ VmsBuilder *vms_builder_new_bytes(GByteArray *out)
     return vms_builder_new(bytes_sink, out);
 }
 
+VmsBuilder *vms_builder_new_memory(void)
+{
+    VmsBuilder *b = g_new0(VmsBuilder, 1);
+    b->memory = g_byte_array_new();
+    return b;
+}
+
+GBytes *vms_builder_free_to_bytes(VmsBuilder *b)
+{
+    GBytes *bytes = g_byte_array_free_to_bytes(b->memory);
+
+    b->memory = NULL;
+    vms_builder_free(b);
+    return bytes;
+}
+
 static void flush(VmsBuilder *b)
 {
     if (b->used && !b->error) {
@@ -52,6 +69,10 @@ void vms_builder_bytes(VmsBuilder *b, const void *data, size_t len)
 {
     const uint8_t *p = data;
 
+    if (b->memory) {
+        g_byte_array_append(b->memory, data, (guint)len);
+        return;
+    }
     if (b->error) {
         b->flushed += len;
         return;
@@ -95,12 +116,15 @@ void vms_builder_free(VmsBuilder *b)
     g_clear_error(&b->error);
     g_free(b->last_block);
     g_free(b->buf);
+    if (b->memory) {
+        g_byte_array_unref(b->memory);
+    }
     g_free(b);
 }
 
 uint64_t vms_builder_offset(const VmsBuilder *b)
 {
-    return b->flushed + b->used;
+    return b->memory ? b->memory->len : b->flushed + b->used;
 }
 
 void vms_builder_u8(VmsBuilder *b, uint8_t v)
@@ -110,28 +134,37 @@ void vms_builder_u8(VmsBuilder *b, uint8_t v)
 
 void vms_builder_be16(VmsBuilder *b, uint16_t v)
 {
-    uint8_t p[2] = {(uint8_t)(v >> 8), (uint8_t)v};
+    uint8_t p[2];
+    vms_put_be16(p, v);
     vms_builder_bytes(b, p, sizeof(p));
 }
 
 void vms_builder_be32(VmsBuilder *b, uint32_t v)
 {
-    uint8_t p[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8),
-                    (uint8_t)v};
+    uint8_t p[4];
+    vms_put_be32(p, v);
     vms_builder_bytes(b, p, sizeof(p));
 }
 
 void vms_builder_be64(VmsBuilder *b, uint64_t v)
 {
-    vms_builder_be32(b, (uint32_t)(v >> 32));
-    vms_builder_be32(b, (uint32_t)v);
+    uint8_t p[8];
+    vms_put_be64(p, v);
+    vms_builder_bytes(b, p, sizeof(p));
 }
 
-static void string8(VmsBuilder *b, const char *s)
+void vms_builder_string8(VmsBuilder *b, const char *s)
 {
     size_t len = strlen(s);
     g_assert(len <= 255);
     vms_builder_u8(b, (uint8_t)len);
+    vms_builder_bytes(b, s, len);
+}
+
+void vms_builder_string32(VmsBuilder *b, const char *s)
+{
+    size_t len = strlen(s);
+    vms_builder_be32(b, (uint32_t)len);
     vms_builder_bytes(b, s, len);
 }
 
@@ -143,10 +176,8 @@ void vms_builder_header(VmsBuilder *b)
 
 void vms_builder_configuration(VmsBuilder *b, const char *machine)
 {
-    size_t len = strlen(machine);
     vms_builder_u8(b, VMS_CONFIGURATION);
-    vms_builder_be32(b, (uint32_t)len);
-    vms_builder_bytes(b, machine, len);
+    vms_builder_string32(b, machine);
 }
 
 void vms_builder_section(VmsBuilder *b, VmsRecordType type, uint32_t section_id,
@@ -155,7 +186,7 @@ void vms_builder_section(VmsBuilder *b, VmsRecordType type, uint32_t section_id,
     vms_builder_u8(b, (uint8_t)type);
     vms_builder_be32(b, section_id);
     if (type == VMS_SECTION_START || type == VMS_SECTION_FULL) {
-        string8(b, idstr);
+        vms_builder_string8(b, idstr);
         vms_builder_be32(b, instance);
         vms_builder_be32(b, version);
     }
@@ -170,7 +201,7 @@ void vms_builder_footer(VmsBuilder *b, uint32_t section_id)
 void vms_builder_subsection(VmsBuilder *b, const char *name, uint32_t version)
 {
     vms_builder_u8(b, VMS_SUBSECTION);
-    string8(b, name);
+    vms_builder_string8(b, name);
     vms_builder_be32(b, version);
 }
 
@@ -195,23 +226,29 @@ void vms_builder_ram_mem_size(VmsBuilder *b, const VmsBlockSpec *blocks,
     }
     vms_builder_be64(b, total | VMS_RAM_MEM_SIZE);
     for (guint i = 0; i < n; i++) {
-        string8(b, blocks[i].id);
+        vms_builder_string8(b, blocks[i].id);
         vms_builder_be64(b, blocks[i].length);
+    }
+}
+
+void vms_builder_ram_header(VmsBuilder *b, const char *block, uint64_t addr,
+                            uint64_t flags)
+{
+    vms_builder_be64(b, addr | flags);
+    if (!(flags & VMS_RAM_CONTINUE)) {
+        vms_builder_string8(b, block);
+    }
+    if (!b->last_block || strcmp(b->last_block, block)) {
+        g_free(b->last_block);
+        b->last_block = g_strdup(block);
     }
 }
 
 void vms_builder_ram_record(VmsBuilder *b, const char *block, uint64_t addr,
                             unsigned flags, const uint8_t *data)
 {
-    vms_builder_be64(b, addr | flags);
-    if (!(flags & VMS_RAM_CONTINUE)) {
-        string8(b, block);
-    }
+    vms_builder_ram_header(b, block, addr, flags);
     vms_builder_bytes(b, data, (flags & VMS_RAM_PAGE) ? VMS_PAGE_SIZE : 1);
-    if (!b->last_block || strcmp(b->last_block, block)) {
-        g_free(b->last_block);
-        b->last_block = g_strdup(block);
-    }
 }
 
 static unsigned continue_flag(VmsBuilder *b, const char *block)
@@ -260,7 +297,7 @@ static bool write_ram(const VmsStream *s, const VmsSection *sec, VmsReader *r,
         vms_builder_be64(b, sec->ram.mem_size_total | VMS_RAM_MEM_SIZE);
         for (guint i = 0; i < s->ram_blocks->len; i++) {
             const VmsRamBlock *blk = vms_stream_block(s, i);
-            string8(b, blk->id);
+            vms_builder_string8(b, blk->id);
             vms_builder_be64(b, blk->length);
         }
     }

@@ -6,6 +6,10 @@
  *
  * Builder calls do not fail one by one: the first error (from the sink) is
  * kept and returned by vms_builder_finish(), like QEMU's QEMUFile.
+ *
+ * This is the one place that encodes stream bytes: the translator asks a
+ * builder in memory for the bytes of each edit (a header field, a block
+ * list, a page record's header, a footer) instead of encoding them itself.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #ifndef VMS_WRITER_H
@@ -24,6 +28,10 @@ typedef bool (*VmsSinkFn)(void *opaque, const void *data, size_t len,
 VmsBuilder *vms_builder_new(VmsSinkFn sink, void *opaque);
 /* Append to a byte array (small streams, tests). */
 VmsBuilder *vms_builder_new_bytes(GByteArray *out);
+/* Build in memory; vms_builder_free_to_bytes() hands the bytes over. */
+VmsBuilder *vms_builder_new_memory(void);
+/* The bytes a memory builder built; frees the builder. */
+GBytes *vms_builder_free_to_bytes(VmsBuilder *b);
 /* Flush; false with the first error any call met. */
 bool vms_builder_finish(VmsBuilder *b, GError **errp);
 void vms_builder_free(VmsBuilder *b);
@@ -55,6 +63,10 @@ void vms_builder_be16(VmsBuilder *b, uint16_t v);
 void vms_builder_be32(VmsBuilder *b, uint32_t v);
 void vms_builder_be64(VmsBuilder *b, uint64_t v);
 void vms_builder_bytes(VmsBuilder *b, const void *data, size_t len);
+/* A length byte and the bytes (idstrs, RAM block and subsection names). */
+void vms_builder_string8(VmsBuilder *b, const char *s);
+/* A be32 length and the bytes (the CONFIGURATION record's machine name). */
+void vms_builder_string32(VmsBuilder *b, const char *s);
 
 /* ---- RAM ----------------------------------------------------------------- */
 typedef struct VmsBlockSpec {
@@ -65,6 +77,13 @@ typedef struct VmsBlockSpec {
 /* The MEM_SIZE record: total = sum of the lengths, then each entry. */
 void vms_builder_ram_mem_size(VmsBuilder *b, const VmsBlockSpec *blocks,
                               guint n);
+/*
+ * The header of a page record: the be64 addr|flags, then the block name
+ * unless flags has VMS_RAM_CONTINUE. The data follows (4096 bytes for
+ * VMS_RAM_PAGE, the fill byte for VMS_RAM_FILL).
+ */
+void vms_builder_ram_header(VmsBuilder *b, const char *block, uint64_t addr,
+                            uint64_t flags);
 /*
  * A page record with explicit flags (VMS_RAM_PAGE or VMS_RAM_FILL, maybe
  * VMS_RAM_CONTINUE): the block name is written unless CONTINUE is set.

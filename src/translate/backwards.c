@@ -16,6 +16,7 @@
 #include "plan.h"
 #include "recipe.h"
 #include "rules.h"
+#include "stream/bytes.h"
 #include "stream/layout.h"
 #include "stream/writer.h"
 
@@ -113,15 +114,14 @@ static void usb_port_names(Back *b)
         if (sec->type != VMS_SECTION_FULL || !usb || first == usb) {
             continue;
         }
-        g_autoptr(GByteArray) s8 = g_byte_array_new();
-        tr_put_string8(s8, first + 1);
+        VmsBuilder *w = vms_builder_new_memory();
+        vms_builder_string8(w, first + 1);
         TrFinding *f =
             finding(b, "R3", "USB device named by port only (qemu-kvm <= 1.0)",
                     sec->idstr,
                     g_strdup_printf("'%s' names its controller", sec->idstr),
                     g_strdup_printf("idstr -> '%s'", first + 1));
-        tr_plan_patch(b->plan, f, sec->idstr_offset, 1 + strlen(sec->idstr),
-                      s8->data, s8->len);
+        tr_plan_put(b->plan, f, sec->idstr_offset, 1 + strlen(sec->idstr), w);
     }
 }
 
@@ -191,12 +191,9 @@ static void block_sections(Back *b)
         if (sec->kind != VMS_KIND_RAM || placed == 3) {
             continue;
         }
-        g_autoptr(GByteArray) out = g_byte_array_new();
-        VmsBuilder *w = vms_builder_new_bytes(out);
+        VmsBuilder *w = vms_builder_new_memory();
         vms_builder_section(w, sec->type, id, "block", 0, 1);
         vms_builder_block_eos(w);
-        vms_builder_finish(w, NULL);
-        vms_builder_free(w);
         if (!f) {
             f = finding(b, "R9", "block-migration sections of 0.15/1.0",
                         "block", g_strdup("no 'block' sections"),
@@ -204,7 +201,7 @@ static void block_sections(Back *b)
                                         "(section id %u) beside 'ram'",
                                         id));
         }
-        tr_plan_insert(b->plan, f, sec->offset, out->data, out->len);
+        tr_plan_put(b->plan, f, sec->offset, 0, w);
         placed++;
     }
 }
@@ -239,26 +236,13 @@ static void ram_id_zero(Back *b)
     }
 }
 
-static const VmsPage *find_page(const VmsStream *s, guint block, uint64_t addr)
-{
-    const VmsPage *found = NULL;
-
-    for (guint i = 0; i < s->pages->len; i++) {
-        const VmsPage *pg = &g_array_index(s->pages, VmsPage, i);
-        if (pg->block == block && pg->addr == addr) {
-            found = pg; /* the last record of the page wins */
-        }
-    }
-    return found;
-}
-
 static bool qxl_modes(Back *b, GError **errp)
 {
     const VmsStream *s = b->s;
 
     for (guint i = 0; i < s->ram_blocks->len; i++) {
         const VmsRamBlock *blk = vms_stream_block(s, i);
-        const VmsPage *pg = find_page(s, i, 0);
+        const VmsPage *pg = vms_stream_find_page(s, i, 0);
         uint8_t head[32], n[4];
 
         if (!g_str_has_suffix(blk->id, "/qxl.vrom")) {
@@ -273,18 +257,14 @@ static bool qxl_modes(Back *b, GError **errp)
             }
             return false;
         }
-        uint32_t modes = head[24] | head[25] << 8 | head[26] << 16 |
-                         (uint32_t)head[27] << 24;
+        uint32_t modes = vms_le32(head + 24);
         if (modes + 4 > VMS_PAGE_SIZE) {
             g_set_error(errp, TR_ERROR, TR_ERROR_STREAM,
                         "%s: mode list at 0x%x is not in the first page",
                         blk->id, modes);
             return false;
         }
-        n[0] = b->o->qxl_modes;
-        n[1] = b->o->qxl_modes >> 8;
-        n[2] = b->o->qxl_modes >> 16;
-        n[3] = b->o->qxl_modes >> 24;
+        vms_put_le32(n, b->o->qxl_modes);
         TrFinding *f = finding(
             b, "R10", "qxl ROM mode list made longer", blk->id,
             g_strdup_printf("mode list at 0x%x", modes),
@@ -301,9 +281,10 @@ static bool vram_data(Back *b, GError **errp)
     const VmsStream *s = b->s;
     int blk = vms_stream_find_block(s, "vga.vram");
     const VmsPage *pg =
-        blk < 0 ? NULL : find_page(s, (guint)blk, b->o->vram_data_at);
-    uint8_t word[8];
+        blk < 0 ? NULL
+                : vms_stream_find_page(s, (guint)blk, b->o->vram_data_at);
     g_autofree uint8_t *data = g_malloc(VMS_PAGE_SIZE);
+    VmsBuilder *w;
 
     if (!pg || !(pg->flags & VMS_RAM_FILL)) {
         g_set_error(errp, TR_ERROR, TR_ERROR_STREAM,
@@ -312,10 +293,6 @@ static bool vram_data(Back *b, GError **errp)
                     b->o->vram_data_at);
         return false;
     }
-    uint64_t w = pg->addr | ((pg->flags & ~VMS_RAM_FILL) | VMS_RAM_PAGE);
-    for (int i = 0; i < 8; i++) {
-        word[i] = (uint8_t)(w >> (56 - 8 * i));
-    }
     for (guint i = 0; i < VMS_PAGE_SIZE; i++) {
         data[i] = (uint8_t)(0x5a ^ i);
     }
@@ -323,7 +300,11 @@ static bool vram_data(Back *b, GError **errp)
         finding(b, "R4", "data in vga.vram above 8 MiB", "vga.vram",
                 g_strdup_printf("fill page record at 0x%" PRIx64, pg->addr),
                 g_strdup("turned into a data page"));
-    tr_plan_patch(b->plan, f, pg->offset, 8, word, 8);
+    /* the record's addr|flags word only: its block name stays */
+    w = vms_builder_new_memory();
+    vms_builder_be64(w,
+                     pg->addr | ((pg->flags & ~VMS_RAM_FILL) | VMS_RAM_PAGE));
+    tr_plan_put(b->plan, f, pg->offset, 8, w);
     tr_plan_patch(b->plan, f, vms_page_data_offset(s, pg), 1, data,
                   VMS_PAGE_SIZE);
     return true;
@@ -332,19 +313,16 @@ static bool vram_data(Back *b, GError **errp)
 static void add_section(Back *b)
 {
     const VmsStream *s = b->s;
-    g_autoptr(GByteArray) out = g_byte_array_new();
-    VmsBuilder *w = vms_builder_new_bytes(out);
+    VmsBuilder *w = vms_builder_new_memory();
     uint8_t payload[16] = {0};
 
     vms_builder_section(w, VMS_SECTION_FULL, b->next_id++, b->o->add_section, 0,
                         1);
     vms_builder_bytes(w, payload, sizeof(payload));
-    vms_builder_finish(w, NULL);
-    vms_builder_free(w);
     TrFinding *f = finding(b, "target", "a device the target lacks",
                            b->o->add_section, g_strdup("requested"),
                            g_strdup("FULL section added before EOF"));
-    tr_plan_insert(b->plan, f, s->eof_offset, out->data, out->len);
+    tr_plan_put(b->plan, f, s->eof_offset, 0, w);
 }
 
 /* ---- the eras
@@ -424,7 +402,7 @@ static void qxl_revision(Back *b)
         return;
     }
     TrFinding *f =
-        finding(b, "R10", "qxl PCI revision 3 (qemu-kvm 1.2)", sec->idstr,
+        finding(b, "R24", "qxl PCI revision 3 (qemu-kvm 1.2)", sec->idstr,
                 g_strdup("PCI revision 4"), g_strdup("PCI revision -> 3"));
     tr_plan_patch(b->plan, f, sec->payload_offset + 12, 1, &three, 1);
 }

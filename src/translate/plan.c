@@ -43,34 +43,6 @@ struct TrPlan {
  */
 #define COALESCE_MAX 4096
 
-void tr_put_be16(GByteArray *b, uint16_t v)
-{
-    uint8_t x[2] = {v >> 8, v};
-    g_byte_array_append(b, x, 2);
-}
-
-void tr_put_be32(GByteArray *b, uint32_t v)
-{
-    uint8_t x[4] = {v >> 24, v >> 16, v >> 8, v};
-    g_byte_array_append(b, x, 4);
-}
-
-void tr_put_be64(GByteArray *b, uint64_t v)
-{
-    tr_put_be32(b, (uint32_t)(v >> 32));
-    tr_put_be32(b, (uint32_t)v);
-}
-
-void tr_put_string8(GByteArray *b, const char *s)
-{
-    size_t len = strlen(s);
-    uint8_t l = (uint8_t)len;
-
-    g_assert(len <= 255);
-    g_byte_array_append(b, &l, 1);
-    g_byte_array_append(b, (const uint8_t *)s, (guint)len);
-}
-
 static void patch_clear(gpointer data)
 {
     Patch *p = data;
@@ -138,22 +110,25 @@ void tr_plan_patch(TrPlan *p, TrFinding *by, uint64_t offset,
     add_patch(p, by, offset, old_length, data, len, false);
 }
 
+void tr_plan_put(TrPlan *p, TrFinding *by, uint64_t offset, uint64_t old_length,
+                 VmsBuilder *built)
+{
+    add_patch_bytes(p, by, offset, old_length, vms_builder_free_to_bytes(built),
+                    false);
+}
+
 void tr_plan_patch_be32(TrPlan *p, TrFinding *by, uint64_t offset,
                         uint32_t value)
 {
-    uint8_t x[4] = {value >> 24, value >> 16, value >> 8, value};
-    add_patch(p, by, offset, 4, x, 4, false);
+    VmsBuilder *w = vms_builder_new_memory();
+
+    vms_builder_be32(w, value);
+    tr_plan_put(p, by, offset, 4, w);
 }
 
 void tr_plan_drop(TrPlan *p, TrFinding *by, uint64_t offset, uint64_t len)
 {
     add_patch(p, by, offset, len, NULL, 0, true);
-}
-
-void tr_plan_insert(TrPlan *p, TrFinding *by, uint64_t offset, const void *data,
-                    size_t len)
-{
-    add_patch(p, by, offset, 0, data, len, false);
 }
 
 void tr_plan_ram_rename(TrPlan *p, TrFinding *by, guint block,
@@ -182,11 +157,6 @@ void tr_plan_ram_drop(TrPlan *p, TrFinding *by, guint block)
     p->ram[block].drop = true;
     p->ram[block].by = by;
     p->ram_changed = true;
-}
-
-bool tr_plan_ram_dropped(const TrPlan *p, guint block)
-{
-    return block < p->s->ram_blocks->len && p->ram[block].drop;
 }
 
 static bool page_dropped(const TrPlan *p, const VmsPage *pg);
@@ -234,8 +204,8 @@ static bool encode_block_list(TrPlan *p, GError **errp)
 {
     const VmsStream *s = p->s;
     const VmsSection *list = NULL;
-    g_autoptr(GByteArray) b = g_byte_array_new();
-    uint64_t total = 0;
+    g_autoptr(GArray) kept = g_array_new(FALSE, FALSE, sizeof(VmsBlockSpec));
+    VmsBuilder *w;
 
     for (guint i = 0; i < s->sections->len && !list; i++) {
         const VmsSection *sec = vms_stream_section(s, i);
@@ -251,19 +221,14 @@ static bool encode_block_list(TrPlan *p, GError **errp)
     }
     for (guint i = 0; i < s->ram_blocks->len; i++) {
         if (!p->ram[i].drop) {
-            total += block_new_length(p, i);
+            VmsBlockSpec b = {block_new_id(p, i), block_new_length(p, i)};
+            g_array_append_val(kept, b);
         }
     }
-    tr_put_be64(b, total | VMS_RAM_MEM_SIZE);
-    for (guint i = 0; i < s->ram_blocks->len; i++) {
-        if (!p->ram[i].drop) {
-            tr_put_string8(b, block_new_id(p, i));
-            tr_put_be64(b, block_new_length(p, i));
-        }
-    }
-    add_patch(p, NULL, list->ram.mem_size_offset,
-              list->ram.mem_size_end - list->ram.mem_size_offset, b->data,
-              b->len, false);
+    w = vms_builder_new_memory();
+    vms_builder_ram_mem_size(w, (const VmsBlockSpec *)kept->data, kept->len);
+    tr_plan_put(p, NULL, list->ram.mem_size_offset,
+                list->ram.mem_size_end - list->ram.mem_size_offset, w);
     return true;
 }
 
@@ -326,7 +291,7 @@ static bool encode_pages(TrPlan *p, GError **errp)
         if (has_name == need_name && !(has_name && op->rename_to) && !expand) {
             continue;
         }
-        g_autoptr(GByteArray) b = g_byte_array_new();
+        VmsBuilder *w = vms_builder_new_memory();
         uint64_t flags = pg->flags & ~(uint64_t)VMS_RAM_CONTINUE;
         uint64_t old_len = 8;
         if (!need_name) {
@@ -336,15 +301,11 @@ static bool encode_pages(TrPlan *p, GError **errp)
             flags = (flags & ~(uint64_t)VMS_RAM_FILL) | VMS_RAM_PAGE;
             expand_fill(p, op->expand_by, pg);
         }
-        tr_put_be64(b, pg->addr | flags);
-        if (need_name) {
-            tr_put_string8(b, block_new_id(p, pg->block));
-        }
+        vms_builder_ram_header(w, block_new_id(p, pg->block), pg->addr, flags);
         if (has_name) {
             old_len += 1 + strlen(vms_stream_block(s, pg->block)->id);
         }
-        add_patch(p, expand ? op->expand_by : op->by, pg->offset, old_len,
-                  b->data, b->len, false);
+        tr_plan_put(p, expand ? op->expand_by : op->by, pg->offset, old_len, w);
     }
     return true;
 }

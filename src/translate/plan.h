@@ -8,11 +8,16 @@
  * list and its total, and the CONTINUE chain of page records, whose block
  * names depend on the record before), so they are collected per block and
  * encoded once at the end.
+ *
+ * Every new byte of the stream's own format comes from the stream builder
+ * (stream/writer.h): a rule builds its bytes with a memory builder and
+ * hands the builder to tr_plan_put().
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #ifndef TR_PLAN_H
 #define TR_PLAN_H
 
+#include "stream/writer.h"
 #include "translate.h"
 
 typedef struct TrPlan TrPlan;
@@ -27,13 +32,17 @@ void tr_plan_free(TrPlan *p);
 /* Replace [offset, offset + old_length) with len bytes of data. */
 void tr_plan_patch(TrPlan *p, TrFinding *by, uint64_t offset,
                    uint64_t old_length, const void *data, size_t len);
+/*
+ * Replace [offset, offset + old_length) with what `built` (a builder from
+ * vms_builder_new_memory()) holds; old_length 0 inserts. Takes `built`.
+ */
+void tr_plan_put(TrPlan *p, TrFinding *by, uint64_t offset, uint64_t old_length,
+                 VmsBuilder *built);
+/* A be32 header field (a version, a section id) set to value. */
 void tr_plan_patch_be32(TrPlan *p, TrFinding *by, uint64_t offset,
                         uint32_t value);
 /* Remove [offset, offset + len); patches inside it are dropped with it. */
 void tr_plan_drop(TrPlan *p, TrFinding *by, uint64_t offset, uint64_t len);
-/* Insert bytes before offset. */
-void tr_plan_insert(TrPlan *p, TrFinding *by, uint64_t offset, const void *data,
-                    size_t len);
 
 /* RAM blocks (by index in stream->ram_blocks). */
 void tr_plan_ram_rename(TrPlan *p, TrFinding *by, guint block,
@@ -43,7 +52,6 @@ void tr_plan_ram_resize(TrPlan *p, TrFinding *by, guint block,
                         uint64_t new_length);
 /* Remove the block from the list and all its page records. */
 void tr_plan_ram_drop(TrPlan *p, TrFinding *by, guint block);
-bool tr_plan_ram_dropped(const TrPlan *p, guint block);
 /*
  * Rewrite the block's FILL records with a non-zero byte as PAGE records of
  * that byte (the CONTINUE bit and the block name stay as they are). Call
@@ -60,11 +68,5 @@ bool tr_plan_empty(const TrPlan *p);
  * overlapping bytes differently.
  */
 bool tr_plan_build(TrPlan *p, GArray *edits, uint64_t *new_size, GError **errp);
-
-/* Big-endian encoders shared with the backwards converter. */
-void tr_put_be16(GByteArray *b, uint16_t v);
-void tr_put_be32(GByteArray *b, uint32_t v);
-void tr_put_be64(GByteArray *b, uint64_t v);
-void tr_put_string8(GByteArray *b, const char *s);
 
 #endif

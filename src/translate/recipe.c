@@ -1,16 +1,16 @@
 /*
- * The resume recipe: QEMU options and libvirt domain XML fragments that
- * make the target create what the stream expects.
+ * The resume recipe: what the target must be told so that it creates what
+ * the stream expects, as plain data (machine, accelerator, CPU, device
+ * settings, files, notes). Front ends render it: the QEMU options here
+ * (tr_recipe_qemu_args: the target's own spelling), libvirt domain XML in
+ * src/cli/render_libvirt.c.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <inttypes.h>
-#include <stdarg.h>
 #include <string.h>
 
 #include "recipe.h"
 #include "rules.h"
-
-#define QEMU_NS "http://libvirt.org/schemas/domain/qemu/1.0"
 
 const char *tr_file_kind_name(TrFileKind k)
 {
@@ -33,13 +33,22 @@ static void file_free(gpointer data)
     g_free(f);
 }
 
+static void setting_free(gpointer data)
+{
+    TrSetting *s = data;
+    g_free(s->driver);
+    g_free(s->property);
+    g_free(s->value);
+    g_free(s->path);
+    g_free(s);
+}
+
 TrRecipe *tr_recipe_new(void)
 {
     TrRecipe *r = g_new0(TrRecipe, 1);
 
-    r->qemu_args = g_ptr_array_new_with_free_func(g_free);
+    r->settings = g_ptr_array_new_with_free_func(setting_free);
     r->files = g_ptr_array_new_with_free_func(file_free);
-    r->libvirt_xml = g_ptr_array_new_with_free_func(g_free);
     r->notes = g_ptr_array_new_with_free_func(g_free);
     return r;
 }
@@ -55,22 +64,10 @@ void tr_recipe_free(TrRecipe *r)
     g_free(r->cpu_model);
     g_free(r->cpu_model_id);
     g_free(r->cpu_reason);
-    g_ptr_array_unref(r->qemu_args);
+    g_ptr_array_unref(r->settings);
     g_ptr_array_unref(r->files);
-    g_ptr_array_unref(r->libvirt_xml);
     g_ptr_array_unref(r->notes);
     g_free(r);
-}
-
-void tr_recipe_add_args(TrRecipe *r, const char *first, ...)
-{
-    va_list ap;
-
-    va_start(ap, first);
-    for (const char *a = first; a; a = va_arg(ap, const char *)) {
-        g_ptr_array_add(r->qemu_args, g_strdup(a));
-    }
-    va_end(ap);
 }
 
 static bool has_string(GPtrArray *a, const char *s)
@@ -83,15 +80,6 @@ static bool has_string(GPtrArray *a, const char *s)
     return false;
 }
 
-void tr_recipe_add_xml(TrRecipe *r, char *fragment)
-{
-    if (has_string(r->libvirt_xml, fragment)) {
-        g_free(fragment);
-        return;
-    }
-    g_ptr_array_add(r->libvirt_xml, fragment);
-}
-
 void tr_recipe_add_note(TrRecipe *r, char *note)
 {
     if (has_string(r->notes, note)) {
@@ -101,107 +89,43 @@ void tr_recipe_add_note(TrRecipe *r, char *note)
     g_ptr_array_add(r->notes, note);
 }
 
-static char *qemu_commandline_xml(const char *option, const char *value)
+static TrSetting *add_setting(TrRecipe *r, TrSettingKind kind)
 {
-    return g_markup_printf_escaped("<qemu:commandline xmlns:qemu='" QEMU_NS
-                                   "'><qemu:arg value='%s'/><qemu:arg "
-                                   "value='%s'/></qemu:commandline>",
-                                   option, value);
-}
+    TrSetting *s = g_new0(TrSetting, 1);
 
-/* libvirt's own element for a -global, where there is one */
-static char *global_xml(const char *driver, const char *prop, const char *value)
-{
-    static const struct {
-        const char *driver, *model;
-    } nics[] = {{"e1000", "e1000"},
-                {"rtl8139", "rtl8139"},
-                {"virtio-net-pci", "virtio"},
-                {"ne2k_pci", "ne2k_pci"},
-                {"pcnet", "pcnet"}};
-    static const struct {
-        const char *driver, *model;
-    } videos[] = {{"VGA", "vga"}, {"vmware-svga", "vmvga"}, {"qxl-vga", "qxl"}};
-
-    if (!strcmp(prop, "romfile")) {
-        for (guint i = 0; i < G_N_ELEMENTS(nics); i++) {
-            if (!strcmp(driver, nics[i].driver)) {
-                return g_markup_printf_escaped(
-                    "<interface><model type='%s'/><rom file='%s'/>"
-                    "</interface>",
-                    nics[i].model, value);
-            }
-        }
-        return NULL;
-    }
-    if (!strcmp(prop, "vgamem_mb") || !strcmp(prop, "ram_size_mb") ||
-        !strcmp(prop, "vram_size_mb")) {
-        uint64_t kib = g_ascii_strtoull(value, NULL, 10) * 1024;
-        const char *attr = !strcmp(prop, "ram_size_mb") ? "ram" : "vram";
-        for (guint i = 0; i < G_N_ELEMENTS(videos); i++) {
-            if (!strcmp(driver, videos[i].driver)) {
-                return g_markup_printf_escaped(
-                    "<video><model type='%s' %s='%" PRIu64 "'/></video>",
-                    videos[i].model, attr, kib);
-            }
-        }
-        if (!strcmp(driver, "cirrus-vga")) {
-            /* libvirt hands no vram to cirrus: the -global is needed too */
-            return g_markup_printf_escaped(
-                "<video><model type='cirrus' vram='%" PRIu64 "'/></video>",
-                kib);
-        }
-    }
-    return NULL;
+    s->kind = kind;
+    g_ptr_array_add(r->settings, s);
+    return s;
 }
 
 void tr_recipe_add_global(TrRecipe *r, const char *driver, const char *prop,
                           const char *value)
 {
-    g_autofree char *setting = g_strdup_printf("%s.%s=%s", driver, prop, value);
-    char *xml;
-
-    for (guint i = 0; i + 1 < r->qemu_args->len; i++) {
-        if (!strcmp(g_ptr_array_index(r->qemu_args, i), "-global") &&
-            !strcmp(g_ptr_array_index(r->qemu_args, i + 1), setting)) {
+    for (guint i = 0; i < r->settings->len; i++) {
+        const TrSetting *s = g_ptr_array_index(r->settings, i);
+        if (s->kind == TR_SETTING_GLOBAL && !strcmp(s->driver, driver) &&
+            !strcmp(s->property, prop) && !strcmp(s->value, value)) {
             return;
         }
     }
-    tr_recipe_add_args(r, "-global", setting, NULL);
-    xml = global_xml(driver, prop, value);
-    if (xml) {
-        tr_recipe_add_xml(r, xml);
-    }
-    if (!xml || !strcmp(driver, "cirrus-vga")) {
-        tr_recipe_add_xml(r, qemu_commandline_xml("-global", setting));
-    }
+    TrSetting *s = add_setting(r, TR_SETTING_GLOBAL);
+    s->driver = g_strdup(driver);
+    s->property = g_strdup(prop);
+    s->value = g_strdup(value);
 }
 
 void tr_recipe_add_bios(TrRecipe *r, const char *path)
 {
-    tr_recipe_add_args(r, "-bios", path, NULL);
-    tr_recipe_add_xml(r, g_markup_printf_escaped("<os><loader type='rom' "
-                                                 "readonly='yes'>%s</loader>"
-                                                 "</os>",
-                                                 path));
+    add_setting(r, TR_SETTING_BIOS)->path = g_strdup(path);
 }
 
 /*
- * Not a <loader type='pflash'>: libvirt 9.0 gives a read-only one an NVRAM
- * store it wants a template for ("unable to find any master var store"),
- * unless stateless='yes', and then refuses internal snapshots of the
- * domain ("internal snapshots of a VM with pflash based firmware are not
- * supported"). The drive on QEMU's command line loads the snapshot and
- * keeps snapshot-create working (savevm skips read-only drives), as
- * tests/libvirt shows with a real libvirtd.
+ * The flash is a read-only pflash drive on QEMU's command line, also under
+ * libvirt (render_libvirt.c says why), so libvirt does not label the file.
  */
 void tr_recipe_add_pflash(TrRecipe *r, const char *path)
 {
-    g_autofree char *drive = g_strdup_printf(
-        "if=pflash,format=raw,unit=0,readonly=on,file=%s", path);
-
-    tr_recipe_add_args(r, "-drive", drive, NULL);
-    tr_recipe_add_xml(r, qemu_commandline_xml("-drive", drive));
+    add_setting(r, TR_SETTING_PFLASH)->path = g_strdup(path);
     tr_recipe_add_note(
         r, g_strdup_printf("libvirt: the flash image %s is given to QEMU "
                            "on its command line, so libvirt does not label "
@@ -210,15 +134,9 @@ void tr_recipe_add_pflash(TrRecipe *r, const char *path)
                            path));
 }
 
-void tr_recipe_add_no_hpet(TrRecipe *r, bool machine_property)
+void tr_recipe_add_no_hpet(TrRecipe *r, bool no_hpet_option)
 {
-    if (machine_property) {
-        tr_recipe_add_args(r, "-machine", "hpet=off", NULL);
-    } else {
-        tr_recipe_add_args(r, "-no-hpet", NULL);
-    }
-    tr_recipe_add_xml(r, g_strdup("<clock offset='utc'><timer name='hpet' "
-                                  "present='no'/></clock>"));
+    add_setting(r, TR_SETTING_NO_HPET)->no_hpet_option = no_hpet_option;
 }
 
 static char *file_name_part(const char *block_id)
@@ -266,30 +184,58 @@ const char *tr_recipe_add_file(TrContext *ctx, TrFileKind kind,
     return f->path;
 }
 
-void tr_recipe_finish(TrRecipe *r)
-{
-    char *xml;
+/* ---- the recipe as QEMU options ---------------------------------------- */
 
-    xml = g_markup_printf_escaped("<os><type arch='x86_64' machine='%s'>hvm"
-                                  "</type></os>",
-                                  r->machine ? r->machine : "pc");
-    g_ptr_array_insert(r->libvirt_xml, 0, xml);
-    if (r->accel) {
-        g_ptr_array_insert(r->libvirt_xml, 0, g_strdup("<domain type='kvm'>"));
+void tr_setting_qemu_args(const TrSetting *s, GPtrArray *argv)
+{
+    switch (s->kind) {
+    case TR_SETTING_GLOBAL:
+        g_ptr_array_add(argv, g_strdup("-global"));
+        g_ptr_array_add(argv, g_strdup_printf("%s.%s=%s", s->driver,
+                                              s->property, s->value));
+        return;
+    case TR_SETTING_BIOS:
+        g_ptr_array_add(argv, g_strdup("-bios"));
+        g_ptr_array_add(argv, g_strdup(s->path));
+        return;
+    case TR_SETTING_PFLASH:
+        g_ptr_array_add(argv, g_strdup("-drive"));
+        g_ptr_array_add(argv, g_strdup_printf("if=pflash,format=raw,unit=0,"
+                                              "readonly=on,file=%s",
+                                              s->path));
+        return;
+    case TR_SETTING_NO_HPET:
+        if (s->no_hpet_option) {
+            g_ptr_array_add(argv, g_strdup("-no-hpet"));
+        } else {
+            g_ptr_array_add(argv, g_strdup("-machine"));
+            g_ptr_array_add(argv, g_strdup("hpet=off"));
+        }
+        return;
     }
+}
+
+GPtrArray *tr_recipe_qemu_args(const TrRecipe *r)
+{
+    GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
+
+    for (guint i = 0; i < r->settings->len; i++) {
+        tr_setting_qemu_args(g_ptr_array_index(r->settings, i), argv);
+    }
+    return argv;
 }
 
 char *tr_recipe_command_line(const TrRecipe *r)
 {
+    g_autoptr(GPtrArray) argv = tr_recipe_qemu_args(r);
     GString *g = g_string_new(NULL);
 
     g_string_append_printf(g, "-M %s", r->machine ? r->machine : "pc");
     if (r->accel) {
         g_string_append_printf(g, " -accel %s", r->accel);
     }
-    for (guint i = 0; i < r->qemu_args->len; i++) {
-        g_autofree char *q = g_shell_quote(g_ptr_array_index(r->qemu_args, i));
-        const char *a = g_ptr_array_index(r->qemu_args, i);
+    for (guint i = 0; i < argv->len; i++) {
+        const char *a = g_ptr_array_index(argv, i);
         bool plain = true;
         for (const char *c = a; *c; c++) {
             if (!g_ascii_isalnum(*c) && !strchr("-_.,=/:+@", *c)) {
@@ -297,7 +243,29 @@ char *tr_recipe_command_line(const TrRecipe *r)
             }
         }
         g_string_append_c(g, ' ');
-        g_string_append(g, plain ? a : q);
+        if (plain) {
+            g_string_append(g, a);
+        } else {
+            g_autofree char *q = g_shell_quote(a);
+            g_string_append(g, q);
+        }
     }
     return g_string_free(g, FALSE);
+}
+
+bool tr_recipe_same_settings(const TrRecipe *a, const TrRecipe *b)
+{
+    g_autoptr(GPtrArray) x = tr_recipe_qemu_args(a);
+    g_autoptr(GPtrArray) y = tr_recipe_qemu_args(b);
+
+    if (g_strcmp0(a->machine, b->machine) || g_strcmp0(a->accel, b->accel) ||
+        x->len != y->len) {
+        return false;
+    }
+    for (guint i = 0; i < x->len; i++) {
+        if (strcmp(g_ptr_array_index(x, i), g_ptr_array_index(y, i))) {
+            return false;
+        }
+    }
+    return true;
 }

@@ -9,7 +9,5 @@
 
 TrRecipe *tr_recipe_new(void);
 void tr_recipe_free(TrRecipe *r);
-/* Add what follows from the whole recipe (machine and domain type XML). */
-void tr_recipe_finish(TrRecipe *r);
 
 #endif

@@ -47,8 +47,7 @@ static void r23_detect(TrContext *ctx, GArray *hits)
         if (!stray) {
             continue;
         }
-        tr_hit_add(ctx, hits, &tr_rule_r23_xstate, i, G_MAXUINT, stray,
-                   sec->idstr,
+        tr_hit_add(ctx, hits, i, G_MAXUINT, stray, sec->idstr,
                    g_strdup_printf("'%s' instance %u: xstate_bv 0x%" PRIx64
                                    " marks components 0x%" PRIx64
                                    " in use that the guest's xcr0 0x%" PRIx64
@@ -63,7 +62,7 @@ static bool r23_plan(TrContext *ctx, const TrHit *hit, GError **errp)
 {
     const VmsSection *sec = vms_stream_section(ctx->stream, hit->section);
     VmsFieldLoc xcr0, bv;
-    uint8_t be[8];
+    VmsBuilder *w;
 
     if (!cpu_xsave_fields(sec, &xcr0, &bv)) {
         g_set_error(errp, TR_ERROR, TR_ERROR_STREAM,
@@ -72,10 +71,9 @@ static bool r23_plan(TrContext *ctx, const TrHit *hit, GError **errp)
         return false;
     }
     uint64_t v = bv.value & ~hit->value;
-    for (int k = 0; k < 8; k++) {
-        be[k] = (uint8_t)(v >> (56 - 8 * k));
-    }
-    tr_plan_patch(ctx->plan, hit->finding, bv.offset, 8, be, 8);
+    w = vms_builder_new_memory();
+    vms_builder_be64(w, v);
+    tr_plan_put(ctx->plan, hit->finding, bv.offset, 8, w);
     tr_finding_set(hit->finding, TR_ACTION_EDIT,
                    g_strdup_printf("xstate_bv 0x%" PRIx64 " -> 0x%" PRIx64
                                    ": those components are in their initial "
@@ -87,6 +85,11 @@ static bool r23_plan(TrContext *ctx, const TrHit *hit, GError **errp)
 const TrRule tr_rule_r23_xstate = {
     .id = "R23",
     .title = "XSAVE components the guest never enabled",
+    .fixes = "a 'cpu' section whose xstate_bv marks components outside the "
+             "guest's xcr0: KVM under QEMU 10 refuses them (\"Failed to set "
+             "XSAVE: Invalid argument\")",
+    .actions = TR_MAY_EDIT,
+    .needs = TR_NEEDS("drop-section", "R9"),
     .detect = r23_detect,
     .plan = r23_plan,
 };

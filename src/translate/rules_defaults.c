@@ -23,7 +23,7 @@
 
 static bool judged_by_defaults(const TrContext *ctx)
 {
-    g_autofree char *named = tr_stream_machine(ctx->stream);
+    g_autofree char *named = vms_stream_machine(ctx->stream);
 
     if (!ctx->target->defaults_known) {
         return false;
@@ -66,8 +66,7 @@ static void r21_detect(TrContext *ctx, GArray *hits)
         if (bridge == ctx->target->piix4_pcihp_bridge) {
             continue;
         }
-        tr_hit_add(ctx, hits, &tr_rule_r21_piix4_pcihp, i, G_MAXUINT, bridge,
-                   sec->idstr,
+        tr_hit_add(ctx, hits, i, G_MAXUINT, bridge, sec->idstr,
                    bridge
                        ? g_strdup_printf("'%s' carries the bridge PCI hotplug "
                                          "state (hotplug_select + 256 buses); "
@@ -100,6 +99,11 @@ static bool r21_plan(TrContext *ctx, const TrHit *hit, GError **errp)
 const TrRule tr_rule_r21_piix4_pcihp = {
     .id = "R21",
     .title = "piix4_pm PCI hotplug layout of another machine type",
+    .fixes = "a 'piix4_pm' payload with the other PCI hotplug layout (bus 0 "
+             "only, or hotplug_select + 256 buses) than the target machine's "
+             "default: the load reads past the payload",
+    .actions = TR_MAY_SET,
+    .needs = TR_NEEDS("drop-section", "R9"),
     .detect = r21_detect,
     .plan = r21_plan,
 };
@@ -129,12 +133,12 @@ static void r22_detect(TrContext *ctx, GArray *hits)
         if (rev == ctx->target->vga_revision) {
             continue;
         }
-        tr_hit_add(
-            ctx, hits, &tr_rule_r22_vga_revision, i, G_MAXUINT, rev, sec->idstr,
-            g_strdup_printf("'%s' PCI revision is %u; %s -M %s gives "
-                            "the std VGA revision %u (config-checked)",
-                            sec->idstr, rev, ctx->target->name,
-                            ctx->target->machine, ctx->target->vga_revision));
+        tr_hit_add(ctx, hits, i, G_MAXUINT, rev, sec->idstr,
+                   g_strdup_printf("'%s' PCI revision is %u; %s -M %s gives "
+                                   "the std VGA revision %u (config-checked)",
+                                   sec->idstr, rev, ctx->target->name,
+                                   ctx->target->machine,
+                                   ctx->target->vga_revision));
     }
 }
 
@@ -168,6 +172,11 @@ static bool r22_plan(TrContext *ctx, const TrHit *hit, GError **errp)
 const TrRule tr_rule_r22_vga_revision = {
     .id = "R22",
     .title = "std VGA PCI revision (qemu-extended-regs)",
+    .fixes = "a std VGA section whose PCI revision (config byte 8) is not "
+             "the target machine's: the revision is config-checked (\"Bad "
+             "config data: i=0x8\")",
+    .actions = TR_MAY_SET | TR_MAY_REFUSE,
+    .needs = TR_NEEDS("drop-section", "R9"),
     .detect = r22_detect,
     .plan = r22_plan,
 };

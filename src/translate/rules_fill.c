@@ -44,8 +44,7 @@ static void r20_detect(TrContext *ctx, GArray *hits)
         const VmsRamBlock *b = vms_stream_block(s, i);
         if (ctx->opts->no_page_data) {
             /* Its fill pages were not counted: any block may have some. */
-            tr_hit_add(ctx, hits, &tr_rule_r20_fill_pages, G_MAXUINT, i, 0,
-                       b->id,
+            tr_hit_add(ctx, hits, G_MAXUINT, i, 0, b->id,
                        g_strdup_printf("RAM block '%s': its page records "
                                        "were not read (fill pages with a byte "
                                        "other than 0 not counted)",
@@ -57,8 +56,7 @@ static void r20_detect(TrContext *ctx, GArray *hits)
             continue;
         }
         g_autofree char *bytes = byte_census(b);
-        tr_hit_add(ctx, hits, &tr_rule_r20_fill_pages, G_MAXUINT, i, nonzero,
-                   b->id,
+        tr_hit_add(ctx, hits, G_MAXUINT, i, nonzero, b->id,
                    g_strdup_printf("RAM block '%s' has %" PRIu64 " fill page "
                                    "record(s) with a byte other than 0 (%s); "
                                    "%s loads only fill byte 0",
@@ -68,7 +66,7 @@ static void r20_detect(TrContext *ctx, GArray *hits)
 
 static bool r20_plan(TrContext *ctx, const TrHit *hit, GError **errp)
 {
-    if (tr_plan_ram_dropped(ctx->plan, hit->block)) {
+    if (tr_block_dropped(ctx, hit->block)) {
         tr_finding_set(hit->finding, TR_ACTION_NOTE,
                        g_strdup("the block is dropped: nothing to expand"));
         return true;
@@ -94,6 +92,11 @@ static bool r20_reads_pages(const TrContext *ctx, const TrHit *hit)
 const TrRule tr_rule_r20_fill_pages = {
     .id = "R20",
     .title = "RAM fill pages with a non-zero byte",
+    .fixes = "fill ('zero') page records with a byte other than 0, as "
+             "qemu-kvm wrote any uniform page: QEMU >= 8.2 refuses them "
+             "(\"Found a zero page with value N\")",
+    .actions = TR_MAY_EDIT | TR_MAY_NOTE,
+    .needs = TR_NEEDS("R6"),
     .detect = r20_detect,
     .plan = r20_plan,
     .reads_pages = r20_reads_pages,

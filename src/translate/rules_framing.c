@@ -18,9 +18,6 @@
 
 #include "rules.h"
 
-/* The file header: magic and version, 4 bytes each. */
-#define FILE_HEADER_LEN 8
-
 static const VmsSection *configuration_record(const VmsStream *s)
 {
     for (guint i = 0; i < s->sections->len; i++) {
@@ -44,7 +41,7 @@ static const char *wanted_machine(const TrContext *ctx)
 static void r18_detect(TrContext *ctx, GArray *hits)
 {
     const VmsStream *s = ctx->stream;
-    g_autofree char *named = tr_stream_machine(s);
+    g_autofree char *named = vms_stream_machine(s);
 
     if (!ctx->target->needs_configuration || !wanted_machine(ctx)) {
         return;
@@ -52,8 +49,7 @@ static void r18_detect(TrContext *ctx, GArray *hits)
     if (named && tr_machine_kept(ctx->target, named)) {
         return; /* written for a machine the target has: leave it */
     }
-    tr_hit_add(ctx, hits, &tr_rule_r18_configuration, G_MAXUINT, G_MAXUINT, 0,
-               "configuration",
+    tr_hit_add(ctx, hits, G_MAXUINT, G_MAXUINT, 0, "configuration",
                named
                    ? g_strdup_printf("the CONFIGURATION record names "
                                      "machine type '%s', which %s does "
@@ -69,37 +65,39 @@ static bool r18_plan(TrContext *ctx, const TrHit *hit, GError **errp)
 {
     const VmsSection *config = configuration_record(ctx->stream);
     const char *machine = wanted_machine(ctx);
-    g_autoptr(GByteArray) b = g_byte_array_new();
+    VmsBuilder *w = vms_builder_new_memory();
+    uint64_t len;
 
-    tr_put_be32(b, (uint32_t)strlen(machine));
-    g_byte_array_append(b, (const uint8_t *)machine, (guint)strlen(machine));
     if (config) {
         /* the name only: optional subsections after it stay */
-        size_t len;
-        const uint8_t *p = tr_payload(config, &len);
-        uint32_t n =
-            len >= 4 ? (uint32_t)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3] : 0;
-        tr_plan_patch(ctx->plan, hit->finding, config->payload_offset,
-                      4 + (uint64_t)n, b->data, b->len);
+        uint32_t n = 0;
+        vms_section_machine(config, &n);
+        vms_builder_string32(w, machine);
+        tr_plan_put(ctx->plan, hit->finding, config->payload_offset,
+                    4 + (uint64_t)n, w);
         tr_finding_set(hit->finding, TR_ACTION_EDIT,
                        g_strdup_printf("machine type in the CONFIGURATION "
                                        "record -> '%s'",
                                        machine));
         return true;
     }
-    uint8_t type = VMS_CONFIGURATION;
-    g_byte_array_prepend(b, &type, 1);
-    tr_plan_insert(ctx->plan, hit->finding, FILE_HEADER_LEN, b->data, b->len);
+    vms_builder_configuration(w, machine);
+    len = vms_builder_offset(w);
+    tr_plan_put(ctx->plan, hit->finding, VMS_FILE_HEADER_LEN, 0, w);
     tr_finding_set(hit->finding, TR_ACTION_EDIT,
                    g_strdup_printf("CONFIGURATION record '%s' inserted after "
-                                   "the file header (%u bytes)",
-                                   machine, b->len));
+                                   "the file header (%" PRIu64 " bytes)",
+                                   machine, len));
     return true;
 }
 
 const TrRule tr_rule_r18_configuration = {
     .id = "R18",
     .title = "CONFIGURATION record with the target's machine type",
+    .fixes = "no CONFIGURATION record, or one naming a machine type the "
+             "target lacks: a >= 2.4 machine refuses the stream "
+             "(\"Configuration section missing\")",
+    .actions = TR_MAY_EDIT,
     .detect = r18_detect,
     .plan = r18_plan,
 };
@@ -111,7 +109,7 @@ static bool needs_footer(const TrContext *ctx, guint i)
 {
     const VmsSection *sec = vms_stream_section(ctx->stream, i);
 
-    return !ctx->dropped[i] && !sec->has_footer &&
+    return !tr_section_dropped(ctx, i) && !sec->has_footer &&
            (sec->type == VMS_SECTION_START || sec->type == VMS_SECTION_PART ||
             sec->type == VMS_SECTION_END || sec->type == VMS_SECTION_FULL);
 }
@@ -126,15 +124,15 @@ static void r19_detect(TrContext *ctx, GArray *hits)
     }
     for (guint i = 0; i < s->sections->len; i++) {
         const VmsSection *sec = vms_stream_section(s, i);
-        records += !ctx->dropped[i] && sec->type >= VMS_SECTION_START &&
+        records += !tr_section_dropped(ctx, i) &&
+                   sec->type >= VMS_SECTION_START &&
                    sec->type <= VMS_SECTION_FULL;
         missing += needs_footer(ctx, i);
     }
     if (!missing) {
         return;
     }
-    tr_hit_add(ctx, hits, &tr_rule_r19_footers, G_MAXUINT, G_MAXUINT, missing,
-               "sections",
+    tr_hit_add(ctx, hits, G_MAXUINT, G_MAXUINT, missing, "sections",
                g_strdup_printf("%u of %u section records end without a "
                                "SECTION_FOOTER (send-section-footer was off "
                                "for the writer's machine); %s checks one "
@@ -150,11 +148,10 @@ static bool r19_plan(TrContext *ctx, const TrHit *hit, GError **errp)
         if (!needs_footer(ctx, i)) {
             continue;
         }
-        uint32_t id = ctx->section_id[i];
-        uint8_t footer[5] = {VMS_SECTION_FOOTER, id >> 24, id >> 16, id >> 8,
-                             id};
-        tr_plan_insert(ctx->plan, hit->finding, vms_stream_section(s, i)->end,
-                       footer, sizeof(footer));
+        VmsBuilder *w = vms_builder_new_memory();
+        vms_builder_footer(w, tr_section_id(ctx, i));
+        tr_plan_put(ctx->plan, hit->finding, vms_stream_section(s, i)->end, 0,
+                    w);
     }
     tr_finding_set(hit->finding, TR_ACTION_EDIT,
                    g_strdup_printf("a footer (0x7e + the section id) after "
@@ -166,6 +163,10 @@ static bool r19_plan(TrContext *ctx, const TrHit *hit, GError **errp)
 const TrRule tr_rule_r19_footers = {
     .id = "R19",
     .title = "section footers",
+    .fixes = "START/PART/END/FULL records without a SECTION_FOOTER: a >= 2.4 "
+             "machine checks one after each (\"Missing section footer\")",
+    .actions = TR_MAY_EDIT,
+    .needs = TR_NEEDS("drop-section", "R9", "R8"),
     .detect = r19_detect,
     .plan = r19_plan,
 };

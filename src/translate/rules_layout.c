@@ -37,7 +37,7 @@ static void opaque_detect(TrContext *ctx, GArray *hits)
         }
         bool known = layout_known(sec);
         tr_hit_add(
-            ctx, hits, &tr_rule_opaque_section, i, G_MAXUINT, known, sec->idstr,
+            ctx, hits, i, G_MAXUINT, known, sec->idstr,
             g_strdup_printf(known ? "section '%s' version %u: its %" PRIu64
                                     "-byte payload fits no known layout of '%s'"
                                   : "section '%s' version %u (%" PRIu64
@@ -69,6 +69,11 @@ static bool opaque_plan(TrContext *ctx, const TrHit *hit, GError **errp)
 const TrRule tr_rule_opaque_section = {
     .id = "layout",
     .title = "section no layout table explains",
+    .fixes = "a section the parser could only delimit by resynchronisation: "
+             "no layout of its device fits the payload, so the target's "
+             "loader would most likely misread it",
+    .actions = TR_MAY_REFUSE | TR_MAY_NOTE,
+    .needs = TR_NEEDS("drop-section", "R9"),
     .detect = opaque_detect,
     .plan = opaque_plan,
 };

@@ -1,7 +1,7 @@
 /*
- * The machine around the devices: machine type (R15), accelerator
- * (kvmclock), HPET, CPU model and the qxl PCI revision (R10). These never
- * edit the stream; they fill the recipe, each from stream evidence.
+ * The machine around the devices: machine type and CPU model (R15), the
+ * accelerator (kvm), HPET (hpet). These never edit the stream; they fill
+ * the recipe, each from stream evidence.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <inttypes.h>
@@ -10,35 +10,13 @@
 #include "rules.h"
 #include "stream/fingerprint.h"
 
-char *tr_stream_machine(const VmsStream *s)
-{
-    for (guint i = 0; i < s->sections->len; i++) {
-        const VmsSection *sec = vms_stream_section(s, i);
-        size_t len;
-        const uint8_t *p = tr_payload(sec, &len);
-        if (sec->kind != VMS_KIND_CONFIGURATION || !p || len < 4) {
-            continue;
-        }
-        uint32_t n = (uint32_t)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3];
-        if (n > len - 4 || n == 0) {
-            return NULL;
-        }
-        return g_strndup((const char *)p + 4, n);
-    }
-    return NULL;
-}
-
-static bool has_live(const TrContext *ctx, const char *vmsd,
-                     const VmsSection **found)
+static bool has_live(const TrContext *ctx, const char *vmsd)
 {
     const VmsStream *s = ctx->stream;
 
     for (guint i = 0; i < s->sections->len; i++) {
-        const VmsSection *sec = vms_stream_section(s, i);
-        if (tr_section_live(ctx, i) && !strcmp(tr_vmsd(sec), vmsd)) {
-            if (found) {
-                *found = sec;
-            }
+        if (tr_section_live(ctx, i) &&
+            !strcmp(tr_vmsd(vms_stream_section(s, i)), vmsd)) {
             return true;
         }
     }
@@ -86,8 +64,7 @@ static char *join_evidence(const VmsWriterInfo *w)
     return g_strdup(g->str);
 }
 
-/* ---- machine type ----------------------------------------------------------
- */
+/* ---- machine type -------------------------------------------------------- */
 
 bool tr_machine_kept(const TrTarget *t, const char *named)
 {
@@ -97,7 +74,7 @@ bool tr_machine_kept(const TrTarget *t, const char *named)
 
 static void machine_detect(TrContext *ctx, GArray *hits)
 {
-    g_autofree char *named = tr_stream_machine(ctx->stream);
+    g_autofree char *named = vms_stream_machine(ctx->stream);
     g_autoptr(VmsWriterInfo) w = vms_fingerprint(ctx->stream);
     g_autofree char *why = join_evidence(w);
     const char *machine = writer_machine(w);
@@ -114,8 +91,7 @@ static void machine_detect(TrContext *ctx, GArray *hits)
     } else if (named) {
         ctx->recipe->machine = g_strdup(named);
         if (!ctx->target->machine || strcmp(named, ctx->target->machine)) {
-            tr_hit_add(ctx, hits, &tr_rule_machine, G_MAXUINT, G_MAXUINT, 0,
-                       "machine",
+            tr_hit_add(ctx, hits, G_MAXUINT, G_MAXUINT, 0, "machine",
                        g_strdup_printf("the CONFIGURATION record names "
                                        "machine type '%s'",
                                        named));
@@ -124,8 +100,7 @@ static void machine_detect(TrContext *ctx, GArray *hits)
         ctx->recipe->machine = g_strdup(ctx->target->machine);
     } else if (machine) {
         ctx->recipe->machine = g_strdup(machine);
-        tr_hit_add(ctx, hits, &tr_rule_machine, G_MAXUINT, G_MAXUINT, 0,
-                   "machine",
+        tr_hit_add(ctx, hits, G_MAXUINT, G_MAXUINT, 0, "machine",
                    g_strdup_printf("written by %s %s (%s): its machine type "
                                    "was '%s'",
                                    w->program, w->version, why, machine));
@@ -146,16 +121,12 @@ static void machine_detect(TrContext *ctx, GArray *hits)
             "-cpu if it set one); the guest read model-id '%s' (or %s.x) at "
             "boot",
             ctx->recipe->cpu_model_id, w->version);
-        tr_recipe_add_xml(ctx->recipe,
-                          g_strdup("<cpu mode='custom' match='exact'>"
-                                   "<model fallback='forbid'>qemu64</model>"
-                                   "</cpu>"));
     }
 }
 
 static bool machine_plan(TrContext *ctx, const TrHit *hit, GError **errp)
 {
-    g_autofree char *named = tr_stream_machine(ctx->stream);
+    g_autofree char *named = vms_stream_machine(ctx->stream);
 
     if (named && !ctx->target->machine) {
         tr_finding_set(hit->finding, TR_ACTION_REFUSE,
@@ -169,107 +140,99 @@ static bool machine_plan(TrContext *ctx, const TrHit *hit, GError **errp)
     return true;
 }
 
-const TrRule tr_rule_machine = {
+/* R15 — the machine type the stream was written for.
+ * Evidence: a CONFIGURATION record names it (QEMU >= 2.4), or, for a
+ * target that has the old machines, the writer's fingerprint implies it.
+ * Setting: -M TYPE (refused where the target cannot read the record). */
+const TrRule tr_rule_r15_machine = {
     .id = "R15",
     .title = "machine type",
+    .fixes = "the stream was written for a machine type (named in its "
+             "CONFIGURATION record, or implied by its writer) that the "
+             "target must run as well",
+    .actions = TR_MAY_SET | TR_MAY_REFUSE,
     .detect = machine_detect,
     .plan = machine_plan,
 };
 
-/* ---- kvmclock, hpet, qxl revision ------------------------------------------
- */
+/* ---- kvm: the accelerator ------------------------------------------------ */
 
-static void env_detect(TrContext *ctx, GArray *hits)
+static void kvm_detect(TrContext *ctx, GArray *hits)
 {
-    const VmsStream *s = ctx->stream;
-    const VmsSection *sec = NULL;
-
-    if (has_live(ctx, "kvmclock", NULL)) {
-        TrFinding *f = tr_hit_add(
-            ctx, hits, &tr_rule_environment, G_MAXUINT, G_MAXUINT, 'k',
-            "kvmclock",
-            g_strdup("a 'kvmclock' section: the writer ran under KVM, and "
-                     "QEMU creates kvmclock only with KVM (under TCG: "
-                     "\"Unknown savevm section or instance 'kvmclock'\")"));
-        tr_finding_rule(f, "kvm");
-    }
-    if (!has_live(ctx, "hpet", NULL) && has_live(ctx, "mc146818rtc", NULL)) {
-        TrFinding *f = tr_hit_add(
-            ctx, hits, &tr_rule_environment, G_MAXUINT, G_MAXUINT, 'h', "hpet",
-            g_strdup("no 'hpet' section: the source machine had no HPET "
-                     "(e.g. Ubuntu's qemu-kvm 1.2 under TCG); the target's "
-                     "would be one the guest never saw"));
-        tr_finding_rule(f, "hpet");
-    }
-    for (guint i = 0; i < s->sections->len; i++) {
-        sec = vms_stream_section(s, i);
-        size_t len;
-        const uint8_t *p = tr_payload(sec, &len);
-        if (!tr_section_live(ctx, i) || strcmp(tr_vmsd(sec), "qxl") || !p ||
-            len < 4 + 0x0c) {
-            continue;
-        }
-        uint8_t rev = p[4 + 0x08];
-        if (rev == ctx->target->qxl_default_revision) {
-            continue;
-        }
-        TrFinding *f = tr_hit_add(
-            ctx, hits, &tr_rule_environment, i, G_MAXUINT, 'q', sec->idstr,
-            g_strdup_printf("'%s' PCI config revision is %u; %s gives qxl "
-                            "revision %u (the revision is config-checked)",
-                            sec->idstr, rev, ctx->target->name,
-                            ctx->target->qxl_default_revision));
-        tr_finding_rule(f, "R10");
+    if (has_live(ctx, "kvmclock")) {
+        tr_hit_add(ctx, hits, G_MAXUINT, G_MAXUINT, 0, "kvmclock",
+                   g_strdup("a 'kvmclock' section: the writer ran under KVM, "
+                            "and QEMU creates kvmclock only with KVM (under "
+                            "TCG: \"Unknown savevm section or instance "
+                            "'kvmclock'\")"));
     }
 }
 
-static bool env_plan(TrContext *ctx, const TrHit *hit, GError **errp)
+static bool kvm_plan(TrContext *ctx, const TrHit *hit, GError **errp)
 {
     TrRecipe *r = ctx->recipe;
 
-    switch (hit->value) {
-    case 'k':
-        r->accel = g_strdup("kvm");
-        r->accel_reason = g_strdup("the stream has a kvmclock section");
-        tr_recipe_add_note(
-            r, g_strdup("the guest's clock: the stream's kvmclock and TSC "
-                        "values are loaded as saved; how far the guest's "
-                        "TSC jumps on resume depends on the host (see "
-                        "README, \"Guest time after a resume\")"));
-        tr_finding_set(hit->finding, TR_ACTION_SETTING,
-                       g_strdup("-accel kvm (or --drop-section kvmclock to "
-                                "load under TCG, losing the guest's "
-                                "kvmclock state)"));
-        return true;
-    case 'h':
-        tr_recipe_add_no_hpet(r, ctx->target->hpet_syntax ==
-                                     TR_HPET_MACHINE_PROPERTY);
-        tr_finding_set(
-            hit->finding, TR_ACTION_SETTING,
-            g_strdup(ctx->target->hpet_syntax == TR_HPET_MACHINE_PROPERTY
-                         ? "-machine hpet=off"
-                         : "-no-hpet"));
-        return true;
-    case 'q': {
-        const VmsSection *sec = vms_stream_section(ctx->stream, hit->section);
-        size_t len;
-        const uint8_t *p = tr_payload(sec, &len);
-        /* class 0x0300 (VGA) is the primary qxl-vga; 0x0380 a secondary */
-        const char *driver =
-            p[4 + 0x0b] == 0x03 && p[4 + 0x0a] == 0x00 ? "qxl-vga" : "qxl";
-        g_autofree char *rev = g_strdup_printf("%u", p[4 + 0x08]);
-        tr_recipe_add_global(r, driver, "revision", rev);
-        tr_finding_set(hit->finding, TR_ACTION_SETTING,
-                       g_strdup_printf("-global %s.revision=%s", driver, rev));
-        return true;
-    }
-    }
+    r->accel = g_strdup("kvm");
+    r->accel_reason = g_strdup("the stream has a kvmclock section");
+    tr_recipe_add_note(
+        r, g_strdup("the guest's clock: the stream's kvmclock and TSC "
+                    "values are loaded as saved; how far the guest's "
+                    "TSC jumps on resume depends on the host (see "
+                    "README, \"Guest time after a resume\")"));
+    tr_finding_set(hit->finding, TR_ACTION_SETTING,
+                   g_strdup("-accel kvm (or --drop-section kvmclock to "
+                            "load under TCG, losing the guest's "
+                            "kvmclock state)"));
     return true;
 }
 
-const TrRule tr_rule_environment = {
-    .id = "environment",
-    .title = "accelerator, HPET and qxl revision",
-    .detect = env_detect,
-    .plan = env_plan,
+/* kvm — a stream written under KVM.
+ * Evidence: a "kvmclock" section. Setting: -accel kvm. */
+const TrRule tr_rule_kvm = {
+    .id = "kvm",
+    .title = "stream written under KVM",
+    .fixes = "a 'kvmclock' section: QEMU registers kvmclock only under KVM, "
+             "so under TCG the load fails (\"Unknown savevm section or "
+             "instance 'kvmclock'\")",
+    .actions = TR_MAY_SET,
+    .needs = TR_NEEDS("drop-section"),
+    .detect = kvm_detect,
+    .plan = kvm_plan,
+};
+
+/* ---- hpet: a machine without one ----------------------------------------- */
+
+static void hpet_detect(TrContext *ctx, GArray *hits)
+{
+    if (!has_live(ctx, "hpet") && has_live(ctx, "mc146818rtc")) {
+        tr_hit_add(ctx, hits, G_MAXUINT, G_MAXUINT, 0, "hpet",
+                   g_strdup("no 'hpet' section: the source machine had no "
+                            "HPET (e.g. Ubuntu's qemu-kvm 1.2 under TCG); "
+                            "the target's would be one the guest never "
+                            "saw"));
+    }
+}
+
+static bool hpet_plan(TrContext *ctx, const TrHit *hit, GError **errp)
+{
+    bool option = ctx->target->hpet_syntax == TR_HPET_NO_HPET_OPTION;
+
+    tr_recipe_add_no_hpet(ctx->recipe, option);
+    tr_finding_set(hit->finding, TR_ACTION_SETTING,
+                   g_strdup(option ? "-no-hpet" : "-machine hpet=off"));
+    return true;
+}
+
+/* hpet — a PC machine without an HPET.
+ * Evidence: an "mc146818rtc" section and no "hpet" section.
+ * Setting: -machine hpet=off (-no-hpet on old targets). */
+const TrRule tr_rule_hpet = {
+    .id = "hpet",
+    .title = "source machine without HPET",
+    .fixes = "a PC stream (an 'mc146818rtc' section) without an 'hpet' "
+             "section: the target would add an HPET the guest never saw",
+    .actions = TR_MAY_SET,
+    .needs = TR_NEEDS("drop-section"),
+    .detect = hpet_detect,
+    .plan = hpet_plan,
 };

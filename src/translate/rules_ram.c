@@ -2,16 +2,18 @@
  * RAM block rules: every block of the stream's MEM_SIZE list must exist on
  * the target with exactly its length, or the load fails ("Size mismatch",
  * "Unknown ramblock"). Per block, the target profile says how the target
- * sizes it and which setting changes that; the rule of that spec acts:
+ * sizes it and which rule explains a difference (TrRamSpec.rule); these
+ * rules form one walk over the block list (tr_ram_detect_block):
  *
  *   R4/R5  vga.vram: -global <vga>.vgamem_mb=N, or (--shrink-vram, cirrus)
  *          cut the block when every page beyond the cut is a fill page
  *   R6     option ROMs: the stream's own ROM bytes in a file + romfile=,
  *          or (--drop-roms) the block removed
  *   R7     pc.bios: the stream's BIOS in a file + -bios
- *   R10    qxl.vrom larger than the target's 8 KiB: cut it when the ROM's
- *          own header shows its content ends below the cut
+ *   R10    qxl.vrom (rules_qxl.c)
  *   R17    system.flash -> system.flash0 + a pflash drive with its bytes
+ *   ram    a block the profile does not know (a note), or one it creates
+ *          with a fixed other size (refused)
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <inttypes.h>
@@ -19,14 +21,10 @@
 
 #include "rules.h"
 
-typedef struct PageCensus {
-    uint64_t full, fill;
-    uint64_t fill_by_byte[256];
-} PageCensus;
+#define KIND(k) (1u << (k))
 
-/* Page records of a block at or beyond offset. */
-static void census(const VmsStream *s, guint block, uint64_t from,
-                   PageCensus *c)
+void tr_page_census(const VmsStream *s, guint block, uint64_t from,
+                    TrPageCensus *c)
 {
     memset(c, 0, sizeof(*c));
     for (guint i = 0; i < s->pages->len; i++) {
@@ -43,7 +41,7 @@ static void census(const VmsStream *s, guint block, uint64_t from,
     }
 }
 
-static char *census_str(const PageCensus *c)
+char *tr_page_census_str(const TrPageCensus *c)
 {
     GString *g = g_string_new(NULL);
     bool first = true;
@@ -66,7 +64,7 @@ static char *census_str(const PageCensus *c)
 
 static bool judged_by_profile(const TrContext *ctx)
 {
-    g_autofree char *machine = tr_stream_machine(ctx->stream);
+    g_autofree char *machine = vms_stream_machine(ctx->stream);
 
     /* A stream that names its machine type (QEMU >= 2.4) was sized for that
      * machine; the profile describes the target's default machine. */
@@ -101,86 +99,110 @@ static bool flash_in_stream(const VmsStream *s, uint64_t *length)
     return false;
 }
 
-/* ---- detect: one hit per block whose size or name needs something ------- */
+/* ---- the walk: is this block one for the running rule? ------------------- */
 
-static void ram_detect(TrContext *ctx, GArray *hits)
+/* Why the target will not load the block as the stream has it, or NULL. */
+static char *mismatch(const TrContext *ctx, const VmsRamBlock *b,
+                      const TrRamSpec *spec)
 {
     const VmsStream *s = ctx->stream;
+    const char *target = ctx->target->name;
+    g_autofree char *have = tr_size_str(b->length);
+    g_autofree char *want = spec ? tr_size_str(spec->length) : NULL;
+    uint64_t flash_len;
 
-    if (!judged_by_profile(ctx)) {
+    if (!spec) {
+        return g_strdup_printf("RAM block '%s' (%s) is not in the %s profile",
+                               b->id, have, target);
+    }
+    switch (spec->kind) {
+    case TR_RAM_ANY:
+        return NULL;
+    case TR_RAM_FIXED:
+    case TR_RAM_BIOS:
+    case TR_RAM_QXL_ROM:
+        if (b->length == spec->length) {
+            return NULL;
+        }
+        return g_strdup_printf("RAM block '%s' is %s; %s creates %s", b->id,
+                               have, target, want);
+    case TR_RAM_VGAMEM:
+    case TR_RAM_ROMFILE:
+        if (spec->length && b->length == spec->length) {
+            return NULL;
+        }
+        return spec->length
+                   ? g_strdup_printf("RAM block '%s' is %s; %s creates %s",
+                                     b->id, have, target, want)
+                   : g_strdup_printf("RAM block '%s' is %s; its size on %s "
+                                     "depends on the build or machine type",
+                                     b->id, have, target);
+    case TR_RAM_RENAMED:
+        return g_strdup_printf("RAM block '%s' (%s): %s names it '%s'", b->id,
+                               have, target, spec->rename_to);
+    case TR_RAM_PFLASH:
+        return g_strdup_printf("RAM block '%s' (%s): %s creates it only for "
+                               "a pflash drive",
+                               b->id, have, target);
+    case TR_RAM_PFLASH_SHADOW:
+        if (flash_in_stream(s, &flash_len) &&
+            b->length == MIN(flash_len, 128 * 1024)) {
+            return NULL; /* comes with the flash drive of R17 */
+        }
+        return g_strdup_printf("RAM block '%s' (%s) without a flash block of "
+                               "matching size",
+                               b->id, have);
+    }
+    return NULL;
+}
+
+void tr_ram_detect_block(TrContext *ctx, guint block, GArray *hits)
+{
+    const VmsRamBlock *b = vms_stream_block(ctx->stream, block);
+    const TrRamSpec *spec = tr_target_ram(ctx->target, b->id, ctx->stream);
+    const char *rule = spec && spec->rule ? spec->rule : "ram";
+    char *evidence;
+
+    if (strcmp(rule, ctx->rule->id) || !judged_by_profile(ctx)) {
         return;
     }
-    for (guint i = 0; i < s->ram_blocks->len; i++) {
-        const VmsRamBlock *b = vms_stream_block(s, i);
-        const TrRamSpec *spec = tr_target_ram(ctx->target, b->id, s);
-        g_autofree char *have = tr_size_str(b->length);
-        g_autofree char *want = spec ? tr_size_str(spec->length) : NULL;
-        char *evidence = NULL;
-        uint64_t flash_len;
-
-        if (!spec) {
-            TrFinding *f = tr_hit_add(
-                ctx, hits, &tr_rule_ram_blocks, i, i, 0, b->id,
-                g_strdup_printf("RAM block '%s' (%s) is not in the %s "
-                                "profile",
-                                b->id, have, ctx->target->name));
-            tr_finding_rule(f, "ram");
-            continue;
-        }
-        switch (spec->kind) {
-        case TR_RAM_ANY:
-            continue;
-        case TR_RAM_FIXED:
-        case TR_RAM_BIOS:
-        case TR_RAM_QXL_ROM:
-            if (b->length == spec->length) {
-                continue;
-            }
-            evidence = g_strdup_printf("RAM block '%s' is %s; %s creates %s",
-                                       b->id, have, ctx->target->name, want);
-            break;
-        case TR_RAM_VGAMEM:
-        case TR_RAM_ROMFILE:
-            if (spec->length && b->length == spec->length) {
-                continue;
-            }
-            evidence =
-                spec->length
-                    ? g_strdup_printf("RAM block '%s' is %s; %s creates %s",
-                                      b->id, have, ctx->target->name, want)
-                    : g_strdup_printf("RAM block '%s' is %s; its size on %s "
-                                      "depends on the build or machine type",
-                                      b->id, have, ctx->target->name);
-            break;
-        case TR_RAM_RENAMED:
-            evidence = g_strdup_printf("RAM block '%s' (%s): %s names it "
-                                       "'%s'",
-                                       b->id, have, ctx->target->name,
-                                       spec->rename_to);
-            break;
-        case TR_RAM_PFLASH:
-            evidence = g_strdup_printf("RAM block '%s' (%s): %s creates it "
-                                       "only for a pflash drive",
-                                       b->id, have, ctx->target->name);
-            break;
-        case TR_RAM_PFLASH_SHADOW:
-            if (flash_in_stream(s, &flash_len) &&
-                b->length == MIN(flash_len, 128 * 1024)) {
-                continue; /* comes with the flash drive of R17 */
-            }
-            evidence = g_strdup_printf("RAM block '%s' (%s) without a flash "
-                                       "block of matching size",
-                                       b->id, have);
-            break;
-        }
-        TrFinding *f = tr_hit_add(ctx, hits, &tr_rule_ram_blocks, i, i, 0,
-                                  b->id, evidence);
-        tr_finding_rule(f, spec->rule ? spec->rule : "ram");
+    evidence = mismatch(ctx, b, spec);
+    if (evidence) {
+        tr_hit_add(ctx, hits, block, block, 0, b->id, evidence);
     }
 }
 
-/* ---- plan, per kind --------------------------------------------------------
- */
+const TrRamSpec *tr_ram_spec(const TrContext *ctx, const TrHit *hit)
+{
+    const VmsRamBlock *b = vms_stream_block(ctx->stream, hit->block);
+
+    return tr_target_ram(ctx->target, b->id, ctx->stream);
+}
+
+bool tr_ram_refuse_too_large(TrContext *ctx, const TrHit *hit)
+{
+    const VmsRamBlock *b = vms_stream_block(ctx->stream, hit->block);
+
+    if (b->length <= TR_EXTRACT_MAX) {
+        return false;
+    }
+    g_autofree char *size = tr_size_str(b->length);
+    tr_finding_set(hit->finding, TR_ACTION_REFUSE,
+                   g_strdup_printf("a %s block is not a ROM, BIOS or flash "
+                                   "image qsnapfix can hand over",
+                                   size));
+    return true;
+}
+
+/* What no setting of the target changes (a spec of another kind). */
+static bool refuse_fixed(const TrHit *hit)
+{
+    tr_finding_set(hit->finding, TR_ACTION_REFUSE,
+                   g_strdup("no setting changes its size on the target"));
+    return true;
+}
+
+/* ---- R4, R5: video memory ------------------------------------------------ */
 
 /* --shrink-vram cuts this block (if the pages above the cut allow it). */
 static bool cuts_vram(const TrContext *ctx, const TrRamSpec *spec,
@@ -190,16 +212,20 @@ static bool cuts_vram(const TrContext *ctx, const TrRamSpec *spec,
            spec->length && b->length > spec->length;
 }
 
-static bool plan_vgamem(TrContext *ctx, const TrHit *hit, const TrRamSpec *spec)
+static bool vgamem_plan(TrContext *ctx, const TrHit *hit, GError **errp)
 {
     const VmsStream *s = ctx->stream;
     const VmsRamBlock *b = vms_stream_block(s, hit->block);
-    const char *prop = spec->property ? spec->property : "vgamem_mb";
+    const TrRamSpec *spec = tr_ram_spec(ctx, hit);
 
+    if (spec->kind != TR_RAM_VGAMEM) {
+        return refuse_fixed(hit);
+    }
+    const char *prop = spec->property ? spec->property : "vgamem_mb";
     if (cuts_vram(ctx, spec, b)) {
-        PageCensus c;
-        census(s, hit->block, spec->length, &c);
-        g_autofree char *pages = census_str(&c);
+        TrPageCensus c;
+        tr_page_census(s, hit->block, spec->length, &c);
+        g_autofree char *pages = tr_page_census_str(&c);
         g_autofree char *cut = tr_size_str(spec->length);
         if (c.full) {
             tr_finding_set(hit->finding, TR_ACTION_REFUSE,
@@ -237,18 +263,68 @@ static bool plan_vgamem(TrContext *ctx, const TrHit *hit, const TrRamSpec *spec)
     return true;
 }
 
-static bool plan_romfile(TrContext *ctx, const TrHit *hit,
-                         const TrRamSpec *spec)
+/* R4 with --shrink-vram reads the pages past the cut. */
+static bool vgamem_reads_pages(const TrContext *ctx, const TrHit *hit)
+{
+    const TrRamSpec *spec = tr_ram_spec(ctx, hit);
+
+    return spec->kind == TR_RAM_VGAMEM &&
+           cuts_vram(ctx, spec, vms_stream_block(ctx->stream, hit->block));
+}
+
+/* R4 — qemu-kvm's 16 MiB cirrus VRAM.
+ * Evidence: RAM block "vga.vram" of 16 MiB with a "cirrus_vga" section;
+ * 7.2 creates 8 MiB. Setting: -global cirrus-vga.vgamem_mb=16; or
+ * (--shrink-vram) the block cut when only fill pages lie above the cut. */
+const TrRule tr_rule_r4_cirrus_vram = {
+    .id = "R4",
+    .title = "cirrus vga.vram larger than the target's",
+    .fixes = "a cirrus machine's 'vga.vram' longer than the target's "
+             "default (qemu-kvm: 16 MiB; 7.2: 8 MiB): \"Size mismatch\"",
+    .actions = TR_MAY_SET | TR_MAY_EDIT | TR_MAY_REFUSE | TR_MAY_NOTE,
+    .detect_block = tr_ram_detect_block,
+    .ram_kinds = KIND(TR_RAM_VGAMEM),
+    .plan = vgamem_plan,
+    .reads_pages = vgamem_reads_pages,
+};
+
+/* R5 — video memory of std VGA, vmware-svga or qxl of another size.
+ * Evidence: "vga.vram" (or "…/qxl.vram") of another length than the
+ * target's default for the display in the stream.
+ * Setting: -global VGA.vgamem_mb=N (vmware-svga.vgamem_mb,
+ * qxl-vga.ram_size_mb, qxl-vga.vram_size_mb). */
+const TrRule tr_rule_r5_vga_memory = {
+    .id = "R5",
+    .title = "VGA memory of another size",
+    .fixes = "a std VGA, vmware-svga or qxl video memory block of another "
+             "length than the target creates: \"Size mismatch\"",
+    .actions = TR_MAY_SET | TR_MAY_REFUSE,
+    .detect_block = tr_ram_detect_block,
+    .ram_kinds = KIND(TR_RAM_VGAMEM),
+    .plan = vgamem_plan,
+};
+
+/* ---- R6: option ROMs ----------------------------------------------------- */
+
+static bool romfile_plan(TrContext *ctx, const TrHit *hit, GError **errp)
 {
     const VmsRamBlock *b = vms_stream_block(ctx->stream, hit->block);
+    const TrRamSpec *spec = tr_ram_spec(ctx, hit);
 
+    if (spec->kind != TR_RAM_ROMFILE) {
+        return refuse_fixed(hit);
+    }
     if (ctx->opts->drop_roms) {
         tr_plan_ram_drop(ctx->plan, hit->finding, hit->block);
+        tr_give_dropped_block(ctx, hit->block);
         tr_finding_set(hit->finding, TR_ACTION_LOSS,
                        g_strdup_printf("--drop-roms: block and its pages "
                                        "removed; the guest finds the "
                                        "target's own %s ROM in its place",
                                        spec->driver));
+        return true;
+    }
+    if (tr_ram_refuse_too_large(ctx, hit)) {
         return true;
     }
     if (b->length & (b->length - 1)) {
@@ -269,12 +345,36 @@ static bool plan_romfile(TrContext *ctx, const TrHit *hit,
     return true;
 }
 
-static bool plan_bios(TrContext *ctx, const TrHit *hit)
+/* R6 — a PCI option ROM of another size than the target's ROM file.
+ * Evidence: "…/rtl8139.rom", "…/e1000.rom", ... of another length.
+ * Setting: the block's bytes in a file + -global DRIVER.romfile=FILE; or
+ * (--drop-roms) the block removed, a loss. */
+const TrRule tr_rule_r6_option_rom = {
+    .id = "R6",
+    .title = "option ROM of another size",
+    .fixes = "a PCI option ROM block ('…/rtl8139.rom', 'e1000.rom', …) of "
+             "another length than the target's ROM file: \"Size mismatch\"",
+    .actions = TR_MAY_SET | TR_MAY_LOSE | TR_MAY_REFUSE,
+    .gives = TR_GIVES_DROPPED_BLOCKS,
+    .detect_block = tr_ram_detect_block,
+    .ram_kinds = KIND(TR_RAM_ROMFILE),
+    .plan = romfile_plan,
+};
+
+/* ---- R7: the BIOS -------------------------------------------------------- */
+
+static bool bios_plan(TrContext *ctx, const TrHit *hit, GError **errp)
 {
     const VmsRamBlock *b = vms_stream_block(ctx->stream, hit->block);
+
+    if (tr_ram_spec(ctx, hit)->kind != TR_RAM_BIOS) {
+        return refuse_fixed(hit);
+    }
+    if (tr_ram_refuse_too_large(ctx, hit)) {
+        return true;
+    }
     const char *path =
         tr_recipe_add_file(ctx, TR_FILE_BIOS, hit->block, b->id, b->length);
-
     tr_recipe_add_bios(ctx->recipe, path);
     tr_finding_set(hit->finding, TR_ACTION_SETTING,
                    g_strdup_printf("the stream's BIOS extracted to %s; -bios "
@@ -283,22 +383,41 @@ static bool plan_bios(TrContext *ctx, const TrHit *hit)
     return true;
 }
 
-static void add_pflash(TrContext *ctx, guint block, const char *id,
-                       uint64_t length, const char **path_out)
-{
-    const char *path =
-        tr_recipe_add_file(ctx, TR_FILE_PFLASH, block, id, length);
+/* R7 — the BIOS of another size.
+ * Evidence: "pc.bios" of another length than the target's default BIOS.
+ * Setting: the block's bytes in a file + -bios FILE. */
+const TrRule tr_rule_r7_bios = {
+    .id = "R7",
+    .title = "BIOS of another size",
+    .fixes = "'pc.bios' of another length than the target's default BIOS "
+             "(QEMU 10's machines load the 256 KiB bios-256k.bin): \"Size "
+             "mismatch\"",
+    .actions = TR_MAY_SET | TR_MAY_REFUSE,
+    .detect_block = tr_ram_detect_block,
+    .ram_kinds = KIND(TR_RAM_BIOS),
+    .plan = bios_plan,
+};
 
-    tr_recipe_add_pflash(ctx->recipe, path);
-    *path_out = path;
-}
+/* ---- R17: the BIOS as flash ---------------------------------------------- */
 
-static bool plan_flash(TrContext *ctx, const TrHit *hit, const TrRamSpec *spec)
+static bool flash_plan(TrContext *ctx, const TrHit *hit, GError **errp)
 {
     const VmsRamBlock *b = vms_stream_block(ctx->stream, hit->block);
+    const TrRamSpec *spec = tr_ram_spec(ctx, hit);
     const char *id = b->id;
-    const char *path;
 
+    if (spec->kind == TR_RAM_PFLASH_SHADOW) {
+        tr_finding_set(hit->finding, TR_ACTION_REFUSE,
+                       g_strdup("the target creates it only as the copy of "
+                                "a pflash drive's last 128 KiB"));
+        return true;
+    }
+    if (spec->kind != TR_RAM_RENAMED && spec->kind != TR_RAM_PFLASH) {
+        return refuse_fixed(hit);
+    }
+    if (tr_ram_refuse_too_large(ctx, hit)) {
+        return true;
+    }
     if (spec->kind == TR_RAM_RENAMED) {
         tr_plan_ram_rename(ctx->plan, hit->finding, hit->block,
                            spec->rename_to);
@@ -310,7 +429,9 @@ static bool plan_flash(TrContext *ctx, const TrHit *hit, const TrRamSpec *spec)
                                 "long"));
         return true;
     }
-    add_pflash(ctx, hit->block, id, b->length, &path);
+    const char *path =
+        tr_recipe_add_file(ctx, TR_FILE_PFLASH, hit->block, id, b->length);
+    tr_recipe_add_pflash(ctx->recipe, path);
     tr_finding_set(
         hit->finding,
         spec->kind == TR_RAM_RENAMED ? TR_ACTION_EDIT : TR_ACTION_SETTING,
@@ -324,170 +445,48 @@ static bool plan_flash(TrContext *ctx, const TrHit *hit, const TrRamSpec *spec)
     return true;
 }
 
-/* The qxl ROM (spice QXLRom, little-endian): magic, then modes_offset at 24;
- * the mode list is u32 n_modes + n_modes * 32 bytes. */
-#define QXL_ROM_MAGIC        0x4f525851u
-#define QXL_ROM_MODES_OFFSET 24
-#define QXL_MODE_SIZE        32
+/* R17 — qemu-kvm 1.2's BIOS mapped as flash (under TCG).
+ * Evidence: RAM block "system.flash" (with "isa-bios").
+ * Edit: renamed "system.flash0" in the list and in every page record that
+ * names it; setting: its bytes in a file + -drive if=pflash,unit=0. */
+const TrRule tr_rule_r17_flash = {
+    .id = "R17",
+    .title = "BIOS mapped as flash (qemu-kvm 1.2 under TCG)",
+    .fixes = "a 'system.flash' block (qemu-kvm 1.2 under TCG, with "
+             "'isa-bios'): the target names the flash 'system.flash0' and "
+             "creates it only for a pflash drive (\"Unknown ramblock\")",
+    .actions = TR_MAY_EDIT | TR_MAY_SET | TR_MAY_REFUSE,
+    .detect_block = tr_ram_detect_block,
+    .ram_kinds =
+        KIND(TR_RAM_RENAMED) | KIND(TR_RAM_PFLASH) | KIND(TR_RAM_PFLASH_SHADOW),
+    .plan = flash_plan,
+};
 
-static uint32_t le32_at(const uint8_t *p)
+/* ---- ram: what the profile does not size --------------------------------- */
+
+static bool unknown_block_plan(TrContext *ctx, const TrHit *hit, GError **errp)
 {
-    return p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-           (uint32_t)p[3] << 24;
-}
-
-/* A qxl ROM at least the target's size is cut, its header permitting. */
-static bool qxl_rom_cut(const TrRamSpec *spec, const VmsRamBlock *b)
-{
-    return b->length >= spec->length;
-}
-
-static bool plan_qxl_rom(TrContext *ctx, const TrHit *hit,
-                         const TrRamSpec *spec, GError **errp)
-{
-    const VmsStream *s = ctx->stream;
-    const VmsRamBlock *b = vms_stream_block(s, hit->block);
-    g_autofree char *cut = tr_size_str(spec->length);
-
-    if (!qxl_rom_cut(spec, b)) {
-        tr_finding_set(hit->finding, TR_ACTION_REFUSE,
-                       g_strdup_printf("a qxl ROM smaller than the target's "
-                                       "%s cannot be grown without mixing "
-                                       "two ROMs",
-                                       cut));
-        return true;
+    if (tr_ram_spec(ctx, hit)) {
+        return refuse_fixed(hit);
     }
-    g_autoptr(GBytes) rom = tr_extract_block(s, ctx->source, hit->block, errp);
-    if (!rom) {
-        return false;
-    }
-    gsize len;
-    const uint8_t *p = g_bytes_get_data(rom, &len);
-    uint32_t magic = le32_at(p);
-    uint32_t modes_offset = le32_at(p + QXL_ROM_MODES_OFFSET);
-
-    if (magic != QXL_ROM_MAGIC || (uint64_t)modes_offset + 4 > len) {
-        tr_finding_set(hit->finding, TR_ACTION_REFUSE,
-                       g_strdup_printf("no qxl ROM header in the block (magic "
-                                       "0x%08x, modes at 0x%x): cannot tell "
-                                       "where its content ends",
-                                       magic, modes_offset));
-        return true;
-    }
-    uint32_t n_modes = le32_at(p + modes_offset);
-    uint64_t end =
-        (uint64_t)modes_offset + 4 + (uint64_t)n_modes * QXL_MODE_SIZE;
-    g_autofree char *where = g_strdup_printf(
-        "the ROM header puts its mode list at 0x%x with %u modes: content "
-        "ends at %" PRIu64,
-        modes_offset, n_modes, end);
-
-    if (end > spec->length) {
-        tr_finding_set(hit->finding, TR_ACTION_REFUSE,
-                       g_strdup_printf("%s, past the %s the target has; "
-                                       "cutting would lose modes",
-                                       where, cut));
-        return true;
-    }
-    PageCensus c;
-    census(s, hit->block, spec->length, &c);
-    if (c.full || c.fill != c.fill_by_byte[0]) {
-        g_autofree char *pages = census_str(&c);
-        tr_finding_set(hit->finding, TR_ACTION_REFUSE,
-                       g_strdup_printf("%s, but at or above %s the block "
-                                       "holds %s",
-                                       where, cut, pages));
-        return true;
-    }
-    tr_plan_ram_resize(ctx->plan, hit->finding, hit->block, spec->length);
-    tr_finding_set(hit->finding, TR_ACTION_EDIT,
-                   g_strdup_printf("%s; block cut to %s (%" PRIu64
-                                   " zero page record(s) dropped)",
-                                   where, cut, c.fill));
+    tr_finding_set(hit->finding, TR_ACTION_NOTE,
+                   g_strdup("left as it is: the load fails with \"Unknown "
+                            "ramblock\" unless the target's devices create it "
+                            "with this size"));
     return true;
 }
 
-static bool needs_file(TrRamKind k)
-{
-    return k == TR_RAM_ROMFILE || k == TR_RAM_BIOS || k == TR_RAM_RENAMED ||
-           k == TR_RAM_PFLASH || k == TR_RAM_QXL_ROM;
-}
-
-/* Refused before anything else: not a ROM, BIOS or flash image. */
-static bool too_large_to_hand_over(const TrContext *ctx, const TrRamSpec *spec,
-                                   const VmsRamBlock *b)
-{
-    return spec && needs_file(spec->kind) && b->length > TR_EXTRACT_MAX &&
-           !(spec->kind == TR_RAM_ROMFILE && ctx->opts->drop_roms);
-}
-
-static bool ram_plan(TrContext *ctx, const TrHit *hit, GError **errp)
-{
-    const VmsStream *s = ctx->stream;
-    const VmsRamBlock *b = vms_stream_block(s, hit->block);
-    const TrRamSpec *spec = tr_target_ram(ctx->target, b->id, s);
-
-    if (too_large_to_hand_over(ctx, spec, b)) {
-        g_autofree char *size = tr_size_str(b->length);
-        tr_finding_set(hit->finding, TR_ACTION_REFUSE,
-                       g_strdup_printf("a %s block is not a ROM, BIOS or "
-                                       "flash image qsnapfix can hand over",
-                                       size));
-        return true;
-    }
-
-    if (!spec) {
-        tr_finding_set(hit->finding, TR_ACTION_NOTE,
-                       g_strdup("left as it is: the load fails with "
-                                "\"Unknown ramblock\" unless the target's "
-                                "devices create it with this size"));
-        return true;
-    }
-    switch (spec->kind) {
-    case TR_RAM_VGAMEM:
-        return plan_vgamem(ctx, hit, spec);
-    case TR_RAM_ROMFILE:
-        return plan_romfile(ctx, hit, spec);
-    case TR_RAM_BIOS:
-        return plan_bios(ctx, hit);
-    case TR_RAM_RENAMED:
-    case TR_RAM_PFLASH:
-        return plan_flash(ctx, hit, spec);
-    case TR_RAM_QXL_ROM:
-        return plan_qxl_rom(ctx, hit, spec, errp);
-    case TR_RAM_FIXED:
-        tr_finding_set(hit->finding, TR_ACTION_REFUSE,
-                       g_strdup("no setting changes its size on the target"));
-        return true;
-    case TR_RAM_PFLASH_SHADOW:
-        tr_finding_set(hit->finding, TR_ACTION_REFUSE,
-                       g_strdup("the target creates it only as the copy of "
-                                "a pflash drive's last 128 KiB"));
-        return true;
-    case TR_RAM_ANY:
-        break;
-    }
-    return true;
-}
-
-/* R10 reads the qxl ROM's header and the pages past the cut; R4 with
- * --shrink-vram the pages past the cut. */
-static bool ram_reads_pages(const TrContext *ctx, const TrHit *hit)
-{
-    const VmsRamBlock *b = vms_stream_block(ctx->stream, hit->block);
-    const TrRamSpec *spec = tr_target_ram(ctx->target, b->id, ctx->stream);
-
-    if (!spec || too_large_to_hand_over(ctx, spec, b)) {
-        return false;
-    }
-    return (spec->kind == TR_RAM_VGAMEM && cuts_vram(ctx, spec, b)) ||
-           (spec->kind == TR_RAM_QXL_ROM && qxl_rom_cut(spec, b));
-}
-
-const TrRule tr_rule_ram_blocks = {
+/* ram — a RAM block the target profile does not know, or sizes fixed.
+ * Evidence: a block id no spec of the target matches (a note: the target's
+ * devices decide), or one of a fixed length ("pc.rom") that differs. */
+const TrRule tr_rule_ram_unknown = {
     .id = "ram",
-    .title = "RAM block the target sizes or names differently",
-    .detect = ram_detect,
-    .plan = ram_plan,
-    .reads_pages = ram_reads_pages,
+    .title = "RAM block unknown to the target profile",
+    .fixes = "a RAM block the target profile does not know, or one the "
+             "target always creates with another length (\"Unknown "
+             "ramblock\", \"Size mismatch\")",
+    .actions = TR_MAY_NOTE | TR_MAY_REFUSE,
+    .detect_block = tr_ram_detect_block,
+    .ram_kinds = KIND(TR_RAM_FIXED),
+    .plan = unknown_block_plan,
 };

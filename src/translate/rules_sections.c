@@ -36,8 +36,7 @@ static void drop_detect(TrContext *ctx, GArray *hits)
             !drop_requested(ctx, sec)) {
             continue;
         }
-        tr_hit_add(ctx, hits, &tr_rule_drop_section, i, G_MAXUINT, 0,
-                   sec->idstr,
+        tr_hit_add(ctx, hits, i, G_MAXUINT, 0, sec->idstr,
                    g_strdup_printf("--drop-section names '%s' (instance %u, "
                                    "version %u, %" PRIu64 " bytes of state)",
                                    sec->idstr, sec->instance_id,
@@ -58,7 +57,7 @@ static bool drop_plan(TrContext *ctx, const TrHit *hit, GError **errp)
              sec->start_index == hit->section)) {
             tr_plan_drop(ctx->plan, hit->finding, sec->offset,
                          sec->end - sec->offset);
-            ctx->dropped[i] = true;
+            tr_give_dropped_section(ctx, i);
         }
     }
     tr_finding_set(hit->finding, TR_ACTION_LOSS,
@@ -68,9 +67,16 @@ static bool drop_plan(TrContext *ctx, const TrHit *hit, GError **errp)
     return true;
 }
 
+/* drop-section: the user gives up a device's state (--drop-section).
+ * Evidence: the option names the section's idstr or vmsd name.
+ * Edit: the section and its PART/END records removed (a loss). */
 const TrRule tr_rule_drop_section = {
     .id = "drop-section",
     .title = "section dropped on request",
+    .fixes = "--drop-section names a section: its state is given up, the "
+             "target keeps its own reset state for the device",
+    .actions = TR_MAY_LOSE,
+    .gives = TR_GIVES_DROPPED_SECTIONS,
     .detect = drop_detect,
     .plan = drop_plan,
 };
@@ -93,7 +99,7 @@ static void r1_detect(TrContext *ctx, GArray *hits)
             sec->payload_len != PIIX4_PM_QEMU_KVM_V2_LEN) {
             continue;
         }
-        tr_hit_add(ctx, hits, &tr_rule_r1_piix4_pm, i, G_MAXUINT, 0, sec->idstr,
+        tr_hit_add(ctx, hits, i, G_MAXUINT, 0, sec->idstr,
                    g_strdup_printf("'%s' says version 2 but its payload is "
                                    "%u bytes, the version-3 layout qemu-kvm "
                                    "wrote (upstream v2 is 324)",
@@ -106,7 +112,7 @@ static bool set_version_plan(TrContext *ctx, const TrHit *hit, uint32_t to)
     const VmsSection *sec = vms_stream_section(ctx->stream, hit->section);
 
     tr_plan_patch_be32(ctx->plan, hit->finding, sec->version_offset, to);
-    ctx->version[hit->section] = to;
+    tr_give_section_version(ctx, hit->section, to);
     tr_finding_set(hit->finding, TR_ACTION_EDIT,
                    g_strdup_printf("header version %u -> %u; payload "
                                    "unchanged",
@@ -119,9 +125,18 @@ static bool r1_plan(TrContext *ctx, const TrHit *hit, GError **errp)
     return set_version_plan(ctx, hit, 3);
 }
 
+/* R1 — qemu-kvm's piix4_pm: version 2 header, version 3 layout.
+ * Evidence: FULL "…/piix4_pm", version 2, payload 312 bytes (upstream
+ * 1.0-1.2 v2: 324). Edit: header version 2 -> 3; payload unchanged. */
 const TrRule tr_rule_r1_piix4_pm = {
     .id = "R1",
     .title = "piix4_pm version 2 carrying the version-3 layout",
+    .fixes = "'piix4_pm' version 2 with a 312-byte payload (upstream v2 is "
+             "324): qemu-kvm's v3 layout, which a target loading v3 only "
+             "refuses as too old",
+    .actions = TR_MAY_EDIT,
+    .needs = TR_NEEDS("drop-section", "R9"),
+    .gives = TR_GIVES_SECTION_VERSIONS,
     .detect = r1_detect,
     .plan = r1_plan,
 };
@@ -142,7 +157,7 @@ static void r2_detect(TrContext *ctx, GArray *hits)
             sec->version_id != 2 || sec->payload_len != I8254_QEMU_KVM_V2_LEN) {
             continue;
         }
-        tr_hit_add(ctx, hits, &tr_rule_r2_i8254, i, G_MAXUINT, 0, sec->idstr,
+        tr_hit_add(ctx, hits, i, G_MAXUINT, 0, sec->idstr,
                    g_strdup_printf("'i8254' version 2 payload is %u bytes: "
                                    "qemu-kvm <= 1.0 layout with the leading "
                                    "flags word (upstream v2 is 104)",
@@ -155,9 +170,18 @@ static bool r2_plan(TrContext *ctx, const TrHit *hit, GError **errp)
     return set_version_plan(ctx, hit, 3);
 }
 
+/* R2 — qemu-kvm <= 1.0 i8254: version 2 header, version 3 layout.
+ * Evidence: FULL "i8254", version 2, payload 108 bytes (upstream v2: 104).
+ * Edit: header version 2 -> 3; payload unchanged. */
 const TrRule tr_rule_r2_i8254 = {
     .id = "R2",
     .title = "i8254 version 2 with the qemu-kvm flags word",
+    .fixes = "'i8254' version 2 with a 108-byte payload (upstream v2 is 104): "
+             "the leading flags word makes it v3's layout, which the target "
+             "would misread as v2",
+    .actions = TR_MAY_EDIT,
+    .needs = TR_NEEDS("drop-section", "R9"),
+    .gives = TR_GIVES_SECTION_VERSIONS,
     .detect = r2_detect,
     .plan = r2_plan,
 };
@@ -197,7 +221,7 @@ static void r3_detect(TrContext *ctx, GArray *hits)
         if (!tr_section_live(ctx, i) || !usb_port_only(sec->idstr)) {
             continue;
         }
-        tr_hit_add(ctx, hits, &tr_rule_r3_usb_path, i, G_MAXUINT, 0, sec->idstr,
+        tr_hit_add(ctx, hits, i, G_MAXUINT, 0, sec->idstr,
                    g_strdup_printf("section '%s' names the USB port only "
                                    "(qemu-kvm <= 1.0, or -M pc-1.0); the "
                                    "target prefixes the host controller's "
@@ -241,7 +265,7 @@ static bool r3_plan(TrContext *ctx, const TrHit *hit, GError **errp)
     size_t path_len = (size_t)(strrchr(hcd_path, '/') - hcd_path);
     g_autofree char *new_id =
         g_strdup_printf("%.*s/%s", (int)path_len, hcd_path, sec->idstr);
-    g_autoptr(GByteArray) b = g_byte_array_new();
+    VmsBuilder *w;
 
     if (strlen(new_id) > 255) {
         tr_finding_set(hit->finding, TR_ACTION_REFUSE,
@@ -250,11 +274,10 @@ static bool r3_plan(TrContext *ctx, const TrHit *hit, GError **errp)
                                        new_id));
         return true;
     }
-    tr_put_string8(b, new_id);
-    tr_plan_patch(ctx->plan, hit->finding, sec->idstr_offset,
-                  1 + strlen(sec->idstr), b->data, b->len);
-    g_free(ctx->idstr[hit->section]);
-    ctx->idstr[hit->section] = g_strdup(new_id);
+    w = vms_builder_new_memory();
+    vms_builder_string8(w, new_id);
+    tr_plan_put(ctx->plan, hit->finding, sec->idstr_offset,
+                1 + strlen(sec->idstr), w);
     tr_finding_set(hit->finding, TR_ACTION_EDIT,
                    g_strdup_printf("idstr '%s' -> '%s' (the stream's only "
                                    "USB host controller is '%s')",
@@ -262,9 +285,17 @@ static bool r3_plan(TrContext *ctx, const TrHit *hit, GError **errp)
     return true;
 }
 
+/* R3 — USB devices named by their port only (qemu-kvm <= 1.0, -M pc-1.0).
+ * Evidence: FULL "1/usb-ptr" and one USB host controller section.
+ * Edit: idstr -> "<controller's PCI path>/1/usb-ptr". */
 const TrRule tr_rule_r3_usb_path = {
     .id = "R3",
     .title = "USB device section named by port only",
+    .fixes = "a USB device section named by its port only ('1/usb-ptr'): "
+             "the target names it after the host controller's PCI path and "
+             "finds no device for the old name",
+    .actions = TR_MAY_EDIT | TR_MAY_REFUSE,
+    .needs = TR_NEEDS("drop-section", "R9"),
     .detect = r3_detect,
     .plan = r3_plan,
 };
@@ -282,10 +313,10 @@ static void r8_detect(TrContext *ctx, GArray *hits)
     for (guint i = 0; i < s->sections->len; i++) {
         const VmsSection *sec = vms_stream_section(s, i);
         if (sec->type != VMS_SECTION_START || sec->section_id != 0 ||
-            ctx->dropped[i]) {
+            tr_section_dropped(ctx, i)) {
             continue;
         }
-        tr_hit_add(ctx, hits, &tr_rule_r8_live_ids, i, G_MAXUINT, 0, sec->idstr,
+        tr_hit_add(ctx, hits, i, G_MAXUINT, 0, sec->idstr,
                    g_strdup_printf("live section '%s' (START at 0x%" PRIx64
                                    ") has section id 0: %s sends its "
                                    "PART/END records to the first handler "
@@ -312,10 +343,10 @@ static bool r8_plan(TrContext *ctx, const TrHit *hit, GError **errp)
             i == hit->section ||
             ((sec->type == VMS_SECTION_PART || sec->type == VMS_SECTION_END) &&
              sec->start_index == hit->section);
-        if (ours && !ctx->dropped[i]) {
+        if (ours && !tr_section_dropped(ctx, i)) {
             tr_plan_patch_be32(ctx->plan, hit->finding, sec->section_id_offset,
                                max_id + 1);
-            ctx->section_id[i] = max_id + 1;
+            tr_give_section_id(ctx, i, max_id + 1);
             if (sec->has_footer) {
                 tr_plan_patch_be32(ctx->plan, hit->finding,
                                    sec->footer_offset + 1, max_id + 1);
@@ -330,9 +361,17 @@ static bool r8_plan(TrContext *ctx, const TrHit *hit, GError **errp)
     return true;
 }
 
+/* R8 — a live section with section id 0.
+ * Evidence: START "ram" (or "block") with section id 0.
+ * Edit: an unused id in its START, PART and END records (and footers). */
 const TrRule tr_rule_r8_live_ids = {
     .id = "R8",
     .title = "live section with section id 0",
+    .fixes = "a START record with section id 0: the target sends its PART "
+             "and END records to the first handler it registered ('timer')",
+    .actions = TR_MAY_EDIT,
+    .needs = TR_NEEDS("drop-section", "R9"),
+    .gives = TR_GIVES_SECTION_IDS,
     .detect = r8_detect,
     .plan = r8_plan,
 };
@@ -347,7 +386,7 @@ static void r9_detect(TrContext *ctx, GArray *hits)
     for (guint i = 0; i < s->sections->len; i++) {
         const VmsSection *sec = vms_stream_section(s, i);
         if (sec->type != VMS_SECTION_START || sec->kind != VMS_KIND_BLOCK ||
-            ctx->dropped[i]) {
+            tr_section_dropped(ctx, i)) {
             continue;
         }
         /* only when every record of it is just the end-of-section mark */
@@ -365,8 +404,7 @@ static void r9_detect(TrContext *ctx, GArray *hits)
         if (!empty) {
             continue;
         }
-        tr_hit_add(ctx, hits, &tr_rule_r9_block, i, G_MAXUINT, records,
-                   sec->idstr,
+        tr_hit_add(ctx, hits, i, G_MAXUINT, records, sec->idstr,
                    g_strdup_printf("%u live 'block' records, each only the "
                                    "end-of-section mark (savevm of qemu-kvm "
                                    "0.15/1.0 or qemu <= 1.1)",
@@ -395,7 +433,7 @@ static bool r9_plan(TrContext *ctx, const TrHit *hit, GError **errp)
              r->start_index == hit->section)) {
             tr_plan_drop(ctx->plan, hit->finding, r->offset,
                          r->end - r->offset);
-            ctx->dropped[j] = true;
+            tr_give_dropped_section(ctx, j);
         }
     }
     tr_finding_set(hit->finding, TR_ACTION_EDIT,
@@ -406,9 +444,19 @@ static bool r9_plan(TrContext *ctx, const TrHit *hit, GError **errp)
     return true;
 }
 
+/* R9 — the empty block-migration sections of a 0.15/1.0 savevm.
+ * Evidence: START/PART/END "block", each payload only be64 EOS (8 bytes).
+ * Edit: the records removed (kept with --keep-block-sections where the
+ * target loads "block"). */
 const TrRule tr_rule_r9_block = {
     .id = "R9",
     .title = "empty block-migration sections",
+    .fixes = "live 'block' records that hold only the end-of-section mark "
+             "(savevm of qemu-kvm 0.15/1.0): builds without block migration "
+             "reject the name",
+    .actions = TR_MAY_EDIT | TR_MAY_NOTE,
+    .needs = TR_NEEDS("drop-section"),
+    .gives = TR_GIVES_DROPPED_SECTIONS,
     .detect = r9_detect,
     .plan = r9_plan,
 };
@@ -435,8 +483,7 @@ static void r16_detect(TrContext *ctx, GArray *hits)
             p[at] != 0x00 || p[at + 1] != 0x05) {
             continue;
         }
-        tr_hit_add(ctx, hits, &tr_rule_r16_balloon_class, i, G_MAXUINT, 0,
-                   sec->idstr,
+        tr_hit_add(ctx, hits, i, G_MAXUINT, 0, sec->idstr,
                    g_strdup_printf("'%s' PCI class is 0x0500 (memory "
                                    "controller: qemu-kvm 0.15/1.0, or "
                                    "-M pc-1.0); the class is config-checked "
@@ -470,9 +517,18 @@ static bool r16_plan(TrContext *ctx, const TrHit *hit, GError **errp)
     return true;
 }
 
+/* R16 — virtio-balloon with PCI class 0x0500 (qemu-kvm 0.15/1.0).
+ * Evidence: FULL "…/virtio-balloon", config bytes 0x0a/0x0b = 00 05.
+ * Edit: class -> 0x00ff; or, where the target has the property,
+ * -global virtio-balloon-pci.class=0x0500. */
 const TrRule tr_rule_r16_balloon_class = {
     .id = "R16",
     .title = "virtio-balloon PCI class 0x0500",
+    .fixes = "a 'virtio-balloon' section whose PCI class is 0x0500 (memory "
+             "controller): the target gives the device 0x00ff and checks "
+             "the class on load (\"Bad config data: i=0xa\")",
+    .actions = TR_MAY_EDIT | TR_MAY_SET,
+    .needs = TR_NEEDS("drop-section", "R9"),
     .detect = r16_detect,
     .plan = r16_plan,
 };
@@ -491,18 +547,16 @@ static void unknown_detect(TrContext *ctx, GArray *hits)
         }
         const char *vmsd = tr_vmsd(sec);
         const TrSectionSpec *spec = tr_target_section(ctx->target, vmsd);
-        uint32_t version = ctx->version[i];
+        uint32_t version = tr_section_version(ctx, i);
 
         if (!spec) {
-            tr_hit_add(ctx, hits, &tr_rule_unknown_section, i, G_MAXUINT, 0,
-                       sec->idstr,
+            tr_hit_add(ctx, hits, i, G_MAXUINT, 0, sec->idstr,
                        g_strdup_printf("section '%s' (vmsd '%s', version %u): "
                                        "%s has no device that loads it",
                                        sec->idstr, vmsd, sec->version_id,
                                        ctx->target->name));
         } else if (version < spec->min_version || version > spec->max_version) {
-            tr_hit_add(ctx, hits, &tr_rule_unknown_section, i, G_MAXUINT,
-                       version, sec->idstr,
+            tr_hit_add(ctx, hits, i, G_MAXUINT, version, sec->idstr,
                        g_strdup_printf("section '%s' version %u (%" PRIu64
                                        " bytes): %s loads '%s' versions "
                                        "%u..%u",
@@ -525,9 +579,18 @@ static bool unknown_plan(TrContext *ctx, const TrHit *hit, GError **errp)
     return true;
 }
 
+/* target — a section the target has no loader for, or not at its version.
+ * Evidence: the vmsd name is not in the target's table, or the version
+ * (after R1/R2) is outside the target's range.
+ * Action: refused, naming --drop-section as the way out. */
 const TrRule tr_rule_unknown_section = {
     .id = "target",
     .title = "section the target cannot load",
+    .fixes = "a section whose device the target does not register, or at a "
+             "version outside what its loader takes (\"Unknown savevm "
+             "section\", or a silent stop)",
+    .actions = TR_MAY_REFUSE,
+    .needs = TR_NEEDS("drop-section", "R9", "R1", "R2"),
     .detect = unknown_detect,
     .plan = unknown_plan,
 };

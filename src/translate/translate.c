@@ -1,6 +1,7 @@
 /*
- * The translator's driver: run every rule over the stream, collect the
- * findings, compose the edit list and the recipe.
+ * The translator's driver: run the rule table over the stream, collect
+ * the findings, hand each rule's results on to the rules that need them,
+ * compose the edit list and the recipe.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <inttypes.h>
@@ -10,34 +11,6 @@
 #include "rules.h"
 
 G_DEFINE_QUARK(qsnapfix - translate - error - quark, tr_error)
-
-/*
- * Order matters: drops first (later rules skip dropped sections), the
- * version check last (it sees the versions R1/R2 planned).
- */
-static const TrRule *const rules[] = {
-    &tr_rule_drop_section, &tr_rule_machine,         &tr_rule_environment,
-    &tr_rule_r9_block,     &tr_rule_r8_live_ids,     &tr_rule_r1_piix4_pm,
-    &tr_rule_r2_i8254,     &tr_rule_r3_usb_path,     &tr_rule_r16_balloon_class,
-    &tr_rule_ram_blocks,   &tr_rule_r20_fill_pages,  &tr_rule_r18_configuration,
-    &tr_rule_r19_footers,  &tr_rule_r21_piix4_pcihp, &tr_rule_r22_vga_revision,
-    &tr_rule_r23_xstate,   &tr_rule_unknown_section, &tr_rule_opaque_section,
-};
-
-static const struct {
-    const char *id;
-    const char *title;
-} titles[] = {
-    {"R4", "cirrus vga.vram larger than the target's"},
-    {"R5", "VGA memory of another size"},
-    {"R6", "option ROM of another size"},
-    {"R7", "BIOS of another size"},
-    {"R10", "qxl ROM and PCI revision"},
-    {"R17", "BIOS mapped as flash (qemu-kvm 1.2 under TCG)"},
-    {"kvm", "stream written under KVM"},
-    {"hpet", "source machine without HPET"},
-    {"ram", "RAM block unknown to the target profile"},
-};
 
 const char *tr_action_name(TrAction a)
 {
@@ -99,27 +72,20 @@ TrFinding *tr_result_add_finding(TrResult *r, const char *rule,
     return f;
 }
 
-TrFinding *tr_hit_add(TrContext *ctx, GArray *hits, const TrRule *rule,
-                      guint section, guint block, uint64_t value,
-                      const char *subject, char *evidence)
+TrFinding *tr_hit_add(TrContext *ctx, GArray *hits, guint section, guint block,
+                      uint64_t value, const char *subject, char *evidence)
 {
+    const TrRule *rule = ctx->rule;
     TrFinding *f = tr_result_add_finding(ctx->result, rule->id, rule->title,
                                          subject, evidence);
-    TrHit h = {
-        .finding = f, .section = section, .block = block, .value = value};
+    TrHit h = {.rule = rule,
+               .finding = f,
+               .section = section,
+               .block = block,
+               .value = value};
 
     g_array_append_val(hits, h);
     return f;
-}
-
-void tr_finding_rule(TrFinding *f, const char *rule)
-{
-    f->rule = rule;
-    for (guint i = 0; i < G_N_ELEMENTS(titles); i++) {
-        if (!strcmp(titles[i].id, rule)) {
-            f->title = titles[i].title;
-        }
-    }
 }
 
 void tr_finding_set(TrFinding *f, TrAction action, char *change)
@@ -133,7 +99,7 @@ bool tr_section_live(const TrContext *ctx, guint i)
 {
     const VmsSection *sec = vms_stream_section(ctx->stream, i);
 
-    return !ctx->dropped[i] && sec->idstr &&
+    return !tr_section_dropped(ctx, i) && sec->idstr &&
            (sec->type == VMS_SECTION_START || sec->type == VMS_SECTION_FULL);
 }
 
@@ -241,14 +207,221 @@ static void leave_undecided(TrFinding *f)
                             "which were not read"));
 }
 
+/* ---- results handed on --------------------------------------------------- */
+
+typedef struct TrGiven {
+    TrGives what;
+    guint index;    /* a section or a block */
+    uint32_t value; /* the version or section id */
+} TrGiven;
+
+struct TrForward {
+    const TrRule *const *table;
+    guint n_rules;
+    GArray **given; /* per rule of the table: TrGiven it handed on */
+    guint running;  /* the running rule's index in the table */
+    /* The table indices of the running rule's needs, in table order, and
+     * what they give between them. */
+    guint *needs;
+    guint n_needs;
+    unsigned needs_give;
+};
+
+static TrForward *forward_new(void)
+{
+    TrForward *f = g_new0(TrForward, 1);
+
+    f->table = tr_rule_table(&f->n_rules);
+    f->given = g_new0(GArray *, f->n_rules);
+    f->needs = g_new0(guint, f->n_rules);
+    for (guint i = 0; i < f->n_rules; i++) {
+        f->given[i] = g_array_new(FALSE, FALSE, sizeof(TrGiven));
+    }
+    return f;
+}
+
+static void forward_free(TrForward *f)
+{
+    for (guint i = 0; i < f->n_rules; i++) {
+        g_array_unref(f->given[i]);
+    }
+    g_free(f->given);
+    g_free(f->needs);
+    g_free(f);
+}
+
+/* Rule i runs now: it sees what the rules it needs handed on. */
+static void set_running(TrContext *ctx, guint i)
+{
+    TrForward *f = ctx->forward;
+    const TrRule *rule = f->table[i];
+
+    ctx->rule = rule;
+    f->running = i;
+    f->n_needs = 0;
+    f->needs_give = 0;
+    for (guint j = 0; j < i; j++) {
+        for (const char *const *n = rule->needs; n && *n; n++) {
+            if (!strcmp(*n, f->table[j]->id)) {
+                f->needs[f->n_needs++] = j;
+                f->needs_give |= f->table[j]->gives;
+                break;
+            }
+        }
+    }
+}
+
+/* What the needed rules handed on about index (the latest), or NULL. */
+static const TrGiven *given(const TrContext *ctx, TrGives what, guint index)
+{
+    const TrForward *f = ctx->forward;
+    const TrGiven *found = NULL;
+
+    /* asking for what no needed rule gives is a missing `needs` entry */
+    g_assert(f->needs_give & what);
+    for (guint k = 0; k < f->n_needs; k++) {
+        GArray *a = f->given[f->needs[k]];
+        for (guint j = 0; j < a->len; j++) {
+            const TrGiven *g = &g_array_index(a, TrGiven, j);
+            if (g->what == what && g->index == index) {
+                found = g;
+            }
+        }
+    }
+    return found;
+}
+
+static void give(TrContext *ctx, TrGives what, guint index, uint32_t value)
+{
+    TrForward *f = ctx->forward;
+    TrGiven g = {.what = what, .index = index, .value = value};
+
+    /* handing on what the rule does not declare would stay unseen */
+    g_assert(ctx->rule->gives & what);
+    g_array_append_val(f->given[f->running], g);
+}
+
+bool tr_section_dropped(const TrContext *ctx, guint section)
+{
+    return given(ctx, TR_GIVES_DROPPED_SECTIONS, section) != NULL;
+}
+
+uint32_t tr_section_version(const TrContext *ctx, guint section)
+{
+    const TrGiven *g = given(ctx, TR_GIVES_SECTION_VERSIONS, section);
+
+    return g ? g->value : vms_stream_section(ctx->stream, section)->version_id;
+}
+
+uint32_t tr_section_id(const TrContext *ctx, guint section)
+{
+    const TrGiven *g = given(ctx, TR_GIVES_SECTION_IDS, section);
+
+    return g ? g->value : vms_stream_section(ctx->stream, section)->section_id;
+}
+
+bool tr_block_dropped(const TrContext *ctx, guint block)
+{
+    return given(ctx, TR_GIVES_DROPPED_BLOCKS, block) != NULL;
+}
+
+void tr_give_dropped_section(TrContext *ctx, guint section)
+{
+    give(ctx, TR_GIVES_DROPPED_SECTIONS, section, 0);
+}
+
+void tr_give_section_version(TrContext *ctx, guint section, uint32_t version)
+{
+    give(ctx, TR_GIVES_SECTION_VERSIONS, section, version);
+}
+
+void tr_give_section_id(TrContext *ctx, guint section, uint32_t id)
+{
+    give(ctx, TR_GIVES_SECTION_IDS, section, id);
+}
+
+void tr_give_dropped_block(TrContext *ctx, guint block)
+{
+    give(ctx, TR_GIVES_DROPPED_BLOCKS, block, 0);
+}
+
+/* ---- running the table --------------------------------------------------- */
+
+static guint index_of(const TrForward *f, const TrRule *rule)
+{
+    guint i = 0;
+
+    while (f->table[i] != rule) {
+        i++;
+    }
+    return i;
+}
+
+static bool plan_hits(TrContext *ctx, GArray *hits, GError **errp)
+{
+    for (guint j = 0; j < hits->len; j++) {
+        const TrHit *hit = &g_array_index(hits, TrHit, j);
+        set_running(ctx, index_of(ctx->forward, hit->rule));
+        if (ctx->opts->no_page_data && hit->rule->reads_pages &&
+            hit->rule->reads_pages(ctx, hit)) {
+            leave_undecided(hit->finding);
+            continue;
+        }
+        if (!hit->rule->plan(ctx, hit, errp)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/*
+ * Run the rules [first, end) of the table; when they have detect_block,
+ * as one walk over the block list, each block by every one of them. Their
+ * hits are planned afterwards, in the order they were found.
+ */
+static bool run_rules(TrContext *ctx, guint first, guint end, GError **errp)
+{
+    g_autoptr(GArray) hits = g_array_new(FALSE, FALSE, sizeof(TrHit));
+
+    if (!ctx->forward->table[first]->detect_block) {
+        set_running(ctx, first);
+        ctx->rule->detect(ctx, hits);
+        return plan_hits(ctx, hits, errp);
+    }
+    for (guint b = 0; b < ctx->stream->ram_blocks->len; b++) {
+        for (guint i = first; i < end; i++) {
+            set_running(ctx, i);
+            ctx->rule->detect_block(ctx, b, hits);
+        }
+    }
+    return plan_hits(ctx, hits, errp);
+}
+
+static bool run_table(TrContext *ctx, GError **errp)
+{
+    const TrForward *f = ctx->forward;
+    bool ok = true;
+
+    for (guint i = 0; ok && i < f->n_rules;) {
+        guint end = i + 1;
+        while (f->table[i]->detect_block && end < f->n_rules &&
+               f->table[end]->detect_block) {
+            end++;
+        }
+        ok = run_rules(ctx, i, end, errp);
+        i = end;
+    }
+    ctx->rule = NULL;
+    return ok;
+}
+
 TrResult *tr_translate(const VmsStream *s, VmsSource *src,
                        const TrOptions *opts, GError **errp)
 {
     static const TrOptions defaults = {0};
     g_autoptr(TrResult) r = NULL;
     TrContext ctx = {0};
-    guint n = s->sections->len;
-    bool ok = true;
+    bool ok;
 
     opts = opts ? opts : &defaults;
     if (!check_stream(s, opts, errp)) {
@@ -264,43 +437,15 @@ TrResult *tr_translate(const VmsStream *s, VmsSource *src,
     ctx.result = r;
     ctx.recipe = r->recipe;
     ctx.plan = tr_plan_new(s, !opts->no_page_data);
-    ctx.dropped = g_new0(bool, n ? n : 1);
-    ctx.version = g_new0(uint32_t, n ? n : 1);
-    ctx.idstr = g_new0(char *, n ? n : 1);
-    ctx.section_id = g_new0(uint32_t, n ? n : 1);
-    for (guint i = 0; i < n; i++) {
-        ctx.version[i] = vms_stream_section(s, i)->version_id;
-        ctx.section_id[i] = vms_stream_section(s, i)->section_id;
-    }
+    ctx.forward = forward_new();
 
-    for (guint i = 0; ok && i < G_N_ELEMENTS(rules); i++) {
-        g_autoptr(GArray) hits = g_array_new(FALSE, FALSE, sizeof(TrHit));
-        rules[i]->detect(&ctx, hits);
-        for (guint j = 0; ok && j < hits->len; j++) {
-            const TrHit *hit = &g_array_index(hits, TrHit, j);
-            if (opts->no_page_data && rules[i]->reads_pages &&
-                rules[i]->reads_pages(&ctx, hit)) {
-                leave_undecided(hit->finding);
-                continue;
-            }
-            ok = rules[i]->plan(&ctx, hit, errp);
-        }
-    }
+    ok = run_table(&ctx, errp);
     r->refused = ok && tr_result_refusal(r) != NULL;
     if (ok && !r->refused) {
         ok = tr_plan_build(ctx.plan, r->edits, &r->new_size, errp);
     }
-    if (ok) {
-        tr_recipe_finish(r->recipe);
-    }
 
     tr_plan_free(ctx.plan);
-    g_free(ctx.dropped);
-    g_free(ctx.version);
-    for (guint i = 0; i < n; i++) {
-        g_free(ctx.idstr[i]);
-    }
-    g_free(ctx.idstr);
-    g_free(ctx.section_id);
+    forward_free(ctx.forward);
     return ok ? g_steal_pointer(&r) : NULL;
 }

@@ -5,19 +5,23 @@
  *   stream --rules--> findings --plan--> edit list + resume recipe
  *
  * Every incompatibility is one small named rule (R1, R2, ... as in
- * vmstate-reference.md) that looks only at evidence in the stream:
- * section names, versions, payload lengths, PCI config bytes, the RAM
- * block list and page records. A rule says why it fired in words a user
- * can check, and either rewrites the stream (an edit), asks the target
- * for a setting (the recipe), drops state on request (a loss) or refuses.
+ * vmstate-reference.md, R17-R24 the project's own, and named ones such as
+ * "kvm" or "drop-section"), an entry of one table (rule_table.c) that
+ * looks only at evidence in the stream: section names, versions, payload
+ * lengths, PCI config bytes, the RAM block list and page records. A rule
+ * says why it fired in words a user can check, and either rewrites the
+ * stream (an edit), asks the target for a setting (the recipe), drops
+ * state on request (a loss) or refuses.
  *
  * What the target creates and accepts (RAM block sizes, section versions,
- * the machine type) is data: a TrTarget profile (target.c).
+ * the machine type, how its loader frames a stream) is data: a TrTarget
+ * profile (target.c, target_qemu10.c).
  *
  * The library does no file I/O. It reads page data (a ROM's bytes, the
  * qxl ROM header) through the stream's byte source, and describes the
- * files the recipe refers to (extracted ROMs and BIOS images); the caller
- * writes them with tr_extract_block().
+ * files the recipe refers to (extracted ROMs, BIOS and flash images); the
+ * caller writes them with tr_extract_block(). The bytes of its edits come
+ * from the stream builder (stream/writer.h).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -47,7 +51,7 @@ typedef enum {
 
 typedef struct TrTarget TrTarget;
 
-/* "qemu-7.2" (the default) or "qemu-2.1"; NULL if unknown. */
+/* "qemu-7.2" (the default), "qemu-10.0" or "qemu-2.1"; NULL if unknown. */
 const TrTarget *tr_target_find(const char *name);
 const TrTarget *tr_target_default(void);
 const char *tr_target_name(const TrTarget *t);
@@ -110,17 +114,38 @@ typedef struct TrFile {
     uint64_t length;   /* = the block length */
 } TrFile;
 
+/* A device or machine setting the target needs. */
+typedef enum {
+    TR_SETTING_GLOBAL,  /* a device property: -global DRIVER.PROPERTY=VALUE */
+    TR_SETTING_BIOS,    /* the BIOS image: -bios PATH */
+    TR_SETTING_PFLASH,  /* a read-only flash image as the first pflash drive */
+    TR_SETTING_NO_HPET, /* the machine without an HPET */
+} TrSettingKind;
+
+typedef struct TrSetting {
+    TrSettingKind kind;
+    char *driver;   /* GLOBAL: "cirrus-vga" */
+    char *property; /* GLOBAL: "vgamem_mb" */
+    char *value;    /* GLOBAL: "16" */
+    char *path;     /* BIOS, PFLASH: the file (absolute) */
+    /* NO_HPET: the target spells it -no-hpet (else -machine hpet=off) */
+    bool no_hpet_option;
+} TrSetting;
+
+/*
+ * Plain data: the front ends render it (QEMU options below; libvirt XML in
+ * src/cli/render_libvirt.c; JSON and text in the commands' reports).
+ */
 typedef struct TrRecipe {
-    char *machine;        /* -M */
-    char *accel;          /* "kvm" when the stream needs it, else NULL */
-    char *accel_reason;   /* why */
-    GPtrArray *qemu_args; /* char *: argv to add to the devices' options */
-    GPtrArray *files;     /* TrFile * */
-    char *cpu_model;      /* "qemu64" */
-    char *cpu_model_id;   /* what the guest saw in CPUID, or NULL */
+    char *machine;      /* -M */
+    char *accel;        /* "kvm" when the stream needs it, else NULL */
+    char *accel_reason; /* why */
+    char *cpu_model;    /* "qemu64" */
+    char *cpu_model_id; /* what the guest saw in CPUID, or NULL */
     char *cpu_reason;
-    GPtrArray *libvirt_xml; /* char *: domain XML fragments */
-    GPtrArray *notes;       /* char * */
+    GPtrArray *settings; /* TrSetting *, in the order the rules asked */
+    GPtrArray *files;    /* TrFile * */
+    GPtrArray *notes;    /* char * */
 } TrRecipe;
 
 /* ------------------------------------------------------------------ */
@@ -133,8 +158,8 @@ typedef struct TrOptions {
      * asking for vgamem_mb=16 (refused unless the dropped pages are fill
      * pages). */
     bool shrink_vram;
-    /* R6/R7: drop option ROM blocks the target sizes differently instead of
-     * extracting them into files. */
+    /* R6: drop option ROM blocks the target sizes differently instead of
+     * extracting them into files (a loss). */
     bool drop_roms;
     /* Where extracted files go (absolute) and how their names start. */
     const char *file_dir;
@@ -204,8 +229,14 @@ GBytes *tr_extract_block(const VmsStream *s, VmsSource *src, guint block,
 GBytes *tr_apply_edits(const uint8_t *data, size_t len, const GArray *edits,
                        GError **errp);
 
-/* The recipe as one shell-quoted line of QEMU options. */
+/* A setting as QEMU options, appended to argv (char *). */
+void tr_setting_qemu_args(const TrSetting *s, GPtrArray *argv);
+/* Every setting's QEMU options (argv to add to the devices' own; char *). */
+GPtrArray *tr_recipe_qemu_args(const TrRecipe *r);
+/* -M, -accel and the settings as one shell-quoted line of QEMU options. */
 char *tr_recipe_command_line(const TrRecipe *r);
+/* Do both ask the target for the same machine, accelerator and settings? */
+bool tr_recipe_same_settings(const TrRecipe *a, const TrRecipe *b);
 
 G_END_DECLS
 

@@ -5,8 +5,8 @@ project's test guest is saved by QEMU 7.2 (-M pc-i440fx-1.4), reshaped like
 a qemu-kvm snapshot by `qsnapfix oldify` (the rules backwards), refused by
 QEMU 7.2, fixed, and seen to resume. Between them the cases exercise every
 rule that edits the stream on a stream QEMU really wrote: R1, R2, R3, R4
-(setting and --shrink-vram), R6, R8, R9, R10 (cut and revision), R16, R17
-and the hpet setting."""
+(setting and --shrink-vram), R6, R8, R9, R10 (the qxl ROM cut), R16,
+R17, R24 (the qxl revision) and the hpet setting."""
 import os
 import shutil
 import tempfile
@@ -158,7 +158,7 @@ def test_qemu_kvm_12_shape_with_flash_bios_and_qxl():
         # holding the BIOS bytes of the stream
         s = fix_and_resume(snap, QXL_PFLASH, QXL, expect_rules={
             ("R1", "edit"), ("R17", "edit"), ("R10", "edit"),
-            ("R10", "setting"), ("hpet", "setting")})
+            ("R24", "setting"), ("hpet", "setting")})
         args = s["recipe"]["qemu_args"]
         check("qxl-vga.revision=3" in args, f"qxl revision in {args}")
         check("hpet=off" in args, f"hpet=off in {args}")

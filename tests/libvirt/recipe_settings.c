@@ -1,8 +1,9 @@
 /*
  * Prints, as JSON, every device setting the qemu-7.2 recipe can ask for,
- * each made by the recipe code itself (recipe.c): its QEMU arguments, its
- * libvirt XML fragments, and what QEMU must then create (a RAM block of a
- * length, a device property, no HPET). test_libvirt_settings.py gives
+ * each made by the recipe code itself (recipe.c) and rendered as `fix`
+ * renders it: its QEMU arguments, its libvirt XML fragments
+ * (src/cli/render_libvirt.c), and what QEMU must then create (a RAM block
+ * of a length, a device property, no HPET). test_libvirt_settings.py gives
  * each one to a real libvirtd and checks that QEMU got it.
  *
  *   recipe_settings ROM BIOS FLASH
@@ -17,6 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cli/render_libvirt.h"
 #include "translate/recipe.h"
 #include "translate/rules.h"
 #include "translate/target.h"
@@ -44,6 +46,7 @@ static uint64_t power_of_two_at_least(uint64_t n)
     return p;
 }
 
+/* Takes a. */
 static void add_strings(JsonBuilder *b, const char *name, GPtrArray *a)
 {
     json_builder_set_member_name(b, name);
@@ -52,6 +55,7 @@ static void add_strings(JsonBuilder *b, const char *name, GPtrArray *a)
         json_builder_add_string_value(b, g_ptr_array_index(a, i));
     }
     json_builder_end_array(b);
+    g_ptr_array_unref(a);
 }
 
 /* One setting: the recipe as fix reports it, and what QEMU must show. */
@@ -60,7 +64,6 @@ static void emit(JsonBuilder *b, const char *name, const char *driver,
                  const char *qtree_value)
 {
     r->machine = g_strdup("pc-i440fx-1.4");
-    tr_recipe_finish(r);
     json_builder_begin_object(b);
     json_builder_set_member_name(b, "name");
     json_builder_add_string_value(b, name);
@@ -70,9 +73,9 @@ static void emit(JsonBuilder *b, const char *name, const char *driver,
     json_builder_begin_object(b);
     json_builder_set_member_name(b, "machine");
     json_builder_add_string_value(b, r->machine);
-    add_strings(b, "qemu_args", r->qemu_args);
-    add_strings(b, "libvirt_xml", r->libvirt_xml);
-    add_strings(b, "notes", r->notes);
+    add_strings(b, "qemu_args", tr_recipe_qemu_args(r));
+    add_strings(b, "libvirt_xml", qsnapfix_libvirt_xml(r));
+    add_strings(b, "notes", g_ptr_array_ref(r->notes));
     json_builder_end_object(b);
     json_builder_set_member_name(b, "expect");
     json_builder_begin_object(b);
@@ -193,7 +196,7 @@ int main(int argc, char **argv)
     tr_recipe_add_pflash(r, argv[3]);
     emit(b, "pflash", "", r, "system.flash0", file_size(argv[3]), NULL);
     r = tr_recipe_new();
-    tr_recipe_add_no_hpet(r, t->hpet_syntax == TR_HPET_MACHINE_PROPERTY);
+    tr_recipe_add_no_hpet(r, t->hpet_syntax == TR_HPET_NO_HPET_OPTION);
     emit(b, "no-hpet", "", r, NULL, 0, NULL);
     json_builder_end_array(b);
 

@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""scripts/qsnapfix-libvirt on XML files (no daemon): how each recipe
+"""contrib/libvirt/qsnapfix-libvirt on XML files (no daemon): how each recipe
 fragment lands in a domain that already has settings of its own, that a
 second run changes nothing, that a <domainsnapshot> gets the recipe in its
 saved <domain> and <inactiveDomain>, and the errors and exit codes for bad
-input. The fragments come from recipe_settings (recipe.c itself)."""
+input. The fragments come from recipe_settings (recipe.c and
+src/cli/render_libvirt.c, as `fix` renders them)."""
 import json
 import os
 import shutil
@@ -15,7 +16,7 @@ import xml.etree.ElementTree as ET
 import lvlib
 from qsnapfix_tests.testlib import SRC, check, check_eq, main, run, skip
 
-HELPER = os.path.join(SRC, "scripts", "qsnapfix-libvirt")
+HELPER = os.path.join(SRC, "contrib", "libvirt", "qsnapfix-libvirt")
 BUILD = os.environ.get("QSNAPFIX_BUILD") or os.path.join(SRC, "build")
 PROBE = os.path.join(BUILD, "tests", "libvirt", "recipe_settings")
 WORK = None

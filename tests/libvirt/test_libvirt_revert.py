@@ -5,7 +5,7 @@ guest runs as a libvirt domain (TCG, pc-i440fx-1.4, qcow2 disk, cirrus,
 rtl8139, COM1 in a file); `virsh snapshot-create-as` takes an internal
 snapshot with memory; `qsnapfix oldify` reshapes it like qemu-kvm 1.0 or
 1.2 wrote it; `virsh snapshot-revert` fails; `qsnapfix fix` fixes it;
-scripts/qsnapfix-libvirt merges the recipe into the domain and the
+contrib/libvirt/qsnapfix-libvirt merges the recipe into the domain and the
 snapshot's metadata; `virsh snapshot-revert` now resumes the guest (its
 counter continues, no CEO-BOOT)."""
 import json
@@ -22,7 +22,7 @@ from qsnapfix_tests import guest_fixture
 from qsnapfix_tests import resume
 from qsnapfix_tests.testlib import BIN, SRC, check, check_eq, main, run, skip
 
-HELPER = os.path.join(SRC, "scripts", "qsnapfix-libvirt")
+HELPER = os.path.join(SRC, "contrib", "libvirt", "qsnapfix-libvirt")
 SEABIOS = "/usr/share/seabios/bios.bin"
 SAVE_AT = 10  # the guest's counter when the snapshot is taken
 LV = WORK = None  # the daemon and the work directory (set by __main__)

@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Every device setting the resume recipe can ask for, through a real
-libvirtd: recipe_settings (built from recipe.c) prints each setting with
-its QEMU arguments and libvirt XML; scripts/qsnapfix-libvirt merges the XML
-into a small domain with the device it is about; the domain is started
-paused, and QEMU's own `info ramblock` / `info qtree` must show what the
-setting is for (a RAM block of the stream's length, a device property,
-no HPET), where the same domain without the recipe does not.
+libvirtd: recipe_settings (recipe.c and render_libvirt.c) prints each
+setting with its QEMU arguments and libvirt XML;
+contrib/libvirt/qsnapfix-libvirt merges the XML into a small domain with
+the device it is about; the domain is started paused, and QEMU's own
+`info ramblock` / `info qtree` must show what the setting is for (a RAM
+block of the stream's length, a device property, no HPET), where the same
+domain without the recipe does not.
 
 Also pinned here, as libvirt 9.0 behaves: cirrus ignores <video vram>
 (hence the recipe's -global), a read-only pflash <loader> wants an NVRAM
@@ -22,7 +23,7 @@ import lvlib
 from lvlib import Libvirtd
 from qsnapfix_tests.testlib import SRC, check, check_eq, main, run, skip
 
-HELPER = os.path.join(SRC, "scripts", "qsnapfix-libvirt")
+HELPER = os.path.join(SRC, "contrib", "libvirt", "qsnapfix-libvirt")
 BUILD = os.environ.get("QSNAPFIX_BUILD") or os.path.join(SRC, "build")
 PROBE = os.path.join(BUILD, "tests", "libvirt", "recipe_settings")
 SEABIOS = "/usr/share/seabios/bios.bin"          # 128 KiB
@@ -87,7 +88,7 @@ def observe(name, xml):
 
 
 def with_recipe(name, xml, recipe):
-    """The domain XML after scripts/qsnapfix-libvirt --xml merged recipe."""
+    """The domain XML after qsnapfix-libvirt --xml merged recipe."""
     base = os.path.join(WORK, f"{name}.base.xml")
     report = os.path.join(WORK, f"{name}.fix.json")
     with open(base, "w") as f:

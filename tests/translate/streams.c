@@ -6,6 +6,9 @@
 
 #include "streams.h"
 
+#include "stream/bytes.h"
+#include "translate/rules.h"
+
 VmsBuilder *ts_begin(GByteArray *out, uint32_t ram_id,
                      const VmsBlockSpec *blocks, guint n)
 {
@@ -97,30 +100,39 @@ GBytes *ts_virtio_balloon(uint16_t class_code)
     return g_byte_array_free_to_bytes(g_steal_pointer(&p));
 }
 
-static void put_le32(uint8_t *p, uint32_t v)
-{
-    p[0] = v;
-    p[1] = v >> 8;
-    p[2] = v >> 16;
-    p[3] = v >> 24;
-}
-
 uint8_t *ts_qxl_rom_page(uint32_t modes_offset, uint32_t n_modes)
 {
     uint8_t *page = g_malloc0(4096);
 
-    put_le32(page, 0x4f525851); /* "QXRO" */
-    put_le32(page + 24, modes_offset);
+    vms_put_le32(page, 0x4f525851); /* "QXRO" */
+    vms_put_le32(page + 24, modes_offset);
     if (modes_offset + 4 <= 4096) {
-        put_le32(page + modes_offset, n_modes);
+        vms_put_le32(page + modes_offset, n_modes);
         for (uint32_t m = 0; m < n_modes; m++) {
             uint64_t at = modes_offset + 4 + (uint64_t)m * 32;
             if (at + 4 <= 4096) {
-                put_le32(page + at, m); /* mode id */
+                vms_put_le32(page + at, m); /* mode id */
             }
         }
     }
     return page;
+}
+
+void ts_assert_findings_from_table(const TrResult *r)
+{
+    for (guint i = 0; i < r->findings->len; i++) {
+        const TrFinding *f = g_ptr_array_index(r->findings, i);
+        const TrRule *rule = tr_rule_find(f->rule);
+        if (!rule) {
+            g_error("finding of rule '%s' (%s): not in the rule table", f->rule,
+                    f->subject);
+        }
+        g_assert_cmpstr(f->title, ==, rule->title);
+        if (!(rule->actions & (1u << f->action))) {
+            g_error("%s %s: action '%s' is not one the rule declares", f->rule,
+                    f->subject, tr_action_name(f->action));
+        }
+    }
 }
 
 TsRun *ts_run(GBytes *bytes, const TrOptions *opts)
@@ -139,6 +151,7 @@ TsRun *ts_run(GBytes *bytes, const TrOptions *opts)
     run->r = tr_translate(run->s, run->src, opts, &err);
     g_assert_no_error(err);
     g_assert_nonnull(run->r);
+    ts_assert_findings_from_table(run->r);
     return run;
 }
 
@@ -164,6 +177,7 @@ TsRun *ts_run_without_pages(GBytes *bytes, const TrOptions *opts)
     run->r = tr_translate(run->s, run->src, &o, &err);
     g_assert_no_error(err);
     g_assert_nonnull(run->r);
+    ts_assert_findings_from_table(run->r);
     return run;
 }
 

@@ -43,6 +43,7 @@ typedef struct TsRun {
     TrResult *r;
 } TsRun;
 
+/* Every run checks its findings with ts_assert_findings_from_table(). */
 TsRun *ts_run(GBytes *bytes, const TrOptions *opts);
 void ts_run_free(TsRun *run);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(TsRun, ts_run_free)
@@ -61,6 +62,12 @@ TsRun *ts_run_without_pages(GBytes *bytes, const TrOptions *opts);
  */
 guint ts_assert_decided_alike(const TsRun *with_pages,
                               const TsRun *without_pages);
+
+/*
+ * Every finding carries the id and title of a rule of the rule table and
+ * an action that rule declares it may take.
+ */
+void ts_assert_findings_from_table(const TrResult *r);
 
 /* The stream with the run's edits applied. */
 GBytes *ts_apply(const TsRun *run);

@@ -107,7 +107,7 @@ static void test_r18_r19_frame_an_old_stream(void)
     g_assert_cmpstr(run->r->recipe->machine, ==, "pc-i440fx-2.4");
 
     g_autoptr(TsRun) again = ts_rerun(run, &o);
-    g_autofree char *machine = tr_stream_machine(again->s);
+    g_autofree char *machine = vms_stream_machine(again->s);
     g_assert_cmpstr(machine, ==, "pc-i440fx-2.4");
     g_assert_true(again->s->has_footers);
     for (guint i = 0; i < again->s->sections->len; i++) {
@@ -131,7 +131,7 @@ static void test_r18_renames_a_machine_the_target_lacks(void)
     g_assert_null(ts_finding(run->r, "R19", NULL));
     g_assert_cmpuint(run->r->new_size, ==, run->r->old_size); /* 13 chars */
     g_autoptr(TsRun) again = ts_rerun(run, &o);
-    g_autofree char *machine = tr_stream_machine(again->s);
+    g_autofree char *machine = vms_stream_machine(again->s);
     g_assert_cmpstr(machine, ==, "pc-i440fx-2.4");
 }
 

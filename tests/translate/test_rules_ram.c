@@ -1,8 +1,9 @@
 /*
- * Unit tests of the RAM block rules (R4, R6, R7, R10, R17) and of the page
- * record re-encoding behind them (block list total, CONTINUE chain, block
- * renames), on synthetic streams made by the stream builder; and what they
- * decide without page data (TrOptions.no_page_data, as `scan` runs them).
+ * Unit tests of the RAM block rules (R4, R6, R7, R10, R17), the qxl
+ * revision (R24) and of the page record re-encoding behind them (block
+ * list total, CONTINUE chain, block renames), on synthetic streams made
+ * by the stream builder; and what they decide without page data
+ * (TrOptions.no_page_data, as `scan` runs them).
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <string.h>
@@ -175,7 +176,7 @@ static void test_r4_ignores_8m_cirrus(void)
     g_autoptr(TsRun) run = ts_run(in, NULL);
 
     g_assert_null(ts_finding(run->r, "R4", NULL));
-    g_assert_cmpuint(run->r->recipe->qemu_args->len, ==, 0);
+    g_assert_cmpuint(run->r->recipe->settings->len, ==, 0);
 }
 
 /* ---- R6 / R7: ROMs and the BIOS --------------------------------------------
@@ -349,7 +350,7 @@ static void test_r10_refuses_data_pages_above_8k(void)
     g_assert_nonnull(strstr(f->change, "1 data page(s)"));
 }
 
-static void test_r10_revision_from_pci_config(void)
+static void test_r24_revision_from_pci_config(void)
 {
     g_autoptr(GBytes) in = qxl_stream(KiB(8), 100, false, 3);
     g_autoptr(TsRun) run = ts_run(in, NULL);
@@ -359,7 +360,10 @@ static void test_r10_revision_from_pci_config(void)
 
     g_assert_nonnull(strstr(line, "-global qxl-vga.revision=3"));
     g_assert_cmpuint(run->r->edits->len, ==, 0);
-    g_assert_null(ts_finding(run4->r, "R10", NULL));
+    g_assert_cmpint(ts_finding(run->r, "R24", NULL)->action, ==,
+                    TR_ACTION_SETTING);
+    g_assert_null(ts_finding(run->r, "R10", NULL));
+    g_assert_null(ts_finding(run4->r, "R24", NULL));
 }
 
 /* ---- R17: BIOS as flash
@@ -463,7 +467,7 @@ static void test_r10_refusal_is_undecided_without_page_data(void)
     g_assert_cmpstr(tr_result_undecided(tail->r)->rule, ==, "R10");
 }
 
-static void test_r10_revision_is_decided_without_page_data(void)
+static void test_r24_revision_is_decided_without_page_data(void)
 {
     g_autoptr(GBytes) in = qxl_stream(KiB(8), 100, false, 3);
     g_autoptr(TsRun) full = ts_run(in, NULL);
@@ -531,8 +535,8 @@ int main(int argc, char **argv)
                     test_r10_refuses_mode_list_past_8k);
     g_test_add_func("/r10/refuses-data-pages-above-8k",
                     test_r10_refuses_data_pages_above_8k);
-    g_test_add_func("/r10/revision-from-pci-config",
-                    test_r10_revision_from_pci_config);
+    g_test_add_func("/r24/revision-from-pci-config",
+                    test_r24_revision_from_pci_config);
     g_test_add_func("/r17/renames-flash-and-adds-pflash-drive",
                     test_r17_renames_flash_and_adds_pflash_drive);
     g_test_add_func("/r17/isa-bios-without-flash-is-refused",
@@ -541,8 +545,8 @@ int main(int argc, char **argv)
                     test_r10_cut_is_undecided_without_page_data);
     g_test_add_func("/no-page-data/r10-refusal-is-undecided",
                     test_r10_refusal_is_undecided_without_page_data);
-    g_test_add_func("/no-page-data/r10-revision-is-decided",
-                    test_r10_revision_is_decided_without_page_data);
+    g_test_add_func("/no-page-data/r24-revision-is-decided",
+                    test_r24_revision_is_decided_without_page_data);
     g_test_add_func("/no-page-data/r4-undecided-only-when-shrinking",
                     test_r4_is_undecided_without_page_data_only_when_shrinking);
     g_test_add_func("/no-page-data/r6-drop-leaves-the-records-out",

@@ -437,7 +437,7 @@ static void test_hpet_present_adds_nothing(void)
 
     g_assert_null(ts_finding(run->r, "hpet", NULL));
     g_assert_null(run->r->recipe->accel);
-    g_assert_cmpuint(run->r->recipe->qemu_args->len, ==, 0);
+    g_assert_cmpuint(run->r->recipe->settings->len, ==, 0);
 }
 
 static void test_configuration_record_sets_the_machine(void)
