@@ -52,6 +52,12 @@ static bool write_recipe(StreamJob *job, const char *stage, const TrResult *r,
     qsnapfix_json_str(b, "input", job->name);
     fix_json_recipe(b, r);
     fix_json_rules(b, r, false);
+    json_builder_set_member_name(b, "also");
+    json_builder_begin_array(b);
+    for (guint i = 0; job->also && job->also[i]; i++) {
+        json_builder_add_string_value(b, job->also[i]);
+    }
+    json_builder_end_array(b);
     if (st) {
         json_builder_set_member_name(b, "stats");
         json_builder_begin_object(b);
@@ -104,7 +110,10 @@ static bool placeholder_files(const TrResult *r, GError **errp)
 static bool on_head(void *opaque, const TrResult *r, GError **errp)
 {
     StreamJob *job = opaque;
-    g_autofree char *line = tr_recipe_command_line(r->recipe);
+    g_autofree char *recipe = tr_recipe_command_line(r->recipe);
+    g_autofree char *also =
+        job->also ? g_strjoinv(" ", job->also) : g_strdup("");
+    g_autofree char *line = g_strjoin(*also ? " " : "", recipe, also, NULL);
 
     if (!job->backwards) {
         if (!job->o->dry_run && !placeholder_files(r, errp)) {

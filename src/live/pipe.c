@@ -81,13 +81,6 @@ static void capture_page(Pipe *p, const VmsLiveEvent *ev)
     }
 }
 
-static void add_also(TrRecipe *r, const char *const *also)
-{
-    for (guint i = 0; also && also[i]; i++) {
-        g_ptr_array_add(r->qemu_args, g_strdup(also[i]));
-    }
-}
-
 static bool head(Pipe *p, const VmsLiveEvent *ev, GError **errp)
 {
     gint64 t0 = g_get_monotonic_time();
@@ -104,7 +97,6 @@ static bool head(Pipe *p, const VmsLiveEvent *ev, GError **errp)
         g_prefix_error(errp, "the stream's head: ");
         return false;
     }
-    add_also(p->plan->result->recipe, p->o->also);
     capture_init(p, p->plan->result->recipe);
     p->res->stats.head_usec = g_get_monotonic_time() - t0;
     if (p->h->head && !p->h->head(p->h->opaque, p->plan->result, errp)) {
@@ -224,8 +216,8 @@ static bool record_end(Pipe *p, const VmsLiveEvent *ev, GError **errp)
 static bool same_recipe(Pipe *p, const TrRecipe *final, GError **errp)
 {
     const TrRecipe *first = p->plan->result->recipe;
-    g_autoptr(GPtrArray) had = live_recipe_units(first);
-    g_autoptr(GPtrArray) want = live_recipe_units(final);
+    g_autoptr(GPtrArray) had = live_recipe_units(first, p->o->also);
+    g_autoptr(GPtrArray) want = live_recipe_units(final, NULL);
     g_autoptr(GString) missing = g_string_new(NULL);
 
     for (guint i = 0; i < want->len; i++) {

@@ -68,7 +68,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(LivePlan, live_plan_free)
  */
 char *live_plan_differs(const LivePlan *head, const LivePlan *full);
 
-/* The recipe's QEMU arguments as option units ("-global X=Y"), sorted. */
-GPtrArray *live_recipe_units(const TrRecipe *r);
+/* The recipe's QEMU arguments (and also, argv the user added) as option
+ * units ("-M pc-i440fx-1.4", "-global X=Y"), sorted. */
+GPtrArray *live_recipe_units(const TrRecipe *r, const char *const *also);
 
 #endif

@@ -390,9 +390,26 @@ static gint compare_strings(gconstpointer a, gconstpointer b)
     return g_strcmp0(*(char *const *)a, *(char *const *)b);
 }
 
-GPtrArray *live_recipe_units(const TrRecipe *r)
+/* argv as option units: "-global X=Y", "-no-hpet" */
+static void add_units(GPtrArray *units, GPtrArray *args)
+{
+    for (guint i = 0; i < args->len; i++) {
+        const char *a = g_ptr_array_index(args, i);
+        const char *next =
+            i + 1 < args->len ? g_ptr_array_index(args, i + 1) : NULL;
+        if (a[0] == '-' && next && next[0] != '-') {
+            g_ptr_array_add(units, g_strdup_printf("%s %s", a, next));
+            i++;
+        } else {
+            g_ptr_array_add(units, g_strdup(a));
+        }
+    }
+}
+
+GPtrArray *live_recipe_units(const TrRecipe *r, const char *const *also)
 {
     GPtrArray *units = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) args = tr_recipe_qemu_args(r);
 
     if (r->machine) {
         g_ptr_array_add(units, g_strdup_printf("-M %s", r->machine));
@@ -400,17 +417,13 @@ GPtrArray *live_recipe_units(const TrRecipe *r)
     if (r->accel) {
         g_ptr_array_add(units, g_strdup_printf("-accel %s", r->accel));
     }
-    for (guint i = 0; i < r->qemu_args->len; i++) {
-        const char *a = g_ptr_array_index(r->qemu_args, i);
-        const char *next = i + 1 < r->qemu_args->len
-                               ? g_ptr_array_index(r->qemu_args, i + 1)
-                               : NULL;
-        if (a[0] == '-' && next && next[0] != '-') {
-            g_ptr_array_add(units, g_strdup_printf("%s %s", a, next));
-            i++;
-        } else {
-            g_ptr_array_add(units, g_strdup(a));
+    add_units(units, args);
+    if (also) {
+        g_autoptr(GPtrArray) extra = g_ptr_array_new();
+        for (guint i = 0; also[i]; i++) {
+            g_ptr_array_add(extra, (gpointer)also[i]);
         }
+        add_units(units, extra);
     }
     g_ptr_array_sort(units, compare_strings);
     return units;
