@@ -174,7 +174,12 @@ int stream_job_run(StreamJob *job, VmsChannel *in)
              write_recipe(job, "final", res.result, &res.stats, &err);
     }
     if (!ok) {
-        fprintf(stderr, "qsnapfix: %s: %s\n", job->name, err->message);
+        /* the stream's own errors name it already */
+        if (err->domain == VMS_ERROR) {
+            fprintf(stderr, "qsnapfix: %s\n", err->message);
+        } else {
+            fprintf(stderr, "qsnapfix: %s: %s\n", job->name, err->message);
+        }
         live_result_clear(&res);
         return exit_code(err);
     }
