@@ -28,6 +28,17 @@
 #include "stream_cmd.h"
 
 #define CONNECT_RETRY_USEC (100 * 1000)
+/* Socket buffers of a few MiB: a migration moves gigabytes, and the relay
+ * should not make either side wait for every 200 KiB. Best effort. */
+#define SOCKET_BUFFER (4 << 20)
+
+static void widen_socket(int fd)
+{
+    int size = SOCKET_BUFFER;
+
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+}
 
 typedef struct RelayCmd {
     FixOptions o;
@@ -115,6 +126,7 @@ static int listen_on(const char *addr, GError **errp)
             continue;
         }
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        widen_socket(fd); /* accepted sockets inherit it */
         if (bind(fd, ai->ai_addr, ai->ai_addrlen) || listen(fd, 1)) {
             err = errno;
             close(fd);
@@ -139,6 +151,9 @@ static int connect_once(const char *addr, int *err, GError **errp)
     for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next) {
         fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
                     ai->ai_protocol);
+        if (fd >= 0) {
+            widen_socket(fd);
+        }
         if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen)) {
             *err = errno;
             close(fd);

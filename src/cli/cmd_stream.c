@@ -202,6 +202,17 @@ static bool write_fd(void *opaque, const void *data, size_t len, GError **errp)
     return qsnapfix_write_all(fd, data, len, "stdout", errp);
 }
 
+/* Bigger pipe buffers: fewer wake-ups on both sides of a pipe that moves
+ * gigabytes (QEMU's exec: migration is one). Best effort. */
+static void widen_pipe(int fd)
+{
+    struct stat st;
+
+    if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode)) {
+        (void)fcntl(fd, F_SETPIPE_SZ, 1 << 20);
+    }
+}
+
 int qsnapfix_translate_stream(const FixOptions *o, const char *in,
                               const char *recipe_path, char **also)
 {
@@ -215,6 +226,8 @@ int qsnapfix_translate_stream(const FixOptions *o, const char *in,
         return QSNAPFIX_EXIT_IO;
     }
     signal(SIGPIPE, SIG_IGN); /* a reader that goes away is an error */
+    widen_pipe(fd);
+    widen_pipe(STDOUT_FILENO);
     if (strcmp(in, "-")) {
         g_autofree char *abs = g_canonicalize_filename(in, NULL);
         g_autofree char *dir = g_path_get_dirname(abs);
