@@ -359,7 +359,7 @@ typedef struct Qcow2SpliceStats {
 /*
  * Replace the VM state of snap with the old VM state with edits applied,
  * copy-on-write, then commit the snapshot table atomically (see DESIGN.md
- * and README.md, "The write path"): unchanged clusters stay shared, the
+ * and docs/internals.md, "The write path"): unchanged clusters stay shared, the
  * snapshot keeps its ID, name, date, clocks and extra data; only
  * vm_state_size changes. A crash at any point leaves either the old or
  * the new VM state complete, with at most leaked clusters.

@@ -25,6 +25,9 @@ int qsnapfix_cmd_splice(int argc, char **argv);
 int qsnapfix_cmd_oldify(int argc, char **argv);
 int qsnapfix_cmd_relay(int argc, char **argv);
 
+/* qsnapfix --version: version, targets, library versions (version.c). */
+void qsnapfix_print_version(FILE *out);
+
 /* The exit code for an error (src/cli/exit_codes.h), from one table. */
 int qsnapfix_exit_code(const GError *err);
 /* Print "qsnapfix: MESSAGE" on stderr and return the exit code. */

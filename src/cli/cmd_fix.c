@@ -262,7 +262,6 @@ int qsnapfix_cmd_fix(int argc, char **argv)
         g_strconcat(fix_description_head, fix_common_help, NULL);
     FixCommand cmd = {
         .prgname = "qsnapfix fix",
-        .parameters = "IMAGE",
         .summary = "qsnapfix fix: make old snapshots load in today's QEMU",
         .description = description,
         .entries = entries,

@@ -126,7 +126,7 @@ int qsnapfix_cmd_oldify(int argc, char **argv)
          "IMAGE"},
         {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
-    g_autoptr(GOptionContext) ctx = g_option_context_new("IMAGE");
+    g_autoptr(GOptionContext) ctx = g_option_context_new(NULL);
     int rc;
 
     g_option_context_set_summary(

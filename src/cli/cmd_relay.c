@@ -274,7 +274,6 @@ int qsnapfix_cmd_relay(int argc, char **argv)
     };
     FixCommand cmd = {
         .prgname = "qsnapfix relay",
-        .parameters = NULL,
         .summary = "qsnapfix relay: translate a live migration between two "
                    "QEMUs",
         .description = relay_description,

@@ -5,7 +5,7 @@
  * An expert and test tool: applies a hand-written edit list to one
  * snapshot's VM state through the library's copy-on-write splice (the
  * same write path `fix` uses), with no knowledge of what the bytes mean.
- * Not listed in `qsnapfix --help`; documented in README.md.
+ * Not listed in `qsnapfix --help`; documented in docs/internals.md.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -317,7 +317,7 @@ int qsnapfix_cmd_splice(int argc, char **argv)
          "IMAGE"},
         {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
-    g_autoptr(GOptionContext) ctx = g_option_context_new("IMAGE");
+    g_autoptr(GOptionContext) ctx = g_option_context_new(NULL);
     g_autoptr(GError) err = NULL;
     int rc;
 

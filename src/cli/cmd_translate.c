@@ -181,7 +181,6 @@ int qsnapfix_cmd_translate(int argc, char **argv)
         g_strconcat(translate_description_head, fix_common_help, NULL);
     FixCommand cmd = {
         .prgname = "qsnapfix translate",
-        .parameters = "IN OUT",
         .summary = "qsnapfix translate: translate a raw migration stream file",
         .description = description,
         .entries = entries,

@@ -1,5 +1,6 @@
 /*
- * Exit codes of the qsnapfix program. Documented in README.md ("Exit
+ * Exit codes of the qsnapfix program. Documented in docs/man/qsnapfix.1
+ * (EXIT STATUS; tests/package checks every code is there) and README.md ("Exit
  * codes"); scripts rely on them, so never renumber.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */

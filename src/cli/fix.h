@@ -42,7 +42,6 @@ void fix_options_clear(FixOptions *o);
 /* A command taking fix's options (fix, translate, scan). */
 typedef struct FixCommand {
     const char *prgname;     /* "qsnapfix fix" */
-    const char *parameters;  /* "IMAGE" in the usage line, or NULL */
     const char *summary;     /* --help: before the options */
     const char *description; /* --help: after them */
     GOptionEntry *entries;   /* the command's own */

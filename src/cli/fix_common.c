@@ -115,7 +115,8 @@ int fix_parse_command(const FixCommand *cmd, FixOptions *o, int *argc,
                       char ***argv)
 {
     g_autofree GOptionEntry *shared = fix_option_entries(o);
-    g_autoptr(GOptionContext) ctx = g_option_context_new(cmd->parameters);
+    /* NULL: the usage line names what G_OPTION_REMAINING describes. */
+    g_autoptr(GOptionContext) ctx = g_option_context_new(NULL);
     g_autoptr(GError) err = NULL;
     int rc;
 

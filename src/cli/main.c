@@ -12,7 +12,7 @@
 typedef struct Command {
     const char *name;
     int (*run)(int argc, char **argv);
-    const char *summary; /* NULL: not listed (expert tools, see README) */
+    const char *summary; /* NULL: not listed (expert tools, see qsnapfix(1)) */
 } Command;
 
 static const Command commands[] = {
@@ -34,36 +34,77 @@ static const Command commands[] = {
 
 static void print_usage(FILE *out)
 {
-    fputs("usage: qsnapfix COMMAND [OPTIONS] ...\n\nCommands:\n", out);
+    fputs("usage: qsnapfix COMMAND [OPTIONS] ...\n"
+          "       qsnapfix help COMMAND\n"
+          "       qsnapfix --version\n\nCommands:\n",
+          out);
     for (size_t i = 0; i < G_N_ELEMENTS(commands); i++) {
         if (commands[i].summary) {
             fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
         }
     }
-    fputs("\nRun 'qsnapfix COMMAND --help' for a command's options, its JSON\n"
-          "fields and exit codes.\n",
+    fputs("\nOptions:\n"
+          "  -h, --help     Show this help\n"
+          "  -V, --version  Show the version, the targets and the libraries\n"
+          "\n'qsnapfix help COMMAND' (or 'qsnapfix COMMAND --help') shows a\n"
+          "command's options and exit codes; 'man qsnapfix-COMMAND' adds its\n"
+          "JSON fields and examples.\n",
           out);
+}
+
+static const Command *find_command(const char *name)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(commands); i++) {
+        if (!strcmp(name, commands[i].name)) {
+            return &commands[i];
+        }
+    }
+    return NULL;
+}
+
+/* qsnapfix help COMMAND: the same as qsnapfix COMMAND --help. */
+static int run_help(int argc, char **argv)
+{
+    const Command *cmd;
+    char *help_argv[] = {NULL, "--help", NULL};
+
+    if (argc < 3) {
+        print_usage(stdout);
+        return QSNAPFIX_EXIT_OK;
+    }
+    cmd = find_command(argv[2]);
+    if (!cmd || argc > 3) {
+        fprintf(stderr, "qsnapfix: help: %s '%s' (see qsnapfix --help)\n",
+                cmd ? "one command at a time, not" : "unknown command",
+                cmd ? argv[3] : argv[2]);
+        return QSNAPFIX_EXIT_USAGE;
+    }
+    help_argv[0] = (char *)cmd->name;
+    return cmd->run(2, help_argv);
 }
 
 int main(int argc, char **argv)
 {
+    const Command *cmd;
+
     if (argc < 2) {
         print_usage(stderr);
         return QSNAPFIX_EXIT_USAGE;
     }
-    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
-        !strcmp(argv[1], "help")) {
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         print_usage(stdout);
         return QSNAPFIX_EXIT_OK;
     }
-    if (!strcmp(argv[1], "--version")) {
-        printf("qsnapfix %s\n", QSNAPFIX_VERSION);
+    if (!strcmp(argv[1], "help")) {
+        return run_help(argc, argv);
+    }
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+        qsnapfix_print_version(stdout);
         return QSNAPFIX_EXIT_OK;
     }
-    for (size_t i = 0; i < G_N_ELEMENTS(commands); i++) {
-        if (!strcmp(argv[1], commands[i].name)) {
-            return commands[i].run(argc - 1, argv + 1);
-        }
+    cmd = find_command(argv[1]);
+    if (cmd) {
+        return cmd->run(argc - 1, argv + 1);
     }
     fprintf(stderr, "qsnapfix: unknown command '%s'\n", argv[1]);
     print_usage(stderr);
