@@ -286,6 +286,11 @@ int qsnapfix_cmd_relay(int argc, char **argv)
                         "nothing else (see --help)\n");
         rc = QSNAPFIX_EXIT_USAGE;
     }
+    if (rc < 0 && c.o.dry_run) {
+        fprintf(stderr, "qsnapfix: relay: --dry-run: a relay that writes "
+                        "nothing relays nothing\n");
+        rc = QSNAPFIX_EXIT_USAGE;
+    }
     if (rc < 0) {
         rc = run_relay(&c);
     }

@@ -36,17 +36,14 @@ void stream_job_clear(StreamJob *job)
     g_free(job->file_prefix);
 }
 
-static bool write_recipe(StreamJob *job, const char *stage, const TrResult *r,
-                         const LiveStats *st, GError **errp)
+/* The recipe (and, at the end, the statistics) as JSON text. */
+static char *recipe_json(const StreamJob *job, const char *stage,
+                         const TrResult *r, const LiveStats *st)
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
     g_autoptr(JsonGenerator) gen = json_generator_new();
     g_autoptr(JsonNode) root = NULL;
-    g_autofree char *text = NULL;
 
-    if (!job->recipe_path) {
-        return true;
-    }
     json_builder_begin_object(b);
     qsnapfix_json_str(b, "stage", stage);
     qsnapfix_json_str(b, "input", job->name);
@@ -75,7 +72,18 @@ static bool write_recipe(StreamJob *job, const char *stage, const TrResult *r,
     root = json_builder_get_root(b);
     json_generator_set_root(gen, root);
     json_generator_set_pretty(gen, TRUE);
-    text = json_generator_to_data(gen, NULL);
+    return json_generator_to_data(gen, NULL);
+}
+
+static bool write_recipe(StreamJob *job, const char *stage, const TrResult *r,
+                         const LiveStats *st, GError **errp)
+{
+    g_autofree char *text = NULL;
+
+    if (!job->recipe_path) {
+        return true;
+    }
+    text = recipe_json(job, stage, r, st);
     if (!g_file_set_contents_full(job->recipe_path, text, -1,
                                   G_FILE_SET_CONTENTS_CONSISTENT, 0644, errp)) {
         g_prefix_error(errp, "cannot write the recipe: ");
@@ -183,7 +191,13 @@ int stream_job_run(StreamJob *job, VmsChannel *in)
         live_result_clear(&res);
         return exit_code(err);
     }
-    report(job, &res);
+    if (job->o->format == QSNAPFIX_OUTPUT_JSON) {
+        g_autofree char *text =
+            recipe_json(job, "final", res.result, &res.stats);
+        fprintf(stderr, "%s\n", text);
+    } else {
+        report(job, &res);
+    }
     /* as `translate IN OUT`: 3 when the stream needed no change */
     unchanged = !res.result->edits->len && !res.stats.pages_rewritten &&
                 !res.stats.pages_dropped;
