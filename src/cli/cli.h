@@ -1,7 +1,8 @@
 /*
- * Shared pieces of the qsnapfix commands: error reporting and the one
- * GError -> exit code table, human formatting the way qemu-img prints it,
- * JSON output.
+ * Shared pieces of the qsnapfix commands: the command line (one parser
+ * for every command), error messages, human formatting the way qemu-img
+ * prints it, JSON output. The work itself is the application layer's
+ * (src/app); a command parses, calls it, and renders what it returns.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #ifndef QSNAPFIX_CLI_H
@@ -11,6 +12,7 @@
 #include <json-glib/json-glib.h>
 #include <stdio.h>
 
+#include "app/exit_codes.h"
 #include "qcow2.h"
 
 /* Commands: argv[0] is the command name. */
@@ -28,8 +30,6 @@ int qsnapfix_cmd_relay(int argc, char **argv);
 /* qsnapfix --version: version, targets, library versions (version.c). */
 void qsnapfix_print_version(FILE *out);
 
-/* The exit code for an error (src/cli/exit_codes.h), from one table. */
-int qsnapfix_exit_code(const GError *err);
 /* Print "qsnapfix: MESSAGE" on stderr and return the exit code. */
 int qsnapfix_report(const GError *err);
 void qsnapfix_warn(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
@@ -40,43 +40,53 @@ typedef enum {
     QSNAPFIX_OUTPUT_JSON,
 } QsnapfixOutput;
 
-bool qsnapfix_parse_output(const char *value, QsnapfixOutput *out,
-                           GError **errp);
+/* ---- the command line ------------------------------------------------- */
+
+typedef struct CliCommand {
+    const char *name;           /* "fix": messages, prgname "qsnapfix fix" */
+    const char *operands;       /* "IMAGE": usage line and --help */
+    guint min_operands;         /* fewer: operands_error */
+    guint max_operands;         /* more: operands_error; 0 = no limit */
+    const char *operands_error; /* "need exactly one IMAGE" */
+    const char *summary;        /* --help: before the options */
+    const char *description;    /* --help: after them */
+    bool with_output;           /* --output=human|json */
+    /* Set by cli_parse(). */
+    gboolean help;
+    char *output;
+    QsnapfixOutput format;
+    char **operand; /* NULL-terminated (never NULL after cli_parse) */
+} CliCommand;
 
 /*
- * Parse options with GOption, our own --help (so that help goes to stdout
- * and exit codes stay ours). Returns -1 to continue, else an exit code.
+ * Parse a command line with GOption: the command's own entries, then more
+ * (both may be NULL), then --output, --help and the operands; our own
+ * --help (to stdout, our exit codes), the output format and the number of
+ * operands checked. Returns -1 to go on, else the exit code.
  */
-int qsnapfix_parse_options(GOptionContext *ctx, int *argc, char ***argv,
-                           const gboolean *help_requested);
+int cli_parse(CliCommand *c, const GOptionEntry *own, const GOptionEntry *more,
+              int *argc, char ***argv);
+/* "qsnapfix: NAME: MESSAGE (see --help)"; returns the usage exit code. */
+int cli_usage(const CliCommand *c, const char *message);
+void cli_command_clear(CliCommand *c);
+
+/* ---- human formats ---------------------------------------------------- */
 
 /* qemu-img's human formats (block/qapi.c, util/cutils.c). */
 char *qsnapfix_size_to_str(uint64_t bytes);
-char *qsnapfix_date_str(uint32_t date_sec);
-char *qsnapfix_clock_str(uint64_t vm_clock_nsec);
 /* "ID TAG VM SIZE ..." header and one row, as qemu-img snapshot -l. */
 void qsnapfix_print_snapshot_header(FILE *out);
 void qsnapfix_print_snapshot_row(FILE *out, const Qcow2Snapshot *sn);
 
-/* Write all of buf to fd (path names it in the error). */
-bool qsnapfix_write_all(int fd, const void *buf, size_t len, const char *path,
-                        GError **errp);
-/*
- * Create path complete or not at all: write_fn fills a temporary file
- * beside it (fd; path for messages), which is then (sync: fsync'd,) closed
- * and renamed over path; on failure it is removed.
- */
-typedef bool (*QsnapfixFileWriter)(int fd, const char *path, void *opaque,
-                                   GError **errp);
-bool qsnapfix_write_file_atomic(const char *path, bool sync,
-                                QsnapfixFileWriter write_fn, void *opaque,
-                                GError **errp);
-
 /* A string safe for JSON/terminals (invalid UTF-8 replaced). */
 char *qsnapfix_printable(const char *s);
 
+/* ---- JSON ------------------------------------------------------------- */
+
 /* Pretty JSON of a node (consumed) on stdout, newline-terminated. */
 void qsnapfix_print_json(JsonNode *root);
+/* Finish b's object and print it. */
+void qsnapfix_print_json_object(JsonBuilder *b);
 
 /*
  * A new JSON report about one snapshot: its object begun with "filename"
@@ -85,10 +95,14 @@ void qsnapfix_print_json(JsonNode *root);
 JsonBuilder *qsnapfix_json_snapshot_report(const char *image, const char *id,
                                            const char *name);
 /* Object members: strings made printable (NULL: null), integers, booleans,
- * and an array of printable strings (NULL: empty). */
+ * null, an array of printable strings (NULL: empty), and an object or
+ * array begun. */
 void qsnapfix_json_str(JsonBuilder *b, const char *name, const char *value);
 void qsnapfix_json_int(JsonBuilder *b, const char *name, int64_t value);
 void qsnapfix_json_bool(JsonBuilder *b, const char *name, bool value);
+void qsnapfix_json_null(JsonBuilder *b, const char *name);
 void qsnapfix_json_strings(JsonBuilder *b, const char *name, GPtrArray *a);
+void qsnapfix_json_begin_object(JsonBuilder *b, const char *name);
+void qsnapfix_json_begin_array(JsonBuilder *b, const char *name);
 
 #endif

@@ -9,13 +9,10 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "cli.h"
-#include "exit_codes.h"
+#include "app/inspect.h"
 #include "inspect_stream.h"
 
 typedef struct InspectOptions {
-    char *output;
-    gboolean help;
     gboolean no_layout;
     gboolean stats;
     char **images;
@@ -26,14 +23,6 @@ typedef struct InspectOptions {
     char *sections;
     gboolean tail;
 } InspectOptions;
-
-/* Facts gathered about one image, whatever the output format. */
-typedef struct ImageReport {
-    const char *path;
-    Qcow2Image *img;
-    Qcow2VmstateLayout *layouts; /* per snapshot; NULL with --no-layout */
-    GError *err;                 /* the first failure, if any */
-} ImageReport;
 
 static const char inspect_description[] =
     "Show the qcow2 header summary and the internal snapshots of each IMAGE\n"
@@ -73,81 +62,33 @@ static const char inspect_description[] =
     "line on stderr:\n"
     "  qsnapfix: IMAGE: STRUCTURE at 0xOFFSET: PROBLEM\n";
 
-static void gather(ImageReport *r, gboolean want_layout)
-{
-    guint n;
-
-    r->img = qcow2_open(r->path, QCOW2_OPEN_READ_ONLY, &r->err);
-    if (!r->img || !want_layout) {
-        return;
-    }
-    n = qcow2_snapshot_count(r->img);
-    r->layouts = g_new0(Qcow2VmstateLayout, MAX(n, 1));
-    for (guint i = 0; i < n && !r->err; i++) {
-        const Qcow2Snapshot *sn = qcow2_snapshot_get(r->img, i);
-        if (sn->vm_state_size &&
-            !qcow2_vmstate_layout(r->img, sn, &r->layouts[i], &r->err)) {
-            break;
-        }
-    }
-}
-
-static void report_free(ImageReport *r)
-{
-    qcow2_close(r->img);
-    g_free(r->layouts);
-    g_clear_error(&r->err);
-}
-
-static const char *compat_name(const Qcow2Header *h)
-{
-    return h->version == 2 ? "0.10" : "1.1";
-}
-
-static const char *compression_name(const Qcow2Header *h)
-{
-    return h->compression_type == QCOW2_COMPRESSION_ZSTD ? "zstd" : "zlib";
-}
-
 /* ---- JSON ---------------------------------------------------------- */
 
 static void json_add_format_specific(JsonBuilder *b, const Qcow2Header *h)
 {
-    json_builder_set_member_name(b, "format-specific");
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "type");
-    json_builder_add_string_value(b, "qcow2");
-    json_builder_set_member_name(b, "data");
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "compat");
-    json_builder_add_string_value(b, compat_name(h));
-    json_builder_set_member_name(b, "compression-type");
-    json_builder_add_string_value(b, compression_name(h));
+    qsnapfix_json_begin_object(b, "format-specific");
+    qsnapfix_json_str(b, "type", "qcow2");
+    qsnapfix_json_begin_object(b, "data");
+    qsnapfix_json_str(b, "compat", app_qcow2_compat(h));
+    qsnapfix_json_str(b, "compression-type", app_qcow2_compression(h));
     if (h->version >= 3) {
         /* qemu-img reports these for version 3 images only. */
-        json_builder_set_member_name(b, "lazy-refcounts");
-        json_builder_add_boolean_value(b, h->compatible_features &
-                                              QCOW2_COMPAT_LAZY_REFCOUNTS);
+        qsnapfix_json_bool(b, "lazy-refcounts",
+                           h->compatible_features &
+                               QCOW2_COMPAT_LAZY_REFCOUNTS);
     }
-    json_builder_set_member_name(b, "refcount-bits");
-    json_builder_add_int_value(b, h->refcount_bits);
+    qsnapfix_json_int(b, "refcount-bits", h->refcount_bits);
     if (h->version >= 3) {
-        json_builder_set_member_name(b, "corrupt");
-        json_builder_add_boolean_value(b, h->incompatible_features &
-                                              QCOW2_INCOMPAT_CORRUPT);
-        json_builder_set_member_name(b, "extended-l2");
-        json_builder_add_boolean_value(b, h->extended_l2);
+        qsnapfix_json_bool(b, "corrupt",
+                           h->incompatible_features & QCOW2_INCOMPAT_CORRUPT);
+        qsnapfix_json_bool(b, "extended-l2", h->extended_l2);
     }
     if (h->data_file) {
-        g_autofree char *df = qsnapfix_printable(h->data_file);
-        json_builder_set_member_name(b, "data-file");
-        json_builder_add_string_value(b, df);
-        json_builder_set_member_name(b, "data-file-raw");
-        json_builder_add_boolean_value(b, h->autoclear_features &
-                                              QCOW2_AUTOCLEAR_DATA_RAW);
+        qsnapfix_json_str(b, "data-file", h->data_file);
+        qsnapfix_json_bool(b, "data-file-raw",
+                           h->autoclear_features & QCOW2_AUTOCLEAR_DATA_RAW);
     }
-    json_builder_set_member_name(b, "encrypted");
-    json_builder_add_boolean_value(b, h->crypt_method != 0);
+    qsnapfix_json_bool(b, "encrypted", h->crypt_method != 0);
     json_builder_end_object(b);
     json_builder_end_object(b);
 }
@@ -158,8 +99,7 @@ static void json_add_header(JsonBuilder *b, const Qcow2Image *img)
     const uint32_t *unknown;
     guint n_unknown = qcow2_unknown_extensions(img, &unknown);
 
-    json_builder_set_member_name(b, "header");
-    json_builder_begin_object(b);
+    qsnapfix_json_begin_object(b, "header");
     qsnapfix_json_int(b, "version", h->version);
     qsnapfix_json_int(b, "header-length", h->header_length);
     qsnapfix_json_int(b, "incompatible-features",
@@ -176,8 +116,7 @@ static void json_add_header(JsonBuilder *b, const Qcow2Image *img)
     qsnapfix_json_int(b, "nb-snapshots", h->nb_snapshots);
     qsnapfix_json_int(b, "encryption-method", h->crypt_method);
     qsnapfix_json_int(b, "bitmaps", h->nb_bitmaps);
-    json_builder_set_member_name(b, "unknown-extensions");
-    json_builder_begin_array(b);
+    qsnapfix_json_begin_array(b, "unknown-extensions");
     for (guint i = 0; i < n_unknown; i++) {
         char type[16];
         g_snprintf(type, sizeof(type), "0x%08" PRIx32, unknown[i]);
@@ -191,8 +130,7 @@ static void json_add_layout(JsonBuilder *b, const Qcow2Image *img,
                             const Qcow2Snapshot *sn,
                             const Qcow2VmstateLayout *l)
 {
-    json_builder_set_member_name(b, "vm-state");
-    json_builder_begin_object(b);
+    qsnapfix_json_begin_object(b, "vm-state");
     qsnapfix_json_int(b, "offset", (int64_t)qcow2_vmstate_base(img, sn));
     qsnapfix_json_int(b, "clusters", (int64_t)l->clusters);
     qsnapfix_json_int(b, "normal", (int64_t)l->normal);
@@ -207,17 +145,13 @@ static void json_add_layout(JsonBuilder *b, const Qcow2Image *img,
     json_builder_end_object(b);
 }
 
-static void json_add_snapshot(JsonBuilder *b, const ImageReport *r, guint i)
+static void json_add_snapshot(JsonBuilder *b, const AppImageFacts *r, guint i)
 {
     const Qcow2Snapshot *sn = qcow2_snapshot_get(r->img, i);
-    g_autofree char *id = qsnapfix_printable(sn->id);
-    g_autofree char *name = qsnapfix_printable(sn->name);
 
     json_builder_begin_object(b);
-    json_builder_set_member_name(b, "id");
-    json_builder_add_string_value(b, id);
-    json_builder_set_member_name(b, "name");
-    json_builder_add_string_value(b, name);
+    qsnapfix_json_str(b, "id", sn->id);
+    qsnapfix_json_str(b, "name", sn->name);
     qsnapfix_json_int(b, "vm-state-size", (int64_t)sn->vm_state_size);
     qsnapfix_json_int(b, "date-sec", sn->date_sec);
     qsnapfix_json_int(b, "date-nsec", sn->date_nsec);
@@ -234,8 +168,7 @@ static void json_add_snapshot(JsonBuilder *b, const ImageReport *r, guint i)
     qsnapfix_json_int(b, "extra-data-size", sn->extra_data_size);
     qsnapfix_json_int(b, "vm-state-size-32", sn->vm_state_size32);
     qsnapfix_json_int(b, "table-offset", (int64_t)sn->table_offset);
-    json_builder_set_member_name(b, "has-vm-state");
-    json_builder_add_boolean_value(b, sn->vm_state_size != 0);
+    qsnapfix_json_bool(b, "has-vm-state", sn->vm_state_size != 0);
     if (r->layouts && sn->vm_state_size) {
         json_add_layout(b, r->img, sn, &r->layouts[i]);
     }
@@ -244,46 +177,35 @@ static void json_add_snapshot(JsonBuilder *b, const ImageReport *r, guint i)
 
 static void json_add_error(JsonBuilder *b, const GError *err)
 {
-    json_builder_set_member_name(b, "error");
-    json_builder_begin_object(b);
+    qsnapfix_json_begin_object(b, "error");
     json_builder_set_member_name(b, "message");
     json_builder_add_string_value(b, err->message);
-    qsnapfix_json_int(b, "exit-code", qsnapfix_exit_code(err));
+    qsnapfix_json_int(b, "exit-code", app_exit_code(err));
     json_builder_end_object(b);
 }
 
-static void json_add_image(JsonBuilder *b, const ImageReport *r)
+static void json_add_image(JsonBuilder *b, const AppImageFacts *r)
 {
-    g_autofree char *path = qsnapfix_printable(r->path);
-
     json_builder_begin_object(b);
-    json_builder_set_member_name(b, "filename");
-    json_builder_add_string_value(b, path);
-    json_builder_set_member_name(b, "format");
-    json_builder_add_string_value(b, "qcow2");
+    qsnapfix_json_str(b, "filename", r->path);
+    qsnapfix_json_str(b, "format", "qcow2");
     if (r->img) {
         const Qcow2Header *h = qcow2_header(r->img);
 
         qsnapfix_json_int(b, "virtual-size", (int64_t)h->size);
         qsnapfix_json_int(b, "cluster-size", (int64_t)h->cluster_size);
         qsnapfix_json_int(b, "file-size", (int64_t)h->file_size);
-        json_builder_set_member_name(b, "dirty-flag");
-        json_builder_add_boolean_value(b, h->incompatible_features &
-                                              QCOW2_INCOMPAT_DIRTY);
+        qsnapfix_json_bool(b, "dirty-flag",
+                           h->incompatible_features & QCOW2_INCOMPAT_DIRTY);
         if (h->backing_file) {
-            g_autofree char *bf = qsnapfix_printable(h->backing_file);
-            json_builder_set_member_name(b, "backing-filename");
-            json_builder_add_string_value(b, bf);
+            qsnapfix_json_str(b, "backing-filename", h->backing_file);
         }
         if (h->backing_format) {
-            g_autofree char *bff = qsnapfix_printable(h->backing_format);
-            json_builder_set_member_name(b, "backing-filename-format");
-            json_builder_add_string_value(b, bff);
+            qsnapfix_json_str(b, "backing-filename-format", h->backing_format);
         }
         json_add_format_specific(b, h);
         json_add_header(b, r->img);
-        json_builder_set_member_name(b, "snapshots");
-        json_builder_begin_array(b);
+        qsnapfix_json_begin_array(b, "snapshots");
         for (guint i = 0; i < qcow2_snapshot_count(r->img); i++) {
             json_add_snapshot(b, r, i);
         }
@@ -300,8 +222,8 @@ static void json_add_image(JsonBuilder *b, const ImageReport *r)
 static void print_features(const Qcow2Header *h)
 {
     printf("Format specific information:\n");
-    printf("    compat: %s\n", compat_name(h));
-    printf("    compression type: %s\n", compression_name(h));
+    printf("    compat: %s\n", app_qcow2_compat(h));
+    printf("    compression type: %s\n", app_qcow2_compression(h));
     printf("    lazy refcounts: %s\n",
            h->compatible_features & QCOW2_COMPAT_LAZY_REFCOUNTS ? "true"
                                                                 : "false");
@@ -324,7 +246,7 @@ static void print_features(const Qcow2Header *h)
  * and how many are shared (refcount > 1) with other snapshots or the
  * active disk. Columns line up with the snapshot list above.
  */
-static void print_layouts(const ImageReport *r)
+static void print_layouts(const AppImageFacts *r)
 {
     static const char layout_columns[] =
         "%-10s%-17s%12s%10s%8s%7s%6s%9s%8s  %s\n";
@@ -360,7 +282,7 @@ static void print_layouts(const ImageReport *r)
     }
 }
 
-static void print_human(const ImageReport *r, bool first)
+static void print_human(const AppImageFacts *r, bool first)
 {
     const Qcow2Header *h;
     g_autofree char *vsize = NULL;
@@ -401,16 +323,16 @@ static int inspect_all(const InspectOptions *o)
 {
     guint n = g_strv_length(o->images);
     g_autoptr(JsonBuilder) b = json_builder_new();
-    int status = QSNAPFIX_EXIT_OK;
+    int status = APP_EXIT_OK;
     guint failed = 0;
 
     if (n > 1) {
         json_builder_begin_array(b);
     }
     for (guint i = 0; i < n; i++) {
-        ImageReport r = {.path = o->images[i]};
+        AppImageFacts r;
 
-        gather(&r, !o->no_layout);
+        app_image_facts(&r, o->images[i], !o->no_layout);
         if (o->format == QSNAPFIX_OUTPUT_JSON) {
             json_add_image(b, &r);
         } else {
@@ -427,7 +349,7 @@ static int inspect_all(const InspectOptions *o)
                     o->images[i], qcow2_io_bytes_read(r.img),
                     qcow2_io_read_calls(r.img));
         }
-        report_free(&r);
+        app_image_facts_clear(&r);
     }
     if (n > 1) {
         json_builder_end_array(b);
@@ -435,13 +357,13 @@ static int inspect_all(const InspectOptions *o)
     if (o->format == QSNAPFIX_OUTPUT_JSON) {
         qsnapfix_print_json(json_builder_get_root(b));
     }
-    return n > 1 && failed ? QSNAPFIX_EXIT_PARTIAL : status;
+    return n > 1 && failed ? APP_EXIT_PARTIAL : status;
 }
 
 /* --snapshot / --stream: one migration stream, section by section. */
-static int inspect_one_stream(const InspectOptions *o)
+static int inspect_one_stream(const CliCommand *c, const InspectOptions *o)
 {
-    guint n = o->images ? g_strv_length(o->images) : 0;
+    guint n = g_strv_length(o->images);
     StreamInspectOptions so = {
         .snapshot = o->snapshot,
         .stream = o->stream,
@@ -452,9 +374,7 @@ static int inspect_one_stream(const InspectOptions *o)
     };
 
     if (o->stream ? n != 0 : (n != 1 || !o->snapshot)) {
-        fprintf(stderr, "qsnapfix: inspect: use IMAGE --snapshot ID|NAME, or "
-                        "--stream FILE (see --help)\n");
-        return QSNAPFIX_EXIT_USAGE;
+        return cli_usage(c, "use IMAGE --snapshot ID|NAME, or --stream FILE");
     }
     so.image = n ? o->images[0] : NULL;
     return qsnapfix_inspect_stream(&so);
@@ -464,8 +384,6 @@ int qsnapfix_cmd_inspect(int argc, char **argv)
 {
     InspectOptions o = {0};
     GOptionEntry entries[] = {
-        {"output", 0, 0, G_OPTION_ARG_STRING, &o.output,
-         "Output format: human (default) or json", "FORMAT"},
         {"no-layout", 0, 0, G_OPTION_ARG_NONE, &o.no_layout,
          "Do not map VM states (read only the header and snapshot table)",
          NULL},
@@ -486,39 +404,32 @@ int qsnapfix_cmd_inspect(int argc, char **argv)
          "With --snapshot/--stream: find the device sections from the end "
          "of the stream instead of walking every RAM page",
          NULL},
-        {"help", 'h', 0, G_OPTION_ARG_NONE, &o.help, "Show this help", NULL},
-        {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o.images, NULL,
-         "IMAGE..."},
         {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
-    g_autoptr(GOptionContext) ctx = g_option_context_new(NULL);
-    g_autoptr(GError) err = NULL;
-    int rc;
+    CliCommand c = {
+        .name = "inspect",
+        .operands = "IMAGE...",
+        .summary = "qsnapfix inspect: show an image's snapshots and where "
+                   "their VM state lives",
+        .description = inspect_description,
+        .with_output = true,
+    };
+    int rc = cli_parse(&c, entries, NULL, &argc, &argv);
 
-    g_option_context_set_summary(ctx, "qsnapfix inspect: show an image's "
-                                      "snapshots and where their VM state "
-                                      "lives");
-    g_option_context_set_description(ctx, inspect_description);
-    g_option_context_add_main_entries(ctx, entries, NULL);
-    g_set_prgname("qsnapfix inspect");
-    rc = qsnapfix_parse_options(ctx, &argc, &argv, &o.help);
-    if (rc < 0 && !qsnapfix_parse_output(o.output, &o.format, &err)) {
-        rc = qsnapfix_report(err);
-    }
+    o.images = c.operand;
+    o.format = c.format;
     if (rc < 0 && (o.snapshot || o.stream || o.sections || o.tail)) {
-        rc = inspect_one_stream(&o);
+        rc = inspect_one_stream(&c, &o);
     }
-    if (rc < 0 && (!o.images || !o.images[0])) {
-        fprintf(stderr, "qsnapfix: inspect: no IMAGE given (see --help)\n");
-        rc = QSNAPFIX_EXIT_USAGE;
+    if (rc < 0 && !o.images[0]) {
+        rc = cli_usage(&c, "no IMAGE given");
     }
     if (rc < 0) {
         rc = inspect_all(&o);
     }
-    g_free(o.output);
     g_free(o.snapshot);
     g_free(o.stream);
     g_free(o.sections);
-    g_strfreev(o.images);
+    cli_command_clear(&c);
     return rc;
 }

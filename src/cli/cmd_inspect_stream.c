@@ -8,15 +8,8 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "exit_codes.h"
+#include "app/inspect.h"
 #include "inspect_stream.h"
-#include "source_qcow2.h"
-
-bool qsnapfix_section_matches(const VmsSection *sec, const char *name)
-{
-    return sec->idstr && (!strcmp(sec->idstr, name) ||
-                          !strcmp(vms_section_vmsd_name(sec), name));
-}
 
 /* ---- one-line summaries -------------------------------------------------- */
 
@@ -271,7 +264,7 @@ static int dump_sections(const VmsStream *s, const char *name)
         DumpCtx c = {.sec = sec};
         g_autoptr(GError) err = NULL;
 
-        if (!qsnapfix_section_matches(sec, name)) {
+        if (!app_section_matches(sec, name)) {
             continue;
         }
         found++;
@@ -287,73 +280,46 @@ static int dump_sections(const VmsStream *s, const char *name)
     }
     if (!found) {
         fprintf(stderr, "qsnapfix: %s: no section named '%s'\n", s->name, name);
-        return QSNAPFIX_EXIT_NOT_FOUND;
+        return APP_EXIT_NOT_FOUND;
     }
-    return QSNAPFIX_EXIT_OK;
+    return APP_EXIT_OK;
 }
 
 /* ---- driver -------------------------------------------------------------- */
 
-static VmsSource *open_source(const StreamInspectOptions *o, Qcow2Image **img,
-                              GError **errp)
-{
-    const Qcow2Snapshot *sn;
-
-    if (o->stream) {
-        return !strcmp(o->stream, "-") ? vms_source_open_stdin(errp)
-                                       : vms_source_open_file(o->stream, errp);
-    }
-    *img = qcow2_open(o->image, QCOW2_OPEN_READ_ONLY, errp);
-    if (!*img) {
-        return NULL;
-    }
-    sn = qcow2_snapshot_find(*img, o->snapshot, errp);
-    return sn ? qsnapfix_source_qcow2(*img, sn, errp) : NULL;
-}
-
 int qsnapfix_inspect_stream(const StreamInspectOptions *o)
 {
     g_autoptr(GError) err = NULL;
-    Qcow2Image *img = NULL;
-    VmsSource *src = open_source(o, &img, &err);
-    VmsParseOptions popts = {.flags = o->tail ? VMS_PARSE_TAIL : 0};
-    VmsStream *s = NULL;
-    VmsWriterInfo *w = NULL;
-    int rc = QSNAPFIX_EXIT_OK;
+    AppStreamFacts f;
+    int rc = APP_EXIT_OK;
 
-    if (src) {
-        s = vms_stream_parse(src, &popts, &err);
+    if (!app_stream_facts(&f, o->image, o->snapshot, o->stream, o->tail,
+                          &err)) {
+        return qsnapfix_report(err);
     }
-    if (!s) {
-        rc = qsnapfix_report(err);
-        goto out;
-    }
-    w = vms_fingerprint(s);
     if (o->format == QSNAPFIX_OUTPUT_JSON) {
-        JsonNode *root = qsnapfix_stream_json(s, w, o, src->bytes_read, &err);
+        JsonNode *root =
+            qsnapfix_stream_json(f.s, f.writer, o, f.src->bytes_read, &err);
         if (!root) {
             rc = qsnapfix_report(err);
-            goto out;
+            app_stream_facts_clear(&f);
+            return rc;
         }
         qsnapfix_print_json(root);
     } else if (o->sections) {
-        rc = dump_sections(s, o->sections);
+        rc = dump_sections(f.s, o->sections);
     } else {
-        printf("stream: %s, %" PRIu64 " bytes%s\n", s->name, s->size,
-               s->tail_path ? " (read from the head and the tail)" : "");
-        print_writer(w);
-        print_blocks(s);
-        print_sections(s);
+        printf("stream: %s, %" PRIu64 " bytes%s\n", f.s->name, f.s->size,
+               f.s->tail_path ? " (read from the head and the tail)" : "");
+        print_writer(f.writer);
+        print_blocks(f.s);
+        print_sections(f.s);
     }
     if (o->stats) {
         fprintf(stderr,
                 "qsnapfix: %s: read %" PRIu64 " bytes in %" PRIu64 " calls\n",
-                s->name, src->bytes_read, src->read_calls);
+                f.s->name, f.src->bytes_read, f.src->read_calls);
     }
-out:
-    vms_writer_info_free(w);
-    vms_stream_free(s);
-    vms_source_free(src);
-    qcow2_close(img);
+    app_stream_facts_clear(&f);
     return rc;
 }

@@ -2,29 +2,16 @@
  * qsnapfix oldify IMAGE --snapshot S --as qemu-kvm-1.0|qemu-kvm-1.2|keep
  * [damage options]: the translator's rules run backwards on a snapshot
  * QEMU 7.2 wrote, written back through the same copy-on-write splice as
- * `fix`. A demo and test tool (not listed in `qsnapfix --help`): it makes
- * old-shaped snapshots from the project's own guest, and damaged ones from
- * real streams for the refusal tests.
+ * `fix` (app_oldify()). A demo and test tool (not listed in `qsnapfix
+ * --help`): it makes old-shaped snapshots from the project's own guest,
+ * and damaged ones from real streams for the refusal tests.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <inttypes.h>
 #include <string.h>
 
-#include "exit_codes.h"
-#include "fix.h"
-#include "source_qcow2.h"
-#include "translate/backwards.h"
-
-typedef struct OldifyCmd {
-    char *snapshot;
-    char *as;
-    gboolean ram_id_zero;
-    gint qxl_modes;
-    gint64 vram_data_at;
-    char *add_section;
-    gboolean help;
-    char **args;
-} OldifyCmd;
+#include "app/tools.h"
+#include "cli.h"
 
 static const char oldify_description[] =
     "Reshape the VM state of a snapshot QEMU 7.2 wrote (-M pc-i440fx-1.4)\n"
@@ -39,117 +26,66 @@ static const char oldify_description[] =
     "\n"
     "Exit codes: 0 done; 2 bad command line; 5-16 as for `fix`.\n";
 
-static int run_oldify(OldifyCmd *c, const char *image)
-{
-    g_autoptr(GError) err = NULL;
-    Qcow2Image *img = qcow2_open(image, QCOW2_OPEN_WRITABLE, &err);
-    const Qcow2Snapshot *sn;
-    g_autoptr(VmsSource) src = NULL;
-    g_autoptr(VmsStream) s = NULL;
-    g_autoptr(TrResult) r = NULL;
-    VmsParseOptions popts = {.flags = VMS_PARSE_RECORD_PAGES};
-    TrBackwardsOptions bo = {
-        .as = c->as,
-        .ram_id_zero = c->ram_id_zero,
-        .qxl_modes = (uint32_t)c->qxl_modes,
-        .vram_data_at = (uint64_t)c->vram_data_at,
-        .add_section = c->add_section,
-    };
-    Qcow2SpliceOptions so = {0};
-    Qcow2SpliceStats st = {0};
-    g_autofree Qcow2Edit *edits = NULL;
-    g_autofree char *id = NULL;
-
-    if (!img) {
-        return qsnapfix_report(err);
-    }
-    sn = qcow2_snapshot_find(img, c->snapshot, &err);
-    src = sn ? qsnapfix_source_qcow2(img, sn, &err) : NULL;
-    s = src ? vms_stream_parse(src, &popts, &err) : NULL;
-    r = s ? tr_backwards(s, src, &bo, &err) : NULL;
-    if (!r) {
-        qcow2_close(img);
-        return qsnapfix_report(err);
-    }
-    id = g_strdup(sn->id);
-    edits = fix_qcow2_edits(r);
-    for (guint i = 0; i < r->findings->len; i++) {
-        const TrFinding *f = g_ptr_array_index(r->findings, i);
-        printf("  %-7s %s: %s (%s)\n", f->rule, f->subject, f->change,
-               f->evidence);
-    }
-    if (r->edits->len &&
-        !qcow2_splice_vmstate(img, sn, edits, r->edits->len, &so, &st, &err)) {
-        qcow2_close(img);
-        return qsnapfix_report(err);
-    }
-    /* The result must still be a stream, to EOF. */
-    vms_stream_free(g_steal_pointer(&s));
-    vms_source_free(g_steal_pointer(&src));
-    sn = qcow2_snapshot_find(img, id, &err);
-    src = sn ? qsnapfix_source_qcow2(img, sn, &err) : NULL;
-    s = src ? vms_stream_parse(src, &popts, &err) : NULL;
-    if (!s) {
-        g_prefix_error(&err, "%s: the reshaped VM state: ", image);
-        vms_source_free(g_steal_pointer(&src));
-        qcow2_close(img);
-        return qsnapfix_report(err);
-    }
-    printf("%s: snapshot %s reshaped (%s): %u edit(s), VM state %" PRIu64
-           " -> %" PRIu64 " bytes\n",
-           image, id, c->as, r->edits->len, r->old_size, r->new_size);
-    vms_stream_free(g_steal_pointer(&s));
-    vms_source_free(g_steal_pointer(&src));
-    qcow2_close(img);
-    return QSNAPFIX_EXIT_OK;
-}
-
 int qsnapfix_cmd_oldify(int argc, char **argv)
 {
-    OldifyCmd c = {0};
+    g_autofree char *snapshot = NULL, *as = NULL, *add_section = NULL;
+    gboolean ram_id_zero = false;
+    gint qxl_modes = 0;
+    gint64 vram_data_at = 0;
     GOptionEntry entries[] = {
-        {"snapshot", 's', 0, G_OPTION_ARG_STRING, &c.snapshot,
+        {"snapshot", 's', 0, G_OPTION_ARG_STRING, &snapshot,
          "The snapshot (required)", "ID|NAME"},
-        {"as", 0, 0, G_OPTION_ARG_STRING, &c.as,
+        {"as", 0, 0, G_OPTION_ARG_STRING, &as,
          "qemu-kvm-1.0 (default), qemu-kvm-1.2 or keep", "SHAPE"},
-        {"ram-id-zero", 0, 0, G_OPTION_ARG_NONE, &c.ram_id_zero,
+        {"ram-id-zero", 0, 0, G_OPTION_ARG_NONE, &ram_id_zero,
          "Give the live ram records section id 0 (R8)", NULL},
-        {"qxl-modes", 0, 0, G_OPTION_ARG_INT, &c.qxl_modes,
+        {"qxl-modes", 0, 0, G_OPTION_ARG_INT, &qxl_modes,
          "Set the qxl ROM's mode count to N (R10 refusal)", "N"},
-        {"vram-data-at", 0, 0, G_OPTION_ARG_INT64, &c.vram_data_at,
+        {"vram-data-at", 0, 0, G_OPTION_ARG_INT64, &vram_data_at,
          "Turn vga.vram's fill page at OFFSET into data (R4 refusal)",
          "OFFSET"},
-        {"add-section", 0, 0, G_OPTION_ARG_STRING, &c.add_section,
+        {"add-section", 0, 0, G_OPTION_ARG_STRING, &add_section,
          "Add a FULL section IDSTR the target lacks", "IDSTR"},
-        {"help", 'h', 0, G_OPTION_ARG_NONE, &c.help, "Show this help", NULL},
-        {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &c.args, NULL,
-         "IMAGE"},
         {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
-    g_autoptr(GOptionContext) ctx = g_option_context_new(NULL);
-    int rc;
+    CliCommand c = {
+        .name = "oldify",
+        .operands = "IMAGE",
+        .summary = "qsnapfix oldify: reshape a 7.2 snapshot like qemu-kvm's",
+        .description = oldify_description,
+    };
+    int rc = cli_parse(&c, entries, NULL, &argc, &argv);
 
-    g_option_context_set_summary(
-        ctx, "qsnapfix oldify: reshape a 7.2 snapshot like qemu-kvm's");
-    g_option_context_set_description(ctx, oldify_description);
-    g_option_context_add_main_entries(ctx, entries, NULL);
-    g_set_prgname("qsnapfix oldify");
-    rc = qsnapfix_parse_options(ctx, &argc, &argv, &c.help);
-    if (rc < 0 && (!c.args || g_strv_length(c.args) != 1 || !c.snapshot ||
-                   c.qxl_modes < 0 || c.vram_data_at < 0)) {
-        fprintf(stderr, "qsnapfix: oldify: need IMAGE and --snapshot (see "
-                        "--help)\n");
-        rc = QSNAPFIX_EXIT_USAGE;
+    if (rc < 0 && (g_strv_length(c.operand) != 1 || !snapshot ||
+                   qxl_modes < 0 || vram_data_at < 0)) {
+        rc = cli_usage(&c, "need IMAGE and --snapshot");
     }
     if (rc < 0) {
-        if (!c.as) {
-            c.as = g_strdup("qemu-kvm-1.0");
+        g_autoptr(GError) err = NULL;
+        g_autoptr(TrResult) r = NULL;
+        g_autofree char *id = NULL;
+        const char *image = c.operand[0];
+        TrBackwardsOptions bo = {
+            .as = as ? as : "qemu-kvm-1.0",
+            .ram_id_zero = ram_id_zero,
+            .qxl_modes = (uint32_t)qxl_modes,
+            .vram_data_at = (uint64_t)vram_data_at,
+            .add_section = add_section,
+        };
+        bool ok = app_oldify(image, snapshot, &bo, &r, &id, &err);
+
+        for (guint i = 0; r && i < r->findings->len; i++) {
+            const TrFinding *f = g_ptr_array_index(r->findings, i);
+            printf("  %-7s %s: %s (%s)\n", f->rule, f->subject, f->change,
+                   f->evidence);
         }
-        rc = run_oldify(&c, c.args[0]);
+        if (ok) {
+            printf("%s: snapshot %s reshaped (%s): %u edit(s), VM state "
+                   "%" PRIu64 " -> %" PRIu64 " bytes\n",
+                   image, id, bo.as, r->edits->len, r->old_size, r->new_size);
+        }
+        rc = ok ? APP_EXIT_OK : qsnapfix_report(err);
     }
-    g_free(c.snapshot);
-    g_free(c.as);
-    g_free(c.add_section);
-    g_strfreev(c.args);
+    cli_command_clear(&c);
     return rc;
 }

@@ -1,7 +1,7 @@
 /*
  * qsnapfix relay --listen ADDR:PORT --connect ADDR:PORT: a TCP relay
  * between an old host's `migrate tcp:` and a new host's `-incoming tcp:`,
- * translating the live migration stream as it passes (src/live).
+ * translating the live migration stream as it passes (app/stream.h).
  *
  * Order of events: accept one connection (the source QEMU); read the
  * stream's head and translate it; write the recipe (--recipe FILE, stderr,
@@ -15,30 +15,11 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <errno.h>
-#include <inttypes.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <signal.h>
-#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "exit_codes.h"
 #include "stream_cmd.h"
-
-#define CONNECT_RETRY_USEC (100 * 1000)
-/* Socket buffers of a few MiB: a migration moves gigabytes, and the relay
- * should not make either side wait for every 200 KiB. Best effort. */
-#define SOCKET_BUFFER (4 << 20)
-
-static void widen_socket(int fd)
-{
-    int size = SOCKET_BUFFER;
-
-    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
-    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
-}
 
 typedef struct RelayCmd {
     FixOptions o;
@@ -48,11 +29,11 @@ typedef struct RelayCmd {
     char **also;
     char *as;
     gint connect_timeout;
-    char **args;
 } RelayCmd;
 
 typedef struct Relay {
     const RelayCmd *c;
+    StreamCli *cli;
     int target;
 } Relay;
 
@@ -73,177 +54,85 @@ static const char relay_description[] =
     "state disagreed with the recipe, 5 a connection failed, 14 the stream\n"
     "is malformed.\n";
 
-/* "host:port", "[v6]:port", ":port" */
-static bool split_address(const char *addr, char **host, char **port,
-                          GError **errp)
+/* The recipe is out: now the target may be reached. */
+static bool connect_target(void *opaque, const TrResult *r, GError **errp)
 {
-    const char *colon = strrchr(addr, ':');
+    Relay *relay = opaque;
 
-    if (!colon || !colon[1]) {
-        g_set_error(errp, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                    "'%s' is not ADDR:PORT", addr);
+    if (!stream_cli_publish(relay->cli, r, errp)) {
         return false;
     }
-    *port = g_strdup(colon + 1);
-    if (addr[0] == '[' && colon > addr && colon[-1] == ']') {
-        *host = g_strndup(addr + 1, (gsize)(colon - addr - 2));
-    } else {
-        *host = colon > addr ? g_strndup(addr, (gsize)(colon - addr)) : NULL;
+    relay->target =
+        app_connect_retry(relay->c->connect, relay->c->connect_timeout, errp);
+    if (relay->target < 0) {
+        return false;
     }
+    fprintf(stderr, "qsnapfix: relay: connected to %s\n", relay->c->connect);
     return true;
-}
-
-static struct addrinfo *resolve(const char *addr, bool passive, GError **errp)
-{
-    g_autofree char *host = NULL, *port = NULL;
-    struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
-                             .ai_flags = passive ? AI_PASSIVE : 0};
-    struct addrinfo *res = NULL;
-    int rc;
-
-    if (!split_address(addr, &host, &port, errp)) {
-        return NULL;
-    }
-    rc = getaddrinfo(host, port, &hints, &res);
-    if (rc) {
-        g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_FAILED, "%s: %s", addr,
-                    gai_strerror(rc));
-        return NULL;
-    }
-    return res;
-}
-
-static int listen_on(const char *addr, GError **errp)
-{
-    struct addrinfo *res = resolve(addr, true, errp);
-    int fd = -1, one = 1, err = 0;
-
-    for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next) {
-        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
-                    ai->ai_protocol);
-        if (fd < 0) {
-            err = errno;
-            continue;
-        }
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-        widen_socket(fd); /* accepted sockets inherit it */
-        if (bind(fd, ai->ai_addr, ai->ai_addrlen) || listen(fd, 1)) {
-            err = errno;
-            close(fd);
-            fd = -1;
-        }
-    }
-    if (res) {
-        freeaddrinfo(res);
-        if (fd < 0) {
-            g_set_error(errp, G_FILE_ERROR, g_file_error_from_errno(err),
-                        "cannot listen on %s: %s", addr, g_strerror(err));
-        }
-    }
-    return fd;
-}
-
-static int connect_once(const char *addr, int *err, GError **errp)
-{
-    struct addrinfo *res = resolve(addr, false, errp);
-    int fd = -1;
-
-    for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next) {
-        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
-                    ai->ai_protocol);
-        if (fd >= 0) {
-            widen_socket(fd);
-        }
-        if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen)) {
-            *err = errno;
-            close(fd);
-            fd = -1;
-        }
-    }
-    if (res) {
-        freeaddrinfo(res);
-    }
-    return fd;
-}
-
-/* The target, once it listens (it starts after the recipe is out). */
-static bool connect_target(StreamJob *job, GError **errp)
-{
-    Relay *r = job->opaque;
-    gint64 deadline =
-        g_get_monotonic_time() + (gint64)r->c->connect_timeout * G_USEC_PER_SEC;
-    int err = 0, one = 1;
-
-    for (;;) {
-        r->target = connect_once(r->c->connect, &err, errp);
-        if (r->target >= 0) {
-            setsockopt(r->target, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-            fprintf(stderr, "qsnapfix: relay: connected to %s\n",
-                    r->c->connect);
-            return true;
-        }
-        if ((errp && *errp) || g_get_monotonic_time() >= deadline) {
-            break;
-        }
-        g_usleep(CONNECT_RETRY_USEC);
-    }
-    if (errp && !*errp) {
-        g_set_error(errp, G_FILE_ERROR, g_file_error_from_errno(err),
-                    "cannot connect to %s within %d s: %s", r->c->connect,
-                    r->c->connect_timeout, g_strerror(err));
-    }
-    return false;
 }
 
 static bool write_target(void *opaque, const void *data, size_t len,
                          GError **errp)
 {
-    StreamJob *job = opaque;
-    Relay *r = job->opaque;
+    Relay *relay = opaque;
+    const char *p = data;
 
-    return qsnapfix_write_all(r->target, data, len, r->c->connect, errp);
+    while (len) {
+        ssize_t n = write(relay->target, p, len);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            g_set_error(errp, G_FILE_ERROR, g_file_error_from_errno(errno),
+                        "%s: %s", relay->c->connect, g_strerror(errno));
+            return false;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return true;
 }
 
-static int run_relay(RelayCmd *c)
+static int run_relay(RelayCmd *c, QsnapfixOutput format)
 {
     g_autoptr(GError) err = NULL;
     g_autofree char *cwd = g_get_current_dir();
     /* ids far above QEMU's (it numbers its handlers from 0) */
     TrBackwardsOptions bo = {.as = c->as, .new_section_id = 0x10000};
-    Relay r = {.c = c, .target = -1};
-    StreamJob job = {0};
+    StreamCli cli;
+    Relay relay = {.c = c, .cli = &cli, .target = -1};
+    AppStream job = {0};
     g_autoptr(VmsChannel) ch = NULL;
     int lfd, source, rc;
 
     signal(SIGPIPE, SIG_IGN);
-    lfd = listen_on(c->listen, &err);
+    lfd = app_listen(c->listen, &err);
     if (lfd < 0) {
-        fprintf(stderr, "qsnapfix: relay: %s\n", err->message);
-        return QSNAPFIX_EXIT_IO;
+        return qsnapfix_report(err);
     }
     fprintf(stderr, "qsnapfix: relay: listening on %s\n", c->listen);
     fflush(stderr);
-    do {
-        source = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-    } while (source < 0 && errno == EINTR);
-    close(lfd);
+    source = app_accept_one(lfd, &err);
     if (source < 0) {
-        fprintf(stderr, "qsnapfix: relay: accept: %s\n", g_strerror(errno));
-        return QSNAPFIX_EXIT_IO;
+        return qsnapfix_report(err);
     }
-    stream_job_init(&job, &c->o, "relay", cwd, "relay", c->recipe, c->also);
+    stream_cli_init(&cli, &c->o, format, "relay", cwd, "relay", c->recipe,
+                    c->also);
+    cli.backwards = c->as != NULL;
+    stream_cli_job(&cli, &job);
     job.backwards = c->as ? &bo : NULL;
     job.write = write_target;
-    job.after_head = connect_target;
-    job.opaque = &r;
+    job.write_opaque = &relay;
+    job.on_recipe = connect_target;
+    job.opaque = &relay;
     ch = vms_channel_new_fd(source, "relay");
-    rc = stream_job_run(&job, ch);
-    if (r.target >= 0) {
-        shutdown(r.target, SHUT_WR);
-        close(r.target);
+    rc = stream_cli_run(&cli, &job, ch);
+    if (relay.target >= 0) {
+        shutdown(relay.target, SHUT_WR);
+        close(relay.target);
     }
     close(source);
-    stream_job_clear(&job);
+    stream_cli_clear(&cli);
     return rc;
 }
 
@@ -268,38 +157,39 @@ int qsnapfix_cmd_relay(int argc, char **argv)
          "Reshape the stream like qemu-kvm-1.0 or qemu-kvm-1.2 wrote it "
          "(tests)",
          "SHAPE"},
-        {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &c.args, NULL,
-         NULL},
         {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
-    FixCommand cmd = {
-        .prgname = "qsnapfix relay",
+    CliCommand cmd = {
+        .name = "relay",
+        .operands = NULL,
+        .min_operands = 0,
+        .max_operands = 0,
         .summary = "qsnapfix relay: translate a live migration between two "
                    "QEMUs",
         .description = relay_description,
-        .entries = entries,
+        .with_output = true,
     };
-    int rc = fix_parse_command(&cmd, &c.o, &argc, &argv);
+    int rc = fix_parse_command(&cmd, entries, &c.o, false, &argc, &argv);
 
-    if (rc < 0 && (!c.listen || !c.connect || c.args)) {
-        fprintf(stderr, "qsnapfix: relay: need --listen and --connect, and "
-                        "nothing else (see --help)\n");
-        rc = QSNAPFIX_EXIT_USAGE;
+    if (rc < 0 && (!c.listen || !c.connect)) {
+        rc = cli_usage(&cmd, "need --listen and --connect");
     }
-    if (rc < 0 && c.o.dry_run) {
-        fprintf(stderr, "qsnapfix: relay: --dry-run: a relay that writes "
-                        "nothing relays nothing\n");
-        rc = QSNAPFIX_EXIT_USAGE;
+    if (rc < 0 && cmd.operand[0]) {
+        rc = cli_usage(&cmd, "no operands");
+    }
+    if (rc < 0 && c.o.app.dry_run) {
+        rc = cli_usage(&cmd, "--dry-run: a relay that writes nothing relays "
+                             "nothing");
     }
     if (rc < 0) {
-        rc = run_relay(&c);
+        rc = run_relay(&c, cmd.format);
     }
     fix_options_clear(&c.o);
+    cli_command_clear(&cmd);
     g_free(c.listen);
     g_free(c.connect);
     g_free(c.recipe);
     g_strfreev(c.also);
     g_free(c.as);
-    g_strfreev(c.args);
     return rc;
 }

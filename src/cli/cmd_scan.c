@@ -5,19 +5,19 @@
  * loads it, what a fix would change and write. Reads only, takes no lock:
  * safe on a live store (images a running QEMU holds are reported as such).
  *
- * Images are scanned by --jobs worker threads (the libraries keep no
- * global state; each image has its own handles) and reported in walk
- * order as they complete, so a scan of thousands of images streams.
+ * Images are scanned by --jobs worker threads (app_run_ordered(): the
+ * libraries keep no global state; each image has its own handles) and
+ * reported in walk order as they complete, so a scan of thousands of
+ * images streams. The scan itself is src/app/scan.h's; here: options,
+ * the progress line and the report.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <string.h>
 #include <unistd.h>
 
-#include "exit_codes.h"
 #include "scan.h"
 
-#define PROGRESS_INTERVAL_US (200 * 1000)
-#define MAX_JOBS             64 /* threads, whatever --jobs says */
+#define PROGRESS_INTERVAL_US APP_TICK_US
 
 static const char scan_description[] =
     "Scan every qcow2 image under each PATH (files are recognised by their\n"
@@ -52,40 +52,6 @@ static const char scan_description[] =
     "would give (README, \"Exit codes\").\n"
     "\n";
 
-typedef struct ScanRun {
-    const ScanOptions *o;
-    GPtrArray *entries; /* ScanEntry * */
-    ScanImage **results;
-    gint next; /* next entry to take (atomic) */
-    GMutex lock;
-    GCond done;
-    guint completed;
-} ScanRun;
-
-static gpointer worker(gpointer data)
-{
-    ScanRun *run = data;
-
-    for (;;) {
-        guint i = (guint)g_atomic_int_add(&run->next, 1);
-        const ScanEntry *e;
-        ScanImage *im = NULL;
-
-        if (i >= run->entries->len) {
-            return NULL;
-        }
-        e = g_ptr_array_index(run->entries, i);
-        if (e->kind == SCAN_ENTRY_IMAGE) {
-            im = scan_image(e->path, run->o);
-        }
-        g_mutex_lock(&run->lock);
-        run->results[i] = im;
-        run->completed++;
-        g_cond_broadcast(&run->done);
-        g_mutex_unlock(&run->lock);
-    }
-}
-
 /* A line on stderr while a TTY watches; cleared before any output. */
 typedef struct Progress {
     bool on;
@@ -113,180 +79,176 @@ static void progress_show(Progress *p, guint done, guint total)
     p->shown = true;
 }
 
-static void report_errors_stderr(const ScanImage *im)
+/* The report as it streams: one image or entry at a time, in walk order. */
+typedef struct Scan {
+    const AppScanOptions *o;
+    QsnapfixOutput format;
+    GPtrArray *entries; /* AppScanEntry * */
+    JsonBuilder *images, *skipped;
+    AppScanSummary sum;
+    Progress progress;
+} Scan;
+
+static void report_errors_stderr(const AppScanImage *im)
 {
     if (im->error) {
         fprintf(stderr, "qsnapfix: %s\n", im->error->message);
         return;
     }
     for (guint i = 0; i < im->snapshots->len; i++) {
-        const ScanSnapshot *ss = g_ptr_array_index(im->snapshots, i);
-        if (ss->verdict == SCAN_ERROR && ss->outcome->error) {
-            fprintf(stderr, "qsnapfix: %s\n", ss->outcome->error->message);
+        const AppJudgement *j =
+            &((const AppScanSnapshot *)g_ptr_array_index(im->snapshots, i))
+                 ->judged;
+        if (j->verdict == APP_VERDICT_ERROR && j->outcome->error) {
+            fprintf(stderr, "qsnapfix: %s\n", j->outcome->error->message);
         }
     }
 }
 
-static void emit(const ScanOptions *o, JsonBuilder *images,
-                 JsonBuilder *skipped, const ScanEntry *e, const ScanImage *im,
-                 ScanSummary *sum)
+static void emit(Scan *scan, const AppScanEntry *e, const AppScanImage *im)
 {
-    bool json = o->fix.format == QSNAPFIX_OUTPUT_JSON;
+    bool json = scan->format == QSNAPFIX_OUTPUT_JSON;
 
     if (im) {
-        scan_summary_add_image(sum, im);
+        app_scan_summary_add_image(&scan->sum, im);
         report_errors_stderr(im);
         if (json) {
-            scan_json_image(images, im);
+            scan_json_image(scan->images, im);
         } else {
             scan_print_image_human(im);
         }
         return;
     }
-    scan_summary_add_entry(sum, e);
-    if (e->kind == SCAN_ENTRY_ERROR) {
+    app_scan_summary_add_entry(&scan->sum, e);
+    if (e->kind == APP_ENTRY_ERROR) {
         fprintf(stderr, "qsnapfix: %s\n", e->reason);
     }
     if (json) {
-        scan_json_entry(e->kind == SCAN_ENTRY_ERROR ? images : skipped, e);
+        scan_json_entry(
+            e->kind == APP_ENTRY_ERROR ? scan->images : scan->skipped, e);
     } else {
         scan_print_entry_human(e);
     }
     fflush(stdout);
 }
 
-static void print_json(const ScanOptions *o, JsonBuilder *images,
-                       JsonBuilder *skipped, const ScanSummary *sum, int rc)
+static void print_json(Scan *scan, int rc)
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
 
-    json_builder_end_array(images);
-    json_builder_end_array(skipped);
+    json_builder_end_array(scan->images);
+    json_builder_end_array(scan->skipped);
     json_builder_begin_object(b);
-    json_builder_set_member_name(b, "target");
-    json_builder_add_string_value(b, tr_target_name(o->fix.target));
-    json_builder_set_member_name(b, "mode");
-    json_builder_add_string_value(b, o->full ? "full" : "tail");
+    qsnapfix_json_str(b, "target", tr_target_name(scan->o->fix.target));
+    qsnapfix_json_str(b, "mode", scan->o->full ? "full" : "tail");
     json_builder_set_member_name(b, "images");
-    json_builder_add_value(b, json_builder_get_root(images));
+    json_builder_add_value(b, json_builder_get_root(scan->images));
     json_builder_set_member_name(b, "skipped");
-    json_builder_add_value(b, json_builder_get_root(skipped));
-    scan_json_summary(b, sum);
-    json_builder_set_member_name(b, "exit_code");
-    json_builder_add_int_value(b, rc);
-    json_builder_end_object(b);
-    qsnapfix_print_json(json_builder_get_root(b));
+    json_builder_add_value(b, json_builder_get_root(scan->skipped));
+    scan_json_summary(b, &scan->sum);
+    qsnapfix_json_int(b, "exit_code", rc);
+    qsnapfix_print_json_object(b);
 }
 
-static int run_scan(const ScanOptions *o)
+static void *scan_entry(guint i, void *opaque)
 {
-    ScanRun run = {.o = o, .entries = scan_walk(o->paths)};
-    guint n = run.entries->len;
-    guint jobs = (guint)CLAMP(MIN(o->jobs, (gint)n), 1, MAX_JOBS);
-    g_autofree GThread **threads = g_new0(GThread *, jobs);
+    Scan *scan = opaque;
+    const AppScanEntry *e = g_ptr_array_index(scan->entries, i);
+
+    return e->kind == APP_ENTRY_IMAGE ? app_scan_image(e->path, scan->o) : NULL;
+}
+
+static void scanned(guint i, void *result, void *opaque)
+{
+    Scan *scan = opaque;
+    AppScanImage *im = result;
+
+    progress_clear(&scan->progress);
+    emit(scan, g_ptr_array_index(scan->entries, i), im);
+    app_scan_image_free(im);
+}
+
+static void tick(guint done, guint total, void *opaque)
+{
+    Scan *scan = opaque;
+    progress_show(&scan->progress, done, total);
+}
+
+static int run_scan(const AppScanOptions *o, QsnapfixOutput format,
+                    char **paths, guint jobs)
+{
+    g_autoptr(GPtrArray) entries = app_scan_walk(paths);
     g_autoptr(JsonBuilder) images = json_builder_new();
     g_autoptr(JsonBuilder) skipped = json_builder_new();
-    ScanSummary sum = {0};
-    Progress progress = {.on = isatty(STDERR_FILENO)};
+    Scan scan = {
+        .o = o,
+        .format = format,
+        .entries = entries,
+        .images = images,
+        .skipped = skipped,
+        .progress = {.on = isatty(STDERR_FILENO)},
+    };
     int rc;
 
-    run.results = g_new0(ScanImage *, MAX(n, 1));
-    g_mutex_init(&run.lock);
-    g_cond_init(&run.done);
     json_builder_begin_array(images);
     json_builder_begin_array(skipped);
-    for (guint t = 0; t < jobs; t++) {
-        threads[t] = g_thread_new("scan", worker, &run);
-    }
-    /* Report in walk order: entry i once its worker is done with it. */
-    g_mutex_lock(&run.lock);
-    for (guint i = 0; i < n; i++) {
-        ScanImage *im;
-
-        while (run.completed < n && !run.results[i] &&
-               ((const ScanEntry *)g_ptr_array_index(run.entries, i))->kind ==
-                   SCAN_ENTRY_IMAGE) {
-            g_cond_wait_until(&run.done, &run.lock,
-                              g_get_monotonic_time() + PROGRESS_INTERVAL_US);
-            progress_show(&progress, run.completed, n);
-        }
-        im = g_steal_pointer(&run.results[i]);
-        g_mutex_unlock(&run.lock);
-        progress_clear(&progress);
-        emit(o, images, skipped, g_ptr_array_index(run.entries, i), im, &sum);
-        scan_image_free(im);
-        g_mutex_lock(&run.lock);
-    }
-    g_mutex_unlock(&run.lock);
-    for (guint t = 0; t < jobs; t++) {
-        g_thread_join(threads[t]);
-    }
-    progress_clear(&progress);
-
-    rc = scan_exit_code(&sum);
-    if (o->fix.format == QSNAPFIX_OUTPUT_JSON) {
-        print_json(o, images, skipped, &sum, rc);
+    app_run_ordered(entries->len, jobs, scan_entry, scanned, tick, &scan);
+    progress_clear(&scan.progress);
+    rc = app_scan_exit_code(&scan.sum);
+    if (format == QSNAPFIX_OUTPUT_JSON) {
+        print_json(&scan, rc);
     } else {
-        scan_print_summary_human(&sum, o);
+        scan_print_summary_human(&scan.sum, o);
     }
-    g_mutex_clear(&run.lock);
-    g_cond_clear(&run.done);
-    g_free(run.results);
-    g_ptr_array_unref(run.entries);
     return rc;
 }
 
 /* scan's text, then fix's on targets and options (not its exit codes). */
 static char *scan_help(void)
 {
-    const char *end = strstr(fix_common_help, "\nExit codes:");
-    size_t n =
-        end ? (size_t)(end - fix_common_help) + 1 : strlen(fix_common_help);
+    g_autofree char *common = fix_common_help(false);
 
-    return g_strdup_printf("%s%.*s", scan_description, (int)n, fix_common_help);
+    return g_strconcat(scan_description, common, NULL);
 }
 
 int qsnapfix_cmd_scan(int argc, char **argv)
 {
-    ScanOptions o = {.jobs = (gint)g_get_num_processors()};
-    FixOptions *f = &o.fix;
+    FixOptions o = {0};
+    gint jobs = (gint)g_get_num_processors();
+    gboolean full = false;
     GOptionEntry entries[] = {
-        {"jobs", 'j', 0, G_OPTION_ARG_INT, &o.jobs,
+        {"jobs", 'j', 0, G_OPTION_ARG_INT, &jobs,
          "Images scanned in parallel (default: the number of CPUs; at most "
          "64)",
          "N"},
-        {"full", 0, 0, G_OPTION_ARG_NONE, &o.full,
+        {"full", 0, 0, G_OPTION_ARG_NONE, &full,
          "Read every record and plan every fix exactly (as fix --dry-run)",
          NULL},
-        {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o.paths, NULL,
-         "PATH..."},
         {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
     g_autofree char *description = scan_help();
-    /* fix's options judge as fix would; --dry-run is accepted (a scan is
-     * always one) but not listed. */
-    FixCommand cmd = {
-        .prgname = "qsnapfix scan",
+    CliCommand c = {
+        .name = "scan",
+        .operands = "PATH...",
+        .min_operands = 1,
+        .operands_error = "need at least one PATH",
         .summary = "qsnapfix scan: dry run over image stores (reads only)",
         .description = description,
-        .entries = entries,
-        .hide_dry_run = true,
+        .with_output = true,
     };
-    int rc = fix_parse_command(&cmd, f, &argc, &argv);
+    /* fix's options judge as fix would; --dry-run is accepted (a scan is
+     * always one) but not listed. */
+    int rc = fix_parse_command(&c, entries, &o, true, &argc, &argv);
 
-    if (rc < 0 && (!o.paths || !o.paths[0])) {
-        fprintf(stderr, "qsnapfix: scan: need at least one PATH (see "
-                        "--help)\n");
-        rc = QSNAPFIX_EXIT_USAGE;
-    }
-    if (rc < 0 && o.jobs < 1) {
+    if (rc < 0 && jobs < 1) {
         fprintf(stderr, "qsnapfix: scan: --jobs must be at least 1\n");
-        rc = QSNAPFIX_EXIT_USAGE;
+        rc = APP_EXIT_USAGE;
     }
     if (rc < 0) {
-        rc = run_scan(&o);
+        AppScanOptions so = {.fix = o.app, .full = full};
+        rc = run_scan(&so, c.format, c.operand, (guint)jobs);
     }
-    fix_options_clear(f);
-    g_strfreev(o.paths);
+    fix_options_clear(&o);
+    cli_command_clear(&c);
     return rc;
 }

@@ -1,6 +1,6 @@
 /*
- * A stream translated as it flows (stream_cmd.h): `translate IN -` and the
- * parts the relay shares with it.
+ * A stream translated as it flows, on the command line (stream_cmd.h):
+ * `translate IN -` and the parts the relay shares with it.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <errno.h>
@@ -11,33 +11,38 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "exit_codes.h"
 #include "stream_cmd.h"
 
-void stream_job_init(StreamJob *job, const FixOptions *o, const char *name,
-                     const char *file_dir, const char *file_prefix,
-                     const char *recipe_path, char **also)
+void stream_cli_init(StreamCli *s, const FixOptions *o, QsnapfixOutput format,
+                     const char *name, const char *file_dir,
+                     const char *file_prefix, const char *recipe_path,
+                     char **also)
 {
-    job->o = o;
-    job->name = name;
-    job->recipe_path = recipe_path;
-    job->also = also;
-    job->file_dir =
-        g_canonicalize_filename(o->rom_dir ? o->rom_dir : file_dir, NULL);
-    job->file_prefix = g_strdup(file_prefix);
-    job->tr = fix_tr_options(o, job->file_dir, job->file_prefix);
-    job->live.tr = job->tr;
-    job->live.also = (const char *const *)also;
+    memset(s, 0, sizeof(*s));
+    s->o = o;
+    s->format = format;
+    s->name = name;
+    s->recipe_path = recipe_path;
+    s->also = also;
+    s->names.dir = g_canonicalize_filename(
+        o->app.rom_dir ? o->app.rom_dir : file_dir, NULL);
+    s->names.prefix = g_strdup(file_prefix);
 }
 
-void stream_job_clear(StreamJob *job)
+void stream_cli_clear(StreamCli *s)
 {
-    g_free(job->file_dir);
-    g_free(job->file_prefix);
+    app_recipe_names_clear(&s->names);
+}
+
+void stream_cli_job(StreamCli *s, AppStream *job)
+{
+    job->o = &s->o->app;
+    job->names = &s->names;
+    job->also = (const char *const *)s->also;
 }
 
 /* The recipe (and, at the end, the statistics) as JSON text. */
-static char *recipe_json(const StreamJob *job, const char *stage,
+static char *recipe_json(const StreamCli *s, const char *stage,
                          const TrResult *r, const LiveStats *st)
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
@@ -46,18 +51,16 @@ static char *recipe_json(const StreamJob *job, const char *stage,
 
     json_builder_begin_object(b);
     qsnapfix_json_str(b, "stage", stage);
-    qsnapfix_json_str(b, "input", job->name);
+    qsnapfix_json_str(b, "input", s->name);
     fix_json_recipe(b, r);
     fix_json_rules(b, r, false);
-    json_builder_set_member_name(b, "also");
-    json_builder_begin_array(b);
-    for (guint i = 0; job->also && job->also[i]; i++) {
-        json_builder_add_string_value(b, job->also[i]);
+    qsnapfix_json_begin_array(b, "also");
+    for (guint i = 0; s->also && s->also[i]; i++) {
+        json_builder_add_string_value(b, s->also[i]);
     }
     json_builder_end_array(b);
     if (st) {
-        json_builder_set_member_name(b, "stats");
-        json_builder_begin_object(b);
+        qsnapfix_json_begin_object(b, "stats");
         qsnapfix_json_int(b, "bytes_in", st->bytes_in);
         qsnapfix_json_int(b, "bytes_out", st->bytes_out);
         qsnapfix_json_int(b, "records", st->records);
@@ -75,16 +78,16 @@ static char *recipe_json(const StreamJob *job, const char *stage,
     return json_generator_to_data(gen, NULL);
 }
 
-static bool write_recipe(StreamJob *job, const char *stage, const TrResult *r,
-                         const LiveStats *st, GError **errp)
+static bool write_recipe(const StreamCli *s, const char *stage,
+                         const TrResult *r, const LiveStats *st, GError **errp)
 {
     g_autofree char *text = NULL;
 
-    if (!job->recipe_path) {
+    if (!s->recipe_path) {
         return true;
     }
-    text = recipe_json(job, stage, r, st);
-    if (!g_file_set_contents_full(job->recipe_path, text, -1,
+    text = recipe_json(s, stage, r, st);
+    if (!g_file_set_contents_full(s->recipe_path, text, -1,
                                   G_FILE_SET_CONTENTS_CONSISTENT, 0644, errp)) {
         g_prefix_error(errp, "cannot write the recipe: ");
         return false;
@@ -92,56 +95,35 @@ static bool write_recipe(StreamJob *job, const char *stage, const TrResult *r,
     return true;
 }
 
-/* The recipe's files at their size, so that the target can start: their
- * bytes come with the pages (a file already of that size is kept). */
-static bool placeholder_files(const TrResult *r, GError **errp)
+bool stream_cli_publish(StreamCli *s, const TrResult *r, GError **errp)
 {
-    for (guint i = 0; i < r->recipe->files->len; i++) {
-        const TrFile *f = g_ptr_array_index(r->recipe->files, i);
-        struct stat st;
-        g_autofree char *zeros = NULL;
+    g_autofree char *recipe = NULL, *also = NULL, *line = NULL;
 
-        if (stat(f->path, &st) == 0 && (uint64_t)st.st_size == f->length) {
-            continue;
-        }
-        zeros = g_malloc0(MAX(f->length, 1));
-        if (!g_file_set_contents_full(f->path, zeros, (gssize)f->length,
-                                      G_FILE_SET_CONTENTS_CONSISTENT, 0644,
-                                      errp)) {
-            g_prefix_error(errp, "cannot write a recipe file: ");
-            return false;
-        }
+    if (s->backwards) {
+        return true;
     }
+    if (!write_recipe(s, "head", r, NULL, errp)) {
+        return false;
+    }
+    recipe = tr_recipe_command_line(r->recipe);
+    also = s->also ? g_strjoinv(" ", s->also) : g_strdup("");
+    line = g_strjoin(*also ? " " : "", recipe, also, NULL);
+    fprintf(stderr, "qsnapfix: %s: recipe from the stream's head: %s\n",
+            s->name, line);
+    fflush(stderr);
     return true;
 }
 
-static bool on_head(void *opaque, const TrResult *r, GError **errp)
-{
-    StreamJob *job = opaque;
-    g_autofree char *recipe = tr_recipe_command_line(r->recipe);
-    g_autofree char *also =
-        job->also ? g_strjoinv(" ", job->also) : g_strdup("");
-    g_autofree char *line = g_strjoin(*also ? " " : "", recipe, also, NULL);
-
-    if (!job->backwards) {
-        if (!job->o->dry_run && !placeholder_files(r, errp)) {
-            return false;
-        }
-        if (!write_recipe(job, "head", r, NULL, errp)) {
-            return false;
-        }
-        fprintf(stderr, "qsnapfix: %s: recipe from the stream's head: %s\n",
-                job->name, line);
-        fflush(stderr);
-    }
-    return !job->after_head || job->after_head(job, errp);
-}
-
-static void report(const StreamJob *job, const LiveResult *res)
+static void report(const StreamCli *s, const LiveResult *res)
 {
     const LiveStats *st = &res->stats;
     g_autofree char *line = tr_recipe_command_line(res->result->recipe);
 
+    if (s->format == QSNAPFIX_OUTPUT_JSON) {
+        g_autofree char *text = recipe_json(s, "final", res->result, st);
+        fprintf(stderr, "%s\n", text);
+        return;
+    }
     for (guint i = 0; i < res->result->findings->len; i++) {
         const TrFinding *f = g_ptr_array_index(res->result->findings, i);
         fprintf(stderr, "  %-7s %-8s %s: %s\n", f->rule,
@@ -153,67 +135,63 @@ static void report(const StreamJob *job, const LiveResult *res)
             " bytes in, %" PRIu64 " out; %" PRIu64 " records, %" PRIu64
             " pages (%" PRIu64 " rewritten, %" PRIu64
             " dropped); device state translated in %" PRId64 " us\n",
-            job->name, st->bytes_in, st->bytes_out, st->records, st->pages,
+            s->name, st->bytes_in, st->bytes_out, st->records, st->pages,
             st->pages_rewritten, st->pages_dropped, st->tail_usec);
-    if (!job->backwards) {
-        fprintf(stderr, "qsnapfix: %s: resume with: %s\n", job->name, line);
+    if (!s->backwards) {
+        fprintf(stderr, "qsnapfix: %s: resume with: %s\n", s->name, line);
     }
 }
 
-static int exit_code(const GError *err)
+int stream_cli_run(StreamCli *s, AppStream *job, VmsChannel *in)
 {
-    if (err->domain == LIVE_ERROR) {
-        return QSNAPFIX_EXIT_REFUSED;
-    }
-    return qsnapfix_exit_code(err);
-}
-
-int stream_job_run(StreamJob *job, VmsChannel *in)
-{
-    LiveHooks hooks = {.write = job->write, .head = on_head, .opaque = job};
     LiveResult res;
     g_autoptr(GError) err = NULL;
     bool ok, unchanged;
 
-    job->live.backwards = job->backwards;
-    ok = live_translate(in, &job->live, &hooks, &res, &err);
-    if (ok && !job->backwards && !job->o->dry_run) {
-        ok = fix_write_files(res.result, res.files, &err) &&
-             write_recipe(job, "final", res.result, &res.stats, &err);
+    ok = app_stream_translate(in, job, &res, &err);
+    if (ok && !s->backwards && !s->o->app.dry_run) {
+        ok = write_recipe(s, "final", res.result, &res.stats, &err);
     }
     if (!ok) {
         /* the stream's own errors name it already */
         if (err->domain == VMS_ERROR) {
             fprintf(stderr, "qsnapfix: %s\n", err->message);
         } else {
-            fprintf(stderr, "qsnapfix: %s: %s\n", job->name, err->message);
+            fprintf(stderr, "qsnapfix: %s: %s\n", s->name, err->message);
         }
         live_result_clear(&res);
-        return exit_code(err);
+        return app_exit_code(err);
     }
-    if (job->o->format == QSNAPFIX_OUTPUT_JSON) {
-        g_autofree char *text =
-            recipe_json(job, "final", res.result, &res.stats);
-        fprintf(stderr, "%s\n", text);
-    } else {
-        report(job, &res);
-    }
+    report(s, &res);
     /* as `translate IN OUT`: 3 when the stream needed no change */
-    unchanged = !res.result->edits->len && !res.stats.pages_rewritten &&
-                !res.stats.pages_dropped;
+    unchanged = app_stream_unchanged(&res);
     live_result_clear(&res);
-    return unchanged ? QSNAPFIX_EXIT_NOTHING_TO_DO : QSNAPFIX_EXIT_OK;
+    return unchanged ? APP_EXIT_NOTHING_TO_DO : APP_EXIT_OK;
 }
 
 static bool write_fd(void *opaque, const void *data, size_t len, GError **errp)
 {
-    StreamJob *job = opaque;
-    int fd = GPOINTER_TO_INT(job->opaque);
+    const char *p = data;
 
-    if (job->o->dry_run) {
-        return true;
+    while (len) {
+        ssize_t n = write(GPOINTER_TO_INT(opaque), p, len);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            g_set_error(errp, G_FILE_ERROR, g_file_error_from_errno(errno),
+                        "stdout: %s", g_strerror(errno));
+            return false;
+        }
+        p += n;
+        len -= (size_t)n;
     }
-    return qsnapfix_write_all(fd, data, len, "stdout", errp);
+    return true;
+}
+
+static bool publish(void *opaque, const TrResult *r, GError **errp)
+{
+    return stream_cli_publish(opaque, r, errp);
 }
 
 /* Bigger pipe buffers: fewer wake-ups on both sides of a pipe that moves
@@ -227,17 +205,19 @@ static void widen_pipe(int fd)
     }
 }
 
-int qsnapfix_translate_stream(const FixOptions *o, const char *in,
-                              const char *recipe_path, char **also)
+int qsnapfix_translate_stream(const FixOptions *o, QsnapfixOutput format,
+                              const char *in, const char *recipe_path,
+                              char **also)
 {
-    StreamJob job = {0};
+    StreamCli s;
+    AppStream job = {0};
     int fd = strcmp(in, "-") ? open(in, O_RDONLY | O_CLOEXEC) : STDIN_FILENO;
     g_autoptr(VmsChannel) ch = NULL;
     int rc;
 
     if (fd < 0) {
         fprintf(stderr, "qsnapfix: %s: %s\n", in, g_strerror(errno));
-        return QSNAPFIX_EXIT_IO;
+        return APP_EXIT_IO;
     }
     signal(SIGPIPE, SIG_IGN); /* a reader that goes away is an error */
     widen_pipe(fd);
@@ -246,18 +226,22 @@ int qsnapfix_translate_stream(const FixOptions *o, const char *in,
         g_autofree char *abs = g_canonicalize_filename(in, NULL);
         g_autofree char *dir = g_path_get_dirname(abs);
         g_autofree char *base = g_path_get_basename(abs);
-        stream_job_init(&job, o, in, dir, base, recipe_path, also);
+        stream_cli_init(&s, o, format, in, dir, base, recipe_path, also);
     } else {
         g_autofree char *cwd = g_get_current_dir();
-        stream_job_init(&job, o, "stdin", cwd, "stdin", recipe_path, also);
+        stream_cli_init(&s, o, format, "stdin", cwd, "stdin", recipe_path,
+                        also);
     }
+    stream_cli_job(&s, &job);
     job.write = write_fd;
-    job.opaque = GINT_TO_POINTER(STDOUT_FILENO);
-    ch = vms_channel_new_fd(fd, job.name);
-    rc = stream_job_run(&job, ch);
+    job.write_opaque = GINT_TO_POINTER(STDOUT_FILENO);
+    job.on_recipe = publish;
+    job.opaque = &s;
+    ch = vms_channel_new_fd(fd, s.name);
+    rc = stream_cli_run(&s, &job, ch);
     if (fd != STDIN_FILENO) {
         close(fd);
     }
-    stream_job_clear(&job);
+    stream_cli_clear(&s);
     return rc;
 }

@@ -57,7 +57,7 @@ static void print_recipe(const TrRecipe *r, const char *target,
     }
 }
 
-void fix_print_human(const FixOutcome *out, const char *what,
+void fix_print_human(const AppOutcome *out, const char *what,
                      const char *load_hint, bool dry_run)
 {
     const TrResult *r = out->result;
@@ -77,17 +77,19 @@ void fix_print_human(const FixOutcome *out, const char *what,
         print_findings(r);
     }
     switch (out->status) {
-    case FIX_FIXED: {
+    case APP_FIXED: {
         g_autofree char *old = qsnapfix_size_to_str(out->old_size);
         g_autofree char *new = qsnapfix_size_to_str(out->new_size);
         printf("  %s: %u edit(s); VM state %s -> %s",
                dry_run ? "would fix" : "fixed", r->edits->len, old, new);
-        if (out->have_stats) {
-            g_autofree char *bytes = qsnapfix_size_to_str(out->bytes_written);
+        if (out->write.have_stats) {
+            g_autofree char *bytes =
+                qsnapfix_size_to_str(out->write.bytes_written);
             printf("; %s %" PRIu64 " data cluster(s), %" PRIu64
                    " shared, %" PRIu64 " metadata, %s%s",
-                   dry_run ? "would write" : "wrote", out->clusters_written,
-                   out->clusters_shared, out->metadata_clusters, bytes,
+                   dry_run ? "would write" : "wrote",
+                   out->write.clusters_written, out->write.clusters_shared,
+                   out->write.metadata_clusters, bytes,
                    dry_run ? " planned" : " written");
         }
         printf("\n");
@@ -97,38 +99,39 @@ void fix_print_human(const FixOutcome *out, const char *what,
                    " byte(s) replaced by %zu\n",
                    e->offset, e->old_length, g_bytes_get_size(e->data));
         }
-        if (out->kept_as) {
-            printf("  the original is kept as snapshot \"%s\"\n", out->kept_as);
+        if (out->write.kept_as) {
+            printf("  the original is kept as snapshot \"%s\"\n",
+                   out->write.kept_as);
         }
         break;
     }
-    case FIX_COMPATIBLE:
+    case APP_COMPATIBLE:
         printf("  compatible: no edits needed%s\n",
                r && r->recipe->settings->len ? " (with the settings below)"
                                              : "");
         break;
-    case FIX_REFUSED: {
+    case APP_REFUSED: {
         const TrFinding *f = tr_result_refusal(r);
         printf("  refused: %s %s: %s (nothing written)\n", f->rule, f->subject,
                f->change);
         break;
     }
-    case FIX_ERROR:
+    case APP_ERROR:
         printf("  error: %s\n", out->error ? out->error->message : "?");
         break;
     }
-    if (r && (out->status == FIX_FIXED || out->status == FIX_COMPATIBLE)) {
+    if (r && (out->status == APP_FIXED || out->status == APP_COMPATIBLE)) {
         print_recipe(r->recipe, tr_target_name(r->target), load_hint);
     }
 }
 
-void fix_print_failure(const FixOutcome *out, const char *what)
+void fix_print_failure(const AppOutcome *out, const char *what)
 {
-    if (out->status == FIX_REFUSED) {
+    if (out->status == APP_REFUSED) {
         const TrFinding *f = tr_result_refusal(out->result);
         fprintf(stderr, "qsnapfix: %s: refused by %s (%s): %s; %s\n", what,
                 f->rule, f->subject, f->evidence, f->change);
-    } else if (out->status == FIX_ERROR) {
+    } else if (out->status == APP_ERROR) {
         fprintf(stderr, "qsnapfix: %s\n",
                 out->error ? out->error->message : "internal error");
     }
@@ -136,6 +139,14 @@ void fix_print_failure(const FixOutcome *out, const char *what)
 
 /* ---- JSON ------------------------------------------------------------------
  */
+
+void fix_json_reason(JsonBuilder *b, const AppOutcome *out)
+{
+    if (out->status == APP_REFUSED || out->status == APP_ERROR) {
+        g_autofree char *reason = app_outcome_reason(out);
+        qsnapfix_json_str(b, "reason", reason);
+    }
+}
 
 void fix_json_writer(JsonBuilder *b, const VmsWriterInfo *w)
 {
@@ -156,8 +167,7 @@ void fix_json_writer(JsonBuilder *b, const VmsWriterInfo *w)
 
 void fix_json_rules(JsonBuilder *b, const TrResult *r, bool edit_counts)
 {
-    json_builder_set_member_name(b, "rules");
-    json_builder_begin_array(b);
+    qsnapfix_json_begin_array(b, "rules");
     for (guint i = 0; r && i < r->findings->len; i++) {
         const TrFinding *f = g_ptr_array_index(r->findings, i);
         json_builder_begin_object(b);
@@ -177,8 +187,7 @@ void fix_json_rules(JsonBuilder *b, const TrResult *r, bool edit_counts)
 
 static void json_edits(JsonBuilder *b, const TrResult *r)
 {
-    json_builder_set_member_name(b, "edits");
-    json_builder_begin_array(b);
+    qsnapfix_json_begin_array(b, "edits");
     for (guint i = 0; r && i < r->edits->len; i++) {
         const TrEdit *e = &g_array_index(r->edits, TrEdit, i);
         json_builder_begin_object(b);
@@ -197,16 +206,14 @@ void fix_json_recipe(JsonBuilder *b, const TrResult *r)
     g_autoptr(GPtrArray) args = tr_recipe_qemu_args(rc);
     g_autoptr(GPtrArray) xml = qsnapfix_libvirt_xml(rc);
 
-    json_builder_set_member_name(b, "recipe");
-    json_builder_begin_object(b);
+    qsnapfix_json_begin_object(b, "recipe");
     qsnapfix_json_str(b, "target", tr_target_name(r->target));
     qsnapfix_json_str(b, "machine", rc->machine);
     qsnapfix_json_str(b, "accel", rc->accel);
     qsnapfix_json_str(b, "accel_reason", rc->accel_reason);
     qsnapfix_json_strings(b, "qemu_args", args);
     qsnapfix_json_str(b, "command_line", line);
-    json_builder_set_member_name(b, "files");
-    json_builder_begin_array(b);
+    qsnapfix_json_begin_array(b, "files");
     for (guint i = 0; i < rc->files->len; i++) {
         const TrFile *f = g_ptr_array_index(rc->files, i);
         json_builder_begin_object(b);
@@ -232,70 +239,55 @@ void fix_json_recipe(JsonBuilder *b, const TrResult *r)
     json_builder_end_object(b);
 }
 
-void fix_json_outcome(JsonBuilder *b, const FixOutcome *out)
+static void json_outcome(JsonBuilder *b, const AppOutcome *out)
 {
     const TrResult *r = out->result;
 
     json_builder_begin_object(b);
     qsnapfix_json_str(b, "id", out->id);
     qsnapfix_json_str(b, "name", out->name);
-    qsnapfix_json_str(b, "status", fix_status_name(out->status));
-    qsnapfix_json_int(b, "exit_code", (uint64_t)fix_outcome_exit_code(out));
+    qsnapfix_json_str(b, "status", app_status_name(out->status));
+    qsnapfix_json_int(b, "exit_code", (uint64_t)app_outcome_exit_code(out));
     fix_json_writer(b, out->writer);
     fix_json_rules(b, r, true);
     json_edits(b, r);
-    json_builder_set_member_name(b, "vm_state_size");
-    json_builder_begin_object(b);
+    qsnapfix_json_begin_object(b, "vm_state_size");
     qsnapfix_json_int(b, "old", out->old_size);
     qsnapfix_json_int(b, "new", out->new_size);
     json_builder_end_object(b);
     json_builder_set_member_name(b, "write");
-    if (out->have_stats) {
+    if (out->write.have_stats) {
         json_builder_begin_object(b);
-        json_builder_set_member_name(b, "done");
-        json_builder_add_boolean_value(b, out->wrote);
-        qsnapfix_json_int(b, "clusters_written", out->clusters_written);
-        qsnapfix_json_int(b, "clusters_shared", out->clusters_shared);
-        qsnapfix_json_int(b, "clusters_freed", out->clusters_freed);
-        qsnapfix_json_int(b, "metadata_clusters", out->metadata_clusters);
-        qsnapfix_json_int(b, "bytes_written", out->bytes_written);
-        qsnapfix_json_str(b, "kept_original_as", out->kept_as);
+        qsnapfix_json_bool(b, "done", out->write.wrote);
+        qsnapfix_json_int(b, "clusters_written", out->write.clusters_written);
+        qsnapfix_json_int(b, "clusters_shared", out->write.clusters_shared);
+        qsnapfix_json_int(b, "clusters_freed", out->write.clusters_freed);
+        qsnapfix_json_int(b, "metadata_clusters", out->write.metadata_clusters);
+        qsnapfix_json_int(b, "bytes_written", out->write.bytes_written);
+        qsnapfix_json_str(b, "kept_original_as", out->write.kept_as);
         json_builder_end_object(b);
     } else {
         json_builder_add_null_value(b);
     }
-    if (r && (out->status == FIX_FIXED || out->status == FIX_COMPATIBLE)) {
+    if (r && (out->status == APP_FIXED || out->status == APP_COMPATIBLE)) {
         fix_json_recipe(b, r);
     } else {
-        json_builder_set_member_name(b, "recipe");
-        json_builder_add_null_value(b);
+        qsnapfix_json_null(b, "recipe");
     }
-    if (out->status == FIX_REFUSED) {
-        const TrFinding *f = tr_result_refusal(r);
-        g_autofree char *reason =
-            g_strdup_printf("%s %s: %s", f->rule, f->subject, f->change);
-        qsnapfix_json_str(b, "reason", reason);
-    } else if (out->status == FIX_ERROR) {
-        qsnapfix_json_str(b, "reason", out->error ? out->error->message : NULL);
-    }
+    fix_json_reason(b, out);
     json_builder_end_object(b);
 }
 
-void fix_print_json_report(JsonBuilder *b, const FixOptions *o,
-                           FixOutcome *const *outcomes, guint n, int rc)
+void fix_print_json_report(JsonBuilder *b, const AppOptions *o,
+                           AppOutcome *const *outcomes, guint n, int rc)
 {
-    json_builder_set_member_name(b, "target");
-    json_builder_add_string_value(b, tr_target_name(o->target));
-    json_builder_set_member_name(b, "dry_run");
-    json_builder_add_boolean_value(b, o->dry_run);
-    json_builder_set_member_name(b, "snapshots");
-    json_builder_begin_array(b);
+    qsnapfix_json_str(b, "target", tr_target_name(o->target));
+    qsnapfix_json_bool(b, "dry_run", o->dry_run);
+    qsnapfix_json_begin_array(b, "snapshots");
     for (guint i = 0; i < n; i++) {
-        fix_json_outcome(b, outcomes[i]);
+        json_outcome(b, outcomes[i]);
     }
     json_builder_end_array(b);
-    json_builder_set_member_name(b, "exit_code");
-    json_builder_add_int_value(b, rc);
-    json_builder_end_object(b);
-    qsnapfix_print_json(json_builder_get_root(b));
+    qsnapfix_json_int(b, "exit_code", rc);
+    qsnapfix_print_json_object(b);
 }

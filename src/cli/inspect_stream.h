@@ -25,8 +25,6 @@ typedef struct StreamInspectOptions {
 
 int qsnapfix_inspect_stream(const StreamInspectOptions *o);
 
-/* Does a section match --sections=NAME (its idstr or its vmsd name)? */
-bool qsnapfix_section_matches(const VmsSection *sec, const char *name);
 /* One line saying what a section holds. */
 char *qsnapfix_section_summary(const VmsStream *s, const VmsSection *sec);
 

@@ -5,13 +5,13 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "app/inspect.h"
 #include "fix.h"
 #include "inspect_stream.h"
 
 static void add_blocks(JsonBuilder *b, const VmsStream *s)
 {
-    json_builder_set_member_name(b, "ram_blocks");
-    json_builder_begin_array(b);
+    qsnapfix_json_begin_array(b, "ram_blocks");
     for (guint i = 0; i < s->ram_blocks->len; i++) {
         const VmsRamBlock *blk = vms_stream_block(s, i);
         json_builder_begin_object(b);
@@ -22,8 +22,7 @@ static void add_blocks(JsonBuilder *b, const VmsStream *s)
         if (!s->tail_path) {
             qsnapfix_json_int(b, "full_pages", (int64_t)blk->full_pages);
             qsnapfix_json_int(b, "fill_pages", (int64_t)blk->fill_pages);
-            json_builder_set_member_name(b, "fill_bytes");
-            json_builder_begin_object(b);
+            qsnapfix_json_begin_object(b, "fill_bytes");
             for (unsigned v = 0; v < 256; v++) {
                 if (blk->fill_by_byte[v]) {
                     char key[8];
@@ -140,8 +139,7 @@ static void add_ram(JsonBuilder *b, const VmsSection *sec)
 {
     const VmsRamSection *r = &sec->ram;
 
-    json_builder_set_member_name(b, "ram");
-    json_builder_begin_object(b);
+    qsnapfix_json_begin_object(b, "ram");
     if (r->has_mem_size) {
         qsnapfix_json_int(b, "mem_size_offset", (int64_t)r->mem_size_offset);
         qsnapfix_json_int(b, "mem_size_total", (int64_t)r->mem_size_total);
@@ -192,8 +190,7 @@ static void add_section(JsonBuilder *b, const VmsStream *s,
     }
     qsnapfix_json_bool(b, "located_by_resync", sec->located_by_resync);
     if (sec->subsections && sec->subsections->len) {
-        json_builder_set_member_name(b, "subsections");
-        json_builder_begin_array(b);
+        qsnapfix_json_begin_array(b, "subsections");
         for (guint i = 0; i < sec->subsections->len; i++) {
             const VmsSubsection *sub =
                 &g_array_index(sec->subsections, VmsSubsection, i);
@@ -212,10 +209,9 @@ static void add_section(JsonBuilder *b, const VmsStream *s,
         add_ram(b, sec);
     }
     qsnapfix_json_str(b, "summary", summary);
-    if (fields_of && qsnapfix_section_matches(sec, fields_of) && sec->layout) {
+    if (fields_of && app_section_matches(sec, fields_of) && sec->layout) {
         FieldsCtx c = {.b = b, .sec = sec};
-        json_builder_set_member_name(b, "fields");
-        json_builder_begin_array(b);
+        qsnapfix_json_begin_array(b, "fields");
         vms_section_walk(sec, fields_visitor, &c, NULL);
         json_builder_end_array(b);
     }
@@ -230,8 +226,7 @@ JsonNode *qsnapfix_stream_json(const VmsStream *s, const VmsWriterInfo *w,
     guint matched = 0;
 
     for (guint i = 0; o->sections && i < s->sections->len; i++) {
-        matched +=
-            qsnapfix_section_matches(vms_stream_section(s, i), o->sections);
+        matched += app_section_matches(vms_stream_section(s, i), o->sections);
     }
     if (o->sections && !matched) {
         g_set_error(errp, VMS_ERROR, VMS_ERROR_NOT_FOUND,
@@ -239,8 +234,7 @@ JsonNode *qsnapfix_stream_json(const VmsStream *s, const VmsWriterInfo *w,
         return NULL;
     }
     json_builder_begin_object(b);
-    json_builder_set_member_name(b, "source");
-    json_builder_begin_object(b);
+    qsnapfix_json_begin_object(b, "source");
     if (o->stream) {
         qsnapfix_json_str(b, "stream", o->stream);
     } else {
@@ -249,8 +243,7 @@ JsonNode *qsnapfix_stream_json(const VmsStream *s, const VmsWriterInfo *w,
     }
     json_builder_end_object(b);
     qsnapfix_json_int(b, "size", (int64_t)s->size);
-    json_builder_set_member_name(b, "parse");
-    json_builder_begin_object(b);
+    qsnapfix_json_begin_object(b, "parse");
     qsnapfix_json_str(b, "path", s->tail_path ? "tail" : "full");
     qsnapfix_json_int(b, "bytes_read", (int64_t)bytes_read);
     qsnapfix_json_int(b, "resynced", s->n_resynced);
@@ -261,8 +254,7 @@ JsonNode *qsnapfix_stream_json(const VmsStream *s, const VmsWriterInfo *w,
     json_builder_end_object(b);
     fix_json_writer(b, w);
     add_blocks(b, s);
-    json_builder_set_member_name(b, "sections");
-    json_builder_begin_array(b);
+    qsnapfix_json_begin_array(b, "sections");
     for (guint i = 0; i < s->sections->len; i++) {
         add_section(b, s, vms_stream_section(s, i), o->sections);
     }

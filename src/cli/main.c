@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "cli.h"
-#include "exit_codes.h"
 
 typedef struct Command {
     const char *name;
@@ -70,14 +69,14 @@ static int run_help(int argc, char **argv)
 
     if (argc < 3) {
         print_usage(stdout);
-        return QSNAPFIX_EXIT_OK;
+        return APP_EXIT_OK;
     }
     cmd = find_command(argv[2]);
     if (!cmd || argc > 3) {
         fprintf(stderr, "qsnapfix: help: %s '%s' (see qsnapfix --help)\n",
                 cmd ? "one command at a time, not" : "unknown command",
                 cmd ? argv[3] : argv[2]);
-        return QSNAPFIX_EXIT_USAGE;
+        return APP_EXIT_USAGE;
     }
     help_argv[0] = (char *)cmd->name;
     return cmd->run(2, help_argv);
@@ -89,18 +88,18 @@ int main(int argc, char **argv)
 
     if (argc < 2) {
         print_usage(stderr);
-        return QSNAPFIX_EXIT_USAGE;
+        return APP_EXIT_USAGE;
     }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         print_usage(stdout);
-        return QSNAPFIX_EXIT_OK;
+        return APP_EXIT_OK;
     }
     if (!strcmp(argv[1], "help")) {
         return run_help(argc, argv);
     }
     if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
         qsnapfix_print_version(stdout);
-        return QSNAPFIX_EXIT_OK;
+        return APP_EXIT_OK;
     }
     cmd = find_command(argv[1]);
     if (cmd) {
@@ -108,5 +107,5 @@ int main(int argc, char **argv)
     }
     fprintf(stderr, "qsnapfix: unknown command '%s'\n", argv[1]);
     print_usage(stderr);
-    return QSNAPFIX_EXIT_USAGE;
+    return APP_EXIT_USAGE;
 }

@@ -1,18 +1,34 @@
 /*
- * Output helpers: qemu-img's human formats, so that our tables line up
- * with `qemu-img snapshot -l`, option parsing with our own --help, and
- * JSON printing.
+ * What every command shares: the command line with our own --help, error
+ * messages, qemu-img's human formats (so that our tables line up with
+ * `qemu-img snapshot -l`), JSON printing.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <inttypes.h>
 #include <math.h>
+#include <stdarg.h>
 #include <string.h>
 
 #include "cli.h"
-#include "exit_codes.h"
 
-bool qsnapfix_parse_output(const char *value, QsnapfixOutput *out,
-                           GError **errp)
+int qsnapfix_report(const GError *err)
+{
+    fprintf(stderr, "qsnapfix: %s\n", err->message);
+    return app_exit_code(err);
+}
+
+void qsnapfix_warn(const char *fmt, ...)
+{
+    va_list ap;
+
+    fputs("qsnapfix: warning: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+static bool parse_output(const char *value, QsnapfixOutput *out, GError **errp)
 {
     if (!value || !strcmp(value, "human")) {
         *out = QSNAPFIX_OUTPUT_HUMAN;
@@ -26,22 +42,67 @@ bool qsnapfix_parse_output(const char *value, QsnapfixOutput *out,
     return true;
 }
 
-int qsnapfix_parse_options(GOptionContext *ctx, int *argc, char ***argv,
-                           const gboolean *help_requested)
+int cli_usage(const CliCommand *c, const char *message)
 {
+    fprintf(stderr, "qsnapfix: %s: %s (see --help)\n", c->name, message);
+    return APP_EXIT_USAGE;
+}
+
+int cli_parse(CliCommand *c, const GOptionEntry *own, const GOptionEntry *more,
+              int *argc, char ***argv)
+{
+    GOptionEntry common[] = {
+        {"output", 0, 0, G_OPTION_ARG_STRING, &c->output,
+         "Report format: human (default) or json", "FORMAT"},
+        {"help", 'h', 0, G_OPTION_ARG_NONE, &c->help, "Show this help", NULL},
+        {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &c->operand,
+         NULL, c->operands},
+        {NULL, 0, 0, 0, NULL, NULL, NULL},
+    };
+    g_autoptr(GOptionContext) ctx = g_option_context_new(NULL);
     g_autoptr(GError) err = NULL;
+    g_autofree char *prgname = g_strdup_printf("qsnapfix %s", c->name);
+    guint n;
 
     g_option_context_set_help_enabled(ctx, false);
+    g_option_context_set_summary(ctx, c->summary);
+    g_option_context_set_description(ctx, c->description);
+    if (own) {
+        g_option_context_add_main_entries(ctx, own, NULL);
+    }
+    if (more) {
+        g_option_context_add_main_entries(ctx, more, NULL);
+    }
+    /* --output only for commands with reports */
+    g_option_context_add_main_entries(ctx, common + !c->with_output, NULL);
+    g_set_prgname(prgname);
     if (!g_option_context_parse(ctx, argc, argv, &err)) {
         fprintf(stderr, "qsnapfix: %s (see --help)\n", err->message);
-        return QSNAPFIX_EXIT_USAGE;
+        return APP_EXIT_USAGE;
     }
-    if (*help_requested) {
+    if (c->help) {
         g_autofree char *help = g_option_context_get_help(ctx, true, NULL);
         fputs(help, stdout);
-        return QSNAPFIX_EXIT_OK;
+        return APP_EXIT_OK;
+    }
+    if (!parse_output(c->output, &c->format, &err)) {
+        return qsnapfix_report(err);
+    }
+    if (!c->operand) {
+        c->operand = g_new0(char *, 1);
+    }
+    n = g_strv_length(c->operand);
+    if (c->operands_error &&
+        (n < c->min_operands || (c->max_operands && n > c->max_operands))) {
+        return cli_usage(c, c->operands_error);
     }
     return -1;
+}
+
+void cli_command_clear(CliCommand *c)
+{
+    g_clear_pointer(&c->output, g_free);
+    g_clear_pointer(&c->operand, g_strfreev);
 }
 
 char *qsnapfix_size_to_str(uint64_t bytes)
@@ -63,14 +124,14 @@ char *qsnapfix_size_to_str(uint64_t bytes)
         "%0.3g %sB", (double)bytes / (double)(1ULL << (exp * 10)), prefix[exp]);
 }
 
-char *qsnapfix_date_str(uint32_t date_sec)
+static char *date_str(uint32_t date_sec)
 {
     g_autoptr(GDateTime) t = g_date_time_new_from_unix_local(date_sec);
 
     return t ? g_date_time_format(t, "%Y-%m-%d %H:%M:%S") : g_strdup("?");
 }
 
-char *qsnapfix_clock_str(uint64_t vm_clock_nsec)
+static char *clock_str(uint64_t vm_clock_nsec)
 {
     uint64_t secs = vm_clock_nsec / 1000000000;
 
@@ -90,8 +151,8 @@ void qsnapfix_print_snapshot_row(FILE *out, const Qcow2Snapshot *sn)
     g_autofree char *id = qsnapfix_printable(sn->id);
     g_autofree char *name = qsnapfix_printable(sn->name);
     g_autofree char *size = qsnapfix_size_to_str(sn->vm_state_size);
-    g_autofree char *date = qsnapfix_date_str(sn->date_sec);
-    g_autofree char *clock = qsnapfix_clock_str(sn->vm_clock_nsec);
+    g_autofree char *date = date_str(sn->date_sec);
+    g_autofree char *clock = clock_str(sn->vm_clock_nsec);
     char icount[32] = "";
 
     if (sn->icount != -1) {
@@ -131,6 +192,12 @@ void qsnapfix_print_json(JsonNode *root)
     json_node_unref(root);
 }
 
+void qsnapfix_print_json_object(JsonBuilder *b)
+{
+    json_builder_end_object(b);
+    qsnapfix_print_json(json_builder_get_root(b));
+}
+
 void qsnapfix_json_str(JsonBuilder *b, const char *name, const char *value)
 {
     json_builder_set_member_name(b, name);
@@ -154,10 +221,27 @@ void qsnapfix_json_bool(JsonBuilder *b, const char *name, bool value)
     json_builder_add_boolean_value(b, value);
 }
 
-void qsnapfix_json_strings(JsonBuilder *b, const char *name, GPtrArray *a)
+void qsnapfix_json_null(JsonBuilder *b, const char *name)
+{
+    json_builder_set_member_name(b, name);
+    json_builder_add_null_value(b);
+}
+
+void qsnapfix_json_begin_object(JsonBuilder *b, const char *name)
+{
+    json_builder_set_member_name(b, name);
+    json_builder_begin_object(b);
+}
+
+void qsnapfix_json_begin_array(JsonBuilder *b, const char *name)
 {
     json_builder_set_member_name(b, name);
     json_builder_begin_array(b);
+}
+
+void qsnapfix_json_strings(JsonBuilder *b, const char *name, GPtrArray *a)
+{
+    qsnapfix_json_begin_array(b, name);
     for (guint i = 0; a && i < a->len; i++) {
         g_autofree char *p = qsnapfix_printable(g_ptr_array_index(a, i));
         json_builder_add_string_value(b, p);
@@ -173,8 +257,7 @@ JsonBuilder *qsnapfix_json_snapshot_report(const char *image, const char *id,
     json_builder_begin_object(b);
     json_builder_set_member_name(b, "filename");
     json_builder_add_string_value(b, image);
-    json_builder_set_member_name(b, "snapshot");
-    json_builder_begin_object(b);
+    qsnapfix_json_begin_object(b, "snapshot");
     json_builder_set_member_name(b, "id");
     json_builder_add_string_value(b, id);
     json_builder_set_member_name(b, "name");

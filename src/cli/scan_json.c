@@ -9,13 +9,12 @@
 
 #include "scan.h"
 
-static void json_write_plan(JsonBuilder *b, const ScanSnapshot *ss)
+static void json_write_plan(JsonBuilder *b, const AppScanSnapshot *ss)
 {
-    const ScanWritePlan *w = &ss->write;
-    const TrResult *r = ss->outcome->result;
+    const AppWritePlan *w = &ss->judged.write;
+    const TrResult *r = ss->judged.outcome->result;
 
-    json_builder_set_member_name(b, "fix");
-    json_builder_begin_object(b);
+    qsnapfix_json_begin_object(b, "fix");
     qsnapfix_json_int(b, "edits", r->edits->len);
     qsnapfix_json_int(b, "vm_state_size_after", r->new_size);
     qsnapfix_json_bool(b, "exact", w->exact);
@@ -31,9 +30,9 @@ static void json_write_plan(JsonBuilder *b, const ScanSnapshot *ss)
     json_builder_end_object(b);
 }
 
-static void json_snapshot(JsonBuilder *b, const ScanSnapshot *ss)
+static void json_snapshot(JsonBuilder *b, const AppScanSnapshot *ss)
 {
-    const FixOutcome *out = ss->outcome;
+    const AppOutcome *out = ss->judged.outcome;
     const TrResult *r = out ? out->result : NULL;
 
     json_builder_begin_object(b);
@@ -41,50 +40,44 @@ static void json_snapshot(JsonBuilder *b, const ScanSnapshot *ss)
     qsnapfix_json_str(b, "name", ss->name);
     qsnapfix_json_int(b, "vm_state_size", ss->vm_state_size);
     qsnapfix_json_int(b, "date_sec", ss->date_sec);
-    qsnapfix_json_str(b, "verdict", scan_verdict_name(ss->verdict));
-    if (ss->verdict == SCAN_DISK_ONLY) {
+    qsnapfix_json_str(b, "verdict", app_verdict_name(ss->judged.verdict));
+    if (ss->judged.verdict == APP_VERDICT_DISK_ONLY) {
         json_builder_end_object(b);
         return;
     }
     fix_json_writer(b, out->writer);
     fix_json_rules(b, r, false); /* docs/json.md: without edit counts */
-    if (ss->verdict == SCAN_FIXABLE || ss->verdict == SCAN_COMPATIBLE) {
+    if (ss->judged.verdict == APP_VERDICT_FIXABLE ||
+        ss->judged.verdict == APP_VERDICT_COMPATIBLE) {
         fix_json_recipe(b, r);
     }
-    if (ss->verdict == SCAN_FIXABLE) {
+    if (ss->judged.verdict == APP_VERDICT_FIXABLE) {
         json_write_plan(b, ss);
     }
-    if (ss->verdict == SCAN_REFUSED) {
-        const TrFinding *f = tr_result_refusal(r);
-        g_autofree char *reason =
-            g_strdup_printf("%s %s: %s", f->rule, f->subject, f->change);
-        qsnapfix_json_str(b, "reason", reason);
-    } else if (ss->verdict == SCAN_ERROR) {
-        qsnapfix_json_str(b, "reason", out->error ? out->error->message : NULL);
-        qsnapfix_json_int(b, "exit_code", (uint64_t)fix_outcome_exit_code(out));
+    fix_json_reason(b, out);
+    if (ss->judged.verdict == APP_VERDICT_ERROR) {
+        qsnapfix_json_int(b, "exit_code", (uint64_t)app_outcome_exit_code(out));
     }
-    json_builder_set_member_name(b, "analysis");
-    json_builder_begin_object(b);
-    qsnapfix_json_str(b, "path", ss->path);
-    qsnapfix_json_str(b, "full_walk_because", ss->reason);
-    qsnapfix_json_int(b, "bytes_read", ss->bytes_read);
+    qsnapfix_json_begin_object(b, "analysis");
+    qsnapfix_json_str(b, "path", ss->judged.path);
+    qsnapfix_json_str(b, "full_walk_because", ss->judged.reason);
+    qsnapfix_json_int(b, "bytes_read", ss->judged.bytes_read);
     json_builder_end_object(b);
     json_builder_end_object(b);
 }
 
-static void json_locks(JsonBuilder *b, const ScanLocks *l)
+static void json_locks(JsonBuilder *b, const AppLocks *l)
 {
-    g_autofree char *bytes = scan_locks_bytes_str(l);
+    g_autofree char *bytes = app_locks_bytes_str(l);
     g_auto(GStrv) each = g_strsplit(bytes, " ", -1);
 
     json_builder_set_member_name(b, "in_use");
     if (l->probed) {
-        json_builder_add_boolean_value(b, scan_locks_in_use(l));
+        json_builder_add_boolean_value(b, app_locks_in_use(l));
     } else {
         json_builder_add_null_value(b);
     }
-    json_builder_set_member_name(b, "lock_bytes");
-    json_builder_begin_array(b);
+    qsnapfix_json_begin_array(b, "lock_bytes");
     for (guint i = 0; each[i] && *each[i]; i++) {
         json_builder_add_int_value(b, g_ascii_strtoll(each[i], NULL, 10));
     }
@@ -96,19 +89,17 @@ static void json_locks(JsonBuilder *b, const ScanLocks *l)
 
 static void json_error(JsonBuilder *b, const char *message, int code)
 {
-    json_builder_set_member_name(b, "error");
-    json_builder_begin_object(b);
+    qsnapfix_json_begin_object(b, "error");
     qsnapfix_json_str(b, "message", message);
     qsnapfix_json_int(b, "exit_code", (uint64_t)code);
     json_builder_end_object(b);
 }
 
-static void json_format(JsonBuilder *b, const ScanImage *im)
+static void json_format(JsonBuilder *b, const AppScanImage *im)
 {
-    json_builder_set_member_name(b, "format");
-    json_builder_begin_object(b);
+    qsnapfix_json_begin_object(b, "format");
     qsnapfix_json_int(b, "version", im->version);
-    qsnapfix_json_str(b, "compat", im->version == 2 ? "0.10" : "1.1");
+    qsnapfix_json_str(b, "compat", im->compat);
     qsnapfix_json_int(b, "cluster_size", im->cluster_size);
     qsnapfix_json_int(b, "virtual_size", im->virtual_size);
     qsnapfix_json_int(b, "file_size", im->file_size);
@@ -124,13 +115,13 @@ static void json_format(JsonBuilder *b, const ScanImage *im)
     json_builder_end_object(b);
 }
 
-void scan_json_image(JsonBuilder *b, const ScanImage *im)
+void scan_json_image(JsonBuilder *b, const AppScanImage *im)
 {
     json_builder_begin_object(b);
     qsnapfix_json_str(b, "path", im->path);
     qsnapfix_json_str(b, "status", im->error ? "error" : "scanned");
     if (im->error) {
-        json_error(b, im->error->message, qsnapfix_exit_code(im->error));
+        json_error(b, im->error->message, app_exit_code(im->error));
         qsnapfix_json_int(b, "bytes_read", im->bytes_read);
         json_builder_end_object(b);
         return;
@@ -146,8 +137,7 @@ void scan_json_image(JsonBuilder *b, const ScanImage *im)
     } else {
         json_builder_add_null_value(b);
     }
-    json_builder_set_member_name(b, "snapshots");
-    json_builder_begin_array(b);
+    qsnapfix_json_begin_array(b, "snapshots");
     for (guint i = 0; i < im->snapshots->len; i++) {
         json_snapshot(b, g_ptr_array_index(im->snapshots, i));
     }
@@ -156,11 +146,11 @@ void scan_json_image(JsonBuilder *b, const ScanImage *im)
     json_builder_end_object(b);
 }
 
-void scan_json_entry(JsonBuilder *b, const ScanEntry *e)
+void scan_json_entry(JsonBuilder *b, const AppScanEntry *e)
 {
     json_builder_begin_object(b);
     qsnapfix_json_str(b, "path", e->path);
-    if (e->kind == SCAN_ENTRY_ERROR) {
+    if (e->kind == APP_ENTRY_ERROR) {
         qsnapfix_json_str(b, "status", "error");
         json_error(b, e->reason, e->exit_code);
     } else {
@@ -169,10 +159,9 @@ void scan_json_entry(JsonBuilder *b, const ScanEntry *e)
     json_builder_end_object(b);
 }
 
-void scan_json_summary(JsonBuilder *b, const ScanSummary *s)
+void scan_json_summary(JsonBuilder *b, const AppScanSummary *s)
 {
-    json_builder_set_member_name(b, "summary");
-    json_builder_begin_object(b);
+    qsnapfix_json_begin_object(b, "summary");
     qsnapfix_json_int(b, "images", s->images);
     qsnapfix_json_int(b, "scanned", s->scanned);
     qsnapfix_json_int(b, "unreadable", s->unreadable);

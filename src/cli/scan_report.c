@@ -2,81 +2,20 @@
  * What `qsnapfix scan` prints for people: per image a header line and a
  * table of its snapshots aligned like `qemu-img snapshot -l`, the rules
  * that would fire under each snapshot that needs something; a summary at
- * the end. Also the totals and the exit code they give. (JSON for scripts:
- * scan_json.c.)
+ * the end. (JSON for scripts: scan_json.c.)
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <inttypes.h>
 #include <string.h>
 
-#include "exit_codes.h"
 #include "scan.h"
-
-/* ---- totals ------------------------------------------------------------ */
-
-void scan_summary_add_image(ScanSummary *s, const ScanImage *im)
-{
-    s->images++;
-    s->bytes_read += im->bytes_read;
-    if (im->error) {
-        s->unreadable++;
-        return;
-    }
-    s->scanned++;
-    s->in_use += scan_locks_in_use(&im->locks);
-    s->blocked += im->blocker.message != NULL;
-    for (guint i = 0; i < im->snapshots->len; i++) {
-        const ScanSnapshot *ss = g_ptr_array_index(im->snapshots, i);
-        s->snapshots++;
-        switch (ss->verdict) {
-        case SCAN_DISK_ONLY:
-            s->disk_only++;
-            break;
-        case SCAN_COMPATIBLE:
-            s->compatible++;
-            break;
-        case SCAN_FIXABLE:
-            s->fixable++;
-            s->fix_bytes += ss->write.bytes_written;
-            s->fix_bytes_estimated |= !ss->write.exact;
-            break;
-        case SCAN_REFUSED:
-            s->refused++;
-            break;
-        case SCAN_ERROR:
-            s->errors++;
-            break;
-        }
-        s->full_walks += ss->path && !strcmp(ss->path, "full");
-    }
-}
-
-void scan_summary_add_entry(ScanSummary *s, const ScanEntry *e)
-{
-    if (e->kind == SCAN_ENTRY_SKIPPED) {
-        s->skipped++;
-    } else if (e->kind == SCAN_ENTRY_ERROR) {
-        s->images++;
-        s->unreadable++;
-    }
-}
-
-int scan_exit_code(const ScanSummary *s)
-{
-    if (s->unreadable || s->errors) {
-        return QSNAPFIX_EXIT_PARTIAL;
-    }
-    if (s->refused) {
-        return QSNAPFIX_EXIT_REFUSED;
-    }
-    return s->fixable ? QSNAPFIX_EXIT_NEEDS_FIX : QSNAPFIX_EXIT_OK;
-}
 
 /* ---- human ------------------------------------------------------------- */
 
-static char *writer_str(const ScanSnapshot *ss)
+static char *writer_str(const AppScanSnapshot *ss)
 {
-    const VmsWriterInfo *w = ss->outcome ? ss->outcome->writer : NULL;
+    const VmsWriterInfo *w =
+        ss->judged.outcome ? ss->judged.outcome->writer : NULL;
 
     if (!w) {
         return g_strdup("-");
@@ -85,7 +24,7 @@ static char *writer_str(const ScanSnapshot *ss)
                            w->version ? w->version : "?", w->accel);
 }
 
-static char *image_line(const ScanImage *im)
+static char *image_line(const AppScanImage *im)
 {
     GString *g = g_string_new(NULL);
     g_autofree char *cs = qsnapfix_size_to_str(im->cluster_size);
@@ -94,8 +33,7 @@ static char *image_line(const ScanImage *im)
     g_string_append_printf(g,
                            "qcow2 v%u (compat %s), %s clusters, %u "
                            "snapshot%s",
-                           im->version, im->version == 2 ? "0.10" : "1.1", cs,
-                           n, n == 1 ? "" : "s");
+                           im->version, im->compat, cs, n, n == 1 ? "" : "s");
     if (im->backing_file) {
         g_autofree char *b = qsnapfix_printable(im->backing_file);
         g_string_append_printf(g, ", backing file %s", b);
@@ -106,7 +44,7 @@ static char *image_line(const ScanImage *im)
     if (im->corrupt) {
         g_string_append(g, ", corrupt");
     }
-    if (scan_locks_in_use(&im->locks)) {
+    if (app_locks_in_use(&im->locks)) {
         g_string_append(g, ", IN USE");
     } else if (!im->locks.probed) {
         g_string_append_printf(g, ", in use: unknown (%s)", im->locks.error);
@@ -138,9 +76,9 @@ static void print_recipe(const TrRecipe *r)
     }
 }
 
-static void print_write(const ScanSnapshot *ss)
+static void print_write(const AppScanSnapshot *ss)
 {
-    const ScanWritePlan *w = &ss->write;
+    const AppWritePlan *w = &ss->judged.write;
     g_autofree char *bytes = qsnapfix_size_to_str(w->bytes_written);
 
     if (!w->have) {
@@ -159,27 +97,27 @@ static void print_write(const ScanSnapshot *ss)
     }
 }
 
-static void print_snapshot(const ScanSnapshot *ss)
+static void print_snapshot(const AppScanSnapshot *ss)
 {
     g_autofree char *id = qsnapfix_printable(ss->id);
     g_autofree char *name = qsnapfix_printable(ss->name);
     g_autofree char *size = qsnapfix_size_to_str(ss->vm_state_size);
     g_autofree char *writer = writer_str(ss);
-    const FixOutcome *out = ss->outcome;
+    const AppOutcome *out = ss->judged.outcome;
     const TrResult *r = out ? out->result : NULL;
 
     printf("  %-9s %-16s %9s  %-24s %s\n", id, name, size, writer,
-           scan_verdict_name(ss->verdict));
-    switch (ss->verdict) {
-    case SCAN_DISK_ONLY:
+           app_verdict_name(ss->judged.verdict));
+    switch (ss->judged.verdict) {
+    case APP_VERDICT_DISK_ONLY:
         return;
-    case SCAN_ERROR: {
+    case APP_VERDICT_ERROR: {
         g_autofree char *msg =
             qsnapfix_printable(out->error ? out->error->message : "?");
         printf("      %-16s %s\n", "error", msg);
         return;
     }
-    case SCAN_REFUSED: {
+    case APP_VERDICT_REFUSED: {
         const TrFinding *f = tr_result_refusal(r);
         g_autofree char *subject = qsnapfix_printable(f->subject);
         g_autofree char *change = qsnapfix_printable(f->change);
@@ -188,13 +126,13 @@ static void print_snapshot(const ScanSnapshot *ss)
                change);
         return;
     }
-    case SCAN_COMPATIBLE:
+    case APP_VERDICT_COMPATIBLE:
         print_rules(r);
         if (tr_result_count_actions(r)) { /* settings, maybe -M */
             print_recipe(r->recipe);
         }
         return;
-    case SCAN_FIXABLE:
+    case APP_VERDICT_FIXABLE:
         print_rules(r);
         print_recipe(r->recipe);
         print_write(ss);
@@ -202,7 +140,7 @@ static void print_snapshot(const ScanSnapshot *ss)
     }
 }
 
-void scan_print_image_human(const ScanImage *im)
+void scan_print_image_human(const AppScanImage *im)
 {
     g_autofree char *path = qsnapfix_printable(im->path);
     g_autofree char *facts = NULL;
@@ -227,18 +165,18 @@ void scan_print_image_human(const ScanImage *im)
     }
 }
 
-void scan_print_entry_human(const ScanEntry *e)
+void scan_print_entry_human(const AppScanEntry *e)
 {
     g_autofree char *path = qsnapfix_printable(e->path);
 
-    if (e->kind == SCAN_ENTRY_ERROR) {
+    if (e->kind == APP_ENTRY_ERROR) {
         printf("%s: cannot be scanned: %s\n", path, e->reason);
-    } else if (e->kind == SCAN_ENTRY_SKIPPED) {
+    } else if (e->kind == APP_ENTRY_SKIPPED) {
         printf("%s: skipped: %s\n", path, e->reason);
     }
 }
 
-void scan_print_summary_human(const ScanSummary *s, const ScanOptions *o)
+void scan_print_summary_human(const AppScanSummary *s, const AppScanOptions *o)
 {
     g_autofree char *fix = qsnapfix_size_to_str(s->fix_bytes);
     g_autofree char *read = qsnapfix_size_to_str(s->bytes_read);

@@ -3,7 +3,7 @@
  *
  * The stream model never does I/O of its own; it asks a VmsSource for
  * "len bytes at offset". A raw migration file, a buffer in memory and a
- * qcow2 snapshot's VM state (adapter in src/cli/) all look the same.
+ * qcow2 snapshot's VM state (adapter in src/app/io_qcow2.c) all look the same.
  * Read-ahead lives in the parser's reader, not here, so every source
  * profits from it and the statistics below count real fetches.
  *

@@ -5,6 +5,16 @@
  */
 #include "tables.h"
 
+/* The audio subsystem's own vmstate: no fields. Registered with an audio
+ * backend and never sent by QEMU (its .needed is false), only so that
+ * streams of qemu-kvm and QEMU <= 1.x, which sent it, still load. */
+const VmsLayout vms_audio = {
+    .name = "audio",
+    .min_version = 1,
+    .max_version = 1,
+    .fields = (const VmsField[]){END_FIELDS},
+};
+
 static const VmsLayout ac97_bm_regs = {
     .name = "ac97_bm_regs",
     .min_version = 1,

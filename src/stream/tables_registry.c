@@ -7,6 +7,7 @@
 
 #include <string.h>
 
+extern const VmsLayout vms_audio;
 extern const VmsLayout vms_ac97;
 extern const VmsLayout vms_es1370;
 extern const VmsLayout vms_intel_hda;
@@ -90,6 +91,7 @@ extern const VmsLayout vms_virtio_serial;
 /* Order matters where several layouts fit one (name, version): the first
  * whose payload ends at a plausible record wins. */
 const VmsLayout *const vms_builtin_layouts[] = {
+    &vms_audio,
     &vms_ac97,
     &vms_es1370,
     &vms_intel_hda,

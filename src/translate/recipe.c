@@ -232,7 +232,9 @@ char *tr_recipe_command_line(const TrRecipe *r)
 
     g_string_append_printf(g, "-M %s", r->machine ? r->machine : "pc");
     if (r->accel) {
-        g_string_append_printf(g, " -accel %s", r->accel);
+        g_string_append_printf(
+            g, r->accel_machine_property ? " -machine accel=%s" : " -accel %s",
+            r->accel);
     }
     for (guint i = 0; i < argv->len; i++) {
         const char *a = g_ptr_array_index(argv, i);

@@ -8,7 +8,7 @@
  *   drop-section      first: every rule that looks at sections skips the
  *                     ones the user dropped;
  *   R15, kvm, hpet,   the machine around the devices (recipe settings
- *   R24               only);
+ *   R24, R25          only; R3 and R25 read R15's machine type);
  *   R9, R8            before the rules on section records: R8 skips the
  *                     block sections R9 removes, R19 gives R8's ids to
  *                     the footers it adds;
@@ -21,7 +21,8 @@
  *                     the versions R1/R2 set.
  *
  * Not rules (vmstate-reference.md §0): R11 (no VM description: QEMU loads
- * without it), R12 (kvm-tpr-opt: the same layout), R13 (a stale PIC: not
+ * without it), R12 (kvm-tpr-opt: the same layout; R25 is about the device
+ * that loads it), R13 (a stale PIC: not
  * visible in the stream), R14 (virtio features: a -netdev choice).
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -35,6 +36,7 @@
     X(kvm)                                                                     \
     X(hpet)                                                                    \
     X(r24_qxl_revision)                                                        \
+    X(r25_vapic)                                                               \
     X(r9_block)                                                                \
     X(r8_live_ids)                                                             \
     X(r1_piix4_pm)                                                             \

@@ -1,7 +1,7 @@
 /*
  * The machine around the devices: machine type and CPU model (R15), the
- * accelerator (kvm), HPET (hpet). These never edit the stream; they fill
- * the recipe, each from stream evidence.
+ * accelerator (kvm), HPET (hpet), the APIC's vapic (R25). These never
+ * edit the stream; they fill the recipe, each from stream evidence.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <inttypes.h>
@@ -25,7 +25,7 @@ static bool has_live(const TrContext *ctx, const char *vmsd)
 
 /* ---- who wrote it -------------------------------------------------------- */
 
-/* The source's machine type on a target that has the old ones (qemu-2.1). */
+/* The source's machine type on a target that has the old ones (qemu-2.0). */
 static const char *writer_machine(const VmsWriterInfo *w)
 {
     bool pc10_hint = false;
@@ -38,6 +38,10 @@ static const char *writer_machine(const VmsWriterInfo *w)
         return NULL;
     }
     if (!strcmp(w->version, "0.15")) {
+        /* qemu-kvm 0.15 called its default machine "pc-0.14", but without
+         * the compat properties upstream's pc-0.14 has: its virtio devices
+         * offer EVENT_IDX as upstream's pc-0.15 does (QEMU 2.0 -M pc-0.14
+         * refuses a qemu-kvm 0.15 virtio-net guest that acked it) */
         return "pc-0.15";
     }
     if (!strcmp(w->version, "1.0") || !strcmp(w->version, "1.0..1.0")) {
@@ -173,6 +177,7 @@ static bool kvm_plan(TrContext *ctx, const TrHit *hit, GError **errp)
     TrRecipe *r = ctx->recipe;
 
     r->accel = g_strdup("kvm");
+    r->accel_machine_property = ctx->target->accel_machine_property;
     r->accel_reason = g_strdup("the stream has a kvmclock section");
     tr_recipe_add_note(
         r, g_strdup("the guest's clock: the stream's kvmclock and TSC "
@@ -180,9 +185,12 @@ static bool kvm_plan(TrContext *ctx, const TrHit *hit, GError **errp)
                     "TSC jumps on resume depends on the host (see "
                     "README, \"Guest time after a resume\")"));
     tr_finding_set(hit->finding, TR_ACTION_SETTING,
-                   g_strdup("-accel kvm (or --drop-section kvmclock to "
-                            "load under TCG, losing the guest's "
-                            "kvmclock state)"));
+                   g_strdup_printf("%s (or --drop-section kvmclock to "
+                                   "load under TCG, losing the guest's "
+                                   "kvmclock state)",
+                                   r->accel_machine_property
+                                       ? "-machine accel=kvm"
+                                       : "-accel kvm"));
     return true;
 }
 
@@ -235,4 +243,52 @@ const TrRule tr_rule_hpet = {
     .needs = TR_NEEDS("drop-section"),
     .detect = hpet_detect,
     .plan = hpet_plan,
+};
+
+/* ---- R25: the vapic a machine switches off ------------------------------- */
+
+static void r25_detect(TrContext *ctx, GArray *hits)
+{
+    /* the machine is R15's, which runs first */
+    if (has_live(ctx, "kvm-tpr-opt") &&
+        tr_compat_is_off(tr_target_compat(ctx->target, ctx->recipe->machine,
+                                          "apic", "vapic"))) {
+        tr_hit_add(ctx, hits, G_MAXUINT, G_MAXUINT, 0, "kvm-tpr-opt",
+                   g_strdup_printf("a 'kvm-tpr-opt' section (the APIC's TPR "
+                                   "access optimisation); %s -M %s switches "
+                                   "apic.vapic off (compat property), so "
+                                   "under TCG no device loads it "
+                                   "(\"Unknown savevm section or instance "
+                                   "'kvm-tpr-opt'\")",
+                                   ctx->target->name, ctx->recipe->machine));
+    }
+}
+
+static bool r25_plan(TrContext *ctx, const TrHit *hit, GError **errp)
+{
+    tr_recipe_add_global(ctx->recipe, "apic", "vapic", "on");
+    tr_finding_set(hit->finding, TR_ACTION_SETTING,
+                   g_strdup("-global apic.vapic=on: the TCG APIC then "
+                            "creates the vapic device that loads the "
+                            "section, as the source had (KVM's APIC is "
+                            "another type and keeps it anyway)"));
+    return true;
+}
+
+/* R25 — kvm-tpr-opt on a machine whose compat properties switch the vapic
+ * off (QEMU 1.1-2.x -M pc-1.0 and older: apic.vapic=off).
+ * Evidence: a "kvm-tpr-opt" section (qemu-kvm 0.15/1.0 write it under TCG
+ * too); fact of the target: the recipe machine's compat property.
+ * Setting: -global apic.vapic=on. */
+const TrRule tr_rule_r25_vapic = {
+    .id = "R25",
+    .title = "kvm-tpr-opt on a machine without vapic",
+    .fixes = "a 'kvm-tpr-opt' section on a machine whose compat properties "
+             "switch apic.vapic off: under TCG no vapic device exists and "
+             "the load fails (\"Unknown savevm section or instance "
+             "'kvm-tpr-opt'\")",
+    .actions = TR_MAY_SET,
+    .needs = TR_NEEDS("drop-section"),
+    .detect = r25_detect,
+    .plan = r25_plan,
 };

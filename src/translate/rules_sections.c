@@ -212,21 +212,73 @@ static bool usb_host_controller(const char *vmsd)
            !strcmp(vmsd, "ohci") || !strcmp(vmsd, "xhci");
 }
 
+/* "DDDD:BB:SS.F", as QEMU prints a PCI device's path */
+static bool pci_path(const char *s, size_t len)
+{
+    static const char shape[] = "xxxx:xx:xx.x";
+
+    if (len != sizeof(shape) - 1) {
+        return false;
+    }
+    for (size_t i = 0; i < len; i++) {
+        if (shape[i] == 'x' ? !g_ascii_isxdigit(s[i]) : s[i] != shape[i]) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* "0000:00:01.2/1/usb-ptr": the host controller's PCI path, the port
+ * path, then the vmsd name */
+static bool usb_full_path(const char *idstr)
+{
+    const char *slash = strchr(idstr, '/');
+
+    return slash && pci_path(idstr, (size_t)(slash - idstr)) &&
+           usb_port_only(slash + 1);
+}
+
+/*
+ * Does the recipe's machine name USB devices by port only? Machines up to
+ * pc-1.0 do on QEMU 1.1-2.x (compat property usb-device.full-path=no);
+ * other machines and targets without the property prefix the path. The
+ * machine is R15's, which runs first.
+ */
+static bool target_usb_port_only(const TrContext *ctx)
+{
+    return tr_compat_is_off(tr_target_compat(ctx->target, ctx->recipe->machine,
+                                             "usb-device", "full-path"));
+}
+
+/* hit values: rename the section, or ask the target for full paths */
+enum { R3_RENAME, R3_FULL_PATH_ON };
+
 static void r3_detect(TrContext *ctx, GArray *hits)
 {
     const VmsStream *s = ctx->stream;
+    bool port_only = target_usb_port_only(ctx);
 
     for (guint i = 0; i < s->sections->len; i++) {
         const VmsSection *sec = vms_stream_section(s, i);
-        if (!tr_section_live(ctx, i) || !usb_port_only(sec->idstr)) {
+        if (!tr_section_live(ctx, i)) {
             continue;
         }
-        tr_hit_add(ctx, hits, i, G_MAXUINT, 0, sec->idstr,
-                   g_strdup_printf("section '%s' names the USB port only "
-                                   "(qemu-kvm <= 1.0, or -M pc-1.0); the "
-                                   "target prefixes the host controller's "
-                                   "PCI path",
-                                   sec->idstr));
+        if (usb_port_only(sec->idstr) && !port_only) {
+            tr_hit_add(ctx, hits, i, G_MAXUINT, R3_RENAME, sec->idstr,
+                       g_strdup_printf("section '%s' names the USB port only "
+                                       "(qemu-kvm <= 1.0, or -M pc-1.0); the "
+                                       "target prefixes the host "
+                                       "controller's PCI path",
+                                       sec->idstr));
+        } else if (usb_full_path(sec->idstr) && port_only) {
+            tr_hit_add(ctx, hits, i, G_MAXUINT, R3_FULL_PATH_ON, sec->idstr,
+                       g_strdup_printf("section '%s' names the USB device by "
+                                       "its full path; %s -M %s names USB "
+                                       "devices by port only (compat "
+                                       "property usb-device.full-path=no)",
+                                       sec->idstr, ctx->target->name,
+                                       ctx->recipe->machine));
+        }
     }
 }
 
@@ -238,6 +290,16 @@ static bool r3_plan(TrContext *ctx, const TrHit *hit, GError **errp)
     g_autoptr(GString) all = g_string_new(NULL);
     guint n = 0;
 
+    if (hit->value == R3_FULL_PATH_ON) {
+        /* on usb-device, the parent type: the machine's own setting there
+         * is applied after one on usb-tablet and would undo it */
+        tr_recipe_add_global(ctx->recipe, "usb-device", "full-path", "on");
+        tr_finding_set(hit->finding, TR_ACTION_SETTING,
+                       g_strdup("-global usb-device.full-path=on: the "
+                                "target names the device as the stream "
+                                "does"));
+        return true;
+    }
     for (guint i = 0; i < s->sections->len; i++) {
         const VmsSection *c = vms_stream_section(s, i);
         if (tr_section_live(ctx, i) && usb_host_controller(tr_vmsd(c)) &&
@@ -285,16 +347,20 @@ static bool r3_plan(TrContext *ctx, const TrHit *hit, GError **errp)
     return true;
 }
 
-/* R3 — USB devices named by their port only (qemu-kvm <= 1.0, -M pc-1.0).
+/* R3 — USB devices named by their port only (qemu-kvm <= 1.0, -M pc-1.0),
+ * where the target's machine names them by their full path.
  * Evidence: FULL "1/usb-ptr" and one USB host controller section.
- * Edit: idstr -> "<controller's PCI path>/1/usb-ptr". */
+ * Edit: idstr -> "<controller's PCI path>/1/usb-ptr". On a machine that
+ * names them by port (2.0's pc-1.0: usb-device.full-path=no) nothing, and
+ * for a full-path name there: -global usb-device.full-path=on. */
 const TrRule tr_rule_r3_usb_path = {
     .id = "R3",
     .title = "USB device section named by port only",
     .fixes = "a USB device section named by its port only ('1/usb-ptr'): "
              "the target names it after the host controller's PCI path and "
-             "finds no device for the old name",
-    .actions = TR_MAY_EDIT | TR_MAY_REFUSE,
+             "finds no device for the old name (or the reverse, on a "
+             "machine that names USB devices by port)",
+    .actions = TR_MAY_EDIT | TR_MAY_SET | TR_MAY_REFUSE,
     .needs = TR_NEEDS("drop-section", "R9"),
     .detect = r3_detect,
     .plan = r3_plan,
@@ -536,6 +602,10 @@ const TrRule tr_rule_r16_balloon_class = {
 /* ---- what the target cannot load -------------------------------------------
  */
 
+/* hit value of a section the target loads only with a backend (else the
+ * version, or 0) */
+#define NEEDS_SOMETHING UINT64_MAX
+
 static void unknown_detect(TrContext *ctx, GArray *hits)
 {
     const VmsStream *s = ctx->stream;
@@ -547,9 +617,17 @@ static void unknown_detect(TrContext *ctx, GArray *hits)
         }
         const char *vmsd = tr_vmsd(sec);
         const TrSectionSpec *spec = tr_target_section(ctx->target, vmsd);
+        const char *needs = tr_target_section_needs(ctx->target, vmsd);
         uint32_t version = tr_section_version(ctx, i);
 
-        if (!spec) {
+        if (spec && needs && version >= spec->min_version &&
+            version <= spec->max_version) {
+            tr_hit_add(ctx, hits, i, G_MAXUINT, NEEDS_SOMETHING, sec->idstr,
+                       g_strdup_printf("section '%s' (vmsd '%s', version %u): "
+                                       "%s registers it only with %s",
+                                       sec->idstr, vmsd, version,
+                                       ctx->target->name, needs));
+        } else if (!spec) {
             tr_hit_add(ctx, hits, i, G_MAXUINT, 0, sec->idstr,
                        g_strdup_printf("section '%s' (vmsd '%s', version %u): "
                                        "%s has no device that loads it",
@@ -571,6 +649,26 @@ static bool unknown_plan(TrContext *ctx, const TrHit *hit, GError **errp)
 {
     const VmsSection *sec = vms_stream_section(ctx->stream, hit->section);
 
+    if (hit->value == NEEDS_SOMETHING) {
+        const char *needs = tr_target_section_needs(ctx->target, tr_vmsd(sec));
+        tr_recipe_add_note(
+            ctx->recipe,
+            g_strdup_printf("'%s': the VM must have %s (for audio: the "
+                            "sound device's audiodev=, e.g. -audiodev "
+                            "none,id=snd0 and audiodev=snd0 on the device), "
+                            "or %s refuses the section%s",
+                            sec->idstr, needs, ctx->target->name,
+                            sec->payload_len ? ""
+                                             : "; it carries no state, so "
+                                               "--drop-section loses "
+                                               "nothing"));
+        tr_finding_set(hit->finding, TR_ACTION_NOTE,
+                       g_strdup_printf("loads as it is when the VM has %s "
+                                       "(see the recipe's note)",
+                                       needs));
+        return true;
+    }
+
     tr_finding_set(hit->finding, TR_ACTION_REFUSE,
                    g_strdup_printf("cannot be translated; to load the rest "
                                    "without this device's state, use "
@@ -582,14 +680,16 @@ static bool unknown_plan(TrContext *ctx, const TrHit *hit, GError **errp)
 /* target — a section the target has no loader for, or not at its version.
  * Evidence: the vmsd name is not in the target's table, or the version
  * (after R1/R2) is outside the target's range.
- * Action: refused, naming --drop-section as the way out. */
+ * Action: refused, naming --drop-section as the way out; a section the
+ * target registers only with a backend (audio) is a note, and the recipe
+ * says what the VM needs. */
 const TrRule tr_rule_unknown_section = {
     .id = "target",
     .title = "section the target cannot load",
     .fixes = "a section whose device the target does not register, or at a "
              "version outside what its loader takes (\"Unknown savevm "
              "section\", or a silent stop)",
-    .actions = TR_MAY_REFUSE,
+    .actions = TR_MAY_REFUSE | TR_MAY_NOTE,
     .needs = TR_NEEDS("drop-section", "R9", "R1", "R2"),
     .detect = unknown_detect,
     .plan = unknown_plan,

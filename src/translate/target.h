@@ -17,6 +17,13 @@ typedef struct TrSectionSpec {
     uint32_t max_version;
 } TrSectionSpec;
 
+/* A vmstate the target registers only with something the VM must have:
+ * `needs`, e.g. "an audio backend" (the recipe says so). */
+typedef struct TrSectionNeed {
+    const char *vmsd;
+    const char *needs;
+} TrSectionNeed;
+
 /* How the target sizes a RAM block, and what can change the size. */
 typedef enum {
     TR_RAM_ANY,     /* any length (pc.ram follows -m) */
@@ -47,6 +54,19 @@ typedef struct TrRamSpec {
     const char *rename_to; /* TR_RAM_RENAMED */
 } TrRamSpec;
 
+/*
+ * A compat property of the target's machine types (QEMU's compat_props):
+ * machines up to newest (by version: "pc-1.0" and "pc-i440fx-1.0" are
+ * 1.0) give driver.property this value instead of the device's default.
+ * Listed only where a rule reads it; terminated by driver == NULL.
+ */
+typedef struct TrCompatProp {
+    unsigned newest_major, newest_minor;
+    const char *driver;
+    const char *property;
+    const char *value;
+} TrCompatProp;
+
 /* How a -machine option is spelled on this target. */
 typedef enum {
     TR_HPET_MACHINE_PROPERTY, /* -machine hpet=off */
@@ -58,13 +78,17 @@ struct TrTarget {
     const char *description;
     /* -M: a fixed machine type, or NULL = the source's own machine type. */
     const char *machine;
-    const TrSectionSpec *sections; /* terminated by vmsd == NULL */
-    /* A profile that extends an older one's table: vmsds of `sections` the
-     * target no longer registers (NULL-terminated) and new ones. */
-    const char *const *sections_removed;
+    /* What it registers: for a measured target, `sections` is its
+     * -dump-vmstate (target_facts_*.c) and `sections_added` the vmstates
+     * outside device classes, each table terminated by vmsd == NULL; an
+     * entry of sections_added wins. */
+    const TrSectionSpec *sections;
     const TrSectionSpec *sections_added;
-    const TrRamSpec *ram; /* terminated by match == NULL */
+    const TrSectionNeed *section_needs; /* vmsd == NULL ends */
+    const TrRamSpec *ram;               /* terminated by match == NULL */
     TrHpetSyntax hpet_syntax;
+    /* No -accel option (QEMU 2.0): the recipe says -machine accel=. */
+    bool accel_machine_property;
     /* virtio-balloon-pci: does the target keep a stream's 0x0500 class
      * through -global virtio-balloon-pci.class (else R16 rewrites it)? */
     bool balloon_class_property;
@@ -91,6 +115,9 @@ struct TrTarget {
     bool defaults_known;
     bool piix4_pcihp_bridge; /* acpi-pci-hotplug-with-bridge-support */
     uint8_t vga_revision;    /* std VGA: 2 with qemu-extended-regs, else 0 */
+    /* Compat properties of the machine types (NULL: none that a rule
+     * reads). */
+    const TrCompatProp *compat;
 };
 
 /* Machine types "<prefix><major>.<minor>" from oldest to newest. */
@@ -103,8 +130,22 @@ typedef struct TrMachineRange {
 /* Does the target have this machine type (by its class name)? */
 bool tr_target_has_machine(const TrTarget *t, const char *machine);
 
+/*
+ * The value the target's machine type `machine` gives driver.property
+ * through its compat properties, or NULL: the device's own default (also
+ * for a machine name without a version, such as "pc").
+ */
+const char *tr_target_compat(const TrTarget *t, const char *machine,
+                             const char *driver, const char *property);
+/* Is a compat value (or a property's default) a boolean "off"? */
+bool tr_compat_is_off(const char *value);
+
 /* The spec of the section's vmsd name, or NULL if the target lacks it. */
 const TrSectionSpec *tr_target_section(const TrTarget *t, const char *vmsd);
+/* What the VM needs for the target to register vmsd, or NULL: nothing. */
+const char *tr_target_section_needs(const TrTarget *t, const char *vmsd);
+/* Does a TrRamSpec.match pattern match the block id? */
+bool tr_ram_block_matches(const char *pattern, const char *id);
 /*
  * The spec that describes a RAM block of this id, given the stream's
  * sections (for with_section), or NULL if the target does not know it.
@@ -112,8 +153,7 @@ const TrSectionSpec *tr_target_section(const TrTarget *t, const char *vmsd);
 const TrRamSpec *tr_target_ram(const TrTarget *t, const char *block_id,
                                const VmsStream *s);
 
-/* The vmstates of QEMU 7.2 (target.c), which later profiles extend. */
-extern const TrSectionSpec tr_qemu72_sections[];
 extern const TrTarget tr_target_qemu10; /* target_qemu10.c */
+extern const TrTarget tr_target_qemu20; /* target_qemu20.c */
 
 #endif

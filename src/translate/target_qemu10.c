@@ -11,24 +11,22 @@
  * handler (R9) and, since 8.2, rejects ZERO pages with a non-zero fill
  * byte (R20).
  *
- * Figures: `-dump-vmstate` of Debian's qemu-system-x86 1:10.0.13 with
- * -M pc-i440fx-2.4 gives the same version ranges as 7.2 for every device
- * both have; the RAM block sizes are those its Size mismatch errors and
- * its own savevm stream show.
+ * Figures: target_facts_qemu10.c, measured from Debian's qemu-system-x86
+ * 1:10.0.13 by scripts/target-profile: its -dump-vmstate with
+ * -M pc-i440fx-2.4 (the sections), and its own streams (the RAM block
+ * sizes below, checked by tests/targets/test_profile_facts.py).
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
+#include "target_facts.h"
 #include "target_ram.h"
 
-/* Block migration ("block") was removed from QEMU in 9.1. */
-static const char *const qemu10_sections_removed[] = {"block", NULL};
-
-/* Devices 7.2 did not have (from the same -dump-vmstate). qxl is absent
- * from the dump only because Debian ships it in a separate module
- * package; the 7.2 entry is kept. */
-static const TrSectionSpec qemu10_sections_added[] = {
-    {"igb", 1, 1},       {"PIIX4", 2, 3},
-    {"ramfb-dev", 1, 1}, {"virtio-sound-device", 1, 1},
-    {"vmclock", 1, 1},   {NULL, 0, 0},
+/* Block migration ("block") was removed in 9.1: it loads no "block". qxl
+ * is absent from the dump only because Debian ships it in a module
+ * package of its own (qemu-system-modules-spice): 7.2's range is kept. */
+static const TrSectionSpec qemu10_sections_outside_devices[] = {
+    TR_PC_SECTIONS_OUTSIDE_DEVICES,
+    {"qxl", 21, 21},
+    {NULL, 0, 0},
 };
 
 static const TrRamSpec qemu10_ram[] = {
@@ -60,9 +58,9 @@ const TrTarget tr_target_qemu10 = {
     .description = "QEMU 10.0 (Debian 13) with its oldest i440fx machine, "
                    "pc-i440fx-2.4",
     .machine = "pc-i440fx-2.4",
-    .sections = tr_qemu72_sections,
-    .sections_removed = qemu10_sections_removed,
-    .sections_added = qemu10_sections_added,
+    .sections = tr_facts_qemu10_vmsds,
+    .sections_added = qemu10_sections_outside_devices,
+    .section_needs = tr_pc_section_needs,
     .ram = qemu10_ram,
     .hpet_syntax = TR_HPET_MACHINE_PROPERTY,
     .balloon_class_property = false, /* realize forces 0x00ff, as in 7.2 */

@@ -48,6 +48,8 @@
          .rule = "R5",                                                         \
          .vgamem_mb = {32, 64, 128, 256}},                                     \
         TR_RAM_VRAM("vga", "VGA", vram, "R5", 8, 16, 32, 64),                  \
+        /* vmware-svga's command FIFO: SVGA_FIFO_SIZE in every QEMU */         \
+        {.match = "vmsvga.fifo", .kind = TR_RAM_FIXED, .length = KiB(64)},     \
         {.match = "/qxl.vram",                                                 \
          .kind = TR_RAM_VGAMEM,                                                \
          .length = qxl_vram,                                                   \

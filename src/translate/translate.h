@@ -51,7 +51,7 @@ typedef enum {
 
 typedef struct TrTarget TrTarget;
 
-/* "qemu-7.2" (the default), "qemu-10.0" or "qemu-2.1"; NULL if unknown. */
+/* "qemu-7.2" (the default), "qemu-10.0" or "qemu-2.0"; NULL if unknown. */
 const TrTarget *tr_target_find(const char *name);
 const TrTarget *tr_target_default(void);
 const char *tr_target_name(const TrTarget *t);
@@ -146,6 +146,8 @@ typedef struct TrRecipe {
     GPtrArray *settings; /* TrSetting *, in the order the rules asked */
     GPtrArray *files;    /* TrFile * */
     GPtrArray *notes;    /* char * */
+    /* The target has no -accel: the command line says -machine accel=. */
+    bool accel_machine_property;
 } TrRecipe;
 
 /* ------------------------------------------------------------------ */

@@ -23,11 +23,9 @@ with the TSC, which some hosts' KVM does not restore on a load
 (docs/tsc-after-load.md): there the counter check is skipped with the
 measured reason and the load itself is still checked.
 """
-import concurrent.futures
 import os
 import shutil
 import tempfile
-import time
 
 from qsnapfix_tests import fixlib
 from qsnapfix_tests.fixlib import Kvm, check, check_eq, load_manifest
@@ -147,18 +145,8 @@ def test_fix_and_resume_every_snapshot():
     kvm = Kvm()
     originals = {i["file"]: fixlib.file_fingerprint(
         os.path.join(images_dir, i["file"]))[1:] for i in images}
-    t0 = time.monotonic()
-    with concurrent.futures.ThreadPoolExecutor(PARALLEL) as pool:
-        results = list(pool.map(lambda i: fix_image(i, images_dir, kvm),
-                                images))
-    failures = []
-    for log, fails in results:
-        for line in log:
-            print(line)
-        failures += fails
-    print(f"{sum(len(i['snapshots']) for i in images)} snapshots of "
-          f"{len(images)} images in {time.monotonic() - t0:.1f}s "
-          f"({PARALLEL} at a time)")
+    failures = fixlib.for_each_image(
+        images, lambda i: fix_image(i, images_dir, kvm), parallel=PARALLEL)
     for name, before in originals.items():
         after = fixlib.file_fingerprint(os.path.join(images_dir, name))[1:]
         if after != before:

@@ -59,7 +59,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     VmsStream *s;
     const char *const drop[] = {"pci-assign", NULL};
     TrOptions o = {
-        .target = tr_target_find(knobs & 1    ? "qemu-2.1"
+        .target = tr_target_find(knobs & 1    ? "qemu-2.0"
                                  : knobs & 64 ? "qemu-10.0"
                                               : "qemu-7.2"),
         .shrink_vram = knobs & 2,

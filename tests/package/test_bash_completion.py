@@ -143,7 +143,7 @@ def main():
 
     def test_targets_complete():
         expect_list(term, "qsnapfix fix --target=",
-                    ["qemu-7.2", "qemu-10.0", "qemu-2.1"])
+                    ["qemu-7.2", "qemu-10.0", "qemu-2.0"])
         expect_line(term, "qsnapfix scan --target=qemu-1",
                     "qsnapfix scan --target=qemu-10.0 ")
 

@@ -86,7 +86,7 @@ def exit_codes():
                                      "exit_codes.h"), recursive=True)
     check_eq(len(headers), 1, f"exit_codes.h under src/: {headers}")
     with open(headers[0]) as f:
-        return {int(v) for v in re.findall(r"QSNAPFIX_EXIT_\w+\s*=\s*(\d+)",
+        return {int(v) for v in re.findall(r"APP_EXIT_\w+\s*=\s*(\d+)",
                                            f.read())}
 
 

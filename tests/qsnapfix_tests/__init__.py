@@ -12,4 +12,8 @@ a test by hand, set PYTHONPATH=tests and the QSNAPFIX_* variables there.
   qcow2_vmstate   where a snapshot's VM state lies, read without qsnapfix
   vmstate_clocks  clock fields of a VM state
   fixlib          `qsnapfix fix` end to end (tests/e2e-fix, e2e-qemu10)
+  targets         the target QEMUs (7.2, 10.0 from scripts/qemu10, 2.0
+                  from scripts/qemu20): how to run each, its dialect
+  target_facts    what a target QEMU says about itself (the facts its
+                  profile is built from), measured and cached
 """

@@ -2,10 +2,12 @@
 """Helpers of the `qsnapfix fix` end-to-end tests: run fix and read its JSON,
 prove what a run wrote or did not write, compare disks per snapshot, load
 a fixed snapshot with its recipe."""
+import concurrent.futures
 import json
 import os
 import shutil
 import tempfile
+import time
 
 from qsnapfix_tests import resume
 from qsnapfix_tests import vmstate_clocks
@@ -153,6 +155,24 @@ def load_manifest():
         skip(f"{len(missing)} real images not unpacked in {images_dir} "
              f"(e.g. {missing[0]}): run {shared}/images/unpack {images_dir}")
     return images, images_dir
+
+
+def for_each_image(images, work, *, parallel=2):
+    """work(image) -> (log lines, failures) on every image, `parallel` at
+    a time; prints the logs in manifest order and a timing line, returns
+    every failure."""
+    t0 = time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(parallel) as pool:
+        results = list(pool.map(work, images))
+    failures = []
+    for log, fails in results:
+        for line in log:
+            print(line)
+        failures += fails
+    print(f"{sum(len(i['snapshots']) for i in images)} snapshots of "
+          f"{len(images)} images in {time.monotonic() - t0:.1f}s "
+          f"({parallel} at a time)")
+    return failures
 
 
 class Kvm:

@@ -26,6 +26,18 @@ import tempfile
 import time
 
 QEMU = "qemu-system-x86_64"
+
+
+class QemuCommand(list):
+    """The argv that runs a qemu-system-x86_64, with the option dialect it
+    speaks: legacy=True for a QEMU without -accel (2.x: -machine accel=).
+    A plain list is a QEMU of today."""
+
+    def __init__(self, argv, *, legacy=False):
+        super().__init__(argv)
+        self.legacy = legacy
+
+
 # Complete lines only: the guest writes a byte at a time, and a reader may
 # catch a line halfway.
 COUNTER_LINE = re.compile(r"^CEO n=(\d+) up=[^\n]*\n", re.M)
@@ -106,7 +118,10 @@ class Qemu:
         self.qmp_path = os.path.join(workdir, "qmp.sock")
         self.deadline = deadline or time.monotonic() + 60
         # qemu: the command that runs QEMU (default: the host's own)
-        self.argv = [*(qemu or [QEMU]), "-accel", accel]
+        qemu = qemu or [QEMU]
+        self.argv = [*qemu, *(["-machine", f"accel={accel}"]
+                              if getattr(qemu, "legacy", False)
+                              else ["-accel", accel])]
         if machine:
             self.argv += ["-M", machine]
         self.argv += [str(a) for a in args]
@@ -214,6 +229,8 @@ class ResumeResult:
     stderr: str
     seconds: float        # from QEMU start to the end of the wait
     argv: list
+    monitor: dict = dataclasses.field(default_factory=dict)
+                          # HMP command -> its output after the wait
 
     @property
     def first_counter(self):
@@ -232,7 +249,7 @@ class ResumeResult:
 
 def resume(args, *, loadvm=None, incoming=None, machine=None, accel="tcg",
            extra=(), counters=3, timeout=60.0, workdir=None, cwd=None,
-           qemu=None):
+           qemu=None, monitor=()):
     """Load a saved state in QEMU and watch the guest.
 
     args      device options (e.g. a manifest image's device_args with
@@ -241,6 +258,7 @@ def resume(args, *, loadvm=None, incoming=None, machine=None, accel="tcg",
               file fed with -incoming "exec:cat FILE"
     counters  stop waiting once this many counter lines were printed
     timeout   seconds for loading plus waiting for the counters
+    monitor   HMP commands to run after the wait (result.monitor)
     """
     if (loadvm is None) == (incoming is None):
         raise ValueError("give exactly one of loadvm= and incoming=")
@@ -248,11 +266,11 @@ def resume(args, *, loadvm=None, incoming=None, machine=None, accel="tcg",
               ["-incoming", "exec:cat " + shlex.quote(os.path.abspath(incoming))])
     return watch([*args, *extra, *source], machine=machine, accel=accel,
                  counters=counters, timeout=timeout, workdir=workdir, cwd=cwd,
-                 qemu=qemu)
+                 qemu=qemu, monitor=monitor)
 
 
 def watch(args, *, machine=None, accel="tcg", counters=3, timeout=60.0,
-          workdir=None, cwd=None, qemu=None):
+          workdir=None, cwd=None, qemu=None, monitor=()):
     """Run QEMU with args as they are (a boot, or a load when args carry
     -loadvm/-incoming) and watch the guest; see resume()."""
     own_dir = workdir is None
@@ -266,13 +284,16 @@ def watch(args, *, machine=None, accel="tcg", counters=3, timeout=60.0,
             if loaded:
                 _wait_for_counters(qemu, counters)
             status = ""
+            answers = {}
             if qemu.qmp is not None and not qemu.exited():
                 try:
                     qemu.qmp.deadline = time.monotonic() + QUIT_GRACE_SECONDS
                     text = qemu.hmp("info status").strip()
                     status = text.removeprefix("VM status:").strip()
+                    for command in monitor:
+                        answers[command] = qemu.hmp(command)
                 except (QmpError, OSError, TimeoutError):
-                    status = ""
+                    status = status or ""
             seconds = time.monotonic() - start
             serial = qemu.serial()
         stderr = qemu.stderr()
@@ -284,7 +305,8 @@ def watch(args, *, machine=None, accel="tcg", counters=3, timeout=60.0,
                                                             timeout),
         status=status, counters=counters_in(serial),
         boot_seen=BOOT_MARK in serial, fault_seen=FAULT_MARK in serial,
-        serial=serial, stderr=stderr, seconds=seconds, argv=qemu.argv)
+        serial=serial, stderr=stderr, seconds=seconds, argv=qemu.argv,
+        monitor=answers)
 
 
 def judge_resume(result, low, high, *, min_counters=1):

@@ -18,7 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "source_qcow2.h"
+#include "app/io.h"
 #include "stream/fingerprint.h"
 #include "stream/layout.h"
 #include "stream/stream.h"
@@ -263,7 +263,7 @@ int main(int argc, char **argv)
         const Qcow2Snapshot *sn;
         img = qcow2_open(argv[1], QCOW2_OPEN_READ_ONLY, &err);
         sn = img ? qcow2_snapshot_find(img, snapshot, &err) : NULL;
-        src = sn ? qsnapfix_source_qcow2(img, sn, &err) : NULL;
+        src = sn ? app_qcow2_vmstate_source(img, sn, &err) : NULL;
     } else {
         src = vms_source_open_file(argv[1], &err);
     }

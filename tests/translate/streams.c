@@ -32,6 +32,25 @@ void ts_full(VmsBuilder *b, uint32_t id, const char *idstr, uint32_t instance,
     vms_builder_bytes(b, payload, len);
 }
 
+GBytes *ts_stream_with(const TsDev *devs, guint n)
+{
+    static const VmsBlockSpec ram[] = {{"pc.ram", KiB(64)}};
+    g_autoptr(GByteArray) out = g_byte_array_new();
+    VmsBuilder *b = ts_begin(out, 2, ram, G_N_ELEMENTS(ram));
+
+    vms_builder_ram_fill(b, "pc.ram", 0, 0);
+    ts_ram_end(b);
+    for (guint i = 0; i < n; i++) {
+        gsize len = devs[i].len;
+        g_autofree uint8_t *zeros = g_malloc0(len ? len : 1);
+        const void *p =
+            devs[i].payload ? g_bytes_get_data(devs[i].payload, &len) : zeros;
+        ts_full(b, 10 + i, devs[i].idstr, devs[i].instance, devs[i].version, p,
+                len);
+    }
+    return ts_finish(b, out);
+}
+
 GBytes *ts_finish(VmsBuilder *b, GByteArray *out)
 {
     g_autoptr(GError) err = NULL;
@@ -72,6 +91,15 @@ static void put_be(GByteArray *p, uint64_t v, unsigned n)
         uint8_t x = (uint8_t)(v >> (8 * i));
         g_byte_array_append(p, &x, 1);
     }
+}
+
+GBytes *ts_uhci_v2(void)
+{
+    gsize len;
+    g_autofree uint8_t *p = g_bytes_unref_to_data(
+        ts_pci_device(0x8086, 0x7020, 0x0c03, 1, 35), &len);
+    p[276] = 2;
+    return g_bytes_new(p, len);
 }
 
 GBytes *ts_virtio_balloon(uint16_t class_code)

@@ -27,10 +27,24 @@ void ts_full(VmsBuilder *b, uint32_t id, const char *idstr, uint32_t instance,
 /* EOF and the bytes. */
 GBytes *ts_finish(VmsBuilder *b, GByteArray *out);
 
+/* A FULL device section of a test stream (payload NULL: `len` zero
+ * bytes). */
+typedef struct TsDev {
+    const char *idstr;
+    uint32_t instance, version;
+    GBytes *payload;
+    size_t len;
+} TsDev;
+
+/* A stream with one RAM page (a 64 KiB pc.ram) and these sections. */
+GBytes *ts_stream_with(const TsDev *devs, guint n);
+
 /* Device payloads (zeros where the value does not matter). */
 GBytes *ts_pci_device(uint16_t vendor, uint16_t device, uint16_t class_code,
                       uint8_t revision, size_t extra);
 GBytes *ts_virtio_balloon(uint16_t class_code);
+/* A UHCI v2 payload: the PCI device, then the _EQUAL num_ports (2). */
+GBytes *ts_uhci_v2(void);
 /* A 4096-byte page whose first bytes are a qxl ROM header with the mode
  * list at modes_offset holding n_modes entries. */
 uint8_t *ts_qxl_rom_page(uint32_t modes_offset, uint32_t n_modes);

@@ -175,7 +175,7 @@ static GBytes *busy_stream(void)
 static void test_a_busy_stream_reports_only_table_rules(void)
 {
     g_autoptr(GBytes) in = busy_stream();
-    static const char *const targets[] = {"qemu-7.2", "qemu-10.0", "qemu-2.1"};
+    static const char *const targets[] = {"qemu-7.2", "qemu-10.0", "qemu-2.0"};
 
     for (guint i = 0; i < G_N_ELEMENTS(targets); i++) {
         TrOptions o = {.target = tr_target_find(targets[i])};

@@ -200,6 +200,21 @@ static void test_r23_not_for_qemu72(void)
     g_assert_false(run->r->refused);
 }
 
+static void test_r23_for_qemu20_too(void)
+{
+    /* 2.0 hands the header to KVM as 10.0 does, and ignores the refusal */
+    const uint64_t cpus[][2] = {{XSTATE_X87, XSTATE_PKRU}};
+    g_autoptr(GBytes) in = cpu_stream(cpus, G_N_ELEMENTS(cpus));
+    TrOptions o = {.target = tr_target_find("qemu-2.0"), .machine = "pc-1.0"};
+    g_autoptr(TsRun) run = ts_run(in, &o);
+    const TrFinding *f = ts_finding(run->r, "R23", "cpu");
+
+    g_assert_nonnull(f);
+    g_assert_nonnull(strstr(f->change, "0x200 -> 0x0"));
+    g_autoptr(TsRun) again = ts_rerun(run, &o);
+    g_assert_cmpuint(cpu_field(again->s, 0, "env.xstate_bv"), ==, 0);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -210,5 +225,6 @@ int main(int argc, char **argv)
     g_test_add_func("/r23/leaves-components-within-xcr0",
                     test_r23_leaves_components_within_xcr0);
     g_test_add_func("/r23/not-for-qemu72", test_r23_not_for_qemu72);
+    g_test_add_func("/r23/for-qemu20-too", test_r23_for_qemu20_too);
     return g_test_run();
 }

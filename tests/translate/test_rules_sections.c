@@ -12,32 +12,6 @@
 
 static const VmsBlockSpec small_ram[] = {{"pc.ram", KiB(64)}};
 
-/* A stream with one RAM page and the given FULL sections. */
-typedef struct Dev {
-    const char *idstr;
-    uint32_t instance, version;
-    GBytes *payload; /* NULL: `len` zero bytes */
-    size_t len;
-} Dev;
-
-static GBytes *stream_with(const Dev *devs, guint n)
-{
-    g_autoptr(GByteArray) out = g_byte_array_new();
-    VmsBuilder *b = ts_begin(out, 2, small_ram, G_N_ELEMENTS(small_ram));
-
-    vms_builder_ram_fill(b, "pc.ram", 0, 0);
-    ts_ram_end(b);
-    for (guint i = 0; i < n; i++) {
-        gsize len = devs[i].len;
-        g_autofree uint8_t *zeros = g_malloc0(len ? len : 1);
-        const void *p =
-            devs[i].payload ? g_bytes_get_data(devs[i].payload, &len) : zeros;
-        ts_full(b, 10 + i, devs[i].idstr, devs[i].instance, devs[i].version, p,
-                len);
-    }
-    return ts_finish(b, out);
-}
-
 static uint32_t section_version(const VmsStream *s, const char *idstr)
 {
     const VmsSection *sec = vms_stream_find_section(s, idstr, -1);
@@ -50,8 +24,8 @@ static uint32_t section_version(const VmsStream *s, const char *idstr)
 
 static void test_r1_qemu_kvm_piix4_pm_becomes_v3(void)
 {
-    Dev d[] = {{"0000:00:01.3/piix4_pm", 0, 2, NULL, 312}};
-    g_autoptr(GBytes) in = stream_with(d, 1);
+    TsDev d[] = {{"0000:00:01.3/piix4_pm", 0, 2, NULL, 312}};
+    g_autoptr(GBytes) in = ts_stream_with(d, 1);
     g_autoptr(TsRun) run = ts_run(in, NULL);
     const TrFinding *f = ts_finding(run->r, "R1", NULL);
 
@@ -68,8 +42,8 @@ static void test_r1_qemu_kvm_piix4_pm_becomes_v3(void)
 
 static void test_r1_ignores_upstream_v2_of_324_bytes(void)
 {
-    Dev d[] = {{"0000:00:01.3/piix4_pm", 0, 2, NULL, 324}};
-    g_autoptr(GBytes) in = stream_with(d, 1);
+    TsDev d[] = {{"0000:00:01.3/piix4_pm", 0, 2, NULL, 324}};
+    g_autoptr(GBytes) in = ts_stream_with(d, 1);
     g_autoptr(TsRun) run = ts_run(in, NULL);
     const TrFinding *t = ts_finding(run->r, "target", NULL);
 
@@ -84,8 +58,8 @@ static void test_r1_ignores_upstream_v2_of_324_bytes(void)
 
 static void test_r1_ignores_v3(void)
 {
-    Dev d[] = {{"0000:00:01.3/piix4_pm", 0, 3, NULL, 312}};
-    g_autoptr(GBytes) in = stream_with(d, 1);
+    TsDev d[] = {{"0000:00:01.3/piix4_pm", 0, 3, NULL, 312}};
+    g_autoptr(GBytes) in = ts_stream_with(d, 1);
     g_autoptr(TsRun) run = ts_run(in, NULL);
 
     g_assert_null(ts_finding(run->r, "R1", NULL));
@@ -98,8 +72,8 @@ static void test_r1_ignores_v3(void)
 
 static void test_r2_qemu_kvm_i8254_becomes_v3(void)
 {
-    Dev d[] = {{"i8254", 0, 2, NULL, 108}};
-    g_autoptr(GBytes) in = stream_with(d, 1);
+    TsDev d[] = {{"i8254", 0, 2, NULL, 108}};
+    g_autoptr(GBytes) in = ts_stream_with(d, 1);
     g_autoptr(TsRun) run = ts_run(in, NULL);
     const TrFinding *f = ts_finding(run->r, "R2", "i8254");
 
@@ -111,8 +85,8 @@ static void test_r2_qemu_kvm_i8254_becomes_v3(void)
 
 static void test_r2_ignores_upstream_v2_of_104_bytes(void)
 {
-    Dev d[] = {{"i8254", 0, 2, NULL, 104}};
-    g_autoptr(GBytes) in = stream_with(d, 1);
+    TsDev d[] = {{"i8254", 0, 2, NULL, 104}};
+    g_autoptr(GBytes) in = ts_stream_with(d, 1);
     g_autoptr(TsRun) run = ts_run(in, NULL);
 
     g_assert_null(ts_finding(run->r, "R2", NULL));
@@ -124,22 +98,12 @@ static void test_r2_ignores_upstream_v2_of_104_bytes(void)
 /* ---- R3 -------------------------------------------------------------------
  */
 
-/* A UHCI v2 payload: PCI device, then the _EQUAL num_ports (2). */
-static GBytes *uhci_v2(void)
-{
-    gsize len;
-    g_autofree uint8_t *p = g_bytes_unref_to_data(
-        ts_pci_device(0x8086, 0x7020, 0x0c03, 1, 35), &len);
-    p[276] = 2;
-    return g_bytes_new(p, len);
-}
-
 static void test_r3_usb_port_name_gets_controller_path(void)
 {
-    g_autoptr(GBytes) uhci = uhci_v2();
-    Dev d[] = {{"0000:00:01.2/uhci", 0, 2, uhci, 0},
-               {"1/usb-ptr", 0, 1, NULL, 298}};
-    g_autoptr(GBytes) in = stream_with(d, 2);
+    g_autoptr(GBytes) uhci = ts_uhci_v2();
+    TsDev d[] = {{"0000:00:01.2/uhci", 0, 2, uhci, 0},
+                 {"1/usb-ptr", 0, 1, NULL, 298}};
+    g_autoptr(GBytes) in = ts_stream_with(d, 2);
     g_autoptr(TsRun) run = ts_run(in, NULL);
     const TrFinding *f = ts_finding(run->r, "R3", "1/usb-ptr");
 
@@ -155,8 +119,8 @@ static void test_r3_usb_port_name_gets_controller_path(void)
 
 static void test_r3_refuses_without_a_controller(void)
 {
-    Dev d[] = {{"1/usb-ptr", 0, 1, NULL, 298}};
-    g_autoptr(GBytes) in = stream_with(d, 1);
+    TsDev d[] = {{"1/usb-ptr", 0, 1, NULL, 298}};
+    g_autoptr(GBytes) in = ts_stream_with(d, 1);
     g_autoptr(TsRun) run = ts_run(in, NULL);
     const TrFinding *f = ts_finding(run->r, "R3", NULL);
 
@@ -167,10 +131,10 @@ static void test_r3_refuses_without_a_controller(void)
 
 static void test_r3_ignores_full_paths(void)
 {
-    g_autoptr(GBytes) uhci = uhci_v2();
-    Dev d[] = {{"0000:00:01.2/uhci", 0, 2, uhci, 0},
-               {"0000:00:01.2/1/usb-ptr", 0, 1, NULL, 298}};
-    g_autoptr(GBytes) in = stream_with(d, 2);
+    g_autoptr(GBytes) uhci = ts_uhci_v2();
+    TsDev d[] = {{"0000:00:01.2/uhci", 0, 2, uhci, 0},
+                 {"0000:00:01.2/1/usb-ptr", 0, 1, NULL, 298}};
+    g_autoptr(GBytes) in = ts_stream_with(d, 2);
     g_autoptr(TsRun) run = ts_run(in, NULL);
 
     g_assert_null(ts_finding(run->r, "R3", NULL));
@@ -237,11 +201,11 @@ static void test_r8_leaves_nonzero_ids_and_old_targets(void)
     g_autoptr(GBytes) in = live_stream(3, false, false);
     g_autoptr(TsRun) run = ts_run(in, NULL);
     g_autoptr(GBytes) zero = live_stream(0, false, false);
-    TrOptions o = {.target = tr_target_find("qemu-2.1")};
+    TrOptions o = {.target = tr_target_find("qemu-2.0")};
     g_autoptr(TsRun) old = ts_run(zero, &o);
 
     g_assert_null(ts_finding(run->r, "R8", NULL));
-    /* 2.x looks PART/END up among the STARTs it saw: id 0 is fine */
+    /* 2.0 looks PART/END up among the STARTs it saw: id 0 is fine */
     g_assert_null(ts_finding(old->r, "R8", NULL));
 }
 
@@ -283,8 +247,8 @@ static void test_r9_keeps_block_sections_with_records(void)
 static void test_r16_balloon_class_rewritten_for_72(void)
 {
     g_autoptr(GBytes) balloon = ts_virtio_balloon(0x0500);
-    Dev d[] = {{"0000:00:05.0/virtio-balloon", 0, 1, balloon, 0}};
-    g_autoptr(GBytes) in = stream_with(d, 1);
+    TsDev d[] = {{"0000:00:05.0/virtio-balloon", 0, 1, balloon, 0}};
+    g_autoptr(GBytes) in = ts_stream_with(d, 1);
     g_autoptr(TsRun) run = ts_run(in, NULL);
     const TrFinding *f = ts_finding(run->r, "R16", NULL);
 
@@ -299,12 +263,12 @@ static void test_r16_balloon_class_rewritten_for_72(void)
     g_assert_cmphex(p[4 + 0x0b], ==, 0x00);
 }
 
-static void test_r16_balloon_class_is_a_setting_for_21(void)
+static void test_r16_balloon_class_is_a_setting_for_20(void)
 {
     g_autoptr(GBytes) balloon = ts_virtio_balloon(0x0500);
-    Dev d[] = {{"0000:00:05.0/virtio-balloon", 0, 1, balloon, 0}};
-    g_autoptr(GBytes) in = stream_with(d, 1);
-    TrOptions o = {.target = tr_target_find("qemu-2.1")};
+    TsDev d[] = {{"0000:00:05.0/virtio-balloon", 0, 1, balloon, 0}};
+    g_autoptr(GBytes) in = ts_stream_with(d, 1);
+    TrOptions o = {.target = tr_target_find("qemu-2.0")};
     g_autoptr(TsRun) run = ts_run(in, &o);
     const TrFinding *f = ts_finding(run->r, "R16", NULL);
     g_autofree char *line = tr_recipe_command_line(run->r->recipe);
@@ -318,8 +282,8 @@ static void test_r16_balloon_class_is_a_setting_for_21(void)
 static void test_r16_ignores_class_00ff(void)
 {
     g_autoptr(GBytes) balloon = ts_virtio_balloon(0x00ff);
-    Dev d[] = {{"0000:00:05.0/virtio-balloon", 0, 1, balloon, 0}};
-    g_autoptr(GBytes) in = stream_with(d, 1);
+    TsDev d[] = {{"0000:00:05.0/virtio-balloon", 0, 1, balloon, 0}};
+    g_autoptr(GBytes) in = ts_stream_with(d, 1);
     g_autoptr(TsRun) run = ts_run(in, NULL);
 
     g_assert_null(ts_finding(run->r, "R16", NULL));
@@ -330,8 +294,8 @@ static void test_r16_ignores_class_00ff(void)
 
 static void test_unknown_device_is_refused_with_its_name(void)
 {
-    Dev d[] = {{"0000:00:06.0/pci-assign", 0, 1, NULL, 16}};
-    g_autoptr(GBytes) in = stream_with(d, 1);
+    TsDev d[] = {{"0000:00:06.0/pci-assign", 0, 1, NULL, 16}};
+    g_autoptr(GBytes) in = ts_stream_with(d, 1);
     g_autoptr(TsRun) run = ts_run(in, NULL);
     const TrFinding *f = tr_result_refusal(run->r);
 
@@ -344,9 +308,9 @@ static void test_unknown_device_is_refused_with_its_name(void)
 
 static void test_drop_section_removes_it_as_a_loss(void)
 {
-    Dev d[] = {{"0000:00:06.0/pci-assign", 0, 1, NULL, 16},
-               {"i8254", 0, 3, NULL, 108}};
-    g_autoptr(GBytes) in = stream_with(d, 2);
+    TsDev d[] = {{"0000:00:06.0/pci-assign", 0, 1, NULL, 16},
+                 {"i8254", 0, 3, NULL, 108}};
+    g_autoptr(GBytes) in = ts_stream_with(d, 2);
     const char *const drop[] = {"pci-assign", NULL};
     TrOptions o = {.drop_sections = drop};
     g_autoptr(TsRun) run = ts_run(in, &o);
@@ -364,8 +328,8 @@ static void test_drop_section_removes_it_as_a_loss(void)
 static void test_misfit_payload_of_a_known_device_is_refused(void)
 {
     /* port92 v1 is one byte; five cannot be what the target expects. */
-    Dev d[] = {{"port92", 0, 1, NULL, 5}, {"i8254", 0, 3, NULL, 108}};
-    g_autoptr(GBytes) in = stream_with(d, 2);
+    TsDev d[] = {{"port92", 0, 1, NULL, 5}, {"i8254", 0, 3, NULL, 108}};
+    g_autoptr(GBytes) in = ts_stream_with(d, 2);
     g_autoptr(TsRun) run = ts_run(in, NULL);
     const TrFinding *f = tr_result_refusal(run->r);
 
@@ -388,9 +352,9 @@ static void test_misfit_payload_of_a_known_device_is_refused(void)
 static void test_device_without_a_table_passes_with_a_note(void)
 {
     /* The target loads xhci; qsnapfix has no table for it. */
-    Dev d[] = {{"0000:00:05.0/xhci", 0, 1, NULL, 40},
-               {"i8254", 0, 3, NULL, 108}};
-    g_autoptr(GBytes) in = stream_with(d, 2);
+    TsDev d[] = {{"0000:00:05.0/xhci", 0, 1, NULL, 40},
+                 {"i8254", 0, 3, NULL, 108}};
+    g_autoptr(GBytes) in = ts_stream_with(d, 2);
     g_autoptr(TsRun) run = ts_run(in, NULL);
     const TrFinding *f = ts_finding(run->r, "layout", "0000:00:05.0/xhci");
 
@@ -403,8 +367,8 @@ static void test_device_without_a_table_passes_with_a_note(void)
 
 static void test_version_too_new_is_refused(void)
 {
-    Dev d[] = {{"0000:00:03.0/rtl8139", 0, 6, NULL, 646}};
-    g_autoptr(GBytes) in = stream_with(d, 1);
+    TsDev d[] = {{"0000:00:03.0/rtl8139", 0, 6, NULL, 646}};
+    g_autoptr(GBytes) in = ts_stream_with(d, 1);
     g_autoptr(TsRun) run = ts_run(in, NULL);
     const TrFinding *f = tr_result_refusal(run->r);
 
@@ -417,8 +381,8 @@ static void test_version_too_new_is_refused(void)
 
 static void test_kvmclock_needs_kvm_and_no_hpet_means_hpet_off(void)
 {
-    Dev d[] = {{"kvmclock", 0, 1, NULL, 8}, {"mc146818rtc", 0, 2, NULL, 205}};
-    g_autoptr(GBytes) in = stream_with(d, 2);
+    TsDev d[] = {{"kvmclock", 0, 1, NULL, 8}, {"mc146818rtc", 0, 2, NULL, 205}};
+    g_autoptr(GBytes) in = ts_stream_with(d, 2);
     g_autoptr(TsRun) run = ts_run(in, NULL);
     g_autofree char *line = tr_recipe_command_line(run->r->recipe);
 
@@ -431,8 +395,8 @@ static void test_kvmclock_needs_kvm_and_no_hpet_means_hpet_off(void)
 
 static void test_hpet_present_adds_nothing(void)
 {
-    Dev d[] = {{"hpet", 0, 2, NULL, 151}, {"mc146818rtc", 0, 2, NULL, 205}};
-    g_autoptr(GBytes) in = stream_with(d, 2);
+    TsDev d[] = {{"hpet", 0, 2, NULL, 151}, {"mc146818rtc", 0, 2, NULL, 205}};
+    g_autoptr(GBytes) in = ts_stream_with(d, 2);
     g_autoptr(TsRun) run = ts_run(in, NULL);
 
     g_assert_null(ts_finding(run->r, "hpet", NULL));
@@ -452,30 +416,30 @@ static void test_configuration_record_sets_the_machine(void)
     vms_builder_ram_eos(b);
     g_autoptr(GBytes) in = ts_finish(b, out);
     g_autoptr(TsRun) run = ts_run(in, NULL);
-    TrOptions o21 = {.target = tr_target_find("qemu-2.1")};
-    g_autoptr(TsRun) old = ts_run(in, &o21);
+    TrOptions o20 = {.target = tr_target_find("qemu-2.0")};
+    g_autoptr(TsRun) old = ts_run(in, &o20);
 
     g_assert_cmpstr(run->r->recipe->machine, ==, "pc-i440fx-7.2");
     g_assert_false(run->r->refused);
-    /* 2.1 cannot read CONFIGURATION records */
+    /* 2.0 cannot read CONFIGURATION records */
     g_assert_true(old->r->refused);
 }
 
-static void test_qemu21_uses_the_writers_machine_type(void)
+static void test_qemu20_uses_the_writers_machine_type(void)
 {
     /* qemu-kvm 1.0: piix4_pm v2 of 312 bytes, i8254 v2 of 108, i8259 0/1 */
-    Dev d[] = {{"0000:00:01.3/piix4_pm", 0, 2, NULL, 312},
-               {"i8254", 0, 2, NULL, 108},
-               {"i8259", 0, 1, NULL, 16},
-               {"i8259", 1, 1, NULL, 16}};
-    g_autoptr(GBytes) in = stream_with(d, G_N_ELEMENTS(d));
-    TrOptions o = {.target = tr_target_find("qemu-2.1")};
+    TsDev d[] = {{"0000:00:01.3/piix4_pm", 0, 2, NULL, 312},
+                 {"i8254", 0, 2, NULL, 108},
+                 {"i8259", 0, 1, NULL, 16},
+                 {"i8259", 1, 1, NULL, 16}};
+    g_autoptr(GBytes) in = ts_stream_with(d, G_N_ELEMENTS(d));
+    TrOptions o = {.target = tr_target_find("qemu-2.0")};
     g_autoptr(TsRun) run = ts_run(in, &o);
     g_autoptr(TsRun) run72 = ts_run(in, NULL);
 
     g_assert_cmpstr(run->r->recipe->machine, ==, "pc-1.0");
     g_assert_nonnull(ts_finding(run->r, "R15", "machine"));
-    /* R1 and R2 fire for 2.1 too: it would misparse qemu-kvm's v2 */
+    /* R1 and R2 fire for 2.0 too: it would misparse qemu-kvm's v2 */
     g_assert_nonnull(ts_finding(run->r, "R1", NULL));
     g_assert_nonnull(ts_finding(run->r, "R2", NULL));
     g_assert_cmpstr(run->r->recipe->cpu_model, ==, "qemu64");
@@ -517,8 +481,8 @@ int main(int argc, char **argv)
                     test_r9_keeps_block_sections_with_records);
     g_test_add_func("/r16/balloon-class-rewritten-for-7.2",
                     test_r16_balloon_class_rewritten_for_72);
-    g_test_add_func("/r16/balloon-class-is-a-setting-for-2.1",
-                    test_r16_balloon_class_is_a_setting_for_21);
+    g_test_add_func("/r16/balloon-class-is-a-setting-for-2.0",
+                    test_r16_balloon_class_is_a_setting_for_20);
     g_test_add_func("/r16/ignores-class-00ff", test_r16_ignores_class_00ff);
     g_test_add_func("/target/unknown-device-is-refused-with-its-name",
                     test_unknown_device_is_refused_with_its_name);
@@ -536,7 +500,7 @@ int main(int argc, char **argv)
                     test_hpet_present_adds_nothing);
     g_test_add_func("/machine/configuration-record-sets-the-machine",
                     test_configuration_record_sets_the_machine);
-    g_test_add_func("/machine/qemu-2.1-uses-the-writers-machine-type",
-                    test_qemu21_uses_the_writers_machine_type);
+    g_test_add_func("/machine/qemu-2.0-uses-the-writers-machine-type",
+                    test_qemu20_uses_the_writers_machine_type);
     return g_test_run();
 }

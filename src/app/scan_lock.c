@@ -10,7 +10,7 @@
 
 #include "scan.h"
 
-void scan_probe_locks(const char *path, ScanLocks *out)
+void app_probe_locks(const char *path, AppLocks *out)
 {
     g_autoptr(GError) err = NULL;
 
@@ -21,12 +21,12 @@ void scan_probe_locks(const char *path, ScanLocks *out)
     }
 }
 
-bool scan_locks_in_use(const ScanLocks *l)
+bool app_locks_in_use(const AppLocks *l)
 {
     return l->probed && qcow2_locks_conflict_with_writer(&l->taken);
 }
 
-char *scan_locks_bytes_str(const ScanLocks *l)
+char *app_locks_bytes_str(const AppLocks *l)
 {
     GString *g = g_string_new(NULL);
 
@@ -45,7 +45,7 @@ char *scan_locks_bytes_str(const ScanLocks *l)
     return g_string_free(g, FALSE);
 }
 
-void scan_locks_clear(ScanLocks *l)
+void app_locks_clear(AppLocks *l)
 {
     g_free(l->error);
     l->error = NULL;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "exit_codes.h"
+#include "inspect.h"
 #include "scan.h"
 
 /* Incompatible feature bits the write path knows (qcow2/ and the spec). */
@@ -16,7 +17,7 @@
      QCOW2_INCOMPAT_DATA_FILE | QCOW2_INCOMPAT_COMPRESSION |                   \
      QCOW2_INCOMPAT_EXTENDED_L2)
 
-void scan_image_free(ScanImage *im)
+void app_scan_image_free(AppScanImage *im)
 {
     if (!im) {
         return;
@@ -25,7 +26,7 @@ void scan_image_free(ScanImage *im)
     g_clear_error(&im->error);
     g_free(im->backing_file);
     g_free(im->data_file);
-    scan_locks_clear(&im->locks);
+    app_locks_clear(&im->locks);
     g_free(im->blocker.message);
     if (im->snapshots) {
         g_ptr_array_unref(im->snapshots);
@@ -33,7 +34,7 @@ void scan_image_free(ScanImage *im)
     g_free(im);
 }
 
-static void take_facts(ScanImage *im, const Qcow2Header *h)
+static void take_facts(AppScanImage *im, const Qcow2Header *h)
 {
     im->version = h->version;
     im->cluster_size = h->cluster_size;
@@ -45,13 +46,13 @@ static void take_facts(ScanImage *im, const Qcow2Header *h)
     im->encrypted = h->crypt_method != 0;
     im->lazy_refcounts = h->compatible_features & QCOW2_COMPAT_LAZY_REFCOUNTS;
     im->extended_l2 = h->extended_l2;
-    im->compression =
-        h->compression_type == QCOW2_COMPRESSION_ZSTD ? "zstd" : "zlib";
+    im->compat = app_qcow2_compat(h);
+    im->compression = app_qcow2_compression(h);
     im->backing_file = g_strdup(h->backing_file);
     im->data_file = g_strdup(h->data_file);
 }
 
-static void block(ScanBlocker *b, int code, bool splice_ok, char *message)
+static void block(AppBlocker *b, int code, bool plan_ok, char *message)
 {
     if (b->message) { /* the first reason is the one to act on */
         g_free(message);
@@ -59,37 +60,37 @@ static void block(ScanBlocker *b, int code, bool splice_ok, char *message)
     }
     b->message = message;
     b->exit_code = code;
-    b->splice_ok = splice_ok;
+    b->plan_ok = plan_ok;
 }
 
 /* What `fix` would refuse before touching a snapshot, in its order. */
-static void find_blocker(ScanImage *im, const Qcow2Header *h)
+static void find_blocker(AppScanImage *im, const Qcow2Header *h)
 {
     uint64_t unknown = h->incompatible_features & ~(uint64_t)KNOWN_INCOMPAT;
 
-    if (scan_locks_in_use(&im->locks)) {
-        g_autofree char *bytes = scan_locks_bytes_str(&im->locks);
-        block(&im->blocker, QSNAPFIX_EXIT_IN_USE, true,
+    if (app_locks_in_use(&im->locks)) {
+        g_autofree char *bytes = app_locks_bytes_str(&im->locks);
+        block(&im->blocker, APP_EXIT_IN_USE, true,
               g_strdup_printf("in use by a running QEMU (lock bytes %s "
                               "taken); stop the VM before fixing",
                               bytes));
     }
     if (im->dirty || im->corrupt) {
-        block(&im->blocker, QSNAPFIX_EXIT_NEEDS_REPAIR, false,
+        block(&im->blocker, APP_EXIT_NEEDS_REPAIR, false,
               g_strdup_printf("%s bit set; run: qemu-img check -r all %s",
                               im->dirty ? "dirty" : "corrupt", im->path));
     }
     if (unknown) {
-        block(&im->blocker, QSNAPFIX_EXIT_UNSUPPORTED, false,
+        block(&im->blocker, APP_EXIT_UNSUPPORTED, false,
               g_strdup_printf("unknown incompatible feature bits 0x%" PRIx64,
                               unknown));
     }
     if (im->encrypted) {
-        block(&im->blocker, QSNAPFIX_EXIT_UNSUPPORTED, false,
+        block(&im->blocker, APP_EXIT_UNSUPPORTED, false,
               g_strdup("encrypted image"));
     }
     if (im->data_file) {
-        block(&im->blocker, QSNAPFIX_EXIT_UNSUPPORTED, false,
+        block(&im->blocker, APP_EXIT_UNSUPPORTED, false,
               g_strdup("external data file"));
     }
 }
@@ -104,16 +105,43 @@ static bool has_vm_state(Qcow2Image *img)
     return false;
 }
 
-ScanImage *scan_image(const char *path, const ScanOptions *o)
+static void scan_snapshot_free(AppScanSnapshot *s)
 {
-    ScanImage *im = g_new0(ScanImage, 1);
+    if (!s) {
+        return;
+    }
+    g_free(s->id);
+    g_free(s->name);
+    app_judgement_clear(&s->judged);
+    g_free(s);
+}
+
+/* One snapshot with VM state, judged for a fix in place; image is the
+ * path as given (recipe files go beside it, like `fix`'s). */
+static void judge_snapshot(AppScanSnapshot *ss, Qcow2Image *img,
+                           const Qcow2Snapshot *sn, const char *image,
+                           const AppScanOptions *o, const AppBlocker *blocker)
+{
+    AppRecipeNames names = {0};
+    g_autoptr(AppSource) source = app_source_qcow2(img, sn->id);
+    g_autoptr(AppSink) sink = app_sink_qcow2(img, sn->id);
+
+    app_recipe_names_for_snapshot(&names, &o->fix, image, sn->name);
+    ss->judged.outcome = app_outcome_new(sn->id, sn->name);
+    app_judge(&ss->judged, source, sink, &names, &o->fix, o->full, blocker);
+    app_recipe_names_clear(&names);
+}
+
+AppScanImage *app_scan_image(const char *path, const AppScanOptions *o)
+{
+    AppScanImage *im = g_new0(AppScanImage, 1);
     Qcow2Image *img;
 
     im->path = g_strdup(path);
     im->snapshots =
         g_ptr_array_new_with_free_func((GDestroyNotify)scan_snapshot_free);
     /* Probe first: the scan's own descriptor holds no lock either way. */
-    scan_probe_locks(path, &im->locks);
+    app_probe_locks(path, &im->locks);
     img =
         qcow2_open(path, QCOW2_OPEN_READ_ONLY | QCOW2_OPEN_NO_LOCK, &im->error);
     if (!img) {
@@ -125,7 +153,7 @@ ScanImage *scan_image(const char *path, const ScanOptions *o)
     }
     for (guint i = 0; i < qcow2_snapshot_count(img); i++) {
         const Qcow2Snapshot *sn = qcow2_snapshot_get(img, i);
-        ScanSnapshot *ss = g_new0(ScanSnapshot, 1);
+        AppScanSnapshot *ss = g_new0(AppScanSnapshot, 1);
 
         ss->id = g_strdup(sn->id);
         ss->name = g_strdup(sn->name);
@@ -133,10 +161,10 @@ ScanImage *scan_image(const char *path, const ScanOptions *o)
         ss->date_sec = sn->date_sec;
         g_ptr_array_add(im->snapshots, ss);
         if (!sn->vm_state_size) {
-            ss->verdict = SCAN_DISK_ONLY;
+            ss->judged.verdict = APP_VERDICT_DISK_ONLY;
             continue;
         }
-        scan_snapshot_judge(ss, img, sn, path, o, &im->blocker);
+        judge_snapshot(ss, img, sn, path, o, &im->blocker);
     }
     im->bytes_read = qcow2_io_bytes_read(img);
     qcow2_close(img);

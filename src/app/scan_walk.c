@@ -25,7 +25,7 @@ typedef struct Walk {
     GQueue links;     /* symlinks met in directories, followed last */
 } Walk;
 
-void scan_entry_free(ScanEntry *e)
+static void entry_free(AppScanEntry *e)
 {
     if (!e) {
         return;
@@ -35,10 +35,10 @@ void scan_entry_free(ScanEntry *e)
     g_free(e);
 }
 
-static void add(Walk *w, const char *path, ScanEntryKind kind, int exit_code,
+static void add(Walk *w, const char *path, AppEntryKind kind, int exit_code,
                 char *reason)
 {
-    ScanEntry *e = g_new0(ScanEntry, 1);
+    AppScanEntry *e = g_new0(AppScanEntry, 1);
 
     e->path = g_strdup(path);
     e->kind = kind;
@@ -49,8 +49,8 @@ static void add(Walk *w, const char *path, ScanEntryKind kind, int exit_code,
 
 static void add_errno(Walk *w, const char *path, const char *what, int err)
 {
-    add(w, path, SCAN_ENTRY_ERROR,
-        err == ENOENT ? QSNAPFIX_EXIT_NOT_FOUND : QSNAPFIX_EXIT_IO,
+    add(w, path, APP_ENTRY_ERROR,
+        err == ENOENT ? APP_EXIT_NOT_FOUND : APP_EXIT_IO,
         g_strdup_printf("%s: cannot %s: %s", path, what, g_strerror(err)));
 }
 
@@ -136,7 +136,7 @@ static void walk_file(Walk *w, const char *path, const struct stat *st,
     int magic;
 
     if (first) {
-        add(w, path, SCAN_ENTRY_SKIPPED, 0,
+        add(w, path, APP_ENTRY_SKIPPED, 0,
             g_strdup_printf("the same file as %s", first));
         return;
     }
@@ -144,14 +144,14 @@ static void walk_file(Walk *w, const char *path, const struct stat *st,
     if (magic < 0) {
         add_errno(w, path, "read", -magic);
     } else if (magic) {
-        add(w, path, SCAN_ENTRY_IMAGE, 0, NULL);
+        add(w, path, APP_ENTRY_IMAGE, 0, NULL);
     } else if (given) {
-        add(w, path, SCAN_ENTRY_ERROR, QSNAPFIX_EXIT_BAD_HEADER,
+        add(w, path, APP_ENTRY_ERROR, APP_EXIT_BAD_HEADER,
             g_strdup_printf("%s: not a qcow2 image (no QFI\\xfb magic at "
                             "offset 0)",
                             path));
     } else {
-        add(w, path, SCAN_ENTRY_SKIPPED, 0, g_strdup("not a qcow2 image"));
+        add(w, path, APP_ENTRY_SKIPPED, 0, g_strdup("not a qcow2 image"));
     }
 }
 
@@ -175,10 +175,10 @@ static void walk_path(Walk *w, const char *path, bool given, bool follow)
         bool is_link = lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode);
 
         if (is_link && err == ELOOP) {
-            add(w, path, given ? SCAN_ENTRY_ERROR : SCAN_ENTRY_SKIPPED,
-                QSNAPFIX_EXIT_IO, g_strdup("symlink loop"));
+            add(w, path, given ? APP_ENTRY_ERROR : APP_ENTRY_SKIPPED,
+                APP_EXIT_IO, g_strdup("symlink loop"));
         } else if (is_link && err == ENOENT && !given) {
-            add(w, path, SCAN_ENTRY_SKIPPED, 0, g_strdup("dangling symlink"));
+            add(w, path, APP_ENTRY_SKIPPED, 0, g_strdup("dangling symlink"));
         } else {
             add_errno(w, path, "stat", err);
         }
@@ -187,7 +187,7 @@ static void walk_path(Walk *w, const char *path, bool given, bool follow)
     if (S_ISDIR(st.st_mode)) {
         const char *first = seen_before(w, &st, path);
         if (first) {
-            add(w, path, SCAN_ENTRY_SKIPPED, 0,
+            add(w, path, APP_ENTRY_SKIPPED, 0,
                 g_strdup_printf("directory already scanned as %s (symlink "
                                 "loop or repeated PATH)",
                                 first));
@@ -197,20 +197,19 @@ static void walk_path(Walk *w, const char *path, bool given, bool follow)
     } else if (S_ISREG(st.st_mode) || (given && S_ISBLK(st.st_mode))) {
         walk_file(w, path, &st, given);
     } else if (given) {
-        add(w, path, SCAN_ENTRY_ERROR, QSNAPFIX_EXIT_IO,
+        add(w, path, APP_ENTRY_ERROR, APP_EXIT_IO,
             g_strdup_printf("%s: not a regular file, block device or "
                             "directory",
                             path));
     } else {
-        add(w, path, SCAN_ENTRY_SKIPPED, 0, g_strdup("not a regular file"));
+        add(w, path, APP_ENTRY_SKIPPED, 0, g_strdup("not a regular file"));
     }
 }
 
-GPtrArray *scan_walk(char **paths)
+GPtrArray *app_scan_walk(char **paths)
 {
     Walk w = {
-        .entries =
-            g_ptr_array_new_with_free_func((GDestroyNotify)scan_entry_free),
+        .entries = g_ptr_array_new_with_free_func((GDestroyNotify)entry_free),
         .seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free),
         .links = G_QUEUE_INIT,
     };

@@ -1,0 +1,106 @@
+/*
+ * The one place where errors become exit codes (exit_codes.h).
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "exit_codes.h"
+#include "libvirt/savefile.h"
+#include "live/pipe.h"
+#include "qcow2.h"
+#include "stream/stream.h"
+#include "translate/translate.h"
+
+static int qcow2_exit_code(int code)
+{
+    switch ((Qcow2ErrorCode)code) {
+    case QCOW2_ERROR_IO:
+        return APP_EXIT_IO;
+    case QCOW2_ERROR_NO_SPACE:
+        return APP_EXIT_NO_SPACE;
+    case QCOW2_ERROR_HEADER:
+    case QCOW2_ERROR_EXTENSION:
+        return APP_EXIT_BAD_HEADER;
+    case QCOW2_ERROR_SNAPSHOT_TABLE:
+        return APP_EXIT_BAD_SNAPSHOT_TABLE;
+    case QCOW2_ERROR_MAPPING:
+    case QCOW2_ERROR_COMPRESSED:
+        return APP_EXIT_BAD_MAPPING;
+    case QCOW2_ERROR_REFCOUNT:
+        return APP_EXIT_BAD_REFCOUNT;
+    case QCOW2_ERROR_UNSUPPORTED:
+        return APP_EXIT_UNSUPPORTED;
+    case QCOW2_ERROR_NEEDS_REPAIR:
+        return APP_EXIT_NEEDS_REPAIR;
+    case QCOW2_ERROR_IN_USE:
+        return APP_EXIT_IN_USE;
+    case QCOW2_ERROR_NOT_FOUND:
+        return APP_EXIT_NOT_FOUND;
+    case QCOW2_ERROR_INVALID:
+        return APP_EXIT_INTERNAL; /* the program misused the library */
+    }
+    return APP_EXIT_INTERNAL;
+}
+
+static int stream_exit_code(int code)
+{
+    switch ((VmsErrorCode)code) {
+    case VMS_ERROR_IO:
+        return APP_EXIT_IO;
+    case VMS_ERROR_NOT_FOUND:
+        return APP_EXIT_NOT_FOUND;
+    case VMS_ERROR_INVALID:
+        return APP_EXIT_INTERNAL;
+    default:
+        return APP_EXIT_BAD_STREAM; /* the bytes are not a stream */
+    }
+}
+
+static int savefile_exit_code(int code)
+{
+    switch ((LvSaveErrorCode)code) {
+    case LVSAVE_ERROR_NOT_SAVE_IMAGE:
+        return APP_EXIT_BAD_STREAM;
+    case LVSAVE_ERROR_PARTIAL:
+    case LVSAVE_ERROR_UNSUPPORTED:
+    case LVSAVE_ERROR_TOO_LARGE:
+        return APP_EXIT_UNSUPPORTED;
+    case LVSAVE_ERROR_BAD_HEADER:
+    case LVSAVE_ERROR_TRUNCATED:
+        return APP_EXIT_BAD_HEADER;
+    }
+    return APP_EXIT_INTERNAL;
+}
+
+int app_exit_code(const GError *err)
+{
+    if (!err) {
+        return APP_EXIT_OK;
+    }
+    if (err->domain == QCOW2_ERROR) {
+        return qcow2_exit_code(err->code);
+    }
+    if (err->domain == VMS_ERROR) {
+        return stream_exit_code(err->code);
+    }
+    if (err->domain == TR_ERROR) {
+        /* a refusal is REFUSED; anything else means our own result did not
+         * hold up (a verification or composition failure): a bug */
+        return err->code == TR_ERROR_REFUSED ? APP_EXIT_REFUSED
+                                             : APP_EXIT_INTERNAL;
+    }
+    if (err->domain == LIVE_ERROR) {
+        /* in flight: a refusal, a decision the stream cannot wait for, or
+         * device state that disagrees with the recipe sent at the head */
+        return APP_EXIT_REFUSED;
+    }
+    if (err->domain == LVSAVE_ERROR) {
+        return savefile_exit_code(err->code);
+    }
+    if (err->domain == G_OPTION_ERROR) {
+        return APP_EXIT_USAGE;
+    }
+    if (err->domain == G_FILE_ERROR) {
+        return err->code == G_FILE_ERROR_NOSPC ? APP_EXIT_NO_SPACE
+                                               : APP_EXIT_IO;
+    }
+    return APP_EXIT_INTERNAL;
+}

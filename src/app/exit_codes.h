@@ -1,0 +1,41 @@
+/*
+ * Exit codes of the qsnapfix program, and the one table that turns an
+ * error into one (exit.c). Documented in README.md ("Exit codes");
+ * scripts rely on them, so never renumber. Outcomes map to them through
+ * outcome.h and scan.h, which use this table for their errors.
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef APP_EXIT_CODES_H
+#define APP_EXIT_CODES_H
+
+#include <glib.h>
+
+enum {
+    APP_EXIT_OK = 0,            /* done (fix: the snapshot was fixed) */
+    APP_EXIT_USAGE = 2,         /* bad command line */
+    APP_EXIT_NOTHING_TO_DO = 3, /* fix: already compatible */
+    APP_EXIT_REFUSED = 4,       /* fix: would lose data; reason given */
+    APP_EXIT_IO = 5,            /* a file could not be read/written */
+    APP_EXIT_IN_USE = 6,        /* image locked by a running QEMU */
+    APP_EXIT_NEEDS_REPAIR = 7,  /* dirty/corrupt bit: run qemu-img check */
+    APP_EXIT_UNSUPPORTED = 8,   /* image feature qsnapfix cannot handle */
+    APP_EXIT_NOT_FOUND = 9,     /* no such snapshot / no VM state */
+    APP_EXIT_BAD_HEADER = 10,   /* malformed qcow2 header or extension */
+    APP_EXIT_BAD_SNAPSHOT_TABLE = 11,
+    APP_EXIT_BAD_MAPPING = 12,  /* malformed L1/L2 or compressed data */
+    APP_EXIT_BAD_REFCOUNT = 13, /* malformed refcount structures */
+    APP_EXIT_BAD_STREAM = 14,   /* the VM state does not parse */
+    APP_EXIT_PARTIAL = 15,      /* several snapshots: some failed */
+    APP_EXIT_NO_SPACE = 16,     /* ENOSPC while writing */
+    APP_EXIT_NEEDS_FIX = 17,    /* scan: some snapshots need fixing */
+    APP_EXIT_INTERNAL = 70,     /* a bug in qsnapfix */
+};
+
+/*
+ * The exit code for an error: every library error domain that reaches the
+ * program is listed; G_OPTION_ERROR is a bad command line (or argument),
+ * G_FILE_ERROR a file we were given; anything else is a bug.
+ */
+int app_exit_code(const GError *err);
+
+#endif

@@ -1,0 +1,40 @@
+/*
+ * The jobs of `fix` and `translate`: which snapshots of an image to fix
+ * and the pipeline on each (its qcow2 snapshot as source and sink), and
+ * a raw stream file translated into a new one.
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef APP_FIX_H
+#define APP_FIX_H
+
+#include "pipeline.h"
+
+/*
+ * Fix snapshot id of img (opened writable, or read-only for a dry run);
+ * image is its path (recipe files go beside it, or in o->rom_dir).
+ */
+void app_fix_snapshot(Qcow2Image *img, const char *image, const char *id,
+                      const AppOptions *o, AppOutcome *out);
+
+/*
+ * Open image, pick its snapshots and fix each: AppOutcome * in order.
+ * Picked: the one named (by ID or name, as QEMU looks it up), every one
+ * with VM state (all), or the only one with VM state. NULL with an error
+ * when the image cannot be opened or nothing is picked: no such snapshot,
+ * none with VM state (NOT_FOUND), several but neither named nor all
+ * (G_OPTION_ERROR).
+ */
+GPtrArray *app_fix_image(const char *image, const char *snapshot, bool all,
+                         const AppOptions *o, GError **errp);
+
+/*
+ * Translate the stream in file in ("-": standard input) into a new file
+ * out (never in itself: that is an error); with nothing to change, out is
+ * an identical copy. Recipe files are named after in, or out when in is
+ * standard input. NULL with an error only for a bad pair of files; the
+ * outcome holds everything else.
+ */
+AppOutcome *app_translate_file(const char *in, const char *out,
+                               const AppOptions *o, GError **errp);
+
+#endif

@@ -1,0 +1,167 @@
+/*
+ * Sources and sinks: where a migration stream comes from, and where the
+ * translated one goes. The pipeline (pipeline.h) and the judge (judge.h)
+ * see only these two small interfaces; the rules never see either, and
+ * the commands only pick which ones to construct.
+ *
+ *   source                           sink
+ *   a qcow2 snapshot's VM state      the copy-on-write splice of that
+ *                                    snapshot (in place; plans dry runs)
+ *   a raw stream file, stdin         a new file written beside the target
+ *   bytes in memory                  and renamed into place; stdout
+ *
+ * A source opens the stream as a VmsSource: random access, because the
+ * parser reads the tail of a stream first and the rules read page data
+ * (a ROM's bytes) where they need it. It may be opened more than once,
+ * and each open sees the container as it is now (after a write, the new
+ * stream).
+ *
+ * A sink takes "the source's stream with this edit list applied"
+ * (AppWrite) and makes that its content; it reads the unchanged bytes
+ * from AppWrite.old, in order, once. It may plan instead (dry run) and
+ * say what it would write (AppWriteStats.have_stats), and it may read
+ * back what it wrote, so that the pipeline can verify it.
+ *
+ * Adding a container, e.g. a libvirt save file (libvirt's header, the
+ * domain XML, the stream, maybe compressed):
+ *   1. a source whose open() reads the header and returns a VmsSource over
+ *      the stream bytes (a compressed stream spooled to an unlinked
+ *      temporary file first, as vms_source_open_stdin() spools a pipe);
+ *   2. a sink whose write() writes header, domain XML updated from
+ *      AppWrite.recipe and the edited stream (compressed again) to a new
+ *      file beside the old one, fsyncs and renames it into place (as
+ *      app_sink_file() does, io_file.c), keeping the original when asked; and
+ *      whose read_back() opens the new file's stream;
+ *   3. the commands construct them when they recognise the file (its
+ *      magic): nothing in src/translate, the pipeline or the rendering
+ *      changes.
+ * A streaming pipe or TCP relay fits the same two interfaces: its sink
+ * writes in order (it reads AppWrite.old forward, once) and has no
+ * read_back() (the receiving QEMU is the verifier). It does not fit
+ * app_run() as it is, which analyses the whole stream before the sink
+ * writes: a live stream allows that only spooled, as stdin is. A relay
+ * adds a streaming run beside app_run() that hands the sink each part of
+ * the stream as soon as the rules have decided it; rules that need a
+ * later part first fall back to a setting or refuse in that mode.
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef APP_IO_H
+#define APP_IO_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "outcome.h"
+#include "qcow2.h"
+#include "stream/source.h"
+#include "translate/translate.h"
+
+/* ---- sources --------------------------------------------------------- */
+
+typedef struct AppSource AppSource;
+
+typedef struct AppSourceOps {
+    /* The stream as the container holds it now. */
+    VmsSource *(*open)(AppSource *source, GError **errp);
+    void (*close)(AppSource *source); /* frees opaque; may be NULL */
+} AppSourceOps;
+
+struct AppSource {
+    const AppSourceOps *ops;
+    char *name; /* for messages */
+    void *opaque;
+};
+
+AppSource *app_source_new(const AppSourceOps *ops, void *opaque,
+                          const char *name);
+VmsSource *app_source_open(AppSource *source, GError **errp);
+void app_source_free(AppSource *source);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(AppSource, app_source_free)
+
+/* ---- sinks ----------------------------------------------------------- */
+
+typedef struct AppSink AppSink;
+
+/* One write: the old stream with edits applied. */
+typedef struct AppWrite {
+    VmsSource *old;         /* the bytes between the edits (NULL: in-place
+                               sinks that read them themselves) */
+    const GArray *edits;    /* TrEdit, sorted, not overlapping */
+    const TrRecipe *recipe; /* what the target needs; may be NULL */
+    uint64_t new_size;      /* the size the edits give (checked by sinks
+                               that count; 0: not checked) */
+    bool dry_run;           /* plan: write nothing */
+    bool keep_original;     /* keep the old content as well */
+    const char *keep_original_name; /* NULL: the sink's choice */
+    bool want_sha256; /* hash the bytes written (sinks that stream) */
+    void (*progress)(uint64_t done, uint64_t total, void *opaque);
+    void *progress_opaque;
+} AppWrite;
+
+typedef struct AppSinkOps {
+    /* Write (or, dry run, plan) w; st says what was (would be) done, also
+     * when a check after the write fails. */
+    bool (*write)(AppSink *sink, const AppWrite *w, AppWriteStats *st,
+                  GError **errp);
+    /* The stream as written, for verification; NULL: cannot be read back. */
+    VmsSource *(*read_back)(AppSink *sink, GError **errp);
+    void (*close)(AppSink *sink); /* frees opaque; may be NULL */
+} AppSinkOps;
+
+struct AppSink {
+    const AppSinkOps *ops;
+    char *name; /* for messages */
+    /*
+     * The sink rewrites the source's own container: with no edits it
+     * already holds the result (a new file must still be written).
+     */
+    bool in_place;
+    /* What a write is made of, for estimates: the qcow2 cluster size
+     * (0: bytes). */
+    uint64_t write_unit;
+    void *opaque;
+};
+
+AppSink *app_sink_new(const AppSinkOps *ops, void *opaque, const char *name);
+bool app_sink_write(AppSink *sink, const AppWrite *w, AppWriteStats *st,
+                    GError **errp);
+bool app_sink_can_read_back(const AppSink *sink);
+VmsSource *app_sink_read_back(AppSink *sink, GError **errp);
+void app_sink_free(AppSink *sink);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(AppSink, app_sink_free)
+
+/* ---- qcow2 snapshots (io_qcow2.c) ------------------------------------- */
+
+/*
+ * The snapshot with this ID in img (borrowed: it must outlive them),
+ * looked up at every open and write: a splice invalidates snapshot
+ * handles. Named 'IMAGE: snapshot ID "NAME"'. The source fails with
+ * QCOW2_ERROR_NOT_FOUND for a snapshot without VM state. The sink splices
+ * copy-on-write (qcow2_splice_vmstate()), plans dry runs exactly, keeps
+ * the original as "NAME.orig" unless told another name, and checks that
+ * the VM state written has the planned size.
+ */
+AppSource *app_source_qcow2(Qcow2Image *img, const char *id);
+AppSink *app_sink_qcow2(Qcow2Image *img, const char *id);
+/* One snapshot's VM state as a byte source (sn must outlive it). */
+VmsSource *app_qcow2_vmstate_source(Qcow2Image *img, const Qcow2Snapshot *sn,
+                                    GError **errp);
+
+/* ---- files (io_file.c) ------------------------------------------------ */
+
+/* A raw stream file; "-" is standard input (a pipe is spooled). */
+AppSource *app_source_file(const char *path);
+/* Bytes in memory (small streams, tests). */
+AppSource *app_source_bytes(GBytes *bytes, const char *name);
+/*
+ * A new file at path, complete or not at all: written beside it and
+ * renamed into place (sync: fsync'd first). A path that exists and is not
+ * a regular file (/dev/null, a FIFO) is written in place instead: renaming
+ * over it would replace the device node; a directory is refused.
+ */
+AppSink *app_sink_file(const char *path, bool sync);
+/* Standard output (cannot be read back). */
+AppSink *app_sink_stdout(void);
+
+#endif

@@ -1,0 +1,290 @@
+/*
+ * Raw stream files as sources and sinks (io.h): a file or standard input
+ * read in place, bytes in memory; a new file written beside its target
+ * and renamed into place, or standard output. Writing streams the old
+ * bytes with the edits applied in fixed-size chunks: memory stays bounded
+ * whatever the size.
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "io.h"
+
+#define COPY_CHUNK (4u * 1024 * 1024)
+
+/* ---- sources ---------------------------------------------------------- */
+
+static VmsSource *file_open(AppSource *source, GError **errp)
+{
+    const char *path = source->opaque;
+
+    return !strcmp(path, "-") ? vms_source_open_stdin(errp)
+                              : vms_source_open_file(path, errp);
+}
+
+static void file_close(AppSource *source)
+{
+    g_free(source->opaque);
+}
+
+static const AppSourceOps file_source_ops = {
+    .open = file_open,
+    .close = file_close,
+};
+
+AppSource *app_source_file(const char *path)
+{
+    return app_source_new(&file_source_ops, g_strdup(path), path);
+}
+
+static VmsSource *bytes_open(AppSource *source, GError **errp)
+{
+    return vms_source_new_bytes(source->opaque, source->name);
+}
+
+static void bytes_close(AppSource *source)
+{
+    g_bytes_unref(source->opaque);
+}
+
+static const AppSourceOps bytes_source_ops = {
+    .open = bytes_open,
+    .close = bytes_close,
+};
+
+AppSource *app_source_bytes(GBytes *bytes, const char *name)
+{
+    return app_source_new(&bytes_source_ops, g_bytes_ref(bytes), name);
+}
+
+/* ---- writing files ---------------------------------------------------- */
+
+static void set_file_error(GError **errp, int e, const char *path,
+                           const char *what)
+{
+    g_set_error(errp, G_FILE_ERROR, g_file_error_from_errno(e), "%s: %s: %s",
+                path, what, g_strerror(e));
+}
+
+static bool write_all(int fd, const void *buf, size_t len, const char *path,
+                      GError **errp)
+{
+    const uint8_t *p = buf;
+
+    while (len) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            set_file_error(errp, n < 0 ? errno : ENOSPC, path, "cannot write");
+            return false;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return true;
+}
+
+/* Fills fd with the file's bytes (path for messages). */
+typedef bool (*FileWriter)(int fd, const char *path, void *opaque,
+                           GError **errp);
+
+static bool write_in_place(const char *path, FileWriter write_fn, void *opaque,
+                           GError **errp)
+{
+    int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+    bool ok;
+
+    if (fd < 0) {
+        set_file_error(errp, errno, path, "cannot open");
+        return false;
+    }
+    ok = write_fn(fd, path, opaque, errp);
+    if (close(fd) < 0 && ok) {
+        set_file_error(errp, errno, path, "cannot write");
+        ok = false;
+    }
+    return ok;
+}
+
+/* See app_sink_file(). */
+static bool write_file_atomic(const char *path, bool sync, FileWriter write_fn,
+                              void *opaque, GError **errp)
+{
+    struct stat st;
+
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        if (S_ISDIR(st.st_mode)) {
+            set_file_error(errp, EISDIR, path, "cannot write");
+            return false;
+        }
+        return write_in_place(path, write_fn, opaque, errp);
+    }
+
+    g_autofree char *dir = g_path_get_dirname(path);
+    g_autofree char *base = g_path_get_basename(path);
+    g_autofree char *tmp = g_strdup_printf("%s/.%s.qsnapfix-XXXXXX", dir, base);
+    int fd = g_mkstemp_full(tmp, O_WRONLY | O_CLOEXEC, 0644);
+    bool ok;
+
+    if (fd < 0) {
+        int e = errno;
+        g_set_error(errp, G_FILE_ERROR, g_file_error_from_errno(e),
+                    "%s: cannot create a file in %s: %s", path, dir,
+                    g_strerror(e));
+        return false;
+    }
+    ok = write_fn(fd, path, opaque, errp);
+    if (ok && sync && fsync(fd) < 0) {
+        set_file_error(errp, errno, path, "cannot write");
+        ok = false;
+    }
+    if (close(fd) < 0 && ok) {
+        set_file_error(errp, errno, path, "cannot write");
+        ok = false;
+    }
+    if (ok && rename(tmp, path) < 0) {
+        set_file_error(errp, errno, path,
+                       "cannot rename the finished file into place");
+        ok = false;
+    }
+    if (!ok) {
+        unlink(tmp);
+    }
+    return ok;
+}
+
+/* ---- the old stream with the edits applied, into a descriptor -------- */
+
+typedef struct Copy {
+    const AppWrite *w;
+    uint8_t *buf;
+    GChecksum *sum; /* NULL: not asked for */
+} Copy;
+
+static bool put(Copy *c, int fd, const char *path, const void *data, size_t len,
+                GError **errp)
+{
+    if (c->sum) {
+        g_checksum_update(c->sum, data, len);
+    }
+    return write_all(fd, data, len, path, errp);
+}
+
+static bool copy_range(Copy *c, uint64_t from, uint64_t to, int fd,
+                       const char *path, GError **errp)
+{
+    while (from < to) {
+        size_t n = (size_t)MIN((uint64_t)COPY_CHUNK, to - from);
+        if (!vms_source_read(c->w->old, from, c->buf, n, errp) ||
+            !put(c, fd, path, c->buf, n, errp)) {
+            return false;
+        }
+        from += n;
+    }
+    return true;
+}
+
+static bool write_edited(int fd, const char *path, void *opaque, GError **errp)
+{
+    Copy *c = opaque;
+    const GArray *edits = c->w->edits;
+    uint64_t pos = 0;
+
+    for (guint i = 0; edits && i < edits->len; i++) {
+        const TrEdit *e = &g_array_index(edits, TrEdit, i);
+        gsize len;
+        const uint8_t *data = g_bytes_get_data(e->data, &len);
+
+        if (!copy_range(c, pos, e->offset, fd, path, errp) ||
+            (len && !put(c, fd, path, data, len, errp))) {
+            return false;
+        }
+        pos = e->offset + e->old_length;
+    }
+    return copy_range(c, pos, c->w->old->size, fd, path, errp);
+}
+
+/* ---- the file sink ---------------------------------------------------- */
+
+typedef struct FileSink {
+    char *path; /* NULL: standard output */
+    bool sync;
+} FileSink;
+
+static bool file_write(AppSink *sink, const AppWrite *w, AppWriteStats *st,
+                       GError **errp)
+{
+    FileSink *f = sink->opaque;
+    g_autofree uint8_t *buf = NULL;
+    Copy c = {.w = w};
+    bool ok;
+
+    if (w->dry_run) { /* nothing to plan: a new file is all new bytes */
+        return true;
+    }
+    buf = g_malloc(COPY_CHUNK);
+    c.buf = buf;
+    c.sum = w->want_sha256 ? g_checksum_new(G_CHECKSUM_SHA256) : NULL;
+    if (!f->path) {
+        ok = write_edited(STDOUT_FILENO, "stdout", &c, errp);
+    } else {
+        ok = write_file_atomic(f->path, f->sync, write_edited, &c, errp);
+    }
+    st->wrote = ok;
+    if (ok && c.sum) {
+        st->sha256 = g_strdup(g_checksum_get_string(c.sum));
+    }
+    g_clear_pointer(&c.sum, g_checksum_free);
+    return ok;
+}
+
+static VmsSource *file_read_back(AppSink *sink, GError **errp)
+{
+    FileSink *f = sink->opaque;
+    return vms_source_open_file(f->path, errp);
+}
+
+static void file_sink_close(AppSink *sink)
+{
+    FileSink *f = sink->opaque;
+    g_free(f->path);
+    g_free(f);
+}
+
+static const AppSinkOps file_sink_ops = {
+    .write = file_write,
+    .read_back = file_read_back,
+    .close = file_sink_close,
+};
+
+static const AppSinkOps stdout_sink_ops = {
+    .write = file_write,
+    .close = file_sink_close,
+};
+
+static AppSink *file_sink(const AppSinkOps *ops, const char *path, bool sync,
+                          const char *name)
+{
+    FileSink *f = g_new0(FileSink, 1);
+
+    f->path = g_strdup(path);
+    f->sync = sync;
+    return app_sink_new(ops, f, name);
+}
+
+AppSink *app_sink_file(const char *path, bool sync)
+{
+    return file_sink(&file_sink_ops, path, sync, path);
+}
+
+AppSink *app_sink_stdout(void)
+{
+    return file_sink(&stdout_sink_ops, NULL, false, "stdout");
+}

@@ -1,0 +1,212 @@
+/*
+ * A qcow2 snapshot's VM state as a source, and the copy-on-write splice
+ * of that snapshot as its sink (io.h).
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <inttypes.h>
+#include <string.h>
+
+#include "io.h"
+
+/* ---- the VM state as a byte source ------------------------------------ */
+
+typedef struct VmstateReader {
+    Qcow2Image *img;
+    const Qcow2Snapshot *sn;
+} VmstateReader;
+
+static bool vmstate_read(VmsSource *src, uint64_t offset, void *buf, size_t len,
+                         GError **errp)
+{
+    VmstateReader *r = src->opaque;
+    return qcow2_read_vmstate(r->img, r->sn, offset, buf, len, errp);
+}
+
+static void vmstate_close(VmsSource *src)
+{
+    g_free(src->opaque);
+}
+
+static const VmsSourceOps vmstate_ops = {
+    .read = vmstate_read,
+    .close = vmstate_close,
+};
+
+VmsSource *app_qcow2_vmstate_source(Qcow2Image *img, const Qcow2Snapshot *sn,
+                                    GError **errp)
+{
+    VmstateReader *r;
+    g_autofree char *name = NULL;
+
+    if (!sn->vm_state_size) {
+        g_set_error(errp, QCOW2_ERROR, QCOW2_ERROR_NOT_FOUND,
+                    "%s: snapshot %s \"%s\" has no VM state (disk-only "
+                    "snapshot)",
+                    qcow2_name(img), sn->id, sn->name);
+        return NULL;
+    }
+    r = g_new0(VmstateReader, 1);
+    r->img = img;
+    r->sn = sn;
+    name = g_strdup_printf("%s: snapshot %s \"%s\"", qcow2_name(img), sn->id,
+                           sn->name);
+    return vms_source_new(&vmstate_ops, r, sn->vm_state_size, name);
+}
+
+/* ---- the snapshot, by ID ---------------------------------------------- */
+
+typedef struct Snapshot {
+    Qcow2Image *img;
+    char *id;
+} Snapshot;
+
+static Snapshot *snapshot_new(Qcow2Image *img, const char *id)
+{
+    Snapshot *s = g_new0(Snapshot, 1);
+
+    s->img = img;
+    s->id = g_strdup(id);
+    return s;
+}
+
+static char *snapshot_label(Qcow2Image *img, const char *id)
+{
+    const Qcow2Snapshot *sn = qcow2_snapshot_find(img, id, NULL);
+
+    return g_strdup_printf("%s: snapshot %s \"%s\"", qcow2_name(img), id,
+                           sn ? sn->name : "?");
+}
+
+static void snapshot_free(Snapshot *s)
+{
+    g_free(s->id);
+    g_free(s);
+}
+
+/* Its VM state as the image holds it now. */
+static VmsSource *snapshot_open(Snapshot *s, GError **errp)
+{
+    const Qcow2Snapshot *sn = qcow2_snapshot_find(s->img, s->id, errp);
+
+    return sn ? app_qcow2_vmstate_source(s->img, sn, errp) : NULL;
+}
+
+static VmsSource *source_open(AppSource *source, GError **errp)
+{
+    return snapshot_open(source->opaque, errp);
+}
+
+static void source_close(AppSource *source)
+{
+    snapshot_free(source->opaque);
+}
+
+static const AppSourceOps source_ops = {
+    .open = source_open,
+    .close = source_close,
+};
+
+AppSource *app_source_qcow2(Qcow2Image *img, const char *id)
+{
+    g_autofree char *name = snapshot_label(img, id);
+
+    return app_source_new(&source_ops, snapshot_new(img, id), name);
+}
+
+/* ---- the splice as a sink --------------------------------------------- */
+
+static void take_stats(AppWriteStats *st, const Qcow2SpliceStats *s)
+{
+    st->have_stats = true;
+    st->old_size = s->old_size;
+    st->new_size = s->new_size;
+    st->clusters_written = s->clusters_written;
+    st->clusters_shared = s->clusters_shared;
+    st->clusters_freed = s->clusters_freed;
+    st->metadata_clusters = s->metadata_clusters;
+    st->bytes_written = s->bytes_written;
+    st->writes = s->writes;
+    st->flushes = s->flushes;
+    st->active_entries_dropped = s->active_entries_dropped;
+}
+
+/* The edit list as qcow2_splice_vmstate() takes it (borrows the bytes). */
+static Qcow2Edit *qcow2_edits(const GArray *edits)
+{
+    Qcow2Edit *e = g_new0(Qcow2Edit, MAX(edits->len, 1));
+
+    for (guint i = 0; i < edits->len; i++) {
+        const TrEdit *t = &g_array_index(edits, TrEdit, i);
+        gsize len;
+        e[i].offset = t->offset;
+        e[i].old_length = t->old_length;
+        e[i].data = g_bytes_get_data(t->data, &len);
+        e[i].length = len;
+    }
+    return e;
+}
+
+static bool sink_write(AppSink *sink, const AppWrite *w, AppWriteStats *st,
+                       GError **errp)
+{
+    Snapshot *s = sink->opaque;
+    const Qcow2Snapshot *sn = qcow2_snapshot_find(s->img, s->id, errp);
+    g_autofree Qcow2Edit *edits = qcow2_edits(w->edits);
+    g_autofree char *keep = NULL;
+    Qcow2SpliceOptions so = {
+        .dry_run = w->dry_run,
+        .progress = w->progress,
+        .progress_opaque = w->progress_opaque,
+    };
+    Qcow2SpliceStats done = {0};
+
+    if (!sn) {
+        return false;
+    }
+    if (w->keep_original) {
+        keep = w->keep_original_name ? g_strdup(w->keep_original_name)
+                                     : g_strdup_printf("%s.orig", sn->name);
+        so.keep_original_name = keep;
+    }
+    if (!qcow2_splice_vmstate(s->img, sn, edits, w->edits->len, &so, &done,
+                              errp)) {
+        return false;
+    }
+    take_stats(st, &done);
+    st->wrote = !w->dry_run;
+    st->kept_as = g_steal_pointer(&keep);
+    if (w->new_size && done.new_size != w->new_size) {
+        g_set_error(errp, TR_ERROR, TR_ERROR_STREAM,
+                    "%s: snapshot %s: the write produced %" PRIu64
+                    " bytes of VM state, %" PRIu64 " planned",
+                    qcow2_name(s->img), s->id, done.new_size, w->new_size);
+        return false;
+    }
+    return true;
+}
+
+static VmsSource *sink_read_back(AppSink *sink, GError **errp)
+{
+    return snapshot_open(sink->opaque, errp);
+}
+
+static void sink_close(AppSink *sink)
+{
+    snapshot_free(sink->opaque);
+}
+
+static const AppSinkOps sink_ops = {
+    .write = sink_write,
+    .read_back = sink_read_back,
+    .close = sink_close,
+};
+
+AppSink *app_sink_qcow2(Qcow2Image *img, const char *id)
+{
+    g_autofree char *name = snapshot_label(img, id);
+    AppSink *sink = app_sink_new(&sink_ops, snapshot_new(img, id), name);
+
+    sink->in_place = true;
+    sink->write_unit = qcow2_header(img)->cluster_size;
+    return sink;
+}

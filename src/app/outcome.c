@@ -1,0 +1,128 @@
+/*
+ * Outcomes and their exit codes (outcome.h).
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "outcome.h"
+
+#include "exit_codes.h"
+
+const char *app_status_name(AppStatus s)
+{
+    switch (s) {
+    case APP_FIXED:
+        return "fixed";
+    case APP_COMPATIBLE:
+        return "compatible";
+    case APP_REFUSED:
+        return "refused";
+    case APP_ERROR:
+        return "error";
+    }
+    return "?";
+}
+
+void app_write_stats_clear(AppWriteStats *st)
+{
+    g_clear_pointer(&st->kept_as, g_free);
+    g_clear_pointer(&st->sha256, g_free);
+}
+
+AppOutcome *app_outcome_new(const char *id, const char *name)
+{
+    AppOutcome *o = g_new0(AppOutcome, 1);
+
+    o->id = g_strdup(id);
+    o->name = g_strdup(name);
+    return o;
+}
+
+void app_outcome_free(AppOutcome *o)
+{
+    if (!o) {
+        return;
+    }
+    g_free(o->id);
+    g_free(o->name);
+    vms_writer_info_free(o->writer);
+    tr_result_free(o->result);
+    g_clear_error(&o->error);
+    app_write_stats_clear(&o->write);
+    g_free(o);
+}
+
+void app_outcome_take_result(AppOutcome *o, TrResult *r, uint64_t old_size)
+{
+    tr_result_free(o->result);
+    o->result = r;
+    o->old_size = o->new_size = old_size;
+    if (r->refused) {
+        o->status = APP_REFUSED;
+    } else if (r->edits->len) {
+        o->status = APP_FIXED;
+        o->new_size = r->new_size;
+    } else {
+        o->status = APP_COMPATIBLE;
+    }
+}
+
+void app_outcome_fail(AppOutcome *o, GError *err)
+{
+    g_clear_error(&o->error);
+    o->error = err;
+    o->status = APP_ERROR;
+}
+
+char *app_outcome_reason(const AppOutcome *o)
+{
+    if (o->status == APP_REFUSED) {
+        const TrFinding *f = tr_result_refusal(o->result);
+        return g_strdup_printf("%s %s: %s", f->rule, f->subject, f->change);
+    }
+    if (o->status == APP_ERROR) {
+        return o->error ? g_strdup(o->error->message) : NULL;
+    }
+    return NULL;
+}
+
+int app_outcome_exit_code(const AppOutcome *o)
+{
+    switch (o->status) {
+    case APP_FIXED:
+        return APP_EXIT_OK;
+    case APP_COMPATIBLE:
+        return APP_EXIT_NOTHING_TO_DO;
+    case APP_REFUSED:
+        return APP_EXIT_REFUSED;
+    case APP_ERROR:
+        return o->error ? app_exit_code(o->error) : APP_EXIT_INTERNAL;
+    }
+    return APP_EXIT_INTERNAL;
+}
+
+int app_outcomes_exit_code(AppOutcome *const *outcomes, guint n)
+{
+    bool any_fixed = false, any_failed = false, all_failed = true;
+    int failed_code = -1;
+
+    for (guint i = 0; i < n; i++) {
+        const AppOutcome *o = outcomes[i];
+        bool failed = o->status == APP_REFUSED || o->status == APP_ERROR;
+        int code = app_outcome_exit_code(o);
+
+        any_fixed |= o->status == APP_FIXED;
+        any_failed |= failed;
+        all_failed &= failed;
+        if (failed) {
+            failed_code = failed_code < 0 || failed_code == code
+                              ? code
+                              : APP_EXIT_PARTIAL;
+        }
+    }
+    if (!n) {
+        return APP_EXIT_NOTHING_TO_DO;
+    }
+    if (any_failed) {
+        return all_failed ? failed_code : APP_EXIT_PARTIAL;
+    }
+    return any_fixed ? APP_EXIT_OK : APP_EXIT_NOTHING_TO_DO;
+}

@@ -1,0 +1,144 @@
+/*
+ * scan: the dry run over whole image stores. The pieces:
+ *
+ *   scan_walk.c    PATH... -> the list of images (qcow2 by magic), with
+ *                  what was skipped and why (not qcow2, symlink loops, the
+ *                  same file twice) and what could not be read
+ *   scan_lock.c    is a QEMU holding the image? (the qcow2 library probes
+ *                  QEMU's lock bytes without taking any lock)
+ *   scan_image.c   one image: format facts, locks, what would stop a fix,
+ *                  every snapshot judged (judge.h)
+ *   scan_summary.c totals and the exit code they give
+ *   parallel.c     run a job per entry on N threads, results in order
+ *
+ * Nothing here writes to an image or takes a lock on it. A batch fix
+ * walks and judges the same way, then runs the pipeline where the
+ * verdict is "fixable".
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef APP_SCAN_H
+#define APP_SCAN_H
+
+#include <glib.h>
+
+#include "judge.h"
+
+typedef struct AppScanOptions {
+    AppOptions fix; /* judge as `fix` with these options would */
+    bool full;      /* run what `fix --dry-run` runs, page records and all */
+} AppScanOptions;
+
+/* ---- PATH... -> images (scan_walk.c) ----------------------------------- */
+
+typedef enum {
+    APP_ENTRY_IMAGE,   /* a qcow2 image (by magic) or a PATH given as one */
+    APP_ENTRY_SKIPPED, /* not an image: reported, not an error */
+    APP_ENTRY_ERROR,   /* could not be read: might hold an image */
+} AppEntryKind;
+
+typedef struct AppScanEntry {
+    char *path;
+    AppEntryKind kind;
+    char *reason;  /* SKIPPED/ERROR: one line */
+    int exit_code; /* ERROR: the code this error alone would give */
+} AppScanEntry;
+
+/*
+ * Expand PATHs in order: files as they are, directories recursively
+ * (entries sorted by name; symlinks met in directories are followed after
+ * all the rest; each directory and file visited once). Returns
+ * AppScanEntry *.
+ */
+GPtrArray *app_scan_walk(char **paths);
+
+/* ---- QEMU's locks (scan_lock.c) ---------------------------------------- */
+
+typedef struct AppLocks {
+    bool probed;          /* false: the probe failed (see error) */
+    char *error;          /* why it could not be probed */
+    Qcow2LockProbe taken; /* the lock bytes others hold */
+} AppLocks;
+
+/* Probe QEMU's lock bytes of the file at path, taking no lock. */
+void app_probe_locks(const char *path, AppLocks *out);
+/* Would QEMU's writer locks (what `fix` takes) conflict? */
+bool app_locks_in_use(const AppLocks *l);
+/* The lock bytes found taken, e.g. "100 101 103 201 203". */
+char *app_locks_bytes_str(const AppLocks *l);
+void app_locks_clear(AppLocks *l);
+
+/* ---- one image (scan_image.c) ------------------------------------------ */
+
+typedef struct AppScanSnapshot {
+    char *id;
+    char *name;
+    uint64_t vm_state_size;
+    uint32_t date_sec;
+    AppJudgement judged; /* verdict DISK_ONLY: nothing else set */
+} AppScanSnapshot;
+
+typedef struct AppScanImage {
+    char *path;
+    GError *error; /* the image could not be read */
+    /* format facts */
+    uint32_t version;
+    uint64_t cluster_size;
+    uint64_t virtual_size;
+    uint64_t file_size;
+    uint32_t refcount_bits;
+    bool dirty, corrupt, encrypted, lazy_refcounts, extended_l2;
+    const char *compat;      /* "0.10" / "1.1" */
+    const char *compression; /* "zlib" / "zstd" */
+    char *backing_file;
+    char *data_file;
+    AppLocks locks;
+    /* What stops `fix` from writing the image now; looked for in images
+     * with VM state only. */
+    AppBlocker blocker;
+    GPtrArray *snapshots; /* AppScanSnapshot * */
+    uint64_t bytes_read;  /* from the image file, metadata included */
+} AppScanImage;
+
+/* Open path read-only without locks (safe while a QEMU runs it), probe
+ * its locks, judge every snapshot. */
+AppScanImage *app_scan_image(const char *path, const AppScanOptions *o);
+void app_scan_image_free(AppScanImage *im);
+
+/* ---- totals (scan_summary.c) ------------------------------------------- */
+
+typedef struct AppScanSummary {
+    guint images, scanned, unreadable, skipped, in_use, blocked;
+    guint snapshots, disk_only, compatible, fixable, refused, errors;
+    guint full_walks; /* snapshots the default scan walked fully */
+    uint64_t bytes_read, fix_bytes;
+    bool fix_bytes_estimated;
+} AppScanSummary;
+
+void app_scan_summary_add_image(AppScanSummary *s, const AppScanImage *im);
+void app_scan_summary_add_entry(AppScanSummary *s, const AppScanEntry *e);
+/* The most severe applies: 15 (could not read some), then 4 (some would
+ * be refused), then 17 (some need fixing), else 0. */
+int app_scan_exit_code(const AppScanSummary *s);
+
+/* ---- N workers, results in order (parallel.c) -------------------------- */
+
+/* The job for entry i (any thread); its result (may be NULL). */
+typedef void *(*AppJobFn)(guint i, void *opaque);
+/* Entry i's result, on the calling thread, in order of i. */
+typedef void (*AppResultFn)(guint i, void *result, void *opaque);
+/* While waiting: how far the jobs are (may be NULL). */
+typedef void (*AppTickFn)(guint done, guint total, void *opaque);
+
+/* Interval of the tick while waiting for the next result. */
+#define APP_TICK_US (200 * 1000)
+
+/*
+ * Run job(i) for every i < n on up to jobs threads (at most 64), and hand
+ * each result to result_fn in order of i as soon as it and all before it
+ * are done, so that a long run streams its report. The jobs must keep no
+ * shared mutable state (the libraries keep none).
+ */
+void app_run_ordered(guint n, guint jobs, AppJobFn job, AppResultFn result_fn,
+                     AppTickFn tick, void *opaque);
+
+#endif
