@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "fix.h"
-#include "render_libvirt.h"
+#include "libvirt/render.h"
 
 static void print_wrapped(const char *label, const char *text)
 {
