@@ -68,9 +68,40 @@ void app_fix_snapshot(Qcow2Image *img, const char *image, const char *id,
     app_recipe_names_clear(&names);
 }
 
+AppOutcome *app_fix_savefile(const char *path, const AppOptions *o)
+{
+    AppOutcome *out = app_outcome_new(NULL, path);
+    AppOptions so = *o;
+    AppRecipeNames names = {0};
+    g_autoptr(AppSource) source = app_source_savefile(path);
+    g_autoptr(AppSink) sink =
+        app_sink_savefile(path, o->emulator, out->container_changes);
+    g_autofree char *after = g_strdup_printf("%s: after the fix", path);
+
+    so.keep_original = !o->discard_original;
+    app_recipe_names_for_file(&names, o, path);
+    app_run(source, sink, &names, after, &so, out);
+    app_recipe_names_clear(&names);
+    return out;
+}
+
 GPtrArray *app_fix_image(const char *image, const char *snapshot, bool all,
                          const AppOptions *o, GError **errp)
 {
+    if (app_is_savefile(image)) {
+        GPtrArray *one =
+            g_ptr_array_new_with_free_func((GDestroyNotify)app_outcome_free);
+        if (snapshot || all) {
+            g_set_error(errp, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                        "%s: a libvirt save image has no snapshots "
+                        "(--snapshot, --all)",
+                        image);
+            g_ptr_array_unref(one);
+            return NULL;
+        }
+        g_ptr_array_add(one, app_fix_savefile(image, o));
+        return one;
+    }
     Qcow2Image *img = qcow2_open(
         image, o->dry_run ? QCOW2_OPEN_READ_ONLY : QCOW2_OPEN_WRITABLE, errp);
     g_autoptr(GPtrArray) ids =

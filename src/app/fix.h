@@ -28,6 +28,13 @@ GPtrArray *app_fix_image(const char *image, const char *snapshot, bool all,
                          const AppOptions *o, GError **errp);
 
 /*
+ * Fix a libvirt save image (io.h): its stream translated, its domain XML
+ * given the recipe, the original kept as PATH.orig unless
+ * o->discard_original. One outcome (id NULL, name the path).
+ */
+AppOutcome *app_fix_savefile(const char *path, const AppOptions *o);
+
+/*
  * Translate the stream in file in ("-": standard input) into a new file
  * out (never in itself: that is an error); with nothing to change, out is
  * an identical copy. Recipe files are named after in, or out when in is

@@ -164,4 +164,39 @@ AppSink *app_sink_file(const char *path, bool sync);
 /* Standard output (cannot be read back). */
 AppSink *app_sink_stdout(void);
 
+/* For sinks that write files: w->old with w->edits applied into fd, in
+ * bounded memory; all of buf into fd (path names both in errors). */
+bool app_write_edited(int fd, const char *path, const AppWrite *w,
+                      GError **errp);
+bool app_write_all(int fd, const void *buf, size_t len, const char *path,
+                   GError **errp);
+
+/* ---- libvirt save images (io_savefile.c) ------------------------------ */
+
+/*
+ * Is path a libvirt save image (either magic)? Reads 16 bytes; false
+ * when it cannot be read (the caller's open then says why).
+ */
+bool app_is_savefile(const char *path);
+/*
+ * The migration stream inside a save image (docs/savefile.md): the
+ * header and domain XML checked (an unfinished "LibvirtQemudPart" image is
+ * refused), a compressed stream decompressed by the program the header
+ * names into an unlinked temporary file.
+ */
+AppSource *app_source_savefile(const char *path);
+/*
+ * A new save image at path: the header with the domain XML updated from
+ * the write's recipe (its libvirt fragments merged in, and an <emulator>
+ * that names no file on this host replaced by emulator, NULL: the
+ * qemu-system-x86_64 on PATH), then the stream, compressed again as it
+ * was. Written beside path, fsync'd, the original kept as PATH.orig (or
+ * AppWrite.keep_original_name) unless !keep_original, renamed into place,
+ * the directory fsync'd: a crash leaves the old image or the new one.
+ * Not in place: with no edits but a domain to update, it still writes.
+ * changes (char *, may be NULL) gets what was changed in the domain.
+ */
+AppSink *app_sink_savefile(const char *path, const char *emulator,
+                           GPtrArray *changes);
+
 #endif

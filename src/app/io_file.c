@@ -211,6 +211,21 @@ static bool write_edited(int fd, const char *path, void *opaque, GError **errp)
     return copy_range(c, pos, c->w->old->size, fd, path, errp);
 }
 
+bool app_write_edited(int fd, const char *path, const AppWrite *w,
+                      GError **errp)
+{
+    g_autofree uint8_t *buf = g_malloc(COPY_CHUNK);
+    Copy c = {.w = w, .buf = buf};
+
+    return write_edited(fd, path, &c, errp);
+}
+
+bool app_write_all(int fd, const void *buf, size_t len, const char *path,
+                   GError **errp)
+{
+    return write_all(fd, buf, len, path, errp);
+}
+
 /* ---- the file sink ---------------------------------------------------- */
 
 typedef struct FileSink {

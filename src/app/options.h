@@ -26,6 +26,11 @@ typedef struct AppOptions {
     bool keep_block_sections; /* R9: keep the empty 'block' sections */
     bool keep_original;       /* the sink keeps the old VM state too */
     bool dry_run;             /* plan only: write nothing */
+    /* libvirt save images: */
+    bool discard_original; /* no PATH.orig (kept unless asked) */
+    const char *emulator;  /* the domain's <emulator> when the one it names
+                              does not exist here; NULL: qemu-system-x86_64
+                              on PATH */
 } AppOptions;
 
 /*

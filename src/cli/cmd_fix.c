@@ -21,6 +21,9 @@ static const char fix_description_head[] =
 
 static char *snapshot_what(const char *image, const AppOutcome *out)
 {
+    if (!out->id) { /* a libvirt save image */
+        return g_strdup(image);
+    }
     return g_strdup_printf("%s: snapshot %s \"%s\"", image, out->id, out->name);
 }
 
@@ -37,11 +40,15 @@ static void report(const CliCommand *c, const AppOptions *o, const char *image,
     } else {
         for (guint i = 0; i < outcomes->len; i++) {
             const AppOutcome *out = g_ptr_array_index(outcomes, i);
-            g_autofree char *id = qsnapfix_printable(out->id);
+            g_autofree char *id = out->id ? qsnapfix_printable(out->id) : NULL;
             g_autofree char *name = qsnapfix_printable(out->name);
             g_autofree char *what =
-                g_strdup_printf("%s: snapshot %s \"%s\"", image, id, name);
-            g_autofree char *load = g_strdup_printf("-loadvm %s", name);
+                out->id
+                    ? g_strdup_printf("%s: snapshot %s \"%s\"", image, id, name)
+                    : g_strdup_printf("%s (libvirt save image)", image);
+            g_autofree char *load =
+                out->id ? g_strdup_printf("-loadvm %s", name)
+                        : g_strdup_printf("virsh restore %s", image);
             fix_print_human(out, what, load, o->dry_run);
         }
     }
@@ -57,7 +64,8 @@ int qsnapfix_cmd_fix(int argc, char **argv)
 {
     FixOptions o = {0};
     g_autofree char *snapshot = NULL;
-    gboolean all = false;
+    g_autofree char *emulator = NULL;
+    gboolean all = false, discard_original = false;
     GOptionEntry entries[] = {
         {"snapshot", 's', 0, G_OPTION_ARG_STRING, &snapshot,
          "The snapshot to fix, by ID or name", "ID|NAME"},
@@ -65,6 +73,12 @@ int qsnapfix_cmd_fix(int argc, char **argv)
          "Fix every snapshot that holds VM state", NULL},
         {"keep-original", 0, 0, G_OPTION_ARG_NONE, &o.keep_original,
          "Keep the old VM state as snapshot NAME.orig", NULL},
+        {"discard-original", 0, 0, G_OPTION_ARG_NONE, &discard_original,
+         "A libvirt save image: do not keep the original as FILE.orig", NULL},
+        {"emulator", 0, 0, G_OPTION_ARG_FILENAME, &emulator,
+         "A libvirt save image: the domain's emulator when the one it names "
+         "does not exist here (default: qemu-system-x86_64 on PATH)",
+         "PATH"},
         {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
     g_autofree char *common = fix_common_help(true);
@@ -90,6 +104,9 @@ int qsnapfix_cmd_fix(int argc, char **argv)
     if (rc < 0) {
         g_autoptr(GError) err = NULL;
         const char *image = c.operand[0];
+
+        o.app.discard_original = discard_original;
+        o.app.emulator = emulator;
         g_autoptr(GPtrArray) outcomes =
             app_fix_image(image, snapshot, all, &o.app, &err);
 

@@ -239,6 +239,19 @@ static void merge_video(LvDomain *d, xmlNodePtr frag, GPtrArray *changes)
     }
 }
 
+/* Has the domain a device of this element with <model type=T>? */
+static bool has_model(LvDomain *d, const char *element, const char *type)
+{
+    xmlNodePtr devices = child(root(d), "devices");
+
+    for (xmlNodePtr c = devices ? devices->children : NULL; c; c = c->next) {
+        if (is(c, element) && attr_is(child(c, "model"), "type", type)) {
+            return true;
+        }
+    }
+    return false;
+}
+
 static void merge_interface(LvDomain *d, xmlNodePtr frag, GPtrArray *changes)
 {
     g_autofree char *type = attr(child(frag, "model"), "type");
@@ -248,9 +261,12 @@ static void merge_interface(LvDomain *d, xmlNodePtr frag, GPtrArray *changes)
 
     for (xmlNodePtr i = child(root(d), "devices")->children; rom && i;
          i = i->next) {
-        xmlNodePtr old;
+        xmlNodePtr old = child(i, "rom");
         if (!is(i, "interface") || !attr_is(child(i, "model"), "type", type)) {
             continue;
+        }
+        if (old && attr_is(old, "file", file)) {
+            continue; /* already there */
         }
         while ((old = child(i, "rom"))) {
             xmlUnlinkNode(old);
@@ -259,12 +275,14 @@ static void merge_interface(LvDomain *d, xmlNodePtr frag, GPtrArray *changes)
         xmlAddChild(i, xmlDocCopyNode(rom, d->doc, 1));
         n++;
     }
-    note(changes, n ? g_strdup_printf("<interface> %s: <rom file='%s'/> "
-                                      "(%u)",
-                                      type, file, n)
-                    : g_strdup_printf("no <interface> of model %s for "
+    if (n) {
+        note(changes, g_strdup_printf("<interface> %s: <rom file='%s'/> (%u)",
+                                      type, file, n));
+    } else if (!has_model(d, "interface", type)) {
+        note(changes, g_strdup_printf("no <interface> of model %s for "
                                       "<rom file='%s'/>",
                                       type, file));
+    }
 }
 
 static void merge_clock(LvDomain *d, xmlNodePtr frag, GPtrArray *changes)
@@ -356,9 +374,12 @@ static void merge_commandline(LvDomain *d, xmlNodePtr frag, GPtrArray *changes)
             }
         }
         if (same) {
-            xmlSetProp(same, X("value"), X(value));
-            note(changes,
-                 g_strdup_printf("<qemu:arg> %s %s (replaced)", opt, value));
+            g_autofree char *had = attr(same, "value");
+            if (g_strcmp0(had, value)) {
+                xmlSetProp(same, X("value"), X(value));
+                note(changes, g_strdup_printf("<qemu:arg> %s %s (was %s)", opt,
+                                              value, had));
+            }
             i++;
             continue;
         }

@@ -1,0 +1,559 @@
+/*
+ * libvirt save images as a source and a sink (io.h; the format:
+ * src/libvirt/savefile.h, docs/savefile.md).
+ *
+ * Write order of the sink (a crash at any moment leaves PATH as it was or
+ * complete and new, never a mix):
+ *   1. the new image is written to .PATH.qsnapfix-XXXXXX beside PATH
+ *      (header, updated domain XML, the stream compressed as before);
+ *   2. it is fsync'd and closed;
+ *   3. PATH gets a second name, PATH.orig (unless told not to keep it);
+ *   4. the new image is renamed over PATH, and the directory fsync'd.
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "io.h"
+#include "libvirt/domain.h"
+#include "libvirt/render.h"
+#include "libvirt/savefile.h"
+
+extern char **environ;
+
+#define DEFAULT_EMULATOR "qemu-system-x86_64"
+
+static void file_error(GError **errp, int e, const char *path, const char *what)
+{
+    g_set_error(errp, G_FILE_ERROR, g_file_error_from_errno(e), "%s: %s: %s",
+                path, what, g_strerror(e));
+}
+
+bool app_is_savefile(const char *path)
+{
+    char magic[LVSAVE_MAGIC_LEN];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t n;
+
+    if (fd < 0) {
+        return false;
+    }
+    n = read(fd, magic, sizeof(magic));
+    close(fd);
+    return n == (ssize_t)sizeof(magic) &&
+           lvsave_probe(magic, sizeof(magic)) != LVSAVE_PROBE_NONE;
+}
+
+/* ---- reading ---------------------------------------------------------- */
+
+typedef struct SaveImage {
+    LvSaveImage *img;
+    uint64_t offset; /* of the stream */
+    uint64_t size;   /* of the file */
+    struct stat st;
+} SaveImage;
+
+static void save_image_clear(SaveImage *si)
+{
+    lvsave_image_free(si->img);
+    si->img = NULL;
+}
+
+static bool read_exactly(int fd, void *buf, size_t len, uint64_t at,
+                         const char *path, GError **errp)
+{
+    uint8_t *p = buf;
+
+    while (len) {
+        ssize_t n = pread(fd, p, len, (off_t)at);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            if (n < 0) {
+                file_error(errp, errno, path, "cannot read");
+            } else {
+                g_set_error(errp, LVSAVE_ERROR, LVSAVE_ERROR_TRUNCATED,
+                            "%s: the file ends at 0x%" PRIx64
+                            ", inside the libvirt save header",
+                            path, at);
+            }
+            return false;
+        }
+        p += n;
+        at += (uint64_t)n;
+        len -= (size_t)n;
+    }
+    return true;
+}
+
+/* The header and domain XML of the image open at fd. */
+static bool read_image(int fd, const char *path, SaveImage *si, GError **errp)
+{
+    uint8_t hdr[LVSAVE_HEADER_SIZE];
+    g_autofree uint8_t *area = NULL;
+    LvSaveHeader h;
+    size_t got = 0;
+
+    memset(si, 0, sizeof(*si));
+    if (fstat(fd, &si->st) < 0) {
+        file_error(errp, errno, path, "cannot stat");
+        return false;
+    }
+    si->size = (uint64_t)si->st.st_size;
+    got = (size_t)MIN(si->size, (uint64_t)sizeof(hdr));
+    if (!read_exactly(fd, hdr, got, 0, path, errp) ||
+        !lvsave_header_parse(hdr, got, &h, errp)) {
+        g_prefix_error(errp, "%s: ", path);
+        return false;
+    }
+    si->offset = lvsave_stream_offset(&h);
+    if (si->offset > si->size) {
+        g_set_error(errp, LVSAVE_ERROR, LVSAVE_ERROR_TRUNCATED,
+                    "%s: the file ends at 0x%" PRIx64 ", before the end of "
+                    "its domain XML area (0x%" PRIx64 ")",
+                    path, si->size, si->offset);
+        return false;
+    }
+    area = g_malloc(h.data_len);
+    if (!read_exactly(fd, area, h.data_len, LVSAVE_HEADER_SIZE, path, errp)) {
+        return false;
+    }
+    si->img = lvsave_image_parse(&h, area, h.data_len, NULL, errp);
+    if (!si->img) {
+        g_prefix_error(errp, "%s: ", path);
+        return false;
+    }
+    return true;
+}
+
+/* A byte source over [base, base + size) of fd (closed with it). */
+typedef struct Window {
+    int fd;
+    uint64_t base;
+} Window;
+
+static bool window_read(VmsSource *src, uint64_t offset, void *buf, size_t len,
+                        GError **errp)
+{
+    Window *w = src->opaque;
+
+    return read_exactly(w->fd, buf, len, w->base + offset, src->name, errp);
+}
+
+static void window_close(VmsSource *src)
+{
+    Window *w = src->opaque;
+
+    close(w->fd);
+    g_free(w);
+}
+
+static const VmsSourceOps window_ops = {.read = window_read,
+                                        .close = window_close};
+
+static VmsSource *window_source(int fd, uint64_t base, uint64_t size,
+                                const char *name)
+{
+    Window *w = g_new0(Window, 1);
+
+    w->fd = fd;
+    w->base = base;
+    return vms_source_new(&window_ops, w, size, name);
+}
+
+/* Run argv with stdin and stdout on these descriptors. */
+static bool spawn_filter(const char *const *argv, int in, int out, pid_t *pid,
+                         GError **errp)
+{
+    posix_spawn_file_actions_t fa;
+    int rc;
+
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, in, STDIN_FILENO);
+    posix_spawn_file_actions_adddup2(&fa, out, STDOUT_FILENO);
+    rc = posix_spawnp(pid, argv[0], &fa, NULL, (char *const *)argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc) {
+        g_set_error(errp, G_FILE_ERROR, g_file_error_from_errno(rc),
+                    "cannot run %s: %s", argv[0], g_strerror(rc));
+        return false;
+    }
+    return true;
+}
+
+static bool wait_filter(pid_t pid, const char *const *argv, const char *path,
+                        GError **errp)
+{
+    int status;
+
+    while (waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR) {
+            file_error(errp, errno, path, "waitpid");
+            return false;
+        }
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+        g_autofree char *cmd = g_strjoinv(" ", (char **)argv);
+        g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_FAILED,
+                    "%s: `%s` failed (%s %d)", path, cmd,
+                    WIFEXITED(status) ? "exit status" : "signal",
+                    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+        return false;
+    }
+    return true;
+}
+
+/* What libvirt runs: `PROG -dc` (lzop with --ignore-warn), `PROG -c`. */
+static void filter_argv(LvSaveFormat format, bool compress, const char *argv[4])
+{
+    argv[0] = lvsave_format_program(format);
+    argv[1] = compress ? "-c" : "-dc";
+    argv[2] =
+        !compress && format == LVSAVE_FORMAT_LZOP ? "--ignore-warn" : NULL;
+    argv[3] = NULL;
+}
+
+/* The stream of a compressed image, decompressed into an unlinked
+ * temporary file. */
+static VmsSource *decompressed(const char *path, const SaveImage *si,
+                               GError **errp)
+{
+    LvSaveFormat format = lvsave_stream_format(&si->img->header);
+    const char *argv[4];
+    g_autofree char *tmp =
+        g_build_filename(g_get_tmp_dir(), "qsnapfix-save-XXXXXX", NULL);
+    int in = open(path, O_RDONLY | O_CLOEXEC);
+    int out = in < 0 ? -1 : g_mkstemp_full(tmp, O_RDWR | O_CLOEXEC, 0600);
+    struct stat st;
+    pid_t pid;
+    bool ok;
+
+    filter_argv(format, false, argv);
+    if (in < 0 || out < 0) {
+        file_error(errp, errno, in < 0 ? path : tmp, "cannot open");
+        if (in >= 0) {
+            close(in);
+        }
+        return NULL;
+    }
+    unlink(tmp);
+    ok = lseek(in, (off_t)si->offset, SEEK_SET) >= 0;
+    if (!ok) {
+        file_error(errp, errno, path, "cannot seek");
+    }
+    ok = ok && spawn_filter(argv, in, out, &pid, errp);
+    close(in);
+    ok = ok && wait_filter(pid, argv, path, errp);
+    if (ok && fstat(out, &st) < 0) {
+        file_error(errp, errno, tmp, "cannot stat");
+        ok = false;
+    }
+    if (!ok) {
+        close(out);
+        return NULL;
+    }
+    return window_source(out, 0, (uint64_t)st.st_size, path);
+}
+
+static VmsSource *open_stream(const char *path, GError **errp)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    SaveImage si;
+    VmsSource *src;
+
+    if (fd < 0) {
+        file_error(errp, errno, path, "cannot open");
+        return NULL;
+    }
+    if (!read_image(fd, path, &si, errp)) {
+        close(fd);
+        return NULL;
+    }
+    if (lvsave_stream_format(&si.img->header) == LVSAVE_FORMAT_RAW) {
+        src = window_source(fd, si.offset, si.size - si.offset, path);
+    } else {
+        close(fd);
+        src = decompressed(path, &si, errp);
+    }
+    save_image_clear(&si);
+    return src;
+}
+
+static VmsSource *savefile_open(AppSource *source, GError **errp)
+{
+    return open_stream(source->opaque, errp);
+}
+
+static void savefile_source_close(AppSource *source)
+{
+    g_free(source->opaque);
+}
+
+static const AppSourceOps savefile_source_ops = {
+    .open = savefile_open,
+    .close = savefile_source_close,
+};
+
+AppSource *app_source_savefile(const char *path)
+{
+    return app_source_new(&savefile_source_ops, g_strdup(path), path);
+}
+
+/* ---- writing ---------------------------------------------------------- */
+
+typedef struct SaveSink {
+    char *path;
+    char *emulator;
+    GPtrArray *changes;
+} SaveSink;
+
+static void note(GPtrArray *changes, char *line)
+{
+    if (changes) {
+        g_ptr_array_add(changes, line);
+    } else {
+        g_free(line);
+    }
+}
+
+/* The domain XML with the recipe merged in and an emulator that exists. */
+static char *updated_domain(const SaveSink *s, const char *xml,
+                            const TrRecipe *recipe, bool *changed,
+                            GError **errp)
+{
+    g_autoptr(LvDomain) d = lvdom_parse(xml, errp);
+    g_autofree char *before = NULL, *emulator = NULL;
+    char *after;
+
+    if (!d) {
+        g_prefix_error(errp, "%s: ", s->path);
+        return NULL;
+    }
+    before = lvdom_format(d);
+    if (recipe) {
+        g_autoptr(GPtrArray) fragments = qsnapfix_libvirt_xml(recipe);
+        if (!lvdom_merge(d, fragments, s->changes, errp)) {
+            return NULL;
+        }
+    }
+    emulator = lvdom_emulator(d);
+    if (!emulator || access(emulator, X_OK) != 0) {
+        g_autofree char *found = s->emulator
+                                     ? g_strdup(s->emulator)
+                                     : g_find_program_in_path(DEFAULT_EMULATOR);
+        if (found) {
+            lvdom_set_emulator(d, found);
+            note(s->changes,
+                 g_strdup_printf("<emulator> %s -> %s (%s)",
+                                 emulator ? emulator : "none", found,
+                                 emulator ? "no such program here"
+                                          : "the domain named none"));
+        } else {
+            note(s->changes,
+                 g_strdup_printf("<emulator> %s kept: no %s on PATH "
+                                 "(give --emulator)",
+                                 emulator ? emulator : "none",
+                                 DEFAULT_EMULATOR));
+        }
+    }
+    after = lvdom_format(d);
+    *changed = strcmp(before, after) != 0;
+    return after;
+}
+
+/* PATH.orig, or the first PATH.orig.N that does not exist. */
+static char *orig_name(const char *path, const char *given)
+{
+    char *name = given ? g_strdup(given) : g_strdup_printf("%s.orig", path);
+
+    for (guint n = 1; !given && access(name, F_OK) == 0; n++) {
+        g_free(name);
+        name = g_strdup_printf("%s.orig.%u", path, n);
+    }
+    return name;
+}
+
+/* The stream of w into fd: as it is, or through `PROG -c`. */
+static bool write_stream(int fd, const char *tmp, LvSaveFormat format,
+                         const AppWrite *w, GError **errp)
+{
+    const char *argv[4];
+    int p[2];
+    pid_t pid;
+    bool ok;
+
+    if (format == LVSAVE_FORMAT_RAW) {
+        return app_write_edited(fd, tmp, w, errp);
+    }
+    filter_argv(format, true, argv);
+    if (pipe2(p, O_CLOEXEC) < 0) {
+        file_error(errp, errno, tmp, "pipe");
+        return false;
+    }
+    if (!spawn_filter(argv, p[0], fd, &pid, errp)) {
+        close(p[0]);
+        close(p[1]);
+        return false;
+    }
+    close(p[0]);
+    ok = app_write_edited(p[1], tmp, w, errp);
+    close(p[1]);
+    /* wait even after a failed write: the compressor sees EOF and ends */
+    return wait_filter(pid, argv, tmp, ok ? errp : NULL) && ok;
+}
+
+static bool sync_dir(const char *path, GError **errp)
+{
+    g_autofree char *dir = g_path_get_dirname(path);
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    bool ok = fd >= 0 && fsync(fd) == 0;
+
+    if (!ok) {
+        file_error(errp, errno, dir, "cannot sync the directory");
+    }
+    if (fd >= 0) {
+        close(fd);
+    }
+    return ok;
+}
+
+static bool write_new_image(const SaveSink *s, const SaveImage *si,
+                            GBytes *head, const AppWrite *w, AppWriteStats *st,
+                            GError **errp)
+{
+    g_autofree char *dir = g_path_get_dirname(s->path);
+    g_autofree char *base = g_path_get_basename(s->path);
+    g_autofree char *tmp = g_strdup_printf("%s/.%s.qsnapfix-XXXXXX", dir, base);
+    g_autofree char *kept = NULL;
+    int fd = g_mkstemp_full(tmp, O_WRONLY | O_CLOEXEC, si->st.st_mode & 0777);
+    gsize len;
+    const void *data = g_bytes_get_data(head, &len);
+    struct stat done;
+    bool ok;
+
+    if (fd < 0) {
+        file_error(errp, errno, s->path, "cannot create a file beside it");
+        return false;
+    }
+    /* the original's owner (libvirt's qemu user) and mode */
+    if (fchown(fd, si->st.st_uid, si->st.st_gid) < 0 && errno != EPERM) {
+        file_error(errp, errno, tmp, "cannot set the owner");
+        close(fd);
+        unlink(tmp);
+        return false;
+    }
+    ok = app_write_all(fd, data, len, tmp, errp) &&
+         write_stream(fd, tmp, lvsave_stream_format(&si->img->header), w, errp);
+    if (ok && fsync(fd) < 0) {
+        file_error(errp, errno, tmp, "cannot write");
+        ok = false;
+    }
+    if (ok && fstat(fd, &done) == 0) {
+        st->bytes_written = (uint64_t)done.st_size;
+    }
+    if (close(fd) < 0 && ok) {
+        file_error(errp, errno, tmp, "cannot write");
+        ok = false;
+    }
+    if (ok && w->keep_original) {
+        kept = orig_name(s->path, w->keep_original_name);
+        if (link(s->path, kept) < 0) {
+            file_error(errp, errno, kept, "cannot keep the original");
+            ok = false;
+        }
+    }
+    if (ok && rename(tmp, s->path) < 0) {
+        file_error(errp, errno, s->path,
+                   "cannot rename the new image into place");
+        if (kept) {
+            unlink(kept);
+        }
+        ok = false;
+    }
+    if (!ok) {
+        unlink(tmp);
+        return false;
+    }
+    st->wrote = true;
+    st->have_stats = true;
+    st->kept_as = g_steal_pointer(&kept);
+    return sync_dir(s->path, errp);
+}
+
+static bool savefile_write(AppSink *sink, const AppWrite *w, AppWriteStats *st,
+                           GError **errp)
+{
+    SaveSink *s = sink->opaque;
+    int fd = open(s->path, O_RDONLY | O_CLOEXEC);
+    SaveImage si;
+    g_autofree char *xml = NULL;
+    g_autoptr(GBytes) head = NULL;
+    LvSaveImage img;
+    bool changed = false, ok;
+
+    if (fd < 0) {
+        file_error(errp, errno, s->path, "cannot open");
+        return false;
+    }
+    ok = read_image(fd, s->path, &si, errp);
+    close(fd);
+    if (!ok) {
+        return false;
+    }
+    xml = updated_domain(s, si.img->xml, w->recipe, &changed, errp);
+    if (!xml) {
+        save_image_clear(&si);
+        return false;
+    }
+    if ((!w->edits || !w->edits->len) && !changed) {
+        save_image_clear(&si); /* the image holds the result already */
+        return true;
+    }
+    img = *si.img;
+    img.xml = xml;
+    head = lvsave_build(&img, LVSAVE_LAYOUT_PRESERVE, errp);
+    ok = head && (w->dry_run || write_new_image(s, &si, head, w, st, errp));
+    save_image_clear(&si);
+    return ok;
+}
+
+static VmsSource *savefile_read_back(AppSink *sink, GError **errp)
+{
+    SaveSink *s = sink->opaque;
+
+    return open_stream(s->path, errp);
+}
+
+static void savefile_sink_close(AppSink *sink)
+{
+    SaveSink *s = sink->opaque;
+
+    g_free(s->path);
+    g_free(s->emulator);
+    g_free(s);
+}
+
+static const AppSinkOps savefile_sink_ops = {
+    .write = savefile_write,
+    .read_back = savefile_read_back,
+    .close = savefile_sink_close,
+};
+
+AppSink *app_sink_savefile(const char *path, const char *emulator,
+                           GPtrArray *changes)
+{
+    SaveSink *s = g_new0(SaveSink, 1);
+
+    s->path = g_strdup(path);
+    s->emulator = g_strdup(emulator);
+    s->changes = changes;
+    return app_sink_new(&savefile_sink_ops, s, path);
+}
