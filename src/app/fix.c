@@ -81,6 +81,10 @@ AppOutcome *app_fix_savefile(const char *path, const AppOptions *o)
     so.keep_original = !o->discard_original;
     app_recipe_names_for_file(&names, o, path);
     app_run(source, sink, &names, after, &so, out);
+    if (out->status == APP_COMPATIBLE && out->write.wrote) {
+        /* the stream loads as it is, but the domain XML had to change */
+        out->status = APP_FIXED;
+    }
     app_recipe_names_clear(&names);
     return out;
 }
@@ -152,7 +156,9 @@ AppOutcome *app_translate_file(const char *in, const char *out_path,
     }
     out = app_outcome_new(NULL, in);
     app_recipe_names_for_file(&names, o, from_stdin ? out_path : in);
-    source = app_source_file(in);
+    /* a libvirt save image: its stream (the output is a stream file) */
+    source = strcmp(in, "-") && app_is_savefile(in) ? app_source_savefile(in)
+                                                   : app_source_file(in);
     sink = app_sink_file(out_path, true);
     after = g_strdup_printf("%s: after the translation", out_path);
     app_run(source, sink, &names, after, o, out);

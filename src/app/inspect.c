@@ -46,7 +46,9 @@ bool app_stream_facts(AppStreamFacts *f, const char *image,
 
     memset(f, 0, sizeof(*f));
     if (stream) {
-        source = app_source_file(stream);
+        source = strcmp(stream, "-") && app_is_savefile(stream)
+                     ? app_source_savefile(stream)
+                     : app_source_file(stream);
     } else {
         const Qcow2Snapshot *sn;
         f->img = qcow2_open(image, QCOW2_OPEN_READ_ONLY, errp);
