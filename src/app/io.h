@@ -198,5 +198,9 @@ AppSource *app_source_savefile(const char *path);
  */
 AppSink *app_sink_savefile(const char *path, const char *emulator,
                            GPtrArray *changes);
+/* For oldify: the same write, the domain XML made an old host's (this
+ * machine type and emulator), no recipe, the original not kept. */
+AppSink *app_sink_savefile_reshaped(const char *path, const char *machine,
+                                    const char *emulator);
 
 #endif

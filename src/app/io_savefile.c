@@ -313,6 +313,10 @@ typedef struct SaveSink {
     char *path;
     char *emulator;
     GPtrArray *changes;
+    /* oldify: the domain as an old host's libvirt had it, no recipe */
+    bool reshape;
+    char *old_machine;
+    char *old_emulator;
 } SaveSink;
 
 static void note(GPtrArray *changes, char *line)
@@ -338,6 +342,18 @@ static char *updated_domain(const SaveSink *s, const char *xml,
         return NULL;
     }
     before = lvdom_format(d);
+    if (s->reshape) {
+        g_autofree char *os = g_markup_printf_escaped(
+            "<os><type machine='%s'>hvm</type></os>", s->old_machine);
+        GPtrArray one = {.pdata = (gpointer *)&os, .len = 1};
+        if (!lvdom_merge(d, &one, s->changes, errp)) {
+            return NULL;
+        }
+        lvdom_set_emulator(d, s->old_emulator);
+        after = lvdom_format(d);
+        *changed = strcmp(before, after) != 0;
+        return after;
+    }
     if (recipe) {
         g_autoptr(GPtrArray) fragments = qsnapfix_libvirt_xml(recipe);
         if (!lvdom_merge(d, fragments, s->changes, errp)) {
@@ -538,6 +554,8 @@ static void savefile_sink_close(AppSink *sink)
 
     g_free(s->path);
     g_free(s->emulator);
+    g_free(s->old_machine);
+    g_free(s->old_emulator);
     g_free(s);
 }
 
@@ -546,6 +564,18 @@ static const AppSinkOps savefile_sink_ops = {
     .read_back = savefile_read_back,
     .close = savefile_sink_close,
 };
+
+AppSink *app_sink_savefile_reshaped(const char *path, const char *machine,
+                                    const char *emulator)
+{
+    SaveSink *s = g_new0(SaveSink, 1);
+
+    s->path = g_strdup(path);
+    s->reshape = true;
+    s->old_machine = g_strdup(machine);
+    s->old_emulator = g_strdup(emulator);
+    return app_sink_new(&savefile_sink_ops, s, path);
+}
 
 AppSink *app_sink_savefile(const char *path, const char *emulator,
                            GPtrArray *changes)

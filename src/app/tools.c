@@ -247,10 +247,52 @@ static VmsStream *parse_all(VmsSource *src, GError **errp)
     return vms_stream_parse(src, &popts, errp);
 }
 
+/* A libvirt save image: its stream reshaped, its domain an old host's. */
+static bool oldify_savefile(const char *image, const TrBackwardsOptions *bo,
+                            TrResult **result, GError **errp)
+{
+    const char *machine =
+        !g_strcmp0(bo->as, "qemu-kvm-1.2") ? "pc-1.2" : "pc-1.0";
+    g_autoptr(AppSource) source = app_source_savefile(image);
+    g_autoptr(AppSink) sink =
+        app_sink_savefile_reshaped(image, machine, "/usr/bin/qemu-kvm");
+    g_autoptr(VmsSource) src = app_source_open(source, errp);
+    g_autoptr(VmsStream) s = src ? parse_all(src, errp) : NULL;
+    TrResult *r = s ? tr_backwards(s, src, bo, errp) : NULL;
+    AppWrite w = {0};
+    AppWriteStats st = {0};
+    bool ok;
+
+    if (!r) {
+        return false;
+    }
+    *result = r;
+    w.old = src;
+    w.edits = r->edits;
+    w.new_size = r->new_size;
+    ok = app_sink_write(sink, &w, &st, errp);
+    app_write_stats_clear(&st);
+    g_clear_pointer(&s, vms_stream_free);
+    g_clear_pointer(&src, vms_source_free);
+    if (ok) {
+        src = app_source_open(source, errp);
+        s = src ? parse_all(src, errp) : NULL;
+        if (!s) {
+            g_prefix_error(errp, "%s: the reshaped VM state: ", image);
+            ok = false;
+        }
+    }
+    return ok;
+}
+
 bool app_oldify(const char *image, const char *snapshot,
                 const TrBackwardsOptions *bo, TrResult **result, char **id,
                 GError **errp)
 {
+    if (app_is_savefile(image)) {
+        *id = NULL;
+        return oldify_savefile(image, bo, result, errp);
+    }
     Qcow2Image *img = qcow2_open(image, QCOW2_OPEN_WRITABLE, errp);
     const Qcow2Snapshot *sn =
         img ? qcow2_snapshot_find(img, snapshot, errp) : NULL;

@@ -156,7 +156,11 @@ void lvdom_set_emulator(LvDomain *d, const char *path)
 
 static void note(GPtrArray *changes, char *line)
 {
-    g_ptr_array_add(changes, line);
+    if (changes) {
+        g_ptr_array_add(changes, line);
+    } else {
+        g_free(line);
+    }
 }
 
 /* Set every attribute of `from` on `to`, but `skip`; say what changed. */

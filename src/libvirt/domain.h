@@ -54,7 +54,8 @@ void lvdom_set_emulator(LvDomain *d, const char *path);
 
 /*
  * Merge the fragments (char *) in order; every change made, or left
- * undone with the reason, is described in changes (char *, one line).
+ * undone with the reason, is described in changes (char *, one line;
+ * may be NULL).
  */
 bool lvdom_merge(LvDomain *d, GPtrArray *fragments, GPtrArray *changes,
                  GError **errp);
