@@ -53,6 +53,7 @@
 #include <stdint.h>
 
 #include "outcome.h"
+#include "libvirt/savefile.h"
 #include "qcow2.h"
 #include "stream/source.h"
 #include "translate/translate.h"
@@ -185,6 +186,10 @@ bool app_is_savefile(const char *path);
  * names into an unlinked temporary file.
  */
 AppSource *app_source_savefile(const char *path);
+/* The header and domain XML of the save image at path, and where its
+ * stream begins (for scan and inspect). */
+LvSaveImage *app_savefile_header(const char *path, uint64_t *stream_offset,
+                                 uint64_t *file_size, GError **errp);
 /*
  * A new save image at path: the header with the domain XML updated from
  * the write's recipe (its libvirt fragments merged in, and an <emulator>

@@ -263,6 +263,27 @@ static VmsSource *decompressed(const char *path, const SaveImage *si,
     return window_source(out, 0, (uint64_t)st.st_size, path);
 }
 
+LvSaveImage *app_savefile_header(const char *path, uint64_t *stream_offset,
+                                 uint64_t *file_size, GError **errp)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    SaveImage si;
+    bool ok;
+
+    if (fd < 0) {
+        file_error(errp, errno, path, "cannot open");
+        return NULL;
+    }
+    ok = read_image(fd, path, &si, errp);
+    close(fd);
+    if (!ok) {
+        return NULL;
+    }
+    *stream_offset = si.offset;
+    *file_size = si.size;
+    return si.img;
+}
+
 static VmsSource *open_stream(const char *path, GError **errp)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);

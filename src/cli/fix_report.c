@@ -289,7 +289,9 @@ static void json_outcome(JsonBuilder *b, const AppOutcome *out)
     } else {
         qsnapfix_json_null(b, "recipe");
     }
-    qsnapfix_json_strings(b, "domain_changes", out->container_changes);
+    if (out->container_changes->len) { /* a save image's domain XML */
+        qsnapfix_json_strings(b, "domain_changes", out->container_changes);
+    }
     fix_json_reason(b, out);
     json_builder_end_object(b);
 }

@@ -126,7 +126,16 @@ void scan_json_image(JsonBuilder *b, const AppScanImage *im)
         json_builder_end_object(b);
         return;
     }
-    json_format(b, im);
+    if (im->libvirt_save) {
+        qsnapfix_json_begin_object(b, "libvirt_save");
+        qsnapfix_json_int(b, "version", im->save_version);
+        qsnapfix_json_str(b, "compression", im->save_compression);
+        qsnapfix_json_str(b, "domain", im->domain);
+        qsnapfix_json_int(b, "file_size", im->file_size);
+        json_builder_end_object(b);
+    } else {
+        json_format(b, im);
+    }
     json_locks(b, &im->locks);
     json_builder_set_member_name(b, "fix_blocked");
     if (im->blocker.message) {
