@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "app/inspect.h"
+#include "app/io.h"
+#include "fix.h"
 #include "inspect_stream.h"
 
 typedef struct InspectOptions {
@@ -217,7 +219,71 @@ static void json_add_image(JsonBuilder *b, const AppImageFacts *r)
     json_builder_end_object(b);
 }
 
+static void json_add_save(JsonBuilder *b, const AppSaveFacts *f)
+{
+    json_builder_begin_object(b);
+    qsnapfix_json_str(b, "filename", f->path);
+    qsnapfix_json_str(b, "format", "libvirt-save");
+    if (f->img) {
+        const LvSaveHeader *h = &f->img->header;
+        qsnapfix_json_int(b, "file-size", (int64_t)f->file_size);
+        qsnapfix_json_begin_object(b, "header");
+        qsnapfix_json_int(b, "version", h->version);
+        qsnapfix_json_str(b, "compression",
+                          lvsave_format_name(lvsave_stream_format(h)));
+        qsnapfix_json_bool(b, "was-running", h->was_running);
+        qsnapfix_json_int(b, "data-length", h->data_len);
+        qsnapfix_json_int(b, "stream-offset", (int64_t)f->stream_offset);
+        qsnapfix_json_bool(b, "big-endian", h->big_endian);
+        qsnapfix_json_bool(b, "save-cookie", f->img->cookie != NULL);
+        json_builder_end_object(b);
+        qsnapfix_json_begin_object(b, "domain");
+        qsnapfix_json_str(b, "name", f->domain);
+        qsnapfix_json_str(b, "uuid", f->uuid);
+        qsnapfix_json_str(b, "machine", f->machine);
+        qsnapfix_json_str(b, "emulator", f->emulator);
+        qsnapfix_json_bool(b, "emulator-exists", f->emulator_exists);
+        qsnapfix_json_str(b, "xml", f->img->xml);
+        json_builder_end_object(b);
+        qsnapfix_json_int(b, "vm-state-size", (int64_t)f->stream_size);
+        fix_json_writer(b, f->writer);
+    }
+    if (f->err) {
+        json_add_error(b, f->err);
+    }
+    json_builder_end_object(b);
+}
+
 /* ---- human --------------------------------------------------------- */
+
+static void print_save(const AppSaveFacts *f, bool first)
+{
+    const LvSaveHeader *h;
+    g_autofree char *fsize = NULL, *ssize = NULL, *dom = NULL;
+
+    if (!f->img) {
+        return;
+    }
+    h = &f->img->header;
+    fsize = qsnapfix_size_to_str(f->file_size);
+    ssize = qsnapfix_size_to_str(f->stream_size);
+    dom = qsnapfix_printable(f->domain ? f->domain : "?");
+    printf("%simage: %s\n", first ? "" : "\n", f->path);
+    printf("file format: libvirt save image (version %u%s%s)\n", h->version,
+           h->big_endian ? ", big-endian" : "",
+           f->img->cookie ? ", with a save cookie" : "");
+    printf("file size: %s (%" PRIu64 " bytes)\n", fsize, f->file_size);
+    printf("domain: %s, machine %s, emulator %s%s\n", dom,
+           f->machine ? f->machine : "?", f->emulator ? f->emulator : "?",
+           f->emulator_exists ? "" : " (not on this host)");
+    printf("stream: at 0x%" PRIx64 ", %s, %s; the guest %s\n", f->stream_offset,
+           lvsave_format_name(lvsave_stream_format(h)), ssize,
+           h->was_running ? "resumes after a restore" : "stays paused");
+    if (f->writer) {
+        printf("written by: %s %s, %s\n", f->writer->program,
+               f->writer->version ? f->writer->version : "?", f->writer->accel);
+    }
+}
 
 static void print_features(const Qcow2Header *h)
 {
@@ -332,6 +398,21 @@ static int inspect_all(const InspectOptions *o)
     for (guint i = 0; i < n; i++) {
         AppImageFacts r;
 
+        if (app_is_savefile(o->images[i])) {
+            AppSaveFacts f;
+            app_save_facts(&f, o->images[i]);
+            if (o->format == QSNAPFIX_OUTPUT_JSON) {
+                json_add_save(b, &f);
+            } else {
+                print_save(&f, i == 0);
+            }
+            if (f.err) {
+                failed++;
+                status = qsnapfix_report(f.err);
+            }
+            app_save_facts_clear(&f);
+            continue;
+        }
         app_image_facts(&r, o->images[i], !o->no_layout);
         if (o->format == QSNAPFIX_OUTPUT_JSON) {
             json_add_image(b, &r);

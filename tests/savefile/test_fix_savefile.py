@@ -171,6 +171,28 @@ def test_translate_and_inspect_read_the_stream_inside():
                  "inspect --stream FILE.save: writer")
 
 
+def test_inspect_and_scan_know_a_save_image():
+    with tempfile.TemporaryDirectory(prefix="qsnapfix-save-") as w:
+        store = os.path.join(w, "qemu", "save")
+        os.makedirs(store)
+        path = make(store, "vm1.save", compression="gzip")
+        p = run([BIN, "inspect", "--output=json", path])
+        doc = json.loads(p.stdout)
+        check_eq(doc["format"], "libvirt-save", "inspect: format")
+        check_eq((doc["header"]["version"], doc["header"]["compression"]),
+                 (2, "gzip"), "inspect: header")
+        check_eq((doc["domain"]["name"], doc["domain"]["machine"],
+                  doc["domain"]["emulator-exists"]),
+                 ("vm1", "pc-1.0", False), "inspect: domain")
+        check_eq(doc["writer"]["program"], "qemu-kvm", "inspect: writer")
+        p = run([BIN, "scan", "--output=json", w], ok_codes=(17,))
+        doc = json.loads(p.stdout)
+        (im,) = doc["images"]
+        check_eq(im["libvirt_save"]["domain"], "vm1", "scan: domain")
+        check_eq(im["snapshots"][0]["verdict"], "fixable", "scan: verdict")
+        print("inspect and scan: a gzip save image of domain vm1, fixable")
+
+
 def crash_matrix(name, kw):
     env = dict(os.environ, LD_PRELOAD=PRELOAD,
                ASAN_OPTIONS="verify_asan_link_order=0:detect_leaks=0")
@@ -217,4 +239,5 @@ if __name__ == "__main__":
     main([test_fixed_images_keep_their_form_and_carry_the_recipe,
           test_dry_run_partial_and_discard,
           test_translate_and_inspect_read_the_stream_inside,
+          test_inspect_and_scan_know_a_save_image,
           test_a_crash_at_any_write_leaves_the_old_or_the_new_image])
