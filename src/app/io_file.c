@@ -15,7 +15,10 @@
 
 #include "io.h"
 
-#define COPY_CHUNK (4u * 1024 * 1024)
+/* Small enough for the bytes read to be still in the cache when written. */
+#define COPY_CHUNK (256u * 1024)
+/* copy_file_range() per call: progress stays visible, signals answered. */
+#define KERNEL_CHUNK (64u * 1024 * 1024)
 
 /* ---- sources ---------------------------------------------------------- */
 
@@ -166,6 +169,7 @@ typedef struct Copy {
     const AppWrite *w;
     uint8_t *buf;
     GChecksum *sum; /* NULL: not asked for */
+    bool no_kernel; /* copy_file_range() refused these descriptors */
 } Copy;
 
 static bool put(Copy *c, int fd, const char *path, const void *data, size_t len,
@@ -177,9 +181,49 @@ static bool put(Copy *c, int fd, const char *path, const void *data, size_t len,
     return write_all(fd, data, len, path, errp);
 }
 
+/*
+ * Copy [from, to) in the kernel when the old bytes are a file's and fd is
+ * one (as cp does; a reflink where the file system shares extents). Stops
+ * early, *from where it got, when the kernel cannot: the caller copies the
+ * rest itself.
+ */
+static bool copy_in_kernel(Copy *c, uint64_t *from, uint64_t to, int fd,
+                           const char *path, GError **errp)
+{
+    uint64_t base;
+    int in = c->sum || c->no_kernel ? -1 : vms_source_fd(c->w->old, &base);
+
+    while (in >= 0 && *from < to) {
+        loff_t at = (loff_t)(base + *from);
+        size_t n = (size_t)MIN((uint64_t)KERNEL_CHUNK, to - *from);
+        ssize_t done = copy_file_range(in, &at, fd, NULL, n, 0);
+
+        if (done < 0 && errno == EINTR) {
+            continue;
+        }
+        if (done < 0 &&
+            (errno == EXDEV || errno == EINVAL || errno == ENOSYS ||
+             errno == EOPNOTSUPP || errno == EBADF || errno == EPERM)) {
+            c->no_kernel = true; /* a pipe, another file system, ... */
+            return true;
+        }
+        if (done <= 0) {
+            set_file_error(errp, done < 0 ? errno : EIO, path,
+                           done < 0 ? "cannot write"
+                                    : "cannot write (the source is shorter)");
+            return false;
+        }
+        *from += (uint64_t)done;
+    }
+    return true;
+}
+
 static bool copy_range(Copy *c, uint64_t from, uint64_t to, int fd,
                        const char *path, GError **errp)
 {
+    if (!copy_in_kernel(c, &from, to, fd, path, errp)) {
+        return false;
+    }
     while (from < to) {
         size_t n = (size_t)MIN((uint64_t)COPY_CHUNK, to - from);
         if (!vms_source_read(c->w->old, from, c->buf, n, errp) ||

@@ -156,8 +156,16 @@ static void window_close(VmsSource *src)
     g_free(w);
 }
 
-static const VmsSourceOps window_ops = {.read = window_read,
-                                        .close = window_close};
+static int window_fd(VmsSource *src, uint64_t *base)
+{
+    Window *w = src->opaque;
+
+    *base = w->base;
+    return w->fd;
+}
+
+static const VmsSourceOps window_ops = {
+    .read = window_read, .close = window_close, .fd = window_fd};
 
 static VmsSource *window_source(int fd, uint64_t base, uint64_t size,
                                 const char *name)

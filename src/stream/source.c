@@ -42,6 +42,12 @@ bool vms_source_read(VmsSource *src, uint64_t offset, void *buf, size_t len,
     return src->ops->read(src, offset, buf, len, errp);
 }
 
+int vms_source_fd(VmsSource *src, uint64_t *base)
+{
+    *base = 0;
+    return src->ops && src->ops->fd ? src->ops->fd(src, base) : -1;
+}
+
 void vms_source_free(VmsSource *src)
 {
     if (!src) {
@@ -120,7 +126,16 @@ static void file_close(VmsSource *src)
     g_free(fd);
 }
 
-static const VmsSourceOps file_ops = {.read = file_read, .close = file_close};
+static int file_fd(VmsSource *src, uint64_t *base)
+{
+    FileData *fd = src->opaque;
+
+    *base = 0;
+    return fd->fd;
+}
+
+static const VmsSourceOps file_ops = {
+    .read = file_read, .close = file_close, .fd = file_fd};
 
 static VmsSource *source_from_fd(int fd, const char *name, GError **errp)
 {

@@ -25,6 +25,9 @@ typedef struct VmsSourceOps {
     bool (*read)(VmsSource *src, uint64_t offset, void *buf, size_t len,
                  GError **errp);
     void (*close)(VmsSource *src);
+    /* Optional: the bytes are those of a file descriptor from *base on
+     * (writers may then copy them in the kernel); -1: they are not. */
+    int (*fd)(VmsSource *src, uint64_t *base);
 } VmsSourceOps;
 
 struct VmsSource {
@@ -62,6 +65,12 @@ VmsSource *vms_source_new(const VmsSourceOps *ops, void *opaque, uint64_t size,
 bool vms_source_read(VmsSource *src, uint64_t offset, void *buf, size_t len,
                      GError **errp);
 void vms_source_free(VmsSource *src);
+/*
+ * The descriptor holding the source's bytes (offset 0 of the source is
+ * *base in it), for copy_file_range(); -1 if the source is not one.
+ * The descriptor stays the source's.
+ */
+int vms_source_fd(VmsSource *src, uint64_t *base);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmsSource, vms_source_free)
 

@@ -1,10 +1,11 @@
 /*
  * LD_PRELOAD shim for the save image crash tests: the process named
  * qsnapfix is killed (SIGKILL, as a crash or `kill -9` would) just before
- * its N-th call that changes a file: a write() to a regular file, fsync(),
- * fdatasync(), link(), rename(). N is QSNAPFIX_CRASH_AT; the calls are
- * counted from 1. Other processes (the compressor qsnapfix runs) are left
- * alone.
+ * its N-th call that changes a file: a write() to a regular file,
+ * copy_file_range(), fsync(), fdatasync(), link(), rename(). N is
+ * QSNAPFIX_CRASH_AT; the calls are counted from 1. Other processes (the
+ * compressor qsnapfix runs) are left alone.
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
@@ -47,6 +48,19 @@ ssize_t write(int fd, const void *buf, size_t len)
     }
     errno = saved;
     return real(fd, buf, len);
+}
+
+ssize_t copy_file_range(int in, loff_t *in_at, int out, loff_t *out_at,
+                        size_t len, unsigned flags)
+{
+    static ssize_t (*real)(int, loff_t *, int, loff_t *, size_t, unsigned);
+
+    if (!real) {
+        real = (ssize_t(*)(int, loff_t *, int, loff_t *, size_t,
+                           unsigned))dlsym(RTLD_NEXT, "copy_file_range");
+    }
+    step();
+    return real(in, in_at, out, out_at, len, flags);
 }
 
 #define WRAP1(name, type)                                                      \
