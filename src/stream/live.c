@@ -34,6 +34,7 @@ struct VmsChannel {
     size_t start, end; /* valid bytes: buf[start, end) */
     uint64_t consumed;
     bool eof;
+    GDestroyNotify destroy; /* of opaque, or NULL */
 };
 
 VmsChannel *vms_channel_new(VmsChannelReadFn read, void *opaque,
@@ -71,9 +72,41 @@ VmsChannel *vms_channel_new_fd(int fd, const char *name)
     return vms_channel_new(fd_read, GINT_TO_POINTER(fd), name);
 }
 
+typedef struct MemoryInput {
+    const uint8_t *data;
+    size_t len, pos, chunk;
+} MemoryInput;
+
+static gssize memory_read(void *opaque, void *buf, size_t len, GError **errp)
+{
+    MemoryInput *m = opaque;
+    size_t n = MIN(MIN(len, m->chunk), m->len - m->pos);
+
+    (void)errp;
+    memcpy(buf, m->data + m->pos, n);
+    m->pos += n;
+    return (gssize)n;
+}
+
+VmsChannel *vms_channel_new_memory(const void *data, size_t len, size_t chunk,
+                                   const char *name)
+{
+    MemoryInput *m = g_new0(MemoryInput, 1);
+    VmsChannel *c = vms_channel_new(memory_read, m, name);
+
+    m->data = data;
+    m->len = len;
+    m->chunk = chunk ? chunk : len;
+    c->destroy = g_free;
+    return c;
+}
+
 void vms_channel_free(VmsChannel *c)
 {
     if (c) {
+        if (c->destroy) {
+            c->destroy(c->opaque);
+        }
         g_free(c->buf);
         g_free(c->name);
         g_free(c);

@@ -46,6 +46,12 @@ VmsChannel *vms_channel_new(VmsChannelReadFn read, void *opaque,
                             const char *name);
 /* A file descriptor (not closed by the channel). */
 VmsChannel *vms_channel_new_fd(int fd, const char *name);
+/*
+ * len bytes in memory (borrowed: they must outlive the channel), given out
+ * at most chunk bytes a read, as a socket's short reads would (0: all).
+ */
+VmsChannel *vms_channel_new_memory(const void *data, size_t len, size_t chunk,
+                                   const char *name);
 void vms_channel_free(VmsChannel *c);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmsChannel, vms_channel_free)
 /* Bytes consumed so far (the offset of the next byte in the stream). */

@@ -13,24 +13,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-typedef struct Memory {
-    const uint8_t *data;
-    size_t len, pos, chunk;
-} Memory;
-
-static gssize memory_read(void *opaque, void *buf, size_t len, GError **errp)
-{
-    Memory *m = opaque;
-    size_t n = MIN(MIN(len, m->chunk), m->len - m->pos);
-
-    memcpy(buf, m->data + m->pos, n);
-    m->pos += n;
-    return (gssize)n;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    Memory m;
     VmsChannel *ch;
     VmsLive *l;
     VmsLiveEvent ev;
@@ -40,9 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 1 || size > (1u << 20)) {
         return 0;
     }
-    m = (Memory){
-        .data = data + 1, .len = size - 1, .chunk = 1u + data[0] * 37u};
-    ch = vms_channel_new(memory_read, &m, "fuzz");
+    ch = vms_channel_new_memory(data + 1, size - 1, 1u + data[0] * 37u, "fuzz");
     l = vms_live_new(ch, NULL);
     do {
         ok = vms_live_next(l, &ev, NULL);
@@ -54,7 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         at += ev.len;
     } while (ev.kind != VMS_LIVE_DONE);
-    if (ok && at != m.len) {
+    if (ok && at != size - 1) {
         abort(); /* read to the end without giving back every byte */
     }
     vms_live_free(l);

@@ -138,23 +138,6 @@ static GBytes *live_stream(const Shape *sh)
     return g_bytes_new(out->data, out->len);
 }
 
-/* ---- a channel over bytes in memory, in pieces of `chunk` --------------- */
-
-typedef struct Memory {
-    const uint8_t *data;
-    size_t len, pos, chunk;
-} Memory;
-
-static gssize memory_read(void *opaque, void *buf, size_t len, GError **errp)
-{
-    Memory *m = opaque;
-    size_t n = MIN(MIN(len, m->chunk), m->len - m->pos);
-
-    memcpy(buf, m->data + m->pos, n);
-    m->pos += n;
-    return (gssize)n;
-}
-
 typedef struct Flow {
     GByteArray *out;
     LiveResult res;
@@ -184,8 +167,9 @@ static bool on_head(void *opaque, const TrResult *r, GError **errp)
 static Flow *flow(GBytes *in, size_t chunk, const LiveOptions *o)
 {
     Flow *f = g_new0(Flow, 1);
-    Memory m = {.data = g_bytes_get_data(in, &m.len), .chunk = chunk};
-    g_autoptr(VmsChannel) ch = vms_channel_new(memory_read, &m, "test");
+    gsize len;
+    const void *data = g_bytes_get_data(in, &len);
+    g_autoptr(VmsChannel) ch = vms_channel_new_memory(data, len, chunk, "test");
     LiveHooks h = {.write = collect, .head = on_head, .opaque = f};
     LiveOptions none = {0};
 
@@ -241,8 +225,9 @@ static void test_decoder_gives_back_every_byte_in_order(void)
 {
     Shape sh = {.block = true, .passes = 3};
     g_autoptr(GBytes) in = live_stream(&sh);
-    Memory m = {.data = g_bytes_get_data(in, &m.len), .chunk = 1000};
-    g_autoptr(VmsChannel) ch = vms_channel_new(memory_read, &m, "test");
+    gsize len;
+    const void *data = g_bytes_get_data(in, &len);
+    g_autoptr(VmsChannel) ch = vms_channel_new_memory(data, len, 1000, "test");
     g_autoptr(VmsLive) l = vms_live_new(ch, NULL);
     g_autoptr(GByteArray) again = g_byte_array_new();
     g_autoptr(GError) err = NULL;
@@ -283,8 +268,10 @@ static void test_decoder_continues_a_start_that_carries_pages(void)
 {
     Shape sh = {.pages_in_start = true, .passes = 1};
     g_autoptr(GBytes) in = live_stream(&sh);
-    Memory m = {.data = g_bytes_get_data(in, &m.len), .chunk = 1 << 20};
-    g_autoptr(VmsChannel) ch = vms_channel_new(memory_read, &m, "test");
+    gsize len;
+    const void *data = g_bytes_get_data(in, &len);
+    g_autoptr(VmsChannel) ch =
+        vms_channel_new_memory(data, len, 1 << 20, "test");
     g_autoptr(VmsLive) l = vms_live_new(ch, NULL);
     g_autoptr(GError) err = NULL;
     VmsLiveEvent ev;
@@ -314,8 +301,8 @@ static void test_decoder_refuses_what_it_cannot_delimit(void)
     } cases[] = {{len / 2, VMS_ERROR_TRUNCATED}, {40, VMS_ERROR_TRUNCATED}};
 
     for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
-        Memory m = {.data = data, .len = cases[i].len, .chunk = 512};
-        g_autoptr(VmsChannel) ch = vms_channel_new(memory_read, &m, "cut");
+        g_autoptr(VmsChannel) ch =
+            vms_channel_new_memory(data, cases[i].len, 512, "cut");
         g_autoptr(VmsLive) l = vms_live_new(ch, NULL);
         g_autoptr(GError) err = NULL;
         VmsLiveEvent ev;
@@ -332,8 +319,8 @@ static void test_decoder_refuses_what_it_cannot_delimit(void)
     {
         /* the first PART's first page word: after START ram's EOS */
         VmsLiveEvent ev;
-        Memory m = {.data = cut->data, .len = cut->len, .chunk = 1 << 20};
-        g_autoptr(VmsChannel) ch = vms_channel_new(memory_read, &m, "x");
+        g_autoptr(VmsChannel) ch =
+            vms_channel_new_memory(cut->data, cut->len, 1 << 20, "x");
         g_autoptr(VmsLive) l = vms_live_new(ch, NULL);
         g_autoptr(GError) err = NULL;
         size_t at = 0;
@@ -342,8 +329,8 @@ static void test_decoder_refuses_what_it_cannot_delimit(void)
         } while (ev.kind != VMS_LIVE_PAGE);
         at = (size_t)ev.offset;
         cut->data[at + 7] = (cut->data[at + 7] & 0xc0) | 0x40; /* XBZRLE */
-        Memory m2 = {.data = cut->data, .len = cut->len, .chunk = 1 << 20};
-        g_autoptr(VmsChannel) ch2 = vms_channel_new(memory_read, &m2, "x");
+        g_autoptr(VmsChannel) ch2 =
+            vms_channel_new_memory(cut->data, cut->len, 1 << 20, "x");
         g_autoptr(VmsLive) l2 = vms_live_new(ch2, NULL);
         bool ok;
         do {
