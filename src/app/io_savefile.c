@@ -134,49 +134,6 @@ static bool read_image(int fd, const char *path, SaveImage *si, GError **errp)
     return true;
 }
 
-/* A byte source over [base, base + size) of fd (closed with it). */
-typedef struct Window {
-    int fd;
-    uint64_t base;
-} Window;
-
-static bool window_read(VmsSource *src, uint64_t offset, void *buf, size_t len,
-                        GError **errp)
-{
-    Window *w = src->opaque;
-
-    return read_exactly(w->fd, buf, len, w->base + offset, src->name, errp);
-}
-
-static void window_close(VmsSource *src)
-{
-    Window *w = src->opaque;
-
-    close(w->fd);
-    g_free(w);
-}
-
-static int window_fd(VmsSource *src, uint64_t *base)
-{
-    Window *w = src->opaque;
-
-    *base = w->base;
-    return w->fd;
-}
-
-static const VmsSourceOps window_ops = {
-    .read = window_read, .close = window_close, .fd = window_fd};
-
-static VmsSource *window_source(int fd, uint64_t base, uint64_t size,
-                                const char *name)
-{
-    Window *w = g_new0(Window, 1);
-
-    w->fd = fd;
-    w->base = base;
-    return vms_source_new(&window_ops, w, size, name);
-}
-
 /* Run argv with stdin and stdout on these descriptors. */
 static bool spawn_filter(const char *const *argv, int in, int out, pid_t *pid,
                          GError **errp)
@@ -268,7 +225,7 @@ static VmsSource *decompressed(const char *path, const SaveImage *si,
         close(out);
         return NULL;
     }
-    return window_source(out, 0, (uint64_t)st.st_size, path);
+    return vms_source_new_fd(out, 0, (uint64_t)st.st_size, path);
 }
 
 LvSaveImage *app_savefile_header(const char *path, uint64_t *stream_offset,
@@ -307,7 +264,7 @@ static VmsSource *open_stream(const char *path, GError **errp)
         return NULL;
     }
     if (lvsave_stream_format(&si.img->header) == LVSAVE_FORMAT_RAW) {
-        src = window_source(fd, si.offset, si.size - si.offset, path);
+        src = vms_source_new_fd(fd, si.offset, si.size - si.offset, path);
     } else {
         close(fd);
         src = decompressed(path, &si, errp);

@@ -49,6 +49,9 @@ VmsSource *vms_source_new_memory(const void *data, size_t len,
 VmsSource *vms_source_new_bytes(GBytes *bytes, const char *name);
 /* A regular file, read with pread. */
 VmsSource *vms_source_open_file(const char *path, GError **errp);
+/* Bytes [base, base + size) of fd, read with pread; fd is the source's. */
+VmsSource *vms_source_new_fd(int fd, uint64_t base, uint64_t size,
+                             const char *name);
 /*
  * Standard input: a regular file is read in place; a pipe is spooled to an
  * unlinked temporary file first (the parser needs random access).
