@@ -171,6 +171,8 @@ bool app_write_edited(int fd, const char *path, const AppWrite *w,
                       GError **errp);
 bool app_write_all(int fd, const void *buf, size_t len, const char *path,
                    GError **errp);
+/* "PATH: WHAT: strerror(e)" in G_FILE_ERROR. */
+void app_file_error(GError **errp, int e, const char *path, const char *what);
 
 /* ---- libvirt save images (io_savefile.c) ------------------------------ */
 

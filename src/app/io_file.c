@@ -67,8 +67,7 @@ AppSource *app_source_bytes(GBytes *bytes, const char *name)
 
 /* ---- writing files ---------------------------------------------------- */
 
-static void set_file_error(GError **errp, int e, const char *path,
-                           const char *what)
+void app_file_error(GError **errp, int e, const char *path, const char *what)
 {
     g_set_error(errp, G_FILE_ERROR, g_file_error_from_errno(e), "%s: %s: %s",
                 path, what, g_strerror(e));
@@ -85,7 +84,7 @@ static bool write_all(int fd, const void *buf, size_t len, const char *path,
             continue;
         }
         if (n <= 0) {
-            set_file_error(errp, n < 0 ? errno : ENOSPC, path, "cannot write");
+            app_file_error(errp, n < 0 ? errno : ENOSPC, path, "cannot write");
             return false;
         }
         p += n;
@@ -105,12 +104,12 @@ static bool write_in_place(const char *path, FileWriter write_fn, void *opaque,
     bool ok;
 
     if (fd < 0) {
-        set_file_error(errp, errno, path, "cannot open");
+        app_file_error(errp, errno, path, "cannot open");
         return false;
     }
     ok = write_fn(fd, path, opaque, errp);
     if (close(fd) < 0 && ok) {
-        set_file_error(errp, errno, path, "cannot write");
+        app_file_error(errp, errno, path, "cannot write");
         ok = false;
     }
     return ok;
@@ -124,7 +123,7 @@ static bool write_file_atomic(const char *path, bool sync, FileWriter write_fn,
 
     if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
         if (S_ISDIR(st.st_mode)) {
-            set_file_error(errp, EISDIR, path, "cannot write");
+            app_file_error(errp, EISDIR, path, "cannot write");
             return false;
         }
         return write_in_place(path, write_fn, opaque, errp);
@@ -145,15 +144,15 @@ static bool write_file_atomic(const char *path, bool sync, FileWriter write_fn,
     }
     ok = write_fn(fd, path, opaque, errp);
     if (ok && sync && fsync(fd) < 0) {
-        set_file_error(errp, errno, path, "cannot write");
+        app_file_error(errp, errno, path, "cannot write");
         ok = false;
     }
     if (close(fd) < 0 && ok) {
-        set_file_error(errp, errno, path, "cannot write");
+        app_file_error(errp, errno, path, "cannot write");
         ok = false;
     }
     if (ok && rename(tmp, path) < 0) {
-        set_file_error(errp, errno, path,
+        app_file_error(errp, errno, path,
                        "cannot rename the finished file into place");
         ok = false;
     }
@@ -208,7 +207,7 @@ static bool copy_in_kernel(Copy *c, uint64_t *from, uint64_t to, int fd,
             return true;
         }
         if (done <= 0) {
-            set_file_error(errp, done < 0 ? errno : EIO, path,
+            app_file_error(errp, done < 0 ? errno : EIO, path,
                            done < 0 ? "cannot write"
                                     : "cannot write (the source is shorter)");
             return false;

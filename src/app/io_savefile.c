@@ -30,12 +30,6 @@ extern char **environ;
 
 #define DEFAULT_EMULATOR "qemu-system-x86_64"
 
-static void file_error(GError **errp, int e, const char *path, const char *what)
-{
-    g_set_error(errp, G_FILE_ERROR, g_file_error_from_errno(e), "%s: %s: %s",
-                path, what, g_strerror(e));
-}
-
 bool app_is_savefile(const char *path)
 {
     char magic[LVSAVE_MAGIC_LEN];
@@ -78,7 +72,7 @@ static bool read_exactly(int fd, void *buf, size_t len, uint64_t at,
         }
         if (n <= 0) {
             if (n < 0) {
-                file_error(errp, errno, path, "cannot read");
+                app_file_error(errp, errno, path, "cannot read");
             } else {
                 g_set_error(errp, LVSAVE_ERROR, LVSAVE_ERROR_TRUNCATED,
                             "%s: the file ends at 0x%" PRIx64
@@ -104,7 +98,7 @@ static bool read_image(int fd, const char *path, SaveImage *si, GError **errp)
 
     memset(si, 0, sizeof(*si));
     if (fstat(fd, &si->st) < 0) {
-        file_error(errp, errno, path, "cannot stat");
+        app_file_error(errp, errno, path, "cannot stat");
         return false;
     }
     si->size = (uint64_t)si->st.st_size;
@@ -161,7 +155,7 @@ static bool wait_filter(pid_t pid, const char *const *argv, const char *path,
 
     while (waitpid(pid, &status, 0) < 0) {
         if (errno != EINTR) {
-            file_error(errp, errno, path, "waitpid");
+            app_file_error(errp, errno, path, "waitpid");
             return false;
         }
     }
@@ -203,7 +197,7 @@ static VmsSource *decompressed(const char *path, const SaveImage *si,
 
     filter_argv(format, false, argv);
     if (in < 0 || out < 0) {
-        file_error(errp, errno, in < 0 ? path : tmp, "cannot open");
+        app_file_error(errp, errno, in < 0 ? path : tmp, "cannot open");
         if (in >= 0) {
             close(in);
         }
@@ -212,13 +206,13 @@ static VmsSource *decompressed(const char *path, const SaveImage *si,
     unlink(tmp);
     ok = lseek(in, (off_t)si->offset, SEEK_SET) >= 0;
     if (!ok) {
-        file_error(errp, errno, path, "cannot seek");
+        app_file_error(errp, errno, path, "cannot seek");
     }
     ok = ok && spawn_filter(argv, in, out, &pid, errp);
     close(in);
     ok = ok && wait_filter(pid, argv, path, errp);
     if (ok && fstat(out, &st) < 0) {
-        file_error(errp, errno, tmp, "cannot stat");
+        app_file_error(errp, errno, tmp, "cannot stat");
         ok = false;
     }
     if (!ok) {
@@ -236,7 +230,7 @@ LvSaveImage *app_savefile_header(const char *path, uint64_t *stream_offset,
     bool ok;
 
     if (fd < 0) {
-        file_error(errp, errno, path, "cannot open");
+        app_file_error(errp, errno, path, "cannot open");
         return NULL;
     }
     ok = read_image(fd, path, &si, errp);
@@ -256,7 +250,7 @@ static VmsSource *open_stream(const char *path, GError **errp)
     VmsSource *src;
 
     if (fd < 0) {
-        file_error(errp, errno, path, "cannot open");
+        app_file_error(errp, errno, path, "cannot open");
         return NULL;
     }
     if (!read_image(fd, path, &si, errp)) {
@@ -397,7 +391,7 @@ static bool write_stream(int fd, const char *tmp, LvSaveFormat format,
     }
     filter_argv(format, true, argv);
     if (pipe2(p, O_CLOEXEC) < 0) {
-        file_error(errp, errno, tmp, "pipe");
+        app_file_error(errp, errno, tmp, "pipe");
         return false;
     }
     if (!spawn_filter(argv, p[0], fd, &pid, errp)) {
@@ -419,7 +413,7 @@ static bool sync_dir(const char *path, GError **errp)
     bool ok = fd >= 0 && fsync(fd) == 0;
 
     if (!ok) {
-        file_error(errp, errno, dir, "cannot sync the directory");
+        app_file_error(errp, errno, dir, "cannot sync the directory");
     }
     if (fd >= 0) {
         close(fd);
@@ -442,12 +436,12 @@ static bool write_new_image(const SaveSink *s, const SaveImage *si,
     bool ok;
 
     if (fd < 0) {
-        file_error(errp, errno, s->path, "cannot create a file beside it");
+        app_file_error(errp, errno, s->path, "cannot create a file beside it");
         return false;
     }
     /* the original's owner (libvirt's qemu user) and mode */
     if (fchown(fd, si->st.st_uid, si->st.st_gid) < 0 && errno != EPERM) {
-        file_error(errp, errno, tmp, "cannot set the owner");
+        app_file_error(errp, errno, tmp, "cannot set the owner");
         close(fd);
         unlink(tmp);
         return false;
@@ -455,26 +449,26 @@ static bool write_new_image(const SaveSink *s, const SaveImage *si,
     ok = app_write_all(fd, data, len, tmp, errp) &&
          write_stream(fd, tmp, lvsave_stream_format(&si->img->header), w, errp);
     if (ok && fsync(fd) < 0) {
-        file_error(errp, errno, tmp, "cannot write");
+        app_file_error(errp, errno, tmp, "cannot write");
         ok = false;
     }
     if (ok && fstat(fd, &done) == 0) {
         st->bytes_written = (uint64_t)done.st_size;
     }
     if (close(fd) < 0 && ok) {
-        file_error(errp, errno, tmp, "cannot write");
+        app_file_error(errp, errno, tmp, "cannot write");
         ok = false;
     }
     if (ok && w->keep_original) {
         kept = orig_name(s->path, w->keep_original_name);
         if (link(s->path, kept) < 0) {
-            file_error(errp, errno, kept, "cannot keep the original");
+            app_file_error(errp, errno, kept, "cannot keep the original");
             ok = false;
         }
     }
     if (ok && rename(tmp, s->path) < 0) {
-        file_error(errp, errno, s->path,
-                   "cannot rename the new image into place");
+        app_file_error(errp, errno, s->path,
+                       "cannot rename the new image into place");
         if (kept) {
             unlink(kept);
         }
@@ -502,7 +496,7 @@ static bool savefile_write(AppSink *sink, const AppWrite *w, AppWriteStats *st,
     bool changed = false, ok;
 
     if (fd < 0) {
-        file_error(errp, errno, s->path, "cannot open");
+        app_file_error(errp, errno, s->path, "cannot open");
         return false;
     }
     ok = read_image(fd, s->path, &si, errp);
