@@ -21,12 +21,6 @@
 
 #include "write-internal.h"
 
-static uint64_t entry_length(const uint8_t *e)
-{
-    return QCOW2_SNAPSHOT_FIXED_SIZE + (uint64_t)qcow2_be32(e + 36) +
-           qcow2_be16(e + 12) + qcow2_be16(e + 14);
-}
-
 /* QEMU's rule for a new snapshot ID: one more than the largest. */
 static char *next_snapshot_id(const Qcow2Image *img)
 {
@@ -49,21 +43,24 @@ static void pad8(GByteArray *t)
 static bool patch_entry(Qcow2Splice *s, uint8_t *e, GError **errp)
 {
     uint64_t size = s->map.new_size;
-    uint32_t extra = qcow2_be32(e + 36);
+    uint64_t extra = QCOW2_GET(e, Qcow2DiskSnapshot, extra_data_size);
+    bool has_large = QCOW2_SNAPSHOT_EXTRA_HAS(extra, vm_state_size_large);
 
-    if (extra < QCOW2_SNAPSHOT_EXTRA_VMSTATE_LARGE && size > UINT32_MAX) {
+    if (!has_large && size > UINT32_MAX) {
         qcow2_error(errp, s->img, QCOW2_ERROR_UNSUPPORTED,
                     "snapshot table entry", s->snap->table_offset,
                     "has no 64-bit VM state size field for %" PRIu64 " bytes",
                     size);
         return false;
     }
-    qcow2_put_be64(e, s->new_l1_offset);
-    qcow2_put_be32(e + 8, s->new_l1_size);
+    QCOW2_PUT(e, Qcow2DiskSnapshot, l1_table_offset, s->new_l1_offset);
+    QCOW2_PUT(e, Qcow2DiskSnapshot, l1_size, s->new_l1_size);
     /* Too large for the old field: 0, so old readers see no VM state. */
-    qcow2_put_be32(e + 32, size <= UINT32_MAX ? (uint32_t)size : 0);
-    if (extra >= QCOW2_SNAPSHOT_EXTRA_VMSTATE_LARGE) {
-        qcow2_put_be64(e + QCOW2_SNAPSHOT_FIXED_SIZE, size);
+    QCOW2_PUT(e, Qcow2DiskSnapshot, vm_state_size,
+              size <= UINT32_MAX ? size : 0);
+    if (has_large) {
+        QCOW2_PUT(e + sizeof(Qcow2DiskSnapshot), Qcow2DiskSnapshotExtra,
+                  vm_state_size_large, size);
     }
     return true;
 }
@@ -73,22 +70,24 @@ static void append_original(Qcow2Splice *s, GByteArray *t, const uint8_t *e)
 {
     g_autofree char *id = next_snapshot_id(s->img);
     const char *name = s->opts->keep_original_name;
-    uint32_t extra = qcow2_be32(e + 36);
-    uint8_t fixed[QCOW2_SNAPSHOT_FIXED_SIZE];
+    uint64_t extra = QCOW2_GET(e, Qcow2DiskSnapshot, extra_data_size);
+    uint8_t fixed[sizeof(Qcow2DiskSnapshot)];
 
     memcpy(fixed, e, sizeof(fixed));
-    fixed[12] = (uint8_t)(strlen(id) >> 8);
-    fixed[13] = (uint8_t)strlen(id);
-    fixed[14] = (uint8_t)(strlen(name) >> 8);
-    fixed[15] = (uint8_t)strlen(name);
+    QCOW2_PUT(fixed, Qcow2DiskSnapshot, id_str_size, strlen(id));
+    QCOW2_PUT(fixed, Qcow2DiskSnapshot, name_size, strlen(name));
     pad8(t);
     g_byte_array_append(t, fixed, sizeof(fixed));
-    g_byte_array_append(t, e + QCOW2_SNAPSHOT_FIXED_SIZE, extra);
+    g_byte_array_append(t, e + sizeof(Qcow2DiskSnapshot), (guint)extra);
     g_byte_array_append(t, (const uint8_t *)id, (guint)strlen(id));
     g_byte_array_append(t, (const uint8_t *)name, (guint)strlen(name));
 }
 
-static bool build_table(Qcow2Splice *s, GError **errp)
+/*
+ * The new snapshot table, built (and its limits checked) before the first
+ * write; its L1 offset is filled in once the L1 table has its clusters.
+ */
+bool qcow2_splice_plan_table(Qcow2Splice *s, GError **errp)
 {
     Qcow2Image *img = s->img;
     uint64_t table_off = img->header.snapshots_offset;
@@ -106,9 +105,10 @@ static bool build_table(Qcow2Splice *s, GError **errp)
 
         pad8(t);
         at = t->len;
-        g_byte_array_append(t, e, (guint)entry_length(e));
+        g_byte_array_append(t, e, (guint)qcow2_snapshot_entry_length(e));
         if (&img->snapshots[i] == s->snap) {
             orig = e;
+            s->new_entry_at = at;
             if (!patch_entry(s, t->data + at, errp)) {
                 g_byte_array_free(t, true);
                 return false;
@@ -138,7 +138,7 @@ static uint64_t clusters_for(const Qcow2Splice *s, uint64_t bytes)
 
 bool qcow2_splice_prepare_table(Qcow2Splice *s, GError **errp)
 {
-    uint64_t l1_clusters = clusters_for(s, (uint64_t)s->new_l1_size * 8);
+    uint64_t l1_clusters = clusters_for(s, qcow2_table_bytes(s->new_l1_size));
     uint64_t table_clusters;
 
     if (l1_clusters) {
@@ -147,9 +147,8 @@ bool qcow2_splice_prepare_table(Qcow2Splice *s, GError **errp)
         }
         s->stats->metadata_clusters += l1_clusters;
     }
-    if (!build_table(s, errp)) {
-        return false;
-    }
+    QCOW2_PUT(s->new_table + s->new_entry_at, Qcow2DiskSnapshot,
+              l1_table_offset, s->new_l1_offset);
     table_clusters = clusters_for(s, s->new_table_len);
     if (!qcow2_refs_alloc(&s->refs, table_clusters, &s->new_table_offset,
                           errp)) {
@@ -161,18 +160,16 @@ bool qcow2_splice_prepare_table(Qcow2Splice *s, GError **errp)
 
 bool qcow2_splice_commit(Qcow2Splice *s, GError **errp)
 {
-    uint64_t l1_bytes = (uint64_t)s->new_l1_size * 8;
+    uint64_t l1_bytes = qcow2_table_bytes(s->new_l1_size);
     g_autofree uint8_t *l1 = g_malloc(MAX(l1_bytes, 1));
     uint32_t nb = s->img->nb_snapshots + (s->keep ? 1 : 0);
-    uint8_t hdr[12];
+    uint8_t hdr[sizeof(Qcow2DiskHeader)];
 
     /* Refcounts of everything new, durable; then the last L2 tables. */
     if (!qcow2_splice_write_pending(s, errp)) {
         return false;
     }
-    for (uint32_t i = 0; i < s->new_l1_size; i++) {
-        qcow2_put_be64(l1 + 8ULL * i, s->new_l1[i]);
-    }
+    qcow2_table_to_disk(l1, s->new_l1, s->new_l1_size);
     if ((l1_bytes &&
          !qcow2_wio_write(&s->w, l1, l1_bytes, s->new_l1_offset, errp)) ||
         !qcow2_wio_flush(&s->w, errp)) {
@@ -184,14 +181,42 @@ bool qcow2_splice_commit(Qcow2Splice *s, GError **errp)
         return false;
     }
     /* The commit point: nb_snapshots and snapshots_offset, one write. */
-    qcow2_put_be32(hdr, nb);
-    qcow2_put_be64(hdr + 4, s->new_table_offset);
-    if (!qcow2_wio_write(&s->w, hdr, sizeof(hdr), 60, errp) ||
+    QCOW2_PUT(hdr, Qcow2DiskHeader, nb_snapshots, nb);
+    QCOW2_PUT(hdr, Qcow2DiskHeader, snapshots_offset, s->new_table_offset);
+    /* From here the file may hold either state (see
+     * qcow2_splice_commit_landed). */
+    if (qcow2_wio_stop_requested(&s->w, errp)) {
+        return false;
+    }
+    s->commit_issued = true;
+    if (!qcow2_wio_write(&s->w, hdr + QCOW2_SNAPSHOT_SWITCH_OFFSET,
+                         QCOW2_SNAPSHOT_SWITCH_BYTES,
+                         QCOW2_SNAPSHOT_SWITCH_OFFSET, errp) ||
         !qcow2_wio_flush(&s->w, errp)) {
         return false;
     }
     s->committed = true;
+    s->w.cancellable = false; /* committed: finish the run */
     return true;
+}
+
+bool qcow2_splice_commit_landed(Qcow2Splice *s)
+{
+    uint8_t hdr[sizeof(Qcow2DiskHeader)];
+
+    if (!s->commit_issued) {
+        return false;
+    }
+    /* Unreadable: assume the worst, that the switch is there. */
+    if (!qcow2_pread(s->img, hdr + QCOW2_SNAPSHOT_SWITCH_OFFSET,
+                     QCOW2_SNAPSHOT_SWITCH_BYTES, QCOW2_SNAPSHOT_SWITCH_OFFSET,
+                     NULL)) {
+        return true;
+    }
+    return QCOW2_GET(hdr, Qcow2DiskHeader, snapshots_offset) !=
+               s->img->header.snapshots_offset ||
+           QCOW2_GET(hdr, Qcow2DiskHeader, nb_snapshots) !=
+               s->img->header.nb_snapshots;
 }
 
 /* Everything parsed from the header and the tables, dropped. */
@@ -209,6 +234,7 @@ static void forget_metadata(Qcow2Image *img)
         img->snapshot_l1 = NULL;
     }
     qcow2_free_snapshots(img);
+    qcow2_forget_warnings_state(img);
     g_free(img->active_l1.entries);
     memset(&img->active_l1, 0, sizeof(img->active_l1));
     img->active_l1_loaded = false;

@@ -39,16 +39,20 @@ static char *dup_string_field(const uint8_t *p, size_t len)
 
 static bool parse_feature_table(Qcow2Image *img, const uint8_t *p, uint32_t len)
 {
-    guint n = len / 48;
+    guint n = len / sizeof(Qcow2DiskFeature);
 
+    g_free(img->features);
     img->features = g_new0(Qcow2Feature, n ? n : 1);
     img->n_features = n;
     for (guint i = 0; i < n; i++) {
-        const uint8_t *e = p + 48 * i;
-        img->features[i].type = e[0];
-        img->features[i].bit = e[1];
-        memcpy(img->features[i].name, e + 2, 46);
-        img->features[i].name[46] = '\0';
+        const uint8_t *e = p + sizeof(Qcow2DiskFeature) * i;
+        Qcow2Feature *f = &img->features[i];
+
+        f->type = (uint8_t)QCOW2_GET(e, Qcow2DiskFeature, type);
+        f->bit = (uint8_t)QCOW2_GET(e, Qcow2DiskFeature, bit);
+        memcpy(f->name, e + offsetof(Qcow2DiskFeature, name),
+               QCOW2_FIELD_SIZE(Qcow2DiskFeature, name));
+        f->name[QCOW2_FIELD_SIZE(Qcow2DiskFeature, name)] = '\0';
     }
     return true;
 }
@@ -72,14 +76,17 @@ static bool parse_bitmaps_ext(Qcow2Image *img, uint64_t at, const uint8_t *p,
         /* QEMU ignores a bitmaps extension whose autoclear bit is clear. */
         return true;
     }
-    if (len != 24) {
+    if (len != sizeof(Qcow2DiskBitmapsExt)) {
         qcow2_error(errp, img, QCOW2_ERROR_EXTENSION, "bitmaps extension", at,
-                    "length %" PRIu32 " (expected 24)", len);
+                    "length %" PRIu32 " (expected %zu)", len,
+                    sizeof(Qcow2DiskBitmapsExt));
         return false;
     }
-    h->nb_bitmaps = qcow2_be32(p);
-    img->bitmap_directory_size = qcow2_be64(p + 8);
-    img->bitmap_directory_offset = qcow2_be64(p + 16);
+    h->nb_bitmaps = (uint32_t)QCOW2_GET(p, Qcow2DiskBitmapsExt, nb_bitmaps);
+    img->bitmap_directory_size =
+        QCOW2_GET(p, Qcow2DiskBitmapsExt, bitmap_directory_size);
+    img->bitmap_directory_offset =
+        QCOW2_GET(p, Qcow2DiskBitmapsExt, bitmap_directory_offset);
     if (h->nb_bitmaps == 0 || h->nb_bitmaps > 65535) {
         qcow2_error(errp, img, QCOW2_ERROR_EXTENSION, "bitmaps extension", at,
                     "%" PRIu32 " bitmaps (QEMU allows 1 to 65535)",
@@ -105,9 +112,10 @@ static bool parse_bitmaps_ext(Qcow2Image *img, uint64_t at, const uint8_t *p,
 static bool parse_crypto_ext(Qcow2Image *img, uint64_t at, const uint8_t *p,
                              uint32_t len, GError **errp)
 {
-    if (len != 16) {
+    if (len != sizeof(Qcow2DiskCryptoExt)) {
         qcow2_error(errp, img, QCOW2_ERROR_EXTENSION, "encryption extension",
-                    at, "length %" PRIu32 " (expected 16)", len);
+                    at, "length %" PRIu32 " (expected %zu)", len,
+                    sizeof(Qcow2DiskCryptoExt));
         return false;
     }
     if (img->header.crypt_method != 2) {
@@ -117,8 +125,8 @@ static bool parse_crypto_ext(Qcow2Image *img, uint64_t at, const uint8_t *p,
             img->header.crypt_method);
         return false;
     }
-    img->crypto_offset = qcow2_be64(p);
-    img->crypto_length = qcow2_be64(p + 8);
+    img->crypto_offset = QCOW2_GET(p, Qcow2DiskCryptoExt, offset);
+    img->crypto_length = QCOW2_GET(p, Qcow2DiskCryptoExt, length);
     if (img->crypto_offset % img->cluster_size || img->crypto_length == 0 ||
         !qcow2_range_within(img->crypto_offset, img->crypto_length,
                             img->header.file_size)) {
@@ -146,6 +154,7 @@ static bool parse_one_extension(Qcow2Image *img, uint32_t type, uint64_t at,
                         "name of %" PRIu32 " bytes is too long (max 15)", len);
             return false;
         }
+        g_free(h->backing_format); /* repeated: the last one wins */
         h->backing_format = dup_string_field(p, len);
         return true;
     case QCOW2_EXT_FEATURE_TABLE:
@@ -160,6 +169,7 @@ static bool parse_one_extension(Qcow2Image *img, uint32_t type, uint64_t at,
                         at, "file name of %" PRIu32 " bytes", len);
             return false;
         }
+        g_free(h->data_file);
         h->data_file = dup_string_field(p, len);
         return true;
     default:
@@ -169,43 +179,38 @@ static bool parse_one_extension(Qcow2Image *img, uint32_t type, uint64_t at,
     }
 }
 
-static bool seen_before(const uint32_t *seen, guint n, uint32_t type)
-{
-    for (guint i = 0; i < n; i++) {
-        if (seen[i] == type) {
-            return true;
-        }
-    }
-    return false;
-}
-
+/*
+ * Extensions follow the header until an end marker. A type may appear
+ * more than once: as QEMU does, each one is read in turn, so the last
+ * one of a type wins (unknown ones are all listed).
+ */
 static bool parse_extensions(Qcow2Image *img, HeaderBuf *hb, GError **errp)
 {
     const Qcow2Header *h = &img->header;
-    uint64_t backing_offset = qcow2_be64(hb->data + 8);
+    const size_t head = sizeof(Qcow2DiskExtension);
+    uint64_t backing_offset =
+        QCOW2_GET(hb->data, Qcow2DiskHeader, backing_file_offset);
     /* The backing file name, if any, ends the extension area (as QEMU). */
     uint64_t end = backing_offset ? backing_offset : img->cluster_size;
     uint64_t off = h->header_length;
-    uint32_t seen[8];
-    guint n_seen = 0;
 
     if (h->version < 3) {
         /* QEMU reads extensions of v2 images too (backing format). */
         off = QCOW2_V2_HEADER_LENGTH;
     }
     end = MIN(end, h->file_size);
-    while (off + 8 <= end) {
+    while (off + head <= end) {
         uint32_t type, len;
 
-        if (!header_buf_ensure(img, hb, off + 8, errp)) {
+        if (!header_buf_ensure(img, hb, off + head, errp)) {
             return false;
         }
-        type = qcow2_be32(hb->data + off);
-        len = qcow2_be32(hb->data + off + 4);
+        type = (uint32_t)QCOW2_GET(hb->data + off, Qcow2DiskExtension, type);
+        len = (uint32_t)QCOW2_GET(hb->data + off, Qcow2DiskExtension, len);
         if (type == QCOW2_EXT_END) {
             return true;
         }
-        if (len > end - off - 8) {
+        if (len > end - off - head) {
             qcow2_error(errp, img, QCOW2_ERROR_EXTENSION, "header extension",
                         off,
                         "type 0x%08" PRIx32 " length %" PRIu32
@@ -213,23 +218,12 @@ static bool parse_extensions(Qcow2Image *img, HeaderBuf *hb, GError **errp)
                         type, len, end);
             return false;
         }
-        if (type != QCOW2_EXT_END && seen_before(seen, n_seen, type) &&
-            (type == QCOW2_EXT_BACKING_FORMAT ||
-             type == QCOW2_EXT_FEATURE_TABLE || type == QCOW2_EXT_BITMAPS ||
-             type == QCOW2_EXT_CRYPTO || type == QCOW2_EXT_DATA_FILE)) {
-            qcow2_error(errp, img, QCOW2_ERROR_EXTENSION, "header extension",
-                        off, "type 0x%08" PRIx32 " appears twice", type);
-            return false;
-        }
-        if (n_seen < G_N_ELEMENTS(seen)) {
-            seen[n_seen++] = type;
-        }
-        if (!header_buf_ensure(img, hb, off + 8 + len, errp) ||
-            !parse_one_extension(img, type, off, hb->data + off + 8, len,
+        if (!header_buf_ensure(img, hb, off + head + len, errp) ||
+            !parse_one_extension(img, type, off, hb->data + off + head, len,
                                  errp)) {
             return false;
         }
-        off += 8 + (((uint64_t)len + 7) & ~7ULL);
+        off += head + (((uint64_t)len + 7) & ~7ULL);
     }
     /* The area may also end without a terminator, exactly at its end. */
     return true;
@@ -262,39 +256,44 @@ static bool check_features(Qcow2Image *img, GError **errp)
 
     if (unknown) {
         g_autofree char *what = describe_unknown_incompat(img, unknown);
-        qcow2_error(errp, img, QCOW2_ERROR_UNSUPPORTED, "header", 72,
+        qcow2_error(errp, img, QCOW2_ERROR_UNSUPPORTED, "header",
+                    QCOW2_HDR(incompatible_features),
                     "unsupported incompatible feature(s): %s", what);
         return false;
     }
     if (h->incompatible_features & QCOW2_INCOMPAT_COMPRESSION) {
-        if (h->header_length <= 104) {
-            qcow2_error(errp, img, QCOW2_ERROR_HEADER, "header", 72,
+        if (h->header_length <= QCOW2_HDR(compression_type)) {
+            qcow2_error(errp, img, QCOW2_ERROR_HEADER, "header",
+                        QCOW2_HDR(incompatible_features),
                         "compression type bit set but the header (%" PRIu32
                         " bytes) has no compression type field",
                         h->header_length);
             return false;
         }
         if (h->compression_type == QCOW2_COMPRESSION_ZLIB) {
-            qcow2_error(errp, img, QCOW2_ERROR_HEADER, "header", 104,
+            qcow2_error(errp, img, QCOW2_ERROR_HEADER, "header",
+                        QCOW2_HDR(compression_type),
                         "compression type bit set with type zlib (must be "
                         "clear for zlib)");
             return false;
         }
     } else if (h->compression_type != QCOW2_COMPRESSION_ZLIB) {
-        qcow2_error(errp, img, QCOW2_ERROR_HEADER, "header", 104,
+        qcow2_error(errp, img, QCOW2_ERROR_HEADER, "header",
+                    QCOW2_HDR(compression_type),
                     "compression type %u without incompatible bit 3",
                     (unsigned)h->compression_type);
         return false;
     }
     if ((unsigned)h->compression_type > QCOW2_COMPRESSION_ZSTD) {
-        qcow2_error(errp, img, QCOW2_ERROR_UNSUPPORTED, "header", 104,
-                    "unknown compression type %u",
+        qcow2_error(errp, img, QCOW2_ERROR_UNSUPPORTED, "header",
+                    QCOW2_HDR(compression_type), "unknown compression type %u",
                     (unsigned)h->compression_type);
         return false;
     }
     if (h->extended_l2 &&
         h->cluster_bits < QCOW2_MIN_EXTENDED_L2_CLUSTER_BITS) {
-        qcow2_error(errp, img, QCOW2_ERROR_HEADER, "header", 72,
+        qcow2_error(errp, img, QCOW2_ERROR_HEADER, "header",
+                    QCOW2_HDR(incompatible_features),
                     "extended L2 entries need clusters of at least 16 KiB "
                     "(cluster size is %" PRIu64 ")",
                     h->cluster_size);
@@ -302,7 +301,8 @@ static bool check_features(Qcow2Image *img, GError **errp)
     }
     if ((h->incompatible_features & QCOW2_INCOMPAT_DATA_FILE) &&
         !h->data_file) {
-        qcow2_error(errp, img, QCOW2_ERROR_HEADER, "header", 72,
+        qcow2_error(errp, img, QCOW2_ERROR_HEADER, "header",
+                    QCOW2_HDR(incompatible_features),
                     "external data file bit set but no data file name "
                     "extension");
         return false;
@@ -338,15 +338,15 @@ static bool check_tables(Qcow2Image *img, GError **errp)
     uint64_t l1_needed = h->size / span + (h->size % span != 0);
     uint64_t rt_bytes = (uint64_t)h->refcount_table_clusters * h->cluster_size;
 
-    if ((uint64_t)h->l1_size * 8 > QCOW2_MAX_L1_BYTES) {
-        qcow2_error(errp, img, QCOW2_ERROR_HEADER, "header", 36,
-                    "active L1 table has %" PRIu32
-                    " entries (QEMU allows at most %u)",
-                    h->l1_size, QCOW2_MAX_L1_BYTES / 8);
+    if (qcow2_table_bytes(h->l1_size) > QCOW2_MAX_L1_BYTES) {
+        qcow2_error(
+            errp, img, QCOW2_ERROR_HEADER, "header", QCOW2_HDR(l1_size),
+            "active L1 table has %" PRIu32 " entries (QEMU allows at most %u)",
+            h->l1_size, (unsigned)(QCOW2_MAX_L1_BYTES / QCOW2_ENTRY_BYTES));
         return false;
     }
     if (l1_needed > h->l1_size) {
-        qcow2_error(errp, img, QCOW2_ERROR_HEADER, "header", 36,
+        qcow2_error(errp, img, QCOW2_ERROR_HEADER, "header", QCOW2_HDR(l1_size),
                     "active L1 table has %" PRIu32 " entries but a %" PRIu64
                     "-byte disk needs %" PRIu64,
                     h->l1_size, h->size, l1_needed);
@@ -354,9 +354,10 @@ static bool check_tables(Qcow2Image *img, GError **errp)
     }
     if (h->l1_size &&
         (h->l1_table_offset % h->cluster_size ||
-         !qcow2_range_within(h->l1_table_offset, (uint64_t)h->l1_size * 8,
+         !qcow2_range_within(h->l1_table_offset, qcow2_table_bytes(h->l1_size),
                              h->file_size))) {
-        qcow2_error(errp, img, QCOW2_ERROR_HEADER, "header", 40,
+        qcow2_error(errp, img, QCOW2_ERROR_HEADER, "header",
+                    QCOW2_HDR(l1_table_offset),
                     "active L1 table at 0x%" PRIx64 " (%" PRIu32
                     " entries) is misaligned or past the end of the file "
                     "(0x%" PRIx64 " bytes)",
@@ -365,7 +366,8 @@ static bool check_tables(Qcow2Image *img, GError **errp)
     }
     if (h->refcount_table_clusters == 0 ||
         rt_bytes > QCOW2_MAX_REFTABLE_BYTES) {
-        qcow2_error(errp, img, QCOW2_ERROR_HEADER, "header", 56,
+        qcow2_error(errp, img, QCOW2_ERROR_HEADER, "header",
+                    QCOW2_HDR(refcount_table_clusters),
                     "refcount table of %" PRIu32
                     " clusters (must be 1 to %u bytes)",
                     h->refcount_table_clusters, QCOW2_MAX_REFTABLE_BYTES);
@@ -373,7 +375,8 @@ static bool check_tables(Qcow2Image *img, GError **errp)
     }
     if (h->refcount_table_offset % h->cluster_size ||
         !qcow2_range_within(h->refcount_table_offset, rt_bytes, h->file_size)) {
-        qcow2_error(errp, img, QCOW2_ERROR_HEADER, "header", 48,
+        qcow2_error(errp, img, QCOW2_ERROR_HEADER, "header",
+                    QCOW2_HDR(refcount_table_offset),
                     "refcount table at 0x%" PRIx64 " (%" PRIu64
                     " bytes) is misaligned or past the end of the file "
                     "(0x%" PRIx64 " bytes)",
@@ -381,14 +384,16 @@ static bool check_tables(Qcow2Image *img, GError **errp)
         return false;
     }
     if (h->nb_snapshots > QCOW2_MAX_SNAPSHOTS) {
-        qcow2_error(errp, img, QCOW2_ERROR_HEADER, "header", 60,
+        qcow2_error(errp, img, QCOW2_ERROR_HEADER, "header",
+                    QCOW2_HDR(nb_snapshots),
                     "%" PRIu32 " snapshots (QEMU allows at most %u)",
                     h->nb_snapshots, QCOW2_MAX_SNAPSHOTS);
         return false;
     }
     if (h->nb_snapshots && (h->snapshots_offset % h->cluster_size ||
                             h->snapshots_offset >= h->file_size)) {
-        qcow2_error(errp, img, QCOW2_ERROR_HEADER, "header", 64,
+        qcow2_error(errp, img, QCOW2_ERROR_HEADER, "header",
+                    QCOW2_HDR(snapshots_offset),
                     "snapshot table at 0x%" PRIx64
                     " is misaligned or past the end of the file (0x%" PRIx64
                     " bytes)",
@@ -401,33 +406,39 @@ static bool check_tables(Qcow2Image *img, GError **errp)
 static bool parse_fixed_fields(Qcow2Image *img, const uint8_t *b, GError **errp)
 {
     Qcow2Header *h = &img->header;
-    uint64_t backing_offset = qcow2_be64(b + 8);
-    uint32_t backing_size = qcow2_be32(b + 16);
+    uint64_t backing_offset =
+        QCOW2_GET(b, Qcow2DiskHeader, backing_file_offset);
+    uint32_t backing_size =
+        (uint32_t)QCOW2_GET(b, Qcow2DiskHeader, backing_file_size);
 
-    h->cluster_bits = qcow2_be32(b + 20);
+    h->cluster_bits = (uint32_t)QCOW2_GET(b, Qcow2DiskHeader, cluster_bits);
     if (h->cluster_bits < QCOW2_MIN_CLUSTER_BITS ||
         h->cluster_bits > QCOW2_MAX_CLUSTER_BITS) {
-        qcow2_error(errp, img, QCOW2_ERROR_HEADER, "header", 20,
+        qcow2_error(errp, img, QCOW2_ERROR_HEADER, "header",
+                    QCOW2_HDR(cluster_bits),
                     "cluster_bits %" PRIu32 " (QEMU supports 9 to 21)",
                     h->cluster_bits);
         return false;
     }
     h->cluster_size = 1ULL << h->cluster_bits;
-    h->size = qcow2_be64(b + 24);
-    h->crypt_method = qcow2_be32(b + 32);
-    h->l1_size = qcow2_be32(b + 36);
-    h->l1_table_offset = qcow2_be64(b + 40);
-    h->refcount_table_offset = qcow2_be64(b + 48);
-    h->refcount_table_clusters = qcow2_be32(b + 56);
-    h->nb_snapshots = qcow2_be32(b + 60);
-    h->snapshots_offset = qcow2_be64(b + 64);
+    h->size = QCOW2_GET(b, Qcow2DiskHeader, size);
+    h->crypt_method = (uint32_t)QCOW2_GET(b, Qcow2DiskHeader, crypt_method);
+    h->l1_size = (uint32_t)QCOW2_GET(b, Qcow2DiskHeader, l1_size);
+    h->l1_table_offset = QCOW2_GET(b, Qcow2DiskHeader, l1_table_offset);
+    h->refcount_table_offset =
+        QCOW2_GET(b, Qcow2DiskHeader, refcount_table_offset);
+    h->refcount_table_clusters =
+        (uint32_t)QCOW2_GET(b, Qcow2DiskHeader, refcount_table_clusters);
+    h->nb_snapshots = (uint32_t)QCOW2_GET(b, Qcow2DiskHeader, nb_snapshots);
+    h->snapshots_offset = QCOW2_GET(b, Qcow2DiskHeader, snapshots_offset);
     if (h->size > INT64_MAX) {
-        qcow2_error(errp, img, QCOW2_ERROR_HEADER, "header", 24,
+        qcow2_error(errp, img, QCOW2_ERROR_HEADER, "header", QCOW2_HDR(size),
                     "virtual size 0x%" PRIx64 " is impossible", h->size);
         return false;
     }
     if (h->crypt_method > 2) {
-        qcow2_error(errp, img, QCOW2_ERROR_HEADER, "header", 32,
+        qcow2_error(errp, img, QCOW2_ERROR_HEADER, "header",
+                    QCOW2_HDR(crypt_method),
                     "unknown encryption method %" PRIu32, h->crypt_method);
         return false;
     }
@@ -435,7 +446,8 @@ static bool parse_fixed_fields(Qcow2Image *img, const uint8_t *b, GError **errp)
         if (backing_size > QCOW2_MAX_BACKING_FILE_NAME ||
             !qcow2_range_within(backing_offset, backing_size,
                                 MIN(h->cluster_size, h->file_size))) {
-            qcow2_error(errp, img, QCOW2_ERROR_HEADER, "header", 8,
+            qcow2_error(errp, img, QCOW2_ERROR_HEADER, "header",
+                        QCOW2_HDR(backing_file_offset),
                         "backing file name at 0x%" PRIx64 " (%" PRIu32
                         " bytes) is too long or outside the first cluster",
                         backing_offset, backing_size);
@@ -451,37 +463,46 @@ static bool parse_v3_fields(Qcow2Image *img, HeaderBuf *hb, GError **errp)
     Qcow2Header *h = &img->header;
 
     if (h->file_size < QCOW2_V3_MIN_HEADER_LENGTH) {
-        qcow2_error(errp, img, QCOW2_ERROR_HEADER, "header", 0,
+        qcow2_error(errp, img, QCOW2_ERROR_HEADER, "header", QCOW2_HDR(magic),
                     "file is only %" PRIu64
                     " bytes, too short for a version 3 header",
                     h->file_size);
         return false;
     }
-    h->incompatible_features = qcow2_be64(hb->data + 72);
-    h->compatible_features = qcow2_be64(hb->data + 80);
-    h->autoclear_features = qcow2_be64(hb->data + 88);
-    h->refcount_order = qcow2_be32(hb->data + 96);
-    h->header_length = qcow2_be32(hb->data + 100);
+    h->incompatible_features =
+        QCOW2_GET(hb->data, Qcow2DiskHeader, incompatible_features);
+    h->compatible_features =
+        QCOW2_GET(hb->data, Qcow2DiskHeader, compatible_features);
+    h->autoclear_features =
+        QCOW2_GET(hb->data, Qcow2DiskHeader, autoclear_features);
+    h->refcount_order =
+        (uint32_t)QCOW2_GET(hb->data, Qcow2DiskHeader, refcount_order);
+    h->header_length =
+        (uint32_t)QCOW2_GET(hb->data, Qcow2DiskHeader, header_length);
     if (h->header_length < QCOW2_V3_MIN_HEADER_LENGTH ||
         h->header_length > h->cluster_size || h->header_length > h->file_size) {
-        qcow2_error(errp, img, QCOW2_ERROR_HEADER, "header", 100,
+        qcow2_error(errp, img, QCOW2_ERROR_HEADER, "header",
+                    QCOW2_HDR(header_length),
                     "header length %" PRIu32
                     " (must be 104 to the cluster size and within the file)",
                     h->header_length);
         return false;
     }
     if (h->refcount_order > 6) {
-        qcow2_error(errp, img, QCOW2_ERROR_HEADER, "header", 96,
-                    "refcount_order %" PRIu32 " (must be 0 to 6)",
-                    h->refcount_order);
+        qcow2_error(
+            errp, img, QCOW2_ERROR_HEADER, "header", QCOW2_HDR(refcount_order),
+            "refcount_order %" PRIu32 " (must be 0 to 6)", h->refcount_order);
         return false;
     }
     /* The compression type byte exists only in longer headers. */
-    if (h->header_length > 104 && !header_buf_ensure(img, hb, 105, errp)) {
+    if (h->header_length > QCOW2_HDR(compression_type) &&
+        !header_buf_ensure(img, hb, QCOW2_HDR(compression_type) + 1, errp)) {
         return false;
     }
     h->compression_type =
-        h->header_length > 104 ? hb->data[104] : QCOW2_COMPRESSION_ZLIB;
+        h->header_length > QCOW2_HDR(compression_type)
+            ? QCOW2_GET(hb->data, Qcow2DiskHeader, compression_type)
+            : QCOW2_COMPRESSION_ZLIB;
     h->extended_l2 = h->incompatible_features & QCOW2_INCOMPAT_EXTENDED_L2;
     return true;
 }
@@ -498,7 +519,7 @@ bool qcow2_parse_header(Qcow2Image *img, GError **errp)
         return false;
     }
     if (h->file_size < QCOW2_V2_HEADER_LENGTH) {
-        qcow2_error(errp, img, QCOW2_ERROR_HEADER, "header", 0,
+        qcow2_error(errp, img, QCOW2_ERROR_HEADER, "header", QCOW2_HDR(magic),
                     "file is only %" PRIu64
                     " bytes, too short for a qcow2 header",
                     h->file_size);
@@ -508,17 +529,17 @@ bool qcow2_parse_header(Qcow2Image *img, GError **errp)
     if (!header_buf_ensure(img, &hb, MIN(h->file_size, 4096), errp)) {
         goto out;
     }
-    if (qcow2_be32(hb.data) != QCOW2_MAGIC) {
-        qcow2_error(errp, img, QCOW2_ERROR_HEADER, "header", 0,
+    if ((uint32_t)QCOW2_GET(hb.data, Qcow2DiskHeader, magic) != QCOW2_MAGIC) {
+        qcow2_error(errp, img, QCOW2_ERROR_HEADER, "header", QCOW2_HDR(magic),
                     "not a qcow2 image (magic 0x%08" PRIx32 ")",
-                    qcow2_be32(hb.data));
+                    (uint32_t)QCOW2_GET(hb.data, Qcow2DiskHeader, magic));
         goto out;
     }
-    h->version = qcow2_be32(hb.data + 4);
+    h->version = (uint32_t)QCOW2_GET(hb.data, Qcow2DiskHeader, version);
     if (h->version != 2 && h->version != 3) {
-        qcow2_error(errp, img, QCOW2_ERROR_UNSUPPORTED, "header", 4,
-                    "qcow2 version %" PRIu32 " (only 2 and 3 exist)",
-                    h->version);
+        qcow2_error(
+            errp, img, QCOW2_ERROR_UNSUPPORTED, "header", QCOW2_HDR(version),
+            "qcow2 version %" PRIu32 " (only 2 and 3 exist)", h->version);
         goto out;
     }
     if (!parse_fixed_fields(img, hb.data, errp)) {
@@ -537,8 +558,9 @@ bool qcow2_parse_header(Qcow2Image *img, GError **errp)
         !check_tables(img, errp)) {
         goto out;
     }
-    backing_offset = qcow2_be64(hb.data + 8);
-    backing_size = qcow2_be32(hb.data + 16);
+    backing_offset = QCOW2_GET(hb.data, Qcow2DiskHeader, backing_file_offset);
+    backing_size =
+        (uint32_t)QCOW2_GET(hb.data, Qcow2DiskHeader, backing_file_size);
     if (backing_offset) {
         if (!header_buf_ensure(img, &hb, backing_offset + backing_size, errp)) {
             goto out;

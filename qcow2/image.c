@@ -1,7 +1,7 @@
 /*
  * Opening and closing an image; the map of fixed metadata (everything the
  * header and the snapshot table point at) and the overlap checks built on
- * it; the walk that lists every metadata range for the write path.
+ * it.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -75,7 +75,7 @@ static void add_range(GArray *ranges, const Qcow2Image *img, uint64_t offset,
     }
 }
 
-static char *describe_range(const Qcow2MetaRange *r)
+char *qcow2_meta_range_describe(const Qcow2MetaRange *r)
 {
     if (r->kind == QCOW2_META_SNAPSHOT_L1) {
         return g_strdup_printf("the L1 table of snapshot table entry %d at "
@@ -86,53 +86,103 @@ static char *describe_range(const Qcow2MetaRange *r)
                            qcow2_meta_kind_name(r->kind), r->offset);
 }
 
+/* The first overlap among sorted ranges: index of its second range. */
+static guint first_overlap(const GArray *r)
+{
+    for (guint i = 1; i < r->len; i++) {
+        const Qcow2MetaRange *a = &g_array_index(r, Qcow2MetaRange, i - 1);
+        const Qcow2MetaRange *b = &g_array_index(r, Qcow2MetaRange, i);
+
+        if (b->offset < a->offset + a->length) {
+            return i;
+        }
+    }
+    return 0;
+}
+
+/*
+ * A snapshot's L1 table that overlaps other metadata spoils that snapshot
+ * only (QEMU lists such an entry and fails when it loads it): the entry
+ * is marked, and its table left out of the map.
+ */
+static void add_snapshot_l1_tables(Qcow2Image *img, GArray *fixed)
+{
+    g_autoptr(GArray) l1s = g_array_new(false, false, sizeof(Qcow2MetaRange));
+    uint64_t end = 0;
+
+    for (guint i = 0; i < img->nb_snapshots; i++) {
+        Qcow2Snapshot *sn = &img->snapshots[i];
+        const Qcow2MetaRange *m;
+
+        if (sn->l1_unusable || !sn->l1_size) {
+            continue;
+        }
+        m = qcow2_fixed_overlap(img, sn->l1_table_offset,
+                                qcow2_table_bytes(sn->l1_size));
+        if (m) {
+            g_autofree char *dm = qcow2_meta_range_describe(m);
+            qcow2_snapshot_set_error(img, sn, true,
+                                     "L1 table at 0x%" PRIx64 " overlaps %s",
+                                     sn->l1_table_offset, dm);
+            continue;
+        }
+        add_range(l1s, img, sn->l1_table_offset, qcow2_table_bytes(sn->l1_size),
+                  QCOW2_META_SNAPSHOT_L1, (int)i);
+    }
+    g_array_sort(l1s, compare_ranges);
+    for (guint i = 0; i < l1s->len; i++) {
+        const Qcow2MetaRange *m = &g_array_index(l1s, Qcow2MetaRange, i);
+
+        if (m->offset < end) {
+            qcow2_snapshot_set_error(img, &img->snapshots[m->owner], true,
+                                     "L1 table at 0x%" PRIx64
+                                     " overlaps another snapshot's L1 "
+                                     "table",
+                                     m->offset);
+            continue;
+        }
+        end = m->offset + m->length;
+        g_array_append_val(fixed, *m);
+    }
+}
+
 bool qcow2_build_fixed_metadata(Qcow2Image *img, GError **errp)
 {
     const Qcow2Header *h = &img->header;
     GArray *r = g_array_new(false, false, sizeof(Qcow2MetaRange));
+    guint bad;
 
     img->fixed_meta = r;
     add_range(r, img, 0, img->cluster_size, QCOW2_META_HEADER, -1);
-    add_range(r, img, h->l1_table_offset, (uint64_t)h->l1_size * 8,
+    add_range(r, img, h->l1_table_offset, qcow2_table_bytes(h->l1_size),
               QCOW2_META_ACTIVE_L1, -1);
     add_range(r, img, h->refcount_table_offset,
               (uint64_t)h->refcount_table_clusters * img->cluster_size,
               QCOW2_META_REFCOUNT_TABLE, -1);
     add_range(r, img, h->snapshots_offset, img->snapshot_table_length,
               QCOW2_META_SNAPSHOT_TABLE, -1);
-    for (guint i = 0; i < img->nb_snapshots; i++) {
-        add_range(r, img, img->snapshots[i].l1_table_offset,
-                  (uint64_t)img->snapshots[i].l1_size * 8,
-                  QCOW2_META_SNAPSHOT_L1, (int)i);
-    }
     add_range(r, img, img->bitmap_directory_offset, img->bitmap_directory_size,
               QCOW2_META_BITMAP_DIRECTORY, -1);
     add_range(r, img, img->crypto_offset, img->crypto_length,
               QCOW2_META_CRYPTO_HEADER, -1);
     g_array_sort(r, compare_ranges);
 
-    for (guint i = 1; i < r->len; i++) {
-        const Qcow2MetaRange *a = &g_array_index(r, Qcow2MetaRange, i - 1);
-        const Qcow2MetaRange *b = &g_array_index(r, Qcow2MetaRange, i);
+    bad = first_overlap(r);
+    if (bad) {
+        const Qcow2MetaRange *a = &g_array_index(r, Qcow2MetaRange, bad - 1);
+        const Qcow2MetaRange *b = &g_array_index(r, Qcow2MetaRange, bad);
+        g_autofree char *da = qcow2_meta_range_describe(a);
+        bool snapshot_part = a->kind == QCOW2_META_SNAPSHOT_TABLE ||
+                             b->kind == QCOW2_META_SNAPSHOT_TABLE;
 
-        if (b->offset < a->offset + a->length) {
-            g_autofree char *da = describe_range(a);
-            g_autofree char *bname =
-                b->kind == QCOW2_META_SNAPSHOT_L1
-                    ? g_strdup_printf("L1 table of snapshot table entry %d",
-                                      b->owner)
-                    : g_strdup(qcow2_meta_kind_name(b->kind));
-            bool snapshot_part = a->kind == QCOW2_META_SNAPSHOT_L1 ||
-                                 b->kind == QCOW2_META_SNAPSHOT_L1 ||
-                                 a->kind == QCOW2_META_SNAPSHOT_TABLE ||
-                                 b->kind == QCOW2_META_SNAPSHOT_TABLE;
-            qcow2_error(errp, img,
-                        snapshot_part ? QCOW2_ERROR_SNAPSHOT_TABLE
-                                      : QCOW2_ERROR_HEADER,
-                        bname, b->offset, "overlaps %s", da);
-            return false;
-        }
+        qcow2_error(
+            errp, img,
+            snapshot_part ? QCOW2_ERROR_SNAPSHOT_TABLE : QCOW2_ERROR_HEADER,
+            qcow2_meta_kind_name(b->kind), b->offset, "overlaps %s", da);
+        return false;
     }
+    add_snapshot_l1_tables(img, r);
+    g_array_sort(r, compare_ranges);
     return true;
 }
 
@@ -141,10 +191,8 @@ const GArray *qcow2_fixed_metadata(const Qcow2Image *img)
     return img->fixed_meta;
 }
 
-bool qcow2_check_no_fixed_overlap(const Qcow2Image *img, uint64_t offset,
-                                  uint64_t length, Qcow2ErrorCode code,
-                                  const char *structure, uint64_t struct_offset,
-                                  GError **errp)
+const Qcow2MetaRange *qcow2_fixed_overlap(const Qcow2Image *img,
+                                          uint64_t offset, uint64_t length)
 {
     const GArray *r = img->fixed_meta;
     guint lo = 0, hi = r->len;
@@ -162,71 +210,26 @@ bool qcow2_check_no_fixed_overlap(const Qcow2Image *img, uint64_t offset,
     if (lo > 0) {
         const Qcow2MetaRange *m = &g_array_index(r, Qcow2MetaRange, lo - 1);
         if (m->offset + m->length > offset) {
-            g_autofree char *dm = describe_range(m);
-            qcow2_error(errp, img, code, structure, struct_offset,
-                        "points at 0x%" PRIx64 ", inside %s", offset, dm);
-            return false;
+            return m;
         }
     }
-    return true;
+    return NULL;
 }
 
-static bool add_l2_tables(Qcow2Image *img, const Qcow2Snapshot *snap,
-                          GArray *out, GHashTable *seen, GError **errp)
+bool qcow2_check_no_fixed_overlap(const Qcow2Image *img, uint64_t offset,
+                                  uint64_t length, Qcow2ErrorCode code,
+                                  const char *structure, uint64_t struct_offset,
+                                  GError **errp)
 {
-    const Qcow2L1 *l1;
+    const Qcow2MetaRange *m = qcow2_fixed_overlap(img, offset, length);
 
-    if (!qcow2_get_l1(img, snap, &l1, errp)) {
+    if (m) {
+        g_autofree char *dm = qcow2_meta_range_describe(m);
+        qcow2_error(errp, img, code, structure, struct_offset,
+                    "points at 0x%" PRIx64 ", inside %s", offset, dm);
         return false;
     }
-    for (uint32_t i = 0; i < l1->size; i++) {
-        uint64_t l2 = l1->entries[i] & QCOW2_L1E_OFFSET_MASK;
-        const uint64_t *table;
-
-        if (!l2 || g_hash_table_contains(seen, &l2)) {
-            continue;
-        }
-        /* Validates alignment, bounds and overlaps of the table. */
-        if (!qcow2_get_l2(img, l2, l1->offset + 8ULL * i, &table, errp)) {
-            return false;
-        }
-        g_hash_table_add(seen, g_memdup2(&l2, sizeof(l2)));
-        add_range(out, img, l2, img->cluster_size, QCOW2_META_L2,
-                  snap ? (int)snap->index : -1);
-    }
     return true;
-}
-
-GArray *qcow2_all_metadata(Qcow2Image *img, GError **errp)
-{
-    GArray *out = g_array_new(false, false, sizeof(Qcow2MetaRange));
-    g_autoptr(GHashTable) seen =
-        g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
-
-    g_array_append_vals(out, img->fixed_meta->data, img->fixed_meta->len);
-    if (!add_l2_tables(img, NULL, out, seen, errp)) {
-        goto fail;
-    }
-    for (guint i = 0; i < img->nb_snapshots; i++) {
-        if (!add_l2_tables(img, &img->snapshots[i], out, seen, errp)) {
-            goto fail;
-        }
-    }
-    if (!qcow2_load_refcount_table(img, errp)) {
-        goto fail;
-    }
-    for (uint64_t i = 0; i < img->refcount_table_entries; i++) {
-        uint64_t block = img->refcount_table[i] & QCOW2_REFT_OFFSET_MASK;
-        if (block) {
-            add_range(out, img, block, img->cluster_size,
-                      QCOW2_META_REFCOUNT_BLOCK, -1);
-        }
-    }
-    g_array_sort(out, compare_ranges);
-    return out;
-fail:
-    g_array_free(out, true);
-    return NULL;
 }
 
 static guint cache_slots(uint64_t cluster_size)
@@ -332,6 +335,10 @@ void qcow2_close(Qcow2Image *img)
         g_array_free(img->fixed_meta, true);
     }
     g_array_free(img->unknown_extensions, true);
+    qcow2_forget_warnings_state(img);
+    if (img->warnings) {
+        g_ptr_array_unref(img->warnings);
+    }
     g_free(img->features);
     g_free(h->backing_file);
     g_free(h->backing_format);

@@ -69,6 +69,39 @@ static bool memory_get_size(Qcow2IO *io, uint64_t *size, GError **errp)
     return true;
 }
 
+static bool memory_truncate(Qcow2IO *io, uint64_t size, GError **errp)
+{
+    GByteArray *f = ((MemoryIO *)io)->file;
+
+    if (size < f->len) {
+        g_byte_array_set_size(f, (guint)size);
+    }
+    return true;
+}
+
+/* A hole reads as zeros; memory has no space to give back. */
+static bool memory_discard(Qcow2IO *io, uint64_t off, uint64_t len, bool *done,
+                           GError **errp)
+{
+    GByteArray *f = ((MemoryIO *)io)->file;
+
+    if (off < f->len) {
+        memset(f->data + off, 0, (size_t)MIN(len, f->len - off));
+    }
+    *done = true;
+    return true;
+}
+
+static bool memory_space(Qcow2IO *io, uint64_t *allocated, uint64_t *available,
+                         GError **errp)
+{
+    MemoryIO *m = (MemoryIO *)io;
+
+    *allocated = m->file->len;
+    *available = m->max_size - MIN(m->max_size, (uint64_t)m->file->len);
+    return true;
+}
+
 static bool memory_lock(Qcow2IO *io, Qcow2LockMode mode, GError **errp)
 {
     return true;
@@ -87,6 +120,9 @@ static const Qcow2IOOps memory_ops = {
     .get_size = memory_get_size,
     .lock = memory_lock,
     .close = memory_close,
+    .truncate = memory_truncate,
+    .discard = memory_discard,
+    .space = memory_space,
 };
 
 Qcow2IO *qcow2_io_memory_new(GByteArray *file, bool writable, uint64_t max_size,

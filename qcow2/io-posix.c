@@ -16,6 +16,7 @@
 #include <inttypes.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "write-internal.h"
@@ -178,6 +179,66 @@ static bool posix_get_size(Qcow2IO *io, uint64_t *size, GError **errp)
     return true;
 }
 
+static bool posix_truncate(Qcow2IO *io, uint64_t size, GError **errp)
+{
+    PosixIO *p = posix_io(io);
+
+    while (ftruncate(p->fd, (off_t)size) < 0) {
+        if (errno == EINTR) {
+            continue;
+        }
+        qcow2_error_named(errp, io->name, errno_code(errno), NULL, 0,
+                          "cannot cut the file to %" PRIu64 " bytes: %s", size,
+                          g_strerror(errno));
+        return false;
+    }
+    return true;
+}
+
+static bool posix_discard(Qcow2IO *io, uint64_t off, uint64_t len, bool *done,
+                          GError **errp)
+{
+    PosixIO *p = posix_io(io);
+
+    *done = false;
+#ifdef FALLOC_FL_PUNCH_HOLE
+    if (fallocate(p->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off,
+                  (off_t)len) == 0) {
+        *done = true;
+    } else if (errno != EOPNOTSUPP && errno != ENOSYS && errno != EINVAL &&
+               errno != ENODEV) {
+        qcow2_error_named(errp, io->name, errno_code(errno), "discard", off,
+                          "%s", g_strerror(errno));
+        return false;
+    }
+#else
+    (void)p;
+    (void)off;
+    (void)len;
+    (void)errp;
+#endif
+    return true;
+}
+
+static bool posix_space(Qcow2IO *io, uint64_t *allocated, uint64_t *available,
+                        GError **errp)
+{
+    PosixIO *p = posix_io(io);
+    struct statvfs vfs;
+    struct stat st;
+
+    if (fstat(p->fd, &st) < 0) {
+        qcow2_error_named(errp, io->name, QCOW2_ERROR_IO, NULL, 0, "%s",
+                          g_strerror(errno));
+        return false;
+    }
+    *allocated = (uint64_t)st.st_blocks * 512;
+    *available = fstatvfs(p->fd, &vfs) == 0
+                     ? (uint64_t)vfs.f_bavail * vfs.f_frsize
+                     : UINT64_MAX;
+    return true;
+}
+
 static bool posix_lock(Qcow2IO *io, Qcow2LockMode mode, GError **errp)
 {
     PosixIO *p = posix_io(io);
@@ -208,6 +269,9 @@ static const Qcow2IOOps posix_ops = {
     .lock = posix_lock,
     .close = posix_close,
     .copy = posix_copy,
+    .truncate = posix_truncate,
+    .discard = posix_discard,
+    .space = posix_space,
 };
 
 Qcow2IO *qcow2_io_posix_open(const char *path, bool writable, GError **errp)

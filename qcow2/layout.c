@@ -154,6 +154,9 @@ bool qcow2_vmstate_layout(Qcow2Image *img, const Qcow2Snapshot *snap,
     uint64_t c = first;
 
     memset(layout, 0, sizeof(*layout));
+    if (!qcow2_snapshot_usable(snap, errp)) {
+        return false;
+    }
     layout->clusters = end - first;
     if (!qcow2_get_l1(img, snap, &l1, errp)) {
         return false;
@@ -169,8 +172,9 @@ bool qcow2_vmstate_layout(Qcow2Image *img, const Qcow2Snapshot *snap,
             layout->unallocated += end - c;
             break;
         }
-        if (!walk_l2(&w, l1->entries[l1_index], l1->offset + 8 * l1_index, from,
-                     to, errp)) {
+        if (!walk_l2(&w, l1->entries[l1_index],
+                     qcow2_entry_offset(l1->offset, l1_index), from, to,
+                     errp)) {
             return false;
         }
         c += to - from;

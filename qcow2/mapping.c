@@ -17,13 +17,12 @@ static bool load_l1(Qcow2Image *img, Qcow2L1 *l1, uint64_t offset,
 
     /* Bounds and size were checked at open (header / snapshot entry). */
     e = g_new(uint64_t, MAX(size, 1));
-    if (size && !qcow2_pread(img, e, (size_t)size * 8, offset, errp)) {
+    if (size &&
+        !qcow2_pread(img, e, (size_t)qcow2_table_bytes(size), offset, errp)) {
         g_free(e);
         return false;
     }
-    for (uint32_t i = 0; i < size; i++) {
-        e[i] = qcow2_be64((const uint8_t *)&e[i]);
-    }
+    qcow2_table_from_disk(e, size);
     l1->entries = e;
     l1->size = size;
     l1->offset = offset;
@@ -51,6 +50,9 @@ bool qcow2_get_l1(Qcow2Image *img, const Qcow2Snapshot *snap,
         qcow2_error(errp, img, QCOW2_ERROR_INVALID, NULL, 0,
                     "snapshot handle does not belong to this image");
         return false;
+    }
+    if (snap->l1_unusable) {
+        return qcow2_snapshot_usable(snap, errp);
     }
     slot = &img->snapshot_l1[snap->index];
     if (!slot->entries &&
@@ -94,9 +96,7 @@ bool qcow2_get_l2(Qcow2Image *img, uint64_t l2_offset, uint64_t l1_entry_off,
         qcow2_cache_invalidate(&img->l2_cache, l2_offset);
         return false;
     }
-    for (size_t i = 0; i < cs / 8; i++) {
-        t[i] = qcow2_be64((const uint8_t *)&t[i]);
-    }
+    qcow2_table_from_disk(t, cs / QCOW2_ENTRY_BYTES);
     *table = t;
     return true;
 }
@@ -246,7 +246,7 @@ bool qcow2_map_cluster(Qcow2Image *img, const Qcow2Snapshot *snap,
         return true; /* past the L1 table: reads as unallocated, as QEMU */
     }
     l1e = l1->entries[l1_index];
-    where = l1->offset + 8 * l1_index;
+    where = qcow2_entry_offset(l1->offset, l1_index);
     if (l1e & QCOW2_L1E_RESERVED_MASK) {
         qcow2_error(errp, img, QCOW2_ERROR_MAPPING, "L1 entry", where,
                     "reserved bits set in 0x%016" PRIx64, l1e);

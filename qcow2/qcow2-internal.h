@@ -12,6 +12,7 @@
 #ifndef QCOW2_INTERNAL_H
 #define QCOW2_INTERNAL_H
 
+#include "format.h"
 #include "qcow2.h"
 
 G_BEGIN_DECLS
@@ -20,8 +21,6 @@ G_BEGIN_DECLS
 /* On-disk constants (docs/interop/qcow2.txt)                         */
 
 #define QCOW2_MAGIC                        0x514649fbU
-#define QCOW2_V2_HEADER_LENGTH             72
-#define QCOW2_V3_MIN_HEADER_LENGTH         104
 #define QCOW2_MIN_CLUSTER_BITS             9
 #define QCOW2_MAX_CLUSTER_BITS             21
 #define QCOW2_MIN_EXTENDED_L2_CLUSTER_BITS 14
@@ -59,12 +58,6 @@ G_BEGIN_DECLS
 #define QCOW2_REFT_OFFSET_MASK      0xfffffffffffffe00ULL
 #define QCOW2_SUBCLUSTERS           32
 
-/* Snapshot table entry: fixed part and the extra data QEMU understands. */
-#define QCOW2_SNAPSHOT_FIXED_SIZE          40
-#define QCOW2_SNAPSHOT_EXTRA_VMSTATE_LARGE 8
-#define QCOW2_SNAPSHOT_EXTRA_DISK_SIZE     16
-#define QCOW2_SNAPSHOT_EXTRA_ICOUNT        24
-
 /* ------------------------------------------------------------------ */
 /* Big-endian helpers                                                 */
 
@@ -96,6 +89,35 @@ static inline void qcow2_put_be64(uint8_t *p, uint64_t v)
 {
     qcow2_put_be32(p, (uint32_t)(v >> 32));
     qcow2_put_be32(p + 4, (uint32_t)v);
+}
+
+/* Byte offset of entry index of a table (L1, L2, refcount) at table. */
+static inline uint64_t qcow2_entry_offset(uint64_t table, uint64_t index)
+{
+    return table + index * QCOW2_ENTRY_BYTES;
+}
+
+/* Bytes of a table of n 8-byte entries. */
+static inline uint64_t qcow2_table_bytes(uint64_t n)
+{
+    return n * QCOW2_ENTRY_BYTES;
+}
+
+/* Table entries as read from the file (big-endian) to host order. */
+static inline void qcow2_table_from_disk(uint64_t *t, uint64_t n)
+{
+    for (uint64_t i = 0; i < n; i++) {
+        t[i] = qcow2_be64((const uint8_t *)&t[i]);
+    }
+}
+
+/* n host-order table entries to file bytes at out. */
+static inline void qcow2_table_to_disk(uint8_t *out, const uint64_t *t,
+                                       uint64_t n)
+{
+    for (uint64_t i = 0; i < n; i++) {
+        qcow2_put_be64(out + qcow2_table_bytes(i), t[i]);
+    }
 }
 
 /* a + b <= limit without overflow */
@@ -175,6 +197,8 @@ typedef struct Qcow2MetaRange {
 } Qcow2MetaRange;
 
 const char *qcow2_meta_kind_name(Qcow2MetaKind kind);
+/* "the refcount table at 0x10000", "the L1 table of snapshot ... at ..." */
+char *qcow2_meta_range_describe(const Qcow2MetaRange *r);
 
 /*
  * The fixed metadata (everything the header and the snapshot table point
@@ -182,6 +206,10 @@ const char *qcow2_meta_kind_name(Qcow2MetaKind kind);
  * are refused there.
  */
 const GArray *qcow2_fixed_metadata(const Qcow2Image *img);
+
+/* The fixed range [offset, +length) overlaps, or NULL. */
+const Qcow2MetaRange *qcow2_fixed_overlap(const Qcow2Image *img,
+                                          uint64_t offset, uint64_t length);
 
 /*
  * Fail with QCOW2_ERROR_MAPPING/REFCOUNT (code) when [offset, +length)
@@ -192,14 +220,6 @@ bool qcow2_check_no_fixed_overlap(const Qcow2Image *img, uint64_t offset,
                                   uint64_t length, Qcow2ErrorCode code,
                                   const char *structure, uint64_t struct_offset,
                                   GError **errp);
-
-/*
- * Every metadata range of the image: the fixed ones plus every L2 table
- * reachable from the active and snapshot L1 tables (once per table even
- * when shared) and every refcount block. Sorted by offset. For the write
- * path's allocator and overlap checks.
- */
-GArray *qcow2_all_metadata(Qcow2Image *img, GError **errp);
 
 /* ------------------------------------------------------------------ */
 /* The image                                                          */
@@ -265,6 +285,12 @@ struct Qcow2Image {
     uint8_t *zcluster;
     uint64_t zcluster_host; /* its descriptor's host offset; 0 = none */
 
+    /* warnings.c: metadata clusters known cheaply, warnings collected */
+    bool collect_warnings;
+    GHashTable *known_meta;
+    GHashTable *warned; /* clusters warned about */
+    GPtrArray *warnings;
+
     /* statistics: how much was read, for tests and benchmarks */
     uint64_t bytes_read;
     uint64_t read_calls;
@@ -280,8 +306,37 @@ const char *qcow2_feature_name(const Qcow2Image *img, uint8_t type,
                                uint8_t bit);
 
 /* Snapshot table (snapshot.c). */
+/* Bytes of the entry starting at e (raw): fixed part, extra, ID, name. */
+static inline uint64_t qcow2_snapshot_entry_length(const uint8_t *e)
+{
+    return sizeof(Qcow2DiskSnapshot) +
+           QCOW2_GET(e, Qcow2DiskSnapshot, extra_data_size) +
+           QCOW2_GET(e, Qcow2DiskSnapshot, id_str_size) +
+           QCOW2_GET(e, Qcow2DiskSnapshot, name_size);
+}
 bool qcow2_read_snapshot_table(Qcow2Image *img, GError **errp);
+/* Mark an entry unusable with a reason (the first reason stays). */
+void qcow2_snapshot_set_error(const Qcow2Image *img, Qcow2Snapshot *sn,
+                              bool l1_unusable, const char *fmt, ...)
+    G_GNUC_PRINTF(4, 5);
+/* Fail with the entry's reason when it cannot be used. */
+bool qcow2_snapshot_usable(const Qcow2Snapshot *sn, GError **errp);
 void qcow2_free_snapshots(Qcow2Image *img);
+
+/* Warn when a VM state read maps a metadata cluster (warnings.c). */
+void qcow2_warn_if_metadata(Qcow2Image *img, const Qcow2Snapshot *sn,
+                            uint64_t vm_offset, const Qcow2Mapping *m);
+/* Forget the metadata map (the tables changed). */
+void qcow2_forget_warnings_state(Qcow2Image *img);
+
+/*
+ * The check (check.c); count_only: the references and roles alone, no
+ * refcount block read or compared (problems found on the way are still
+ * listed, corruptions and leaks are not judged).
+ */
+Qcow2CheckReport *qcow2_check_run(Qcow2Image *img,
+                                  const volatile sig_atomic_t *cancel,
+                                  bool count_only, GError **errp);
 
 /* Fixed metadata and its overlap check, run at open (image.c). */
 bool qcow2_build_fixed_metadata(Qcow2Image *img, GError **errp);

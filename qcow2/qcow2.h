@@ -16,6 +16,7 @@
 #define QCOW2_H
 
 #include <glib.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -42,6 +43,8 @@ typedef enum {
     QCOW2_ERROR_IN_USE,         /* another process holds QEMU's locks */
     QCOW2_ERROR_NOT_FOUND,      /* no such snapshot */
     QCOW2_ERROR_INVALID,        /* caller error (bad range, bad edit list) */
+    QCOW2_ERROR_INCONSISTENT,   /* the consistency check found corruption */
+    QCOW2_ERROR_CANCELLED,      /* the caller asked to stop (nothing left) */
 } Qcow2ErrorCode;
 
 /* ------------------------------------------------------------------ */
@@ -79,6 +82,24 @@ typedef struct Qcow2IOOps {
      */
     bool (*copy)(Qcow2IO *io, uint64_t src, uint64_t dst, size_t len,
                  bool *copied, GError **errp);
+    /*
+     * Optional: cut the file to size bytes. A write that fails before its
+     * commit gives back the space it took past the old end of the file.
+     */
+    bool (*truncate)(Qcow2IO *io, uint64_t size, GError **errp);
+    /*
+     * Optional: the bytes [off, off + len) are no longer needed (punch a
+     * hole: they read as zeros afterwards, the file keeps its size). Set
+     * *done false and return true when the file system cannot.
+     */
+    bool (*discard)(Qcow2IO *io, uint64_t off, uint64_t len, bool *done,
+                    GError **errp);
+    /*
+     * Optional: bytes the file occupies on disk, and bytes its file
+     * system can still give a writer (UINT64_MAX when unknown).
+     */
+    bool (*space)(Qcow2IO *io, uint64_t *allocated, uint64_t *available,
+                  GError **errp);
 } Qcow2IOOps;
 
 struct Qcow2IO {
@@ -234,15 +255,51 @@ typedef struct Qcow2Snapshot {
     uint32_t extra_data_size;
     uint8_t *extra_data;   /* all extra bytes, preserved verbatim */
     uint64_t table_offset; /* where the entry starts in the file */
+    /*
+     * Why this snapshot cannot be used (one line naming the image, the
+     * entry, its offset and the problem), NULL when it can. Such an entry
+     * is listed like any other, as qemu-img snapshot -l lists it, and the
+     * image and the other snapshots stay usable; reading its VM state or
+     * rewriting it fails with this message (QCOW2_ERROR_SNAPSHOT_TABLE).
+     */
+    char *error;
+    bool l1_unusable; /* its L1 table cannot even be read (implies error) */
 } Qcow2Snapshot;
 
 guint qcow2_snapshot_count(const Qcow2Image *img);
+/*
+ * By position in the table. A splice keeps every entry at its place, so
+ * an index stays valid across qcow2_splice_vmstate (pointers do not).
+ */
 const Qcow2Snapshot *qcow2_snapshot_get(const Qcow2Image *img, guint index);
-/* Lookup as QEMU does: by ID first, then by name. NULL + error if absent. */
+/*
+ * Lookup as QEMU does: by ID first, then by name, the first match in table
+ * order. NULL + error if absent. Resolve once and keep the index: IDs and
+ * names need not be unique, so looking the entry up again by its ID can
+ * find another one.
+ */
 const Qcow2Snapshot *qcow2_snapshot_find(const Qcow2Image *img,
                                          const char *id_or_name, GError **errp);
 
-/* Guest-virtual offset where a snapshot's VM state starts. */
+/* An entry that lookup by one of its keys never finds (see below). */
+typedef struct Qcow2SnapshotDuplicate {
+    guint index;  /* the entry */
+    guint shadow; /* the entry lookup finds instead */
+    bool by_id;   /* its ID is another's ID (else its name is another's
+                     ID, or an earlier entry's name) */
+} Qcow2SnapshotDuplicate;
+
+/*
+ * Entries whose ID or name an earlier entry (or, for a name, any entry's
+ * ID) already has: QEMU's lookup never reaches them by that key. A new
+ * array of Qcow2SnapshotDuplicate, in table order (empty if none).
+ */
+GArray *qcow2_snapshot_duplicates(const Qcow2Image *img);
+
+/*
+ * Guest-virtual offset where a snapshot's VM state starts (0 for an entry
+ * whose sizes are impossible: see Qcow2Snapshot.error).
+ */
 uint64_t qcow2_vmstate_base(const Qcow2Image *img, const Qcow2Snapshot *snap);
 
 /*
@@ -262,6 +319,18 @@ bool qcow2_read_vmstate(Qcow2Image *img, const Qcow2Snapshot *snap,
  */
 bool qcow2_read_guest(Qcow2Image *img, const Qcow2Snapshot *snap,
                       uint64_t offset, void *buf, size_t len, GError **errp);
+
+/*
+ * Warnings of the reads, one line each (as errors are): a VM state read
+ * that returned bytes of a cluster the image uses as metadata (a refcount
+ * block, an L2 table), as QEMU itself would read them, from a damaged
+ * image. Off by default: knowing the refcount blocks costs a read of the
+ * refcount table, which a caller reading little (scan) does not want.
+ * qcow2_take_warnings returns a new array of strings that the image
+ * forgets; NULL when there is none. The library prints nothing itself.
+ */
+void qcow2_collect_warnings(Qcow2Image *img, bool on);
+GPtrArray *qcow2_take_warnings(Qcow2Image *img);
 
 /* ------------------------------------------------------------------ */
 /* Cluster mapping (for inspect and for the write path)               */
@@ -313,6 +382,64 @@ bool qcow2_vmstate_layout(Qcow2Image *img, const Qcow2Snapshot *snap,
                           Qcow2VmstateLayout *layout, GError **errp);
 
 /* ------------------------------------------------------------------ */
+/* Consistency check (what qemu-img check does, read-only)            */
+
+typedef enum {
+    QCOW2_CHECK_CORRUPTION, /* unsafe to write; qemu-img check -r all */
+    QCOW2_CHECK_LEAK,       /* a refcount above its references: lost space */
+} Qcow2CheckSeverity;
+
+typedef struct Qcow2CheckProblem {
+    Qcow2CheckSeverity severity;
+    const char *structure; /* "L2 entry", "refcount block", ... (static) */
+    uint64_t offset;       /* where, in the image file */
+    char *message;         /* one line: "IMAGE: STRUCTURE at 0xOFF: WHAT" */
+} Qcow2CheckProblem;
+
+typedef struct Qcow2CheckReport {
+    uint64_t corruptions; /* as qemu-img check counts them */
+    uint64_t leaks;       /* clusters whose refcount exceeds their references */
+    uint64_t leaked_bytes;
+    uint64_t references;         /* all references counted (every path) */
+    uint64_t allocated_clusters; /* clusters with at least one reference */
+    uint64_t image_end_offset;   /* end of the last cluster in use */
+    /* The problems, in the order found; at most the first 100 of each kind
+     * are described (the counts above are complete). */
+    GPtrArray *problems; /* Qcow2CheckProblem * */
+    /* References counted per host cluster (index = offset / cluster size),
+     * from the tables alone, as qemu-img check counts them. */
+    uint32_t *cluster_references;
+    uint64_t n_clusters;
+} Qcow2CheckReport;
+
+/*
+ * Check the whole image: every L1/L2 table of the active image and of
+ * every snapshot, the refcount table and blocks, the snapshot table, the
+ * bitmap directory and tables, the LUKS header; each reference counted
+ * against the refcounts, tables past the end of the file, reserved bits,
+ * clusters used as two different things (metadata and metadata, metadata
+ * and data), COPIED flags of the active tables. Reads the image (all L2
+ * tables and refcount blocks); never writes.
+ *
+ * Returns NULL only when the image could not be read (an I/O error) or
+ * cancel became non-zero (QCOW2_ERROR_CANCELLED); problems in the image
+ * are in the report. cancel may be NULL.
+ */
+Qcow2CheckReport *qcow2_check(Qcow2Image *img,
+                              const volatile sig_atomic_t *cancel,
+                              GError **errp);
+void qcow2_check_report_free(Qcow2CheckReport *report);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(Qcow2CheckReport, qcow2_check_report_free)
+
+/*
+ * QCOW2_ERROR_INCONSISTENT naming the first corruption and the repair
+ * (qemu-img check -r all IMAGE) when the report has any; true otherwise
+ * (leaks are not an error).
+ */
+bool qcow2_check_report_ok(const Qcow2Image *img,
+                           const Qcow2CheckReport *report, GError **errp);
+
+/* ------------------------------------------------------------------ */
 /* Rewriting a snapshot's VM state                                     */
 
 /*
@@ -333,6 +460,21 @@ typedef struct Qcow2SpliceOptions {
      * replace it. The kept copy shares every unchanged cluster.
      */
     const char *keep_original_name;
+    /*
+     * Only with dry_run, for a caller that wants a plan's statistics and
+     * reads as little as it can (scan): the references are counted (the
+     * allocator needs them) but no refcount is compared, so such a dry run
+     * may plan a write that the real run refuses as inconsistent.
+     */
+    bool skip_consistency_check;
+    /*
+     * Cancellation, polled at safe points (may be NULL): once *cancel is
+     * non-zero, a run that has not committed stops, gives back what it
+     * allocated (refcounts restored, the file cut back to its length) and
+     * fails with QCOW2_ERROR_CANCELLED; a committed run finishes. The
+     * library installs no signal handler: a caller's handler sets it.
+     */
+    const volatile sig_atomic_t *cancel;
     /* Progress callback (bytes of new VM state produced); may be NULL. */
     void (*progress)(uint64_t done, uint64_t total, void *opaque);
     void *progress_opaque;
@@ -354,6 +496,20 @@ typedef struct Qcow2SpliceStats {
      * clusters with the replaced VM state (see qcow2_splice_vmstate).
      */
     uint64_t active_entries_dropped;
+    /* Clusters leaked before the splice (the check found them; qemu-img
+     * check -r leaks reclaims them). */
+    uint64_t leaked_clusters;
+    /*
+     * Space. A dry run predicts the after values (allocated_after as an
+     * estimate). space_needed bounds what the file system must give:
+     * the fresh clusters written; space_available is what it could give
+     * before the run (UINT64_MAX when unknown).
+     */
+    uint64_t file_size_before, file_size_after;
+    uint64_t allocated_before, allocated_after; /* bytes occupied on disk */
+    uint64_t discarded_bytes; /* freed clusters released (holes punched) */
+    uint64_t space_needed;
+    uint64_t space_available;
 } Qcow2SpliceStats;
 
 /*
@@ -369,18 +525,26 @@ typedef struct Qcow2SpliceStats {
  * read-only image is fine, and stats describe exactly what the real run
  * would do. Edits that change nothing write nothing.
  *
+ * Before anything is written (in a dry run too) the whole image is
+ * checked (qcow2_check); anything inconsistent and nothing is written.
+ * A failure or cancellation before the commit gives back what the run
+ * allocated (refcounts restored, the file cut to its old length); after a
+ * successful run the clusters it freed are discarded (docs/qcow2-safety.md).
+ *
  * Pointer invalidation: after a run that wrote to the file (successful or
  * not; never after a dry run) the image re-reads its header and snapshot
- * table, so every Qcow2Snapshot pointer obtained before is invalid: look
- * snapshots up again (qcow2_snapshot_find by ID or name). If re-reading
- * fails the handle lists no snapshots and can only be closed.
+ * table, so every Qcow2Snapshot pointer obtained before is invalid: get
+ * the snapshot again by its index (qcow2_snapshot_get; the entry keeps its
+ * place in the table). If re-reading fails the handle lists no snapshots
+ * and can only be closed.
  *
  * Errors: QCOW2_ERROR_INVALID (bad edit list, read-only image, name of the
- * kept copy taken), _NEEDS_REPAIR (dirty or corrupt bit, or refcounts
- * lower than the references), _UNSUPPORTED (encryption, data file,
- * unknown feature, refcounts too narrow to keep the original),
+ * kept copy taken), _INCONSISTENT (the check found corruption), _NEEDS_REPAIR
+ * (dirty or corrupt bit), _UNSUPPORTED (encryption, data file, unknown
+ * feature, refcounts too narrow to keep the original), _CANCELLED
+ * (opts->cancel), _SNAPSHOT_TABLE (the entry is unusable: snap->error),
  * _IO / _NO_SPACE from the I/O, and the read path's errors for malformed
- * metadata.
+ * metadata. The message says what state a failure after a write left.
  */
 bool qcow2_splice_vmstate(Qcow2Image *img, const Qcow2Snapshot *snap,
                           const Qcow2Edit *edits, size_t n_edits,

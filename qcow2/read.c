@@ -158,7 +158,8 @@ static Qcow2IO *data_io_for(Qcow2Image *img, const Qcow2Mapping *map,
 static bool check_not_encrypted(const Qcow2Image *img, GError **errp)
 {
     if (img->header.crypt_method) {
-        qcow2_error(errp, img, QCOW2_ERROR_UNSUPPORTED, "header", 32,
+        qcow2_error(errp, img, QCOW2_ERROR_UNSUPPORTED, "header",
+                    QCOW2_HDR(crypt_method),
                     "encrypted image (method %" PRIu32
                     "): reading its data is not supported",
                     img->header.crypt_method);
@@ -167,8 +168,16 @@ static bool check_not_encrypted(const Qcow2Image *img, GError **errp)
     return true;
 }
 
-bool qcow2_read_guest(Qcow2Image *img, const Qcow2Snapshot *snap,
-                      uint64_t offset, void *buf, size_t len, GError **errp)
+/*
+ * Guest bytes through snap's L1 table; for a VM state read (vm_base: the
+ * guest offset of its byte 0, else NO_VMSTATE) clusters that are known
+ * metadata give a warning (warnings.c).
+ */
+#define NO_VMSTATE UINT64_MAX
+
+static bool read_through(Qcow2Image *img, const Qcow2Snapshot *snap,
+                         uint64_t offset, void *buf, size_t len,
+                         uint64_t vm_base, GError **errp)
 {
     uint64_t cs = img->cluster_size;
     HostRun run = {0};
@@ -194,6 +203,9 @@ bool qcow2_read_guest(Qcow2Image *img, const Qcow2Snapshot *snap,
 
         if (!qcow2_map_cluster(img, snap, pos, &map, errp)) {
             return false;
+        }
+        if (vm_base != NO_VMSTATE) {
+            qcow2_warn_if_metadata(img, snap, pos - vm_base, &map);
         }
         switch (map.kind) {
         case QCOW2_MAP_COMPRESSED:
@@ -224,13 +236,19 @@ bool qcow2_read_guest(Qcow2Image *img, const Qcow2Snapshot *snap,
     return flush_run(img, &run, errp);
 }
 
+bool qcow2_read_guest(Qcow2Image *img, const Qcow2Snapshot *snap,
+                      uint64_t offset, void *buf, size_t len, GError **errp)
+{
+    return read_through(img, snap, offset, buf, len, NO_VMSTATE, errp);
+}
+
 bool qcow2_read_vmstate(Qcow2Image *img, const Qcow2Snapshot *snap,
                         uint64_t offset, void *buf, size_t len, GError **errp)
 {
     uint64_t base = qcow2_vmstate_base(img, snap);
     uint64_t mapped_end = (uint64_t)snap->l1_size * qcow2_l2_span(img);
 
-    if (!check_not_encrypted(img, errp)) {
+    if (!qcow2_snapshot_usable(snap, errp) || !check_not_encrypted(img, errp)) {
         return false;
     }
     if (offset > snap->vm_state_size || len > snap->vm_state_size - offset) {
@@ -256,5 +274,5 @@ bool qcow2_read_vmstate(Qcow2Image *img, const Qcow2Snapshot *snap,
                     snap->l1_size, mapped_end);
         return false;
     }
-    return qcow2_read_guest(img, snap, base + offset, buf, len, errp);
+    return read_through(img, snap, base + offset, buf, len, base, errp);
 }

@@ -83,11 +83,9 @@ bool qcow2_load_refcount_table(Qcow2Image *img, GError **errp)
         g_free(t);
         return false;
     }
-    for (uint64_t i = 0; i < bytes / 8; i++) {
-        t[i] = qcow2_be64((const uint8_t *)&t[i]);
-    }
+    qcow2_table_from_disk(t, bytes / QCOW2_ENTRY_BYTES);
     img->refcount_table = t;
-    img->refcount_table_entries = bytes / 8;
+    img->refcount_table_entries = bytes / QCOW2_ENTRY_BYTES;
     img->refcount_table_loaded = true;
     return true;
 }
@@ -106,7 +104,7 @@ bool qcow2_get_refcount_block(Qcow2Image *img, uint64_t table_index,
         return true; /* beyond the table: refcount 0 */
     }
     entry = img->refcount_table[table_index];
-    where = img->header.refcount_table_offset + 8 * table_index;
+    where = qcow2_entry_offset(img->header.refcount_table_offset, table_index);
     offset = entry & QCOW2_REFT_OFFSET_MASK;
     if (entry & ~QCOW2_REFT_OFFSET_MASK) {
         qcow2_error(errp, img, QCOW2_ERROR_REFCOUNT, "refcount table entry",

@@ -14,6 +14,17 @@
  *      next refcount barrier).
  * Until step 2 nothing reachable points at the new clusters.
  *
+ * Also here: giving it all back when the splice fails before its commit
+ * (qcow2_refs_give_back), in the reverse order:
+ *   1. the old table as it was (new blocks may have been hooked into
+ *      it, or, once the header had left it, its clusters freed and
+ *      reused), then the header back on it;
+ *   2. every refcount block the splice wrote, as it was;
+ *   3. the file cut back to its old length.
+ * Each step is flushed before the next; a crash in between leaks at worst:
+ * every new cluster lies unreferenced behind the old structures, which
+ * are complete at every step.
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <inttypes.h>
@@ -84,7 +95,7 @@ static uint64_t missing_blocks(const Qcow2Refs *r, uint64_t indices)
 static bool plan_growth(Qcow2Refs *r, uint64_t upto, GrowPlan *p, GError **errp)
 {
     uint64_t per_block = 1ULL << r->block_bits;
-    uint64_t per_table_cluster = r->img->cluster_size / 8;
+    uint64_t per_table_cluster = r->img->cluster_size / QCOW2_ENTRY_BYTES;
 
     memset(p, 0, sizeof(*p));
     for (int round = 0; round < 64; round++) {
@@ -119,11 +130,9 @@ static bool plan_growth(Qcow2Refs *r, uint64_t upto, GrowPlan *p, GError **errp)
 /* Big-endian copy of table entries [first, first + n). */
 static uint8_t *table_bytes(const uint64_t *table, uint64_t first, uint64_t n)
 {
-    uint8_t *b = g_malloc(n * 8);
+    uint8_t *b = g_malloc(qcow2_table_bytes(n));
 
-    for (uint64_t i = 0; i < n; i++) {
-        qcow2_put_be64(b + 8 * i, table[first + i]);
-    }
+    qcow2_table_to_disk(b, table + first, n);
     return b;
 }
 
@@ -143,14 +152,18 @@ static bool hook_in_place(Qcow2Refs *r, uint64_t first_new_index,
             end++;
         }
         b = table_bytes(r->table, ti, end - ti);
-        if (!qcow2_wio_write(r->w, b, (end - ti) * 8, r->table_offset + 8 * ti,
-                             errp)) {
+        r->orig_table_written |= r->table_offset == r->orig_table_offset;
+        if (!qcow2_wio_write(r->w, b, qcow2_table_bytes(end - ti),
+                             qcow2_entry_offset(r->table_offset, ti), errp)) {
             return false;
         }
         ti = end;
     }
     return qcow2_wio_flush(r->w, errp);
 }
+
+static bool switch_table(Qcow2Refs *r, uint64_t offset, uint32_t clusters,
+                         GError **errp);
 
 /* Switch the header to the new table; release the old one. */
 static bool hook_new_table(Qcow2Refs *r, uint64_t offset, uint64_t clusters,
@@ -159,13 +172,9 @@ static bool hook_new_table(Qcow2Refs *r, uint64_t offset, uint64_t clusters,
     uint64_t cs = r->img->cluster_size;
     uint64_t old_offset = r->table_offset;
     uint64_t old_bytes = (uint64_t)r->table_clusters * cs;
-    uint8_t hdr[12];
 
-    /* refcount_table_offset and refcount_table_clusters are adjacent. */
-    qcow2_put_be64(hdr, offset);
-    qcow2_put_be32(hdr + 8, (uint32_t)clusters);
-    if (!qcow2_wio_write(r->w, hdr, sizeof(hdr), 48, errp) ||
-        !qcow2_wio_flush(r->w, errp)) {
+    r->header_switched = true; /* even a failed write may have landed */
+    if (!switch_table(r, offset, (uint32_t)clusters, errp)) {
         return false;
     }
     r->table_offset = offset;
@@ -187,7 +196,7 @@ bool qcow2_refs_ensure_room(Qcow2Refs *r, uint64_t upto, GError **errp)
     if (!p.blocks && !p.table_entries) {
         return true;
     }
-    if (p.table_entries * 8 > QCOW2_MAX_REFTABLE_BYTES) {
+    if (qcow2_table_bytes(p.table_entries) > QCOW2_MAX_REFTABLE_BYTES) {
         qcow2_error(errp, r->img, QCOW2_ERROR_UNSUPPORTED, "refcount table",
                     r->table_offset,
                     "would need %" PRIu64 " entries, more than QEMU's %u-byte "
@@ -198,7 +207,7 @@ bool qcow2_refs_ensure_room(Qcow2Refs *r, uint64_t upto, GError **errp)
     if (p.table_entries) {
         uint64_t *t = g_new0(uint64_t, p.table_entries);
 
-        memcpy(t, r->table, r->table_entries * 8);
+        memcpy(t, r->table, qcow2_table_bytes(r->table_entries));
         g_free(r->table);
         r->table = t;
         r->table_entries = p.table_entries;
@@ -228,11 +237,55 @@ bool qcow2_refs_ensure_room(Qcow2Refs *r, uint64_t upto, GError **errp)
     if (p.table_entries) {
         g_autofree uint8_t *b = table_bytes(r->table, 0, r->table_entries);
 
-        return qcow2_wio_write(r->w, b, r->table_entries * 8, table_offset,
-                               errp) &&
+        return qcow2_wio_write(r->w, b, qcow2_table_bytes(r->table_entries),
+                               table_offset, errp) &&
                qcow2_wio_flush(r->w, errp) &&
                hook_new_table(r, table_offset, p.table_clusters, errp);
     }
     return qcow2_wio_flush(r->w, errp) &&
            hook_in_place(r, 0, is_new, MIN(p.cover, old_entries), errp);
+}
+
+/* The header's refcount table fields, one write. */
+static bool switch_table(Qcow2Refs *r, uint64_t offset, uint32_t clusters,
+                         GError **errp)
+{
+    uint8_t hdr[sizeof(Qcow2DiskHeader)];
+
+    QCOW2_PUT(hdr, Qcow2DiskHeader, refcount_table_offset, offset);
+    QCOW2_PUT(hdr, Qcow2DiskHeader, refcount_table_clusters, clusters);
+    return qcow2_wio_write(r->w, hdr + QCOW2_REFTABLE_SWITCH_OFFSET,
+                           QCOW2_REFTABLE_SWITCH_BYTES,
+                           QCOW2_REFTABLE_SWITCH_OFFSET, errp) &&
+           qcow2_wio_flush(r->w, errp);
+}
+
+bool qcow2_refs_give_back(Qcow2Refs *r, uint64_t old_size, GError **errp)
+{
+    Qcow2IO *io = r->img->io;
+    uint64_t size;
+
+    /* Rewritten where new blocks were hooked into it, and once the header
+     * left it: its clusters were freed then, and may have been reused. */
+    if (r->orig_table_written || r->header_switched) {
+        g_autofree uint8_t *b =
+            table_bytes(r->orig_table, 0, r->orig_table_entries);
+
+        if (!qcow2_wio_write(r->w, b, qcow2_table_bytes(r->orig_table_entries),
+                             r->orig_table_offset, errp) ||
+            !qcow2_wio_flush(r->w, errp)) {
+            return false;
+        }
+    }
+    if (r->header_switched &&
+        !switch_table(r, r->orig_table_offset, r->orig_table_clusters, errp)) {
+        return false;
+    }
+    if (!qcow2_refs_restore_blocks(r, errp) || !qcow2_wio_flush(r->w, errp) ||
+        !io->ops->get_size(io, &size, errp)) {
+        return false;
+    }
+    return size <= old_size || !io->ops->truncate ||
+           (io->ops->truncate(io, old_size, errp) &&
+            qcow2_wio_flush(r->w, errp));
 }

@@ -31,6 +31,7 @@ static void free_block(gpointer p)
     JournalBlock *jb = p;
 
     g_free(jb->b.data);
+    g_free(jb->b.orig);
     g_free(jb);
 }
 
@@ -51,9 +52,15 @@ bool qcow2_refs_init(Qcow2Refs *r, Qcow2Image *img, Qcow2WriteIO *w,
         return false;
     }
     r->table_entries = img->refcount_table_entries;
-    r->table = g_memdup2(img->refcount_table, r->table_entries * 8);
+    r->table =
+        g_memdup2(img->refcount_table, qcow2_table_bytes(r->table_entries));
     r->table_offset = h->refcount_table_offset;
     r->table_clusters = h->refcount_table_clusters;
+    r->orig_table = g_memdup2(r->table, qcow2_table_bytes(r->table_entries));
+    r->orig_table_entries = r->table_entries;
+    r->orig_table_offset = r->table_offset;
+    r->orig_table_clusters = r->table_clusters;
+    r->freed_list = g_array_new(false, false, sizeof(uint64_t));
     r->end = (h->file_size + img->cluster_size - 1) >> h->cluster_bits;
     return true;
 }
@@ -63,11 +70,12 @@ void qcow2_refs_destroy(Qcow2Refs *r)
     if (r->blocks) {
         g_hash_table_destroy(r->blocks);
     }
-    if (r->in_use_far) {
-        g_hash_table_destroy(r->in_use_far);
-    }
     g_free(r->table);
-    g_free(r->in_use);
+    g_free(r->orig_table);
+    g_free(r->counted);
+    if (r->freed_list) {
+        g_array_free(r->freed_list, true);
+    }
     memset(r, 0, sizeof(*r));
 }
 
@@ -99,7 +107,7 @@ static bool journal_load(Qcow2Refs *r, uint64_t index, Qcow2RefBlock **out,
     uint64_t cs = img->cluster_size;
     uint64_t entry = index < r->table_entries ? r->table[index] : 0;
     uint64_t offset = entry & QCOW2_REFT_OFFSET_MASK;
-    uint64_t where = r->table_offset + 8 * index;
+    uint64_t where = qcow2_entry_offset(r->table_offset, index);
     JournalBlock *jb;
 
     *out = journal_lookup(r, index);
@@ -136,6 +144,7 @@ static bool journal_load(Qcow2Refs *r, uint64_t index, Qcow2RefBlock **out,
         free_block(jb);
         return false;
     }
+    jb->b.orig = g_memdup2(jb->b.data, cs);
     /* The read path's copy would go stale once we change this block. */
     qcow2_cache_invalidate(&img->refblock_cache, offset);
     g_hash_table_replace(r->blocks, &jb->index, jb);
@@ -159,6 +168,39 @@ bool qcow2_refs_get(Qcow2Refs *r, uint64_t cluster, uint64_t *rc, GError **errp)
     }
     /* Unchanged block: the read path and its cache. */
     return qcow2_get_cluster_refcount(r->img, cluster, rc, errp);
+}
+
+/*
+ * The references of cluster, kept in step with its refcount: the new
+ * count, or false when the refcount would fall below it (a table would
+ * still use a cluster whose refcount says it is free).
+ */
+static bool count_references(Qcow2Refs *r, uint64_t cluster, int64_t delta,
+                             uint64_t rc, GError **errp)
+{
+    uint64_t refs;
+
+    if (cluster >= r->counted_n) {
+        uint64_t n = MAX(cluster + 1, r->counted_n + r->counted_n / 2);
+
+        r->counted = g_renew(uint32_t, r->counted, n);
+        memset(r->counted + r->counted_n, 0,
+               (n - r->counted_n) * sizeof(*r->counted));
+        r->counted_n = n;
+    }
+    refs = r->counted[cluster];
+    refs = delta < 0 ? (refs >= (uint64_t)-delta ? refs + (uint64_t)delta : 0)
+                     : refs + (uint64_t)delta;
+    r->counted[cluster] = (uint32_t)MIN(refs, UINT32_MAX);
+    if (refs > rc) {
+        qcow2_error(errp, r->img, QCOW2_ERROR_INCONSISTENT, "cluster",
+                    cluster << r->img->header.cluster_bits,
+                    "internal error: refcount %" PRIu64 " would be lower "
+                    "than its %" PRIu64 " references",
+                    rc, refs);
+        return false;
+    }
+    return true;
 }
 
 bool qcow2_refs_add(Qcow2Refs *r, uint64_t cluster, int64_t delta,
@@ -192,14 +234,15 @@ bool qcow2_refs_add(Qcow2Refs *r, uint64_t cluster, int64_t delta,
         return false;
     }
     rc = delta < 0 ? rc - mag : rc + mag;
+    if (r->counted && !count_references(r, cluster, delta, rc, errp)) {
+        return false;
+    }
     qcow2_refcount_entry_set(b->data, r->order, slot, rc);
     b->dirty = true;
     if (rc == 0) {
         /* Nothing reachable uses it any more: it may be allocated again. */
-        if (r->in_use) {
-            qcow2_refs_forget_use(r, cluster);
-        }
         r->freed++;
+        g_array_append_val(r->freed_list, cluster);
         if (cluster < r->free_hint) {
             r->free_hint = cluster;
         }
@@ -264,40 +307,42 @@ static gint by_offset(gconstpointer a, gconstpointer b)
     return x->offset < y->offset ? -1 : x->offset > y->offset;
 }
 
-bool qcow2_refs_write_dirty(Qcow2Refs *r, GError **errp)
+/*
+ * Write blocks in file order (sequential, and the same order on every
+ * run), blocks that follow each other in one write: the changed ones, or
+ * (restore) every one the splice wrote, with its old content.
+ */
+static bool write_blocks(Qcow2Refs *r, bool restore, GError **errp)
 {
     uint64_t cs = r->img->cluster_size;
-    g_autoptr(GPtrArray) dirty = g_ptr_array_new();
+    g_autoptr(GPtrArray) todo = g_ptr_array_new();
     GHashTableIter it;
     gpointer value;
 
     g_hash_table_iter_init(&it, r->blocks);
     while (g_hash_table_iter_next(&it, NULL, &value)) {
-        JournalBlock *jb = value;
-        if (jb->b.dirty) {
-            g_ptr_array_add(dirty, &jb->b);
+        Qcow2RefBlock *b = &((JournalBlock *)value)->b;
+        if (restore ? b->written && b->orig : b->dirty) {
+            g_ptr_array_add(todo, b);
         }
     }
-    /*
-     * In file order (sequential, and the same order on every run), blocks
-     * that follow each other in one write.
-     */
-    g_ptr_array_sort(dirty, by_offset);
-    for (guint i = 0; i < dirty->len;) {
-        Qcow2RefBlock *first = g_ptr_array_index(dirty, i);
+    g_ptr_array_sort(todo, by_offset);
+    for (guint i = 0; i < todo->len;) {
+        Qcow2RefBlock *first = g_ptr_array_index(todo, i);
         guint n = 1;
         g_autofree uint8_t *run = NULL;
 
-        while (i + n < dirty->len && n < RUN_BLOCKS &&
-               ((Qcow2RefBlock *)g_ptr_array_index(dirty, i + n))->offset ==
+        while (i + n < todo->len && n < RUN_BLOCKS &&
+               ((Qcow2RefBlock *)g_ptr_array_index(todo, i + n))->offset ==
                    first->offset + n * cs) {
             n++;
         }
         run = g_malloc(n * cs);
         for (guint k = 0; k < n; k++) {
-            Qcow2RefBlock *b = g_ptr_array_index(dirty, i + k);
-            memcpy(run + k * cs, b->data, cs);
+            Qcow2RefBlock *b = g_ptr_array_index(todo, i + k);
+            memcpy(run + k * cs, restore ? b->orig : b->data, cs);
             b->dirty = false;
+            b->written = true; /* even a failed write may have landed */
         }
         if (!qcow2_wio_write(r->w, run, n * cs, first->offset, errp)) {
             return false;
@@ -305,4 +350,14 @@ bool qcow2_refs_write_dirty(Qcow2Refs *r, GError **errp)
         i += n;
     }
     return true;
+}
+
+bool qcow2_refs_write_dirty(Qcow2Refs *r, GError **errp)
+{
+    return write_blocks(r, false, errp);
+}
+
+bool qcow2_refs_restore_blocks(Qcow2Refs *r, GError **errp)
+{
+    return write_blocks(r, true, errp);
 }

@@ -164,7 +164,7 @@ static bool plan_active_changes(Qcow2Splice *s, const Qcow2L1 *act,
         const Qcow2SpanChange *c =
             &g_array_index(s->changes, Qcow2SpanChange, n);
         uint32_t i = c->l1_index;
-        uint64_t a, where = act->offset + 8ULL * i;
+        uint64_t a, where = qcow2_entry_offset(act->offset, i);
         bool need;
 
         if (i >= act->size || !(a = act->entries[i] & QCOW2_L1E_OFFSET_MASK)) {
@@ -197,12 +197,13 @@ static bool clear_active_entries(Qcow2Splice *s, const Qcow2L1 *act,
         uint32_t first = change_index(s, drops, n);
         guint run = 1;
 
-        while (n + run < drops->len && run < sizeof(zeros) / 8 &&
+        while (n + run < drops->len &&
+               run < sizeof(zeros) / QCOW2_ENTRY_BYTES &&
                change_index(s, drops, n + run) == first + run) {
             run++;
         }
-        if (!qcow2_wio_write(&s->w, zeros, run * 8ULL,
-                             act->offset + 8ULL * first, errp)) {
+        if (!qcow2_wio_write(&s->w, zeros, qcow2_table_bytes(run),
+                             qcow2_entry_offset(act->offset, first), errp)) {
             return false;
         }
         n += run;
@@ -230,13 +231,14 @@ bool qcow2_splice_release(Qcow2Splice *s, GError **errp)
         for (guint n = 0; n < drops->len; n++) {
             uint32_t i = change_index(s, drops, n);
             uint64_t pair[2] = {act->entries[i] & QCOW2_L1E_OFFSET_MASK,
-                                act->offset + 8ULL * i};
+                                qcow2_entry_offset(act->offset, i)};
             g_array_append_vals(gone, pair, 2);
         }
         for (guint n = 0; n < moves->len; n++) {
             const Qcow2SpanChange *c = &g_array_index(
                 s->changes, Qcow2SpanChange, g_array_index(moves, guint, n));
-            uint64_t pair[2] = {0, act->offset + 8ULL * c->l1_index};
+            uint64_t pair[2] = {0,
+                                qcow2_entry_offset(act->offset, c->l1_index)};
 
             if (!qcow2_splice_relocate_active(s, c, act, &pair[0], errp)) {
                 return false;
@@ -248,7 +250,8 @@ bool qcow2_splice_release(Qcow2Splice *s, GError **errp)
         for (guint n = 0; n < s->changes->len; n++) {
             const Qcow2SpanChange *c =
                 &g_array_index(s->changes, Qcow2SpanChange, n);
-            uint64_t where = snap->l1_table_offset + 8ULL * c->l1_index;
+            uint64_t where =
+                qcow2_entry_offset(snap->l1_table_offset, c->l1_index);
 
             if (c->old_l2 && !drop_path(s, c->old_l2, where, errp)) {
                 return false;
@@ -261,7 +264,7 @@ bool qcow2_splice_release(Qcow2Splice *s, GError **errp)
             }
         }
         if (!qcow2_refs_add_range(&s->refs, snap->l1_table_offset,
-                                  (uint64_t)snap->l1_size * 8, -1, errp)) {
+                                  qcow2_table_bytes(snap->l1_size), -1, errp)) {
             return false;
         }
     }

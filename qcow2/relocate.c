@@ -132,9 +132,7 @@ static bool write_table(Qcow2Splice *s, const uint64_t *t, uint64_t offset,
 {
     g_autofree uint8_t *b = g_malloc(s->cs);
 
-    for (uint64_t i = 0; i < s->cs / 8; i++) {
-        qcow2_put_be64(b + 8 * i, t[i]);
-    }
+    qcow2_table_to_disk(b, t, s->cs / QCOW2_ENTRY_BYTES);
     /* What the entries point at, durable first. */
     return qcow2_wio_drain(&s->w, errp) &&
            qcow2_refs_write_dirty(&s->refs, errp) &&
@@ -149,7 +147,7 @@ bool qcow2_splice_relocate_active(Qcow2Splice *s, const Qcow2SpanChange *c,
 {
     Qcow2Image *img = s->img;
     uint32_t i = c->l1_index;
-    uint64_t where = act->offset + 8ULL * i;
+    uint64_t where = qcow2_entry_offset(act->offset, i);
     uint64_t a = act->entries[i] & QCOW2_L1E_OFFSET_MASK;
     g_autoptr(GHashTable) old =
         g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
@@ -159,7 +157,8 @@ bool qcow2_splice_relocate_active(Qcow2Splice *s, const Qcow2SpanChange *c,
     bool changed;
 
     *replaced = 0;
-    if (!old_clusters(s, c->old_l2, s->snap->l1_table_offset + 8ULL * i, old,
+    if (!old_clusters(s, c->old_l2,
+                      qcow2_entry_offset(s->snap->l1_table_offset, i), old,
                       errp) ||
         !qcow2_copy_l2(img, a, where, t, errp) ||
         !qcow2_refs_get(&s->refs, a >> img->header.cluster_bits, &rc, errp)) {

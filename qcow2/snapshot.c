@@ -44,18 +44,20 @@ static bool table_ensure(TableReader *tr, uint64_t end, GError **errp)
 static void parse_extra(const Qcow2Image *img, Qcow2Snapshot *sn)
 {
     const uint8_t *x = sn->extra_data;
+    uint32_t n = sn->extra_data_size;
 
     sn->vm_state_size = sn->vm_state_size32;
     sn->disk_size = img->header.size;
     sn->icount = -1;
-    if (sn->extra_data_size >= QCOW2_SNAPSHOT_EXTRA_VMSTATE_LARGE) {
-        sn->vm_state_size = qcow2_be64(x);
+    if (QCOW2_SNAPSHOT_EXTRA_HAS(n, vm_state_size_large)) {
+        sn->vm_state_size =
+            QCOW2_GET(x, Qcow2DiskSnapshotExtra, vm_state_size_large);
     }
-    if (sn->extra_data_size >= QCOW2_SNAPSHOT_EXTRA_DISK_SIZE) {
-        sn->disk_size = qcow2_be64(x + 8);
+    if (QCOW2_SNAPSHOT_EXTRA_HAS(n, disk_size)) {
+        sn->disk_size = QCOW2_GET(x, Qcow2DiskSnapshotExtra, disk_size);
     }
-    if (sn->extra_data_size >= QCOW2_SNAPSHOT_EXTRA_ICOUNT) {
-        sn->icount = (int64_t)qcow2_be64(x + 16);
+    if (QCOW2_SNAPSHOT_EXTRA_HAS(n, icount)) {
+        sn->icount = (int64_t)QCOW2_GET(x, Qcow2DiskSnapshotExtra, icount);
         sn->has_icount = true;
     }
 }
@@ -74,42 +76,61 @@ static bool vmstate_base_for(const Qcow2Image *img, uint64_t disk_size,
     return true;
 }
 
-static bool check_entry(Qcow2Image *img, guint i, Qcow2Snapshot *sn,
-                        GError **errp)
+void qcow2_snapshot_set_error(const Qcow2Image *img, Qcow2Snapshot *sn,
+                              bool l1_unusable, const char *fmt, ...)
 {
-    g_autofree char *what = g_strdup_printf("snapshot table entry %u", i);
+    g_autofree char *what =
+        g_strdup_printf("snapshot table entry %u", sn->index);
+    g_autofree char *why = NULL;
+    GError *err = NULL;
+    va_list ap;
+
+    if (sn->error) {
+        return; /* the first reason is the one reported */
+    }
+    va_start(ap, fmt);
+    why = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    qcow2_error(&err, img, QCOW2_ERROR_SNAPSHOT_TABLE, what, sn->table_offset,
+                "%s", why);
+    sn->error = g_strdup(err->message);
+    sn->l1_unusable = l1_unusable;
+    g_error_free(err);
+}
+
+/*
+ * An entry QEMU would list but not load (qemu-img snapshot -l shows it):
+ * the snapshot is marked, the image and the other snapshots stay usable.
+ */
+static void check_entry(const Qcow2Image *img, Qcow2Snapshot *sn)
+{
     uint64_t base;
 
-    if ((uint64_t)sn->l1_size * 8 > QCOW2_MAX_L1_BYTES) {
-        qcow2_error(errp, img, QCOW2_ERROR_SNAPSHOT_TABLE, what,
-                    sn->table_offset,
-                    "L1 table of %" PRIu32 " entries (QEMU allows at most %u)",
-                    sn->l1_size, QCOW2_MAX_L1_BYTES / 8);
-        return false;
-    }
-    if (sn->l1_size &&
-        (sn->l1_table_offset % img->cluster_size ||
-         !qcow2_range_within(sn->l1_table_offset, (uint64_t)sn->l1_size * 8,
-                             img->header.file_size))) {
-        qcow2_error(errp, img, QCOW2_ERROR_SNAPSHOT_TABLE, what,
-                    sn->table_offset,
-                    "L1 table at 0x%" PRIx64 " (%" PRIu32
-                    " entries) is misaligned or past the end of the file "
-                    "(0x%" PRIx64 " bytes)",
-                    sn->l1_table_offset, sn->l1_size, img->header.file_size);
-        return false;
+    if (qcow2_table_bytes(sn->l1_size) > QCOW2_MAX_L1_BYTES) {
+        qcow2_snapshot_set_error(
+            img, sn, true,
+            "L1 table of %" PRIu32 " entries (QEMU allows at most %u)",
+            sn->l1_size, (unsigned)(QCOW2_MAX_L1_BYTES / QCOW2_ENTRY_BYTES));
+    } else if (sn->l1_size &&
+               (sn->l1_table_offset % img->cluster_size ||
+                !qcow2_range_within(sn->l1_table_offset,
+                                    qcow2_table_bytes(sn->l1_size),
+                                    img->header.file_size))) {
+        qcow2_snapshot_set_error(
+            img, sn, true,
+            "L1 table at 0x%" PRIx64 " (%" PRIu32
+            " entries) is misaligned or past the end of the file "
+            "(0x%" PRIx64 " bytes)",
+            sn->l1_table_offset, sn->l1_size, img->header.file_size);
     }
     if (sn->disk_size > INT64_MAX ||
         !vmstate_base_for(img, sn->disk_size, &base) ||
         sn->vm_state_size > (UINT64_C(1) << 62) - base) {
-        qcow2_error(errp, img, QCOW2_ERROR_SNAPSHOT_TABLE, what,
-                    sn->table_offset,
-                    "impossible sizes: disk %" PRIu64
-                    " bytes, VM state %" PRIu64 " bytes",
-                    sn->disk_size, sn->vm_state_size);
-        return false;
+        qcow2_snapshot_set_error(img, sn, sn->l1_unusable,
+                                 "impossible sizes: disk %" PRIu64
+                                 " bytes, VM state %" PRIu64 " bytes",
+                                 sn->disk_size, sn->vm_state_size);
     }
-    return true;
 }
 
 static bool parse_entry(Qcow2Image *img, TableReader *tr, uint64_t *pos,
@@ -122,7 +143,7 @@ static bool parse_entry(Qcow2Image *img, TableReader *tr, uint64_t *pos,
     uint16_t id_len, name_len;
     uint64_t end;
 
-    if (!qcow2_range_within(at, QCOW2_SNAPSHOT_FIXED_SIZE, tr->limit)) {
+    if (!qcow2_range_within(at, sizeof(Qcow2DiskSnapshot), tr->limit)) {
         qcow2_error(errp, img, QCOW2_ERROR_SNAPSHOT_TABLE, what, file_at,
                     "runs past the end of the %s",
                     tr->limit == QCOW2_MAX_SNAPSHOT_TABLE_BYTES
@@ -130,29 +151,30 @@ static bool parse_entry(Qcow2Image *img, TableReader *tr, uint64_t *pos,
                         : "file");
         return false;
     }
-    if (!table_ensure(tr, at + QCOW2_SNAPSHOT_FIXED_SIZE, errp)) {
+    if (!table_ensure(tr, at + sizeof(Qcow2DiskSnapshot), errp)) {
         return false;
     }
     e = tr->data + at;
     sn->index = i;
     sn->table_offset = file_at;
-    sn->l1_table_offset = qcow2_be64(e);
-    sn->l1_size = qcow2_be32(e + 8);
-    id_len = qcow2_be16(e + 12);
-    name_len = qcow2_be16(e + 14);
-    sn->date_sec = qcow2_be32(e + 16);
-    sn->date_nsec = qcow2_be32(e + 20);
-    sn->vm_clock_nsec = qcow2_be64(e + 24);
-    sn->vm_state_size32 = qcow2_be32(e + 32);
-    sn->extra_data_size = qcow2_be32(e + 36);
+    sn->l1_table_offset = QCOW2_GET(e, Qcow2DiskSnapshot, l1_table_offset);
+    sn->l1_size = (uint32_t)QCOW2_GET(e, Qcow2DiskSnapshot, l1_size);
+    id_len = (uint16_t)QCOW2_GET(e, Qcow2DiskSnapshot, id_str_size);
+    name_len = (uint16_t)QCOW2_GET(e, Qcow2DiskSnapshot, name_size);
+    sn->date_sec = (uint32_t)QCOW2_GET(e, Qcow2DiskSnapshot, date_sec);
+    sn->date_nsec = (uint32_t)QCOW2_GET(e, Qcow2DiskSnapshot, date_nsec);
+    sn->vm_clock_nsec = QCOW2_GET(e, Qcow2DiskSnapshot, vm_clock_nsec);
+    sn->vm_state_size32 =
+        (uint32_t)QCOW2_GET(e, Qcow2DiskSnapshot, vm_state_size);
+    sn->extra_data_size =
+        (uint32_t)QCOW2_GET(e, Qcow2DiskSnapshot, extra_data_size);
     if (sn->extra_data_size > QCOW2_MAX_SNAPSHOT_EXTRA) {
         qcow2_error(errp, img, QCOW2_ERROR_SNAPSHOT_TABLE, what, file_at,
                     "%" PRIu32 " bytes of extra data (QEMU allows %u)",
                     sn->extra_data_size, QCOW2_MAX_SNAPSHOT_EXTRA);
         return false;
     }
-    end = at + QCOW2_SNAPSHOT_FIXED_SIZE + sn->extra_data_size + id_len +
-          name_len;
+    end = at + qcow2_snapshot_entry_length(e);
     if (end > tr->limit) {
         qcow2_error(errp, img, QCOW2_ERROR_SNAPSHOT_TABLE, what, file_at,
                     "extra data (%" PRIu32 ") + id (%u) + name (%u) bytes run "
@@ -166,7 +188,7 @@ static bool parse_entry(Qcow2Image *img, TableReader *tr, uint64_t *pos,
     if (!table_ensure(tr, end, errp)) {
         return false;
     }
-    e = tr->data + at + QCOW2_SNAPSHOT_FIXED_SIZE;
+    e = tr->data + at + sizeof(Qcow2DiskSnapshot);
     sn->extra_data = g_memdup2(e, sn->extra_data_size);
     e += sn->extra_data_size;
     sn->id = g_strndup((const char *)e, id_len);
@@ -174,7 +196,8 @@ static bool parse_entry(Qcow2Image *img, TableReader *tr, uint64_t *pos,
     sn->name = g_strndup((const char *)e, name_len);
     parse_extra(img, sn);
     *pos = end;
-    return check_entry(img, i, sn, errp);
+    check_entry(img, sn);
+    return true;
 }
 
 bool qcow2_read_snapshot_table(Qcow2Image *img, GError **errp)
@@ -208,6 +231,7 @@ void qcow2_free_snapshots(Qcow2Image *img)
         g_free(img->snapshots[i].id);
         g_free(img->snapshots[i].name);
         g_free(img->snapshots[i].extra_data);
+        g_free(img->snapshots[i].error);
     }
     g_free(img->snapshots);
     img->snapshots = NULL;
@@ -243,11 +267,59 @@ const Qcow2Snapshot *qcow2_snapshot_find(const Qcow2Image *img,
     return NULL;
 }
 
+GArray *qcow2_snapshot_duplicates(const Qcow2Image *img)
+{
+    GArray *out = g_array_new(false, false, sizeof(Qcow2SnapshotDuplicate));
+    /* key -> 1 + index of the entry lookup finds by it */
+    g_autoptr(GHashTable) ids = g_hash_table_new(g_str_hash, g_str_equal);
+    g_autoptr(GHashTable) names = g_hash_table_new(g_str_hash, g_str_equal);
+
+    for (guint i = 0; i < img->nb_snapshots; i++) {
+        const Qcow2Snapshot *sn = &img->snapshots[i];
+
+        if (!g_hash_table_contains(ids, sn->id)) {
+            g_hash_table_insert(ids, sn->id, GUINT_TO_POINTER(i + 1));
+        }
+        if (!g_hash_table_contains(names, sn->name)) {
+            g_hash_table_insert(names, sn->name, GUINT_TO_POINTER(i + 1));
+        }
+    }
+    for (guint i = 0; i < img->nb_snapshots; i++) {
+        const Qcow2Snapshot *sn = &img->snapshots[i];
+        guint by_id = GPOINTER_TO_UINT(g_hash_table_lookup(ids, sn->id));
+        guint id_of_name = GPOINTER_TO_UINT(g_hash_table_lookup(ids, sn->name));
+        guint by_name = GPOINTER_TO_UINT(g_hash_table_lookup(names, sn->name));
+        Qcow2SnapshotDuplicate d = {.index = i};
+
+        if (by_id != i + 1) {
+            d.shadow = by_id - 1;
+            d.by_id = true;
+            g_array_append_val(out, d);
+        }
+        if ((id_of_name && id_of_name != i + 1) || by_name != i + 1) {
+            d.shadow = id_of_name ? id_of_name - 1 : by_name - 1;
+            d.by_id = false;
+            g_array_append_val(out, d);
+        }
+    }
+    return out;
+}
+
+bool qcow2_snapshot_usable(const Qcow2Snapshot *sn, GError **errp)
+{
+    if (sn->error) {
+        g_set_error_literal(errp, QCOW2_ERROR, QCOW2_ERROR_SNAPSHOT_TABLE,
+                            sn->error);
+        return false;
+    }
+    return true;
+}
+
 uint64_t qcow2_vmstate_base(const Qcow2Image *img, const Qcow2Snapshot *snap)
 {
     uint64_t base = 0;
 
-    /* Checked at open (check_entry), so this cannot fail here. */
+    /* Only an entry marked with an error has no base (check_entry). */
     vmstate_base_for(img, snap ? snap->disk_size : img->header.size, &base);
     return base;
 }

@@ -240,9 +240,7 @@ static void queue_table(Qcow2Splice *s, uint64_t offset, const uint64_t *t)
 {
     Qcow2PendingTable p = {.offset = offset, .data = g_malloc(s->cs)};
 
-    for (uint64_t i = 0; i < s->cs / 8; i++) {
-        qcow2_put_be64(p.data + 8 * i, t[i]);
-    }
+    qcow2_table_to_disk(p.data, t, s->cs / QCOW2_ENTRY_BYTES);
     g_array_append_val(s->pending, p);
     s->pending_bytes += s->cs;
 }
@@ -355,14 +353,15 @@ static bool process_span(Qcow2Splice *s, uint32_t l1_index, uint64_t first,
         uint64_t e = l1->entries[l1_index];
         if (e & QCOW2_L1E_RESERVED_MASK) {
             qcow2_error(errp, img, QCOW2_ERROR_MAPPING, "L1 entry",
-                        l1->offset + 8ULL * l1_index,
+                        qcow2_entry_offset(l1->offset, l1_index),
                         "reserved bits set in 0x%016" PRIx64, e);
             return false;
         }
         c.old_l2 = e & QCOW2_L1E_OFFSET_MASK;
     }
-    if (c.old_l2 && !qcow2_copy_l2(img, c.old_l2, l1->offset + 8ULL * l1_index,
-                                   old_t, errp)) {
+    if (c.old_l2 &&
+        !qcow2_copy_l2(img, c.old_l2, qcow2_entry_offset(l1->offset, l1_index),
+                       old_t, errp)) {
         return false;
     }
     c.dropped = g_malloc0(entries / 8 + 1);
@@ -371,7 +370,7 @@ static bool process_span(Qcow2Splice *s, uint32_t l1_index, uint64_t first,
         g_free(c.dropped);
         return false;
     }
-    if (!table_empty(new_t, s->cs / 8)) {
+    if (!table_empty(new_t, s->cs / QCOW2_ENTRY_BYTES)) {
         c.new_l2 = new_l2;
         queue_table(s, c.new_l2, new_t);
     } else if (!qcow2_refs_unalloc(&s->refs, new_l2 >> img->header.cluster_bits,
@@ -508,7 +507,7 @@ bool qcow2_splice_share_unchanged(Qcow2Splice *s, GError **errp)
                     qcow2_splice_span_changes(s, i - span0))) {
             continue; /* empty, or gets a new table */
         }
-        if (!add_path(s, l2, s->old_l1->offset + 8ULL * i, errp)) {
+        if (!add_path(s, l2, qcow2_entry_offset(s->old_l1->offset, i), errp)) {
             return false;
         }
     }

@@ -3,9 +3,9 @@
  * an edit list applied, copy-on-write, and commit it atomically.
  *
  * Order of writes (each arrow a flush):
- *   0. unknown autoclear bits cleared (only if any are set)      ->
- *   1. refcount blocks/table grown if the file will outgrow them  ->
+ *   0. refcount blocks/table grown if the file will outgrow them  ->
  *      (refgrow.c: new blocks and table, then hooked in)
+ *   1. unknown autoclear bits cleared (only if any are set)      ->
  *   2. per changed L2 span: data clusters of the new VM state;
  *      every refcount the new tables need (fresh clusters = 1, kept
  *      clusters + 1)                                              ->
@@ -17,11 +17,18 @@
  *      of a stale VM state mapping cleared (release.c), or inside the
  *      virtual disk the active side moved to copies (relocate.c)  ->
  *   7. refcounts of everything the old snapshot alone held, down  ->
- * Nothing reachable from the header or the snapshot table is written
- * before 5 except refcount blocks (whose counts only go up before 5) and
- * the table entries that hook in new refcount blocks. A crash before 5
- * leaves the old snapshot complete, after 5 the new one; at most some
- * clusters leak (qemu-img check -r leaks reclaims them).
+ *   8. the clusters that became free discarded (space.c)
+ * Before 0 the whole image is checked (check.c), and everything that
+ * could refuse the run is decided (keeping the original, the new snapshot
+ * table's size, the refcount table's): no refusal after a write. Anything
+ * inconsistent and nothing is written, in a dry run too. A failure or
+ * cancellation before 5 gives back what was allocated (space.c); cancellation
+ * is polled before every write until 5, after which the run finishes. Nothing
+ * reachable from the header or the snapshot table is written before 5 except
+ * refcount blocks (whose counts only go up before 5) and the table entries that
+ * hook in new refcount blocks. A crash before 5 leaves the old snapshot
+ * complete, after 5 the new one; at most some clusters leak (qemu-img check -r
+ * leaks reclaims them).
  *
  * Memory: a few clusters of buffers, the edit data, the refcount blocks
  * the splice touches, the L1 tables and snapshot table; never the VM
@@ -75,6 +82,8 @@ static void splice_init(Qcow2Splice *s, Qcow2Image *img,
     s->cs = img->cluster_size;
     s->base = qcow2_vmstate_base(img, snap);
     qcow2_wio_init(&s->w, img, opts->dry_run, stats);
+    s->w.cancel = opts->cancel;
+    s->w.cancellable = true;
     qcow2_old_reader_init(&s->src, s->cs);
     qcow2_old_reader_init(&s->cmp, s->cs);
     s->newbuf = g_malloc(s->cs);
@@ -112,7 +121,7 @@ static bool plan_l1(Qcow2Splice *s, GError **errp)
     uint64_t need = first + (s->new_clusters + entries - 1) / entries;
     uint64_t size = MAX((uint64_t)s->old_l1->size, need);
 
-    if (size * 8 > QCOW2_MAX_L1_BYTES) {
+    if (qcow2_table_bytes(size) > QCOW2_MAX_L1_BYTES) {
         qcow2_error(errp, s->img, QCOW2_ERROR_UNSUPPORTED,
                     "snapshot table entry", s->snap->table_offset,
                     "a VM state of %" PRIu64 " bytes needs an L1 table of "
@@ -146,11 +155,32 @@ static uint64_t estimate_allocations(const Qcow2Splice *s)
     if (s->img->header.refcount_bits < 16) {
         n += spans * s->img->l2_entries; /* kept clusters may be copied */
     }
-    n += ((uint64_t)s->new_l1_size * 8 + s->img->snapshot_table_length +
+    n += (qcow2_table_bytes(s->new_l1_size) + s->img->snapshot_table_length +
           QCOW2_MAX_SNAPSHOT_EXTRA + 1024) /
              s->cs +
          4;
     return n;
+}
+
+/*
+ * The whole image checked before anything is written (in a dry run too,
+ * so that it predicts the refusal): a write on inconsistent metadata
+ * could free or overwrite what a table still uses. The references it
+ * counted then guide the allocator and the cross-check in the journal.
+ */
+static bool check_image(Qcow2Splice *s, GError **errp)
+{
+    bool count_only = s->opts->skip_consistency_check;
+    g_autoptr(Qcow2CheckReport) report =
+        qcow2_check_run(s->img, s->opts->cancel, count_only, errp);
+
+    if (!report ||
+        (!count_only && !qcow2_check_report_ok(s->img, report, errp))) {
+        return false;
+    }
+    s->stats->leaked_clusters = report->leaks;
+    qcow2_refs_take_counts(&s->refs, report);
+    return true;
 }
 
 static bool run(Qcow2Splice *s, GError **errp)
@@ -159,22 +189,90 @@ static bool run(Qcow2Splice *s, GError **errp)
 
     if (!qcow2_get_l1(s->img, s->snap, &s->old_l1, errp) || !plan_l1(s, errp) ||
         !qcow2_refs_init(&s->refs, s->img, &s->w, errp) ||
-        !qcow2_refs_scan_in_use(&s->refs, errp)) {
+        !check_image(s, errp)) {
         return false;
     }
-    /* Before the first write: keeping the original may be impossible. */
-    if (s->keep && !qcow2_splice_share_unchanged(s, errp)) {
-        return false;
-    }
-    if (!qcow2_clear_unknown_autoclear(s->img, &s->w, errp)) {
+    /*
+     * Every refusal before the first write: keeping the original may be
+     * impossible, the new snapshot table may exceed QEMU's limits, so may
+     * the refcount table the run needs (the first growth plans before it
+     * writes).
+     */
+    if ((s->keep && !qcow2_splice_share_unchanged(s, errp)) ||
+        !qcow2_splice_plan_table(s, errp)) {
         return false;
     }
     estimate = estimate_allocations(s);
     s->refs.grow_hint = MAX(estimate / 4, 64);
     return qcow2_refs_ensure_room(&s->refs, s->refs.end + estimate, errp) &&
+           qcow2_clear_unknown_autoclear(s->img, &s->w, errp) &&
            qcow2_splice_prepare_table(s, errp) &&
            qcow2_splice_stream(s, errp) && qcow2_splice_commit(s, errp) &&
-           qcow2_splice_release(s, errp);
+           qcow2_splice_release(s, errp) && qcow2_splice_discard_freed(s, errp);
+}
+
+/*
+ * A run that wrote and failed: before the commit, give back what it took
+ * (refcounts, file length); say in the message what state the image is in
+ * and, where clusters may have leaked, how to reclaim them.
+ */
+static void after_failure(Qcow2Splice *s, GError *err)
+{
+    const char *name = s->img->name;
+    GError *undo_err = NULL;
+    char *msg;
+
+    if (s->committed) {
+        msg = g_strdup_printf("%s (the new VM state was committed; leaked "
+                              "clusters may remain: qemu-img check -r "
+                              "leaks %s)",
+                              err->message, name);
+    } else if (qcow2_splice_commit_landed(s)) {
+        /* The switch may have reached the disk or not: both states are
+         * complete, and either may be current; keep every cluster. */
+        msg = g_strdup_printf("%s (the commit could not be confirmed: the "
+                              "image holds the old or the new VM state, "
+                              "both complete; leaked clusters may remain: "
+                              "qemu-img check -r leaks %s)",
+                              err->message, name);
+    } else if (qcow2_splice_give_back(s, &undo_err)) {
+        msg = g_strdup_printf("%s (the old VM state is intact; what the run "
+                              "had allocated was given back)",
+                              err->message);
+    } else {
+        msg = g_strdup_printf("%s (the old VM state is intact; giving back "
+                              "what the run had allocated failed: %s; "
+                              "qemu-img check -r leaks %s reclaims it)",
+                              err->message, undo_err->message, name);
+        g_error_free(undo_err);
+    }
+    g_free(err->message);
+    err->message = msg;
+}
+
+/* File size and space, before or after (a dry run predicts the after). */
+static void measure_space(Qcow2Splice *s, bool after)
+{
+    Qcow2SpliceStats *st = s->stats;
+    uint64_t size, allocated, available;
+
+    qcow2_space_measure(s->img, &size, &allocated, &available);
+    if (!after) {
+        st->file_size_before = size;
+        st->allocated_before = allocated;
+        st->space_available = available;
+        return;
+    }
+    st->space_needed = (st->clusters_written + st->metadata_clusters) * s->cs;
+    if (s->opts->dry_run) {
+        st->file_size_after = MAX(st->file_size_before, s->w.end);
+        st->allocated_after =
+            st->allocated_before + st->space_needed -
+            MIN(st->discarded_bytes, st->allocated_before + st->space_needed);
+    } else {
+        st->file_size_after = size;
+        st->allocated_after = allocated;
+    }
 }
 
 bool qcow2_splice_vmstate(Qcow2Image *img, const Qcow2Snapshot *snap,
@@ -185,6 +283,7 @@ bool qcow2_splice_vmstate(Qcow2Image *img, const Qcow2Snapshot *snap,
     static const Qcow2SpliceOptions defaults;
     Qcow2SpliceStats ignored;
     Qcow2Splice s;
+    GError *err = NULL;
     bool ok, wrote, noop = false;
 
     opts = opts ? opts : &defaults;
@@ -196,14 +295,21 @@ bool qcow2_splice_vmstate(Qcow2Image *img, const Qcow2Snapshot *snap,
                     "snapshot handle does not belong to this image");
         return false;
     }
-    if (!qcow2_check_writable(img, snap, opts->dry_run, errp) ||
+    if (opts->skip_consistency_check && !opts->dry_run) {
+        qcow2_error(errp, img, QCOW2_ERROR_INVALID, NULL, 0,
+                    "a write without the consistency check is not offered");
+        return false;
+    }
+    if (!qcow2_snapshot_usable(snap, errp) ||
+        !qcow2_check_writable(img, snap, opts->dry_run, errp) ||
         (opts->keep_original_name &&
          !check_keep_name(img, opts->keep_original_name, errp))) {
         return false;
     }
     splice_init(&s, img, snap, opts, stats);
-    ok = qcow2_editmap_build(&s.map, img, snap, edits, n_edits, errp) &&
-         qcow2_editmap_is_noop(&s.map, img, snap, &noop, errp);
+    measure_space(&s, false);
+    ok = qcow2_editmap_build(&s.map, img, snap, edits, n_edits, &err) &&
+         qcow2_editmap_is_noop(&s.map, img, snap, &noop, &err);
     if (ok) {
         stats->old_size = s.map.old_size;
         stats->new_size = s.map.new_size;
@@ -212,7 +318,7 @@ bool qcow2_splice_vmstate(Qcow2Image *img, const Qcow2Snapshot *snap,
         stats->clusters_shared = s.new_clusters;
     }
     if (ok && !noop) {
-        ok = run(&s, errp);
+        ok = run(&s, &err);
         stats->clusters_shared = s.new_clusters - s.fresh_vmstate;
         stats->clusters_freed = s.refs.freed;
     }
@@ -221,27 +327,28 @@ bool qcow2_splice_vmstate(Qcow2Image *img, const Qcow2Snapshot *snap,
                          s.opts->progress_opaque);
     }
     wrote = s.w.wrote;
-    if (!ok && wrote && !opts->dry_run && errp && *errp) {
-        /* Say what state the failure left, and how to tidy up. */
-        char *msg = g_strdup_printf(
-            "%s (%s; leaked clusters may remain: qemu-img check -r leaks "
-            "%s)",
-            (*errp)->message,
-            s.committed ? "the new VM state was committed"
-                        : "the old VM state is intact",
-            img->name);
-        g_free((*errp)->message);
-        (*errp)->message = msg;
+    if (!ok && wrote && !opts->dry_run) {
+        after_failure(&s, err);
+    } else if (!ok &&
+               g_error_matches(err, QCOW2_ERROR, QCOW2_ERROR_CANCELLED)) {
+        char *msg = g_strdup_printf("%s (nothing was written)", err->message);
+
+        g_free(err->message);
+        err->message = msg;
     }
+    measure_space(&s, true);
     splice_destroy(&s);
     if (wrote && !opts->dry_run) {
         /* The file changed under the handle: read it again. */
         GError *reload_err = NULL;
 
-        if (!qcow2_reload(img, ok ? errp : &reload_err)) {
+        if (!qcow2_reload(img, ok ? &err : &reload_err)) {
             g_clear_error(&reload_err);
-            return false;
+            ok = false;
         }
+    }
+    if (!ok) {
+        g_propagate_error(errp, err);
     }
     return ok;
 }

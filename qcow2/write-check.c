@@ -21,7 +21,8 @@ bool qcow2_check_needs_repair(Qcow2Image *img, GError **errp)
     const Qcow2Header *h = &img->header;
 
     if (h->incompatible_features & QCOW2_INCOMPAT_DIRTY) {
-        qcow2_error(errp, img, QCOW2_ERROR_NEEDS_REPAIR, "header", 72,
+        qcow2_error(errp, img, QCOW2_ERROR_NEEDS_REPAIR, "header",
+                    QCOW2_HDR(incompatible_features),
                     "dirty bit (incompatible bit 0) set: QEMU stopped "
                     "without writing back its lazy refcounts, so they "
                     "cannot be trusted; run: qemu-img check -r all %s",
@@ -29,7 +30,8 @@ bool qcow2_check_needs_repair(Qcow2Image *img, GError **errp)
         return false;
     }
     if (h->incompatible_features & QCOW2_INCOMPAT_CORRUPT) {
-        qcow2_error(errp, img, QCOW2_ERROR_NEEDS_REPAIR, "header", 72,
+        qcow2_error(errp, img, QCOW2_ERROR_NEEDS_REPAIR, "header",
+                    QCOW2_HDR(incompatible_features),
                     "corrupt bit (incompatible bit 1) set: QEMU found "
                     "inconsistent metadata; run: qemu-img check -r all %s",
                     img->name);
@@ -53,21 +55,24 @@ bool qcow2_check_writable(Qcow2Image *img, const Qcow2Snapshot *snap,
         return false;
     }
     if (unknown) {
-        qcow2_error(errp, img, QCOW2_ERROR_UNSUPPORTED, "header", 72,
+        qcow2_error(errp, img, QCOW2_ERROR_UNSUPPORTED, "header",
+                    QCOW2_HDR(incompatible_features),
                     "unknown incompatible feature bits 0x%" PRIx64
                     ": cannot write safely",
                     unknown);
         return false;
     }
     if (h->crypt_method) {
-        qcow2_error(errp, img, QCOW2_ERROR_UNSUPPORTED, "header", 32,
+        qcow2_error(errp, img, QCOW2_ERROR_UNSUPPORTED, "header",
+                    QCOW2_HDR(crypt_method),
                     "encrypted image (%s): writing encrypted VM state is "
                     "not supported",
                     h->crypt_method == 1 ? "AES" : "LUKS");
         return false;
     }
     if (h->incompatible_features & QCOW2_INCOMPAT_DATA_FILE) {
-        qcow2_error(errp, img, QCOW2_ERROR_UNSUPPORTED, "header", 72,
+        qcow2_error(errp, img, QCOW2_ERROR_UNSUPPORTED, "header",
+                    QCOW2_HDR(incompatible_features),
                     "external data file (incompatible bit 2): QEMU keeps no "
                     "internal snapshots in such images, so there is no VM "
                     "state to rewrite");
@@ -81,7 +86,7 @@ bool qcow2_clear_unknown_autoclear(Qcow2Image *img, Qcow2WriteIO *w,
 {
     Qcow2Header *h = &img->header;
     uint64_t keep = h->autoclear_features & KNOWN_AUTOCLEAR;
-    uint8_t b[8];
+    uint8_t b[sizeof(Qcow2DiskHeader)];
 
     if (h->version < 3 || keep == h->autoclear_features) {
         return true;
@@ -90,8 +95,10 @@ bool qcow2_clear_unknown_autoclear(Qcow2Image *img, Qcow2WriteIO *w,
      * The bits say "this extra data is consistent with the image"; a
      * writer that does not know the data cannot keep that promise.
      */
-    qcow2_put_be64(b, keep);
-    if (!qcow2_wio_write(w, b, sizeof(b), 88, errp) ||
+    QCOW2_PUT(b, Qcow2DiskHeader, autoclear_features, keep);
+    if (!qcow2_wio_write(w, b + QCOW2_HDR(autoclear_features),
+                         QCOW2_FIELD_SIZE(Qcow2DiskHeader, autoclear_features),
+                         QCOW2_HDR(autoclear_features), errp) ||
         !qcow2_wio_flush(w, errp)) {
         return false;
     }

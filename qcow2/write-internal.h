@@ -40,7 +40,12 @@ typedef struct Qcow2WriteIO {
     Qcow2Image *img;
     bool dry_run; /* count, never write */
     Qcow2SpliceStats *stats;
-    bool wrote; /* something reached the file (or would have) */
+    bool wrote;   /* something reached the file (or would have) */
+    uint64_t end; /* the end of the furthest write */
+    /* Stop before the next write once *cancel is set (while cancellable:
+     * until the commit, and never while giving back). */
+    const volatile sig_atomic_t *cancel;
+    bool cancellable;
     /* consecutive data clusters are combined into one write */
     uint8_t *batch;
     size_t batch_len, batch_cap;
@@ -69,6 +74,10 @@ bool qcow2_wio_write_data(Qcow2WriteIO *w, const void *buf, size_t len,
                           uint64_t off, uint64_t src, GError **errp);
 /* Write what is held back. */
 bool qcow2_wio_drain(Qcow2WriteIO *w, GError **errp);
+/* Has the caller asked to stop (QCOW2_ERROR_CANCELLED if so)? */
+bool qcow2_wio_stop_requested(Qcow2WriteIO *w, GError **errp);
+/* Forget what is held back (a failed run gives up its data). */
+void qcow2_wio_discard_pending(Qcow2WriteIO *w);
 /* Drain, then make everything written so far durable. */
 bool qcow2_wio_flush(Qcow2WriteIO *w, GError **errp);
 
@@ -78,7 +87,9 @@ bool qcow2_wio_flush(Qcow2WriteIO *w, GError **errp);
 typedef struct Qcow2RefBlock {
     uint64_t offset; /* host offset of the block */
     uint8_t *data;   /* on-disk format */
+    uint8_t *orig;   /* as it was before the splice; NULL for a new block */
     bool dirty;
+    bool written; /* the file holds a version the splice wrote */
 } Qcow2RefBlock;
 
 typedef struct Qcow2Refs {
@@ -98,17 +109,27 @@ typedef struct Qcow2Refs {
     uint64_t table_entries;
     uint64_t table_offset;
     uint32_t table_clusters;
+    /* The table as it was, to give everything back before the commit. */
+    uint64_t *orig_table;
+    uint64_t orig_table_entries;
+    uint64_t orig_table_offset;
+    uint32_t orig_table_clusters;
+    bool orig_table_written; /* entries for new blocks written into it */
+    bool header_switched;    /* the header was pointed at a new table */
+    /* Clusters whose refcount this splice took to 0 (for discards). */
+    GArray *freed_list;
     /*
-     * Host clusters in use according to the metadata (every table, every
-     * L2 entry), independently of refcounts: never allocated even when
-     * a corrupt refcount says 0.
+     * References per host cluster, as the consistency check counted them
+     * from the tables (independently of refcounts), kept in step with
+     * every refcount change: a cluster with references is never
+     * allocated, and no refcount may fall below its references (the
+     * cross-check that the splice never frees what a table still uses).
      */
-    uint8_t *in_use;
-    uint64_t in_use_clusters; /* bits in in_use */
-    GHashTable *in_use_far;   /* clusters past that (corrupt images) */
-    uint64_t free_hint;       /* no free cluster below this index */
-    uint64_t end;             /* first cluster past anything used */
-    uint64_t grow_hint;       /* clusters to prepare room for at once */
+    uint32_t *counted;
+    uint64_t counted_n;
+    uint64_t free_hint; /* no free cluster below this index */
+    uint64_t end;       /* first cluster past anything used */
+    uint64_t grow_hint; /* clusters to prepare room for at once */
     /* statistics */
     uint64_t allocated;
     uint64_t freed;
@@ -135,17 +156,27 @@ Qcow2RefBlock *qcow2_refs_new_block(Qcow2Refs *r, uint64_t index,
                                     uint64_t offset);
 /* Write the changed refcount blocks (no flush). */
 bool qcow2_refs_write_dirty(Qcow2Refs *r, GError **errp);
+/*
+ * Before the commit: put back every refcount block the splice wrote as
+ * it was (no flush; see qcow2_refs_give_back for the order).
+ */
+bool qcow2_refs_restore_blocks(Qcow2Refs *r, GError **errp);
+/*
+ * Undo a splice that failed before its commit point: the refcount table
+ * (its entries or the header's pointer to it) and every refcount block as
+ * they were, each step flushed, then the file cut back to old_size
+ * (refgrow.c). Everything in between leaks at worst.
+ */
+bool qcow2_refs_give_back(Qcow2Refs *r, uint64_t old_size, GError **errp);
 
-/* Host clusters in use, from a walk of every table (alloc.c). */
-bool qcow2_refs_scan_in_use(Qcow2Refs *r, GError **errp);
+/* Take the check's per-cluster references (the report loses them). */
+void qcow2_refs_take_counts(Qcow2Refs *r, Qcow2CheckReport *report);
 /* n contiguous free clusters, refcount set to 1 (alloc.c). */
 bool qcow2_refs_alloc(Qcow2Refs *r, uint64_t n, uint64_t *offset,
                       GError **errp);
 /* Does a refcount block describe this cluster? */
 bool qcow2_refs_covered(const Qcow2Refs *r, uint64_t cluster);
 bool qcow2_refs_in_use(const Qcow2Refs *r, uint64_t cluster);
-/* A cluster this splice freed: nothing uses it any more. */
-void qcow2_refs_forget_use(Qcow2Refs *r, uint64_t cluster);
 /*
  * Make the refcount structures describe every cluster below upto,
  * writing new blocks and maybe a bigger table (refgrow.c). Writes and
@@ -257,11 +288,13 @@ typedef struct Qcow2Splice {
     uint64_t new_table_offset;
     uint8_t *new_table; /* the new snapshot table, on-disk format */
     uint64_t new_table_len;
+    uint64_t new_entry_at; /* the spliced entry, within new_table */
 
     GArray *changes; /* Qcow2SpanChange */
     GArray *pending; /* Qcow2PendingTable */
     size_t pending_bytes;
-    bool committed;
+    bool commit_issued; /* the header switch was written, maybe landed */
+    bool committed;     /* ... and flushed */
 } Qcow2Splice;
 
 /* Entry bitmaps of a span (span.c). */
@@ -281,9 +314,17 @@ bool qcow2_splice_write_pending(Qcow2Splice *s, GError **errp);
 /* Keep-original: the new L1 shares unchanged tables (span.c). */
 bool qcow2_splice_share_unchanged(Qcow2Splice *s, GError **errp);
 
-/* New L1 and snapshot table, header switch (commit.c). */
+/* New L1 and snapshot table, header switch (commit.c): the table is
+ * planned before the first write, its clusters allocated later. */
+bool qcow2_splice_plan_table(Qcow2Splice *s, GError **errp);
 bool qcow2_splice_prepare_table(Qcow2Splice *s, GError **errp);
 bool qcow2_splice_commit(Qcow2Splice *s, GError **errp);
+/*
+ * After a failure from the commit point on: does the file show the new
+ * snapshot table in the header (or can it not be read)? A write that
+ * failed outright left the old one; one whose flush failed is there.
+ */
+bool qcow2_splice_commit_landed(Qcow2Splice *s);
 /* Re-read header and snapshot table after a write (commit.c). */
 bool qcow2_reload(Qcow2Image *img, GError **errp);
 
@@ -306,6 +347,13 @@ bool qcow2_check_writable(Qcow2Image *img, const Qcow2Snapshot *snap,
                           bool dry_run, GError **errp);
 bool qcow2_clear_unknown_autoclear(Qcow2Image *img, Qcow2WriteIO *w,
                                    GError **errp);
+
+/* Space (space.c): measured, given back before the commit, released
+ * after it. */
+void qcow2_space_measure(Qcow2Image *img, uint64_t *size, uint64_t *allocated,
+                         uint64_t *available);
+bool qcow2_splice_give_back(Qcow2Splice *s, GError **errp);
+bool qcow2_splice_discard_freed(Qcow2Splice *s, GError **errp);
 
 /* Read an L2 table into buf (entries host-endian), validated. */
 bool qcow2_copy_l2(Qcow2Image *img, uint64_t l2_offset, uint64_t where,

@@ -40,12 +40,37 @@ void qcow2_wio_destroy(Qcow2WriteIO *w)
     w->batch = NULL;
 }
 
-static bool raw_write(Qcow2WriteIO *w, const void *buf, size_t len,
-                      uint64_t off, GError **errp)
+/* Every write is a safe point to stop at, before the commit. */
+bool qcow2_wio_stop_requested(Qcow2WriteIO *w, GError **errp)
 {
+    if (w->cancellable && w->cancel && *w->cancel) {
+        qcow2_error(errp, w->img, QCOW2_ERROR_CANCELLED, NULL, 0,
+                    "interrupted before the commit");
+        return true;
+    }
+    return false;
+}
+
+/* A write is about to happen: count it (the same in a dry run). */
+static bool begin_write(Qcow2WriteIO *w, size_t len, uint64_t off,
+                        GError **errp)
+{
+    if (qcow2_wio_stop_requested(w, errp)) {
+        return false;
+    }
     w->stats->writes++;
     w->stats->bytes_written += len;
     w->wrote = true;
+    w->end = MAX(w->end, off + len);
+    return true;
+}
+
+static bool raw_write(Qcow2WriteIO *w, const void *buf, size_t len,
+                      uint64_t off, GError **errp)
+{
+    if (!begin_write(w, len, off, errp)) {
+        return false;
+    }
     if (w->dry_run) {
         return true;
     }
@@ -86,9 +111,9 @@ bool qcow2_wio_drain(Qcow2WriteIO *w, GError **errp)
         (w->dry_run || !w->batch_copyable || w->no_copy || !io->ops->copy)) {
         return raw_write(w, w->batch, len, w->batch_off, errp);
     }
-    w->stats->writes++;
-    w->stats->bytes_written += len;
-    w->wrote = true;
+    if (!begin_write(w, len, w->batch_off, errp)) {
+        return false;
+    }
     if (w->dry_run) {
         return true;
     }
@@ -107,6 +132,11 @@ bool qcow2_wio_drain(Qcow2WriteIO *w, GError **errp)
         return io->ops->pwrite(io, w->batch, len, w->batch_off, errp);
     }
     return write_copy_by_hand(w, len, errp);
+}
+
+void qcow2_wio_discard_pending(Qcow2WriteIO *w)
+{
+    w->batch_len = 0;
 }
 
 bool qcow2_wio_write(Qcow2WriteIO *w, const void *buf, size_t len, uint64_t off,

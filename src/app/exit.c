@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "exit_codes.h"
+#include "guest_inspect.h"
 #include "libvirt/savefile.h"
 #include "live/pipe.h"
 #include "qcow2.h"
@@ -29,7 +30,10 @@ static int qcow2_exit_code(int code)
     case QCOW2_ERROR_UNSUPPORTED:
         return APP_EXIT_UNSUPPORTED;
     case QCOW2_ERROR_NEEDS_REPAIR:
+    case QCOW2_ERROR_INCONSISTENT:
         return APP_EXIT_NEEDS_REPAIR;
+    case QCOW2_ERROR_CANCELLED:
+        return APP_EXIT_INTERRUPTED; /* 128 + SIGINT */
     case QCOW2_ERROR_IN_USE:
         return APP_EXIT_IN_USE;
     case QCOW2_ERROR_NOT_FOUND:
@@ -94,6 +98,11 @@ int app_exit_code(const GError *err)
     }
     if (err->domain == LVSAVE_ERROR) {
         return savefile_exit_code(err->code);
+    }
+    if (err->domain == APP_GUEST_ERROR) {
+        /* no libguestfs; or it could not read the disk */
+        return err->code == APP_GUEST_ERROR_FAILED ? APP_EXIT_IO
+                                                   : APP_EXIT_MISSING_TOOL;
     }
     if (err->domain == G_OPTION_ERROR) {
         return APP_EXIT_USAGE;

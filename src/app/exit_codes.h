@@ -28,7 +28,9 @@ enum {
     APP_EXIT_PARTIAL = 15,      /* several snapshots: some failed */
     APP_EXIT_NO_SPACE = 16,     /* ENOSPC while writing */
     APP_EXIT_NEEDS_FIX = 17,    /* scan: some snapshots need fixing */
+    APP_EXIT_MISSING_TOOL = 18, /* an option needs what is not installed */
     APP_EXIT_INTERNAL = 70,     /* a bug in qsnapfix */
+    APP_EXIT_INTERRUPTED = 130, /* SIGINT (SIGTERM: 143); the image intact */
 };
 
 /*

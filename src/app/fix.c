@@ -8,10 +8,15 @@
 
 #include "fix.h"
 
-static GPtrArray *pick_snapshots(Qcow2Image *img, const char *snapshot,
-                                 bool all, GError **errp)
+/*
+ * The snapshots to work on, by place in the table (IDs need not be
+ * unique; a splice keeps every entry at its place): --snapshot (resolved
+ * once, as QEMU looks it up), --all, or the only one with VM state.
+ */
+static GArray *pick_snapshots(Qcow2Image *img, const char *snapshot, bool all,
+                              GError **errp)
 {
-    g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GArray) picked = g_array_new(false, false, sizeof(guint));
     guint with_state = 0;
 
     if (snapshot) {
@@ -19,14 +24,14 @@ static GPtrArray *pick_snapshots(Qcow2Image *img, const char *snapshot,
         if (!sn) {
             return NULL;
         }
-        g_ptr_array_add(ids, g_strdup(sn->id));
-        return g_steal_pointer(&ids);
+        g_array_append_val(picked, sn->index);
+        return g_steal_pointer(&picked);
     }
     for (guint i = 0; i < qcow2_snapshot_count(img); i++) {
         const Qcow2Snapshot *sn = qcow2_snapshot_get(img, i);
         if (sn->vm_state_size) {
             with_state++;
-            g_ptr_array_add(ids, g_strdup(sn->id));
+            g_array_append_val(picked, i);
         }
     }
     if (!with_state) {
@@ -42,26 +47,27 @@ static GPtrArray *pick_snapshots(Qcow2Image *img, const char *snapshot,
                     qcow2_name(img), with_state);
         return NULL;
     }
-    return g_steal_pointer(&ids);
+    return g_steal_pointer(&picked);
 }
 
-void app_fix_snapshot(Qcow2Image *img, const char *image, const char *id,
+void app_fix_snapshot(Qcow2Image *img, const char *image, guint index,
                       const AppOptions *o, AppOutcome *out)
 {
-    GError *err = NULL;
-    const Qcow2Snapshot *sn = qcow2_snapshot_find(img, id, &err);
+    const Qcow2Snapshot *sn = qcow2_snapshot_get(img, index);
     AppRecipeNames names = {0};
     g_autoptr(AppSource) source = NULL;
     g_autoptr(AppSink) sink = NULL;
     g_autofree char *after = NULL;
 
     if (!sn) {
-        app_outcome_fail(out, err);
+        app_outcome_fail(out, g_error_new(QCOW2_ERROR, QCOW2_ERROR_NOT_FOUND,
+                                          "%s: no snapshot table entry %u",
+                                          image, index));
         return;
     }
     app_recipe_names_for_snapshot(&names, o, image, sn->name);
-    source = app_source_qcow2(img, id);
-    sink = app_sink_qcow2(img, id);
+    source = app_source_qcow2(img, index);
+    sink = app_sink_qcow2(img, index);
     after = g_strdup_printf("%s: snapshot %s \"%s\": after the fix", image,
                             out->id, out->name);
     app_run(source, sink, &names, after, o, out);
@@ -108,22 +114,24 @@ GPtrArray *app_fix_image(const char *image, const char *snapshot, bool all,
     }
     Qcow2Image *img = qcow2_open(
         image, o->dry_run ? QCOW2_OPEN_READ_ONLY : QCOW2_OPEN_WRITABLE, errp);
-    g_autoptr(GPtrArray) ids =
+    g_autoptr(GArray) picked =
         img ? pick_snapshots(img, snapshot, all, errp) : NULL;
     GPtrArray *outcomes;
 
-    if (!ids) {
+    if (!picked) {
         qcow2_close(img);
         return NULL;
     }
     outcomes = g_ptr_array_new_with_free_func((GDestroyNotify)app_outcome_free);
-    for (guint i = 0; i < ids->len; i++) {
-        const char *id = g_ptr_array_index(ids, i);
-        const Qcow2Snapshot *sn = qcow2_snapshot_find(img, id, NULL);
-        AppOutcome *out = app_outcome_new(id, sn ? sn->name : id);
+    /* A stop request ends the run between snapshots too. */
+    for (guint i = 0; i < picked->len && !(o->cancel && *o->cancel); i++) {
+        guint index = g_array_index(picked, guint, i);
+        const Qcow2Snapshot *sn = qcow2_snapshot_get(img, index);
+        AppOutcome *out =
+            app_outcome_new(sn ? sn->id : "?", sn ? sn->name : "?");
 
         g_ptr_array_add(outcomes, out);
-        app_fix_snapshot(img, image, id, o, out);
+        app_fix_snapshot(img, image, index, o, out);
     }
     qcow2_close(img);
     return outcomes;

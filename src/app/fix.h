@@ -10,10 +10,11 @@
 #include "pipeline.h"
 
 /*
- * Fix snapshot id of img (opened writable, or read-only for a dry run);
- * image is its path (recipe files go beside it, or in o->rom_dir).
+ * Fix the snapshot at table position index of img (opened writable, or
+ * read-only for a dry run); image is its path (recipe files go beside it,
+ * or in o->rom_dir). A position, not an ID: IDs need not be unique.
  */
-void app_fix_snapshot(Qcow2Image *img, const char *image, const char *id,
+void app_fix_snapshot(Qcow2Image *img, const char *image, guint index,
                       const AppOptions *o, AppOutcome *out);
 
 /*
@@ -26,6 +27,7 @@ void app_fix_snapshot(Qcow2Image *img, const char *image, const char *id,
  */
 GPtrArray *app_fix_image(const char *image, const char *snapshot, bool all,
                          const AppOptions *o, GError **errp);
+/* (o->cancel set: the snapshots not yet begun are left out.) */
 
 /*
  * Fix a libvirt save image (io.h): its stream translated, its domain XML

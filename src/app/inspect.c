@@ -24,7 +24,7 @@ void app_image_facts(AppImageFacts *f, const char *path, bool layouts)
     f->layouts = g_new0(Qcow2VmstateLayout, MAX(n, 1));
     for (guint i = 0; i < n && !f->err; i++) {
         const Qcow2Snapshot *sn = qcow2_snapshot_get(f->img, i);
-        if (sn->vm_state_size &&
+        if (sn->vm_state_size && !sn->error &&
             !qcow2_vmstate_layout(f->img, sn, &f->layouts[i], &f->err)) {
             break;
         }
@@ -94,7 +94,7 @@ bool app_stream_facts(AppStreamFacts *f, const char *image,
         const Qcow2Snapshot *sn;
         f->img = qcow2_open(image, QCOW2_OPEN_READ_ONLY, errp);
         sn = f->img ? qcow2_snapshot_find(f->img, snapshot, errp) : NULL;
-        source = sn ? app_source_qcow2(f->img, sn->id) : NULL;
+        source = sn ? app_source_qcow2(f->img, sn->index) : NULL;
     }
     f->src = source ? app_source_open(source, errp) : NULL;
     f->s = f->src ? vms_stream_parse(f->src, &popts, errp) : NULL;

@@ -93,7 +93,12 @@ typedef struct AppWrite {
     uint64_t new_size;      /* the size the edits give (checked by sinks
                                that count; 0: not checked) */
     bool dry_run;           /* plan: write nothing */
-    bool keep_original;     /* keep the old content as well */
+    bool plan_only;         /* dry run for statistics: skip what only
+                               guards a real write (qcow2: the full
+                               consistency check) */
+    /* non-zero: stop at the next safe point (a signal handler sets it) */
+    const volatile sig_atomic_t *cancel;
+    bool keep_original;             /* keep the old content as well */
     const char *keep_original_name; /* NULL: the sink's choice */
     bool want_sha256; /* hash the bytes written (sinks that stream) */
     void (*progress)(uint64_t done, uint64_t total, void *opaque);
@@ -135,16 +140,18 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(AppSink, app_sink_free)
 /* ---- qcow2 snapshots (io_qcow2.c) ------------------------------------- */
 
 /*
- * The snapshot with this ID in img (borrowed: it must outlive them),
- * looked up at every open and write: a splice invalidates snapshot
- * handles. Named 'IMAGE: snapshot ID "NAME"'. The source fails with
- * QCOW2_ERROR_NOT_FOUND for a snapshot without VM state. The sink splices
- * copy-on-write (qcow2_splice_vmstate()), plans dry runs exactly, keeps
- * the original as "NAME.orig" unless told another name, and checks that
- * the VM state written has the planned size.
+ * The snapshot at this place of img's snapshot table (borrowed: it must
+ * outlive them), got again at every open and write: a splice invalidates
+ * snapshot handles but keeps every entry at its place, while IDs need not
+ * be unique (looking an entry up by its ID again can find another). Named
+ * 'IMAGE: snapshot ID "NAME"'. The source fails with QCOW2_ERROR_NOT_FOUND for
+ * a snapshot without VM state. The sink splices copy-on-write
+ * (qcow2_splice_vmstate()), plans dry runs exactly, keeps the original as
+ * "NAME.orig" unless told another name, and checks that the VM state written
+ * has the planned size.
  */
-AppSource *app_source_qcow2(Qcow2Image *img, const char *id);
-AppSink *app_sink_qcow2(Qcow2Image *img, const char *id);
+AppSource *app_source_qcow2(Qcow2Image *img, guint index);
+AppSink *app_sink_qcow2(Qcow2Image *img, guint index);
 /* One snapshot's VM state as a byte source (sn must outlive it). */
 VmsSource *app_qcow2_vmstate_source(Qcow2Image *img, const Qcow2Snapshot *sn,
                                     GError **errp);

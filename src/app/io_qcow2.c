@@ -53,40 +53,56 @@ VmsSource *app_qcow2_vmstate_source(Qcow2Image *img, const Qcow2Snapshot *sn,
     return vms_source_new(&vmstate_ops, r, sn->vm_state_size, name);
 }
 
-/* ---- the snapshot, by ID ---------------------------------------------- */
+/* ---- the snapshot, by its place in the table --------------------------- */
 
+/*
+ * IDs need not be unique: looking an entry up again by its ID can find
+ * another one. Its place in the table stays the same across a splice.
+ */
 typedef struct Snapshot {
     Qcow2Image *img;
-    char *id;
+    guint index;
 } Snapshot;
 
-static Snapshot *snapshot_new(Qcow2Image *img, const char *id)
+static Snapshot *snapshot_new(Qcow2Image *img, guint index)
 {
     Snapshot *s = g_new0(Snapshot, 1);
 
     s->img = img;
-    s->id = g_strdup(id);
+    s->index = index;
     return s;
 }
 
-static char *snapshot_label(Qcow2Image *img, const char *id)
+static char *snapshot_label(Qcow2Image *img, guint index)
 {
-    const Qcow2Snapshot *sn = qcow2_snapshot_find(img, id, NULL);
+    const Qcow2Snapshot *sn = qcow2_snapshot_get(img, index);
 
-    return g_strdup_printf("%s: snapshot %s \"%s\"", qcow2_name(img), id,
-                           sn ? sn->name : "?");
+    return g_strdup_printf("%s: snapshot %s \"%s\"", qcow2_name(img),
+                           sn ? sn->id : "?", sn ? sn->name : "?");
 }
 
 static void snapshot_free(Snapshot *s)
 {
-    g_free(s->id);
     g_free(s);
+}
+
+/* The entry as the image holds it now (a splice re-reads the table). */
+static const Qcow2Snapshot *snapshot_now(Snapshot *s, GError **errp)
+{
+    const Qcow2Snapshot *sn = qcow2_snapshot_get(s->img, s->index);
+
+    if (!sn) {
+        g_set_error(errp, QCOW2_ERROR, QCOW2_ERROR_IO,
+                    "%s: the snapshot table could not be read again",
+                    qcow2_name(s->img));
+    }
+    return sn;
 }
 
 /* Its VM state as the image holds it now. */
 static VmsSource *snapshot_open(Snapshot *s, GError **errp)
 {
-    const Qcow2Snapshot *sn = qcow2_snapshot_find(s->img, s->id, errp);
+    const Qcow2Snapshot *sn = snapshot_now(s, errp);
 
     return sn ? app_qcow2_vmstate_source(s->img, sn, errp) : NULL;
 }
@@ -106,11 +122,11 @@ static const AppSourceOps source_ops = {
     .close = source_close,
 };
 
-AppSource *app_source_qcow2(Qcow2Image *img, const char *id)
+AppSource *app_source_qcow2(Qcow2Image *img, guint index)
 {
-    g_autofree char *name = snapshot_label(img, id);
+    g_autofree char *name = snapshot_label(img, index);
 
-    return app_source_new(&source_ops, snapshot_new(img, id), name);
+    return app_source_new(&source_ops, snapshot_new(img, index), name);
 }
 
 /* ---- the splice as a sink --------------------------------------------- */
@@ -128,6 +144,14 @@ static void take_stats(AppWriteStats *st, const Qcow2SpliceStats *s)
     st->writes = s->writes;
     st->flushes = s->flushes;
     st->active_entries_dropped = s->active_entries_dropped;
+    st->leaked_clusters = s->leaked_clusters;
+    st->file_size_before = s->file_size_before;
+    st->file_size_after = s->file_size_after;
+    st->allocated_before = s->allocated_before;
+    st->allocated_after = s->allocated_after;
+    st->discarded_bytes = s->discarded_bytes;
+    st->space_needed = s->space_needed;
+    st->space_available = s->space_available;
 }
 
 /* The edit list as qcow2_splice_vmstate() takes it (borrows the bytes). */
@@ -150,19 +174,24 @@ static bool sink_write(AppSink *sink, const AppWrite *w, AppWriteStats *st,
                        GError **errp)
 {
     Snapshot *s = sink->opaque;
-    const Qcow2Snapshot *sn = qcow2_snapshot_find(s->img, s->id, errp);
+    const Qcow2Snapshot *sn = snapshot_now(s, errp);
     g_autofree Qcow2Edit *edits = qcow2_edits(w->edits);
     g_autofree char *keep = NULL;
     Qcow2SpliceOptions so = {
         .dry_run = w->dry_run,
+        .skip_consistency_check = w->dry_run && w->plan_only,
+        .cancel = w->cancel,
         .progress = w->progress,
         .progress_opaque = w->progress_opaque,
     };
     Qcow2SpliceStats done = {0};
 
+    g_autofree char *id = NULL;
+
     if (!sn) {
         return false;
     }
+    id = g_strdup(sn->id); /* sn is stale once the splice wrote */
     if (w->keep_original) {
         keep = w->keep_original_name ? g_strdup(w->keep_original_name)
                                      : g_strdup_printf("%s.orig", sn->name);
@@ -179,7 +208,7 @@ static bool sink_write(AppSink *sink, const AppWrite *w, AppWriteStats *st,
         g_set_error(errp, TR_ERROR, TR_ERROR_STREAM,
                     "%s: snapshot %s: the write produced %" PRIu64
                     " bytes of VM state, %" PRIu64 " planned",
-                    qcow2_name(s->img), s->id, done.new_size, w->new_size);
+                    qcow2_name(s->img), id, done.new_size, w->new_size);
         return false;
     }
     return true;
@@ -201,10 +230,10 @@ static const AppSinkOps sink_ops = {
     .close = sink_close,
 };
 
-AppSink *app_sink_qcow2(Qcow2Image *img, const char *id)
+AppSink *app_sink_qcow2(Qcow2Image *img, guint index)
 {
-    g_autofree char *name = snapshot_label(img, id);
-    AppSink *sink = app_sink_new(&sink_ops, snapshot_new(img, id), name);
+    g_autofree char *name = snapshot_label(img, index);
+    AppSink *sink = app_sink_new(&sink_ops, snapshot_new(img, index), name);
 
     sink->in_place = true;
     sink->write_unit = qcow2_header(img)->cluster_size;

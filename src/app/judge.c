@@ -120,7 +120,11 @@ static void estimate_plan(AppWritePlan *w, const TrResult *r, uint64_t unit)
 static bool exact_plan(AppWritePlan *w, AppSink *sink, const TrResult *r,
                        GError **errp)
 {
-    AppWrite req = {.edits = r->edits, .recipe = r->recipe, .dry_run = true};
+    /* A plan's statistics only: fix --dry-run checks the whole image. */
+    AppWrite req = {.edits = r->edits,
+                    .recipe = r->recipe,
+                    .dry_run = true,
+                    .plan_only = true};
     AppWriteStats st = {0};
     bool ok = app_sink_write(sink, &req, &st, errp);
 

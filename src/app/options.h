@@ -12,6 +12,7 @@
 #define APP_OPTIONS_H
 
 #include <glib.h>
+#include <signal.h>
 #include <stdbool.h>
 
 #include "translate/translate.h"
@@ -31,6 +32,9 @@ typedef struct AppOptions {
     const char *emulator;  /* the domain's <emulator> when the one it names
                               does not exist here; NULL: qemu-system-x86_64
                               on PATH */
+    /* Non-zero: stop at the next safe point (set by the caller's SIGINT
+     * handler; a write before its commit gives back what it took). */
+    const volatile sig_atomic_t *cancel;
 } AppOptions;
 
 /*

@@ -32,6 +32,12 @@ typedef struct AppWriteStats {
     uint64_t clusters_written, clusters_shared, clusters_freed;
     uint64_t metadata_clusters, bytes_written;
     uint64_t writes, flushes, active_entries_dropped;
+    /* Space (Qcow2SpliceStats): a dry run predicts the after figures. */
+    uint64_t leaked_clusters; /* found before the write */
+    uint64_t file_size_before, file_size_after;
+    uint64_t allocated_before, allocated_after; /* bytes on disk */
+    uint64_t discarded_bytes; /* freed clusters released (holes) */
+    uint64_t space_needed, space_available; /* UINT64_MAX: unknown */
     char *kept_as; /* keep_original: the original's new name */
     char *sha256;  /* AppWrite.want_sha256: of the bytes written */
 } AppWriteStats;

@@ -94,6 +94,7 @@ bool app_apply(AppSink *sink, VmsSource *old, const AppOptions *o,
         .new_size = r->new_size,
         .dry_run = o->dry_run,
         .keep_original = o->keep_original,
+        .cancel = o->cancel,
     };
 
     if (sink->in_place && !r->edits->len) {

@@ -9,6 +9,9 @@
  *   scan_image.c   one image: format facts, locks, what would stop a fix,
  *                  every snapshot judged (judge.h)
  *   scan_summary.c totals and the exit code they give
+ *   scan_guest.c   which guest is on the disk (scan --guest): libguestfs's
+ *                  inspection of the active disk and, if asked, of each
+ *                  snapshot's disk (guest_inspect.h)
  *   parallel.c     run a job per entry on N threads, results in order
  *
  * Nothing here writes to an image or takes a lock on it. A batch fix
@@ -21,11 +24,16 @@
 
 #include <glib.h>
 
+#include "guest_inspect.h"
 #include "judge.h"
 
 typedef struct AppScanOptions {
     AppOptions fix; /* judge as `fix` with these options would */
     bool full;      /* run what `fix --dry-run` runs, page records and all */
+    /* Inspect each image's guest with this libguestfs (NULL: do not); with
+     * guest_snapshots, also every snapshot's disk. */
+    const AppGuestfs *guestfs;
+    bool guest_snapshots;
 } AppScanOptions;
 
 /* ---- PATH... -> images (scan_walk.c) ----------------------------------- */
@@ -67,6 +75,18 @@ bool app_locks_in_use(const AppLocks *l);
 char *app_locks_bytes_str(const AppLocks *l);
 void app_locks_clear(AppLocks *l);
 
+/* ---- which guest (scan_guest.c) ---------------------------------------- */
+
+/* One disk's guest inspection, when the scan was asked for it. */
+typedef struct AppScanGuest {
+    bool inspected;
+    AppGuest *found; /* what libguestfs found (no OS: an empty list) */
+    GError *error;   /* or why the disk could not be inspected */
+    double seconds;  /* wall clock, the appliance's start and stop included */
+} AppScanGuest;
+
+void app_scan_guest_clear(AppScanGuest *g);
+
 /* ---- one image (scan_image.c) ------------------------------------------ */
 
 typedef struct AppScanSnapshot {
@@ -75,6 +95,7 @@ typedef struct AppScanSnapshot {
     uint64_t vm_state_size;
     uint32_t date_sec;
     AppJudgement judged; /* verdict DISK_ONLY: nothing else set */
+    AppScanGuest guest;  /* its disk's guest (guest_snapshots) */
 } AppScanSnapshot;
 
 typedef struct AppScanImage {
@@ -97,6 +118,7 @@ typedef struct AppScanImage {
     AppBlocker blocker;
     GPtrArray *snapshots; /* AppScanSnapshot * */
     uint64_t bytes_read;  /* from the image file, metadata included */
+    AppScanGuest guest;   /* the active disk's guest (o->guestfs) */
     /* A libvirt save image instead of a qcow2 one (the format facts above
      * stay 0; one "snapshot", named after the domain, holds its stream). */
     bool libvirt_save;
@@ -106,8 +128,11 @@ typedef struct AppScanImage {
 } AppScanImage;
 
 /* Open path read-only without locks (safe while a QEMU runs it), probe
- * its locks, judge every snapshot. */
+ * its locks, judge every snapshot; inspect guests if o->guestfs. */
 AppScanImage *app_scan_image(const char *path, const AppScanOptions *o);
+/* The guests of a scanned image (scan_guest.c): its active disk's, and
+ * with o->guest_snapshots those of its snapshots' disks. */
+void app_scan_guests(AppScanImage *im, const AppScanOptions *o);
 void app_scan_image_free(AppScanImage *im);
 
 /* ---- totals (scan_summary.c) ------------------------------------------- */
@@ -118,12 +143,17 @@ typedef struct AppScanSummary {
     guint full_walks; /* snapshots the default scan walked fully */
     uint64_t bytes_read, fix_bytes;
     bool fix_bytes_estimated;
+    /* guest inspection: disks inspected, with an OS found, without one,
+     * that could not be inspected; appliance seconds, all disks */
+    guint guests, guests_identified, guests_unknown, guest_errors;
+    double guest_seconds;
 } AppScanSummary;
 
 void app_scan_summary_add_image(AppScanSummary *s, const AppScanImage *im);
 void app_scan_summary_add_entry(AppScanSummary *s, const AppScanEntry *e);
-/* The most severe applies: 15 (could not read some), then 4 (some would
- * be refused), then 17 (some need fixing), else 0. */
+/* The most severe applies: 15 (could not read some, or inspect some
+ * guest), then 4 (some would be refused), then 17 (some need fixing),
+ * else 0. */
 int app_scan_exit_code(const AppScanSummary *s);
 
 /* ---- N workers, results in order (parallel.c) -------------------------- */

@@ -31,6 +31,7 @@ void app_scan_image_free(AppScanImage *im)
     g_free(im->domain);
     app_locks_clear(&im->locks);
     g_free(im->blocker.message);
+    app_scan_guest_clear(&im->guest);
     if (im->snapshots) {
         g_ptr_array_unref(im->snapshots);
     }
@@ -116,6 +117,7 @@ static void scan_snapshot_free(AppScanSnapshot *s)
     g_free(s->id);
     g_free(s->name);
     app_judgement_clear(&s->judged);
+    app_scan_guest_clear(&s->guest);
     g_free(s);
 }
 
@@ -126,8 +128,8 @@ static void judge_snapshot(AppScanSnapshot *ss, Qcow2Image *img,
                            const AppScanOptions *o, const AppBlocker *blocker)
 {
     AppRecipeNames names = {0};
-    g_autoptr(AppSource) source = app_source_qcow2(img, sn->id);
-    g_autoptr(AppSink) sink = app_sink_qcow2(img, sn->id);
+    g_autoptr(AppSource) source = app_source_qcow2(img, sn->index);
+    g_autoptr(AppSink) sink = app_sink_qcow2(img, sn->index);
 
     app_recipe_names_for_snapshot(&names, &o->fix, image, sn->name);
     ss->judged.outcome = app_outcome_new(sn->id, sn->name);
@@ -212,5 +214,8 @@ AppScanImage *app_scan_image(const char *path, const AppScanOptions *o)
     }
     im->bytes_read = qcow2_io_bytes_read(img);
     qcow2_close(img);
+    if (o->guestfs) { /* after the close: an appliance takes a while */
+        app_scan_guests(im, o);
+    }
     return im;
 }

@@ -32,6 +32,22 @@ static void add_snapshot(AppScanSummary *s, const AppJudgement *j)
     s->full_walks += j->path && !strcmp(j->path, "full");
 }
 
+static void add_guest(AppScanSummary *s, const AppScanGuest *g)
+{
+    if (!g->inspected) {
+        return;
+    }
+    s->guests++;
+    s->guest_seconds += g->seconds;
+    if (g->error) {
+        s->guest_errors++;
+    } else if (g->found->os->len) {
+        s->guests_identified++;
+    } else {
+        s->guests_unknown++;
+    }
+}
+
 void app_scan_summary_add_image(AppScanSummary *s, const AppScanImage *im)
 {
     s->images++;
@@ -43,9 +59,11 @@ void app_scan_summary_add_image(AppScanSummary *s, const AppScanImage *im)
     s->scanned++;
     s->in_use += app_locks_in_use(&im->locks);
     s->blocked += im->blocker.message != NULL;
+    add_guest(s, &im->guest);
     for (guint i = 0; i < im->snapshots->len; i++) {
         const AppScanSnapshot *ss = g_ptr_array_index(im->snapshots, i);
         add_snapshot(s, &ss->judged);
+        add_guest(s, &ss->guest);
     }
 }
 
@@ -61,7 +79,7 @@ void app_scan_summary_add_entry(AppScanSummary *s, const AppScanEntry *e)
 
 int app_scan_exit_code(const AppScanSummary *s)
 {
-    if (s->unreadable || s->errors) {
+    if (s->unreadable || s->errors || s->guest_errors) {
         return APP_EXIT_PARTIAL;
     }
     if (s->refused) {

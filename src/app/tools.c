@@ -13,6 +13,7 @@ void app_extract_clear(AppExtract *e)
     g_clear_pointer(&e->id, g_free);
     g_clear_pointer(&e->name, g_free);
     g_clear_pointer(&e->sha256, g_free);
+    g_clear_pointer(&e->warnings, g_ptr_array_unref);
 }
 
 bool app_extract(const char *image, const char *snapshot, const char *out_path,
@@ -33,8 +34,9 @@ bool app_extract(const char *image, const char *snapshot, const char *out_path,
     }
     out->corrupt_bit =
         qcow2_header(img)->incompatible_features & QCOW2_INCOMPAT_CORRUPT;
+    qcow2_collect_warnings(img, true);
     sn = qcow2_snapshot_find(img, snapshot, errp);
-    source = sn ? app_source_qcow2(img, sn->id) : NULL;
+    source = sn ? app_source_qcow2(img, sn->index) : NULL;
     src = source ? app_source_open(source, errp) : NULL;
     if (!src) {
         qcow2_close(img);
@@ -48,6 +50,7 @@ bool app_extract(const char *image, const char *snapshot, const char *out_path,
     w.old = src;
     ok = app_sink_write(sink, &w, &st, errp);
     out->sha256 = g_steal_pointer(&st.sha256);
+    out->warnings = qcow2_take_warnings(img);
     app_write_stats_clear(&st);
     g_clear_pointer(&src, vms_source_free);
     qcow2_close(img);
@@ -222,7 +225,7 @@ bool app_splice_file(const char *image, const char *snapshot,
     if (sn) {
         *id = g_strdup(sn->id);
         *name = g_strdup(sn->name);
-        sink = app_sink_qcow2(img, sn->id);
+        sink = app_sink_qcow2(img, sn->index);
         req.edits = edits;
         req.new_size = 0; /* the library checks the list against the size */
         ok = app_sink_write(sink, &req, st, &err);
@@ -311,8 +314,8 @@ bool app_oldify(const char *image, const char *snapshot,
     Qcow2Image *img = qcow2_open(image, QCOW2_OPEN_WRITABLE, errp);
     const Qcow2Snapshot *sn =
         img ? qcow2_snapshot_find(img, snapshot, errp) : NULL;
-    g_autoptr(AppSource) source = sn ? app_source_qcow2(img, sn->id) : NULL;
-    g_autoptr(AppSink) sink = sn ? app_sink_qcow2(img, sn->id) : NULL;
+    g_autoptr(AppSource) source = sn ? app_source_qcow2(img, sn->index) : NULL;
+    g_autoptr(AppSink) sink = sn ? app_sink_qcow2(img, sn->index) : NULL;
     g_autoptr(VmsSource) src = source ? app_source_open(source, errp) : NULL;
     g_autoptr(VmsStream) s = src ? parse_all(src, errp) : NULL;
     TrResult *r = s ? tr_backwards(s, src, bo, errp) : NULL;

@@ -13,10 +13,11 @@
 
 /* What extract did. */
 typedef struct AppExtract {
-    bool corrupt_bit; /* set in the image: what was read may be wrong */
-    char *id, *name;  /* the snapshot */
-    uint64_t size;    /* bytes written */
-    char *sha256;     /* want_sha256: of those bytes */
+    bool corrupt_bit;    /* set in the image: what was read may be wrong */
+    char *id, *name;     /* the snapshot */
+    uint64_t size;       /* bytes written */
+    char *sha256;        /* want_sha256: of those bytes */
+    GPtrArray *warnings; /* the reads': metadata read as VM state (strings) */
 } AppExtract;
 
 /*

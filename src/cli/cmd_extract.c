@@ -94,6 +94,9 @@ int qsnapfix_cmd_extract(int argc, char **argv)
                           "be wrong; check with: qemu-img check %s",
                           image, image);
         }
+        for (guint i = 0; x.warnings && i < x.warnings->len; i++) {
+            qsnapfix_warn("%s", (const char *)g_ptr_array_index(x.warnings, i));
+        }
         if (ok) {
             print_result(&c, image, out_path, &x);
         }

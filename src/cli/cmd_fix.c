@@ -6,6 +6,9 @@
  * back, parse and run the rules again. Here: options and the report.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
+#include <signal.h>
+#include <string.h>
+
 #include "app/fix.h"
 #include "fix.h"
 
@@ -18,6 +21,41 @@ static const char fix_description_head[] =
     "result is read back and checked before success is reported.\n"
     "--keep-original keeps the old VM state as snapshot NAME.orig.\n"
     "\n";
+
+/*
+ * SIGINT/SIGTERM ask the splice to stop at its next safe point: before
+ * its commit it gives back what it allocated and fails, after it the run
+ * finishes; the snapshots not begun are left alone. A second signal ends
+ * the program at once (still crash-safe: old or new VM state, leaked
+ * clusters at worst).
+ */
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int sig)
+{
+    if (stop_signal) {
+        signal(sig, SIG_DFL);
+        raise(sig);
+    }
+    stop_signal = sig;
+}
+
+static void catch_stop_signals(struct sigaction *saved)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &saved[0]);
+    sigaction(SIGTERM, &sa, &saved[1]);
+}
+
+static void restore_stop_signals(const struct sigaction *saved)
+{
+    sigaction(SIGINT, &saved[0], NULL);
+    sigaction(SIGTERM, &saved[1], NULL);
+}
 
 static char *snapshot_what(const char *image, const AppOutcome *out)
 {
@@ -104,12 +142,14 @@ int qsnapfix_cmd_fix(int argc, char **argv)
     if (rc < 0) {
         g_autoptr(GError) err = NULL;
         const char *image = c.operand[0];
+        g_autoptr(GPtrArray) outcomes = NULL;
+        struct sigaction saved[2];
 
         o.app.discard_original = discard_original;
         o.app.emulator = emulator;
-        g_autoptr(GPtrArray) outcomes =
-            app_fix_image(image, snapshot, all, &o.app, &err);
-
+        o.app.cancel = &stop_signal;
+        catch_stop_signals(saved);
+        outcomes = app_fix_image(image, snapshot, all, &o.app, &err);
         if (!outcomes) {
             rc = qsnapfix_report(err);
         } else {
@@ -117,6 +157,15 @@ int qsnapfix_cmd_fix(int argc, char **argv)
                                         outcomes->len);
             report(&c, &o.app, image, outcomes, rc);
         }
+        if (stop_signal) {
+            fprintf(stderr,
+                    "qsnapfix: %s: interrupted (%s): every snapshot is either "
+                    "fixed completely or unchanged, as reported above; the "
+                    "image is consistent\n",
+                    image, stop_signal == SIGTERM ? "SIGTERM" : "SIGINT");
+            rc = 128 + stop_signal;
+        }
+        restore_stop_signals(saved);
     }
     fix_options_clear(&o);
     cli_command_clear(&c);

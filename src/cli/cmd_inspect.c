@@ -171,8 +171,12 @@ static void json_add_snapshot(JsonBuilder *b, const AppImageFacts *r, guint i)
     qsnapfix_json_int(b, "vm-state-size-32", sn->vm_state_size32);
     qsnapfix_json_int(b, "table-offset", (int64_t)sn->table_offset);
     qsnapfix_json_bool(b, "has-vm-state", sn->vm_state_size != 0);
-    if (r->layouts && sn->vm_state_size) {
+    if (r->layouts && sn->vm_state_size && !sn->error) {
         json_add_layout(b, r->img, sn, &r->layouts[i]);
+    }
+    if (sn->error) { /* this entry only: the others are fine */
+        json_builder_set_member_name(b, "error");
+        json_builder_add_string_value(b, sn->error);
     }
     json_builder_end_object(b);
 }
@@ -331,6 +335,10 @@ static void print_layouts(const AppImageFacts *r)
         g_snprintf(id_col, sizeof(id_col), "%-9s ", id);
         if (!sn->vm_state_size) {
             printf("%s%-16s %s\n", id_col, name, "no VM state (disk only)");
+            continue;
+        }
+        if (sn->error) {
+            printf("%s%-16s error: %s\n", id_col, name, sn->error);
             continue;
         }
         g_snprintf(at, sizeof(at), "0x%" PRIx64,

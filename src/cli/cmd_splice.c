@@ -37,10 +37,13 @@ static const char splice_description[] =
     "JSON output (--output=json): {filename, snapshot {id, name}, dry-run,\n"
     "kept-original, old-size, new-size, clusters-shared, clusters-written,\n"
     "clusters-freed, metadata-clusters, bytes-written, writes, flushes,\n"
-    "active-entries-dropped}.\n"
+    "active-entries-dropped, leaked-clusters-before, file-size-before,\n"
+    "file-size-after, allocated-before, allocated-after (bytes on disk),\n"
+    "discarded-bytes, space-needed, space-available}.\n"
     "\n"
     "Exit codes: 0 done; 2 bad command line or edit list; 5 I/O error;\n"
-    "6 image in use by a running QEMU; 7 dirty/corrupt bit set; 8 image\n"
+    "6 image in use by a running QEMU; 7 dirty/corrupt bit set or the\n"
+    "consistency check found corruption (nothing written); 8 image\n"
     "feature not supported for writing; 9 no such snapshot; 10-13\n"
     "malformed image; 16 no space left.\n";
 
@@ -75,6 +78,10 @@ static void print_stats(const CliCommand *c, bool dry_run,
         printf("  I/O: %" PRIu64 " bytes in %" PRIu64 " writes, %" PRIu64
                " flushes\n",
                st->bytes_written, st->writes, st->flushes);
+        printf("  file: %" PRIu64 " -> %" PRIu64 " bytes, %" PRIu64
+               " -> %" PRIu64 " bytes on disk (%" PRIu64 " released)\n",
+               st->file_size_before, st->file_size_after, st->allocated_before,
+               st->allocated_after, st->discarded_bytes);
         if (keep_name) {
             printf("  the old VM state is kept as snapshot \"%s\"\n",
                    keep_name);
@@ -99,6 +106,16 @@ static void print_stats(const CliCommand *c, bool dry_run,
     qsnapfix_json_int(b, "writes", st->writes);
     qsnapfix_json_int(b, "flushes", st->flushes);
     qsnapfix_json_int(b, "active-entries-dropped", st->active_entries_dropped);
+    qsnapfix_json_int(b, "leaked-clusters-before", st->leaked_clusters);
+    qsnapfix_json_int(b, "file-size-before", st->file_size_before);
+    qsnapfix_json_int(b, "file-size-after", st->file_size_after);
+    qsnapfix_json_int(b, "allocated-before", st->allocated_before);
+    qsnapfix_json_int(b, "allocated-after", st->allocated_after);
+    qsnapfix_json_int(b, "discarded-bytes", st->discarded_bytes);
+    qsnapfix_json_int(b, "space-needed", st->space_needed);
+    if (st->space_available != UINT64_MAX) {
+        qsnapfix_json_int(b, "space-available", st->space_available);
+    }
     qsnapfix_print_json_object(b);
 }
 

@@ -5,6 +5,7 @@
  *   cmd_scan.c     options, the progress line, ordered output, exit code
  *   scan_report.c  human output
  *   scan_json.c    JSON
+ *   scan_guest.c   the guests (scan --guest), human and JSON
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #ifndef QSNAPFIX_SCAN_H
@@ -21,5 +22,15 @@ void scan_print_summary_human(const AppScanSummary *s, const AppScanOptions *o);
 void scan_json_image(JsonBuilder *b, const AppScanImage *im);
 void scan_json_entry(JsonBuilder *b, const AppScanEntry *e);
 void scan_json_summary(JsonBuilder *b, const AppScanSummary *s);
+
+/* A disk's guest (nothing if it was not inspected): lines starting with
+ * indent; a "guest" member. */
+void scan_print_guest_human(const char *indent, const AppScanGuest *g);
+void scan_json_guest(JsonBuilder *b, const AppScanGuest *g);
+/* The inspections' totals, and the scan's wall clock with --jobs. */
+void scan_print_guest_summary_human(const AppScanSummary *s, guint jobs,
+                                    double elapsed);
+void scan_json_guest_summary(JsonBuilder *b, const AppScanSummary *s,
+                             double elapsed);
 
 #endif

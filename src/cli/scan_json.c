@@ -41,6 +41,7 @@ static void json_snapshot(JsonBuilder *b, const AppScanSnapshot *ss)
     qsnapfix_json_int(b, "vm_state_size", ss->vm_state_size);
     qsnapfix_json_int(b, "date_sec", ss->date_sec);
     qsnapfix_json_str(b, "verdict", app_verdict_name(ss->judged.verdict));
+    scan_json_guest(b, &ss->guest);
     if (ss->judged.verdict == APP_VERDICT_DISK_ONLY) {
         json_builder_end_object(b);
         return;
@@ -146,6 +147,7 @@ void scan_json_image(JsonBuilder *b, const AppScanImage *im)
     } else {
         json_builder_add_null_value(b);
     }
+    scan_json_guest(b, &im->guest);
     qsnapfix_json_begin_array(b, "snapshots");
     for (guint i = 0; i < im->snapshots->len; i++) {
         json_snapshot(b, g_ptr_array_index(im->snapshots, i));

@@ -170,13 +170,16 @@ void scan_print_image_human(const AppScanImage *im)
         printf("  fix blocked: %s (fix exits %d)\n", im->blocker.message,
                im->blocker.exit_code);
     }
+    scan_print_guest_human("  ", &im->guest);
     if (!im->snapshots->len) {
         return;
     }
     printf("  %-9s %-16s %9s  %-24s %s\n", "ID", "TAG", "VM SIZE", "WRITTEN BY",
            "VERDICT");
     for (guint i = 0; i < im->snapshots->len; i++) {
-        print_snapshot(g_ptr_array_index(im->snapshots, i), im->libvirt_save);
+        const AppScanSnapshot *ss = g_ptr_array_index(im->snapshots, i);
+        print_snapshot(ss, im->libvirt_save);
+        scan_print_guest_human("      ", &ss->guest);
     }
 }
 

@@ -36,9 +36,9 @@ static void exercise(Qcow2Image *img)
         g_clear_error(&err);
     }
     if (qcow2_header(img)->l1_size <= 4096) {
-        GArray *all = qcow2_all_metadata(img, &err);
+        Qcow2CheckReport *all = qcow2_check(img, NULL, &err);
         if (all) {
-            g_array_free(all, true);
+            qcow2_check_report_free(all);
         }
         g_clear_error(&err);
     }

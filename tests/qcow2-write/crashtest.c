@@ -4,10 +4,11 @@
  *
  *   qcow2-crashtest run MODE N SEED IMAGE SNAPSHOT EDIT...
  *       splice with a fault (faultio.h; MODE count|crash|power|eio|enospc|
- *       flush-eio, N the write or flush it hits), then for power mode apply
- *       the loss. Prints one line:
+ *       flush-eio|cancel, N the write or flush it hits), then for power
+ *       mode apply the loss. Prints one line:
  *         result=ok|error code=C fired=0|1 writes=W flushes=F lost=L
- *         torn=T kept=K
+ *         torn=T kept=K size_before=B size_after=A allocated_before=AB
+ *         allocated_after=AA discarded=D
  *       and the error message on a second line. Exit 0 unless the driver
  *       itself failed.
  *   qcow2-crashtest hold IMAGE
@@ -92,7 +93,9 @@ static int cmd_run(int argc, char **argv)
     Qcow2IO *io;
     Qcow2Image *img = NULL;
     const Qcow2Snapshot *sn;
-    Qcow2SpliceStats st;
+    static volatile sig_atomic_t cancel;
+    Qcow2SpliceOptions opts = {.cancel = &cancel};
+    Qcow2SpliceStats st = {0};
     const FaultStats *fs;
     bool ok;
     int rc = 0;
@@ -109,6 +112,7 @@ static int cmd_run(int argc, char **argv)
     }
     io = fault_io_open(argv[3], mode, n, seed, &err);
     if (io) {
+        fault_io_set_cancel_flag(io, &cancel);
         /* The image owns io from here; keep it alive to apply the loss. */
         img = qcow2_open_io(io, NULL, argv[3], QCOW2_OPEN_WRITABLE, &err);
     }
@@ -118,7 +122,7 @@ static int cmd_run(int argc, char **argv)
     }
     sn = qcow2_snapshot_find(img, argv[4], &err);
     ok = sn && qcow2_splice_vmstate(img, sn, (Qcow2Edit *)e.edits->data,
-                                    e.edits->len, NULL, &st, &err);
+                                    e.edits->len, &opts, &st, &err);
     fs = fault_io_stats(io);
     if (mode == FAULT_POWER && fs->fired) {
         GError *perr = NULL;
@@ -129,9 +133,14 @@ static int cmd_run(int argc, char **argv)
         }
     }
     printf("result=%s code=%d fired=%d writes=%" PRIu64 " flushes=%" PRIu64
-           " lost=%" PRIu64 " torn=%" PRIu64 " kept=%" PRIu64 "\n",
+           " lost=%" PRIu64 " torn=%" PRIu64 " kept=%" PRIu64
+           " size_before=%" PRIu64 " size_after=%" PRIu64
+           " allocated_before=%" PRIu64 " allocated_after=%" PRIu64
+           " discarded=%" PRIu64 "\n",
            ok ? "ok" : "error", ok ? 0 : err->code, fs->fired, fs->writes,
-           fs->flushes, fs->lost_writes, fs->torn_writes, fs->kept_writes);
+           fs->flushes, fs->lost_writes, fs->torn_writes, fs->kept_writes,
+           st.file_size_before, st.file_size_after, st.allocated_before,
+           st.allocated_after, st.discarded_bytes);
     printf("%s\n", ok ? "" : err->message);
     g_clear_error(&err);
     qcow2_close(img);

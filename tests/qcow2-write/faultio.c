@@ -39,6 +39,7 @@ typedef struct FaultIO {
     GRand *rng;
     GArray *undo; /* Undo, since the last flush */
     uint64_t durable_size;
+    volatile sig_atomic_t *cancel; /* FAULT_CANCEL sets it */
     FaultStats st;
 } FaultIO;
 
@@ -161,6 +162,12 @@ static bool f_pwrite(Qcow2IO *io, const void *buf, size_t len, uint64_t off,
             return fail(io, errp, QCOW2_ERROR_IO, g_strerror(EIO));
         }
         break;
+    case FAULT_CANCEL:
+        if (this == f->n && f->cancel) {
+            f->st.fired = true;
+            *f->cancel = 1;
+        }
+        break;
     case FAULT_ENOSPC:
         if (this == f->n) {
             size_t part = len / 2 / SECTOR * SECTOR;
@@ -233,6 +240,56 @@ static bool f_get_size(Qcow2IO *io, uint64_t *size, GError **errp)
     return true;
 }
 
+/*
+ * Cutting the file is one more write point (it fails like a write), and
+ * in the power model it is durable at once (as metadata journalling
+ * makes ftruncate in practice): the durable size follows it down.
+ */
+static bool f_truncate(Qcow2IO *io, uint64_t size, GError **errp)
+{
+    FaultIO *f = fio(io);
+    uint8_t none = 0;
+
+    if (f->dead) {
+        return fail(io, errp, QCOW2_ERROR_IO, "the process has crashed");
+    }
+    if (!f_pwrite(io, &none, 0, size, errp)) {
+        return false; /* the fault hit this point */
+    }
+    if (ftruncate(f->fd, (off_t)size) < 0) {
+        qcow2_error_named(errp, io->name, QCOW2_ERROR_IO, NULL, 0,
+                          "truncate: %s", g_strerror(errno));
+        return false;
+    }
+    f->durable_size = MIN(f->durable_size, size);
+    return true;
+}
+
+/* A discard is a write of zeros, with the same faults. */
+static bool f_discard(Qcow2IO *io, uint64_t off, uint64_t len, bool *done,
+                      GError **errp)
+{
+    g_autofree uint8_t *zeros = g_malloc0(MAX(len, 1));
+
+    *done = f_pwrite(io, zeros, len, off, errp);
+    return *done;
+}
+
+static bool f_space(Qcow2IO *io, uint64_t *allocated, uint64_t *available,
+                    GError **errp)
+{
+    struct stat st;
+
+    if (fstat(fio(io)->fd, &st) < 0) {
+        qcow2_error_named(errp, io->name, QCOW2_ERROR_IO, NULL, 0, "%s",
+                          g_strerror(errno));
+        return false;
+    }
+    *allocated = (uint64_t)st.st_blocks * 512;
+    *available = UINT64_MAX;
+    return true;
+}
+
 static bool f_lock(Qcow2IO *io, Qcow2LockMode mode, GError **errp)
 {
     return qcow2_ofd_lock(fio(io)->fd, io->name, mode, errp);
@@ -260,6 +317,9 @@ static const Qcow2IOOps fault_ops = {
     .lock = f_lock,
     .close = f_close,
     .copy = f_copy,
+    .truncate = f_truncate,
+    .discard = f_discard,
+    .space = f_space,
 };
 
 Qcow2IO *fault_io_open(const char *path, FaultMode mode, uint64_t n,
@@ -331,6 +391,11 @@ bool fault_io_power_loss(Qcow2IO *io, GError **errp)
     return true;
 }
 
+void fault_io_set_cancel_flag(Qcow2IO *io, volatile sig_atomic_t *flag)
+{
+    fio(io)->cancel = flag;
+}
+
 const FaultStats *fault_io_stats(Qcow2IO *io)
 {
     return &fio(io)->st;
@@ -338,8 +403,8 @@ const FaultStats *fault_io_stats(Qcow2IO *io)
 
 bool fault_mode_parse(const char *s, FaultMode *mode)
 {
-    static const char *const names[] = {"count", "crash",  "power",
-                                        "eio",   "enospc", "flush-eio"};
+    static const char *const names[] = {"count",  "crash",     "power", "eio",
+                                        "enospc", "flush-eio", "cancel"};
 
     for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
         if (!strcmp(s, names[i])) {

@@ -3,8 +3,9 @@
  * write as a crashing process would, or as a power loss would (writes not
  * yet flushed are then dropped, kept, or torn sector by sector, chosen
  * by a seeded random generator), or it fails one write with EIO or
- * ENOSPC, or one flush with EIO. In count mode it fails nothing and only
- * counts, so a test learns how many write points there are.
+ * ENOSPC, or one flush with EIO, or it asks the library to stop after
+ * the N-th write (as a SIGINT handler would). In count mode it fails nothing
+ * and only counts, so a test learns how many write points there are.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -20,6 +21,7 @@ typedef enum {
     FAULT_EIO,       /* write N fails with EIO, nothing written */
     FAULT_ENOSPC,    /* write N writes part of its bytes, then ENOSPC */
     FAULT_FLUSH_EIO, /* flush N fails with EIO */
+    FAULT_CANCEL,    /* write N succeeds and sets the cancel flag */
 } FaultMode;
 
 typedef struct FaultStats {
@@ -38,6 +40,8 @@ Qcow2IO *fault_io_open(const char *path, FaultMode mode, uint64_t n,
  * library gave up). Counts what happened in stats. */
 bool fault_io_power_loss(Qcow2IO *io, GError **errp);
 const FaultStats *fault_io_stats(Qcow2IO *io);
+/* The flag FAULT_CANCEL sets (what a SIGINT handler would set). */
+void fault_io_set_cancel_flag(Qcow2IO *io, volatile sig_atomic_t *flag);
 bool fault_mode_parse(const char *s, FaultMode *mode);
 
 #endif

@@ -10,10 +10,10 @@
  *       print the snapshot's extra data in hex
  *   qcow2-probe map IMAGE SNAPSHOT|- OFFSET
  *       print how one guest cluster is mapped: KIND HOST_OFFSET
- *   qcow2-probe audit IMAGE
- *       recompute every cluster's expected refcount from the metadata
- *       (as qemu-img check does) and compare it with the refcount the
- *       library reads; prints "clusters=N mismatches=M"
+ *   qcow2-probe check IMAGE
+ *       the library's consistency check: one line per problem, then
+ *       "corruptions=N leaks=M references=R allocated=A end=E
+ *       refcount_bits=B"; exit 1 if it found anything
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -137,135 +137,28 @@ static int cmd_map(char **argv)
     return 0;
 }
 
-typedef struct Audit {
-    Qcow2Image *img;
-    uint64_t *expected;
-    uint64_t n_clusters;
-} Audit;
-
-static void ref_range(Audit *a, uint64_t off, uint64_t len)
-{
-    uint64_t cs = a->img->cluster_size;
-
-    if (!len) {
-        return;
-    }
-    for (uint64_t c = off / cs; c <= (off + len - 1) / cs; c++) {
-        if (c < a->n_clusters) {
-            a->expected[c]++;
-        }
-    }
-}
-
-static bool audit_l2(Audit *a, uint64_t l2_offset, uint64_t where,
-                     GError **errp)
-{
-    Qcow2Image *img = a->img;
-    bool data_file =
-        img->header.incompatible_features & QCOW2_INCOMPAT_DATA_FILE;
-    const uint64_t *t;
-
-    if (!qcow2_get_l2(img, l2_offset, where, &t, errp)) {
-        return false;
-    }
-    for (uint64_t i = 0; i < img->l2_entries; i++) {
-        uint64_t word = img->header.extended_l2 ? t[2 * i] : t[i];
-        uint64_t bitmap = img->header.extended_l2 ? t[2 * i + 1] : 0;
-        Qcow2Mapping m;
-
-        if (!qcow2_decode_l2_entry(img, word, bitmap,
-                                   l2_offset + i * img->l2_entry_bytes, &m,
-                                   errp)) {
-            return false;
-        }
-        if (m.kind == QCOW2_MAP_COMPRESSED) {
-            /* Every host cluster the sector span touches, per entry. */
-            ref_range(a, m.host_offset & ~511ULL,
-                      m.compressed_length + (m.host_offset & 511));
-        } else if (m.host_offset && !data_file) {
-            /* normal, zero-with-offset, extended with no subcluster */
-            ref_range(a, m.host_offset, img->cluster_size);
-        }
-    }
-    return true;
-}
-
-static bool audit_l1(Audit *a, const Qcow2Snapshot *sn, GError **errp)
-{
-    const Qcow2L1 *l1;
-
-    if (!qcow2_get_l1(a->img, sn, &l1, errp)) {
-        return false;
-    }
-    ref_range(a, l1->offset, (uint64_t)l1->size * 8);
-    for (uint32_t i = 0; i < l1->size; i++) {
-        uint64_t l2 = l1->entries[i] & QCOW2_L1E_OFFSET_MASK;
-        if (!l2) {
-            continue;
-        }
-        ref_range(a, l2, a->img->cluster_size);
-        if (!audit_l2(a, l2, l1->offset + 8ULL * i, errp)) {
-            return false;
-        }
-    }
-    return true;
-}
-
-static int cmd_audit(char **argv)
+static int cmd_check(char **argv)
 {
     GError *err = NULL;
-    Audit a = {0};
-    const Qcow2Header *h;
-    uint64_t mismatches = 0;
+    Qcow2Image *img = qcow2_open(argv[0], QCOW2_OPEN_READ_ONLY, &err);
+    g_autoptr(Qcow2CheckReport) r = img ? qcow2_check(img, NULL, &err) : NULL;
 
-    a.img = qcow2_open(argv[0], QCOW2_OPEN_READ_ONLY, &err);
-    if (!a.img) {
+    if (!r) {
+        qcow2_close(img);
         return fail(err);
     }
-    h = &a.img->header;
-    a.n_clusters =
-        (h->file_size + a.img->cluster_size - 1) / a.img->cluster_size;
-    a.expected = g_new0(uint64_t, a.n_clusters);
-    ref_range(&a, 0, a.img->cluster_size);
-    ref_range(&a, h->refcount_table_offset,
-              (uint64_t)h->refcount_table_clusters * a.img->cluster_size);
-    ref_range(&a, h->snapshots_offset, a.img->snapshot_table_length);
-    ref_range(&a, a.img->crypto_offset, a.img->crypto_length);
-    if (!qcow2_load_refcount_table(a.img, &err)) {
-        goto out;
+    for (guint i = 0; i < r->problems->len; i++) {
+        const Qcow2CheckProblem *p = g_ptr_array_index(r->problems, i);
+        printf("%s %s\n",
+               p->severity == QCOW2_CHECK_CORRUPTION ? "corruption" : "leak",
+               p->message);
     }
-    for (uint64_t i = 0; i < a.img->refcount_table_entries; i++) {
-        ref_range(&a, a.img->refcount_table[i] & QCOW2_REFT_OFFSET_MASK,
-                  a.img->refcount_table[i] ? a.img->cluster_size : 0);
-    }
-    if (!audit_l1(&a, NULL, &err)) {
-        goto out;
-    }
-    for (guint s = 0; s < qcow2_snapshot_count(a.img); s++) {
-        if (!audit_l1(&a, qcow2_snapshot_get(a.img, s), &err)) {
-            goto out;
-        }
-    }
-    for (uint64_t c = 0; c < a.n_clusters; c++) {
-        uint64_t rc;
-        if (!qcow2_get_cluster_refcount(a.img, c, &rc, &err)) {
-            goto out;
-        }
-        if (rc != a.expected[c]) {
-            if (mismatches++ < 10) {
-                printf("cluster %" PRIu64 " (0x%" PRIx64 "): refcount %" PRIu64
-                       ", referenced %" PRIu64 "\n",
-                       c, c * a.img->cluster_size, rc, a.expected[c]);
-            }
-        }
-    }
-    printf("clusters=%" PRIu64 " mismatches=%" PRIu64 " refcount_bits=%" PRIu32
-           "\n",
-           a.n_clusters, mismatches, h->refcount_bits);
-out:
-    g_free(a.expected);
-    qcow2_close(a.img);
-    return err ? fail(err) : mismatches != 0;
+    printf("corruptions=%" PRIu64 " leaks=%" PRIu64 " references=%" PRIu64
+           " allocated=%" PRIu64 " end=%" PRIu64 " refcount_bits=%" PRIu32 "\n",
+           r->corruptions, r->leaks, r->references, r->allocated_clusters,
+           r->image_end_offset, qcow2_header(img)->refcount_bits);
+    qcow2_close(img);
+    return r->corruptions || r->leaks;
 }
 
 int main(int argc, char **argv)
@@ -282,13 +175,13 @@ int main(int argc, char **argv)
     if (argc == 5 && !strcmp(argv[1], "map")) {
         return cmd_map(argv + 2);
     }
-    if (argc == 3 && !strcmp(argv[1], "audit")) {
-        return cmd_audit(argv + 2);
+    if (argc == 3 && !strcmp(argv[1], "check")) {
+        return cmd_check(argv + 2);
     }
     fprintf(stderr, "usage: qcow2-probe guest IMAGE SNAP|- OFF LEN OUT\n"
                     "       qcow2-probe vmstate IMAGE SNAP OFF LEN OUT\n"
                     "       qcow2-probe extra IMAGE SNAP\n"
                     "       qcow2-probe map IMAGE SNAP|- OFF\n"
-                    "       qcow2-probe audit IMAGE\n");
+                    "       qcow2-probe check IMAGE\n");
     return 2;
 }

@@ -178,6 +178,37 @@ static void test_decode_extended_bitmaps(void)
     g_clear_error(&err);
 }
 
+/* QEMU's lookup: ID first, then name, first match in table order. */
+static void test_snapshot_lookup_and_duplicates(void)
+{
+    Qcow2Snapshot sn[] = {
+        {.index = 0, .id = (char *)"1", .name = (char *)"d1"},
+        {.index = 1, .id = (char *)"1", .name = (char *)"s1"},
+        {.index = 2, .id = (char *)"3", .name = (char *)"s1"},
+        {.index = 3, .id = (char *)"4", .name = (char *)"3"},
+    };
+    Qcow2Image img = {.name = (char *)"t.qcow2",
+                      .snapshots = sn,
+                      .nb_snapshots = G_N_ELEMENTS(sn)};
+    g_autoptr(GArray) d = qcow2_snapshot_duplicates(&img);
+    const Qcow2SnapshotDuplicate *x;
+
+    g_assert_true(qcow2_snapshot_find(&img, "1", NULL) == &sn[0]);
+    g_assert_true(qcow2_snapshot_find(&img, "s1", NULL) == &sn[1]);
+    g_assert_true(qcow2_snapshot_find(&img, "3", NULL) == &sn[2]);
+    g_assert_true(qcow2_snapshot_find(&img, "4", NULL) == &sn[3]);
+    g_assert_null(qcow2_snapshot_find(&img, "nosuch", NULL));
+    /* entry 1's ID is entry 0's, entry 2's name is entry 1's, entry 3's
+     * name is entry 2's ID */
+    g_assert_cmpuint(d->len, ==, 3);
+    x = &g_array_index(d, Qcow2SnapshotDuplicate, 0);
+    g_assert_true(x->index == 1 && x->shadow == 0 && x->by_id);
+    x = &g_array_index(d, Qcow2SnapshotDuplicate, 1);
+    g_assert_true(x->index == 2 && x->shadow == 1 && !x->by_id);
+    x = &g_array_index(d, Qcow2SnapshotDuplicate, 2);
+    g_assert_true(x->index == 3 && x->shadow == 2 && !x->by_id);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -191,5 +222,7 @@ int main(int argc, char **argv)
                     test_decode_compressed_descriptor);
     g_test_add_func("/qcow2/l2/standard-entries", test_decode_standard_entries);
     g_test_add_func("/qcow2/l2/extended-bitmaps", test_decode_extended_bitmaps);
+    g_test_add_func("/qcow2/snapshot/lookup-and-duplicates",
+                    test_snapshot_lookup_and_duplicates);
     return g_test_run();
 }

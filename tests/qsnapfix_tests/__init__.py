@@ -16,4 +16,5 @@ a test by hand, set PYTHONPATH=tests and the QSNAPFIX_* variables there.
                   from scripts/qemu20): how to run each, its dialect
   target_facts    what a target QEMU says about itself (the facts its
                   profile is built from), measured and cached
+  guest_images    images whose guest OS the tests know (scan --guest)
 """

@@ -210,6 +210,13 @@ class Monitor:
         return self.proc.stderr.read().decode(errors="replace")
 
 
+def hold_image(image):
+    """A paused qemu-system-x86_64 holding a qcow2 image open with its
+    locks taken, as a running VM holds its disk; .quit() it."""
+    return Monitor(["-S", "-M", "pc", "-m", "64", "-nodefaults", "-drive",
+                    f"file={image},format=qcow2,if=ide"])
+
+
 def savevm(image, names, *, machine="pc", mem=64, extra=(), accel="tcg",
            run_seconds=0.5, between=None):
     """Boot the BIOS only on image and take one savevm per name."""

@@ -123,9 +123,7 @@ def build_store():
     os.symlink("../guest/qemu-7.2.qcow2", STORE.path("links", "alias.qcow2"))
 
     in_use = copy(qk10, STORE.path("in-use.qcow2"))
-    STORE.qemu = testlib.Monitor(["-S", "-M", "pc", "-m", "64", "-nodefaults",
-                                  "-drive", f"file={in_use},format=qcow2,"
-                                  "if=ide"])
+    STORE.qemu = testlib.hold_image(in_use)
 
 
 def stop_store():
