@@ -180,6 +180,9 @@ bool app_write_all(int fd, const void *buf, size_t len, const char *path,
                    GError **errp);
 /* "PATH: WHAT: strerror(e)" in G_FILE_ERROR. */
 void app_file_error(GError **errp, int e, const char *path, const char *what);
+/* Has w's caller asked to stop? If so, errp says so (QCOW2_ERROR_CANCELLED,
+ * whatever the sink: the exit code of an interruption). */
+bool app_write_cancelled(const AppWrite *w, const char *path, GError **errp);
 
 /* ---- libvirt save images (io_savefile.c) ------------------------------ */
 

@@ -162,6 +162,16 @@ static bool write_file_atomic(const char *path, bool sync, FileWriter write_fn,
     return ok;
 }
 
+bool app_write_cancelled(const AppWrite *w, const char *path, GError **errp)
+{
+    if (!w->cancel || !*w->cancel) {
+        return false;
+    }
+    g_set_error(errp, QCOW2_ERROR, QCOW2_ERROR_CANCELLED,
+                "%s: interrupted before the new file was complete", path);
+    return true;
+}
+
 /* ---- the old stream with the edits applied, into a descriptor -------- */
 
 typedef struct Copy {
@@ -194,6 +204,10 @@ static bool copy_in_kernel(Copy *c, uint64_t *from, uint64_t to, int fd,
 
     while (in >= 0 && *from < to) {
         loff_t at = (loff_t)(base + *from);
+
+        if (app_write_cancelled(c->w, path, errp)) {
+            return false;
+        }
         size_t n = (size_t)MIN((uint64_t)KERNEL_CHUNK, to - *from);
         ssize_t done = copy_file_range(in, &at, fd, NULL, n, 0);
 
@@ -225,7 +239,8 @@ static bool copy_range(Copy *c, uint64_t from, uint64_t to, int fd,
     }
     while (from < to) {
         size_t n = (size_t)MIN((uint64_t)COPY_CHUNK, to - from);
-        if (!vms_source_read(c->w->old, from, c->buf, n, errp) ||
+        if (app_write_cancelled(c->w, path, errp) ||
+            !vms_source_read(c->w->old, from, c->buf, n, errp) ||
             !put(c, fd, path, c->buf, n, errp)) {
             return false;
         }

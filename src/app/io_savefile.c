@@ -459,6 +459,8 @@ static bool write_new_image(const SaveSink *s, const SaveImage *si,
         app_file_error(errp, errno, tmp, "cannot write");
         ok = false;
     }
+    /* the last point where a stop request leaves the old image alone */
+    ok = ok && !app_write_cancelled(w, s->path, errp);
     if (ok && w->keep_original) {
         kept = orig_name(s->path, w->keep_original_name);
         if (link(s->path, kept) < 0) {

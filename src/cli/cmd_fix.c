@@ -158,11 +158,14 @@ int qsnapfix_cmd_fix(int argc, char **argv)
             report(&c, &o.app, image, outcomes, rc);
         }
         if (stop_signal) {
-            fprintf(stderr,
-                    "qsnapfix: %s: interrupted (%s): every snapshot is either "
-                    "fixed completely or unchanged, as reported above; the "
-                    "image is consistent\n",
-                    image, stop_signal == SIGTERM ? "SIGTERM" : "SIGINT");
+            fprintf(stderr, "qsnapfix: %s: interrupted (%s): %s\n", image,
+                    stop_signal == SIGTERM ? "SIGTERM" : "SIGINT",
+                    app_is_savefile(image)
+                        ? "the save image is the old one or the fixed one, "
+                          "as reported above"
+                        : "every snapshot is either fixed completely or "
+                          "unchanged, as reported above; the image is "
+                          "consistent");
             rc = 128 + stop_signal;
         }
         restore_stop_signals(saved);

@@ -4,7 +4,8 @@
  * its N-th call that changes a file: a write() to a regular file,
  * copy_file_range(), fsync(), fdatasync(), link(), rename(). N is
  * QSNAPFIX_CRASH_AT; the calls are counted from 1. Other processes (the
- * compressor qsnapfix runs) are left alone.
+ * compressor qsnapfix runs) are left alone. With QSNAPFIX_CRASH_SIGNAL=2
+ * the signal is SIGINT instead (a stop request the program may answer).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -20,17 +21,23 @@
 
 static long crash_at = -1;
 static long calls;
+static int crash_signal = SIGKILL;
 
 static void step(void)
 {
     if (crash_at < 0) {
         const char *n = getenv("QSNAPFIX_CRASH_AT");
+        const char *sig = getenv("QSNAPFIX_CRASH_SIGNAL");
+
+        if (sig) {
+            crash_signal = atoi(sig);
+        }
         crash_at = n && !strcmp(program_invocation_short_name, "qsnapfix")
                        ? atol(n)
                        : 0;
     }
     if (crash_at > 0 && ++calls == crash_at) {
-        kill(getpid(), SIGKILL);
+        kill(getpid(), crash_signal);
     }
 }
 

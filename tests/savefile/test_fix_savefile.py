@@ -15,7 +15,9 @@ domain XML of an old host (machine pc-1.0, /usr/bin/qemu-kvm):
   inside a save image;
 * killed before every file-changing call of the fix (LD_PRELOAD), the
   image is the old one or the new one, never anything else, and a new
-  run completes it.
+  run completes it; interrupted there (SIGINT), the fix stops with 130,
+  the image old or new, no temporary file and no FILE.orig left behind
+  unless the new image is in place.
 """
 import hashlib
 import json
@@ -235,9 +237,50 @@ def test_a_crash_at_any_write_leaves_the_old_or_the_new_image():
         crash_matrix(name, kw)
 
 
+def test_an_interrupted_fix_stops_cleanly():
+    if not PRELOAD:
+        skip("SAVEFILE_CRASH_PRELOAD is not set (run through ctest)")
+    env = dict(os.environ, LD_PRELOAD=PRELOAD, QSNAPFIX_CRASH_SIGNAL="2",
+               ASAN_OPTIONS="verify_asan_link_order=0:detect_leaks=0")
+    for name, kw in (("raw", {}), ("gzip", {"compression": "gzip"})):
+        with tempfile.TemporaryDirectory(prefix="qsnapfix-int-") as w:
+            d = os.path.join(w, "run")
+            os.mkdir(d)
+            fix(make(d, "vm.save", **kw))
+            new = sha(os.path.join(d, "vm.save"))
+            stopped = 0
+            for n in range(1, 100):
+                shutil.rmtree(d)
+                os.mkdir(d)
+                path = make(d, "vm.save", **kw)
+                old = sha(path)
+                p = subprocess.run([BIN, "fix", path], env=dict(
+                    env, QSNAPFIX_CRASH_AT=str(n)), capture_output=True,
+                    text=True)
+                if p.returncode == 0:
+                    check_eq(sha(path), new, f"{name}: not interrupted")
+                    break
+                check_eq(p.returncode, 130, f"{name}: SIGINT at call {n}: "
+                         f"{p.stderr}")
+                check("interrupted (SIGINT): the save image is the old one "
+                      "or the fixed one" in p.stderr, p.stderr)
+                state = sha(path)
+                check(state in (old, new), f"{name}: SIGINT at call {n}: "
+                      "the image is neither the old nor the new one")
+                left = sorted(f for f in os.listdir(d) if "qsnapfix" in f)
+                check_eq(left, [], f"{name}: temporary files left")
+                check_eq(os.path.exists(path + ".orig"), state == new,
+                         f"{name}: FILE.orig after a stop at call {n}")
+                stopped += state == old
+            check(stopped > 0, f"{name}: no run stopped before the rename")
+            print(f"{name}: SIGINT before each of {n - 1} file-changing "
+                  f"calls: {stopped} runs stopped, the image untouched")
+
+
 if __name__ == "__main__":
     main([test_fixed_images_keep_their_form_and_carry_the_recipe,
           test_dry_run_partial_and_discard,
           test_translate_and_inspect_read_the_stream_inside,
           test_inspect_and_scan_know_a_save_image,
-          test_a_crash_at_any_write_leaves_the_old_or_the_new_image])
+          test_a_crash_at_any_write_leaves_the_old_or_the_new_image,
+          test_an_interrupted_fix_stops_cleanly])
