@@ -195,86 +195,75 @@ def test_inspect_and_scan_know_a_save_image():
         print("inspect and scan: a gzip save image of domain vm1, fixable")
 
 
-def crash_matrix(name, kw):
+def stopped_runs(name, kw, **env):
+    """Fix a fresh image under the crash shim (env: its settings) with
+    QSNAPFIX_CRASH_AT = 1, 2, ... until a run is not stopped (its image is
+    then checked to be the fixed one): yields (n, path, old, new, process)
+    for each stopped run, the image in a directory of its own."""
     env = dict(os.environ, LD_PRELOAD=PRELOAD,
-               ASAN_OPTIONS="verify_asan_link_order=0:detect_leaks=0")
+               ASAN_OPTIONS="verify_asan_link_order=0:detect_leaks=0", **env)
     with tempfile.TemporaryDirectory(prefix="qsnapfix-crash-") as w:
         # every run in the same place: the domain XML names the ROM file
         d = os.path.join(w, "run")
         os.mkdir(d)
         fix(make(d, "vm.save", **kw))
         new = sha(os.path.join(d, "vm.save"))
-        n = 0
-        while True:
-            n += 1
+        for n in range(1, 100):
             shutil.rmtree(d)
             os.mkdir(d)
             path = make(d, "vm.save", **kw)
             old = sha(path)
             p = subprocess.run([BIN, "fix", path], env=dict(
-                env, QSNAPFIX_CRASH_AT=str(n)), capture_output=True)
+                env, QSNAPFIX_CRASH_AT=str(n)), capture_output=True,
+                text=True)
+            if p.returncode == 0:
+                check_eq(sha(path), new, f"{name}: a run not stopped")
+                return
             state = sha(path)
             check(state in (old, new),
-                  f"{name}: killed at call {n}: the image is neither the "
+                  f"{name}: stopped at call {n}: the image is neither the "
                   f"old nor the new one")
-            if p.returncode == 0:
-                check_eq(state, new, f"{name}: a run that was not killed")
-                break
-            check_eq(p.returncode, -9, f"{name}: call {n}: {p.stderr}")
-            # a new run completes the fix (or finds it done)
-            again = subprocess.run([BIN, "fix", path], capture_output=True)
-            check(again.returncode in (0, 3),
-                  f"{name}: after the crash at {n}: {again.stderr}")
-            check_eq(sha(path), new, f"{name}: after the crash at {n}, fixed")
-        print(f"{name}: killed before each of {n - 1} file-changing calls: "
-              f"old or new image every time")
+            yield n, path, old, new, p
+        check(False, f"{name}: no run completed")
 
 
 def test_a_crash_at_any_write_leaves_the_old_or_the_new_image():
     if not PRELOAD:
         skip("SAVEFILE_CRASH_PRELOAD is not set (run through ctest)")
     for name, kw in (("raw", {}), ("gzip", {"compression": "gzip"})):
-        crash_matrix(name, kw)
+        n = 0
+        for n, path, _old, new, p in stopped_runs(name, kw):
+            check_eq(p.returncode, -9, f"{name}: call {n}: {p.stderr}")
+            # a new run completes the fix (or finds it done)
+            again = subprocess.run([BIN, "fix", path], capture_output=True)
+            check(again.returncode in (0, 3),
+                  f"{name}: after the crash at {n}: {again.stderr}")
+            check_eq(sha(path), new, f"{name}: after the crash at {n}, fixed")
+        print(f"{name}: killed before each of {n} file-changing calls: "
+              f"old or new image every time")
 
 
 def test_an_interrupted_fix_stops_cleanly():
     if not PRELOAD:
         skip("SAVEFILE_CRASH_PRELOAD is not set (run through ctest)")
-    env = dict(os.environ, LD_PRELOAD=PRELOAD, QSNAPFIX_CRASH_SIGNAL="2",
-               ASAN_OPTIONS="verify_asan_link_order=0:detect_leaks=0")
     for name, kw in (("raw", {}), ("gzip", {"compression": "gzip"})):
-        with tempfile.TemporaryDirectory(prefix="qsnapfix-int-") as w:
-            d = os.path.join(w, "run")
-            os.mkdir(d)
-            fix(make(d, "vm.save", **kw))
-            new = sha(os.path.join(d, "vm.save"))
-            stopped = 0
-            for n in range(1, 100):
-                shutil.rmtree(d)
-                os.mkdir(d)
-                path = make(d, "vm.save", **kw)
-                old = sha(path)
-                p = subprocess.run([BIN, "fix", path], env=dict(
-                    env, QSNAPFIX_CRASH_AT=str(n)), capture_output=True,
-                    text=True)
-                if p.returncode == 0:
-                    check_eq(sha(path), new, f"{name}: not interrupted")
-                    break
-                check_eq(p.returncode, 130, f"{name}: SIGINT at call {n}: "
-                         f"{p.stderr}")
-                check("interrupted (SIGINT): the save image is the old one "
-                      "or the fixed one" in p.stderr, p.stderr)
-                state = sha(path)
-                check(state in (old, new), f"{name}: SIGINT at call {n}: "
-                      "the image is neither the old nor the new one")
-                left = sorted(f for f in os.listdir(d) if "qsnapfix" in f)
-                check_eq(left, [], f"{name}: temporary files left")
-                check_eq(os.path.exists(path + ".orig"), state == new,
-                         f"{name}: FILE.orig after a stop at call {n}")
-                stopped += state == old
-            check(stopped > 0, f"{name}: no run stopped before the rename")
-            print(f"{name}: SIGINT before each of {n - 1} file-changing "
-                  f"calls: {stopped} runs stopped, the image untouched")
+        n = stopped = 0
+        for n, path, old, new, p in stopped_runs(
+                name, kw, QSNAPFIX_CRASH_SIGNAL="2"):
+            check_eq(p.returncode, 130, f"{name}: SIGINT at call {n}: "
+                     f"{p.stderr}")
+            check("interrupted (SIGINT): the save image is the old one "
+                  "or the fixed one" in p.stderr, p.stderr)
+            d = os.path.dirname(path)
+            left = sorted(f for f in os.listdir(d) if "qsnapfix" in f)
+            check_eq(left, [], f"{name}: temporary files left")
+            state = sha(path)
+            check_eq(os.path.exists(path + ".orig"), state == new,
+                     f"{name}: FILE.orig after a stop at call {n}")
+            stopped += state == old
+        check(stopped > 0, f"{name}: no run stopped before the rename")
+        print(f"{name}: SIGINT before each of {n} file-changing calls: "
+              f"{stopped} runs stopped, the image untouched")
 
 
 if __name__ == "__main__":
