@@ -109,14 +109,25 @@ bool qcow2_splice_plan_table(Qcow2Splice *s, GError **errp)
         if (&img->snapshots[i] == s->snap) {
             orig = e;
             s->new_entry_at = at;
-            if (!patch_entry(s, t->data + at, errp)) {
+            if (!patch_entry(s, t->data + at, errp) ||
+                !qcow2_entry_set_unknown_extra(img, t, at, &s->opts->extra,
+                                               errp)) {
                 g_byte_array_free(t, true);
                 return false;
             }
         }
     }
     if (s->keep) {
+        guint at;
+
+        pad8(t);
+        at = t->len;
         append_original(s, t, orig);
+        if (!qcow2_entry_set_unknown_extra(img, t, at, &s->opts->original_extra,
+                                           errp)) {
+            g_byte_array_free(t, true);
+            return false;
+        }
     }
     if (t->len > QCOW2_MAX_SNAPSHOT_TABLE_BYTES) {
         qcow2_error(errp, img, QCOW2_ERROR_UNSUPPORTED, "snapshot table",
@@ -162,7 +173,7 @@ bool qcow2_splice_commit(Qcow2Splice *s, GError **errp)
 {
     uint64_t l1_bytes = qcow2_table_bytes(s->new_l1_size);
     g_autofree uint8_t *l1 = g_malloc(MAX(l1_bytes, 1));
-    uint32_t nb = s->img->nb_snapshots + (s->keep ? 1 : 0);
+    uint32_t nb = s->img->nb_snapshots + (s->keep ? 1 : 0) - s->removed;
     uint8_t hdr[sizeof(Qcow2DiskHeader)];
 
     /* Refcounts of everything new, durable; then the last L2 tables. */

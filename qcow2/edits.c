@@ -200,16 +200,24 @@ bool qcow2_old_read(Qcow2Image *img, const Qcow2Snapshot *snap,
         return true;
     }
     if (!window_has(rd, guest, len)) {
+        /* Up to the end of the old VM state, not past it: a window over
+         * the tail of a small VM state reads (and zeroes) only that. */
+        uint64_t cs = img->cluster_size;
+        uint64_t end = qcow2_vmstate_base(img, snap) + snap->vm_state_size;
+        uint64_t need = (guest - start + len + cs - 1) / cs * cs;
+        uint64_t want = end > start ? (end - start + cs - 1) / cs * cs : 0;
+        uint64_t n = MIN(rd->cap, MAX(need, want));
+
         g_assert(guest - start + len <= rd->cap);
         if (!rd->buf) {
             rd->buf = g_malloc(rd->cap);
         }
         rd->len = 0;
-        if (!qcow2_read_guest(img, snap, start, rd->buf, rd->cap, errp)) {
+        if (!qcow2_read_guest(img, snap, start, rd->buf, n, errp)) {
             return false;
         }
         rd->start = start;
-        rd->len = rd->cap;
+        rd->len = n;
     }
     memcpy(dst, rd->buf + (guest - rd->start), len);
     return true;

@@ -63,17 +63,12 @@ bool qcow2_get_l1(Qcow2Image *img, const Qcow2Snapshot *snap,
     return true;
 }
 
-bool qcow2_get_l2(Qcow2Image *img, uint64_t l2_offset, uint64_t l1_entry_off,
-                  const uint64_t **table, GError **errp)
+/* An L2 table may be used: aligned, inside the file, not over metadata. */
+static bool check_l2(Qcow2Image *img, uint64_t l2_offset, uint64_t l1_entry_off,
+                     GError **errp)
 {
     size_t cs = img->cluster_size;
-    uint64_t *t;
 
-    t = qcow2_cache_lookup(&img->l2_cache, l2_offset);
-    if (t) {
-        *table = t;
-        return true;
-    }
     if (l2_offset % cs) {
         qcow2_error(errp, img, QCOW2_ERROR_MAPPING, "L1 entry", l1_entry_off,
                     "L2 table offset 0x%" PRIx64 " is not cluster aligned",
@@ -87,8 +82,22 @@ bool qcow2_get_l2(Qcow2Image *img, uint64_t l2_offset, uint64_t l1_entry_off,
                     l2_offset, img->header.file_size);
         return false;
     }
-    if (!qcow2_check_no_fixed_overlap(img, l2_offset, cs, QCOW2_ERROR_MAPPING,
-                                      "L1 entry", l1_entry_off, errp)) {
+    return qcow2_check_no_fixed_overlap(img, l2_offset, cs, QCOW2_ERROR_MAPPING,
+                                        "L1 entry", l1_entry_off, errp);
+}
+
+bool qcow2_get_l2(Qcow2Image *img, uint64_t l2_offset, uint64_t l1_entry_off,
+                  const uint64_t **table, GError **errp)
+{
+    size_t cs = img->cluster_size;
+    uint64_t *t;
+
+    t = qcow2_cache_lookup(&img->l2_cache, l2_offset);
+    if (t) {
+        *table = t;
+        return true;
+    }
+    if (!check_l2(img, l2_offset, l1_entry_off, errp)) {
         return false;
     }
     t = qcow2_cache_insert(&img->l2_cache, l2_offset);
@@ -229,11 +238,57 @@ bool qcow2_decode_l2_entry(const Qcow2Image *img, uint64_t word,
     return true;
 }
 
+/*
+ * Entry index of the L2 table at l2_offset, for a lookup of one cluster:
+ * from the whole table when it is cached, else from a piece of it
+ * (L2_PIECE bytes: 512 entries, 32 MiB of guest offsets with 64 KiB
+ * clusters), so that mapping the head and the tail of a VM state costs a
+ * few KiB instead of whole tables. Pieces share the table cache under
+ * keys no table has (offset + 1 + the piece's start).
+ */
+#define L2_PIECE 4096u
+
+static bool l2_entry(Qcow2Image *img, uint64_t l2_offset, uint64_t where,
+                     uint64_t index, uint64_t *word, uint64_t *bitmap,
+                     GError **errp)
+{
+    uint64_t words = img->header.extended_l2 ? 2 : 1;
+    uint64_t piece = MIN((uint64_t)L2_PIECE, img->cluster_size);
+    uint64_t at = index * words * 8;
+    uint64_t start = at - at % piece;
+    uint64_t key = l2_offset + 1 + start;
+    const uint64_t *t = qcow2_cache_lookup(&img->l2_cache, l2_offset);
+    uint64_t *p;
+
+    *bitmap = 0;
+    if (t) {
+        *word = t[index * words];
+        *bitmap = words == 2 ? t[index * words + 1] : 0;
+        return true;
+    }
+    p = qcow2_cache_lookup(&img->l2_cache, key);
+    if (!p) {
+        if (!check_l2(img, l2_offset, where, errp)) {
+            return false;
+        }
+        p = qcow2_cache_insert(&img->l2_cache, key);
+        if (!qcow2_pread(img, p, piece, l2_offset + start, errp)) {
+            qcow2_cache_invalidate(&img->l2_cache, key);
+            return false;
+        }
+        for (uint64_t i = 0; i < piece / 8; i++) {
+            p[i] = qcow2_be64((const uint8_t *)&p[i]);
+        }
+    }
+    *word = p[(at - start) / 8];
+    *bitmap = words == 2 ? p[(at - start) / 8 + 1] : 0;
+    return true;
+}
+
 bool qcow2_map_cluster(Qcow2Image *img, const Qcow2Snapshot *snap,
                        uint64_t guest_offset, Qcow2Mapping *map, GError **errp)
 {
     const Qcow2L1 *l1;
-    const uint64_t *l2;
     uint64_t l1_index, l2_index, l1e, l2_offset, where, word, bitmap = 0;
 
     memset(map, 0, sizeof(*map));
@@ -256,17 +311,11 @@ bool qcow2_map_cluster(Qcow2Image *img, const Qcow2Snapshot *snap,
     if (!l2_offset) {
         return true;
     }
-    if (!qcow2_get_l2(img, l2_offset, where, &l2, errp)) {
+    l2_index = qcow2_l2_index(img, guest_offset);
+    if (!l2_entry(img, l2_offset, where, l2_index, &word, &bitmap, errp)) {
         return false;
     }
-    l2_index = qcow2_l2_index(img, guest_offset);
     where = l2_offset + l2_index * img->l2_entry_bytes;
-    if (img->header.extended_l2) {
-        word = l2[2 * l2_index];
-        bitmap = l2[2 * l2_index + 1];
-    } else {
-        word = l2[l2_index];
-    }
     if (!qcow2_decode_l2_entry(img, word, bitmap, where, map, errp)) {
         return false;
     }

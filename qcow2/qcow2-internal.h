@@ -322,6 +322,13 @@ void qcow2_snapshot_set_error(const Qcow2Image *img, Qcow2Snapshot *sn,
 /* Fail with the entry's reason when it cannot be used. */
 bool qcow2_snapshot_usable(const Qcow2Snapshot *sn, GError **errp);
 void qcow2_free_snapshots(Qcow2Image *img);
+/*
+ * The table entry that starts at t->data[at] and ends t, with its unknown
+ * extra data replaced as x says (nothing when x is NULL or not set).
+ */
+bool qcow2_entry_set_unknown_extra(const Qcow2Image *img, GByteArray *t,
+                                   guint at, const Qcow2ExtraUpdate *x,
+                                   GError **errp);
 
 /* Warn when a VM state read maps a metadata cluster (warnings.c). */
 void qcow2_warn_if_metadata(Qcow2Image *img, const Qcow2Snapshot *sn,

@@ -266,6 +266,31 @@ typedef struct Qcow2Snapshot {
     bool l1_unusable; /* its L1 table cannot even be read (implies error) */
 } Qcow2Snapshot;
 
+/*
+ * Snapshot extra data: QEMU 7.2 and 10.0 define its first 24 bytes
+ * (64-bit VM state size, disk size, icount); QEMU 5.0 and later keep
+ * whatever follows ("unknown extra data") through every rewrite of the
+ * table and write it back (docs/image-record.md). An entry's extra data
+ * may not exceed 1024 bytes (QEMU refuses to open the image).
+ */
+#define QCOW2_SNAPSHOT_QEMU_EXTRA  24
+#define QCOW2_MAX_UNKNOWN_EXTRA    (1024 - QCOW2_SNAPSHOT_QEMU_EXTRA)
+
+/* The unknown extra data of sn (NULL and 0 when it has none). */
+const uint8_t *qcow2_snapshot_unknown_extra(const Qcow2Snapshot *sn,
+                                            size_t *len);
+
+/*
+ * A new value for an entry's unknown extra data. Where the entry had
+ * fewer than 24 bytes of QEMU's own, they are completed as QEMU writes
+ * them (64-bit VM state size, the image's disk size, icount -1).
+ */
+typedef struct Qcow2ExtraUpdate {
+    bool set;            /* false: the entry keeps its own */
+    const uint8_t *data; /* len bytes (NULL when len is 0) */
+    size_t len;          /* at most QCOW2_MAX_UNKNOWN_EXTRA */
+} Qcow2ExtraUpdate;
+
 guint qcow2_snapshot_count(const Qcow2Image *img);
 /*
  * By position in the table. A splice keeps every entry at its place, so
@@ -478,6 +503,10 @@ typedef struct Qcow2SpliceOptions {
     /* Progress callback (bytes of new VM state produced); may be NULL. */
     void (*progress)(uint64_t done, uint64_t total, void *opaque);
     void *progress_opaque;
+    /* The unknown extra data of the spliced snapshot's entry and of the
+     * kept original's, written with the same table switch. */
+    Qcow2ExtraUpdate extra;
+    Qcow2ExtraUpdate original_extra;
 } Qcow2SpliceOptions;
 
 typedef struct Qcow2SpliceStats {
@@ -550,6 +579,39 @@ bool qcow2_splice_vmstate(Qcow2Image *img, const Qcow2Snapshot *snap,
                           const Qcow2Edit *edits, size_t n_edits,
                           const Qcow2SpliceOptions *opts,
                           Qcow2SpliceStats *stats, GError **errp);
+
+/* ------------------------------------------------------------------ */
+/* Changing the snapshot table without writing VM state                */
+
+typedef struct Qcow2TableOptions {
+    bool dry_run; /* plan and count only; a read-only image is fine */
+    /* restore: the restored entry's unknown extra data */
+    Qcow2ExtraUpdate extra;
+} Qcow2TableOptions;
+
+/*
+ * Give snap the VM state (and disk state) of original, and remove
+ * original's entry: snap keeps its ID and name, everything else of its
+ * entry becomes original's (L1 table, sizes, date, clocks, QEMU's extra
+ * data), its unknown extra data its own unless opts->extra says. What
+ * snap referenced before is released. One header switch commits the new
+ * table, in the splice's order (qcow2_splice_vmstate): new table, flush,
+ * the 12-byte header write, flush, then the old references dropped (with
+ * the active L1's COPIED flags kept right as the splice keeps them). A
+ * crash leaves the old table or the new one, at most leaking clusters.
+ * Snapshot handles are invalid after a run that wrote. stats: what was
+ * written and freed (metadata_clusters, bytes_written, clusters_freed).
+ */
+bool qcow2_snapshot_restore(Qcow2Image *img, const Qcow2Snapshot *snap,
+                            const Qcow2Snapshot *original,
+                            const Qcow2TableOptions *opts,
+                            Qcow2SpliceStats *stats, GError **errp);
+
+/* Remove snap's entry and release what only it referenced, as
+ * qcow2_snapshot_restore() commits and releases. */
+bool qcow2_snapshot_delete(Qcow2Image *img, const Qcow2Snapshot *snap,
+                           const Qcow2TableOptions *opts,
+                           Qcow2SpliceStats *stats, GError **errp);
 
 G_END_DECLS
 

@@ -323,3 +323,58 @@ uint64_t qcow2_vmstate_base(const Qcow2Image *img, const Qcow2Snapshot *snap)
     vmstate_base_for(img, snap ? snap->disk_size : img->header.size, &base);
     return base;
 }
+
+const uint8_t *qcow2_snapshot_unknown_extra(const Qcow2Snapshot *sn,
+                                            size_t *len)
+{
+    if (sn->extra_data_size <= QCOW2_SNAPSHOT_QEMU_EXTRA) {
+        *len = 0;
+        return NULL;
+    }
+    *len = sn->extra_data_size - QCOW2_SNAPSHOT_QEMU_EXTRA;
+    return sn->extra_data + QCOW2_SNAPSHOT_QEMU_EXTRA;
+}
+
+bool qcow2_entry_set_unknown_extra(const Qcow2Image *img, GByteArray *t,
+                                   guint at, const Qcow2ExtraUpdate *x,
+                                   GError **errp)
+{
+    const uint8_t *e = t->data + at;
+    uint32_t extra = (uint32_t)QCOW2_GET(e, Qcow2DiskSnapshot, extra_data_size);
+    uint16_t id_len = (uint16_t)QCOW2_GET(e, Qcow2DiskSnapshot, id_str_size);
+    uint16_t name_len = (uint16_t)QCOW2_GET(e, Qcow2DiskSnapshot, name_size);
+    uint8_t known[sizeof(Qcow2DiskSnapshotExtra)];
+    g_autofree uint8_t *names = NULL;
+    uint8_t fixed[sizeof(Qcow2DiskSnapshot)];
+
+    if (!x || !x->set) {
+        return true;
+    }
+    if (x->len > QCOW2_MAX_UNKNOWN_EXTRA) {
+        qcow2_error(errp, img, QCOW2_ERROR_INVALID, NULL, 0,
+                    "%zu bytes of unknown snapshot extra data: QEMU allows "
+                    "at most %u",
+                    x->len, QCOW2_MAX_UNKNOWN_EXTRA);
+        return false;
+    }
+    /* QEMU's own fields, completed as QEMU writes an entry that had
+     * fewer: the 64-bit VM state size, the disk size, icount -1. */
+    QCOW2_PUT(known, Qcow2DiskSnapshotExtra, vm_state_size_large,
+              QCOW2_GET(e, Qcow2DiskSnapshot, vm_state_size));
+    QCOW2_PUT(known, Qcow2DiskSnapshotExtra, disk_size, img->header.size);
+    QCOW2_PUT(known, Qcow2DiskSnapshotExtra, icount, UINT64_MAX);
+    memcpy(known, e + sizeof(Qcow2DiskSnapshot), MIN(extra, sizeof(known)));
+    memcpy(fixed, e, sizeof(fixed));
+    QCOW2_PUT(fixed, Qcow2DiskSnapshot, extra_data_size,
+              sizeof(known) + x->len);
+    names = g_memdup2(e + sizeof(Qcow2DiskSnapshot) + extra,
+                      (gsize)id_len + name_len);
+    g_byte_array_set_size(t, at);
+    g_byte_array_append(t, fixed, sizeof(fixed));
+    g_byte_array_append(t, known, sizeof(known));
+    if (x->len) {
+        g_byte_array_append(t, x->data, (guint)x->len);
+    }
+    g_byte_array_append(t, names, (guint)id_len + name_len);
+    return true;
+}

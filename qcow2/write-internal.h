@@ -290,6 +290,7 @@ typedef struct Qcow2Splice {
     uint64_t new_table_len;
     uint64_t new_entry_at; /* the spliced entry, within new_table */
 
+    guint removed;   /* entries the new table drops (restore, delete) */
     GArray *changes; /* Qcow2SpanChange */
     GArray *pending; /* Qcow2PendingTable */
     size_t pending_bytes;

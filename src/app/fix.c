@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "fix.h"
+#include "record.h"
 
 /*
  * The snapshots to work on, by place in the table (IDs need not be
@@ -24,12 +25,20 @@ static GArray *pick_snapshots(Qcow2Image *img, const char *snapshot, bool all,
         if (!sn) {
             return NULL;
         }
+        if (app_snapshot_is_original(sn)) {
+            g_set_error(errp, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                        "%s: snapshot %s \"%s\" is the original a fix kept: "
+                        "it is not fixed again (qsnapfix undo restores it)",
+                        qcow2_name(img), sn->id, sn->name);
+            return NULL;
+        }
         g_array_append_val(picked, sn->index);
         return g_steal_pointer(&picked);
     }
     for (guint i = 0; i < qcow2_snapshot_count(img); i++) {
         const Qcow2Snapshot *sn = qcow2_snapshot_get(img, i);
-        if (sn->vm_state_size) {
+        /* An original kept by a fix is its backup, not a candidate. */
+        if (sn->vm_state_size && !app_snapshot_is_original(sn)) {
             with_state++;
             g_array_append_val(picked, i);
         }
@@ -53,6 +62,13 @@ static GArray *pick_snapshots(Qcow2Image *img, const char *snapshot, bool all,
 void app_fix_snapshot(Qcow2Image *img, const char *image, guint index,
                       const AppOptions *o, AppOutcome *out)
 {
+    app_fix_snapshot_hooked(img, image, index, o, NULL, out);
+}
+
+void app_fix_snapshot_hooked(Qcow2Image *img, const char *image, guint index,
+                             const AppOptions *o, const AppRunHooks *hooks,
+                             AppOutcome *out)
+{
     const Qcow2Snapshot *sn = qcow2_snapshot_get(img, index);
     AppRecipeNames names = {0};
     g_autoptr(AppSource) source = NULL;
@@ -70,7 +86,7 @@ void app_fix_snapshot(Qcow2Image *img, const char *image, guint index,
     sink = app_sink_qcow2(img, index);
     after = g_strdup_printf("%s: snapshot %s \"%s\": after the fix", image,
                             out->id, out->name);
-    app_run(source, sink, &names, after, o, out);
+    app_run_hooked(source, sink, &names, after, o, hooks, out);
     app_recipe_names_clear(&names);
 }
 

@@ -16,6 +16,10 @@
  */
 void app_fix_snapshot(Qcow2Image *img, const char *image, guint index,
                       const AppOptions *o, AppOutcome *out);
+/* The same with hooks between the pipeline's steps (pipeline.h). */
+void app_fix_snapshot_hooked(Qcow2Image *img, const char *image,
+                             guint index, const AppOptions *o,
+                             const AppRunHooks *hooks, AppOutcome *out);
 
 /*
  * Open image, pick its snapshots and fix each: AppOutcome * in order.

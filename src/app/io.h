@@ -101,6 +101,9 @@ typedef struct AppWrite {
     bool keep_original;             /* keep the old content as well */
     const char *keep_original_name; /* NULL: the sink's choice */
     bool want_sha256; /* hash the bytes written (sinks that stream) */
+    /* What was done, for sinks that keep a record with the container
+     * (the qcow2 snapshot's extra data, record.h); may be NULL. */
+    const struct AppRecord *record;
     void (*progress)(uint64_t done, uint64_t total, void *opaque);
     void *progress_opaque;
 } AppWrite;
@@ -126,6 +129,9 @@ struct AppSink {
     /* What a write is made of, for estimates: the qcow2 cluster size
      * (0: bytes). */
     uint64_t write_unit;
+    /* Units cannot be shared (qcow2 with 1-bit refcounts): a write
+     * writes every unit of the new stream. */
+    bool no_sharing;
     void *opaque;
 };
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "io.h"
+#include "record.h"
 
 /* ---- the VM state as a byte source ------------------------------------ */
 
@@ -170,6 +171,35 @@ static Qcow2Edit *qcow2_edits(const GArray *edits)
     return e;
 }
 
+/*
+ * The unknown extra data of the fixed snapshot (its record) and, when
+ * the original is kept, of the original (marked as such): both keep
+ * what another writer put in sn's.
+ */
+static bool record_extra(const Qcow2Snapshot *sn, const AppRecord *record,
+                         const char *keep, GBytes **extra,
+                         GBytes **original_extra, GError **errp)
+{
+    AppRecord mark;
+
+    *extra = app_record_extra(sn, record, errp);
+    if (!*extra || !keep) {
+        return *extra != NULL;
+    }
+    app_record_for_original(&mark, record, sn->id, sn->name);
+    *original_extra = app_record_extra(sn, &mark, errp);
+    app_record_clear(&mark);
+    return *original_extra != NULL;
+}
+
+static void set_extra(Qcow2ExtraUpdate *x, GBytes *bytes)
+{
+    if (bytes) {
+        x->set = true;
+        x->data = g_bytes_get_data(bytes, &x->len);
+    }
+}
+
 static bool sink_write(AppSink *sink, const AppWrite *w, AppWriteStats *st,
                        GError **errp)
 {
@@ -185,6 +215,8 @@ static bool sink_write(AppSink *sink, const AppWrite *w, AppWriteStats *st,
         .progress_opaque = w->progress_opaque,
     };
     Qcow2SpliceStats done = {0};
+    g_autoptr(GBytes) extra = NULL;
+    g_autoptr(GBytes) original_extra = NULL;
 
     g_autofree char *id = NULL;
 
@@ -197,6 +229,12 @@ static bool sink_write(AppSink *sink, const AppWrite *w, AppWriteStats *st,
                                      : g_strdup_printf("%s.orig", sn->name);
         so.keep_original_name = keep;
     }
+    if (w->record &&
+        !record_extra(sn, w->record, keep, &extra, &original_extra, errp)) {
+        return false;
+    }
+    set_extra(&so.extra, extra);
+    set_extra(&so.original_extra, original_extra);
     if (!qcow2_splice_vmstate(s->img, sn, edits, w->edits->len, &so, &done,
                               errp)) {
         return false;
@@ -237,5 +275,6 @@ AppSink *app_sink_qcow2(Qcow2Image *img, guint index)
 
     sink->in_place = true;
     sink->write_unit = qcow2_header(img)->cluster_size;
+    sink->no_sharing = qcow2_header(img)->refcount_bits == 1;
     return sink;
 }

@@ -8,9 +8,13 @@
 
 #include "judge.h"
 #include "pipeline.h"
+#include "record.h"
 
-/* The sink's dry run is cheap when little of the stream moves: it reads
- * the clusters it would rewrite. */
+/* With full, the sink's dry run plans exactly when little of the stream
+ * moves (it reads the clusters it would rewrite). The default judge never
+ * plans exactly: the splice's dry run walks every table of the image and
+ * its refcounts (hundreds of KiB per image, more than the head and tail
+ * of the stream), so it estimates from the edit list instead. */
 #define EXACT_PLAN_BUDGET ((uint64_t)4 << 20)
 
 const char *app_verdict_name(AppVerdict v)
@@ -26,6 +30,8 @@ const char *app_verdict_name(AppVerdict v)
         return "refused";
     case APP_VERDICT_ERROR:
         return "error";
+    case APP_VERDICT_ORIGINAL:
+        return "original";
     }
     return "?";
 }
@@ -85,8 +91,10 @@ static uint64_t moved_bytes(const TrResult *r)
  * the first length-changing edit on, every unit of the new stream (its
  * bytes no longer line up with the old ones).
  */
-static void estimate_plan(AppWritePlan *w, const TrResult *r, uint64_t unit)
+static void estimate_plan(AppWritePlan *w, const TrResult *r,
+                          const AppSink *sink)
 {
+    uint64_t unit = sink->write_unit;
     uint64_t cs = MAX(unit, 1);
     uint64_t written = 0, next = 0; /* first unit not yet counted */
     uint64_t total = (r->new_size + cs - 1) / cs;
@@ -108,6 +116,9 @@ static void estimate_plan(AppWritePlan *w, const TrResult *r, uint64_t unit)
         }
         shift += (int64_t)len - (int64_t)e->old_length;
     }
+    if (sink->no_sharing) {
+        written = total;
+    }
     w->have = true;
     w->exact = false;
     w->new_size = r->new_size;
@@ -118,15 +129,23 @@ static void estimate_plan(AppWritePlan *w, const TrResult *r, uint64_t unit)
 
 /* What `fix --dry-run` reports: the sink's plan, nothing written. */
 static bool exact_plan(AppWritePlan *w, AppSink *sink, const TrResult *r,
-                       GError **errp)
+                       const AppOptions *o, uint64_t old_size, GError **errp)
 {
+    AppRecord record;
     /* A plan's statistics only: fix --dry-run checks the whole image. */
     AppWrite req = {.edits = r->edits,
                     .recipe = r->recipe,
                     .dry_run = true,
-                    .plan_only = true};
+                    .plan_only = true,
+                    .keep_original = o->keep_original,
+                    .record = &record};
     AppWriteStats st = {0};
-    bool ok = app_sink_write(sink, &req, &st, errp);
+    bool ok;
+
+    /* The record the fix would leave is part of what it writes. */
+    app_record_for_fix(&record, o, r, old_size);
+    ok = app_sink_write(sink, &req, &st, errp);
+    app_record_clear(&record);
 
     if (ok && st.have_stats) {
         w->have = true;
@@ -137,7 +156,7 @@ static bool exact_plan(AppWritePlan *w, AppSink *sink, const TrResult *r,
         w->metadata_clusters = st.metadata_clusters;
         w->bytes_written = st.bytes_written;
     } else if (ok) { /* a sink that cannot plan */
-        estimate_plan(w, r, sink->write_unit);
+        estimate_plan(w, r, sink);
     }
     app_write_stats_clear(&st);
     return ok;
@@ -227,10 +246,11 @@ void app_judge(AppJudgement *out, AppSource *source, AppSink *sink,
     out->verdict = APP_VERDICT_FIXABLE;
     if (blocker->message && !blocker->plan_ok) {
         /* The sink refuses such containers even as a dry run. */
-        estimate_plan(&out->write, r, sink->write_unit);
-    } else if (!s->tail_path || (edit_list_complete(r, s) &&
-                                 moved_bytes(r) <= EXACT_PLAN_BUDGET)) {
-        if (exact_plan(&out->write, sink, r, &err)) {
+        estimate_plan(&out->write, r, sink);
+    } else if (full &&
+               (!s->tail_path || (edit_list_complete(r, s) &&
+                                  moved_bytes(r) <= EXACT_PLAN_BUDGET))) {
+        if (exact_plan(&out->write, sink, r, o, out->outcome->old_size, &err)) {
             return;
         }
         if (!blocker->message) {
@@ -240,8 +260,8 @@ void app_judge(AppJudgement *out, AppSource *source, AppSink *sink,
         /* In use: the running QEMU may be changing the metadata the
          * splice reads; the verdict stands, the plan is estimated. */
         g_clear_error(&err);
-        estimate_plan(&out->write, r, sink->write_unit);
+        estimate_plan(&out->write, r, sink);
     } else {
-        estimate_plan(&out->write, r, sink->write_unit);
+        estimate_plan(&out->write, r, sink);
     }
 }

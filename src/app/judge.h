@@ -36,6 +36,8 @@ typedef enum {
     APP_VERDICT_FIXABLE,    /* `fix` would make it load */
     APP_VERDICT_REFUSED,    /* `fix` would refuse (the reason is given) */
     APP_VERDICT_ERROR,      /* could not be judged (the message is given) */
+    APP_VERDICT_ORIGINAL,   /* kept by a fix (--keep-original): not judged,
+                               `undo` restores it (record.h) */
 } AppVerdict;
 
 const char *app_verdict_name(AppVerdict v); /* "disk-only", ... */

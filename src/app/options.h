@@ -35,6 +35,9 @@ typedef struct AppOptions {
     /* Non-zero: stop at the next safe point (set by the caller's SIGINT
      * handler; a write before its commit gives back what it took). */
     const volatile sig_atomic_t *cancel;
+    /* The batch the fix belongs to (its journal's id): kept in the
+     * image's record, so that a resumed batch recognises its own fixes. */
+    const char *batch_id;
 } AppOptions;
 
 /*

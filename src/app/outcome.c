@@ -76,11 +76,11 @@ void app_outcome_fail(AppOutcome *o, GError *err)
 
 char *app_outcome_reason(const AppOutcome *o)
 {
-    if (o->status == APP_REFUSED) {
+    if (o->status == APP_REFUSED && o->result) {
         const TrFinding *f = tr_result_refusal(o->result);
         return g_strdup_printf("%s %s: %s", f->rule, f->subject, f->change);
     }
-    if (o->status == APP_ERROR) {
+    if (o->status == APP_ERROR || o->status == APP_REFUSED) {
         return o->error ? g_strdup(o->error->message) : NULL;
     }
     return NULL;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "pipeline.h"
+#include "record.h"
 
 static VmsStream *parse_all(VmsSource *src, GError **errp)
 {
@@ -87,6 +88,7 @@ bool app_apply(AppSink *sink, VmsSource *old, const AppOptions *o,
                AppOutcome *out, GError **errp)
 {
     const TrResult *r = out->result;
+    AppRecord record;
     AppWrite w = {
         .old = old,
         .edits = r->edits,
@@ -95,12 +97,17 @@ bool app_apply(AppSink *sink, VmsSource *old, const AppOptions *o,
         .dry_run = o->dry_run,
         .keep_original = o->keep_original,
         .cancel = o->cancel,
+        .record = &record,
     };
+    bool ok;
 
     if (sink->in_place && !r->edits->len) {
         return true; /* it holds the result already */
     }
-    return app_sink_write(sink, &w, &out->write, errp);
+    app_record_for_fix(&record, o, r, out->old_size);
+    ok = app_sink_write(sink, &w, &out->write, errp);
+    app_record_clear(&record);
+    return ok;
 }
 
 /* The finding that still wants something done: a refusal or an edit. */
@@ -169,6 +176,14 @@ bool app_verify(VmsSource *written, const AppOptions *o,
 void app_run(AppSource *source, AppSink *sink, const AppRecipeNames *names,
              const char *after_write, const AppOptions *o, AppOutcome *out)
 {
+    app_run_hooked(source, sink, names, after_write, o, NULL, out);
+}
+
+void app_run_hooked(AppSource *source, AppSink *sink,
+                    const AppRecipeNames *names, const char *after_write,
+                    const AppOptions *o, const AppRunHooks *hooks,
+                    AppOutcome *out)
+{
     GError *err = NULL;
     g_autoptr(VmsSource) src = app_source_open(source, &err);
     g_autoptr(VmsStream) s = NULL;
@@ -179,6 +194,11 @@ void app_run(AppSource *source, AppSink *sink, const AppRecipeNames *names,
         return;
     }
     if (out->status == APP_REFUSED) {
+        return;
+    }
+    if (hooks && hooks->before_write && out->status == APP_FIXED &&
+        !o->dry_run && !hooks->before_write(out, hooks->opaque, &err)) {
+        app_outcome_fail(out, err);
         return;
     }
     if ((!o->dry_run && !app_write_recipe_files(out->result, s, src, &err)) ||

@@ -65,4 +65,20 @@ bool app_verify(VmsSource *written, const AppOptions *o,
 void app_run(AppSource *source, AppSink *sink, const AppRecipeNames *names,
              const char *after_write, const AppOptions *o, AppOutcome *out);
 
+/*
+ * What a front end does between the steps of app_run() (a batch's
+ * journal): before_write runs once the analysis decided to write, before
+ * the recipe files and the sink; false (with an error) stops the run
+ * with nothing written.
+ */
+typedef struct AppRunHooks {
+    bool (*before_write)(const AppOutcome *out, void *opaque, GError **errp);
+    void *opaque;
+} AppRunHooks;
+
+void app_run_hooked(AppSource *source, AppSink *sink,
+                    const AppRecipeNames *names, const char *after_write,
+                    const AppOptions *o, const AppRunHooks *hooks,
+                    AppOutcome *out);
+
 #endif

@@ -26,6 +26,7 @@
 
 #include "guest_inspect.h"
 #include "judge.h"
+#include "record.h"
 
 typedef struct AppScanOptions {
     AppOptions fix; /* judge as `fix` with these options would */
@@ -94,7 +95,8 @@ typedef struct AppScanSnapshot {
     char *name;
     uint64_t vm_state_size;
     uint32_t date_sec;
-    AppJudgement judged; /* verdict DISK_ONLY: nothing else set */
+    AppRecord record;    /* what a fix left with it (kind NONE: nothing) */
+    AppJudgement judged; /* verdict DISK_ONLY, ORIGINAL: nothing else set */
     AppScanGuest guest;  /* its disk's guest (guest_snapshots) */
 } AppScanSnapshot;
 
@@ -140,6 +142,7 @@ void app_scan_image_free(AppScanImage *im);
 typedef struct AppScanSummary {
     guint images, scanned, unreadable, skipped, in_use, blocked;
     guint snapshots, disk_only, compatible, fixable, refused, errors;
+    guint originals; /* kept by a fix, not judged */
     guint full_walks; /* snapshots the default scan walked fully */
     uint64_t bytes_read, fix_bytes;
     bool fix_bytes_estimated;

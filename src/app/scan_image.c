@@ -102,7 +102,8 @@ static void find_blocker(AppScanImage *im, const Qcow2Header *h)
 static bool has_vm_state(Qcow2Image *img)
 {
     for (guint i = 0; i < qcow2_snapshot_count(img); i++) {
-        if (qcow2_snapshot_get(img, i)->vm_state_size) {
+        const Qcow2Snapshot *sn = qcow2_snapshot_get(img, i);
+        if (sn->vm_state_size && !app_snapshot_is_original(sn)) {
             return true;
         }
     }
@@ -116,6 +117,7 @@ static void scan_snapshot_free(AppScanSnapshot *s)
     }
     g_free(s->id);
     g_free(s->name);
+    app_record_clear(&s->record);
     app_judgement_clear(&s->judged);
     app_scan_guest_clear(&s->guest);
     g_free(s);
@@ -208,6 +210,10 @@ AppScanImage *app_scan_image(const char *path, const AppScanOptions *o)
         g_ptr_array_add(im->snapshots, ss);
         if (!sn->vm_state_size) {
             ss->judged.verdict = APP_VERDICT_DISK_ONLY;
+            continue;
+        }
+        if (app_record_read(sn, &ss->record) == APP_RECORD_ORIGINAL) {
+            ss->judged.verdict = APP_VERDICT_ORIGINAL;
             continue;
         }
         judge_snapshot(ss, img, sn, path, o, &im->blocker);

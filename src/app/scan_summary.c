@@ -28,6 +28,9 @@ static void add_snapshot(AppScanSummary *s, const AppJudgement *j)
     case APP_VERDICT_ERROR:
         s->errors++;
         break;
+    case APP_VERDICT_ORIGINAL:
+        s->originals++;
+        break;
     }
     s->full_walks += j->path && !strcmp(j->path, "full");
 }

@@ -21,6 +21,8 @@ int qsnapfix_cmd_extract(int argc, char **argv);
 int qsnapfix_cmd_fix(int argc, char **argv);
 int qsnapfix_cmd_translate(int argc, char **argv);
 int qsnapfix_cmd_scan(int argc, char **argv);
+int qsnapfix_cmd_undo(int argc, char **argv);
+int qsnapfix_cmd_drop_originals(int argc, char **argv);
 /* Expert/test tool: apply an edit list to a VM state (cmd_splice.c). */
 int qsnapfix_cmd_splice(int argc, char **argv);
 /* Demo/test tool: the translator's rules backwards (cmd_oldify.c). */
@@ -38,6 +40,7 @@ void qsnapfix_warn(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 typedef enum {
     QSNAPFIX_OUTPUT_HUMAN,
     QSNAPFIX_OUTPUT_JSON,
+    QSNAPFIX_OUTPUT_JSONL, /* one object per image, as each completes */
 } QsnapfixOutput;
 
 /* ---- the command line ------------------------------------------------- */
@@ -51,6 +54,7 @@ typedef struct CliCommand {
     const char *summary;        /* --help: before the options */
     const char *description;    /* --help: after them */
     bool with_output;           /* --output=human|json */
+    bool with_jsonl;            /* --output=jsonl as well */
     /* Set by cli_parse(). */
     gboolean help;
     char *output;
@@ -70,6 +74,21 @@ int cli_parse(CliCommand *c, const GOptionEntry *own, const GOptionEntry *more,
 int cli_usage(const CliCommand *c, const char *message);
 void cli_command_clear(CliCommand *c);
 
+/* ---- progress --------------------------------------------------------- */
+
+/* A line on stderr while a TTY watches ("qsnapfix scan: 3/10"); cleared
+ * before any output. */
+typedef struct CliProgress {
+    const char *what; /* "qsnapfix scan" */
+    bool on;
+    bool shown;
+    gint64 last;
+} CliProgress;
+
+void cli_progress_init(CliProgress *p, const char *what);
+void cli_progress_show(CliProgress *p, guint done, guint total);
+void cli_progress_clear(CliProgress *p);
+
 /* ---- human formats ---------------------------------------------------- */
 
 /* qemu-img's human formats (block/qapi.c, util/cutils.c). */
@@ -87,6 +106,10 @@ char *qsnapfix_printable(const char *s);
 void qsnapfix_print_json(JsonNode *root);
 /* Finish b's object and print it. */
 void qsnapfix_print_json_object(JsonBuilder *b);
+/* Finish b's object and print it on one line (JSONL), flushed. */
+void qsnapfix_print_json_line(JsonBuilder *b);
+/* A node (consumed) on one line, flushed. */
+void qsnapfix_print_json_compact(JsonNode *root);
 
 /*
  * A new JSON report about one snapshot: its object begun with "filename"

@@ -13,6 +13,7 @@
 #include "app/io.h"
 #include "fix.h"
 #include "inspect_stream.h"
+#include "fix.h"
 
 typedef struct InspectOptions {
     gboolean no_layout;
@@ -150,6 +151,7 @@ static void json_add_layout(JsonBuilder *b, const Qcow2Image *img,
 static void json_add_snapshot(JsonBuilder *b, const AppImageFacts *r, guint i)
 {
     const Qcow2Snapshot *sn = qcow2_snapshot_get(r->img, i);
+    AppRecord record;
 
     json_builder_begin_object(b);
     qsnapfix_json_str(b, "id", sn->id);
@@ -171,6 +173,10 @@ static void json_add_snapshot(JsonBuilder *b, const AppImageFacts *r, guint i)
     qsnapfix_json_int(b, "vm-state-size-32", sn->vm_state_size32);
     qsnapfix_json_int(b, "table-offset", (int64_t)sn->table_offset);
     qsnapfix_json_bool(b, "has-vm-state", sn->vm_state_size != 0);
+    if (app_record_read(sn, &record) != APP_RECORD_NONE) {
+        cli_json_record(b, &record);
+        app_record_clear(&record);
+    }
     if (r->layouts && sn->vm_state_size && !sn->error) {
         json_add_layout(b, r->img, sn, &r->layouts[i]);
     }
@@ -356,6 +362,29 @@ static void print_layouts(const AppImageFacts *r)
     }
 }
 
+/* What fixes left with the snapshots (app/record.h). */
+static void print_records(const AppImageFacts *r)
+{
+    bool header = false;
+
+    for (guint i = 0; i < qcow2_snapshot_count(r->img); i++) {
+        const Qcow2Snapshot *sn = qcow2_snapshot_get(r->img, i);
+        g_autofree char *id = qsnapfix_printable(sn->id);
+        AppRecord record;
+
+        if (app_record_read(sn, &record) == APP_RECORD_NONE) {
+            continue;
+        }
+        if (!header) {
+            printf("Records of qsnapfix:\n");
+            header = true;
+        }
+        printf("  %s:\n", id);
+        cli_print_record(&record, "    ");
+        app_record_clear(&record);
+    }
+}
+
 static void print_human(const AppImageFacts *r, bool first)
 {
     const Qcow2Header *h;
@@ -389,6 +418,7 @@ static void print_human(const AppImageFacts *r, bool first)
         if (r->layouts) {
             print_layouts(r);
         }
+        print_records(r);
     }
     print_features(h);
 }

@@ -20,8 +20,6 @@
 
 #include "scan.h"
 
-#define PROGRESS_INTERVAL_US APP_TICK_US
-
 static const char scan_description[] =
     "Scan every qcow2 image under each PATH (files are recognised by their\n"
     "magic; directories are walked recursively, following symlinks, each\n"
@@ -41,8 +39,8 @@ static const char scan_description[] =
     "70 KiB whatever its size); snapshots whose verdict depends on RAM\n"
     "page data (qxl ROM, --shrink-vram) are walked in full. --full walks\n"
     "every snapshot and plans every fix exactly as `fix --dry-run` does.\n"
-    "Verdicts and rule ids are the same either way; the bytes a fix would\n"
-    "write are marked as estimated where the tail path cannot know them.\n"
+    "Verdicts and rule ids are the same either way; by default the bytes a\n"
+    "fix would write are estimated from the edits (--full: exact).\n"
     "\n"
     "Exit codes of scan: 0 every image scanned, nothing needs fixing; 17\n"
     "some snapshots need fixing (and can be fixed); 4 some would be refused\n"
@@ -66,33 +64,6 @@ static const char scan_description[] =
     "would give (README, \"Exit codes\").\n"
     "\n";
 
-/* A line on stderr while a TTY watches; cleared before any output. */
-typedef struct Progress {
-    bool on;
-    bool shown;
-    gint64 last;
-} Progress;
-
-static void progress_clear(Progress *p)
-{
-    if (p->shown) {
-        fputs("\r\033[K", stderr);
-        p->shown = false;
-    }
-}
-
-static void progress_show(Progress *p, guint done, guint total)
-{
-    gint64 now = g_get_monotonic_time();
-
-    if (!p->on || now - p->last < PROGRESS_INTERVAL_US) {
-        return;
-    }
-    p->last = now;
-    fprintf(stderr, "\rqsnapfix scan: %u/%u", done, total);
-    p->shown = true;
-}
-
 /* The report as it streams: one image or entry at a time, in walk order. */
 typedef struct Scan {
     const AppScanOptions *o;
@@ -100,7 +71,7 @@ typedef struct Scan {
     GPtrArray *entries; /* AppScanEntry * */
     JsonBuilder *images, *skipped;
     AppScanSummary sum;
-    Progress progress;
+    CliProgress progress;
     double elapsed; /* seconds, the whole scan */
 } Scan;
 
@@ -139,10 +110,36 @@ static void report_errors_stderr(const AppScanImage *im)
     }
 }
 
+/* --output=jsonl: this image or entry alone, on one line. */
+static void emit_line(const AppScanEntry *e, const AppScanImage *im)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+
+    if (im) {
+        scan_json_image(b, im);
+    } else {
+        scan_json_entry(b, e);
+    }
+    qsnapfix_print_json_compact(json_builder_get_root(b));
+}
+
 static void emit(Scan *scan, const AppScanEntry *e, const AppScanImage *im)
 {
     bool json = scan->format == QSNAPFIX_OUTPUT_JSON;
 
+    if (scan->format == QSNAPFIX_OUTPUT_JSONL) {
+        if (im) {
+            app_scan_summary_add_image(&scan->sum, im);
+            report_errors_stderr(im);
+        } else {
+            app_scan_summary_add_entry(&scan->sum, e);
+            if (e->kind == APP_ENTRY_ERROR) {
+                fprintf(stderr, "qsnapfix: %s\n", e->reason);
+            }
+        }
+        emit_line(e, im);
+        return;
+    }
     if (im) {
         app_scan_summary_add_image(&scan->sum, im);
         report_errors_stderr(im);
@@ -169,22 +166,29 @@ static void emit(Scan *scan, const AppScanEntry *e, const AppScanImage *im)
 static void print_json(Scan *scan, int rc)
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
+    bool lines = scan->format == QSNAPFIX_OUTPUT_JSONL;
 
-    json_builder_end_array(scan->images);
-    json_builder_end_array(scan->skipped);
     json_builder_begin_object(b);
     qsnapfix_json_str(b, "target", tr_target_name(scan->o->fix.target));
     qsnapfix_json_str(b, "mode", scan->o->full ? "full" : "tail");
-    json_builder_set_member_name(b, "images");
-    json_builder_add_value(b, json_builder_get_root(scan->images));
-    json_builder_set_member_name(b, "skipped");
-    json_builder_add_value(b, json_builder_get_root(scan->skipped));
+    if (!lines) {
+        json_builder_end_array(scan->images);
+        json_builder_end_array(scan->skipped);
+        json_builder_set_member_name(b, "images");
+        json_builder_add_value(b, json_builder_get_root(scan->images));
+        json_builder_set_member_name(b, "skipped");
+        json_builder_add_value(b, json_builder_get_root(scan->skipped));
+    }
     scan_json_summary(b, &scan->sum);
     if (scan->o->guestfs) {
         scan_json_guest_summary(b, &scan->sum, scan->elapsed);
     }
     qsnapfix_json_int(b, "exit_code", rc);
-    qsnapfix_print_json_object(b);
+    if (lines) { /* the last line: the totals */
+        qsnapfix_print_json_line(b);
+    } else {
+        qsnapfix_print_json_object(b);
+    }
 }
 
 static void *scan_entry(guint i, void *opaque)
@@ -200,7 +204,7 @@ static void scanned(guint i, void *result, void *opaque)
     Scan *scan = opaque;
     AppScanImage *im = result;
 
-    progress_clear(&scan->progress);
+    cli_progress_clear(&scan->progress);
     emit(scan, g_ptr_array_index(scan->entries, i), im);
     app_scan_image_free(im);
 }
@@ -208,7 +212,7 @@ static void scanned(guint i, void *result, void *opaque)
 static void tick(guint done, guint total, void *opaque)
 {
     Scan *scan = opaque;
-    progress_show(&scan->progress, done, total);
+    cli_progress_show(&scan->progress, done, total);
 }
 
 static int run_scan(const AppScanOptions *o, QsnapfixOutput format,
@@ -223,18 +227,18 @@ static int run_scan(const AppScanOptions *o, QsnapfixOutput format,
         .entries = entries,
         .images = images,
         .skipped = skipped,
-        .progress = {.on = isatty(STDERR_FILENO)},
     };
     gint64 start = g_get_monotonic_time();
     int rc;
 
+    cli_progress_init(&scan.progress, "qsnapfix scan");
     json_builder_begin_array(images);
     json_builder_begin_array(skipped);
     app_run_ordered(entries->len, jobs, scan_entry, scanned, tick, &scan);
-    progress_clear(&scan.progress);
+    cli_progress_clear(&scan.progress);
     scan.elapsed = (double)(g_get_monotonic_time() - start) / G_USEC_PER_SEC;
     rc = app_scan_exit_code(&scan.sum);
-    if (format == QSNAPFIX_OUTPUT_JSON) {
+    if (format != QSNAPFIX_OUTPUT_HUMAN) {
         print_json(&scan, rc);
     } else {
         scan_print_summary_human(&scan.sum, o);
@@ -286,6 +290,7 @@ int qsnapfix_cmd_scan(int argc, char **argv)
         .summary = "qsnapfix scan: dry run over image stores (reads only)",
         .description = description,
         .with_output = true,
+        .with_jsonl = true,
     };
     /* fix's options judge as fix would; --dry-run is accepted (a scan is
      * always one) but not listed. */

@@ -27,6 +27,10 @@ static const Command commands[] = {
      "the same on a raw migration stream file: translate IN OUT"},
     {"relay", qsnapfix_cmd_relay,
      "translate a live migration between two QEMUs (TCP)"},
+    {"undo", qsnapfix_cmd_undo,
+     "give fixed snapshots their kept original VM state back"},
+    {"drop-originals", qsnapfix_cmd_drop_originals,
+     "release the originals fixes kept, once guests resume"},
     {"splice", qsnapfix_cmd_splice, NULL},
     {"oldify", qsnapfix_cmd_oldify, NULL},
 };
@@ -39,7 +43,7 @@ static void print_usage(FILE *out)
           out);
     for (size_t i = 0; i < G_N_ELEMENTS(commands); i++) {
         if (commands[i].summary) {
-            fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+            fprintf(out, "  %-16s %s\n", commands[i].name, commands[i].summary);
         }
     }
     fputs("\nOptions:\n"

@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -28,18 +29,47 @@ void qsnapfix_warn(const char *fmt, ...)
     fputc('\n', stderr);
 }
 
-static bool parse_output(const char *value, QsnapfixOutput *out, GError **errp)
+static bool parse_output(const CliCommand *c, const char *value,
+                         QsnapfixOutput *out, GError **errp)
 {
     if (!value || !strcmp(value, "human")) {
         *out = QSNAPFIX_OUTPUT_HUMAN;
     } else if (!strcmp(value, "json")) {
         *out = QSNAPFIX_OUTPUT_JSON;
+    } else if (c->with_jsonl && !strcmp(value, "jsonl")) {
+        *out = QSNAPFIX_OUTPUT_JSONL;
     } else {
         g_set_error(errp, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                    "--output=%s: expected 'human' or 'json'", value);
+                    "--output=%s: expected 'human'%s or 'json'", value,
+                    c->with_jsonl ? ", 'jsonl'" : "");
         return false;
     }
     return true;
+}
+
+void cli_progress_init(CliProgress *p, const char *what)
+{
+    *p = (CliProgress){.what = what, .on = isatty(STDERR_FILENO)};
+}
+
+void cli_progress_show(CliProgress *p, guint done, guint total)
+{
+    gint64 now = g_get_monotonic_time();
+
+    if (!p->on || now - p->last < 200 * 1000) {
+        return;
+    }
+    p->last = now;
+    fprintf(stderr, "\r%s: %u/%u", p->what, done, total);
+    p->shown = true;
+}
+
+void cli_progress_clear(CliProgress *p)
+{
+    if (p->shown) {
+        fputs("\r\033[K", stderr);
+        p->shown = false;
+    }
 }
 
 int cli_usage(const CliCommand *c, const char *message)
@@ -53,7 +83,10 @@ int cli_parse(CliCommand *c, const GOptionEntry *own, const GOptionEntry *more,
 {
     GOptionEntry common[] = {
         {"output", 0, 0, G_OPTION_ARG_STRING, &c->output,
-         "Report format: human (default) or json", "FORMAT"},
+         c->with_jsonl ? "Report format: human (default), json, or jsonl "
+                         "(one object per image as it completes)"
+                       : "Report format: human (default) or json",
+         "FORMAT"},
         {"help", 'h', 0, G_OPTION_ARG_NONE, &c->help, "Show this help", NULL},
         {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &c->operand,
          NULL, c->operands},
@@ -85,7 +118,7 @@ int cli_parse(CliCommand *c, const GOptionEntry *own, const GOptionEntry *more,
         fputs(help, stdout);
         return APP_EXIT_OK;
     }
-    if (!parse_output(c->output, &c->format, &err)) {
+    if (!parse_output(c, c->output, &c->format, &err)) {
         return qsnapfix_report(err);
     }
     if (!c->operand) {
@@ -196,6 +229,24 @@ void qsnapfix_print_json_object(JsonBuilder *b)
 {
     json_builder_end_object(b);
     qsnapfix_print_json(json_builder_get_root(b));
+}
+
+void qsnapfix_print_json_compact(JsonNode *root)
+{
+    g_autoptr(JsonGenerator) gen = json_generator_new();
+    g_autofree char *text = NULL;
+
+    json_generator_set_root(gen, root);
+    text = json_generator_to_data(gen, NULL);
+    puts(text);
+    fflush(stdout);
+    json_node_unref(root);
+}
+
+void qsnapfix_print_json_line(JsonBuilder *b)
+{
+    json_builder_end_object(b);
+    qsnapfix_print_json_compact(json_builder_get_root(b));
 }
 
 void qsnapfix_json_str(JsonBuilder *b, const char *name, const char *value)

@@ -41,8 +41,12 @@ static void json_snapshot(JsonBuilder *b, const AppScanSnapshot *ss)
     qsnapfix_json_int(b, "vm_state_size", ss->vm_state_size);
     qsnapfix_json_int(b, "date_sec", ss->date_sec);
     qsnapfix_json_str(b, "verdict", app_verdict_name(ss->judged.verdict));
+    if (ss->record.kind != APP_RECORD_NONE) {
+        cli_json_record(b, &ss->record);
+    }
     scan_json_guest(b, &ss->guest);
-    if (ss->judged.verdict == APP_VERDICT_DISK_ONLY) {
+    if (ss->judged.verdict == APP_VERDICT_DISK_ONLY ||
+        ss->judged.verdict == APP_VERDICT_ORIGINAL) {
         json_builder_end_object(b);
         return;
     }
@@ -181,6 +185,7 @@ void scan_json_summary(JsonBuilder *b, const AppScanSummary *s)
     qsnapfix_json_int(b, "fix_blocked", s->blocked);
     qsnapfix_json_int(b, "snapshots", s->snapshots);
     qsnapfix_json_int(b, "disk_only", s->disk_only);
+    qsnapfix_json_int(b, "originals", s->originals);
     qsnapfix_json_int(b, "compatible", s->compatible);
     qsnapfix_json_int(b, "fixable", s->fixable);
     qsnapfix_json_int(b, "refused", s->refused);

@@ -123,8 +123,10 @@ static void print_snapshot(const AppScanSnapshot *ss, bool whole_file)
 
     printf("  %-9s %-16s %9s  %-24s %s\n", id, name, size, writer,
            app_verdict_name(ss->judged.verdict));
+    cli_print_record(&ss->record, "      ");
     switch (ss->judged.verdict) {
     case APP_VERDICT_DISK_ONLY:
+    case APP_VERDICT_ORIGINAL:
         return;
     case APP_VERDICT_ERROR: {
         g_autofree char *msg =
@@ -208,9 +210,10 @@ void scan_print_summary_human(const AppScanSummary *s, const AppScanOptions *o)
     printf(", %u could not be read, %u file%s skipped\n", s->unreadable,
            s->skipped, s->skipped == 1 ? "" : "s");
     printf("  snapshots:  %u: %u compatible, %u fixable, %u refused, %u "
-           "error%s, %u disk-only\n",
+           "error%s, %u disk-only, %u original%s kept by a fix\n",
            s->snapshots, s->compatible, s->fixable, s->refused, s->errors,
-           s->errors == 1 ? "" : "s", s->disk_only);
+           s->errors == 1 ? "" : "s", s->disk_only, s->originals,
+           s->originals == 1 ? "" : "s");
     printf("  images:     %u in use by a running QEMU, %u where a fix is "
            "blocked now\n",
            s->in_use, s->blocked);

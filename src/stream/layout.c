@@ -8,10 +8,16 @@
 #include <string.h>
 
 typedef struct WalkValue {
-    char *name; /* owned: callers may pass names built on their stack */
+    const char *name; /* in w->names: callers may pass names built on
+                         their stack */
     uint64_t value;
     guint depth;
 } WalkValue;
+
+typedef struct WalkPart {
+    const char *name; /* valid while the part is pushed */
+    int64_t index;    /* -1: none */
+} WalkPart;
 
 void vms_walk_init(VmsWalk *w, VmsReader *r, VmsFieldVisitor fn, void *opaque)
 {
@@ -21,16 +27,41 @@ void vms_walk_init(VmsWalk *w, VmsReader *r, VmsFieldVisitor fn, void *opaque)
     w->fn = fn;
     w->opaque = opaque;
     w->path = g_string_new(NULL);
+    w->parts = g_array_new(FALSE, FALSE, sizeof(WalkPart));
     w->scope = g_array_new(FALSE, FALSE, sizeof(WalkValue));
+    w->names = g_string_chunk_new(256);
 }
 
 void vms_walk_cleanup(VmsWalk *w)
 {
-    for (guint i = 0; i < w->scope->len; i++) {
-        g_free(g_array_index(w->scope, WalkValue, i).name);
-    }
+    g_string_chunk_free(w->names);
     g_string_free(w->path, TRUE);
+    g_array_free(w->parts, TRUE);
     g_array_free(w->scope, TRUE);
+}
+
+static void append_part(GString *path, const char *name, int64_t index)
+{
+    if (path->len && name[0] != '[') {
+        g_string_append_c(path, '.');
+    }
+    g_string_append(path, name);
+    if (index >= 0) {
+        g_string_append_printf(path, "[%" PRId64 "]", index);
+    }
+}
+
+/* The path of the field being walked, for a message. */
+static const char *path_str(VmsWalk *w)
+{
+    if (!w->fn) { /* not kept while nobody watches: build it now */
+        g_string_truncate(w->path, 0);
+        for (guint i = 0; i < w->parts->len; i++) {
+            const WalkPart *p = &g_array_index(w->parts, WalkPart, i);
+            append_part(w->path, p->name, p->index);
+        }
+    }
+    return w->path->str;
 }
 
 bool vms_walk_fail(VmsWalk *w, GError **errp, const char *fmt, ...)
@@ -41,6 +72,7 @@ bool vms_walk_fail(VmsWalk *w, GError **errp, const char *fmt, ...)
     va_start(ap, fmt);
     msg = g_strdup_vprintf(fmt, ap);
     va_end(ap);
+    path_str(w);
     g_set_error(errp, VMS_ERROR, VMS_ERROR_BAD_PAYLOAD,
                 "offset 0x%" PRIx64 ": %s%s%s", w->r->pos + w->base,
                 w->path->len ? w->path->str : "", w->path->len ? ": " : "",
@@ -51,20 +83,22 @@ bool vms_walk_fail(VmsWalk *w, GError **errp, const char *fmt, ...)
 
 static gsize path_push(VmsWalk *w, const char *name, int64_t index)
 {
+    WalkPart part = {.name = name, .index = index};
     gsize old = w->path->len;
-    if (old && name[0] != '[') {
-        g_string_append_c(w->path, '.');
-    }
-    g_string_append(w->path, name);
-    if (index >= 0) {
-        g_string_append_printf(w->path, "[%" PRId64 "]", index);
+
+    g_array_append_val(w->parts, part);
+    if (w->fn) {
+        append_part(w->path, name, index);
     }
     return old;
 }
 
 static void path_pop(VmsWalk *w, gsize old)
 {
-    g_string_truncate(w->path, old);
+    g_array_set_size(w->parts, w->parts->len - 1);
+    if (w->fn) {
+        g_string_truncate(w->path, old);
+    }
 }
 
 static const char *last_component(const VmsWalk *w)
@@ -90,7 +124,9 @@ static bool emit(VmsWalk *w, VmsFieldEvent *ev)
 
 static void remember(VmsWalk *w, const char *name, uint64_t value)
 {
-    WalkValue v = {.name = g_strdup(name), .value = value, .depth = w->depth};
+    WalkValue v = {.name = g_string_chunk_insert(w->names, name),
+                   .value = value,
+                   .depth = w->depth};
     g_array_append_val(w->scope, v);
 }
 
@@ -99,7 +135,6 @@ static void forget_depth(VmsWalk *w, guint depth)
     while (w->scope->len &&
            g_array_index(w->scope, WalkValue, w->scope->len - 1).depth >=
                depth) {
-        g_free(g_array_index(w->scope, WalkValue, w->scope->len - 1).name);
         g_array_set_size(w->scope, w->scope->len - 1);
     }
 }
@@ -150,7 +185,7 @@ static bool read_int(VmsWalk *w, const char *name, unsigned size,
     ev.offset = w->r->pos;
     p = vms_reader_peek(w->r, size, errp);
     if (!p) {
-        g_prefix_error(errp, "field '%s': ", w->path->str);
+        g_prefix_error(errp, "field '%s': ", path_str(w));
         path_pop(w, old);
         return false;
     }
@@ -204,7 +239,7 @@ static bool read_bytes(VmsWalk *w, VmsFieldEventKind kind, const char *name,
     path_pop(w, old);
     return true;
 fail:
-    g_prefix_error(errp, "field '%s': ", w->path->str);
+    g_prefix_error(errp, "field '%s': ", path_str(w));
     path_pop(w, old);
     return false;
 }
@@ -349,6 +384,9 @@ static bool walk_fields(VmsWalk *w, const VmsField *fields, uint32_t version,
                         GError **errp)
 {
     for (const VmsField *f = fields; f && f->type != VF_END; f++) {
+        if (w->stopped) {
+            return true; /* the visitor has what it wanted */
+        }
         if (!walk_field(w, f, version, errp)) {
             return false;
         }

@@ -134,9 +134,13 @@ struct VmsWalk {
     VmsFieldVisitor fn;
     void *opaque;
     bool stopped; /* the visitor asked to stop */
+    /* The field path ("channels[0].mode"): its parts always, the string
+     * only while a visitor watches (else built when a message needs it). */
     GString *path;
+    GArray *parts; /* WalkPart */
     guint depth;
     GArray *scope;       /* WalkValue: integers seen, for count_from etc. */
+    GStringChunk *names; /* copies of the names in scope */
     GArray *subsections; /* VmsSubsection out, or NULL */
     const char *what;    /* section description for messages */
     /*

@@ -212,8 +212,9 @@ guint vms_layouts_lookup(const VmsLayoutSet *set, const char *vmsd_name,
         return 0;
     }
     for (const VmsLayout *const *l = set->list; *l && n < max; l++) {
-        if (!strcmp((*l)->name, vmsd_name) && version >= (*l)->min_version &&
-            version <= (*l)->max_version) {
+        /* the first byte first: a stream looks up every section here */
+        if ((*l)->name[0] == vmsd_name[0] && !strcmp((*l)->name, vmsd_name) &&
+            version >= (*l)->min_version && version <= (*l)->max_version) {
             out[n++] = *l;
         }
     }

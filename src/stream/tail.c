@@ -110,15 +110,16 @@ static size_t empty_live_record(Parser *head, const uint8_t *buf, size_t len,
         (buf[q] != VMS_SECTION_END && buf[q] != VMS_SECTION_PART)) {
         return 0;
     }
-    live = g_hash_table_lookup(head->live,
-                               GUINT_TO_POINTER(vms_be32(buf + q + 1)));
-    if (!live) {
+    /* The cheap test first: the end-of-section mark of RAM or block. */
+    eos = vms_be64(buf + q + 5);
+    if (eos != VMS_RAM_EOS && eos != BLOCK_EOS) {
         return 0;
     }
-    eos = live->kind == VMS_KIND_RAM     ? VMS_RAM_EOS
-          : live->kind == VMS_KIND_BLOCK ? BLOCK_EOS
-                                         : 0;
-    if (!eos || vms_be64(buf + q + 5) != eos) {
+    live = g_hash_table_lookup(head->live,
+                               GUINT_TO_POINTER(vms_be32(buf + q + 1)));
+    if (!live || eos != (live->kind == VMS_KIND_RAM     ? VMS_RAM_EOS
+                         : live->kind == VMS_KIND_BLOCK ? BLOCK_EOS
+                                                        : 0)) {
         return 0;
     }
     if (head->s->has_footers &&
@@ -134,11 +135,16 @@ static VmsStream *search(Parser *head, Window *w, VmsSource *wsrc,
                          uint64_t head_end)
 {
     for (size_t q = w->len; q-- > 0;) {
-        size_t n = empty_live_record(head, w->buf, w->len, q);
-        uint64_t at = w->start + q;
+        const uint8_t *end_mark = memrchr(w->buf, VMS_SECTION_END, q + 1);
+        uint64_t at;
         VmsStream *t;
 
-        if (!n || w->buf[q] != VMS_SECTION_END || at < head_end) {
+        if (!end_mark) {
+            break;
+        }
+        q = (size_t)(end_mark - w->buf);
+        at = w->start + q;
+        if (at < head_end || !empty_live_record(head, w->buf, w->len, q)) {
             continue;
         }
         /* Take in the empty live records just before it (END block). */

@@ -544,8 +544,15 @@ static void test_judge_tail_path_equals_full_walk(void)
         g_assert_cmpint(full.verdict, ==, verdicts[i]);
         assert_judged_alike(&tail, &full);
         if (full.verdict == APP_VERDICT_FIXABLE) {
-            /* the edit list is complete: the plan is the splice's own */
-            g_assert_true(tail.write.exact);
+            /* the default judge estimates (the splice's dry run reads
+             * every table); --full plans exactly, and the estimate of an
+             * edit list that moves nothing is the plan's data clusters */
+            g_assert_false(tail.write.exact);
+            g_assert_true(full.write.exact);
+            g_assert_cmpuint(tail.write.clusters_written, ==,
+                             full.write.clusters_written);
+            g_assert_cmpuint(tail.write.clusters_shared, ==,
+                             full.write.clusters_shared);
         }
         by_tail += !g_strcmp0(tail.path, "tail");
         /* judging writes nothing */

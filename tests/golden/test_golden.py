@@ -28,7 +28,7 @@ import subprocess
 import sys
 import tempfile
 
-from qsnapfix_tests.testlib import (BIN, CACHE, Failure, main, sha256_file,
+from qsnapfix_tests.testlib import (BIN, CACHE, Failure, main,
                                     shared_dir, skip)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -52,8 +52,10 @@ def load_manifest():
 
 def record(binary, workdir, image_name, argv):
     """Run binary in workdir; the output with @DIR@ for workdir."""
+    # The record a fix leaves in the image carries the time: a fixed one.
+    env = dict(os.environ, SOURCE_DATE_EPOCH="1700000000")
     p = subprocess.run([binary, *argv], cwd=workdir, capture_output=True,
-                       timeout=600)
+                       timeout=600, env=env)
     out = p.stdout.decode("utf-8", "surrogateescape").replace(workdir, "@DIR@")
     err = p.stderr.decode("utf-8", "surrogateescape").replace(workdir, "@DIR@")
     entry = {"argv": argv, "exit": p.returncode,
@@ -75,6 +77,16 @@ def snapshots_with_state(binary, path):
                        capture_output=True, check=True)
     return [s["id"] for s in json.loads(p.stdout)["snapshots"]
             if s.get("vm-state-size", 0)]
+
+
+def file_sha256(path, workdir):
+    """SHA-256 of a file with workdir's name in it replaced by a name of
+    the same length: the record a fix leaves in the image holds the
+    recipe, whose file paths are in the (random) working directory."""
+    with open(path, "rb") as f:
+        data = f.read()
+    d = workdir.encode()
+    return hashlib.sha256(data.replace(d, b"@" * len(d))).hexdigest()
 
 
 def outputs_of(binary, src, name):
@@ -103,7 +115,7 @@ def outputs_of(binary, src, name):
             got[key] = record(binary, fixdir, name,
                               ["fix", "--all", "--target", t,
                                "--output=json", img])
-            got[key]["files"] = {f: sha256_file(os.path.join(fixdir, f))
+            got[key]["files"] = {f: file_sha256(os.path.join(fixdir, f), work)
                                  for f in sorted(os.listdir(fixdir))}
         return got
     finally:

@@ -20,7 +20,7 @@ def run(*args):
 
 
 def test_usage_lines_name_each_operand_once():
-    expected = {"fix": "qsnapfix fix [OPTION…] IMAGE",
+    expected = {"fix": "qsnapfix fix [OPTION…] PATH...",
                 "translate": "qsnapfix translate [OPTION…] IN OUT",
                 "scan": "qsnapfix scan [OPTION…] PATH...",
                 "extract": "qsnapfix extract [OPTION…] IMAGE"}

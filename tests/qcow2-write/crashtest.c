@@ -11,6 +11,13 @@
  *         allocated_after=AA discarded=D
  *       and the error message on a second line. Exit 0 unless the driver
  *       itself failed.
+ *       An EDIT may also be an option of the splice: keep=NAME (keep the
+ *       original), extra=HEX and original-extra=HEX (the unknown extra
+ *       data of the spliced entry and of the kept original).
+ *   qcow2-crashtest restore MODE N SEED IMAGE SNAPSHOT ORIGINAL [extra=HEX]
+ *   qcow2-crashtest delete MODE N SEED IMAGE SNAPSHOT
+ *       the same with qcow2_snapshot_restore() / qcow2_snapshot_delete()
+ *       instead of the splice.
  *   qcow2-crashtest hold IMAGE
  *       open IMAGE for writing (taking QEMU's writer locks, as the splice
  *       does), print "locked", and keep it open until stdin is closed.
@@ -35,20 +42,60 @@
 typedef struct Edits {
     GArray *edits; /* Qcow2Edit */
     GPtrArray *bufs;
+    Qcow2SpliceOptions opts;
 } Edits;
+
+typedef enum { OP_SPLICE, OP_RESTORE, OP_DELETE } Op;
 
 static int usage(void)
 {
     fprintf(stderr, "usage: qcow2-crashtest run MODE N SEED IMAGE SNAPSHOT "
                     "EDIT...\n"
+                    "       qcow2-crashtest restore MODE N SEED IMAGE "
+                    "SNAPSHOT ORIGINAL [extra=HEX]\n"
+                    "       qcow2-crashtest delete MODE N SEED IMAGE "
+                    "SNAPSHOT\n"
                     "       qcow2-crashtest hold IMAGE\n"
                     "       qcow2-crashtest verify IMAGE SNAPSHOT OLD NEW "
                     "[SNAPSHOT=FILE...]\n");
     return 2;
 }
 
+static void parse_hex(Edits *e, const char *hex, Qcow2ExtraUpdate *x)
+{
+    size_t len = strlen(hex) / 2;
+    uint8_t *data = g_malloc(MAX(len, 1));
+
+    for (size_t i = 0; i < len; i++) {
+        data[i] = (uint8_t)(g_ascii_xdigit_value(hex[2 * i]) << 4 |
+                            g_ascii_xdigit_value(hex[2 * i + 1]));
+    }
+    g_ptr_array_add(e->bufs, data);
+    x->set = true;
+    x->data = data;
+    x->len = len;
+}
+
+/* keep=NAME, extra=HEX, original-extra=HEX */
+static bool parse_option(Edits *e, const char *arg)
+{
+    if (g_str_has_prefix(arg, "keep=")) {
+        e->opts.keep_original_name = arg + 5;
+    } else if (g_str_has_prefix(arg, "extra=")) {
+        parse_hex(e, arg + 6, &e->opts.extra);
+    } else if (g_str_has_prefix(arg, "original-extra=")) {
+        parse_hex(e, arg + 15, &e->opts.original_extra);
+    } else {
+        return false;
+    }
+    return true;
+}
+
 static bool parse_edit(Edits *e, const char *arg)
 {
+    if (parse_option(e, arg)) {
+        return true;
+    }
     g_auto(GStrv) f = g_strsplit(arg, ":", 3);
     Qcow2Edit ed = {0};
     uint8_t *data = NULL;
@@ -82,34 +129,59 @@ static bool parse_edit(Edits *e, const char *arg)
     return true;
 }
 
-static int cmd_run(int argc, char **argv)
+/* The operation on sn (and, restore, its original). */
+static bool run_op(Op op, Qcow2Image *img, const Qcow2Snapshot *sn,
+                   const char *original, Edits *e, Qcow2SpliceStats *st,
+                   GError **errp)
+{
+    Qcow2TableOptions to = {.extra = e->opts.extra};
+    const Qcow2Snapshot *orig;
+
+    switch (op) {
+    case OP_SPLICE:
+        return qcow2_splice_vmstate(img, sn, (Qcow2Edit *)e->edits->data,
+                                    e->edits->len, &e->opts, st, errp);
+    case OP_RESTORE:
+        orig = qcow2_snapshot_find(img, original, errp);
+        return orig && qcow2_snapshot_restore(img, sn, orig, &to, st, errp);
+    case OP_DELETE:
+        return qcow2_snapshot_delete(img, sn, &to, st, errp);
+    }
+    return false;
+}
+
+static int cmd_run(Op op, int argc, char **argv)
 {
     FaultMode mode;
     uint64_t n;
     uint32_t seed;
-    Edits e = {g_array_new(false, false, sizeof(Qcow2Edit)),
-               g_ptr_array_new_with_free_func(g_free)};
+    Edits e = {.edits = g_array_new(false, false, sizeof(Qcow2Edit)),
+               .bufs = g_ptr_array_new_with_free_func(g_free)};
     GError *err = NULL;
     Qcow2IO *io;
     Qcow2Image *img = NULL;
     const Qcow2Snapshot *sn;
     static volatile sig_atomic_t cancel;
-    Qcow2SpliceOptions opts = {.cancel = &cancel};
     Qcow2SpliceStats st = {0};
     const FaultStats *fs;
     bool ok;
     int rc = 0;
 
-    if (argc < 6 || !fault_mode_parse(argv[0], &mode)) {
+    int first_edit = op == OP_RESTORE ? 6 : 5;
+
+    if (argc < (op == OP_SPLICE ? 6 : first_edit) ||
+        !fault_mode_parse(argv[0], &mode)) {
         return usage();
     }
     n = g_ascii_strtoull(argv[1], NULL, 0);
     seed = (uint32_t)g_ascii_strtoull(argv[2], NULL, 0);
-    for (int i = 5; i < argc; i++) {
-        if (!parse_edit(&e, argv[i])) {
+    for (int i = first_edit; i < argc; i++) {
+        if (op == OP_SPLICE ? !parse_edit(&e, argv[i])
+                            : !parse_option(&e, argv[i])) {
             return usage();
         }
     }
+    e.opts.cancel = &cancel;
     io = fault_io_open(argv[3], mode, n, seed, &err);
     if (io) {
         fault_io_set_cancel_flag(io, &cancel);
@@ -121,8 +193,8 @@ static int cmd_run(int argc, char **argv)
         return 3;
     }
     sn = qcow2_snapshot_find(img, argv[4], &err);
-    ok = sn && qcow2_splice_vmstate(img, sn, (Qcow2Edit *)e.edits->data,
-                                    e.edits->len, &opts, &st, &err);
+    ok = sn &&
+         run_op(op, img, sn, op == OP_RESTORE ? argv[5] : NULL, &e, &st, &err);
     fs = fault_io_stats(io);
     if (mode == FAULT_POWER && fs->fired) {
         GError *perr = NULL;
@@ -241,7 +313,13 @@ static int cmd_hold(int argc, char **argv)
 int main(int argc, char **argv)
 {
     if (argc >= 2 && !strcmp(argv[1], "run")) {
-        return cmd_run(argc - 2, argv + 2);
+        return cmd_run(OP_SPLICE, argc - 2, argv + 2);
+    }
+    if (argc >= 2 && !strcmp(argv[1], "restore")) {
+        return cmd_run(OP_RESTORE, argc - 2, argv + 2);
+    }
+    if (argc >= 2 && !strcmp(argv[1], "delete")) {
+        return cmd_run(OP_DELETE, argc - 2, argv + 2);
     }
     if (argc >= 2 && !strcmp(argv[1], "hold")) {
         return cmd_hold(argc - 2, argv + 2);

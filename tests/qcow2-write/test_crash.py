@@ -71,14 +71,6 @@ CASES = [
 ]
 
 
-def parse_result(p):
-    check(p.returncode == 0, f"crashtest: exit {p.returncode}: {p.stderr}")
-    first, _, rest = p.stdout.partition("\n")
-    fields = dict(kv.split("=", 1) for kv in first.split())
-    fields["message"] = rest.strip()
-    return fields
-
-
 class Case:
     def __init__(self, spec, work):
         self.spec = spec
@@ -115,7 +107,7 @@ class Case:
 
     def run(self, mode, n, seed=0):
         shutil.copyfile(self.pristine, self.image)
-        return parse_result(wtlib.crashtest(
+        return wtlib.parse_crashtest(wtlib.crashtest(
             "run", mode, n, seed, self.image, self.snapshot,
             *[e.arg() for e in self.edits]))
 
@@ -166,13 +158,7 @@ def run_case(spec):
         check_eq(total["result"], "ok", f"{spec['name']}: {total['message']}")
         writes, flushes = int(total["writes"]), int(total["flushes"])
         check(writes >= 5, f"{spec['name']}: only {writes} writes")
-        plan = []
-        for n in range(writes + 1):
-            plan.append(("crash", n, 0))
-            plan += [("power", n, seed) for seed in (1, 2, 3)]
-        for n in range(1, writes + 1):
-            plan += [("eio", n, 0), ("enospc", n, 0), ("cancel", n, 0)]
-        plan += [("flush-eio", n, 0) for n in range(1, flushes + 1)]
+        plan = wtlib.fault_plan(writes, flushes, cancel=True)
         seen_states = set()
         for i, (mode, n, seed) in enumerate(plan):
             what = f"{mode} n={n} seed={seed} ({spec['name']})"

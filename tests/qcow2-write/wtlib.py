@@ -158,3 +158,28 @@ def crashtest(*args):
     p = subprocess.run([CRASHTEST, *map(str, args)], capture_output=True,
                        text=True, timeout=300)
     return p
+
+
+def parse_crashtest(p):
+    """qcow2-crashtest run/restore/delete's report: {field: value,
+    "message": the error}."""
+    check(p.returncode == 0, f"crashtest: exit {p.returncode}: {p.stderr}")
+    first, _, rest = p.stdout.partition("\n")
+    fields = dict(kv.split("=", 1) for kv in first.split())
+    fields["message"] = rest.strip()
+    return fields
+
+
+def fault_plan(writes, flushes, cancel=False):
+    """Every stop of the crash matrix: (mode, n, seed) for a process crash
+    and a power loss (seeds 1-3) after each write, EIO and ENOSPC at each
+    write (and a cancellation before it), EIO at each flush."""
+    plan = []
+    for n in range(writes + 1):
+        plan.append(("crash", n, 0))
+        plan += [("power", n, seed) for seed in (1, 2, 3)]
+    for n in range(1, writes + 1):
+        plan += [("eio", n, 0), ("enospc", n, 0)]
+        plan += [("cancel", n, 0)] if cancel else []
+    plan += [("flush-eio", n, 0) for n in range(1, flushes + 1)]
+    return plan
