@@ -450,6 +450,102 @@ bool lvdom_merge(LvDomain *d, GPtrArray *fragments, GPtrArray *changes,
     return true;
 }
 
+/* ---- <metadata> -------------------------------------------------------- */
+
+static xmlNodePtr metadata_element(xmlNodePtr metadata, const char *uri,
+                                   const char *name)
+{
+    for (xmlNodePtr c = metadata ? metadata->children : NULL; c; c = c->next) {
+        if (c->type == XML_ELEMENT_NODE && c->ns &&
+            !xmlStrcmp(c->ns->href, X(uri)) && !xmlStrcmp(c->name, X(name))) {
+            return c;
+        }
+    }
+    return NULL;
+}
+
+char *lvdom_metadata(const LvDomain *d, const char *uri, const char *name)
+{
+    xmlNodePtr e = metadata_element(child(root(d), "metadata"), uri, name);
+
+    return e ? text(e) : NULL;
+}
+
+/* An element of the root, indented as libvirt indents them, after the
+ * first-level elements libvirt writes before <metadata>. */
+static xmlNodePtr new_metadata(LvDomain *d)
+{
+    static const char *const before[] = {"name", "uuid", "title",
+                                         "description"};
+    xmlNodePtr r = root(d), after = NULL, m;
+
+    for (guint i = 0; i < G_N_ELEMENTS(before); i++) {
+        xmlNodePtr c = child(r, before[i]);
+        after = c ? c : after;
+    }
+    m = xmlNewNode(NULL, X("metadata"));
+    if (after) {
+        xmlAddNextSibling(after, m);
+    } else if (r->children) {
+        xmlAddPrevSibling(r->children, m);
+    } else {
+        xmlAddChild(r, m);
+    }
+    xmlAddPrevSibling(m, xmlNewText(X("\n  ")));
+    xmlAddChild(m, xmlNewText(X("\n  ")));
+    return m;
+}
+
+static void unlink_with_indent(xmlNodePtr n)
+{
+    xmlNodePtr prev = n->prev;
+
+    if (prev && prev->type == XML_TEXT_NODE && xmlIsBlankNode(prev)) {
+        xmlUnlinkNode(prev);
+        xmlFreeNode(prev);
+    }
+    xmlUnlinkNode(n);
+    xmlFreeNode(n);
+}
+
+void lvdom_set_metadata(LvDomain *d, const char *uri, const char *prefix,
+                        const char *name, const char *value)
+{
+    xmlNodePtr metadata = child(root(d), "metadata");
+    xmlNodePtr e = metadata_element(metadata, uri, name);
+    xmlNsPtr ns;
+    g_autofree xmlChar *escaped = NULL;
+
+    if (!value) {
+        if (e) {
+            unlink_with_indent(e);
+        }
+        if (metadata && !xmlFirstElementChild(metadata)) {
+            unlink_with_indent(metadata);
+        }
+        return;
+    }
+    if (!metadata) {
+        metadata = new_metadata(d);
+    }
+    if (!e) {
+        xmlNodePtr last = xmlGetLastChild(metadata);
+        e = xmlNewNode(NULL, X(name));
+        ns = xmlNewNs(e, X(uri), X(prefix));
+        xmlSetNs(e, ns);
+        if (last && last->type == XML_TEXT_NODE) {
+            /* before the closing tag's indent; the element first: text
+             * added next to text is merged into it */
+            xmlAddPrevSibling(last, e);
+            xmlAddPrevSibling(e, xmlNewText(X("\n    ")));
+        } else {
+            xmlAddChild(metadata, e);
+        }
+    }
+    escaped = xmlEncodeSpecialChars(d->doc, X(value));
+    xmlNodeSetContent(e, escaped);
+}
+
 char *lvdom_format(const LvDomain *d)
 {
     xmlBufferPtr buf = xmlBufferCreate();

@@ -60,6 +60,16 @@ void lvdom_set_emulator(LvDomain *d, const char *path);
 bool lvdom_merge(LvDomain *d, GPtrArray *fragments, GPtrArray *changes,
                  GError **errp);
 
+/*
+ * The text of the domain's <metadata><P:NAME xmlns:P=URI>, an element of
+ * another program's namespace that libvirt keeps with the domain (NULL
+ * when there is none).
+ */
+char *lvdom_metadata(const LvDomain *d, const char *uri, const char *name);
+/* Set it (prefix: P) to text; NULL removes it (and an empty <metadata>). */
+void lvdom_set_metadata(LvDomain *d, const char *uri, const char *prefix,
+                        const char *name, const char *text);
+
 /* The XML again: the original's text where nothing changed, no XML
  * declaration (libvirt writes none). */
 char *lvdom_format(const LvDomain *d);

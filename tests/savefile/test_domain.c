@@ -2,7 +2,8 @@
  * Unit tests of the domain XML update (src/libvirt/domain.h): the domain a
  * libvirt 0.9 host put into a save image, merged with the libvirt
  * fragments of a recipe (as the program renders them), element by element;
- * a second merge changes nothing.
+ * a second merge changes nothing; an element of another namespace in
+ * <metadata> is set, read back, replaced and removed.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <glib.h>
@@ -137,6 +138,39 @@ static void test_a_second_merge_changes_nothing(void)
     g_assert_cmpstr(out, ==, once);
 }
 
+#define NS "urn:example:test:1"
+
+static void test_metadata_is_set_read_and_removed(void)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(LvDomain) d = lvdom_parse(old_xml, &err);
+    const char *value = "{\"a\":\"<b> & 'c'\"}";
+    g_autofree char *none = lvdom_metadata(d, NS, "record");
+    g_autofree char *with = NULL, *again = NULL, *without = NULL;
+    g_autofree char *got = NULL, *replaced = NULL, *plain = lvdom_format(d);
+    g_autoptr(LvDomain) reread = NULL;
+
+    g_assert_null(none);
+    lvdom_set_metadata(d, NS, "t", "record", value);
+    with = lvdom_format(d);
+    /* where libvirt writes it: after <uuid>, before <memory> */
+    g_assert_nonnull(strstr(with, "</uuid>\n  <metadata>\n    <t:record "
+                                  "xmlns:t=\"" NS "\">"));
+    g_assert_true(strstr(with, "<metadata>") < strstr(with, "<memory>"));
+    reread = lvdom_parse(with, &err);
+    g_assert_no_error(err);
+    got = lvdom_metadata(reread, NS, "record");
+    g_assert_cmpstr(got, ==, value);
+    lvdom_set_metadata(reread, NS, "t", "record", "2");
+    replaced = lvdom_metadata(reread, NS, "record");
+    g_assert_cmpstr(replaced, ==, "2");
+    again = lvdom_format(reread);
+    g_assert_null(strstr(strstr(again, "<t:record") + 1, "<t:record"));
+    lvdom_set_metadata(reread, NS, "t", "record", NULL);
+    without = lvdom_format(reread);
+    g_assert_cmpstr(without, ==, plain);
+}
+
 static void test_a_domain_cpu_is_kept(void)
 {
     g_autofree char *with_cpu = NULL;
@@ -183,6 +217,8 @@ int main(int argc, char **argv)
     g_test_add_func("/domain/a-second-merge-changes-nothing",
                     test_a_second_merge_changes_nothing);
     g_test_add_func("/domain/a-domain-cpu-is-kept", test_a_domain_cpu_is_kept);
+    g_test_add_func("/domain/metadata-is-set-read-and-removed",
+                    test_metadata_is_set_read_and_removed);
     g_test_add_func("/domain/what-is-not-xml-is-refused",
                     test_what_is_not_xml_is_refused);
     return g_test_run();
