@@ -59,6 +59,8 @@ void app_save_facts(AppSaveFacts *f, const char *path)
         f->emulator = lvdom_emulator(d);
         f->emulator_exists = f->emulator && access(f->emulator, X_OK) == 0;
     }
+    app_savefile_record(path, &f->record);
+    app_savefile_is_original(path, &f->original_of);
     if (app_stream_facts(&s, NULL, NULL, path, true, &f->err)) {
         f->stream_size = s.s->size;
         f->writer = g_steal_pointer(&s.writer);
@@ -74,6 +76,8 @@ void app_save_facts_clear(AppSaveFacts *f)
     g_free(f->machine);
     g_free(f->emulator);
     vms_writer_info_free(f->writer);
+    app_record_clear(&f->record);
+    g_free(f->original_of);
     g_clear_error(&f->err);
     memset(f, 0, sizeof(*f));
 }

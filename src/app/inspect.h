@@ -8,6 +8,7 @@
 #define APP_INSPECT_H
 
 #include "libvirt/savefile.h"
+#include "record.h"
 #include "qcow2.h"
 #include "stream/fingerprint.h"
 #include "stream/stream.h"
@@ -34,6 +35,8 @@ typedef struct AppSaveFacts {
     char *domain, *uuid, *machine, *emulator;
     bool emulator_exists;
     VmsWriterInfo *writer; /* NULL: the stream did not parse (err) */
+    AppRecord record;      /* a fix's (kind NONE: none) */
+    char *original_of;     /* the original kept by a fix of this image */
     GError *err;
 } AppSaveFacts;
 

@@ -53,6 +53,7 @@
 #include <stdint.h>
 
 #include "outcome.h"
+#include "record.h"
 #include "libvirt/savefile.h"
 #include "qcow2.h"
 #include "stream/source.h"
@@ -217,12 +218,28 @@ LvSaveImage *app_savefile_header(const char *path, uint64_t *stream_offset,
  * AppWrite.keep_original_name) unless !keep_original, renamed into place,
  * the directory fsync'd: a crash leaves the old image or the new one.
  * Not in place: with no edits but a domain to update, it still writes.
+ * AppWrite.record goes into the domain's <metadata> (APP_SAVEFILE_NS),
+ * with the name the original was kept as.
  * changes (char *, may be NULL) gets what was changed in the domain.
  */
 AppSink *app_sink_savefile(const char *path, const char *emulator,
                            GPtrArray *changes);
+
+/* The namespace of the record in a fixed save image's domain XML:
+ * <metadata><qsnapfix:record xmlns:qsnapfix=...>JSON</qsnapfix:record>. */
+#define APP_SAVEFILE_NS "urn:qsnapfix:record:1"
+/* The record of a fix in the save image at path (APP_RECORD_NONE, r
+ * cleared, when it has none or cannot be read). */
+AppRecordKind app_savefile_record(const char *path, AppRecord *r);
+/*
+ * Is path the original a fix of a save image kept (PATH.orig, PATH.orig.N
+ * whose PATH's record says it was kept as that)? *of: that image's path
+ * (may be NULL).
+ */
+bool app_savefile_is_original(const char *path, char **of);
 /* For oldify: the same write, the domain XML made an old host's (this
- * machine type and emulator), no recipe, the original not kept. */
+ * machine type and emulator), no recipe, no record, the original not
+ * kept. */
 AppSink *app_sink_savefile_reshaped(const char *path, const char *machine,
                                     const char *emulator);
 

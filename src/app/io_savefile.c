@@ -243,6 +243,54 @@ LvSaveImage *app_savefile_header(const char *path, uint64_t *stream_offset,
     return si.img;
 }
 
+AppRecordKind app_savefile_record(const char *path, AppRecord *r)
+{
+    uint64_t offset, size;
+    g_autoptr(LvSaveImage) img =
+        app_savefile_header(path, &offset, &size, NULL);
+    g_autoptr(LvDomain) d = img ? lvdom_parse(img->xml, NULL) : NULL;
+    g_autofree char *json =
+        d ? lvdom_metadata(d, APP_SAVEFILE_NS, "record") : NULL;
+
+    return app_record_from_json(json, r);
+}
+
+/* PATH for PATH.orig and PATH.orig.N, else NULL. */
+static char *fixed_image_of(const char *path)
+{
+    const char *dot = strstr(path, ".orig");
+    const char *tail;
+
+    while (dot && strstr(dot + 1, ".orig")) {
+        dot = strstr(dot + 1, ".orig");
+    }
+    if (!dot || dot == path) {
+        return NULL;
+    }
+    tail = dot + strlen(".orig");
+    if (*tail == '.' && tail[1]) {
+        for (tail++; g_ascii_isdigit(*tail); tail++) {
+        }
+    }
+    return *tail ? NULL : g_strndup(path, (gsize)(dot - path));
+}
+
+bool app_savefile_is_original(const char *path, char **of)
+{
+    g_autofree char *fixed = fixed_image_of(path);
+    g_autofree char *base = g_path_get_basename(path);
+    AppRecord r = {0};
+    bool original = fixed && app_is_savefile(fixed) &&
+                    app_savefile_record(fixed, &r) == APP_RECORD_FIX &&
+                    !g_strcmp0(r.kept_as, base);
+
+    app_record_clear(&r);
+    if (of) {
+        *of = original ? g_steal_pointer(&fixed) : NULL;
+    }
+    return original;
+}
+
 static VmsSource *open_stream(const char *path, GError **errp)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -308,14 +356,38 @@ static void note(GPtrArray *changes, char *line)
     }
 }
 
-/* The domain XML with the recipe merged in and an emulator that exists. */
+/* d as XML: *changed against before, then the record set (NULL:
+ * removed), which alone is no reason to write. */
+static char *with_record(LvDomain *d, const char *before,
+                         const AppRecord *record, const char *kept_as,
+                         bool *changed)
+{
+    g_autofree char *after = lvdom_format(d);
+    g_autofree char *json = NULL;
+
+    *changed = strcmp(before, after) != 0;
+    if (record) {
+        AppRecord r = *record;
+
+        r.kept_as = (char *)kept_as;
+        json = app_record_to_json(&r);
+    }
+    lvdom_set_metadata(d, APP_SAVEFILE_NS, "qsnapfix", "record", json);
+    return lvdom_format(d);
+}
+
+/*
+ * The domain XML with the recipe merged in and an emulator that exists
+ * (oldify: an old host's); *changed says whether that changed anything.
+ * Then the record: record's, kept_as the original's name (NULL: none), or
+ * removed (oldify: the image is not a fixed one any more).
+ */
 static char *updated_domain(const SaveSink *s, const char *xml,
-                            const TrRecipe *recipe, bool *changed,
-                            GError **errp)
+                            const TrRecipe *recipe, const AppRecord *record,
+                            const char *kept_as, bool *changed, GError **errp)
 {
     g_autoptr(LvDomain) d = lvdom_parse(xml, errp);
     g_autofree char *before = NULL, *emulator = NULL;
-    char *after;
 
     if (!d) {
         g_prefix_error(errp, "%s: ", s->path);
@@ -330,9 +402,7 @@ static char *updated_domain(const SaveSink *s, const char *xml,
             return NULL;
         }
         lvdom_set_emulator(d, s->old_emulator);
-        after = lvdom_format(d);
-        *changed = strcmp(before, after) != 0;
-        return after;
+        return with_record(d, before, NULL, NULL, changed);
     }
     if (recipe) {
         g_autoptr(GPtrArray) fragments = qsnapfix_libvirt_xml(recipe);
@@ -360,20 +430,35 @@ static char *updated_domain(const SaveSink *s, const char *xml,
                                  DEFAULT_EMULATOR));
         }
     }
-    after = lvdom_format(d);
-    *changed = strcmp(before, after) != 0;
-    return after;
+    return with_record(d, before, record, kept_as, changed);
 }
 
-/* PATH.orig, or the first PATH.orig.N that does not exist. */
-static char *orig_name(const char *path, const char *given)
+static bool same_file(const char *a, const struct stat *b)
+{
+    struct stat st;
+
+    return stat(a, &st) == 0 && st.st_dev == b->st_dev &&
+           st.st_ino == b->st_ino;
+}
+
+/*
+ * Where to keep the original: given, else PATH.orig, or the first
+ * PATH.orig.N that does not exist, unless one of them is the original
+ * already (*present: a link left by a fix that did not finish).
+ */
+static char *orig_name(const char *path, const char *given,
+                       const struct stat *orig, bool *present)
 {
     char *name = given ? g_strdup(given) : g_strdup_printf("%s.orig", path);
 
     for (guint n = 1; !given && access(name, F_OK) == 0; n++) {
+        if (same_file(name, orig)) {
+            break;
+        }
         g_free(name);
         name = g_strdup_printf("%s.orig.%u", path, n);
     }
+    *present = same_file(name, orig);
     return name;
 }
 
@@ -421,14 +506,16 @@ static bool sync_dir(const char *path, GError **errp)
     return ok;
 }
 
+/* kept: where the original is kept (present: it is there already), or
+ * NULL. */
 static bool write_new_image(const SaveSink *s, const SaveImage *si,
-                            GBytes *head, const AppWrite *w, AppWriteStats *st,
-                            GError **errp)
+                            GBytes *head, const char *kept, bool present,
+                            const AppWrite *w, AppWriteStats *st, GError **errp)
 {
     g_autofree char *dir = g_path_get_dirname(s->path);
     g_autofree char *base = g_path_get_basename(s->path);
     g_autofree char *tmp = g_strdup_printf("%s/.%s.qsnapfix-XXXXXX", dir, base);
-    g_autofree char *kept = NULL;
+    bool linked = false;
     int fd = g_mkstemp_full(tmp, O_WRONLY | O_CLOEXEC, si->st.st_mode & 0777);
     gsize len;
     const void *data = g_bytes_get_data(head, &len);
@@ -461,9 +548,9 @@ static bool write_new_image(const SaveSink *s, const SaveImage *si,
     }
     /* the last point where a stop request leaves the old image alone */
     ok = ok && !app_write_cancelled(w, s->path, errp);
-    if (ok && w->keep_original) {
-        kept = orig_name(s->path, w->keep_original_name);
-        if (link(s->path, kept) < 0) {
+    if (ok && kept && !present) {
+        linked = link(s->path, kept) == 0;
+        if (!linked) {
             app_file_error(errp, errno, kept, "cannot keep the original");
             ok = false;
         }
@@ -471,7 +558,7 @@ static bool write_new_image(const SaveSink *s, const SaveImage *si,
     if (ok && rename(tmp, s->path) < 0) {
         app_file_error(errp, errno, s->path,
                        "cannot rename the new image into place");
-        if (kept) {
+        if (linked) {
             unlink(kept);
         }
         ok = false;
@@ -482,7 +569,7 @@ static bool write_new_image(const SaveSink *s, const SaveImage *si,
     }
     st->wrote = true;
     st->have_stats = true;
-    st->kept_as = g_steal_pointer(&kept);
+    st->kept_as = g_strdup(kept);
     return sync_dir(s->path, errp);
 }
 
@@ -492,10 +579,10 @@ static bool savefile_write(AppSink *sink, const AppWrite *w, AppWriteStats *st,
     SaveSink *s = sink->opaque;
     int fd = open(s->path, O_RDONLY | O_CLOEXEC);
     SaveImage si;
-    g_autofree char *xml = NULL;
+    g_autofree char *xml = NULL, *kept = NULL, *kept_base = NULL;
     g_autoptr(GBytes) head = NULL;
     LvSaveImage img;
-    bool changed = false, ok;
+    bool changed = false, present = false, ok;
 
     if (fd < 0) {
         app_file_error(errp, errno, s->path, "cannot open");
@@ -506,7 +593,12 @@ static bool savefile_write(AppSink *sink, const AppWrite *w, AppWriteStats *st,
     if (!ok) {
         return false;
     }
-    xml = updated_domain(s, si.img->xml, w->recipe, &changed, errp);
+    if (w->keep_original && !s->reshape) {
+        kept = orig_name(s->path, w->keep_original_name, &si.st, &present);
+        kept_base = g_path_get_basename(kept);
+    }
+    xml = updated_domain(s, si.img->xml, w->recipe, w->record, kept_base,
+                         &changed, errp);
     if (!xml) {
         save_image_clear(&si);
         return false;
@@ -518,7 +610,8 @@ static bool savefile_write(AppSink *sink, const AppWrite *w, AppWriteStats *st,
     img = *si.img;
     img.xml = xml;
     head = lvsave_build(&img, LVSAVE_LAYOUT_PRESERVE, errp);
-    ok = head && (w->dry_run || write_new_image(s, &si, head, w, st, errp));
+    ok = head && (w->dry_run ||
+                  write_new_image(s, &si, head, kept, present, w, st, errp));
     save_image_clear(&si);
     return ok;
 }

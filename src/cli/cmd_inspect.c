@@ -253,10 +253,19 @@ static void json_add_save(JsonBuilder *b, const AppSaveFacts *f)
         qsnapfix_json_str(b, "machine", f->machine);
         qsnapfix_json_str(b, "emulator", f->emulator);
         qsnapfix_json_bool(b, "emulator-exists", f->emulator_exists);
-        qsnapfix_json_str(b, "xml", f->img->xml);
+        if (g_utf8_validate(f->img->xml, -1, NULL)) { /* as it is */
+            json_builder_set_member_name(b, "xml");
+            json_builder_add_string_value(b, f->img->xml);
+        } else {
+            qsnapfix_json_str(b, "xml", f->img->xml);
+        }
         json_builder_end_object(b);
         qsnapfix_json_int(b, "vm-state-size", (int64_t)f->stream_size);
         fix_json_writer(b, f->writer);
+        if (f->record.kind != APP_RECORD_NONE) {
+            cli_json_record(b, &f->record);
+        }
+        qsnapfix_json_str(b, "original-of", f->original_of);
     }
     if (f->err) {
         json_add_error(b, f->err);
@@ -292,6 +301,13 @@ static void print_save(const AppSaveFacts *f, bool first)
     if (f->writer) {
         printf("written by: %s %s, %s\n", f->writer->program,
                f->writer->version ? f->writer->version : "?", f->writer->accel);
+    }
+    cli_print_record(&f->record, "");
+    if (f->original_of) {
+        g_autofree char *of = qsnapfix_printable(f->original_of);
+        printf("original of: %s (kept by its fix; qsnapfix undo puts it "
+               "back)\n",
+               of);
     }
 }
 

@@ -29,6 +29,9 @@ void cli_json_record(JsonBuilder *b, const AppRecord *r)
         if (r->batch) {
             qsnapfix_json_str(b, "batch", r->batch);
         }
+        if (r->kept_as) {
+            qsnapfix_json_str(b, "kept-as", r->kept_as);
+        }
     } else {
         qsnapfix_json_begin_object(b, "original-of");
         qsnapfix_json_str(b, "id", r->of_id);
@@ -59,6 +62,11 @@ void cli_print_record(const AppRecord *r, const char *indent)
         printf("%s%-16s %s, %s, for %s: %s\n", indent, "fixed by", tool, time,
                target, rules);
         printf("%s%-16s %s\n", indent, "fix recipe", recipe);
+        if (r->kept_as) {
+            g_autofree char *kept = qsnapfix_printable(r->kept_as);
+            printf("%s%-16s %s (qsnapfix undo puts it back)\n", indent,
+                   "original kept as", kept);
+        }
     } else if (r->kind == APP_RECORD_ORIGINAL) {
         g_autofree char *id = qsnapfix_printable(r->of_id ? r->of_id : "?");
         g_autofree char *name =

@@ -34,6 +34,9 @@ EMULATOR = shutil.which("qemu-system-x86_64")
 PRELOAD = os.environ.get("SAVEFILE_CRASH_PRELOAD")
 CACHE = os.path.join(os.environ.get("QSNAPFIX_CACHE", "/tmp"),
                      "savefile-tests")
+# the record a fix leaves in the domain XML has the time: the same in
+# every run, so that images fixed by different runs are the same bytes
+os.environ["SOURCE_DATE_EPOCH"] = "1700000000"
 
 
 def sha(path):
