@@ -139,7 +139,23 @@ static void judge_snapshot(AppScanSnapshot *ss, Qcow2Image *img,
     app_recipe_names_clear(&names);
 }
 
-/* A libvirt save image: its header, and its stream judged for a fix. */
+/* Is path the original a fix of a save image kept? r: its mark. */
+static bool savefile_original(const char *path, AppRecord *r)
+{
+    g_autofree char *of = NULL;
+    AppRecord fix = {0};
+
+    if (!app_savefile_is_original(path, &of)) {
+        return false;
+    }
+    app_savefile_record(of, &fix);
+    app_record_for_original(r, &fix, NULL, of);
+    app_record_clear(&fix);
+    return true;
+}
+
+/* A libvirt save image: its header, and its stream judged for a fix (or
+ * not: the original a fix kept). */
 static void scan_savefile(AppScanImage *im, const AppScanOptions *o)
 {
     uint64_t offset = 0, size = 0;
@@ -167,6 +183,11 @@ static void scan_savefile(AppScanImage *im, const AppScanOptions *o)
     ss->name = g_strdup(im->domain ? im->domain : "?");
     ss->vm_state_size = size - offset;
     g_ptr_array_add(im->snapshots, ss);
+    if (savefile_original(im->path, &ss->record)) {
+        ss->judged.verdict = APP_VERDICT_ORIGINAL;
+        return;
+    }
+    app_savefile_record(im->path, &ss->record);
     source = app_source_savefile(im->path);
     sink = app_sink_savefile(im->path, o->fix.emulator, NULL);
     app_recipe_names_for_file(&names, &o->fix, im->path);

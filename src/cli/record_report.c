@@ -71,8 +71,13 @@ void cli_print_record(const AppRecord *r, const char *indent)
         g_autofree char *id = qsnapfix_printable(r->of_id ? r->of_id : "?");
         g_autofree char *name =
             qsnapfix_printable(r->of_name ? r->of_name : "?");
-        printf("%s%-16s snapshot %s \"%s\" (%s, %s); qsnapfix undo restores "
-               "it\n",
-               indent, "original of", id, name, tool, time);
+        if (r->of_id) {
+            printf("%s%-16s snapshot %s \"%s\" (%s, %s); qsnapfix undo "
+                   "restores it\n",
+                   indent, "original of", id, name, tool, time);
+        } else { /* a libvirt save image kept as FILE.orig */
+            printf("%s%-16s %s (%s, %s); qsnapfix undo puts it back\n", indent,
+                   "original of", name, tool, time);
+        }
     }
 }
