@@ -93,6 +93,14 @@ void app_fix_snapshot_hooked(Qcow2Image *img, const char *image, guint index,
 AppOutcome *app_fix_savefile(const char *path, const AppOptions *o)
 {
     AppOutcome *out = app_outcome_new(NULL, path);
+
+    app_fix_savefile_hooked(path, o, NULL, out);
+    return out;
+}
+
+void app_fix_savefile_hooked(const char *path, const AppOptions *o,
+                             const AppRunHooks *hooks, AppOutcome *out)
+{
     AppOptions so = *o;
     AppRecipeNames names = {0};
     g_autoptr(AppSource) source = app_source_savefile(path);
@@ -102,13 +110,12 @@ AppOutcome *app_fix_savefile(const char *path, const AppOptions *o)
 
     so.keep_original = !o->discard_original;
     app_recipe_names_for_file(&names, o, path);
-    app_run(source, sink, &names, after, &so, out);
+    app_run_hooked(source, sink, &names, after, &so, hooks, out);
     if (out->status == APP_COMPATIBLE && out->write.wrote) {
         /* the stream loads as it is, but the domain XML had to change */
         out->status = APP_FIXED;
     }
     app_recipe_names_clear(&names);
-    return out;
 }
 
 GPtrArray *app_fix_image(const char *image, const char *snapshot, bool all,
@@ -182,7 +189,7 @@ AppOutcome *app_translate_file(const char *in, const char *out_path,
     app_recipe_names_for_file(&names, o, from_stdin ? out_path : in);
     /* a libvirt save image: its stream (the output is a stream file) */
     source = strcmp(in, "-") && app_is_savefile(in) ? app_source_savefile(in)
-                                                   : app_source_file(in);
+                                                    : app_source_file(in);
     sink = app_sink_file(out_path, true);
     after = g_strdup_printf("%s: after the translation", out_path);
     app_run(source, sink, &names, after, o, out);

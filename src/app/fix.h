@@ -17,9 +17,9 @@
 void app_fix_snapshot(Qcow2Image *img, const char *image, guint index,
                       const AppOptions *o, AppOutcome *out);
 /* The same with hooks between the pipeline's steps (pipeline.h). */
-void app_fix_snapshot_hooked(Qcow2Image *img, const char *image,
-                             guint index, const AppOptions *o,
-                             const AppRunHooks *hooks, AppOutcome *out);
+void app_fix_snapshot_hooked(Qcow2Image *img, const char *image, guint index,
+                             const AppOptions *o, const AppRunHooks *hooks,
+                             AppOutcome *out);
 
 /*
  * Open image, pick its snapshots and fix each: AppOutcome * in order.
@@ -39,6 +39,9 @@ GPtrArray *app_fix_image(const char *image, const char *snapshot, bool all,
  * o->discard_original. One outcome (id NULL, name the path).
  */
 AppOutcome *app_fix_savefile(const char *path, const AppOptions *o);
+/* The same into out (its id and name the caller's), with hooks. */
+void app_fix_savefile_hooked(const char *path, const AppOptions *o,
+                             const AppRunHooks *hooks, AppOutcome *out);
 
 /*
  * Translate the stream in file in ("-": standard input) into a new file

@@ -237,6 +237,8 @@ AppRecordKind app_savefile_record(const char *path, AppRecord *r);
  * (may be NULL).
  */
 bool app_savefile_is_original(const char *path, char **of);
+/* SHA-256 (hex) of the whole file (a save image in a batch's journal). */
+char *app_file_sha256(const char *path, GError **errp);
 /* For oldify: the same write, the domain XML made an old host's (this
  * machine type and emulator), no recipe, no record, the original not
  * kept. */

@@ -17,6 +17,7 @@
 #include <spawn.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -291,6 +292,32 @@ bool app_savefile_is_original(const char *path, char **of)
     return original;
 }
 
+char *app_file_sha256(const char *path, GError **errp)
+{
+    g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
+    g_autofree uint8_t *buf = g_malloc(1 << 20);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t n;
+
+    if (fd < 0) {
+        app_file_error(errp, errno, path, "cannot open");
+        return NULL;
+    }
+    while ((n = read(fd, buf, 1 << 20)) != 0) {
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            app_file_error(errp, errno, path, "cannot read");
+            close(fd);
+            return NULL;
+        }
+        g_checksum_update(sum, buf, n);
+    }
+    close(fd);
+    return g_strdup(g_checksum_get_string(sum));
+}
+
 static VmsSource *open_stream(const char *path, GError **errp)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -506,6 +533,23 @@ static bool sync_dir(const char *path, GError **errp)
     return ok;
 }
 
+/* The temporary files of fixes of dir/base that were killed (the caller
+ * holds the image's lock: none is being written now). */
+static void remove_stale_temps(const char *dir, const char *base)
+{
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    g_autofree char *prefix = g_strdup_printf(".%s.qsnapfix-", base);
+    const char *name;
+
+    while (d && (name = g_dir_read_name(d))) {
+        if (g_str_has_prefix(name, prefix) &&
+            strlen(name) == strlen(prefix) + 6) {
+            g_autofree char *path = g_build_filename(dir, name, NULL);
+            unlink(path);
+        }
+    }
+}
+
 /* kept: where the original is kept (present: it is there already), or
  * NULL. */
 static bool write_new_image(const SaveSink *s, const SaveImage *si,
@@ -516,11 +560,14 @@ static bool write_new_image(const SaveSink *s, const SaveImage *si,
     g_autofree char *base = g_path_get_basename(s->path);
     g_autofree char *tmp = g_strdup_printf("%s/.%s.qsnapfix-XXXXXX", dir, base);
     bool linked = false;
-    int fd = g_mkstemp_full(tmp, O_WRONLY | O_CLOEXEC, si->st.st_mode & 0777);
     gsize len;
     const void *data = g_bytes_get_data(head, &len);
     struct stat done;
     bool ok;
+    int fd;
+
+    remove_stale_temps(dir, base);
+    fd = g_mkstemp_full(tmp, O_WRONLY | O_CLOEXEC, si->st.st_mode & 0777);
 
     if (fd < 0) {
         app_file_error(errp, errno, s->path, "cannot create a file beside it");
@@ -573,46 +620,73 @@ static bool write_new_image(const SaveSink *s, const SaveImage *si,
     return sync_dir(s->path, errp);
 }
 
+/* The new image, with si read and locked. */
+static bool write_locked(SaveSink *s, const AppWrite *w, SaveImage *si,
+                         AppWriteStats *st, GError **errp)
+{
+    g_autofree char *xml = NULL, *kept = NULL, *kept_base = NULL;
+    g_autoptr(GBytes) head = NULL;
+    LvSaveImage img;
+    bool changed = false, present = false;
+
+    if (w->keep_original && !s->reshape) {
+        kept = orig_name(s->path, w->keep_original_name, &si->st, &present);
+        kept_base = g_path_get_basename(kept);
+    }
+    xml = updated_domain(s, si->img->xml, w->recipe, w->record, kept_base,
+                         &changed, errp);
+    if (!xml) {
+        return false;
+    }
+    if ((!w->edits || !w->edits->len) && !changed) {
+        return true; /* the image holds the result already */
+    }
+    img = *si->img;
+    img.xml = xml;
+    head = lvsave_build(&img, LVSAVE_LAYOUT_PRESERVE, errp);
+    return head && (w->dry_run ||
+                    write_new_image(s, si, head, kept, present, w, st, errp));
+}
+
+/*
+ * A fix holds the image's lock (flock) from its reading to the rename: two
+ * at once would each keep the same original; the second says so.
+ */
+static bool lock_image(int fd, const char *path, const AppWrite *w,
+                       GError **errp)
+{
+    if (w->dry_run || flock(fd, LOCK_EX | LOCK_NB) == 0) {
+        return true;
+    }
+    if (errno == EWOULDBLOCK) {
+        g_set_error(errp, QCOW2_ERROR, QCOW2_ERROR_IN_USE,
+                    "%s: another qsnapfix is writing it", path);
+    } else {
+        app_file_error(errp, errno, path, "cannot lock");
+    }
+    return false;
+}
+
 static bool savefile_write(AppSink *sink, const AppWrite *w, AppWriteStats *st,
                            GError **errp)
 {
     SaveSink *s = sink->opaque;
     int fd = open(s->path, O_RDONLY | O_CLOEXEC);
     SaveImage si;
-    g_autofree char *xml = NULL, *kept = NULL, *kept_base = NULL;
-    g_autoptr(GBytes) head = NULL;
-    LvSaveImage img;
-    bool changed = false, present = false, ok;
+    bool ok;
 
     if (fd < 0) {
         app_file_error(errp, errno, s->path, "cannot open");
         return false;
     }
-    ok = read_image(fd, s->path, &si, errp);
-    close(fd);
+    ok = lock_image(fd, s->path, w, errp) && read_image(fd, s->path, &si, errp);
     if (!ok) {
+        close(fd);
         return false;
     }
-    if (w->keep_original && !s->reshape) {
-        kept = orig_name(s->path, w->keep_original_name, &si.st, &present);
-        kept_base = g_path_get_basename(kept);
-    }
-    xml = updated_domain(s, si.img->xml, w->recipe, w->record, kept_base,
-                         &changed, errp);
-    if (!xml) {
-        save_image_clear(&si);
-        return false;
-    }
-    if ((!w->edits || !w->edits->len) && !changed) {
-        save_image_clear(&si); /* the image holds the result already */
-        return true;
-    }
-    img = *si.img;
-    img.xml = xml;
-    head = lvsave_build(&img, LVSAVE_LAYOUT_PRESERVE, errp);
-    ok = head && (w->dry_run ||
-                  write_new_image(s, &si, head, kept, present, w, st, errp));
+    ok = write_locked(s, w, &si, st, errp);
     save_image_clear(&si);
+    close(fd); /* the lock goes with it */
     return ok;
 }
 

@@ -11,7 +11,7 @@ domain XML of an old host (machine pc-1.0, /usr/bin/qemu-kvm):
   XML has the recipe and an emulator that exists; the original is kept as
   FILE.orig (not with --discard-original); a second fix has nothing to do;
 * --dry-run writes nothing; an unfinished (LibvirtQemudPart) image is
-  refused, untouched; `translate` and `inspect --stream` read the stream
+  refused, untouched, and so is one another fix holds (exit 6); `translate` and `inspect --stream` read the stream
   inside a save image;
 * killed before every file-changing call of the fix (LD_PRELOAD), the
   image is the old one or the new one, never anything else, and a new
@@ -19,6 +19,7 @@ domain XML of an old host (machine pc-1.0, /usr/bin/qemu-kvm):
   the image old or new, no temporary file and no FILE.orig left behind
   unless the new image is in place.
 """
+import fcntl
 import hashlib
 import json
 import os
@@ -161,7 +162,17 @@ def test_dry_run_partial_and_discard():
         disc = make(w, "disc.save")
         fix(disc, "--discard-original")
         check(not os.path.exists(disc + ".orig"), "--discard-original kept it")
-        print("dry run, partial image, --discard-original: as asked")
+
+        # another fix holds the image (its flock from read to rename)
+        busy = make(w, "busy.save")
+        digest = sha(busy)
+        with open(busy, "rb") as f:
+            fcntl.flock(f, fcntl.LOCK_EX)
+            p = run([BIN, "fix", busy], ok_codes=(6,))
+        check("another qsnapfix is writing it" in p.stderr, p.stderr)
+        check_eq(sha(busy), digest, "a locked image after the refusal")
+        print("dry run, partial image, --discard-original, an image another "
+              "fix holds: as asked")
 
 
 def test_translate_and_inspect_read_the_stream_inside():
