@@ -137,6 +137,10 @@ def test_managed_save_comes_back_once_fixed():
     check(after and seen[0] == after[0] and after[0] <= saved + 3,
           f"counters after the start {seen[:3]}, saved at {saved}")
     check(not os.path.exists(path), "the managed save is still there")
+    # libvirt kept the record the fix left in the domain's <metadata>
+    live = LV.virsh("dumpxml", "managed").stdout
+    check("urn:qsnapfix:record:1" in live and '"kind":"fix"' in live,
+          f"the running domain's XML has no record: {live[:400]}")
     LV.virsh("destroy", "managed")
     print(f"managed save at {saved}: reshaped, refused, fixed, started: "
           f"{after[:3]}")
