@@ -359,12 +359,22 @@ static AppJournalEntry *snapshot_entry(AppBatch *b, const char *step,
     return e;
 }
 
+/* The journal's "begin" of out, with the old hash in r->bs. */
+static bool journal_begin(ImageRun *r, const AppOutcome *out, GError **errp)
+{
+    g_autoptr(AppJournalEntry) e = snapshot_entry(r->b, "begin", r->path, out);
+
+    e->has_old = true;
+    e->old_size = out->old_size;
+    e->old_sha256 = g_strdup(r->bs->old_sha256);
+    return journal(r->b, e, errp);
+}
+
 /* Before the write: the old VM state's hash, and the journal's "begin". */
 static bool before_write(const AppOutcome *out, void *opaque, GError **errp)
 {
     ImageRun *r = opaque;
     const Qcow2Snapshot *sn = qcow2_snapshot_find(r->img, out->id, errp);
-    g_autoptr(AppJournalEntry) e = NULL;
 
     if (!sn) {
         return false;
@@ -373,11 +383,7 @@ static bool before_write(const AppOutcome *out, void *opaque, GError **errp)
         !(r->bs->old_sha256 = app_vmstate_sha256(r->img, sn, errp))) {
         return false;
     }
-    e = snapshot_entry(r->b, "begin", r->path, out);
-    e->has_old = true;
-    e->old_size = out->old_size;
-    e->old_sha256 = g_strdup(r->bs->old_sha256);
-    return journal(r->b, e, errp);
+    return journal_begin(r, out, errp);
 }
 
 static const char *snapshot_status(const AppBatchSnapshot *bs)
@@ -534,17 +540,12 @@ static bool before_save_write(const AppOutcome *out, void *opaque,
                               GError **errp)
 {
     ImageRun *r = opaque;
-    g_autoptr(AppJournalEntry) e = NULL;
 
     if (r->b->o.want_sha256 &&
         !(r->bs->old_sha256 = app_file_sha256(r->path, errp))) {
         return false;
     }
-    e = snapshot_entry(r->b, "begin", r->path, out);
-    e->has_old = true;
-    e->old_size = out->old_size;
-    e->old_sha256 = g_strdup(r->bs->old_sha256);
-    return journal(r->b, e, errp);
+    return journal_begin(r, out, errp);
 }
 
 /*
