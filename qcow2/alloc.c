@@ -42,6 +42,14 @@ void qcow2_refs_take_counts(Qcow2Refs *r, Qcow2CheckReport *report)
     report->n_clusters = 0;
 }
 
+void qcow2_refs_copy_counts(Qcow2Refs *r, const Qcow2CheckReport *report)
+{
+    g_free(r->counted);
+    r->counted = g_memdup2(report->cluster_references,
+                           report->n_clusters * sizeof(*r->counted));
+    r->counted_n = report->n_clusters;
+}
+
 /* Free: refcount 0 and unused by any table. */
 static bool cluster_free(Qcow2Refs *r, uint64_t c, bool *free, GError **errp)
 {

@@ -621,6 +621,9 @@ Qcow2CheckReport *qcow2_check_run(Qcow2Image *img,
     bool ok;
 
     c.n = (h->file_size + c.cs - 1) / c.cs + 1;
+    rep->image = img;
+    rep->generation = img->generation;
+    rep->counted_only = count_only;
     rep->problems = g_ptr_array_new_with_free_func(problem_free);
     rep->cluster_references = g_new0(uint32_t, c.n);
     rep->n_clusters = c.n;
@@ -660,6 +663,14 @@ Qcow2CheckReport *qcow2_check_run(Qcow2Image *img,
         return NULL;
     }
     return rep;
+}
+
+bool qcow2_check_report_current(const Qcow2Image *img,
+                                const Qcow2CheckReport *report)
+{
+    return report && report->image == img &&
+           report->generation == img->generation && !report->counted_only &&
+           report->cluster_references;
 }
 
 bool qcow2_check_report_ok(const Qcow2Image *img,

@@ -276,6 +276,7 @@ static void forget_metadata(Qcow2Image *img)
 
 bool qcow2_reload(Qcow2Image *img, GError **errp)
 {
+    img->generation++; /* the file changed: older check reports are stale */
     forget_metadata(img);
     if (qcow2_parse_header(img, errp) && qcow2_read_snapshot_table(img, errp) &&
         qcow2_build_fixed_metadata(img, errp)) {

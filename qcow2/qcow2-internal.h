@@ -291,6 +291,10 @@ struct Qcow2Image {
     GHashTable *warned; /* clusters warned about */
     GPtrArray *warnings;
 
+    /* Bumped whenever the file is written through this handle (the
+     * reload after a splice): a check report of an older one is stale. */
+    uint64_t generation;
+
     /* statistics: how much was read, for tests and benchmarks */
     uint64_t bytes_read;
     uint64_t read_calls;

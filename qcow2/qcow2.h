@@ -435,6 +435,12 @@ typedef struct Qcow2CheckReport {
      * from the tables alone, as qemu-img check counts them. */
     uint32_t *cluster_references;
     uint64_t n_clusters;
+    /* What the report describes (qcow2_check_report_current): the image
+     * handle and its state when checked; counted_only: references alone,
+     * refcounts neither read nor compared (the splice's plan for scan). */
+    const Qcow2Image *image;
+    uint64_t generation;
+    bool counted_only;
 } Qcow2CheckReport;
 
 /*
@@ -464,6 +470,15 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(Qcow2CheckReport, qcow2_check_report_free)
 bool qcow2_check_report_ok(const Qcow2Image *img,
                            const Qcow2CheckReport *report, GError **errp);
 
+/*
+ * Does report describe img as it is now: a full check (not counted only)
+ * of this handle, with no write through it since? (Another process
+ * writing the file is kept out by QEMU's locks, which a writable open
+ * takes.)
+ */
+bool qcow2_check_report_current(const Qcow2Image *img,
+                                const Qcow2CheckReport *report);
+
 /* ------------------------------------------------------------------ */
 /* Rewriting a snapshot's VM state                                     */
 
@@ -488,10 +503,29 @@ typedef struct Qcow2SpliceOptions {
     /*
      * Only with dry_run, for a caller that wants a plan's statistics and
      * reads as little as it can (scan): the references are counted (the
-     * allocator needs them) but no refcount is compared, so such a dry run
-     * may plan a write that the real run refuses as inconsistent.
+     * allocator needs them) but no refcount is read or compared, so such a
+     * dry run may plan a write that the real run refuses as inconsistent.
+     * What the counting itself finds (a cluster used as two things, a
+     * table past the end of the file, reserved bits) still refuses it.
      */
     bool skip_consistency_check;
+    /*
+     * The consistency check already made (may be NULL): a caller that
+     * checks first, to decide everything before it writes anything of its
+     * own (fix writes recipe files before the splice), hands the report
+     * over instead of having the whole image read twice. Used only while
+     * qcow2_check_report_current() says it describes img; otherwise the
+     * splice checks again, so that a stale or foreign report can never
+     * stand in for the check.
+     */
+    const Qcow2CheckReport *checked;
+    /*
+     * Where to leave the report of the check this run made (NULL: none
+     * wanted; untouched when it made none, else overwritten: the caller
+     * owns it): a dry run hands it over, and the run that follows takes
+     * it as checked.
+     */
+    Qcow2CheckReport **check_report;
     /*
      * Cancellation, polled at safe points (may be NULL): once *cancel is
      * non-zero, a run that has not committed stops, gives back what it
@@ -508,6 +542,19 @@ typedef struct Qcow2SpliceOptions {
     Qcow2ExtraUpdate extra;
     Qcow2ExtraUpdate original_extra;
 } Qcow2SpliceOptions;
+
+/* Where a run left the image. */
+typedef enum {
+    QCOW2_SPLICE_UNTOUCHED,   /* nothing written (a dry run, a refusal) */
+    QCOW2_SPLICE_GIVEN_BACK,  /* failed: the old VM state, and what the run
+                                 took given back (as before, no leak) */
+    QCOW2_SPLICE_OLD_LEAKED,  /* failed: the old VM state; giving back
+                                 failed too (leaked clusters remain) */
+    QCOW2_SPLICE_UNCONFIRMED, /* failed at the commit: the old or the new
+                                 VM state, both complete */
+    QCOW2_SPLICE_COMMITTED,   /* the new VM state (a failure after the
+                                 commit may leave leaked clusters) */
+} Qcow2SpliceEnd;
 
 typedef struct Qcow2SpliceStats {
     uint64_t old_size;
@@ -539,6 +586,7 @@ typedef struct Qcow2SpliceStats {
     uint64_t discarded_bytes; /* freed clusters released (holes punched) */
     uint64_t space_needed;
     uint64_t space_available;
+    Qcow2SpliceEnd end;
 } Qcow2SpliceStats;
 
 /*

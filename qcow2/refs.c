@@ -61,7 +61,9 @@ bool qcow2_refs_init(Qcow2Refs *r, Qcow2Image *img, Qcow2WriteIO *w,
     r->orig_table_offset = r->table_offset;
     r->orig_table_clusters = r->table_clusters;
     r->freed_list = g_array_new(false, false, sizeof(uint64_t));
+    r->taken_list = g_array_new(false, false, sizeof(uint64_t));
     r->end = (h->file_size + img->cluster_size - 1) >> h->cluster_bits;
+    r->orig_end = r->end;
     return true;
 }
 
@@ -75,6 +77,9 @@ void qcow2_refs_destroy(Qcow2Refs *r)
     g_free(r->counted);
     if (r->freed_list) {
         g_array_free(r->freed_list, true);
+    }
+    if (r->taken_list) {
+        g_array_free(r->taken_list, true);
     }
     memset(r, 0, sizeof(*r));
 }
@@ -170,6 +175,26 @@ bool qcow2_refs_get(Qcow2Refs *r, uint64_t cluster, uint64_t *rc, GError **errp)
     return qcow2_get_cluster_refcount(r->img, cluster, rc, errp);
 }
 
+bool qcow2_refs_get_orig(Qcow2Refs *r, uint64_t cluster, uint64_t *rc,
+                         GError **errp)
+{
+    uint64_t index = cluster >> r->block_bits;
+    Qcow2RefBlock *b = journal_lookup(r, index);
+
+    if (b) { /* a block the splice created covered nothing before */
+        *rc = b->orig ? qcow2_refcount_entry_get(
+                            b->orig, r->order,
+                            cluster & ((1ULL << r->block_bits) - 1))
+                      : 0;
+        return true;
+    }
+    if (index >= r->orig_table_entries || !r->orig_table[index]) {
+        *rc = 0;
+        return true;
+    }
+    return qcow2_get_cluster_refcount(r->img, cluster, rc, errp);
+}
+
 /*
  * The references of cluster, kept in step with its refcount: the new
  * count, or false when the refcount would fall below it (a table would
@@ -232,6 +257,9 @@ bool qcow2_refs_add(Qcow2Refs *r, uint64_t cluster, int64_t delta,
                     "it; run: qemu-img check -r all %s",
                     rc, r->img->name);
         return false;
+    }
+    if (rc == 0 && delta > 0 && cluster < r->orig_end) {
+        g_array_append_val(r->taken_list, cluster);
     }
     rc = delta < 0 ? rc - mag : rc + mag;
     if (r->counted && !count_references(r, cluster, delta, rc, errp)) {

@@ -167,19 +167,34 @@ static uint64_t estimate_allocations(const Qcow2Splice *s)
  * so that it predicts the refusal): a write on inconsistent metadata
  * could free or overwrite what a table still uses. The references it
  * counted then guide the allocator and the cross-check in the journal.
+ * A report the caller made of the image as it is now stands in for it;
+ * a count-only run (scan's plan) still refuses what the counting found.
  */
 static bool check_image(Qcow2Splice *s, GError **errp)
 {
+    const Qcow2CheckReport *given = s->opts->checked;
     bool count_only = s->opts->skip_consistency_check;
-    g_autoptr(Qcow2CheckReport) report =
-        qcow2_check_run(s->img, s->opts->cancel, count_only, errp);
+    g_autoptr(Qcow2CheckReport) own = NULL;
 
-    if (!report ||
-        (!count_only && !qcow2_check_report_ok(s->img, report, errp))) {
+    if (!qcow2_check_report_current(s->img, given)) {
+        own = qcow2_check_run(s->img, s->opts->cancel, count_only, errp);
+        if (!own) {
+            return false;
+        }
+        given = own;
+    }
+    if (!qcow2_check_report_ok(s->img, given, errp)) {
         return false;
     }
-    s->stats->leaked_clusters = report->leaks;
-    qcow2_refs_take_counts(&s->refs, report);
+    s->stats->leaked_clusters = given->leaks;
+    if (own && !s->opts->check_report) {
+        qcow2_refs_take_counts(&s->refs, own);
+    } else {
+        qcow2_refs_copy_counts(&s->refs, given);
+    }
+    if (own && s->opts->check_report) {
+        *s->opts->check_report = g_steal_pointer(&own);
+    }
     return true;
 }
 
@@ -223,6 +238,7 @@ static void after_failure(Qcow2Splice *s, GError *err)
     char *msg;
 
     if (s->committed) {
+        s->stats->end = QCOW2_SPLICE_COMMITTED;
         msg = g_strdup_printf("%s (the new VM state was committed; leaked "
                               "clusters may remain: qemu-img check -r "
                               "leaks %s)",
@@ -230,16 +246,19 @@ static void after_failure(Qcow2Splice *s, GError *err)
     } else if (qcow2_splice_commit_landed(s)) {
         /* The switch may have reached the disk or not: both states are
          * complete, and either may be current; keep every cluster. */
+        s->stats->end = QCOW2_SPLICE_UNCONFIRMED;
         msg = g_strdup_printf("%s (the commit could not be confirmed: the "
                               "image holds the old or the new VM state, "
                               "both complete; leaked clusters may remain: "
                               "qemu-img check -r leaks %s)",
                               err->message, name);
     } else if (qcow2_splice_give_back(s, &undo_err)) {
+        s->stats->end = QCOW2_SPLICE_GIVEN_BACK;
         msg = g_strdup_printf("%s (the old VM state is intact; what the run "
                               "had allocated was given back)",
                               err->message);
     } else {
+        s->stats->end = QCOW2_SPLICE_OLD_LEAKED;
         msg = g_strdup_printf("%s (the old VM state is intact; giving back "
                               "what the run had allocated failed: %s; "
                               "qemu-img check -r leaks %s reclaims it)",
@@ -327,6 +346,9 @@ bool qcow2_splice_vmstate(Qcow2Image *img, const Qcow2Snapshot *snap,
                          s.opts->progress_opaque);
     }
     wrote = s.w.wrote;
+    if (ok && wrote && !opts->dry_run) {
+        stats->end = QCOW2_SPLICE_COMMITTED;
+    }
     if (!ok && wrote && !opts->dry_run) {
         after_failure(&s, err);
     } else if (!ok &&

@@ -118,6 +118,11 @@ typedef struct Qcow2Refs {
     bool header_switched;    /* the header was pointed at a new table */
     /* Clusters whose refcount this splice took to 0 (for discards). */
     GArray *freed_list;
+    /* Clusters inside the old file whose refcount it took from 0 (to
+     * release them again when it gives back: truncating the file does
+     * not reach them). */
+    GArray *taken_list;
+    uint64_t orig_end; /* the old file's clusters */
     /*
      * References per host cluster, as the consistency check counted them
      * from the tables (independently of refcounts), kept in step with
@@ -168,9 +173,14 @@ bool qcow2_refs_restore_blocks(Qcow2Refs *r, GError **errp);
  * (refgrow.c). Everything in between leaks at worst.
  */
 bool qcow2_refs_give_back(Qcow2Refs *r, uint64_t old_size, GError **errp);
+/* The refcount a cluster had before the splice. */
+bool qcow2_refs_get_orig(Qcow2Refs *r, uint64_t cluster, uint64_t *rc,
+                         GError **errp);
 
 /* Take the check's per-cluster references (the report loses them). */
 void qcow2_refs_take_counts(Qcow2Refs *r, Qcow2CheckReport *report);
+/* The same from a report the caller keeps (copied). */
+void qcow2_refs_copy_counts(Qcow2Refs *r, const Qcow2CheckReport *report);
 /* n contiguous free clusters, refcount set to 1 (alloc.c). */
 bool qcow2_refs_alloc(Qcow2Refs *r, uint64_t n, uint64_t *offset,
                       GError **errp);

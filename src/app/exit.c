@@ -6,6 +6,7 @@
 #include "guest_inspect.h"
 #include "libvirt/savefile.h"
 #include "live/pipe.h"
+#include "qemu.h"
 #include "qcow2.h"
 #include "stream/stream.h"
 #include "translate/translate.h"
@@ -106,6 +107,10 @@ int app_exit_code(const GError *err)
     }
     if (err->domain == G_OPTION_ERROR) {
         return APP_EXIT_USAGE;
+    }
+    if (err->domain == APP_QEMU_ERROR) {
+        /* the target QEMU could not be run or profiled here */
+        return APP_EXIT_NOT_PROVEN;
     }
     if (err->domain == G_FILE_ERROR) {
         return err->code == G_FILE_ERROR_NOSPC ? APP_EXIT_NO_SPACE

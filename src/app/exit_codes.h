@@ -22,15 +22,19 @@ enum {
     APP_EXIT_NOT_FOUND = 9,     /* no such snapshot / no VM state */
     APP_EXIT_BAD_HEADER = 10,   /* malformed qcow2 header or extension */
     APP_EXIT_BAD_SNAPSHOT_TABLE = 11,
-    APP_EXIT_BAD_MAPPING = 12,  /* malformed L1/L2 or compressed data */
-    APP_EXIT_BAD_REFCOUNT = 13, /* malformed refcount structures */
-    APP_EXIT_BAD_STREAM = 14,   /* the VM state does not parse */
-    APP_EXIT_PARTIAL = 15,      /* several snapshots: some failed */
-    APP_EXIT_NO_SPACE = 16,     /* ENOSPC while writing */
-    APP_EXIT_NEEDS_FIX = 17,    /* scan: some snapshots need fixing */
-    APP_EXIT_MISSING_TOOL = 18, /* an option needs what is not installed */
-    APP_EXIT_INTERNAL = 70,     /* a bug in qsnapfix */
-    APP_EXIT_INTERRUPTED = 130, /* SIGINT (SIGTERM: 143); the image intact */
+    APP_EXIT_BAD_MAPPING = 12,   /* malformed L1/L2 or compressed data */
+    APP_EXIT_BAD_REFCOUNT = 13,  /* malformed refcount structures */
+    APP_EXIT_BAD_STREAM = 14,    /* the VM state does not parse */
+    APP_EXIT_PARTIAL = 15,       /* several snapshots: some failed */
+    APP_EXIT_NO_SPACE = 16,      /* ENOSPC while writing */
+    APP_EXIT_NEEDS_FIX = 17,     /* scan: some snapshots need fixing */
+    APP_EXIT_MISSING_TOOL = 18,  /* an option needs what is not installed */
+    APP_EXIT_DOES_NOT_LOAD = 19, /* prove: the target QEMU refused it */
+    APP_EXIT_NOT_PROVEN = 20,    /* prove, --target=auto: the target QEMU
+                                    cannot be used here (no such QEMU,
+                                    another release, no KVM) */
+    APP_EXIT_INTERNAL = 70,      /* a bug in qsnapfix */
+    APP_EXIT_INTERRUPTED = 130,  /* SIGINT (SIGTERM: 143); the image intact */
 };
 
 /*

@@ -14,8 +14,8 @@
  * unique; a splice keeps every entry at its place): --snapshot (resolved
  * once, as QEMU looks it up), --all, or the only one with VM state.
  */
-static GArray *pick_snapshots(Qcow2Image *img, const char *snapshot, bool all,
-                              GError **errp)
+GArray *app_pick_snapshots(Qcow2Image *img, const char *snapshot, bool all,
+                           GError **errp)
 {
     g_autoptr(GArray) picked = g_array_new(false, false, sizeof(guint));
     guint with_state = 0;
@@ -84,6 +84,7 @@ void app_fix_snapshot_hooked(Qcow2Image *img, const char *image, guint index,
     app_recipe_names_for_snapshot(&names, o, image, sn->name);
     source = app_source_qcow2(img, index);
     sink = app_sink_qcow2(img, index);
+    sink->path = g_strdup(image);
     after = g_strdup_printf("%s: snapshot %s \"%s\": after the fix", image,
                             out->id, out->name);
     app_run_hooked(source, sink, &names, after, o, hooks, out);
@@ -138,7 +139,7 @@ GPtrArray *app_fix_image(const char *image, const char *snapshot, bool all,
     Qcow2Image *img = qcow2_open(
         image, o->dry_run ? QCOW2_OPEN_READ_ONLY : QCOW2_OPEN_WRITABLE, errp);
     g_autoptr(GArray) picked =
-        img ? pick_snapshots(img, snapshot, all, errp) : NULL;
+        img ? app_pick_snapshots(img, snapshot, all, errp) : NULL;
     GPtrArray *outcomes;
 
     if (!picked) {
@@ -146,14 +147,21 @@ GPtrArray *app_fix_image(const char *image, const char *snapshot, bool all,
         return NULL;
     }
     outcomes = g_ptr_array_new_with_free_func((GDestroyNotify)app_outcome_free);
-    /* A stop request ends the run between snapshots too. */
-    for (guint i = 0; i < picked->len && !(o->cancel && *o->cancel); i++) {
+    for (guint i = 0; i < picked->len; i++) {
         guint index = g_array_index(picked, guint, i);
         const Qcow2Snapshot *sn = qcow2_snapshot_get(img, index);
         AppOutcome *out =
             app_outcome_new(sn ? sn->id : "?", sn ? sn->name : "?");
 
         g_ptr_array_add(outcomes, out);
+        if (o->cancel && *o->cancel) { /* a stop request, between two */
+            app_outcome_fail(out,
+                             g_error_new(QCOW2_ERROR, QCOW2_ERROR_CANCELLED,
+                                         "%s: snapshot %s \"%s\": not "
+                                         "begun (interrupted): unchanged",
+                                         image, out->id, out->name));
+            continue;
+        }
         app_fix_snapshot(img, image, index, o, out);
     }
     qcow2_close(img);

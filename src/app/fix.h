@@ -10,6 +10,15 @@
 #include "pipeline.h"
 
 /*
+ * The snapshots of img to work on, by table position (guint): the one
+ * named (by ID or name, as QEMU looks it up), every one with VM state
+ * (all), or the only one with VM state -- not an original a fix kept;
+ * errors as app_fix_image() says.
+ */
+GArray *app_pick_snapshots(Qcow2Image *img, const char *snapshot, bool all,
+                           GError **errp);
+
+/*
  * Fix the snapshot at table position index of img (opened writable, or
  * read-only for a dry run); image is its path (recipe files go beside it,
  * or in o->rom_dir). A position, not an ID: IDs need not be unique.
@@ -31,7 +40,8 @@ void app_fix_snapshot_hooked(Qcow2Image *img, const char *image, guint index,
  */
 GPtrArray *app_fix_image(const char *image, const char *snapshot, bool all,
                          const AppOptions *o, GError **errp);
-/* (o->cancel set: the snapshots not yet begun are left out.) */
+/* (o->cancel set: the snapshots not yet begun fail as not begun, with
+ * QCOW2_ERROR_CANCELLED and no analysis.) */
 
 /*
  * Fix a libvirt save image (io.h): its stream translated, its domain XML

@@ -72,5 +72,6 @@ void app_sink_free(AppSink *sink)
         sink->ops->close(sink);
     }
     g_free(sink->name);
+    g_free(sink->path);
     g_free(sink);
 }

@@ -94,9 +94,6 @@ typedef struct AppWrite {
     uint64_t new_size;      /* the size the edits give (checked by sinks
                                that count; 0: not checked) */
     bool dry_run;           /* plan: write nothing */
-    bool plan_only;         /* dry run for statistics: skip what only
-                               guards a real write (qcow2: the full
-                               consistency check) */
     /* non-zero: stop at the next safe point (a signal handler sets it) */
     const volatile sig_atomic_t *cancel;
     bool keep_original;             /* keep the old content as well */
@@ -133,6 +130,12 @@ struct AppSink {
     /* Units cannot be shared (qcow2 with 1-bit refcounts): a write
      * writes every unit of the new stream. */
     bool no_sharing;
+    /*
+     * The file the sink rewrites (in_place) or replaces, for the checks
+     * before a write (preflight.h: permission, free space); NULL: none
+     * (standard output) or not known. Owned.
+     */
+    char *path;
     void *opaque;
 };
 
@@ -159,6 +162,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(AppSink, app_sink_free)
  */
 AppSource *app_source_qcow2(Qcow2Image *img, guint index);
 AppSink *app_sink_qcow2(Qcow2Image *img, guint index);
+/*
+ * (Its write and its dry run check the whole image first, once: the
+ * report is kept and handed to the splice while the image is unchanged,
+ * so that a plan followed by the write reads the image's metadata once.)
+ */
 /* One snapshot's VM state as a byte source (sn must outlive it). */
 VmsSource *app_qcow2_vmstate_source(Qcow2Image *img, const Qcow2Snapshot *sn,
                                     GError **errp);
@@ -178,6 +186,9 @@ AppSource *app_source_bytes(GBytes *bytes, const char *name);
 AppSink *app_sink_file(const char *path, bool sync);
 /* Standard output (cannot be read back). */
 AppSink *app_sink_stdout(void);
+/* A descriptor the caller owns, e.g. a pipe to a QEMU's -incoming fd:0
+ * (cannot be read back; the writer blocks SIGPIPE). */
+AppSink *app_sink_fd(int fd, const char *name);
 
 /* For sinks that write files: w->old with w->edits applied into fd, in
  * bounded memory; all of buf into fd (path names both in errors). */

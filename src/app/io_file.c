@@ -287,8 +287,9 @@ bool app_write_all(int fd, const void *buf, size_t len, const char *path,
 /* ---- the file sink ---------------------------------------------------- */
 
 typedef struct FileSink {
-    char *path; /* NULL: standard output */
+    char *path; /* NULL: standard output, or fd */
     bool sync;
+    int fd; /* for a descriptor sink; else -1 */
 } FileSink;
 
 static bool file_write(AppSink *sink, const AppWrite *w, AppWriteStats *st,
@@ -297,20 +298,29 @@ static bool file_write(AppSink *sink, const AppWrite *w, AppWriteStats *st,
     FileSink *f = sink->opaque;
     g_autofree uint8_t *buf = NULL;
     Copy c = {.w = w};
-    bool ok;
+    struct stat target;
+    bool ok, in_place_write;
 
     if (w->dry_run) { /* nothing to plan: a new file is all new bytes */
         return true;
     }
+    in_place_write =
+        !f->path || (stat(f->path, &target) == 0 && !S_ISREG(target.st_mode));
     buf = g_malloc(COPY_CHUNK);
     c.buf = buf;
     c.sum = w->want_sha256 ? g_checksum_new(G_CHECKSUM_SHA256) : NULL;
     if (!f->path) {
-        ok = write_edited(STDOUT_FILENO, "stdout", &c, errp);
+        ok = write_edited(f->fd >= 0 ? f->fd : STDOUT_FILENO, sink->name, &c,
+                          errp);
     } else {
         ok = write_file_atomic(f->path, f->sync, write_edited, &c, errp);
     }
     st->wrote = ok;
+    /* A failure leaves the old file (the new one is written beside it and
+     * removed), unless the sink wrote in place (stdout, a device). */
+    st->end = ok               ? APP_WRITE_COMMITTED
+              : in_place_write ? APP_WRITE_UNCONFIRMED
+                               : APP_WRITE_GIVEN_BACK;
     if (ok && c.sum) {
         st->sha256 = g_strdup(g_checksum_get_string(c.sum));
     }
@@ -349,15 +359,27 @@ static AppSink *file_sink(const AppSinkOps *ops, const char *path, bool sync,
 
     f->path = g_strdup(path);
     f->sync = sync;
+    f->fd = -1;
     return app_sink_new(ops, f, name);
 }
 
 AppSink *app_sink_file(const char *path, bool sync)
 {
-    return file_sink(&file_sink_ops, path, sync, path);
+    AppSink *sink = file_sink(&file_sink_ops, path, sync, path);
+
+    sink->path = g_strdup(path);
+    return sink;
 }
 
 AppSink *app_sink_stdout(void)
 {
     return file_sink(&stdout_sink_ops, NULL, false, "stdout");
+}
+
+AppSink *app_sink_fd(int fd, const char *name)
+{
+    AppSink *sink = file_sink(&stdout_sink_ops, NULL, false, name);
+
+    ((FileSink *)sink->opaque)->fd = fd;
+    return sink;
 }

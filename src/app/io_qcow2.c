@@ -63,6 +63,9 @@ VmsSource *app_qcow2_vmstate_source(Qcow2Image *img, const Qcow2Snapshot *sn,
 typedef struct Snapshot {
     Qcow2Image *img;
     guint index;
+    /* The sink's: the image's consistency check, while it describes the
+     * image (a plan and then the write check once). */
+    Qcow2CheckReport *checked;
 } Snapshot;
 
 static Snapshot *snapshot_new(Qcow2Image *img, guint index)
@@ -84,6 +87,7 @@ static char *snapshot_label(Qcow2Image *img, guint index)
 
 static void snapshot_free(Snapshot *s)
 {
+    qcow2_check_report_free(s->checked);
     g_free(s);
 }
 
@@ -132,9 +136,27 @@ AppSource *app_source_qcow2(Qcow2Image *img, guint index)
 
 /* ---- the splice as a sink --------------------------------------------- */
 
+static AppWriteEnd write_end(Qcow2SpliceEnd end)
+{
+    switch (end) {
+    case QCOW2_SPLICE_UNTOUCHED:
+        return APP_WRITE_NOTHING;
+    case QCOW2_SPLICE_GIVEN_BACK:
+        return APP_WRITE_GIVEN_BACK;
+    case QCOW2_SPLICE_OLD_LEAKED:
+        return APP_WRITE_LEAKED;
+    case QCOW2_SPLICE_UNCONFIRMED:
+        return APP_WRITE_UNCONFIRMED;
+    case QCOW2_SPLICE_COMMITTED:
+        return APP_WRITE_COMMITTED;
+    }
+    return APP_WRITE_UNCONFIRMED;
+}
+
 static void take_stats(AppWriteStats *st, const Qcow2SpliceStats *s)
 {
     st->have_stats = true;
+    st->end = write_end(s->end);
     st->old_size = s->old_size;
     st->new_size = s->new_size;
     st->clusters_written = s->clusters_written;
@@ -209,20 +231,25 @@ static bool sink_write(AppSink *sink, const AppWrite *w, AppWriteStats *st,
     g_autofree char *keep = NULL;
     Qcow2SpliceOptions so = {
         .dry_run = w->dry_run,
-        .skip_consistency_check = w->dry_run && w->plan_only,
         .cancel = w->cancel,
         .progress = w->progress,
         .progress_opaque = w->progress_opaque,
     };
     Qcow2SpliceStats done = {0};
+    Qcow2CheckReport *fresh = NULL;
     g_autoptr(GBytes) extra = NULL;
     g_autoptr(GBytes) original_extra = NULL;
+    bool ok;
 
     g_autofree char *id = NULL;
 
     if (!sn) {
         return false;
     }
+    /* A plan's check serves the write that follows (the library tells
+     * whether the report still describes the image). */
+    so.checked = s->checked;
+    so.check_report = &fresh;
     id = g_strdup(sn->id); /* sn is stale once the splice wrote */
     if (w->keep_original) {
         keep = w->keep_original_name ? g_strdup(w->keep_original_name)
@@ -235,11 +262,24 @@ static bool sink_write(AppSink *sink, const AppWrite *w, AppWriteStats *st,
     }
     set_extra(&so.extra, extra);
     set_extra(&so.original_extra, original_extra);
-    if (!qcow2_splice_vmstate(s->img, sn, edits, w->edits->len, &so, &done,
-                              errp)) {
+    ok = qcow2_splice_vmstate(s->img, sn, edits, w->edits->len, &so, &done,
+                              errp);
+    if (fresh) {
+        qcow2_check_report_free(s->checked);
+        s->checked = fresh;
+    }
+    if (!w->dry_run) { /* stale now: the file changed (or may have) */
+        g_clear_pointer(&s->checked, qcow2_check_report_free);
+    }
+    /* Also after a failure that got as far as measuring the file: what
+     * was written and given back, the space. */
+    if (ok || done.file_size_before) {
+        take_stats(st, &done);
+    }
+    st->end = write_end(done.end);
+    if (!ok) {
         return false;
     }
-    take_stats(st, &done);
     st->wrote = !w->dry_run;
     st->kept_as = g_steal_pointer(&keep);
     if (w->new_size && done.new_size != w->new_size) {

@@ -612,8 +612,10 @@ static bool write_new_image(const SaveSink *s, const SaveImage *si,
     }
     if (!ok) {
         unlink(tmp);
+        st->end = APP_WRITE_GIVEN_BACK; /* the old image, untouched */
         return false;
     }
+    st->end = APP_WRITE_COMMITTED;
     st->wrote = true;
     st->have_stats = true;
     st->kept_as = g_strdup(kept);

@@ -6,9 +6,9 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "exit_codes.h"
 #include "judge.h"
 #include "pipeline.h"
-#include "record.h"
 
 /* With full, the sink's dry run plans exactly when little of the stream
  * moves (it reads the clusters it would rewrite). The default judge never
@@ -39,6 +39,7 @@ const char *app_verdict_name(AppVerdict v)
 void app_judgement_clear(AppJudgement *j)
 {
     g_clear_pointer(&j->outcome, app_outcome_free);
+    g_clear_error(&j->blocked);
 }
 
 /* Does the finding edit records the tail path skipped? (RAM blocks and
@@ -125,27 +126,17 @@ static void estimate_plan(AppWritePlan *w, const TrResult *r,
     w->clusters_written = written;
     w->clusters_shared = total - MIN(written, total);
     w->bytes_written = written * cs;
+    w->space_needed = w->bytes_written;
 }
 
-/* What `fix --dry-run` reports: the sink's plan, nothing written. */
+/* What `fix --dry-run` reports: the sink's plan as fix makes it (the
+ * whole image checked, the record the fix leaves counted), nothing
+ * written. */
 static bool exact_plan(AppWritePlan *w, AppSink *sink, const TrResult *r,
-                       const AppOptions *o, uint64_t old_size, GError **errp)
+                       const AppOptions *o, GError **errp)
 {
-    AppRecord record;
-    /* A plan's statistics only: fix --dry-run checks the whole image. */
-    AppWrite req = {.edits = r->edits,
-                    .recipe = r->recipe,
-                    .dry_run = true,
-                    .plan_only = true,
-                    .keep_original = o->keep_original,
-                    .record = &record};
     AppWriteStats st = {0};
-    bool ok;
-
-    /* The record the fix would leave is part of what it writes. */
-    app_record_for_fix(&record, o, r, old_size);
-    ok = app_sink_write(sink, &req, &st, errp);
-    app_record_clear(&record);
+    bool ok = app_plan(sink, NULL, o, r, &st, errp);
 
     if (ok && st.have_stats) {
         w->have = true;
@@ -155,6 +146,9 @@ static bool exact_plan(AppWritePlan *w, AppSink *sink, const TrResult *r,
         w->clusters_shared = st.clusters_shared;
         w->metadata_clusters = st.metadata_clusters;
         w->bytes_written = st.bytes_written;
+        w->space_needed = st.space_needed;
+        w->leaks_known = true;
+        w->leaked_clusters = st.leaked_clusters;
     } else if (ok) { /* a sink that cannot plan */
         estimate_plan(w, r, sink);
     }
@@ -250,10 +244,17 @@ void app_judge(AppJudgement *out, AppSource *source, AppSink *sink,
     } else if (full &&
                (!s->tail_path || (edit_list_complete(r, s) &&
                                   moved_bytes(r) <= EXACT_PLAN_BUDGET))) {
-        if (exact_plan(&out->write, sink, r, o, out->outcome->old_size, &err)) {
+        if (exact_plan(&out->write, sink, r, o, &err)) {
             return;
         }
-        if (!blocker->message) {
+        if (app_exit_code(err) == APP_EXIT_NEEDS_REPAIR) {
+            /* The image, not this VM state: fix refuses every snapshot
+             * of it until it is repaired. */
+            out->blocked = err;
+            estimate_plan(&out->write, r, sink);
+            return;
+        }
+        if (blocker->exit_code != APP_EXIT_IN_USE) {
             fail(out, err); /* as `fix --dry-run` would */
             return;
         }

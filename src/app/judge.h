@@ -51,6 +51,13 @@ typedef struct AppWritePlan {
     uint64_t clusters_shared;
     uint64_t metadata_clusters; /* exact plans only */
     uint64_t bytes_written;     /* exact: all bytes; estimate: data */
+    /* Free space the write takes while it runs (exact: the sink's fresh
+     * clusters and metadata; estimate: the data clusters). */
+    uint64_t space_needed;
+    /* Leaked clusters already in the image: known only when the plan
+     * checked the whole image (full). */
+    bool leaks_known;
+    uint64_t leaked_clusters;
 } AppWritePlan;
 
 /* What stops `fix` from writing the container now (NULL message: nothing). */
@@ -62,6 +69,12 @@ typedef struct AppBlocker {
 
 typedef struct AppJudgement {
     AppVerdict verdict;
+    /*
+     * The sink's plan refused the container as a whole (the image needs
+     * repair: its consistency check found corruption): what blocks `fix`,
+     * with its exit code; the verdict stands and the plan is estimated.
+     */
+    GError *blocked;
     /* The analysis, as `fix` keeps it: writer, TrResult, error. */
     AppOutcome *outcome;
     const char *path;    /* "tail" or "full": how the stream was read */
@@ -72,8 +85,10 @@ typedef struct AppJudgement {
 
 /*
  * Judge the stream of source for a fix into sink (which plans, or gives
- * its write unit for an estimate); full: walk every record. out->outcome
- * must be set (app_outcome_new) by the caller. blocker may be NULL.
+ * its write unit for an estimate); full: walk every record, and plan as
+ * `fix --dry-run` does (the whole image checked: leaks known); else a
+ * plan counts references only. out->outcome must be set
+ * (app_outcome_new) by the caller. blocker may be NULL.
  */
 void app_judge(AppJudgement *out, AppSource *source, AppSink *sink,
                const AppRecipeNames *names, const AppOptions *o, bool full,

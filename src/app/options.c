@@ -63,6 +63,7 @@ TrOptions app_tr_options(const AppOptions *o, const AppRecipeNames *names)
         .file_dir = names ? names->dir : NULL,
         .file_prefix = names ? names->prefix : NULL,
         .drop_sections = o->drop_sections,
+        .accept_loss = o->accept_loss,
     };
     return t;
 }

@@ -22,6 +22,8 @@ typedef struct AppOptions {
     const char *machine;    /* recipe's -M; NULL: from the target and stream */
     const char *rom_dir;    /* recipe files; NULL: beside the input */
     const char *const *drop_sections; /* NULL-terminated; may be NULL */
+    const char *const *accept_loss;   /* rule ids (--accept-loss); may be
+                                         NULL */
     bool shrink_vram;         /* R4: cut vga.vram instead of a setting */
     bool drop_roms;           /* R6: drop option ROMs instead of files */
     bool keep_block_sections; /* R9: keep the empty 'block' sections */

@@ -78,7 +78,10 @@ char *app_outcome_reason(const AppOutcome *o)
 {
     if (o->status == APP_REFUSED && o->result) {
         const TrFinding *f = tr_result_refusal(o->result);
-        return g_strdup_printf("%s %s: %s", f->rule, f->subject, f->change);
+        return f->way_out ? g_strdup_printf("%s %s: %s; way out: %s", f->rule,
+                                            f->subject, f->change, f->way_out)
+                          : g_strdup_printf("%s %s: %s; no way out", f->rule,
+                                            f->subject, f->change);
     }
     if (o->status == APP_ERROR || o->status == APP_REFUSED) {
         return o->error ? g_strdup(o->error->message) : NULL;

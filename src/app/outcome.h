@@ -23,9 +23,22 @@ typedef enum {
 
 const char *app_status_name(AppStatus s); /* "fixed", "compatible", ... */
 
+/* Where a write left the sink's container, a failed one too. */
+typedef enum {
+    APP_WRITE_NOTHING,     /* nothing written (a dry run, a refusal) */
+    APP_WRITE_GIVEN_BACK,  /* failed: the old content, and all the write
+                              took given back */
+    APP_WRITE_LEAKED,      /* failed: the old content; giving back failed
+                              (leaked clusters: qemu-img check -r leaks) */
+    APP_WRITE_UNCONFIRMED, /* failed at the commit: the old or the new
+                              content, both complete */
+    APP_WRITE_COMMITTED,   /* the new content */
+} AppWriteEnd;
+
 /* What a sink wrote, or (dry run) would write. */
 typedef struct AppWriteStats {
     bool wrote; /* the sink's container was written */
+    AppWriteEnd end;
     /* Counted by the sink (the qcow2 splice; file sinks count nothing). */
     bool have_stats;
     uint64_t old_size, new_size;

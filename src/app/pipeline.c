@@ -2,10 +2,12 @@
  * Analyse, recipe files, apply, verify (pipeline.h).
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
+#include <glib/gstdio.h>
 #include <inttypes.h>
 #include <string.h>
 
 #include "pipeline.h"
+#include "preflight.h"
 #include "record.h"
 
 static VmsStream *parse_all(VmsSource *src, GError **errp)
@@ -35,78 +37,210 @@ bool app_analyse(VmsSource *src, const AppOptions *o,
     return true;
 }
 
-/* Write path only if its content differs, through a temporary file. */
-static bool write_file(const char *path, GBytes *bytes, GError **errp)
+void app_recipe_files_free(AppRecipeFiles *f)
 {
-    g_autofree char *old = NULL;
-    gsize old_len = 0, len;
-    const uint8_t *data = g_bytes_get_data(bytes, &len);
-
-    if (g_file_get_contents(path, &old, &old_len, NULL) && old_len == len &&
-        !memcmp(old, data, len)) {
-        return true;
+    if (!f) {
+        return;
     }
-    if (!g_file_set_contents_full(path, (const char *)data, (gssize)len,
-                                  G_FILE_SET_CONTENTS_CONSISTENT, 0644, errp)) {
-        g_prefix_error(errp, "cannot write a recipe file: ");
-        return false;
+    g_ptr_array_unref(f->contents);
+    g_ptr_array_unref(f->before);
+    g_free(f->unchanged);
+    g_free(f->written);
+    g_free(f);
+}
+
+AppRecipeFiles *app_recipe_files_read(const TrResult *r, const VmsStream *s,
+                                      VmsSource *src, GError **errp)
+{
+    const GPtrArray *files = r->recipe->files;
+    g_autoptr(AppRecipeFiles) f = g_new0(AppRecipeFiles, 1);
+
+    f->files = files;
+    f->contents = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
+    /* (g_bytes_unref takes NULL: a path that held nothing) */
+    f->before = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
+    f->unchanged = g_new0(bool, MAX(files->len, 1));
+    f->written = g_new0(bool, MAX(files->len, 1));
+    for (guint i = 0; i < files->len; i++) {
+        const TrFile *file = g_ptr_array_index(files, i);
+        GBytes *bytes = tr_extract_block(s, src, file->block_index, errp);
+        char *old = NULL;
+        gsize old_len = 0;
+
+        if (!bytes) {
+            return NULL;
+        }
+        g_ptr_array_add(f->contents, bytes);
+        g_ptr_array_add(f->before,
+                        g_file_get_contents(file->path, &old, &old_len, NULL)
+                            ? g_bytes_new_take(old, old_len)
+                            : NULL);
+        f->unchanged[i] = g_ptr_array_index(f->before, i) &&
+                          g_bytes_equal(g_ptr_array_index(f->before, i), bytes);
+        f->bytes += f->unchanged[i] ? 0 : g_bytes_get_size(bytes);
+    }
+    return g_steal_pointer(&f);
+}
+
+bool app_recipe_files_write(AppRecipeFiles *f, GError **errp)
+{
+    for (guint i = 0; i < f->files->len; i++) {
+        const TrFile *file = g_ptr_array_index(f->files, i);
+        gsize len;
+        const char *data =
+            g_bytes_get_data(g_ptr_array_index(f->contents, i), &len);
+
+        if (f->unchanged[i]) {
+            continue;
+        }
+        if (!g_file_set_contents_full(file->path, data, (gssize)len,
+                                      G_FILE_SET_CONTENTS_CONSISTENT, 0644,
+                                      errp)) {
+            g_prefix_error(errp, "cannot write a recipe file: ");
+            app_recipe_files_undo(f);
+            return false;
+        }
+        f->written[i] = true;
     }
     return true;
+}
+
+void app_recipe_files_undo(AppRecipeFiles *f)
+{
+    for (guint i = 0; i < f->files->len; i++) {
+        const TrFile *file = g_ptr_array_index(f->files, i);
+        GBytes *before = g_ptr_array_index(f->before, i);
+        gsize len;
+        const char *data;
+
+        if (!f->written[i]) {
+            continue;
+        }
+        f->written[i] = false;
+        if (!before) {
+            g_unlink(file->path);
+            continue;
+        }
+        data = g_bytes_get_data(before, &len);
+        g_file_set_contents_full(file->path, data, (gssize)len,
+                                 G_FILE_SET_CONTENTS_CONSISTENT, 0644, NULL);
+    }
 }
 
 bool app_write_recipe_files(const TrResult *r, const VmsStream *s,
                             VmsSource *src, GError **errp)
 {
-    const GPtrArray *files = r->recipe->files;
-    g_autoptr(GPtrArray) contents =
-        g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
+    g_autoptr(AppRecipeFiles) f = app_recipe_files_read(r, s, src, errp);
 
-    for (guint i = 0; i < files->len; i++) {
-        const TrFile *f = g_ptr_array_index(files, i);
-        GBytes *bytes = tr_extract_block(s, src, f->block_index, errp);
-        if (!bytes) {
-            return false;
-        }
-        g_ptr_array_add(contents, bytes);
-    }
-    return app_write_recipe_contents(r->recipe, contents, errp);
+    return f && app_recipe_files_write(f, errp);
 }
 
 bool app_write_recipe_contents(const TrRecipe *r, GPtrArray *contents,
                                GError **errp)
 {
+    g_autoptr(AppRecipeFiles) f = g_new0(AppRecipeFiles, 1);
+
+    f->files = r->files;
+    f->contents = g_ptr_array_ref(contents);
+    f->before = g_ptr_array_new(); /* nothing to give back but the files */
     for (guint i = 0; i < r->files->len; i++) {
-        const TrFile *f = g_ptr_array_index(r->files, i);
-        if (!write_file(f->path, g_ptr_array_index(contents, i), errp)) {
-            return false;
-        }
+        g_ptr_array_add(f->before, NULL);
     }
-    return true;
+    f->unchanged = g_new0(bool, MAX(r->files->len, 1));
+    f->written = g_new0(bool, MAX(r->files->len, 1));
+    return app_recipe_files_write(f, errp);
 }
 
-bool app_apply(AppSink *sink, VmsSource *old, const AppOptions *o,
-               AppOutcome *out, GError **errp)
+static AppWrite write_request(VmsSource *old, const AppOptions *o,
+                              const TrResult *r, bool dry_run)
 {
-    const TrResult *r = out->result;
-    AppRecord record;
     AppWrite w = {
         .old = old,
         .edits = r->edits,
         .recipe = r->recipe,
         .new_size = r->new_size,
-        .dry_run = o->dry_run,
+        .dry_run = dry_run,
         .keep_original = o->keep_original,
         .cancel = o->cancel,
-        .record = &record,
     };
+    return w;
+}
+
+/* w with the record the fix leaves (record.h): part of what it writes,
+ * so that a plan counts it too. */
+static bool write_with_record(AppSink *sink, AppWrite *w, const AppOptions *o,
+                              const TrResult *r, AppWriteStats *st,
+                              GError **errp)
+{
+    AppRecord record;
     bool ok;
 
-    if (sink->in_place && !r->edits->len) {
-        return true; /* it holds the result already */
-    }
-    app_record_for_fix(&record, o, r, out->old_size);
-    ok = app_sink_write(sink, &w, &out->write, errp);
+    app_record_for_fix(&record, o, r, r->old_size);
+    w->record = &record;
+    ok = app_sink_write(sink, w, st, errp);
+    w->record = NULL;
     app_record_clear(&record);
+    return ok;
+}
+
+/* Does the sink get written at all? (In place with nothing to edit, it
+ * already holds the result.) */
+static bool sink_writes(const AppSink *sink, const TrResult *r)
+{
+    return !sink->in_place || r->edits->len;
+}
+
+bool app_plan(AppSink *sink, VmsSource *old, const AppOptions *o,
+              const TrResult *r, AppWriteStats *plan, GError **errp)
+{
+    AppWrite w = write_request(old, o, r, true);
+
+    return !sink_writes(sink, r) ||
+           write_with_record(sink, &w, o, r, plan, errp);
+}
+
+bool app_apply(AppSink *sink, VmsSource *old, const AppOptions *o,
+               AppOutcome *out, GError **errp)
+{
+    AppWrite w = write_request(old, o, out->result, o->dry_run);
+
+    return !sink_writes(sink, out->result) ||
+           write_with_record(sink, &w, o, out->result, &out->write, errp);
+}
+
+bool app_preflight(const AppSink *sink, const AppWriteStats *plan,
+                   const TrResult *r, const AppRecipeFiles *files,
+                   GError **errp)
+{
+    g_autofree char *files_dir = NULL;
+    AppSpaceNeed needs[2] = {{0}};
+    bool ok = true;
+
+    for (guint i = 0; files && i < files->files->len && !files_dir; i++) {
+        const TrFile *f = g_ptr_array_index(files->files, i);
+        files_dir = files->unchanged[i] ? NULL : g_path_get_dirname(f->path);
+    }
+    if (files_dir) {
+        needs[1] = (AppSpaceNeed){files_dir, files->bytes, "recipe files"};
+    }
+    if (sink->path && sink_writes(sink, r)) {
+        bool planned = plan && plan->have_stats;
+        needs[0] = (AppSpaceNeed){sink->path,
+                                  planned          ? plan->space_needed
+                                  : sink->in_place ? 0
+                                                   : r->new_size,
+                                  planned ? "new VM state and metadata"
+                                          : "the new file"};
+        ok = sink->in_place ? app_preflight_image(sink->path, errp)
+                            : app_preflight_new_file(sink->path, errp);
+    }
+    ok = ok &&
+         app_preflight_recipe_dir(r->recipe, files ? files->unchanged : NULL,
+                                  errp) &&
+         app_check_space(needs, G_N_ELEMENTS(needs), errp);
+    if (!ok) {
+        g_prefix_error(errp, "%s: ", sink->name);
+    }
     return ok;
 }
 
@@ -130,10 +264,6 @@ bool app_verify(VmsSource *written, const AppOptions *o,
     g_autoptr(VmsStream) s = parse_all(written, &err);
     TrOptions t = app_tr_options(o, names);
     g_autoptr(TrResult) again = NULL;
-
-    /* The fix removes the evidence the machine type was inferred from
-     * (qemu-kvm's piix4_pm v2): check against the same machine. */
-    t.machine = first->recipe->machine;
 
     if (!s) {
         g_set_error(errp, TR_ERROR, TR_ERROR_STREAM,
@@ -173,6 +303,38 @@ bool app_verify(VmsSource *written, const AppOptions *o,
     return true;
 }
 
+/*
+ * Everything that could stop the write, decided before anything is
+ * written: permission to rewrite the container, the sink's plan (for a
+ * qcow2 snapshot the splice's dry run: the image's consistency check,
+ * every refusal of the splice, the space it takes), the recipe's files
+ * read from the stream (the sink invalidates it) with permission and free
+ * space for everything. A dry run keeps the plan as what it would write.
+ */
+static bool decide(AppSink *sink, VmsSource *src, const VmsStream *s,
+                   const AppOptions *o, AppOutcome *out, AppRecipeFiles **files,
+                   GError **errp)
+{
+    const TrResult *r = out->result;
+    AppWriteStats plan = {0};
+    bool ok;
+
+    if (sink->in_place && sink->path && sink_writes(sink, r) &&
+        !app_preflight_image(sink->path, errp)) {
+        g_prefix_error(errp, "%s: ", sink->name);
+        return false;
+    }
+    ok = app_plan(sink, src, o, r, &plan, errp) &&
+         (*files = app_recipe_files_read(r, s, src, errp)) != NULL &&
+         app_preflight(sink, &plan, r, *files, errp);
+    if (o->dry_run) {
+        out->write = plan;
+    } else {
+        app_write_stats_clear(&plan);
+    }
+    return ok;
+}
+
 void app_run(AppSource *source, AppSink *sink, const AppRecipeNames *names,
              const char *after_write, const AppOptions *o, AppOutcome *out)
 {
@@ -188,6 +350,7 @@ void app_run_hooked(AppSource *source, AppSink *sink,
     g_autoptr(VmsSource) src = app_source_open(source, &err);
     g_autoptr(VmsStream) s = NULL;
     g_autoptr(VmsSource) written = NULL;
+    g_autoptr(AppRecipeFiles) files = NULL;
 
     if (!src || !app_analyse(src, o, names, out, &s, &err)) {
         app_outcome_fail(out, err);
@@ -196,18 +359,35 @@ void app_run_hooked(AppSource *source, AppSink *sink,
     if (out->status == APP_REFUSED) {
         return;
     }
+    if (!decide(sink, src, s, o, out, &files, &err)) {
+        app_outcome_fail(out, err);
+        return;
+    }
+    if (o->dry_run) {
+        return;
+    }
+    /* Decided: the front end's step before anything is written. */
     if (hooks && hooks->before_write && out->status == APP_FIXED &&
-        !o->dry_run && !hooks->before_write(out, hooks->opaque, &err)) {
+        !hooks->before_write(out, hooks->opaque, &err)) {
         app_outcome_fail(out, err);
         return;
     }
-    if ((!o->dry_run && !app_write_recipe_files(out->result, s, src, &err)) ||
-        !app_apply(sink, src, o, out, &err)) {
+    if (!app_recipe_files_write(files, &err)) {
         app_outcome_fail(out, err);
         return;
     }
-    if (o->dry_run || out->status != APP_FIXED ||
-        !app_sink_can_read_back(sink)) {
+    if (!app_apply(sink, src, o, out, &err)) {
+        /* The container as it was (the write gave back what it took):
+         * the files would describe a state that is not there. */
+        if (out->write.end == APP_WRITE_NOTHING ||
+            out->write.end == APP_WRITE_GIVEN_BACK ||
+            out->write.end == APP_WRITE_LEAKED) {
+            app_recipe_files_undo(files);
+        }
+        app_outcome_fail(out, err);
+        return;
+    }
+    if (out->status != APP_FIXED || !app_sink_can_read_back(sink)) {
         return;
     }
     /* The old stream and its handles are stale once the sink wrote. */

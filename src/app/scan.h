@@ -115,9 +115,15 @@ typedef struct AppScanImage {
     char *backing_file;
     char *data_file;
     AppLocks locks;
-    /* What stops `fix` from writing the image now; looked for in images
-     * with VM state only. */
+    /* What stops `fix` from writing the image now (the first reason, in
+     * the order fix meets them: permission, locks, header bits, what a
+     * snapshot's plan finds: corruption, the recipe directory, free
+     * space); looked for in images with VM state only. */
     AppBlocker blocker;
+    /* Leaked clusters already in the image, where a plan checked it
+     * (scan --full); qemu-img check -r leaks reclaims them. */
+    bool leaks_known;
+    uint64_t leaked_clusters;
     GPtrArray *snapshots; /* AppScanSnapshot * */
     uint64_t bytes_read;  /* from the image file, metadata included */
     AppScanGuest guest;   /* the active disk's guest (o->guestfs) */

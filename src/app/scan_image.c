@@ -11,6 +11,7 @@
 #include "inspect.h"
 #include "io.h"
 #include "libvirt/domain.h"
+#include "preflight.h"
 #include "scan.h"
 
 /* Incompatible feature bits the write path knows (qcow2/ and the spec). */
@@ -67,11 +68,24 @@ static void block(AppBlocker *b, int code, bool plan_ok, char *message)
     b->plan_ok = plan_ok;
 }
 
+/* Block for err (taken), with the exit code fix would give for it. */
+static void block_for(AppBlocker *b, bool plan_ok, const char *prefix,
+                      GError *err)
+{
+    block(b, app_exit_code(err), plan_ok,
+          g_strdup_printf("%s%s", prefix ? prefix : "", err->message));
+    g_error_free(err);
+}
+
 /* What `fix` would refuse before touching a snapshot, in its order. */
 static void find_blocker(AppScanImage *im, const Qcow2Header *h)
 {
     uint64_t unknown = h->incompatible_features & ~(uint64_t)KNOWN_INCOMPAT;
+    GError *err = NULL;
 
+    if (!app_preflight_image(im->path, &err)) { /* its writable open */
+        block_for(&im->blocker, true, NULL, err);
+    }
     if (app_locks_in_use(&im->locks)) {
         g_autofree char *bytes = app_locks_bytes_str(&im->locks);
         block(&im->blocker, APP_EXIT_IN_USE, true,
@@ -197,6 +211,66 @@ static void scan_savefile(AppScanImage *im, const AppScanOptions *o)
     app_recipe_names_clear(&names);
 }
 
+/* The recipe files' bytes and their directory (NULL: none). */
+static uint64_t recipe_bytes(const TrRecipe *recipe, char **dir)
+{
+    uint64_t bytes = 0;
+
+    *dir = NULL;
+    for (guint i = 0; i < recipe->files->len; i++) {
+        const TrFile *f = g_ptr_array_index(recipe->files, i);
+        bytes += f->length;
+        if (!*dir) {
+            *dir = g_path_get_dirname(f->path);
+        }
+    }
+    return bytes;
+}
+
+/*
+ * What a judged snapshot tells about fix's chances, as fix decides before
+ * it writes (src/app/pipeline.c): the image needs repair (its plan
+ * said), the recipe directory, free space for the plan and the files;
+ * and the leaks a plan that checked the image found.
+ */
+static void find_write_blockers(AppScanImage *im, AppScanSnapshot *ss)
+{
+    AppJudgement *j = &ss->judged;
+    const TrResult *r = j->outcome ? j->outcome->result : NULL;
+    g_autofree char *what =
+        g_strdup_printf("snapshot %s \"%s\": ", ss->id, ss->name);
+    g_autofree char *files_dir = NULL;
+    AppSpaceNeed needs[2] = {{0}};
+    GError *err = NULL;
+
+    if (j->blocked) {
+        block_for(&im->blocker, false, NULL, g_steal_pointer(&j->blocked));
+    }
+    if (j->write.leaks_known) {
+        im->leaks_known = true;
+        im->leaked_clusters = j->write.leaked_clusters;
+    }
+    if (!r || (j->verdict != APP_VERDICT_FIXABLE &&
+               j->verdict != APP_VERDICT_COMPATIBLE)) {
+        return;
+    }
+    if (!app_preflight_recipe_dir(r->recipe, NULL, &err)) {
+        block_for(&im->blocker, true, what, err);
+        return;
+    }
+    if (j->verdict == APP_VERDICT_FIXABLE && j->write.have) {
+        needs[0] = (AppSpaceNeed){im->path, j->write.space_needed,
+                                  j->write.exact ? "new VM state and metadata"
+                                                 : "new VM state (estimated)"};
+    }
+    needs[1].bytes = recipe_bytes(r->recipe, &files_dir);
+    needs[1].where = files_dir;
+    needs[1].what = "recipe files";
+    if (!app_check_space(needs, G_N_ELEMENTS(needs), &err)) {
+        block_for(&im->blocker, true, what, err);
+    }
+}
+
 AppScanImage *app_scan_image(const char *path, const AppScanOptions *o)
 {
     AppScanImage *im = g_new0(AppScanImage, 1);
@@ -238,6 +312,7 @@ AppScanImage *app_scan_image(const char *path, const AppScanOptions *o)
             continue;
         }
         judge_snapshot(ss, img, sn, path, o, &im->blocker);
+        find_write_blockers(im, ss);
     }
     im->bytes_read = qcow2_io_bytes_read(img);
     qcow2_close(img);

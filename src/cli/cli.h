@@ -20,6 +20,7 @@ int qsnapfix_cmd_inspect(int argc, char **argv);
 int qsnapfix_cmd_extract(int argc, char **argv);
 int qsnapfix_cmd_fix(int argc, char **argv);
 int qsnapfix_cmd_translate(int argc, char **argv);
+int qsnapfix_cmd_prove(int argc, char **argv);
 int qsnapfix_cmd_scan(int argc, char **argv);
 int qsnapfix_cmd_undo(int argc, char **argv);
 int qsnapfix_cmd_drop_originals(int argc, char **argv);

@@ -51,7 +51,9 @@ static const char fix_description_head[] =
  * its commit it gives back what it allocated and fails, after it the run
  * finishes; the snapshots not begun are left alone. A second signal ends
  * the program at once (still crash-safe: old or new VM state, leaked
- * clusters at worst).
+ * clusters at worst). The handler stays until the program exits: a
+ * signal that comes after the work and its report is too late to stop
+ * anything, and must not turn a finished fix into one killed by it.
  */
 static volatile sig_atomic_t stop_signal;
 
@@ -64,21 +66,15 @@ static void on_stop_signal(int sig)
     stop_signal = sig;
 }
 
-static void catch_stop_signals(struct sigaction *saved)
+static void catch_stop_signals(void)
 {
     struct sigaction sa;
 
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_stop_signal;
     sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &saved[0]);
-    sigaction(SIGTERM, &sa, &saved[1]);
-}
-
-static void restore_stop_signals(const struct sigaction *saved)
-{
-    sigaction(SIGINT, &saved[0], NULL);
-    sigaction(SIGTERM, &saved[1], NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
 }
 
 static char *snapshot_what(const char *image, const AppOutcome *out)
@@ -89,14 +85,107 @@ static char *snapshot_what(const char *image, const AppOutcome *out)
     return g_strdup_printf("%s: snapshot %s \"%s\"", image, out->id, out->name);
 }
 
+/* Where one snapshot is after an interrupted run, in a few words. */
+static void snapshot_state(GString *g, const AppOutcome *out, bool *leaks)
+{
+    const AppWriteStats *st = &out->write;
+    g_autofree char *id = qsnapfix_printable(out->id);
+    g_autofree char *name = qsnapfix_printable(out->name);
+    g_autofree char *written = qsnapfix_size_to_str(st->bytes_written);
+    g_autofree char *length = qsnapfix_size_to_str(st->file_size_after);
+
+    g_string_append_printf(g, "%ssnapshot %s \"%s\" ", g->len ? ", " : "", id,
+                           name);
+    if (!out->result &&
+        g_error_matches(out->error, QCOW2_ERROR, QCOW2_ERROR_CANCELLED)) {
+        g_string_append(g, "not begun");
+        return;
+    }
+    if (out->status != APP_ERROR && out->status != APP_FIXED) {
+        g_string_append(g, "unchanged (nothing to write)");
+        return;
+    }
+    switch (st->end) {
+    case APP_WRITE_COMMITTED:
+        g_string_append(g, out->status == APP_FIXED
+                               ? "fixed (its new VM state committed)"
+                               : "has its new VM state (committed)");
+        return;
+    case APP_WRITE_GIVEN_BACK:
+        g_string_append_printf(g,
+                               "unchanged (its old VM state intact; the %s "
+                               "the fix had written given back, the file "
+                               "%s long again)",
+                               written, length);
+        return;
+    case APP_WRITE_LEAKED:
+        *leaks = true;
+        g_string_append(g, "unchanged (its old VM state intact; what the "
+                           "fix had written could not all be given back)");
+        return;
+    case APP_WRITE_UNCONFIRMED:
+        *leaks = true;
+        g_string_append(g, "has its old or its new VM state, both complete "
+                           "(the commit could not be confirmed)");
+        return;
+    case APP_WRITE_NOTHING:
+        g_string_append(g, out->status == APP_FIXED
+                               ? "unchanged (nothing to write)"
+                               : "unchanged (nothing written)");
+        return;
+    }
+}
+
+/*
+ * One line: which signal, where each snapshot is (fixed, or unchanged
+ * with what was given back, or not begun), whether the image is
+ * consistent.
+ */
+static char *interrupted_state(const char *image, GPtrArray *outcomes, int sig)
+{
+    g_autoptr(GString) g = g_string_new(NULL);
+    g_autofree char *path = qsnapfix_printable(image);
+    bool leaks = false;
+
+    if (app_is_savefile(image)) { /* a new file renamed into place, or not */
+        const AppOutcome *out = outcomes->len ? outcomes->pdata[0] : NULL;
+        return g_strdup_printf(
+            "%s: interrupted (%s): %s", path,
+            sig == SIGTERM ? "SIGTERM" : "SIGINT",
+            out && out->status == APP_FIXED
+                ? "the save image is the fixed one"
+                : "the save image is the old one (the new file removed)");
+    }
+
+    for (guint i = 0; i < outcomes->len; i++) {
+        snapshot_state(g, g_ptr_array_index(outcomes, i), &leaks);
+    }
+    return g_strdup_printf(
+        "%s: interrupted (%s): %s; the image is consistent%s%s", path,
+        sig == SIGTERM ? "SIGTERM" : "SIGINT",
+        g->len ? g->str : "no snapshot begun, nothing written",
+        leaks ? " (leaked clusters may remain: qemu-img check -r leaks " : "",
+        leaks ? path : "");
+}
+
 static void report(const CliCommand *c, const AppOptions *o, const char *image,
-                   GPtrArray *outcomes, int rc)
+                   GPtrArray *outcomes, int rc, const char *interrupted)
 {
     if (c->format == QSNAPFIX_OUTPUT_JSON) {
         g_autoptr(JsonBuilder) b = json_builder_new();
         json_builder_begin_object(b);
         json_builder_set_member_name(b, "image");
         json_builder_add_string_value(b, image);
+        json_builder_set_member_name(b, "interrupted");
+        if (interrupted) {
+            json_builder_begin_object(b);
+            qsnapfix_json_str(b, "signal",
+                              stop_signal == SIGTERM ? "SIGTERM" : "SIGINT");
+            qsnapfix_json_str(b, "state", interrupted);
+            json_builder_end_object(b);
+        } else {
+            json_builder_add_null_value(b);
+        }
         fix_print_json_report(b, o, (AppOutcome *const *)outcomes->pdata,
                               outcomes->len, rc);
     } else {
@@ -114,6 +203,8 @@ static void report(const CliCommand *c, const AppOptions *o, const char *image,
             fix_print_human(out, what, load, o->dry_run);
         }
     }
+    fix_print_leaks_human(image, (AppOutcome *const *)outcomes->pdata,
+                          outcomes->len);
     /* One line per failed snapshot on stderr, as for every other error. */
     for (guint i = 0; i < outcomes->len; i++) {
         const AppOutcome *out = g_ptr_array_index(outcomes, i);
@@ -217,7 +308,7 @@ int qsnapfix_cmd_fix(int argc, char **argv)
         .with_output = true,
         .with_jsonl = true,
     };
-    int rc = fix_parse_command(&c, entries, &o, false, &argc, &argv);
+    int rc = fix_parse_command(&c, entries, &o, 0, &argc, &argv);
     bool batch_options = a.jobs || a.from_scan || a.journal || a.resume ||
                          c.format == QSNAPFIX_OUTPUT_JSONL;
 
@@ -237,30 +328,34 @@ int qsnapfix_cmd_fix(int argc, char **argv)
         g_autoptr(GError) err = NULL;
         const char *image = c.operand[0];
         g_autoptr(GPtrArray) outcomes = NULL;
-        struct sigaction saved[2];
 
         o.app.cancel = &stop_signal;
-        catch_stop_signals(saved);
+        catch_stop_signals();
         outcomes = app_fix_image(image, snapshot, all, &o.app, &err);
         if (!outcomes) {
             rc = qsnapfix_report(err);
         } else {
-            rc = app_outcomes_exit_code((AppOutcome *const *)outcomes->pdata,
-                                        outcomes->len);
-            report(&c, &o.app, image, outcomes, rc);
+            g_autofree char *interrupted =
+                stop_signal ? interrupted_state(image, outcomes, stop_signal)
+                            : NULL;
+
+            rc = stop_signal
+                     ? 128 + stop_signal
+                     : app_outcomes_exit_code(
+                           (AppOutcome *const *)outcomes->pdata, outcomes->len);
+            report(&c, &o.app, image, outcomes, rc, interrupted);
+            if (interrupted) {
+                fprintf(stderr, "qsnapfix: %s\n", interrupted);
+            }
         }
-        if (stop_signal) {
-            fprintf(stderr, "qsnapfix: %s: interrupted (%s): %s\n", image,
-                    stop_signal == SIGTERM ? "SIGTERM" : "SIGINT",
-                    app_is_savefile(image)
-                        ? "the save image is the old one or the fixed one, "
-                          "as reported above"
-                        : "every snapshot is either fixed completely or "
-                          "unchanged, as reported above; the image is "
-                          "consistent");
+        if (stop_signal && !outcomes) {
+            g_autofree char *path = qsnapfix_printable(image);
+            fprintf(stderr,
+                    "qsnapfix: %s: interrupted (%s): nothing written; the "
+                    "image is consistent\n",
+                    path, stop_signal == SIGTERM ? "SIGTERM" : "SIGINT");
             rc = 128 + stop_signal;
         }
-        restore_stop_signals(saved);
     }
     g_free(a.from_scan);
     g_free(a.journal);

@@ -109,8 +109,9 @@ char *qsnapfix_section_summary(const VmsStream *s, const VmsSection *sec)
 
 static void print_writer(const VmsWriterInfo *w)
 {
-    printf("writer: %s %s, %s", w->program, w->version,
-           !strcmp(w->accel, "kvm") ? "KVM" : "TCG");
+    g_autofree char *who = vms_writer_describe(w);
+
+    printf("writer: %s, %s", who, !strcmp(w->accel, "kvm") ? "KVM" : "TCG");
     if (w->machine) {
         printf(", machine %s", w->machine);
     }

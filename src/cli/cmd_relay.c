@@ -169,7 +169,7 @@ int qsnapfix_cmd_relay(int argc, char **argv)
         .description = relay_description,
         .with_output = true,
     };
-    int rc = fix_parse_command(&cmd, entries, &c.o, false, &argc, &argv);
+    int rc = fix_parse_command(&cmd, entries, &c.o, 0, &argc, &argv);
 
     if (rc < 0 && (!c.listen || !c.connect)) {
         rc = cli_usage(&cmd, "need --listen and --connect");

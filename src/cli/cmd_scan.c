@@ -294,7 +294,7 @@ int qsnapfix_cmd_scan(int argc, char **argv)
     };
     /* fix's options judge as fix would; --dry-run is accepted (a scan is
      * always one) but not listed. */
-    int rc = fix_parse_command(&c, entries, &o, true, &argc, &argv);
+    int rc = fix_parse_command(&c, entries, &o, FIX_HIDE_DRY_RUN, &argc, &argv);
     AppGuestfs *guestfs = NULL;
 
     if (rc < 0 && jobs < 1) {

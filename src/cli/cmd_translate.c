@@ -73,7 +73,7 @@ int qsnapfix_cmd_translate(int argc, char **argv)
         .description = description,
         .with_output = true,
     };
-    int rc = fix_parse_command(&c, own, &o, false, &argc, &argv);
+    int rc = fix_parse_command(&c, own, &o, 0, &argc, &argv);
 
     if (rc < 0 && !strcmp(c.operand[1], "-")) {
         rc =

@@ -8,6 +8,7 @@
 #define QSNAPFIX_FIX_H
 
 #include "app/options.h"
+#include "app/target_probe.h"
 #include "app/outcome.h"
 #include "app/record.h"
 #include "cli.h"
@@ -17,6 +18,13 @@ typedef struct FixOptions {
     char *machine;
     char *rom_dir;
     char **drop_sections;
+    char **accept_loss; /* --accept-loss, split at commas */
+    char *qemu;         /* --qemu: the target QEMU's command */
+    char *cache_dir;    /* --cache-dir: profiles of QEMU binaries */
+    /* The target is the profile of --qemu's binary (--target=auto, or
+     * --qemu without --target). */
+    bool qemu_profiled;
+    AppTargetProbe *probe; /* then: the profile */
     gboolean dry_run;
     gboolean shrink_vram;
     gboolean drop_roms;
@@ -26,13 +34,19 @@ typedef struct FixOptions {
     char *target_help;      /* --target's line in --help */
 } FixOptions;
 
+/* fix's options a command accepts but does not list (FixHidden bits). */
+typedef enum {
+    FIX_HIDE_DRY_RUN = 1 << 0, /* it never writes anyway */
+    FIX_HIDE_ROM_DIR = 1 << 1, /* it writes the recipe's files elsewhere */
+} FixHidden;
+
 /*
  * Parse a command line: the command's own options, then fix's (into o;
- * hide_dry_run: accepted but not listed), checked and turned into o->app.
- * Returns -1 to go on, else the exit code.
+ * hidden: FixHidden bits, accepted but not listed), checked and turned
+ * into o->app. Returns -1 to go on, else the exit code.
  */
 int fix_parse_command(CliCommand *c, const GOptionEntry *own, FixOptions *o,
-                      bool hide_dry_run, int *argc, char ***argv);
+                      unsigned hidden, int *argc, char ***argv);
 void fix_options_clear(FixOptions *o);
 /* The --help text on targets (from the target table), options and, if
  * asked, exit codes. */
@@ -60,6 +74,17 @@ void fix_json_writer(JsonBuilder *b, const VmsWriterInfo *w);
 void fix_json_rules(JsonBuilder *b, const TrResult *r, bool edit_counts);
 void fix_json_recipe(JsonBuilder *b, const TrResult *r);
 void fix_json_reason(JsonBuilder *b, const AppOutcome *out);
+
+/* ---- space (fix_space.c) ---------------------------------------------- */
+
+/* The "space:" line of a fix (and, for a full rewrite, a note). */
+void fix_print_space_human(const AppWriteStats *st, bool dry_run);
+/* A warning on stderr when the image had leaked clusters (the first
+ * check's count). */
+void fix_print_leaks_human(const char *image, AppOutcome *const *outcomes,
+                           guint n);
+/* Members "end", "leaked_clusters" and "space" of a write's JSON. */
+void fix_json_space(JsonBuilder *b, const AppWriteStats *st);
 
 /* ---- batches (fix_batch.c) -------------------------------------------- */
 

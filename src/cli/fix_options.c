@@ -26,6 +26,9 @@ static const char fix_options_help[] =
     "                  beside the image or input file)\n"
     "  --drop-section NAME  remove a section the target cannot load (idstr\n"
     "                  or device name; repeatable): its state is lost\n"
+    "  --accept-loss RULE[,RULE]  take the loss a rule's refusal names as\n"
+    "                  its way out (reported as a 'loss' finding):\n"
+    "@LOSS_RULES@"
     "\n"
     "Exit codes: 0 fixed; 3 nothing to do (already compatible); 4 refused\n"
     "(the reason is printed, nothing written); 2 bad command line; 5 I/O\n"
@@ -68,22 +71,39 @@ char *fix_common_help(bool with_exit_codes)
     g_string_append_c(s, '\n');
     g_string_append_len(s, fix_options_help,
                         end ? end - fix_options_help + 1 : -1);
+    g_auto(GStrv) losses = tr_loss_rules();
+    g_autoptr(GString) lines = g_string_new(NULL);
+    for (guint i = 0; losses[i]; i++) {
+        g_string_append_printf(lines, "                  %s\n", losses[i]);
+    }
+    g_string_replace(s, "@LOSS_RULES@", lines->str, 1);
     return g_string_free(s, false);
 }
 
-static GOptionEntry *fix_option_entries(FixOptions *o, bool hide_dry_run)
+static GOptionEntry *fix_option_entries(FixOptions *o, unsigned hidden)
 {
     g_autofree char *names = target_names();
 
     g_free(o->target_help);
-    o->target_help = g_strdup_printf("Target QEMU: %s", names);
+    o->target_help = g_strdup_printf(
+        "Target QEMU: %s, or auto (the profile of qemu-system-x86_64 or "
+        "of --qemu)",
+        names);
     GOptionEntry entries[] = {
         {"target", 0, 0, G_OPTION_ARG_STRING, &o->target_name, o->target_help,
          "TARGET"},
+        {"qemu", 0, 0, G_OPTION_ARG_STRING, &o->qemu,
+         "The target QEMU (a program or a wrapper command): its profile, "
+         "unless --target names a shipped one; prove runs it",
+         "CMD"},
+        {"cache-dir", 0, 0, G_OPTION_ARG_FILENAME, &o->cache_dir,
+         "Where profiles of QEMU binaries are kept (default: "
+         "$XDG_CACHE_HOME/qsnapfix/targets)",
+         "DIR"},
         {"machine", 0, 0, G_OPTION_ARG_STRING, &o->machine,
          "Machine type for the recipe (default: from the target and stream)",
          "TYPE"},
-        {"dry-run", 'n', hide_dry_run ? G_OPTION_FLAG_HIDDEN : 0,
+        {"dry-run", 'n', hidden & FIX_HIDE_DRY_RUN ? G_OPTION_FLAG_HIDDEN : 0,
          G_OPTION_ARG_NONE, &o->dry_run,
          "Show the edits and the recipe; write nothing", NULL},
         {"shrink-vram", 0, 0, G_OPTION_ARG_NONE, &o->shrink_vram,
@@ -98,25 +118,70 @@ static GOptionEntry *fix_option_entries(FixOptions *o, bool hide_dry_run)
          "R9: keep qemu-kvm 0.15/1.0's empty 'block' sections (no full "
          "rewrite)",
          NULL},
-        {"rom-dir", 0, 0, G_OPTION_ARG_FILENAME, &o->rom_dir,
+        {"rom-dir", 0, hidden & FIX_HIDE_ROM_DIR ? G_OPTION_FLAG_HIDDEN : 0,
+         G_OPTION_ARG_FILENAME, &o->rom_dir,
          "Directory for extracted ROM/BIOS/flash files", "DIR"},
         {"drop-section", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->drop_sections,
          "Remove this section (its state is lost); repeatable", "NAME"},
+        {"accept-loss", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->accept_loss,
+         "Take the loss these rules describe (their refusal's way out)",
+         "RULE[,RULE]"},
         {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
     return g_memdup2(entries, sizeof(entries));
 }
 
+/*
+ * --target=auto (the qemu-system-x86_64 in PATH, or --qemu's) and --qemu
+ * without --target: the binary's profile (measured once, then cached).
+ */
+static const TrTarget *profiled_target(FixOptions *o, GError **errp)
+{
+    g_autoptr(AppQemu) q = app_qemu_new(o->qemu, errp);
+
+    if (!q) {
+        return NULL;
+    }
+    o->probe = app_target_probe(
+        q, o->cache_dir, g_getenv("QSNAPFIX_TARGET_BUILT") != NULL, errp);
+    if (!o->probe) {
+        return NULL;
+    }
+    o->qemu_profiled = true;
+    fprintf(stderr, "qsnapfix: target %s\n", app_target_probe_origin(o->probe));
+    return app_target_probe_target(o->probe);
+}
+
 static bool fix_options_finish(FixOptions *o, GError **errp)
 {
-    const TrTarget *target =
-        o->target_name ? tr_target_find(o->target_name) : tr_target_default();
+    bool auto_target = (o->target_name && !strcmp(o->target_name, "auto")) ||
+                       (!o->target_name && o->qemu);
+    const TrTarget *target = auto_target      ? profiled_target(o, errp)
+                             : o->target_name ? tr_target_find(o->target_name)
+                                              : tr_target_default();
 
+    if (!target && auto_target) {
+        return false;
+    }
     if (!target) {
         g_autofree char *names = target_names();
         g_set_error(errp, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                     "unknown --target '%s' (known: %s)", o->target_name, names);
         return false;
+    }
+    if (o->accept_loss) {
+        /* "R10,R4" and repeated options alike */
+        g_autofree char *all = g_strjoinv(",", o->accept_loss);
+        g_strfreev(o->accept_loss);
+        o->accept_loss = g_strsplit(all, ",", -1);
+        for (guint i = 0; o->accept_loss[i]; i++) {
+            g_autoptr(GError) err = NULL;
+            if (!tr_loss_rule_check(o->accept_loss[i], &err)) {
+                g_set_error(errp, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                            "--accept-loss: %s", err->message);
+                return false;
+            }
+        }
     }
     if (o->rom_dir && !g_file_test(o->rom_dir, G_FILE_TEST_IS_DIR)) {
         g_set_error(errp, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
@@ -128,6 +193,7 @@ static bool fix_options_finish(FixOptions *o, GError **errp)
         .machine = o->machine,
         .rom_dir = o->rom_dir,
         .drop_sections = (const char *const *)o->drop_sections,
+        .accept_loss = (const char *const *)o->accept_loss,
         .shrink_vram = o->shrink_vram,
         .drop_roms = o->drop_roms,
         .keep_block_sections = o->keep_block_sections,
@@ -143,13 +209,17 @@ void fix_options_clear(FixOptions *o)
     g_free(o->machine);
     g_free(o->rom_dir);
     g_strfreev(o->drop_sections);
+    g_strfreev(o->accept_loss);
     g_free(o->target_help);
+    g_free(o->qemu);
+    g_free(o->cache_dir);
+    app_target_probe_free(o->probe);
 }
 
 int fix_parse_command(CliCommand *c, const GOptionEntry *own, FixOptions *o,
-                      bool hide_dry_run, int *argc, char ***argv)
+                      unsigned hidden, int *argc, char ***argv)
 {
-    g_autofree GOptionEntry *shared = fix_option_entries(o, hide_dry_run);
+    g_autofree GOptionEntry *shared = fix_option_entries(o, hidden);
     g_autoptr(GError) err = NULL;
     int rc = cli_parse(c, own, shared, argc, argv);
 

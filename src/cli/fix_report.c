@@ -24,7 +24,26 @@ static void print_findings(const TrResult *r)
         print_wrapped("why:", f->evidence);
         print_wrapped(f->action == TR_ACTION_REFUSE ? "why not:" : "does:",
                       f->change);
+        if (f->way_out) {
+            g_autofree char *line =
+                g_strdup_printf("%s (risk: %s)", f->way_out, f->risk);
+            print_wrapped("way out:", line);
+        } else if (f->no_way_out) {
+            print_wrapped("no way out:", f->no_way_out);
+        }
     }
+}
+
+/* "; way out: OPTION (risk: ...)" or "; no way out: WHY" */
+static char *way_out_str(const TrFinding *f)
+{
+    if (f->way_out) {
+        return g_strdup_printf("; way out: %s (risk: %s)", f->way_out, f->risk);
+    }
+    if (f->no_way_out) {
+        return g_strdup_printf("; no way out: %s", f->no_way_out);
+    }
+    return g_strdup("");
 }
 
 static void print_recipe(const TrRecipe *r, const char *target,
@@ -61,6 +80,10 @@ static void print_recipe(const TrRecipe *r, const char *target,
     for (guint i = 0; i < r->notes->len; i++) {
         printf("    note:   %s\n", (char *)g_ptr_array_index(r->notes, i));
     }
+    for (guint i = 0; i < r->warnings->len; i++) {
+        const TrWarning *w = g_ptr_array_index(r->warnings, i);
+        printf("    expect: \"%s\": %s\n", w->message, w->why);
+    }
 }
 
 void fix_print_human(const AppOutcome *out, const char *what,
@@ -69,9 +92,8 @@ void fix_print_human(const AppOutcome *out, const char *what,
     const TrResult *r = out->result;
 
     if (out->writer) {
-        printf("%s: written by %s %s, %s\n", what, out->writer->program,
-               out->writer->version ? out->writer->version : "?",
-               out->writer->accel);
+        g_autofree char *who = vms_writer_describe(out->writer);
+        printf("%s: written by %s, %s\n", what, who, out->writer->accel);
         for (guint i = 0; i < out->writer->evidence->len && i < 4; i++) {
             printf("  (%s)\n",
                    (char *)g_ptr_array_index(out->writer->evidence, i));
@@ -103,6 +125,7 @@ void fix_print_human(const AppOutcome *out, const char *what,
                    dry_run ? " planned" : " written");
         }
         printf("\n");
+        fix_print_space_human(&out->write, dry_run);
         for (guint i = 0; dry_run && i < r->edits->len; i++) {
             const TrEdit *e = &g_array_index(r->edits, TrEdit, i);
             printf("    edit at 0x%08" PRIx64 ": %" PRIu64
@@ -118,8 +141,9 @@ void fix_print_human(const AppOutcome *out, const char *what,
         break;
     case APP_REFUSED: {
         const TrFinding *f = tr_result_refusal(r);
-        printf("  refused: %s %s: %s (nothing written)\n", f->rule, f->subject,
-               f->change);
+        g_autofree char *way = way_out_str(f);
+        printf("  refused: %s %s: %s (nothing written)%s\n", f->rule,
+               f->subject, f->change, way);
         break;
     }
     case APP_ERROR:
@@ -144,8 +168,9 @@ void fix_print_failure(const AppOutcome *out, const char *what)
 {
     if (out->status == APP_REFUSED) {
         const TrFinding *f = tr_result_refusal(out->result);
-        fprintf(stderr, "qsnapfix: %s: refused by %s (%s): %s; %s\n", what,
-                f->rule, f->subject, f->evidence, f->change);
+        g_autofree char *way = way_out_str(f);
+        fprintf(stderr, "qsnapfix: %s: refused by %s (%s): %s; %s%s\n", what,
+                f->rule, f->subject, f->evidence, f->change, way);
     } else if (out->status == APP_ERROR) {
         fprintf(stderr, "qsnapfix: %s\n",
                 out->error ? out->error->message : "internal error");
@@ -173,6 +198,8 @@ void fix_json_writer(JsonBuilder *b, const VmsWriterInfo *w)
     json_builder_begin_object(b);
     qsnapfix_json_str(b, "program", w->program);
     qsnapfix_json_str(b, "version", w->version);
+    qsnapfix_json_bool(b, "translated", w->translated);
+    qsnapfix_json_str(b, "translated_for", w->translated_for);
     qsnapfix_json_str(b, "accel", w->accel);
     qsnapfix_json_str(b, "machine", w->machine);
     qsnapfix_json_strings(b, "machine_hints", w->machine_hints);
@@ -192,6 +219,16 @@ void fix_json_rules(JsonBuilder *b, const TrResult *r, bool edit_counts)
         qsnapfix_json_str(b, "subject", f->subject);
         qsnapfix_json_str(b, "evidence", f->evidence);
         qsnapfix_json_str(b, "change", f->change);
+        json_builder_set_member_name(b, "way_out");
+        if (f->action == TR_ACTION_REFUSE) {
+            json_builder_begin_object(b);
+            qsnapfix_json_str(b, "option", f->way_out);
+            qsnapfix_json_str(b, "risk", f->risk);
+            qsnapfix_json_str(b, "why_none", f->no_way_out);
+            json_builder_end_object(b);
+        } else {
+            json_builder_add_null_value(b);
+        }
         if (edit_counts) {
             qsnapfix_json_int(b, "edits", f->n_edits);
         }
@@ -251,6 +288,15 @@ void fix_json_recipe(JsonBuilder *b, const TrResult *r)
     }
     qsnapfix_json_strings(b, "libvirt_xml", xml);
     qsnapfix_json_strings(b, "notes", rc->notes);
+    qsnapfix_json_begin_array(b, "expected_warnings");
+    for (guint i = 0; i < rc->warnings->len; i++) {
+        const TrWarning *w = g_ptr_array_index(rc->warnings, i);
+        json_builder_begin_object(b);
+        qsnapfix_json_str(b, "message", w->message);
+        qsnapfix_json_str(b, "why", w->why);
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
     json_builder_end_object(b);
 }
 
@@ -280,6 +326,7 @@ static void json_outcome(JsonBuilder *b, const AppOutcome *out)
         qsnapfix_json_int(b, "metadata_clusters", out->write.metadata_clusters);
         qsnapfix_json_int(b, "bytes_written", out->write.bytes_written);
         qsnapfix_json_str(b, "kept_original_as", out->write.kept_as);
+        fix_json_space(b, &out->write);
         json_builder_end_object(b);
     } else {
         json_builder_add_null_value(b);

@@ -31,6 +31,8 @@ static const Command commands[] = {
      "give fixed snapshots their kept original VM state back"},
     {"drop-originals", qsnapfix_cmd_drop_originals,
      "release the originals fixes kept, once guests resume"},
+    {"prove", qsnapfix_cmd_prove,
+     "load a snapshot in the target QEMU, paused, and tell if it loads"},
     {"splice", qsnapfix_cmd_splice, NULL},
     {"oldify", qsnapfix_cmd_oldify, NULL},
 };

@@ -27,6 +27,7 @@ static void json_write_plan(JsonBuilder *b, const AppScanSnapshot *ss)
         json_builder_add_null_value(b);
     }
     qsnapfix_json_int(b, "bytes_written", w->bytes_written);
+    qsnapfix_json_int(b, "space_needed", w->space_needed);
     json_builder_end_object(b);
 }
 
@@ -148,6 +149,12 @@ void scan_json_image(JsonBuilder *b, const AppScanImage *im)
         qsnapfix_json_str(b, "message", im->blocker.message);
         qsnapfix_json_int(b, "exit_code", (uint64_t)im->blocker.exit_code);
         json_builder_end_object(b);
+    } else {
+        json_builder_add_null_value(b);
+    }
+    json_builder_set_member_name(b, "leaked_clusters");
+    if (im->leaks_known) {
+        json_builder_add_int_value(b, (int64_t)im->leaked_clusters);
     } else {
         json_builder_add_null_value(b);
     }

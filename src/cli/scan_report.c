@@ -20,8 +20,9 @@ static char *writer_str(const AppScanSnapshot *ss)
     if (!w) {
         return g_strdup("-");
     }
-    return g_strdup_printf("%s %s, %s", w->program,
-                           w->version ? w->version : "?", w->accel);
+    g_autofree char *who = vms_writer_describe(w);
+
+    return g_strdup_printf("%s, %s", who, w->accel);
 }
 
 static char *image_line(const AppScanImage *im)
@@ -100,15 +101,22 @@ static void print_write(const AppScanSnapshot *ss, bool whole_file)
         return;
     }
     if (w->exact) {
+        g_autofree char *space = qsnapfix_size_to_str(w->space_needed);
         printf("      %-16s %" PRIu64 " data cluster(s), %" PRIu64
-               " shared, %" PRIu64 " metadata: %s\n",
+               " shared, %" PRIu64 " metadata: %s (up to %s of free space "
+               "while it runs)\n",
                "fix writes", w->clusters_written, w->clusters_shared,
-               w->metadata_clusters, bytes);
+               w->metadata_clusters, bytes, space);
     } else {
         printf("      %-16s about %" PRIu64 " data cluster(s), %" PRIu64
                " shared: %s (estimated from the edits; --full for the exact "
                "plan)\n",
                "fix writes", w->clusters_written, w->clusters_shared, bytes);
+    }
+    if (!w->clusters_shared && w->clusters_written > 1) {
+        printf("      %-16s the whole VM state anew: while fix runs it needs "
+               "free space for a second copy\n",
+               "note");
     }
 }
 
@@ -141,6 +149,13 @@ static void print_snapshot(const AppScanSnapshot *ss, bool whole_file)
         print_rules(r);
         printf("      %-16s %s %s: %s\n", "refused by", f->rule, subject,
                change);
+        if (f->way_out) {
+            g_autofree char *risk = qsnapfix_printable(f->risk);
+            printf("      %-16s %s (risk: %s)\n", "way out", f->way_out, risk);
+        } else if (f->no_way_out) {
+            g_autofree char *why = qsnapfix_printable(f->no_way_out);
+            printf("      %-16s %s\n", "no way out", why);
+        }
         return;
     }
     case APP_VERDICT_COMPATIBLE:
@@ -169,8 +184,18 @@ void scan_print_image_human(const AppScanImage *im)
     facts = image_line(im);
     printf("%s: %s\n", path, facts);
     if (im->blocker.message) {
-        printf("  fix blocked: %s (fix exits %d)\n", im->blocker.message,
+        g_autofree char *msg = qsnapfix_printable(im->blocker.message);
+        printf("  fix blocked: %s (fix exits %d)\n", msg,
                im->blocker.exit_code);
+    }
+    if (im->leaks_known && im->leaked_clusters) {
+        g_autofree char *bytes =
+            qsnapfix_size_to_str(im->leaked_clusters * im->cluster_size);
+        printf("  warning: %" PRIu64 " leaked cluster%s (%s) already in the "
+               "image, not used by anything; qemu-img check -r leaks %s "
+               "reclaims them\n",
+               im->leaked_clusters, im->leaked_clusters == 1 ? "" : "s", bytes,
+               path);
     }
     scan_print_guest_human("  ", &im->guest);
     if (!im->snapshots->len) {

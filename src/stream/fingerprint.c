@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "layout.h"
+#include "vmdesc.h"
 
 typedef struct Facts {
     const VmsStream *s;
@@ -106,6 +107,54 @@ static const char *ram_order(const VmsStream *s)
         return "short";
     }
     return alpha ? "alphabetical" : by_size ? "by size" : "registration";
+}
+
+/*
+ * The qemu-kvm writer of a translated stream, from the markers the
+ * translation leaves alone: the i8259 instance ids (0.15: the I/O bases),
+ * the RAM code (0.15/1.0: blocks in allocation order, pages in the START
+ * record; 1.1/1.2: sorted by name) and live 'block' sections (1.1 and
+ * older, when kept).
+ */
+static void translated_qemu_kvm(Facts *f)
+{
+    const VmsStream *s = f->s;
+    const VmsSection *pic = device(s, "i8259");
+    const char *order = ram_order(s);
+    bool old_ram = s->first_page_in_start || !strcmp(order, "registration");
+    bool block = vms_stream_find_section(s, "block", -1) != NULL;
+    uint32_t len;
+    const char *named = NULL;
+
+    f->w->program = "qemu-kvm";
+    f->w->translated = true;
+    g_free(f->w->version);
+    if (pic && (pic->instance_id == 0x20 || pic->instance_id == 0xa0)) {
+        evidence(f, "translated: i8259 instance ids are the I/O bases "
+                    "0x20/0xa0: qemu-kvm 0.15");
+        f->w->version = g_strdup("0.15");
+    } else if (old_ram) {
+        evidence(f,
+                 "translated: the 0.15/1.0 RAM code (%s), i8259 instance "
+                 "ids 0/1: qemu-kvm 1.0",
+                 s->first_page_in_start ? "pages in the START 'ram' record"
+                                        : "blocks in allocation order");
+        f->w->version = g_strdup("1.0");
+    } else if (block) {
+        evidence(f, "translated: the 1.1/1.2 RAM code with live 'block' "
+                    "sections: qemu-kvm 1.1");
+        f->w->version = g_strdup("1.1");
+    } else {
+        evidence(f, "translated: the 1.1/1.2 RAM code (blocks sorted by "
+                    "name), no live 'block' sections: qemu-kvm 1.2 (or a "
+                    "1.1 whose block sections the translation removed)");
+        f->w->version = g_strdup("1.2");
+    }
+    for (guint i = 0; i < s->sections->len && !named; i++) {
+        named = vms_section_machine(vms_stream_section(s, i), &len);
+    }
+    f->w->translated_for = named ? g_strdup_printf("-M %.*s", (int)len, named)
+                                 : g_strdup("a machine type before 2.4");
 }
 
 static void qemu_kvm_version(Facts *f)
@@ -214,7 +263,15 @@ static void upstream_version(Facts *f, const VmsSection *pm)
         evidence(f, "subsection cpu/poll_control_msr: QEMU 4.1 or later");
         at_least(f, 401);
     }
-    if (f->upper < 10000) {
+    if (f->lower > f->upper) {
+        /* no QEMU writes both: a stream rewritten after its writer */
+        evidence(f,
+                 "the markers disagree (QEMU >= %d.%d and <= %d.%d): "
+                 "not as one QEMU wrote it",
+                 f->lower / 100, f->lower % 100, f->upper / 100,
+                 f->upper % 100);
+        translated_qemu_kvm(f);
+    } else if (f->upper < 10000) {
         f->w->version =
             g_strdup_printf("%d.%d..%d.%d", f->lower / 100, f->lower % 100,
                             f->upper / 100, f->upper % 100);
@@ -315,6 +372,24 @@ static void machine(Facts *f)
     }
 }
 
+/* A stream QEMU wrote whose framing qsnapfix changed says so in its VM
+ * description (vmdesc.h): its devices are still its writer's. */
+static void framed_by_qsnapfix(Facts *f)
+{
+    g_autofree char *framed =
+        f->s->has_vmdesc ? vms_vmdesc_framed_for(f->s->vmdesc_json) : NULL;
+
+    if (!framed || f->w->translated) {
+        return;
+    }
+    evidence(f,
+             "the VM description says qsnapfix framed the stream for -M "
+             "%s: its devices are still its writer's",
+             framed);
+    f->w->translated = true;
+    f->w->translated_for = g_strdup_printf("-M %s", framed);
+}
+
 VmsWriterInfo *vms_fingerprint(const VmsStream *s)
 {
     VmsWriterInfo *w = g_new0(VmsWriterInfo, 1);
@@ -334,7 +409,17 @@ VmsWriterInfo *vms_fingerprint(const VmsStream *s)
     }
     accelerator(&f);
     machine(&f);
+    framed_by_qsnapfix(&f);
     return w;
+}
+
+char *vms_writer_describe(const VmsWriterInfo *w)
+{
+    if (w->translated) {
+        return g_strdup_printf("%s %s, translated for %s", w->program,
+                               w->version, w->translated_for);
+    }
+    return g_strdup_printf("%s %s", w->program, w->version ? w->version : "?");
 }
 
 void vms_writer_info_free(VmsWriterInfo *w)
@@ -343,6 +428,7 @@ void vms_writer_info_free(VmsWriterInfo *w)
         return;
     }
     g_free(w->version);
+    g_free(w->translated_for);
     g_free(w->machine);
     g_ptr_array_free(w->machine_hints, TRUE);
     g_ptr_array_free(w->evidence, TRUE);

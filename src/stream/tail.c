@@ -175,6 +175,9 @@ static void merge(VmsStream *s, VmsStream *t, uint64_t head_end)
     }
     s->has_eof = t->has_eof;
     s->eof_offset = t->eof_offset;
+    /* the head may stop inside its first record, before its footer: the
+     * tail's records say whether the stream has them */
+    s->has_footers = s->has_footers || t->has_footers;
     s->has_vmdesc = t->has_vmdesc;
     s->vmdesc_offset = t->vmdesc_offset;
     s->vmdesc_len = t->vmdesc_len;

@@ -377,3 +377,35 @@ bool vms_stream_check_vmdesc(const VmsStream *s, VmsVmdescCheck *out,
     }
     return true;
 }
+
+#define FRAMED_MEMBER "\"qsnapfix-framed-for\": \""
+
+char *vms_vmdesc_framed_for(const char *json)
+{
+    const char *m = json ? strstr(json, FRAMED_MEMBER) : NULL;
+    const char *end = m ? strchr(m + strlen(FRAMED_MEMBER), '"') : NULL;
+
+    return end ? g_strndup(m + strlen(FRAMED_MEMBER),
+                           end - m - strlen(FRAMED_MEMBER))
+               : NULL;
+}
+
+char *vms_vmdesc_mark_framed(const char *json, const char *machine)
+{
+    const char *m = strstr(json, FRAMED_MEMBER);
+    const char *open = strchr(json, '{');
+
+    if (m) { /* replace the name it holds */
+        const char *end = strchr(m + strlen(FRAMED_MEMBER), '"');
+        return g_strdup_printf("%.*s%s%s",
+                               (int)(m - json + strlen(FRAMED_MEMBER)), json,
+                               machine, end);
+    }
+    if (!open) {
+        return g_strdup(json);
+    }
+    const char *rest = open + 1 + strspn(open + 1, " \t\r\n");
+    return g_strdup_printf("%.*s%s%s\"%s%s", (int)(open - json + 1), json,
+                           FRAMED_MEMBER, machine, *rest == '}' ? "" : ", ",
+                           open + 1);
+}

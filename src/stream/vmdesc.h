@@ -30,6 +30,17 @@ typedef struct VmsVmdescCheck {
 bool vms_stream_check_vmdesc(const VmsStream *s, VmsVmdescCheck *out,
                              GError **errp);
 
+/*
+ * The record that a stream QEMU wrote was framed again by qsnapfix: a
+ * stream with a VM description whose CONFIGURATION record qsnapfix wrote
+ * (for a machine type its writer did not run) says so in the description,
+ * a member QEMU's loader and its analysis script ignore:
+ * {"qsnapfix-framed-for": "pc-i440fx-2.4", ...}. The JSON with the
+ * member set (g_free), and the machine it names (g_free; NULL: none).
+ */
+char *vms_vmdesc_mark_framed(const char *json, const char *machine);
+char *vms_vmdesc_framed_for(const char *json);
+
 G_END_DECLS
 
 #endif

@@ -43,10 +43,19 @@ static void setting_free(gpointer data)
     g_free(s);
 }
 
+static void warning_free(gpointer data)
+{
+    TrWarning *w = data;
+    g_free(w->message);
+    g_free(w->why);
+    g_free(w);
+}
+
 TrRecipe *tr_recipe_new(void)
 {
     TrRecipe *r = g_new0(TrRecipe, 1);
 
+    r->warnings = g_ptr_array_new_with_free_func(warning_free);
     r->settings = g_ptr_array_new_with_free_func(setting_free);
     r->files = g_ptr_array_new_with_free_func(file_free);
     r->notes = g_ptr_array_new_with_free_func(g_free);
@@ -67,7 +76,39 @@ void tr_recipe_free(TrRecipe *r)
     g_ptr_array_unref(r->settings);
     g_ptr_array_unref(r->files);
     g_ptr_array_unref(r->notes);
+    g_ptr_array_unref(r->warnings);
     g_free(r);
+}
+
+static void expect(TrRecipe *r, char *message, char *why)
+{
+    TrWarning *w = g_new0(TrWarning, 1);
+
+    w->message = message;
+    w->why = why;
+    g_ptr_array_add(r->warnings, w);
+}
+
+void tr_recipe_expect_warnings(TrRecipe *r, const TrTarget *target,
+                               const VmsStream *s)
+{
+    if (target->reads_vmdesc && !s->has_vmdesc) {
+        expect(r, g_strdup("Expected vmdescription section, but got 0"),
+               g_strdup_printf("the stream ends without the VM description "
+                               "(JSON) QEMU >= 2.3 writes after it for "
+                               "analysis tools only; %s reads on past the "
+                               "end, finds none and loads the state all "
+                               "the same",
+                               target->name));
+    }
+    if (tr_target_machine_deprecated(target, r->machine)) {
+        expect(r,
+               g_strdup_printf("Machine type '%s' is deprecated", r->machine),
+               g_strdup_printf("%s marks -M %s deprecated (a later QEMU may "
+                               "drop it); the stream's devices need this "
+                               "machine, and it runs them as it always did",
+                               target->name, r->machine));
+    }
 }
 
 static bool has_string(GPtrArray *a, const char *s)
@@ -98,6 +139,21 @@ static TrSetting *add_setting(TrRecipe *r, TrSettingKind kind)
     return s;
 }
 
+/* A display device QEMU creates by default, unless a -device or -global
+ * names its driver (vl.c's default_driver_check). */
+static bool display_driver(const char *driver)
+{
+    static const char *const displays[] = {"VGA", "cirrus-vga", "vmware-svga",
+                                           "qxl-vga", NULL};
+
+    for (guint i = 0; displays[i]; i++) {
+        if (!strcmp(displays[i], driver)) {
+            return true;
+        }
+    }
+    return false;
+}
+
 void tr_recipe_add_global(TrRecipe *r, const char *driver, const char *prop,
                           const char *value)
 {
@@ -112,6 +168,14 @@ void tr_recipe_add_global(TrRecipe *r, const char *driver, const char *prop,
     s->driver = g_strdup(driver);
     s->property = g_strdup(prop);
     s->value = g_strdup(value);
+    if (display_driver(driver)) {
+        tr_recipe_add_note(
+            r, g_strdup_printf("-global %s.*: QEMU then creates no default "
+                               "display, so the VM's own options must name "
+                               "it (-vga std|cirrus|vmware|qxl, or -device); "
+                               "libvirt always does",
+                               driver));
+    }
 }
 
 void tr_recipe_add_bios(TrRecipe *r, const char *path)

@@ -15,7 +15,7 @@
  *   R1 ... R16        section headers and payload bytes;
  *   R4 ... ram        one walk over the RAM block list (detect_block);
  *   R20               after R6, whose dropped ROMs it leaves alone;
- *   R18, R19          the framing of a >= 2.4 machine;
+ *   R18, R19          the framing of the recipe's machine (R15's);
  *   R21, R22, R23     device defaults and CPU state;
  *   target, layout    last: what the target still cannot load, after
  *                     the versions R1/R2 set.

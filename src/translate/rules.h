@@ -21,6 +21,7 @@
 #define TR_RULES_H
 
 #include "plan.h"
+#include "stream/fingerprint.h"
 #include "target.h"
 #include "translate.h"
 
@@ -30,6 +31,8 @@ typedef struct TrForward TrForward;
 
 typedef struct TrContext {
     const VmsStream *stream;
+    /* Who wrote it (stream/fingerprint.h), for the rules that ask. */
+    const VmsWriterInfo *writer;
     VmsSource *source;
     const TrOptions *opts;
     const TrTarget *target;
@@ -74,6 +77,12 @@ struct TrRule {
      * target does with it. */
     const char *fixes;
     unsigned actions; /* TR_MAY_* */
+    /*
+     * The loss --accept-loss=ID takes (its refusal's way out), in words
+     * for --help; NULL: the rule takes none that way (drop-section and R6
+     * have options of their own).
+     */
+    const char *loss;
     /* Rules whose results (gives) it reads; NULL-terminated, or NULL. */
     const char *const *needs;
     unsigned gives; /* TrGives */
@@ -138,6 +147,19 @@ TrFinding *tr_hit_add(TrContext *ctx, GArray *hits, guint section, guint block,
                       uint64_t value, const char *subject, char *evidence);
 /* Set what the finding does (takes ownership of change). */
 void tr_finding_set(TrFinding *f, TrAction action, char *change);
+/*
+ * Refuse: why (change), and the way out: the option that proceeds and
+ * what it loses (takes change and risk; the option is copied) ...
+ */
+void tr_refuse(TrFinding *f, char *change, const char *way_out, char *risk);
+/* ... or, where none exists, why (takes change and why_none). */
+void tr_refuse_no_way_out(TrFinding *f, char *change, char *why_none);
+/* "--drop-section 'IDSTR'", the way out of a section refused, and what
+ * it loses ("the state of 'IDSTR' (N bytes) is lost: ..."). */
+char *tr_drop_section_option(const VmsSection *sec);
+char *tr_section_loss(const VmsSection *sec);
+/* Did the user take this rule's loss (--accept-loss=ID)? */
+bool tr_loss_accepted(const TrContext *ctx, const char *rule);
 
 /* Sections the rules look at: not dropped, START/FULL with an idstr. */
 bool tr_section_live(const TrContext *ctx, guint i);
@@ -155,14 +177,24 @@ const uint8_t *tr_payload(const VmsSection *sec, size_t *len);
  * names the running rule (no spec, or a spec naming none: "ram").
  */
 void tr_ram_detect_block(TrContext *ctx, guint block, GArray *hits);
+/*
+ * A spec's length for the recipe's machine: 0 (not known) for the sizes a
+ * machine type decides (BIOS, option ROMs, video memory) on a machine
+ * other than the profile's.
+ */
+uint64_t tr_ram_length(const TrContext *ctx, const TrRamSpec *spec);
 /* The target's spec for a hit's block, or NULL. */
 const TrRamSpec *tr_ram_spec(const TrContext *ctx, const TrHit *hit);
 /*
  * Refuse a block the recipe would have to hand over as a file (a ROM,
  * BIOS or flash image) when it is larger than any of those: returns true
- * when it refused.
+ * when it refused. way_out (and its risk): an option that proceeds
+ * without the file, or NULL: none.
  */
-bool tr_ram_refuse_too_large(TrContext *ctx, const TrHit *hit);
+bool tr_ram_refuse_too_large(TrContext *ctx, const TrHit *hit,
+                             const char *way_out, const char *risk);
+/* Refuse a block whose size no setting of the target changes. */
+bool tr_ram_refuse_fixed(TrContext *ctx, const TrHit *hit);
 /* Page records of a block at or beyond an offset. */
 typedef struct TrPageCensus {
     uint64_t full, fill;

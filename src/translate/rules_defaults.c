@@ -12,8 +12,9 @@
  *        PCI revision 2; off before (revision 0). The revision is
  *        config-checked ("Bad config data: i=0x8").
  *
- * Only for streams the target profile judges: a stream that names a
- * machine type the target keeps got that machine's defaults already.
+ * Judged against the recipe machine's defaults (tr_machine_default: what
+ * the profile measured for its own machine, else the compat properties
+ * every PC QEMU has), whoever wrote the stream.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <string.h>
@@ -21,15 +22,23 @@
 #include "layout.h"
 #include "rules.h"
 
+/*
+ * Are the stream's devices judged against the recipe machine's defaults?
+ * Not on a target that does not know them. A stream QEMU wrote for that
+ * very machine agrees with them anyway; one whose CONFIGURATION record
+ * qsnapfix wrote (for another target) still has its writer's.
+ */
 static bool judged_by_defaults(const TrContext *ctx)
 {
-    g_autofree char *named = vms_stream_machine(ctx->stream);
+    return ctx->target->defaults_known;
+}
 
-    if (!ctx->target->defaults_known) {
-        return false;
-    }
-    return !named || !tr_machine_kept(ctx->target, named) ||
-           (ctx->target->machine && !strcmp(named, ctx->target->machine));
+/* Is a boolean property on for the recipe's machine (device default on)? */
+static bool machine_default_on(const TrContext *ctx, const char *driver,
+                               const char *property)
+{
+    return !tr_compat_is_off(tr_machine_default(
+        ctx->target, ctx->recipe->machine, driver, property));
 }
 
 /* ---- R21: piix4_pm PCI hotplug layout ---------------------------------- */
@@ -38,6 +47,7 @@ static bool judged_by_defaults(const TrContext *ctx)
  * hotplug_select (4) and 256 x {up, down} (8) in the bridge layout. */
 #define PIIX4_PCIHP_OFFSET     304
 #define PIIX4_PCIHP_BRIDGE_LEN (4 + 256 * 8)
+#define PCIHP_BRIDGE           "acpi-pci-hotplug-with-bridge-support"
 
 static bool piix4_has_bridge_layout(const VmsSection *sec)
 {
@@ -63,7 +73,7 @@ static void r21_detect(TrContext *ctx, GArray *hits)
             continue;
         }
         bool bridge = piix4_has_bridge_layout(sec);
-        if (bridge == ctx->target->piix4_pcihp_bridge) {
+        if (bridge == machine_default_on(ctx, "PIIX4_PM", PCIHP_BRIDGE)) {
             continue;
         }
         tr_hit_add(ctx, hits, i, G_MAXUINT, bridge, sec->idstr,
@@ -72,13 +82,13 @@ static void r21_detect(TrContext *ctx, GArray *hits)
                                          "state (hotplug_select + 256 buses); "
                                          "%s -M %s has only bus 0's",
                                          sec->idstr, ctx->target->name,
-                                         ctx->target->machine)
+                                         ctx->recipe->machine)
                        : g_strdup_printf("'%s' carries bus 0's PCI hotplug "
                                          "{up, down} only (machine < 2.0); %s "
                                          "-M %s reads hotplug_select + 256 "
                                          "buses",
                                          sec->idstr, ctx->target->name,
-                                         ctx->target->machine));
+                                         ctx->recipe->machine));
     }
 }
 
@@ -113,6 +123,14 @@ const TrRule tr_rule_r21_piix4_pcihp = {
 /* PCIDevice: LE32 version, then config: revision at 0x08, class at 0x0a */
 #define CONFIG_AT 4
 
+/* class 0x0380 (other display) is the secondary-vga device */
+static const char *vga_driver(const uint8_t *p)
+{
+    return p[CONFIG_AT + 0x0b] == 0x03 && p[CONFIG_AT + 0x0a] == 0x80
+               ? "secondary-vga"
+               : "VGA";
+}
+
 static void r22_detect(TrContext *ctx, GArray *hits)
 {
     const VmsStream *s = ctx->stream;
@@ -130,15 +148,17 @@ static void r22_detect(TrContext *ctx, GArray *hits)
             continue;
         }
         uint8_t rev = p[CONFIG_AT + 0x08];
-        if (rev == ctx->target->vga_revision) {
+        uint8_t want =
+            machine_default_on(ctx, vga_driver(p), "qemu-extended-regs") ? 2
+                                                                         : 0;
+        if (rev == want) {
             continue;
         }
         tr_hit_add(ctx, hits, i, G_MAXUINT, rev, sec->idstr,
                    g_strdup_printf("'%s' PCI revision is %u; %s -M %s gives "
                                    "the std VGA revision %u (config-checked)",
                                    sec->idstr, rev, ctx->target->name,
-                                   ctx->target->machine,
-                                   ctx->target->vga_revision));
+                                   ctx->recipe->machine, want));
     }
 }
 
@@ -147,17 +167,20 @@ static bool r22_plan(TrContext *ctx, const TrHit *hit, GError **errp)
     const VmsSection *sec = vms_stream_section(ctx->stream, hit->section);
     size_t len;
     const uint8_t *p = tr_payload(sec, &len);
-    /* class 0x0380 (other display) is the secondary-vga device */
-    const char *driver =
-        p[CONFIG_AT + 0x0b] == 0x03 && p[CONFIG_AT + 0x0a] == 0x80
-            ? "secondary-vga"
-            : "VGA";
+    const char *driver = vga_driver(p);
 
     if (hit->value != 0 && hit->value != 2) {
-        tr_finding_set(hit->finding, TR_ACTION_REFUSE,
-                       g_strdup_printf("no setting of %s gives revision %u "
-                                       "(qemu-extended-regs gives 2 or 0)",
-                                       driver, (unsigned)hit->value));
+        g_autofree char *drop = tr_drop_section_option(sec);
+        tr_refuse(hit->finding,
+                  g_strdup_printf("no setting of %s gives revision %u "
+                                  "(qemu-extended-regs gives 2 or 0)",
+                                  driver, (unsigned)hit->value),
+                  drop,
+                  g_strdup_printf("the display's state is lost: '%s' starts "
+                                  "from reset, and the guest's screen stays "
+                                  "blank or garbled until it sets a mode "
+                                  "again",
+                                  sec->idstr));
         return true;
     }
     const char *value = hit->value ? "on" : "off";

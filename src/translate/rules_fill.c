@@ -96,7 +96,7 @@ const TrRule tr_rule_r20_fill_pages = {
              "qemu-kvm wrote any uniform page: QEMU >= 8.2 refuses them "
              "(\"Found a zero page with value N\")",
     .actions = TR_MAY_EDIT | TR_MAY_NOTE,
-    .needs = TR_NEEDS("R6"),
+    .needs = TR_NEEDS("R6", "ram"),
     .detect = r20_detect,
     .plan = r20_plan,
     .reads_pages = r20_reads_pages,

@@ -52,12 +52,10 @@ static bool opaque_plan(TrContext *ctx, const TrHit *hit, GError **errp)
     const VmsSection *sec = vms_stream_section(ctx->stream, hit->section);
 
     if (hit->value) {
-        tr_finding_set(hit->finding, TR_ACTION_REFUSE,
-                       g_strdup_printf("the target would misread this "
-                                       "payload; to load the rest without "
-                                       "this device's state, use "
-                                       "--drop-section '%s'",
-                                       sec->idstr));
+        g_autofree char *drop = tr_drop_section_option(sec);
+        tr_refuse(hit->finding,
+                  g_strdup("the target would misread this payload"), drop,
+                  tr_section_loss(sec));
     } else {
         tr_finding_set(hit->finding, TR_ACTION_NOTE,
                        g_strdup("passed through unchanged, not verified: "

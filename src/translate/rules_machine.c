@@ -72,23 +72,24 @@ static char *join_evidence(const VmsWriterInfo *w)
 
 bool tr_machine_kept(const TrTarget *t, const char *named)
 {
-    return named &&
-           (!t->needs_configuration || tr_target_has_machine(t, named));
+    return named && t->reads_configuration && tr_target_has_machine(t, named);
 }
 
 static void machine_detect(TrContext *ctx, GArray *hits)
 {
     g_autofree char *named = vms_stream_machine(ctx->stream);
-    g_autoptr(VmsWriterInfo) w = vms_fingerprint(ctx->stream);
+    const VmsWriterInfo *w = ctx->writer;
     g_autofree char *why = join_evidence(w);
     const char *machine = writer_machine(w);
     bool qemu_kvm = !strcmp(w->program, "qemu-kvm");
+    g_autofree char *who = vms_writer_describe(w);
+    g_autofree char *lacked = NULL;
 
     g_free(ctx->result->writer);
-    ctx->result->writer = g_strdup_printf(
-        "%s %s (%s)", w->program, w->version ? w->version : "?", w->accel);
+    ctx->result->writer = g_strdup_printf("%s (%s)", who, w->accel);
     if (named && !tr_machine_kept(ctx->target, named)) {
-        g_clear_pointer(&named, g_free); /* R18 names the target's */
+        /* R18 frames the stream for the recipe's machine */
+        lacked = g_steal_pointer(&named);
     }
     if (ctx->opts->machine) {
         ctx->recipe->machine = g_strdup(ctx->opts->machine);
@@ -105,16 +106,20 @@ static void machine_detect(TrContext *ctx, GArray *hits)
     } else if (machine) {
         ctx->recipe->machine = g_strdup(machine);
         tr_hit_add(ctx, hits, G_MAXUINT, G_MAXUINT, 0, "machine",
-                   g_strdup_printf("written by %s %s (%s): its machine type "
+                   g_strdup_printf("written by %s (%s): its machine type "
                                    "was '%s'",
-                                   w->program, w->version, why, machine));
+                                   who, why, machine));
     } else {
         ctx->recipe->machine = g_strdup("pc");
-        tr_recipe_add_note(ctx->recipe,
-                           g_strdup_printf("machine type: the stream does "
-                                           "not tell (writer %s %s); use the "
-                                           "source's own",
-                                           w->program, w->version));
+        tr_recipe_add_note(
+            ctx->recipe,
+            lacked ? g_strdup_printf("machine type: the stream was written "
+                                     "for '%s', which %s does not have",
+                                     lacked, ctx->target->name)
+                   : g_strdup_printf("machine type: the stream does not "
+                                     "tell (writer %s); use the source's "
+                                     "own",
+                                     who));
     }
     if (qemu_kvm && w->version && strcmp(w->version, "unknown")) {
         ctx->recipe->cpu_model = g_strdup("qemu64");
@@ -130,15 +135,6 @@ static void machine_detect(TrContext *ctx, GArray *hits)
 
 static bool machine_plan(TrContext *ctx, const TrHit *hit, GError **errp)
 {
-    g_autofree char *named = vms_stream_machine(ctx->stream);
-
-    if (named && !ctx->target->machine) {
-        tr_finding_set(hit->finding, TR_ACTION_REFUSE,
-                       g_strdup_printf("%s cannot read CONFIGURATION "
-                                       "records (written by QEMU >= 2.4)",
-                                       ctx->target->name));
-        return true;
-    }
     tr_finding_set(hit->finding, TR_ACTION_SETTING,
                    g_strdup_printf("-M %s", ctx->recipe->machine));
     return true;
@@ -147,14 +143,15 @@ static bool machine_plan(TrContext *ctx, const TrHit *hit, GError **errp)
 /* R15 — the machine type the stream was written for.
  * Evidence: a CONFIGURATION record names it (QEMU >= 2.4), or, for a
  * target that has the old machines, the writer's fingerprint implies it.
- * Setting: -M TYPE (refused where the target cannot read the record). */
+ * Setting: -M TYPE. A record naming a machine the target lacks (or
+ * cannot read: QEMU 2.0) is left to R18. */
 const TrRule tr_rule_r15_machine = {
     .id = "R15",
     .title = "machine type",
     .fixes = "the stream was written for a machine type (named in its "
              "CONFIGURATION record, or implied by its writer) that the "
              "target must run as well",
-    .actions = TR_MAY_SET | TR_MAY_REFUSE,
+    .actions = TR_MAY_SET,
     .detect = machine_detect,
     .plan = machine_plan,
 };

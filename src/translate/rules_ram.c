@@ -62,15 +62,44 @@ char *tr_page_census_str(const TrPageCensus *c)
     return g_string_free(g, FALSE);
 }
 
-static bool judged_by_profile(const TrContext *ctx)
-{
-    g_autofree char *machine = vms_stream_machine(ctx->stream);
+/*
+ * Whose sizes the stream's blocks are judged by. The profile describes
+ * the target's own machine; on another machine (a CONFIGURATION record
+ * the target keeps, or --machine) the sizes a machine type or the build
+ * decides (BIOS, option ROMs, video memory) are not known, so the rules
+ * hand over the stream's own -- except for a stream QEMU wrote for that
+ * very machine, whose blocks that machine creates (not one qsnapfix
+ * translated or framed for it: its blocks are its writer's).
+ */
+typedef enum {
+    RAM_NOT_JUDGED,
+    RAM_BY_PROFILE,
+    RAM_SIZES_UNKNOWN,
+} RamJudged;
 
-    /* A stream that names its machine type (QEMU >= 2.4) was sized for that
-     * machine; the profile describes the target's default machine. */
-    return !machine || !ctx->target->machine ||
-           !strcmp(machine, ctx->target->machine) ||
-           !tr_machine_kept(ctx->target, machine);
+static RamJudged ram_judged(const TrContext *ctx)
+{
+    const TrTarget *t = ctx->target;
+    const char *machine = ctx->recipe->machine;
+    g_autofree char *named = vms_stream_machine(ctx->stream);
+
+    if (!t->machine || !machine || !strcmp(machine, t->machine)) {
+        return RAM_BY_PROFILE;
+    }
+    if (named && !strcmp(named, machine) && !ctx->writer->translated) {
+        return RAM_NOT_JUDGED;
+    }
+    return RAM_SIZES_UNKNOWN;
+}
+
+uint64_t tr_ram_length(const TrContext *ctx, const TrRamSpec *spec)
+{
+    bool by_machine = spec->kind == TR_RAM_BIOS ||
+                      spec->kind == TR_RAM_ROMFILE ||
+                      spec->kind == TR_RAM_VGAMEM;
+
+    return by_machine && ram_judged(ctx) == RAM_SIZES_UNKNOWN ? 0
+                                                              : spec->length;
 }
 
 static bool allowed_mb(const TrRamSpec *spec, uint64_t length)
@@ -107,8 +136,9 @@ static char *mismatch(const TrContext *ctx, const VmsRamBlock *b,
 {
     const VmsStream *s = ctx->stream;
     const char *target = ctx->target->name;
+    uint64_t length = spec ? tr_ram_length(ctx, spec) : 0;
     g_autofree char *have = tr_size_str(b->length);
-    g_autofree char *want = spec ? tr_size_str(spec->length) : NULL;
+    g_autofree char *want = spec ? tr_size_str(length) : NULL;
     uint64_t flash_len;
 
     if (!spec) {
@@ -119,21 +149,26 @@ static char *mismatch(const TrContext *ctx, const VmsRamBlock *b,
     case TR_RAM_ANY:
         return NULL;
     case TR_RAM_FIXED:
-    case TR_RAM_BIOS:
     case TR_RAM_QXL_ROM:
-        if (b->length == spec->length) {
+        if (b->length == length) {
             return NULL;
         }
         return g_strdup_printf("RAM block '%s' is %s; %s creates %s", b->id,
                                have, target, want);
+    case TR_RAM_BIOS:
     case TR_RAM_VGAMEM:
     case TR_RAM_ROMFILE:
-        if (spec->length && b->length == spec->length) {
+        if (length && b->length == length) {
             return NULL;
         }
-        return spec->length
-                   ? g_strdup_printf("RAM block '%s' is %s; %s creates %s",
-                                     b->id, have, target, want)
+        return length ? g_strdup_printf("RAM block '%s' is %s; %s creates %s",
+                                        b->id, have, target, want)
+               : spec->length
+                   ? g_strdup_printf("RAM block '%s' is %s; its size on %s "
+                                     "-M %s is not known (the profile "
+                                     "measured -M %s)",
+                                     b->id, have, target, ctx->recipe->machine,
+                                     ctx->target->machine)
                    : g_strdup_printf("RAM block '%s' is %s; its size on %s "
                                      "depends on the build or machine type",
                                      b->id, have, target);
@@ -163,7 +198,7 @@ void tr_ram_detect_block(TrContext *ctx, guint block, GArray *hits)
     const char *rule = spec && spec->rule ? spec->rule : "ram";
     char *evidence;
 
-    if (strcmp(rule, ctx->rule->id) || !judged_by_profile(ctx)) {
+    if (strcmp(rule, ctx->rule->id) || ram_judged(ctx) == RAM_NOT_JUDGED) {
         return;
     }
     evidence = mismatch(ctx, b, spec);
@@ -179,7 +214,8 @@ const TrRamSpec *tr_ram_spec(const TrContext *ctx, const TrHit *hit)
     return tr_target_ram(ctx->target, b->id, ctx->stream);
 }
 
-bool tr_ram_refuse_too_large(TrContext *ctx, const TrHit *hit)
+bool tr_ram_refuse_too_large(TrContext *ctx, const TrHit *hit,
+                             const char *way_out, const char *risk)
 {
     const VmsRamBlock *b = vms_stream_block(ctx->stream, hit->block);
 
@@ -187,18 +223,45 @@ bool tr_ram_refuse_too_large(TrContext *ctx, const TrHit *hit)
         return false;
     }
     g_autofree char *size = tr_size_str(b->length);
-    tr_finding_set(hit->finding, TR_ACTION_REFUSE,
-                   g_strdup_printf("a %s block is not a ROM, BIOS or flash "
-                                   "image qsnapfix can hand over",
-                                   size));
+    g_autofree char *max = tr_size_str(TR_EXTRACT_MAX);
+    char *why = g_strdup_printf("a %s block is not a ROM, BIOS or flash "
+                                "image qsnapfix can hand over",
+                                size);
+    if (way_out) {
+        tr_refuse(hit->finding, why, way_out, g_strdup(risk));
+    } else {
+        tr_refuse_no_way_out(
+            hit->finding, why,
+            g_strdup_printf("the target creates this block from a file "
+                            "only, and qsnapfix extracts at most %s",
+                            max));
+    }
     return true;
 }
 
-/* What no setting of the target changes (a spec of another kind). */
-static bool refuse_fixed(const TrHit *hit)
+/* What no setting of the target changes: a block of a fixed size (the
+ * "ram" rule lets the user drop it), or a spec of another rule's kind. */
+bool tr_ram_refuse_fixed(TrContext *ctx, const TrHit *hit)
 {
-    tr_finding_set(hit->finding, TR_ACTION_REFUSE,
-                   g_strdup("no setting changes its size on the target"));
+    const VmsRamBlock *b = vms_stream_block(ctx->stream, hit->block);
+    const TrRamSpec *spec = tr_ram_spec(ctx, hit);
+    g_autofree char *have = tr_size_str(b->length);
+    g_autofree char *want = tr_size_str(spec->length);
+    char *why = g_strdup("no setting changes its size on the target");
+
+    if (spec->kind != TR_RAM_FIXED) {
+        tr_refuse_no_way_out(
+            hit->finding, why,
+            g_strdup_printf("%s sizes '%s' in a way rule %s does not "
+                            "handle",
+                            ctx->target->name, b->id, ctx->rule->id));
+        return true;
+    }
+    tr_refuse(hit->finding, why, "--accept-loss=ram",
+              g_strdup_printf("the block and its pages are removed: the "
+                              "guest finds %s's own %s '%s' in place of "
+                              "its %s",
+                              ctx->target->name, want, b->id, have));
     return true;
 }
 
@@ -208,8 +271,10 @@ static bool refuse_fixed(const TrHit *hit)
 static bool cuts_vram(const TrContext *ctx, const TrRamSpec *spec,
                       const VmsRamBlock *b)
 {
+    uint64_t length = tr_ram_length(ctx, spec);
+
     return ctx->opts->shrink_vram && !strcmp(spec->driver, "cirrus-vga") &&
-           spec->length && b->length > spec->length;
+           length && b->length > length;
 }
 
 static bool vgamem_plan(TrContext *ctx, const TrHit *hit, GError **errp)
@@ -219,38 +284,57 @@ static bool vgamem_plan(TrContext *ctx, const TrHit *hit, GError **errp)
     const TrRamSpec *spec = tr_ram_spec(ctx, hit);
 
     if (spec->kind != TR_RAM_VGAMEM) {
-        return refuse_fixed(hit);
+        return tr_ram_refuse_fixed(ctx, hit);
     }
     const char *prop = spec->property ? spec->property : "vgamem_mb";
     if (cuts_vram(ctx, spec, b)) {
+        uint64_t length = tr_ram_length(ctx, spec);
         TrPageCensus c;
-        tr_page_census(s, hit->block, spec->length, &c);
+        tr_page_census(s, hit->block, length, &c);
         g_autofree char *pages = tr_page_census_str(&c);
-        g_autofree char *cut = tr_size_str(spec->length);
-        if (c.full) {
-            tr_finding_set(hit->finding, TR_ACTION_REFUSE,
-                           g_strdup_printf("--shrink-vram: at or above %s "
-                                           "the block holds %s; shrinking "
-                                           "would lose them (run without "
-                                           "--shrink-vram: the recipe sets "
-                                           "%s.%s instead)",
-                                           cut, pages, spec->driver, prop));
+        g_autofree char *cut = tr_size_str(length);
+        bool accepted = tr_loss_accepted(ctx, "R4");
+        if (c.full && !accepted) {
+            tr_refuse(hit->finding,
+                      g_strdup_printf("--shrink-vram: at or above %s the "
+                                      "block holds %s; shrinking would lose "
+                                      "them (without --shrink-vram the "
+                                      "recipe sets %s.%s instead, losing "
+                                      "nothing)",
+                                      cut, pages, spec->driver, prop),
+                      "--accept-loss=R4",
+                      g_strdup_printf("the block is cut to %s anyway: the "
+                                      "%" PRIu64 " data page(s) above it are "
+                                      "lost (cirrus addresses only its first "
+                                      "4 MiB, so the guest never saw them)",
+                                      cut, c.full));
             return true;
         }
-        tr_plan_ram_resize(ctx->plan, hit->finding, hit->block, spec->length);
-        tr_finding_set(hit->finding, TR_ACTION_EDIT,
-                       g_strdup_printf("--shrink-vram: block cut to %s; "
+        tr_plan_ram_resize(ctx->plan, hit->finding, hit->block, length);
+        tr_finding_set(hit->finding, c.full ? TR_ACTION_LOSS : TR_ACTION_EDIT,
+                       g_strdup_printf("--shrink-vram%s: block cut to %s; "
                                        "dropped at or above it: %s (cirrus "
                                        "addresses only its first 4 MiB)",
-                                       cut, pages));
+                                       c.full ? " --accept-loss=R4" : "", cut,
+                                       pages));
         return true;
     }
     if (!allowed_mb(spec, b->length)) {
         g_autofree char *have = tr_size_str(b->length);
-        tr_finding_set(hit->finding, TR_ACTION_REFUSE,
-                       g_strdup_printf("%s.%s cannot be set to %s on %s",
-                                       spec->driver, prop, have,
-                                       ctx->target->name));
+        g_autoptr(GString) sizes = g_string_new(NULL);
+        for (guint i = 0;
+             i < G_N_ELEMENTS(spec->vgamem_mb) && spec->vgamem_mb[i]; i++) {
+            g_string_append_printf(sizes, "%s%u", i ? ", " : "",
+                                   spec->vgamem_mb[i]);
+        }
+        tr_refuse_no_way_out(
+            hit->finding,
+            g_strdup_printf("%s.%s cannot be set to %s on %s", spec->driver,
+                            prop, have, ctx->target->name),
+            g_strdup_printf("%s.%s takes %s (MiB) only, and video memory "
+                            "of another size cannot hold the guest's "
+                            "framebuffer",
+                            spec->driver, prop, sizes->str));
         return true;
     }
     g_autofree char *mb =
@@ -281,7 +365,9 @@ const TrRule tr_rule_r4_cirrus_vram = {
     .title = "cirrus vga.vram larger than the target's",
     .fixes = "a cirrus machine's 'vga.vram' longer than the target's "
              "default (qemu-kvm: 16 MiB; 7.2: 8 MiB): \"Size mismatch\"",
-    .actions = TR_MAY_SET | TR_MAY_EDIT | TR_MAY_REFUSE | TR_MAY_NOTE,
+    .actions =
+        TR_MAY_SET | TR_MAY_EDIT | TR_MAY_LOSE | TR_MAY_REFUSE | TR_MAY_NOTE,
+    .loss = "--shrink-vram over data pages (never seen by the guest)",
     .detect_block = tr_ram_detect_block,
     .ram_kinds = KIND(TR_RAM_VGAMEM),
     .plan = vgamem_plan,
@@ -312,7 +398,7 @@ static bool romfile_plan(TrContext *ctx, const TrHit *hit, GError **errp)
     const TrRamSpec *spec = tr_ram_spec(ctx, hit);
 
     if (spec->kind != TR_RAM_ROMFILE) {
-        return refuse_fixed(hit);
+        return tr_ram_refuse_fixed(ctx, hit);
     }
     if (ctx->opts->drop_roms) {
         tr_plan_ram_drop(ctx->plan, hit->finding, hit->block);
@@ -324,14 +410,20 @@ static bool romfile_plan(TrContext *ctx, const TrHit *hit, GError **errp)
                                        spec->driver));
         return true;
     }
-    if (tr_ram_refuse_too_large(ctx, hit)) {
+    g_autofree char *risk = g_strdup_printf(
+        "the block and its pages are removed: the guest finds %s's own %s "
+        "ROM in its place (harmless unless the guest runs the ROM's code "
+        "again, e.g. a PXE boot)",
+        ctx->target->name, spec->driver);
+    if (tr_ram_refuse_too_large(ctx, hit, "--drop-roms", risk)) {
         return true;
     }
     if (b->length & (b->length - 1)) {
-        tr_finding_set(hit->finding, TR_ACTION_REFUSE,
-                       g_strdup_printf("the block is not a power of two long: "
-                                       "no ROM file makes %s create it",
-                                       ctx->target->name));
+        tr_refuse(hit->finding,
+                  g_strdup_printf("the block is not a power of two long: "
+                                  "no ROM file makes %s create it",
+                                  ctx->target->name),
+                  "--drop-roms", g_strdup(risk));
         return true;
     }
     const char *path =
@@ -368,9 +460,9 @@ static bool bios_plan(TrContext *ctx, const TrHit *hit, GError **errp)
     const VmsRamBlock *b = vms_stream_block(ctx->stream, hit->block);
 
     if (tr_ram_spec(ctx, hit)->kind != TR_RAM_BIOS) {
-        return refuse_fixed(hit);
+        return tr_ram_refuse_fixed(ctx, hit);
     }
-    if (tr_ram_refuse_too_large(ctx, hit)) {
+    if (tr_ram_refuse_too_large(ctx, hit, NULL, NULL)) {
         return true;
     }
     const char *path =
@@ -407,15 +499,18 @@ static bool flash_plan(TrContext *ctx, const TrHit *hit, GError **errp)
     const char *id = b->id;
 
     if (spec->kind == TR_RAM_PFLASH_SHADOW) {
-        tr_finding_set(hit->finding, TR_ACTION_REFUSE,
-                       g_strdup("the target creates it only as the copy of "
-                                "a pflash drive's last 128 KiB"));
+        tr_refuse_no_way_out(
+            hit->finding,
+            g_strdup("the target creates it only as the copy of a pflash "
+                     "drive's last 128 KiB"),
+            g_strdup("without a flash block of matching size in the stream "
+                     "there is no flash drive to give the target"));
         return true;
     }
     if (spec->kind != TR_RAM_RENAMED && spec->kind != TR_RAM_PFLASH) {
-        return refuse_fixed(hit);
+        return tr_ram_refuse_fixed(ctx, hit);
     }
-    if (tr_ram_refuse_too_large(ctx, hit)) {
+    if (tr_ram_refuse_too_large(ctx, hit, NULL, NULL)) {
         return true;
     }
     if (spec->kind == TR_RAM_RENAMED) {
@@ -424,9 +519,11 @@ static bool flash_plan(TrContext *ctx, const TrHit *hit, GError **errp)
         id = spec->rename_to;
     }
     if (b->length % 4096) {
-        tr_finding_set(hit->finding, TR_ACTION_REFUSE,
-                       g_strdup("a pflash drive must be a multiple of 4 KiB "
-                                "long"));
+        tr_refuse_no_way_out(
+            hit->finding,
+            g_strdup("a pflash drive must be a multiple of 4 KiB long"),
+            g_strdup("the target creates the flash only from a drive, and "
+                     "no drive gives a block of this length"));
         return true;
     }
     const char *path =
@@ -467,7 +564,7 @@ const TrRule tr_rule_r17_flash = {
 static bool unknown_block_plan(TrContext *ctx, const TrHit *hit, GError **errp)
 {
     if (tr_ram_spec(ctx, hit)) {
-        return refuse_fixed(hit);
+        return tr_ram_refuse_fixed(ctx, hit);
     }
     tr_finding_set(hit->finding, TR_ACTION_NOTE,
                    g_strdup("left as it is: the load fails with \"Unknown "
@@ -485,7 +582,9 @@ const TrRule tr_rule_ram_unknown = {
     .fixes = "a RAM block the target profile does not know, or one the "
              "target always creates with another length (\"Unknown "
              "ramblock\", \"Size mismatch\")",
-    .actions = TR_MAY_NOTE | TR_MAY_REFUSE,
+    .actions = TR_MAY_NOTE | TR_MAY_LOSE | TR_MAY_REFUSE,
+    .loss = "drop a block the target sizes otherwise (its own replaces it)",
+    .gives = TR_GIVES_DROPPED_BLOCKS,
     .detect_block = tr_ram_detect_block,
     .ram_kinds = KIND(TR_RAM_FIXED),
     .plan = unknown_block_plan,

@@ -310,8 +310,9 @@ static bool r3_plan(TrContext *ctx, const TrHit *hit, GError **errp)
     }
     if (n != 1) {
         int port_len = (int)(strchr(sec->idstr, '/') - sec->idstr);
-        tr_finding_set(
-            hit->finding, TR_ACTION_REFUSE,
+        g_autofree char *drop = tr_drop_section_option(sec);
+        tr_refuse(
+            hit->finding,
             n ? g_strdup_printf("the stream has %u USB host controllers (%s): "
                                 "which one owns port '%.*s' is not recorded "
                                 "in the stream",
@@ -319,7 +320,8 @@ static bool r3_plan(TrContext *ctx, const TrHit *hit, GError **errp)
               : g_strdup_printf("no USB host controller section in the "
                                 "stream: cannot tell which PCI path owns "
                                 "port '%.*s'",
-                                port_len, sec->idstr));
+                                port_len, sec->idstr),
+            drop, tr_section_loss(sec));
         return true;
     }
 
@@ -330,10 +332,12 @@ static bool r3_plan(TrContext *ctx, const TrHit *hit, GError **errp)
     VmsBuilder *w;
 
     if (strlen(new_id) > 255) {
-        tr_finding_set(hit->finding, TR_ACTION_REFUSE,
-                       g_strdup_printf("'%s' would be longer than an idstr "
-                                       "can be (255 bytes)",
-                                       new_id));
+        g_autofree char *drop = tr_drop_section_option(sec);
+        tr_refuse(hit->finding,
+                  g_strdup_printf("'%s' would be longer than an idstr can "
+                                  "be (255 bytes)",
+                                  new_id),
+                  drop, tr_section_loss(sec));
         return true;
     }
     w = vms_builder_new_memory();
@@ -669,11 +673,9 @@ static bool unknown_plan(TrContext *ctx, const TrHit *hit, GError **errp)
         return true;
     }
 
-    tr_finding_set(hit->finding, TR_ACTION_REFUSE,
-                   g_strdup_printf("cannot be translated; to load the rest "
-                                   "without this device's state, use "
-                                   "--drop-section '%s'",
-                                   sec->idstr));
+    g_autofree char *drop = tr_drop_section_option(sec);
+    tr_refuse(hit->finding, g_strdup("cannot be translated"), drop,
+              tr_section_loss(sec));
     return true;
 }
 

@@ -32,6 +32,7 @@ static const TrRamSpec qemu72_ram[] = {
     /* Debian's ipxe legacy ROMs (pxe-*.rom, 74-76 KB) give 128 KiB. */
     TR_RAM_NIC_ROMS(KiB(128)),
     TR_RAM_FLASH_BIOS,
+    TR_RAM_ACPI_BLOBS,
     {.match = NULL},
 };
 
@@ -39,6 +40,8 @@ static const TrTarget qemu72 = {
     .name = "qemu-7.2",
     .description = "QEMU 7.2 (Debian 12) with its oldest i440fx machine, "
                    "pc-i440fx-1.4",
+    .qemu_version = "7.2",
+    .facts = &tr_facts_qemu72,
     .machine = "pc-i440fx-1.4",
     .sections = tr_facts_qemu72_vmsds,
     .sections_added = qemu72_sections_outside_devices,
@@ -49,6 +52,8 @@ static const TrTarget qemu72 = {
     .live_id_zero_ok = false,        /* PART/END id 0 goes to "timer" */
     .qxl_default_revision = 4,
     .pflash_block = "system.flash0",
+    .reads_configuration = true,
+    .reads_vmdesc = true,
     /* hw_compat_1_7 and hw_compat_2_1 of pc-i440fx-1.4 */
     .defaults_known = true,
     .piix4_pcihp_bridge = false,
@@ -86,6 +91,11 @@ const char *tr_target_name(const TrTarget *t)
 const char *tr_target_description(const TrTarget *t)
 {
     return t->description;
+}
+
+const char *tr_target_qemu_version(const TrTarget *t)
+{
+    return t->qemu_version;
 }
 
 const TrSectionSpec tr_pc_sections_outside_devices[] = {
@@ -153,8 +163,21 @@ static bool machine_version(const char *machine, const char *prefix,
     return true;
 }
 
+static bool listed(const char *const *names, const char *name)
+{
+    for (guint i = 0; names && names[i]; i++) {
+        if (!strcmp(names[i], name)) {
+            return true;
+        }
+    }
+    return false;
+}
+
 bool tr_target_has_machine(const TrTarget *t, const char *machine)
 {
+    if (t->facts && t->facts->machines) {
+        return listed(t->facts->machines, machine);
+    }
     for (const TrMachineRange *m = t->machines; m && m->prefix; m++) {
         unsigned v;
         if (machine_version(machine, m->prefix, &v) &&
@@ -166,21 +189,55 @@ bool tr_target_has_machine(const TrTarget *t, const char *machine)
     return false;
 }
 
-const char *tr_target_compat(const TrTarget *t, const char *machine,
-                             const char *driver, const char *property)
+bool tr_target_machine_deprecated(const TrTarget *t, const char *machine)
+{
+    return machine && t->facts &&
+           listed(t->facts->deprecated_machines, machine);
+}
+
+/* The version of a PC machine type ("pc-1.0", "pc-i440fx-2.4", "pc-q35-
+ * 2.4": major * 1000 + minor), or false for one without ("pc", "q35"). */
+static bool pc_machine_version(const char *machine, unsigned *v)
+{
+    return machine && (machine_version(machine, "pc-i440fx-", v) ||
+                       machine_version(machine, "pc-q35-", v) ||
+                       machine_version(machine, "pc-", v));
+}
+
+void tr_target_framing(const TrTarget *t, const char *machine,
+                       bool *configuration, bool *footers)
 {
     unsigned v;
 
-    if (!machine || !(machine_version(machine, "pc-i440fx-", &v) ||
-                      machine_version(machine, "pc-q35-", &v) ||
-                      machine_version(machine, "pc-", &v))) {
-        return NULL;
+    if (t->machine && machine && !strcmp(machine, t->machine)) {
+        *configuration = t->needs_configuration;
+        *footers = t->needs_footers;
+        return;
     }
-    /* of the entries that cover the machine, the one of the oldest
-     * machines wins: QEMU applies an old machine's own entries after the
-     * ones it inherits from newer machines */
+    /* send-configuration and send-section-footer: off in hw_compat_2_3 */
+    *configuration = *footers = t->reads_configuration &&
+                                (!pc_machine_version(machine, &v) || v >= 2004);
+}
+
+const TrCompatProp tr_pc_compat[] = {
+    /* pc_compat_1_7: the bridge hotplug came with 2.0 */
+    {1, 7, "PIIX4_PM", "acpi-pci-hotplug-with-bridge-support", "off"},
+    /* hw_compat_2_1: the extended registers (PCI revision 2) with 2.2 */
+    {2, 1, "VGA", "qemu-extended-regs", "off"},
+    {2, 1, "secondary-vga", "qemu-extended-regs", "off"},
+    {0, 0, NULL, NULL, NULL},
+};
+
+/* Of the entries of table that cover machine version v, the one of the
+ * oldest machines (QEMU applies an old machine's own entries after the
+ * ones it inherits from newer machines). */
+static const TrCompatProp *compat_entry(const TrCompatProp *table, unsigned v,
+                                        const char *driver,
+                                        const char *property)
+{
     const TrCompatProp *best = NULL;
-    for (const TrCompatProp *c = t->compat; c && c->driver; c++) {
+
+    for (const TrCompatProp *c = table; c && c->driver; c++) {
         unsigned newest = c->newest_major * 1000 + c->newest_minor;
         if (v <= newest && !strcmp(c->driver, driver) &&
             !strcmp(c->property, property) &&
@@ -189,7 +246,46 @@ const char *tr_target_compat(const TrTarget *t, const char *machine,
             best = c;
         }
     }
-    return best ? best->value : NULL;
+    return best;
+}
+
+const char *tr_target_compat(const TrTarget *t, const char *machine,
+                             const char *driver, const char *property)
+{
+    unsigned v;
+    const TrCompatProp *c;
+
+    if (!pc_machine_version(machine, &v)) {
+        return NULL;
+    }
+    c = compat_entry(t->compat, v, driver, property);
+    return c ? c->value : NULL;
+}
+
+const char *tr_machine_default(const TrTarget *t, const char *machine,
+                               const char *driver, const char *property)
+{
+    unsigned v;
+    const char *own = tr_target_compat(t, machine, driver, property);
+    const TrCompatProp *c;
+
+    if (own) {
+        return own;
+    }
+    if (t->machine && machine && !strcmp(machine, t->machine) &&
+        t->defaults_known) {
+        if (!strcmp(driver, "PIIX4_PM")) {
+            return t->piix4_pcihp_bridge ? "on" : "off";
+        }
+        if (!strcmp(driver, "VGA") || !strcmp(driver, "secondary-vga")) {
+            return t->vga_revision ? "on" : "off";
+        }
+    }
+    if (!pc_machine_version(machine, &v)) {
+        return NULL;
+    }
+    c = compat_entry(tr_pc_compat, v, driver, property);
+    return c ? c->value : NULL;
 }
 
 bool tr_compat_is_off(const char *value)

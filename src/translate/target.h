@@ -76,6 +76,12 @@ typedef enum {
 struct TrTarget {
     const char *name;
     const char *description;
+    /* The QEMU release it is ("7.2"): a binary that proves a load for it
+     * must say that version. */
+    const char *qemu_version;
+    /* What the binary says about itself (target_facts.h), NULL for a
+     * target proven by loading only (qemu-2.0). */
+    const struct TrTargetFacts *facts;
     /* -M: a fixed machine type, or NULL = the source's own machine type. */
     const char *machine;
     /* What it registers: for a measured target, `sections` is its
@@ -103,6 +109,12 @@ struct TrTarget {
     /* How the loader frames a stream for `machine` (machines >= 2.4). */
     bool needs_configuration; /* a CONFIGURATION record naming the machine */
     bool needs_footers;       /* a SECTION_FOOTER after every section */
+    /* QEMU >= 2.4: machines >= 2.4 read CONFIGURATION records and footers
+     * (else the loader knows neither: QEMU 2.0). */
+    bool reads_configuration;
+    /* QEMU >= 2.3: after EOF the loader reads a VM description (JSON) and
+     * warns when there is none. */
+    bool reads_vmdesc;
     /* The machine types the target has, for a CONFIGURATION record that
      * names one (NULL: not checked). Terminated by prefix == NULL. */
     const struct TrMachineRange *machines;
@@ -129,6 +141,23 @@ typedef struct TrMachineRange {
 
 /* Does the target have this machine type (by its class name)? */
 bool tr_target_has_machine(const TrTarget *t, const char *machine);
+/* Does the target mark it deprecated (a warning on every start)? */
+bool tr_target_machine_deprecated(const TrTarget *t, const char *machine);
+/*
+ * How the target's loader frames a stream for this machine type: a
+ * CONFIGURATION record and section footers (machines >= 2.4 of a QEMU
+ * >= 2.4; the profile's own machine as measured).
+ */
+void tr_target_framing(const TrTarget *t, const char *machine,
+                       bool *configuration, bool *footers);
+/*
+ * The value the target's machine type gives driver.property when it is
+ * not the device's own default: the machine's compat properties (the
+ * target's, then those every PC QEMU shares: tr_pc_compat), or for the
+ * profile's machine what was measured. NULL: the device's default.
+ */
+const char *tr_machine_default(const TrTarget *t, const char *machine,
+                               const char *driver, const char *property);
 
 /*
  * The value the target's machine type `machine` gives driver.property
@@ -152,6 +181,10 @@ bool tr_ram_block_matches(const char *pattern, const char *id);
  */
 const TrRamSpec *tr_target_ram(const TrTarget *t, const char *block_id,
                                const VmsStream *s);
+
+/* Compat properties of every PC QEMU since they were added (QEMU's
+ * hw_compat_* / pc_compat_*), where a rule reads them. */
+extern const TrCompatProp tr_pc_compat[];
 
 extern const TrTarget tr_target_qemu10; /* target_qemu10.c */
 extern const TrTarget tr_target_qemu20; /* target_qemu20.c */

@@ -146,14 +146,21 @@ static TrRamSpec *ram_table(BuiltTarget *b, const TrTargetFacts *f)
         TR_RAM_ROM("/ne2k_pci.rom", "ne2k_pci", FACT(NULL, "/ne2000.rom")),
         TR_RAM_ROM("/pcnet.rom", "pcnet", FACT(NULL, "/pcnet.rom")),
         TR_RAM_FLASH_BIOS,
+        TR_RAM_ACPI_BLOBS,
     };
     GArray *a = g_array_new(TRUE, TRUE, sizeof(TrRamSpec));
 
     g_array_append_vals(a, common, G_N_ELEMENTS(common));
-    /* firmware blobs QEMU builds itself ("/rom@etc/acpi/tables"):
-     * resizeable, so any length loads */
+    /* other firmware blobs QEMU builds itself ("/rom@etc/..."), as its
+     * streams show them: resizeable, so any length loads */
     for (const TrRamFact *r = f->ram; r && r->block; r++) {
-        if (g_str_has_prefix(r->block, "/rom@")) {
+        bool known = false;
+        for (guint i = 0; i < G_N_ELEMENTS(common); i++) {
+            known = known ||
+                    (common[i].match[0] == '/' && common[i].match[1] == '/' &&
+                     !strcmp(common[i].match + 1, r->block));
+        }
+        if (g_str_has_prefix(r->block, "/rom@") && !known) {
             TrRamSpec blob = {.match = own(b, g_strdup_printf("/%s", r->block)),
                               .kind = TR_RAM_ANY};
             g_array_append_val(a, blob);
@@ -241,6 +248,9 @@ TrTarget *tr_target_build(const TrTargetFacts *f, GError **errp)
                                "binary)",
                                f->version ? f->version : f->name, f->machine));
     b->t.machine = own(b, g_strdup(f->machine));
+    b->t.qemu_version =
+        own(b, g_strdup_printf("%u.%u", version_number(f->version) / 1000,
+                               version_number(f->version) % 1000));
     b->t.sections = f->vmsds;
     b->t.sections_added = sections_outside(b, f);
     b->t.section_needs = section_needs(b, f);
@@ -254,8 +264,11 @@ TrTarget *tr_target_build(const TrTargetFacts *f, GError **errp)
     b->t.qxl_default_revision =
         qxl_revision ? (uint8_t)g_ascii_strtoull(qxl_revision, NULL, 10) : 4;
     b->t.pflash_block = "system.flash0";
+    b->t.facts = f;
     b->t.needs_configuration = f->configuration;
     b->t.needs_footers = f->footers;
+    b->t.reads_configuration = version_number(f->version) >= 2004;
+    b->t.reads_vmdesc = version_number(f->version) >= 2003;
     b->t.machines = machine_ranges(b, f);
     /* fill bytes other than 0 refused since 8.2 */
     b->t.zero_pages_only = version_number(f->version) >= 8002;

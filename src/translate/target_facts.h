@@ -49,10 +49,12 @@ typedef struct TrPropFact {
 } TrPropFact;
 
 typedef struct TrTargetFacts {
-    const char *name;               /* "qemu-7.2", or one for a binary */
-    const char *version;            /* its -version line */
-    const char *machine;            /* the machine the facts are for */
-    const char *const *machines;    /* -M help, NULL-terminated */
+    const char *name;            /* "qemu-7.2", or one for a binary */
+    const char *version;         /* its -version line */
+    const char *machine;         /* the machine the facts are for */
+    const char *const *machines; /* -M help, NULL-terminated */
+    /* those -M help marks "(deprecated)": QEMU warns when one starts */
+    const char *const *deprecated_machines;
     const TrSectionSpec *vmsds;     /* -dump-vmstate (vmsd == NULL ends) */
     const TrStreamedFact *streamed; /* (vmsd == NULL ends each table) */
     const TrProbedFact *probed;

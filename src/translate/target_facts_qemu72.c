@@ -72,6 +72,15 @@ static const char *const machines[] = {
     NULL,
 };
 
+/* -M help: the machines it marks (deprecated) */
+static const char *const deprecated_machines[] = {
+    "pc-i440fx-1.4",
+    "pc-i440fx-1.5",
+    "pc-i440fx-1.6",
+    "pc-i440fx-1.7",
+    NULL,
+};
+
 /* -dump-vmstate: every vmsd a device class registers */
 const TrSectionSpec tr_facts_qemu72_vmsds[] = {
     {"I440FX", 3, 3},
@@ -287,6 +296,7 @@ const TrTargetFacts tr_facts_qemu72 = {
     .version = "QEMU emulator version 7.2.22 (Debian 1:7.2+dfsg-7+deb12u18+b3)",
     .machine = "pc-i440fx-1.4",
     .machines = machines,
+    .deprecated_machines = deprecated_machines,
     .vmsds = tr_facts_qemu72_vmsds,
     .streamed = streamed,
     .probed = probed,

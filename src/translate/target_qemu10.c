@@ -39,11 +39,7 @@ static const TrRamSpec qemu10_ram[] = {
     /* Debian 13's efi-*.rom NIC ROMs are 256 KiB. */
     TR_RAM_NIC_ROMS(KiB(256)),
     TR_RAM_FLASH_BIOS,
-    /* Firmware blobs QEMU builds itself (ACPI tables and their loader
-     * script); resizeable blocks, so any length loads. */
-    {.match = "//rom@etc/acpi/tables", .kind = TR_RAM_ANY},
-    {.match = "//rom@etc/table-loader", .kind = TR_RAM_ANY},
-    {.match = "//rom@etc/acpi/rsdp", .kind = TR_RAM_ANY},
+    TR_RAM_ACPI_BLOBS,
     {.match = NULL},
 };
 
@@ -57,6 +53,8 @@ const TrTarget tr_target_qemu10 = {
     .name = "qemu-10.0",
     .description = "QEMU 10.0 (Debian 13) with its oldest i440fx machine, "
                    "pc-i440fx-2.4",
+    .qemu_version = "10.0",
+    .facts = &tr_facts_qemu10,
     .machine = "pc-i440fx-2.4",
     .sections = tr_facts_qemu10_vmsds,
     .sections_added = qemu10_sections_outside_devices,
@@ -69,6 +67,8 @@ const TrTarget tr_target_qemu10 = {
     .pflash_block = "system.flash0",
     .needs_configuration = true, /* send-configuration on for >= 2.4 */
     .needs_footers = true,       /* send-section-footer on for >= 2.4 */
+    .reads_configuration = true,
+    .reads_vmdesc = true,
     .machines = qemu10_machines,
     .zero_pages_only = true,
     /* run: "Failed to set XSAVE: Invalid argument" for xstate_bv 0x200

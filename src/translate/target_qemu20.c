@@ -126,6 +126,7 @@ const TrTarget tr_target_qemu20 = {
     .name = "qemu-2.0",
     .description = "upstream QEMU 2.0 (Ubuntu 14.04; proven on 2.0.2) with "
                    "the source's own machine type",
+    .qemu_version = "2.0",
     .machine = NULL,
     .sections = qemu20_sections,
     .section_needs = tr_pc_section_needs,

@@ -15,14 +15,18 @@
 #define KiB(n) ((uint64_t)(n)*1024)
 #define MiB(n) ((uint64_t)(n)*1024 * 1024)
 
-/* vga.vram of the display device whose section is in the stream. */
-#define TR_RAM_VRAM(section, drv, len, rule_id, ...)                           \
+/* vga.vram of the display device whose section is in the stream (newer
+ * machine types name it after the device: "0000:00:02.0/vga.vram"). */
+#define TR_RAM_VRAM_AS(pattern, section, drv, len, rule_id, ...)               \
     {                                                                          \
-        .match = "vga.vram", .with_section = section, .kind = TR_RAM_VGAMEM,   \
+        .match = pattern, .with_section = section, .kind = TR_RAM_VGAMEM,      \
         .length = len, .driver = drv, .rule = rule_id, .vgamem_mb = {          \
             __VA_ARGS__                                                        \
         }                                                                      \
     }
+#define TR_RAM_VRAM(section, drv, len, rule_id, ...)                           \
+    TR_RAM_VRAM_AS("vga.vram", section, drv, len, rule_id, __VA_ARGS__),       \
+        TR_RAM_VRAM_AS("/vga.vram", section, drv, len, rule_id, __VA_ARGS__)
 
 /* A PCI option ROM: romfile= gives a block of the file's size. */
 #define TR_RAM_ROM(suffix, drv, len)                                           \
@@ -65,6 +69,15 @@
         TR_RAM_ROM("/cirrus_vga.rom", "cirrus-vga", rom),                      \
         TR_RAM_ROM("/vga.rom", "VGA", rom),                                    \
         TR_RAM_ROM("/vmware_vga.rom", "vmware-svga", rom)
+
+/* Firmware blobs QEMU builds itself (ACPI tables and their loader
+ * script, machines >= 1.7): resizeable blocks, so any length loads. */
+#define TR_RAM_ACPI_BLOBS                                                      \
+    {.match = "//rom@etc/acpi/tables", .kind = TR_RAM_ANY},                    \
+        {.match = "//rom@etc/table-loader", .kind = TR_RAM_ANY},               \
+    {                                                                          \
+        .match = "//rom@etc/acpi/rsdp", .kind = TR_RAM_ANY                     \
+    }
 
 /* The NICs' PXE ROMs, all of one size on a given target. */
 #define TR_RAM_NIC_ROMS(len)                                                   \

@@ -9,6 +9,7 @@
 
 #include "recipe.h"
 #include "rules.h"
+#include "stream/fingerprint.h"
 
 G_DEFINE_QUARK(qsnapfix - translate - error - quark, tr_error)
 
@@ -35,6 +36,9 @@ static void finding_free(gpointer data)
     g_free(f->subject);
     g_free(f->evidence);
     g_free(f->change);
+    g_free(f->way_out);
+    g_free(f->risk);
+    g_free(f->no_way_out);
     g_free(f);
 }
 
@@ -93,6 +97,86 @@ void tr_finding_set(TrFinding *f, TrAction action, char *change)
     f->action = action;
     g_free(f->change);
     f->change = change;
+}
+
+void tr_refuse(TrFinding *f, char *change, const char *way_out, char *risk)
+{
+    tr_finding_set(f, TR_ACTION_REFUSE, change);
+    g_free(f->way_out);
+    g_free(f->risk);
+    f->way_out = g_strdup(way_out);
+    f->risk = risk;
+}
+
+void tr_refuse_no_way_out(TrFinding *f, char *change, char *why_none)
+{
+    tr_finding_set(f, TR_ACTION_REFUSE, change);
+    g_free(f->no_way_out);
+    f->no_way_out = why_none;
+}
+
+char *tr_drop_section_option(const VmsSection *sec)
+{
+    return g_strdup_printf("--drop-section '%s'", sec->idstr);
+}
+
+char *tr_section_loss(const VmsSection *sec)
+{
+    return g_strdup_printf("the state of '%s' (%" PRIu64 " bytes) is lost: "
+                           "the target keeps the device as reset, under a "
+                           "guest that had set it up",
+                           sec->idstr, sec->payload_len);
+}
+
+bool tr_loss_accepted(const TrContext *ctx, const char *rule)
+{
+    const char *const *ids = ctx->opts->accept_loss;
+
+    for (guint i = 0; ids && ids[i]; i++) {
+        if (!strcmp(ids[i], rule)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+char **tr_loss_rules(void)
+{
+    guint n;
+    const TrRule *const *table = tr_rule_table(&n);
+    GPtrArray *a = g_ptr_array_new();
+
+    for (guint i = 0; i < n; i++) {
+        if (table[i]->loss) {
+            g_ptr_array_add(
+                a, g_strdup_printf("%s: %s", table[i]->id, table[i]->loss));
+        }
+    }
+    g_ptr_array_add(a, NULL);
+    return (char **)g_ptr_array_free(a, FALSE);
+}
+
+bool tr_loss_rule_check(const char *id, GError **errp)
+{
+    const TrRule *rule = tr_rule_find(id);
+    guint n;
+    const TrRule *const *table = tr_rule_table(&n);
+    g_autoptr(GString) ids = g_string_new(NULL);
+
+    if (rule && rule->loss) {
+        return true;
+    }
+    for (guint i = 0; i < n; i++) {
+        if (table[i]->loss) {
+            g_string_append_printf(ids, "%s%s", ids->len ? ", " : "",
+                                   table[i]->id);
+        }
+    }
+    g_set_error(errp, TR_ERROR, TR_ERROR_INVALID,
+                rule ? "rule '%s' takes no loss (rules that do: %s)"
+                     : "no rule '%s' (rules that take a loss: %s)",
+                id, ids->str);
+    return false;
 }
 
 bool tr_section_live(const TrContext *ctx, guint i)
@@ -429,8 +513,10 @@ TrResult *tr_translate(const VmsStream *s, VmsSource *src,
     }
     r = tr_result_new(opts->target ? opts->target : tr_target_default(),
                       s->size);
+    g_autoptr(VmsWriterInfo) writer = vms_fingerprint(s);
 
     ctx.stream = s;
+    ctx.writer = writer;
     ctx.source = src;
     ctx.opts = opts;
     ctx.target = r->target;
@@ -441,6 +527,9 @@ TrResult *tr_translate(const VmsStream *s, VmsSource *src,
 
     ok = run_table(&ctx, errp);
     r->refused = ok && tr_result_refusal(r) != NULL;
+    if (ok) {
+        tr_recipe_expect_warnings(r->recipe, r->target, s);
+    }
     if (ok && !r->refused) {
         ok = tr_plan_build(ctx.plan, r->edits, &r->new_size, errp);
     }

@@ -56,6 +56,8 @@ const TrTarget *tr_target_find(const char *name);
 const TrTarget *tr_target_default(void);
 const char *tr_target_name(const TrTarget *t);
 const char *tr_target_description(const TrTarget *t);
+/* The QEMU release the target is ("7.2", "10.0", "2.0"). */
+const char *tr_target_qemu_version(const TrTarget *t);
 /* Every target, for --help: NULL-terminated. */
 const TrTarget *const *tr_targets(void);
 
@@ -78,8 +80,17 @@ typedef struct TrFinding {
     TrAction action;
     char *subject;  /* section idstr or RAM block id */
     char *evidence; /* what in the stream made the rule fire */
-    char *change;   /* what is done; for REFUSE: why and what to do */
-    guint n_edits;  /* edits this finding contributed */
+    char *change;   /* what is done; for REFUSE: why it cannot be done */
+    /*
+     * REFUSE only: the way out, when one exists: the option that proceeds
+     * (way_out: "--accept-loss=R10", "--drop-section 'X'") and, in one
+     * line, what taking it loses (risk); when none exists, no_way_out
+     * says why. Exactly one of way_out and no_way_out is set.
+     */
+    char *way_out;
+    char *risk;
+    char *no_way_out;
+    guint n_edits; /* edits this finding contributed */
     /* Undecided (TrOptions.no_page_data): the decision reads RAM page
      * records; the action is a NOTE until a run with the pages decides. */
     bool needs_pages;
@@ -132,6 +143,13 @@ typedef struct TrSetting {
     bool no_hpet_option;
 } TrSetting;
 
+/* A warning the target prints when it resumes the stream, expected and
+ * harmless: QEMU's own words (a prefix of its line) and why it comes. */
+typedef struct TrWarning {
+    char *message; /* "Expected vmdescription section, but got 0" */
+    char *why;
+} TrWarning;
+
 /*
  * Plain data: the front ends render it (QEMU options below; libvirt XML in
  * src/libvirt/render.c; JSON and text in the commands' reports).
@@ -146,6 +164,7 @@ typedef struct TrRecipe {
     GPtrArray *settings; /* TrSetting *, in the order the rules asked */
     GPtrArray *files;    /* TrFile * */
     GPtrArray *notes;    /* char * */
+    GPtrArray *warnings; /* TrWarning *: expected on resume */
     /* The target has no -accel: the command line says -machine accel=. */
     bool accel_machine_property;
 } TrRecipe;
@@ -171,6 +190,13 @@ typedef struct TrOptions {
     bool keep_block_sections;
     /* --drop-section: idstrs or vmsd names; NULL-terminated, may be NULL. */
     const char *const *drop_sections;
+    /*
+     * --accept-loss: ids of rules whose loss the user takes (their
+     * refusal's way out, e.g. "R10": cut a qxl ROM whose mode list runs
+     * past the cut); NULL-terminated, may be NULL. tr_loss_rule_check()
+     * tells the ids that take one.
+     */
+    const char *const *accept_loss;
     /*
      * The stream's page records were not read (e.g. the tail path): decide
      * what the sections and the RAM block list show, and leave a finding
@@ -213,6 +239,15 @@ const TrFinding *tr_result_refusal(const TrResult *r);
  */
 const TrFinding *tr_result_undecided(const TrResult *r);
 
+/*
+ * Is id a rule whose loss --accept-loss can take? Else an error naming
+ * those that take one (TR_ERROR_INVALID).
+ */
+bool tr_loss_rule_check(const char *id, GError **errp);
+/* The rules that take a loss, one "ID: what it loses" line each
+ * (g_strfreev). */
+char **tr_loss_rules(void);
+
 /* The largest block tr_extract_block() extracts (ROMs, BIOS, flash). */
 #define TR_EXTRACT_MAX ((uint64_t)64 * 1024 * 1024)
 
@@ -237,7 +272,9 @@ void tr_setting_qemu_args(const TrSetting *s, GPtrArray *argv);
 GPtrArray *tr_recipe_qemu_args(const TrRecipe *r);
 /* -M, -accel and the settings as one shell-quoted line of QEMU options. */
 char *tr_recipe_command_line(const TrRecipe *r);
-/* Do both ask the target for the same machine, accelerator and settings? */
+/* Do both ask the target for the same machine, accelerator and settings?
+ * (The CPU model is advice from the writer's fingerprint, not compared:
+ * a stream reshaped by hand may lose the markers that name its writer.) */
 bool tr_recipe_same_settings(const TrRecipe *a, const TrRecipe *b);
 
 G_END_DECLS

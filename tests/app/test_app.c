@@ -21,6 +21,7 @@
 #include "app/exit_codes.h"
 #include "app/fix.h"
 #include "app/judge.h"
+#include "qemu_img_image.h"
 #include "streams.h"
 
 #define MAX_IMAGE ((uint64_t)64 << 20)
@@ -153,6 +154,18 @@ typedef struct Image {
     WatchLog log;
 } Image;
 
+/* Open im->file writable, through the watching Qcow2IO. */
+static void image_open(Image *im)
+{
+    g_autoptr(GError) err = NULL;
+
+    im->img = qcow2_open_io(
+        watch_io(qcow2_io_memory_new(im->file, true, MAX_IMAGE, im->path),
+                 &im->log),
+        NULL, im->path, QCOW2_OPEN_WRITABLE, &err);
+    g_assert_no_error(err);
+}
+
 static Image *image_new(GBytes *stream)
 {
     g_autoptr(GError) err = NULL;
@@ -170,11 +183,7 @@ static Image *image_new(GBytes *stream)
     im->file = g_byte_array_new();
     g_byte_array_append(im->file, base, (guint)len);
     im->log.dir = im->dir;
-    im->img = qcow2_open_io(
-        watch_io(qcow2_io_memory_new(im->file, true, MAX_IMAGE, im->path),
-                 &im->log),
-        NULL, im->path, QCOW2_OPEN_WRITABLE, &err);
-    g_assert_no_error(err);
+    image_open(im);
     sn = qcow2_snapshot_find(im->img, "s1", &err);
     g_assert_no_error(err);
     put.data = g_bytes_get_data(stream, &put.length);
@@ -374,6 +383,65 @@ static void test_refusal_writes_nothing(void)
     g_assert_cmpuint(im->log.writes, ==, 0);
     g_assert_cmpmem(im->file->data, im->file->len,
                     g_bytes_get_data(before, NULL), g_bytes_get_size(before));
+    files = dir_names(im->dir);
+    g_assert_cmpuint(g_strv_length(files), ==, 0);
+}
+
+static uint64_t be64_at(const uint8_t *p)
+{
+    uint64_t v = 0;
+
+    for (guint i = 0; i < 8; i++) {
+        v = v << 8 | p[i];
+    }
+    return v;
+}
+
+/*
+ * Damage the image as issue 9 did: the refcount of s1's first VM state
+ * cluster set to 0 (16-bit refcounts, one refcount block), so that the
+ * splice's consistency check refuses it, in its plan.
+ */
+static void zero_first_vm_state_refcount(Image *im)
+{
+    g_autoptr(GError) err = NULL;
+    const Qcow2Snapshot *sn = qcow2_snapshot_find(im->img, "s1", NULL);
+    const Qcow2Header *h = qcow2_header(im->img);
+    Qcow2Mapping m;
+    uint64_t block;
+
+    g_assert_cmpuint(h->refcount_bits, ==, 16);
+    g_assert_true(qcow2_map_cluster(im->img, sn,
+                                    qcow2_vmstate_base(im->img, sn), &m, &err));
+    g_assert_no_error(err);
+    g_assert_cmpuint(m.host_offset, >, 0);
+    block = be64_at(im->file->data + h->refcount_table_offset);
+    memset(im->file->data + block + 2 * (m.host_offset / h->cluster_size), 0,
+           2);
+    qcow2_close(im->img);
+    image_open(im); /* the header and tables read again */
+}
+
+static void test_a_refusal_of_the_plan_writes_no_recipe_file(void)
+{
+    g_autoptr(GBytes) stream = stream_needing_fix();
+    g_autoptr(Image) im = image_new(stream);
+    AppOptions o = default_options();
+    g_autoptr(AppOutcome) out = app_outcome_new(s1_id(im), "s1");
+    g_autoptr(GBytes) before = NULL;
+    g_auto(GStrv) files = NULL;
+
+    zero_first_vm_state_refcount(im);
+    before = g_bytes_new(im->file->data, im->file->len);
+    app_fix_snapshot(im->img, im->path, s1_index(im), &o, out);
+    g_assert_cmpint(out->status, ==, APP_ERROR);
+    g_assert_cmpint(app_outcome_exit_code(out), ==, APP_EXIT_NEEDS_REPAIR);
+    g_assert_nonnull(strstr(out->error->message, "refcount 0 but"));
+    g_assert_cmpuint(im->log.writes, ==, 0);
+    g_assert_cmpmem(im->file->data, im->file->len,
+                    g_bytes_get_data(before, NULL), g_bytes_get_size(before));
+    /* the recipe needs a file (the NIC's ROM), and none was written */
+    g_assert_cmpuint(out->result->recipe->files->len, ==, 1);
     files = dir_names(im->dir);
     g_assert_cmpuint(g_strv_length(files), ==, 0);
 }
@@ -649,49 +717,20 @@ static void test_exit_codes_of_outcomes(void)
     g_assert_cmpint(combined(mixed, 2), ==, APP_EXIT_PARTIAL);
 }
 
-/* ---- the base image ------------------------------------------------------ */
-
-static GBytes *make_base_image(void)
-{
-    g_autoptr(GError) err = NULL;
-    g_autofree char *dir = g_dir_make_tmp("qsnapfix-app-XXXXXX", &err);
-    g_autofree char *path = g_build_filename(dir, "base.qcow2", NULL);
-    const char *create[] = {"qemu-img", "create", "-q",  "-f",
-                            "qcow2",    path,     "16M", NULL};
-    const char *snapshot[] = {"qemu-img", "snapshot", "-c", "s1", path, NULL};
-    gint status = 1;
-    char *data = NULL;
-    gsize len;
-
-    if (g_spawn_sync(NULL, (char **)create, NULL, G_SPAWN_SEARCH_PATH, NULL,
-                     NULL, NULL, NULL, &status, NULL) &&
-        g_spawn_check_wait_status(status, NULL) &&
-        g_spawn_sync(NULL, (char **)snapshot, NULL, G_SPAWN_SEARCH_PATH, NULL,
-                     NULL, NULL, NULL, &status, NULL) &&
-        g_spawn_check_wait_status(status, NULL)) {
-        g_file_get_contents(path, &data, &len, NULL);
-    }
-    g_unlink(path);
-    g_rmdir(dir);
-    return data ? g_bytes_new_take(data, len) : NULL;
-}
-
 int main(int argc, char **argv)
 {
     int rc;
 
     g_test_init(&argc, &argv, NULL);
-    base_image = make_base_image();
-    if (!base_image) {
-        g_print("1..0 # SKIP qemu-img cannot make the base image\n");
-        return 77;
-    }
+    base_image = test_qemu_img_image("16M", "s1");
     g_test_add_func("/pipeline/fix-writes-the-edited-stream-and-verifies",
                     test_fix_writes_the_edited_stream_and_verifies);
     g_test_add_func("/pipeline/verify-catches-a-corrupted-write",
                     test_verify_catches_a_corrupted_write);
     g_test_add_func("/pipeline/refusal-writes-nothing",
                     test_refusal_writes_nothing);
+    g_test_add_func("/pipeline/a-refusal-of-the-plan-writes-no-recipe-file",
+                    test_a_refusal_of_the_plan_writes_no_recipe_file);
     g_test_add_func("/pipeline/recipe-files-come-before-the-first-image-write",
                     test_recipe_files_come_before_the_first_image_write);
     g_test_add_func("/pipeline/dry-run-plans-and-writes-nothing",

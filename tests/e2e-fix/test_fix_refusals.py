@@ -8,7 +8,11 @@ byte-identical (checksum and mtime). Where an option can lift the refusal
 
 * a qxl ROM whose content (header + mode list) runs past the target's
   8 KiB: the project's guest with -vga qxl, saved by QEMU 7.2, reshaped
-  like qemu-kvm 1.2 (16 KiB ROM) with a mode list of 224 entries;
+  like qemu-kvm 1.2 (16 KiB ROM, PCI revision 3) with a mode list of 224
+  entries; the refusal names --accept-loss=R10 and the modes it loses, and
+  with it the ROM is cut (a "loss" finding, the ROM's mode count lowered
+  to the modes that fit), the recipe keeps qxl-vga.revision=3, and the
+  guest resumes;
 * a device the target lacks: a `pci-assign` section added to the guest's
   stream;
 * --shrink-vram with data above the cut: qemu-kvm 1.0's real qk10-a
@@ -62,11 +66,40 @@ def test_qxl_rom_content_past_8k_is_refused():
         fixlib.oldify(snap.image, snap.snapshot, "--as", "qemu-kvm-1.2",
                       "--qxl-modes", "224")
         s = check_refused(snap.image, snap.snapshot, rule="R10",
-                          words=["qxl.vrom", "content ends at"])
-        check(any(r["id"] == "R10" and r["action"] == "refuse"
-                  for r in s["rules"]), f"rules: {s['rules']}")
+                          words=["qxl.vrom", "content ends at",
+                                 "way out: --accept-loss=R10",
+                                 "of its 224 modes"])
+        r10 = [r for r in s["rules"] if r["id"] == "R10"]
+        check_eq([r["action"] for r in r10], ["refuse"], "R10 findings")
+        check_eq(r10[0]["way_out"]["option"], "--accept-loss=R10",
+                 "JSON way out")
+        check("are lost" in r10[0]["way_out"]["risk"],
+              f"JSON risk: {r10[0]['way_out']}")
+
+        rc, rep, _ = fixlib.fix(snap.image, "--snapshot", snap.snapshot,
+                                "--accept-loss=R10")
+        s = rep["snapshots"][0]
+        check_eq((rc, s["status"]), (0, "fixed"), "fix --accept-loss=R10")
+        loss = [r for r in s["rules"] if r["id"] == "R10"]
+        check_eq([r["action"] for r in loss], ["loss"], "R10 findings")
+        check("mode count 224 ->" in loss[0]["change"], loss[0]["change"])
+        check("qxl-vga.revision=3" in s["recipe"]["command_line"],
+              f"recipe: {s['recipe']['command_line']}")
+        r = fixlib.load(QXL, snap.image, snap.snapshot, s["recipe"])
+        ok, why = resume.judge_resume(r, snap.saved_counter + 1,
+                                      snap.saved_counter + 3, min_counters=3)
+        check(ok, why)
     finally:
         shutil.rmtree(wd, ignore_errors=True)
+
+
+def test_accept_loss_names_the_rules_that_take_one():
+    """--accept-loss with a rule that takes no loss is a usage error that
+    lists the rules that do."""
+    p = run([BIN, "fix", "nothing.qcow2", "--accept-loss=R10,R2"],
+            ok_codes=(2,))
+    check("rule 'R2' takes no loss (rules that do: R4, R10, ram)" in
+          p.stderr, f"stderr: {p.stderr}")
 
 
 def test_unknown_device_is_refused_and_can_be_dropped():
@@ -179,6 +212,7 @@ if __name__ == "__main__":
     if guest_fixture.guest_elf() is None:
         skip("the test guest is not built (QSNAPFIX_GUEST)")
     main([test_qxl_rom_content_past_8k_is_refused,
+          test_accept_loss_names_the_rules_that_take_one,
           test_unknown_device_is_refused_and_can_be_dropped,
           test_mixed_results_exit_15,
           test_shrink_with_data_above_8m_is_refused])

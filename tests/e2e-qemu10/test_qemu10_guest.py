@@ -5,8 +5,10 @@
 * a snapshot QEMU 7.2 took with -M pc-i440fx-1.4 does not load in QEMU
   10.0 -M pc-i440fx-2.4 ("Configuration section missing"); `qsnapfix fix
   --target=qemu-10.0` fixes it (CONFIGURATION, footers, settings), the
-  7.2 VM description stays, `qemu-img check` is clean, QEMU 10.0 resumes
-  the guest with the recipe, a second fix has nothing to do;
+  7.2 VM description stays (with a record of the new framing: the
+  stream is not what QEMU 7.2 wrote for pc-i440fx-2.4), `qemu-img check`
+  is clean, QEMU 10.0 resumes the guest with the recipe, a second fix has
+  nothing to do;
 * the same snapshot reshaped like qemu-kvm 1.0 (`qsnapfix oldify`: block
   sections, v2 piix4_pm/i8254, 16 MiB vram, 64 KiB NIC ROM) is fixed for
   QEMU 10.0 and resumes there; `translate` of the raw stream gives the
@@ -85,13 +87,18 @@ def test_qemu72_pc_i440fx_1_4_snapshot_upgraded():
         new = fixlib.vmstate_bytes(snap.image, snap.snapshot)
         vd0, vd1 = before["vmdesc"], after["vmdesc"]
         check(vd0 and vd1, f"vmdesc before {vd0}, after {vd1}")
-        check(old[vd0["offset"]:] == new[vd1["offset"]:],
-              "the VM description after EOF is not kept byte for byte")
+        desc0 = json.loads(old[vd0["offset"] + 5:])
+        desc1 = json.loads(new[vd1["offset"] + 5:])
+        check_eq(desc1.pop("qsnapfix-framed-for", None), "pc-i440fx-2.4",
+                 "the VM description's record of the new framing")
+        check(desc0 == desc1,
+              "the VM description after EOF is not kept (but the record)")
+        mark = len('"qsnapfix-framed-for": "pc-i440fx-2.4", ')
         n_sections = sum(1 for x in before["sections"]
                          if x["type"] in ("start", "part", "end", "full"))
-        check_eq(len(new) - len(old), 18 + 5 * n_sections,
-                 "growth: 18-byte CONFIGURATION + a 5-byte footer per "
-                 "section")
+        check_eq(len(new) - len(old), 18 + 5 * n_sections + mark,
+                 "growth: 18-byte CONFIGURATION, a 5-byte footer per "
+                 "section, the framing record in the VM description")
     finally:
         shutil.rmtree(wd, ignore_errors=True)
 

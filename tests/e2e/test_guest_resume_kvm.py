@@ -36,8 +36,12 @@ def test_kvm_loadvm_resumes_the_saved_counter():
                                         r.counters[0] + len(r.counters))),
                  "counters after the load")
         n, up, tsc = LINE.search(r.serial).groups()
-        check(abs(float(up) - (int(n) - 1) * 0.2) <= 0.06,
-              f"first line after the load: n={n} up={up}")
+        # The guest prints every 0.2 s of its PIT clock, a little after the
+        # tick (later on a busy host): the clock continued from the save if
+        # the first line's time is within one period of n's tick.
+        check(-0.02 <= float(up) - (int(n) - 1) * 0.2 < 0.2,
+              f"first line after the load: n={n} up={up} (the guest clock "
+              f"should read within one 0.2 s period after n's tick)")
         print(f"TSC across the load: guest clock up={up}s, TSC says "
               f"{tsc}s: TSC jump {float(tsc) - float(up):+.2f}s "
               f"(see docs/tsc-after-load.md)")

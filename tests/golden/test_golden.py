@@ -10,7 +10,8 @@ inspection `inspect --snapshot S --output=json`; per target: `scan`
 `fix --all --output=json` on a copy: its report, the image's bytes and the
 recipe files' bytes. Reports are compared byte for byte (their SHA-256;
 the parsed report is kept beside it so that a difference can be shown);
-the paths of the working directory read as @DIR@.
+the paths of the working directory read as @DIR@, the host's file system
+figures (free space, bytes on disk) as @HOST@.
 
 Code that moves without changing behaviour keeps this test passing. A
 change that alters an output on purpose re-records the golden files
@@ -23,6 +24,7 @@ build to build of the fixtures, so they cannot be recorded).
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -50,14 +52,35 @@ def load_manifest():
     return images, images_dir
 
 
+# Figures of the host's file system, not of qsnapfix: its free space, and
+# the bytes a file takes on it (allocation unit, whether a copy is sparse,
+# whether holes can be punched). They read as @HOST@.
+SIZE = r"[\d.]+ [KMGTPE]?i?B"
+HOST_FIGURES = [
+    (re.compile(r"the file system has " + SIZE), "the file system has @HOST@"),
+    (re.compile(r"on disk (about )?" + SIZE + " -> " + SIZE + r" \(" + SIZE),
+     r"on disk \1@HOST@ -> @HOST@ (@HOST@"),
+    (re.compile(r'("(?:available|allocated[-_]before|allocated[-_]after|'
+                r'released)"\s*:\s*)\d+'), r'\1"@HOST@"'),
+]
+
+
+def host_neutral(text):
+    for pattern, replacement in HOST_FIGURES:
+        text = pattern.sub(replacement, text)
+    return text
+
+
 def record(binary, workdir, image_name, argv):
-    """Run binary in workdir; the output with @DIR@ for workdir."""
+    """Run binary in workdir; the output with @DIR@ for workdir and @HOST@
+    for the host's file system figures."""
     # The record a fix leaves in the image carries the time: a fixed one.
     env = dict(os.environ, SOURCE_DATE_EPOCH="1700000000")
     p = subprocess.run([binary, *argv], cwd=workdir, capture_output=True,
                        timeout=600, env=env)
     out = p.stdout.decode("utf-8", "surrogateescape").replace(workdir, "@DIR@")
     err = p.stderr.decode("utf-8", "surrogateescape").replace(workdir, "@DIR@")
+    out, err = host_neutral(out), host_neutral(err)
     entry = {"argv": argv, "exit": p.returncode,
              "stdout_sha256": hashlib.sha256(out.encode(
                  "utf-8", "surrogateescape")).hexdigest(),

@@ -23,7 +23,8 @@ import time
 from xml.sax.saxutils import escape, quoteattr
 
 from qsnapfix_tests import resume
-from qsnapfix_tests.testlib import CACHE, Failure, skip
+from qsnapfix_tests import guest_fixture
+from qsnapfix_tests.testlib import CACHE, Failure, check, check_eq, run, skip
 
 PACKAGES = "libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients"
 # host directory -> directory under the work dir mounted over it
@@ -193,11 +194,14 @@ def _attr(value):
 
 
 def domain_xml(name, *, kernel=None, image=None, serial=None, video="cirrus",
-               nics=("rtl8139",), commandline=(), memory_mib=128):
+               nics=("rtl8139",), commandline=(), memory_mib=128,
+               disk_bus="ide", usb_tablet=False):
     """A TCG domain like the project's guest fixture (tests/qsnapfix_tests/
     guest_fixture.py): -M pc-i440fx-1.4, ACPI, an IDE qcow2 disk, cirrus,
     rtl8139 on user networking, COM1 into a file; no USB, no balloon.
-    Without kernel/image/serial: a domain to start paused and inspect."""
+    Without kernel/image/serial: a domain to start paused and inspect.
+    disk_bus "virtio" puts the disk on virtio-blk; usb_tablet adds a
+    PIIX3 UHCI controller with a USB tablet (-usb -usbdevice tablet)."""
     parts = [f"<domain type='qemu' xmlns:qemu='{QEMU_NS}'>",
              f"<name>{escape(name)}</name>",
              f"<memory unit='MiB'>{memory_mib}</memory><vcpu>1</vcpu>",
@@ -211,8 +215,14 @@ def domain_xml(name, *, kernel=None, image=None, serial=None, video="cirrus",
     if image:
         parts.append("<disk type='file' device='disk'><driver name='qemu' "
                      f"type='qcow2'/><source file={_attr(image)}/>"
-                     "<target dev='hda' bus='ide'/></disk>")
-    parts.append("<controller type='usb' model='none'/>")
+                     + ("<target dev='vda' bus='virtio'/></disk>"
+                        if disk_bus == "virtio" else
+                        "<target dev='hda' bus='ide'/></disk>"))
+    if usb_tablet:
+        parts.append("<controller type='usb' model='piix3-uhci'/>"
+                     "<input type='tablet' bus='usb'/>")
+    else:
+        parts.append("<controller type='usb' model='none'/>")
     for model in nics:
         parts.append(f"<interface type='user'><model type='{model}'/>"
                      "</interface>")
@@ -259,3 +269,54 @@ def wait_for_counters(path, *, at_least=None, count=None, timeout=30.0):
                           f"(wanted {'>= ' + str(at_least) if at_least else count}"
                           f"); serial ends {text[-120:]!r}")
         time.sleep(0.1)
+
+
+class Guest:
+    """A domain running the project's guest, in its own directory."""
+
+    def __init__(self, lv, workdir, name, *, commandline=()):
+        self.lv, self.name = lv, name
+        self.dir = os.path.join(workdir, name)
+        os.makedirs(self.dir)
+        self.image = os.path.join(self.dir, "disk.qcow2")
+        self.serial = os.path.join(self.dir, "serial.log")
+        kernel = os.path.join(self.dir, guest_fixture.GUEST_NAME)
+        shutil.copyfile(guest_fixture.guest_elf(), kernel)
+        run(["qemu-img", "create", "-q", "-f", "qcow2", self.image,
+             guest_fixture.GUEST_DISK_SIZE])
+        define(lv, self.dir, domain_xml(
+            name, kernel=kernel, image=self.image, serial=self.serial,
+            commandline=commandline))
+
+    def virsh(self, *args, **kw):
+        return self.lv.virsh(*args, **kw)
+
+    def snapshot(self, snap, *, at_least):
+        """Pause the running guest, note its counter, take snapshot `snap`
+        (internal, with memory). Returns the saved counter."""
+        wait_for_counters(self.serial, at_least=at_least)
+        self.virsh("suspend", self.name)
+        text, seen = serial_counters(self.serial)
+        self.virsh("snapshot-create-as", self.name, snap)
+        xml = self.virsh("snapshot-dumpxml", self.name, snap).stdout
+        check("<memory snapshot='internal'/>" in xml,
+              f"snapshot {snap} has no internal memory state: {xml[:300]}")
+        return seen[-1]
+
+    def revert(self, snap):
+        return self.virsh("snapshot-revert", self.name, snap, "--running",
+                          ok=None)
+
+    def check_resumes(self, snap, saved):
+        """snapshot-revert resumes the guest where it was saved."""
+        p = self.revert(snap)
+        check(p.returncode == 0, f"snapshot-revert {snap}: {p.stderr}")
+        text, seen = wait_for_counters(self.serial, count=3)
+        state = self.virsh("domstate", self.name).stdout.strip()
+        check(resume.BOOT_MARK not in text,
+              f"the guest rebooted: {text[:200]!r}")
+        check(saved + 1 <= seen[0] <= saved + 3,
+              f"first counter {seen[0]} after a save at {saved}")
+        check_eq(state, "running", "domain state after the revert")
+        print(f"revert {snap}: resumed, counters {seen[:4]} after a save at "
+              f"{saved}, {state}")

@@ -111,7 +111,8 @@ def test_package_builds_from_a_clean_checkout_and_passes_lintian():
                   for d in glob.glob(os.path.join(out, "*.deb")))
     version = changelog_version()
     for name in (f"qsnapfix_{version}_amd64.deb",
-                 f"qsnapfix-libvirt_{version}_all.deb"):
+                 f"qsnapfix-libvirt_{version}_all.deb",
+                 f"qsnapfix-ansible_{version}_all.deb"):
         check(name in debs, f"{name} among {debs}")
     # lintian refuses nothing as root, but says so on stderr.
     p = run(["lintian", "--fail-on", "error,warning", "--info",

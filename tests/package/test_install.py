@@ -22,6 +22,10 @@ def install(prefix, destdir=None):
         env["DESTDIR"] = destdir
     testlib.run(["cmake", "--install", BUILD, "--prefix", prefix], env=env)
 
+# The Ansible collection, where ANSIBLE_COLLECTIONS_PATH=/usr/share/qsnapfix/
+# ansible finds it (contrib/ansible/README.md).
+COLLECTION = "ansible_collections/qsnapfix/fleet"
+
 
 def installed(root):
     return sorted(os.path.relpath(os.path.join(d, f), root)
@@ -40,7 +44,12 @@ def test_destdir_install_under_usr():
                   "usr/share/man/man1/qsnapfix-libvirt.1",
                   "usr/share/bash-completion/completions/qsnapfix",
                   "usr/share/doc/qsnapfix/README.md",
-                  "usr/share/doc/qsnapfix/json.md", *man]:
+                  "usr/share/doc/qsnapfix/json.md",
+                  "usr/share/doc/qsnapfix/ansible.md",
+                  "usr/share/qsnapfix/ansible/README.md",
+                  f"usr/share/qsnapfix/ansible/{COLLECTION}/galaxy.yml",
+                  f"usr/share/qsnapfix/ansible/{COLLECTION}/plugins/"
+                  "modules/qsnapfix.py", *man]:
             check(f in files, f"{f} not installed; installed: {files}")
         for f in ("usr/bin/qsnapfix", "usr/bin/qsnapfix-libvirt"):
             check(os.access(os.path.join(dest, f), os.X_OK),

@@ -12,7 +12,9 @@ matrix, written through `qsnapfix splice`), then damaged by one byte poke.
 For each: inspect, extract, scan and the writing command (fix, or splice)
 give their exit code and message; and whatever the case:
   - a dry run gives the same answer as the real run;
-  - a refusal leaves the file byte-identical (sha256 and mtime);
+  - a refusal leaves the file byte-identical (sha256 and mtime), and
+    no file beside it or in --rom-dir is created or changed: every check
+    comes before the first write, the recipe files' included;
   - an image qemu-img check calls corrupt is never changed;
   - an image fixed is still clean for qemu-img check (no corruption, no
     more leaks than before);
@@ -495,12 +497,16 @@ def target_snapshot(c, path):
 
 
 def write_argv(c, path, work, dry):
+    """The writing command; work holds the edit list (made once), recipe
+    files go to work/roms."""
     extra = ["--dry-run"] if dry else []
     snapshot = target_snapshot(c, path)
     if c["base"] == "guest":
-        return ["fix", path, "--snapshot", snapshot, "--rom-dir", work, *extra]
+        return ["fix", path, "--snapshot", snapshot, "--rom-dir",
+                os.path.join(work, "roms"), *extra]
     edits = os.path.join(work, "edits.txt")
-    wtlib.write_edits(edits, [wtlib.Edit(0, 1, b"\xaa")])
+    if not os.path.exists(edits):
+        wtlib.write_edits(edits, [wtlib.Edit(0, 1, b"\xaa")])
     return ["splice", path, "--snapshot", snapshot, "--edits", edits, *extra]
 
 
@@ -521,8 +527,10 @@ def agrees_with_qemu_img(path, where):
              theirs, f"{where}: snapshots as qemu-img info lists them")
 
 
-def run_case(c, bases, work):
+def run_case(c, bases, top):
     name = c["name"]
+    work = os.path.join(top, name)  # the image, its edit list, roms/
+    os.makedirs(os.path.join(work, "roms"))
     path = os.path.join(work, f"{name}.qcow2")
     shutil.copyfile(bases.path(c["base"]), path)
     c["patch"](path)
@@ -554,12 +562,22 @@ def run_case(c, bases, work):
     if c["scan"] is not None:
         check_eq(p.returncode, c["scan"], f"{name}: scan: {p.stderr}")
     c["scan_seen"] = p.returncode
+    blocked = {}  # "scan" / "scan --full": the exit code fix would give
+    for how, argv in (("scan", ()), ("scan --full", ("--full",))):
+        if argv:
+            p = qsnapfix("scan", "--output=json", *argv, path)
+            scan = json.loads(p.stdout) if p.stdout.startswith("{") else None
+        image = scan["images"][0] if scan and scan.get("images") else {}
+        if image.get("fix_blocked"):
+            blocked[how] = image["fix_blocked"]["exit_code"]
 
     os.utime(path, ns=(10**18, 10**18))
     pristine = testlib.file_fingerprint(path)
     results = []
     for dry in (True, False):
-        p = qsnapfix(*write_argv(c, path, work, dry))
+        argv = write_argv(c, path, work, dry)
+        files = testlib.dirs_fingerprint(work, os.path.join(work, "roms"))
+        p = qsnapfix(*argv)
         results.append(p.returncode)
         check(p.returncode in c["write"],
               f"{name}: {'dry run' if dry else 'write'}: exit "
@@ -579,7 +597,22 @@ def run_case(c, bases, work):
             check_eq(testlib.file_fingerprint(path), pristine,
                      f"{name}: {'dry run' if dry else 'refusal'}: file "
                      "untouched")
+            # no recipe file either: everything is decided first
+            check_eq(testlib.dirs_fingerprint(work, os.path.join(work, "roms")),
+                     files, f"{name}: {'dry run' if dry else 'refusal'}: "
+                     "no file created or changed beside the image or in "
+                     "--rom-dir")
     check_eq(results[0], results[1], f"{name}: dry run and real run agree")
+    # scan's "fix blocked" is a prediction: the code fix gives; scan --full
+    # checks the image as fix does and misses no refusal for corruption
+    # (of fix: the fixtures' VM states are no streams, splice writes them)
+    for how, code in blocked.items():
+        check_eq(code, results[1], f"{name}: {how}: fix blocked")
+    if (c["base"] == "guest" and results[1] == NEEDS_REPAIR and
+            c["scan_seen"] != PARTIAL):
+        check_eq(blocked.get("scan --full"), NEEDS_REPAIR,
+                 f"{name}: scan --full predicts the refusal")
+    c["blocked_seen"] = blocked
     if corrupt:
         check_eq(testlib.file_fingerprint(path), pristine,
                  f"{name}: an image qemu-img check calls corrupt was changed")
@@ -607,8 +640,10 @@ def test_every_damaged_image_against_every_command():
         for c in CASES:
             try:
                 corrupt, rc = run_case(c, bases, work)
+                shutil.rmtree(os.path.join(work, c["name"]))
                 seen.append(f"{c['name']}: {'corrupt' if corrupt else 'clean'}"
-                            f" -> {rc} (scan {c['scan_seen']})")
+                            f" -> {rc} (scan {c['scan_seen']}, fix blocked: "
+                            f"{c['blocked_seen'] or '-'})")
             except (testlib.Failure, AssertionError, ValueError) as e:
                 failures.append(f"{c['name']}: {e!r}")
     finally:

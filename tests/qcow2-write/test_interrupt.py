@@ -4,9 +4,11 @@
 --all` run. Whenever the signal lands (before the process started its
 work, while it reads, while it writes, after a commit, after the end):
   - the exit code is 0 (too late to stop anything) or 128 + the signal,
-    with a line saying the image is consistent (or the process died of
-    the signal before it set up its handler, before it opened the image:
-    the file is byte-identical);
+    with one line saying where each snapshot is (fixed, unchanged with
+    what was given back, not begun: as the VM states read afterwards)
+    and that the image is consistent; in JSON too (or the process died
+    of the signal before it set up its handler, before it opened the
+    image: the file is byte-identical);
   - qemu-img check finds no corruption and no leak: a run stopped before
     its commit gave back what it had allocated;
   - every snapshot's VM state is either the old one or the one an
@@ -61,22 +63,46 @@ def digests(image):
     return out
 
 
-def fix_argv(image, work):
+def fix_argv(image, work, *extra):
     roms = os.path.join(work, "roms")
     os.makedirs(roms, exist_ok=True)
-    return [testlib.BIN, "fix", "--all", image, "--rom-dir", roms]
+    return [testlib.BIN, "fix", "--all", image, "--rom-dir", roms, *extra]
 
 
-def interrupted_run(image, work, delay, sig):
-    proc = subprocess.Popen(fix_argv(image, work), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+def interrupted_run(image, work, delay, sig, json_report):
+    extra = ["--output=json"] if json_report else []
+    proc = subprocess.Popen(fix_argv(image, work, *extra),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
     time.sleep(delay)
     try:
         proc.send_signal(sig)
     except ProcessLookupError:
         pass
     out, err = proc.communicate(timeout=600)
-    return proc.returncode, err
+    return proc.returncode, out, err
+
+
+def check_state_line(what, err, out, sig, fixed, names):
+    """The one line on where the image is, against the VM states read
+    afterwards; the JSON report carries the same line."""
+    lines = [l for l in err.splitlines()
+             if f"interrupted ({sig.name}): " in l and "snapshot" in l]
+    check(len(lines) == 1 and "the image is consistent" in lines[0],
+          f"{what}: the state line: {err}")
+    line = lines[0]
+    for n in names:
+        if n in fixed:
+            check(f'"{n}" fixed' in line, f"{what}: {n} fixed: {line}")
+        else:
+            check(f'"{n}" unchanged' in line or f'"{n}" not begun' in line,
+                  f"{what}: {n} unchanged: {line}")
+    if out:
+        report = json.loads(out)
+        check_eq(report["exit_code"], 128 + sig, f"{what}: JSON exit_code")
+        check_eq(report["interrupted"],
+                 {"signal": sig.name, "state": line[len("qsnapfix: "):]},
+                 f"{what}: JSON interrupted")
 
 
 def test_sigint_at_random_points_leaves_old_or_new_and_nothing_behind():
@@ -99,21 +125,23 @@ def test_sigint_at_random_points_leaves_old_or_new_and_nothing_behind():
             image = os.path.join(work, "image.qcow2")
             shutil.copyfile(src, image)
             pristine = testlib.sha256_file(image)
-            rc, err = interrupted_run(image, work, delay, sig)
+            json_report = i % 3 == 2
+            rc, out, err = interrupted_run(image, work, delay, sig,
+                                           json_report)
             what = f"signal {sig.name} after {delay:.3f}s: exit {rc}"
             check(rc in (0, 128 + sig, -sig), f"{what}: {err}")
             if rc == -sig:
                 # before the program caught signals: it had not begun
                 check_eq(testlib.sha256_file(image), pristine,
                          f"{what}: killed before it started")
-            if rc > 0:
-                check(f"interrupted ({sig.name})" in err and
-                      "the image is consistent" in err, f"{what}: {err}")
             wtlib.check_image(image)  # no corruption, no leak
             now = digests(image)
             fixed = [n for n in old if now[n] == new[n]]
             check(all(now[n] in (old[n], new[n]) for n in old),
                   f"{what}: a VM state is neither old nor new")
+            if rc > 0:
+                check_state_line(what, err, out if json_report else "", sig,
+                                 fixed, list(old))
             if not fixed:
                 check_eq(os.path.getsize(image), os.path.getsize(src),
                          f"{what}: file length")

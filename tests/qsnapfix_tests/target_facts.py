@@ -3,7 +3,8 @@
 facts a target profile is built from; docs/targets.md):
 
 * version: the first line of -version;
-* machines: -M help (class names, aliases dropped);
+* machines: -M help (class names, aliases dropped), and those it marks
+  "(deprecated)": QEMU warns when one is started;
 * vmsds: -dump-vmstate for the profile's machine: every vmsd a device
   class registers, name -> [minimum_version_id, version_id] (the widest
   range where several devices share a name), and the field lists;
@@ -37,7 +38,7 @@ from qsnapfix_tests import resume, targets
 from qsnapfix_tests.testlib import BIN, CACHE, run, sha256_file, skip
 
 # Bump when what is gathered changes: older caches are then ignored.
-FACTS_LAYOUT = 1
+FACTS_LAYOUT = 2
 
 # name -> device options (QEMU 7.2 syntax, valid for 10.0 too).
 CONFIGS = {
@@ -288,6 +289,8 @@ def gather(target, binary, qemu_argv, machine, *, dump_argv=None):
         listing = run([*qemu_argv, "-M", "help"]).stdout.splitlines()[1:]
         machines = sorted(line.split()[0] for line in listing
                           if line.strip() and "(alias of" not in line)
+        deprecated = sorted(line.split()[0] for line in listing
+                            if line.rstrip().endswith("(deprecated)"))
         dump_file = os.path.join(work, "dump.json")
         p = run([*(dump_argv or qemu_argv), "-M", machine, "-display",
                  "none", "-dump-vmstate", dump_file], ok_codes=None)
@@ -300,7 +303,8 @@ def gather(target, binary, qemu_argv, machine, *, dump_argv=None):
             dump = json.load(f)
         facts = {"target": target, "binary_sha256": digest,
                  "version": version, "machine": machine,
-                 "machines": machines, "vmsds": vmsd_ranges(dump),
+                 "machines": machines, "deprecated_machines": deprecated,
+                 "vmsds": vmsd_ranges(dump),
                  "descriptions": vmsd_descriptions(dump), "configs": {}}
         # TCG only: the facts must not depend on whether this host has
         # KVM (what KVM adds, kvmclock, is in the dump)

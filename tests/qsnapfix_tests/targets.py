@@ -19,7 +19,7 @@ import os
 import subprocess
 
 from qsnapfix_tests import resume
-from qsnapfix_tests.testlib import SRC, Failure, check, run, skip
+from qsnapfix_tests.testlib import BIN, SRC, Failure, check, run, skip
 
 # Lines QEMU prints on every start that say nothing about a load.
 NOISE = (
@@ -69,6 +69,20 @@ class Target:
               f"qemu-img ({self.label}) check {image}: exit "
               f"{p.returncode}, {data}")
         return data
+
+    def qemu_option(self):
+        """`qsnapfix prove --qemu CMD` for this QEMU ([]: the host's)."""
+        return [f"--qemu={self.script} system"] if self.script else []
+
+    def prove(self, image, path, *args, ok=(0, 4, 19, 20)):
+        """`qsnapfix prove --all` of the image at path (a manifest image:
+        its device_args) in this QEMU -> (exit code, JSON report)."""
+        device_args = [a.replace("@IMAGE@", path)
+                       for a in image["device_args"]]
+        p = run([BIN, "prove", path, "--all", f"--target={self.name}",
+                 *self.qemu_option(), "--output=json", *args, "--",
+                 *device_args], ok_codes=ok)
+        return p.returncode, json.loads(p.stdout)
 
     def unfixed_machine(self, image):
         """The machine an unfixed snapshot of a manifest image is tried

@@ -161,6 +161,18 @@ def file_fingerprint(path):
     return (sha256_file(path), st.st_mtime_ns, st.st_size)
 
 
+def dirs_fingerprint(*dirs):
+    """{path: (sha256, mtime_ns, size)} of every file in dirs (not
+    recursive): for proving that no file was created, changed or removed
+    there."""
+    out = {}
+    for d in dirs:
+        for name in sorted(os.listdir(d)):
+            p = os.path.join(d, name)
+            out[p] = file_fingerprint(p) if os.path.isfile(p) else "dir"
+    return out
+
+
 def workdir(name):
     d = tempfile.mkdtemp(prefix=f"qsnapfix-{name}-")
     return d

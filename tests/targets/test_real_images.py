@@ -17,11 +17,14 @@ scripts/qemu20). Usage: test_real_images.py TARGET.
   devices of upstream's pc-0.15);
 * where the target wants fill pages expanded (R20), the growth is the R20
   findings' byte count, 4095 per non-zero fill page `inspect` counts;
-* a 7.2 stream keeps its VM description (vmdesc) after EOF;
+* a 7.2 stream keeps its VM description (vmdesc) after EOF, with, where
+  the fix framed it for a machine its writer did not run (a CONFIGURATION
+  record for qemu-10.0's pc-i440fx-2.4), the record of that
+  ("qsnapfix-framed-for");
 * `qemu-img check` (7.2 and the target's) is clean and a second run has
-  nothing to do and writes nothing (with the first run's machine type for a
-  target that keeps the source's: the fix removes the qemu-kvm evidence
-  the machine type was inferred from);
+  nothing to do, writes nothing, and derives the same recipe from the
+  fixed stream (also the machine of a target that keeps the source's, which
+  it infers from the markers a translation leaves alone);
 * the target's QEMU started with -M <recipe machine>, the image's
   device_args, the recipe's qemu_args and -loadvm resumes the guest: first
   counter in expect_first_counter_between, no CEO-BOOT.
@@ -82,9 +85,10 @@ def nonzero_fill_pages(inspect):
                for byte, n in b["fill_bytes"].items() if byte != "0")
 
 
-def vmdesc_bytes(data, inspect):
+def vmdesc_json(data, inspect):
     vd = inspect["vmdesc"]
-    return data[vd["offset"]:vd["offset"] + 5 + vd["size"]] if vd else None
+    return json.loads(data[vd["offset"] + 5:vd["offset"] + 5 + vd["size"]]) \
+        if vd else None
 
 
 def inspect(image, snap):
@@ -211,11 +215,17 @@ def fix_image(image, images_dir, kvm):
                      f"{name}: image after a refusal")
             return log, failures
 
-        # 3. the 7.2 stream's vmdesc is kept after EOF
+        # 3. the 7.2 stream's vmdesc is kept after EOF (and says when the
+        # fix framed the stream for another machine)
         if inspect0["vmdesc"] and expect == "fixed":
-            check(vmdesc_bytes(fixlib.vmstate_bytes(copy, snaps[0]),
-                               inspect(copy, snaps[0])) ==
-                  vmdesc_bytes(old_state[snaps[0]], inspect0),
+            new = vmdesc_json(fixlib.vmstate_bytes(copy, snaps[0]),
+                              inspect(copy, snaps[0]))
+            framed = new.pop("qsnapfix-framed-for", None)
+            check_eq(framed, reports[snaps[0]]["recipe"]["machine"]
+                     if any(r["id"] == "R18" for r in
+                            reports[snaps[0]]["rules"]) else None,
+                     f"{name}: the VM description's framing record")
+            check(new == vmdesc_json(old_state[snaps[0]], inspect0),
                   f"{name}: the VM description changed")
 
         # 4. consistent, nothing left to do
@@ -223,11 +233,12 @@ def fix_image(image, images_dir, kvm):
         TARGET.check_clean(copy)
         fixed_print = fixlib.file_fingerprint(copy)
         for snap in snaps:
-            machine = [] if TARGET.machine else \
-                ["--machine", reports[snap]["recipe"]["machine"]]
             rc, again, _ = fixlib.fix(copy, "--snapshot", snap,
-                                      f"--target={TARGET.name}", *machine)
+                                      f"--target={TARGET.name}")
             check_eq(rc, 3, f"{name}/{snap}: exit code of a second fix")
+            check_eq(again["snapshots"][0]["recipe"],
+                     reports[snap]["recipe"],
+                     f"{name}/{snap}: the recipe of a second fix")
         check_eq(fixlib.file_fingerprint(copy), fixed_print,
                  f"{name}: image after a second fix")
 

@@ -160,6 +160,16 @@ void ts_assert_findings_from_table(const TrResult *r)
             g_error("%s %s: action '%s' is not one the rule declares", f->rule,
                     f->subject, tr_action_name(f->action));
         }
+        if (f->action == TR_ACTION_REFUSE &&
+            !!f->way_out + !!f->no_way_out != 1) {
+            g_error("%s %s: a refusal names a way out or says why there is "
+                    "none (way out %s, none because %s)",
+                    f->rule, f->subject, f->way_out, f->no_way_out);
+        }
+        if (f->way_out && !f->risk) {
+            g_error("%s %s: way out %s without its risk", f->rule, f->subject,
+                    f->way_out);
+        }
     }
 }
 

@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "streams.h"
+#include "stream/bytes.h"
+#include "stream/layout.h"
 
 static uint8_t page_of(uint8_t seed, uint8_t *buf)
 {
@@ -350,6 +352,85 @@ static void test_r10_refuses_data_pages_above_8k(void)
     g_assert_nonnull(strstr(f->change, "1 data page(s)"));
 }
 
+static void test_r10_refusal_names_accept_loss_and_the_modes_lost(void)
+{
+    g_autoptr(GBytes) in = qxl_stream(KiB(16), 224, true, 4);
+    g_autoptr(TsRun) run = ts_run(in, NULL);
+    const TrFinding *f = tr_result_refusal(run->r);
+
+    /* (8192 - 1160 - 4) / 32 = 219 modes fit */
+    g_assert_cmpstr(f->way_out, ==, "--accept-loss=R10");
+    g_assert_nonnull(strstr(f->risk, "keeps 219 of its 224 modes"));
+    g_assert_null(f->no_way_out);
+}
+
+static const char *const accept_r10[] = {"R10", NULL};
+
+static void test_r10_accept_loss_cuts_and_lowers_the_mode_count(void)
+{
+    g_autoptr(GBytes) in = qxl_stream(KiB(16), 224, true, 4);
+    TrOptions o = {.accept_loss = accept_r10};
+    g_autoptr(TsRun) run = ts_run(in, &o);
+    const TrFinding *f = ts_finding(run->r, "R10", "0000:00:02.0/qxl.vrom");
+    g_autoptr(GError) err = NULL;
+
+    g_assert_false(run->r->refused);
+    g_assert_cmpint(f->action, ==, TR_ACTION_LOSS);
+    g_assert_nonnull(strstr(f->change, "modes 219..223 lost"));
+    g_autoptr(TsRun) again = ts_rerun(run, &o);
+    int i = block_index(again->s, "0000:00:02.0/qxl.vrom");
+    g_assert_cmpuint(vms_stream_block(again->s, i)->length, ==, KiB(8));
+    g_assert_null(ts_finding(again->r, "R10", NULL));
+    g_autoptr(GBytes) rom = tr_extract_block(again->s, again->src, i, &err);
+    g_assert_no_error(err);
+    const uint8_t *p = g_bytes_get_data(rom, NULL);
+    g_assert_cmpuint(vms_le32(p + 1160), ==, 219);
+    g_assert_cmpuint(vms_le32(p), ==, 0x4f525851);
+}
+
+static void test_r10_accept_loss_takes_data_pages_above_8k(void)
+{
+    g_autoptr(GBytes) in = qxl_stream(KiB(16), 200, true, 4);
+    TrOptions o = {.accept_loss = accept_r10};
+    g_autoptr(TsRun) run = ts_run(in, &o);
+    const TrFinding *f = ts_finding(run->r, "R10", NULL);
+
+    g_assert_cmpint(f->action, ==, TR_ACTION_LOSS);
+    g_assert_nonnull(strstr(f->change, "1 data page(s)"));
+    g_autoptr(TsRun) again = ts_rerun(run, &o);
+    g_assert_cmpuint(pages_of(again->s, "0000:00:02.0/qxl.vrom"), ==, 2);
+}
+
+/* The guest runs a mode (qxl "mode" COMPAT, shadow_rom.mode) past the cut:
+ * QEMU sets it again on load, so no option lets the cut through. */
+static void test_r10_mode_in_use_past_the_cut_has_no_way_out(void)
+{
+    g_autoptr(GBytes) in = qxl_stream(KiB(16), 224, true, 4);
+    g_autoptr(TsRun) parsed = ts_run(in, NULL);
+    const VmsSection *qxl =
+        vms_stream_find_section(parsed->s, "0000:00:02.0/qxl", 0);
+    VmsFieldLoc mode, shadow;
+    gsize len;
+    const void *bytes = g_bytes_get_data(in, &len);
+    g_autofree uint8_t *data = g_memdup2(bytes, len);
+
+    g_assert_true(vms_section_find_field(qxl, "mode", &mode, NULL));
+    g_assert_true(
+        vms_section_find_field(qxl, "shadow_rom.mode", &shadow, NULL));
+    vms_put_be32(data + mode.offset, 2);
+    vms_put_be32(data + shadow.offset, 220);
+    g_autoptr(GBytes) compat = g_bytes_new(data, len);
+    TrOptions o = {.accept_loss = accept_r10};
+    g_autoptr(TsRun) run = ts_run(compat, &o);
+    const TrFinding *f = tr_result_refusal(run->r);
+
+    g_assert_nonnull(f);
+    g_assert_cmpstr(f->rule, ==, "R10");
+    g_assert_null(f->way_out);
+    g_assert_nonnull(strstr(f->change, "the guest runs mode 220"));
+    g_assert_nonnull(f->no_way_out);
+}
+
 static void test_r24_revision_from_pci_config(void)
 {
     g_autoptr(GBytes) in = qxl_stream(KiB(8), 100, false, 3);
@@ -535,6 +616,14 @@ int main(int argc, char **argv)
                     test_r10_refuses_mode_list_past_8k);
     g_test_add_func("/r10/refuses-data-pages-above-8k",
                     test_r10_refuses_data_pages_above_8k);
+    g_test_add_func("/r10/refusal-names-accept-loss-and-the-modes-lost",
+                    test_r10_refusal_names_accept_loss_and_the_modes_lost);
+    g_test_add_func("/r10/accept-loss-cuts-and-lowers-the-mode-count",
+                    test_r10_accept_loss_cuts_and_lowers_the_mode_count);
+    g_test_add_func("/r10/accept-loss-takes-data-pages-above-8k",
+                    test_r10_accept_loss_takes_data_pages_above_8k);
+    g_test_add_func("/r10/mode-in-use-past-the-cut-has-no-way-out",
+                    test_r10_mode_in_use_past_the_cut_has_no_way_out);
     g_test_add_func("/r24/revision-from-pci-config",
                     test_r24_revision_from_pci_config);
     g_test_add_func("/r17/renames-flash-and-adds-pflash-drive",

@@ -1,0 +1,335 @@
+/*
+ * qsnapfix prove IMAGE|STREAM [--snapshot ID|NAME | --all] [-- VM-OPTION...]:
+ * load the VM state in the target QEMU, paused, with the recipe and the
+ * VM's own devices, and tell whether it loads -- the guest never runs and
+ * nothing is written. The work is app_prove_path() (src/app/prove.h).
+ * Here: options and the report.
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <string.h>
+
+#include "app/prove.h"
+#include "app/vm_args.h"
+#include "fix.h"
+
+static const char prove_description_head[] =
+    "Load the VM state of IMAGE's snapshots (or of a migration stream\n"
+    "file) into the target QEMU, started paused (-S) with the recipe the\n"
+    "rules give, the VM's own options (after '--', or from a libvirt\n"
+    "domain) and -incoming: QMP says whether the load succeeded, then QEMU\n"
+    "quits. The guest never runs. Unless --as-is, the stream loaded is the\n"
+    "one fix would write (its edits applied on the fly); nothing of the\n"
+    "user's is written: the disks are read through -snapshot, every\n"
+    "network backend becomes user networking with restrict=on and no\n"
+    "forwarded ports, character devices and audio backends null.\n"
+    "\n"
+    "  --qemu CMD      the target QEMU (a program, or a wrapper command with\n"
+    "                  its arguments); default: qemu-system-x86_64 in PATH,\n"
+    "                  which must be the target's release\n"
+    "  --vm-args ARGS  the VM's options as one shell-quoted string\n"
+    "  --domain NAME, --domain-xml FILE  the VM's options from libvirt\n"
+    "                  (virsh domxml-to-native qemu-argv)\n"
+    "  --as-is         load the stream as it is now, without the fix's edits\n"
+    "  --timeout SEC   how long the load may take (default: 60 s and a\n"
+    "                  second per 32 MiB of VM state)\n"
+    "\n"
+    "Exit codes: 0 loads; 19 does not load (QEMU's error is printed);\n"
+    "4 refused by the rules (nothing to load); 20 not proven here (no such\n"
+    "QEMU, another release than the target, no KVM for a KVM stream);\n"
+    "15 several snapshots with different results; others as for fix.\n"
+    "\n";
+
+static char *what_of(const char *path, const AppProof *p)
+{
+    g_autofree char *id = qsnapfix_printable(p->outcome->id);
+    g_autofree char *name = qsnapfix_printable(p->outcome->name);
+
+    return p->outcome->id
+               ? g_strdup_printf("%s: snapshot %s \"%s\"", path, id, name)
+               : qsnapfix_printable(path);
+}
+
+static void append_word(GString *g, const char *a)
+{
+    g_autofree char *q = g_shell_quote(a);
+
+    g_string_append_printf(g, "%s%s", g->len ? " " : "",
+                           strpbrk(a, " '\"\\$") ? q : a);
+}
+
+/* The whole command line run: the QEMU command and the proof's options. */
+static char *argv_line(const GPtrArray *argv, const char *const *command)
+{
+    GString *g = g_string_new(NULL);
+
+    for (guint i = 0; command[i]; i++) {
+        append_word(g, command[i]);
+    }
+    for (guint i = 0; i < argv->len; i++) {
+        append_word(g, g_ptr_array_index(argv, i));
+    }
+    return g_string_free(g, FALSE);
+}
+
+static void print_human(const char *path, const AppProof *p, const char *target,
+                        const char *const *command)
+{
+    g_autofree char *what = what_of(path, p);
+    const AppOutcome *o = p->outcome;
+    const TrResult *r = o->result;
+    g_autofree char *short_version = app_qemu_version_short(p->qemu_version);
+    g_autofree char *qemu = g_strdup_printf("QEMU %s", short_version);
+
+    switch (p->status) {
+    case APP_PROOF_LOADS:
+        printf("%s: loads in %s (%s), paused after %.1f s; the guest never "
+               "ran\n",
+               what, target, qemu, p->seconds);
+        break;
+    case APP_PROOF_FAILS:
+        printf("%s: does not load in %s (%s): %s\n", what, target, qemu,
+               p->reason);
+        break;
+    case APP_PROOF_REFUSED: {
+        const TrFinding *f = tr_result_refusal(r);
+        printf("%s: refused by %s (%s): %s; nothing to load\n", what, f->rule,
+               f->subject, f->change);
+        return;
+    }
+    case APP_PROOF_UNPROVEN:
+        printf("%s: not proven here: %s\n", what, p->reason);
+        return;
+    case APP_PROOF_ERROR:
+        printf("%s: error: %s\n", what,
+               o->error ? o->error->message : "internal error");
+        return;
+    }
+    if (o->writer) {
+        g_autofree char *who = vms_writer_describe(o->writer);
+        printf("  writer:   %s, %s\n", who, o->writer->accel);
+    }
+    printf("  stream:   %s\n",
+           p->edited ? "as fix writes it (its edits applied)" : "as it is");
+    g_autofree char *line = argv_line(p->argv, command);
+    printf("  qemu:     %s\n", line);
+    for (guint i = 0; i < p->expected->len; i++) {
+        printf("  expected: %s (the recipe said so)\n",
+               (char *)g_ptr_array_index(p->expected, i));
+    }
+    for (guint i = 0; p->status == APP_PROOF_LOADS && i < p->other->len; i++) {
+        printf("  printed:  %s\n", (char *)g_ptr_array_index(p->other, i));
+    }
+    for (guint i = 0; i < p->vm_notes->len; i++) {
+        printf("  vm:       %s\n", (char *)g_ptr_array_index(p->vm_notes, i));
+    }
+}
+
+static void json_strings(JsonBuilder *b, const char *name, const GPtrArray *a)
+{
+    qsnapfix_json_begin_array(b, name);
+    for (guint i = 0; i < a->len; i++) {
+        g_autofree char *s = qsnapfix_printable(g_ptr_array_index(a, i));
+        json_builder_add_string_value(b, s);
+    }
+    json_builder_end_array(b);
+}
+
+static void json_proof(JsonBuilder *b, const AppProof *p,
+                       const char *const *command)
+{
+    const AppOutcome *o = p->outcome;
+    const TrResult *r = o->result;
+
+    json_builder_begin_object(b);
+    qsnapfix_json_str(b, "id", o->id);
+    qsnapfix_json_str(b, "name", o->name);
+    qsnapfix_json_str(b, "status", app_proof_status_name(p->status));
+    qsnapfix_json_int(b, "exit_code", app_proof_exit_code(p));
+    qsnapfix_json_str(b, "reason",
+                      p->status == APP_PROOF_ERROR && o->error
+                          ? o->error->message
+                          : p->reason);
+    fix_json_writer(b, o->writer);
+    fix_json_rules(b, r, false);
+    qsnapfix_json_bool(b, "edited", p->edited);
+    qsnapfix_json_str(b, "qemu_version", p->qemu_version);
+    json_builder_set_member_name(b, "qemu_argv");
+    json_builder_begin_array(b);
+    for (guint i = 0; p->argv->len && command[i]; i++) {
+        json_builder_add_string_value(b, command[i]);
+    }
+    for (guint i = 0; i < p->argv->len; i++) {
+        json_builder_add_string_value(b, g_ptr_array_index(p->argv, i));
+    }
+    json_builder_end_array(b);
+    qsnapfix_json_str(b, "run_state", p->run_state);
+    json_builder_set_member_name(b, "seconds");
+    json_builder_add_double_value(b, p->seconds);
+    qsnapfix_json_int(b, "stream_bytes", (int64_t)p->bytes);
+    json_strings(b, "expected_warnings_seen", p->expected);
+    json_strings(b, "qemu_output", p->other);
+    json_strings(b, "vm_args_notes", p->vm_notes);
+    if (r && p->status != APP_PROOF_REFUSED) {
+        fix_json_recipe(b, r);
+    } else {
+        qsnapfix_json_null(b, "recipe");
+    }
+    json_builder_end_object(b);
+}
+
+static void report(const CliCommand *c, const char *path, const char *target,
+                   AppQemu *qemu, GPtrArray *proofs, int rc)
+{
+    if (c->format == QSNAPFIX_OUTPUT_JSON) {
+        g_autoptr(JsonBuilder) b = json_builder_new();
+        json_builder_begin_object(b);
+        qsnapfix_json_str(b, "path", path);
+        qsnapfix_json_str(b, "target", target);
+        qsnapfix_json_str(b, "qemu", app_qemu_program(qemu));
+        qsnapfix_json_begin_array(b, "snapshots");
+        for (guint i = 0; i < proofs->len; i++) {
+            json_proof(b, g_ptr_array_index(proofs, i), app_qemu_command(qemu));
+        }
+        json_builder_end_array(b);
+        qsnapfix_json_int(b, "exit_code", rc);
+        qsnapfix_print_json_object(b);
+    } else {
+        for (guint i = 0; i < proofs->len; i++) {
+            print_human(path, g_ptr_array_index(proofs, i), target,
+                        app_qemu_command(qemu));
+        }
+    }
+    for (guint i = 0; i < proofs->len; i++) {
+        const AppProof *p = g_ptr_array_index(proofs, i);
+        g_autofree char *what = what_of(path, p);
+        if (p->status == APP_PROOF_FAILS) {
+            fprintf(stderr, "qsnapfix: %s: does not load in %s: %s\n", what,
+                    target, p->reason);
+        } else if (p->status == APP_PROOF_UNPROVEN) {
+            fprintf(stderr, "qsnapfix: %s: not proven: %s\n", what, p->reason);
+        } else {
+            fix_print_failure(p->outcome, what);
+        }
+    }
+}
+
+/* The VM's own options: after '--', --vm-args, or libvirt's. */
+static char **vm_options(char **operands, const char *vm_args,
+                         const char *domain, const char *domain_xml,
+                         GError **errp)
+{
+    guint given = !!operands[1] + !!vm_args + !!domain + !!domain_xml;
+
+    if (given > 1) {
+        g_set_error(errp, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "give the VM's options one way: after '--', "
+                    "--vm-args, --domain or --domain-xml");
+        return NULL;
+    }
+    if (domain || domain_xml) {
+        return app_vm_args_from_libvirt(domain, domain_xml, errp);
+    }
+    if (vm_args) {
+        char **argv = NULL;
+        if (!g_shell_parse_argv(vm_args, NULL, &argv, errp)) {
+            g_prefix_error(errp, "--vm-args: ");
+        }
+        return argv;
+    }
+    return g_strdupv(operands + 1);
+}
+
+/* Is the QEMU the target's release (e.g. "7.2" for qemu-7.2)? */
+static bool release_matches(AppQemu *q, const TrTarget *t, GError **errp)
+{
+    const char *line = app_qemu_version(q, errp);
+    g_autofree char *v = line ? app_qemu_version_short(line) : NULL;
+    g_autofree char *want = g_strdup_printf("%s.", tr_target_qemu_version(t));
+
+    if (!line) {
+        return false;
+    }
+    if (!v || !g_str_has_prefix(v, want)) {
+        g_set_error(errp, APP_QEMU_ERROR, APP_QEMU_ERROR_UNUSABLE,
+                    "%s is %s, not %s: give the target's QEMU with --qemu",
+                    app_qemu_program(q), line, tr_target_name(t));
+        return false;
+    }
+    return true;
+}
+
+int qsnapfix_cmd_prove(int argc, char **argv)
+{
+    FixOptions o = {0};
+    g_autofree char *snapshot = NULL, *vm_args = NULL, *domain = NULL,
+                    *domain_xml = NULL;
+    gboolean all = false, as_is = false;
+    double timeout = 0;
+    GOptionEntry entries[] = {
+        {"snapshot", 's', 0, G_OPTION_ARG_STRING, &snapshot,
+         "The snapshot to prove, by ID or name", "ID|NAME"},
+        {"all", 'a', 0, G_OPTION_ARG_NONE, &all,
+         "Prove every snapshot that holds VM state", NULL},
+        {"vm-args", 0, 0, G_OPTION_ARG_STRING, &vm_args,
+         "The VM's own QEMU options, shell-quoted", "ARGS"},
+        {"domain", 0, 0, G_OPTION_ARG_STRING, &domain,
+         "The VM's options from this libvirt domain", "NAME"},
+        {"domain-xml", 0, 0, G_OPTION_ARG_FILENAME, &domain_xml,
+         "The VM's options from this libvirt domain XML file", "FILE"},
+        {"as-is", 0, 0, G_OPTION_ARG_NONE, &as_is,
+         "Load the stream as it is, without the fix's edits", NULL},
+        {"timeout", 0, 0, G_OPTION_ARG_DOUBLE, &timeout,
+         "Seconds the load may take (default: by size)", "SEC"},
+        {NULL, 0, 0, 0, NULL, NULL, NULL},
+    };
+    g_autofree char *common = fix_common_help(false);
+    g_autofree char *description =
+        g_strconcat(prove_description_head, common, NULL);
+    CliCommand c = {
+        .name = "prove",
+        .operands = "IMAGE|STREAM [-- VM-OPTION...]",
+        .min_operands = 1,
+        .operands_error = "need IMAGE or STREAM (and the VM's options after "
+                          "'--')",
+        .summary = "qsnapfix prove: load a snapshot in the target QEMU, "
+                   "paused, and tell whether it loads",
+        .description = description,
+        .with_output = true,
+    };
+    int rc = fix_parse_command(
+        &c, entries, &o, FIX_HIDE_DRY_RUN | FIX_HIDE_ROM_DIR, &argc, &argv);
+    g_autoptr(GError) err = NULL;
+    g_auto(GStrv) vm = NULL;
+    g_autoptr(AppQemu) qemu = NULL;
+
+    if (rc < 0 && snapshot && all) {
+        rc = cli_usage(&c, "--snapshot and --all exclude each other");
+    }
+    if (rc < 0 &&
+        (!(vm = vm_options(c.operand, vm_args, domain, domain_xml, &err)) ||
+         !(qemu = app_qemu_new(o.qemu, &err)) ||
+         (!o.qemu_profiled && !release_matches(qemu, o.app.target, &err)))) {
+        rc = qsnapfix_report(err);
+    }
+    if (rc < 0) {
+        const char *path = c.operand[0];
+        const char *target = tr_target_name(o.app.target);
+        AppProveOptions po = {.qemu = qemu,
+                              .vm_args = (const char *const *)vm,
+                              .as_is = as_is,
+                              .timeout = timeout};
+        g_autoptr(GPtrArray) proofs =
+            app_prove_path(path, snapshot, all, &o.app, &po, &err);
+
+        if (!proofs) {
+            rc = qsnapfix_report(err);
+        } else {
+            rc = app_proofs_exit_code((AppProof *const *)proofs->pdata,
+                                      proofs->len);
+            report(&c, path, target, qemu, proofs, rc);
+        }
+    }
+    fix_options_clear(&o);
+    cli_command_clear(&c);
+    return rc;
+}

@@ -1,0 +1,129 @@
+/*
+ * What a fix does with disk space, in its report (human and JSON): the
+ * free space the write needs while it runs (a full rewrite needs room for
+ * a second copy of the VM state), the file's length and the bytes it
+ * takes on disk before and after, what was released (the old VM state's
+ * clusters, discarded as QEMU discards a deleted snapshot's), and the
+ * leaked clusters the image already had.
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <inttypes.h>
+
+#include "fix.h"
+
+/* Every cluster of the new VM state written fresh: a length-changing
+ * edit near its start (R9 on qemu-kvm 0.15/1.0 images) moves it all. */
+static bool full_rewrite(const AppWriteStats *st)
+{
+    return st->clusters_shared == 0 && st->clusters_written > 1;
+}
+
+static char *size_str(uint64_t bytes)
+{
+    return qsnapfix_size_to_str(bytes);
+}
+
+void fix_print_space_human(const AppWriteStats *st, bool dry_run)
+{
+    g_autofree char *need = NULL, *have = NULL, *len_before = NULL,
+                    *len_after = NULL, *disk_before = NULL, *disk_after = NULL,
+                    *released = NULL;
+
+    if (!st->have_stats) {
+        return;
+    }
+    need = size_str(st->space_needed);
+    len_before = size_str(st->file_size_before);
+    len_after = size_str(st->file_size_after);
+    disk_before = size_str(st->allocated_before);
+    disk_after = size_str(st->allocated_after);
+    released = size_str(st->discarded_bytes);
+    if (dry_run) {
+        have = st->space_available == UINT64_MAX
+                   ? g_strdup("unknown")
+                   : size_str(st->space_available);
+        printf("  space: needs up to %s free while it runs (the file system "
+               "has %s); afterwards on disk about %s -> %s (%s released), "
+               "file length %s -> %s\n",
+               need, have, disk_before, disk_after, released, len_before,
+               len_after);
+    } else {
+        printf("  space: on disk %s -> %s (%s of the old VM state "
+               "released), file length %s -> %s (a qcow2 file keeps its "
+               "length; what was released is a hole)\n",
+               disk_before, disk_after, released, len_before, len_after);
+    }
+    if (full_rewrite(st) && dry_run) {
+        printf("  note: the whole VM state is written anew (an edit near its "
+               "start changes its length): while the fix runs it needs %s "
+               "of free space for the new copy, as much as the VM state; "
+               "the old copy is released at the end\n",
+               need);
+    } else if (full_rewrite(st)) {
+        printf("  note: the whole VM state was written anew (an edit near "
+               "its start changes its length): while the fix ran it took %s "
+               "of free space for the new copy; the old copy was released "
+               "at the end\n",
+               need);
+    }
+}
+
+void fix_print_leaks_human(const char *image, AppOutcome *const *outcomes,
+                           guint n)
+{
+    for (guint i = 0; i < n; i++) {
+        const AppWriteStats *st = &outcomes[i]->write;
+        g_autofree char *path = NULL;
+
+        if (!st->have_stats) {
+            continue;
+        }
+        if (st->leaked_clusters) {
+            path = qsnapfix_printable(image);
+            fprintf(stderr,
+                    "qsnapfix: warning: %s: %" PRIu64 " leaked cluster%s "
+                    "already in the image, used by nothing (the fix leaves "
+                    "them); qemu-img check -r leaks %s reclaims them\n",
+                    path, st->leaked_clusters,
+                    st->leaked_clusters == 1 ? "" : "s", path);
+        }
+        return; /* the first check's count: the image's */
+    }
+}
+
+static const char *end_name(AppWriteEnd end)
+{
+    switch (end) {
+    case APP_WRITE_NOTHING:
+        return "nothing";
+    case APP_WRITE_GIVEN_BACK:
+        return "given_back";
+    case APP_WRITE_LEAKED:
+        return "leaked";
+    case APP_WRITE_UNCONFIRMED:
+        return "unconfirmed";
+    case APP_WRITE_COMMITTED:
+        return "committed";
+    }
+    return "?";
+}
+
+void fix_json_space(JsonBuilder *b, const AppWriteStats *st)
+{
+    qsnapfix_json_str(b, "end", end_name(st->end));
+    qsnapfix_json_int(b, "leaked_clusters", (int64_t)st->leaked_clusters);
+    qsnapfix_json_begin_object(b, "space");
+    qsnapfix_json_int(b, "needed", (int64_t)st->space_needed);
+    if (st->space_available == UINT64_MAX) {
+        qsnapfix_json_null(b, "available");
+    } else {
+        qsnapfix_json_int(b, "available", (int64_t)st->space_available);
+    }
+    qsnapfix_json_bool(b, "full_rewrite", full_rewrite(st));
+    qsnapfix_json_int(b, "file_size_before", (int64_t)st->file_size_before);
+    qsnapfix_json_int(b, "file_size_after", (int64_t)st->file_size_after);
+    qsnapfix_json_int(b, "allocated_before", (int64_t)st->allocated_before);
+    qsnapfix_json_int(b, "allocated_after", (int64_t)st->allocated_after);
+    qsnapfix_json_int(b, "released", (int64_t)st->discarded_bytes);
+    json_builder_end_object(b);
+}
