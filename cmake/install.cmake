@@ -23,6 +23,7 @@ install(FILES ${PROJECT_SOURCE_DIR}/contrib/bash-completion/qsnapfix
 
 file(GLOB QSNAPFIX_DOCS CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/docs/*.md)
 install(FILES ${PROJECT_SOURCE_DIR}/README.md ${QSNAPFIX_DOCS}
+              ${PROJECT_SOURCE_DIR}/docs/schema/qsnapfix-report.schema.json
         DESTINATION ${CMAKE_INSTALL_DOCDIR})
 
 # The Ansible collection, once the project has one.

@@ -23,6 +23,10 @@
  * qcow2_probe_locks() only looks: the same probe from a descriptor of its
  * own, taking nothing, for callers that must not disturb a running VM.
  *
+ * Our writers also lock QCOW2_LOCK_TOOL_BYTE (300), a byte QEMU never
+ * uses: a writer that finds the image held can tell another of ours from
+ * a QEMU, and name the holding process (lock-holders.c).
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <errno.h>
@@ -109,6 +113,13 @@ static int probe_fd(int fd, Qcow2LockProbe *out)
         out->held |= (uint32_t)held << n;
         out->denied |= (uint32_t)denied << n;
     }
+    {
+        int tool = ofd_byte_taken(fd, QCOW2_LOCK_TOOL_BYTE);
+        if (tool < 0) {
+            return tool;
+        }
+        out->tool = tool;
+    }
     return 0;
 }
 
@@ -166,7 +177,7 @@ static void unlock_all(int fd)
         .l_type = F_UNLCK,
         .l_whence = SEEK_SET,
         .l_start = QCOW2_LOCK_PERM_BASE,
-        .l_len = QCOW2_LOCK_SHARED_BASE + 8 - QCOW2_LOCK_PERM_BASE,
+        .l_len = QCOW2_LOCK_TOOL_BYTE + 1 - QCOW2_LOCK_PERM_BASE,
     };
 
     (void)fcntl(fd, F_OFD_SETLK, &fl);
@@ -213,7 +224,24 @@ static bool take_writer_locks(int fd, const char *name, GError **errp)
             return false;
         }
     }
+    {
+        int ret = ofd_lock_byte(fd, F_RDLCK, QCOW2_LOCK_TOOL_BYTE);
+        if (ret < 0 && ret != -EAGAIN && ret != -EACCES) {
+            unlock_all(fd);
+            set_lock_error(errp, name, ret);
+            return false;
+        }
+    }
     return true;
+}
+
+/* ", by qemu-system-x86 pid 1234", or "" when the holder is not found. */
+static char *holders_of(int fd)
+{
+    g_autoptr(GArray) holders = qcow2_lock_holders_fd(fd);
+    g_autofree char *who = qcow2_lock_holders_str(holders);
+
+    return who ? g_strdup_printf(", by %s", who) : g_strdup("");
 }
 
 /* After taking ours: does any other opener conflict with them? */
@@ -221,6 +249,7 @@ static bool probe_conflicts(int fd, const char *name, GError **errp)
 {
     Qcow2LockProbe p;
     int ret = probe_fd(fd, &p);
+    g_autofree char *who = NULL;
     bool denied;
     int n;
 
@@ -229,24 +258,31 @@ static bool probe_conflicts(int fd, const char *name, GError **errp)
         return false;
     }
     n = writer_conflict(&p, &denied);
-    if (n >= 0 && denied) {
+    if (n < 0) {
+        return true;
+    }
+    who = holders_of(fd);
+    if (p.tool) {
+        /* Another writer through this library: not a VM to stop. */
+        qcow2_error_named(errp, name, QCOW2_ERROR_IN_USE, NULL, 0,
+                          "in use by another qsnapfix writing it (lock byte "
+                          "%d%s); wait for it to finish or use --dry-run",
+                          QCOW2_LOCK_TOOL_BYTE, who);
+    } else if (denied) {
         /* To hold n, nobody may refuse to share it. */
         qcow2_error_named(errp, name, QCOW2_ERROR_IN_USE, NULL, 0,
                           "in use by a running QEMU (another opener does not "
-                          "share the \"%s\" permission, lock byte %d); stop "
-                          "the VM or use --dry-run",
-                          perm_names[n], QCOW2_LOCK_SHARED_BASE + n);
-        return false;
-    }
-    if (n >= 0) {
+                          "share the \"%s\" permission, lock byte %d%s); "
+                          "stop the VM or use --dry-run",
+                          perm_names[n], QCOW2_LOCK_SHARED_BASE + n, who);
+    } else {
         /* To refuse n to others, nobody may hold it. */
         qcow2_error_named(errp, name, QCOW2_ERROR_IN_USE, NULL, 0,
                           "in use by a running QEMU (%s lock held, lock byte "
-                          "%d); stop the VM or use --dry-run",
-                          perm_names[n], QCOW2_LOCK_PERM_BASE + n);
-        return false;
+                          "%d%s); stop the VM or use --dry-run",
+                          perm_names[n], QCOW2_LOCK_PERM_BASE + n, who);
     }
-    return true;
+    return false;
 }
 
 bool qcow2_ofd_lock(int fd, const char *name, Qcow2LockMode mode, GError **errp)

@@ -132,10 +132,19 @@ enum {
 };
 #define QCOW2_LOCK_PERM_BASE   100
 #define QCOW2_LOCK_SHARED_BASE 200
+/*
+ * The byte this library's writers lock besides QEMU's, so that another of
+ * them (another qsnapfix) can be told from a QEMU: outside QEMU's bytes
+ * (100 + n and 200 + n for its permission bits, fewer than 64: at most
+ * 163 and 263) and libvirt's byte 0.
+ */
+#define QCOW2_LOCK_TOOL_BYTE 300
 
 typedef struct Qcow2LockProbe {
     uint32_t held;   /* bit n: another opener holds permission n */
     uint32_t denied; /* bit n: another opener refuses to share n */
+    bool tool;       /* another writer through this library holds
+                        QCOW2_LOCK_TOOL_BYTE */
 } Qcow2LockProbe;
 
 /*
@@ -149,6 +158,26 @@ bool qcow2_probe_locks(const char *path, Qcow2LockProbe *out, GError **errp);
  * A qemu-img -U reader (byte 100 only) does not.
  */
 bool qcow2_locks_conflict_with_writer(const Qcow2LockProbe *p);
+
+/* A process that holds lock bytes of an image. */
+typedef struct Qcow2LockHolder {
+    int pid;
+    char command[32]; /* its /proc/PID/comm, e.g. "qemu-system-x86" */
+} Qcow2LockHolder;
+
+/*
+ * The processes (other than this one) holding OFD locks on the lock
+ * bytes of the file at path (QEMU's and QCOW2_LOCK_TOOL_BYTE), in pid
+ * order. Linux reports OFD locks with pid -1 (F_OFD_GETLK, /proc/locks):
+ * the holder shows only in /proc/PID/fdinfo of its descriptor, so this
+ * looks at every process's descriptors of that file, which it can only
+ * for its own user's processes unless it runs as root. Empty when none
+ * is found (or elsewhere than Linux). Meant for messages: a holder may
+ * have gone by the time it is named.
+ */
+GArray *qcow2_lock_holders(const char *path);
+/* "qemu-system-x86 pid 1234", "pids 12, 34"; NULL for none. */
+char *qcow2_lock_holders_str(const GArray *holders);
 
 /* ------------------------------------------------------------------ */
 /* Image and header                                                    */

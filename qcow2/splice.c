@@ -336,7 +336,8 @@ bool qcow2_splice_vmstate(Qcow2Image *img, const Qcow2Snapshot *snap,
         s.new_clusters = (s.map.new_size + s.cs - 1) / s.cs;
         stats->clusters_shared = s.new_clusters;
     }
-    if (ok && !noop) {
+    /* A no-op edit list writes nothing, unless a copy was asked for. */
+    if (ok && (!noop || s.keep)) {
         ok = run(&s, &err);
         stats->clusters_shared = s.new_clusters - s.fresh_vmstate;
         stats->clusters_freed = s.refs.freed;

@@ -26,6 +26,8 @@ G_BEGIN_DECLS
 /* ------------------------------------------------------------------ */
 /* Locking (lock-ofd.c)                                               */
 
+/* qcow2_lock_holders() of the file open at fd (lock-holders.c). */
+GArray *qcow2_lock_holders_fd(int fd);
 /*
  * Take (QCOW2_LOCK_WRITER) or drop QEMU-compatible OFD locks on fd;
  * QCOW2_ERROR_IN_USE when a running QEMU holds conflicting ones.

@@ -73,16 +73,16 @@ def main():
     step("4. qsnapfix fix")
     run([qsnapfix, "fix", image], ok=(0,))
     report = json.loads(run([qsnapfix, "fix", image, "--dry-run",
-                             "--output=json"], ok=(3,), quiet=True).stdout)
+                             "--output=json"], ok=(0,), quiet=True).stdout)
     recipe = report["snapshots"][0]["recipe"]
-    print(f"exit code {report['exit_code']}: "
+    print(f"exit code {report['exit-code']}: "
           f"'{report['snapshots'][0]['status']}' (a second run finds nothing "
           "left to do; the recipe is the same)")
 
     step("5. QEMU 7.2 with the recipe: the guest resumes")
-    show(qemu_line(args, recipe["qemu_args"], recipe["machine"]))
+    show(qemu_line(args, recipe["qemu-args"], recipe["machine"]))
     after = resume.resume(args, loadvm="s1", machine=recipe["machine"],
-                          extra=recipe["qemu_args"], timeout=30, counters=5)
+                          extra=recipe["qemu-args"], timeout=30, counters=5)
     print("".join(after.serial.splitlines(keepends=True)[:5]), end="")
     ok, why = resume.judge_resume(after, saved + 1, saved + 3,
                                   min_counters=3)

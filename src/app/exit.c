@@ -75,6 +75,8 @@ static int savefile_exit_code(int code)
     return APP_EXIT_INTERNAL;
 }
 
+G_DEFINE_QUARK(qsnapfix - app - request - error - quark, app_request_error)
+
 int app_exit_code(const GError *err)
 {
     if (!err) {
@@ -99,6 +101,9 @@ int app_exit_code(const GError *err)
     }
     if (err->domain == LVSAVE_ERROR) {
         return savefile_exit_code(err->code);
+    }
+    if (err->domain == APP_REQUEST_ERROR) {
+        return APP_EXIT_AMBIGUOUS;
     }
     if (err->domain == APP_GUEST_ERROR) {
         /* no libguestfs; or it could not read the disk */

@@ -1,8 +1,13 @@
 /*
  * Exit codes of the qsnapfix program, and the one table that turns an
- * error into one (exit.c). Documented in README.md ("Exit codes");
- * scripts rely on them, so never renumber. Outcomes map to them through
- * outcome.h and scan.h, which use this table for their errors.
+ * error into one (exit.c). Documented in qsnapfix(1), EXIT STATUS, and
+ * README.md ("Exit codes"); scripts rely on them, so never renumber or
+ * reuse a number. Outcomes map to them through outcome.h and scan.h,
+ * which use this table for their errors.
+ *
+ * Made for loops over images: success is 0 whether something was done or
+ * nothing needed doing (the JSON report says which: "changed"); a code
+ * above 0 means this image needs a look.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #ifndef APP_EXIT_CODES_H
@@ -11,16 +16,17 @@
 #include <glib.h>
 
 enum {
-    APP_EXIT_OK = 0,            /* done (fix: the snapshot was fixed) */
-    APP_EXIT_USAGE = 2,         /* bad command line */
-    APP_EXIT_NOTHING_TO_DO = 3, /* fix: already compatible */
-    APP_EXIT_REFUSED = 4,       /* fix: would lose data; reason given */
-    APP_EXIT_IO = 5,            /* a file could not be read/written */
-    APP_EXIT_IN_USE = 6,        /* image locked by a running QEMU */
-    APP_EXIT_NEEDS_REPAIR = 7,  /* dirty/corrupt bit: run qemu-img check */
-    APP_EXIT_UNSUPPORTED = 8,   /* image feature qsnapfix cannot handle */
-    APP_EXIT_NOT_FOUND = 9,     /* no such snapshot / no VM state */
-    APP_EXIT_BAD_HEADER = 10,   /* malformed qcow2 header or extension */
+    APP_EXIT_OK = 0,    /* done, or nothing to do (already loads, no VM
+                           state): the report says which */
+    APP_EXIT_USAGE = 2, /* bad command line */
+    /* 3 was "nothing to do" until 0.1.0; now 0. Not given, not reused. */
+    APP_EXIT_REFUSED = 4,      /* fix: would lose data; reason given */
+    APP_EXIT_IO = 5,           /* a file could not be read/written */
+    APP_EXIT_IN_USE = 6,       /* image locked by a running QEMU */
+    APP_EXIT_NEEDS_REPAIR = 7, /* dirty/corrupt bit: run qemu-img check */
+    APP_EXIT_UNSUPPORTED = 8,  /* image feature qsnapfix cannot handle */
+    APP_EXIT_NOT_FOUND = 9,    /* no such snapshot / no VM state */
+    APP_EXIT_BAD_HEADER = 10,  /* malformed qcow2 header or extension */
     APP_EXIT_BAD_SNAPSHOT_TABLE = 11,
     APP_EXIT_BAD_MAPPING = 12,   /* malformed L1/L2 or compressed data */
     APP_EXIT_BAD_REFCOUNT = 13,  /* malformed refcount structures */
@@ -33,6 +39,8 @@ enum {
     APP_EXIT_NOT_PROVEN = 20,    /* prove, --target=auto: the target QEMU
                                     cannot be used here (no such QEMU,
                                     another release, no KVM) */
+    APP_EXIT_AMBIGUOUS = 21,     /* fix: several snapshots hold VM state and
+                                    none was named (--snapshot or --all) */
     APP_EXIT_INTERNAL = 70,      /* a bug in qsnapfix */
     APP_EXIT_INTERRUPTED = 130,  /* SIGINT (SIGTERM: 143); the image intact */
 };
@@ -43,5 +51,12 @@ enum {
  * G_FILE_ERROR a file we were given; anything else is a bug.
  */
 int app_exit_code(const GError *err);
+
+/* What was asked for does not pick one thing (-> APP_EXIT_AMBIGUOUS). */
+#define APP_REQUEST_ERROR (app_request_error_quark())
+GQuark app_request_error_quark(void);
+typedef enum {
+    APP_REQUEST_AMBIGUOUS,
+} AppRequestError;
 
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "exit_codes.h"
 #include "fix.h"
 #include "record.h"
 
@@ -43,14 +44,8 @@ GArray *app_pick_snapshots(Qcow2Image *img, const char *snapshot, bool all,
             g_array_append_val(picked, i);
         }
     }
-    if (!with_state) {
-        g_set_error(errp, QCOW2_ERROR, QCOW2_ERROR_NOT_FOUND,
-                    "%s: no snapshot holds VM state (nothing to fix)",
-                    qcow2_name(img));
-        return NULL;
-    }
     if (with_state > 1 && !all) {
-        g_set_error(errp, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+        g_set_error(errp, APP_REQUEST_ERROR, APP_REQUEST_AMBIGUOUS,
                     "%s: %u snapshots hold VM state: name one with "
                     "--snapshot or use --all",
                     qcow2_name(img), with_state);

@@ -33,10 +33,11 @@ void app_fix_snapshot_hooked(Qcow2Image *img, const char *image, guint index,
 /*
  * Open image, pick its snapshots and fix each: AppOutcome * in order.
  * Picked: the one named (by ID or name, as QEMU looks it up), every one
- * with VM state (all), or the only one with VM state. NULL with an error
- * when the image cannot be opened or nothing is picked: no such snapshot,
- * none with VM state (NOT_FOUND), several but neither named nor all
- * (G_OPTION_ERROR).
+ * with VM state (all), or the only one with VM state; none when no
+ * snapshot holds VM state (an empty array: nothing to do). NULL with an
+ * error when the image cannot be opened, the named snapshot does not
+ * exist (NOT_FOUND), or several hold VM state but neither one was named
+ * nor all asked for (APP_REQUEST_AMBIGUOUS).
  */
 GPtrArray *app_fix_image(const char *image, const char *snapshot, bool all,
                          const AppOptions *o, GError **errp);

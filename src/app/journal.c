@@ -74,55 +74,43 @@ char *app_batch_id_new(void)
 
 /* ---- writing ---------------------------------------------------------- */
 
-static void put_bool(JsonBuilder *b, const char *name, bool v)
-{
-    json_builder_set_member_name(b, name);
-    json_builder_add_boolean_value(b, v);
-}
-
-static void put_state(JsonBuilder *b, const char *name, uint64_t size,
+static void put_state(QjValue *b, const char *name, uint64_t size,
                       const char *sha)
 {
-    json_builder_set_member_name(b, name);
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "vm-state-size");
-    json_builder_add_int_value(b, (int64_t)size);
-    app_json_put_str(b, "sha256", sha);
-    json_builder_end_object(b);
+    QjValue *state = qj_set_object(b, name);
+
+    qj_set_uint(state, "vm-state-size", size);
+    app_json_put_str(state, "sha256", sha);
 }
 
-static void put_batch(JsonBuilder *b, const AppJournalEntry *e)
+static void put_batch(QjValue *b, const AppJournalEntry *e)
 {
-    json_builder_set_member_name(b, "options");
-    json_builder_begin_object(b);
-    app_json_put_str(b, "target", e->target);
-    app_json_put_str(b, "machine", e->machine);
-    app_json_put_str(b, "rom-dir", e->rom_dir);
-    app_json_put_strv(b, "drop-sections", e->drop_sections);
-    put_bool(b, "shrink-vram", e->shrink_vram);
-    put_bool(b, "drop-roms", e->drop_roms);
-    put_bool(b, "keep-block-sections", e->keep_block_sections);
-    put_bool(b, "keep-original", e->keep_original);
-    put_bool(b, "dry-run", e->dry_run);
-    json_builder_end_object(b);
-    json_builder_set_member_name(b, "plan");
-    json_builder_begin_array(b);
+    QjValue *opts = qj_set_object(b, "options");
+    QjValue *plan;
+
+    app_json_put_str(opts, "target", e->target);
+    app_json_put_str(opts, "machine", e->machine);
+    app_json_put_str(opts, "rom-dir", e->rom_dir);
+    app_json_put_strv(opts, "drop-sections", e->drop_sections);
+    qj_set_bool(opts, "shrink-vram", e->shrink_vram);
+    qj_set_bool(opts, "drop-roms", e->drop_roms);
+    qj_set_bool(opts, "keep-block-sections", e->keep_block_sections);
+    qj_set_bool(opts, "keep-original", e->keep_original);
+    qj_set_bool(opts, "dry-run", e->dry_run);
+    plan = qj_set_array(b, "plan");
     for (guint i = 0; e->plan && i < e->plan->len; i++) {
         const AppPlanItem *p = g_ptr_array_index(e->plan, i);
-        json_builder_begin_object(b);
-        app_json_put_str(b, "image", p->path);
-        app_json_put_strv(b, "snapshots", p->snapshots);
-        json_builder_end_object(b);
+        QjValue *item = qj_append_object(plan);
+        app_json_put_str(item, "image", p->path);
+        app_json_put_strv(item, "snapshots", p->snapshots);
     }
-    json_builder_end_array(b);
 }
 
 static char *entry_line(const AppJournalEntry *e)
 {
-    g_autoptr(JsonBuilder) b = json_builder_new();
+    g_autoptr(QjValue) b = qj_object();
     g_autofree char *text = NULL;
 
-    json_builder_begin_object(b);
     app_json_put_str(b, "step", e->step);
     app_json_put_str(b, "time", e->time);
     app_json_put_str(b, "tool", e->tool);
@@ -132,11 +120,9 @@ static char *entry_line(const AppJournalEntry *e)
     }
     app_json_put_str(b, "image", e->image);
     if (e->snapshot_id) {
-        json_builder_set_member_name(b, "snapshot");
-        json_builder_begin_object(b);
-        app_json_put_str(b, "id", e->snapshot_id);
-        app_json_put_str(b, "name", e->snapshot_name);
-        json_builder_end_object(b);
+        QjValue *sn = qj_set_object(b, "snapshot");
+        app_json_put_str(sn, "id", e->snapshot_id);
+        app_json_put_str(sn, "name", e->snapshot_name);
     }
     app_json_put_str(b, "status", e->status);
     if (e->has_old) {
@@ -154,10 +140,8 @@ static char *entry_line(const AppJournalEntry *e)
     app_json_put_str(b, "kept-as", e->kept_as);
     app_json_put_str(b, "message", e->message);
     if (e->status) {
-        json_builder_set_member_name(b, "exit-code");
-        json_builder_add_int_value(b, e->exit_code);
+        qj_set_int(b, "exit-code", e->exit_code);
     }
-    json_builder_end_object(b);
     text = app_json_compact(b);
     return g_strconcat(text, "\n", NULL);
 }
@@ -255,19 +239,18 @@ void app_journal_close(AppJournal *j)
 
 /* ---- reading ---------------------------------------------------------- */
 
-static JsonObject *get_obj(JsonObject *o, const char *name)
+/* Member name of o if it is an object, else NULL. */
+static const QjValue *get_obj(const QjValue *o, const char *name)
 {
-    JsonNode *n = o ? json_object_get_member(o, name) : NULL;
+    const QjValue *x = qj_get(o, name);
 
-    return n && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
+    return qj_kind(x) == QJ_OBJECT ? x : NULL;
 }
 
-static void get_batch(AppJournalEntry *e, JsonObject *o)
+static void get_batch(AppJournalEntry *e, const QjValue *o)
 {
-    JsonObject *opts = get_obj(o, "options");
-    JsonNode *n = json_object_get_member(o, "plan");
-    JsonArray *plan =
-        n && JSON_NODE_HOLDS_ARRAY(n) ? json_node_get_array(n) : NULL;
+    const QjValue *opts = get_obj(o, "options");
+    const QjValue *plan = qj_get(o, "plan");
 
     e->target = app_json_str(opts, "target");
     e->machine = app_json_str(opts, "machine");
@@ -280,8 +263,8 @@ static void get_batch(AppJournalEntry *e, JsonObject *o)
     e->dry_run = app_json_bool(opts, "dry-run");
     e->plan =
         g_ptr_array_new_with_free_func((GDestroyNotify)app_plan_item_free);
-    for (guint i = 0; plan && i < json_array_get_length(plan); i++) {
-        JsonObject *p = json_array_get_object_element(plan, i);
+    for (guint i = 0; i < qj_length(plan); i++) {
+        const QjValue *p = qj_at(plan, i);
         AppPlanItem *item = g_new0(AppPlanItem, 1);
 
         item->path = app_json_str(p, "image");
@@ -292,16 +275,13 @@ static void get_batch(AppJournalEntry *e, JsonObject *o)
 
 static AppJournalEntry *parse_line(const char *line)
 {
-    g_autoptr(JsonParser) p = json_parser_new();
-    JsonNode *root;
-    JsonObject *o, *x;
+    g_autoptr(QjValue) o = qj_parse(line, strlen(line), NULL);
+    const QjValue *x;
     AppJournalEntry *e;
 
-    if (!json_parser_load_from_data(p, line, -1, NULL) ||
-        !(root = json_parser_get_root(p)) || !JSON_NODE_HOLDS_OBJECT(root)) {
-        return NULL;
+    if (qj_kind(o) != QJ_OBJECT) {
+        return NULL; /* (a torn last line, or not a journal) */
     }
-    o = json_node_get_object(root);
     e = g_new0(AppJournalEntry, 1);
     e->step = app_json_str(o, "step");
     e->time = app_json_str(o, "time");
@@ -325,12 +305,12 @@ static AppJournalEntry *parse_line(const char *line)
     e->exit_code = (int)app_json_int(o, "exit-code");
     if ((x = get_obj(o, "old"))) {
         e->has_old = true;
-        e->old_size = (uint64_t)app_json_int(x, "vm-state-size");
+        e->old_size = qj_get_uint(x, "vm-state-size", 0);
         e->old_sha256 = app_json_str(x, "sha256");
     }
     if ((x = get_obj(o, "new"))) {
         e->has_new = true;
-        e->new_size = (uint64_t)app_json_int(x, "vm-state-size");
+        e->new_size = qj_get_uint(x, "vm-state-size", 0);
         e->new_sha256 = app_json_str(x, "sha256");
     }
     e->rules = app_json_strv(o, "rules");

@@ -17,6 +17,25 @@
 
 #include "translate/translate.h"
 
+/* The steps of a run that go through a whole VM state. */
+typedef enum {
+    APP_STEP_READ,   /* parsing it to EOF */
+    APP_STEP_WRITE,  /* writing the translated one (or extracting it) */
+    APP_STEP_VERIFY, /* reading back what was written */
+} AppStep;
+
+/*
+ * Who watches those steps (a progress line): fn is called as a step
+ * starts (done 0), as it goes, and as it ends (done == total), with what
+ * the bytes are (the source's name, e.g. 'vm.qcow2: snapshot 1 "s1"');
+ * done never goes back within a step. fn NULL: nobody watches.
+ */
+typedef struct AppProgress {
+    void (*fn)(AppStep step, const char *what, uint64_t done, uint64_t total,
+               void *opaque);
+    void *opaque;
+} AppProgress;
+
 typedef struct AppOptions {
     const TrTarget *target; /* NULL: tr_target_default() */
     const char *machine;    /* recipe's -M; NULL: from the target and stream */
@@ -29,6 +48,8 @@ typedef struct AppOptions {
     bool keep_block_sections; /* R9: keep the empty 'block' sections */
     bool keep_original;       /* the sink keeps the old VM state too */
     bool dry_run;             /* plan only: write nothing */
+    AppProgress progress;     /* how the front end watches: not what is
+                                 asked, and never changes a result */
     /* libvirt save images: */
     bool discard_original; /* no PATH.orig (kept unless asked) */
     const char *emulator;  /* the domain's <emulator> when the one it names

@@ -95,7 +95,7 @@ int app_outcome_exit_code(const AppOutcome *o)
     case APP_FIXED:
         return APP_EXIT_OK;
     case APP_COMPATIBLE:
-        return APP_EXIT_NOTHING_TO_DO;
+        return APP_EXIT_OK; /* nothing to do is not an error */
     case APP_REFUSED:
         return APP_EXIT_REFUSED;
     case APP_ERROR:
@@ -106,7 +106,7 @@ int app_outcome_exit_code(const AppOutcome *o)
 
 int app_outcomes_exit_code(AppOutcome *const *outcomes, guint n)
 {
-    bool any_fixed = false, any_failed = false, all_failed = true;
+    bool any_failed = false, all_failed = true;
     int failed_code = -1;
 
     for (guint i = 0; i < n; i++) {
@@ -114,7 +114,6 @@ int app_outcomes_exit_code(AppOutcome *const *outcomes, guint n)
         bool failed = o->status == APP_REFUSED || o->status == APP_ERROR;
         int code = app_outcome_exit_code(o);
 
-        any_fixed |= o->status == APP_FIXED;
         any_failed |= failed;
         all_failed &= failed;
         if (failed) {
@@ -123,11 +122,8 @@ int app_outcomes_exit_code(AppOutcome *const *outcomes, guint n)
                               : APP_EXIT_PARTIAL;
         }
     }
-    if (!n) {
-        return APP_EXIT_NOTHING_TO_DO;
-    }
     if (any_failed) {
         return all_failed ? failed_code : APP_EXIT_PARTIAL;
     }
-    return any_fixed ? APP_EXIT_OK : APP_EXIT_NOTHING_TO_DO;
+    return APP_EXIT_OK; /* fixed, or nothing (or none) needed it */
 }

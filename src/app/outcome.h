@@ -83,10 +83,10 @@ void app_outcome_fail(AppOutcome *o, GError *err);
 char *app_outcome_reason(const AppOutcome *o);
 
 /*
- * Exit codes: one outcome's (fixed 0, compatible 3, refused 4, an error
- * by app_exit_code()), and several outcomes' together: the failures' code
+ * Exit codes: one outcome's (fixed or compatible 0, refused 4, an error by
+ * app_exit_code()), and several outcomes' together: the failures' code
  * when every one failed alike, 15 when they disagree or only some failed,
- * else 0 when any was fixed, 3 when none needed it (or there were none).
+ * else 0 (fixed, or none needed it, or there were none).
  */
 int app_outcome_exit_code(const AppOutcome *o);
 int app_outcomes_exit_code(AppOutcome *const *outcomes, guint n);

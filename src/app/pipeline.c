@@ -8,19 +8,28 @@
 
 #include "pipeline.h"
 #include "preflight.h"
+#include "progress.h"
 #include "record.h"
 
-static VmsStream *parse_all(VmsSource *src, GError **errp)
+/* Every record of src, every page; step is what the watcher is told. */
+static VmsStream *parse_all(VmsSource *src, const AppOptions *o, AppStep step,
+                            GError **errp)
 {
     VmsParseOptions popts = {.flags = VMS_PARSE_RECORD_PAGES};
-    return vms_stream_parse(src, &popts, errp);
+    AppWatch watch;
+    VmsStream *s;
+
+    app_watch_source(&watch, &o->progress, step, src);
+    s = vms_stream_parse(src, &popts, errp);
+    app_watch_end(&watch, s != NULL);
+    return s;
 }
 
 bool app_analyse(VmsSource *src, const AppOptions *o,
                  const AppRecipeNames *names, AppOutcome *out,
                  VmsStream **stream_out, GError **errp)
 {
-    g_autoptr(VmsStream) s = parse_all(src, errp);
+    g_autoptr(VmsStream) s = parse_all(src, o, APP_STEP_READ, errp);
     TrOptions t = app_tr_options(o, names);
     TrResult *r;
 
@@ -199,13 +208,36 @@ bool app_plan(AppSink *sink, VmsSource *old, const AppOptions *o,
            write_with_record(sink, &w, o, r, plan, errp);
 }
 
+static void write_progress(uint64_t done, uint64_t total, void *opaque)
+{
+    (void)total;
+    app_watch_bytes(opaque, done);
+}
+
 bool app_apply(AppSink *sink, VmsSource *old, const AppOptions *o,
                AppOutcome *out, GError **errp)
 {
-    AppWrite w = write_request(old, o, out->result, o->dry_run);
+    const TrResult *r = out->result;
+    AppWrite w = write_request(old, o, r, o->dry_run);
+    AppWatch watch;
+    bool ok;
 
-    return !sink_writes(sink, out->result) ||
-           write_with_record(sink, &w, o, out->result, &out->write, errp);
+    if (!sink_writes(sink, r)) {
+        return true;
+    }
+    /* An in-place sink (the qcow2 splice) counts what it writes; the
+     * others read the old stream through once, in order. */
+    if (sink->in_place) {
+        app_watch_start(&watch, &o->progress, APP_STEP_WRITE, old->name,
+                        r->new_size);
+    } else {
+        app_watch_source(&watch, &o->progress, APP_STEP_WRITE, old);
+    }
+    w.progress = write_progress;
+    w.progress_opaque = &watch;
+    ok = write_with_record(sink, &w, o, r, &out->write, errp);
+    app_watch_end(&watch, ok);
+    return ok;
 }
 
 bool app_preflight(const AppSink *sink, const AppWriteStats *plan,
@@ -261,7 +293,7 @@ bool app_verify(VmsSource *written, const AppOptions *o,
                 GError **errp)
 {
     g_autoptr(GError) err = NULL;
-    g_autoptr(VmsStream) s = parse_all(written, &err);
+    g_autoptr(VmsStream) s = parse_all(written, o, APP_STEP_VERIFY, &err);
     TrOptions t = app_tr_options(o, names);
     g_autoptr(TrResult) again = NULL;
 

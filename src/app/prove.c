@@ -230,14 +230,10 @@ static char *failure_reason(const GPtrArray *lines)
 
 static char *run_state(AppVm *vm, gint64 deadline, GError **errp)
 {
-    g_autoptr(JsonNode) st =
+    g_autoptr(QjValue) st =
         app_vm_qmp(vm, "query-status", NULL, deadline, errp);
-    JsonObject *o =
-        st && JSON_NODE_HOLDS_OBJECT(st) ? json_node_get_object(st) : NULL;
 
-    return o && json_object_has_member(o, "status")
-               ? g_strdup(json_object_get_string_member(o, "status"))
-               : NULL;
+    return g_strdup(qj_get_str(st, "status"));
 }
 
 /*
@@ -249,11 +245,10 @@ static char *run_state(AppVm *vm, gint64 deadline, GError **errp)
  */
 static char *vcpu_at_reset(AppVm *vm, gint64 deadline)
 {
-    g_autoptr(JsonNode) regs =
+    g_autoptr(QjValue) regs =
         app_vm_qmp(vm, "human-monitor-command",
                    "{\"command-line\": \"info registers\"}", deadline, NULL);
-    const char *text =
-        regs && JSON_NODE_HOLDS_VALUE(regs) ? json_node_get_string(regs) : NULL;
+    const char *text = qj_as_str(regs);
 
     if (text && strstr(text, "CS =f000 ffff0000") &&
         strstr(text, "CR0=60000010")) {
@@ -360,7 +355,8 @@ void app_prove(AppSource *source, const AppOptions *o,
     GError *err = NULL;
     g_autoptr(VmsSource) src = app_source_open(source, &err);
     g_autoptr(VmsStream) s = NULL;
-    g_autofree char *dir = g_dir_make_tmp("qsnapfix-prove-XXXXXX", &err);
+    g_autofree char *dir =
+        src ? g_dir_make_tmp("qsnapfix-prove-XXXXXX", &err) : NULL;
     AppRecipeNames names = {.dir = dir, .prefix = (char *)"vm"};
     g_autoptr(AppVmArgs) vm = NULL;
     const TrResult *r;
@@ -479,5 +475,5 @@ int app_proofs_exit_code(AppProof *const *proofs, guint n)
         int c = app_proof_exit_code(proofs[i]);
         code = code < 0 || code == c ? c : APP_EXIT_PARTIAL;
     }
-    return code < 0 ? APP_EXIT_NOTHING_TO_DO : code;
+    return code < 0 ? APP_EXIT_OK : code; /* no VM state: nothing to do */
 }

@@ -76,8 +76,8 @@ GPtrArray *app_prove_path(const char *path, const char *snapshot, bool all,
                           const AppOptions *o, const AppProveOptions *po,
                           GError **errp);
 
-/* 0 loads, 18 does not load, 4 refused, 19 not proven, else the error's;
- * several: as app_outcomes_exit_code() combines them. */
+/* 0 loads, 19 does not load, 4 refused, 20 not proven, else the error's;
+ * several: as app_outcomes_exit_code() combines them; none: 0. */
 int app_proof_exit_code(const AppProof *p);
 int app_proofs_exit_code(AppProof *const *proofs, guint n);
 

@@ -405,8 +405,8 @@ static bool wait_fd(AppVm *vm, short events, gint64 deadline, const char *what,
 }
 
 /* One QMP message (a line), parsed. */
-static JsonNode *read_message(AppVm *vm, gint64 deadline, const char *what,
-                              GError **errp)
+static QjValue *read_message(AppVm *vm, gint64 deadline, const char *what,
+                             GError **errp)
 {
     char *nl;
 
@@ -433,15 +433,13 @@ static JsonNode *read_message(AppVm *vm, gint64 deadline, const char *what,
             g_string_append_len(vm->buf, chunk, n);
         }
     }
-    g_autoptr(JsonParser) parser = json_parser_new();
     gssize len = nl - vm->buf->str;
-    bool ok = json_parser_load_from_data(parser, vm->buf->str, len, errp);
+    QjValue *message = qj_parse(vm->buf->str, len, errp);
     g_string_erase(vm->buf, 0, len + 1);
-    if (!ok) {
+    if (!message) {
         g_prefix_error(errp, "QMP: ");
-        return NULL;
     }
-    return json_node_ref(json_parser_get_root(parser));
+    return message;
 }
 
 static bool send_all(AppVm *vm, const char *text, gint64 deadline,
@@ -464,8 +462,8 @@ static bool send_all(AppVm *vm, const char *text, gint64 deadline,
     return true;
 }
 
-JsonNode *app_vm_qmp(AppVm *vm, const char *command, const char *arguments,
-                     gint64 deadline, GError **errp)
+QjValue *app_vm_qmp(AppVm *vm, const char *command, const char *arguments,
+                    gint64 deadline, GError **errp)
 {
     g_autofree char *req =
         arguments ? g_strdup_printf("{\"execute\": \"%s\", \"arguments\": "
@@ -482,27 +480,22 @@ JsonNode *app_vm_qmp(AppVm *vm, const char *command, const char *arguments,
         return NULL;
     }
     for (;;) {
-        g_autoptr(JsonNode) reply = read_message(vm, deadline, command, errp);
-        JsonObject *o = reply && JSON_NODE_HOLDS_OBJECT(reply)
-                            ? json_node_get_object(reply)
-                            : NULL;
+        g_autoptr(QjValue) reply = read_message(vm, deadline, command, errp);
+
         if (!reply) {
             return NULL;
         }
-        if (!o || json_object_has_member(o, "event")) {
+        if (qj_kind(reply) != QJ_OBJECT || qj_get(reply, "event")) {
             continue;
         }
-        if (json_object_has_member(o, "error")) {
-            JsonObject *e = json_object_get_object_member(o, "error");
+        if (qj_get(reply, "error")) {
+            const char *desc = qj_get_str(qj_get(reply, "error"), "desc");
             g_set_error(errp, APP_QEMU_ERROR, APP_QEMU_ERROR_QMP, "%s: %s",
-                        command,
-                        e && json_object_has_member(e, "desc")
-                            ? json_object_get_string_member(e, "desc")
-                            : "error");
+                        command, desc ? desc : "error");
             return NULL;
         }
-        if (json_object_has_member(o, "return")) {
-            return json_node_copy(json_object_get_member(o, "return"));
+        if (qj_get(reply, "return")) {
+            return qj_steal(reply, "return");
         }
     }
 }
@@ -542,12 +535,12 @@ bool app_vm_connect(AppVm *vm, gint64 deadline, GError **errp)
             g_usleep(POLL_STEP_US);
         }
     }
-    g_autoptr(JsonNode) greeting =
+    g_autoptr(QjValue) greeting =
         read_message(vm, deadline, "the QMP greeting", errp);
     if (!greeting) {
         return false;
     }
-    g_autoptr(JsonNode) caps =
+    g_autoptr(QjValue) caps =
         app_vm_qmp(vm, "qmp_capabilities", NULL, deadline, errp);
     vm->connected = caps != NULL;
     return vm->connected;
@@ -577,7 +570,7 @@ void app_vm_free(AppVm *vm)
     }
     if (!app_vm_exited(vm, NULL)) {
         gint64 deadline = g_get_monotonic_time() + QUIT_GRACE_US;
-        g_autoptr(JsonNode) r =
+        g_autoptr(QjValue) r =
             vm->qmp_fd >= 0 ? app_vm_qmp(vm, "quit", NULL, deadline, NULL)
                             : NULL;
         while (!app_vm_exited(vm, NULL) && g_get_monotonic_time() < deadline) {

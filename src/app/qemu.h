@@ -11,7 +11,7 @@
  *   AppQemu *q = app_qemu_new("qemu-system-x86_64", &err);
  *   AppVm *vm = app_vm_start(q, argv, stream_fd, &err);  // -S, QMP added
  *   app_vm_connect(vm, deadline, &err);                  // QMP greeting
- *   JsonNode *st = app_vm_qmp(vm, "query-status", NULL, deadline, &err);
+ *   QjValue *st = app_vm_qmp(vm, "query-status", NULL, deadline, &err);
  *   app_vm_free(vm);                                     // quit or kill
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -20,7 +20,7 @@
 #define APP_QEMU_H
 
 #include <glib.h>
-#include <json-glib/json-glib.h>
+#include "json/json.h"
 #include <stdbool.h>
 
 #define APP_QEMU_ERROR (app_qemu_error_quark())
@@ -98,11 +98,11 @@ const char *app_vm_dir(const AppVm *vm);
 bool app_vm_connect(AppVm *vm, gint64 deadline, GError **errp);
 /*
  * Run a QMP command (arguments: a JSON object text, or NULL) and return
- * its "return" value (json_node_unref), skipping events. An "error" reply
+ * its "return" value (qj_free), skipping events. An "error" reply
  * is APP_QEMU_ERROR_QMP with QEMU's description.
  */
-JsonNode *app_vm_qmp(AppVm *vm, const char *command, const char *arguments,
-                     gint64 deadline, GError **errp);
+QjValue *app_vm_qmp(AppVm *vm, const char *command, const char *arguments,
+                    gint64 deadline, GError **errp);
 /* Has QEMU exited? (status: its exit status, -1 for a signal) */
 bool app_vm_exited(AppVm *vm, int *status);
 /* Everything it printed so far. */

@@ -108,17 +108,10 @@ void app_record_for_original(AppRecord *r, const AppRecord *fix, const char *id,
 
 /* ---- payload: JSON ---------------------------------------------------- */
 
-static void member_int(JsonBuilder *b, const char *name, uint64_t v)
-{
-    json_builder_set_member_name(b, name);
-    json_builder_add_int_value(b, (int64_t)v);
-}
-
 static char *payload_json(const AppRecord *r)
 {
-    g_autoptr(JsonBuilder) b = json_builder_new();
+    g_autoptr(QjValue) b = qj_object();
 
-    json_builder_begin_object(b);
     app_json_put_str(b, "kind", app_record_kind_name(r->kind));
     app_json_put_str(b, "tool", r->tool);
     app_json_put_str(b, "time", r->time);
@@ -129,31 +122,27 @@ static char *payload_json(const AppRecord *r)
         }
         app_json_put_str(b, "recipe", r->recipe);
         app_json_put_str(b, "recipe-sha256", r->recipe_sha256);
-        member_int(b, "old-size", r->old_size);
-        member_int(b, "new-size", r->new_size);
+        qj_set_uint(b, "old-size", r->old_size);
+        qj_set_uint(b, "new-size", r->new_size);
         app_json_put_str(b, "batch", r->batch);
         app_json_put_str(b, "kept-as", r->kept_as);
     } else {
         app_json_put_str(b, "original-of-id", r->of_id);
         app_json_put_str(b, "original-of-name", r->of_name);
-        member_int(b, "size", r->size);
+        qj_set_uint(b, "size", r->size);
     }
-    json_builder_end_object(b);
     return app_json_compact(b);
 }
 
 static bool parse_payload(const char *json, gssize len, AppRecord *r)
 {
-    g_autoptr(JsonParser) p = json_parser_new();
-    JsonNode *root;
-    JsonObject *o;
+    g_autoptr(QjValue) o =
+        qj_parse(json, len < 0 ? strlen(json) : (size_t)len, NULL);
     g_autofree char *kind = NULL;
 
-    if (!json_parser_load_from_data(p, json, len, NULL) ||
-        !(root = json_parser_get_root(p)) || !JSON_NODE_HOLDS_OBJECT(root)) {
+    if (qj_kind(o) != QJ_OBJECT) {
         return false;
     }
-    o = json_node_get_object(root);
     kind = app_json_str(o, "kind");
     r->kind = !g_strcmp0(kind, "fix")        ? APP_RECORD_FIX
               : !g_strcmp0(kind, "original") ? APP_RECORD_ORIGINAL
@@ -164,13 +153,13 @@ static bool parse_payload(const char *json, gssize len, AppRecord *r)
     r->rules = app_json_strv(o, "rules");
     r->recipe = app_json_str(o, "recipe");
     r->recipe_sha256 = app_json_str(o, "recipe-sha256");
-    r->old_size = (uint64_t)app_json_int(o, "old-size");
-    r->new_size = (uint64_t)app_json_int(o, "new-size");
+    r->old_size = qj_get_uint(o, "old-size", 0);
+    r->new_size = qj_get_uint(o, "new-size", 0);
     r->batch = app_json_str(o, "batch");
     r->kept_as = app_json_str(o, "kept-as");
     r->of_id = app_json_str(o, "original-of-id");
     r->of_name = app_json_str(o, "original-of-name");
-    r->size = (uint64_t)app_json_int(o, "size");
+    r->size = qj_get_uint(o, "size", 0);
     return r->kind != APP_RECORD_NONE;
 }
 

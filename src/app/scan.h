@@ -66,6 +66,8 @@ typedef struct AppLocks {
     bool probed;          /* false: the probe failed (see error) */
     char *error;          /* why it could not be probed */
     Qcow2LockProbe taken; /* the lock bytes others hold */
+    GArray *holders;      /* in use: the processes holding them
+                             (Qcow2LockHolder), as far as visible */
 } AppLocks;
 
 /* Probe QEMU's lock bytes of the file at path, taking no lock. */
@@ -74,6 +76,11 @@ void app_probe_locks(const char *path, AppLocks *out);
 bool app_locks_in_use(const AppLocks *l);
 /* The lock bytes found taken, e.g. "100 101 103 201 203". */
 char *app_locks_bytes_str(const AppLocks *l);
+/* In use: by "qsnapfix" (another one writing it: it holds the
+ * library's own lock byte as well) or "qemu"; NULL when not in use. */
+const char *app_locks_holder_program(const AppLocks *l);
+/* Why fix would refuse the image, naming who holds it; NULL if free. */
+char *app_locks_in_use_message(const AppLocks *l);
 void app_locks_clear(AppLocks *l);
 
 /* ---- which guest (scan_guest.c) ---------------------------------------- */

@@ -87,11 +87,8 @@ static void find_blocker(AppScanImage *im, const Qcow2Header *h)
         block_for(&im->blocker, true, NULL, err);
     }
     if (app_locks_in_use(&im->locks)) {
-        g_autofree char *bytes = app_locks_bytes_str(&im->locks);
         block(&im->blocker, APP_EXIT_IN_USE, true,
-              g_strdup_printf("in use by a running QEMU (lock bytes %s "
-                              "taken); stop the VM before fixing",
-                              bytes));
+              app_locks_in_use_message(&im->locks));
     }
     if (im->dirty || im->corrupt) {
         block(&im->blocker, APP_EXIT_NEEDS_REPAIR, false,

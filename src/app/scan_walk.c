@@ -48,10 +48,11 @@ static void add(Walk *w, const char *path, AppEntryKind kind, int exit_code,
     g_ptr_array_add(w->entries, e);
 }
 
+/* A path that cannot be read, missing ones included, is an I/O error (5)
+ * as for fix IMAGE or inspect IMAGE: 9 is for snapshots. */
 static void add_errno(Walk *w, const char *path, const char *what, int err)
 {
-    add(w, path, APP_ENTRY_ERROR,
-        err == ENOENT ? APP_EXIT_NOT_FOUND : APP_EXIT_IO,
+    add(w, path, APP_ENTRY_ERROR, APP_EXIT_IO,
         g_strdup_printf("%s: cannot %s: %s", path, what, g_strerror(err)));
 }
 

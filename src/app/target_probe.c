@@ -386,11 +386,11 @@ static bool read_dump(AppQemu *q, Facts *f, GError **errp)
         dir ? g_build_filename(dir, "dump.json", NULL) : NULL;
     const char *args[] = {"-M", f->machine, "-display", "none", "-dump-vmstate",
                           path, NULL};
-    g_autoptr(JsonParser) parser = json_parser_new();
+    g_autoptr(QjValue) root = NULL;
     g_autoptr(GHashTable) ranges =
         g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
     bool ok = dir && app_qemu_run(q, args, RUN_SECONDS, NULL, NULL, errp) &&
-              json_parser_load_from_file(parser, path, errp);
+              (root = qj_parse_file(path, errp));
 
     if (path) {
         g_unlink(path);
@@ -402,25 +402,14 @@ static bool read_dump(AppQemu *q, Facts *f, GError **errp)
         g_prefix_error(errp, "-dump-vmstate: ");
         return false;
     }
-    JsonNode *root = json_parser_get_root(parser);
-    JsonObject *o =
-        JSON_NODE_HOLDS_OBJECT(root) ? json_node_get_object(root) : NULL;
-    g_autoptr(GList) members = o ? json_object_get_values(o) : NULL;
-    for (GList *m = members; m; m = m->next) {
-        JsonObject *e = JSON_NODE_HOLDS_OBJECT(m->data)
-                            ? json_node_get_object(m->data)
-                            : NULL;
-        JsonObject *d = e && json_object_has_member(e, "Description")
-                            ? json_object_get_object_member(e, "Description")
-                            : NULL;
-        if (!d || !json_object_has_member(d, "name")) {
+    for (guint i = 0; i < qj_length(root); i++) {
+        const QjValue *d = qj_get(qj_member(root, i, NULL), "Description");
+        const char *name = qj_get_str(d, "name");
+        if (!name) {
             continue;
         }
-        const char *name = json_object_get_string_member(d, "name");
-        uint32_t lo = json_object_has_member(d, "minimum_version_id")
-                          ? json_object_get_int_member(d, "minimum_version_id")
-                          : 0;
-        uint32_t hi = json_object_get_int_member(d, "version_id");
+        uint32_t lo = (uint32_t)qj_get_int(d, "minimum_version_id", 0);
+        uint32_t hi = (uint32_t)qj_get_int(d, "version_id", 0);
         TrSectionSpec *old = g_hash_table_lookup(ranges, name);
         if (old) {
             old->min_version = MIN(old->min_version, lo);
@@ -490,21 +479,25 @@ static GPtrArray *run_args(const Facts *f, const Config *c, const char *more,
     return a;
 }
 
-static char *qom_value(JsonNode *v)
+static char *qom_value(const QjValue *v)
 {
-    if (!v || !JSON_NODE_HOLDS_VALUE(v)) {
-        return NULL;
+    bool b;
+    int64_t i;
+    uint64_t u;
+
+    if (qj_as_bool(v, &b)) {
+        return g_strdup(b ? "on" : "off");
     }
-    switch (json_node_get_value_type(v) == G_TYPE_BOOLEAN  ? 0
-            : json_node_get_value_type(v) == G_TYPE_STRING ? 1
-                                                           : 2) {
-    case 0:
-        return g_strdup(json_node_get_boolean(v) ? "on" : "off");
-    case 1:
-        return g_strdup(json_node_get_string(v));
-    default:
-        return g_strdup_printf("%" PRId64, json_node_get_int(v));
+    if (qj_as_str(v)) {
+        return g_strdup(qj_as_str(v));
     }
+    if (qj_as_int(v, &i)) {
+        return g_strdup_printf("%" PRId64, i);
+    }
+    if (qj_as_uint(v, &u)) {
+        return g_strdup_printf("%" PRIu64, u);
+    }
+    return NULL;
 }
 
 /* qom-list from path down: every (path, type) of its children. */
@@ -512,20 +505,18 @@ static void qom_walk(AppVm *vm, const char *path, guint depth, gint64 deadline,
                      GPtrArray *found)
 {
     g_autofree char *args = g_strdup_printf("{\"path\": \"%s\"}", path);
-    g_autoptr(JsonNode) list =
+    g_autoptr(QjValue) list =
         depth > 6 ? NULL : app_vm_qmp(vm, "qom-list", args, deadline, NULL);
-    JsonArray *a =
-        list && JSON_NODE_HOLDS_ARRAY(list) ? json_node_get_array(list) : NULL;
 
-    for (guint i = 0; a && i < json_array_get_length(a); i++) {
-        JsonObject *p = json_array_get_object_element(a, i);
-        const char *type = json_object_get_string_member(p, "type");
-        if (!type || !g_str_has_prefix(type, "child<")) {
+    for (guint i = 0; qj_kind(list) == QJ_ARRAY && i < qj_length(list); i++) {
+        const QjValue *p = qj_at(list, i);
+        const char *type = qj_get_str(p, "type");
+        const char *name = qj_get_str(p, "name");
+        if (!type || !name || !g_str_has_prefix(type, "child<")) {
             continue;
         }
         g_autofree char *child =
-            g_strdup_printf("%s/%s", strcmp(path, "/") ? path : "",
-                            json_object_get_string_member(p, "name"));
+            g_strdup_printf("%s/%s", strcmp(path, "/") ? path : "", name);
         g_ptr_array_add(found, g_strdup(child));
         g_ptr_array_add(found, g_strndup(type + 6, strlen(type) - 7));
         qom_walk(vm, child, depth + 1, deadline, found);
@@ -548,7 +539,7 @@ static GPtrArray *read_props(AppVm *vm, gint64 deadline)
             for (const char *const *p = qom_props[t].props; *p; p++) {
                 g_autofree char *args = g_strdup_printf(
                     "{\"path\": \"%s\", \"property\": \"%s\"}", path, *p);
-                g_autoptr(JsonNode) v =
+                g_autoptr(QjValue) v =
                     app_vm_qmp(vm, "qom-get", args, deadline, NULL);
                 g_ptr_array_add(props, g_strdup_printf("%s.%s", type, *p));
                 g_ptr_array_add(props, qom_value(v));
@@ -561,14 +552,10 @@ static GPtrArray *read_props(AppVm *vm, gint64 deadline)
 static const char *migrate_status(AppVm *vm, gint64 deadline, GError **errp,
                                   char **owned)
 {
-    g_autoptr(JsonNode) st =
+    g_autoptr(QjValue) st =
         app_vm_qmp(vm, "query-migrate", NULL, deadline, errp);
-    JsonObject *o =
-        st && JSON_NODE_HOLDS_OBJECT(st) ? json_node_get_object(st) : NULL;
 
-    *owned = o && json_object_has_member(o, "status")
-                 ? g_strdup(json_object_get_string_member(o, "status"))
-                 : NULL;
+    *owned = g_strdup(qj_get_str(st, "status"));
     return *owned;
 }
 
@@ -601,7 +588,7 @@ static bool measure(AppQemu *q, const Facts *f, const Config *c, Own *own,
     g_autofree char *file = g_build_filename(app_vm_dir(vm), "own.mig", NULL);
     g_autofree char *uri =
         g_strdup_printf("{\"uri\": \"exec:cat > %s\"}", file);
-    g_autoptr(JsonNode) r = app_vm_qmp(vm, "migrate", uri, deadline, errp);
+    g_autoptr(QjValue) r = app_vm_qmp(vm, "migrate", uri, deadline, errp);
     g_autofree char *status = NULL;
     while (r && g_get_monotonic_time() < deadline) {
         g_free(status);
@@ -684,14 +671,12 @@ static bool loads(AppQemu *q, const Facts *f, const Config *c, GBytes *stream)
     }
     while (vm && !app_vm_exited(vm, NULL) &&
            g_get_monotonic_time() < deadline) {
-        g_autoptr(JsonNode) st =
+        g_autoptr(QjValue) st =
             app_vm_connect(vm, deadline, NULL)
                 ? app_vm_qmp(vm, "query-status", NULL, deadline, NULL)
                 : NULL;
-        JsonObject *o =
-            st && JSON_NODE_HOLDS_OBJECT(st) ? json_node_get_object(st) : NULL;
         g_free(state);
-        state = o ? g_strdup(json_object_get_string_member(o, "status")) : NULL;
+        state = g_strdup(qj_get_str(st, "status"));
         if (state && strcmp(state, "inmigrate")) {
             break;
         }

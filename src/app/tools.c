@@ -4,6 +4,7 @@
  */
 #include <string.h>
 
+#include "progress.h"
 #include "tools.h"
 
 /* ---- extract ---------------------------------------------------------- */
@@ -17,8 +18,10 @@ void app_extract_clear(AppExtract *e)
 }
 
 bool app_extract(const char *image, const char *snapshot, const char *out_path,
-                 bool want_sha256, AppExtract *out, GError **errp)
+                 bool want_sha256, const AppProgress *progress, AppExtract *out,
+                 GError **errp)
 {
+    AppWatch watch;
     Qcow2Image *img = qcow2_open(image, QCOW2_OPEN_READ_ONLY, errp);
     const Qcow2Snapshot *sn;
     g_autoptr(AppSource) source = NULL;
@@ -48,7 +51,9 @@ bool app_extract(const char *image, const char *snapshot, const char *out_path,
     sink = !strcmp(out_path, "-") ? app_sink_stdout()
                                   : app_sink_file(out_path, false);
     w.old = src;
+    app_watch_source(&watch, progress, APP_STEP_WRITE, src);
     ok = app_sink_write(sink, &w, &st, errp);
+    app_watch_end(&watch, ok);
     out->sha256 = g_steal_pointer(&st.sha256);
     out->warnings = qcow2_take_warnings(img);
     app_write_stats_clear(&st);

@@ -9,6 +9,7 @@
 #define APP_TOOLS_H
 
 #include "io.h"
+#include "options.h"
 #include "translate/backwards.h"
 
 /* What extract did. */
@@ -22,11 +23,13 @@ typedef struct AppExtract {
 
 /*
  * Write the VM state of snapshot (ID or name) of image to out_path ("-":
- * standard output; a file appears complete or not at all). out is filled
- * as far as the job got (corrupt_bit also on failure).
+ * standard output; a file appears complete or not at all), watched as
+ * APP_STEP_WRITE by progress (may be NULL). out is filled as far as the
+ * job got (corrupt_bit also on failure).
  */
 bool app_extract(const char *image, const char *snapshot, const char *out_path,
-                 bool want_sha256, AppExtract *out, GError **errp);
+                 bool want_sha256, const AppProgress *progress,
+                 AppExtract *out, GError **errp);
 void app_extract_clear(AppExtract *e);
 
 /*

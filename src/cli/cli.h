@@ -9,10 +9,10 @@
 #define QSNAPFIX_CLI_H
 
 #include <glib.h>
-#include <json-glib/json-glib.h>
 #include <stdio.h>
 
 #include "app/exit_codes.h"
+#include "json/json.h"
 #include "qcow2.h"
 
 /* Commands: argv[0] is the command name. */
@@ -71,24 +71,14 @@ typedef struct CliCommand {
  */
 int cli_parse(CliCommand *c, const GOptionEntry *own, const GOptionEntry *more,
               int *argc, char ***argv);
-/* "qsnapfix: NAME: MESSAGE (see --help)"; returns the usage exit code. */
+/* "qsnapfix: NAME: MESSAGE (see --help)" (with --output=json also as a
+ * report on stdout); returns the usage exit code. */
 int cli_usage(const CliCommand *c, const char *message);
 void cli_command_clear(CliCommand *c);
 
-/* ---- progress --------------------------------------------------------- */
+/* ---- progress: the line on a terminal (progress.h) ------------------- */
 
-/* A line on stderr while a TTY watches ("qsnapfix scan: 3/10"); cleared
- * before any output. */
-typedef struct CliProgress {
-    const char *what; /* "qsnapfix scan" */
-    bool on;
-    bool shown;
-    gint64 last;
-} CliProgress;
-
-void cli_progress_init(CliProgress *p, const char *what);
-void cli_progress_show(CliProgress *p, guint done, guint total);
-void cli_progress_clear(CliProgress *p);
+#include "progress.h"
 
 /* ---- human formats ---------------------------------------------------- */
 
@@ -98,35 +88,31 @@ char *qsnapfix_size_to_str(uint64_t bytes);
 void qsnapfix_print_snapshot_header(FILE *out);
 void qsnapfix_print_snapshot_row(FILE *out, const Qcow2Snapshot *sn);
 
-/* A string safe for JSON/terminals (invalid UTF-8 replaced). */
+/* A string safe for terminals: invalid UTF-8 replaced, control
+ * characters as \xNN (JSON strings need none of this: json.h escapes). */
 char *qsnapfix_printable(const char *s);
 
-/* ---- JSON ------------------------------------------------------------- */
-
-/* Pretty JSON of a node (consumed) on stdout, newline-terminated. */
-void qsnapfix_print_json(JsonNode *root);
-/* Finish b's object and print it. */
-void qsnapfix_print_json_object(JsonBuilder *b);
-/* Finish b's object and print it on one line (JSONL), flushed. */
-void qsnapfix_print_json_line(JsonBuilder *b);
-/* A node (consumed) on one line, flushed. */
-void qsnapfix_print_json_compact(JsonNode *root);
+/* ---- JSON reports (src/json/json.h; docs/json.md) ---------------------- */
 
 /*
- * A new JSON report about one snapshot: its object begun with "filename"
- * (the image) and "snapshot" {id, name}, as extract and splice report it.
+ * A new report: an object that starts with "qsnapfix" {version} and
+ * "timestamp" (UTC, RFC 3339, to the second; $SOURCE_DATE_EPOCH when set,
+ * for reproducible outputs), as every JSON report does.
  */
-JsonBuilder *qsnapfix_json_snapshot_report(const char *image, const char *id,
-                                           const char *name);
-/* Object members: strings made printable (NULL: null), integers, booleans,
- * null, an array of printable strings (NULL: empty), and an object or
- * array begun. */
-void qsnapfix_json_str(JsonBuilder *b, const char *name, const char *value);
-void qsnapfix_json_int(JsonBuilder *b, const char *name, int64_t value);
-void qsnapfix_json_bool(JsonBuilder *b, const char *name, bool value);
-void qsnapfix_json_null(JsonBuilder *b, const char *name);
-void qsnapfix_json_strings(JsonBuilder *b, const char *name, GPtrArray *a);
-void qsnapfix_json_begin_object(JsonBuilder *b, const char *name);
-void qsnapfix_json_begin_array(JsonBuilder *b, const char *name);
+QjValue *cli_json_report(void);
+/* A new report about one snapshot: cli_json_report() with "filename" (the
+ * image) and "snapshot" {id, name}, as extract and splice report it. */
+QjValue *qsnapfix_json_snapshot_report(const char *image, const char *id,
+                                       const char *name);
+/* Member "error" {message, exit-code} of o. */
+void cli_json_error(QjValue *o, const char *message, int exit_code);
+
+/*
+ * A command failed as a whole: its line on stderr, and with --output=json
+ * a report on stdout (report, taken, holding what the command knows, e.g.
+ * "image"; NULL: a bare one) with "error" and "exit-code". Returns the
+ * exit code.
+ */
+int cli_fail(const CliCommand *c, QjValue *report, const GError *err);
 
 #endif

@@ -11,6 +11,7 @@
 
 #include "app/tools.h"
 #include "cli.h"
+#include "progress.h"
 
 static const char extract_description[] =
     "Write the raw VM state (the migration stream savevm stored) of one\n"
@@ -18,8 +19,10 @@ static const char extract_description[] =
     "looked up as QEMU does: by ID first, then by name. Zero and\n"
     "unallocated clusters read as zeros; compressed clusters are inflated.\n"
     "\n"
-    "JSON output (--output=json; not with -o -): {filename, snapshot {id,\n"
-    "name}, vm-state-size, output, bytes-written, sha256}.\n"
+    "JSON output (--output=json; not with -o -): {qsnapfix {version},\n"
+    "timestamp, filename, snapshot {id, name}, vm-state-size, output,\n"
+    "bytes-written, sha256, exit-code}; on failure {qsnapfix, timestamp,\n"
+    "filename, error {message, exit-code}, exit-code}.\n"
     "\n"
     "Exit codes: 0 ok; 2 bad command line; 5 I/O error (reading the image\n"
     "or writing FILE); 8 unsupported feature (e.g. encryption); 9 no such\n"
@@ -32,7 +35,7 @@ static void print_result(const CliCommand *c, const char *image,
 {
     g_autofree char *id = qsnapfix_printable(x->id);
     g_autofree char *name = qsnapfix_printable(x->name);
-    g_autoptr(JsonBuilder) b = NULL;
+    g_autoptr(QjValue) json = NULL;
 
     if (c->format == QSNAPFIX_OUTPUT_HUMAN) {
         if (strcmp(out_path, "-")) {
@@ -44,21 +47,20 @@ static void print_result(const CliCommand *c, const char *image,
         }
         return;
     }
-    b = qsnapfix_json_snapshot_report(image, id, name);
-    qsnapfix_json_int(b, "vm-state-size", (int64_t)x->size);
-    json_builder_set_member_name(b, "output");
-    json_builder_add_string_value(b, out_path);
-    qsnapfix_json_int(b, "bytes-written", (int64_t)x->size);
-    json_builder_set_member_name(b, "sha256");
-    json_builder_add_string_value(b, x->sha256);
-    qsnapfix_print_json_object(b);
+    json = qsnapfix_json_snapshot_report(image, x->id, x->name);
+    qj_set_uint(json, "vm-state-size", x->size);
+    qj_set_str(json, "output", out_path);
+    qj_set_uint(json, "bytes-written", x->size);
+    qj_set_str(json, "sha256", x->sha256);
+    qj_set_int(json, "exit-code", APP_EXIT_OK);
+    qj_print(json);
 }
 
 int qsnapfix_cmd_extract(int argc, char **argv)
 {
     g_autofree char *snapshot = NULL, *out_path = NULL;
     GOptionEntry entries[] = {
-        {"snapshot", 's', 0, G_OPTION_ARG_STRING, &snapshot,
+        {"snapshot", 's', 0, G_OPTION_ARG_FILENAME, &snapshot,
          "The snapshot, by ID or name (required)", "ID|NAME"},
         {"output-file", 'o', 0, G_OPTION_ARG_FILENAME, &out_path,
          "Where to write the VM state ('-' = stdout; required)", "FILE"},
@@ -78,16 +80,20 @@ int qsnapfix_cmd_extract(int argc, char **argv)
         rc = cli_usage(&c, "need IMAGE, --snapshot and -o");
     }
     if (rc < 0 && c.format == QSNAPFIX_OUTPUT_JSON && !strcmp(out_path, "-")) {
-        fprintf(stderr, "qsnapfix: extract: --output=json needs -o FILE\n");
-        rc = APP_EXIT_USAGE;
+        rc = cli_usage(&c, "--output=json needs -o FILE");
     }
     if (rc < 0) {
         g_autoptr(GError) err = NULL;
         const char *image = c.operand[0];
         AppExtract x = {0};
+        CliProgress prog;
+        bool ok;
+
+        cli_progress_init(&prog, NULL);
         /* The hash is only reported in JSON: do not pay for it otherwise. */
-        bool ok = app_extract(image, snapshot, out_path,
-                              c.format == QSNAPFIX_OUTPUT_JSON, &x, &err);
+        ok = app_extract(image, snapshot, out_path,
+                         c.format == QSNAPFIX_OUTPUT_JSON, &prog.app, &x, &err);
+        cli_progress_done(&prog);
 
         if (x.corrupt_bit) {
             qsnapfix_warn("%s: the corrupt bit is set: the VM state read may "
@@ -100,7 +106,12 @@ int qsnapfix_cmd_extract(int argc, char **argv)
         if (ok) {
             print_result(&c, image, out_path, &x);
         }
-        rc = ok ? APP_EXIT_OK : qsnapfix_report(err);
+        rc = APP_EXIT_OK;
+        if (!ok) {
+            QjValue *json = cli_json_report();
+            qj_set_str(json, "filename", image);
+            rc = cli_fail(&c, json, err);
+        }
         app_extract_clear(&x);
     }
     cli_command_clear(&c);

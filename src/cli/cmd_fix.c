@@ -16,6 +16,7 @@
 #include "app/batch.h"
 #include "app/fix.h"
 #include "fix.h"
+#include "progress.h"
 
 static const char fix_description_head[] =
     "Make the VM state of IMAGE's internal snapshots load in the target\n"
@@ -83,6 +84,13 @@ static char *snapshot_what(const char *image, const AppOutcome *out)
         return g_strdup(image);
     }
     return g_strdup_printf("%s: snapshot %s \"%s\"", image, out->id, out->name);
+}
+
+static QjValue *json_report(const char *image)
+{
+    QjValue *json = cli_json_report();
+    qj_set_str(json, "image", image);
+    return json;
 }
 
 /* Where one snapshot is after an interrupted run, in a few words. */
@@ -172,22 +180,19 @@ static void report(const CliCommand *c, const AppOptions *o, const char *image,
                    GPtrArray *outcomes, int rc, const char *interrupted)
 {
     if (c->format == QSNAPFIX_OUTPUT_JSON) {
-        g_autoptr(JsonBuilder) b = json_builder_new();
-        json_builder_begin_object(b);
-        json_builder_set_member_name(b, "image");
-        json_builder_add_string_value(b, image);
-        json_builder_set_member_name(b, "interrupted");
+        g_autoptr(QjValue) json = json_report(image);
         if (interrupted) {
-            json_builder_begin_object(b);
-            qsnapfix_json_str(b, "signal",
-                              stop_signal == SIGTERM ? "SIGTERM" : "SIGINT");
-            qsnapfix_json_str(b, "state", interrupted);
-            json_builder_end_object(b);
+            QjValue *x = qj_set_object(json, "interrupted");
+            qj_set_str(x, "signal",
+                       stop_signal == SIGTERM ? "SIGTERM" : "SIGINT");
+            qj_set_str(x, "state", interrupted);
         } else {
-            json_builder_add_null_value(b);
+            qj_set_null(json, "interrupted");
         }
-        fix_print_json_report(b, o, (AppOutcome *const *)outcomes->pdata,
+        fix_print_json_report(json, o, (AppOutcome *const *)outcomes->pdata,
                               outcomes->len, rc);
+    } else if (!outcomes->len) {
+        printf("%s: no snapshot holds VM state: nothing to fix\n", image);
     } else {
         for (guint i = 0; i < outcomes->len; i++) {
             const AppOutcome *out = g_ptr_array_index(outcomes, i);
@@ -258,10 +263,10 @@ static int run_batch(const CliCommand *c, FixOptions *o, const char *snapshot,
         }
         plan = fix_plan_from_scan(a->from_scan, &err);
         if (!plan) {
-            return qsnapfix_report(err);
+            return cli_fail(c, NULL, err);
         }
     }
-    return fix_run_batch(&bo, c->operand, plan, a->resume, c->format);
+    return fix_run_batch(c, &bo, c->operand, plan, a->resume);
 }
 
 int qsnapfix_cmd_fix(int argc, char **argv)
@@ -272,7 +277,7 @@ int qsnapfix_cmd_fix(int argc, char **argv)
     gboolean all = false, discard_original = false;
     BatchArgs a = {.jobs = 0};
     GOptionEntry entries[] = {
-        {"snapshot", 's', 0, G_OPTION_ARG_STRING, &snapshot,
+        {"snapshot", 's', 0, G_OPTION_ARG_FILENAME, &snapshot,
          "The snapshot to fix, by ID or name", "ID|NAME"},
         {"all", 'a', 0, G_OPTION_ARG_NONE, &all,
          "Fix every snapshot that holds VM state", NULL},
@@ -313,9 +318,7 @@ int qsnapfix_cmd_fix(int argc, char **argv)
                          c.format == QSNAPFIX_OUTPUT_JSONL;
 
     if (rc < 0 && snapshot && all) {
-        fprintf(stderr, "qsnapfix: fix: --snapshot and --all exclude each "
-                        "other\n");
-        rc = APP_EXIT_USAGE;
+        rc = cli_usage(&c, "--snapshot and --all exclude each other");
     }
     if (rc < 0 && (a.jobs < 0 || a.jobs > 64)) {
         rc = cli_usage(&c, "--jobs must be 1 to 64");
@@ -328,12 +331,16 @@ int qsnapfix_cmd_fix(int argc, char **argv)
         g_autoptr(GError) err = NULL;
         const char *image = c.operand[0];
         g_autoptr(GPtrArray) outcomes = NULL;
+        CliProgress prog;
 
+        cli_progress_init(&prog, NULL);
+        o.app.progress = prog.app;
         o.app.cancel = &stop_signal;
         catch_stop_signals();
         outcomes = app_fix_image(image, snapshot, all, &o.app, &err);
+        cli_progress_done(&prog);
         if (!outcomes) {
-            rc = qsnapfix_report(err);
+            rc = cli_fail(&c, json_report(image), err);
         } else {
             g_autofree char *interrupted =
                 stop_signal ? interrupted_state(image, outcomes, stop_signal)

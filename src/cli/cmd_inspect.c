@@ -67,210 +67,194 @@ static const char inspect_description[] =
 
 /* ---- JSON ---------------------------------------------------------- */
 
-static void json_add_format_specific(JsonBuilder *b, const Qcow2Header *h)
+static void json_add_format_specific(QjValue *o, const Qcow2Header *h)
 {
-    qsnapfix_json_begin_object(b, "format-specific");
-    qsnapfix_json_str(b, "type", "qcow2");
-    qsnapfix_json_begin_object(b, "data");
-    qsnapfix_json_str(b, "compat", app_qcow2_compat(h));
-    qsnapfix_json_str(b, "compression-type", app_qcow2_compression(h));
+    QjValue *specific = qj_set_object(o, "format-specific");
+    QjValue *data;
+
+    qj_set_str(specific, "type", "qcow2");
+    data = qj_set_object(specific, "data");
+    qj_set_str(data, "compat", app_qcow2_compat(h));
+    qj_set_str(data, "compression-type", app_qcow2_compression(h));
     if (h->version >= 3) {
         /* qemu-img reports these for version 3 images only. */
-        qsnapfix_json_bool(b, "lazy-refcounts",
-                           h->compatible_features &
-                               QCOW2_COMPAT_LAZY_REFCOUNTS);
+        qj_set_bool(data, "lazy-refcounts",
+                    h->compatible_features & QCOW2_COMPAT_LAZY_REFCOUNTS);
     }
-    qsnapfix_json_int(b, "refcount-bits", h->refcount_bits);
+    qj_set_int(data, "refcount-bits", h->refcount_bits);
     if (h->version >= 3) {
-        qsnapfix_json_bool(b, "corrupt",
-                           h->incompatible_features & QCOW2_INCOMPAT_CORRUPT);
-        qsnapfix_json_bool(b, "extended-l2", h->extended_l2);
+        qj_set_bool(data, "corrupt",
+                    h->incompatible_features & QCOW2_INCOMPAT_CORRUPT);
+        qj_set_bool(data, "extended-l2", h->extended_l2);
     }
     if (h->data_file) {
-        qsnapfix_json_str(b, "data-file", h->data_file);
-        qsnapfix_json_bool(b, "data-file-raw",
-                           h->autoclear_features & QCOW2_AUTOCLEAR_DATA_RAW);
+        qj_set_str(data, "data-file", h->data_file);
+        qj_set_bool(data, "data-file-raw",
+                    h->autoclear_features & QCOW2_AUTOCLEAR_DATA_RAW);
     }
-    qsnapfix_json_bool(b, "encrypted", h->crypt_method != 0);
-    json_builder_end_object(b);
-    json_builder_end_object(b);
+    qj_set_bool(data, "encrypted", h->crypt_method != 0);
 }
 
-static void json_add_header(JsonBuilder *b, const Qcow2Image *img)
+static void json_add_header(QjValue *o, const Qcow2Image *img)
 {
     const Qcow2Header *h = qcow2_header(img);
     const uint32_t *unknown;
     guint n_unknown = qcow2_unknown_extensions(img, &unknown);
+    QjValue *header = qj_set_object(o, "header");
+    QjValue *extensions;
 
-    qsnapfix_json_begin_object(b, "header");
-    qsnapfix_json_int(b, "version", h->version);
-    qsnapfix_json_int(b, "header-length", h->header_length);
-    qsnapfix_json_int(b, "incompatible-features",
-                      (int64_t)h->incompatible_features);
-    qsnapfix_json_int(b, "compatible-features",
-                      (int64_t)h->compatible_features);
-    qsnapfix_json_int(b, "autoclear-features", (int64_t)h->autoclear_features);
-    qsnapfix_json_int(b, "l1-table-offset", (int64_t)h->l1_table_offset);
-    qsnapfix_json_int(b, "l1-size", h->l1_size);
-    qsnapfix_json_int(b, "refcount-table-offset",
-                      (int64_t)h->refcount_table_offset);
-    qsnapfix_json_int(b, "refcount-table-clusters", h->refcount_table_clusters);
-    qsnapfix_json_int(b, "snapshots-offset", (int64_t)h->snapshots_offset);
-    qsnapfix_json_int(b, "nb-snapshots", h->nb_snapshots);
-    qsnapfix_json_int(b, "encryption-method", h->crypt_method);
-    qsnapfix_json_int(b, "bitmaps", h->nb_bitmaps);
-    qsnapfix_json_begin_array(b, "unknown-extensions");
+    qj_set_int(header, "version", h->version);
+    qj_set_int(header, "header-length", h->header_length);
+    qj_set_uint(header, "incompatible-features", h->incompatible_features);
+    qj_set_uint(header, "compatible-features", h->compatible_features);
+    qj_set_uint(header, "autoclear-features", h->autoclear_features);
+    qj_set_uint(header, "l1-table-offset", h->l1_table_offset);
+    qj_set_int(header, "l1-size", h->l1_size);
+    qj_set_uint(header, "refcount-table-offset", h->refcount_table_offset);
+    qj_set_int(header, "refcount-table-clusters", h->refcount_table_clusters);
+    qj_set_uint(header, "snapshots-offset", h->snapshots_offset);
+    qj_set_int(header, "nb-snapshots", h->nb_snapshots);
+    qj_set_int(header, "encryption-method", h->crypt_method);
+    qj_set_int(header, "bitmaps", h->nb_bitmaps);
+    extensions = qj_set_array(header, "unknown-extensions");
     for (guint i = 0; i < n_unknown; i++) {
         char type[16];
         g_snprintf(type, sizeof(type), "0x%08" PRIx32, unknown[i]);
-        json_builder_add_string_value(b, type);
+        qj_append_str(extensions, type);
     }
-    json_builder_end_array(b);
-    json_builder_end_object(b);
 }
 
-static void json_add_layout(JsonBuilder *b, const Qcow2Image *img,
+static void json_add_layout(QjValue *o, const Qcow2Image *img,
                             const Qcow2Snapshot *sn,
                             const Qcow2VmstateLayout *l)
 {
-    qsnapfix_json_begin_object(b, "vm-state");
-    qsnapfix_json_int(b, "offset", (int64_t)qcow2_vmstate_base(img, sn));
-    qsnapfix_json_int(b, "clusters", (int64_t)l->clusters);
-    qsnapfix_json_int(b, "normal", (int64_t)l->normal);
-    qsnapfix_json_int(b, "compressed", (int64_t)l->compressed);
-    qsnapfix_json_int(b, "zero", (int64_t)l->zero);
-    qsnapfix_json_int(b, "unallocated", (int64_t)l->unallocated);
-    qsnapfix_json_int(b, "past-l1", (int64_t)l->past_l1);
-    qsnapfix_json_int(b, "shared", (int64_t)l->shared);
-    qsnapfix_json_int(b, "l2-tables", (int64_t)l->l2_tables);
-    qsnapfix_json_int(b, "l2-shared", (int64_t)l->l2_shared);
-    qsnapfix_json_int(b, "first-host-offset", (int64_t)l->first_host_offset);
-    json_builder_end_object(b);
+    QjValue *vm_state = qj_set_object(o, "vm-state");
+
+    qj_set_uint(vm_state, "offset", qcow2_vmstate_base(img, sn));
+    qj_set_uint(vm_state, "clusters", l->clusters);
+    qj_set_uint(vm_state, "normal", l->normal);
+    qj_set_uint(vm_state, "compressed", l->compressed);
+    qj_set_uint(vm_state, "zero", l->zero);
+    qj_set_uint(vm_state, "unallocated", l->unallocated);
+    qj_set_uint(vm_state, "past-l1", l->past_l1);
+    qj_set_uint(vm_state, "shared", l->shared);
+    qj_set_uint(vm_state, "l2-tables", l->l2_tables);
+    qj_set_uint(vm_state, "l2-shared", l->l2_shared);
+    qj_set_uint(vm_state, "first-host-offset", l->first_host_offset);
 }
 
-static void json_add_snapshot(JsonBuilder *b, const AppImageFacts *r, guint i)
+static void json_add_snapshot(QjValue *snapshots, const AppImageFacts *r,
+                              guint i)
 {
     const Qcow2Snapshot *sn = qcow2_snapshot_get(r->img, i);
+    QjValue *o = qj_append_object(snapshots);
     AppRecord record;
 
-    json_builder_begin_object(b);
-    qsnapfix_json_str(b, "id", sn->id);
-    qsnapfix_json_str(b, "name", sn->name);
-    qsnapfix_json_int(b, "vm-state-size", (int64_t)sn->vm_state_size);
-    qsnapfix_json_int(b, "date-sec", sn->date_sec);
-    qsnapfix_json_int(b, "date-nsec", sn->date_nsec);
-    qsnapfix_json_int(b, "vm-clock-sec",
-                      (int64_t)(sn->vm_clock_nsec / 1000000000));
-    qsnapfix_json_int(b, "vm-clock-nsec",
-                      (int64_t)(sn->vm_clock_nsec % 1000000000));
+    qj_set_str(o, "id", sn->id);
+    qj_set_str(o, "name", sn->name);
+    /* qemu-img info's fields print as QAPI's int: signed 64-bit (an
+     * impossible size of 2^64 - 1 reads -1 in both) */
+    qj_set_int(o, "vm-state-size", (int64_t)sn->vm_state_size);
+    qj_set_int(o, "date-sec", sn->date_sec);
+    qj_set_int(o, "date-nsec", sn->date_nsec);
+    qj_set_int(o, "vm-clock-sec", (int64_t)(sn->vm_clock_nsec / 1000000000));
+    qj_set_int(o, "vm-clock-nsec", (int64_t)(sn->vm_clock_nsec % 1000000000));
     if (sn->icount != -1) {
-        qsnapfix_json_int(b, "icount", sn->icount);
+        qj_set_int(o, "icount", sn->icount);
     }
-    qsnapfix_json_int(b, "disk-size", (int64_t)sn->disk_size);
-    qsnapfix_json_int(b, "l1-table-offset", (int64_t)sn->l1_table_offset);
-    qsnapfix_json_int(b, "l1-size", sn->l1_size);
-    qsnapfix_json_int(b, "extra-data-size", sn->extra_data_size);
-    qsnapfix_json_int(b, "vm-state-size-32", sn->vm_state_size32);
-    qsnapfix_json_int(b, "table-offset", (int64_t)sn->table_offset);
-    qsnapfix_json_bool(b, "has-vm-state", sn->vm_state_size != 0);
+    qj_set_uint(o, "disk-size", sn->disk_size);
+    qj_set_uint(o, "l1-table-offset", sn->l1_table_offset);
+    qj_set_int(o, "l1-size", sn->l1_size);
+    qj_set_int(o, "extra-data-size", sn->extra_data_size);
+    qj_set_int(o, "vm-state-size-32", sn->vm_state_size32);
+    qj_set_uint(o, "table-offset", sn->table_offset);
+    qj_set_bool(o, "has-vm-state", sn->vm_state_size != 0);
     if (app_record_read(sn, &record) != APP_RECORD_NONE) {
-        cli_json_record(b, &record);
+        cli_json_record(o, &record);
         app_record_clear(&record);
     }
     if (r->layouts && sn->vm_state_size && !sn->error) {
-        json_add_layout(b, r->img, sn, &r->layouts[i]);
+        json_add_layout(o, r->img, sn, &r->layouts[i]);
     }
     if (sn->error) { /* this entry only: the others are fine */
-        json_builder_set_member_name(b, "error");
-        json_builder_add_string_value(b, sn->error);
+        qj_set_str(o, "error", sn->error);
     }
-    json_builder_end_object(b);
 }
 
-static void json_add_error(JsonBuilder *b, const GError *err)
+/* One image's report: qemu-img info's object with qsnapfix's facts. */
+static QjValue *json_image(const AppImageFacts *r)
 {
-    qsnapfix_json_begin_object(b, "error");
-    json_builder_set_member_name(b, "message");
-    json_builder_add_string_value(b, err->message);
-    qsnapfix_json_int(b, "exit-code", app_exit_code(err));
-    json_builder_end_object(b);
-}
+    QjValue *o = cli_json_report();
 
-static void json_add_image(JsonBuilder *b, const AppImageFacts *r)
-{
-    json_builder_begin_object(b);
-    qsnapfix_json_str(b, "filename", r->path);
-    qsnapfix_json_str(b, "format", "qcow2");
+    qj_set_str(o, "filename", r->path);
+    qj_set_str(o, "format", "qcow2");
     if (r->img) {
         const Qcow2Header *h = qcow2_header(r->img);
+        QjValue *snapshots;
 
-        qsnapfix_json_int(b, "virtual-size", (int64_t)h->size);
-        qsnapfix_json_int(b, "cluster-size", (int64_t)h->cluster_size);
-        qsnapfix_json_int(b, "file-size", (int64_t)h->file_size);
-        qsnapfix_json_bool(b, "dirty-flag",
-                           h->incompatible_features & QCOW2_INCOMPAT_DIRTY);
+        qj_set_int(o, "virtual-size", (int64_t)h->size); /* as qemu-img */
+        qj_set_int(o, "cluster-size", (int64_t)h->cluster_size);
+        qj_set_uint(o, "file-size", h->file_size);
+        qj_set_bool(o, "dirty-flag",
+                    h->incompatible_features & QCOW2_INCOMPAT_DIRTY);
         if (h->backing_file) {
-            qsnapfix_json_str(b, "backing-filename", h->backing_file);
+            qj_set_str(o, "backing-filename", h->backing_file);
         }
         if (h->backing_format) {
-            qsnapfix_json_str(b, "backing-filename-format", h->backing_format);
+            qj_set_str(o, "backing-filename-format", h->backing_format);
         }
-        json_add_format_specific(b, h);
-        json_add_header(b, r->img);
-        qsnapfix_json_begin_array(b, "snapshots");
+        json_add_format_specific(o, h);
+        json_add_header(o, r->img);
+        snapshots = qj_set_array(o, "snapshots");
         for (guint i = 0; i < qcow2_snapshot_count(r->img); i++) {
-            json_add_snapshot(b, r, i);
+            json_add_snapshot(snapshots, r, i);
         }
-        json_builder_end_array(b);
     }
     if (r->err) {
-        json_add_error(b, r->err);
+        cli_json_error(o, r->err->message, app_exit_code(r->err));
     }
-    json_builder_end_object(b);
+    return o;
 }
 
-static void json_add_save(JsonBuilder *b, const AppSaveFacts *f)
+/* A libvirt save image's report (docs/json.md). */
+static QjValue *json_save(const AppSaveFacts *f)
 {
-    json_builder_begin_object(b);
-    qsnapfix_json_str(b, "filename", f->path);
-    qsnapfix_json_str(b, "format", "libvirt-save");
+    QjValue *o = cli_json_report();
+
+    qj_set_str(o, "filename", f->path);
+    qj_set_str(o, "format", "libvirt-save");
     if (f->img) {
         const LvSaveHeader *h = &f->img->header;
-        qsnapfix_json_int(b, "file-size", (int64_t)f->file_size);
-        qsnapfix_json_begin_object(b, "header");
-        qsnapfix_json_int(b, "version", h->version);
-        qsnapfix_json_str(b, "compression",
-                          lvsave_format_name(lvsave_stream_format(h)));
-        qsnapfix_json_bool(b, "was-running", h->was_running);
-        qsnapfix_json_int(b, "data-length", h->data_len);
-        qsnapfix_json_int(b, "stream-offset", (int64_t)f->stream_offset);
-        qsnapfix_json_bool(b, "big-endian", h->big_endian);
-        qsnapfix_json_bool(b, "save-cookie", f->img->cookie != NULL);
-        json_builder_end_object(b);
-        qsnapfix_json_begin_object(b, "domain");
-        qsnapfix_json_str(b, "name", f->domain);
-        qsnapfix_json_str(b, "uuid", f->uuid);
-        qsnapfix_json_str(b, "machine", f->machine);
-        qsnapfix_json_str(b, "emulator", f->emulator);
-        qsnapfix_json_bool(b, "emulator-exists", f->emulator_exists);
-        if (g_utf8_validate(f->img->xml, -1, NULL)) { /* as it is */
-            json_builder_set_member_name(b, "xml");
-            json_builder_add_string_value(b, f->img->xml);
-        } else {
-            qsnapfix_json_str(b, "xml", f->img->xml);
-        }
-        json_builder_end_object(b);
-        qsnapfix_json_int(b, "vm-state-size", (int64_t)f->stream_size);
-        fix_json_writer(b, f->writer);
+        QjValue *header, *domain;
+
+        qj_set_uint(o, "file-size", f->file_size);
+        header = qj_set_object(o, "header");
+        qj_set_int(header, "version", h->version);
+        qj_set_str(header, "compression",
+                   lvsave_format_name(lvsave_stream_format(h)));
+        qj_set_bool(header, "was-running", h->was_running);
+        qj_set_int(header, "data-length", h->data_len);
+        qj_set_uint(header, "stream-offset", f->stream_offset);
+        qj_set_bool(header, "big-endian", h->big_endian);
+        qj_set_bool(header, "save-cookie", f->img->cookie != NULL);
+        domain = qj_set_object(o, "domain");
+        qj_set_str(domain, "name", f->domain);
+        qj_set_str(domain, "uuid", f->uuid);
+        qj_set_str(domain, "machine", f->machine);
+        qj_set_str(domain, "emulator", f->emulator);
+        qj_set_bool(domain, "emulator-exists", f->emulator_exists);
+        qj_set_str(domain, "xml", f->img->xml);
+        qj_set_uint(o, "vm-state-size", f->stream_size);
+        fix_json_writer(o, f->writer);
         if (f->record.kind != APP_RECORD_NONE) {
-            cli_json_record(b, &f->record);
+            cli_json_record(o, &f->record);
         }
-        qsnapfix_json_str(b, "original-of", f->original_of);
+        qj_set_str(o, "original-of", f->original_of);
     }
     if (f->err) {
-        json_add_error(b, f->err);
+        cli_json_error(o, f->err->message, app_exit_code(f->err));
     }
-    json_builder_end_object(b);
+    return o;
 }
 
 /* ---- human --------------------------------------------------------- */
@@ -442,13 +426,11 @@ static void print_human(const AppImageFacts *r, bool first)
 static int inspect_all(const InspectOptions *o)
 {
     guint n = g_strv_length(o->images);
-    g_autoptr(JsonBuilder) b = json_builder_new();
+    /* one image: its object; several: an array of them */
+    g_autoptr(QjValue) json = n > 1 ? qj_array() : NULL;
     int status = APP_EXIT_OK;
     guint failed = 0;
 
-    if (n > 1) {
-        json_builder_begin_array(b);
-    }
     for (guint i = 0; i < n; i++) {
         AppImageFacts r;
 
@@ -456,7 +438,12 @@ static int inspect_all(const InspectOptions *o)
             AppSaveFacts f;
             app_save_facts(&f, o->images[i]);
             if (o->format == QSNAPFIX_OUTPUT_JSON) {
-                json_add_save(b, &f);
+                QjValue *image = json_save(&f);
+                if (json) {
+                    qj_append(json, image);
+                } else {
+                    json = image;
+                }
             } else {
                 print_save(&f, i == 0);
             }
@@ -469,7 +456,12 @@ static int inspect_all(const InspectOptions *o)
         }
         app_image_facts(&r, o->images[i], !o->no_layout);
         if (o->format == QSNAPFIX_OUTPUT_JSON) {
-            json_add_image(b, &r);
+            QjValue *image = json_image(&r);
+            if (json) {
+                qj_append(json, image);
+            } else {
+                json = image;
+            }
         } else {
             print_human(&r, i == 0);
         }
@@ -486,11 +478,8 @@ static int inspect_all(const InspectOptions *o)
         }
         app_image_facts_clear(&r);
     }
-    if (n > 1) {
-        json_builder_end_array(b);
-    }
     if (o->format == QSNAPFIX_OUTPUT_JSON) {
-        qsnapfix_print_json(json_builder_get_root(b));
+        qj_print(json);
     }
     return n > 1 && failed ? APP_EXIT_PARTIAL : status;
 }
@@ -506,6 +495,7 @@ static int inspect_one_stream(const CliCommand *c, const InspectOptions *o)
         .tail = o->tail,
         .stats = o->stats,
         .format = o->format,
+        .command = c,
     };
 
     if (o->stream ? n != 0 : (n != 1 || !o->snapshot)) {
@@ -524,7 +514,7 @@ int qsnapfix_cmd_inspect(int argc, char **argv)
          NULL},
         {"stats", 0, 0, G_OPTION_ARG_NONE, &o.stats,
          "Print how many bytes were read from each image on stderr", NULL},
-        {"snapshot", 's', 0, G_OPTION_ARG_STRING, &o.snapshot,
+        {"snapshot", 's', 0, G_OPTION_ARG_FILENAME, &o.snapshot,
          "Parse this snapshot's VM state (ID or name, as QEMU looks it up)",
          "ID|NAME"},
         {"stream", 0, 0, G_OPTION_ARG_FILENAME, &o.stream,

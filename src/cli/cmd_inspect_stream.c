@@ -296,17 +296,17 @@ int qsnapfix_inspect_stream(const StreamInspectOptions *o)
 
     if (!app_stream_facts(&f, o->image, o->snapshot, o->stream, o->tail,
                           &err)) {
-        return qsnapfix_report(err);
+        return cli_fail(o->command, qsnapfix_stream_json_source(o), err);
     }
     if (o->format == QSNAPFIX_OUTPUT_JSON) {
-        JsonNode *root =
+        g_autoptr(QjValue) json =
             qsnapfix_stream_json(f.s, f.writer, o, f.src->bytes_read, &err);
-        if (!root) {
-            rc = qsnapfix_report(err);
+        if (!json) {
+            rc = cli_fail(o->command, qsnapfix_stream_json_source(o), err);
             app_stream_facts_clear(&f);
             return rc;
         }
-        qsnapfix_print_json(root);
+        qj_print(json);
     } else if (o->sections) {
         rc = dump_sections(f.s, o->sections);
     } else {

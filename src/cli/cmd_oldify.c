@@ -34,7 +34,7 @@ int qsnapfix_cmd_oldify(int argc, char **argv)
     gint qxl_modes = 0;
     gint64 vram_data_at = 0;
     GOptionEntry entries[] = {
-        {"snapshot", 's', 0, G_OPTION_ARG_STRING, &snapshot,
+        {"snapshot", 's', 0, G_OPTION_ARG_FILENAME, &snapshot,
          "The snapshot (required)", "ID|NAME"},
         {"as", 0, 0, G_OPTION_ARG_STRING, &as,
          "qemu-kvm-1.0 (default), qemu-kvm-1.2 or keep", "SHAPE"},

@@ -41,12 +41,15 @@ static const char prove_description_head[] =
 
 static char *what_of(const char *path, const AppProof *p)
 {
-    g_autofree char *id = qsnapfix_printable(p->outcome->id);
-    g_autofree char *name = qsnapfix_printable(p->outcome->name);
+    g_autofree char *id = NULL;
+    g_autofree char *name = NULL;
 
-    return p->outcome->id
-               ? g_strdup_printf("%s: snapshot %s \"%s\"", path, id, name)
-               : qsnapfix_printable(path);
+    if (!p->outcome->id) { /* a stream file */
+        return qsnapfix_printable(path);
+    }
+    id = qsnapfix_printable(p->outcome->id);
+    name = qsnapfix_printable(p->outcome->name);
+    return g_strdup_printf("%s: snapshot %s \"%s\"", path, id, name);
 }
 
 static void append_word(GString *g, const char *a)
@@ -124,75 +127,76 @@ static void print_human(const char *path, const AppProof *p, const char *target,
     }
 }
 
-static void json_strings(JsonBuilder *b, const char *name, const GPtrArray *a)
+static void json_strings(QjValue *o, const char *name, const GPtrArray *a)
 {
-    qsnapfix_json_begin_array(b, name);
+    QjValue *list = qj_set_array(o, name);
+
     for (guint i = 0; i < a->len; i++) {
-        g_autofree char *s = qsnapfix_printable(g_ptr_array_index(a, i));
-        json_builder_add_string_value(b, s);
+        qj_append_str(list, g_ptr_array_index(a, i));
     }
-    json_builder_end_array(b);
 }
 
-static void json_proof(JsonBuilder *b, const AppProof *p,
+static void json_proof(QjValue *snapshots, const AppProof *p,
                        const char *const *command)
 {
     const AppOutcome *o = p->outcome;
     const TrResult *r = o->result;
+    QjValue *j = qj_append_object(snapshots);
+    QjValue *argv;
 
-    json_builder_begin_object(b);
-    qsnapfix_json_str(b, "id", o->id);
-    qsnapfix_json_str(b, "name", o->name);
-    qsnapfix_json_str(b, "status", app_proof_status_name(p->status));
-    qsnapfix_json_int(b, "exit_code", app_proof_exit_code(p));
-    qsnapfix_json_str(b, "reason",
-                      p->status == APP_PROOF_ERROR && o->error
-                          ? o->error->message
-                          : p->reason);
-    fix_json_writer(b, o->writer);
-    fix_json_rules(b, r, false);
-    qsnapfix_json_bool(b, "edited", p->edited);
-    qsnapfix_json_str(b, "qemu_version", p->qemu_version);
-    json_builder_set_member_name(b, "qemu_argv");
-    json_builder_begin_array(b);
+    qj_set_str(j, "id", o->id);
+    qj_set_str(j, "name", o->name);
+    qj_set_str(j, "status", app_proof_status_name(p->status));
+    qj_set_int(j, "exit-code", app_proof_exit_code(p));
+    qj_set_str(j, "reason",
+               p->status == APP_PROOF_ERROR && o->error ? o->error->message
+                                                        : p->reason);
+    fix_json_writer(j, o->writer);
+    fix_json_rules(j, r, false);
+    qj_set_bool(j, "edited", p->edited);
+    qj_set_str(j, "qemu-version", p->qemu_version);
+    argv = qj_set_array(j, "qemu-argv");
     for (guint i = 0; p->argv->len && command[i]; i++) {
-        json_builder_add_string_value(b, command[i]);
+        qj_append_str(argv, command[i]);
     }
     for (guint i = 0; i < p->argv->len; i++) {
-        json_builder_add_string_value(b, g_ptr_array_index(p->argv, i));
+        qj_append_str(argv, g_ptr_array_index(p->argv, i));
     }
-    json_builder_end_array(b);
-    qsnapfix_json_str(b, "run_state", p->run_state);
-    json_builder_set_member_name(b, "seconds");
-    json_builder_add_double_value(b, p->seconds);
-    qsnapfix_json_int(b, "stream_bytes", (int64_t)p->bytes);
-    json_strings(b, "expected_warnings_seen", p->expected);
-    json_strings(b, "qemu_output", p->other);
-    json_strings(b, "vm_args_notes", p->vm_notes);
+    qj_set_str(j, "run-state", p->run_state);
+    qj_set(j, "seconds", qj_double(p->seconds));
+    qj_set_uint(j, "stream-bytes", p->bytes);
+    json_strings(j, "expected-warnings-seen", p->expected);
+    json_strings(j, "qemu-output", p->other);
+    json_strings(j, "vm-args-notes", p->vm_notes);
     if (r && p->status != APP_PROOF_REFUSED) {
-        fix_json_recipe(b, r);
+        fix_json_recipe(j, r);
     } else {
-        qsnapfix_json_null(b, "recipe");
+        qj_set_null(j, "recipe");
     }
-    json_builder_end_object(b);
+}
+
+static QjValue *json_report(const char *path, const char *target, AppQemu *qemu)
+{
+    QjValue *json = cli_json_report();
+
+    qj_set_str(json, "path", path);
+    qj_set_str(json, "target", target);
+    qj_set_str(json, "qemu", qemu ? app_qemu_program(qemu) : NULL);
+    return json;
 }
 
 static void report(const CliCommand *c, const char *path, const char *target,
                    AppQemu *qemu, GPtrArray *proofs, int rc)
 {
     if (c->format == QSNAPFIX_OUTPUT_JSON) {
-        g_autoptr(JsonBuilder) b = json_builder_new();
-        json_builder_begin_object(b);
-        qsnapfix_json_str(b, "path", path);
-        qsnapfix_json_str(b, "target", target);
-        qsnapfix_json_str(b, "qemu", app_qemu_program(qemu));
-        qsnapfix_json_begin_array(b, "snapshots");
+        g_autoptr(QjValue) json = json_report(path, target, qemu);
+        QjValue *snapshots = qj_set_array(json, "snapshots");
         for (guint i = 0; i < proofs->len; i++) {
-            json_proof(b, g_ptr_array_index(proofs, i), app_qemu_command(qemu));
+            json_proof(snapshots, g_ptr_array_index(proofs, i),
+                       app_qemu_command(qemu));
         }
-        json_builder_end_array(b);
-        qsnapfix_json_int(b, "exit_code", rc);
-        qsnapfix_print_json_object(b);
+        qj_set_int(json, "exit-code", rc);
+        qj_print(json);
     } else {
         for (guint i = 0; i < proofs->len; i++) {
             print_human(path, g_ptr_array_index(proofs, i), target,
@@ -266,7 +270,7 @@ int qsnapfix_cmd_prove(int argc, char **argv)
     gboolean all = false, as_is = false;
     double timeout = 0;
     GOptionEntry entries[] = {
-        {"snapshot", 's', 0, G_OPTION_ARG_STRING, &snapshot,
+        {"snapshot", 's', 0, G_OPTION_ARG_FILENAME, &snapshot,
          "The snapshot to prove, by ID or name", "ID|NAME"},
         {"all", 'a', 0, G_OPTION_ARG_NONE, &all,
          "Prove every snapshot that holds VM state", NULL},
@@ -309,7 +313,9 @@ int qsnapfix_cmd_prove(int argc, char **argv)
         (!(vm = vm_options(c.operand, vm_args, domain, domain_xml, &err)) ||
          !(qemu = app_qemu_new(o.qemu, &err)) ||
          (!o.qemu_profiled && !release_matches(qemu, o.app.target, &err)))) {
-        rc = qsnapfix_report(err);
+        rc = cli_fail(
+            &c, json_report(c.operand[0], tr_target_name(o.app.target), qemu),
+            err);
     }
     if (rc < 0) {
         const char *path = c.operand[0];
@@ -322,7 +328,7 @@ int qsnapfix_cmd_prove(int argc, char **argv)
             app_prove_path(path, snapshot, all, &o.app, &po, &err);
 
         if (!proofs) {
-            rc = qsnapfix_report(err);
+            rc = cli_fail(&c, json_report(path, target, qemu), err);
         } else {
             rc = app_proofs_exit_code((AppProof *const *)proofs->pdata,
                                       proofs->len);

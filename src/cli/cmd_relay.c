@@ -50,9 +50,9 @@ static const char relay_description[] =
     "and the migration stopped (the source keeps running) if it disagrees.\n"
     "ADDR:PORT: host:port, [v6]:port, or :port (any address / localhost).\n"
     "\n"
-    "Exit codes: 0 relayed, 3 relayed unchanged, 4 refused or the device\n"
-    "state disagreed with the recipe, 5 a connection failed, 14 the stream\n"
-    "is malformed.\n";
+    "Exit codes: 0 relayed (changed or not: the report says), 4 refused or\n"
+    "the device state disagreed with the recipe, 5 a connection failed, 14\n"
+    "the stream is malformed.\n";
 
 /* The recipe is out: now the target may be reached. */
 static bool connect_target(void *opaque, const TrResult *r, GError **errp)

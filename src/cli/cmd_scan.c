@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "progress.h"
 #include "scan.h"
 
 static const char scan_description[] =
@@ -46,7 +47,8 @@ static const char scan_description[] =
     "some snapshots need fixing (and can be fixed); 4 some would be refused\n"
     "(the others may still be fixable); 15 some images or snapshots could\n"
     "not be read (the rest is still reported); 2 bad command line. The\n"
-    "most severe applies: 15, then 4, then 17.\n"
+    "most severe applies: 15, then 4, then 17. With --exit-zero, 17 and 4\n"
+    "become 0 (for `set -e` scripts that read the report); 15 and 2 stay.\n"
     "\n"
     "--guest identifies each image's guest (OS, distribution, version,\n"
     "hostname, architecture, root filesystem: what virt-inspector reports)\n"
@@ -68,11 +70,12 @@ static const char scan_description[] =
 typedef struct Scan {
     const AppScanOptions *o;
     QsnapfixOutput format;
-    GPtrArray *entries; /* AppScanEntry * */
-    JsonBuilder *images, *skipped;
+    GPtrArray *entries;        /* AppScanEntry * */
+    QjValue *images, *skipped; /* arrays, owned by the report */
     AppScanSummary sum;
-    CliProgress progress;
-    double elapsed; /* seconds, the whole scan */
+    CliProgress progress; /* a line on stderr while a TTY watches */
+    guint done;           /* entries reported */
+    double elapsed;       /* seconds, the whole scan */
 } Scan;
 
 /* e.g. qsnapfix: vm.qcow2: snapshot "s1": guest inspection: libguestfs: ... */
@@ -111,16 +114,17 @@ static void report_errors_stderr(const AppScanImage *im)
 }
 
 /* --output=jsonl: this image or entry alone, on one line. */
+/* --output=jsonl: the image's (or entry's) object, one line, now. */
 static void emit_line(const AppScanEntry *e, const AppScanImage *im)
 {
-    g_autoptr(JsonBuilder) b = json_builder_new();
+    g_autoptr(QjValue) one = qj_array();
 
     if (im) {
-        scan_json_image(b, im);
+        scan_json_image(one, im);
     } else {
-        scan_json_entry(b, e);
+        scan_json_entry(one, e);
     }
-    qsnapfix_print_json_compact(json_builder_get_root(b));
+    qj_print_line(qj_at(one, 0));
 }
 
 static void emit(Scan *scan, const AppScanEntry *e, const AppScanImage *im)
@@ -163,31 +167,20 @@ static void emit(Scan *scan, const AppScanEntry *e, const AppScanImage *im)
     fflush(stdout);
 }
 
-static void print_json(Scan *scan, int rc)
+static void print_json(QjValue *report, Scan *scan, int rc)
 {
-    g_autoptr(JsonBuilder) b = json_builder_new();
+    /* jsonl: the images went out as lines; this is the last, the totals */
     bool lines = scan->format == QSNAPFIX_OUTPUT_JSONL;
 
-    json_builder_begin_object(b);
-    qsnapfix_json_str(b, "target", tr_target_name(scan->o->fix.target));
-    qsnapfix_json_str(b, "mode", scan->o->full ? "full" : "tail");
-    if (!lines) {
-        json_builder_end_array(scan->images);
-        json_builder_end_array(scan->skipped);
-        json_builder_set_member_name(b, "images");
-        json_builder_add_value(b, json_builder_get_root(scan->images));
-        json_builder_set_member_name(b, "skipped");
-        json_builder_add_value(b, json_builder_get_root(scan->skipped));
-    }
-    scan_json_summary(b, &scan->sum);
+    scan_json_summary(report, &scan->sum);
     if (scan->o->guestfs) {
-        scan_json_guest_summary(b, &scan->sum, scan->elapsed);
+        scan_json_guest_summary(report, &scan->sum, scan->elapsed);
     }
-    qsnapfix_json_int(b, "exit_code", rc);
-    if (lines) { /* the last line: the totals */
-        qsnapfix_print_json_line(b);
+    qj_set_int(report, "exit-code", rc);
+    if (lines) {
+        qj_print_line(report);
     } else {
-        qsnapfix_print_json_object(b);
+        qj_print(report);
     }
 }
 
@@ -207,39 +200,48 @@ static void scanned(guint i, void *result, void *opaque)
     cli_progress_clear(&scan->progress);
     emit(scan, g_ptr_array_index(scan->entries, i), im);
     app_scan_image_free(im);
+    scan->done++;
+    cli_progress_images(&scan->progress, scan->done, scan->entries->len,
+                        scan->sum.bytes_read);
 }
 
 static void tick(guint done, guint total, void *opaque)
 {
     Scan *scan = opaque;
-    cli_progress_show(&scan->progress, done, total);
+    cli_progress_images(&scan->progress, scan->done, total,
+                        scan->sum.bytes_read);
 }
 
 static int run_scan(const AppScanOptions *o, QsnapfixOutput format,
-                    char **paths, guint jobs)
+                    char **paths, guint jobs, bool exit_zero)
 {
     g_autoptr(GPtrArray) entries = app_scan_walk(paths);
-    g_autoptr(JsonBuilder) images = json_builder_new();
-    g_autoptr(JsonBuilder) skipped = json_builder_new();
+    g_autoptr(QjValue) report = cli_json_report();
     Scan scan = {
         .o = o,
         .format = format,
         .entries = entries,
-        .images = images,
-        .skipped = skipped,
     };
     gint64 start = g_get_monotonic_time();
     int rc;
 
     cli_progress_init(&scan.progress, "qsnapfix scan");
-    json_builder_begin_array(images);
-    json_builder_begin_array(skipped);
+    cli_progress_images(&scan.progress, 0, entries->len, 0);
+    qj_set_str(report, "target", tr_target_name(o->fix.target));
+    qj_set_str(report, "mode", o->full ? "full" : "tail");
+    if (format == QSNAPFIX_OUTPUT_JSON) {
+        scan.images = qj_set_array(report, "images");
+        scan.skipped = qj_set_array(report, "skipped");
+    }
     app_run_ordered(entries->len, jobs, scan_entry, scanned, tick, &scan);
-    cli_progress_clear(&scan.progress);
+    cli_progress_done(&scan.progress);
     scan.elapsed = (double)(g_get_monotonic_time() - start) / G_USEC_PER_SEC;
     rc = app_scan_exit_code(&scan.sum);
+    if (exit_zero && (rc == APP_EXIT_NEEDS_FIX || rc == APP_EXIT_REFUSED)) {
+        rc = APP_EXIT_OK; /* findings, not failures: the report has them */
+    }
     if (format != QSNAPFIX_OUTPUT_HUMAN) {
-        print_json(&scan, rc);
+        print_json(report, &scan, rc);
     } else {
         scan_print_summary_human(&scan.sum, o);
         if (o->guestfs) {
@@ -261,7 +263,7 @@ int qsnapfix_cmd_scan(int argc, char **argv)
 {
     FixOptions o = {0};
     gint jobs = (gint)g_get_num_processors();
-    gboolean full = false;
+    gboolean full = false, exit_zero = false;
     gboolean guest = false;
     gboolean guest_snapshots = false;
     GOptionEntry entries[] = {
@@ -271,6 +273,10 @@ int qsnapfix_cmd_scan(int argc, char **argv)
          "N"},
         {"full", 0, 0, G_OPTION_ARG_NONE, &full,
          "Read every record and plan every fix exactly (as fix --dry-run)",
+         NULL},
+        {"exit-zero", 0, 0, G_OPTION_ARG_NONE, &exit_zero,
+         "Exit 0 when snapshots need fixing or would be refused (17, 4); "
+         "the report says which",
          NULL},
         {"guest", 0, 0, G_OPTION_ARG_NONE, &guest,
          "Identify each image's guest OS, distribution, version and hostname "
@@ -298,8 +304,7 @@ int qsnapfix_cmd_scan(int argc, char **argv)
     AppGuestfs *guestfs = NULL;
 
     if (rc < 0 && jobs < 1) {
-        fprintf(stderr, "qsnapfix: scan: --jobs must be at least 1\n");
-        rc = APP_EXIT_USAGE;
+        rc = cli_usage(&c, "--jobs must be at least 1");
     }
     if (rc < 0 && (guest || guest_snapshots)) {
         g_autoptr(GError) err = NULL;
@@ -315,7 +320,7 @@ int qsnapfix_cmd_scan(int argc, char **argv)
                              .full = full,
                              .guestfs = guestfs,
                              .guest_snapshots = guest_snapshots};
-        rc = run_scan(&so, c.format, c.operand, (guint)jobs);
+        rc = run_scan(&so, c.format, c.operand, (guint)jobs, exit_zero);
     }
     app_guestfs_unload(guestfs);
     fix_options_clear(&o);

@@ -15,6 +15,7 @@
 
 #include "app/tools.h"
 #include "cli.h"
+#include "progress.h"
 
 static const char splice_description[] =
     "Replace byte ranges of one snapshot's VM state (an expert and test\n"
@@ -34,12 +35,14 @@ static const char splice_description[] =
     "--keep-original NAME keeps the old VM state as a new snapshot NAME\n"
     "sharing every unchanged cluster.\n"
     "\n"
-    "JSON output (--output=json): {filename, snapshot {id, name}, dry-run,\n"
-    "kept-original, old-size, new-size, clusters-shared, clusters-written,\n"
-    "clusters-freed, metadata-clusters, bytes-written, writes, flushes,\n"
-    "active-entries-dropped, leaked-clusters-before, file-size-before,\n"
-    "file-size-after, allocated-before, allocated-after (bytes on disk),\n"
-    "discarded-bytes, space-needed, space-available}.\n"
+    "JSON output (--output=json): {qsnapfix {version}, timestamp, filename,\n"
+    "snapshot {id, name}, dry-run, kept-original, old-size, new-size,\n"
+    "clusters-shared, clusters-written, clusters-freed, metadata-clusters,\n"
+    "bytes-written, writes, flushes, active-entries-dropped,\n"
+    "leaked-clusters-before, file-size-before, file-size-after,\n"
+    "allocated-before, allocated-after (bytes on disk), discarded-bytes,\n"
+    "space-needed, space-available, exit-code}; on failure {qsnapfix,\n"
+    "timestamp, filename, error {message, exit-code}, exit-code}.\n"
     "\n"
     "Exit codes: 0 done; 2 bad command line or edit list; 5 I/O error;\n"
     "6 image in use by a running QEMU; 7 dirty/corrupt bit set or the\n"
@@ -47,16 +50,15 @@ static const char splice_description[] =
     "feature not supported for writing; 9 no such snapshot; 10-13\n"
     "malformed image; 16 no space left.\n";
 
+typedef struct SpliceProgress {
+    CliProgress line;
+    const char *image;
+} SpliceProgress;
+
 static void progress(uint64_t done, uint64_t total, void *opaque)
 {
-    (void)opaque;
-    if (total) {
-        fprintf(stderr, "\rqsnapfix: splice: %3u%%",
-                (unsigned)(done * 100 / total));
-        if (done == total) {
-            fputc('\n', stderr);
-        }
-    }
+    SpliceProgress *p = opaque;
+    cli_progress_app(APP_STEP_WRITE, p->image, done, total, &p->line);
 }
 
 static void print_stats(const CliCommand *c, bool dry_run,
@@ -64,12 +66,14 @@ static void print_stats(const CliCommand *c, bool dry_run,
                         const char *id, const char *name,
                         const AppWriteStats *st)
 {
-    g_autoptr(JsonBuilder) b = NULL;
+    g_autoptr(QjValue) json = NULL;
 
     if (c->format == QSNAPFIX_OUTPUT_HUMAN) {
+        g_autofree char *pid = qsnapfix_printable(id);
+        g_autofree char *pname = qsnapfix_printable(name);
         printf("%s: snapshot %s \"%s\": VM state %" PRIu64 " -> %" PRIu64
                " bytes%s\n",
-               image, id, name, st->old_size, st->new_size,
+               image, pid, pname, st->old_size, st->new_size,
                dry_run ? " (dry run: nothing written)" : "");
         printf("  clusters: %" PRIu64 " written, %" PRIu64 " shared, %" PRIu64
                " freed, %" PRIu64 " metadata\n",
@@ -88,35 +92,31 @@ static void print_stats(const CliCommand *c, bool dry_run,
         }
         return;
     }
-    b = qsnapfix_json_snapshot_report(image, id, name);
-    qsnapfix_json_bool(b, "dry-run", dry_run);
-    json_builder_set_member_name(b, "kept-original");
-    if (keep_name) {
-        json_builder_add_string_value(b, keep_name);
-    } else {
-        json_builder_add_null_value(b);
-    }
-    qsnapfix_json_int(b, "old-size", st->old_size);
-    qsnapfix_json_int(b, "new-size", st->new_size);
-    qsnapfix_json_int(b, "clusters-shared", st->clusters_shared);
-    qsnapfix_json_int(b, "clusters-written", st->clusters_written);
-    qsnapfix_json_int(b, "clusters-freed", st->clusters_freed);
-    qsnapfix_json_int(b, "metadata-clusters", st->metadata_clusters);
-    qsnapfix_json_int(b, "bytes-written", st->bytes_written);
-    qsnapfix_json_int(b, "writes", st->writes);
-    qsnapfix_json_int(b, "flushes", st->flushes);
-    qsnapfix_json_int(b, "active-entries-dropped", st->active_entries_dropped);
-    qsnapfix_json_int(b, "leaked-clusters-before", st->leaked_clusters);
-    qsnapfix_json_int(b, "file-size-before", st->file_size_before);
-    qsnapfix_json_int(b, "file-size-after", st->file_size_after);
-    qsnapfix_json_int(b, "allocated-before", st->allocated_before);
-    qsnapfix_json_int(b, "allocated-after", st->allocated_after);
-    qsnapfix_json_int(b, "discarded-bytes", st->discarded_bytes);
-    qsnapfix_json_int(b, "space-needed", st->space_needed);
+    json = qsnapfix_json_snapshot_report(image, id, name);
+    qj_set_bool(json, "dry-run", dry_run);
+    qj_set_str(json, "kept-original", keep_name);
+    qj_set_uint(json, "old-size", st->old_size);
+    qj_set_uint(json, "new-size", st->new_size);
+    qj_set_uint(json, "clusters-shared", st->clusters_shared);
+    qj_set_uint(json, "clusters-written", st->clusters_written);
+    qj_set_uint(json, "clusters-freed", st->clusters_freed);
+    qj_set_uint(json, "metadata-clusters", st->metadata_clusters);
+    qj_set_uint(json, "bytes-written", st->bytes_written);
+    qj_set_uint(json, "writes", st->writes);
+    qj_set_uint(json, "flushes", st->flushes);
+    qj_set_uint(json, "active-entries-dropped", st->active_entries_dropped);
+    qj_set_uint(json, "leaked-clusters-before", st->leaked_clusters);
+    qj_set_uint(json, "file-size-before", st->file_size_before);
+    qj_set_uint(json, "file-size-after", st->file_size_after);
+    qj_set_uint(json, "allocated-before", st->allocated_before);
+    qj_set_uint(json, "allocated-after", st->allocated_after);
+    qj_set_uint(json, "discarded-bytes", st->discarded_bytes);
+    qj_set_uint(json, "space-needed", st->space_needed);
     if (st->space_available != UINT64_MAX) {
-        qsnapfix_json_int(b, "space-available", st->space_available);
+        qj_set_uint(json, "space-available", st->space_available);
     }
-    qsnapfix_print_json_object(b);
+    qj_set_int(json, "exit-code", APP_EXIT_OK);
+    qj_print(json);
 }
 
 int qsnapfix_cmd_splice(int argc, char **argv)
@@ -124,13 +124,13 @@ int qsnapfix_cmd_splice(int argc, char **argv)
     g_autofree char *snapshot = NULL, *edits_path = NULL, *keep_name = NULL;
     gboolean dry_run = false;
     GOptionEntry entries[] = {
-        {"snapshot", 's', 0, G_OPTION_ARG_STRING, &snapshot,
+        {"snapshot", 's', 0, G_OPTION_ARG_FILENAME, &snapshot,
          "The snapshot, by ID or name (required)", "ID|NAME"},
         {"edits", 'e', 0, G_OPTION_ARG_FILENAME, &edits_path,
          "The edit list (required)", "FILE"},
         {"dry-run", 'n', 0, G_OPTION_ARG_NONE, &dry_run,
          "Compute and report, write nothing", NULL},
-        {"keep-original", 0, 0, G_OPTION_ARG_STRING, &keep_name,
+        {"keep-original", 0, 0, G_OPTION_ARG_FILENAME, &keep_name,
          "Keep the old VM state as a new snapshot NAME", "NAME"},
         {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
@@ -151,21 +151,27 @@ int qsnapfix_cmd_splice(int argc, char **argv)
         g_autoptr(GError) err = NULL;
         g_autofree char *id = NULL, *name = NULL;
         AppWriteStats st = {0};
+        SpliceProgress prog = {.image = c.operand[0]};
         AppWrite w = {
             .dry_run = dry_run,
             .keep_original = keep_name != NULL,
             .keep_original_name = keep_name,
-            .progress = isatty(STDERR_FILENO) ? progress : NULL,
+            .progress = progress,
+            .progress_opaque = &prog,
         };
+        bool ok;
 
-        if (app_splice_file(c.operand[0], snapshot, edits_path, &w, &st, &id,
-                            &name, &err)) {
-            g_autofree char *pid = qsnapfix_printable(id);
-            g_autofree char *pname = qsnapfix_printable(name);
-            print_stats(&c, dry_run, keep_name, c.operand[0], pid, pname, &st);
+        cli_progress_init(&prog.line, NULL);
+        ok = app_splice_file(c.operand[0], snapshot, edits_path, &w, &st, &id,
+                             &name, &err);
+        cli_progress_done(&prog.line);
+        if (ok) {
+            print_stats(&c, dry_run, keep_name, c.operand[0], id, name, &st);
             rc = APP_EXIT_OK;
         } else {
-            rc = qsnapfix_report(err);
+            QjValue *json = cli_json_report();
+            qj_set_str(json, "filename", c.operand[0]);
+            rc = cli_fail(&c, json, err);
         }
         app_write_stats_clear(&st);
     }

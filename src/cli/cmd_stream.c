@@ -43,50 +43,46 @@ void stream_cli_job(StreamCli *s, AppStream *job)
 
 /* The recipe (and, at the end, the statistics) as JSON text. */
 static char *recipe_json(const StreamCli *s, const char *stage,
-                         const TrResult *r, const LiveStats *st)
+                         const TrResult *r, const LiveStats *st, bool changed)
 {
-    g_autoptr(JsonBuilder) b = json_builder_new();
-    g_autoptr(JsonGenerator) gen = json_generator_new();
-    g_autoptr(JsonNode) root = NULL;
+    g_autoptr(QjValue) o = cli_json_report();
+    QjValue *also;
 
-    json_builder_begin_object(b);
-    qsnapfix_json_str(b, "stage", stage);
-    qsnapfix_json_str(b, "input", s->name);
-    fix_json_recipe(b, r);
-    fix_json_rules(b, r, false);
-    qsnapfix_json_begin_array(b, "also");
+    qj_set_str(o, "stage", stage);
+    qj_set_str(o, "input", s->name);
+    fix_json_recipe(o, r);
+    fix_json_rules(o, r, false);
+    also = qj_set_array(o, "also");
     for (guint i = 0; s->also && s->also[i]; i++) {
-        json_builder_add_string_value(b, s->also[i]);
+        qj_append_str(also, s->also[i]);
     }
-    json_builder_end_array(b);
     if (st) {
-        qsnapfix_json_begin_object(b, "stats");
-        qsnapfix_json_int(b, "bytes_in", st->bytes_in);
-        qsnapfix_json_int(b, "bytes_out", st->bytes_out);
-        qsnapfix_json_int(b, "records", st->records);
-        qsnapfix_json_int(b, "pages", st->pages);
-        qsnapfix_json_int(b, "pages_rewritten", st->pages_rewritten);
-        qsnapfix_json_int(b, "pages_dropped", st->pages_dropped);
-        qsnapfix_json_int(b, "head_usec", st->head_usec);
-        qsnapfix_json_int(b, "tail_usec", st->tail_usec);
-        json_builder_end_object(b);
+        QjValue *stats;
+
+        qj_set_bool(o, "changed", changed);
+        stats = qj_set_object(o, "stats");
+        qj_set_uint(stats, "bytes-in", st->bytes_in);
+        qj_set_uint(stats, "bytes-out", st->bytes_out);
+        qj_set_uint(stats, "records", st->records);
+        qj_set_uint(stats, "pages", st->pages);
+        qj_set_uint(stats, "pages-rewritten", st->pages_rewritten);
+        qj_set_uint(stats, "pages-dropped", st->pages_dropped);
+        qj_set_int(stats, "head-usec", st->head_usec);
+        qj_set_int(stats, "tail-usec", st->tail_usec);
     }
-    json_builder_end_object(b);
-    root = json_builder_get_root(b);
-    json_generator_set_root(gen, root);
-    json_generator_set_pretty(gen, TRUE);
-    return json_generator_to_data(gen, NULL);
+    return qj_to_string(o, QJ_PRETTY);
 }
 
 static bool write_recipe(const StreamCli *s, const char *stage,
-                         const TrResult *r, const LiveStats *st, GError **errp)
+                         const TrResult *r, const LiveStats *st, bool changed,
+                         GError **errp)
 {
     g_autofree char *text = NULL;
 
     if (!s->recipe_path) {
         return true;
     }
-    text = recipe_json(s, stage, r, st);
+    text = recipe_json(s, stage, r, st, changed);
     if (!g_file_set_contents_full(s->recipe_path, text, -1,
                                   G_FILE_SET_CONTENTS_CONSISTENT, 0644, errp)) {
         g_prefix_error(errp, "cannot write the recipe: ");
@@ -102,7 +98,7 @@ bool stream_cli_publish(StreamCli *s, const TrResult *r, GError **errp)
     if (s->backwards) {
         return true;
     }
-    if (!write_recipe(s, "head", r, NULL, errp)) {
+    if (!write_recipe(s, "head", r, NULL, false, errp)) {
         return false;
     }
     recipe = tr_recipe_command_line(r->recipe);
@@ -114,13 +110,14 @@ bool stream_cli_publish(StreamCli *s, const TrResult *r, GError **errp)
     return true;
 }
 
-static void report(const StreamCli *s, const LiveResult *res)
+static void report(const StreamCli *s, const LiveResult *res, bool unchanged)
 {
     const LiveStats *st = &res->stats;
     g_autofree char *line = tr_recipe_command_line(res->result->recipe);
 
     if (s->format == QSNAPFIX_OUTPUT_JSON) {
-        g_autofree char *text = recipe_json(s, "final", res->result, st);
+        g_autofree char *text =
+            recipe_json(s, "final", res->result, st, !unchanged);
         fprintf(stderr, "%s\n", text);
         return;
     }
@@ -137,6 +134,9 @@ static void report(const StreamCli *s, const LiveResult *res)
             " dropped); device state translated in %" PRId64 " us\n",
             s->name, st->bytes_in, st->bytes_out, st->records, st->pages,
             st->pages_rewritten, st->pages_dropped, st->tail_usec);
+    if (unchanged) {
+        fprintf(stderr, "qsnapfix: %s: the stream needed no change\n", s->name);
+    }
     if (!s->backwards) {
         fprintf(stderr, "qsnapfix: %s: resume with: %s\n", s->name, line);
     }
@@ -150,7 +150,8 @@ int stream_cli_run(StreamCli *s, AppStream *job, VmsChannel *in)
 
     ok = app_stream_translate(in, job, &res, &err);
     if (ok && !s->backwards && !s->o->app.dry_run) {
-        ok = write_recipe(s, "final", res.result, &res.stats, &err);
+        ok = write_recipe(s, "final", res.result, &res.stats,
+                          !app_stream_unchanged(&res), &err);
     }
     if (!ok) {
         /* the stream's own errors name it already */
@@ -162,11 +163,12 @@ int stream_cli_run(StreamCli *s, AppStream *job, VmsChannel *in)
         live_result_clear(&res);
         return app_exit_code(err);
     }
-    report(s, &res);
-    /* as `translate IN OUT`: 3 when the stream needed no change */
+    /* as `translate IN OUT`: 0 whether or not the stream needed a change;
+     * the report says which */
     unchanged = app_stream_unchanged(&res);
+    report(s, &res, unchanged);
     live_result_clear(&res);
-    return unchanged ? APP_EXIT_NOTHING_TO_DO : APP_EXIT_OK;
+    return APP_EXIT_OK;
 }
 
 static bool write_fd(void *opaque, const void *data, size_t len, GError **errp)

@@ -10,12 +10,14 @@
 
 #include "app/fix.h"
 #include "fix.h"
+#include "progress.h"
 #include "stream_cmd.h"
 
 static const char translate_description_head[] =
     "Translate the migration stream in file IN (IN may be '-' for stdin)\n"
     "and write the result to OUT, which must not be IN. With nothing to\n"
-    "change, OUT is an identical copy and the exit code is 3.\n"
+    "change, OUT is an identical copy and the exit code is 0 (the report\n"
+    "says the stream was compatible).\n"
     "\n"
     "OUT '-' translates the stream as it flows, in one pass and bounded\n"
     "memory, to stdout (migrate \"exec:...\", -incoming \"exec:...\"): the\n"
@@ -24,17 +26,20 @@ static const char translate_description_head[] =
     "the end must agree with it (docs/streaming.md).\n"
     "\n";
 
+static QjValue *json_report(const char *in, const char *out_path)
+{
+    QjValue *json = cli_json_report();
+    qj_set_str(json, "input", in);
+    qj_set_str(json, "output", out_path);
+    return json;
+}
+
 static void report(const CliCommand *c, const AppOptions *o, const char *in,
                    const char *out_path, AppOutcome *out, int rc)
 {
     if (c->format == QSNAPFIX_OUTPUT_JSON) {
-        g_autoptr(JsonBuilder) b = json_builder_new();
-        json_builder_begin_object(b);
-        json_builder_set_member_name(b, "input");
-        json_builder_add_string_value(b, in);
-        json_builder_set_member_name(b, "output");
-        json_builder_add_string_value(b, out_path);
-        fix_print_json_report(b, o, &out, 1, rc);
+        g_autoptr(QjValue) json = json_report(in, out_path);
+        fix_print_json_report(json, o, &out, 1, rc);
     } else {
         g_autofree char *load =
             g_strdup_printf("-incoming \"exec:cat %s\"", out_path);
@@ -82,11 +87,16 @@ int qsnapfix_cmd_translate(int argc, char **argv)
     if (rc < 0) {
         g_autoptr(GError) err = NULL;
         const char *in = c.operand[0], *out_path = c.operand[1];
-        g_autoptr(AppOutcome) out =
-            app_translate_file(in, out_path, &o.app, &err);
+        g_autoptr(AppOutcome) out = NULL;
+        CliProgress prog;
+
+        cli_progress_init(&prog, NULL);
+        o.app.progress = prog.app;
+        out = app_translate_file(in, out_path, &o.app, &err);
+        cli_progress_done(&prog);
 
         if (!out) {
-            rc = qsnapfix_report(err);
+            rc = cli_fail(&c, json_report(in, out_path), err);
         } else {
             rc = app_outcome_exit_code(out);
             report(&c, &o.app, in, out_path, out, rc);

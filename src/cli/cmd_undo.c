@@ -72,28 +72,28 @@ static const char *journal_old_sha(GPtrArray *entries, const char *image,
     return NULL;
 }
 
-static void json_outcome(JsonBuilder *b, const AppUndoOutcome *u)
+static void json_outcome(QjValue *list, const AppUndoOutcome *u)
 {
-    json_builder_begin_object(b);
-    qsnapfix_json_str(b, "id", u->id);
-    qsnapfix_json_str(b, "name", u->name);
-    qsnapfix_json_str(b, "status", app_undo_status_name(u->status));
+    QjValue *o = qj_append_object(list);
+
+    qj_set_str(o, "id", u->id);
+    qj_set_str(o, "name", u->name);
+    qj_set_str(o, "status", app_undo_status_name(u->status));
     if (u->original_id) {
-        qsnapfix_json_begin_object(b, "original");
-        qsnapfix_json_str(b, "id", u->original_id);
-        qsnapfix_json_str(b, "name", u->original_name);
-        json_builder_end_object(b);
+        QjValue *orig = qj_set_object(o, "original");
+        qj_set_str(orig, "id", u->original_id);
+        qj_set_str(orig, "name", u->original_name);
     }
     if (u->sha256) {
-        qsnapfix_json_int(b, "vm-state-size", (int64_t)u->vm_state_size);
-        qsnapfix_json_str(b, "sha256", u->sha256);
+        qj_set_uint(o, "vm-state-size", u->vm_state_size);
+        qj_set_str(o, "sha256", u->sha256);
     }
-    qsnapfix_json_int(b, "clusters-freed", (int64_t)u->stats.clusters_freed);
-    if (u->error) {
-        qsnapfix_json_str(b, u->status == APP_UNDO_ERROR ? "error" : "reason",
-                          u->error->message);
+    qj_set_uint(o, "clusters-freed", u->stats.clusters_freed);
+    if (u->error && u->status == APP_UNDO_ERROR) {
+        cli_json_error(o, u->error->message, app_exit_code(u->error));
+    } else if (u->error) {
+        qj_set_str(o, "reason", u->error->message);
     }
-    json_builder_end_object(b);
 }
 
 static void print_outcome(const UndoCommand *cmd, const char *image,
@@ -158,24 +158,23 @@ static void journal_step(AppJournal *j, const UndoCommand *cmd,
 static void one_image(const UndoCommand *cmd, const CliCommand *c,
                       const char *image, const AppUndoOptions *uo,
                       GPtrArray *journal_entries, AppJournal *j,
-                      const char *batch, JsonBuilder *images, Totals *t)
+                      const char *batch, QjValue *images, Totals *t)
 {
     g_autoptr(GError) err = NULL;
     g_autoptr(GPtrArray) outs = cmd->run(image, uo, &err);
+    QjValue *o = images ? qj_append_object(images) : NULL;
     int code;
 
-    if (images) {
-        json_builder_begin_object(images);
-        qsnapfix_json_str(images, "image", image);
+    if (o) {
+        qj_set_str(o, "image", image);
     }
     if (!outs) {
         code = qsnapfix_report(err);
         g_array_append_val(t->codes, code);
         t->failed++;
-        if (images) {
-            qsnapfix_json_str(images, "error", err->message);
-            qsnapfix_json_int(images, "exit-code", code);
-            json_builder_end_object(images);
+        if (o) {
+            cli_json_error(o, err->message, code);
+            qj_set_int(o, "exit-code", code);
         }
         return;
     }
@@ -216,14 +215,12 @@ static void one_image(const UndoCommand *cmd, const CliCommand *c,
         g_array_append_val(t->codes, code);
         t->failed++;
     }
-    if (images) {
-        qsnapfix_json_begin_array(images, "snapshots");
+    if (o) {
+        QjValue *snapshots = qj_set_array(o, "snapshots");
         for (guint i = 0; i < outs->len; i++) {
-            json_outcome(images, g_ptr_array_index(outs, i));
+            json_outcome(snapshots, g_ptr_array_index(outs, i));
         }
-        json_builder_end_array(images);
-        qsnapfix_json_int(images, "exit-code", code);
-        json_builder_end_object(images);
+        qj_set_int(o, "exit-code", code);
     }
     (void)c;
 }
@@ -261,7 +258,8 @@ static int run_undo(const UndoCommand *cmd, CliCommand *c,
     AppJournal *j = NULL;
     const char *batch = NULL;
     Totals t = {.codes = g_array_new(false, false, sizeof(int))};
-    g_autoptr(JsonBuilder) images = NULL;
+    g_autoptr(QjValue) doc = cli_json_report();
+    QjValue *images = NULL;
     guint n_images = 0;
     int rc;
 
@@ -269,18 +267,19 @@ static int run_undo(const UndoCommand *cmd, CliCommand *c,
         entries = app_journal_load(journal, &err);
         if (!entries) {
             g_array_free(t.codes, true);
-            return qsnapfix_report(err);
+            return cli_fail(c, NULL, err);
         }
         items = app_journal_fixed(entries);
         batch = ((AppJournalEntry *)g_ptr_array_index(entries, 0))->batch;
         if (!uo->dry_run && !(j = app_journal_open(journal, &err))) {
             g_array_free(t.codes, true);
-            return qsnapfix_report(err);
+            return cli_fail(c, NULL, err);
         }
     }
     if (c->format == QSNAPFIX_OUTPUT_JSON) {
-        images = json_builder_new();
-        json_builder_begin_array(images);
+        qj_set_bool(doc, "dry-run", uo->dry_run);
+        qj_set_str(doc, "journal", journal);
+        images = qj_set_array(doc, "images");
     }
     if (items) {
         /* Undo in the reverse order of the fixes. */
@@ -322,6 +321,12 @@ static int run_undo(const UndoCommand *cmd, CliCommand *c,
                 n_images++;
             } else if (e->kind == APP_ENTRY_ERROR) {
                 fprintf(stderr, "qsnapfix: %s\n", e->reason);
+                if (images) {
+                    QjValue *o = qj_append_object(images);
+                    qj_set_str(o, "image", e->path);
+                    cli_json_error(o, e->reason, e->exit_code);
+                    qj_set_int(o, "exit-code", e->exit_code);
+                }
                 g_array_append_val(t.codes, e->exit_code);
                 t.failed++;
                 n_images++;
@@ -330,20 +335,12 @@ static int run_undo(const UndoCommand *cmd, CliCommand *c,
     }
     rc = exit_code(&t, n_images);
     if (images) {
-        g_autoptr(JsonBuilder) doc = json_builder_new();
-        json_builder_end_array(images);
-        json_builder_begin_object(doc);
-        qsnapfix_json_bool(doc, "dry-run", uo->dry_run);
-        qsnapfix_json_str(doc, "journal", journal);
-        json_builder_set_member_name(doc, "images");
-        json_builder_add_value(doc, json_builder_get_root(images));
-        qsnapfix_json_begin_object(doc, "summary");
-        qsnapfix_json_int(doc, "done", t.done);
-        qsnapfix_json_int(doc, "nothing-to-do", t.nothing);
-        qsnapfix_json_int(doc, "failed", t.failed);
-        json_builder_end_object(doc);
-        qsnapfix_json_int(doc, "exit-code", rc);
-        qsnapfix_print_json_object(doc);
+        QjValue *summary = qj_set_object(doc, "summary");
+        qj_set_int(summary, "done", t.done);
+        qj_set_int(summary, "nothing-to-do", t.nothing);
+        qj_set_int(summary, "failed", t.failed);
+        qj_set_int(doc, "exit-code", rc);
+        qj_print(doc);
     } else {
         printf("%s: %u done, %u with nothing to do, %u failed\n", cmd->name,
                t.done, t.nothing, t.failed);
@@ -360,7 +357,7 @@ static int cmd_undo_common(const UndoCommand *cmd, const char *description,
     g_autofree char *journal = NULL;
     gboolean dry_run = false;
     GOptionEntry entries[] = {
-        {"snapshot", 's', 0, G_OPTION_ARG_STRING, &snapshot,
+        {"snapshot", 's', 0, G_OPTION_ARG_FILENAME, &snapshot,
          cmd->drop ? "Only the original of this snapshot (or this original)"
                    : "Only this fixed snapshot (ID or name)",
          "ID|NAME"},

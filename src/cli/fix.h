@@ -62,18 +62,19 @@ void fix_print_human(const AppOutcome *out, const char *what,
 void fix_print_failure(const AppOutcome *out, const char *what);
 /*
  * Finish and print the JSON report of fix or translate (docs/json.md):
- * after the members the caller began b's object with (the image, or input
- * and output), target, dry_run, snapshots[] (n outcomes) and exit_code.
+ * after the members the caller put in report (cli_json_report(), then the
+ * image, or input and output), target, dry-run, snapshots[] (n
+ * outcomes), changed and exit-code.
  */
-void fix_print_json_report(JsonBuilder *b, const AppOptions *o,
+void fix_print_json_report(QjValue *report, const AppOptions *o,
                            AppOutcome *const *outcomes, guint n, int rc);
-/* Members "writer" (NULL: null), "rules" (edit_counts: with each
+/* Members of o: "writer" (NULL: null), "rules" (edit_counts: with each
  * finding's "edits"), "recipe" and "reason" (refusal or error; nothing
  * otherwise), for reports of the same shape. */
-void fix_json_writer(JsonBuilder *b, const VmsWriterInfo *w);
-void fix_json_rules(JsonBuilder *b, const TrResult *r, bool edit_counts);
-void fix_json_recipe(JsonBuilder *b, const TrResult *r);
-void fix_json_reason(JsonBuilder *b, const AppOutcome *out);
+void fix_json_writer(QjValue *o, const VmsWriterInfo *w);
+void fix_json_rules(QjValue *o, const TrResult *r, bool edit_counts);
+void fix_json_recipe(QjValue *o, const TrResult *r);
+void fix_json_reason(QjValue *o, const AppOutcome *out);
 
 /* ---- space (fix_space.c) ---------------------------------------------- */
 
@@ -83,8 +84,8 @@ void fix_print_space_human(const AppWriteStats *st, bool dry_run);
  * check's count). */
 void fix_print_leaks_human(const char *image, AppOutcome *const *outcomes,
                            guint n);
-/* Members "end", "leaked_clusters" and "space" of a write's JSON. */
-void fix_json_space(JsonBuilder *b, const AppWriteStats *st);
+/* Members "end", "leaked-clusters" and "space" of a write's JSON. */
+void fix_json_space(QjValue *write, const AppWriteStats *st);
 
 /* ---- batches (fix_batch.c) -------------------------------------------- */
 
@@ -92,15 +93,15 @@ struct AppBatchOptions;
 /* The images and snapshots a scan report (JSON or JSONL) marked fixable:
  * AppPlanItem *. */
 GPtrArray *fix_plan_from_scan(const char *report, GError **errp);
-/* Run a batch (over paths, a plan, or resuming a journal) and report it;
- * returns the exit code. */
-int fix_run_batch(const struct AppBatchOptions *bo, char **paths,
-                  GPtrArray *plan, const char *resume, QsnapfixOutput format);
+/* Run a batch (over paths, a plan, or resuming a journal) and report it
+ * in c's output format; returns the exit code. */
+int fix_run_batch(const CliCommand *c, const struct AppBatchOptions *bo,
+                  char **paths, GPtrArray *plan, const char *resume);
 
 /* ---- the record a fix left (record_report.c) -------------------------- */
 
 /* Member "record" of a snapshot's JSON object. */
-void cli_json_record(JsonBuilder *b, const AppRecord *r);
+void cli_json_record(QjValue *o, const AppRecord *r);
 /* One or two lines, each begun with indent; nothing for no record. */
 void cli_print_record(const AppRecord *r, const char *indent);
 

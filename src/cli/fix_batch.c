@@ -13,28 +13,20 @@
 /* ---- --from-scan REPORT ----------------------------------------------- */
 
 /* One image object of a scan report: its fixable snapshots, if any. */
-static void plan_image(GPtrArray *plan, JsonObject *im)
+static void plan_image(GPtrArray *plan, const QjValue *im)
 {
-    JsonNode *sn = json_object_get_member(im, "snapshots");
-    const char *path =
-        json_object_get_string_member_with_default(im, "path", NULL);
+    const QjValue *sn = qj_get(im, "snapshots");
+    const char *path = qj_get_str(im, "path");
     g_autoptr(GPtrArray) ids = g_ptr_array_new();
-    JsonArray *a;
     AppPlanItem *item;
 
-    if (!path || !sn || !JSON_NODE_HOLDS_ARRAY(sn)) {
+    if (!path) {
         return;
     }
-    a = json_node_get_array(sn);
-    for (guint i = 0; i < json_array_get_length(a); i++) {
-        JsonObject *s = json_array_get_object_element(a, i);
-        const char *verdict =
-            s ? json_object_get_string_member_with_default(s, "verdict", "")
-              : "";
-        const char *id =
-            s ? json_object_get_string_member_with_default(s, "id", NULL)
-              : NULL;
-        if (id && !strcmp(verdict, "fixable")) {
+    for (guint i = 0; i < qj_length(sn); i++) {
+        const QjValue *s = qj_at(sn, i);
+        const char *id = qj_get_str(s, "id");
+        if (id && !g_strcmp0(qj_get_str(s, "verdict"), "fixable")) {
             g_ptr_array_add(ids, g_strdup(id));
         }
     }
@@ -49,23 +41,15 @@ static void plan_image(GPtrArray *plan, JsonObject *im)
 }
 
 /* A report of --output=json: one object with "images". */
-static bool plan_document(GPtrArray *plan, JsonNode *root)
+static bool plan_document(GPtrArray *plan, const QjValue *root)
 {
-    JsonNode *images =
-        root && JSON_NODE_HOLDS_OBJECT(root)
-            ? json_object_get_member(json_node_get_object(root), "images")
-            : NULL;
-    JsonArray *a;
+    const QjValue *images = qj_get(root, "images");
 
-    if (!images || !JSON_NODE_HOLDS_ARRAY(images)) {
+    if (qj_kind(images) != QJ_ARRAY) {
         return false;
     }
-    a = json_node_get_array(images);
-    for (guint i = 0; i < json_array_get_length(a); i++) {
-        JsonObject *im = json_array_get_object_element(a, i);
-        if (im) {
-            plan_image(plan, im);
-        }
+    for (guint i = 0; i < qj_length(images); i++) {
+        plan_image(plan, qj_at(images, i));
     }
     return true;
 }
@@ -73,39 +57,40 @@ static bool plan_document(GPtrArray *plan, JsonNode *root)
 GPtrArray *fix_plan_from_scan(const char *report, GError **errp)
 {
     g_autofree char *text = NULL;
-    g_autoptr(JsonParser) p = json_parser_new();
+    g_autoptr(QjValue) doc = NULL;
     g_auto(GStrv) lines = NULL;
+    gsize len = 0;
     GPtrArray *plan =
         g_ptr_array_new_with_free_func((GDestroyNotify)app_plan_item_free);
 
-    if (!g_file_get_contents(report, &text, NULL, errp)) {
+    if (!g_file_get_contents(report, &text, &len, errp)) {
         g_prefix_error(errp, "--from-scan: ");
         g_ptr_array_unref(plan);
         return NULL;
     }
-    if (json_parser_load_from_data(p, text, -1, NULL) &&
-        plan_document(plan, json_parser_get_root(p))) {
+    doc = qj_parse(text, len, NULL);
+    if (doc && plan_document(plan, doc)) {
         return plan;
     }
     /* --output=jsonl: an image object a line, the totals last. */
     lines = g_strsplit(text, "\n", -1);
     for (guint i = 0; lines[i]; i++) {
-        g_autoptr(JsonParser) lp = json_parser_new();
-        JsonNode *root;
+        g_autoptr(GError) err = NULL;
+        g_autoptr(QjValue) line = NULL;
 
         if (!*lines[i]) {
             continue;
         }
-        if (!json_parser_load_from_data(lp, lines[i], -1, NULL) ||
-            !(root = json_parser_get_root(lp)) ||
-            !JSON_NODE_HOLDS_OBJECT(root)) {
-            g_set_error(errp, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                        "--from-scan %s: line %u is not a scan report's JSON",
-                        report, i + 1);
+        line = qj_parse(lines[i], strlen(lines[i]), &err);
+        if (qj_kind(line) != QJ_OBJECT) {
+            g_set_error(
+                errp, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                "--from-scan %s: line %u is not a scan report's JSON%s%s",
+                report, i + 1, err ? ": " : "", err ? err->message : "");
             g_ptr_array_unref(plan);
             return NULL;
         }
-        plan_image(plan, json_node_get_object(root));
+        plan_image(plan, line);
     }
     return plan;
 }
@@ -115,82 +100,85 @@ GPtrArray *fix_plan_from_scan(const char *report, GError **errp)
 typedef struct BatchReport {
     QsnapfixOutput format;
     const AppBatchOptions *o;
-    JsonBuilder *images, *skipped; /* --output=json */
+    QjValue *images, *skipped; /* --output=json: arrays of the report */
     CliProgress progress;
 } BatchReport;
 
-static void json_snapshot(JsonBuilder *b, const AppBatchSnapshot *bs)
+static void json_snapshot(QjValue *list, const AppBatchSnapshot *bs)
 {
     const AppOutcome *out = bs->outcome;
     const TrResult *r = out->result;
+    QjValue *o = qj_append_object(list);
+    QjValue *x;
 
-    json_builder_begin_object(b);
-    qsnapfix_json_str(b, "id", out->id);
-    qsnapfix_json_str(b, "name", out->name);
-    qsnapfix_json_str(b, "status", app_status_name(out->status));
-    qsnapfix_json_int(b, "exit-code", app_outcome_exit_code(out));
-    qsnapfix_json_bool(b, "resumed", bs->resumed);
-    qsnapfix_json_bool(b, "from-journal", bs->from_journal);
-    fix_json_writer(b, out->writer);
+    qj_set_str(o, "id", out->id);
+    qj_set_str(o, "name", out->name);
+    qj_set_str(o, "status", app_status_name(out->status));
+    qj_set_int(o, "exit-code", app_outcome_exit_code(out));
+    qj_set_bool(o, "resumed", bs->resumed);
+    qj_set_bool(o, "from-journal", bs->from_journal);
+    fix_json_writer(o, out->writer);
     if (r) {
-        fix_json_rules(b, r, false);
+        fix_json_rules(o, r, false);
     }
-    qsnapfix_json_begin_object(b, "vm-state-size");
-    qsnapfix_json_int(b, "old", (int64_t)out->old_size);
-    qsnapfix_json_int(b, "new", (int64_t)out->new_size);
-    json_builder_end_object(b);
-    qsnapfix_json_begin_object(b, "sha256");
-    qsnapfix_json_str(b, "old", bs->old_sha256);
-    qsnapfix_json_str(b, "new", bs->new_sha256);
-    json_builder_end_object(b);
-    qsnapfix_json_int(b, "bytes-written", (int64_t)out->write.bytes_written);
-    qsnapfix_json_str(b, "kept-as", out->write.kept_as);
+    x = qj_set_object(o, "vm-state-size");
+    qj_set_uint(x, "old", out->old_size);
+    qj_set_uint(x, "new", out->new_size);
+    x = qj_set_object(o, "sha256");
+    qj_set_str(x, "old", bs->old_sha256);
+    qj_set_str(x, "new", bs->new_sha256);
+    qj_set_uint(o, "bytes-written", out->write.bytes_written);
+    qj_set_str(o, "kept-as", out->write.kept_as);
     if (r && (out->status == APP_FIXED || out->status == APP_COMPATIBLE)) {
-        fix_json_recipe(b, r);
+        fix_json_recipe(o, r);
     }
-    fix_json_reason(b, out);
-    json_builder_end_object(b);
+    fix_json_reason(o, out);
 }
 
-static void json_image(JsonBuilder *b, const AppBatchImage *im)
+static void json_image(QjValue *list, const AppBatchImage *im)
 {
-    json_builder_begin_object(b);
-    qsnapfix_json_str(b, "image", im->path);
-    qsnapfix_json_str(b, "status", app_image_status_name(im->status));
-    qsnapfix_json_int(b, "exit-code", im->exit_code);
-    qsnapfix_json_bool(b, "from-journal", im->from_journal);
-    json_builder_set_member_name(b, "seconds");
-    json_builder_add_double_value(b, im->seconds);
+    QjValue *o = qj_append_object(list);
+    QjValue *snapshots;
+
+    qj_set_str(o, "image", im->path);
+    qj_set_str(o, "status", app_image_status_name(im->status));
+    qj_set_int(o, "exit-code", im->exit_code);
+    qj_set_bool(o, "from-journal", im->from_journal);
+    qj_set(o, "seconds", qj_double(im->seconds));
     if (im->error) {
-        qsnapfix_json_begin_object(b, "error");
-        qsnapfix_json_str(b, "message", im->error->message);
-        qsnapfix_json_int(b, "exit-code", im->exit_code);
-        json_builder_end_object(b);
+        cli_json_error(o, im->error->message, im->exit_code);
     }
-    qsnapfix_json_begin_array(b, "snapshots");
+    snapshots = qj_set_array(o, "snapshots");
     for (guint i = 0; i < im->snapshots->len; i++) {
-        json_snapshot(b, g_ptr_array_index(im->snapshots, i));
+        json_snapshot(snapshots, g_ptr_array_index(im->snapshots, i));
     }
-    json_builder_end_array(b);
-    json_builder_end_object(b);
 }
 
-static void json_entry(JsonBuilder *b, const AppScanEntry *e)
+static void json_entry(QjValue *list, const AppScanEntry *e)
 {
-    json_builder_begin_object(b);
-    qsnapfix_json_str(b, e->kind == APP_ENTRY_ERROR ? "image" : "path",
-                      e->path);
+    QjValue *o = qj_append_object(list);
+
+    qj_set_str(o, e->kind == APP_ENTRY_ERROR ? "image" : "path", e->path);
     if (e->kind == APP_ENTRY_ERROR) {
-        qsnapfix_json_str(b, "status", "failed");
-        qsnapfix_json_int(b, "exit-code", e->exit_code);
-        qsnapfix_json_begin_object(b, "error");
-        qsnapfix_json_str(b, "message", e->reason);
-        qsnapfix_json_int(b, "exit-code", e->exit_code);
-        json_builder_end_object(b);
+        qj_set_str(o, "status", "failed");
+        qj_set_int(o, "exit-code", e->exit_code);
+        cli_json_error(o, e->reason, e->exit_code);
     } else {
-        qsnapfix_json_str(b, "reason", e->reason);
+        qj_set_str(o, "reason", e->reason);
     }
-    json_builder_end_object(b);
+}
+
+/* --output=jsonl: one image's or entry's object, one line, now. */
+static void print_line(const AppBatchImage *im, const AppScanEntry *e)
+{
+    g_autoptr(QjValue) one = qj_array();
+
+    if (im) {
+        json_image(one, im);
+    } else {
+        json_entry(one, e);
+    }
+    qj_print_line(qj_at(one, 0));
 }
 
 /* A libvirt save image's one "snapshot" (app/batch.c, as scan names it). */
@@ -287,9 +275,7 @@ static void on_image(const AppBatchImage *im, void *opaque)
     if (rep->format == QSNAPFIX_OUTPUT_JSON) {
         json_image(rep->images, im);
     } else if (rep->format == QSNAPFIX_OUTPUT_JSONL) {
-        g_autoptr(JsonBuilder) b = json_builder_new();
-        json_image(b, im);
-        qsnapfix_print_json_compact(json_builder_get_root(b));
+        print_line(im, NULL);
     } else {
         print_image_human(im, rep->o->fix.dry_run);
         fflush(stdout);
@@ -307,9 +293,7 @@ static void on_entry(const AppScanEntry *e, void *opaque)
     if (rep->format == QSNAPFIX_OUTPUT_JSON) {
         json_entry(e->kind == APP_ENTRY_ERROR ? rep->images : rep->skipped, e);
     } else if (rep->format == QSNAPFIX_OUTPUT_JSONL) {
-        g_autoptr(JsonBuilder) b = json_builder_new();
-        json_entry(b, e);
-        qsnapfix_print_json_compact(json_builder_get_root(b));
+        print_line(NULL, e);
     } else {
         g_autofree char *path = qsnapfix_printable(e->path);
         printf("%s: %s: %s\n", path,
@@ -323,37 +307,35 @@ static void on_tick(guint done, guint total, void *opaque)
     cli_progress_show(&rep->progress, done, total);
 }
 
-static void json_summary(JsonBuilder *b, const AppBatchSummary *s)
+static void json_summary(QjValue *report, const AppBatchSummary *s)
 {
-    GHashTableIter it;
-    gpointer k, v;
+    QjValue *o = qj_set_object(report, "summary");
+    QjValue *x;
+    g_autoptr(GList) keys = g_hash_table_get_keys(s->writers);
 
-    qsnapfix_json_begin_object(b, "summary");
-    qsnapfix_json_int(b, "images", s->images);
-    qsnapfix_json_int(b, "fixed", s->fixed);
-    qsnapfix_json_int(b, "compatible", s->compatible);
-    qsnapfix_json_int(b, "skipped", s->skipped);
-    qsnapfix_json_int(b, "failed", s->failed);
-    qsnapfix_json_int(b, "from-journal", s->from_journal);
-    qsnapfix_json_int(b, "files-skipped", s->walk_skipped);
-    qsnapfix_json_begin_object(b, "snapshots");
-    qsnapfix_json_int(b, "total", s->snapshots);
-    qsnapfix_json_int(b, "fixed", s->snap_fixed);
-    qsnapfix_json_int(b, "compatible", s->snap_compatible);
-    qsnapfix_json_int(b, "refused", s->snap_refused);
-    qsnapfix_json_int(b, "errors", s->snap_errors);
-    json_builder_end_object(b);
-    qsnapfix_json_begin_object(b, "writers");
-    g_hash_table_iter_init(&it, s->writers);
-    while (g_hash_table_iter_next(&it, &k, &v)) {
-        qsnapfix_json_int(b, k, GPOINTER_TO_UINT(v));
+    qj_set_int(o, "images", s->images);
+    qj_set_int(o, "fixed", s->fixed);
+    qj_set_int(o, "compatible", s->compatible);
+    qj_set_int(o, "skipped", s->skipped);
+    qj_set_int(o, "failed", s->failed);
+    qj_set_int(o, "from-journal", s->from_journal);
+    qj_set_int(o, "files-skipped", s->walk_skipped);
+    x = qj_set_object(o, "snapshots");
+    qj_set_int(x, "total", s->snapshots);
+    qj_set_int(x, "fixed", s->snap_fixed);
+    qj_set_int(x, "compatible", s->snap_compatible);
+    qj_set_int(x, "refused", s->snap_refused);
+    qj_set_int(x, "errors", s->snap_errors);
+    /* writers in name order: the same report for the same batch */
+    x = qj_set_object(o, "writers");
+    keys = g_list_sort(keys, (GCompareFunc)strcmp);
+    for (GList *l = keys; l; l = l->next) {
+        qj_set_int(x, l->data,
+                   GPOINTER_TO_UINT(g_hash_table_lookup(s->writers, l->data)));
     }
-    json_builder_end_object(b);
-    qsnapfix_json_int(b, "bytes-written", (int64_t)s->bytes_written);
-    qsnapfix_json_int(b, "vm-state-bytes-fixed", (int64_t)s->vm_state_bytes);
-    json_builder_set_member_name(b, "seconds");
-    json_builder_add_double_value(b, s->seconds);
-    json_builder_end_object(b);
+    qj_set_uint(o, "bytes-written", s->bytes_written);
+    qj_set_uint(o, "vm-state-bytes-fixed", s->vm_state_bytes);
+    qj_set(o, "seconds", qj_double(s->seconds));
 }
 
 static void print_summary_human(const AppBatchSummary *s,
@@ -394,56 +376,48 @@ static void print_summary_human(const AppBatchSummary *s,
     printf("\n");
 }
 
-int fix_run_batch(const AppBatchOptions *bo, char **paths, GPtrArray *plan,
-                  const char *resume, QsnapfixOutput format)
+int fix_run_batch(const CliCommand *c, const AppBatchOptions *bo, char **paths,
+                  GPtrArray *plan, const char *resume)
 {
+    QsnapfixOutput format = c->format;
     g_autoptr(GError) err = NULL;
     AppBatch *b = resume ? app_batch_resume(resume, bo, &err)
                          : app_batch_new(bo, paths, plan, &err);
-    g_autoptr(JsonBuilder) images = json_builder_new();
-    g_autoptr(JsonBuilder) skipped = json_builder_new();
-    BatchReport rep = {.format = format, .images = images, .skipped = skipped};
+    g_autoptr(QjValue) doc = cli_json_report();
+    BatchReport rep = {.format = format};
     AppBatchSummary sum;
     const AppBatchOptions *o;
     int rc;
 
     if (!b) {
-        return qsnapfix_report(err);
+        return cli_fail(c, NULL, err);
     }
     o = app_batch_options(b);
     rep.o = o;
     cli_progress_init(&rep.progress, "qsnapfix fix");
-    json_builder_begin_array(images);
-    json_builder_begin_array(skipped);
+    qj_set_str(
+        doc, "target",
+        tr_target_name(o->fix.target ? o->fix.target : tr_target_default()));
+    qj_set_bool(doc, "dry-run", o->fix.dry_run);
+    qj_set_str(doc, "batch", o->fix.batch_id);
+    qj_set_str(doc, "journal", o->journal);
+    if (format == QSNAPFIX_OUTPUT_JSON) {
+        rep.images = qj_set_array(doc, "images");
+        rep.skipped = qj_set_array(doc, "skipped");
+    }
     app_batch_run(b, on_image, on_entry, on_tick, &rep, &sum);
-    cli_progress_clear(&rep.progress);
+    cli_progress_done(&rep.progress);
     rc = sum.exit_code;
     if (format == QSNAPFIX_OUTPUT_HUMAN) {
         print_summary_human(&sum, o, o->fix.batch_id);
     } else {
-        g_autoptr(JsonBuilder) doc = json_builder_new();
-
-        json_builder_begin_object(doc);
-        qsnapfix_json_str(doc, "target",
-                          tr_target_name(o->fix.target ? o->fix.target
-                                                       : tr_target_default()));
-        qsnapfix_json_bool(doc, "dry-run", o->fix.dry_run);
-        qsnapfix_json_str(doc, "batch", o->fix.batch_id);
-        qsnapfix_json_str(doc, "journal", o->journal);
-        if (format == QSNAPFIX_OUTPUT_JSON) {
-            json_builder_end_array(images);
-            json_builder_end_array(skipped);
-            json_builder_set_member_name(doc, "images");
-            json_builder_add_value(doc, json_builder_get_root(images));
-            json_builder_set_member_name(doc, "skipped");
-            json_builder_add_value(doc, json_builder_get_root(skipped));
-        }
+        /* jsonl: the images went out as lines; this is the last */
         json_summary(doc, &sum);
-        qsnapfix_json_int(doc, "exit-code", rc);
+        qj_set_int(doc, "exit-code", rc);
         if (format == QSNAPFIX_OUTPUT_JSONL) {
-            qsnapfix_print_json_line(doc);
+            qj_print_line(doc);
         } else {
-            qsnapfix_print_json_object(doc);
+            qj_print(doc);
         }
     }
     app_batch_summary_clear(&sum);

@@ -30,13 +30,16 @@ static const char fix_options_help[] =
     "                  its way out (reported as a 'loss' finding):\n"
     "@LOSS_RULES@"
     "\n"
-    "Exit codes: 0 fixed; 3 nothing to do (already compatible); 4 refused\n"
-    "(the reason is printed, nothing written); 2 bad command line; 5 I/O\n"
-    "error; 6 image in use by a running QEMU; 7 needs repair; 8 unsupported\n"
-    "image feature; 9 no such snapshot / no VM state; 10-13 malformed\n"
-    "qcow2 structures; 14 the VM state does not parse; 15 several\n"
-    "snapshots with different results; 16 no space left; 70 internal error\n"
-    "(including a fix whose result did not verify).\n";
+    "Exit codes: 0 fixed, or nothing to do (already compatible, or no\n"
+    "snapshot holds VM state: the report says which); 4 refused (the\n"
+    "reason is printed, nothing written); 2 bad command line; 5 I/O error;\n"
+    "6 image in use by a running QEMU; 7 needs repair; 8 unsupported image\n"
+    "feature; 9 no such snapshot, or the one named has no VM state; 10-13\n"
+    "malformed qcow2 structures; 14 the VM state does not parse; 15\n"
+    "several snapshots with different results; 16 no space left; 21\n"
+    "several snapshots hold VM state and none was named (--snapshot or\n"
+    "--all); 70 internal error (including a fix whose result did not\n"
+    "verify).\n";
 
 /* "qemu-7.2 (default), qemu-10.0 or qemu-2.0", from the target table. */
 static char *target_names(void)
@@ -224,7 +227,7 @@ int fix_parse_command(CliCommand *c, const GOptionEntry *own, FixOptions *o,
     int rc = cli_parse(c, own, shared, argc, argv);
 
     if (rc < 0 && !fix_options_finish(o, &err)) {
-        rc = qsnapfix_report(err);
+        rc = cli_fail(c, NULL, err);
     }
     return rc;
 }

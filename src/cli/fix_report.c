@@ -177,182 +177,180 @@ void fix_print_failure(const AppOutcome *out, const char *what)
     }
 }
 
-/* ---- JSON ------------------------------------------------------------------
- */
+/* ---- JSON ------------------------------------------------------------- */
 
-void fix_json_reason(JsonBuilder *b, const AppOutcome *out)
+void fix_json_reason(QjValue *o, const AppOutcome *out)
 {
     if (out->status == APP_REFUSED || out->status == APP_ERROR) {
         g_autofree char *reason = app_outcome_reason(out);
-        qsnapfix_json_str(b, "reason", reason);
+        qj_set_str(o, "reason", reason);
     }
 }
 
-void fix_json_writer(JsonBuilder *b, const VmsWriterInfo *w)
+void fix_json_writer(QjValue *o, const VmsWriterInfo *w)
 {
-    json_builder_set_member_name(b, "writer");
+    QjValue *writer;
+
     if (!w) {
-        json_builder_add_null_value(b);
+        qj_set_null(o, "writer");
         return;
     }
-    json_builder_begin_object(b);
-    qsnapfix_json_str(b, "program", w->program);
-    qsnapfix_json_str(b, "version", w->version);
-    qsnapfix_json_bool(b, "translated", w->translated);
-    qsnapfix_json_str(b, "translated_for", w->translated_for);
-    qsnapfix_json_str(b, "accel", w->accel);
-    qsnapfix_json_str(b, "machine", w->machine);
-    qsnapfix_json_strings(b, "machine_hints", w->machine_hints);
-    qsnapfix_json_strings(b, "evidence", w->evidence);
-    json_builder_end_object(b);
+    writer = qj_set_object(o, "writer");
+    qj_set_str(writer, "program", w->program);
+    qj_set_str(writer, "version", w->version);
+    qj_set_bool(writer, "translated", w->translated);
+    qj_set_str(writer, "translated-for", w->translated_for);
+    qj_set_str(writer, "accel", w->accel);
+    qj_set_str(writer, "machine", w->machine);
+    qj_set_strings(writer, "machine-hints", w->machine_hints);
+    qj_set_strings(writer, "evidence", w->evidence);
 }
 
-void fix_json_rules(JsonBuilder *b, const TrResult *r, bool edit_counts)
+void fix_json_rules(QjValue *o, const TrResult *r, bool edit_counts)
 {
-    qsnapfix_json_begin_array(b, "rules");
+    QjValue *rules = qj_set_array(o, "rules");
+
     for (guint i = 0; r && i < r->findings->len; i++) {
         const TrFinding *f = g_ptr_array_index(r->findings, i);
-        json_builder_begin_object(b);
-        qsnapfix_json_str(b, "id", f->rule);
-        qsnapfix_json_str(b, "title", f->title);
-        qsnapfix_json_str(b, "action", tr_action_name(f->action));
-        qsnapfix_json_str(b, "subject", f->subject);
-        qsnapfix_json_str(b, "evidence", f->evidence);
-        qsnapfix_json_str(b, "change", f->change);
-        json_builder_set_member_name(b, "way_out");
+        QjValue *rule = qj_append_object(rules);
+        qj_set_str(rule, "id", f->rule);
+        qj_set_str(rule, "title", f->title);
+        qj_set_str(rule, "action", tr_action_name(f->action));
+        qj_set_str(rule, "subject", f->subject);
+        qj_set_str(rule, "evidence", f->evidence);
+        qj_set_str(rule, "change", f->change);
         if (f->action == TR_ACTION_REFUSE) {
-            json_builder_begin_object(b);
-            qsnapfix_json_str(b, "option", f->way_out);
-            qsnapfix_json_str(b, "risk", f->risk);
-            qsnapfix_json_str(b, "why_none", f->no_way_out);
-            json_builder_end_object(b);
+            QjValue *way = qj_set_object(rule, "way-out");
+            qj_set_str(way, "option", f->way_out);
+            qj_set_str(way, "risk", f->risk);
+            qj_set_str(way, "why-none", f->no_way_out);
         } else {
-            json_builder_add_null_value(b);
+            qj_set_null(rule, "way-out");
         }
         if (edit_counts) {
-            qsnapfix_json_int(b, "edits", f->n_edits);
+            qj_set_int(rule, "edits", f->n_edits);
         }
-        json_builder_end_object(b);
     }
-    json_builder_end_array(b);
 }
 
-static void json_edits(JsonBuilder *b, const TrResult *r)
+static void json_edits(QjValue *o, const TrResult *r)
 {
-    qsnapfix_json_begin_array(b, "edits");
+    QjValue *edits = qj_set_array(o, "edits");
+
     for (guint i = 0; r && i < r->edits->len; i++) {
         const TrEdit *e = &g_array_index(r->edits, TrEdit, i);
-        json_builder_begin_object(b);
-        qsnapfix_json_int(b, "offset", e->offset);
-        qsnapfix_json_int(b, "old_length", e->old_length);
-        qsnapfix_json_int(b, "length", g_bytes_get_size(e->data));
-        json_builder_end_object(b);
+        QjValue *edit = qj_append_object(edits);
+        qj_set_int(edit, "offset", e->offset);
+        qj_set_int(edit, "old-length", e->old_length);
+        qj_set_int(edit, "length", g_bytes_get_size(e->data));
     }
-    json_builder_end_array(b);
 }
 
-void fix_json_recipe(JsonBuilder *b, const TrResult *r)
+void fix_json_recipe(QjValue *o, const TrResult *r)
 {
     const TrRecipe *rc = r->recipe;
     g_autofree char *line = tr_recipe_command_line(rc);
     g_autoptr(GPtrArray) args = tr_recipe_qemu_args(rc);
     g_autoptr(GPtrArray) xml = qsnapfix_libvirt_xml(rc);
+    QjValue *recipe = qj_set_object(o, "recipe");
+    QjValue *files, *warnings;
 
-    qsnapfix_json_begin_object(b, "recipe");
-    qsnapfix_json_str(b, "target", tr_target_name(r->target));
-    qsnapfix_json_str(b, "machine", rc->machine);
-    qsnapfix_json_str(b, "accel", rc->accel);
-    qsnapfix_json_str(b, "accel_reason", rc->accel_reason);
-    qsnapfix_json_strings(b, "qemu_args", args);
-    qsnapfix_json_str(b, "command_line", line);
-    qsnapfix_json_begin_array(b, "files");
+    qj_set_str(recipe, "target", tr_target_name(r->target));
+    qj_set_str(recipe, "machine", rc->machine);
+    qj_set_str(recipe, "accel", rc->accel);
+    qj_set_str(recipe, "accel-reason", rc->accel_reason);
+    qj_set_strings(recipe, "qemu-args", args);
+    qj_set_str(recipe, "command-line", line);
+    files = qj_set_array(recipe, "files");
     for (guint i = 0; i < rc->files->len; i++) {
         const TrFile *f = g_ptr_array_index(rc->files, i);
-        json_builder_begin_object(b);
-        qsnapfix_json_str(b, "kind", tr_file_kind_name(f->kind));
-        qsnapfix_json_str(b, "block", f->block);
-        qsnapfix_json_str(b, "path", f->path);
-        qsnapfix_json_int(b, "length", f->length);
-        json_builder_end_object(b);
+        QjValue *file = qj_append_object(files);
+        qj_set_str(file, "kind", tr_file_kind_name(f->kind));
+        qj_set_str(file, "block", f->block);
+        qj_set_str(file, "path", f->path);
+        qj_set_int(file, "length", f->length);
     }
-    json_builder_end_array(b);
-    json_builder_set_member_name(b, "cpu");
     if (rc->cpu_model) {
-        json_builder_begin_object(b);
-        qsnapfix_json_str(b, "model", rc->cpu_model);
-        qsnapfix_json_str(b, "model_id", rc->cpu_model_id);
-        qsnapfix_json_str(b, "reason", rc->cpu_reason);
-        json_builder_end_object(b);
+        QjValue *cpu = qj_set_object(recipe, "cpu");
+        qj_set_str(cpu, "model", rc->cpu_model);
+        qj_set_str(cpu, "model-id", rc->cpu_model_id);
+        qj_set_str(cpu, "reason", rc->cpu_reason);
     } else {
-        json_builder_add_null_value(b);
+        qj_set_null(recipe, "cpu");
     }
-    qsnapfix_json_strings(b, "libvirt_xml", xml);
-    qsnapfix_json_strings(b, "notes", rc->notes);
-    qsnapfix_json_begin_array(b, "expected_warnings");
+    qj_set_strings(recipe, "libvirt-xml", xml);
+    qj_set_strings(recipe, "notes", rc->notes);
+    warnings = qj_set_array(recipe, "expected-warnings");
     for (guint i = 0; i < rc->warnings->len; i++) {
         const TrWarning *w = g_ptr_array_index(rc->warnings, i);
-        json_builder_begin_object(b);
-        qsnapfix_json_str(b, "message", w->message);
-        qsnapfix_json_str(b, "why", w->why);
-        json_builder_end_object(b);
+        QjValue *warning = qj_append_object(warnings);
+        qj_set_str(warning, "message", w->message);
+        qj_set_str(warning, "why", w->why);
     }
-    json_builder_end_array(b);
-    json_builder_end_object(b);
 }
 
-static void json_outcome(JsonBuilder *b, const AppOutcome *out)
+static void json_write_stats(QjValue *o, const AppOutcome *out)
+{
+    QjValue *write;
+
+    if (!out->write.have_stats) {
+        qj_set_null(o, "write");
+        return;
+    }
+    write = qj_set_object(o, "write");
+    qj_set_bool(write, "done", out->write.wrote);
+    qj_set_int(write, "clusters-written", out->write.clusters_written);
+    qj_set_int(write, "clusters-shared", out->write.clusters_shared);
+    qj_set_int(write, "clusters-freed", out->write.clusters_freed);
+    qj_set_int(write, "metadata-clusters", out->write.metadata_clusters);
+    qj_set_int(write, "bytes-written", out->write.bytes_written);
+    qj_set_str(write, "kept-original-as", out->write.kept_as);
+    fix_json_space(write, &out->write);
+}
+
+static void json_outcome(QjValue *snapshots, const AppOutcome *out)
 {
     const TrResult *r = out->result;
+    QjValue *o = qj_append_object(snapshots);
+    QjValue *size;
 
-    json_builder_begin_object(b);
-    qsnapfix_json_str(b, "id", out->id);
-    qsnapfix_json_str(b, "name", out->name);
-    qsnapfix_json_str(b, "status", app_status_name(out->status));
-    qsnapfix_json_int(b, "exit_code", (uint64_t)app_outcome_exit_code(out));
-    fix_json_writer(b, out->writer);
-    fix_json_rules(b, r, true);
-    json_edits(b, r);
-    qsnapfix_json_begin_object(b, "vm_state_size");
-    qsnapfix_json_int(b, "old", out->old_size);
-    qsnapfix_json_int(b, "new", out->new_size);
-    json_builder_end_object(b);
-    json_builder_set_member_name(b, "write");
-    if (out->write.have_stats) {
-        json_builder_begin_object(b);
-        qsnapfix_json_bool(b, "done", out->write.wrote);
-        qsnapfix_json_int(b, "clusters_written", out->write.clusters_written);
-        qsnapfix_json_int(b, "clusters_shared", out->write.clusters_shared);
-        qsnapfix_json_int(b, "clusters_freed", out->write.clusters_freed);
-        qsnapfix_json_int(b, "metadata_clusters", out->write.metadata_clusters);
-        qsnapfix_json_int(b, "bytes_written", out->write.bytes_written);
-        qsnapfix_json_str(b, "kept_original_as", out->write.kept_as);
-        fix_json_space(b, &out->write);
-        json_builder_end_object(b);
-    } else {
-        json_builder_add_null_value(b);
-    }
+    qj_set_str(o, "id", out->id);
+    qj_set_str(o, "name", out->name);
+    qj_set_str(o, "status", app_status_name(out->status));
+    qj_set_int(o, "exit-code", app_outcome_exit_code(out));
+    fix_json_writer(o, out->writer);
+    fix_json_rules(o, r, true);
+    json_edits(o, r);
+    size = qj_set_object(o, "vm-state-size");
+    qj_set_int(size, "old", out->old_size);
+    qj_set_int(size, "new", out->new_size);
+    json_write_stats(o, out);
     if (r && (out->status == APP_FIXED || out->status == APP_COMPATIBLE)) {
-        fix_json_recipe(b, r);
+        fix_json_recipe(o, r);
     } else {
-        qsnapfix_json_null(b, "recipe");
+        qj_set_null(o, "recipe");
     }
     if (out->container_changes->len) { /* a save image's domain XML */
-        qsnapfix_json_strings(b, "domain_changes", out->container_changes);
+        qj_set_strings(o, "domain-changes", out->container_changes);
     }
-    fix_json_reason(b, out);
-    json_builder_end_object(b);
+    fix_json_reason(o, out);
 }
 
-void fix_print_json_report(JsonBuilder *b, const AppOptions *o,
+void fix_print_json_report(QjValue *report, const AppOptions *o,
                            AppOutcome *const *outcomes, guint n, int rc)
 {
-    qsnapfix_json_str(b, "target", tr_target_name(o->target));
-    qsnapfix_json_bool(b, "dry_run", o->dry_run);
-    qsnapfix_json_begin_array(b, "snapshots");
+    QjValue *snapshots;
+    bool changed = false;
+
+    qj_set_str(report, "target", tr_target_name(o->target));
+    qj_set_bool(report, "dry-run", o->dry_run);
+    snapshots = qj_set_array(report, "snapshots");
     for (guint i = 0; i < n; i++) {
-        json_outcome(b, outcomes[i]);
+        json_outcome(snapshots, outcomes[i]);
+        changed |= outcomes[i]->status == APP_FIXED;
     }
-    json_builder_end_array(b);
-    qsnapfix_json_int(b, "exit_code", rc);
-    qsnapfix_print_json_object(b);
+    /* Whether anything was written (dry run: would be), as Ansible asks. */
+    qj_set_bool(report, "changed", changed);
+    qj_set_int(report, "exit-code", rc);
+    qj_print(report);
 }

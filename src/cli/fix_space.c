@@ -97,7 +97,7 @@ static const char *end_name(AppWriteEnd end)
     case APP_WRITE_NOTHING:
         return "nothing";
     case APP_WRITE_GIVEN_BACK:
-        return "given_back";
+        return "given-back";
     case APP_WRITE_LEAKED:
         return "leaked";
     case APP_WRITE_UNCONFIRMED:
@@ -108,22 +108,23 @@ static const char *end_name(AppWriteEnd end)
     return "?";
 }
 
-void fix_json_space(JsonBuilder *b, const AppWriteStats *st)
+void fix_json_space(QjValue *write, const AppWriteStats *st)
 {
-    qsnapfix_json_str(b, "end", end_name(st->end));
-    qsnapfix_json_int(b, "leaked_clusters", (int64_t)st->leaked_clusters);
-    qsnapfix_json_begin_object(b, "space");
-    qsnapfix_json_int(b, "needed", (int64_t)st->space_needed);
+    QjValue *space;
+
+    qj_set_str(write, "end", end_name(st->end));
+    qj_set_uint(write, "leaked-clusters", st->leaked_clusters);
+    space = qj_set_object(write, "space");
+    qj_set_uint(space, "needed", st->space_needed);
     if (st->space_available == UINT64_MAX) {
-        qsnapfix_json_null(b, "available");
+        qj_set_null(space, "available");
     } else {
-        qsnapfix_json_int(b, "available", (int64_t)st->space_available);
+        qj_set_uint(space, "available", st->space_available);
     }
-    qsnapfix_json_bool(b, "full_rewrite", full_rewrite(st));
-    qsnapfix_json_int(b, "file_size_before", (int64_t)st->file_size_before);
-    qsnapfix_json_int(b, "file_size_after", (int64_t)st->file_size_after);
-    qsnapfix_json_int(b, "allocated_before", (int64_t)st->allocated_before);
-    qsnapfix_json_int(b, "allocated_after", (int64_t)st->allocated_after);
-    qsnapfix_json_int(b, "released", (int64_t)st->discarded_bytes);
-    json_builder_end_object(b);
+    qj_set_bool(space, "full-rewrite", full_rewrite(st));
+    qj_set_uint(space, "file-size-before", st->file_size_before);
+    qj_set_uint(space, "file-size-after", st->file_size_after);
+    qj_set_uint(space, "allocated-before", st->allocated_before);
+    qj_set_uint(space, "allocated-after", st->allocated_after);
+    qj_set_uint(space, "released", st->discarded_bytes);
 }

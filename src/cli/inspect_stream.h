@@ -6,8 +6,6 @@
 #ifndef QSNAPFIX_INSPECT_STREAM_H
 #define QSNAPFIX_INSPECT_STREAM_H
 
-#include <json-glib/json-glib.h>
-
 #include "cli.h"
 #include "stream/fingerprint.h"
 #include "stream/layout.h"
@@ -21,6 +19,7 @@ typedef struct StreamInspectOptions {
     gboolean tail;        /* device sections from the tail of the stream */
     gboolean stats;       /* bytes read, on stderr */
     QsnapfixOutput format;
+    const CliCommand *command; /* for the failure report (cli_fail()) */
 } StreamInspectOptions;
 
 int qsnapfix_inspect_stream(const StreamInspectOptions *o);
@@ -28,9 +27,12 @@ int qsnapfix_inspect_stream(const StreamInspectOptions *o);
 /* One line saying what a section holds. */
 char *qsnapfix_section_summary(const VmsStream *s, const VmsSection *sec);
 
+/* A report with its "source" (what o names): the start of the JSON
+ * document, and of its failure report. */
+QjValue *qsnapfix_stream_json_source(const StreamInspectOptions *o);
 /* The JSON document (docs/json.md). fields_of: --sections, or NULL. */
-JsonNode *qsnapfix_stream_json(const VmsStream *s, const VmsWriterInfo *w,
-                               const StreamInspectOptions *o,
-                               uint64_t bytes_read, GError **errp);
+QjValue *qsnapfix_stream_json(const VmsStream *s, const VmsWriterInfo *w,
+                              const StreamInspectOptions *o,
+                              uint64_t bytes_read, GError **errp);
 
 #endif

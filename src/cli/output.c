@@ -47,35 +47,37 @@ static bool parse_output(const CliCommand *c, const char *value,
     return true;
 }
 
-void cli_progress_init(CliProgress *p, const char *what)
-{
-    *p = (CliProgress){.what = what, .on = isatty(STDERR_FILENO)};
-}
-
-void cli_progress_show(CliProgress *p, guint done, guint total)
-{
-    gint64 now = g_get_monotonic_time();
-
-    if (!p->on || now - p->last < 200 * 1000) {
-        return;
-    }
-    p->last = now;
-    fprintf(stderr, "\r%s: %u/%u", p->what, done, total);
-    p->shown = true;
-}
-
-void cli_progress_clear(CliProgress *p)
-{
-    if (p->shown) {
-        fputs("\r\033[K", stderr);
-        p->shown = false;
-    }
-}
-
 int cli_usage(const CliCommand *c, const char *message)
 {
-    fprintf(stderr, "qsnapfix: %s: %s (see --help)\n", c->name, message);
-    return APP_EXIT_USAGE;
+    g_autoptr(GError) err =
+        g_error_new(G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "%s: %s (see --help)", c->name, message);
+
+    return cli_fail(c, NULL, err);
+}
+
+/* The format --output=FORMAT or --output FORMAT asks for among the
+ * arguments, seen before GOption parses them: a command line that does not
+ * parse still gets its error report in JSON. */
+static QsnapfixOutput asked_format(const CliCommand *c, int argc, char **argv)
+{
+    QsnapfixOutput format = QSNAPFIX_OUTPUT_HUMAN;
+
+    for (int i = 1; i < argc; i++) {
+        const char *value = NULL;
+        if (!strcmp(argv[i], "--")) {
+            break;
+        }
+        if (g_str_has_prefix(argv[i], "--output=")) {
+            value = argv[i] + strlen("--output=");
+        } else if (!strcmp(argv[i], "--output") && i + 1 < argc) {
+            value = argv[i + 1];
+        }
+        if (value) {
+            (void)parse_output(c, value, &format, NULL);
+        }
+    }
+    return format;
 }
 
 int cli_parse(CliCommand *c, const GOptionEntry *own, const GOptionEntry *more,
@@ -109,9 +111,14 @@ int cli_parse(CliCommand *c, const GOptionEntry *own, const GOptionEntry *more,
     /* --output only for commands with reports */
     g_option_context_add_main_entries(ctx, common + !c->with_output, NULL);
     g_set_prgname(prgname);
+    if (c->with_output) {
+        c->format = asked_format(c, *argc, *argv);
+    }
     if (!g_option_context_parse(ctx, argc, argv, &err)) {
-        fprintf(stderr, "qsnapfix: %s (see --help)\n", err->message);
-        return APP_EXIT_USAGE;
+        g_autoptr(GError) usage =
+            g_error_new(G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                        "%s (see --help)", err->message);
+        return cli_fail(c, NULL, usage);
     }
     if (c->help) {
         g_autofree char *help = g_option_context_get_help(ctx, true, NULL);
@@ -212,107 +219,69 @@ char *qsnapfix_printable(const char *s)
     return g_string_free(out, false);
 }
 
-void qsnapfix_print_json(JsonNode *root)
+/* Now, or $SOURCE_DATE_EPOCH (reproducible-builds.org's convention). */
+static char *timestamp(void)
 {
-    g_autoptr(JsonGenerator) gen = json_generator_new();
-    g_autofree char *text = NULL;
+    const char *epoch = g_getenv("SOURCE_DATE_EPOCH");
+    g_autoptr(GDateTime) t = NULL;
 
-    json_generator_set_pretty(gen, true);
-    json_generator_set_indent(gen, 4);
-    json_generator_set_root(gen, root);
-    text = json_generator_to_data(gen, NULL);
-    puts(text);
-    json_node_unref(root);
-}
-
-void qsnapfix_print_json_object(JsonBuilder *b)
-{
-    json_builder_end_object(b);
-    qsnapfix_print_json(json_builder_get_root(b));
-}
-
-void qsnapfix_print_json_compact(JsonNode *root)
-{
-    g_autoptr(JsonGenerator) gen = json_generator_new();
-    g_autofree char *text = NULL;
-
-    json_generator_set_root(gen, root);
-    text = json_generator_to_data(gen, NULL);
-    puts(text);
-    fflush(stdout);
-    json_node_unref(root);
-}
-
-void qsnapfix_print_json_line(JsonBuilder *b)
-{
-    json_builder_end_object(b);
-    qsnapfix_print_json_compact(json_builder_get_root(b));
-}
-
-void qsnapfix_json_str(JsonBuilder *b, const char *name, const char *value)
-{
-    json_builder_set_member_name(b, name);
-    if (value) {
-        g_autofree char *p = qsnapfix_printable(value);
-        json_builder_add_string_value(b, p);
-    } else {
-        json_builder_add_null_value(b);
+    if (epoch && *epoch) {
+        t = g_date_time_new_from_unix_utc(g_ascii_strtoll(epoch, NULL, 10));
     }
-}
-
-void qsnapfix_json_int(JsonBuilder *b, const char *name, int64_t value)
-{
-    json_builder_set_member_name(b, name);
-    json_builder_add_int_value(b, value);
-}
-
-void qsnapfix_json_bool(JsonBuilder *b, const char *name, bool value)
-{
-    json_builder_set_member_name(b, name);
-    json_builder_add_boolean_value(b, value);
-}
-
-void qsnapfix_json_null(JsonBuilder *b, const char *name)
-{
-    json_builder_set_member_name(b, name);
-    json_builder_add_null_value(b);
-}
-
-void qsnapfix_json_begin_object(JsonBuilder *b, const char *name)
-{
-    json_builder_set_member_name(b, name);
-    json_builder_begin_object(b);
-}
-
-void qsnapfix_json_begin_array(JsonBuilder *b, const char *name)
-{
-    json_builder_set_member_name(b, name);
-    json_builder_begin_array(b);
-}
-
-void qsnapfix_json_strings(JsonBuilder *b, const char *name, GPtrArray *a)
-{
-    qsnapfix_json_begin_array(b, name);
-    for (guint i = 0; a && i < a->len; i++) {
-        g_autofree char *p = qsnapfix_printable(g_ptr_array_index(a, i));
-        json_builder_add_string_value(b, p);
+    if (!t) {
+        t = g_date_time_new_now_utc();
     }
-    json_builder_end_array(b);
+    return g_date_time_format(t, "%Y-%m-%dT%H:%M:%SZ");
 }
 
-JsonBuilder *qsnapfix_json_snapshot_report(const char *image, const char *id,
-                                           const char *name)
+QjValue *cli_json_report(void)
 {
-    JsonBuilder *b = json_builder_new();
+    QjValue *report = qj_object();
+    QjValue *tool = qj_set_object(report, "qsnapfix");
+    g_autofree char *now = timestamp();
 
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "filename");
-    json_builder_add_string_value(b, image);
-    qsnapfix_json_begin_object(b, "snapshot");
-    json_builder_set_member_name(b, "id");
-    json_builder_add_string_value(b, id);
-    json_builder_set_member_name(b, "name");
-    json_builder_add_string_value(b, name);
-    json_builder_end_object(b);
-    return b;
+    qj_set_str(tool, "version", QSNAPFIX_VERSION);
+    qj_set_str(report, "timestamp", now);
+    return report;
+}
+
+void cli_json_error(QjValue *o, const char *message, int exit_code)
+{
+    QjValue *error = qj_set_object(o, "error");
+
+    qj_set_str(error, "message", message);
+    qj_set_int(error, "exit-code", exit_code);
+}
+
+int cli_fail(const CliCommand *c, QjValue *report, const GError *err)
+{
+    g_autoptr(QjValue) json = report;
+    int code = qsnapfix_report(err);
+
+    if (c && c->format != QSNAPFIX_OUTPUT_HUMAN) {
+        if (!json) {
+            json = cli_json_report();
+        }
+        cli_json_error(json, err->message, code);
+        qj_set_int(json, "exit-code", code);
+        if (c->format == QSNAPFIX_OUTPUT_JSONL) {
+            qj_print_line(json);
+        } else {
+            qj_print(json);
+        }
+    }
+    return code;
+}
+
+QjValue *qsnapfix_json_snapshot_report(const char *image, const char *id,
+                                       const char *name)
+{
+    QjValue *report = cli_json_report();
+    QjValue *snapshot;
+
+    qj_set_str(report, "filename", image);
+    snapshot = qj_set_object(report, "snapshot");
+    qj_set_str(snapshot, "id", id);
+    qj_set_str(snapshot, "name", name);
+    return report;
 }

@@ -7,39 +7,38 @@
 
 #include "fix.h"
 
-void cli_json_record(JsonBuilder *b, const AppRecord *r)
+void cli_json_record(QjValue *o, const AppRecord *r)
 {
-    qsnapfix_json_begin_object(b, "record");
-    qsnapfix_json_str(b, "kind", app_record_kind_name(r->kind));
-    qsnapfix_json_str(b, "tool", r->tool);
-    qsnapfix_json_str(b, "time", r->time);
+    QjValue *record = qj_set_object(o, "record");
+
+    qj_set_str(record, "kind", app_record_kind_name(r->kind));
+    qj_set_str(record, "tool", r->tool);
+    qj_set_str(record, "time", r->time);
     if (r->kind == APP_RECORD_FIX) {
-        qsnapfix_json_str(b, "target", r->target);
-        qsnapfix_json_begin_array(b, "rules");
+        QjValue *rules;
+        qj_set_str(record, "target", r->target);
+        rules = qj_set_array(record, "rules");
         for (guint i = 0; r->rules && r->rules[i]; i++) {
-            json_builder_add_string_value(b, r->rules[i]);
+            qj_append_str(rules, r->rules[i]);
         }
-        json_builder_end_array(b);
-        qsnapfix_json_str(b, "recipe", r->recipe);
+        qj_set_str(record, "recipe", r->recipe);
         if (r->recipe_sha256) {
-            qsnapfix_json_str(b, "recipe-sha256", r->recipe_sha256);
+            qj_set_str(record, "recipe-sha256", r->recipe_sha256);
         }
-        qsnapfix_json_int(b, "old-vm-state-size", (int64_t)r->old_size);
-        qsnapfix_json_int(b, "new-vm-state-size", (int64_t)r->new_size);
+        qj_set_uint(record, "old-vm-state-size", r->old_size);
+        qj_set_uint(record, "new-vm-state-size", r->new_size);
         if (r->batch) {
-            qsnapfix_json_str(b, "batch", r->batch);
+            qj_set_str(record, "batch", r->batch);
         }
         if (r->kept_as) {
-            qsnapfix_json_str(b, "kept-as", r->kept_as);
+            qj_set_str(record, "kept-as", r->kept_as);
         }
     } else {
-        qsnapfix_json_begin_object(b, "original-of");
-        qsnapfix_json_str(b, "id", r->of_id);
-        qsnapfix_json_str(b, "name", r->of_name);
-        json_builder_end_object(b);
-        qsnapfix_json_int(b, "vm-state-size", (int64_t)r->size);
+        QjValue *of = qj_set_object(record, "original-of");
+        qj_set_str(of, "id", r->of_id);
+        qj_set_str(of, "name", r->of_name);
+        qj_set_uint(record, "vm-state-size", r->size);
     }
-    json_builder_end_object(b);
 }
 
 void cli_print_record(const AppRecord *r, const char *indent)

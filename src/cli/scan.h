@@ -18,19 +18,20 @@ void scan_print_image_human(const AppScanImage *im);
 void scan_print_entry_human(const AppScanEntry *e);
 void scan_print_summary_human(const AppScanSummary *s, const AppScanOptions *o);
 
-/* JSON: images[] and skipped[] members are built while scanning. */
-void scan_json_image(JsonBuilder *b, const AppScanImage *im);
-void scan_json_entry(JsonBuilder *b, const AppScanEntry *e);
-void scan_json_summary(JsonBuilder *b, const AppScanSummary *s);
+/* JSON: an image or an entry appended to the list (images[] or
+ * skipped[]) while scanning; the summary as a member of the report. */
+void scan_json_image(QjValue *images, const AppScanImage *im);
+void scan_json_entry(QjValue *list, const AppScanEntry *e);
+void scan_json_summary(QjValue *report, const AppScanSummary *s);
 
 /* A disk's guest (nothing if it was not inspected): lines starting with
  * indent; a "guest" member. */
 void scan_print_guest_human(const char *indent, const AppScanGuest *g);
-void scan_json_guest(JsonBuilder *b, const AppScanGuest *g);
+void scan_json_guest(QjValue *o, const AppScanGuest *g);
 /* The inspections' totals, and the scan's wall clock with --jobs. */
 void scan_print_guest_summary_human(const AppScanSummary *s, guint jobs,
                                     double elapsed);
-void scan_json_guest_summary(JsonBuilder *b, const AppScanSummary *s,
+void scan_json_guest_summary(QjValue *report, const AppScanSummary *s,
                              double elapsed);
 
 #endif

@@ -57,58 +57,52 @@ void scan_print_guest_summary_human(const AppScanSummary *s, guint jobs,
 
 /* ---- JSON -------------------------------------------------------------- */
 
-static void json_os(JsonBuilder *b, const AppGuestOs *os)
+static void json_os(QjValue *list, const AppGuestOs *os)
 {
-    json_builder_begin_object(b);
-    qsnapfix_json_str(b, "root", os->root);
-    qsnapfix_json_str(b, "type", os->type);
-    qsnapfix_json_str(b, "distro", os->distro);
-    qsnapfix_json_str(b, "product_name", os->product_name);
-    qsnapfix_json_int(b, "major_version", os->major_version);
-    qsnapfix_json_int(b, "minor_version", os->minor_version);
-    qsnapfix_json_str(b, "hostname", os->hostname);
-    qsnapfix_json_str(b, "arch", os->arch);
-    json_builder_end_object(b);
+    QjValue *o = qj_append_object(list);
+
+    qj_set_str(o, "root", os->root);
+    qj_set_str(o, "type", os->type);
+    qj_set_str(o, "distro", os->distro);
+    qj_set_str(o, "product-name", os->product_name);
+    qj_set_int(o, "major-version", os->major_version);
+    qj_set_int(o, "minor-version", os->minor_version);
+    qj_set_str(o, "hostname", os->hostname);
+    qj_set_str(o, "arch", os->arch);
 }
 
-void scan_json_guest(JsonBuilder *b, const AppScanGuest *g)
+void scan_json_guest(QjValue *o, const AppScanGuest *g)
 {
+    QjValue *guest, *systems;
+
     if (!g->inspected) {
         return;
     }
-    qsnapfix_json_begin_object(b, "guest");
-    qsnapfix_json_str(b, "status",
-                      g->error            ? "error"
-                      : g->found->os->len ? "identified"
-                                          : "unknown");
-    json_builder_set_member_name(b, "seconds");
-    json_builder_add_double_value(b, g->seconds);
+    guest = qj_set_object(o, "guest");
+    qj_set_str(guest, "status",
+               g->error            ? "error"
+               : g->found->os->len ? "identified"
+                                   : "unknown");
+    qj_set(guest, "seconds", qj_double(g->seconds));
     if (g->error) {
-        qsnapfix_json_begin_object(b, "error");
-        qsnapfix_json_str(b, "message", g->error->message);
-        qsnapfix_json_int(b, "exit_code", app_exit_code(g->error));
-        json_builder_end_object(b);
-    } else {
-        qsnapfix_json_begin_array(b, "operating_systems");
-        for (guint i = 0; i < g->found->os->len; i++) {
-            json_os(b, g_ptr_array_index(g->found->os, i));
-        }
-        json_builder_end_array(b);
+        cli_json_error(guest, g->error->message, app_exit_code(g->error));
+        return;
     }
-    json_builder_end_object(b);
+    systems = qj_set_array(guest, "operating-systems");
+    for (guint i = 0; i < g->found->os->len; i++) {
+        json_os(systems, g_ptr_array_index(g->found->os, i));
+    }
 }
 
-void scan_json_guest_summary(JsonBuilder *b, const AppScanSummary *s,
+void scan_json_guest_summary(QjValue *report, const AppScanSummary *s,
                              double elapsed)
 {
-    qsnapfix_json_begin_object(b, "guests");
-    qsnapfix_json_int(b, "inspected", s->guests);
-    qsnapfix_json_int(b, "identified", s->guests_identified);
-    qsnapfix_json_int(b, "unknown", s->guests_unknown);
-    qsnapfix_json_int(b, "errors", s->guest_errors);
-    json_builder_set_member_name(b, "seconds");
-    json_builder_add_double_value(b, s->guest_seconds);
-    json_builder_set_member_name(b, "elapsed_seconds");
-    json_builder_add_double_value(b, elapsed);
-    json_builder_end_object(b);
+    QjValue *o = qj_set_object(report, "guests");
+
+    qj_set_int(o, "inspected", s->guests);
+    qj_set_int(o, "identified", s->guests_identified);
+    qj_set_int(o, "unknown", s->guests_unknown);
+    qj_set_int(o, "errors", s->guest_errors);
+    qj_set(o, "seconds", qj_double(s->guest_seconds));
+    qj_set(o, "elapsed-seconds", qj_double(elapsed));
 }

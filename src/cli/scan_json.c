@@ -9,197 +9,203 @@
 
 #include "scan.h"
 
-static void json_write_plan(JsonBuilder *b, const AppScanSnapshot *ss)
+static void json_write_plan(QjValue *o, const AppScanSnapshot *ss)
 {
     const AppWritePlan *w = &ss->judged.write;
     const TrResult *r = ss->judged.outcome->result;
+    QjValue *fix = qj_set_object(o, "fix");
 
-    qsnapfix_json_begin_object(b, "fix");
-    qsnapfix_json_int(b, "edits", r->edits->len);
-    qsnapfix_json_int(b, "vm_state_size_after", r->new_size);
-    qsnapfix_json_bool(b, "exact", w->exact);
-    qsnapfix_json_int(b, "clusters_written", w->clusters_written);
-    qsnapfix_json_int(b, "clusters_shared", w->clusters_shared);
-    json_builder_set_member_name(b, "metadata_clusters");
+    qj_set_int(fix, "edits", r->edits->len);
+    qj_set_int(fix, "vm-state-size-after", r->new_size);
+    qj_set_bool(fix, "exact", w->exact);
+    qj_set_int(fix, "clusters-written", w->clusters_written);
+    qj_set_int(fix, "clusters-shared", w->clusters_shared);
     if (w->exact) {
-        json_builder_add_int_value(b, (int64_t)w->metadata_clusters);
+        qj_set_int(fix, "metadata-clusters", (int64_t)w->metadata_clusters);
     } else {
-        json_builder_add_null_value(b);
+        qj_set_null(fix, "metadata-clusters");
     }
-    qsnapfix_json_int(b, "bytes_written", w->bytes_written);
-    qsnapfix_json_int(b, "space_needed", w->space_needed);
-    json_builder_end_object(b);
+    qj_set_int(fix, "bytes-written", w->bytes_written);
+    qj_set_int(fix, "space-needed", w->space_needed);
 }
 
-static void json_snapshot(JsonBuilder *b, const AppScanSnapshot *ss)
+static void json_snapshot(QjValue *snapshots, const AppScanSnapshot *ss)
 {
     const AppOutcome *out = ss->judged.outcome;
     const TrResult *r = out ? out->result : NULL;
+    QjValue *o = qj_append_object(snapshots);
+    QjValue *analysis;
 
-    json_builder_begin_object(b);
-    qsnapfix_json_str(b, "id", ss->id);
-    qsnapfix_json_str(b, "name", ss->name);
-    qsnapfix_json_int(b, "vm_state_size", ss->vm_state_size);
-    qsnapfix_json_int(b, "date_sec", ss->date_sec);
-    qsnapfix_json_str(b, "verdict", app_verdict_name(ss->judged.verdict));
+    qj_set_str(o, "id", ss->id);
+    qj_set_str(o, "name", ss->name);
+    /* qemu-img's names, and its values (QAPI's signed int) */
+    qj_set_int(o, "vm-state-size", (int64_t)ss->vm_state_size);
+    qj_set_int(o, "date-sec", ss->date_sec);
+    qj_set_str(o, "verdict", app_verdict_name(ss->judged.verdict));
     if (ss->record.kind != APP_RECORD_NONE) {
-        cli_json_record(b, &ss->record);
+        cli_json_record(o, &ss->record);
     }
-    scan_json_guest(b, &ss->guest);
+    scan_json_guest(o, &ss->guest);
     if (ss->judged.verdict == APP_VERDICT_DISK_ONLY ||
         ss->judged.verdict == APP_VERDICT_ORIGINAL) {
-        json_builder_end_object(b);
         return;
     }
-    fix_json_writer(b, out->writer);
-    fix_json_rules(b, r, false); /* docs/json.md: without edit counts */
+    fix_json_writer(o, out->writer);
+    fix_json_rules(o, r, false); /* docs/json.md: without edit counts */
     if (ss->judged.verdict == APP_VERDICT_FIXABLE ||
         ss->judged.verdict == APP_VERDICT_COMPATIBLE) {
-        fix_json_recipe(b, r);
+        fix_json_recipe(o, r);
     }
     if (ss->judged.verdict == APP_VERDICT_FIXABLE) {
-        json_write_plan(b, ss);
+        json_write_plan(o, ss);
     }
-    fix_json_reason(b, out);
+    fix_json_reason(o, out);
     if (ss->judged.verdict == APP_VERDICT_ERROR) {
-        qsnapfix_json_int(b, "exit_code", (uint64_t)app_outcome_exit_code(out));
+        qj_set_int(o, "exit-code", app_outcome_exit_code(out));
     }
-    qsnapfix_json_begin_object(b, "analysis");
-    qsnapfix_json_str(b, "path", ss->judged.path);
-    qsnapfix_json_str(b, "full_walk_because", ss->judged.reason);
-    qsnapfix_json_int(b, "bytes_read", ss->judged.bytes_read);
-    json_builder_end_object(b);
-    json_builder_end_object(b);
+    analysis = qj_set_object(o, "analysis");
+    qj_set_str(analysis, "path", ss->judged.path);
+    qj_set_str(analysis, "full-walk-because", ss->judged.reason);
+    qj_set_int(analysis, "bytes-read", ss->judged.bytes_read);
 }
 
-static void json_locks(JsonBuilder *b, const AppLocks *l)
+/* "lock-holder": who makes the image in use, or null. */
+static void json_lock_holder(QjValue *o, const AppLocks *l)
+{
+    const char *program = app_locks_holder_program(l);
+    QjValue *holder, *processes;
+
+    if (!program) {
+        qj_set_null(o, "lock-holder");
+        return;
+    }
+    holder = qj_set_object(o, "lock-holder");
+    qj_set_str(holder, "program", program);
+    processes = qj_set_array(holder, "processes");
+    for (guint i = 0; l->holders && i < l->holders->len; i++) {
+        const Qcow2LockHolder *h =
+            &g_array_index(l->holders, Qcow2LockHolder, i);
+        QjValue *p = qj_append_object(processes);
+        qj_set_int(p, "pid", h->pid);
+        qj_set_str(p, "command", h->command);
+    }
+}
+
+static void json_locks(QjValue *o, const AppLocks *l)
 {
     g_autofree char *bytes = app_locks_bytes_str(l);
     g_auto(GStrv) each = g_strsplit(bytes, " ", -1);
+    QjValue *lock_bytes;
 
-    json_builder_set_member_name(b, "in_use");
     if (l->probed) {
-        json_builder_add_boolean_value(b, app_locks_in_use(l));
+        qj_set_bool(o, "in-use", app_locks_in_use(l));
     } else {
-        json_builder_add_null_value(b);
+        qj_set_null(o, "in-use");
     }
-    qsnapfix_json_begin_array(b, "lock_bytes");
+    lock_bytes = qj_set_array(o, "lock-bytes");
     for (guint i = 0; each[i] && *each[i]; i++) {
-        json_builder_add_int_value(b, g_ascii_strtoll(each[i], NULL, 10));
+        qj_append_int(lock_bytes, g_ascii_strtoll(each[i], NULL, 10));
     }
-    json_builder_end_array(b);
     if (!l->probed) {
-        qsnapfix_json_str(b, "lock_error", l->error);
+        qj_set_str(o, "lock-error", l->error);
     }
+    json_lock_holder(o, l);
 }
 
-static void json_error(JsonBuilder *b, const char *message, int code)
+static void json_format(QjValue *o, const AppScanImage *im)
 {
-    qsnapfix_json_begin_object(b, "error");
-    qsnapfix_json_str(b, "message", message);
-    qsnapfix_json_int(b, "exit_code", (uint64_t)code);
-    json_builder_end_object(b);
+    QjValue *format = qj_set_object(o, "format");
+
+    qj_set_int(format, "version", im->version);
+    qj_set_str(format, "compat", im->compat);
+    qj_set_int(format, "cluster-size", im->cluster_size);
+    qj_set_int(format, "virtual-size", (int64_t)im->virtual_size);
+    qj_set_uint(format, "file-size", im->file_size);
+    qj_set_int(format, "refcount-bits", im->refcount_bits);
+    qj_set_str(format, "compression-type", im->compression);
+    qj_set_bool(format, "dirty-flag", im->dirty);
+    qj_set_bool(format, "corrupt", im->corrupt);
+    qj_set_bool(format, "encrypted", im->encrypted);
+    qj_set_bool(format, "lazy-refcounts", im->lazy_refcounts);
+    qj_set_bool(format, "extended-l2", im->extended_l2);
+    qj_set_str(format, "backing-filename", im->backing_file);
+    qj_set_str(format, "data-file", im->data_file);
 }
 
-static void json_format(JsonBuilder *b, const AppScanImage *im)
+void scan_json_image(QjValue *images, const AppScanImage *im)
 {
-    qsnapfix_json_begin_object(b, "format");
-    qsnapfix_json_int(b, "version", im->version);
-    qsnapfix_json_str(b, "compat", im->compat);
-    qsnapfix_json_int(b, "cluster_size", im->cluster_size);
-    qsnapfix_json_int(b, "virtual_size", im->virtual_size);
-    qsnapfix_json_int(b, "file_size", im->file_size);
-    qsnapfix_json_int(b, "refcount_bits", im->refcount_bits);
-    qsnapfix_json_str(b, "compression_type", im->compression);
-    qsnapfix_json_bool(b, "dirty", im->dirty);
-    qsnapfix_json_bool(b, "corrupt", im->corrupt);
-    qsnapfix_json_bool(b, "encrypted", im->encrypted);
-    qsnapfix_json_bool(b, "lazy_refcounts", im->lazy_refcounts);
-    qsnapfix_json_bool(b, "extended_l2", im->extended_l2);
-    qsnapfix_json_str(b, "backing_file", im->backing_file);
-    qsnapfix_json_str(b, "data_file", im->data_file);
-    json_builder_end_object(b);
-}
+    QjValue *o = qj_append_object(images);
+    QjValue *snapshots;
 
-void scan_json_image(JsonBuilder *b, const AppScanImage *im)
-{
-    json_builder_begin_object(b);
-    qsnapfix_json_str(b, "path", im->path);
-    qsnapfix_json_str(b, "status", im->error ? "error" : "scanned");
+    qj_set_str(o, "path", im->path);
+    qj_set_str(o, "status", im->error ? "error" : "scanned");
     if (im->error) {
-        json_error(b, im->error->message, app_exit_code(im->error));
-        qsnapfix_json_int(b, "bytes_read", im->bytes_read);
-        json_builder_end_object(b);
+        cli_json_error(o, im->error->message, app_exit_code(im->error));
+        qj_set_int(o, "bytes-read", im->bytes_read);
         return;
     }
     if (im->libvirt_save) {
-        qsnapfix_json_begin_object(b, "libvirt_save");
-        qsnapfix_json_int(b, "version", im->save_version);
-        qsnapfix_json_str(b, "compression", im->save_compression);
-        qsnapfix_json_str(b, "domain", im->domain);
-        qsnapfix_json_int(b, "file_size", im->file_size);
-        json_builder_end_object(b);
+        QjValue *save = qj_set_object(o, "libvirt-save");
+        qj_set_int(save, "version", im->save_version);
+        qj_set_str(save, "compression", im->save_compression);
+        qj_set_str(save, "domain", im->domain);
+        qj_set_uint(save, "file-size", im->file_size);
     } else {
-        json_format(b, im);
+        json_format(o, im);
     }
-    json_locks(b, &im->locks);
-    json_builder_set_member_name(b, "fix_blocked");
+    json_locks(o, &im->locks);
     if (im->blocker.message) {
-        json_builder_begin_object(b);
-        qsnapfix_json_str(b, "message", im->blocker.message);
-        qsnapfix_json_int(b, "exit_code", (uint64_t)im->blocker.exit_code);
-        json_builder_end_object(b);
+        QjValue *blocked = qj_set_object(o, "fix-blocked");
+        qj_set_str(blocked, "message", im->blocker.message);
+        qj_set_int(blocked, "exit-code", im->blocker.exit_code);
     } else {
-        json_builder_add_null_value(b);
+        qj_set_null(o, "fix-blocked");
     }
-    json_builder_set_member_name(b, "leaked_clusters");
     if (im->leaks_known) {
-        json_builder_add_int_value(b, (int64_t)im->leaked_clusters);
+        qj_set_int(o, "leaked-clusters", (int64_t)im->leaked_clusters);
     } else {
-        json_builder_add_null_value(b);
+        qj_set_null(o, "leaked-clusters");
     }
-    scan_json_guest(b, &im->guest);
-    qsnapfix_json_begin_array(b, "snapshots");
+    scan_json_guest(o, &im->guest);
+    snapshots = qj_set_array(o, "snapshots");
     for (guint i = 0; i < im->snapshots->len; i++) {
-        json_snapshot(b, g_ptr_array_index(im->snapshots, i));
+        json_snapshot(snapshots, g_ptr_array_index(im->snapshots, i));
     }
-    json_builder_end_array(b);
-    qsnapfix_json_int(b, "bytes_read", im->bytes_read);
-    json_builder_end_object(b);
+    qj_set_int(o, "bytes-read", im->bytes_read);
 }
 
-void scan_json_entry(JsonBuilder *b, const AppScanEntry *e)
+void scan_json_entry(QjValue *list, const AppScanEntry *e)
 {
-    json_builder_begin_object(b);
-    qsnapfix_json_str(b, "path", e->path);
+    QjValue *o = qj_append_object(list);
+
+    qj_set_str(o, "path", e->path);
     if (e->kind == APP_ENTRY_ERROR) {
-        qsnapfix_json_str(b, "status", "error");
-        json_error(b, e->reason, e->exit_code);
+        qj_set_str(o, "status", "error");
+        cli_json_error(o, e->reason, e->exit_code);
     } else {
-        qsnapfix_json_str(b, "reason", e->reason);
+        qj_set_str(o, "reason", e->reason);
     }
-    json_builder_end_object(b);
 }
 
-void scan_json_summary(JsonBuilder *b, const AppScanSummary *s)
+void scan_json_summary(QjValue *report, const AppScanSummary *s)
 {
-    qsnapfix_json_begin_object(b, "summary");
-    qsnapfix_json_int(b, "images", s->images);
-    qsnapfix_json_int(b, "scanned", s->scanned);
-    qsnapfix_json_int(b, "unreadable", s->unreadable);
-    qsnapfix_json_int(b, "skipped", s->skipped);
-    qsnapfix_json_int(b, "in_use", s->in_use);
-    qsnapfix_json_int(b, "fix_blocked", s->blocked);
-    qsnapfix_json_int(b, "snapshots", s->snapshots);
-    qsnapfix_json_int(b, "disk_only", s->disk_only);
-    qsnapfix_json_int(b, "originals", s->originals);
-    qsnapfix_json_int(b, "compatible", s->compatible);
-    qsnapfix_json_int(b, "fixable", s->fixable);
-    qsnapfix_json_int(b, "refused", s->refused);
-    qsnapfix_json_int(b, "errors", s->errors);
-    qsnapfix_json_int(b, "full_walks", s->full_walks);
-    qsnapfix_json_int(b, "fix_bytes", s->fix_bytes);
-    qsnapfix_json_bool(b, "fix_bytes_exact", !s->fix_bytes_estimated);
-    qsnapfix_json_int(b, "bytes_read", s->bytes_read);
-    json_builder_end_object(b);
+    QjValue *o = qj_set_object(report, "summary");
+
+    qj_set_int(o, "images", s->images);
+    qj_set_int(o, "scanned", s->scanned);
+    qj_set_int(o, "unreadable", s->unreadable);
+    qj_set_int(o, "skipped", s->skipped);
+    qj_set_int(o, "in-use", s->in_use);
+    qj_set_int(o, "fix-blocked", s->blocked);
+    qj_set_int(o, "snapshots", s->snapshots);
+    qj_set_int(o, "disk-only", s->disk_only);
+    qj_set_int(o, "originals", s->originals);
+    qj_set_int(o, "compatible", s->compatible);
+    qj_set_int(o, "fixable", s->fixable);
+    qj_set_int(o, "refused", s->refused);
+    qj_set_int(o, "errors", s->errors);
+    qj_set_int(o, "full-walks", s->full_walks);
+    qj_set_int(o, "fix-bytes", s->fix_bytes);
+    qj_set_bool(o, "fix-bytes-exact", !s->fix_bytes_estimated);
+    qj_set_int(o, "bytes-read", s->bytes_read);
 }

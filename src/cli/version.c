@@ -4,7 +4,6 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <glib.h>
-#include <json-glib/json-glib.h>
 #include <stdio.h>
 #include <zlib.h>
 #include <zstd.h>
@@ -24,9 +23,8 @@ void qsnapfix_print_version(FILE *out)
                 targets[i] == dflt ? " (default)" : "");
     }
     fputc('\n', out);
-    /* Run-time versions where the library tells them; json-glib has no
-     * run-time query, so its build-time version is given. */
-    fprintf(out, "libraries: GLib %u.%u.%u, json-glib %s, zlib %s, zstd %s\n",
+    /* Run-time versions, as the libraries tell them. */
+    fprintf(out, "libraries: GLib %u.%u.%u, zlib %s, zstd %s\n",
             glib_major_version, glib_minor_version, glib_micro_version,
-            JSON_VERSION_S, zlibVersion(), ZSTD_versionString());
+            zlibVersion(), ZSTD_versionString());
 }

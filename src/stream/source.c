@@ -37,9 +37,13 @@ bool vms_source_read(VmsSource *src, uint64_t offset, void *buf, size_t len,
     src->read_calls++;
     if (src->mapped) {
         memcpy(buf, src->mapped + offset, len);
-        return true;
+    } else if (!src->ops->read(src, offset, buf, len, errp)) {
+        return false;
     }
-    return src->ops->read(src, offset, buf, len, errp);
+    if (src->on_read) {
+        src->on_read(src, offset + len, src->on_read_opaque);
+    }
+    return true;
 }
 
 int vms_source_fd(VmsSource *src, uint64_t *base)

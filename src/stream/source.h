@@ -40,6 +40,10 @@ struct VmsSource {
      * bytes_read). */
     uint64_t bytes_read;
     uint64_t read_calls;
+    /* Told after each read, with where it ended (a progress line watches
+     * this way); NULL: nobody. */
+    void (*on_read)(const VmsSource *src, uint64_t end, void *opaque);
+    void *on_read_opaque;
 };
 
 /* Borrow len bytes of memory (they must outlive the source). */

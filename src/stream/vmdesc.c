@@ -1,63 +1,62 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "vmdesc.h"
 
-#include <json-glib/json-glib.h>
 #include <string.h>
 
+#include "json/json.h"
 #include "layout.h"
 
-static uint64_t member_u64(JsonObject *o, const char *name, uint64_t dflt)
+/* The VM description comes from the stream: any member may be missing or
+ * of another type (the accessors then give NULL, an empty list or dflt). */
+static uint64_t member_u64(const QjValue *o, const char *name, uint64_t dflt)
 {
-    return json_object_has_member(o, name)
-               ? (uint64_t)json_object_get_int_member(o, name)
-               : dflt;
+    return qj_get_uint(o, name, dflt);
 }
 
-static uint64_t subsections_size(JsonObject *o, GPtrArray *names);
+static const char *member_str(const QjValue *o, const char *name)
+{
+    const char *s = qj_get_str(o, name);
+    return s ? s : "";
+}
+
+static uint64_t subsections_size(const QjValue *o, GPtrArray *names);
 
 /* Bytes of one vmdesc field: element size (subsections included) × count. */
-static uint64_t field_size(JsonObject *f)
+static uint64_t field_size(const QjValue *f)
 {
     return member_u64(f, "size", 0) * member_u64(f, "array_len", 1);
 }
 
-static void collect_nested(JsonObject *o, GPtrArray *names)
+static void collect_nested(const QjValue *o, GPtrArray *names)
 {
-    JsonArray *fields = json_object_has_member(o, "fields")
-                            ? json_object_get_array_member(o, "fields")
-                            : NULL;
-    for (guint i = 0; fields && i < json_array_get_length(fields); i++) {
-        JsonObject *f = json_array_get_object_element(fields, i);
-        if (json_object_has_member(f, "struct")) {
-            JsonObject *st = json_object_get_object_member(f, "struct");
+    const QjValue *fields = qj_get(o, "fields");
+
+    for (guint i = 0; i < qj_length(fields); i++) {
+        const QjValue *f = qj_at(fields, i);
+        if (qj_get(f, "struct")) {
+            const QjValue *st = qj_get(f, "struct");
             collect_nested(st, names);
             subsections_size(st, names);
         }
-        if (json_object_has_member(f, "fields")) { /* VMSTATE_WITH_TMP */
+        if (qj_get(f, "fields")) { /* VMSTATE_WITH_TMP */
             collect_nested(f, names);
         }
     }
 }
 
 /* Wire size of an object's subsections; their names go to names. */
-static uint64_t subsections_size(JsonObject *o, GPtrArray *names)
+static uint64_t subsections_size(const QjValue *o, GPtrArray *names)
 {
-    JsonArray *subs;
+    const QjValue *subs = qj_get(o, "subsections");
     uint64_t total = 0;
 
-    if (!json_object_has_member(o, "subsections")) {
-        return 0;
-    }
-    subs = json_object_get_array_member(o, "subsections");
-    for (guint i = 0; i < json_array_get_length(subs); i++) {
-        JsonObject *sub = json_array_get_object_element(subs, i);
-        const char *name = json_object_get_string_member(sub, "vmsd_name");
-        JsonArray *fields = json_object_has_member(sub, "fields")
-                                ? json_object_get_array_member(sub, "fields")
-                                : NULL;
+    for (guint i = 0; i < qj_length(subs); i++) {
+        const QjValue *sub = qj_at(subs, i);
+        const char *name = member_str(sub, "vmsd_name");
+        const QjValue *fields = qj_get(sub, "fields");
         total += 1 + 1 + strlen(name) + 4;
-        for (guint k = 0; fields && k < json_array_get_length(fields); k++) {
-            total += field_size(json_array_get_object_element(fields, k));
+        for (guint k = 0; k < qj_length(fields); k++) {
+            total += field_size(qj_at(fields, k));
         }
         g_ptr_array_add(names, g_strdup(name));
         collect_nested(sub, names);
@@ -66,13 +65,13 @@ static uint64_t subsections_size(JsonObject *o, GPtrArray *names)
     return total;
 }
 
-static uint64_t device_size(JsonObject *dev, GPtrArray *names)
+static uint64_t device_size(const QjValue *dev, GPtrArray *names)
 {
-    JsonArray *fields = json_object_get_array_member(dev, "fields");
+    const QjValue *fields = qj_get(dev, "fields");
     uint64_t total = 0;
 
-    for (guint i = 0; fields && i < json_array_get_length(fields); i++) {
-        total += field_size(json_array_get_object_element(fields, i));
+    for (guint i = 0; i < qj_length(fields); i++) {
+        total += field_size(qj_at(fields, i));
     }
     collect_nested(dev, names);
     return total + subsections_size(dev, names);
@@ -82,17 +81,15 @@ static uint64_t device_size(JsonObject *dev, GPtrArray *names)
  * Old-style handlers and virtio's pseudo-field appear as one opaque field:
  * QEMU does not describe what is inside, subsections included.
  */
-static bool has_opaque_field(JsonObject *dev)
+static bool has_opaque_field(const QjValue *dev)
 {
-    JsonArray *fields = json_object_get_array_member(dev, "fields");
-    if (!json_object_has_member(dev, "vmsd_name") ||
-        json_object_get_null_member(dev, "vmsd_name")) {
+    const QjValue *fields = qj_get(dev, "fields");
+
+    if (qj_kind(qj_get(dev, "vmsd_name")) == QJ_NULL) { /* absent or null */
         return true;
     }
-    for (guint i = 0; fields && i < json_array_get_length(fields); i++) {
-        JsonObject *f = json_array_get_object_element(fields, i);
-        if (json_object_has_member(f, "type") &&
-            !strcmp(json_object_get_string_member(f, "type"), "virtio")) {
+    for (guint i = 0; i < qj_length(fields); i++) {
+        if (!strcmp(member_str(qj_at(fields, i), "type"), "virtio")) {
             return true;
         }
     }
@@ -144,35 +141,25 @@ static bool starts_at(Boundaries *b, uint64_t off)
 
 /* Walk QEMU's description of fields from offset pos; false at a field
  * that starts where none of ours does (*bad names it). */
-static bool fields_align(Boundaries *b, JsonArray *fields, uint64_t pos,
+static bool fields_align(Boundaries *b, const QjValue *fields, uint64_t pos,
                          const char **bad, uint64_t *bad_at);
 
-static bool object_aligns(Boundaries *b, JsonObject *o, uint64_t pos,
+static bool object_aligns(Boundaries *b, const QjValue *o, uint64_t pos,
                           const char **bad, uint64_t *bad_at)
 {
-    JsonArray *subs;
+    const QjValue *fields = qj_get(o, "fields");
+    const QjValue *subs = qj_get(o, "subsections");
 
-    if (json_object_has_member(o, "fields") &&
-        !fields_align(b, json_object_get_array_member(o, "fields"), pos, bad,
-                      bad_at)) {
+    if (!fields_align(b, fields, pos, bad, bad_at)) {
         return false;
     }
-    if (!json_object_has_member(o, "subsections")) {
-        return true;
-    }
     /* Subsections follow the fields; each header is 0x05, name, be32. */
-    {
-        JsonArray *fields = json_object_has_member(o, "fields")
-                                ? json_object_get_array_member(o, "fields")
-                                : NULL;
-        for (guint i = 0; fields && i < json_array_get_length(fields); i++) {
-            pos += field_size(json_array_get_object_element(fields, i));
-        }
+    for (guint i = 0; i < qj_length(fields); i++) {
+        pos += field_size(qj_at(fields, i));
     }
-    subs = json_object_get_array_member(o, "subsections");
-    for (guint i = 0; i < json_array_get_length(subs); i++) {
-        JsonObject *sub = json_array_get_object_element(subs, i);
-        const char *name = json_object_get_string_member(sub, "vmsd_name");
+    for (guint i = 0; i < qj_length(subs); i++) {
+        const QjValue *sub = qj_at(subs, i);
+        const char *name = member_str(sub, "vmsd_name");
         uint64_t hdr = 1 + 1 + strlen(name) + 4;
         g_autoptr(GPtrArray) ignored = g_ptr_array_new_with_free_func(g_free);
         if (!starts_at(b, pos)) {
@@ -184,37 +171,33 @@ static bool object_aligns(Boundaries *b, JsonObject *o, uint64_t pos,
             return false;
         }
         pos += hdr + subsections_size(sub, ignored);
-        if (json_object_has_member(sub, "fields")) {
-            JsonArray *f = json_object_get_array_member(sub, "fields");
-            for (guint k = 0; k < json_array_get_length(f); k++) {
-                pos += field_size(json_array_get_object_element(f, k));
-            }
+        for (guint k = 0; k < qj_length(qj_get(sub, "fields")); k++) {
+            pos += field_size(qj_at(qj_get(sub, "fields"), k));
         }
     }
     return true;
 }
 
-static bool fields_align(Boundaries *b, JsonArray *fields, uint64_t pos,
+static bool fields_align(Boundaries *b, const QjValue *fields, uint64_t pos,
                          const char **bad, uint64_t *bad_at)
 {
-    for (guint i = 0; i < json_array_get_length(fields); i++) {
-        JsonObject *f = json_array_get_object_element(fields, i);
+    for (guint i = 0; i < qj_length(fields); i++) {
+        const QjValue *f = qj_at(fields, i);
         uint64_t size = member_u64(f, "size", 0);
         uint64_t n = member_u64(f, "array_len", 1);
 
         for (uint64_t e = 0; e < n && size; e++) {
             uint64_t at = pos + e * size;
             if (!starts_at(b, at)) {
-                *bad = json_object_get_string_member(f, "name");
+                *bad = member_str(f, "name");
                 *bad_at = at;
                 return false;
             }
-            if (json_object_has_member(f, "struct") &&
-                !object_aligns(b, json_object_get_object_member(f, "struct"),
-                               at, bad, bad_at)) {
+            if (qj_get(f, "struct") &&
+                !object_aligns(b, qj_get(f, "struct"), at, bad, bad_at)) {
                 return false;
             }
-            if (json_object_has_member(f, "fields") && /* VMSTATE_WITH_TMP */
+            if (qj_get(f, "fields") && /* VMSTATE_WITH_TMP */
                 !object_aligns(b, f, at, bad, bad_at)) {
                 return false;
             }
@@ -224,7 +207,8 @@ static bool fields_align(Boundaries *b, JsonArray *fields, uint64_t pos,
     return true;
 }
 
-static bool check_fields(const VmsSection *sec, JsonObject *dev, GError **errp)
+static bool check_fields(const VmsSection *sec, const QjValue *dev,
+                         GError **errp)
 {
     Boundaries b = {.starts = g_hash_table_new(NULL, NULL),
                     .base = sec->payload_offset};
@@ -264,10 +248,10 @@ static char *joined(GPtrArray *names)
     return g_string_free(s, FALSE);
 }
 
-static bool check_device(const VmsSection *sec, JsonObject *dev,
+static bool check_device(const VmsSection *sec, const QjValue *dev,
                          VmsVmdescCheck *out, GError **errp)
 {
-    const char *name = json_object_get_string_member(dev, "name");
+    const char *name = member_str(dev, "name");
     uint64_t instance = member_u64(dev, "instance_id", 0);
     g_autoptr(GPtrArray) want = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GPtrArray) got = g_ptr_array_new_with_free_func(g_free);
@@ -275,8 +259,7 @@ static bool check_device(const VmsSection *sec, JsonObject *dev,
     g_autofree char *want_s = NULL, *got_s = NULL;
 
     if (strcmp(name, sec->idstr) || instance != sec->instance_id ||
-        (json_object_has_member(dev, "version") &&
-         !json_object_get_null_member(dev, "version") &&
+        (qj_kind(qj_get(dev, "version")) != QJ_NULL &&
          member_u64(dev, "version", 0) != sec->version_id)) {
         g_set_error(errp, VMS_ERROR, VMS_ERROR_BAD_PAYLOAD,
                     "section at 0x%" PRIx64 " is '%s' instance %u v%u, the "
@@ -319,10 +302,9 @@ static bool check_device(const VmsSection *sec, JsonObject *dev,
 bool vms_stream_check_vmdesc(const VmsStream *s, VmsVmdescCheck *out,
                              GError **errp)
 {
-    g_autoptr(JsonParser) parser = json_parser_new();
+    g_autoptr(QjValue) root = NULL;
+    const QjValue *devices;
     VmsVmdescCheck dummy;
-    JsonObject *root;
-    JsonArray *devices;
     guint d = 0;
     GError *err = NULL;
 
@@ -333,46 +315,44 @@ bool vms_stream_check_vmdesc(const VmsStream *s, VmsVmdescCheck *out,
                     "%s: no VM description after EOF", s->name);
         return false;
     }
-    if (!json_parser_load_from_data(parser, s->vmdesc_json, s->vmdesc_len,
-                                    &err) ||
-        !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
+    root = qj_parse(s->vmdesc_json, s->vmdesc_len, &err);
+    if (qj_kind(root) != QJ_OBJECT) {
         g_set_error(errp, VMS_ERROR, VMS_ERROR_BAD_RECORD,
                     "%s: offset 0x%" PRIx64 ": VM description is not a JSON "
-                    "object: %s",
-                    s->name, s->vmdesc_offset, err ? err->message : "?");
+                    "object%s%s",
+                    s->name, s->vmdesc_offset, err ? ": " : "",
+                    err ? err->message : "");
         g_clear_error(&err);
         return false;
     }
-    root = json_node_get_object(json_parser_get_root(parser));
-    if (!json_object_has_member(root, "devices")) {
+    devices = qj_get(root, "devices");
+    if (qj_kind(devices) != QJ_ARRAY) {
         g_set_error(errp, VMS_ERROR, VMS_ERROR_BAD_RECORD,
                     "%s: VM description has no device list", s->name);
         return false;
     }
-    devices = json_object_get_array_member(root, "devices");
     for (guint i = 0; i < s->sections->len; i++) {
         const VmsSection *sec = vms_stream_section(s, i);
         if (sec->type != VMS_SECTION_FULL) {
             continue;
         }
-        if (d >= json_array_get_length(devices)) {
+        if (d >= qj_length(devices)) {
             g_set_error(errp, VMS_ERROR, VMS_ERROR_BAD_PAYLOAD,
                         "%s: section '%s' at 0x%" PRIx64 " is not in the VM "
                         "description",
                         s->name, sec->idstr, sec->offset);
             return false;
         }
-        if (!check_device(sec, json_array_get_object_element(devices, d++), out,
-                          errp)) {
+        if (!check_device(sec, qj_at(devices, d++), out, errp)) {
             g_prefix_error(errp, "%s: ", s->name);
             return false;
         }
     }
-    if (d != json_array_get_length(devices)) {
+    if (d != qj_length(devices)) {
         g_set_error(errp, VMS_ERROR, VMS_ERROR_BAD_PAYLOAD,
                     "%s: the VM description lists %u devices, the stream "
                     "has %u",
-                    s->name, json_array_get_length(devices), d);
+                    s->name, qj_length(devices), d);
         return false;
     }
     return true;

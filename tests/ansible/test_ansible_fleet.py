@@ -288,7 +288,7 @@ def test_fleet(fleet, ansible):
                 for xml in (dom, *snaps):
                     check(f["path"] in xml, f"{d}: {f['path']} not in "
                                             f"the XML")
-            if "cirrus-vga.vgamem_mb=16" in r["recipe"]["qemu_args"]:
+            if "cirrus-vga.vgamem_mb=16" in r["recipe"]["qemu-args"]:
                 for xml in (dom, *snaps):
                     check("cirrus-vga.vgamem_mb=16" in xml,
                           f"{d}: vgamem_mb not in the XML")

@@ -708,13 +708,25 @@ static void test_exit_codes_of_outcomes(void)
     AppOutcome *mixed[] = {outcome(APP_ERROR, io_error()),
                            outcome(APP_REFUSED, NULL)};
 
-    g_assert_cmpint(combined(none, 0), ==, APP_EXIT_NOTHING_TO_DO);
+    /* nothing to do is not an error: no snapshot, or none needing a fix */
+    g_assert_cmpint(combined(none, 0), ==, APP_EXIT_OK);
     g_assert_cmpint(combined(fixed, 2), ==, APP_EXIT_OK);
-    g_assert_cmpint(combined(compatible, 1), ==, APP_EXIT_NOTHING_TO_DO);
+    g_assert_cmpint(combined(compatible, 1), ==, APP_EXIT_OK);
     g_assert_cmpint(combined(refused, 2), ==, APP_EXIT_REFUSED);
     g_assert_cmpint(combined(some, 2), ==, APP_EXIT_PARTIAL);
     g_assert_cmpint(combined(same_error, 2), ==, APP_EXIT_IO);
     g_assert_cmpint(combined(mixed, 2), ==, APP_EXIT_PARTIAL);
+}
+
+static void test_an_ambiguous_request_is_not_a_usage_error(void)
+{
+    g_autoptr(GError) several =
+        g_error_new(APP_REQUEST_ERROR, APP_REQUEST_AMBIGUOUS, "2 snapshots");
+    g_autoptr(GError) usage =
+        g_error_new(G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--jobs");
+
+    g_assert_cmpint(app_exit_code(several), ==, APP_EXIT_AMBIGUOUS);
+    g_assert_cmpint(app_exit_code(usage), ==, APP_EXIT_USAGE);
 }
 
 int main(int argc, char **argv)
@@ -742,6 +754,8 @@ int main(int argc, char **argv)
     g_test_add_func("/translate/writes-a-file-that-verifies",
                     test_translate_writes_a_file_that_verifies);
     g_test_add_func("/outcome/exit-codes", test_exit_codes_of_outcomes);
+    g_test_add_func("/outcome/ambiguous-is-not-usage",
+                    test_an_ambiguous_request_is_not_a_usage_error);
     rc = g_test_run();
     g_bytes_unref(base_image);
     return rc;

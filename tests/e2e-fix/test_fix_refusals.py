@@ -50,7 +50,7 @@ def check_refused(image, snapshot, *args, rule, words):
              "--output=json"], ok_codes=(4,))
     rep = json.loads(j.stdout)
     s = rep["snapshots"][0]
-    check_eq((rep["exit_code"], s["status"], s["edits"], s["recipe"]),
+    check_eq((rep["exit-code"], s["status"], s["edits"], s["recipe"]),
              (4, "refused", [], None), "JSON report")
     check(rule in s["reason"], f"JSON reason: {s['reason']}")
     check_eq(fixlib.file_fingerprint(image), before,
@@ -71,10 +71,10 @@ def test_qxl_rom_content_past_8k_is_refused():
                                  "of its 224 modes"])
         r10 = [r for r in s["rules"] if r["id"] == "R10"]
         check_eq([r["action"] for r in r10], ["refuse"], "R10 findings")
-        check_eq(r10[0]["way_out"]["option"], "--accept-loss=R10",
+        check_eq(r10[0]["way-out"]["option"], "--accept-loss=R10",
                  "JSON way out")
-        check("are lost" in r10[0]["way_out"]["risk"],
-              f"JSON risk: {r10[0]['way_out']}")
+        check("are lost" in r10[0]["way-out"]["risk"],
+              f"JSON risk: {r10[0]['way-out']}")
 
         rc, rep, _ = fixlib.fix(snap.image, "--snapshot", snap.snapshot,
                                 "--accept-loss=R10")
@@ -83,8 +83,8 @@ def test_qxl_rom_content_past_8k_is_refused():
         loss = [r for r in s["rules"] if r["id"] == "R10"]
         check_eq([r["action"] for r in loss], ["loss"], "R10 findings")
         check("mode count 224 ->" in loss[0]["change"], loss[0]["change"])
-        check("qxl-vga.revision=3" in s["recipe"]["command_line"],
-              f"recipe: {s['recipe']['command_line']}")
+        check("qxl-vga.revision=3" in s["recipe"]["command-line"],
+              f"recipe: {s['recipe']['command-line']}")
         r = fixlib.load(QXL, snap.image, snap.snapshot, s["recipe"])
         ok, why = resume.judge_resume(r, snap.saved_counter + 1,
                                       snap.saved_counter + 3, min_counters=3)
@@ -139,7 +139,7 @@ def test_mixed_results_exit_15():
         rc, rep, err = fixlib.fix(snap.image, "--all", ok=(15,))
         check_eq({x["name"]: x["status"] for x in rep["snapshots"]},
                  {"s1": "fixed", "s2": "refused"}, "statuses")
-        check_eq(rep["exit_code"], 15, "JSON exit code")
+        check_eq(rep["exit-code"], 15, "JSON exit code")
         check("s2" in err and "pci-assign" in err, f"stderr: {err}")
         check_eq(fixlib.vmstate_sha256(snap.image, "s2"), s2,
                  "the refused snapshot's VM state")
@@ -174,8 +174,8 @@ def test_shrink_with_data_above_8m_is_refused():
         check_eq((rc, s["status"]), (0, "fixed"), "fix --shrink-vram")
         check(any(r["id"] == "R4" and r["action"] == "edit"
                   for r in s["rules"]), f"R4 cut the block: {s['rules']}")
-        check(not any("vgamem" in a for a in s["recipe"]["qemu_args"]),
-              f"no vgamem setting: {s['recipe']['qemu_args']}")
+        check(not any("vgamem" in a for a in s["recipe"]["qemu-args"]),
+              f"no vgamem setting: {s['recipe']['qemu-args']}")
         fixlib.check_clean(good)
         r = fixlib.load(entry["device_args"], good, "s1", s["recipe"])
         low, high = entry["snapshots"][0]["expect_first_counter_between"]
@@ -187,15 +187,15 @@ def test_shrink_with_data_above_8m_is_refused():
         rc, rep, _ = fixlib.fix(quick, "--keep-block-sections")
         s = rep["snapshots"][0]
         check_eq((rc, s["status"]), (0, "fixed"), "--keep-block-sections")
-        check(s["write"]["clusters_written"] <= 4 and
-              s["write"]["clusters_shared"] > 900,
+        check(s["write"]["clusters-written"] <= 4 and
+              s["write"]["clusters-shared"] > 900,
               f"--keep-block-sections wrote {s['write']}")
         fixlib.check_clean(quick)
         r = fixlib.load(entry["device_args"], quick, "s1", s["recipe"])
         ok, why = resume.judge_resume(r, low, high, min_counters=3)
         check(ok, f"qk10-a with its block sections: {why}")
-        print(f"--keep-block-sections: {s['write']['clusters_written']} "
-              f"clusters written, {s['write']['clusters_shared']} shared; "
+        print(f"--keep-block-sections: {s['write']['clusters-written']} "
+              f"clusters written, {s['write']['clusters-shared']} shared; "
               f"{r.summary()}")
 
         bad = resume.copy_image(image, wd, "bad.qcow2")

@@ -36,21 +36,21 @@ def read_stream(qsnapfix, target, work):
 
 def strip_pages(data, doc):
     out = bytearray(data[:8])
-    blocks = doc["ram_blocks"]
+    blocks = doc["ram-blocks"]
     for s in doc["sections"]:
         end = s["offset"] + s["size"]
         if s["kind"] != "ram":
             out += data[s["offset"]:end]
             continue
-        out += data[s["offset"]:s["payload_offset"]]
+        out += data[s["offset"]:s["payload-offset"]]
         ram = s["ram"]
-        if "mem_size_offset" in ram:
+        if "mem-size-offset" in ram:
             n = 8 + sum(1 + len(b["id"]) + 8 for b in blocks)
-            out += data[ram["mem_size_offset"]:ram["mem_size_offset"] + n]
+            out += data[ram["mem-size-offset"]:ram["mem-size-offset"] + n]
         out += (0x10).to_bytes(8, "big")
-        if "footer_offset" in s:
-            out += data[s["footer_offset"]:s["footer_offset"] + 5]
-    out += data[doc["eof_offset"]:]
+        if "footer-offset" in s:
+            out += data[s["footer-offset"]:s["footer-offset"] + 5]
+    out += data[doc["eof-offset"]:]
     return bytes(out)
 
 

@@ -11,7 +11,9 @@ inspection `inspect --snapshot S --output=json`; per target: `scan`
 recipe files' bytes. Reports are compared byte for byte (their SHA-256;
 the parsed report is kept beside it so that a difference can be shown);
 the paths of the working directory read as @DIR@, the host's file system
-figures (free space, bytes on disk) as @HOST@.
+figures (free space, bytes on disk) as @HOST@. Reports carry a
+timestamp: SOURCE_DATE_EPOCH pins it, so that they stay comparable (the
+version they carry is the program's: a new version re-records them).
 
 Code that moves without changing behaviour keeps this test passing. A
 change that alters an output on purpose re-records the golden files
@@ -52,6 +54,10 @@ def load_manifest():
     return images, images_dir
 
 
+# The reports' timestamp and the time in the record a fix leaves in the
+# image (2023-11-14T22:13:20Z), fixed.
+ENV = dict(os.environ, SOURCE_DATE_EPOCH="1700000000")
+
 # Figures of the host's file system, not of qsnapfix: its free space, and
 # the bytes a file takes on it (allocation unit, whether a copy is sparse,
 # whether holes can be punched). They read as @HOST@.
@@ -74,10 +80,8 @@ def host_neutral(text):
 def record(binary, workdir, image_name, argv):
     """Run binary in workdir; the output with @DIR@ for workdir and @HOST@
     for the host's file system figures."""
-    # The record a fix leaves in the image carries the time: a fixed one.
-    env = dict(os.environ, SOURCE_DATE_EPOCH="1700000000")
     p = subprocess.run([binary, *argv], cwd=workdir, capture_output=True,
-                       timeout=600, env=env)
+                       timeout=600, env=ENV)
     out = p.stdout.decode("utf-8", "surrogateescape").replace(workdir, "@DIR@")
     err = p.stderr.decode("utf-8", "surrogateescape").replace(workdir, "@DIR@")
     out, err = host_neutral(out), host_neutral(err)

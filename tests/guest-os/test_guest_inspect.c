@@ -11,49 +11,41 @@
  * the cases are few and nothing here depends on timing.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
-#include <json-glib/json-glib.h>
 #include <stdlib.h>
 
 #include "app/guest_inspect.h"
+#include "json/json.h"
 
 static AppGuestfs *lib;
 static const char *images;
 
 /* expected.json's entry for (image, snapshot or NULL): its "os" array. */
-static JsonArray *expected_os(JsonParser *parser, const char *image,
-                              const char *snapshot)
+static const QjValue *expected_os(const QjValue *cases, const char *image,
+                                  const char *snapshot)
 {
-    JsonArray *cases = json_node_get_array(json_parser_get_root(parser));
+    for (guint i = 0; i < qj_length(cases); i++) {
+        const QjValue *c = qj_at(cases, i);
 
-    for (guint i = 0; i < json_array_get_length(cases); i++) {
-        JsonObject *c = json_array_get_object_element(cases, i);
-        JsonNode *sn = json_object_get_member(c, "snapshot");
-        const char *want_sn =
-            JSON_NODE_HOLDS_NULL(sn) ? NULL : json_node_get_string(sn);
-
-        if (g_str_equal(json_object_get_string_member(c, "image"), image) &&
-            g_strcmp0(want_sn, snapshot) == 0) {
-            return json_object_get_array_member(c, "os");
+        if (!g_strcmp0(qj_get_str(c, "image"), image) &&
+            !g_strcmp0(qj_get_str(c, "snapshot"), snapshot)) {
+            return qj_get(c, "os");
         }
     }
     g_error("expected.json has no case %s %s", image, snapshot);
 }
 
-static void check_os(const AppGuestOs *got, JsonObject *want)
+static void check_os(const AppGuestOs *got, const QjValue *want)
 {
-    g_assert_cmpstr(got->type, ==, json_object_get_string_member(want, "type"));
-    g_assert_cmpstr(got->distro, ==,
-                    json_object_get_string_member(want, "distro"));
-    g_assert_cmpstr(got->product_name, ==,
-                    json_object_get_string_member(want, "product_name"));
+    g_assert_cmpstr(got->type, ==, qj_get_str(want, "type"));
+    g_assert_cmpstr(got->distro, ==, qj_get_str(want, "distro"));
+    g_assert_cmpstr(got->product_name, ==, qj_get_str(want, "product_name"));
     g_assert_cmpint(got->major_version, ==,
-                    json_object_get_int_member(want, "major_version"));
+                    qj_get_int(want, "major_version", -1));
     g_assert_cmpint(got->minor_version, ==,
-                    json_object_get_int_member(want, "minor_version"));
-    g_assert_cmpstr(got->hostname, ==,
-                    json_object_get_string_member(want, "hostname"));
-    g_assert_cmpstr(got->arch, ==, json_object_get_string_member(want, "arch"));
-    g_assert_cmpstr(got->root, ==, json_object_get_string_member(want, "root"));
+                    qj_get_int(want, "minor_version", -1));
+    g_assert_cmpstr(got->hostname, ==, qj_get_str(want, "hostname"));
+    g_assert_cmpstr(got->arch, ==, qj_get_str(want, "arch"));
+    g_assert_cmpstr(got->root, ==, qj_get_str(want, "root"));
 }
 
 static char *file_digest(const char *path)
@@ -70,17 +62,18 @@ static char *file_digest(const char *path)
 static void check_inspection(const char *image, const char *snapshot)
 {
     g_autoptr(GError) err = NULL;
-    g_autoptr(JsonParser) parser = json_parser_new();
+    g_autoptr(QjValue) cases = NULL;
     g_autofree char *expected = g_build_filename(images, "expected.json", NULL);
     g_autofree char *path = g_build_filename(images, image, NULL);
     g_autofree char *before = file_digest(path);
     g_autofree char *after = NULL;
     gint64 start = g_get_monotonic_time();
     AppGuest *g;
-    JsonArray *want;
+    const QjValue *want;
 
-    g_assert_true(json_parser_load_from_file(parser, expected, &err));
-    want = expected_os(parser, image, snapshot);
+    cases = qj_parse_file(expected, &err);
+    g_assert_no_error(err);
+    want = expected_os(cases, image, snapshot);
     g = app_guest_inspect(lib, path, snapshot, &err);
     g_assert_no_error(err);
     g_assert_nonnull(g);
@@ -89,10 +82,9 @@ static void check_inspection(const char *image, const char *snapshot)
                    g->os->len,
                    (double)(g_get_monotonic_time() - start) / G_USEC_PER_SEC);
     g_assert_cmpstr(g->snapshot, ==, snapshot);
-    g_assert_cmpuint(g->os->len, ==, json_array_get_length(want));
+    g_assert_cmpuint(g->os->len, ==, qj_length(want));
     for (guint i = 0; i < g->os->len; i++) {
-        check_os(g_ptr_array_index(g->os, i),
-                 json_array_get_object_element(want, i));
+        check_os(g_ptr_array_index(g->os, i), qj_at(want, i));
     }
     app_guest_free(g);
     after = file_digest(path);

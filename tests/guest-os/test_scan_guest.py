@@ -74,7 +74,9 @@ def check_guest(guest, want, what):
     check(guest is not None, f"{what}: no guest member")
     check_eq(guest["status"], "identified" if want else "unknown",
              f"{what}: status")
-    check_eq(guest["operating_systems"], want, f"{what}: operating systems")
+    # (expected.json is the test's own, in Python's names)
+    want = [{k.replace("_", "-"): v for k, v in os.items()} for os in want]
+    check_eq(guest["operating-systems"], want, f"{what}: operating systems")
     check(guest["seconds"] > 0, f"{what}: the inspection's cost")
 
 
@@ -83,7 +85,7 @@ def test_scan_guest_json_reports_every_disk():
     p = run([BIN, "scan", "--guest", "--guest-snapshots", "--jobs", "2",
              "--output=json", STORE.root], timeout=SCAN_TIMEOUT)
     doc = json.loads(p.stdout)
-    check_eq(doc["exit_code"], 0, "exit code")
+    check_eq(doc["exit-code"], 0, "exit code")
     images = {os.path.basename(i["path"]): i for i in doc["images"]}
     check_eq(sorted(images), sorted(guest_images.IMAGES + ["held.qcow2"]),
              "images scanned")
@@ -99,15 +101,15 @@ def test_scan_guest_json_reports_every_disk():
                 want = expected(name, s["name"])
             check_guest(s.get("guest"), want, what)
             disks += 1
-    check_eq(images["held.qcow2"]["in_use"], True, "held image: in use")
+    check_eq(images["held.qcow2"]["in-use"], True, "held image: in use")
     check_eq([s["verdict"] for s in images["held.qcow2"]["snapshots"]],
              ["compatible"], "held image: its snapshot judged as ever")
     g = doc["guests"]
     check_eq((g["inspected"], g["identified"], g["unknown"], g["errors"]),
              (disks, disks - 1, 1, 0), "guest totals")
-    check(g["seconds"] > 0 and g["elapsed_seconds"] > 0, "guest costs")
+    check(g["seconds"] > 0 and g["elapsed-seconds"] > 0, "guest costs")
     print(f"     {disks} disks: {g['seconds']:.1f} s of appliance time, "
-          f"{g['elapsed_seconds']:.1f} s elapsed with --jobs 2")
+          f"{g['elapsed-seconds']:.1f} s elapsed with --jobs 2")
     check_eq(store_state(), before, "store after scan --guest")
     out = STORE.qemu.cmd("info status")
     check("paused" in out, f"the held image's QEMU: {out!r}")
@@ -144,7 +146,7 @@ def test_disk_libguestfs_cannot_open_is_an_error():
         check_eq(im["status"], "scanned", "the image itself")
         g = im["guest"]
         check_eq(g["status"], "error", "guest status")
-        check_eq(g["error"]["exit_code"], 5, "guest error's exit code")
+        check_eq(g["error"]["exit-code"], 5, "guest error's exit code")
         check(g["error"]["message"].startswith("libguestfs: add drive: ")
               and "\n" not in g["error"]["message"],
               f"the reason: {g['error']['message']!r}")

@@ -13,11 +13,11 @@
  * expected block lengths.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
-#include <json-glib/json-glib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "json/json.h"
 #include "libvirt/render.h"
 #include "translate/recipe.h"
 #include "translate/rules.h"
@@ -47,54 +47,39 @@ static uint64_t power_of_two_at_least(uint64_t n)
 }
 
 /* Takes a. */
-static void add_strings(JsonBuilder *b, const char *name, GPtrArray *a)
+static void add_strings(QjValue *o, const char *name, GPtrArray *a)
 {
-    json_builder_set_member_name(b, name);
-    json_builder_begin_array(b);
-    for (guint i = 0; i < a->len; i++) {
-        json_builder_add_string_value(b, g_ptr_array_index(a, i));
-    }
-    json_builder_end_array(b);
+    qj_set_strings(o, name, a);
     g_ptr_array_unref(a);
 }
 
 /* One setting: the recipe as fix reports it, and what QEMU must show. */
-static void emit(JsonBuilder *b, const char *name, const char *driver,
+static void emit(QjValue *settings, const char *name, const char *driver,
                  TrRecipe *r, const char *block, uint64_t length,
                  const char *qtree_value)
 {
+    QjValue *o = qj_append_object(settings);
+    QjValue *recipe, *expect;
+
     r->machine = g_strdup("pc-i440fx-1.4");
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "name");
-    json_builder_add_string_value(b, name);
-    json_builder_set_member_name(b, "driver");
-    json_builder_add_string_value(b, driver);
-    json_builder_set_member_name(b, "recipe");
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "machine");
-    json_builder_add_string_value(b, r->machine);
-    add_strings(b, "qemu_args", tr_recipe_qemu_args(r));
-    add_strings(b, "libvirt_xml", qsnapfix_libvirt_xml(r));
-    add_strings(b, "notes", g_ptr_array_ref(r->notes));
-    json_builder_end_object(b);
-    json_builder_set_member_name(b, "expect");
-    json_builder_begin_object(b);
+    qj_set_str(o, "name", name);
+    qj_set_str(o, "driver", driver);
+    recipe = qj_set_object(o, "recipe");
+    qj_set_str(recipe, "machine", r->machine);
+    add_strings(recipe, "qemu-args", tr_recipe_qemu_args(r));
+    add_strings(recipe, "libvirt-xml", qsnapfix_libvirt_xml(r));
+    add_strings(recipe, "notes", g_ptr_array_ref(r->notes));
+    expect = qj_set_object(o, "expect");
     if (block) {
-        json_builder_set_member_name(b, "block");
-        json_builder_add_string_value(b, block);
-        json_builder_set_member_name(b, "length");
-        json_builder_add_int_value(b, (gint64)length);
+        qj_set_str(expect, "block", block);
+        qj_set_uint(expect, "length", length);
     }
     if (qtree_value) {
-        json_builder_set_member_name(b, "property");
-        json_builder_add_string_value(b, qtree_value);
+        qj_set_str(expect, "property", qtree_value);
     }
     if (!block && !qtree_value) {
-        json_builder_set_member_name(b, "hpet");
-        json_builder_add_boolean_value(b, false);
+        qj_set_bool(expect, "hpet", false);
     }
-    json_builder_end_object(b);
-    json_builder_end_object(b);
     tr_recipe_free(r);
 }
 
@@ -127,7 +112,7 @@ static bool first_for_driver(const TrTarget *t, const TrRamSpec *spec)
 
 /* One setting per driver and property: a later spec of the same driver
  * (ne2k_pci's two ROM names) asks for the same -global. */
-static void emit_ram_specs(JsonBuilder *b, const TrTarget *t, const char *rom)
+static void emit_ram_specs(QjValue *b, const TrTarget *t, const char *rom)
 {
     for (const TrRamSpec *spec = t->ram; spec->match; spec++) {
         TrRecipe *r;
@@ -170,17 +155,13 @@ static const struct {
 int main(int argc, char **argv)
 {
     const TrTarget *t = tr_target_find("qemu-7.2");
-    g_autoptr(JsonBuilder) b = json_builder_new();
-    g_autoptr(JsonGenerator) gen = json_generator_new();
-    g_autoptr(JsonNode) root = NULL;
-    g_autofree char *text = NULL;
+    g_autoptr(QjValue) b = qj_array();
     TrRecipe *r;
 
     if (argc != 4 || !t) {
         fprintf(stderr, "usage: recipe_settings ROM BIOS FLASH\n");
         return 2;
     }
-    json_builder_begin_array(b);
     emit_ram_specs(b, t, argv[1]);
     for (guint i = 0; i < G_N_ELEMENTS(plain_globals); i++) {
         r = tr_recipe_new();
@@ -198,12 +179,6 @@ int main(int argc, char **argv)
     r = tr_recipe_new();
     tr_recipe_add_no_hpet(r, t->hpet_syntax == TR_HPET_NO_HPET_OPTION);
     emit(b, "no-hpet", "", r, NULL, 0, NULL);
-    json_builder_end_array(b);
-
-    root = json_builder_get_root(b);
-    json_generator_set_root(gen, root);
-    json_generator_set_pretty(gen, TRUE);
-    text = json_generator_to_data(gen, NULL);
-    printf("%s\n", text);
+    qj_print(b);
     return 0;
 }

@@ -67,10 +67,10 @@ def probe_recipe(*names):
     found = {s["name"]: s["recipe"] for s in json.loads(p.stdout)}
     xml, args = [], []
     for n in names:
-        xml += [x for x in found[n]["libvirt_xml"] if x not in xml]
-        args += found[n]["qemu_args"]
-    return {"machine": "pc-i440fx-1.4", "qemu_args": args,
-            "libvirt_xml": xml, "notes": [],
+        xml += [x for x in found[n]["libvirt-xml"] if x not in xml]
+        args += found[n]["qemu-args"]
+    return {"machine": "pc-i440fx-1.4", "qemu-args": args,
+            "libvirt-xml": xml, "notes": [],
             "files": [{"kind": "rom", "block": "0000:00:03.0/rtl8139.rom",
                        "path": rom, "length": 65536}]}
 
@@ -88,7 +88,7 @@ def test_fragments_merge_into_a_lived_in_domain():
     recipe = probe_recipe("cirrus-vga.vgamem_mb=16", "rtl8139.romfile",
                           "pflash", "no-hpet")
     # what the recipe says for a stream qemu-kvm wrote (rules_machine.c)
-    recipe["libvirt_xml"].append("<cpu mode='custom' match='exact'><model "
+    recipe["libvirt-xml"].append("<cpu mode='custom' match='exact'><model "
                                  "fallback='forbid'>qemu64</model></cpu>")
     rep = write("fix.json", report(recipe))
     dom = write("old.xml", DOMAIN)
@@ -173,6 +173,13 @@ def test_bad_input_exit_codes():
         check(text in p.stderr, f"{args}: {p.stderr}")
     p = helper("--xml", dom, write("r.json", good), "--snapshot", "1")
     check("present=\"no\"" in p.stdout, f"--snapshot by id: {p.stdout}")
+    # a report of a build before the kebab-case names is read alike
+    old = report(dict(good["snapshots"][0]["recipe"]))
+    old["dry_run"] = False
+    old["snapshots"][0]["recipe"]["libvirt_xml"] = \
+        old["snapshots"][0]["recipe"].pop("libvirt-xml")
+    p = helper("--xml", dom, write("old.json", old))
+    check("present=\"no\"" in p.stdout, f"snake_case report: {p.stdout}")
 
 
 if __name__ == "__main__":

@@ -96,7 +96,7 @@ def test_qemu_kvm_10_shape():
     p = run([BIN, "prove", g.image, "--domain", g.name, "--output=json"],
             env=dict(os.environ, LIBVIRT_DEFAULT_URI=lv.uri))
     proof = json.loads(p.stdout)["snapshots"][0]
-    check_eq((proof["status"], proof["run_state"]), ("loads", "paused"),
+    check_eq((proof["status"], proof["run-state"]), ("loads", "paused"),
              f"prove --domain: {proof['reason']}")
     rom = [f for f in snap["recipe"]["files"] if f["kind"] == "rom"]
     check_eq([f["block"] for f in rom], ["0000:00:03.0/rtl8139.rom"],
@@ -160,7 +160,7 @@ def test_qemu_kvm_12_shape_flash_bios():
     check_refused(g, "s1", "Size mismatch: vga.vram")
 
     report, snap = fix(g.image, g.dir, "--snapshot", "s1")
-    args = snap["recipe"]["qemu_args"]
+    args = snap["recipe"]["qemu-args"]
     check("hpet=off" in args, f"recipe: {args}")
     flash = [f["path"] for f in snap["recipe"]["files"]
              if f["kind"] == "pflash"]

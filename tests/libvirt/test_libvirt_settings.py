@@ -142,12 +142,12 @@ def group_of(setting):
 
 
 def combined(recipes):
-    out = {"machine": recipes[0]["machine"], "qemu_args": [],
-           "libvirt_xml": [], "notes": []}
+    out = {"machine": recipes[0]["machine"], "qemu-args": [],
+           "libvirt-xml": [], "notes": []}
     for r in recipes:
-        out["qemu_args"] += r["qemu_args"]
-        out["libvirt_xml"] += [x for x in r["libvirt_xml"]
-                               if x not in out["libvirt_xml"]]
+        out["qemu-args"] += r["qemu-args"]
+        out["libvirt-xml"] += [x for x in r["libvirt-xml"]
+                               if x not in out["libvirt-xml"]]
     return out
 
 

@@ -45,6 +45,7 @@ def test_destdir_install_under_usr():
                   "usr/share/bash-completion/completions/qsnapfix",
                   "usr/share/doc/qsnapfix/README.md",
                   "usr/share/doc/qsnapfix/json.md",
+                  "usr/share/doc/qsnapfix/qsnapfix-report.schema.json",
                   "usr/share/doc/qsnapfix/ansible.md",
                   "usr/share/qsnapfix/ansible/README.md",
                   f"usr/share/qsnapfix/ansible/{COLLECTION}/galaxy.yml",

@@ -99,7 +99,7 @@ def check_state_line(what, err, out, sig, fixed, names):
                   f"{what}: {n} unchanged: {line}")
     if out:
         report = json.loads(out)
-        check_eq(report["exit_code"], 128 + sig, f"{what}: JSON exit_code")
+        check_eq(report["exit-code"], 128 + sig, f"{what}: JSON exit-code")
         check_eq(report["interrupted"],
                  {"signal": sig.name, "state": line[len("qsnapfix: "):]},
                  f"{what}: JSON interrupted")

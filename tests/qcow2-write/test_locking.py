@@ -9,11 +9,19 @@
   - while the library holds an image for writing, a QEMU started on it
     refuses it, and so does qemu-img without -U;
   - the lock bytes the library holds are the ones a QEMU writer holds
-    (read from /proc/locks).
+    (read from /proc/locks), and byte 300, its own;
+  - who holds an image is named: a running QEMU (its command and pid,
+    found through /proc/PID/fdinfo: OFD locks show pid -1 everywhere
+    else) or another qsnapfix writing it (byte 300), for fix and scan;
+    two real qsnapfix processes at once, the first held while it has the
+    image locked (its progress line blocks on a full pty).
 """
+import fcntl
+import json
 import os
 import shutil
 import subprocess
+import termios
 import time
 
 import wtlib
@@ -164,14 +172,122 @@ def test_qemu_started_while_the_library_writes_refuses_the_image():
             testlib.run(["qemu-img", "info", "-U", image])
             rc, _, err = splice(image, work)
             check_eq(rc, 6, f"a second writer: {err}")
+            check(f"in use by another qsnapfix writing it (lock byte 300, "
+                  f"by qcow2-crashtest pid {hold.proc.pid})" in err, err)
         finally:
             hold.stop()
         check_eq(ofd_locks(image), set(), "locks released on close")
         testlib.run(["qemu-img", "info", image])
-        # The bytes a QEMU writer holds (section 7 of qcow2-reference.md).
-        check_eq(lock_bytes(ours), [100, 101, 103, 201, 203],
+        # The bytes a QEMU writer holds (section 7 of qcow2-reference.md),
+        # and the library's own, which QEMU never uses.
+        check_eq(lock_bytes(ours), [100, 101, 103, 201, 203, 300],
                  "lock bytes the library holds")
         check_eq({k for k, _, _ in ours}, {"READ"}, "shared locks only")
+    finally:
+        shutil.rmtree(work)
+
+
+def scan_holder(image):
+    p = testlib.run([testlib.BIN, "scan", "--output=json", image],
+                    ok_codes=(0, 17, 4))
+    im = json.loads(p.stdout)["images"][0]
+    return im["in-use"], im["lock-holder"], im["fix-blocked"]
+
+
+def test_a_running_qemu_is_named_with_its_pid():
+    work = testlib.workdir("lock-who-qemu")
+    try:
+        image = copy_fixture(work)
+        mon = testlib.Monitor(["-M", "pc", "-m", "64", "-nodefaults", "-S",
+                               "-drive", f"file={image},format=qcow2,if=ide"])
+        try:
+            wait_for_locks(image, {100, 101, 201})
+            pid = mon.proc.pid
+            p = testlib.run([testlib.BIN, "fix", "--all", image],
+                            ok_codes=(6,))
+            check("in use by a running QEMU" in p.stderr and
+                  f"by qemu-system-x86 pid {pid})" in p.stderr, p.stderr)
+            in_use, holder, blocked = scan_holder(image)
+            check_eq((in_use, holder), (True, {"program": "qemu", "processes": [
+                {"pid": pid, "command": "qemu-system-x86"}]}), "scan")
+            check(f"pid {pid}" in blocked["message"], blocked["message"])
+        finally:
+            mon.quit()
+        check_eq(scan_holder(image)[:2], (False, None), "after QEMU quit")
+    finally:
+        shutil.rmtree(work)
+
+
+def held_on_a_full_pty(argv):
+    """Start argv with stderr on a pty whose buffer is full: its first
+    progress line blocks it (after it opened and locked the image) until
+    release() reads the pty."""
+    master, slave = os.openpty()
+    attrs = termios.tcgetattr(slave)
+    attrs[3] &= ~(termios.ECHO | termios.ICANON)
+    termios.tcsetattr(slave, termios.TCSANOW, attrs)
+    flags = fcntl.fcntl(slave, fcntl.F_GETFL)
+    fcntl.fcntl(slave, fcntl.F_SETFL, flags | os.O_NONBLOCK)
+    # To the last byte, again after the kernel moved what it could on to
+    # the reading side (it does so in the background): full when two
+    # rounds in a row take nothing more.
+    idle = 0
+    while idle < 2:
+        wrote = 0
+        for chunk in (4096, 1):
+            try:
+                while True:
+                    wrote += os.write(slave, b"." * chunk)
+            except BlockingIOError:
+                pass
+        idle = idle + 1 if not wrote else 0
+        time.sleep(0.05)
+    fcntl.fcntl(slave, fcntl.F_SETFL, flags)
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=slave)
+    os.close(slave)
+
+    def release():
+        fcntl.fcntl(master, fcntl.F_SETFL, os.O_NONBLOCK)
+        end = time.time() + 120
+        while proc.poll() is None and time.time() < end:
+            try:
+                os.read(master, 65536)
+            except BlockingIOError:
+                time.sleep(0.01)
+            except OSError:
+                break
+        rc = proc.wait(timeout=60)
+        os.close(master)
+        return rc
+    return proc, release
+
+
+def test_two_qsnapfix_at_once_the_second_names_the_first():
+    work = testlib.workdir("lock-who-qsnapfix")
+    try:
+        image = copy_fixture(work)
+        first, release = held_on_a_full_pty(
+            [testlib.BIN, "fix", "--all", image])
+        try:
+            wait_for_locks(image, {101, 201, 300})
+            p = testlib.run([testlib.BIN, "fix", "--all", image],
+                            ok_codes=(6,))
+            check(f"in use by another qsnapfix writing it (lock byte 300, "
+                  f"by qsnapfix pid {first.pid}); wait for it to finish"
+                  in p.stderr, p.stderr)
+            check("QEMU" not in p.stderr, p.stderr)
+            in_use, holder, blocked = scan_holder(image)
+            check_eq((in_use, holder), (True, {
+                "program": "qsnapfix",
+                "processes": [{"pid": first.pid, "command": "qsnapfix"}]}),
+                "scan")
+            check("another qsnapfix" in blocked["message"], blocked)
+        finally:
+            rc = release()
+        check_eq(rc, 0, "the first fix went on and finished")
+        check_eq(ofd_locks(image), set(), "locks released")
+        wtlib.check_image(image)
     finally:
         shutil.rmtree(work)
 
@@ -181,4 +297,6 @@ if __name__ == "__main__":
         test_running_qemu_makes_the_splice_refuse_and_nothing_is_written,
         test_readers_block_the_splice_exactly_when_they_block_qemu,
         test_qemu_started_while_the_library_writes_refuses_the_image,
+        test_a_running_qemu_is_named_with_its_pid,
+        test_two_qsnapfix_at_once_the_second_names_the_first,
     ])

@@ -69,8 +69,8 @@ def scan_blocked(image, user=None):
     """scan's "fix blocked" of the image: (exit code, message) or None."""
     p = run(["scan", "--output=json", image], user=user)
     check(p.stdout.startswith("{"), f"scan: {p.stderr}")
-    b = json.loads(p.stdout)["images"][0]["fix_blocked"]
-    return (b["exit_code"], b["message"]) if b else None
+    b = json.loads(p.stdout)["images"][0]["fix-blocked"]
+    return (b["exit-code"], b["message"]) if b else None
 
 
 def free_bytes(directory):
@@ -85,7 +85,7 @@ def plan(image):
              os.path.dirname(image)])
     check(p.returncode in (0, NO_SPACE), f"fix --dry-run: {p.stderr}")
     space = json.loads(p.stdout)["snapshots"][0]["write"]["space"]
-    return space["needed"], space["file_size_after"]
+    return space["needed"], space["file-size-after"]
 
 
 @contextlib.contextmanager

@@ -16,7 +16,7 @@ from qsnapfix_tests.testlib import (BIN, CACHE, Failure, assert_check_clean,
                                     sha256_file, shared_dir, skip)
 
 
-def fix(image, *args, ok=(0, 3)):
+def fix(image, *args, ok=(0,)):
     """qsnapfix fix IMAGE ARGS --output=json -> (exit code, report)."""
     p = run([BIN, "fix", image, *map(str, args), "--output=json"],
             ok_codes=ok)
@@ -33,7 +33,7 @@ def oldify(image, snapshot, *args):
 
 
 def edits_of(snap_report):
-    return [(e["offset"], e["old_length"], e["length"])
+    return [(e["offset"], e["old-length"], e["length"])
             for e in snap_report["edits"]]
 
 
@@ -96,7 +96,7 @@ def load(device_args, image, snapshot, recipe, *, accel=None, counters=3,
     args = [a.replace("@IMAGE@", os.path.abspath(image)) for a in device_args]
     return resume.resume(args, loadvm=snapshot, machine=recipe["machine"],
                          accel=accel or recipe["accel"] or "tcg",
-                         extra=recipe["qemu_args"], counters=counters,
+                         extra=recipe["qemu-args"], counters=counters,
                          timeout=timeout)
 
 
@@ -106,15 +106,15 @@ def check_dry_run_matches(dry, real, label):
     check_eq(dry["status"], real["status"], f"{label}: dry-run status")
     check_eq(edits_of(dry), edits_of(real), f"{label}: dry-run edits")
     if real["write"]:
-        for key in ("clusters_written", "clusters_shared",
-                    "metadata_clusters"):
+        for key in ("clusters-written", "clusters-shared",
+                    "metadata-clusters"):
             check_eq(dry["write"][key], real["write"][key],
                      f"{label}: dry-run write.{key}")
         check(not dry["write"]["done"] and real["write"]["done"],
               f"{label}: write.done dry={dry['write']['done']} "
               f"real={real['write']['done']}")
-    check_eq(dry["recipe"] and dry["recipe"]["qemu_args"],
-             real["recipe"] and real["recipe"]["qemu_args"],
+    check_eq(dry["recipe"] and dry["recipe"]["qemu-args"],
+             real["recipe"] and real["recipe"]["qemu-args"],
              f"{label}: dry-run recipe")
 
 

@@ -158,17 +158,17 @@ def _stream_facts(stream):
     # idstr, instance, version, and the layout table that parsed it
     # ("resync": none fitted, the parser found the next record instead)
     sections = sorted({(s["idstr"], s["instance"], s["version"],
-                        "resync" if s.get("located_by_resync")
+                        "resync" if s.get("located-by-resync")
                         else s.get("layout"))
                        for s in data["sections"] if s.get("idstr")},
                       key=lambda s: (s[0], s[1], s[2], str(s[3])))
-    blocks = sorted((b["id"], b["length"]) for b in data["ram_blocks"])
+    blocks = sorted((b["id"], b["length"]) for b in data["ram-blocks"])
     return {"sections": [list(s) for s in sections],
             "ram_blocks": [list(b) for b in blocks],
             "configuration": data.get("writer", {}).get("machine"),
-            "footers": any("footer_offset" in s for s in data["sections"]),
-            "eof_offset": data["eof_offset"],
-            "last_section_id": max(s.get("section_id", 0)
+            "footers": any("footer-offset" in s for s in data["sections"]),
+            "eof_offset": data["eof-offset"],
+            "last_section_id": max(s.get("section-id", 0)
                                    for s in data["sections"])}
 
 

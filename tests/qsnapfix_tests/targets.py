@@ -97,7 +97,7 @@ class Target:
                 for a in device_args]
         r = resume.resume(args, loadvm=snapshot,
                           machine=machine or recipe["machine"], accel=accel,
-                          extra=recipe["qemu_args"], counters=counters,
+                          extra=recipe["qemu-args"], counters=counters,
                           timeout=timeout, qemu=self.system(),
                           monitor=monitor)
         r.error = without_noise(r.error)

@@ -21,7 +21,7 @@ def scan(*args, ok=(OK, REFUSED, PARTIAL, NEEDS_FIX)):
     except ValueError as e:
         raise Failure(f"scan {args}: no JSON ({e}): {p.stdout[-500:]!r} "
                       f"{p.stderr[-500:]!r}")
-    check_eq(doc["exit_code"], p.returncode, f"scan {args}: exit_code field")
+    check_eq(doc["exit-code"], p.returncode, f"scan {args}: exit_code field")
     return p.returncode, doc, p.stderr
 
 
@@ -58,7 +58,7 @@ def writer(s):
 
 
 def recipe_line(s):
-    return s.get("recipe") and s["recipe"]["command_line"]
+    return s.get("recipe") and s["recipe"]["command-line"]
 
 
 def estimate_close(estimated, exact):
@@ -86,10 +86,10 @@ def compare_modes(tail, full):
             if s["fix"]["exact"]:
                 check_eq(s["fix"], f["fix"], f"{what}: exact write plan")
             else:
-                check(estimate_close(s["fix"]["clusters_written"],
-                                     f["fix"]["clusters_written"]),
-                      f"{what}: estimated {s['fix']['clusters_written']} "
-                      f"clusters, exact {f['fix']['clusters_written']}")
+                check(estimate_close(s["fix"]["clusters-written"],
+                                     f["fix"]["clusters-written"]),
+                      f"{what}: estimated {s['fix']['clusters-written']} "
+                      f"clusters, exact {f['fix']['clusters-written']}")
         if s["verdict"] != "disk-only":
             check_eq(f["analysis"]["path"], "full", f"{what}: --full path")
     return len(a)
@@ -105,7 +105,7 @@ def compare_with_fix(full, images=None, fix_args=()):
     for im in full["images"]:
         if im["status"] != "scanned" or (images and im["path"] not in images):
             continue
-        if not any(s["vm_state_size"] for s in im["snapshots"]):
+        if not any(s["vm-state-size"] for s in im["snapshots"]):
             continue
         rc, rep = fix_dry_run(im["path"], *fix_args)
         check(rep is not None, f"{im['path']}: fix --dry-run exit {rc}, "
@@ -117,9 +117,9 @@ def compare_with_fix(full, images=None, fix_args=()):
         for s in ours:
             t = theirs[s["name"]]
             what = f"{im['path']} {s['name']}"
-            blocked = im["fix_blocked"]
+            blocked = im["fix-blocked"]
             if (t["status"] == "error" and blocked and
-                    t["exit_code"] == blocked["exit_code"]):
+                    t["exit-code"] == blocked["exit-code"]):
                 check_eq(s["verdict"], "fixable", f"{what}: blocked verdict")
             else:
                 check_eq(s["verdict"], FIX_STATUS_TO_VERDICT[t["status"]],
@@ -129,13 +129,13 @@ def compare_with_fix(full, images=None, fix_args=()):
                      [(r["id"], r["action"], r["subject"], r["evidence"])
                       for r in t["rules"]], f"{what}: rules")
             if s["verdict"] == "error":
-                check_eq(s["exit_code"], t["exit_code"], f"{what}: error code")
+                check_eq(s["exit-code"], t["exit-code"], f"{what}: error code")
             if t["status"] == "fixed":
                 check_eq(s["fix"]["edits"], len(t["edits"]), f"{what}: edits")
-                check_eq(s["fix"]["vm_state_size_after"],
-                         t["vm_state_size"]["new"], f"{what}: new size")
-                for k in ("clusters_written", "clusters_shared",
-                          "metadata_clusters", "bytes_written"):
+                check_eq(s["fix"]["vm-state-size-after"],
+                         t["vm-state-size"]["new"], f"{what}: new size")
+                for k in ("clusters-written", "clusters-shared",
+                          "metadata-clusters", "bytes-written"):
                     check_eq(s["fix"][k], t["write"][k], f"{what}: {k}")
             if t["recipe"] or s["verdict"] != "fixable":  # (blocked: none)
                 check_eq(s.get("recipe"), t["recipe"], f"{what}: recipe")

@@ -91,11 +91,11 @@ def test_real_store():
                   f"{what}: version {w['version']} vs {m['writer']}")
             if program == "qemu-kvm":
                 check_eq(w["version"], version, f"{what}: qemu-kvm version")
-        check(im["bytes_read"] <= PER_IMAGE_BUDGET,
-              f"{m['name']}: the default scan read {im['bytes_read']} bytes")
-        vm = sum(s["vm_state_size"] for s in im["snapshots"])
-        check(fby[path]["bytes_read"] >= vm * 0.9,
-              f"{m['name']}: --full read {fby[path]['bytes_read']} of {vm}")
+        check(im["bytes-read"] <= PER_IMAGE_BUDGET,
+              f"{m['name']}: the default scan read {im['bytes-read']} bytes")
+        vm = sum(s["vm-state-size"] for s in im["snapshots"])
+        check(fby[path]["bytes-read"] >= vm * 0.9,
+              f"{m['name']}: --full read {fby[path]['bytes-read']} of {vm}")
 
     n = scanlib.compare_modes(tail, full)
     k = scanlib.compare_with_fix(full, set(paths))
@@ -106,9 +106,9 @@ def test_real_store():
     t, f = tail["summary"], full["summary"]
     print(f"{len(images)} images, {n} snapshots ({t['fixable']} fixable, "
           f"{t['compatible']} compatible): default == --full == fix "
-          f"--dry-run; read {t['bytes_read'] // len(images)} bytes per "
-          f"image by default, {f['bytes_read'] // len(images)} with --full "
-          f"({f['bytes_read'] / max(t['bytes_read'], 1):.0f}x)")
+          f"--dry-run; read {t['bytes-read'] // len(images)} bytes per "
+          f"image by default, {f['bytes-read'] // len(images)} with --full "
+          f"({f['bytes-read'] / max(t['bytes-read'], 1):.0f}x)")
 
 
 def test_keep_block_sections_estimates_the_exact_plan_from_the_tail():
@@ -133,10 +133,10 @@ def test_keep_block_sections_estimates_the_exact_plan_from_the_tail():
         f = by_key[key]["fix"]
         check(not s["fix"]["exact"] and f["exact"],
               f"{key}: estimated by default, exact with --full")
-        check_eq((s["fix"]["clusters_written"], s["fix"]["clusters_shared"]),
-                 (f["clusters_written"], f["clusters_shared"]),
+        check_eq((s["fix"]["clusters-written"], s["fix"]["clusters-shared"]),
+                 (f["clusters-written"], f["clusters-shared"]),
                  f"{key}: the estimate is the exact plan's data clusters")
-        check(f["clusters_written"] <= 2, f"{key}: {f}")
+        check(f["clusters-written"] <= 2, f"{key}: {f}")
         checked += 1
     check(checked >= len(qk10), f"qemu-kvm 1.0 snapshots checked: {checked}")
     print(f"{checked} qemu-kvm 1.0 fixes estimated from the tail path as "
@@ -155,7 +155,7 @@ def test_qemu10_target_walks_where_fill_pages_decide():
     n = scanlib.compare_modes(tail, full)
     k = scanlib.compare_with_fix(full, paths, ["--target", "qemu-10.0"])
     snaps = scanlib.snapshots(tail).values()
-    because = {s["analysis"]["full_walk_because"] for s in snaps}
+    because = {s["analysis"]["full-walk-because"] for s in snaps}
     check_eq(because, {"R20"}, "why the qemu-10.0 scan walked in full")
     r20 = [s for s in snaps if any(r["id"] == "R20" for r in s["rules"])]
     check(r20, "R20 fires on some real snapshot")

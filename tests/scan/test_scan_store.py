@@ -143,7 +143,7 @@ def test_every_image_gets_its_verdict_and_facts():
     fired = {r["id"] for r in s["rules"]}
     check({"R1", "R2", "R4", "R6", "R9"} <= fired, f"1.0 rules: {fired}")
     check(all(r["evidence"] for r in s["rules"]), "every rule has evidence")
-    check(s["fix"]["clusters_written"] > 0 and s["fix"]["bytes_written"] > 0,
+    check(s["fix"]["clusters-written"] > 0 and s["fix"]["bytes-written"] > 0,
           f"bytes a fix writes: {s['fix']}")
     check_eq(s["analysis"]["path"], "tail", "1.0 guest read by the tail")
 
@@ -151,7 +151,7 @@ def test_every_image_gets_its_verdict_and_facts():
     check_eq((s["verdict"], s["writer"]["version"]), ("fixable", "1.2"),
              "oldified 1.2 qxl guest (no file extension)")
     check(("R10", "edit") in scanlib.rules(s), f"R10 cut: {s['rules']}")
-    check_eq((s["analysis"]["path"], s["analysis"]["full_walk_because"]),
+    check_eq((s["analysis"]["path"], s["analysis"]["full-walk-because"]),
              ("full", "R10"), "the qxl ROM needs its pages")
 
     s = by[p("refused", "qxl-rom-past-8k.qcow2")]["snapshots"][0]
@@ -173,25 +173,25 @@ def test_every_image_gets_its_verdict_and_facts():
         v = {x for _, x in verdicts(doc, p("fixtures", f"{f}.qcow2"))}
         check_eq(v, {"compatible"}, f"fixture {f}")
     fx = by[p("fixtures", "c512.qcow2")]["format"]
-    check_eq((fx["version"], fx["cluster_size"]), (3, 512), "c512 facts")
+    check_eq((fx["version"], fx["cluster-size"]), (3, 512), "c512 facts")
     fx = by[p("fixtures", "overlay.qcow2")]["format"]
-    check_eq(fx["backing_file"], "overlay-base.qcow2", "overlay facts")
+    check_eq(fx["backing-filename"], "overlay-base.qcow2", "overlay facts")
 
     s = by[p("damaged", "stream-cut-short.qcow2")]["snapshots"][0]
-    check_eq((s["verdict"], s["exit_code"]), ("error", 14), "stream cut short")
+    check_eq((s["verdict"], s["exit-code"]), ("error", 14), "stream cut short")
     im = by[p("damaged", "l1-past-eof.qcow2")]
-    check_eq((im["status"], im["error"]["exit_code"]), ("error", 10),
+    check_eq((im["status"], im["error"]["exit-code"]), ("error", 10),
              "header damage")
     check("past the end of the file" in im["error"]["message"],
           im["error"]["message"])
     check(p("damaged", "l1-past-eof.qcow2") in err, f"stderr: {err}")
 
     im = by[p("dirty.qcow2")]
-    check_eq((im["format"]["dirty"], im["fix_blocked"]["exit_code"],
+    check_eq((im["format"]["dirty-flag"], im["fix-blocked"]["exit-code"],
               im["snapshots"][0]["verdict"], im["snapshots"][0]["fix"]["exact"]),
              (True, 7, "fixable", False), "dirty image")
-    check("qemu-img check -r all" in im["fix_blocked"]["message"],
-          im["fix_blocked"]["message"])
+    check("qemu-img check -r all" in im["fix-blocked"]["message"],
+          im["fix-blocked"]["message"])
 
     skipped = {s["path"]: s["reason"] for s in doc["skipped"]}
     check_eq(skipped.get(p("notes.txt")), "not a qcow2 image", "text file")
@@ -208,15 +208,15 @@ def test_every_image_gets_its_verdict_and_facts():
     snaps = scanlib.snapshots(doc).values()
     for verdict, key in (("compatible", "compatible"), ("fixable", "fixable"),
                          ("refused", "refused"), ("error", "errors"),
-                         ("disk-only", "disk_only")):
+                         ("disk-only", "disk-only")):
         check_eq(sm[key], sum(s["verdict"] == verdict for s in snaps),
                  f"summary {key}")
-    check_eq((sm["unreadable"], sm["skipped"], sm["in_use"]),
+    check_eq((sm["unreadable"], sm["skipped"], sm["in-use"]),
              (1, len(doc["skipped"]), 1), "summary images")
     print(f"store: {sm['images']} images, {sm['snapshots']} snapshots: "
           f"{sm['compatible']} compatible, {sm['fixable']} fixable, "
           f"{sm['refused']} refused, {sm['errors']} errors, "
-          f"{sm['disk_only']} disk-only; {len(doc['skipped'])} skipped")
+          f"{sm['disk-only']} disk-only; {len(doc['skipped'])} skipped")
 
 
 def test_in_use_image_is_reported_and_its_qemu_undisturbed():
@@ -227,10 +227,10 @@ def test_in_use_image_is_reported_and_its_qemu_undisturbed():
     rc, doc, _ = scan(held, STORE.path("guest", "qk10.img"))
     check_eq(rc, NEEDS_FIX, "exit code")
     im, control = doc["images"]
-    check_eq((im["in_use"], control["in_use"]), (True, False), "in_use")
-    check(101 in im["lock_bytes"] and 201 in im["lock_bytes"],
-          f"write lock bytes: {im['lock_bytes']}")
-    check_eq((im["fix_blocked"]["exit_code"], control["fix_blocked"]),
+    check_eq((im["in-use"], control["in-use"]), (True, False), "in-use")
+    check(101 in im["lock-bytes"] and 201 in im["lock-bytes"],
+          f"write lock bytes: {im['lock-bytes']}")
+    check_eq((im["fix-blocked"]["exit-code"], control["fix-blocked"]),
              (6, None), "fix blocked by the running QEMU")
     check_eq(scanlib.rules(im["snapshots"][0]),
              scanlib.rules(control["snapshots"][0]), "judged all the same")
@@ -265,11 +265,11 @@ def test_default_scan_and_full_agree_and_full_is_fix_dry_run():
     fs = scanlib.snapshots(full)
     for key, s in scanlib.snapshots(tail).items():
         if s.get("analysis", {}).get("path") == "tail" and \
-                s["vm_state_size"] > (512 << 10):
-            check(s["analysis"]["bytes_read"] <
-                  fs[key]["analysis"]["bytes_read"] / 4,
-                  f"{key}: tail read {s['analysis']['bytes_read']}, full "
-                  f"{fs[key]['analysis']['bytes_read']}")
+                s["vm-state-size"] > (512 << 10):
+            check(s["analysis"]["bytes-read"] <
+                  fs[key]["analysis"]["bytes-read"] / 4,
+                  f"{key}: tail read {s['analysis']['bytes-read']}, full "
+                  f"{fs[key]['analysis']['bytes-read']}")
     walked = sorted(os.path.relpath(k[0], STORE.root)
                     for k, s in scanlib.snapshots(tail).items()
                     if s["verdict"] not in ("error", "disk-only") and
@@ -294,7 +294,7 @@ def test_fix_options_judge_as_fix_would():
         scanlib.compare_with_fix(full, fix_args=opts)
         s = scanlib.images_by_path(tail)[qk10]["snapshots"][0]
         if opts == ["--shrink-vram"]:
-            check_eq((s["analysis"]["full_walk_because"],
+            check_eq((s["analysis"]["full-walk-because"],
                       ("R4", "edit") in scanlib.rules(s)), ("R4", True),
                      "R4 --shrink-vram")
         elif opts == ["--keep-block-sections"]:
@@ -303,10 +303,10 @@ def test_fix_options_judge_as_fix_would():
                       s["analysis"]["path"], f["exact"]),
                      (True, False, "tail", True),
                      "R9 kept: estimated by default, exact with --full")
-            check_eq((s["fix"]["clusters_written"], s["fix"]["clusters_shared"]),
-                     (f["clusters_written"], f["clusters_shared"]),
+            check_eq((s["fix"]["clusters-written"], s["fix"]["clusters-shared"]),
+                     (f["clusters-written"], f["clusters-shared"]),
                      "R9 kept: the estimate is the exact plan's data clusters")
-            check(s["fix"]["clusters_written"] <= 2,
+            check(s["fix"]["clusters-written"] <= 2,
                   f"a version fix writes a cluster or two: {s['fix']}")
         else:
             check(("R6", "loss") in scanlib.rules(s), f"{s['rules']}")
@@ -357,7 +357,7 @@ def test_human_report_is_aligned_and_sums_up():
     sm = doc["summary"]
     want = (f"  snapshots:  {sm['snapshots']}: {sm['compatible']} compatible, "
             f"{sm['fixable']} fixable, {sm['refused']} refused, "
-            f"{sm['errors']} errors, {sm['disk_only']} disk-only")
+            f"{sm['errors']} errors, {sm['disk-only']} disk-only")
     check(want in out, f"summary line {want!r} in:\n{out[-600:]}")
 
 

@@ -14,11 +14,11 @@
  *              resync finds exactly the same section boundaries
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
-#include <json-glib/json-glib.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "app/io.h"
+#include "json/json.h"
 #include "stream/fingerprint.h"
 #include "stream/layout.h"
 #include "stream/stream.h"
@@ -26,7 +26,7 @@
 #include "stream/writer.h"
 
 typedef struct Check {
-    JsonBuilder *out;
+    QjValue *out; /* the object being filled */
     GString *failures;
 } Check;
 
@@ -42,10 +42,9 @@ static void fail(Check *c, const char *fmt, ...)
     va_end(ap);
 }
 
-static void member_int(JsonBuilder *b, const char *name, int64_t v)
+static void member_int(QjValue *o, const char *name, int64_t v)
 {
-    json_builder_set_member_name(b, name);
-    json_builder_add_int_value(b, v);
+    qj_set_int(o, name, v);
 }
 
 /* ---- roundtrip: compare what the writer produces with the source --------- */
@@ -225,8 +224,7 @@ static void check_resync(Check *c, VmsSource *src, const VmsStream *full,
     if (!hidden) {
         fail(c, "resync: the stream has no '%s' section", hide);
     }
-    json_builder_set_member_name(c->out, hide);
-    json_builder_add_int_value(c->out, hidden);
+    qj_set_int(c->out, hide, hidden);
 }
 
 int main(int argc, char **argv)
@@ -244,8 +242,7 @@ int main(int argc, char **argv)
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new("FILE|IMAGE");
     g_autoptr(GError) err = NULL;
-    g_autoptr(JsonBuilder) out = json_builder_new();
-    g_autoptr(JsonGenerator) gen = json_generator_new();
+    g_autoptr(QjValue) out = qj_object();
     Check c = {.out = out, .failures = g_string_new(NULL)};
     Qcow2Image *img = NULL;
     VmsSource *src = NULL;
@@ -267,7 +264,6 @@ int main(int argc, char **argv)
     } else {
         src = vms_source_open_file(argv[1], &err);
     }
-    json_builder_begin_object(out);
     if (src) {
         full = vms_stream_parse(src, &strict, &err);
     }
@@ -294,24 +290,19 @@ int main(int argc, char **argv)
         if (!no_tail) {
             check_tail(&c, src, full);
         }
-        json_builder_set_member_name(out, "resynced");
-        json_builder_begin_object(out);
+        c.out = qj_set_object(out, "resynced");
         for (guint i = 0; hide && hide[i]; i++) {
             check_resync(&c, src, full, hide[i]);
         }
-        json_builder_end_object(out);
+        c.out = out;
     }
-    json_builder_set_member_name(out, "failures");
-    json_builder_add_string_value(out, c.failures->str);
-    json_builder_end_object(out);
-    json_generator_set_root(gen, json_builder_get_root(out));
+    qj_set_str(out, "failures", c.failures->str);
     {
-        g_autofree char *text = json_generator_to_data(gen, NULL);
+        g_autofree char *text = qj_to_string(out, QJ_COMPACT);
         puts(text);
     }
     rc = c.failures->len ? 1 : 0;
     g_string_free(c.failures, TRUE);
-    json_node_unref(json_builder_get_root(out));
     vms_stream_free(full);
     vms_source_free(src);
     qcow2_close(img);

@@ -75,8 +75,8 @@ def test_tail_reads_little():
                          "--stats", "--output=json")
     doc = json.loads(p.stdout)
     check_eq(doc["parse"]["path"], "tail", "tail path taken")
-    check(doc["parse"]["bytes_read"] <= streamlib.TAIL_BUDGET,
-          f"read {doc['parse']['bytes_read']}")
+    check(doc["parse"]["bytes-read"] <= streamlib.TAIL_BUDGET,
+          f"read {doc['parse']['bytes-read']}")
     check("read " in p.stderr and " bytes in " in p.stderr, p.stderr)
 
 

@@ -46,28 +46,28 @@ def corpus(path, work):
     secs = doc["sections"]
     rnd = random.Random(os.path.basename(path))
     cases = [("empty", b""), ("magic-only", data[:4]), ("header", data[:8]),
-             ("no-eof", data[:doc["eof_offset"]])]
+             ("no-eof", data[:doc["eof-offset"]])]
     start = secs[0]
-    cases.append(("mem-size-list", data[:start["payload_offset"] + 20]))
+    cases.append(("mem-size-list", data[:start["payload-offset"] + 20]))
     for n in range(6):
-        cut = rnd.randrange(start["payload_offset"], doc["eof_offset"])
+        cut = rnd.randrange(start["payload-offset"], doc["eof-offset"])
         cases.append((f"cut-{cut:#x}", data[:cut]))
     devices = [s for s in secs if s["type"] == "full"]
     for s in rnd.sample(devices, min(12, len(devices))):
-        mid = s["payload_offset"] + s["payload_size"] // 2
+        mid = s["payload-offset"] + s["payload-size"] // 2
         cases.append((f"cut-in-{s['idstr']}", data[:mid]))
         flip = bytearray(data)
         flip[s["offset"]] ^= 0x40  # the type byte
         cases.append((f"type-of-{s['idstr']}", bytes(flip)))
         flip = bytearray(data)
-        flip[s["idstr_offset"]] ^= 0x80  # the idstr length
+        flip[s["idstr-offset"]] ^= 0x80  # the idstr length
         cases.append((f"idlen-of-{s['idstr']}", bytes(flip)))
         flip = bytearray(data)
-        flip[s["version_offset"] + 3] ^= 0x10  # an unknown version
+        flip[s["version-offset"] + 3] ^= 0x10  # an unknown version
         cases.append((f"version-of-{s['idstr']}", bytes(flip)))
         flip = bytearray(data)
         for k in range(4):
-            i = s["payload_offset"] + rnd.randrange(max(1, s["payload_size"]))
+            i = s["payload-offset"] + rnd.randrange(max(1, s["payload-size"]))
             flip[i] ^= 1 << rnd.randrange(8)
         cases.append((f"payload-of-{s['idstr']}", bytes(flip)))
     for n in range(20):
@@ -132,9 +132,9 @@ def test_errors_inside_a_section_name_it():
         pit = [s for s in doc["sections"] if s["idstr"] == "i8254"][0]
         cut = os.path.join(work, "cut.mig")
         with open(cut, "wb") as f:
-            f.write(data[:pit["payload_offset"] + 50])
+            f.write(data[:pit["payload-offset"] + 50])
         p = testlib.qsnapfix("inspect", "--stream", cut, ok_codes=(BAD_STREAM,))
-        check(f"section {pit['section_id']} 'i8254' (FULL at "
+        check(f"section {pit['section-id']} 'i8254' (FULL at "
               f"{pit['offset']:#x})" in p.stderr, p.stderr)
         check("truncated" in p.stderr, p.stderr)
     finally:

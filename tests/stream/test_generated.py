@@ -84,7 +84,7 @@ def test_device_list_and_writer():
                   f"{e['name']}: version {w['version']}")
             check_eq(w["machine"], MACHINE.get(e["machine"]),
                      f"{e['name']}: machine from the configuration record")
-            check(not any(s["located_by_resync"] for s in doc["sections"]),
+            check(not any(s["located-by-resync"] for s in doc["sections"]),
                   f"{e['name']}: every device known")
 
 

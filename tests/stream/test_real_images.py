@@ -51,7 +51,7 @@ def test_ram_blocks_and_devices_equal_the_manifest():
     for m, path, sn in snapshots():
         doc = streamlib.inspect_json(path, "--snapshot", sn)
         if m["ram_blocks"]:  # (empty for the 7.2 machine-type image)
-            check_eq([(b["id"], b["length"]) for b in doc["ram_blocks"]],
+            check_eq([(b["id"], b["length"]) for b in doc["ram-blocks"]],
                      [(b["id"], b["length"]) for b in m["ram_blocks"]],
                      f"{m['name']} {sn}: RAM blocks")
         want = [(d["idstr"], d["instance"], d["version"])
@@ -62,10 +62,10 @@ def test_ram_blocks_and_devices_equal_the_manifest():
             if len(want) == 2 * len(got) and want[:len(got)] == got:
                 want = want[:len(got)]
             check_eq(got, want, f"{m['name']} {sn}: device sections")
-        total = sum(b["length"] for b in doc["ram_blocks"])
+        total = sum(b["length"] for b in doc["ram-blocks"])
         start = [s for s in doc["sections"]
                  if s["idstr"] == "ram" and s["type"] == "start"][0]
-        check_eq(start["ram"]["mem_size_total"], total,
+        check_eq(start["ram"]["mem-size-total"], total,
                  f"{m['name']} {sn}: MEM_SIZE total = sum of the blocks")
 
 
@@ -74,8 +74,8 @@ def test_tail_path_reads_little_and_agrees_in_inspect():
         full = streamlib.inspect_json(path, "--snapshot", sn)
         tail = streamlib.inspect_json(path, "--snapshot", sn, "--tail")
         check_eq(tail["parse"]["path"], "tail", f"{m['name']}: tail used")
-        check(tail["parse"]["bytes_read"] <= streamlib.TAIL_BUDGET,
-              f"{m['name']}: tail read {tail['parse']['bytes_read']}")
+        check(tail["parse"]["bytes-read"] <= streamlib.TAIL_BUDGET,
+              f"{m['name']}: tail read {tail['parse']['bytes-read']}")
         check_eq(streamlib.devices(tail), streamlib.devices(full),
                  f"{m['name']}: same devices")
         check_eq(tail["writer"], full["writer"], f"{m['name']}: same writer")

@@ -41,7 +41,7 @@ def test_inspect_lists_the_vmdesc_devices_in_order():
                for (i, n, v), w in zip(streamlib.devices(doc),
                                        [x[2] for x in want])]
         check_eq(got, want, f"{mig}: device sections")
-        check_eq(doc["vmdesc"]["offset"], doc["eof_offset"] + 1,
+        check_eq(doc["vmdesc"]["offset"], doc["eof-offset"] + 1,
                  f"{mig}: vmdesc right after EOF")
         check_eq(doc["writer"]["program"], "qemu", f"{mig}: program")
         check(streamlib.version_in_range("7.2", doc["writer"]["version"]),
@@ -64,7 +64,7 @@ def test_field_dump_matches_the_desc_dump():
     for name in ("env.eip", "env.a20_mask", "env.tsc", "env.xcr0"):
         check(f"  {name}: " in desc, f"desc.txt names {name}")
     tsc = fields["env.tsc"]
-    check_eq(tsc["payload_offset"] + cpu["payload_offset"], tsc["offset"],
+    check_eq(tsc["payload-offset"] + cpu["payload-offset"], tsc["offset"],
              "absolute = payload + relative offset")
 
 

@@ -63,19 +63,19 @@ def prove_image(image, images_dir, kvm):
             if want != "loads":
                 log.append(f"{what}: {s['status']}")
                 continue
-            check_eq(s["run_state"], "paused", f"{what}: run state")
-            seen = set(s["expected_warnings_seen"])
-            said = {w["message"] for w in s["recipe"]["expected_warnings"]}
+            check_eq(s["run-state"], "paused", f"{what}: run state")
+            seen = set(s["expected-warnings-seen"])
+            said = {w["message"] for w in s["recipe"]["expected-warnings"]}
             check_eq(seen, said, f"{what}: the warnings QEMU printed")
             log.append(f"{what}: loads in {s['seconds']:.1f}s "
-                       f"({s['stream_bytes']} bytes, "
+                       f"({s['stream-bytes']} bytes, "
                        f"{'edited' if s['edited'] else 'as it is'}; "
                        f"expected warnings seen: {len(seen)})")
         if image["writer"].startswith("qemu-kvm"):
             rc, rep = prove(image, path, "--as-is")
             check_eq(rc, 19, f"{name}: exit code of --as-is")
             for s in rep["snapshots"]:
-                errors = targets.without_noise("\n".join(s["qemu_output"]))
+                errors = targets.without_noise("\n".join(s["qemu-output"]))
                 check(s["status"] == "fails" and errors,
                       f"{name}/{s['name']}: --as-is: {s['status']}, "
                       f"{s['reason']}")

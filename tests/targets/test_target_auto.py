@@ -100,9 +100,9 @@ def test_the_built_profile_answers_as_the_shipped_one():
         def what(rules):
             return [(r["id"], r["action"], r["subject"], r["edits"])
                     for r in rules if r["id"] != "R23"]
-        check_eq([(n, what(rules), recipe and recipe["command_line"])
+        check_eq([(n, what(rules), recipe and recipe["command-line"])
                   for n, _, rules, _, recipe in built],
-                 [(n, what(rules), recipe and recipe["command_line"])
+                 [(n, what(rules), recipe and recipe["command-line"])
                   for n, _, rules, _, recipe in shipped],
                  f"{image['name']}: built against shipped")
         r23 = [r for _, _, rules, _, _ in built for r in rules

@@ -2,8 +2,8 @@
 """Reading qsnapfix's JSON reports, shared by the collection's modules and
 its filter.
 
-qsnapfix's reports are moving to one naming convention (qemu-img's
-kebab-case: `exit-code`, `fix-blocked`); older ones spell some members in
+qsnapfix's reports name their members as qemu-img does (kebab-case:
+`exit-code`, `fix-blocked`); those of versions before 0.1.0 spell some in
 snake_case (`exit_code`, `fix_blocked`). Everything here asks for a member
 by its kebab-case name and accepts either spelling, so the collection works
 with both generations of the program.
@@ -12,8 +12,8 @@ import json
 
 # Exit codes that are a report, not a failure, per command (qsnapfix(1),
 # EXIT STATUS): scan's 17 (something is fixable) and 4 (something would be
-# refused) describe the store; fix's 3 is "nothing to do" (programs that
-# report `changed` exit 0 there instead).
+# refused) describe the store; "nothing to do" is 0 (versions before 0.1.0
+# gave 3 for it, still accepted).
 OK_CODES = {
     "scan": (0, 4, 17),
     "fix": (0, 3),

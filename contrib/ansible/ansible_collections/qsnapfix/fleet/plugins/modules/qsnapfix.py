@@ -18,8 +18,8 @@ description:
   - Check mode runs C(fix --dry-run), C(undo -n) or C(drop-originals -n)
     (no journal is written); C(scan) is read-only and runs as usual.
   - Fails with the tool's error object and exit code when qsnapfix
-    reports a failure; scan's 17 (fixable) and 4 (refused) and fix's 3
-    (nothing to do) are reports, not failures.
+    reports a failure; scan's 17 (fixable) and 4 (refused) are reports,
+    not failures, and nothing to do is 0 (3 before qsnapfix 0.1.0).
 version_added: "0.1.0"
 author: qsnapfix maintainers
 options:
