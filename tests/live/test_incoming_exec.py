@@ -41,7 +41,7 @@ def test_real_streams_resume_through_translate_in_exec():
                      "--output=json", stream, os.path.join(w, "out.mig")])
             recipe = json.loads(p.stdout)["snapshots"][0]["recipe"]
             also = [f"--also={a}" for a in ("-machine", "hpet=off")
-                    if "hpet=off" in recipe["qemu_args"]]
+                    if "hpet=off" in recipe["qemu-args"]]
             live_dir = os.path.join(w, "live")
             os.makedirs(live_dir)
             log = os.path.join(w, "translate.log")
@@ -51,7 +51,7 @@ def test_real_streams_resume_through_translate_in_exec():
                 *also, "-", "-"))
             cmd += f" < {shlex.quote(stream)} 2> {shlex.quote(log)}"
             args = [a.replace("@IMAGE@", src) for a in image["device_args"]]
-            r = resume.watch([*args, "-snapshot", *recipe["qemu_args"],
+            r = resume.watch([*args, "-snapshot", *recipe["qemu-args"],
                               "-incoming", "exec:" + cmd],
                              machine=recipe["machine"], counters=3,
                              timeout=TIMEOUT)
@@ -65,7 +65,7 @@ def test_real_streams_resume_through_translate_in_exec():
             with open(final) as f:
                 streamed = json.load(f)["recipe"]
             check_eq([a.replace(live_dir, batch_dir)
-                      for a in streamed["qemu_args"]], recipe["qemu_args"],
+                      for a in streamed["qemu-args"]], recipe["qemu-args"],
                      f"{name}: recipe of the streamed run")
             print(f"{name}: {r.summary()}")
 

@@ -146,7 +146,7 @@ def test_guest_keeps_counting_through_two_relays():
             head = json.load(f)
         check_eq(head["stage"], "head", "recipe stage")
         recipe = head["recipe"]
-        args = recipe["qemu_args"]
+        args = recipe["qemu-args"]
         check("cirrus-vga.vgamem_mb=16" in args,
               f"recipe without the 16 MiB cirrus VRAM: {args}")
         rom = [f for f in recipe["files"] if f["kind"] == "rom"]
@@ -196,7 +196,7 @@ def test_guest_keeps_counting_through_two_relays():
         with open(fix.recipe) as f:
             final = json.load(f)
         check_eq(final["stage"], "final", "recipe stage at the end")
-        check_eq(final["recipe"]["qemu_args"], args, "final recipe")
+        check_eq(final["recipe"]["qemu-args"], args, "final recipe")
         check(final["stats"]["records"] >= PASSES,
               f"PART/END records relayed: {final['stats']}")
         with open(rom[0]["path"], "rb") as f:
