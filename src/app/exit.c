@@ -89,10 +89,17 @@ int app_exit_code(const GError *err)
         return stream_exit_code(err->code);
     }
     if (err->domain == TR_ERROR) {
-        /* a refusal is REFUSED; anything else means our own result did not
+        /* a refusal is REFUSED, a shape the operation does not handle
+         * UNSUPPORTED; anything else means our own result did not
          * hold up (a verification or composition failure): a bug */
-        return err->code == TR_ERROR_REFUSED ? APP_EXIT_REFUSED
-                                             : APP_EXIT_INTERNAL;
+        switch (err->code) {
+        case TR_ERROR_REFUSED:
+            return APP_EXIT_REFUSED;
+        case TR_ERROR_UNSUPPORTED:
+            return APP_EXIT_UNSUPPORTED;
+        default:
+            return APP_EXIT_INTERNAL;
+        }
     }
     if (err->domain == LIVE_ERROR) {
         /* in flight: a refusal, a decision the stream cannot wait for, or

@@ -76,15 +76,19 @@ static void unproven(AppProof *out, char *why)
 
 /* ---- the QEMU command line ---------------------------------------------- */
 
-static bool recipe_has_bios(const TrRecipe *r)
+static unsigned recipe_gives(const TrRecipe *r)
 {
+    unsigned gives = 0;
+
     for (guint i = 0; i < r->settings->len; i++) {
         const TrSetting *s = g_ptr_array_index(r->settings, i);
         if (s->kind == TR_SETTING_BIOS) {
-            return true;
+            gives |= APP_RECIPE_GIVES_BIOS;
+        } else if (s->kind == TR_SETTING_PFLASH) {
+            gives |= APP_RECIPE_GIVES_PFLASH;
         }
     }
-    return false;
+    return gives;
 }
 
 /*
@@ -391,7 +395,7 @@ void app_prove(AppSource *source, const AppOptions *o,
         g_clear_error(&err);
         goto out;
     }
-    vm = app_vm_args_sanitize(po->vm_args, recipe_has_bios(r->recipe));
+    vm = app_vm_args_sanitize(po->vm_args, recipe_gives(r->recipe));
     for (guint i = 0; i < vm->notes->len; i++) {
         g_ptr_array_add(out->vm_notes,
                         g_strdup(g_ptr_array_index(vm->notes, i)));

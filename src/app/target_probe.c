@@ -16,7 +16,7 @@
 #include "translate/target_facts.h"
 
 /* Bump when what is measured changes: older caches are then ignored. */
-#define FACTS_LAYOUT 1
+#define FACTS_LAYOUT 3
 /* Deadlines: one QEMU run (start, QMP, migrate or load, quit). */
 #define RUN_SECONDS 60
 #define POLL_US     (50 * 1000)
@@ -85,11 +85,42 @@ static const char *const cfg_isa[] = {"-vga",
                                       "pci-serial",
                                       NULL};
 
+static const char *const cfg_eepro100_scsi[] = {
+    "-vga",
+    "none",
+    "-nic",
+    "user,model=i82551,restrict=on",
+    "-nic",
+    "user,model=i82557b,restrict=on",
+    "-nic",
+    "user,model=i82559er,restrict=on",
+    "-device",
+    "isa-ide,iobase=0x1e8,iobase2=0x3ee,irq=11",
+    "-device",
+    "lsi53c895a,id=scsi0",
+    "-blockdev",
+    "null-co,node-name=d0",
+    "-device",
+    "scsi-hd,drive=d0,bus=scsi0.0",
+    "-device",
+    "virtio-scsi-pci",
+    "-usb",
+    "-blockdev",
+    "null-co,node-name=d1",
+    "-device",
+    "usb-storage,drive=d1",
+    NULL};
+
 static const Config configs[] = {
-    {"cirrus-rtl8139", cfg_cirrus}, {"std-e1000-usb", cfg_std},
-    {"vmware-ne2k", cfg_vmware},    {"virtio-pcnet", cfg_virtio},
-    {"sound", cfg_sound},           {"qxl", cfg_qxl},
-    {"newest-machine", cfg_newest}, {"isa-sound-watchdogs-ehci", cfg_isa},
+    {"cirrus-rtl8139", cfg_cirrus},
+    {"std-e1000-usb", cfg_std},
+    {"vmware-ne2k", cfg_vmware},
+    {"virtio-pcnet", cfg_virtio},
+    {"sound", cfg_sound},
+    {"qxl", cfg_qxl},
+    {"newest-machine", cfg_newest},
+    {"isa-sound-watchdogs-ehci", cfg_isa},
+    {"eepro100-scsi", cfg_eepro100_scsi},
 };
 
 /* What QEMU says when a device of a configuration is not in this build. */
@@ -113,6 +144,10 @@ static const struct {
                                       "vram_size_mb", NULL}},
     {"usb-tablet", (const char *const[]){"full-path", NULL}},
     {"virtio-balloon-pci", (const char *const[]){"class", NULL}},
+    {"intel-hda", (const char *const[]){"old_msi_addr", NULL}},
+    {"virtio-blk-pci", (const char *const[]){"vectors", NULL}},
+    {"virtio-serial-pci", (const char *const[]){"vectors", NULL}},
+    {"virtio-scsi-pci", (const char *const[]){"vectors", NULL}},
 };
 
 /* Sections registered but never sent, loaded to see what takes them. */

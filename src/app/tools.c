@@ -255,9 +255,44 @@ static VmsStream *parse_all(VmsSource *src, GError **errp)
     return vms_stream_parse(src, &popts, errp);
 }
 
+/* The reshaped VM state must be a stream to EOF before a byte of the
+ * image changes (oldify's shapes are for tests: a stream they do not
+ * know is refused, not written). */
+static bool reshaped_parses(VmsSource *src, const TrResult *r,
+                            const char *image, GError **errp)
+{
+    g_autofree uint8_t *copy = NULL;
+    const uint8_t *old = src->mapped;
+    g_autoptr(GBytes) reshaped = NULL;
+    g_autoptr(VmsSource) check = NULL;
+    g_autoptr(VmsStream) s = NULL;
+
+    if (!old) {
+        copy = g_try_malloc(src->size ? src->size : 1);
+        if (!copy) {
+            g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_NOMEM,
+                        "%s: no memory for a copy of the VM state", image);
+            return false;
+        }
+        if (!vms_source_read(src, 0, copy, src->size, errp)) {
+            return false;
+        }
+        old = copy;
+    }
+    reshaped = tr_apply_edits(old, src->size, r->edits, errp);
+    check = reshaped ? vms_source_new_bytes(reshaped, src->name) : NULL;
+    s = check ? parse_all(check, errp) : NULL;
+    if (!s) {
+        g_prefix_error(errp,
+                       "%s: the reshaped VM state (nothing written): ", image);
+    }
+    return s != NULL;
+}
+
 /*
- * Write r's edits through sink and check that the result is still a
- * stream, to EOF; *src and *s (what r was made from) are freed. A sink that
+ * Write r's edits through sink, once they are known to make a stream to EOF
+ * in memory (nothing written otherwise), and check that the result is still
+ * a stream, to EOF; *src and *s (what r was made from) are freed. A sink that
  * writes a whole new file gets the old bytes from *src and writes even
  * without edits; one that writes in place reads them itself.
  */
@@ -269,9 +304,14 @@ static bool write_reshaped(const char *image, AppSource *source, AppSink *sink,
                   .edits = r->edits,
                   .new_size = r->new_size};
     AppWriteStats st = {0};
-    bool ok =
-        (!whole_file && !r->edits->len) || app_sink_write(sink, &w, &st, errp);
+    bool ok;
 
+    if (r->edits->len && !reshaped_parses(*src, r, image, errp)) {
+        g_clear_pointer(s, vms_stream_free);
+        g_clear_pointer(src, vms_source_free);
+        return false;
+    }
+    ok = (!whole_file && !r->edits->len) || app_sink_write(sink, &w, &st, errp);
     app_write_stats_clear(&st);
     g_clear_pointer(s, vms_stream_free);
     g_clear_pointer(src, vms_source_free);

@@ -152,7 +152,18 @@ static bool is_secret(const char *v)
     return g_str_has_prefix(v, "secret,") || (type && !strcmp(type, "secret"));
 }
 
-AppVmArgs *app_vm_args_sanitize(const char *const *argv, bool recipe_bios)
+/* the first flash drive: the one the recipe's pflash setting takes */
+static bool is_pflash_unit0(const char *v)
+{
+    g_autofree char *iface = keyval_get(v, "if");
+    g_autofree char *unit = keyval_get(v, "unit");
+    g_autofree char *index = keyval_get(v, "index");
+
+    return iface && !strcmp(iface, "pflash") && (!unit || !strcmp(unit, "0")) &&
+           (!index || !strcmp(index, "0"));
+}
+
+AppVmArgs *app_vm_args_sanitize(const char *const *argv, unsigned gives)
 {
     AppVmArgs *a = g_new0(AppVmArgs, 1);
     bool drives = false;
@@ -186,8 +197,11 @@ AppVmArgs *app_vm_args_sanitize(const char *const *argv, bool recipe_bios)
             note(a, g_strdup_printf("%s dropped (the proof decides it)", opt));
         } else if (!strcmp(opt, "-M") || !strcmp(opt, "-machine")) {
             machine_opts(a, v);
-        } else if (!strcmp(opt, "-bios") && recipe_bios) {
+        } else if (!strcmp(opt, "-bios") && (gives & APP_RECIPE_GIVES_BIOS)) {
             note(a, g_strdup("-bios: the recipe's"));
+        } else if (!strcmp(opt, "-drive") && is_pflash_unit0(v) &&
+                   (gives & APP_RECIPE_GIVES_PFLASH)) {
+            note(a, g_strdup("-drive if=pflash: the recipe's"));
         } else if (!strcmp(opt, "-netdev")) {
             g_autofree char *id = keyval_get(v, "id");
             add(a, "-netdev",

@@ -35,11 +35,19 @@ typedef struct AppVmArgs {
     char *machine_opts; /* -machine options kept (no type, no accel) */
 } AppVmArgs;
 
+/* What the recipe gives itself: the VM's own option for it is dropped (a
+ * domain the recipe was already applied to carries the same -drive, and
+ * QEMU refuses a second pflash unit 0). */
+typedef enum AppRecipeGives {
+    APP_RECIPE_GIVES_BIOS = 1 << 0,   /* -bios */
+    APP_RECIPE_GIVES_PFLASH = 1 << 1, /* -drive if=pflash,unit=0 */
+} AppRecipeGives;
+
 /*
- * Make argv (a VM's options, NULL-terminated) safe for a proof. recipe_bios:
- * the recipe gives its own -bios (the VM's is dropped).
+ * Make argv (a VM's options, NULL-terminated) safe for a proof; gives: a
+ * mask of AppRecipeGives.
  */
-AppVmArgs *app_vm_args_sanitize(const char *const *argv, bool recipe_bios);
+AppVmArgs *app_vm_args_sanitize(const char *const *argv, unsigned gives);
 void app_vm_args_free(AppVmArgs *a);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(AppVmArgs, app_vm_args_free)
 

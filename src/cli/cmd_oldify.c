@@ -21,8 +21,9 @@ static const char oldify_description[] =
     "piix4_pm 3->2, i8254 3->2, rtl8139 5->4, uhci 3->2, USB named by port,\n"
     "balloon class 0x0500, 16 MiB cirrus vga.vram, 64 KiB NIC ROMs, empty\n"
     "'block' sections, no parallel_isa/globalstate/vmdesc; --as\n"
-    "qemu-kvm-1.2: piix4_pm 3->2, system.flash0 -> system.flash, 16 KiB qxl\n"
-    "ROM with PCI revision 3, no hpet, 16 MiB cirrus vga.vram; --as keep:\n"
+    "qemu-kvm-1.2: piix4_pm 3->2, ehci 2->1, system.flash0 -> system.flash,\n"
+    "16 KiB qxl ROM with PCI revision 3, no hpet, 16 MiB cirrus vga.vram;\n"
+    "--as keep:\n"
     "only the options below). For demos and tests.\n"
     "\n"
     "Exit codes: 0 done; 2 bad command line; 5-16 as for `fix`.\n";

@@ -57,11 +57,10 @@ static char *global_element(const TrSetting *s)
 {
     static const struct {
         const char *driver, *model;
-    } nics[] = {{"e1000", "e1000"},
-                {"rtl8139", "rtl8139"},
-                {"virtio-net-pci", "virtio"},
-                {"ne2k_pci", "ne2k_pci"},
-                {"pcnet", "pcnet"}};
+    } nics[] = {{"e1000", "e1000"},           {"rtl8139", "rtl8139"},
+                {"virtio-net-pci", "virtio"}, {"ne2k_pci", "ne2k_pci"},
+                {"pcnet", "pcnet"},           {"i82551", "i82551"},
+                {"i82557b", "i82557b"},       {"i82559er", "i82559er"}};
     static const struct {
         const char *driver, *model;
     } videos[] = {{"VGA", "vga"},

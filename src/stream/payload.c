@@ -40,6 +40,27 @@ static bool eof_plausible(Parser *p, uint64_t at)
     return false;
 }
 
+/*
+ * Versions are small numbers, except where a table knows a large one: the
+ * 93xx EEPROM's vmstate is versioned by date (20061113).
+ */
+static bool version_plausible(Parser *p, const char *idstr, size_t len,
+                              uint32_t version)
+{
+    const VmsLayout *l;
+    const char *slash;
+    char name[256];
+
+    if (version <= MAX_PLAUSIBLE_VERSION) {
+        return true;
+    }
+    memcpy(name, idstr, len);
+    name[len] = '\0';
+    slash = strrchr(name, '/');
+    return vms_layouts_lookup(p->layouts, slash ? slash + 1 : name, version, &l,
+                              1) > 0;
+}
+
 static bool full_header_plausible(Parser *p, uint64_t at)
 {
     VmsReader *r = &p->r;
@@ -56,7 +77,7 @@ static bool full_header_plausible(Parser *p, uint64_t at)
         return false;
     }
     return vms_be32(id + len) <= MAX_IDSTR_INSTANCE &&
-           vms_be32(id + len + 4) <= MAX_PLAUSIBLE_VERSION;
+           version_plausible(p, (const char *)id, len, vms_be32(id + len + 4));
 }
 
 bool vms_record_plausible(Parser *p, uint64_t at, uint32_t section_id)

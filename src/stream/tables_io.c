@@ -481,3 +481,24 @@ const VmsLayout vms_usb_hub = {
             END_FIELDS,
         },
 };
+
+/* usb-storage: version 1 since QEMU 1.1 (the bulk-only transport's state;
+ * its SCSI disk has a section of its own), the same in 7.2 and 10.0. */
+const VmsLayout vms_usb_storage = {
+    .name = "usb-storage",
+    .min_version = 1,
+    .max_version = 1,
+    .fields =
+        (const VmsField[]){
+            STRUCT("dev", vms_usb_device),
+            U32("mode"),
+            U32("scsi_len"),
+            U32("scsi_off"),
+            U32("data_len"),
+            U32("csw.sig"),
+            U32("csw.tag"),
+            U32("csw.residue"),
+            U8("csw.status"),
+            END_FIELDS,
+        },
+};

@@ -1,5 +1,6 @@
 /*
- * Layouts: e1000, rtl8139, NE2000 (PCI and ISA), PCnet, and slirp.
+ * Layouts: e1000, rtl8139, NE2000 (PCI and ISA), PCnet, the eepro100
+ * family with its EEPROM, and slirp.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "tables.h"
@@ -260,6 +261,101 @@ const VmsLayout vms_pcnet = {
         (const VmsField[]){
             STRUCT("parent_obj", vms_pci_device),
             STRUCT("state", pcnet_core),
+            END_FIELDS,
+        },
+};
+
+/*
+ * ---- eepro100 (i82551, i82557b, i82559er, ...) -----------------------------
+ * One vmsd for the whole family, named after the device model at realize
+ * (so -dump-vmstate lists none of them): version 3 in qemu-kvm 0.15-1.2 and
+ * QEMU 7.2/10.0 alike (0.13 dropped a u32 'pointer' after 'device'; 7.2
+ * keeps 'device' as 4 unused bytes). 4698 bytes.
+ */
+static const VmsField eepro100_fields[] = {
+    STRUCT("dev", vms_pci_device),
+    UNUSED(32),
+    BUFFER("mult", 8),
+    BUFFER("mem", 4096),
+    U8("scb_stat"),
+    U8("int_stat"),
+    UNUSED(12),
+    BUFFER("conf.macaddr", 6),
+    UNUSED(76),
+    U16_ARRAY("mdimem", 32),
+    U32("device"),
+    U32("cu_base"),
+    U32("cu_offset"),
+    U32("ru_base"),
+    U32("ru_offset"),
+    U32("statsaddr"),
+    U32("statistics.tx_good_frames"),
+    U32("statistics.tx_max_collisions"),
+    U32("statistics.tx_late_collisions"),
+    U32("statistics.tx_underruns"),
+    U32("statistics.tx_lost_crs"),
+    U32("statistics.tx_deferred"),
+    U32("statistics.tx_single_collisions"),
+    U32("statistics.tx_multiple_collisions"),
+    U32("statistics.tx_total_collisions"),
+    U32("statistics.rx_good_frames"),
+    U32("statistics.rx_crc_errors"),
+    U32("statistics.rx_alignment_errors"),
+    U32("statistics.rx_resource_errors"),
+    U32("statistics.rx_overrun_errors"),
+    U32("statistics.rx_cdt_errors"),
+    U32("statistics.rx_short_frame_errors"),
+    U32("statistics.fc_xmt_pause"),
+    U32("statistics.fc_rcv_pause"),
+    U32("statistics.fc_rcv_unsupported"),
+    U16("statistics.xmt_tco_frames"),
+    U16("statistics.rcv_tco_frames"),
+    BUFFER("configuration", 22),
+    END_FIELDS,
+};
+#define EEPRO100(var, model)                                                   \
+    const VmsLayout var = {                                                    \
+        .name = model,                                                         \
+        .min_version = 2,                                                      \
+        .max_version = 3,                                                      \
+        .fields = eepro100_fields,                                             \
+    }
+EEPRO100(vms_i82550, "i82550");
+EEPRO100(vms_i82551, "i82551");
+EEPRO100(vms_i82557a, "i82557a");
+EEPRO100(vms_i82557b, "i82557b");
+EEPRO100(vms_i82557c, "i82557c");
+EEPRO100(vms_i82558a, "i82558a");
+EEPRO100(vms_i82558b, "i82558b");
+EEPRO100(vms_i82559a, "i82559a");
+EEPRO100(vms_i82559b, "i82559b");
+EEPRO100(vms_i82559c, "i82559c");
+EEPRO100(vms_i82559er, "i82559er");
+EEPRO100(vms_i82562, "i82562");
+EEPRO100(vms_i82801, "i82801");
+
+/* The 93xx EEPROM of the eepro100 NICs ("<pci path>/eeprom"): version
+ * 20061113 in every era (20061112 stored the word count as one byte and a
+ * pad byte). */
+const VmsLayout vms_eeprom93xx = {
+    .name = "eeprom",
+    .min_version = 20061112,
+    .max_version = 20061113,
+    .fields =
+        (const VmsField[]){
+            U8("tick"),
+            U8("address"),
+            U8("command"),
+            U8("writable"),
+            U8("eecs"),
+            U8("eesk"),
+            U8("eedo"),
+            U8("addrbits"),
+            U8("size", .until = 20061112),
+            UNUSED(1, .until = 20061112),
+            U16("size", .since = 20061113),
+            U16("data"),
+            U16_ARRAY("contents", 0, .count_from = "size"),
             END_FIELDS,
         },
 };

@@ -82,7 +82,25 @@ extern const VmsLayout vms_rtl8139;
 extern const VmsLayout vms_ne2000_pci;
 extern const VmsLayout vms_ne2000_isa;
 extern const VmsLayout vms_pcnet;
+extern const VmsLayout vms_i82550;
+extern const VmsLayout vms_i82551;
+extern const VmsLayout vms_i82557a;
+extern const VmsLayout vms_i82557b;
+extern const VmsLayout vms_i82557c;
+extern const VmsLayout vms_i82558a;
+extern const VmsLayout vms_i82558b;
+extern const VmsLayout vms_i82559a;
+extern const VmsLayout vms_i82559b;
+extern const VmsLayout vms_i82559c;
+extern const VmsLayout vms_i82559er;
+extern const VmsLayout vms_i82562;
+extern const VmsLayout vms_i82801;
+extern const VmsLayout vms_eeprom93xx;
 extern const VmsLayout vms_slirp;
+extern const VmsLayout vms_lsiscsi;
+extern const VmsLayout vms_scsi_disk;
+extern const VmsLayout vms_usb_storage;
+extern const VmsLayout vms_virtio_scsi;
 extern const VmsLayout vms_virtio_net;
 extern const VmsLayout vms_virtio_blk;
 extern const VmsLayout vms_virtio_balloon;
@@ -166,7 +184,25 @@ const VmsLayout *const vms_builtin_layouts[] = {
     &vms_ne2000_pci,
     &vms_ne2000_isa,
     &vms_pcnet,
+    &vms_i82550,
+    &vms_i82551,
+    &vms_i82557a,
+    &vms_i82557b,
+    &vms_i82557c,
+    &vms_i82558a,
+    &vms_i82558b,
+    &vms_i82559a,
+    &vms_i82559b,
+    &vms_i82559c,
+    &vms_i82559er,
+    &vms_i82562,
+    &vms_i82801,
+    &vms_eeprom93xx,
     &vms_slirp,
+    &vms_lsiscsi,
+    &vms_scsi_disk,
+    &vms_usb_storage,
+    &vms_virtio_scsi,
     &vms_virtio_net,
     &vms_virtio_blk,
     &vms_virtio_balloon,

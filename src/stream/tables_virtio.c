@@ -447,6 +447,22 @@ const VmsLayout vms_virtio_balloon = {
         },
 };
 
+/* ---- virtio-scsi (version 1): the common part only --------------------- */
+
+/* qemu-kvm 1.1/1.2 (old-style, virtio_save alone) and QEMU 7.2/10.0 write
+ * no device part; queued requests travel in the disks' sections. */
+static const VirtioDevicePart scsi_part = {.layout = NULL};
+const VmsLayout vms_virtio_scsi = {
+    .name = "virtio-scsi",
+    .min_version = 1,
+    .max_version = 1,
+    .fields =
+        (const VmsField[]){
+            CUSTOM("virtio", vms_custom_virtio, .arg = &scsi_part),
+            END_FIELDS,
+        },
+};
+
 /* ---- virtio-serial ("virtio-console", version 3) ------------------------- */
 
 static bool serial_device(VmsWalk *w, const VmsField *f, GError **errp)

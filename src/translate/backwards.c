@@ -89,6 +89,28 @@ static void drop_field(Back *b, const char *vmsd, uint32_t from, uint32_t to,
     tr_plan_patch_be32(b->plan, f, sec->version_offset, to);
 }
 
+/* R26 backwards: ehci v2 -> v1, without the two registers v2 added. */
+static void ehci_v1(Back *b)
+{
+    VmsSection *sec = full(b, "ehci");
+    VmsFieldLoc pending, frindex;
+
+    if (!sec || sec->version_id != 2 ||
+        !vms_section_find_field(sec, "ehci.usbsts_pending", &pending, NULL) ||
+        !vms_section_find_field(sec, "ehci.usbsts_frindex", &frindex, NULL) ||
+        frindex.offset != pending.offset + pending.size) {
+        return;
+    }
+    TrFinding *f = finding(
+        b, "R26", "ehci version 1 (QEMU 1.1/1.2)", sec->idstr,
+        g_strdup_printf("'%s' is version 2 (%" PRIu64 " bytes)", sec->idstr,
+                        sec->payload_len),
+        g_strdup("usbsts_pending and usbsts_frindex removed, version 2 -> "
+                 "1"));
+    tr_plan_drop(b->plan, f, pending.offset, pending.size + frindex.size);
+    tr_plan_patch_be32(b->plan, f, sec->version_offset, 1);
+}
+
 static void drop_sections(Back *b, const char *vmsd, const char *why)
 {
     for (guint i = 0; i < b->s->sections->len; i++) {
@@ -379,6 +401,7 @@ static void as_qemu_kvm_12(Back *b)
         resize_block(b, "vga.vram", 8 << 20, 16 << 20, "R4",
                      "qemu-kvm's 16 MiB cirrus VRAM");
     }
+    ehci_v1(b);
     rename_block(b, "system.flash0", "system.flash", "R17",
                  "qemu-kvm 1.2 names its BIOS flash 'system.flash'");
     resize_block(b, "/qxl.vrom", 8 << 10, 16 << 10, "R10",
@@ -417,6 +440,16 @@ TrResult *tr_backwards(const VmsStream *s, VmsSource *src,
     if (!s->pages || s->tail_path) {
         g_set_error(errp, TR_ERROR, TR_ERROR_INVALID,
                     "%s: parsed without its page records", s->name);
+        return NULL;
+    }
+    if (s->has_footers && o->as && strcmp(o->as, "keep")) {
+        /* qemu-kvm never wrote footers, and the shapes above do not take
+         * them out: the result would be neither stream */
+        g_set_error(errp, TR_ERROR, TR_ERROR_UNSUPPORTED,
+                    "%s: its sections end with SECTION_FOOTERs (written for a "
+                    "machine type >= 2.4); --as %s reshapes streams of "
+                    "-M pc-i440fx-1.4, which have none",
+                    s->name, o->as);
         return NULL;
     }
     r->writer = g_strdup(o->as ? o->as : "keep");

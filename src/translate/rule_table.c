@@ -8,17 +8,19 @@
  *   drop-section      first: every rule that looks at sections skips the
  *                     ones the user dropped;
  *   R15, kvm, hpet,   the machine around the devices (recipe settings
- *   R24, R25          only; R3 and R25 read R15's machine type);
+ *   acpi, R24, R25,   and notes, R28's refusal; R3, R25 and R28 read
+ *   R28               R15's machine type);
  *   R9, R8            before the rules on section records: R8 skips the
  *                     block sections R9 removes, R19 gives R8's ids to
  *                     the footers it adds;
- *   R1 ... R16        section headers and payload bytes;
+ *   R1 ... R16, R26   section headers and payload bytes;
  *   R4 ... ram        one walk over the RAM block list (detect_block);
  *   R20               after R6, whose dropped ROMs it leaves alone;
  *   R18, R19          the framing of the recipe's machine (R15's);
- *   R21, R22, R23     device defaults and CPU state;
+ *   R21 R22 R27 R29   device defaults;
+ *   R23               CPU state;
  *   target, layout    last: what the target still cannot load, after
- *                     the versions R1/R2 set.
+ *                     the versions R1/R2/R26 set.
  *
  * Not rules (vmstate-reference.md §0): R11 (no VM description: QEMU loads
  * without it), R12 (kvm-tpr-opt: the same layout; R25 is about the device
@@ -35,14 +37,17 @@
     X(r15_machine)                                                             \
     X(kvm)                                                                     \
     X(hpet)                                                                    \
+    X(acpi)                                                                    \
     X(r24_qxl_revision)                                                        \
     X(r25_vapic)                                                               \
+    X(r28_ram_split)                                                           \
     X(r9_block)                                                                \
     X(r8_live_ids)                                                             \
     X(r1_piix4_pm)                                                             \
     X(r2_i8254)                                                                \
     X(r3_usb_path)                                                             \
     X(r16_balloon_class)                                                       \
+    X(r26_ehci)                                                                \
     X(r4_cirrus_vram)                                                          \
     X(r5_vga_memory)                                                           \
     X(r6_option_rom)                                                           \
@@ -55,6 +60,8 @@
     X(r19_footers)                                                             \
     X(r21_piix4_pcihp)                                                         \
     X(r22_vga_revision)                                                        \
+    X(r27_hda_msi)                                                             \
+    X(r29_virtio_vectors)                                                      \
     X(r23_xstate)                                                              \
     X(unknown_section)                                                         \
     X(opaque_section)

@@ -1,10 +1,12 @@
 /*
  * The machine around the devices: machine type and CPU model (R15), the
- * accelerator (kvm), HPET (hpet), the APIC's vapic (R25). These never
- * edit the stream; they fill the recipe, each from stream evidence.
+ * accelerator (kvm), HPET (hpet), ACPI (acpi), the APIC's vapic (R25), the
+ * RAM split below 4 GiB (R28). These never edit the stream; they fill the
+ * recipe, or refuse, each from stream evidence.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "rules.h"
@@ -68,6 +70,13 @@ static char *join_evidence(const VmsWriterInfo *w)
     return g_strdup(g->str);
 }
 
+/* A PC without a PCI bus: -M isapc, which always has its two ISA IDE
+ * buses (no PCIBUS section, "isa-ide" sections). */
+static bool isa_only_pc(const TrContext *ctx)
+{
+    return !has_live(ctx, "PCIBUS") && has_live(ctx, "isa-ide");
+}
+
 /* ---- machine type -------------------------------------------------------- */
 
 bool tr_machine_kept(const TrTarget *t, const char *named)
@@ -101,6 +110,12 @@ static void machine_detect(TrContext *ctx, GArray *hits)
                                        "machine type '%s'",
                                        named));
         }
+    } else if (isa_only_pc(ctx) && tr_target_has_isapc(ctx->target)) {
+        ctx->recipe->machine = g_strdup("isapc");
+        tr_hit_add(ctx, hits, G_MAXUINT, G_MAXUINT, 0, "machine",
+                   g_strdup("'isa-ide' sections and no 'PCIBUS' section: a "
+                            "PC without PCI, -M isapc (an i440fx machine "
+                            "has no ISA IDE to load them into)"));
     } else if (ctx->target->machine) {
         ctx->recipe->machine = g_strdup(ctx->target->machine);
     } else if (machine) {
@@ -121,7 +136,13 @@ static void machine_detect(TrContext *ctx, GArray *hits)
                                      "own",
                                      who));
     }
-    if (qemu_kvm && w->version && strcmp(w->version, "unknown")) {
+    if (qemu_kvm && !strcmp(ctx->recipe->machine, "isapc")) {
+        ctx->recipe->cpu_model = g_strdup("486");
+        ctx->recipe->cpu_reason =
+            g_strdup("486 is the default CPU of -M isapc in qemu-kvm and in "
+                     "the target alike (keep the source's -cpu if it set "
+                     "one)");
+    } else if (qemu_kvm && w->version && strcmp(w->version, "unknown")) {
         ctx->recipe->cpu_model = g_strdup("qemu64");
         ctx->recipe->cpu_model_id =
             g_strdup_printf("QEMU Virtual CPU version %s", w->version);
@@ -152,6 +173,7 @@ const TrRule tr_rule_r15_machine = {
              "CONFIGURATION record, or implied by its writer) that the "
              "target must run as well",
     .actions = TR_MAY_SET,
+    .needs = TR_NEEDS("drop-section"),
     .detect = machine_detect,
     .plan = machine_plan,
 };
@@ -209,7 +231,9 @@ const TrRule tr_rule_kvm = {
 
 static void hpet_detect(TrContext *ctx, GArray *hits)
 {
-    if (!has_live(ctx, "hpet") && has_live(ctx, "mc146818rtc")) {
+    /* -M isapc has no HPET in any QEMU */
+    if (!has_live(ctx, "hpet") && has_live(ctx, "mc146818rtc") &&
+        !isa_only_pc(ctx)) {
         tr_hit_add(ctx, hits, G_MAXUINT, G_MAXUINT, 0, "hpet",
                    g_strdup("no 'hpet' section: the source machine had no "
                             "HPET (e.g. Ubuntu's qemu-kvm 1.2 under TCG); "
@@ -240,6 +264,53 @@ const TrRule tr_rule_hpet = {
     .needs = TR_NEEDS("drop-section"),
     .detect = hpet_detect,
     .plan = hpet_plan,
+};
+
+/* ---- acpi: a machine without ACPI ---------------------------------------- */
+
+static void acpi_detect(TrContext *ctx, GArray *hits)
+{
+    if (has_live(ctx, "PIIX3") && !has_live(ctx, "piix4_pm")) {
+        tr_hit_add(ctx, hits, G_MAXUINT, G_MAXUINT, 0, "piix4_pm",
+                   g_strdup("a PIIX3 chipset without a 'piix4_pm' section: "
+                            "the source ran without ACPI (-no-acpi); the "
+                            "target would add its power management device "
+                            "at 00:01.3 under a guest that never saw it"));
+    }
+}
+
+static bool acpi_plan(TrContext *ctx, const TrHit *hit, GError **errp)
+{
+    const char *option = ctx->target->hpet_syntax == TR_HPET_NO_HPET_OPTION
+                             ? "-no-acpi"
+                             : "-machine acpi=off";
+
+    tr_recipe_add_note(ctx->recipe,
+                       g_strdup_printf("the source had no ACPI: start the "
+                                       "target with %s (libvirt: no <acpi/> "
+                                       "in <features>); the stream loads "
+                                       "either way",
+                                       option));
+    tr_finding_set(hit->finding, TR_ACTION_NOTE,
+                   g_strdup_printf("%s keeps the machine as the guest knew "
+                                   "it (see the recipe's note)",
+                                   option));
+    return true;
+}
+
+/* acpi — a PC that ran without ACPI.
+ * Evidence: a "PIIX3" section and no "piix4_pm" section.
+ * Note: -machine acpi=off (-no-acpi on old targets). */
+const TrRule tr_rule_acpi = {
+    .id = "acpi",
+    .title = "source machine without ACPI",
+    .fixes = "a PC stream (a 'PIIX3' section) without 'piix4_pm': the "
+             "source ran with -no-acpi; the target would add an ACPI device "
+             "the guest never saw (the stream still loads)",
+    .actions = TR_MAY_NOTE,
+    .needs = TR_NEEDS("drop-section"),
+    .detect = acpi_detect,
+    .plan = acpi_plan,
 };
 
 /* ---- R25: the vapic a machine switches off ------------------------------- */
@@ -288,4 +359,84 @@ const TrRule tr_rule_r25_vapic = {
     .needs = TR_NEEDS("drop-section"),
     .detect = r25_detect,
     .plan = r25_plan,
+};
+
+/* ---- R28: the RAM split below 4 GiB ------------------------------------- */
+
+/* 3.5 GiB: the split of every qemu-kvm and of machines before 2.0 */
+#define LOWMEM_3_5G 0xe0000000ULL
+
+/* "1.0..1.2" or "1.2": is the newest version the writer may be <= 1.7? */
+static bool upstream_before_2_0(const char *version)
+{
+    const char *upper = version ? strstr(version, "..") : NULL;
+    unsigned major, minor;
+
+    upper = upper ? upper + 2 : version;
+    return upper && g_ascii_isdigit(upper[0]) &&
+           sscanf(upper, "%u.%u", &major, &minor) == 2 &&
+           major * 1000 + minor <= 1007;
+}
+
+static bool writer_split_at_3_5g(const VmsWriterInfo *w)
+{
+    return !strcmp(w->program, "qemu-kvm") ||
+           (!strcmp(w->program, "qemu") && upstream_before_2_0(w->version));
+}
+
+static void r28_detect(TrContext *ctx, GArray *hits)
+{
+    const VmsStream *s = ctx->stream;
+
+    if (!tr_machine_gigabyte_aligned(ctx->recipe->machine) ||
+        !writer_split_at_3_5g(ctx->writer)) {
+        return;
+    }
+    for (guint b = 0; b < s->ram_blocks->len; b++) {
+        const VmsRamBlock *ram = vms_stream_block(s, b);
+        if (strcmp(ram->id, "pc.ram") || ram->length < LOWMEM_3_5G) {
+            continue;
+        }
+        g_autofree char *size = tr_size_str(ram->length);
+        tr_hit_add(ctx, hits, G_MAXUINT, b, ram->length, ram->id,
+                   g_strdup_printf("RAM block 'pc.ram' is %s: %s mapped "
+                                   "3.5 GiB of it below 4 GiB; %s -M %s "
+                                   "maps only 3 GiB there (machines since "
+                                   "2.0 align the split to 1 GiB), so the "
+                                   "guest's RAM between 3 and 3.5 GiB would "
+                                   "move above 4 GiB under it",
+                                   size, ctx->result->writer, ctx->target->name,
+                                   ctx->recipe->machine));
+    }
+}
+
+static bool r28_plan(TrContext *ctx, const TrHit *hit, GError **errp)
+{
+    tr_refuse_no_way_out(
+        hit->finding,
+        g_strdup_printf("the guest's memory map cannot be kept on -M %s",
+                        ctx->recipe->machine),
+        g_strdup("no option of a machine since 2.0 moves the split back "
+                 "(max-ram-below-4g cannot raise it past 3 GiB); a machine "
+                 "before 2.0 keeps it: --target qemu-7.2 (pc-i440fx-1.4) or "
+                 "qemu-2.0 (the source's own machine)"));
+    return true;
+}
+
+/* R28 — a guest of 3.5 GiB or more written with the 3.5 GiB split, for a
+ * machine that splits at 3 GiB (gigabyte_align, i440fx/q35 >= 2.0).
+ * Evidence: RAM block "pc.ram" >= 3.5 GiB, a writer whose machines all
+ * split at 3.5 GiB (qemu-kvm, QEMU <= 1.7), the recipe's machine.
+ * Action: refused (the load would succeed and the guest lose the RAM it
+ * had at 3-3.5 GiB). */
+const TrRule tr_rule_r28_ram_split = {
+    .id = "R28",
+    .title = "RAM split below 4 GiB of another machine type",
+    .fixes = "a guest with 3.5 GiB of RAM or more whose writer mapped 3.5 "
+             "GiB below 4 GiB, for a target machine (>= 2.0) that maps "
+             "3 GiB: QEMU loads it, and the guest finds a PCI hole where "
+             "its RAM was",
+    .actions = TR_MAY_REFUSE,
+    .detect = r28_detect,
+    .plan = r28_plan,
 };

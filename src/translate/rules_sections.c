@@ -692,7 +692,7 @@ const TrRule tr_rule_unknown_section = {
              "version outside what its loader takes (\"Unknown savevm "
              "section\", or a silent stop)",
     .actions = TR_MAY_REFUSE | TR_MAY_NOTE,
-    .needs = TR_NEEDS("drop-section", "R9", "R1", "R2"),
+    .needs = TR_NEEDS("drop-section", "R9", "R1", "R2", "R26"),
     .detect = unknown_detect,
     .plan = unknown_plan,
 };

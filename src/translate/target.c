@@ -31,6 +31,7 @@ static const TrRamSpec qemu72_ram[] = {
     TR_RAM_DISPLAY(MiB(8), MiB(16), MiB(64), KiB(64)),
     /* Debian's ipxe legacy ROMs (pxe-*.rom, 74-76 KB) give 128 KiB. */
     TR_RAM_NIC_ROMS(KiB(128)),
+    TR_RAM_EEPRO100_ROMS(KiB(128)),
     TR_RAM_FLASH_BIOS,
     TR_RAM_ACPI_BLOBS,
     {.match = NULL},
@@ -204,6 +205,24 @@ static bool pc_machine_version(const char *machine, unsigned *v)
                        machine_version(machine, "pc-", v));
 }
 
+bool tr_machine_gigabyte_aligned(const char *machine)
+{
+    unsigned v;
+
+    /* pc_i440fx_1_7 / pc_q35_1_7 machine options switch gigabyte_align
+     * off; "pc" and "q35" are aliases of the newest machines */
+    if (machine && (!strcmp(machine, "pc") || !strcmp(machine, "q35"))) {
+        return true;
+    }
+    return pc_machine_version(machine, &v) && v >= 2000;
+}
+
+bool tr_target_has_isapc(const TrTarget *t)
+{
+    /* every PC QEMU has it; a measured target says so itself */
+    return !t->facts || listed(t->facts->machines, "isapc");
+}
+
 void tr_target_framing(const TrTarget *t, const char *machine,
                        bool *configuration, bool *footers)
 {
@@ -225,6 +244,10 @@ const TrCompatProp tr_pc_compat[] = {
     /* hw_compat_2_1: the extended registers (PCI revision 2) with 2.2 */
     {2, 1, "VGA", "qemu-extended-regs", "off"},
     {2, 1, "secondary-vga", "qemu-extended-regs", "off"},
+    /* hw_compat_2_1: the HDA MSI capability moved from 0x50 to 0x60 with
+     * 2.2 (QEMU 2.0 has no property: always 0x50) */
+    {2, 1, "intel-hda", "old_msi_addr", "on"},
+    {2, 1, "ich9-intel-hda", "old_msi_addr", "on"},
     {0, 0, NULL, NULL, NULL},
 };
 
@@ -279,6 +302,14 @@ const char *tr_machine_default(const TrTarget *t, const char *machine,
         }
         if (!strcmp(driver, "VGA") || !strcmp(driver, "secondary-vga")) {
             return t->vga_revision ? "on" : "off";
+        }
+        /* what the profile measured on its own machine (qom-get) */
+        if (t->facts) {
+            g_autofree char *name = g_strdup_printf("%s.%s", driver, property);
+            const char *measured = tr_facts_prop(t->facts, name);
+            if (measured) {
+                return measured;
+            }
         }
     }
     if (!pc_machine_version(machine, &v)) {

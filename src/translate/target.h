@@ -141,6 +141,14 @@ typedef struct TrMachineRange {
 
 /* Does the target have this machine type (by its class name)? */
 bool tr_target_has_machine(const TrTarget *t, const char *machine);
+/*
+ * Does the machine type split RAM at 3 GiB when the guest has 3.5 GiB or
+ * more (gigabyte_align: i440fx and q35 machines >= 2.0), where older ones
+ * and every qemu-kvm split it at 3.5 GiB?
+ */
+bool tr_machine_gigabyte_aligned(const char *machine);
+/* Does the target have the ISA-only PC machine (-M isapc)? */
+bool tr_target_has_isapc(const TrTarget *t);
 /* Does the target mark it deprecated (a warning on every start)? */
 bool tr_target_machine_deprecated(const TrTarget *t, const char *machine);
 /*

@@ -145,6 +145,9 @@ static TrRamSpec *ram_table(BuiltTarget *b, const TrTargetFacts *f)
         TR_RAM_ROM("/ne2000.rom", "ne2k_pci", FACT(NULL, "/ne2000.rom")),
         TR_RAM_ROM("/ne2k_pci.rom", "ne2k_pci", FACT(NULL, "/ne2000.rom")),
         TR_RAM_ROM("/pcnet.rom", "pcnet", FACT(NULL, "/pcnet.rom")),
+        TR_RAM_ROM("/i82551.rom", "i82551", FACT(NULL, "/i82551.rom")),
+        TR_RAM_ROM("/i82557b.rom", "i82557b", FACT(NULL, "/i82557b.rom")),
+        TR_RAM_ROM("/i82559er.rom", "i82559er", FACT(NULL, "/i82559er.rom")),
         TR_RAM_FLASH_BIOS,
         TR_RAM_ACPI_BLOBS,
     };

@@ -68,7 +68,9 @@ typedef struct TrTargetFacts {
  * What QEMU 7.2 and 10.0 register besides their device classes' vmsds
  * (target_facts_*.c list those from -dump-vmstate): the vmstates of their
  * own streams outside the dump (versions measured there, minimums from
- * the sources: cpu has taken 11 and 12 since QEMU 1.x), the ones they
+ * the sources: cpu has taken 11 and 12 since QEMU 1.x; the eepro100 NICs,
+ * named after their model at realize, 2 and 3; their EEPROM, versioned by
+ * date, 20061112 and 20061113; ISA IDE 0 to 3), the ones they
  * register but never send (audio: measured by loading it), and one
  * deliberate narrowing of the dump's range: ehci. The dump says 1..2, but
  * a v1 section makes the loader skip the nested "ehci-core" struct (field
@@ -81,7 +83,9 @@ typedef struct TrTargetFacts {
     {"PCIBUS", 1, 1}, {"acpi_build", 1, 1}, {"apic", 3, 3},                    \
         {"cpu", 11, 12}, {"cpu_common", 1, 1}, {"globalstate", 1, 1},          \
         {"i2c_bus", 1, 1}, {"ide", 0, 3}, {"ram", 4, 4}, {"slirp", 0, 4},      \
-        {"timer", 1, 2}, {"audio", 1, 1}, {"ehci", 2, 2}
+        {"timer", 1, 2}, {"audio", 1, 1}, {"ehci", 2, 2},                     \
+        {"i82551", 2, 3}, {"i82557b", 2, 3}, {"i82559er", 2, 3},               \
+        {"eeprom", 20061112, 20061113}, {"isa-ide", 0, 3}
 /* clang-format on */
 
 /* The same as a table, and the vmstates registered only with something:

@@ -38,6 +38,8 @@ static const TrRamSpec qemu10_ram[] = {
     TR_RAM_DISPLAY(MiB(8), MiB(16), MiB(64), KiB(64)),
     /* Debian 13's efi-*.rom NIC ROMs are 256 KiB. */
     TR_RAM_NIC_ROMS(KiB(256)),
+    /* but pxe-eepro100.rom (no efi- ROM for these): 128 KiB */
+    TR_RAM_EEPRO100_ROMS(KiB(128)),
     TR_RAM_FLASH_BIOS,
     TR_RAM_ACPI_BLOBS,
     {.match = NULL},

@@ -72,6 +72,15 @@ static const TrSectionSpec qemu20_sections[] = {
     {"gus", 2, 2},
     {"i6300esb_wdt", 1, 10000},
     {"ib700_wdt", 0, 0},
+    {"lsiscsi", 0, 0},
+    {"scsi-disk", 1, 1},
+    {"virtio-scsi", 1, 1},
+    {"usb-storage", 1, 1},
+    {"i82551", 2, 3},
+    {"i82557b", 2, 3},
+    {"i82559er", 2, 3},
+    {"eeprom", 20061112, 20061113},
+    {"isa-ide", 0, 3},
     {"ram", 4, 4},
     {"block", 1, 1},
     {"slirp", 0, 3},
@@ -99,6 +108,7 @@ static const TrRamSpec qemu20_ram[] = {
      * 8 KiB (in TR_RAM_DISPLAY). */
     TR_RAM_DISPLAY(MiB(8), 0, 0, 0),
     TR_RAM_NIC_ROMS(0),
+    TR_RAM_EEPRO100_ROMS(0),
     /* pc_sysfw.c names flash units "system.flash%d" */
     TR_RAM_FLASH_BIOS,
     {.match = NULL},

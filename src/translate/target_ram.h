@@ -88,6 +88,13 @@
         TR_RAM_ROM("/ne2k_pci.rom", "ne2k_pci", len),                          \
         TR_RAM_ROM("/pcnet.rom", "pcnet", len)
 
+/* The eepro100 models libvirt offers: their PXE ROMs (pxe-eepro100.rom
+ * on 7.2 and 10.0 alike, 128 KiB there). */
+#define TR_RAM_EEPRO100_ROMS(len)                                              \
+    TR_RAM_ROM("/i82551.rom", "i82551", len),                                  \
+        TR_RAM_ROM("/i82557b.rom", "i82557b", len),                            \
+        TR_RAM_ROM("/i82559er.rom", "i82559er", len)
+
 /* qemu-kvm 1.2 under TCG: the BIOS as flash (R17). */
 #define TR_RAM_FLASH_BIOS                                                      \
     {.match = "system.flash",                                                  \

@@ -44,6 +44,7 @@ typedef enum {
     TR_ERROR_INVALID,     /* caller error (stream parsed without pages, ...) */
     TR_ERROR_CONFLICT,    /* two rules edit the same bytes (a bug) */
     TR_ERROR_STREAM,      /* page data could not be read or is inconsistent */
+    TR_ERROR_UNSUPPORTED, /* a stream shape this operation does not handle */
 } TrErrorCode;
 
 /* ------------------------------------------------------------------ */

@@ -24,7 +24,7 @@ static void test_devices_stay_and_disks_are_read_only(void)
     const char *const argv[] = {"-m",     "128",        "-hda",   "/i/vm.qcow2",
                                 "-usb",   "-usbdevice", "tablet", "-vga",
                                 "cirrus", NULL};
-    g_autoptr(AppVmArgs) a = app_vm_args_sanitize(argv, false);
+    g_autoptr(AppVmArgs) a = app_vm_args_sanitize(argv, 0);
     g_autofree char *line = joined(a);
 
     /* -usb takes no argument: -usbdevice tablet stays a pair */
@@ -45,7 +45,7 @@ static void test_network_and_chardevs_are_inert(void)
         "-audiodev", "pa,id=snd0,server=/run/pulse",
         "-nic",      "user,model=e1000,hostfwd=tcp::80-:80",
         NULL};
-    g_autoptr(AppVmArgs) a = app_vm_args_sanitize(argv, false);
+    g_autoptr(AppVmArgs) a = app_vm_args_sanitize(argv, 0);
     g_autofree char *line = joined(a);
 
     g_assert_cmpstr(line, ==,
@@ -67,7 +67,7 @@ static void test_what_the_proof_decides_is_taken_over(void)
         "-loadvm",     "s1",
         "-bios",       "/old.bin",
         "-daemonize",  NULL};
-    g_autoptr(AppVmArgs) a = app_vm_args_sanitize(argv, true);
+    g_autoptr(AppVmArgs) a = app_vm_args_sanitize(argv, APP_RECIPE_GIVES_BIOS);
     g_autofree char *line = joined(a);
 
     g_assert_cmpstr(line, ==, "");
@@ -82,13 +82,35 @@ static void test_blockdev_nodes_become_null(void)
         "{\"driver\":\"file\",\"filename\":\"/v.qcow2\",\"node-name\":"
         "\"libvirt-1-storage\"}",
         "-device", "virtio-blk-pci,drive=libvirt-1-storage", NULL};
-    g_autoptr(AppVmArgs) a = app_vm_args_sanitize(argv, false);
+    g_autoptr(AppVmArgs) a = app_vm_args_sanitize(argv, 0);
     g_autofree char *line = joined(a);
 
     g_assert_cmpstr(line, ==,
                     "-blockdev driver=null-co,node-name=libvirt-1-storage,"
                     "size=1073741824 -device "
                     "virtio-blk-pci,drive=libvirt-1-storage");
+}
+
+/* A domain the recipe was already applied to carries the recipe's pflash
+ * drive: given twice, QEMU refuses unit 0 a second time. */
+static void test_the_recipes_pflash_is_not_given_twice(void)
+{
+    const char *const argv[] = {
+        "-drive", "if=pflash,format=raw,unit=0,readonly=on,file=/f/s1.fd",
+        "-drive", "if=pflash,format=raw,unit=1,file=/f/vars.fd", NULL};
+    g_autoptr(AppVmArgs) with = app_vm_args_sanitize(argv, 0);
+    g_autoptr(AppVmArgs) without =
+        app_vm_args_sanitize(argv, APP_RECIPE_GIVES_PFLASH);
+    g_autofree char *kept = joined(with);
+    g_autofree char *dropped = joined(without);
+
+    g_assert_cmpstr(kept, ==,
+                    "-drive if=pflash,format=raw,unit=0,readonly=on,file=/f/"
+                    "s1.fd -drive if=pflash,format=raw,unit=1,file=/f/vars.fd "
+                    "-snapshot");
+    g_assert_cmpstr(dropped, ==,
+                    "-drive if=pflash,format=raw,unit=1,file=/f/vars.fd "
+                    "-snapshot");
 }
 
 int main(int argc, char **argv)
@@ -102,5 +124,7 @@ int main(int argc, char **argv)
                     test_what_the_proof_decides_is_taken_over);
     g_test_add_func("/vm-args/blockdev-nodes-become-null",
                     test_blockdev_nodes_become_null);
+    g_test_add_func("/vm-args/the-recipes-pflash-is-not-given-twice",
+                    test_the_recipes_pflash_is_not_given_twice);
     return g_test_run();
 }

@@ -195,13 +195,14 @@ def _attr(value):
 
 def domain_xml(name, *, kernel=None, image=None, serial=None, video="cirrus",
                nics=("rtl8139",), commandline=(), memory_mib=128,
-               disk_bus="ide", usb_tablet=False):
+               disk_bus="ide", usb_tablet=False, devices=()):
     """A TCG domain like the project's guest fixture (tests/qsnapfix_tests/
     guest_fixture.py): -M pc-i440fx-1.4, ACPI, an IDE qcow2 disk, cirrus,
     rtl8139 on user networking, COM1 into a file; no USB, no balloon.
     Without kernel/image/serial: a domain to start paused and inspect.
     disk_bus "virtio" puts the disk on virtio-blk; usb_tablet adds a
-    PIIX3 UHCI controller with a USB tablet (-usb -usbdevice tablet)."""
+    PIIX3 UHCI controller with a USB tablet (-usb -usbdevice tablet);
+    `devices`: more device elements."""
     parts = [f"<domain type='qemu' xmlns:qemu='{QEMU_NS}'>",
              f"<name>{escape(name)}</name>",
              f"<memory unit='MiB'>{memory_mib}</memory><vcpu>1</vcpu>",
@@ -229,6 +230,7 @@ def domain_xml(name, *, kernel=None, image=None, serial=None, video="cirrus",
     if serial:
         parts.append(f"<serial type='file'><source path={_attr(serial)}/>"
                      "</serial>")
+    parts.extend(devices)
     parts.append(f"<video><model type='{video}'/></video>"
                  "<memballoon model='none'/></devices>")
     if commandline:

@@ -140,7 +140,8 @@ static void emit_ram_specs(QjValue *b, const TrTarget *t, const char *rom)
     }
 }
 
-/* -global settings the rules give as they are (R10 qxl revision, R21, R22),
+/* -global settings the rules give as they are (R24 qxl revision, R21, R22,
+ * R27, R29),
  * with values pc-i440fx-1.4 does not have by default; the expected qtree
  * line is "PROP = VALUE" as `info qtree` prints it. */
 static const struct {
@@ -150,6 +151,9 @@ static const struct {
     {"PIIX4_PM", "acpi-pci-hotplug-with-bridge-support", "on",
      "acpi-pci-hotplug-with-bridge-support = true"},
     {"VGA", "qemu-extended-regs", "on", "qemu-extended-regs = true"},
+    /* R27, R29 */
+    {"intel-hda", "old_msi_addr", "off", "old_msi_addr = false"},
+    {"virtio-serial-pci", "vectors", "2", "vectors = 2 (0x2)"},
 };
 
 int main(int argc, char **argv)

@@ -32,7 +32,11 @@ SEABIOS_256K = "/usr/share/seabios/bios-256k.bin"
 VIDEO = {"cirrus-vga": "cirrus", "VGA": "vga", "vmware-svga": "vmvga",
          "qxl-vga": "qxl"}
 NIC = {"rtl8139": "rtl8139", "e1000": "e1000", "virtio-net-pci": "virtio",
-       "ne2k_pci": "ne2k_pci", "pcnet": "pcnet"}
+       "ne2k_pci": "ne2k_pci", "pcnet": "pcnet", "i82551": "i82551",
+       "i82557b": "i82557b", "i82559er": "i82559er"}
+# QEMU device -> the libvirt element that creates it
+DEVICE = {"intel-hda": "<sound model='ich6'/>",
+          "virtio-serial-pci": "<controller type='virtio-serial' index='0'/>"}
 LV = WORK = None  # set by __main__
 
 
@@ -159,7 +163,10 @@ def test_every_setting_reaches_qemu():
     for video, group in sorted(groups.items()):
         name = f"with-{video}"
         nics = [NIC[s["driver"]] for s in group if s["driver"] in NIC]
-        base = lvlib.domain_xml(name, video=video, nics=nics, memory_mib=64)
+        devices = [DEVICE[s["driver"]] for s in group
+                   if s["driver"] in DEVICE]
+        base = lvlib.domain_xml(name, video=video, nics=nics, memory_mib=64,
+                                devices=devices)
         before = observe(name, base)
         recipe = combined([s["recipe"] for s in group])
         after = observe(name, with_recipe(name, base, recipe))

@@ -200,6 +200,28 @@ def test_bad_edit_lists_and_names_exit_2_without_writing():
         shutil.rmtree(work)
 
 
+def test_oldify_refuses_a_stream_it_cannot_reshape_without_writing():
+    """oldify writes images too: a QEMU 7.2 stream with section footers
+    (the fixtures' default machine, >= 2.4) is not one its qemu-kvm shapes
+    take. Refused with exit 8 (unsupported) before a byte changes; before,
+    the image was written and only its re-read failed (exit 14)."""
+    work = testlib.workdir("oldify")
+    try:
+        img = os.path.join(work, "x.qcow2")
+        shutil.copyfile(fixtures.fixture("c4k").path, img)
+        os.utime(img, ns=(10**18, 10**18))
+        before = testlib.file_fingerprint(img)
+        p = testlib.qsnapfix("oldify", img, "--snapshot", "s1",
+                             ok_codes=None)
+        check_eq(p.returncode, 8, p.stderr)
+        check("SECTION_FOOTER" in p.stderr and "pc-i440fx-1.4" in p.stderr,
+              f"says why: {p.stderr}")
+        check_eq(testlib.file_fingerprint(img), before, "file untouched")
+        wtlib.check_image(img)
+    finally:
+        shutil.rmtree(work)
+
+
 if __name__ == "__main__":
     testlib.main([
         test_dirty_image_refused_until_qemu_img_check_repairs_it,
@@ -209,4 +231,5 @@ if __name__ == "__main__":
         test_unknown_incompatible_bit_refused,
         test_unknown_autoclear_bits_are_cleared_known_ones_kept,
         test_bad_edit_lists_and_names_exit_2_without_writing,
+        test_oldify_refuses_a_stream_it_cannot_reshape_without_writing,
     ])

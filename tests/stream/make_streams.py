@@ -62,6 +62,16 @@ CONFIGS = {
          "-audiodev", "none,id=snd0", "-device", "sb16,audiodev=snd0",
          "-device", "cs4231a,audiodev=snd0", "-device", "gus,audiodev=snd0",
          "-device", "ne2k_isa,netdev=n0", "-netdev", "user,id=n0"]),
+    "i440fx14-eepro100-scsi": (
+        "pc-i440fx-1.4", 1,
+        ["-vga", "none", "-device", "i82559er,netdev=n0",
+         "-netdev", "user,id=n0", "-device", "i82551,netdev=n1",
+         "-netdev", "user,id=n1", "-device", "lsi53c895a,id=lsi",
+         "-drive", "file=@DISK2@,format=qcow2,if=none,id=d2",
+         "-device", "scsi-hd,drive=d2,bus=lsi.0",
+         "-device", "virtio-scsi-pci", "-usb",
+         "-drive", "file=@DISK3@,format=qcow2,if=none,id=d3",
+         "-device", "usb-storage,drive=d3,bus=usb-bus.0"]),
     "isapc-cirrus": ("isapc", 1, ["-vga", "cirrus"]),
     "isapc-std-serial": ("isapc", 1, ["-vga", "std", "-device", "isa-serial"]),
 }
@@ -74,10 +84,13 @@ def cache_dir():
 
 
 def _args(devices, work):
-    disk2 = os.path.join(work, "disk2.qcow2")
-    if not os.path.exists(disk2):
-        testlib.qemu_img("create", "-q", "-f", "qcow2", disk2, "1M")
-    return [a.replace("@DISK2@", disk2) for a in devices]
+    disks = {}
+    for name in ("DISK2", "DISK3"):
+        disks[name] = os.path.join(work, name.lower() + ".qcow2")
+        if not os.path.exists(disks[name]):
+            testlib.qemu_img("create", "-q", "-f", "qcow2", disks[name], "1M")
+    return [a.replace("@DISK2@", disks["DISK2"])
+            .replace("@DISK3@", disks["DISK3"]) for a in devices]
 
 
 def _migrate_to_file(mon, path):

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Streams written during the test by the installed QEMU 7.2 (machine types
 pc-i440fx-1.4, 2.3, 7.2 and q35; cirrus/std VGA, e1000/rtl8139/virtio-net,
-virtio-blk, USB tablet, 1 and 2 vCPUs, plus the rarer devices), both by
+virtio-blk, USB tablet, 1 and 2 vCPUs, plus the rarer devices: sound,
+watchdogs, eepro100, LSI/virtio-scsi/usb-storage), both by
 `savevm` into qcow2 and by `migrate "exec:cat > FILE"`: all parse to EOF
 with every device known and pass the model's invariants."""
 import os
@@ -39,6 +40,9 @@ EXPECT = {
     "i440fx14-vmware-watchdogs-isa": ({"vmware_vga", "vga", "qxl",
                                        "i6300esb_wdt", "ib700_wdt", "sb16",
                                        "cs4231a", "gus", "ne2000"}, "qxl"),
+    "i440fx14-eepro100-scsi": ({"i82559er", "i82551", "eeprom", "lsiscsi",
+                                "scsi-disk", "virtio-scsi", "usb-storage"},
+                               "lsiscsi"),
     "isapc-cirrus": ({"cirrus_vga", "isa-ide"}, "isa-ide"),
     "isapc-std-serial": ({"vga", "isa-ide", "serial"}, "vga"),
 }

@@ -7,6 +7,7 @@
 #include "streams.h"
 
 #include "stream/bytes.h"
+#include "stream/layout.h"
 #include "translate/rules.h"
 
 VmsBuilder *ts_begin(GByteArray *out, uint32_t ram_id,
@@ -144,6 +145,27 @@ uint8_t *ts_qxl_rom_page(uint32_t modes_offset, uint32_t n_modes)
         }
     }
     return page;
+}
+
+TrOptions ts_target(const char *name)
+{
+    TrOptions o = {.target = tr_target_find(name)};
+
+    g_assert_nonnull(o.target);
+    return o;
+}
+
+uint64_t ts_field_value(const VmsStream *s, const char *idstr, int64_t instance,
+                        const char *path)
+{
+    const VmsSection *sec = vms_stream_find_section(s, idstr, instance);
+    VmsFieldLoc loc;
+    g_autoptr(GError) err = NULL;
+
+    g_assert_nonnull(sec);
+    g_assert_true(vms_section_find_field(sec, path, &loc, &err));
+    g_assert_no_error(err);
+    return loc.value;
 }
 
 void ts_assert_findings_from_table(const TrResult *r)

@@ -49,6 +49,12 @@ GBytes *ts_uhci_v2(void);
  * list at modes_offset holding n_modes entries. */
 uint8_t *ts_qxl_rom_page(uint32_t modes_offset, uint32_t n_modes);
 
+/* Options for a named target (asserts that it exists). */
+TrOptions ts_target(const char *name);
+/* The value of an integer field of a section (idstr, instance or -1). */
+uint64_t ts_field_value(const VmsStream *s, const char *idstr, int64_t instance,
+                        const char *path);
+
 /* One translation run: parse (with page records), translate. */
 typedef struct TsRun {
     GBytes *bytes;

@@ -21,9 +21,7 @@ static const VmsBlockSpec small_ram[] = {{"pc.ram", KiB(64)}};
 
 static TrOptions q10(void)
 {
-    TrOptions o = {.target = tr_target_find("qemu-10.0")};
-    g_assert_nonnull(o.target);
-    return o;
+    return ts_target("qemu-10.0");
 }
 
 typedef struct XsaveFields {
@@ -93,14 +91,7 @@ static GBytes *cpu_stream(const uint64_t (*cpus)[2], guint n_cpus)
 static uint64_t cpu_field(const VmsStream *s, uint32_t instance,
                           const char *path)
 {
-    const VmsSection *sec = vms_stream_find_section(s, "cpu", instance);
-    VmsFieldLoc loc;
-    g_autoptr(GError) err = NULL;
-
-    g_assert_nonnull(sec);
-    g_assert_true(vms_section_find_field(sec, path, &loc, &err));
-    g_assert_no_error(err);
-    return loc.value;
+    return ts_field_value(s, "cpu", instance, path);
 }
 
 static guint count_findings(const TrResult *r, const char *rule)

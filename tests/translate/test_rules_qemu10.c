@@ -15,9 +15,7 @@ static const VmsBlockSpec small_ram[] = {{"pc.ram", KiB(64)}};
 
 static TrOptions q10(void)
 {
-    TrOptions o = {.target = tr_target_find("qemu-10.0")};
-    g_assert_nonnull(o.target);
-    return o;
+    return ts_target("qemu-10.0");
 }
 
 /*
