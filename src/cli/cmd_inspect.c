@@ -423,6 +423,16 @@ static void print_human(const AppImageFacts *r, bool first)
     print_features(h);
 }
 
+/* One image's report: the document itself, or one more in its array. */
+static void add_report(QjValue **json, QjValue *image)
+{
+    if (*json) {
+        qj_append(*json, image);
+    } else {
+        *json = image;
+    }
+}
+
 static int inspect_all(const InspectOptions *o)
 {
     guint n = g_strv_length(o->images);
@@ -438,12 +448,7 @@ static int inspect_all(const InspectOptions *o)
             AppSaveFacts f;
             app_save_facts(&f, o->images[i]);
             if (o->format == QSNAPFIX_OUTPUT_JSON) {
-                QjValue *image = json_save(&f);
-                if (json) {
-                    qj_append(json, image);
-                } else {
-                    json = image;
-                }
+                add_report(&json, json_save(&f));
             } else {
                 print_save(&f, i == 0);
             }
@@ -456,12 +461,7 @@ static int inspect_all(const InspectOptions *o)
         }
         app_image_facts(&r, o->images[i], !o->no_layout);
         if (o->format == QSNAPFIX_OUTPUT_JSON) {
-            QjValue *image = json_image(&r);
-            if (json) {
-                qj_append(json, image);
-            } else {
-                json = image;
-            }
+            add_report(&json, json_image(&r));
         } else {
             print_human(&r, i == 0);
         }
