@@ -154,6 +154,7 @@ void app_scan_image_free(AppScanImage *im);
 
 typedef struct AppScanSummary {
     guint images, scanned, unreadable, skipped, in_use, blocked;
+    guint in_use_by_qsnapfix; /* of in_use: another qsnapfix writing */
     guint snapshots, disk_only, compatible, fixable, refused, errors;
     guint originals; /* kept by a fix, not judged */
     guint full_walks; /* snapshots the default scan walked fully */

@@ -56,7 +56,8 @@ static char *image_line(const AppScanImage *im)
         g_string_append(g, ", corrupt");
     }
     if (app_locks_in_use(&im->locks)) {
-        g_string_append(g, ", IN USE");
+        g_string_append_printf(g, ", IN USE by %s",
+                               app_locks_holder_program(&im->locks));
     } else if (!im->locks.probed) {
         g_string_append_printf(g, ", in use: unknown (%s)", im->locks.error);
     }
@@ -239,9 +240,12 @@ void scan_print_summary_human(const AppScanSummary *s, const AppScanOptions *o)
            s->snapshots, s->compatible, s->fixable, s->refused, s->errors,
            s->errors == 1 ? "" : "s", s->disk_only, s->originals,
            s->originals == 1 ? "" : "s");
-    printf("  images:     %u in use by a running QEMU, %u where a fix is "
-           "blocked now\n",
-           s->in_use, s->blocked);
+    printf("  images:     %u in use by a running QEMU, ",
+           s->in_use - s->in_use_by_qsnapfix);
+    if (s->in_use_by_qsnapfix) {
+        printf("%u being fixed by another qsnapfix, ", s->in_use_by_qsnapfix);
+    }
+    printf("%u where a fix is blocked now\n", s->blocked);
     printf("  a fix would write %s%s; read %s (%s per image)",
            s->fix_bytes_estimated ? "about " : "", fix, read, per);
     if (!o->full) {
