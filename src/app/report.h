@@ -61,10 +61,6 @@ void app_report_space(QjValue *write, const AppWriteStats *st);
 void app_report_outcomes(QjValue *report, const AppOptions *o,
                          AppOutcome *const *outcomes, guint n, int rc);
 
-/* The recipe as libvirt domain XML fragments (report_libvirt.c): one per
- * element the recipe touches (char *, no duplicates). */
-GPtrArray *app_libvirt_xml(const TrRecipe *r);
-
 /* ---- scan (report_scan.c) ---------------------------------------------- */
 
 /* The scan's report: target and mode (images[], skipped[] and the rest
@@ -83,6 +79,9 @@ void app_report_scan_end(QjValue *report, const AppScanOptions *o,
 
 /* One image's report: qemu-img info's object with qsnapfix's facts. */
 QjValue *app_report_image(const AppImageFacts *f);
+/* A libvirt save image's report: its header, its domain, its stream's
+ * writer and record. */
+QjValue *app_report_save(const AppSaveFacts *f);
 /* A stream's report begun: "source" {stream} or {image, snapshot}; what
  * its failure report says too. */
 QjValue *app_report_stream_source(const char *image, const char *snapshot,

@@ -2,7 +2,8 @@
  * The report of inspect (docs/json.md, "inspect"): per image qemu-img
  * info's object, with its names where the facts are the same, and
  * qsnapfix's own facts: the header, each snapshot's table entry, its
- * record and where its VM state lives.
+ * record and where its VM state lives; for a libvirt save image its
+ * header, its domain and its stream ("inspect-save").
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <inttypes.h>
@@ -151,6 +152,46 @@ QjValue *app_report_image(const AppImageFacts *r)
     }
     if (r->err) {
         app_report_error(o, r->err->message, app_exit_code(r->err));
+    }
+    return o;
+}
+
+QjValue *app_report_save(const AppSaveFacts *f)
+{
+    QjValue *o = app_report_new();
+
+    qj_set_str(o, "filename", f->path);
+    qj_set_str(o, "format", "libvirt-save");
+    if (f->img) {
+        const LvSaveHeader *h = &f->img->header;
+        QjValue *header, *domain;
+
+        qj_set_uint(o, "file-size", f->file_size);
+        header = qj_set_object(o, "header");
+        qj_set_int(header, "version", h->version);
+        qj_set_str(header, "compression",
+                   lvsave_format_name(lvsave_stream_format(h)));
+        qj_set_bool(header, "was-running", h->was_running);
+        qj_set_int(header, "data-length", h->data_len);
+        qj_set_uint(header, "stream-offset", f->stream_offset);
+        qj_set_bool(header, "big-endian", h->big_endian);
+        qj_set_bool(header, "save-cookie", f->img->cookie != NULL);
+        domain = qj_set_object(o, "domain");
+        qj_set_str(domain, "name", f->domain);
+        qj_set_str(domain, "uuid", f->uuid);
+        qj_set_str(domain, "machine", f->machine);
+        qj_set_str(domain, "emulator", f->emulator);
+        qj_set_bool(domain, "emulator-exists", f->emulator_exists);
+        qj_set_str(domain, "xml", f->img->xml);
+        qj_set_uint(o, "vm-state-size", f->stream_size);
+        app_report_writer(o, f->writer);
+        if (f->record.kind != APP_RECORD_NONE) {
+            app_report_record(o, &f->record);
+        }
+        qj_set_str(o, "original-of", f->original_of);
+    }
+    if (f->err) {
+        app_report_error(o, f->err->message, app_exit_code(f->err));
     }
     return o;
 }

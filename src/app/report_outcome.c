@@ -5,6 +5,7 @@
  * and recipes in these same shapes, so that one parser reads them all.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
+#include "libvirt/render.h"
 #include "report.h"
 
 void app_report_reason(QjValue *o, const AppOutcome *out)
@@ -79,7 +80,7 @@ void app_report_recipe(QjValue *o, const TrResult *r)
     const TrRecipe *rc = r->recipe;
     g_autofree char *line = tr_recipe_command_line(rc);
     g_autoptr(GPtrArray) args = tr_recipe_qemu_args(rc);
-    g_autoptr(GPtrArray) xml = app_libvirt_xml(rc);
+    g_autoptr(GPtrArray) xml = qsnapfix_libvirt_xml(rc);
     QjValue *recipe = qj_set_object(o, "recipe");
     QjValue *files, *warnings;
 
@@ -139,6 +140,9 @@ void app_report_record(QjValue *o, const AppRecord *r)
         qj_set_uint(record, "new-vm-state-size", r->new_size);
         if (r->batch) {
             qj_set_str(record, "batch", r->batch);
+        }
+        if (r->kept_as) {
+            qj_set_str(record, "kept-as", r->kept_as);
         }
     } else {
         QjValue *of = qj_set_object(record, "original-of");

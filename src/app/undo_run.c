@@ -10,6 +10,7 @@
 
 #include "batch.h"
 #include "exit_codes.h"
+#include "io.h"
 #include "journal.h"
 #include "scan.h"
 #include "undo.h"
@@ -163,14 +164,40 @@ static void run_journal(UndoRun *run)
     }
 }
 
+/* A libvirt save image's original (FILE.orig) whose image FILE is in the
+ * walk too. */
+static bool saved_original_of(const AppScanEntry *e, GHashTable *paths)
+{
+    g_autofree char *of = NULL;
+
+    return app_is_savefile(e->path) && app_savefile_is_original(e->path, &of) &&
+           g_hash_table_contains(paths, of);
+}
+
 static void run_paths(UndoRun *run, char **paths)
 {
     /* PATH... walked as scan walks it: directories, each file once */
     g_autoptr(GPtrArray) walked = app_scan_walk(paths);
+    g_autoptr(GHashTable) in_walk = g_hash_table_new(g_str_hash, g_str_equal);
+    g_autoptr(GHashTable) skip = g_hash_table_new(g_str_hash, g_str_equal);
 
     for (guint i = 0; i < walked->len; i++) {
         const AppScanEntry *e = g_ptr_array_index(walked, i);
+        g_hash_table_add(in_walk, e->path);
+    }
+    /* before anything is changed: the originals' names tell */
+    for (guint i = 0; i < walked->len; i++) {
+        const AppScanEntry *e = g_ptr_array_index(walked, i);
+        if (e->kind == APP_ENTRY_IMAGE && saved_original_of(e, in_walk)) {
+            g_hash_table_add(skip, e->path);
+        }
+    }
+    for (guint i = 0; i < walked->len; i++) {
+        const AppScanEntry *e = g_ptr_array_index(walked, i);
 
+        if (g_hash_table_contains(skip, e->path)) {
+            continue; /* its image in the walk acts on it */
+        }
         if (e->kind == APP_ENTRY_IMAGE) {
             one_image(run, e->path, run->o->snapshot);
         } else if (e->kind == APP_ENTRY_ERROR) {

@@ -57,7 +57,13 @@ static void print_outcome(const UndoCommand *cmd, const char *image,
 
     switch (u->status) {
     case APP_UNDO_DONE:
-        if (cmd->drop) {
+        if (!g_strcmp0(u->id, "-")) { /* a libvirt save image */
+            g_autofree char *orig = qsnapfix_printable(u->original_name);
+            printf("%s: original %s %s\n", path, orig,
+                   cmd->drop ? (dry_run ? "would be removed" : "removed")
+                   : dry_run ? "would be put back in its place"
+                             : "put back in its place");
+        } else if (cmd->drop) {
             printf("%s: original %s \"%s\" %s\n", path, u->id, name,
                    dry_run ? "would be dropped" : "dropped");
         } else {

@@ -31,6 +31,16 @@ static char *image_line(const AppScanImage *im)
     g_autofree char *cs = qsnapfix_size_to_str(im->cluster_size);
     guint n = im->snapshots->len;
 
+    if (im->libvirt_save) {
+        g_autofree char *dom =
+            qsnapfix_printable(im->domain ? im->domain : "?");
+        g_string_append_printf(g,
+                               "libvirt save image v%u (%s stream), domain "
+                               "'%s'",
+                               im->save_version, im->save_compression, dom);
+        return g_string_free(g, FALSE);
+    }
+
     g_string_append_printf(g,
                            "qcow2 v%u (compat %s), %s clusters, %u "
                            "snapshot%s",
@@ -78,12 +88,17 @@ static void print_recipe(const TrRecipe *r)
     }
 }
 
-static void print_write(const AppScanSnapshot *ss)
+static void print_write(const AppScanSnapshot *ss, bool whole_file)
 {
     const AppWritePlan *w = &ss->judged.write;
     g_autofree char *bytes = qsnapfix_size_to_str(w->bytes_written);
 
     if (!w->have) {
+        return;
+    }
+    if (whole_file) { /* a save image is written anew */
+        printf("      %-16s a new image beside it: about %s of stream\n",
+               "fix writes", bytes);
         return;
     }
     if (w->exact) {
@@ -106,7 +121,7 @@ static void print_write(const AppScanSnapshot *ss)
     }
 }
 
-static void print_snapshot(const AppScanSnapshot *ss)
+static void print_snapshot(const AppScanSnapshot *ss, bool whole_file)
 {
     g_autofree char *id = qsnapfix_printable(ss->id);
     g_autofree char *name = qsnapfix_printable(ss->name);
@@ -153,7 +168,7 @@ static void print_snapshot(const AppScanSnapshot *ss)
     case APP_VERDICT_FIXABLE:
         print_rules(r);
         print_recipe(r->recipe);
-        print_write(ss);
+        print_write(ss, whole_file);
         return;
     }
 }
@@ -191,7 +206,7 @@ void scan_print_image_human(const AppScanImage *im)
            "VERDICT");
     for (guint i = 0; i < im->snapshots->len; i++) {
         const AppScanSnapshot *ss = g_ptr_array_index(im->snapshots, i);
-        print_snapshot(ss);
+        print_snapshot(ss, im->libvirt_save);
         scan_print_guest_human("      ", &ss->guest);
     }
 }

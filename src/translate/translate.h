@@ -153,7 +153,7 @@ typedef struct TrWarning {
 
 /*
  * Plain data: the front ends render it (QEMU options below; libvirt XML in
- * src/app/report_libvirt.c; JSON and text in the commands' reports).
+ * src/libvirt/render.c; JSON and text in the commands' reports).
  */
 typedef struct TrRecipe {
     char *machine;      /* -M */

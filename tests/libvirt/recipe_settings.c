@@ -2,7 +2,7 @@
  * Prints, as JSON, every device setting the qemu-7.2 recipe can ask for,
  * each made by the recipe code itself (recipe.c) and rendered as `fix`
  * renders it: its QEMU arguments, its libvirt XML fragments
- * (src/app/report_libvirt.c), and what QEMU must then create (a RAM block
+ * (src/libvirt/render.c), and what QEMU must then create (a RAM block
  * of a length, a device property, no HPET). test_libvirt_settings.py gives
  * each one to a real libvirtd and checks that QEMU got it.
  *
@@ -17,8 +17,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "app/report.h"
 #include "json/json.h"
+#include "libvirt/render.h"
 #include "translate/recipe.h"
 #include "translate/rules.h"
 #include "translate/target.h"
@@ -67,7 +67,7 @@ static void emit(QjValue *settings, const char *name, const char *driver,
     recipe = qj_set_object(o, "recipe");
     qj_set_str(recipe, "machine", r->machine);
     add_strings(recipe, "qemu-args", tr_recipe_qemu_args(r));
-    add_strings(recipe, "libvirt-xml", app_libvirt_xml(r));
+    add_strings(recipe, "libvirt-xml", qsnapfix_libvirt_xml(r));
     add_strings(recipe, "notes", g_ptr_array_ref(r->notes));
     expect = qj_set_object(o, "expect");
     if (block) {

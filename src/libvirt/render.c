@@ -18,7 +18,7 @@
  * - Anything else: <qemu:commandline> with the setting's QEMU options.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
-#include "report.h"
+#include "render.h"
 
 #include <inttypes.h>
 #include <string.h>
@@ -125,7 +125,7 @@ static void add_setting(GPtrArray *xml, const TrSetting *s)
     }
 }
 
-GPtrArray *app_libvirt_xml(const TrRecipe *r)
+GPtrArray *qsnapfix_libvirt_xml(const TrRecipe *r)
 {
     GPtrArray *xml = g_ptr_array_new_with_free_func(g_free);
 
