@@ -18,6 +18,7 @@
 #include "prove.h"
 #include "record.h"
 #include "scan.h"
+#include "stream.h"
 #include "tools.h"
 #include "undo.h"
 
@@ -60,6 +61,25 @@ void app_report_space(QjValue *write, const AppWriteStats *st);
  */
 void app_report_outcomes(QjValue *report, const AppOptions *o,
                          AppOutcome *const *outcomes, guint n, int rc);
+/* The report of fix on one image begun: "image" (what its failure
+ * report says too). */
+QjValue *app_report_fix_new(const char *image);
+/* Member "interrupted": {signal, state}, or null (signal NULL). */
+void app_report_interrupted(QjValue *report, const char *signal,
+                            const char *state);
+/* The report of translate IN OUT begun: "input" and "output". */
+QjValue *app_report_translate_new(const char *in, const char *out);
+
+/* ---- a stream translated as it flows (report_live.c) ------------------ */
+
+/*
+ * The recipe of translate IN - and relay: stage ("head" or "final"), the
+ * input's name, the recipe, the rules, the settings given with --also;
+ * at the end (st not NULL) "changed" and the statistics.
+ */
+QjValue *app_report_stream_recipe(const char *stage, const char *input,
+                                  const TrResult *r, const char *const *also,
+                                  const LiveStats *st, bool changed);
 
 /* ---- scan (report_scan.c) ---------------------------------------------- */
 

@@ -214,6 +214,9 @@ static void report_outcome(QjValue *snapshots, const AppOutcome *out)
     } else {
         qj_set_null(o, "recipe");
     }
+    if (out->container_changes->len) { /* a save image's domain XML */
+        qj_set_strings(o, "domain-changes", out->container_changes);
+    }
     app_report_reason(o, out);
 }
 
@@ -233,4 +236,33 @@ void app_report_outcomes(QjValue *report, const AppOptions *o,
     /* Whether anything was written (dry run: would be), as Ansible asks. */
     qj_set_bool(report, "changed", changed);
     qj_set_int(report, "exit-code", rc);
+}
+
+QjValue *app_report_fix_new(const char *image)
+{
+    QjValue *report = app_report_new();
+    qj_set_str(report, "image", image);
+    return report;
+}
+
+void app_report_interrupted(QjValue *report, const char *signal,
+                            const char *state)
+{
+    QjValue *x;
+
+    if (!signal) {
+        qj_set_null(report, "interrupted");
+        return;
+    }
+    x = qj_set_object(report, "interrupted");
+    qj_set_str(x, "signal", signal);
+    qj_set_str(x, "state", state);
+}
+
+QjValue *app_report_translate_new(const char *in, const char *out)
+{
+    QjValue *report = app_report_new();
+    qj_set_str(report, "input", in);
+    qj_set_str(report, "output", out);
+    return report;
 }

@@ -95,11 +95,6 @@ char *qsnapfix_printable(const char *s);
 
 /* ---- JSON reports: built by app/report.h; a command prints them --------- */
 
-/* Until fix and translate call app/report.h by its names. */
-#define cli_json_report               app_report_new
-#define cli_json_error                app_report_error
-#define qsnapfix_json_snapshot_report app_report_snapshot
-
 /*
  * A command failed as a whole: its line on stderr, and with --output=json
  * a report on stdout (report, taken, holding what the command knows, e.g.

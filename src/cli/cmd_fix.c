@@ -15,6 +15,7 @@
 
 #include "app/batch.h"
 #include "app/fix.h"
+#include "app/report.h"
 #include "fix.h"
 #include "progress.h"
 
@@ -86,11 +87,9 @@ static char *snapshot_what(const char *image, const AppOutcome *out)
     return g_strdup_printf("%s: snapshot %s \"%s\"", image, out->id, out->name);
 }
 
-static QjValue *json_report(const char *image)
+static const char *signal_name(int sig)
 {
-    QjValue *json = cli_json_report();
-    qj_set_str(json, "image", image);
-    return json;
+    return sig == SIGTERM ? "SIGTERM" : "SIGINT";
 }
 
 /* Where one snapshot is after an interrupted run, in a few words. */
@@ -158,8 +157,7 @@ static char *interrupted_state(const char *image, GPtrArray *outcomes, int sig)
     if (app_is_savefile(image)) { /* a new file renamed into place, or not */
         const AppOutcome *out = outcomes->len ? outcomes->pdata[0] : NULL;
         return g_strdup_printf(
-            "%s: interrupted (%s): %s", path,
-            sig == SIGTERM ? "SIGTERM" : "SIGINT",
+            "%s: interrupted (%s): %s", path, signal_name(sig),
             out && out->status == APP_FIXED
                 ? "the save image is the fixed one"
                 : "the save image is the old one (the new file removed)");
@@ -170,7 +168,7 @@ static char *interrupted_state(const char *image, GPtrArray *outcomes, int sig)
     }
     return g_strdup_printf(
         "%s: interrupted (%s): %s; the image is consistent%s%s", path,
-        sig == SIGTERM ? "SIGTERM" : "SIGINT",
+        signal_name(sig),
         g->len ? g->str : "no snapshot begun, nothing written",
         leaks ? " (leaked clusters may remain: qemu-img check -r leaks " : "",
         leaks ? path : "");
@@ -180,17 +178,12 @@ static void report(const CliCommand *c, const AppOptions *o, const char *image,
                    GPtrArray *outcomes, int rc, const char *interrupted)
 {
     if (c->format == QSNAPFIX_OUTPUT_JSON) {
-        g_autoptr(QjValue) json = json_report(image);
-        if (interrupted) {
-            QjValue *x = qj_set_object(json, "interrupted");
-            qj_set_str(x, "signal",
-                       stop_signal == SIGTERM ? "SIGTERM" : "SIGINT");
-            qj_set_str(x, "state", interrupted);
-        } else {
-            qj_set_null(json, "interrupted");
-        }
-        fix_print_json_report(json, o, (AppOutcome *const *)outcomes->pdata,
-                              outcomes->len, rc);
+        g_autoptr(QjValue) json = app_report_fix_new(image);
+        app_report_interrupted(
+            json, interrupted ? signal_name(stop_signal) : NULL, interrupted);
+        app_report_outcomes(json, o, (AppOutcome *const *)outcomes->pdata,
+                            outcomes->len, rc);
+        qj_print(json);
     } else if (!outcomes->len) {
         printf("%s: no snapshot holds VM state: nothing to fix\n", image);
     } else {
@@ -261,7 +254,7 @@ static int run_batch(const CliCommand *c, FixOptions *o, const char *snapshot,
             return cli_usage(c, "--from-scan takes its images and "
                                 "snapshots from the report");
         }
-        plan = fix_plan_from_scan(a->from_scan, &err);
+        plan = app_plan_from_scan(a->from_scan, &err);
         if (!plan) {
             return cli_fail(c, NULL, err);
         }
@@ -340,7 +333,7 @@ int qsnapfix_cmd_fix(int argc, char **argv)
         outcomes = app_fix_image(image, snapshot, all, &o.app, &err);
         cli_progress_done(&prog);
         if (!outcomes) {
-            rc = cli_fail(&c, json_report(image), err);
+            rc = cli_fail(&c, app_report_fix_new(image), err);
         } else {
             g_autofree char *interrupted =
                 stop_signal ? interrupted_state(image, outcomes, stop_signal)
@@ -360,7 +353,7 @@ int qsnapfix_cmd_fix(int argc, char **argv)
             fprintf(stderr,
                     "qsnapfix: %s: interrupted (%s): nothing written; the "
                     "image is consistent\n",
-                    path, stop_signal == SIGTERM ? "SIGTERM" : "SIGINT");
+                    path, signal_name(stop_signal));
             rc = 128 + stop_signal;
         }
     }

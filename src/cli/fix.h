@@ -1,7 +1,7 @@
 /*
  * What `fix`, `translate` and `scan` share on the command line: the
  * options that become an AppOptions, the --help text on targets and
- * options, and the rendering of outcomes (human and JSON).
+ * options, and the human rendering of outcomes (their JSON: app/report.h).
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #ifndef QSNAPFIX_FIX_H
@@ -60,21 +60,6 @@ void fix_print_human(const AppOutcome *out, const char *what,
 /* A refusal ("qsnapfix: WHAT: refused by RULE (SUBJECT): ...") or an
  * error on stderr, one line; nothing for other outcomes. */
 void fix_print_failure(const AppOutcome *out, const char *what);
-/*
- * Finish and print the JSON report of fix or translate (docs/json.md):
- * after the members the caller put in report (cli_json_report(), then the
- * image, or input and output), target, dry-run, snapshots[] (n
- * outcomes), changed and exit-code.
- */
-void fix_print_json_report(QjValue *report, const AppOptions *o,
-                           AppOutcome *const *outcomes, guint n, int rc);
-/* Members of o: "writer" (NULL: null), "rules" (edit_counts: with each
- * finding's "edits"), "recipe" and "reason" (refusal or error; nothing
- * otherwise), for reports of the same shape. */
-void fix_json_writer(QjValue *o, const VmsWriterInfo *w);
-void fix_json_rules(QjValue *o, const TrResult *r, bool edit_counts);
-void fix_json_recipe(QjValue *o, const TrResult *r);
-void fix_json_reason(QjValue *o, const AppOutcome *out);
 
 /* ---- space (fix_space.c) ---------------------------------------------- */
 
@@ -84,14 +69,10 @@ void fix_print_space_human(const AppWriteStats *st, bool dry_run);
  * check's count). */
 void fix_print_leaks_human(const char *image, AppOutcome *const *outcomes,
                            guint n);
-/* Until fix_report.c calls app/report.h by its name. */
-#define fix_json_space app_report_space
 
 /* ---- batches (fix_batch.c) -------------------------------------------- */
 
 struct AppBatchOptions;
-/* Until cmd_fix.c calls app/batch.h by its name. */
-#define fix_plan_from_scan app_plan_from_scan
 /* Run a batch (over paths, a plan, or resuming a journal) and report it
  * in c's output format; returns the exit code. */
 int fix_run_batch(const CliCommand *c, const struct AppBatchOptions *bo,
