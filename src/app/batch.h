@@ -63,6 +63,8 @@ typedef struct AppBatchImage {
     GError *error; /* the image could not be fixed at all (skipped) */
     int exit_code;
     bool from_journal;    /* finished by an earlier run: not touched */
+    bool stopped;         /* a stop request left it unfinished: not journaled as
+                             finished, so --resume takes it up again */
     GPtrArray *snapshots; /* AppBatchSnapshot * */
     double seconds;
 } AppBatchImage;
@@ -76,6 +78,10 @@ typedef struct AppBatchSummary {
     uint64_t bytes_written, vm_state_bytes;
     double seconds;
     int exit_code;
+    guint not_begun;  /* images a stop request (o->fix.cancel) left alone */
+    bool interrupted; /* a stop request came: exit_code is the caller's to
+                         choose (128 + the signal); the journal's end says
+                         "interrupted" and --resume continues */
 } AppBatchSummary;
 
 typedef struct AppBatch AppBatch;

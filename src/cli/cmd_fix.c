@@ -256,6 +256,8 @@ static int run_batch(const CliCommand *c, FixOptions *o, const char *snapshot,
     if (!a->resume && !a->from_scan && !c->operand[0]) {
         return cli_usage(c, "need IMAGE, PATH..., --from-scan or --resume");
     }
+    bo.fix.cancel = &stop_signal;
+    catch_stop_signals();
     if (a->from_scan) {
         if (c->operand[0] || snapshot) {
             return cli_usage(c, "--from-scan takes its images and "
