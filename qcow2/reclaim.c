@@ -169,8 +169,7 @@ static bool settle_active(Qcow2Splice *s, GHashTable *keep, GError **errp)
         uint32_t i = g_array_index(drops, uint32_t, n);
 
         if (!qcow2_splice_drop_path(s, act->entries[i] & QCOW2_L1E_OFFSET_MASK,
-                                    qcow2_entry_offset(act->offset, i),
-                                    errp)) {
+                                    qcow2_entry_offset(act->offset, i), errp)) {
             return false;
         }
     }

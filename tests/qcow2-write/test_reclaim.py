@@ -20,7 +20,9 @@ stopped after each of its writes (process crash, power loss with seeds
 1-3, EIO, ENOSPC, EIO on each flush) leaves no corruption and at most the
 leaks it found, every snapshot's VM state and table entry and the active
 disk as they were; a reclaim run to the end leaves qemu-img check with no
-leak. An image with a corruption besides its leaks is refused, untouched.
+leak (but where the active L1 maps a VM state inside the virtual disk
+through a COPIED-clear entry: LEFT_INSIDE_DISK). An image with a
+corruption besides its leaks is refused, untouched.
 """
 import hashlib
 import os
@@ -32,6 +34,12 @@ from wtlib import check, check_eq, testlib
 from qsnapfix_tests import qcow2_pokes as pk
 
 CASES = {c["name"]: c for c in test_crash.CASES}
+# A VM state inside the virtual disk (older than a disk resize) that the
+# active L1 maps too: a splice cut between its commit and the move of the
+# active side to copies leaves clusters at refcount 2 with one reference
+# through an entry whose COPIED flag is clear; they stay leaked (lowering
+# them needs the flag set: no order of the two writes is safe).
+LEFT_INSIDE_DISK = ("vmstate-inside-grown-disk-relocation",)
 
 
 def digest(path):
@@ -107,14 +115,16 @@ def reclaim_matrix(lk):
     total = reclaim(image)
     check_eq(total["result"], "ok", f"{lk.what}: {total['message']}")
     check_eq(int(total["leaked"]), lk.leaks, f"{lk.what}: leaks found")
-    check_eq(int(total["left"]), 0, f"{lk.what}: leaks left")
-    check_eq(leaks(image), 0, f"{lk.what}: leaks after the reclaim")
+    left = int(total["left"])
+    check(not left or lk.case.spec["name"] in LEFT_INSIDE_DISK,
+          f"{lk.what}: {left} leaks left")
+    check_eq(leaks(image), left, f"{lk.what}: leaks after the reclaim")
     lk.verify(work, image, f"{lk.what}: after the reclaim")
     check(int(total["discarded"]) > 0 or not int(total["freed"]),
           f"{lk.what}: freed clusters not discarded: {total}")
     again = reclaim(image)
-    check_eq((again["result"], again["leaked"], again["writes"]),
-             ("ok", "0", "0"), f"{lk.what}: a second reclaim")
+    check_eq((again["result"], int(again["leaked"]), again["writes"]),
+             ("ok", left, "0"), f"{lk.what}: a second reclaim")
 
     writes, flushes = int(total["writes"]), int(total["flushes"])
     check(writes >= 1 and flushes >= 1, f"{lk.what}: {total}")
@@ -131,14 +141,14 @@ def reclaim_matrix(lk):
             check("\n" not in r["message"] and
                   "the image is consistent" in r["message"],
                   f"{what}: message: {r['message']!r}")
-        left = leaks(image)
-        check(left <= lk.leaks, f"{what}: {left} leaks, {lk.leaks} before")
+        now = leaks(image)
+        check(now <= lk.leaks, f"{what}: {now} leaks, {lk.leaks} before")
         if r["result"] == "ok" and mode == "crash":
-            check_eq(left, 0, f"{what}: leaks after a completed reclaim")
+            check_eq(now, left, f"{what}: leaks after a completed reclaim")
         lk.verify(work, image, what)
         r = reclaim(image)
         check_eq(r["result"], "ok", f"{what}: then reclaimed: {r['message']}")
-        check_eq(leaks(image), 0, f"{what}: then reclaimed: leaks")
+        check_eq(leaks(image), left, f"{what}: then reclaimed: leaks")
     return writes, len(plan)
 
 
