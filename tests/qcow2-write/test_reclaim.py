@@ -31,7 +31,9 @@ import shutil
 import test_crash
 import wtlib
 from wtlib import check, check_eq, testlib
+from qsnapfix_tests import fixtures
 from qsnapfix_tests import qcow2_pokes as pk
+from qsnapfix_tests import stores
 
 CASES = {c["name"]: c for c in test_crash.CASES}
 # A VM state inside the virtual disk (older than a disk resize) that the
@@ -241,8 +243,79 @@ def test_corruption_is_refused_untouched():
         shutil.rmtree(work, ignore_errors=True)
 
 
+def extract(image, snapshot, work):
+    out = os.path.join(work, "vmstate.bin")
+    testlib.qsnapfix("extract", image, "--snapshot", snapshot, "-o", out)
+    return digest(out)
+
+
+def test_fix_reclaim_leaks_option():
+    """qsnapfix fix --reclaim-leaks on the project's guest reshaped like
+    qemu-kvm 1.0, leaked by a splice cut before its commit: without the
+    option the leaks are reported and left (today's behaviour); a dry run
+    counts them and writes nothing; with it they are given back first
+    (leaks-reclaimed), qemu-img check finds none, and the fixed VM state
+    is byte-identical to the fix of the image that never leaked."""
+    work = testlib.workdir("reclaim-fix")
+    try:
+        pristine = stores.guest_image(os.path.join(work, "pristine.qcow2"),
+                                      ["--as", "qemu-kvm-1.0"])
+        snap = fixtures.snapshot_entries(pristine)[0][1]["name"]
+        ref = stores.copy(pristine, os.path.join(work, "ref.qcow2"))
+        testlib.qsnapfix("fix", ref)
+        want = extract(ref, snap, work)
+        old = extract(pristine, snap, work)
+
+        leaked = os.path.join(work, "leaked.qcow2")
+        edit = wtlib.Edit(100, 0, b"\x5a" * 200000).arg()
+        stores.copy(pristine, leaked)
+        total = wtlib.parse_crashtest(wtlib.crashtest(
+            "run", "count", 0, 0, leaked, snap, edit))
+        for n in range(int(total["writes"]) // 2, 0, -1):
+            stores.copy(pristine, leaked)
+            wtlib.crashtest("run", "crash", n, 0, leaked, snap, edit)
+            if leaks(leaked):
+                break
+        n_leaks = leaks(leaked)
+        check(n_leaks > 0, "no cut splice left a leak")
+        check_eq(extract(leaked, snap, work), old, "the cut splice's state")
+
+        image = os.path.join(work, "image.qcow2")
+        stores.copy(leaked, image)
+        rep = testlib.qsnapfix_json("fix", image)
+        check("leaks-reclaimed" not in rep, f"{rep.keys()}")
+        check_eq(rep["snapshots"][0]["write"]["leaked-clusters"], n_leaks,
+                 "without --reclaim-leaks: reported")
+        check_eq(leaks(image), n_leaks, "without --reclaim-leaks: left")
+
+        stores.copy(leaked, image)
+        before = digest(image)
+        rep = testlib.qsnapfix_json("fix", image, "--reclaim-leaks", "-n")
+        check_eq((rep["leaks-reclaimed"], rep["leaks-left"]), (n_leaks, 0),
+                 "dry run")
+        check_eq(digest(image), before, "a dry run wrote")
+
+        rep = testlib.qsnapfix_json("fix", image, "--reclaim-leaks")
+        check_eq((rep["leaks-reclaimed"], rep["leaks-left"]), (n_leaks, 0),
+                 "--reclaim-leaks")
+        check_eq(rep["snapshots"][0]["write"]["leaked-clusters"], 0,
+                 "the fix's own check after the reclaim")
+        check_eq(leaks(image), 0, "--reclaim-leaks: leaks after")
+        check_eq(extract(image, snap, work), want,
+                 "the fixed VM state, as the fix of the unleaked image")
+
+        stores.copy(leaked, image)
+        p = testlib.qsnapfix("fix", image, "--reclaim-leaks")
+        check(f"{n_leaks} leaked clusters reclaimed" in p.stdout, p.stdout)
+        check_eq(leaks(image), 0, "human run: leaks after")
+        print(f"     cut splice left {n_leaks} leaked clusters: reclaimed")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 if __name__ == "__main__":
-    testlib.main([test_qemu_leaves_no_leak_where_we_can_cut_it,
+    testlib.main([test_fix_reclaim_leaks_option,
+                  test_qemu_leaves_no_leak_where_we_can_cut_it,
                   test_reclaim_of_leaks_made_by_hand,
                   test_corruption_is_refused_untouched] +
                  [make_test(n) for n in CASES])
