@@ -251,13 +251,15 @@ bool qcow2_splice_release(Qcow2Splice *s, GError **errp)
             uint64_t where =
                 qcow2_entry_offset(snap->l1_table_offset, c->l1_index);
 
-            if (c->old_l2 && !qcow2_splice_drop_path(s, c->old_l2, where, errp)) {
+            if (c->old_l2 &&
+                !qcow2_splice_drop_path(s, c->old_l2, where, errp)) {
                 return false;
             }
         }
         for (guint n = 0; n < gone->len; n += 2) {
             if (!qcow2_splice_drop_path(s, g_array_index(gone, uint64_t, n),
-                           g_array_index(gone, uint64_t, n + 1), errp)) {
+                                        g_array_index(gone, uint64_t, n + 1),
+                                        errp)) {
                 return false;
             }
         }

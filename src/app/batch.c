@@ -666,8 +666,8 @@ static AppBatchImage *batch_image(AppBatch *b, const char *path)
             path, b->o.fix.dry_run ? QCOW2_OPEN_READ_ONLY : QCOW2_OPEN_WRITABLE,
             &im->error);
     }
-    if (r.img && (b->o.fix.reclaim_leaks ||
-                  (!b->o.fix.dry_run && write_cut(b, path)))) {
+    if (r.img &&
+        (b->o.fix.reclaim_leaks || (!b->o.fix.dry_run && write_cut(b, path)))) {
         app_reclaim_leaks(r.img, b->o.fix.dry_run, &im->reclaim, &im->error);
     }
     if (r.img && !im->error) {
