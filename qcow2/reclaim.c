@@ -72,7 +72,9 @@ static bool active_breaks(Qcow2Splice *s, uint64_t l2, uint64_t where,
 {
     Qcow2Image *img = s->img;
     uint32_t bits = img->header.cluster_bits;
-    g_autofree uint64_t *t = NULL;
+    g_autoptr(GHashTable) data = NULL;
+    GHashTableIter it;
+    gpointer key;
     bool breaks;
 
     if (!copied_would_break(&s->refs, l2 >> bits, &breaks, errp)) {
@@ -81,25 +83,21 @@ static bool active_breaks(Qcow2Splice *s, uint64_t l2, uint64_t where,
     if (breaks) {
         g_hash_table_add(breaking, g_memdup2(&l2, 8));
     }
-    t = g_malloc(s->cs);
-    if (!qcow2_copy_l2(img, l2, where, t, errp)) {
+    /* With an external data file, data clusters have no refcount. */
+    if (img->header.incompatible_features & QCOW2_INCOMPAT_DATA_FILE) {
+        return true;
+    }
+    if (!qcow2_l2_copied_clusters(img, l2, where, &data, errp)) {
         return false;
     }
-    for (uint64_t j = 0; j < img->l2_entries; j++) {
-        Qcow2Mapping m;
-
-        if (!qcow2_decode_entry_at(img, t, l2, j, &m, errp)) {
-            return false;
-        }
-        if (!qcow2_is_copied_cluster(&m) || m.in_data_file) {
-            continue;
-        }
-        if (!copied_would_break(&s->refs, m.host_offset >> bits, &breaks,
+    g_hash_table_iter_init(&it, data);
+    while (g_hash_table_iter_next(&it, &key, NULL)) {
+        if (!copied_would_break(&s->refs, *(uint64_t *)key >> bits, &breaks,
                                 errp)) {
             return false;
         }
         if (breaks) {
-            g_hash_table_add(breaking, g_memdup2(&m.host_offset, 8));
+            g_hash_table_add(breaking, g_memdup2(key, 8));
         }
     }
     return true;

@@ -41,9 +41,8 @@ bool qcow2_is_copied_cluster(const Qcow2Mapping *m)
     return m->kind != QCOW2_MAP_COMPRESSED && m->host_offset;
 }
 
-/* Host clusters of the normal entries of an L2 table. */
-static bool data_clusters(Qcow2Image *img, uint64_t l2, uint64_t where,
-                          GHashTable **set, GError **errp)
+bool qcow2_l2_copied_clusters(Qcow2Image *img, uint64_t l2, uint64_t where,
+                              GHashTable **set, GError **errp)
 {
     g_autofree uint64_t *t = g_malloc(img->cluster_size);
 
@@ -90,7 +89,8 @@ static bool would_need_copied(Qcow2Splice *s, const Qcow2SpanChange *c,
             *need = true;
             return true;
         }
-    } else if (!data_clusters(img, active_l2, where, &active, errp)) {
+    } else if (!qcow2_l2_copied_clusters(img, active_l2, where, &active,
+                                         errp)) {
         return false;
     }
     old_t = g_malloc(s->cs);

@@ -357,6 +357,10 @@ bool qcow2_splice_drop_path(Qcow2Splice *s, uint64_t l2, uint64_t where,
 uint64_t qcow2_active_vmstate_index(const Qcow2Image *img);
 /* Does an entry's COPIED flag matter (normal, preallocated zero)? */
 bool qcow2_is_copied_cluster(const Qcow2Mapping *m);
+/* The host clusters of an L2 table's entries whose COPIED flag matters:
+ * a new set of uint64_t offsets (release.c). */
+bool qcow2_l2_copied_clusters(Qcow2Image *img, uint64_t l2, uint64_t where,
+                              GHashTable **set, GError **errp);
 /*
  * Inside the active disk: move the active side of span c to copies where
  * a COPIED flag would otherwise go wrong (relocate.c). *replaced is the
