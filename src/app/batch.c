@@ -7,6 +7,8 @@
 #include "batch.h"
 #include "exit_codes.h"
 #include "fix.h"
+#include "io.h"
+#include "libvirt/domain.h"
 #include "record.h"
 #include "undo.h"
 
@@ -54,7 +56,7 @@ char *app_writer_label(const VmsWriterInfo *w)
 
 static char *snap_key(const char *path, const char *id)
 {
-    return g_strdup_printf("%s\n%s", path, id);
+    return g_strdup_printf("%s\n%s", path, id ? id : "");
 }
 
 static void batch_snapshot_free(AppBatchSnapshot *s)
@@ -154,6 +156,18 @@ static void walk(AppBatch *b, char **paths, GPtrArray *plan)
     }
     g_ptr_array_add(given, NULL);
     b->entries = app_scan_walk(plan ? (char **)given->pdata : paths);
+    for (guint i = 0; i < b->entries->len; i++) {
+        AppScanEntry *e = g_ptr_array_index(b->entries, i);
+        g_autofree char *of = NULL;
+
+        /* a save image's original a fix kept is a file of its own: not
+         * an image to fix (a qcow2 image keeps them as snapshots) */
+        if (e->kind == APP_ENTRY_IMAGE && app_is_savefile(e->path) &&
+            app_savefile_is_original(e->path, &of)) {
+            e->kind = APP_ENTRY_SKIPPED;
+            e->reason = g_strdup_printf("the original a fix of %s kept", of);
+        }
+    }
 }
 
 static AppJournalEntry *batch_record(const AppBatch *b)
@@ -345,12 +359,22 @@ static AppJournalEntry *snapshot_entry(AppBatch *b, const char *step,
     return e;
 }
 
+/* The journal's "begin" of out, with the old hash in r->bs. */
+static bool journal_begin(ImageRun *r, const AppOutcome *out, GError **errp)
+{
+    g_autoptr(AppJournalEntry) e = snapshot_entry(r->b, "begin", r->path, out);
+
+    e->has_old = true;
+    e->old_size = out->old_size;
+    e->old_sha256 = g_strdup(r->bs->old_sha256);
+    return journal(r->b, e, errp);
+}
+
 /* Before the write: the old VM state's hash, and the journal's "begin". */
 static bool before_write(const AppOutcome *out, void *opaque, GError **errp)
 {
     ImageRun *r = opaque;
     const Qcow2Snapshot *sn = qcow2_snapshot_find(r->img, out->id, errp);
-    g_autoptr(AppJournalEntry) e = NULL;
 
     if (!sn) {
         return false;
@@ -359,11 +383,7 @@ static bool before_write(const AppOutcome *out, void *opaque, GError **errp)
         !(r->bs->old_sha256 = app_vmstate_sha256(r->img, sn, errp))) {
         return false;
     }
-    e = snapshot_entry(r->b, "begin", r->path, out);
-    e->has_old = true;
-    e->old_size = out->old_size;
-    e->old_sha256 = g_strdup(r->bs->old_sha256);
-    return journal(r->b, e, errp);
+    return journal_begin(r, out, errp);
 }
 
 static const char *snapshot_status(const AppBatchSnapshot *bs)
@@ -496,6 +516,106 @@ static void fix_one(ImageRun *r, const char *id, GPtrArray *out_snaps)
         journal_done(r, bs, bs->resumed ? &rec : NULL);
     }
     app_record_clear(&rec);
+}
+
+/* ---- libvirt save images in a batch ---------------------------------- */
+
+/* A save image's one "snapshot" (as scan names it). */
+#define SAVE_ID "-"
+
+/* The domain's name, as scan shows a save image's one snapshot. */
+static char *save_name(const char *path)
+{
+    uint64_t offset, size;
+    g_autoptr(LvSaveImage) img =
+        app_savefile_header(path, &offset, &size, NULL);
+    g_autoptr(LvDomain) d = img ? lvdom_parse(img->xml, NULL) : NULL;
+    char *name = d ? lvdom_name(d) : NULL;
+
+    return name ? name : g_path_get_basename(path);
+}
+
+/* Before the new image replaces the old one: its hash, and "begin". */
+static bool before_save_write(const AppOutcome *out, void *opaque,
+                              GError **errp)
+{
+    ImageRun *r = opaque;
+
+    if (r->b->o.want_sha256 &&
+        !(r->bs->old_sha256 = app_file_sha256(r->path, errp))) {
+        return false;
+    }
+    return journal_begin(r, out, errp);
+}
+
+/*
+ * A save image: fixed as `fix FILE.save` fixes it (the original kept as
+ * FILE.orig unless --discard-original), hashed whole. A run killed after
+ * the new image was renamed into place left its record, with this batch's
+ * id, in the image.
+ */
+static void fix_save_image(ImageRun *r, GPtrArray *out_snaps)
+{
+    AppBatch *b = r->b;
+    g_autofree char *key = snap_key(r->path, SAVE_ID);
+    const AppJournalEntry *done = g_hash_table_lookup(b->done, key);
+    const AppJournalEntry *begun = g_hash_table_lookup(b->begun, key);
+    g_autofree char *name = NULL;
+    AppRunHooks hooks = {.before_write = before_save_write, .opaque = r};
+    AppBatchSnapshot *bs;
+    AppRecord rec = {0};
+    bool mine;
+    GError *err = NULL;
+
+    if (done) {
+        g_ptr_array_add(out_snaps, from_journal(done));
+        return;
+    }
+    name = save_name(r->path);
+    bs = g_new0(AppBatchSnapshot, 1);
+    bs->outcome = app_outcome_new(SAVE_ID, name);
+    g_ptr_array_add(out_snaps, bs);
+    r->bs = bs;
+    mine = begun && !b->o.fix.dry_run &&
+           app_savefile_record(r->path, &rec) == APP_RECORD_FIX &&
+           !g_strcmp0(rec.batch, b->batch_id);
+    if (mine) {
+        g_autofree char *dir = g_path_get_dirname(r->path);
+
+        bs->resumed = true;
+        bs->outcome->status = APP_FIXED;
+        bs->outcome->old_size = rec.old_size;
+        bs->outcome->new_size = rec.new_size;
+        bs->old_sha256 = g_strdup(begun->old_sha256);
+        if (rec.kept_as) {
+            bs->outcome->write.kept_as =
+                g_build_filename(dir, rec.kept_as, NULL);
+        }
+    } else {
+        app_fix_savefile_hooked(r->path, &b->o.fix, &hooks, bs->outcome);
+    }
+    if (bs->outcome->status == APP_FIXED && !b->o.fix.dry_run &&
+        b->o.want_sha256 &&
+        !(bs->new_sha256 = app_file_sha256(r->path, &err))) {
+        app_outcome_fail(bs->outcome, err);
+    }
+    if (!b->o.fix.dry_run) {
+        journal_done(r, bs, mine ? &rec : NULL);
+    }
+    app_record_clear(&rec);
+}
+
+/* Why a save image is not fixed in this batch, or NULL (its original,
+ * FILE.orig, is left out by the walk). */
+static GError *save_image_excluded(AppBatch *b, const char *path)
+{
+    if (b->o.snapshot) {
+        return g_error_new(QCOW2_ERROR, QCOW2_ERROR_NOT_FOUND,
+                           "%s: a libvirt save image has no snapshots "
+                           "(--snapshot %s)",
+                           path, b->o.snapshot);
+    }
+    return NULL;
 }
 
 /* The snapshots to fix: the plan's, the one asked for, or every one with
@@ -651,6 +771,16 @@ static AppBatchImage *batch_image(AppBatch *b, const char *path)
     im->path = g_strdup(path);
     im->snapshots =
         g_ptr_array_new_with_free_func((GDestroyNotify)batch_snapshot_free);
+    if (app_is_savefile(path)) { /* libvirt's: no QEMU lock on it */
+        im->error = save_image_excluded(b, path);
+        if (!im->error) {
+            fix_save_image(&r, im->snapshots);
+        }
+        settle(im);
+        im->seconds = g_timer_elapsed(timer, NULL);
+        journal_image(b, im);
+        return im;
+    }
     /* A running QEMU: say so without touching the file. */
     app_probe_locks(path, &locks);
     if (app_locks_in_use(&locks)) {

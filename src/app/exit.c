@@ -4,6 +4,8 @@
  */
 #include "exit_codes.h"
 #include "guest_inspect.h"
+#include "libvirt/savefile.h"
+#include "live/pipe.h"
 #include "qemu.h"
 #include "qcow2.h"
 #include "stream/stream.h"
@@ -57,6 +59,22 @@ static int stream_exit_code(int code)
     }
 }
 
+static int savefile_exit_code(int code)
+{
+    switch ((LvSaveErrorCode)code) {
+    case LVSAVE_ERROR_NOT_SAVE_IMAGE:
+        return APP_EXIT_BAD_STREAM;
+    case LVSAVE_ERROR_PARTIAL:
+    case LVSAVE_ERROR_UNSUPPORTED:
+    case LVSAVE_ERROR_TOO_LARGE:
+        return APP_EXIT_UNSUPPORTED;
+    case LVSAVE_ERROR_BAD_HEADER:
+    case LVSAVE_ERROR_TRUNCATED:
+        return APP_EXIT_BAD_HEADER;
+    }
+    return APP_EXIT_INTERNAL;
+}
+
 G_DEFINE_QUARK(qsnapfix - app - request - error - quark, app_request_error)
 
 int app_exit_code(const GError *err)
@@ -82,6 +100,14 @@ int app_exit_code(const GError *err)
         default:
             return APP_EXIT_INTERNAL;
         }
+    }
+    if (err->domain == LIVE_ERROR) {
+        /* in flight: a refusal, a decision the stream cannot wait for, or
+         * device state that disagrees with the recipe sent at the head */
+        return APP_EXIT_REFUSED;
+    }
+    if (err->domain == LVSAVE_ERROR) {
+        return savefile_exit_code(err->code);
     }
     if (err->domain == APP_REQUEST_ERROR) {
         return APP_EXIT_AMBIGUOUS;

@@ -102,10 +102,52 @@ bool app_reclaim_leaks(Qcow2Image *img, bool dry_run, AppReclaim *out,
     return ok;
 }
 
+AppOutcome *app_fix_savefile(const char *path, const AppOptions *o)
+{
+    AppOutcome *out = app_outcome_new(NULL, path);
+
+    app_fix_savefile_hooked(path, o, NULL, out);
+    return out;
+}
+
+void app_fix_savefile_hooked(const char *path, const AppOptions *o,
+                             const AppRunHooks *hooks, AppOutcome *out)
+{
+    AppOptions so = *o;
+    AppRecipeNames names = {0};
+    g_autoptr(AppSource) source = app_source_savefile(path);
+    g_autoptr(AppSink) sink =
+        app_sink_savefile(path, o->emulator, out->container_changes);
+    g_autofree char *after = g_strdup_printf("%s: after the fix", path);
+
+    so.keep_original = !o->discard_original;
+    app_recipe_names_for_file(&names, o, path);
+    app_run_hooked(source, sink, &names, after, &so, hooks, out);
+    if (out->status == APP_COMPATIBLE && out->write.wrote) {
+        /* the stream loads as it is, but the domain XML had to change */
+        out->status = APP_FIXED;
+    }
+    app_recipe_names_clear(&names);
+}
+
 GPtrArray *app_fix_image(const char *image, const char *snapshot, bool all,
                          const AppOptions *o, AppReclaim *reclaim,
                          GError **errp)
 {
+    if (app_is_savefile(image)) {
+        GPtrArray *one =
+            g_ptr_array_new_with_free_func((GDestroyNotify)app_outcome_free);
+        if (snapshot || all) {
+            g_set_error(errp, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                        "%s: a libvirt save image has no snapshots "
+                        "(--snapshot, --all)",
+                        image);
+            g_ptr_array_unref(one);
+            return NULL;
+        }
+        g_ptr_array_add(one, app_fix_savefile(image, o));
+        return one;
+    }
     Qcow2Image *img = qcow2_open(
         image, o->dry_run ? QCOW2_OPEN_READ_ONLY : QCOW2_OPEN_WRITABLE, errp);
     g_autoptr(GArray) picked = NULL;
@@ -171,7 +213,9 @@ AppOutcome *app_translate_file(const char *in, const char *out_path,
     }
     out = app_outcome_new(NULL, in);
     app_recipe_names_for_file(&names, o, from_stdin ? out_path : in);
-    source = app_source_file(in);
+    /* a libvirt save image: its stream (the output is a stream file) */
+    source = strcmp(in, "-") && app_is_savefile(in) ? app_source_savefile(in)
+                                                    : app_source_file(in);
     sink = app_sink_file(out_path, true);
     after = g_strdup_printf("%s: after the translation", out_path);
     app_run(source, sink, &names, after, o, out);

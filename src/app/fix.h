@@ -66,6 +66,16 @@ GPtrArray *app_fix_image(const char *image, const char *snapshot, bool all,
  * image's.) */
 
 /*
+ * Fix a libvirt save image (io.h): its stream translated, its domain XML
+ * given the recipe, the original kept as PATH.orig unless
+ * o->discard_original. One outcome (id NULL, name the path).
+ */
+AppOutcome *app_fix_savefile(const char *path, const AppOptions *o);
+/* The same into out (its id and name the caller's), with hooks. */
+void app_fix_savefile_hooked(const char *path, const AppOptions *o,
+                             const AppRunHooks *hooks, AppOutcome *out);
+
+/*
  * Translate the stream in file in ("-": standard input) into a new file
  * out (never in itself: that is an error); with nothing to change, out is
  * an identical copy. Recipe files are named after in, or out when in is

@@ -4,8 +4,10 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <string.h>
+#include <unistd.h>
 
 #include "inspect.h"
+#include "libvirt/domain.h"
 #include "io.h"
 
 void app_image_facts(AppImageFacts *f, const char *path, bool layouts)
@@ -37,6 +39,49 @@ void app_image_facts_clear(AppImageFacts *f)
     memset(f, 0, sizeof(*f));
 }
 
+void app_save_facts(AppSaveFacts *f, const char *path)
+{
+    AppStreamFacts s;
+    g_autoptr(LvDomain) d = NULL;
+
+    memset(f, 0, sizeof(*f));
+    f->path = path;
+    f->img =
+        app_savefile_header(path, &f->stream_offset, &f->file_size, &f->err);
+    if (!f->img) {
+        return;
+    }
+    d = lvdom_parse(f->img->xml, NULL);
+    if (d) {
+        f->domain = lvdom_name(d);
+        f->uuid = lvdom_uuid(d);
+        f->machine = lvdom_machine(d);
+        f->emulator = lvdom_emulator(d);
+        f->emulator_exists = f->emulator && access(f->emulator, X_OK) == 0;
+    }
+    app_savefile_record(path, &f->record);
+    app_savefile_is_original(path, &f->original_of);
+    if (app_stream_facts(&s, NULL, NULL, path, true, &f->err)) {
+        f->stream_size = s.s->size;
+        f->writer = g_steal_pointer(&s.writer);
+        app_stream_facts_clear(&s);
+    }
+}
+
+void app_save_facts_clear(AppSaveFacts *f)
+{
+    lvsave_image_free(f->img);
+    g_free(f->domain);
+    g_free(f->uuid);
+    g_free(f->machine);
+    g_free(f->emulator);
+    vms_writer_info_free(f->writer);
+    app_record_clear(&f->record);
+    g_free(f->original_of);
+    g_clear_error(&f->err);
+    memset(f, 0, sizeof(*f));
+}
+
 bool app_stream_facts(AppStreamFacts *f, const char *image,
                       const char *snapshot, const char *stream, bool tail,
                       GError **errp)
@@ -46,7 +91,9 @@ bool app_stream_facts(AppStreamFacts *f, const char *image,
 
     memset(f, 0, sizeof(*f));
     if (stream) {
-        source = app_source_file(stream);
+        source = strcmp(stream, "-") && app_is_savefile(stream)
+                     ? app_source_savefile(stream)
+                     : app_source_file(stream);
     } else {
         const Qcow2Snapshot *sn;
         f->img = qcow2_open(image, QCOW2_OPEN_READ_ONLY, errp);

@@ -7,6 +7,8 @@
 #ifndef APP_INSPECT_H
 #define APP_INSPECT_H
 
+#include "libvirt/savefile.h"
+#include "record.h"
 #include "qcow2.h"
 #include "stream/fingerprint.h"
 #include "stream/stream.h"
@@ -22,6 +24,24 @@ typedef struct AppImageFacts {
 /* Open path read-only and, with layouts, map every VM state. */
 void app_image_facts(AppImageFacts *f, const char *path, bool layouts);
 void app_image_facts_clear(AppImageFacts *f);
+
+/* A libvirt save image: its header, its domain, who wrote its stream
+ * (read at its tail; a compressed stream is decompressed first). */
+typedef struct AppSaveFacts {
+    const char *path;
+    LvSaveImage *img; /* header, domain XML, cookie; NULL: see err */
+    uint64_t stream_offset, file_size;
+    uint64_t stream_size; /* decompressed */
+    char *domain, *uuid, *machine, *emulator;
+    bool emulator_exists;
+    VmsWriterInfo *writer; /* NULL: the stream did not parse (err) */
+    AppRecord record;      /* a fix's (kind NONE: none) */
+    char *original_of;     /* the original kept by a fix of this image */
+    GError *err;
+} AppSaveFacts;
+
+void app_save_facts(AppSaveFacts *f, const char *path);
+void app_save_facts_clear(AppSaveFacts *f);
 
 /* One migration stream, parsed. */
 typedef struct AppStreamFacts {

@@ -53,6 +53,8 @@
 #include <stdint.h>
 
 #include "outcome.h"
+#include "record.h"
+#include "libvirt/savefile.h"
 #include "qcow2.h"
 #include "stream/source.h"
 #include "translate/translate.h"
@@ -187,5 +189,71 @@ AppSink *app_sink_stdout(void);
 /* A descriptor the caller owns, e.g. a pipe to a QEMU's -incoming fd:0
  * (cannot be read back; the writer blocks SIGPIPE). */
 AppSink *app_sink_fd(int fd, const char *name);
+
+/* For sinks that write files: w->old with w->edits applied into fd, in
+ * bounded memory; all of buf into fd (path names both in errors). */
+bool app_write_edited(int fd, const char *path, const AppWrite *w,
+                      GError **errp);
+bool app_write_all(int fd, const void *buf, size_t len, const char *path,
+                   GError **errp);
+/* "PATH: WHAT: strerror(e)" in G_FILE_ERROR. */
+void app_file_error(GError **errp, int e, const char *path, const char *what);
+/* Has w's caller asked to stop? If so, errp says so (QCOW2_ERROR_CANCELLED,
+ * whatever the sink: the exit code of an interruption). */
+bool app_write_cancelled(const AppWrite *w, const char *path, GError **errp);
+
+/* ---- libvirt save images (io_savefile.c) ------------------------------ */
+
+/*
+ * Is path a libvirt save image (either magic)? Reads 16 bytes; false
+ * when it cannot be read (the caller's open then says why).
+ */
+bool app_is_savefile(const char *path);
+/*
+ * The migration stream inside a save image (docs/savefile.md): the
+ * header and domain XML checked (an unfinished "LibvirtQemudPart" image is
+ * refused), a compressed stream decompressed by the program the header
+ * names into an unlinked temporary file.
+ */
+AppSource *app_source_savefile(const char *path);
+/* The header and domain XML of the save image at path, and where its
+ * stream begins (for scan and inspect). */
+LvSaveImage *app_savefile_header(const char *path, uint64_t *stream_offset,
+                                 uint64_t *file_size, GError **errp);
+/*
+ * A new save image at path: the header with the domain XML updated from
+ * the write's recipe (its libvirt fragments merged in, and an <emulator>
+ * that names no file on this host replaced by emulator, NULL: the
+ * qemu-system-x86_64 on PATH), then the stream, compressed again as it
+ * was. Written beside path, fsync'd, the original kept as PATH.orig (or
+ * AppWrite.keep_original_name) unless !keep_original, renamed into place,
+ * the directory fsync'd: a crash leaves the old image or the new one.
+ * Not in place: with no edits but a domain to update, it still writes.
+ * AppWrite.record goes into the domain's <metadata> (APP_SAVEFILE_NS),
+ * with the name the original was kept as.
+ * changes (char *, may be NULL) gets what was changed in the domain.
+ */
+AppSink *app_sink_savefile(const char *path, const char *emulator,
+                           GPtrArray *changes);
+
+/* The namespace of the record in a fixed save image's domain XML:
+ * <metadata><qsnapfix:record xmlns:qsnapfix=...>JSON</qsnapfix:record>. */
+#define APP_SAVEFILE_NS "urn:qsnapfix:record:1"
+/* The record of a fix in the save image at path (APP_RECORD_NONE, r
+ * cleared, when it has none or cannot be read). */
+AppRecordKind app_savefile_record(const char *path, AppRecord *r);
+/*
+ * Is path the original a fix of a save image kept (PATH.orig, PATH.orig.N
+ * whose PATH's record says it was kept as that)? *of: that image's path
+ * (may be NULL).
+ */
+bool app_savefile_is_original(const char *path, char **of);
+/* SHA-256 (hex) of the whole file (a save image in a batch's journal). */
+char *app_file_sha256(const char *path, GError **errp);
+/* For oldify: the same write, the domain XML made an old host's (this
+ * machine type and emulator), no recipe, no record, the original not
+ * kept. */
+AppSink *app_sink_savefile_reshaped(const char *path, const char *machine,
+                                    const char *emulator);
 
 #endif

@@ -15,7 +15,10 @@
 
 #include "io.h"
 
-#define COPY_CHUNK (4u * 1024 * 1024)
+/* Small enough for the bytes read to be still in the cache when written. */
+#define COPY_CHUNK (256u * 1024)
+/* copy_file_range() per call: progress stays visible, signals answered. */
+#define KERNEL_CHUNK (64u * 1024 * 1024)
 
 /* ---- sources ---------------------------------------------------------- */
 
@@ -64,8 +67,7 @@ AppSource *app_source_bytes(GBytes *bytes, const char *name)
 
 /* ---- writing files ---------------------------------------------------- */
 
-static void set_file_error(GError **errp, int e, const char *path,
-                           const char *what)
+void app_file_error(GError **errp, int e, const char *path, const char *what)
 {
     g_set_error(errp, G_FILE_ERROR, g_file_error_from_errno(e), "%s: %s: %s",
                 path, what, g_strerror(e));
@@ -82,7 +84,7 @@ static bool write_all(int fd, const void *buf, size_t len, const char *path,
             continue;
         }
         if (n <= 0) {
-            set_file_error(errp, n < 0 ? errno : ENOSPC, path, "cannot write");
+            app_file_error(errp, n < 0 ? errno : ENOSPC, path, "cannot write");
             return false;
         }
         p += n;
@@ -102,12 +104,12 @@ static bool write_in_place(const char *path, FileWriter write_fn, void *opaque,
     bool ok;
 
     if (fd < 0) {
-        set_file_error(errp, errno, path, "cannot open");
+        app_file_error(errp, errno, path, "cannot open");
         return false;
     }
     ok = write_fn(fd, path, opaque, errp);
     if (close(fd) < 0 && ok) {
-        set_file_error(errp, errno, path, "cannot write");
+        app_file_error(errp, errno, path, "cannot write");
         ok = false;
     }
     return ok;
@@ -121,7 +123,7 @@ static bool write_file_atomic(const char *path, bool sync, FileWriter write_fn,
 
     if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
         if (S_ISDIR(st.st_mode)) {
-            set_file_error(errp, EISDIR, path, "cannot write");
+            app_file_error(errp, EISDIR, path, "cannot write");
             return false;
         }
         return write_in_place(path, write_fn, opaque, errp);
@@ -142,15 +144,15 @@ static bool write_file_atomic(const char *path, bool sync, FileWriter write_fn,
     }
     ok = write_fn(fd, path, opaque, errp);
     if (ok && sync && fsync(fd) < 0) {
-        set_file_error(errp, errno, path, "cannot write");
+        app_file_error(errp, errno, path, "cannot write");
         ok = false;
     }
     if (close(fd) < 0 && ok) {
-        set_file_error(errp, errno, path, "cannot write");
+        app_file_error(errp, errno, path, "cannot write");
         ok = false;
     }
     if (ok && rename(tmp, path) < 0) {
-        set_file_error(errp, errno, path,
+        app_file_error(errp, errno, path,
                        "cannot rename the finished file into place");
         ok = false;
     }
@@ -160,12 +162,23 @@ static bool write_file_atomic(const char *path, bool sync, FileWriter write_fn,
     return ok;
 }
 
+bool app_write_cancelled(const AppWrite *w, const char *path, GError **errp)
+{
+    if (!w->cancel || !*w->cancel) {
+        return false;
+    }
+    g_set_error(errp, QCOW2_ERROR, QCOW2_ERROR_CANCELLED,
+                "%s: interrupted before the new file was complete", path);
+    return true;
+}
+
 /* ---- the old stream with the edits applied, into a descriptor -------- */
 
 typedef struct Copy {
     const AppWrite *w;
     uint8_t *buf;
     GChecksum *sum; /* NULL: not asked for */
+    bool no_kernel; /* copy_file_range() refused these descriptors */
 } Copy;
 
 static bool put(Copy *c, int fd, const char *path, const void *data, size_t len,
@@ -177,12 +190,57 @@ static bool put(Copy *c, int fd, const char *path, const void *data, size_t len,
     return write_all(fd, data, len, path, errp);
 }
 
+/*
+ * Copy [from, to) in the kernel when the old bytes are a file's and fd is
+ * one (as cp does; a reflink where the file system shares extents). Stops
+ * early, *from where it got, when the kernel cannot: the caller copies the
+ * rest itself.
+ */
+static bool copy_in_kernel(Copy *c, uint64_t *from, uint64_t to, int fd,
+                           const char *path, GError **errp)
+{
+    uint64_t base;
+    int in = c->sum || c->no_kernel ? -1 : vms_source_fd(c->w->old, &base);
+
+    while (in >= 0 && *from < to) {
+        loff_t at = (loff_t)(base + *from);
+
+        if (app_write_cancelled(c->w, path, errp)) {
+            return false;
+        }
+        size_t n = (size_t)MIN((uint64_t)KERNEL_CHUNK, to - *from);
+        ssize_t done = copy_file_range(in, &at, fd, NULL, n, 0);
+
+        if (done < 0 && errno == EINTR) {
+            continue;
+        }
+        if (done < 0 &&
+            (errno == EXDEV || errno == EINVAL || errno == ENOSYS ||
+             errno == EOPNOTSUPP || errno == EBADF || errno == EPERM)) {
+            c->no_kernel = true; /* a pipe, another file system, ... */
+            return true;
+        }
+        if (done <= 0) {
+            app_file_error(errp, done < 0 ? errno : EIO, path,
+                           done < 0 ? "cannot write"
+                                    : "cannot write (the source is shorter)");
+            return false;
+        }
+        *from += (uint64_t)done;
+    }
+    return true;
+}
+
 static bool copy_range(Copy *c, uint64_t from, uint64_t to, int fd,
                        const char *path, GError **errp)
 {
+    if (!copy_in_kernel(c, &from, to, fd, path, errp)) {
+        return false;
+    }
     while (from < to) {
         size_t n = (size_t)MIN((uint64_t)COPY_CHUNK, to - from);
-        if (!vms_source_read(c->w->old, from, c->buf, n, errp) ||
+        if (app_write_cancelled(c->w, path, errp) ||
+            !vms_source_read(c->w->old, from, c->buf, n, errp) ||
             !put(c, fd, path, c->buf, n, errp)) {
             return false;
         }
@@ -209,6 +267,21 @@ static bool write_edited(int fd, const char *path, void *opaque, GError **errp)
         pos = e->offset + e->old_length;
     }
     return copy_range(c, pos, c->w->old->size, fd, path, errp);
+}
+
+bool app_write_edited(int fd, const char *path, const AppWrite *w,
+                      GError **errp)
+{
+    g_autofree uint8_t *buf = g_malloc(COPY_CHUNK);
+    Copy c = {.w = w, .buf = buf};
+
+    return write_edited(fd, path, &c, errp);
+}
+
+bool app_write_all(int fd, const void *buf, size_t len, const char *path,
+                   GError **errp)
+{
+    return write_all(fd, buf, len, path, errp);
 }
 
 /* ---- the file sink ---------------------------------------------------- */

@@ -51,6 +51,11 @@ typedef struct AppOptions {
     bool dry_run;             /* plan only: write nothing */
     AppProgress progress;     /* how the front end watches: not what is
                                  asked, and never changes a result */
+    /* libvirt save images: */
+    bool discard_original; /* no PATH.orig (kept unless asked) */
+    const char *emulator;  /* the domain's <emulator> when the one it names
+                              does not exist here; NULL: qemu-system-x86_64
+                              on PATH */
     /* Non-zero: stop at the next safe point (set by the caller's SIGINT
      * handler; a write before its commit gives back what it took). */
     const volatile sig_atomic_t *cancel;

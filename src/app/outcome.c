@@ -33,6 +33,7 @@ AppOutcome *app_outcome_new(const char *id, const char *name)
 
     o->id = g_strdup(id);
     o->name = g_strdup(name);
+    o->container_changes = g_ptr_array_new_with_free_func(g_free);
     return o;
 }
 
@@ -47,6 +48,7 @@ void app_outcome_free(AppOutcome *o)
     tr_result_free(o->result);
     g_clear_error(&o->error);
     app_write_stats_clear(&o->write);
+    g_ptr_array_unref(o->container_changes);
     g_free(o);
 }
 

@@ -66,6 +66,9 @@ typedef struct AppOutcome {
     GError *error;
     uint64_t old_size, new_size; /* of the VM state, from the result */
     AppWriteStats write;
+    /* What the sink changed besides the stream (a save image's domain
+     * XML), one line each (char *). */
+    GPtrArray *container_changes;
 } AppOutcome;
 
 AppOutcome *app_outcome_new(const char *id, const char *name);

@@ -144,6 +144,22 @@ bool app_write_recipe_files(const TrResult *r, const VmsStream *s,
     return f && app_recipe_files_write(f, errp);
 }
 
+bool app_write_recipe_contents(const TrRecipe *r, GPtrArray *contents,
+                               GError **errp)
+{
+    g_autoptr(AppRecipeFiles) f = g_new0(AppRecipeFiles, 1);
+
+    f->files = r->files;
+    f->contents = g_ptr_array_ref(contents);
+    f->before = g_ptr_array_new(); /* nothing to give back but the files */
+    for (guint i = 0; i < r->files->len; i++) {
+        g_ptr_array_add(f->before, NULL);
+    }
+    f->unchanged = g_new0(bool, MAX(r->files->len, 1));
+    f->written = g_new0(bool, MAX(r->files->len, 1));
+    return app_recipe_files_write(f, errp);
+}
+
 static AppWrite write_request(VmsSource *old, const AppOptions *o,
                               const TrResult *r, bool dry_run)
 {

@@ -67,6 +67,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(AppRecipeFiles, app_recipe_files_free)
 bool app_write_recipe_files(const TrResult *r, const VmsStream *s,
                             VmsSource *src, GError **errp);
 
+/* The same files with their bytes given (GBytes per file, in order). */
+bool app_write_recipe_contents(const TrRecipe *r, GPtrArray *contents,
+                               GError **errp);
 /*
  * The sink's plan for r's edits: a dry run of the write (the qcow2
  * splice checks the whole image, makes every refusal it would make, and

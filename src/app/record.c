@@ -24,6 +24,7 @@ void app_record_clear(AppRecord *r)
     g_free(r->recipe);
     g_free(r->recipe_sha256);
     g_free(r->batch);
+    g_free(r->kept_as);
     g_free(r->of_id);
     g_free(r->of_name);
     memset(r, 0, sizeof(*r));
@@ -124,6 +125,7 @@ static char *payload_json(const AppRecord *r)
         qj_set_uint(b, "old-size", r->old_size);
         qj_set_uint(b, "new-size", r->new_size);
         app_json_put_str(b, "batch", r->batch);
+        app_json_put_str(b, "kept-as", r->kept_as);
     } else {
         app_json_put_str(b, "original-of-id", r->of_id);
         app_json_put_str(b, "original-of-name", r->of_name);
@@ -154,10 +156,26 @@ static bool parse_payload(const char *json, gssize len, AppRecord *r)
     r->old_size = qj_get_uint(o, "old-size", 0);
     r->new_size = qj_get_uint(o, "new-size", 0);
     r->batch = app_json_str(o, "batch");
+    r->kept_as = app_json_str(o, "kept-as");
     r->of_id = app_json_str(o, "original-of-id");
     r->of_name = app_json_str(o, "original-of-name");
     r->size = qj_get_uint(o, "size", 0);
     return r->kind != APP_RECORD_NONE;
+}
+
+char *app_record_to_json(const AppRecord *r)
+{
+    return payload_json(r);
+}
+
+AppRecordKind app_record_from_json(const char *json, AppRecord *r)
+{
+    memset(r, 0, sizeof(*r));
+    if (!json || !parse_payload(json, -1, r)) {
+        app_record_clear(r);
+        return APP_RECORD_NONE;
+    }
+    return r->kind;
 }
 
 /* ---- framing ---------------------------------------------------------- */

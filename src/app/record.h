@@ -41,7 +41,9 @@ typedef struct AppRecord {
     char *recipe;        /* the command line; NULL when it did not fit */
     char *recipe_sha256; /* then its SHA-256 (the journal has it whole) */
     uint64_t old_size, new_size;
-    char *batch; /* the batch id (journal.h), or NULL */
+    char *batch;   /* the batch id (journal.h), or NULL */
+    char *kept_as; /* a libvirt save image: the file its original was kept
+                      as, beside it (its name), or NULL */
     /* ORIGINAL: the snapshot it is the original of (its ID and name at
      * the time of the fix) */
     char *of_id, *of_name;
@@ -60,6 +62,11 @@ void app_record_for_fix(AppRecord *r, const AppOptions *o,
 /* The mark of the original kept by that fix of snapshot id "name". */
 void app_record_for_original(AppRecord *r, const AppRecord *fix, const char *id,
                              const char *name);
+
+/* The record as JSON (a libvirt save image keeps it in its domain's
+ * <metadata>), and back: APP_RECORD_NONE (r cleared) if it is not one. */
+char *app_record_to_json(const AppRecord *r);
+AppRecordKind app_record_from_json(const char *json, AppRecord *r);
 
 /* sn's record; APP_RECORD_NONE (r cleared) when it has none or one this
  * version cannot read. */

@@ -134,6 +134,12 @@ typedef struct AppScanImage {
     GPtrArray *snapshots; /* AppScanSnapshot * */
     uint64_t bytes_read;  /* from the image file, metadata included */
     AppScanGuest guest;   /* the active disk's guest (o->guestfs) */
+    /* A libvirt save image instead of a qcow2 one (the format facts above
+     * stay 0; one "snapshot", named after the domain, holds its stream). */
+    bool libvirt_save;
+    uint32_t save_version;
+    const char *save_compression; /* "raw", "gzip", ... */
+    char *domain;                 /* the domain's name */
 } AppScanImage;
 
 /* Open path read-only without locks (safe while a QEMU runs it), probe
@@ -148,6 +154,7 @@ void app_scan_image_free(AppScanImage *im);
 
 typedef struct AppScanSummary {
     guint images, scanned, unreadable, skipped, in_use, blocked;
+    guint in_use_by_qsnapfix; /* of in_use: another qsnapfix writing */
     guint snapshots, disk_only, compatible, fixable, refused, errors;
     guint originals; /* kept by a fix, not judged */
     guint full_walks; /* snapshots the default scan walked fully */

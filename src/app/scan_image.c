@@ -9,6 +9,8 @@
 
 #include "exit_codes.h"
 #include "inspect.h"
+#include "io.h"
+#include "libvirt/domain.h"
 #include "preflight.h"
 #include "scan.h"
 
@@ -27,6 +29,7 @@ void app_scan_image_free(AppScanImage *im)
     g_clear_error(&im->error);
     g_free(im->backing_file);
     g_free(im->data_file);
+    g_free(im->domain);
     app_locks_clear(&im->locks);
     g_free(im->blocker.message);
     app_scan_guest_clear(&im->guest);
@@ -147,6 +150,64 @@ static void judge_snapshot(AppScanSnapshot *ss, Qcow2Image *img,
     app_recipe_names_clear(&names);
 }
 
+/* Is path the original a fix of a save image kept? r: its mark. */
+static bool savefile_original(const char *path, AppRecord *r)
+{
+    g_autofree char *of = NULL;
+    AppRecord fix = {0};
+
+    if (!app_savefile_is_original(path, &of)) {
+        return false;
+    }
+    app_savefile_record(of, &fix);
+    app_record_for_original(r, &fix, NULL, of);
+    app_record_clear(&fix);
+    return true;
+}
+
+/* A libvirt save image: its header, and its stream judged for a fix (or
+ * not: the original a fix kept). */
+static void scan_savefile(AppScanImage *im, const AppScanOptions *o)
+{
+    uint64_t offset = 0, size = 0;
+    g_autoptr(LvSaveImage) img =
+        app_savefile_header(im->path, &offset, &size, &im->error);
+    g_autoptr(LvDomain) dom = img ? lvdom_parse(img->xml, NULL) : NULL;
+    AppScanSnapshot *ss;
+    AppRecipeNames names = {0};
+    g_autoptr(AppSource) source = NULL;
+    g_autoptr(AppSink) sink = NULL;
+
+    im->libvirt_save = true;
+    im->locks.probed = true; /* QEMU holds no lock on a save image */
+    if (!img) {
+        return;
+    }
+    im->file_size = size;
+    im->bytes_read = offset;
+    im->save_version = img->header.version;
+    im->save_compression =
+        lvsave_format_name(lvsave_stream_format(&img->header));
+    im->domain = dom ? lvdom_name(dom) : NULL;
+    ss = g_new0(AppScanSnapshot, 1);
+    ss->id = g_strdup("-");
+    ss->name = g_strdup(im->domain ? im->domain : "?");
+    ss->vm_state_size = size - offset;
+    g_ptr_array_add(im->snapshots, ss);
+    if (savefile_original(im->path, &ss->record)) {
+        ss->judged.verdict = APP_VERDICT_ORIGINAL;
+        return;
+    }
+    app_savefile_record(im->path, &ss->record);
+    source = app_source_savefile(im->path);
+    sink = app_sink_savefile(im->path, o->fix.emulator, NULL);
+    app_recipe_names_for_file(&names, &o->fix, im->path);
+    ss->judged.outcome = app_outcome_new(NULL, im->path);
+    app_judge(&ss->judged, source, sink, &names, &o->fix, o->full,
+              &im->blocker);
+    app_recipe_names_clear(&names);
+}
+
 /* The recipe files' bytes and their directory (NULL: none). */
 static uint64_t recipe_bytes(const TrRecipe *recipe, char **dir)
 {
@@ -215,6 +276,10 @@ AppScanImage *app_scan_image(const char *path, const AppScanOptions *o)
     im->path = g_strdup(path);
     im->snapshots =
         g_ptr_array_new_with_free_func((GDestroyNotify)scan_snapshot_free);
+    if (app_is_savefile(path)) {
+        scan_savefile(im, o);
+        return im;
+    }
     /* Probe first: the scan's own descriptor holds no lock either way. */
     app_probe_locks(path, &im->locks);
     img =

@@ -61,6 +61,8 @@ void app_scan_summary_add_image(AppScanSummary *s, const AppScanImage *im)
     }
     s->scanned++;
     s->in_use += app_locks_in_use(&im->locks);
+    s->in_use_by_qsnapfix +=
+        !g_strcmp0(app_locks_holder_program(&im->locks), "qsnapfix");
     s->blocked += im->blocker.message != NULL;
     add_guest(s, &im->guest);
     for (guint i = 0; i < im->snapshots->len; i++) {

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "exit_codes.h"
+#include "io.h"
 #include "scan.h"
 
 static const uint8_t qcow2_magic[4] = {'Q', 'F', 'I', 0xfb};
@@ -144,7 +145,7 @@ static void walk_file(Walk *w, const char *path, const struct stat *st,
     magic = has_qcow2_magic(path);
     if (magic < 0) {
         add_errno(w, path, "read", -magic);
-    } else if (magic) {
+    } else if (magic || app_is_savefile(path)) { /* qcow2, or libvirt's */
         add(w, path, APP_ENTRY_IMAGE, 0, NULL);
     } else if (given) {
         add(w, path, APP_ENTRY_ERROR, APP_EXIT_BAD_HEADER,

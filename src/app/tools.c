@@ -289,10 +289,73 @@ static bool reshaped_parses(VmsSource *src, const TrResult *r,
     return s != NULL;
 }
 
+/*
+ * Write r's edits through sink, once they are known to make a stream to EOF
+ * in memory (nothing written otherwise), and check that the result is still
+ * a stream, to EOF; *src and *s (what r was made from) are freed. A sink that
+ * writes a whole new file gets the old bytes from *src and writes even
+ * without edits; one that writes in place reads them itself.
+ */
+static bool write_reshaped(const char *image, AppSource *source, AppSink *sink,
+                           VmsSource **src, VmsStream **s, const TrResult *r,
+                           bool whole_file, GError **errp)
+{
+    AppWrite w = {.old = whole_file ? *src : NULL,
+                  .edits = r->edits,
+                  .new_size = r->new_size};
+    AppWriteStats st = {0};
+    bool ok;
+
+    if (r->edits->len && !reshaped_parses(*src, r, image, errp)) {
+        g_clear_pointer(s, vms_stream_free);
+        g_clear_pointer(src, vms_source_free);
+        return false;
+    }
+    ok = (!whole_file && !r->edits->len) || app_sink_write(sink, &w, &st, errp);
+    app_write_stats_clear(&st);
+    g_clear_pointer(s, vms_stream_free);
+    g_clear_pointer(src, vms_source_free);
+    if (ok) {
+        *src = app_source_open(source, errp);
+        *s = *src ? parse_all(*src, errp) : NULL;
+        if (!*s) {
+            g_prefix_error(errp, "%s: the reshaped VM state: ", image);
+            ok = false;
+        }
+    }
+    g_clear_pointer(s, vms_stream_free);
+    g_clear_pointer(src, vms_source_free);
+    return ok;
+}
+
+/* A libvirt save image: its stream reshaped, its domain an old host's. */
+static bool oldify_savefile(const char *image, const TrBackwardsOptions *bo,
+                            TrResult **result, GError **errp)
+{
+    const char *machine =
+        !g_strcmp0(bo->as, "qemu-kvm-1.2") ? "pc-1.2" : "pc-1.0";
+    g_autoptr(AppSource) source = app_source_savefile(image);
+    g_autoptr(AppSink) sink =
+        app_sink_savefile_reshaped(image, machine, "/usr/bin/qemu-kvm");
+    g_autoptr(VmsSource) src = app_source_open(source, errp);
+    g_autoptr(VmsStream) s = src ? parse_all(src, errp) : NULL;
+    TrResult *r = s ? tr_backwards(s, src, bo, errp) : NULL;
+
+    if (!r) {
+        return false;
+    }
+    *result = r;
+    return write_reshaped(image, source, sink, &src, &s, r, true, errp);
+}
+
 bool app_oldify(const char *image, const char *snapshot,
                 const TrBackwardsOptions *bo, TrResult **result, char **id,
                 GError **errp)
 {
+    if (app_is_savefile(image)) {
+        *id = NULL;
+        return oldify_savefile(image, bo, result, errp);
+    }
     Qcow2Image *img = qcow2_open(image, QCOW2_OPEN_WRITABLE, errp);
     const Qcow2Snapshot *sn =
         img ? qcow2_snapshot_find(img, snapshot, errp) : NULL;
@@ -301,8 +364,6 @@ bool app_oldify(const char *image, const char *snapshot,
     g_autoptr(VmsSource) src = source ? app_source_open(source, errp) : NULL;
     g_autoptr(VmsStream) s = src ? parse_all(src, errp) : NULL;
     TrResult *r = s ? tr_backwards(s, src, bo, errp) : NULL;
-    AppWrite w = {0};
-    AppWriteStats st = {0};
     bool ok;
 
     if (!r) {
@@ -312,29 +373,7 @@ bool app_oldify(const char *image, const char *snapshot,
     }
     *result = r;
     *id = g_strdup(sn->id);
-    if (r->edits->len && !reshaped_parses(src, r, image, errp)) {
-        g_clear_pointer(&s, vms_stream_free);
-        g_clear_pointer(&src, vms_source_free);
-        qcow2_close(img);
-        return false;
-    }
-    w.edits = r->edits;
-    w.new_size = r->new_size;
-    ok = !r->edits->len || app_sink_write(sink, &w, &st, errp);
-    app_write_stats_clear(&st);
-    /* The result must still be a stream, to EOF. */
-    g_clear_pointer(&s, vms_stream_free);
-    g_clear_pointer(&src, vms_source_free);
-    if (ok) {
-        src = app_source_open(source, errp);
-        s = src ? parse_all(src, errp) : NULL;
-        if (!s) {
-            g_prefix_error(errp, "%s: the reshaped VM state: ", image);
-            ok = false;
-        }
-    }
-    g_clear_pointer(&s, vms_stream_free);
-    g_clear_pointer(&src, vms_source_free);
+    ok = write_reshaped(image, source, sink, &src, &s, r, false, errp);
     g_clear_pointer(&source, app_source_free);
     g_clear_pointer(&sink, app_sink_free);
     qcow2_close(img);

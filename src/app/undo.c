@@ -2,9 +2,16 @@
  * undo and drop-originals (undo.h).
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "exit_codes.h"
+#include "io.h"
+#include "libvirt/domain.h"
 #include "record.h"
 #include "undo.h"
 
@@ -223,15 +230,185 @@ static GPtrArray *run(const char *image, const AppUndoOptions *uo,
     return out;
 }
 
+/* ---- libvirt save images: the original is FILE.orig beside FILE ------- */
+
+static AppUndoOutcome *save_outcome(const char *image)
+{
+    AppUndoOutcome *o = g_new0(AppUndoOutcome, 1);
+    uint64_t offset, size;
+    g_autoptr(LvSaveImage) img =
+        app_savefile_header(image, &offset, &size, NULL);
+    g_autoptr(LvDomain) d = img ? lvdom_parse(img->xml, NULL) : NULL;
+
+    o->id = g_strdup("-"); /* its one "snapshot", as scan names it */
+    o->name = d ? lvdom_name(d) : NULL;
+    if (!o->name) {
+        o->name = g_path_get_basename(image);
+    }
+    return o;
+}
+
+static void save_nothing(AppUndoOutcome *o, const char *image, const char *why)
+{
+    o->status = APP_UNDO_NOTHING;
+    o->error =
+        g_error_new(QCOW2_ERROR, QCOW2_ERROR_NOT_FOUND, "%s: %s", image, why);
+}
+
+static bool save_failed(AppUndoOutcome *o, int e, const char *path,
+                        const char *what)
+{
+    o->status = APP_UNDO_ERROR;
+    app_file_error(&o->error, e, path, what);
+    return false;
+}
+
+static bool sync_dir_of(AppUndoOutcome *o, const char *path)
+{
+    g_autofree char *dir = g_path_get_dirname(path);
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    bool ok = fd >= 0 && fsync(fd) == 0;
+    int e = errno;
+
+    if (fd >= 0) {
+        close(fd);
+    }
+    return ok || save_failed(o, e, dir, "cannot sync the directory");
+}
+
+/* The original a fix of image kept, if it is still there: its path. */
+static char *kept_original(const char *image, AppUndoOutcome *o)
+{
+    AppRecord r;
+    g_autofree char *dir = g_path_get_dirname(image);
+    char *orig = NULL;
+
+    if (app_savefile_record(image, &r) != APP_RECORD_FIX) {
+        save_nothing(o, image,
+                     "carries no record of a fix (never fixed, or undone)");
+    } else if (!r.kept_as) {
+        save_nothing(o, image, "the fix kept no original (--discard-original)");
+    } else {
+        orig = g_build_filename(dir, r.kept_as, NULL);
+        if (!app_is_savefile(orig)) {
+            save_nothing(o, image,
+                         "the original the fix kept is gone (dropped)");
+            g_clear_pointer(&orig, g_free);
+        }
+    }
+    app_record_clear(&r);
+    return orig;
+}
+
+/* FILE.orig renamed over FILE: the image as it was before the fix. */
+static AppUndoOutcome *undo_save(const char *image, const AppUndoOptions *uo)
+{
+    AppUndoOutcome *o = save_outcome(image);
+    g_autofree char *orig = NULL;
+    struct stat st;
+    GError *err = NULL;
+
+    if (app_savefile_is_original(image, NULL)) {
+        save_nothing(o, image, "is the original a fix kept, not a fixed image");
+        return o;
+    }
+    if (!(orig = kept_original(image, o))) {
+        return o;
+    }
+    o->original_name = g_strdup(orig);
+    o->status = APP_UNDO_DONE;
+    if (uo->dry_run) {
+        return o;
+    }
+    if (rename(orig, image) < 0) {
+        save_failed(o, errno, orig, "cannot rename it back into place");
+        return o;
+    }
+    if (!sync_dir_of(o, image)) {
+        return o;
+    }
+    if (stat(image, &st) == 0) {
+        o->vm_state_size = (uint64_t)st.st_size;
+    }
+    if (uo->want_sha256 && !(o->sha256 = app_file_sha256(image, &err))) {
+        o->status = APP_UNDO_ERROR;
+        o->error = err;
+    }
+    return o;
+}
+
+/* The original removed: given as FILE.orig, or found from FILE's record. */
+static AppUndoOutcome *drop_save(const char *image, const AppUndoOptions *uo)
+{
+    AppUndoOutcome *o = save_outcome(image);
+    char *orig = app_savefile_is_original(image, NULL)
+                     ? g_strdup(image)
+                     : kept_original(image, o);
+
+    if (!orig) {
+        return o;
+    }
+    o->original_name = orig;
+    o->status = APP_UNDO_DONE;
+    if (!uo->dry_run && unlink(orig) < 0) {
+        save_failed(o, errno, orig, "cannot remove it");
+        return o;
+    }
+    if (!uo->dry_run) {
+        sync_dir_of(o, orig);
+    }
+    return o;
+}
+
+/* Undo or drop on a save image; NULL: path is not one. */
+static GPtrArray *run_save(const char *image, const AppUndoOptions *uo,
+                           AppRecordKind kind, GError **errp)
+{
+    GPtrArray *out;
+
+    if (!app_is_savefile(image)) {
+        return NULL;
+    }
+    if (uo->snapshot && strcmp(uo->snapshot, "-")) {
+        g_set_error(errp, QCOW2_ERROR, QCOW2_ERROR_NOT_FOUND,
+                    "%s: a libvirt save image has no snapshots (--snapshot "
+                    "%s)",
+                    image, uo->snapshot);
+        return NULL;
+    }
+    out = g_ptr_array_new_with_free_func((GDestroyNotify)app_undo_outcome_free);
+    g_ptr_array_add(out, kind == APP_RECORD_FIX ? undo_save(image, uo)
+                                                : drop_save(image, uo));
+    return out;
+}
+
 GPtrArray *app_undo_image(const char *image, const AppUndoOptions *o,
                           GError **errp)
 {
+    GError *err = NULL;
+    GPtrArray *out = run_save(image, o, APP_RECORD_FIX, &err);
+
+    if (err) {
+        g_propagate_error(errp, err);
+    }
+    if (out || err) {
+        return out;
+    }
     return run(image, o, APP_RECORD_FIX, undo_one, errp);
 }
 
 GPtrArray *app_drop_originals(const char *image, const AppUndoOptions *o,
                               GError **errp)
 {
+    GError *err = NULL;
+    GPtrArray *out = run_save(image, o, APP_RECORD_ORIGINAL, &err);
+
+    if (err) {
+        g_propagate_error(errp, err);
+    }
+    if (out || err) {
+        return out;
+    }
     return run(image, o, APP_RECORD_ORIGINAL, drop_one, errp);
 }
 

@@ -28,6 +28,7 @@ int qsnapfix_cmd_drop_originals(int argc, char **argv);
 int qsnapfix_cmd_splice(int argc, char **argv);
 /* Demo/test tool: the translator's rules backwards (cmd_oldify.c). */
 int qsnapfix_cmd_oldify(int argc, char **argv);
+int qsnapfix_cmd_relay(int argc, char **argv);
 
 /* qsnapfix --version: version, targets, library versions (version.c). */
 void qsnapfix_print_version(FILE *out);

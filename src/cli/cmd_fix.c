@@ -85,6 +85,9 @@ static void catch_stop_signals(void)
 
 static char *snapshot_what(const char *image, const AppOutcome *out)
 {
+    if (!out->id) { /* a libvirt save image */
+        return g_strdup(image);
+    }
     return g_strdup_printf("%s: snapshot %s \"%s\"", image, out->id, out->name);
 }
 
@@ -157,6 +160,16 @@ static char *interrupted_state(const char *image, GPtrArray *outcomes, int sig)
     g_autofree char *path = qsnapfix_printable(image);
     bool leaks = false;
 
+    if (app_is_savefile(image)) { /* a new file renamed into place, or not */
+        const AppOutcome *out = outcomes->len ? outcomes->pdata[0] : NULL;
+        return g_strdup_printf(
+            "%s: interrupted (%s): %s", path,
+            sig == SIGTERM ? "SIGTERM" : "SIGINT",
+            out && out->status == APP_FIXED
+                ? "the save image is the fixed one"
+                : "the save image is the old one (the new file removed)");
+    }
+
     for (guint i = 0; i < outcomes->len; i++) {
         snapshot_state(g, g_ptr_array_index(outcomes, i), &leaks);
     }
@@ -193,11 +206,15 @@ static void report(const CliCommand *c, const AppOptions *o, const char *image,
     } else {
         for (guint i = 0; i < outcomes->len; i++) {
             const AppOutcome *out = g_ptr_array_index(outcomes, i);
-            g_autofree char *id = qsnapfix_printable(out->id);
+            g_autofree char *id = out->id ? qsnapfix_printable(out->id) : NULL;
             g_autofree char *name = qsnapfix_printable(out->name);
             g_autofree char *what =
-                g_strdup_printf("%s: snapshot %s \"%s\"", image, id, name);
-            g_autofree char *load = g_strdup_printf("-loadvm %s", name);
+                out->id
+                    ? g_strdup_printf("%s: snapshot %s \"%s\"", image, id, name)
+                    : g_strdup_printf("%s (libvirt save image)", image);
+            g_autofree char *load =
+                out->id ? g_strdup_printf("-loadvm %s", name)
+                        : g_strdup_printf("virsh restore %s", image);
             fix_print_human(out, what, load, o->dry_run);
         }
     }
@@ -266,7 +283,8 @@ int qsnapfix_cmd_fix(int argc, char **argv)
 {
     FixOptions o = {0};
     g_autofree char *snapshot = NULL;
-    gboolean all = false;
+    g_autofree char *emulator = NULL;
+    gboolean all = false, discard_original = false;
     BatchArgs a = {.jobs = 0};
     GOptionEntry entries[] = {
         {"snapshot", 's', 0, G_OPTION_ARG_FILENAME, &snapshot,
@@ -286,6 +304,12 @@ int qsnapfix_cmd_fix(int argc, char **argv)
          "Batch: record every step in FILE (JSONL, fsync'd)", "FILE"},
         {"resume", 0, 0, G_OPTION_ARG_FILENAME, &a.resume,
          "Batch: continue the interrupted batch of this journal", "FILE"},
+        {"discard-original", 0, 0, G_OPTION_ARG_NONE, &discard_original,
+         "A libvirt save image: do not keep the original as FILE.orig", NULL},
+        {"emulator", 0, 0, G_OPTION_ARG_FILENAME, &emulator,
+         "A libvirt save image: the domain's emulator when the one it names "
+         "does not exist here (default: qemu-system-x86_64 on PATH)",
+         "PATH"},
         {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
     g_autofree char *common = fix_common_help(true);
@@ -311,6 +335,8 @@ int qsnapfix_cmd_fix(int argc, char **argv)
     if (rc < 0 && (a.jobs < 0 || a.jobs > 64)) {
         rc = cli_usage(&c, "--jobs must be 1 to 64");
     }
+    o.app.discard_original = discard_original;
+    o.app.emulator = emulator;
     if (rc < 0 && is_batch(c.operand, batch_options)) {
         rc = run_batch(&c, &o, snapshot, &a);
     } else if (rc < 0) {

@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "app/inspect.h"
+#include "app/io.h"
+#include "fix.h"
 #include "inspect_stream.h"
 #include "fix.h"
 
@@ -214,7 +216,84 @@ static QjValue *json_image(const AppImageFacts *r)
     return o;
 }
 
+/* A libvirt save image's report (docs/json.md). */
+static QjValue *json_save(const AppSaveFacts *f)
+{
+    QjValue *o = cli_json_report();
+
+    qj_set_str(o, "filename", f->path);
+    qj_set_str(o, "format", "libvirt-save");
+    if (f->img) {
+        const LvSaveHeader *h = &f->img->header;
+        QjValue *header, *domain;
+
+        qj_set_uint(o, "file-size", f->file_size);
+        header = qj_set_object(o, "header");
+        qj_set_int(header, "version", h->version);
+        qj_set_str(header, "compression",
+                   lvsave_format_name(lvsave_stream_format(h)));
+        qj_set_bool(header, "was-running", h->was_running);
+        qj_set_int(header, "data-length", h->data_len);
+        qj_set_uint(header, "stream-offset", f->stream_offset);
+        qj_set_bool(header, "big-endian", h->big_endian);
+        qj_set_bool(header, "save-cookie", f->img->cookie != NULL);
+        domain = qj_set_object(o, "domain");
+        qj_set_str(domain, "name", f->domain);
+        qj_set_str(domain, "uuid", f->uuid);
+        qj_set_str(domain, "machine", f->machine);
+        qj_set_str(domain, "emulator", f->emulator);
+        qj_set_bool(domain, "emulator-exists", f->emulator_exists);
+        qj_set_str(domain, "xml", f->img->xml);
+        qj_set_uint(o, "vm-state-size", f->stream_size);
+        fix_json_writer(o, f->writer);
+        if (f->record.kind != APP_RECORD_NONE) {
+            cli_json_record(o, &f->record);
+        }
+        qj_set_str(o, "original-of", f->original_of);
+    }
+    if (f->err) {
+        cli_json_error(o, f->err->message, app_exit_code(f->err));
+    }
+    return o;
+}
+
 /* ---- human --------------------------------------------------------- */
+
+static void print_save(const AppSaveFacts *f, bool first)
+{
+    const LvSaveHeader *h;
+    g_autofree char *fsize = NULL, *ssize = NULL, *dom = NULL;
+
+    if (!f->img) {
+        return;
+    }
+    h = &f->img->header;
+    fsize = qsnapfix_size_to_str(f->file_size);
+    ssize = qsnapfix_size_to_str(f->stream_size);
+    dom = qsnapfix_printable(f->domain ? f->domain : "?");
+    printf("%simage: %s\n", first ? "" : "\n", f->path);
+    printf("file format: libvirt save image (version %u%s%s)\n", h->version,
+           h->big_endian ? ", big-endian" : "",
+           f->img->cookie ? ", with a save cookie" : "");
+    printf("file size: %s (%" PRIu64 " bytes)\n", fsize, f->file_size);
+    printf("domain: %s, machine %s, emulator %s%s\n", dom,
+           f->machine ? f->machine : "?", f->emulator ? f->emulator : "?",
+           f->emulator_exists ? "" : " (not on this host)");
+    printf("stream: at 0x%" PRIx64 ", %s, %s; the guest %s\n", f->stream_offset,
+           lvsave_format_name(lvsave_stream_format(h)), ssize,
+           h->was_running ? "resumes after a restore" : "stays paused");
+    if (f->writer) {
+        printf("written by: %s %s, %s\n", f->writer->program,
+               f->writer->version ? f->writer->version : "?", f->writer->accel);
+    }
+    cli_print_record(&f->record, "");
+    if (f->original_of) {
+        g_autofree char *of = qsnapfix_printable(f->original_of);
+        printf("original of: %s (kept by its fix; qsnapfix undo puts it "
+               "back)\n",
+               of);
+    }
+}
 
 static void print_features(const Qcow2Header *h)
 {
@@ -344,6 +423,16 @@ static void print_human(const AppImageFacts *r, bool first)
     print_features(h);
 }
 
+/* One image's report: the document itself, or one more in its array. */
+static void add_report(QjValue **json, QjValue *image)
+{
+    if (*json) {
+        qj_append(*json, image);
+    } else {
+        *json = image;
+    }
+}
+
 static int inspect_all(const InspectOptions *o)
 {
     guint n = g_strv_length(o->images);
@@ -355,14 +444,24 @@ static int inspect_all(const InspectOptions *o)
     for (guint i = 0; i < n; i++) {
         AppImageFacts r;
 
+        if (app_is_savefile(o->images[i])) {
+            AppSaveFacts f;
+            app_save_facts(&f, o->images[i]);
+            if (o->format == QSNAPFIX_OUTPUT_JSON) {
+                add_report(&json, json_save(&f));
+            } else {
+                print_save(&f, i == 0);
+            }
+            if (f.err) {
+                failed++;
+                status = qsnapfix_report(f.err);
+            }
+            app_save_facts_clear(&f);
+            continue;
+        }
         app_image_facts(&r, o->images[i], !o->no_layout);
         if (o->format == QSNAPFIX_OUTPUT_JSON) {
-            QjValue *image = json_image(&r);
-            if (json) {
-                qj_append(json, image);
-            } else {
-                json = image;
-            }
+            add_report(&json, json_image(&r));
         } else {
             print_human(&r, i == 0);
         }

@@ -10,6 +10,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "app/io.h"
 #include "app/tools.h"
 #include "cli.h"
 
@@ -57,9 +58,11 @@ int qsnapfix_cmd_oldify(int argc, char **argv)
     };
     int rc = cli_parse(&c, entries, NULL, &argc, &argv);
 
-    if (rc < 0 && (g_strv_length(c.operand) != 1 || !snapshot ||
+    if (rc < 0 && (g_strv_length(c.operand) != 1 ||
+                   (!snapshot && !app_is_savefile(c.operand[0])) ||
                    qxl_modes < 0 || vram_data_at < 0)) {
-        rc = cli_usage(&c, "need IMAGE and --snapshot");
+        rc = cli_usage(&c, "need IMAGE and --snapshot (or a libvirt save "
+                           "image)");
     }
     if (rc < 0) {
         g_autoptr(GError) err = NULL;
@@ -81,9 +84,11 @@ int qsnapfix_cmd_oldify(int argc, char **argv)
                    f->evidence);
         }
         if (ok) {
-            printf("%s: snapshot %s reshaped (%s): %u edit(s), VM state "
+            g_autofree char *what = id ? g_strdup_printf("snapshot %s", id)
+                                       : g_strdup("libvirt save image");
+            printf("%s: %s reshaped (%s): %u edit(s), VM state "
                    "%" PRIu64 " -> %" PRIu64 " bytes\n",
-                   image, id, bo.as, r->edits->len, r->old_size, r->new_size);
+                   image, what, bo.as, r->edits->len, r->old_size, r->new_size);
         }
         rc = ok ? APP_EXIT_OK : qsnapfix_report(err);
     }

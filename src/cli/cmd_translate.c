@@ -6,15 +6,24 @@
  * src/app/fix.h). Here: options and the report.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
+#include <string.h>
+
 #include "app/fix.h"
 #include "fix.h"
 #include "progress.h"
+#include "stream_cmd.h"
 
 static const char translate_description_head[] =
     "Translate the migration stream in file IN (IN may be '-' for stdin)\n"
     "and write the result to OUT, which must not be IN. With nothing to\n"
     "change, OUT is an identical copy and the exit code is 0 (the report\n"
     "says the stream was compatible).\n"
+    "\n"
+    "OUT '-' translates the stream as it flows, in one pass and bounded\n"
+    "memory, to stdout (migrate \"exec:...\", -incoming \"exec:...\"): the\n"
+    "recipe is decided from the stream's head and printed on stderr (and\n"
+    "--recipe FILE) before the first byte is written; the device state at\n"
+    "the end must agree with it (docs/streaming.md).\n"
     "\n";
 
 static QjValue *json_report(const char *in, const char *out_path)
@@ -42,6 +51,20 @@ static void report(const CliCommand *c, const AppOptions *o, const char *in,
 int qsnapfix_cmd_translate(int argc, char **argv)
 {
     FixOptions o = {0};
+    char *recipe = NULL; /* OUT '-': the recipe as JSON */
+    char **also = NULL;  /* OUT '-': settings the stream's head cannot show */
+    GOptionEntry own[] = {
+        {"recipe", 0, 0, G_OPTION_ARG_FILENAME, &recipe,
+         "OUT '-': write the recipe as JSON to FILE (at the head, then at "
+         "the end)",
+         "FILE"},
+        {"also", 0, 0, G_OPTION_ARG_STRING_ARRAY, &also,
+         "OUT '-': a QEMU argument the target has although the stream's "
+         "head cannot show it (repeatable, e.g. --also=-machine "
+         "--also=hpet=off)",
+         "ARG"},
+        {NULL, 0, 0, 0, NULL, NULL, NULL},
+    };
     g_autofree char *common = fix_common_help(true);
     g_autofree char *description =
         g_strconcat(translate_description_head, common, NULL);
@@ -55,8 +78,12 @@ int qsnapfix_cmd_translate(int argc, char **argv)
         .description = description,
         .with_output = true,
     };
-    int rc = fix_parse_command(&c, NULL, &o, 0, &argc, &argv);
+    int rc = fix_parse_command(&c, own, &o, 0, &argc, &argv);
 
+    if (rc < 0 && !strcmp(c.operand[1], "-")) {
+        rc =
+            qsnapfix_translate_stream(&o, c.format, c.operand[0], recipe, also);
+    }
     if (rc < 0) {
         g_autoptr(GError) err = NULL;
         const char *in = c.operand[0], *out_path = c.operand[1];
@@ -77,5 +104,7 @@ int qsnapfix_cmd_translate(int argc, char **argv)
     }
     fix_options_clear(&o);
     cli_command_clear(&c);
+    g_free(recipe);
+    g_strfreev(also);
     return rc;
 }

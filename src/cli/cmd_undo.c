@@ -104,7 +104,13 @@ static void print_outcome(const UndoCommand *cmd, const char *image,
 
     switch (u->status) {
     case APP_UNDO_DONE:
-        if (cmd->drop) {
+        if (!g_strcmp0(u->id, "-")) { /* a libvirt save image */
+            g_autofree char *orig = qsnapfix_printable(u->original_name);
+            printf("%s: original %s %s\n", path, orig,
+                   cmd->drop ? (dry_run ? "would be removed" : "removed")
+                   : dry_run ? "would be put back in its place"
+                             : "put back in its place");
+        } else if (cmd->drop) {
             printf("%s: original %s \"%s\" %s\n", path, u->id, name,
                    dry_run ? "would be dropped" : "dropped");
         } else {
@@ -219,6 +225,16 @@ static void one_image(const UndoCommand *cmd, const CliCommand *c,
     (void)c;
 }
 
+/* A libvirt save image's original (FILE.orig) whose image FILE is in the
+ * walk too. */
+static bool saved_original_of(const AppScanEntry *e, GHashTable *paths)
+{
+    g_autofree char *of = NULL;
+
+    return app_is_savefile(e->path) && app_savefile_is_original(e->path, &of) &&
+           g_hash_table_contains(paths, of);
+}
+
 static int exit_code(const Totals *t, guint images)
 {
     int code = -1;
@@ -280,10 +296,26 @@ static int run_undo(const UndoCommand *cmd, CliCommand *c,
     } else {
         /* PATH... walked as scan walks it: directories, each file once */
         g_autoptr(GPtrArray) walked = app_scan_walk(c->operand);
+        g_autoptr(GHashTable) paths = g_hash_table_new(g_str_hash, g_str_equal);
+        g_autoptr(GHashTable) skip = g_hash_table_new(g_str_hash, g_str_equal);
 
         for (guint i = 0; i < walked->len; i++) {
             const AppScanEntry *e = g_ptr_array_index(walked, i);
+            g_hash_table_add(paths, e->path);
+        }
+        /* before anything is changed: the originals' names tell */
+        for (guint i = 0; i < walked->len; i++) {
+            const AppScanEntry *e = g_ptr_array_index(walked, i);
+            if (e->kind == APP_ENTRY_IMAGE && saved_original_of(e, paths)) {
+                g_hash_table_add(skip, e->path);
+            }
+        }
+        for (guint i = 0; i < walked->len; i++) {
+            const AppScanEntry *e = g_ptr_array_index(walked, i);
 
+            if (g_hash_table_contains(skip, e->path)) {
+                continue; /* its image in the walk acts on it */
+            }
             if (e->kind == APP_ENTRY_IMAGE) {
                 one_image(cmd, c, e->path, uo, NULL, NULL, NULL, images, &t);
                 n_images++;

@@ -182,6 +182,12 @@ static void print_line(const AppBatchImage *im, const AppScanEntry *e)
     qj_print_line(qj_at(one, 0));
 }
 
+/* A libvirt save image's one "snapshot" (app/batch.c, as scan names it). */
+static bool is_save_image(const AppBatchSnapshot *bs)
+{
+    return !g_strcmp0(bs->outcome->id, "-");
+}
+
 static char *snapshot_line(const AppBatchSnapshot *bs)
 {
     const AppOutcome *out = bs->outcome;
@@ -231,7 +237,12 @@ static void print_image_human(const AppBatchImage *im, bool dry_run)
         if (r && bs->outcome->status == APP_FIXED) {
             g_autofree char *cmd = tr_recipe_command_line(r->recipe);
             g_autofree char *name = qsnapfix_printable(bs->outcome->name);
-            printf("  %s: resume with %s ... -loadvm %s\n", name, cmd, name);
+            if (is_save_image(bs)) { /* the recipe is in its domain XML */
+                printf("  %s: virsh restore %s\n", name, path);
+            } else {
+                printf("  %s: resume with %s ... -loadvm %s\n", name, cmd,
+                       name);
+            }
         }
     }
 }
@@ -245,8 +256,10 @@ static void print_failures(const AppBatchImage *im)
     for (guint i = 0; i < im->snapshots->len; i++) {
         const AppBatchSnapshot *bs = g_ptr_array_index(im->snapshots, i);
         g_autofree char *what =
-            g_strdup_printf("%s: snapshot %s \"%s\"", im->path, bs->outcome->id,
-                            bs->outcome->name);
+            is_save_image(bs)
+                ? g_strdup_printf("%s (libvirt save image)", im->path)
+                : g_strdup_printf("%s: snapshot %s \"%s\"", im->path,
+                                  bs->outcome->id, bs->outcome->name);
 
         if (bs->outcome->result || bs->outcome->status == APP_ERROR) {
             fix_print_failure(bs->outcome, what);

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "fix.h"
-#include "render_libvirt.h"
+#include "libvirt/render.h"
 
 static void print_wrapped(const char *label, const char *text)
 {
@@ -53,8 +53,14 @@ static void print_recipe(const TrRecipe *r, const char *target,
     g_autoptr(GPtrArray) xml = qsnapfix_libvirt_xml(r);
 
     printf("  resume on %s:\n", target);
-    printf("    qemu-system-x86_64 %s <the VM's own device options> %s\n", line,
-           load_hint);
+    if (g_str_has_prefix(load_hint, "virsh ")) {
+        /* a libvirt save image: its domain XML carries the recipe */
+        printf("    %s   (the domain XML in the file has the recipe; or:)\n",
+               load_hint);
+    }
+    printf("    qemu-system-x86_64 %s <the VM's own device options>%s%s\n",
+           line, g_str_has_prefix(load_hint, "virsh ") ? "" : " ",
+           g_str_has_prefix(load_hint, "virsh ") ? "" : load_hint);
     if (r->accel_reason) {
         printf("    accel:  %s (%s)\n", r->accel, r->accel_reason);
     }
@@ -104,7 +110,11 @@ void fix_print_human(const AppOutcome *out, const char *what,
         g_autofree char *new = qsnapfix_size_to_str(out->new_size);
         printf("  %s: %u edit(s); VM state %s -> %s",
                dry_run ? "would fix" : "fixed", r->edits->len, old, new);
-        if (out->write.have_stats) {
+        if (out->write.have_stats && !out->id) { /* a file: bytes */
+            g_autofree char *bytes =
+                qsnapfix_size_to_str(out->write.bytes_written);
+            printf("; %s %s", dry_run ? "would write" : "wrote", bytes);
+        } else if (out->write.have_stats) {
             g_autofree char *bytes =
                 qsnapfix_size_to_str(out->write.bytes_written);
             printf("; %s %" PRIu64 " data cluster(s), %" PRIu64
@@ -121,10 +131,6 @@ void fix_print_human(const AppOutcome *out, const char *what,
             printf("    edit at 0x%08" PRIx64 ": %" PRIu64
                    " byte(s) replaced by %zu\n",
                    e->offset, e->old_length, g_bytes_get_size(e->data));
-        }
-        if (out->write.kept_as) {
-            printf("  the original is kept as snapshot \"%s\"\n",
-                   out->write.kept_as);
         }
         break;
     }
@@ -143,6 +149,15 @@ void fix_print_human(const AppOutcome *out, const char *what,
     case APP_ERROR:
         printf("  error: %s\n", out->error ? out->error->message : "?");
         break;
+    }
+    for (guint i = 0; i < out->container_changes->len; i++) {
+        printf("  %s %s\n", i ? "          " : "domain XML:",
+               (char *)g_ptr_array_index(out->container_changes, i));
+    }
+    if (out->write.kept_as) {
+        printf(out->id ? "  the original is kept as snapshot \"%s\"\n"
+                       : "  the original is kept as %s\n",
+               out->write.kept_as);
     }
     if (r && (out->status == APP_FIXED || out->status == APP_COMPATIBLE)) {
         print_recipe(r->recipe, tr_target_name(r->target), load_hint);
@@ -314,6 +329,9 @@ static void json_outcome(QjValue *snapshots, const AppOutcome *out)
         fix_json_recipe(o, r);
     } else {
         qj_set_null(o, "recipe");
+    }
+    if (out->container_changes->len) { /* a save image's domain XML */
+        qj_set_strings(o, "domain-changes", out->container_changes);
     }
     fix_json_reason(o, out);
 }

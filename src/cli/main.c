@@ -25,6 +25,8 @@ static const Command commands[] = {
      "make snapshots' VM state load in today's QEMU (rewrites the image)"},
     {"translate", qsnapfix_cmd_translate,
      "the same on a raw migration stream file: translate IN OUT"},
+    {"relay", qsnapfix_cmd_relay,
+     "translate a live migration between two QEMUs (TCP)"},
     {"undo", qsnapfix_cmd_undo,
      "give fixed snapshots their kept original VM state back"},
     {"drop-originals", qsnapfix_cmd_drop_originals,

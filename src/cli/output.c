@@ -12,21 +12,26 @@
 
 #include "cli.h"
 
+/* Messages quote snapshot names and paths as the image holds them: a
+ * control character in one would end the line or drive the terminal. */
 int qsnapfix_report(const GError *err)
 {
-    fprintf(stderr, "qsnapfix: %s\n", err->message);
+    g_autofree char *message = qsnapfix_printable(err->message);
+
+    fprintf(stderr, "qsnapfix: %s\n", message);
     return app_exit_code(err);
 }
 
 void qsnapfix_warn(const char *fmt, ...)
 {
     va_list ap;
+    g_autofree char *raw = NULL, *message = NULL;
 
-    fputs("qsnapfix: warning: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    raw = g_strdup_vprintf(fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
+    message = qsnapfix_printable(raw);
+    fprintf(stderr, "qsnapfix: warning: %s\n", message);
 }
 
 static bool parse_output(const CliCommand *c, const char *value,

@@ -30,6 +30,9 @@ void cli_json_record(QjValue *o, const AppRecord *r)
         if (r->batch) {
             qj_set_str(record, "batch", r->batch);
         }
+        if (r->kept_as) {
+            qj_set_str(record, "kept-as", r->kept_as);
+        }
     } else {
         QjValue *of = qj_set_object(record, "original-of");
         qj_set_str(of, "id", r->of_id);
@@ -58,12 +61,22 @@ void cli_print_record(const AppRecord *r, const char *indent)
         printf("%s%-16s %s, %s, for %s: %s\n", indent, "fixed by", tool, time,
                target, rules);
         printf("%s%-16s %s\n", indent, "fix recipe", recipe);
+        if (r->kept_as) {
+            g_autofree char *kept = qsnapfix_printable(r->kept_as);
+            printf("%s%-16s %s (qsnapfix undo puts it back)\n", indent,
+                   "original kept as", kept);
+        }
     } else if (r->kind == APP_RECORD_ORIGINAL) {
         g_autofree char *id = qsnapfix_printable(r->of_id ? r->of_id : "?");
         g_autofree char *name =
             qsnapfix_printable(r->of_name ? r->of_name : "?");
-        printf("%s%-16s snapshot %s \"%s\" (%s, %s); qsnapfix undo restores "
-               "it\n",
-               indent, "original of", id, name, tool, time);
+        if (r->of_id) {
+            printf("%s%-16s snapshot %s \"%s\" (%s, %s); qsnapfix undo "
+                   "restores it\n",
+                   indent, "original of", id, name, tool, time);
+        } else { /* a libvirt save image kept as FILE.orig */
+            printf("%s%-16s %s (%s, %s); qsnapfix undo puts it back\n", indent,
+                   "original of", name, tool, time);
+        }
     }
 }

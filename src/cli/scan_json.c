@@ -144,7 +144,15 @@ void scan_json_image(QjValue *images, const AppScanImage *im)
         qj_set_int(o, "bytes-read", im->bytes_read);
         return;
     }
-    json_format(o, im);
+    if (im->libvirt_save) {
+        QjValue *save = qj_set_object(o, "libvirt-save");
+        qj_set_int(save, "version", im->save_version);
+        qj_set_str(save, "compression", im->save_compression);
+        qj_set_str(save, "domain", im->domain);
+        qj_set_uint(save, "file-size", im->file_size);
+    } else {
+        json_format(o, im);
+    }
     json_locks(o, &im->locks);
     if (im->blocker.message) {
         QjValue *blocked = qj_set_object(o, "fix-blocked");

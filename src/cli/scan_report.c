@@ -31,6 +31,16 @@ static char *image_line(const AppScanImage *im)
     g_autofree char *cs = qsnapfix_size_to_str(im->cluster_size);
     guint n = im->snapshots->len;
 
+    if (im->libvirt_save) {
+        g_autofree char *dom =
+            qsnapfix_printable(im->domain ? im->domain : "?");
+        g_string_append_printf(g,
+                               "libvirt save image v%u (%s stream), domain "
+                               "'%s'",
+                               im->save_version, im->save_compression, dom);
+        return g_string_free(g, FALSE);
+    }
+
     g_string_append_printf(g,
                            "qcow2 v%u (compat %s), %s clusters, %u "
                            "snapshot%s",
@@ -46,7 +56,8 @@ static char *image_line(const AppScanImage *im)
         g_string_append(g, ", corrupt");
     }
     if (app_locks_in_use(&im->locks)) {
-        g_string_append(g, ", IN USE");
+        g_string_append_printf(g, ", IN USE by %s",
+                               app_locks_holder_program(&im->locks));
     } else if (!im->locks.probed) {
         g_string_append_printf(g, ", in use: unknown (%s)", im->locks.error);
     }
@@ -77,12 +88,17 @@ static void print_recipe(const TrRecipe *r)
     }
 }
 
-static void print_write(const AppScanSnapshot *ss)
+static void print_write(const AppScanSnapshot *ss, bool whole_file)
 {
     const AppWritePlan *w = &ss->judged.write;
     g_autofree char *bytes = qsnapfix_size_to_str(w->bytes_written);
 
     if (!w->have) {
+        return;
+    }
+    if (whole_file) { /* a save image is written anew */
+        printf("      %-16s a new image beside it: about %s of stream\n",
+               "fix writes", bytes);
         return;
     }
     if (w->exact) {
@@ -105,7 +121,7 @@ static void print_write(const AppScanSnapshot *ss)
     }
 }
 
-static void print_snapshot(const AppScanSnapshot *ss)
+static void print_snapshot(const AppScanSnapshot *ss, bool whole_file)
 {
     g_autofree char *id = qsnapfix_printable(ss->id);
     g_autofree char *name = qsnapfix_printable(ss->name);
@@ -152,7 +168,7 @@ static void print_snapshot(const AppScanSnapshot *ss)
     case APP_VERDICT_FIXABLE:
         print_rules(r);
         print_recipe(r->recipe);
-        print_write(ss);
+        print_write(ss, whole_file);
         return;
     }
 }
@@ -190,7 +206,7 @@ void scan_print_image_human(const AppScanImage *im)
            "VERDICT");
     for (guint i = 0; i < im->snapshots->len; i++) {
         const AppScanSnapshot *ss = g_ptr_array_index(im->snapshots, i);
-        print_snapshot(ss);
+        print_snapshot(ss, im->libvirt_save);
         scan_print_guest_human("      ", &ss->guest);
     }
 }
@@ -224,9 +240,12 @@ void scan_print_summary_human(const AppScanSummary *s, const AppScanOptions *o)
            s->snapshots, s->compatible, s->fixable, s->refused, s->errors,
            s->errors == 1 ? "" : "s", s->disk_only, s->originals,
            s->originals == 1 ? "" : "s");
-    printf("  images:     %u in use by a running QEMU, %u where a fix is "
-           "blocked now\n",
-           s->in_use, s->blocked);
+    printf("  images:     %u in use by a running QEMU, ",
+           s->in_use - s->in_use_by_qsnapfix);
+    if (s->in_use_by_qsnapfix) {
+        printf("%u being fixed by another qsnapfix, ", s->in_use_by_qsnapfix);
+    }
+    printf("%u where a fix is blocked now\n", s->blocked);
     printf("  a fix would write %s%s; read %s (%s per image)",
            s->fix_bytes_estimated ? "about " : "", fix, read, per);
     if (!o->full) {

@@ -40,6 +40,36 @@ static bool prefix_section(const VmsSection *sec, GError **errp)
     return false;
 }
 
+/*
+ * Files that hold a migration stream inside a container of their own, told
+ * by their magic, so that the error says what the file is.
+ */
+static const char *container_hint(VmsReader *r)
+{
+    static const struct {
+        const char *magic;
+        size_t len;
+        const char *hint;
+    } containers[] = {
+        {"LibvirtQemudSave", 16,
+         " (a libvirt save image: `virsh save` or managedsave; the stream "
+         "follows its header and domain XML)"},
+        {"LibvirtQemudPart", 16,
+         " (an unfinished libvirt save image: libvirt never completed it)"},
+        {"QFI\xfb", 4,
+         " (a qcow2 image: its snapshots' VM state is read with --snapshot "
+         "or `qsnapfix extract`)"},
+    };
+    const uint8_t *head = vms_reader_peek_at(r, 0, 16);
+
+    for (size_t i = 0; head && i < G_N_ELEMENTS(containers); i++) {
+        if (!memcmp(head, containers[i].magic, containers[i].len)) {
+            return containers[i].hint;
+        }
+    }
+    return "";
+}
+
 bool vms_parse_header(Parser *p, GError **errp)
 {
     uint32_t magic, version;
@@ -52,8 +82,8 @@ bool vms_parse_header(Parser *p, GError **errp)
     if (magic != VMS_FILE_MAGIC) {
         g_set_error(errp, VMS_ERROR, VMS_ERROR_NOT_A_STREAM,
                     "offset 0x0: magic 0x%08x is not QEMU's \"QEVM\": not a "
-                    "migration stream",
-                    magic);
+                    "migration stream%s",
+                    magic, container_hint(&p->r));
         return false;
     }
     if (version != VMS_FILE_VERSION) {

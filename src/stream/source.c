@@ -46,6 +46,12 @@ bool vms_source_read(VmsSource *src, uint64_t offset, void *buf, size_t len,
     return true;
 }
 
+int vms_source_fd(VmsSource *src, uint64_t *base)
+{
+    *base = 0;
+    return src->ops && src->ops->fd ? src->ops->fd(src, base) : -1;
+}
+
 void vms_source_free(VmsSource *src)
 {
     if (!src) {
@@ -89,6 +95,7 @@ VmsSource *vms_source_new_bytes(GBytes *bytes, const char *name)
 
 typedef struct FileData {
     int fd;
+    uint64_t base; /* the source's offset 0 in the file */
 } FileData;
 
 static bool file_read(VmsSource *src, uint64_t offset, void *buf, size_t len,
@@ -98,7 +105,7 @@ static bool file_read(VmsSource *src, uint64_t offset, void *buf, size_t len,
     uint8_t *p = buf;
 
     while (len) {
-        ssize_t n = pread(fd->fd, p, len, (off_t)offset);
+        ssize_t n = pread(fd->fd, p, len, (off_t)(fd->base + offset));
         if (n < 0 && errno == EINTR) {
             continue;
         }
@@ -124,12 +131,20 @@ static void file_close(VmsSource *src)
     g_free(fd);
 }
 
-static const VmsSourceOps file_ops = {.read = file_read, .close = file_close};
+static int file_fd(VmsSource *src, uint64_t *base)
+{
+    FileData *fd = src->opaque;
+
+    *base = fd->base;
+    return fd->fd;
+}
+
+static const VmsSourceOps file_ops = {
+    .read = file_read, .close = file_close, .fd = file_fd};
 
 static VmsSource *source_from_fd(int fd, const char *name, GError **errp)
 {
     struct stat st;
-    FileData *data;
 
     if (fstat(fd, &st) < 0) {
         g_set_error(errp, VMS_ERROR, VMS_ERROR_IO, "%s: %s", name,
@@ -147,9 +162,17 @@ static VmsSource *source_from_fd(int fd, const char *name, GError **errp)
         off_t end = lseek(fd, 0, SEEK_END);
         st.st_size = end < 0 ? 0 : end;
     }
-    data = g_new0(FileData, 1);
+    return vms_source_new_fd(fd, 0, (uint64_t)st.st_size, name);
+}
+
+VmsSource *vms_source_new_fd(int fd, uint64_t base, uint64_t size,
+                             const char *name)
+{
+    FileData *data = g_new0(FileData, 1);
+
     data->fd = fd;
-    return vms_source_new(&file_ops, data, (uint64_t)st.st_size, name);
+    data->base = base;
+    return vms_source_new(&file_ops, data, size, name);
 }
 
 VmsSource *vms_source_open_file(const char *path, GError **errp)

@@ -25,6 +25,9 @@ typedef struct VmsSourceOps {
     bool (*read)(VmsSource *src, uint64_t offset, void *buf, size_t len,
                  GError **errp);
     void (*close)(VmsSource *src);
+    /* Optional: the bytes are those of a file descriptor from *base on
+     * (writers may then copy them in the kernel); -1: they are not. */
+    int (*fd)(VmsSource *src, uint64_t *base);
 } VmsSourceOps;
 
 struct VmsSource {
@@ -50,6 +53,9 @@ VmsSource *vms_source_new_memory(const void *data, size_t len,
 VmsSource *vms_source_new_bytes(GBytes *bytes, const char *name);
 /* A regular file, read with pread. */
 VmsSource *vms_source_open_file(const char *path, GError **errp);
+/* Bytes [base, base + size) of fd, read with pread; fd is the source's. */
+VmsSource *vms_source_new_fd(int fd, uint64_t base, uint64_t size,
+                             const char *name);
 /*
  * Standard input: a regular file is read in place; a pipe is spooled to an
  * unlinked temporary file first (the parser needs random access).
@@ -66,6 +72,12 @@ VmsSource *vms_source_new(const VmsSourceOps *ops, void *opaque, uint64_t size,
 bool vms_source_read(VmsSource *src, uint64_t offset, void *buf, size_t len,
                      GError **errp);
 void vms_source_free(VmsSource *src);
+/*
+ * The descriptor holding the source's bytes (offset 0 of the source is
+ * *base in it), for copy_file_range(); -1 if the source is not one.
+ * The descriptor stays the source's.
+ */
+int vms_source_fd(VmsSource *src, uint64_t *base);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmsSource, vms_source_free)
 

@@ -350,6 +350,19 @@ static void add_section(Back *b)
 /* ---- the eras
  * ----------------------------------------------------------------- */
 
+/* A cirrus VGA: its section, or (at the head of a stream, before any
+ * section) its option ROM's RAM block. */
+static bool has_cirrus(const Back *b)
+{
+    for (guint i = 0; i < b->s->ram_blocks->len; i++) {
+        if (g_str_has_suffix(vms_stream_block(b->s, i)->id,
+                             "/cirrus_vga.rom")) {
+            return true;
+        }
+    }
+    return full(b, "cirrus_vga") != NULL;
+}
+
 static void as_qemu_kvm_10(Back *b)
 {
     set_version(b, "piix4_pm", 3, 2, 312, "R1",
@@ -361,7 +374,7 @@ static void as_qemu_kvm_10(Back *b)
     set_version(b, "slirp", 4, 3, 131, "back", "slirp v3 (idle)");
     usb_port_names(b);
     balloon_class(b);
-    if (full(b, "cirrus_vga")) {
+    if (has_cirrus(b)) {
         resize_block(b, "vga.vram", 8 << 20, 16 << 20, "R4",
                      "qemu-kvm's 16 MiB cirrus VRAM");
     }
@@ -384,7 +397,7 @@ static void as_qemu_kvm_12(Back *b)
     drop_field(b, "rtl8139", 5, 4, "tally_counters.RxOkMul");
     drop_field(b, "uhci", 3, 2, "pending_int_mask");
     set_version(b, "slirp", 4, 3, 131, "back", "slirp v3 (idle)");
-    if (full(b, "cirrus_vga")) {
+    if (has_cirrus(b)) {
         resize_block(b, "vga.vram", 8 << 20, 16 << 20, "R4",
                      "qemu-kvm's 16 MiB cirrus VRAM");
     }
@@ -443,6 +456,9 @@ TrResult *tr_backwards(const VmsStream *s, VmsSource *src,
     b.plan = tr_plan_new(s, true);
     for (guint i = 0; i < s->sections->len; i++) {
         b.next_id = MAX(b.next_id, vms_stream_section(s, i)->section_id + 1);
+    }
+    if (o->new_section_id) {
+        b.next_id = o->new_section_id;
     }
 
     if (!g_strcmp0(o->as, "qemu-kvm-1.0")) {

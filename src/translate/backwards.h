@@ -22,6 +22,10 @@ typedef struct TrBackwardsOptions {
     /* Add a FULL section of this idstr before EOF (a device the target
      * lacks); NULL = no. */
     const char *add_section;
+    /* The section id of the sections it adds; 0: one past the stream's
+     * highest. A stream read as it flows has not shown its highest at the
+     * head, where the added START records go: the relay fixes one. */
+    uint32_t new_section_id;
 } TrBackwardsOptions;
 
 /* The edits (in a TrResult, findings = the steps taken). */

@@ -3,7 +3,7 @@
  * the stream expects, as plain data (machine, accelerator, CPU, device
  * settings, files, notes). Front ends render it: the QEMU options here
  * (tr_recipe_qemu_args: the target's own spelling), libvirt domain XML in
- * src/cli/render_libvirt.c.
+ * src/libvirt/render.c.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <inttypes.h>
@@ -185,7 +185,7 @@ void tr_recipe_add_bios(TrRecipe *r, const char *path)
 
 /*
  * The flash is a read-only pflash drive on QEMU's command line, also under
- * libvirt (render_libvirt.c says why), so libvirt does not label the file.
+ * libvirt (src/libvirt/render.c says why), so libvirt does not label the file.
  */
 void tr_recipe_add_pflash(TrRecipe *r, const char *path)
 {

@@ -168,6 +168,14 @@ const char *tr_vmsd(const VmsSection *sec);
 
 /* The section payload bytes (device sections keep a copy). */
 const uint8_t *tr_payload(const VmsSection *sec, size_t *len);
+/* Section i if it is live and of vmsd, else NULL (a detect loop's test). */
+const VmsSection *tr_live_device(const TrContext *ctx, guint i,
+                                 const char *vmsd);
+/* The payload of section i if it is live, of vmsd, and has at least
+ * min_len bytes (those a rule reads at fixed offsets), else NULL. */
+const uint8_t *tr_live_device_payload(const TrContext *ctx, guint i,
+                                      const char *vmsd, size_t min_len,
+                                      const VmsSection **sec);
 
 /* ---- the RAM block walk (rules_ram.c) ---------------------------------- */
 

@@ -37,10 +37,9 @@ static void r23_detect(TrContext *ctx, GArray *hits)
         return;
     }
     for (guint i = 0; i < s->sections->len; i++) {
-        const VmsSection *sec = vms_stream_section(s, i);
+        const VmsSection *sec = tr_live_device(ctx, i, "cpu");
         VmsFieldLoc xcr0, bv;
-        if (!tr_section_live(ctx, i) || strcmp(tr_vmsd(sec), "cpu") ||
-            !cpu_xsave_fields(sec, &xcr0, &bv)) {
+        if (!sec || !cpu_xsave_fields(sec, &xcr0, &bv)) {
             continue;
         }
         uint64_t stray = bv.value & ~(xcr0.value | XSTATE_LEGACY);

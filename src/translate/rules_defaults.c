@@ -89,8 +89,8 @@ static void r21_detect(TrContext *ctx, GArray *hits)
         return;
     }
     for (guint i = 0; i < s->sections->len; i++) {
-        const VmsSection *sec = vms_stream_section(s, i);
-        if (!tr_section_live(ctx, i) || strcmp(tr_vmsd(sec), "piix4_pm")) {
+        const VmsSection *sec = tr_live_device(ctx, i, "piix4_pm");
+        if (!sec) {
             continue;
         }
         bool bridge = piix4_has_bridge_layout(sec);
@@ -154,12 +154,11 @@ static void r22_detect(TrContext *ctx, GArray *hits)
         return;
     }
     for (guint i = 0; i < s->sections->len; i++) {
-        const VmsSection *sec = vms_stream_section(s, i);
-        size_t len;
-        const uint8_t *p = tr_payload(sec, &len);
+        const VmsSection *sec;
+        const uint8_t *p =
+            tr_live_device_payload(ctx, i, "vga", CONFIG_AT + 256, &sec);
         /* the PCI std VGA; ISA VGA and vmware-svga's "vga" have no path */
-        if (!tr_section_live(ctx, i) || strcmp(tr_vmsd(sec), "vga") ||
-            !strchr(sec->idstr, '/') || !p || len < CONFIG_AT + 256) {
+        if (!p || !strchr(sec->idstr, '/')) {
             continue;
         }
         uint8_t rev = p[CONFIG_AT + 0x08];
@@ -259,11 +258,10 @@ static void r27_detect(TrContext *ctx, GArray *hits)
         return;
     }
     for (guint i = 0; i < s->sections->len; i++) {
-        const VmsSection *sec = vms_stream_section(s, i);
-        size_t len;
-        const uint8_t *p = tr_payload(sec, &len);
-        if (!tr_section_live(ctx, i) || strcmp(tr_vmsd(sec), "intel-hda") ||
-            !p || len < CONFIG_AT + 256) {
+        const VmsSection *sec;
+        const uint8_t *p =
+            tr_live_device_payload(ctx, i, "intel-hda", CONFIG_AT + 256, &sec);
+        if (!p) {
             continue;
         }
         const uint8_t *config = p + CONFIG_AT;

@@ -276,11 +276,10 @@ static void r24_detect(TrContext *ctx, GArray *hits)
     const VmsStream *s = ctx->stream;
 
     for (guint i = 0; i < s->sections->len; i++) {
-        const VmsSection *sec = vms_stream_section(s, i);
-        size_t len;
-        const uint8_t *p = tr_payload(sec, &len);
-        if (!tr_section_live(ctx, i) || strcmp(tr_vmsd(sec), "qxl") || !p ||
-            len < CONFIG_AT + 0x0c) {
+        const VmsSection *sec;
+        const uint8_t *p =
+            tr_live_device_payload(ctx, i, "qxl", CONFIG_AT + 0x0c, &sec);
+        if (!p) {
             continue;
         }
         uint8_t rev = p[CONFIG_AT + 0x08];

@@ -93,9 +93,8 @@ static void r1_detect(TrContext *ctx, GArray *hits)
     const VmsStream *s = ctx->stream;
 
     for (guint i = 0; i < s->sections->len; i++) {
-        const VmsSection *sec = vms_stream_section(s, i);
-        if (!tr_section_live(ctx, i) || strcmp(tr_vmsd(sec), "piix4_pm") ||
-            sec->version_id != 2 ||
+        const VmsSection *sec = tr_live_device(ctx, i, "piix4_pm");
+        if (!sec || sec->version_id != 2 ||
             sec->payload_len != PIIX4_PM_QEMU_KVM_V2_LEN) {
             continue;
         }
@@ -152,9 +151,9 @@ static void r2_detect(TrContext *ctx, GArray *hits)
     const VmsStream *s = ctx->stream;
 
     for (guint i = 0; i < s->sections->len; i++) {
-        const VmsSection *sec = vms_stream_section(s, i);
-        if (!tr_section_live(ctx, i) || strcmp(tr_vmsd(sec), "i8254") ||
-            sec->version_id != 2 || sec->payload_len != I8254_QEMU_KVM_V2_LEN) {
+        const VmsSection *sec = tr_live_device(ctx, i, "i8254");
+        if (!sec || sec->version_id != 2 ||
+            sec->payload_len != I8254_QEMU_KVM_V2_LEN) {
             continue;
         }
         tr_hit_add(ctx, hits, i, G_MAXUINT, 0, sec->idstr,

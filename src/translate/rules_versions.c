@@ -32,9 +32,8 @@ static void r26_detect(TrContext *ctx, GArray *hits)
     const VmsStream *s = ctx->stream;
 
     for (guint i = 0; i < s->sections->len; i++) {
-        const VmsSection *sec = vms_stream_section(s, i);
-        if (!tr_section_live(ctx, i) || strcmp(tr_vmsd(sec), "ehci") ||
-            sec->version_id != 1 || sec->payload_len != EHCI_V1_LEN ||
+        const VmsSection *sec = tr_live_device(ctx, i, "ehci");
+        if (!sec || sec->version_id != 1 || sec->payload_len != EHCI_V1_LEN ||
             !sec->layout) {
             continue;
         }

@@ -325,11 +325,25 @@ bool tr_compat_is_off(const char *value)
                      !strcmp(value, "false") || !strcmp(value, "0"));
 }
 
+/*
+ * Is the device of this vmsd in the stream? Its section says so; so does
+ * its PCI option ROM's RAM block ("0000:00:02.0/cirrus_vga.rom"), which
+ * QEMU names after the same vmsd and which the block list at the head of
+ * the stream carries: a stream read as it flows (no device sections yet)
+ * sees the display device there.
+ */
 static bool stream_has_vmsd(const VmsStream *s, const char *vmsd)
 {
+    g_autofree char *rom = g_strdup_printf("/%s.rom", vmsd);
+
     for (guint i = 0; i < s->sections->len; i++) {
         const VmsSection *sec = vms_stream_section(s, i);
         if (sec->idstr && !strcmp(vms_section_vmsd_name(sec), vmsd)) {
+            return true;
+        }
+    }
+    for (guint i = 0; i < s->ram_blocks->len; i++) {
+        if (g_str_has_suffix(vms_stream_block(s, i)->id, rom)) {
             return true;
         }
     }

@@ -201,6 +201,26 @@ const uint8_t *tr_payload(const VmsSection *sec, size_t *len)
     return p;
 }
 
+const VmsSection *tr_live_device(const TrContext *ctx, guint i,
+                                 const char *vmsd)
+{
+    const VmsSection *sec = vms_stream_section(ctx->stream, i);
+
+    return tr_section_live(ctx, i) && !strcmp(tr_vmsd(sec), vmsd) ? sec : NULL;
+}
+
+const uint8_t *tr_live_device_payload(const TrContext *ctx, guint i,
+                                      const char *vmsd, size_t min_len,
+                                      const VmsSection **sec)
+{
+    size_t len;
+    const uint8_t *p;
+
+    *sec = tr_live_device(ctx, i, vmsd);
+    p = *sec ? tr_payload(*sec, &len) : NULL;
+    return p && len >= min_len ? p : NULL;
+}
+
 char *tr_size_str(uint64_t bytes)
 {
     if (bytes && !(bytes % (1024 * 1024))) {

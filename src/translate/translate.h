@@ -153,7 +153,7 @@ typedef struct TrWarning {
 
 /*
  * Plain data: the front ends render it (QEMU options below; libvirt XML in
- * src/cli/render_libvirt.c; JSON and text in the commands' reports).
+ * src/libvirt/render.c; JSON and text in the commands' reports).
  */
 typedef struct TrRecipe {
     char *machine;      /* -M */

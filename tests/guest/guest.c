@@ -26,6 +26,13 @@
  * " tsc=<seconds>" to each line, the TSC's idea of the time since up=0
  * (calibrated against the PIT at boot), and a line
  * "CEO-READY tsc_hz=<Hz> tsc_at_zero=<raw TSC when up was 0>".
+ *
+ * "dirty" makes the guest rewrite one word in each page of DIRTY_PAGES
+ * pages at every report, after checking that the words of the previous
+ * report are still there: a live migration then never runs out of dirty
+ * pages (it passes over RAM again and again until it is told to stop),
+ * and a page that reached the target with stale content makes the guest
+ * print "CEO-FAULT stale page" instead of counting on.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -93,6 +100,35 @@ struct line {
 };
 
 void guest_main(uint32_t magic, const struct multiboot_info *info);
+/* 8 MiB of pages from 16 MiB up: above the guest, inside any -m >= 32. */
+#define DIRTY_BASE  0x1000000u
+#define DIRTY_PAGES 2048u
+
+static uint32_t dirty_word(uint32_t counter, uint32_t page)
+{
+    return (counter * 2654435761u) ^ page;
+}
+
+static volatile uint32_t *dirty_slot(uint32_t counter, uint32_t page)
+{
+    uintptr_t at = DIRTY_BASE + page * 4096u + (counter % 1024u) * 4u;
+    return (volatile uint32_t *)at;
+}
+
+/* Check the words of report `counter - 1`, then write those of `counter`. */
+static bool dirty_pages(uint32_t counter)
+{
+    bool intact = true;
+
+    for (uint32_t page = 0; page < DIRTY_PAGES; page++) {
+        if (counter > 1 &&
+            *dirty_slot(counter - 1, page) != dirty_word(counter - 1, page))
+            intact = false;
+        *dirty_slot(counter, page) = dirty_word(counter, page);
+    }
+    return intact;
+}
+
 void guest_unexpected_interrupt(void);
 extern char timer_interrupt_entry[];
 extern char unexpected_interrupt_entry[];
@@ -409,9 +445,9 @@ void guest_unexpected_interrupt(void)
 
 void guest_main(uint32_t magic, const struct multiboot_info *info)
 {
-    struct clock clock;
+    struct clock clock = {0};
     struct line line = {.length = 0};
-    bool show_tsc;
+    bool show_tsc, dirty;
     uint32_t counter = 1;
     uint64_t next_report_ticks = 0;
 
@@ -422,6 +458,7 @@ void guest_main(uint32_t magic, const struct multiboot_info *info)
         return;
     }
     show_tsc = cmdline_has(info, "tsc");
+    dirty = cmdline_has(info, "dirty");
     interrupts_init();
     clock_init(&clock);
     if (show_tsc)
@@ -449,6 +486,9 @@ void guest_main(uint32_t magic, const struct multiboot_info *info)
                 line_add_seconds(&line, clock_tsc_centiseconds(&clock));
             }
             line_send(&line);
+            if (dirty && !dirty_pages(counter))
+                say("CEO-FAULT stale page: a word of the previous report "
+                    "is gone");
             counter++;
             next_report_ticks += PERIODS_PER_REPORT * PIT_RELOAD;
         }

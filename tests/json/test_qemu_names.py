@@ -119,6 +119,12 @@ def test_every_valid_name_round_trips_into_snapshot():
                      img], ok=(9,))
             check(f'snapshot {sn["id"]} '.encode() in p.stderr,
                   f"{name!r}: found as a disk-only snapshot: {p.stderr!r}")
+            # the message quotes the name with its control bytes escaped:
+            # one line, nothing a terminal would act on
+            check(p.stderr.count(b"\n") == 1 and p.stderr.endswith(b"\n")
+                  and not re.search(rb"[\x00-\x09\x0b-\x1f\x7f]",
+                                    p.stderr),
+                  f"{name!r}: one printable line: {p.stderr!r}")
     check_eq(tried, 1 + 2 * (len(NAMES) - 3), "names tried")
 
 

@@ -6,8 +6,9 @@ unreadable), inspect --snapshot/--stream (full, --tail, --sections), scan
 (a store with every verdict, unreadable and skipped files, records of
 a fix), fix and translate (fixed, compatible, refused, error, dry run,
 --keep-original, no VM state), fix of a directory (a batch), undo,
-drop-originals, prove, extract and splice are validated against the schema's
-definition for that command; every failure with --output=json prints a
+drop-originals, prove, extract and splice, a libvirt save image's inspect,
+scan and fix, and the recipe file of `translate IN -` are validated
+against the schema's definition for that command; every failure with --output=json prints a
 `failure` report on stdout whose exit-code is the program's; every report
 carries qsnapfix.version and a timestamp; names are kebab-case. Every
 line of scan and fix --output=jsonl is a scan-line or fix-line.
@@ -28,7 +29,7 @@ import shutil
 import subprocess
 import sys
 
-from qsnapfix_tests import fixtures
+from qsnapfix_tests import fixtures, savefile
 from qsnapfix_tests.testlib import (BIN, CACHE, Failure, check, check_eq,
                                     main, skip, workdir)
 
@@ -262,6 +263,46 @@ def test_fix_and_translate_reports():
              [(False, 0), (True, 5)], "undo: nothing to do, one unreadable")
 
 
+def test_save_image_and_stream_reports():
+    src = real_image() or STORE["compatible"]
+    mig = os.path.join(WORK, "save-stream.mig")
+    subprocess.run([BIN, "extract", src, "-s", "s1", "-o", mig], check=True,
+                   capture_output=True)
+    d = os.path.join(WORK, "saves")
+    os.makedirs(d)
+    save = os.path.join(d, "vm1.save")
+    xml = savefile.old_domain_xml("vm1", image=os.path.join(d, "disk"),
+                                  serial=os.path.join(d, "serial.log"))
+    savefile.write(save, xml, mig, compression="gzip")
+    doc, _ = report("inspect-save", "inspect", save)
+    check_eq((doc["header"]["compression"], doc["domain"]["name"]),
+             ("gzip", "vm1"), "inspect: a save image")
+    docs, _ = report("inspect-images", "inspect", save, STORE["compatible"])
+    check_eq([im["format"] for im in docs], ["libvirt-save", "qcow2"],
+             "inspect: a save image and a qcow2 image")
+    doc, _ = report("scan", "scan", d, ok=(0, 17))
+    check_eq(doc["images"][0]["libvirt-save"]["domain"], "vm1", "scan")
+    doc, _ = report("fix", "fix", save)
+    if real_image():
+        check_eq(doc["changed"], True, "fix: a save image")
+        check(doc["snapshots"][0]["domain-changes"], "fix: domain changes")
+    # translate IN -: the recipe file
+    recipe = os.path.join(WORK, "stream-recipe.json")
+    with open(mig, "rb") as f:
+        p = subprocess.run([BIN, "translate", "--recipe", recipe,
+                            "--rom-dir", WORK, "-", "-"], stdin=f,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                           env=ENV, cwd=WORK, timeout=600)
+    check_eq(p.returncode, 0, f"translate - -: {p.stderr[-500:]}")
+    with open(recipe) as f:
+        text = f.read()
+    check(not SNAKE.search(text), f"recipe file: {SNAKE.search(text)}")
+    doc = json.loads(text)
+    validate(doc, "stream-recipe", "translate - - --recipe")
+    check_eq((doc["stage"], doc["changed"]), ("final", bool(real_image())),
+             "the final recipe")
+
+
 def test_batch_and_jsonl_reports():
     d = os.path.join(WORK, "batch")
     os.makedirs(d, exist_ok=True)
@@ -386,6 +427,7 @@ if __name__ == "__main__":
     try:
         main([test_inspect_reports, test_inspect_stream_reports,
               test_scan_reports, test_fix_and_translate_reports,
+              test_save_image_and_stream_reports,
               test_batch_and_jsonl_reports, test_prove_reports,
               test_extract_and_splice_reports,
               test_every_failure_is_a_report_on_stdout,

@@ -2,7 +2,7 @@
  * Prints, as JSON, every device setting the qemu-7.2 recipe can ask for,
  * each made by the recipe code itself (recipe.c) and rendered as `fix`
  * renders it: its QEMU arguments, its libvirt XML fragments
- * (src/cli/render_libvirt.c), and what QEMU must then create (a RAM block
+ * (src/libvirt/render.c), and what QEMU must then create (a RAM block
  * of a length, a device property, no HPET). test_libvirt_settings.py gives
  * each one to a real libvirtd and checks that QEMU got it.
  *
@@ -17,8 +17,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cli/render_libvirt.h"
 #include "json/json.h"
+#include "libvirt/render.h"
 #include "translate/recipe.h"
 #include "translate/rules.h"
 #include "translate/target.h"

@@ -159,6 +159,8 @@ def main():
 
     def test_image_names_complete_from_files():
         expect_line(term, "qsnapfix fix v", "qsnapfix fix vm.qcow2 ")
+        expect_line(term, "qsnapfix relay --recipe v",
+                    "qsnapfix relay --recipe vm.qcow2 ")
 
     try:
         testlib.main([test_commands_complete,

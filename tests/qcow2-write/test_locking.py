@@ -283,6 +283,11 @@ def test_two_qsnapfix_at_once_the_second_names_the_first():
                 "processes": [{"pid": first.pid, "command": "qsnapfix"}]}),
                 "scan")
             check("another qsnapfix" in blocked["message"], blocked)
+            human = testlib.run([testlib.BIN, "scan", image],
+                                ok_codes=None).stdout
+            check("IN USE by qsnapfix" in human, human)
+            check("0 in use by a running QEMU, 1 being fixed by another "
+                  "qsnapfix" in human, human)
         finally:
             rc = release()
         check_eq(rc, 0, "the first fix went on and finished")

@@ -95,6 +95,31 @@ static void test_r4_cirrus_16m_asks_for_vgamem_16(void)
     g_assert_cmpuint(run->r->edits->len, ==, 0);
 }
 
+/*
+ * The head of a stream (what a relay has when the target must start): the
+ * block list names the cirrus ROM, no device section has come yet. R4
+ * decides from the ROM block as it does from the cirrus section.
+ */
+static void test_r4_decides_from_the_cirrus_rom_block_alone(void)
+{
+    const VmsBlockSpec blocks[] = {{"pc.ram", KiB(64)},
+                                   {"vga.vram", MiB(16)},
+                                   {"0000:00:02.0/cirrus_vga.rom", KiB(64)}};
+    g_autoptr(GByteArray) out = g_byte_array_new();
+    VmsBuilder *b = ts_begin(out, 2, blocks, G_N_ELEMENTS(blocks));
+    g_autoptr(GBytes) in = NULL;
+    g_autoptr(TsRun) run = NULL;
+    g_autofree char *line = NULL;
+
+    ts_ram_end(b);
+    in = ts_finish(b, out);
+    run = ts_run(in, NULL);
+    line = tr_recipe_command_line(run->r->recipe);
+    g_assert_nonnull(ts_finding(run->r, "R4", "vga.vram"));
+    g_assert_nonnull(strstr(line, "-global cirrus-vga.vgamem_mb=16"));
+    g_assert_null(strstr(line, "VGA.vgamem_mb"));
+}
+
 static void test_r4_shrink_drops_fill_pages_and_mends_the_chain(void)
 {
     g_autoptr(GBytes) in = cirrus_stream(MiB(16), false);
@@ -575,6 +600,8 @@ int main(int argc, char **argv)
     g_test_add_func("/r4/shrink-refuses-data-above-the-cut",
                     test_r4_shrink_refuses_data_above_the_cut);
     g_test_add_func("/r4/ignores-8m-cirrus", test_r4_ignores_8m_cirrus);
+    g_test_add_func("/r4/decides-from-the-cirrus-rom-block-alone",
+                    test_r4_decides_from_the_cirrus_rom_block_alone);
     g_test_add_func("/r6/rom-extracted-to-a-file-of-block-length",
                     test_r6_rom_extracted_to_a_file_of_block_length);
     g_test_add_func("/r6/drop-roms-removes-block-and-pages",

@@ -18,7 +18,7 @@
  * - Anything else: <qemu:commandline> with the setting's QEMU options.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
-#include "render_libvirt.h"
+#include "render.h"
 
 #include <inttypes.h>
 #include <string.h>

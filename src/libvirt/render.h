@@ -1,10 +1,11 @@
 /*
- * The resume recipe as libvirt domain XML fragments (render_libvirt.c),
- * beside the JSON and text renderings of the reports.
+ * The resume recipe as libvirt domain XML fragments (render.c): what the
+ * reports show, what contrib/libvirt/qsnapfix-libvirt merges into a
+ * domain, and what a fixed save image's domain XML gets (domain.h).
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
-#ifndef QSNAPFIX_RENDER_LIBVIRT_H
-#define QSNAPFIX_RENDER_LIBVIRT_H
+#ifndef LVRENDER_H
+#define LVRENDER_H
 
 #include <glib.h>
 
