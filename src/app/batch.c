@@ -462,6 +462,19 @@ static AppBatchSnapshot *from_journal(const AppJournalEntry *e)
     return bs;
 }
 
+/* A stop request came (SIGINT/SIGTERM: the caller's flag). */
+static bool stop_requested(const AppBatch *b)
+{
+    return b->o.fix.cancel && *b->o.fix.cancel;
+}
+
+/* The outcome of a fix the stop request cut short: the snapshot is as it
+ * was (its write given back, or never begun), not finished. */
+static bool stopped_short(const AppOutcome *out)
+{
+    return g_error_matches(out->error, QCOW2_ERROR, QCOW2_ERROR_CANCELLED);
+}
+
 static void fix_one(ImageRun *r, const char *id, GPtrArray *out_snaps)
 {
     AppBatch *b = r->b;
@@ -498,6 +511,12 @@ static void fix_one(ImageRun *r, const char *id, GPtrArray *out_snaps)
                          g_error_new(QCOW2_ERROR, QCOW2_ERROR_NOT_FOUND,
                                      "%s: no snapshot with ID %s", r->path,
                                      id));
+    } else if (stop_requested(b)) {
+        app_outcome_fail(bs->outcome,
+                         g_error_new(QCOW2_ERROR, QCOW2_ERROR_CANCELLED,
+                                     "%s: snapshot %s \"%s\": not begun "
+                                     "(interrupted): unchanged",
+                                     r->path, sn->id, sn->name));
     } else {
         /* By its place in the table: IDs need not be unique. */
         index = sn->index;
@@ -512,7 +531,7 @@ static void fix_one(ImageRun *r, const char *id, GPtrArray *out_snaps)
         !(bs->new_sha256 = app_vmstate_sha256(r->img, sn, &err))) {
         app_outcome_fail(bs->outcome, err);
     }
-    if (!b->o.fix.dry_run) {
+    if (!b->o.fix.dry_run && !stopped_short(bs->outcome)) {
         journal_done(r, bs, bs->resumed ? &rec : NULL);
     }
     app_record_clear(&rec);
@@ -599,7 +618,7 @@ static void fix_save_image(ImageRun *r, GPtrArray *out_snaps)
         !(bs->new_sha256 = app_file_sha256(r->path, &err))) {
         app_outcome_fail(bs->outcome, err);
     }
-    if (!b->o.fix.dry_run) {
+    if (!b->o.fix.dry_run && !stopped_short(bs->outcome)) {
         journal_done(r, bs, mine ? &rec : NULL);
     }
     app_record_clear(&rec);
@@ -721,7 +740,11 @@ static void journal_image(AppBatch *b, AppBatchImage *im)
     g_autoptr(AppJournalEntry) e = NULL;
     g_autoptr(GError) err = NULL;
 
-    if (b->o.fix.dry_run) {
+    for (guint i = 0; i < im->snapshots->len; i++) {
+        const AppBatchSnapshot *bs = g_ptr_array_index(im->snapshots, i);
+        im->stopped |= stopped_short(bs->outcome);
+    }
+    if (b->o.fix.dry_run || im->stopped) {
         return;
     }
     e = app_journal_entry_new("image", b->batch_id);
@@ -734,6 +757,25 @@ static void journal_image(AppBatch *b, AppBatchImage *im)
         im->status = APP_IMAGE_FAILED;
         im->exit_code = app_exit_code(im->error);
     }
+}
+
+/* Was a write of the interrupted run cut in this image (begun, not done)? */
+static bool write_cut(AppBatch *b, const char *path)
+{
+    GHashTableIter it;
+    gpointer key;
+
+    g_hash_table_iter_init(&it, b->begun);
+    while (g_hash_table_iter_next(&it, &key, NULL)) {
+        const char *k = key;
+        size_t n = strlen(path);
+
+        if (!strncmp(k, path, n) && k[n] == '\n' &&
+            !g_hash_table_contains(b->done, k)) {
+            return true;
+        }
+    }
+    return false;
 }
 
 static AppBatchImage *batch_image(AppBatch *b, const char *path)
@@ -752,6 +794,14 @@ static AppBatchImage *batch_image(AppBatch *b, const char *path)
     im->path = g_strdup(path);
     im->snapshots =
         g_ptr_array_new_with_free_func((GDestroyNotify)batch_snapshot_free);
+    if (stop_requested(b)) {
+        im->error = g_error_new(QCOW2_ERROR, QCOW2_ERROR_CANCELLED,
+                                "%s: not begun (interrupted): unchanged", path);
+        im->status = APP_IMAGE_SKIPPED;
+        im->exit_code = app_exit_code(im->error);
+        im->stopped = true;
+        return im;
+    }
     if (app_is_savefile(path)) { /* libvirt's: no QEMU lock on it */
         im->error = save_image_excluded(b, path);
         if (!im->error) {
@@ -765,11 +815,9 @@ static AppBatchImage *batch_image(AppBatch *b, const char *path)
     /* A running QEMU: say so without touching the file. */
     app_probe_locks(path, &locks);
     if (app_locks_in_use(&locks)) {
-        g_autofree char *bytes = app_locks_bytes_str(&locks);
-        im->error = g_error_new(QCOW2_ERROR, QCOW2_ERROR_IN_USE,
-                                "%s: in use by a running QEMU (lock bytes %s "
-                                "taken); stop the VM, then fix it",
-                                path, bytes);
+        g_autofree char *why = app_locks_in_use_message(&locks);
+        im->error =
+            g_error_new(QCOW2_ERROR, QCOW2_ERROR_IN_USE, "%s: %s", path, why);
     }
     app_locks_clear(&locks);
     if (!im->error) {
@@ -777,7 +825,11 @@ static AppBatchImage *batch_image(AppBatch *b, const char *path)
             path, b->o.fix.dry_run ? QCOW2_OPEN_READ_ONLY : QCOW2_OPEN_WRITABLE,
             &im->error);
     }
-    if (r.img) {
+    if (r.img &&
+        (b->o.fix.reclaim_leaks || (!b->o.fix.dry_run && write_cut(b, path)))) {
+        app_reclaim_leaks(r.img, b->o.fix.dry_run, &im->reclaim, &im->error);
+    }
+    if (r.img && !im->error) {
         ids = pick(b, r.img, path, &im->error);
     }
     for (guint i = 0; ids && ids[i]; i++) {
@@ -862,6 +914,7 @@ static void result(guint i, void *res, void *opaque)
     }
     s->images++;
     s->from_journal += im->from_journal;
+    s->not_begun += im->stopped && !im->snapshots->len;
     switch (im->status) {
     case APP_IMAGE_FIXED:
         s->fixed++;
@@ -934,10 +987,13 @@ void app_batch_run(AppBatch *b, AppBatchImageFn image_fn,
                     tick ? run_tick : NULL, &run);
     sum->seconds = g_timer_elapsed(timer, NULL);
     sum->exit_code = batch_exit_code(&run);
+    sum->interrupted = stop_requested(b);
     g_array_free(run.failed_codes, true);
     if (b->journal && !b->o.fix.dry_run) {
         end = app_journal_entry_new("end", b->batch_id);
-        end->status = g_strdup(sum->exit_code ? "partial" : "done");
+        end->status = g_strdup(sum->interrupted ? "interrupted"
+                               : sum->exit_code ? "partial"
+                                                : "done");
         end->exit_code = sum->exit_code;
         if (!journal(b, end, &err)) {
             sum->exit_code = app_exit_code(err);

@@ -64,6 +64,9 @@ void app_report_outcomes(QjValue *report, const AppOptions *o,
 /* The report of fix on one image begun: "image" (what its failure
  * report says too). */
 QjValue *app_report_fix_new(const char *image);
+/* Members "leaks-reclaimed" and "leaks-left" of an image's object when
+ * a reclaim ran before its fix (--reclaim-leaks, --resume). */
+void app_report_reclaim(QjValue *o, const AppReclaim *r);
 /* Member "interrupted": {signal, state}, or null (signal NULL). */
 void app_report_interrupted(QjValue *report, const char *signal,
                             const char *state);

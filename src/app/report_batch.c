@@ -49,6 +49,7 @@ void app_report_batch_image(QjValue *list, const AppBatchImage *im)
     qj_set_int(o, "exit-code", im->exit_code);
     qj_set_bool(o, "from-journal", im->from_journal);
     qj_set(o, "seconds", qj_double(im->seconds));
+    app_report_reclaim(o, &im->reclaim);
     if (im->error) {
         app_report_error(o, im->error->message, im->exit_code);
     }

@@ -266,3 +266,11 @@ QjValue *app_report_translate_new(const char *in, const char *out)
     qj_set_str(report, "output", out);
     return report;
 }
+
+void app_report_reclaim(QjValue *o, const AppReclaim *r)
+{
+    if (r->ran) {
+        qj_set_uint(o, "leaks-reclaimed", r->found - r->left);
+        qj_set_uint(o, "leaks-left", r->left);
+    }
+}

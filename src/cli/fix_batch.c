@@ -5,6 +5,8 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "app/batch.h"
@@ -77,6 +79,10 @@ static void print_image_human(const AppBatchImage *im, bool dry_run)
            im->from_journal ? " (finished by an earlier run)" : "",
            im->seconds);
     g_string_free(line, true);
+    if (im->reclaim.ran) {
+        printf("  ");
+        fix_print_reclaim_human(im->path, &im->reclaim, dry_run);
+    }
     for (guint i = 0; i < im->snapshots->len; i++) {
         const AppBatchSnapshot *bs = g_ptr_array_index(im->snapshots, i);
         const TrResult *r = bs->outcome->result;
@@ -223,7 +229,17 @@ int fix_run_batch(const CliCommand *c, const AppBatchOptions *bo, char **paths,
     }
     app_batch_run(b, on_image, on_entry, on_tick, &rep, &sum);
     cli_progress_done(&rep.progress);
-    rc = sum.exit_code;
+    /* a stop request: 128 + the signal, as a single fix (the handler keeps
+     * the signal's number in the flag) */
+    rc = sum.interrupted ? 128 + (int)*o->fix.cancel : sum.exit_code;
+    if (sum.interrupted) {
+        fprintf(stderr,
+                "qsnapfix: interrupted (%s): %u image%s not begun; every image "
+                "is its old or its new self%s\n",
+                *o->fix.cancel == SIGTERM ? "SIGTERM" : "SIGINT", sum.not_begun,
+                sum.not_begun == 1 ? "" : "s",
+                o->journal ? "; fix --resume with the journal continues" : "");
+    }
     if (format == QSNAPFIX_OUTPUT_HUMAN) {
         print_summary_human(&sum, o, o->fix.batch_id);
     } else {
