@@ -92,6 +92,15 @@ void qsnapfix_print_snapshot_row(FILE *out, const Qcow2Snapshot *sn);
 /* A string safe for terminals: invalid UTF-8 replaced, control
  * characters as \xNN (JSON strings need none of this: json.h escapes). */
 char *qsnapfix_printable(const char *s);
+/* "IMAGE: snapshot ID "NAME"", or IMAGE alone when there is no id (a
+ * stream file, a save image); every part printable. */
+char *cli_snapshot_label(const char *image, const char *id, const char *name);
+/* Who wrote a VM state, with which accelerator ("qemu-kvm 1.0, kvm"). */
+char *cli_writer_str(const VmsWriterInfo *w);
+/* One finding on one line: INDENT RULE ACTION SUBJECT: TEXT (subject and
+ * text printable). */
+void cli_print_finding(FILE *out, const char *indent, const TrFinding *f,
+                       const char *text);
 
 /* ---- JSON reports: built by app/report.h; a command prints them --------- */
 

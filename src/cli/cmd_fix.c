@@ -84,14 +84,6 @@ static void catch_stop_signals(void)
     sigaction(SIGTERM, &sa, NULL);
 }
 
-static char *snapshot_what(const char *image, const AppOutcome *out)
-{
-    if (!out->id) { /* a libvirt save image */
-        return g_strdup(image);
-    }
-    return g_strdup_printf("%s: snapshot %s \"%s\"", image, out->id, out->name);
-}
-
 static const char *signal_name(int sig)
 {
     return sig == SIGTERM ? "SIGTERM" : "SIGINT";
@@ -199,12 +191,8 @@ static void report(const CliCommand *c, const AppOptions *o, const char *image,
     } else {
         for (guint i = 0; i < outcomes->len; i++) {
             const AppOutcome *out = g_ptr_array_index(outcomes, i);
-            g_autofree char *id = out->id ? qsnapfix_printable(out->id) : NULL;
             g_autofree char *name = qsnapfix_printable(out->name);
-            g_autofree char *what =
-                out->id
-                    ? g_strdup_printf("%s: snapshot %s \"%s\"", image, id, name)
-                    : g_strdup_printf("%s (libvirt save image)", image);
+            g_autofree char *what = fix_outcome_label(image, out);
             g_autofree char *load =
                 out->id ? g_strdup_printf("-loadvm %s", name)
                         : g_strdup_printf("virsh restore %s", image);
@@ -216,7 +204,7 @@ static void report(const CliCommand *c, const AppOptions *o, const char *image,
     /* One line per failed snapshot on stderr, as for every other error. */
     for (guint i = 0; i < outcomes->len; i++) {
         const AppOutcome *out = g_ptr_array_index(outcomes, i);
-        g_autofree char *what = snapshot_what(image, out);
+        g_autofree char *what = cli_snapshot_label(image, out->id, out->name);
         fix_print_failure(out, what);
     }
 }

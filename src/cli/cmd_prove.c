@@ -40,17 +40,10 @@ static const char prove_description_head[] =
     "15 several snapshots with different results; others as for fix.\n"
     "\n";
 
+/* (no id: a stream file) */
 static char *what_of(const char *path, const AppProof *p)
 {
-    g_autofree char *id = NULL;
-    g_autofree char *name = NULL;
-
-    if (!p->outcome->id) { /* a stream file */
-        return qsnapfix_printable(path);
-    }
-    id = qsnapfix_printable(p->outcome->id);
-    name = qsnapfix_printable(p->outcome->name);
-    return g_strdup_printf("%s: snapshot %s \"%s\"", path, id, name);
+    return cli_snapshot_label(path, p->outcome->id, p->outcome->name);
 }
 
 static void append_word(GString *g, const char *a)
@@ -109,8 +102,8 @@ static void print_human(const char *path, const AppProof *p, const char *target,
         return;
     }
     if (o->writer) {
-        g_autofree char *who = vms_writer_describe(o->writer);
-        printf("  writer:   %s, %s\n", who, o->writer->accel);
+        g_autofree char *who = cli_writer_str(o->writer);
+        printf("  writer:   %s\n", who);
     }
     printf("  stream:   %s\n",
            p->edited ? "as fix writes it (its edits applied)" : "as it is");

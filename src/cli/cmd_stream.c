@@ -59,9 +59,7 @@ static void print_report(const StreamCli *s, const LiveResult *res,
     }
     for (guint i = 0; i < res->result->findings->len; i++) {
         const TrFinding *f = g_ptr_array_index(res->result->findings, i);
-        fprintf(stderr, "  %-7s %-8s %s: %s\n", f->rule,
-                tr_action_name(f->action), f->subject,
-                f->change ? f->change : f->evidence);
+        cli_print_finding(stderr, "  ", f, f->change ? f->change : f->evidence);
     }
     fprintf(stderr,
             "qsnapfix: %s: translated as it flowed: %" PRIu64

@@ -56,6 +56,9 @@ char *fix_common_help(bool with_exit_codes);
 
 /* ---- reports (fix_report.c) ------------------------------------------- */
 
+/* What an outcome is about: "IMAGE: snapshot ID "NAME"", or "IMAGE
+ * (libvirt save image)" (printable). */
+char *fix_outcome_label(const char *image, const AppOutcome *out);
 /* Human report of one outcome on stdout; load_hint: how to load it. */
 void fix_print_human(const AppOutcome *out, const char *what,
                      const char *load_hint, bool dry_run);

@@ -107,11 +107,7 @@ static void print_failures(const AppBatchImage *im)
     }
     for (guint i = 0; i < im->snapshots->len; i++) {
         const AppBatchSnapshot *bs = g_ptr_array_index(im->snapshots, i);
-        g_autofree char *what =
-            is_save_image(bs)
-                ? g_strdup_printf("%s (libvirt save image)", im->path)
-                : g_strdup_printf("%s: snapshot %s \"%s\"", im->path,
-                                  bs->outcome->id, bs->outcome->name);
+        g_autofree char *what = fix_outcome_label(im->path, bs->outcome);
 
         if (bs->outcome->result || bs->outcome->status == APP_ERROR) {
             fix_print_failure(bs->outcome, what);

@@ -18,9 +18,7 @@ static void print_findings(const TrResult *r)
 {
     for (guint i = 0; i < r->findings->len; i++) {
         const TrFinding *f = g_ptr_array_index(r->findings, i);
-        g_autofree char *subject = qsnapfix_printable(f->subject);
-        printf("  %-7s %-8s %s: %s\n", f->rule, tr_action_name(f->action),
-               subject, f->title);
+        cli_print_finding(stdout, "  ", f, f->title);
         print_wrapped("why:", f->evidence);
         print_wrapped(f->action == TR_ACTION_REFUSE ? "why not:" : "does:",
                       f->change);
@@ -86,14 +84,25 @@ static void print_recipe(const TrRecipe *r, const char *target,
     }
 }
 
+char *fix_outcome_label(const char *image, const AppOutcome *out)
+{
+    g_autofree char *path = NULL;
+
+    if (out->id) {
+        return cli_snapshot_label(image, out->id, out->name);
+    }
+    path = qsnapfix_printable(image); /* a libvirt save image */
+    return g_strdup_printf("%s (libvirt save image)", path);
+}
+
 void fix_print_human(const AppOutcome *out, const char *what,
                      const char *load_hint, bool dry_run)
 {
     const TrResult *r = out->result;
 
     if (out->writer) {
-        g_autofree char *who = vms_writer_describe(out->writer);
-        printf("%s: written by %s, %s\n", what, who, out->writer->accel);
+        g_autofree char *who = cli_writer_str(out->writer);
+        printf("%s: written by %s\n", what, who);
         for (guint i = 0; i < out->writer->evidence->len && i < 4; i++) {
             printf("  (%s)\n",
                    (char *)g_ptr_array_index(out->writer->evidence, i));

@@ -224,6 +224,36 @@ char *qsnapfix_printable(const char *s)
     return g_string_free(out, false);
 }
 
+char *cli_snapshot_label(const char *image, const char *id, const char *name)
+{
+    g_autofree char *path = qsnapfix_printable(image);
+    g_autofree char *pid = NULL, *pname = NULL;
+
+    if (!id) {
+        return g_steal_pointer(&path);
+    }
+    pid = qsnapfix_printable(id);
+    pname = qsnapfix_printable(name);
+    return g_strdup_printf("%s: snapshot %s \"%s\"", path, pid, pname);
+}
+
+char *cli_writer_str(const VmsWriterInfo *w)
+{
+    g_autofree char *who = vms_writer_describe(w);
+
+    return g_strdup_printf("%s, %s", who, w->accel);
+}
+
+void cli_print_finding(FILE *out, const char *indent, const TrFinding *f,
+                       const char *text)
+{
+    g_autofree char *subject = qsnapfix_printable(f->subject);
+    g_autofree char *what = qsnapfix_printable(text);
+
+    fprintf(out, "%s%-7s %-8s %s: %s\n", indent, f->rule,
+            tr_action_name(f->action), subject, what);
+}
+
 int cli_fail(const CliCommand *c, QjValue *report, const GError *err)
 {
     g_autoptr(QjValue) json = report;
