@@ -2,7 +2,7 @@
  * What `qsnapfix scan` prints for people: per image a header line and a
  * table of its snapshots aligned like `qemu-img snapshot -l`, the rules
  * that would fire under each snapshot that needs something; a summary at
- * the end. (JSON for scripts: scan_json.c.)
+ * the end. (JSON for scripts: app/report_scan.c.)
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <inttypes.h>
