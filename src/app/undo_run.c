@@ -139,16 +139,8 @@ static void one_image(UndoRun *run, const char *image, const char *snapshot)
  * or only some failed, else 0. */
 static int exit_code(const UndoRun *run)
 {
-    int code = -1;
-
-    for (guint i = 0; i < run->codes->len; i++) {
-        int c = g_array_index(run->codes, int, i);
-        code = code < 0 || code == c ? c : APP_EXIT_PARTIAL;
-    }
-    if (code < 0) {
-        return APP_EXIT_OK;
-    }
-    return run->codes->len == run->t->images ? code : APP_EXIT_PARTIAL;
+    return app_exit_code_of_failures(run->codes,
+                                     run->codes->len == run->t->images);
 }
 
 static void run_journal(UndoRun *run)
