@@ -604,6 +604,8 @@ typedef struct Qcow2SpliceStats {
     /* Clusters leaked before the splice (the check found them; qemu-img
      * check -r leaks reclaims them). */
     uint64_t leaked_clusters;
+    /* qcow2_reclaim_leaks: of those, the ones left leaked (see there). */
+    uint64_t leaks_left;
     /*
      * Space. A dry run predicts the after values (allocated_after as an
      * estimate). space_needed bounds what the file system must give:
@@ -656,6 +658,47 @@ bool qcow2_splice_vmstate(Qcow2Image *img, const Qcow2Snapshot *snap,
                           const Qcow2Edit *edits, size_t n_edits,
                           const Qcow2SpliceOptions *opts,
                           Qcow2SpliceStats *stats, GError **errp);
+
+/* ------------------------------------------------------------------ */
+/* Reclaiming leaked clusters (what qemu-img check -r leaks does)     */
+
+typedef struct Qcow2ReclaimOptions {
+    bool dry_run; /* count only; a read-only image is fine */
+    /* The consistency check already made (may be NULL), used as
+     * Qcow2SpliceOptions.checked is: only while it describes img. */
+    const Qcow2CheckReport *checked;
+} Qcow2ReclaimOptions;
+
+/*
+ * Give back the clusters a crash leaked (a write cut after it took them,
+ * QEMU's as well as ours): from the whole-image check (qcow2_check), each
+ * cluster whose refcount exceeds its references gets its refcount lowered
+ * to its references; those that reach 0 are discarded as the splice
+ * discards what it frees. Only refcount blocks are written (in file order,
+ * then a flush; unknown autoclear bits cleared first, as by any writer):
+ * every lowered count still covers every reference, so a crash at any
+ * point leaves a consistent image with at most the leaks it had.
+ * Where lowering would leave an active COPIED flag wrong (a splice cut
+ * after its commit: the active L1 still maps the old VM state, flag
+ * clear), the active L1's mapping past the virtual disk is dropped first
+ * as the splice drops it (active_entries_dropped); inside the virtual
+ * disk those clusters keep refcount 2 (leaks_left; qemu-img check -r
+ * leaks also sets the flags, which no crash-safe order of writes can).
+ *
+ * Anything the check calls corruption (a refcount below its references,
+ * a cluster used as two things, a wrong COPIED flag...) and nothing is
+ * written: QCOW2_ERROR_INCONSISTENT (that is for qemu-img check -r all).
+ * Refused like a splice: read-only handle unless dry_run, dirty or corrupt
+ * bit, unknown incompatible bits.
+ *
+ * stats: leaked_clusters (found; all but leaks_left given back on
+ * success; a dry run counts them), clusters_freed (refcount now 0), discarded_bytes, writes,
+ * bytes_written, flushes, file_size_before/after, allocated_before/after.
+ * After a run that wrote, snapshot pointers are invalid (as after a
+ * splice: get them again by index) and earlier check reports stale.
+ */
+bool qcow2_reclaim_leaks(Qcow2Image *img, const Qcow2ReclaimOptions *opts,
+                         Qcow2SpliceStats *stats, GError **errp);
 
 /* ------------------------------------------------------------------ */
 /* Changing the snapshot table without writing VM state                */

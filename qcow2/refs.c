@@ -278,6 +278,29 @@ bool qcow2_refs_add(Qcow2Refs *r, uint64_t cluster, int64_t delta,
     return true;
 }
 
+bool qcow2_refs_lower_to(Qcow2Refs *r, uint64_t cluster, uint64_t floor,
+                         GError **errp)
+{
+    uint32_t refs = cluster < r->counted_n ? r->counted[cluster] : 0;
+    uint64_t rc;
+
+    floor = MAX(floor, refs);
+    if (!qcow2_refs_get(r, cluster, &rc, errp)) {
+        return false;
+    }
+    if (rc <= floor) {
+        return true;
+    }
+    /* qcow2_refs_add drops a path: here no reference goes with it. */
+    if (!qcow2_refs_add(r, cluster, -(int64_t)(rc - floor), errp)) {
+        return false;
+    }
+    if (cluster < r->counted_n) {
+        r->counted[cluster] = refs;
+    }
+    return true;
+}
+
 bool qcow2_refs_unalloc(Qcow2Refs *r, uint64_t cluster, GError **errp)
 {
     if (!qcow2_refs_add(r, cluster, -1, errp)) {

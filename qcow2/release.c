@@ -28,23 +28,21 @@
 
 #include "write-internal.h"
 
-/* First L1 index past the virtual disk of the active layer. */
-static uint64_t active_vmstate_index(const Qcow2Image *img)
+uint64_t qcow2_active_vmstate_index(const Qcow2Image *img)
 {
     uint64_t span = qcow2_l2_span(img);
 
     return (img->header.size + span - 1) / span;
 }
 
-static bool is_data_cluster(const Qcow2Mapping *m)
+bool qcow2_is_copied_cluster(const Qcow2Mapping *m)
 {
     /* COPIED matters for normal and preallocated zero clusters only. */
     return m->kind != QCOW2_MAP_COMPRESSED && m->host_offset;
 }
 
-/* Host clusters of the normal entries of an L2 table. */
-static bool data_clusters(Qcow2Image *img, uint64_t l2, uint64_t where,
-                          GHashTable **set, GError **errp)
+bool qcow2_l2_copied_clusters(Qcow2Image *img, uint64_t l2, uint64_t where,
+                              GHashTable **set, GError **errp)
 {
     g_autofree uint64_t *t = g_malloc(img->cluster_size);
 
@@ -58,7 +56,7 @@ static bool data_clusters(Qcow2Image *img, uint64_t l2, uint64_t where,
         if (!qcow2_decode_entry_at(img, t, l2, j, &m, errp)) {
             return false;
         }
-        if (is_data_cluster(&m)) {
+        if (qcow2_is_copied_cluster(&m)) {
             g_hash_table_add(*set, g_memdup2(&m.host_offset, 8));
         }
     }
@@ -91,7 +89,8 @@ static bool would_need_copied(Qcow2Splice *s, const Qcow2SpanChange *c,
             *need = true;
             return true;
         }
-    } else if (!data_clusters(img, active_l2, where, &active, errp)) {
+    } else if (!qcow2_l2_copied_clusters(img, active_l2, where, &active,
+                                         errp)) {
         return false;
     }
     old_t = g_malloc(s->cs);
@@ -107,7 +106,7 @@ static bool would_need_copied(Qcow2Splice *s, const Qcow2SpanChange *c,
         if (!qcow2_decode_entry_at(img, old_t, c->old_l2, j, &m, errp)) {
             return false;
         }
-        if (!is_data_cluster(&m) ||
+        if (!qcow2_is_copied_cluster(&m) ||
             (active && !g_hash_table_contains(active, &m.host_offset))) {
             continue;
         }
@@ -119,9 +118,8 @@ static bool would_need_copied(Qcow2Splice *s, const Qcow2SpanChange *c,
     return true;
 }
 
-/* One path fewer to an L2 table and everything it maps. */
-static bool drop_path(Qcow2Splice *s, uint64_t l2, uint64_t where,
-                      GError **errp)
+bool qcow2_splice_drop_path(Qcow2Splice *s, uint64_t l2, uint64_t where,
+                            GError **errp)
 {
     Qcow2Image *img = s->img;
     g_autofree uint64_t *t = g_malloc(s->cs);
@@ -158,7 +156,7 @@ static bool drop_path(Qcow2Splice *s, uint64_t l2, uint64_t where,
 static bool plan_active_changes(Qcow2Splice *s, const Qcow2L1 *act,
                                 GArray *drops, GArray *moves, GError **errp)
 {
-    uint64_t first_vmstate = active_vmstate_index(s->img);
+    uint64_t first_vmstate = qcow2_active_vmstate_index(s->img);
 
     for (guint n = 0; n < s->changes->len; n++) {
         const Qcow2SpanChange *c =
@@ -253,13 +251,15 @@ bool qcow2_splice_release(Qcow2Splice *s, GError **errp)
             uint64_t where =
                 qcow2_entry_offset(snap->l1_table_offset, c->l1_index);
 
-            if (c->old_l2 && !drop_path(s, c->old_l2, where, errp)) {
+            if (c->old_l2 &&
+                !qcow2_splice_drop_path(s, c->old_l2, where, errp)) {
                 return false;
             }
         }
         for (guint n = 0; n < gone->len; n += 2) {
-            if (!drop_path(s, g_array_index(gone, uint64_t, n),
-                           g_array_index(gone, uint64_t, n + 1), errp)) {
+            if (!qcow2_splice_drop_path(s, g_array_index(gone, uint64_t, n),
+                                        g_array_index(gone, uint64_t, n + 1),
+                                        errp)) {
                 return false;
             }
         }

@@ -40,15 +40,15 @@ bool qcow2_check_needs_repair(Qcow2Image *img, GError **errp)
     return true;
 }
 
-bool qcow2_check_writable(Qcow2Image *img, const Qcow2Snapshot *snap,
-                          bool dry_run, GError **errp)
+bool qcow2_check_may_write(Qcow2Image *img, bool dry_run, const char *what,
+                           GError **errp)
 {
     const Qcow2Header *h = &img->header;
     uint64_t unknown = h->incompatible_features & ~QCOW2_KNOWN_INCOMPAT;
 
     if (!dry_run && !(img->flags & QCOW2_OPEN_WRITABLE)) {
         qcow2_error(errp, img, QCOW2_ERROR_INVALID, NULL, 0,
-                    "opened read-only: cannot rewrite snapshot %s", snap->id);
+                    "opened read-only: cannot %s", what);
         return false;
     }
     if (!qcow2_check_needs_repair(img, errp)) {
@@ -60,6 +60,18 @@ bool qcow2_check_writable(Qcow2Image *img, const Qcow2Snapshot *snap,
                     "unknown incompatible feature bits 0x%" PRIx64
                     ": cannot write safely",
                     unknown);
+        return false;
+    }
+    return true;
+}
+
+bool qcow2_check_writable(Qcow2Image *img, const Qcow2Snapshot *snap,
+                          bool dry_run, GError **errp)
+{
+    const Qcow2Header *h = &img->header;
+    g_autofree char *what = g_strdup_printf("rewrite snapshot %s", snap->id);
+
+    if (!qcow2_check_may_write(img, dry_run, what, errp)) {
         return false;
     }
     if (h->crypt_method) {

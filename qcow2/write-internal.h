@@ -150,6 +150,12 @@ bool qcow2_refs_get(Qcow2Refs *r, uint64_t cluster, uint64_t *rc,
 /* Add delta to one cluster's refcount; over- and underflow are errors. */
 bool qcow2_refs_add(Qcow2Refs *r, uint64_t cluster, int64_t delta,
                     GError **errp);
+/*
+ * A leak given back: cluster's refcount down to floor (at least its
+ * counted references, which stay as they are).
+ */
+bool qcow2_refs_lower_to(Qcow2Refs *r, uint64_t cluster, uint64_t floor,
+                         GError **errp);
 /* Give back a cluster this splice allocated and did not use. */
 bool qcow2_refs_unalloc(Qcow2Refs *r, uint64_t cluster, GError **errp);
 /* The same for every cluster that [offset, offset + len) touches. */
@@ -343,6 +349,18 @@ bool qcow2_reload(Qcow2Image *img, GError **errp);
 
 /* Drop the old references after the commit (release.c). */
 bool qcow2_splice_release(Qcow2Splice *s, GError **errp);
+/* One path fewer to an L2 table and everything it maps (refcounts and
+ * counted references; release.c). */
+bool qcow2_splice_drop_path(Qcow2Splice *s, uint64_t l2, uint64_t where,
+                            GError **errp);
+/* First L1 index past the virtual disk of the active layer (release.c). */
+uint64_t qcow2_active_vmstate_index(const Qcow2Image *img);
+/* Does an entry's COPIED flag matter (normal, preallocated zero)? */
+bool qcow2_is_copied_cluster(const Qcow2Mapping *m);
+/* The host clusters of an L2 table's entries whose COPIED flag matters:
+ * a new set of uint64_t offsets (release.c). */
+bool qcow2_l2_copied_clusters(Qcow2Image *img, uint64_t l2, uint64_t where,
+                              GHashTable **set, GError **errp);
 /*
  * Inside the active disk: move the active side of span c to copies where
  * a COPIED flag would otherwise go wrong (relocate.c). *replaced is the
@@ -356,6 +374,10 @@ bool qcow2_splice_relocate_active(Qcow2Splice *s, const Qcow2SpanChange *c,
  * bits (write-check.c). The first part, dirty and corrupt bits, is also
  * checked when an image is opened for writing. */
 bool qcow2_check_needs_repair(Qcow2Image *img, GError **errp);
+/* What any write asks (writable handle, no repair needed, no unknown
+ * incompatible bit); what: "rewrite snapshot 1" for the message. */
+bool qcow2_check_may_write(Qcow2Image *img, bool dry_run, const char *what,
+                           GError **errp);
 bool qcow2_check_writable(Qcow2Image *img, const Qcow2Snapshot *snap,
                           bool dry_run, GError **errp);
 bool qcow2_clear_unknown_autoclear(Qcow2Image *img, Qcow2WriteIO *w,

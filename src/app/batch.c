@@ -759,6 +759,25 @@ static void journal_image(AppBatch *b, AppBatchImage *im)
     }
 }
 
+/* Was a write of the interrupted run cut in this image (begun, not done)? */
+static bool write_cut(AppBatch *b, const char *path)
+{
+    GHashTableIter it;
+    gpointer key;
+
+    g_hash_table_iter_init(&it, b->begun);
+    while (g_hash_table_iter_next(&it, &key, NULL)) {
+        const char *k = key;
+        size_t n = strlen(path);
+
+        if (!strncmp(k, path, n) && k[n] == '\n' &&
+            !g_hash_table_contains(b->done, k)) {
+            return true;
+        }
+    }
+    return false;
+}
+
 static AppBatchImage *batch_image(AppBatch *b, const char *path)
 {
     const AppJournalEntry *finished = g_hash_table_lookup(b->finished, path);
@@ -806,7 +825,11 @@ static AppBatchImage *batch_image(AppBatch *b, const char *path)
             path, b->o.fix.dry_run ? QCOW2_OPEN_READ_ONLY : QCOW2_OPEN_WRITABLE,
             &im->error);
     }
-    if (r.img) {
+    if (r.img &&
+        (b->o.fix.reclaim_leaks || (!b->o.fix.dry_run && write_cut(b, path)))) {
+        app_reclaim_leaks(r.img, b->o.fix.dry_run, &im->reclaim, &im->error);
+    }
+    if (r.img && !im->error) {
         ids = pick(b, r.img, path, &im->error);
     }
     for (guint i = 0; ids && ids[i]; i++) {

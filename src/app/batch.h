@@ -18,7 +18,9 @@
  *   resume   images the journal finished are not touched again (their
  *            results come from the journal); a snapshot whose write was
  *            begun is judged again: the record in the image says whether
- *            the interrupted run committed it (it carries the batch id)
+ *            the interrupted run committed it (it carries the batch id);
+ *            an image whose write was cut has its leaked clusters
+ *            reclaimed first (qcow2_reclaim_leaks)
  *
  * Nothing here prints: the front end renders each AppBatchImage and the
  * summary.
@@ -27,6 +29,7 @@
 #ifndef APP_BATCH_H
 #define APP_BATCH_H
 
+#include "fix.h"
 #include "journal.h"
 #include "options.h"
 #include "outcome.h"
@@ -66,6 +69,10 @@ typedef struct AppBatchImage {
     bool stopped;         /* a stop request left it unfinished: not journaled as
                              finished, so --resume takes it up again */
     GPtrArray *snapshots; /* AppBatchSnapshot * */
+    /* Leaked clusters reclaimed before the fixes: where the journal shows
+     * a write of the interrupted run cut (begun, not done), or asked for
+     * (o->fix.reclaim_leaks). */
+    AppReclaim reclaim;
     double seconds;
 } AppBatchImage;
 

@@ -86,6 +86,22 @@ void app_fix_snapshot_hooked(Qcow2Image *img, const char *image, guint index,
     app_recipe_names_clear(&names);
 }
 
+bool app_reclaim_leaks(Qcow2Image *img, bool dry_run, AppReclaim *out,
+                       GError **errp)
+{
+    Qcow2ReclaimOptions ro = {.dry_run = dry_run};
+    Qcow2SpliceStats st;
+    bool ok = qcow2_reclaim_leaks(img, &ro, &st, errp);
+
+    memset(out, 0, sizeof(*out));
+    out->ran = true;
+    out->found = st.leaked_clusters;
+    out->left = st.leaks_left;
+    out->freed = st.clusters_freed;
+    out->discarded_bytes = st.discarded_bytes;
+    return ok;
+}
+
 AppOutcome *app_fix_savefile(const char *path, const AppOptions *o)
 {
     AppOutcome *out = app_outcome_new(NULL, path);
@@ -115,7 +131,8 @@ void app_fix_savefile_hooked(const char *path, const AppOptions *o,
 }
 
 GPtrArray *app_fix_image(const char *image, const char *snapshot, bool all,
-                         const AppOptions *o, GError **errp)
+                         const AppOptions *o, AppReclaim *reclaim,
+                         GError **errp)
 {
     if (app_is_savefile(image)) {
         GPtrArray *one =
@@ -133,9 +150,15 @@ GPtrArray *app_fix_image(const char *image, const char *snapshot, bool all,
     }
     Qcow2Image *img = qcow2_open(
         image, o->dry_run ? QCOW2_OPEN_READ_ONLY : QCOW2_OPEN_WRITABLE, errp);
-    g_autoptr(GArray) picked =
-        img ? app_pick_snapshots(img, snapshot, all, errp) : NULL;
+    g_autoptr(GArray) picked = NULL;
     GPtrArray *outcomes;
+
+    if (img && o->reclaim_leaks &&
+        !app_reclaim_leaks(img, o->dry_run, reclaim, errp)) {
+        qcow2_close(img);
+        return NULL;
+    }
+    picked = img ? app_pick_snapshots(img, snapshot, all, errp) : NULL;
 
     if (!picked) {
         qcow2_close(img);

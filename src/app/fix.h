@@ -30,6 +30,24 @@ void app_fix_snapshot_hooked(Qcow2Image *img, const char *image, guint index,
                              const AppOptions *o, const AppRunHooks *hooks,
                              AppOutcome *out);
 
+/* Leaked clusters given back before a fix (qcow2_reclaim_leaks). */
+typedef struct AppReclaim {
+    bool ran;
+    uint64_t found;  /* leaked clusters the check found */
+    uint64_t left;   /* of those, left leaked (qcow2.h says which) */
+    uint64_t freed;  /* clusters whose refcount went to 0 */
+    uint64_t discarded_bytes;
+} AppReclaim;
+
+/*
+ * Reclaim img's leaked clusters (img writable, or read-only for a dry
+ * run, which only counts them); out says what was done. Errors: the
+ * image is corrupt (QCOW2_ERROR_INCONSISTENT: nothing written), or
+ * cannot be written.
+ */
+bool app_reclaim_leaks(Qcow2Image *img, bool dry_run, AppReclaim *out,
+                       GError **errp);
+
 /*
  * Open image, pick its snapshots and fix each: AppOutcome * in order.
  * Picked: the one named (by ID or name, as QEMU looks it up), every one
@@ -40,9 +58,12 @@ void app_fix_snapshot_hooked(Qcow2Image *img, const char *image, guint index,
  * nor all asked for (APP_REQUEST_AMBIGUOUS).
  */
 GPtrArray *app_fix_image(const char *image, const char *snapshot, bool all,
-                         const AppOptions *o, GError **errp);
+                         const AppOptions *o, AppReclaim *reclaim,
+                         GError **errp);
 /* (o->cancel set: the snapshots not yet begun fail as not begun, with
- * QCOW2_ERROR_CANCELLED and no analysis.) */
+ * QCOW2_ERROR_CANCELLED and no analysis. o->reclaim_leaks: the leaked
+ * clusters are reclaimed first, into *reclaim; its failure is the
+ * image's.) */
 
 /*
  * Fix a libvirt save image (io.h): its stream translated, its domain XML

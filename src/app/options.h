@@ -47,6 +47,7 @@ typedef struct AppOptions {
     bool drop_roms;           /* R6: drop option ROMs instead of files */
     bool keep_block_sections; /* R9: keep the empty 'block' sections */
     bool keep_original;       /* the sink keeps the old VM state too */
+    bool reclaim_leaks;       /* fix: give back leaked clusters first */
     bool dry_run;             /* plan only: write nothing */
     AppProgress progress;     /* how the front end watches: not what is
                                  asked, and never changes a result */

@@ -30,6 +30,11 @@ static const char fix_description_head[] =
     "--keep-original keeps the old VM state as snapshot NAME.orig, marked\n"
     "as the original (not fixed again, not judged by scan; `qsnapfix\n"
     "undo` restores it, `qsnapfix drop-originals` releases it).\n"
+    "Leaked clusters (space a cut write left that nothing uses) are\n"
+    "reported and left, unless --reclaim-leaks: then they are given back\n"
+    "first, as qemu-img check -r leaks does (crash-safe; an image with\n"
+    "corruption is refused). --resume does it on its own in an image\n"
+    "whose write the interruption cut.\n"
     "\n"
     "Batches: with several PATHs, a directory (walked as scan walks it,\n"
     "each file once), --from-scan REPORT (exactly the snapshots a scan\n"
@@ -177,10 +182,15 @@ static char *interrupted_state(const char *image, GPtrArray *outcomes, int sig)
 }
 
 static void report(const CliCommand *c, const AppOptions *o, const char *image,
-                   GPtrArray *outcomes, int rc, const char *interrupted)
+                   const AppReclaim *reclaim, GPtrArray *outcomes, int rc,
+                   const char *interrupted)
 {
+    if (c->format != QSNAPFIX_OUTPUT_JSON) {
+        fix_print_reclaim_human(image, reclaim, o->dry_run);
+    }
     if (c->format == QSNAPFIX_OUTPUT_JSON) {
         g_autoptr(QjValue) json = json_report(image);
+        fix_json_reclaim(json, reclaim);
         if (interrupted) {
             QjValue *x = qj_set_object(json, "interrupted");
             qj_set_str(x, "signal",
@@ -285,6 +295,8 @@ int qsnapfix_cmd_fix(int argc, char **argv)
          "Fix every snapshot that holds VM state", NULL},
         {"keep-original", 0, 0, G_OPTION_ARG_NONE, &o.keep_original,
          "Keep the old VM state as snapshot NAME.orig (for undo)", NULL},
+        {"reclaim-leaks", 0, 0, G_OPTION_ARG_NONE, &o.reclaim_leaks,
+         "Give back leaked clusters first (qemu-img check -r leaks)", NULL},
         {"jobs", 'j', 0, G_OPTION_ARG_INT, &a.jobs,
          "Batch: images fixed at a time (default 1; at most 64)", "N"},
         {"from-scan", 0, 0, G_OPTION_ARG_FILENAME, &a.from_scan,
@@ -333,13 +345,14 @@ int qsnapfix_cmd_fix(int argc, char **argv)
         g_autoptr(GError) err = NULL;
         const char *image = c.operand[0];
         g_autoptr(GPtrArray) outcomes = NULL;
+        AppReclaim reclaim = {0};
         CliProgress prog;
 
         cli_progress_init(&prog, NULL);
         o.app.progress = prog.app;
         o.app.cancel = &stop_signal;
         catch_stop_signals();
-        outcomes = app_fix_image(image, snapshot, all, &o.app, &err);
+        outcomes = app_fix_image(image, snapshot, all, &o.app, &reclaim, &err);
         cli_progress_done(&prog);
         if (!outcomes) {
             rc = cli_fail(&c, json_report(image), err);
@@ -352,7 +365,7 @@ int qsnapfix_cmd_fix(int argc, char **argv)
                      ? 128 + stop_signal
                      : app_outcomes_exit_code(
                            (AppOutcome *const *)outcomes->pdata, outcomes->len);
-            report(&c, &o.app, image, outcomes, rc, interrupted);
+            report(&c, &o.app, image, &reclaim, outcomes, rc, interrupted);
             if (interrupted) {
                 fprintf(stderr, "qsnapfix: %s\n", interrupted);
             }

@@ -7,6 +7,7 @@
 #ifndef QSNAPFIX_FIX_H
 #define QSNAPFIX_FIX_H
 
+#include "app/fix.h"
 #include "app/options.h"
 #include "app/target_probe.h"
 #include "app/outcome.h"
@@ -30,6 +31,7 @@ typedef struct FixOptions {
     gboolean drop_roms;
     gboolean keep_block_sections;
     gboolean keep_original; /* fix's own option, stored here */
+    gboolean reclaim_leaks; /* fix's own option, stored here */
     AppOptions app;         /* derived by fix_parse_command() */
     char *target_help;      /* --target's line in --help */
 } FixOptions;
@@ -84,6 +86,12 @@ void fix_print_space_human(const AppWriteStats *st, bool dry_run);
  * check's count). */
 void fix_print_leaks_human(const char *image, AppOutcome *const *outcomes,
                            guint n);
+/* The reclaim before a fix (--reclaim-leaks, --resume): a line on
+ * stdout (nothing when none ran), and members "leaks-reclaimed" and
+ * "leaks-left" of an image's JSON (none when none ran). */
+void fix_print_reclaim_human(const char *image, const AppReclaim *r,
+                             bool dry_run);
+void fix_json_reclaim(QjValue *o, const AppReclaim *r);
 /* Members "end", "leaked-clusters" and "space" of a write's JSON. */
 void fix_json_space(QjValue *write, const AppWriteStats *st);
 

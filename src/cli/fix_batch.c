@@ -147,6 +147,7 @@ static void json_image(QjValue *list, const AppBatchImage *im)
     qj_set_int(o, "exit-code", im->exit_code);
     qj_set_bool(o, "from-journal", im->from_journal);
     qj_set(o, "seconds", qj_double(im->seconds));
+    fix_json_reclaim(o, &im->reclaim);
     if (im->error) {
         cli_json_error(o, im->error->message, im->exit_code);
     }
@@ -228,6 +229,10 @@ static void print_image_human(const AppBatchImage *im, bool dry_run)
            im->from_journal ? " (finished by an earlier run)" : "",
            im->seconds);
     g_string_free(line, true);
+    if (im->reclaim.ran) {
+        printf("  ");
+        fix_print_reclaim_human(im->path, &im->reclaim, dry_run);
+    }
     for (guint i = 0; i < im->snapshots->len; i++) {
         const AppBatchSnapshot *bs = g_ptr_array_index(im->snapshots, i);
         const TrResult *r = bs->outcome->result;

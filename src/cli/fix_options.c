@@ -201,6 +201,7 @@ static bool fix_options_finish(FixOptions *o, GError **errp)
         .drop_roms = o->drop_roms,
         .keep_block_sections = o->keep_block_sections,
         .keep_original = o->keep_original,
+        .reclaim_leaks = o->reclaim_leaks,
         .dry_run = o->dry_run,
     };
     return true;

@@ -128,3 +128,37 @@ void fix_json_space(QjValue *write, const AppWriteStats *st)
     qj_set_uint(space, "allocated-after", st->allocated_after);
     qj_set_uint(space, "released", st->discarded_bytes);
 }
+
+void fix_print_reclaim_human(const char *image, const AppReclaim *r,
+                             bool dry_run)
+{
+    g_autofree char *path = NULL;
+    g_autofree char *bytes = NULL;
+
+    if (!r->ran) {
+        return;
+    }
+    path = qsnapfix_printable(image);
+    if (!r->found) {
+        printf("%s: no leaked cluster to reclaim\n", path);
+        return;
+    }
+    bytes = qsnapfix_size_to_str(r->discarded_bytes);
+    printf("%s: %" PRIu64 " leaked cluster%s %s (%s released)", path,
+           r->found - r->left, r->found - r->left == 1 ? "" : "s",
+           dry_run ? "would be reclaimed" : "reclaimed", bytes);
+    if (r->left) {
+        printf("; %" PRIu64 " left (an active mapping with COPIED clear "
+               "inside the disk: qemu-img check -r leaks %s)",
+               r->left, path);
+    }
+    printf("\n");
+}
+
+void fix_json_reclaim(QjValue *o, const AppReclaim *r)
+{
+    if (r->ran) {
+        qj_set_uint(o, "leaks-reclaimed", r->found - r->left);
+        qj_set_uint(o, "leaks-left", r->left);
+    }
+}

@@ -16,8 +16,11 @@
  *       data of the spliced entry and of the kept original).
  *   qcow2-crashtest restore MODE N SEED IMAGE SNAPSHOT ORIGINAL [extra=HEX]
  *   qcow2-crashtest delete MODE N SEED IMAGE SNAPSHOT
+ *   qcow2-crashtest reclaim MODE N SEED IMAGE [dry-run]
  *       the same with qcow2_snapshot_restore() / qcow2_snapshot_delete()
- *       instead of the splice.
+ *       / qcow2_reclaim_leaks() instead of the splice (reclaim adds
+ *       leaked=L left=K freed=F to the line: leaked clusters found, left
+ *       leaked, and freed).
  *   qcow2-crashtest hold IMAGE
  *       open IMAGE for writing (taking QEMU's writer locks, as the splice
  *       does), print "locked", and keep it open until stdin is closed.
@@ -45,7 +48,7 @@ typedef struct Edits {
     Qcow2SpliceOptions opts;
 } Edits;
 
-typedef enum { OP_SPLICE, OP_RESTORE, OP_DELETE } Op;
+typedef enum { OP_SPLICE, OP_RESTORE, OP_DELETE, OP_RECLAIM } Op;
 
 static int usage(void)
 {
@@ -55,6 +58,8 @@ static int usage(void)
                     "SNAPSHOT ORIGINAL [extra=HEX]\n"
                     "       qcow2-crashtest delete MODE N SEED IMAGE "
                     "SNAPSHOT\n"
+                    "       qcow2-crashtest reclaim MODE N SEED IMAGE "
+                    "[dry-run]\n"
                     "       qcow2-crashtest hold IMAGE\n"
                     "       qcow2-crashtest verify IMAGE SNAPSHOT OLD NEW "
                     "[SNAPSHOT=FILE...]\n");
@@ -135,6 +140,7 @@ static bool run_op(Op op, Qcow2Image *img, const Qcow2Snapshot *sn,
                    GError **errp)
 {
     Qcow2TableOptions to = {.extra = e->opts.extra};
+    Qcow2ReclaimOptions ro = {.dry_run = e->opts.dry_run};
     const Qcow2Snapshot *orig;
 
     switch (op) {
@@ -146,6 +152,8 @@ static bool run_op(Op op, Qcow2Image *img, const Qcow2Snapshot *sn,
         return orig && qcow2_snapshot_restore(img, sn, orig, &to, st, errp);
     case OP_DELETE:
         return qcow2_snapshot_delete(img, sn, &to, st, errp);
+    case OP_RECLAIM:
+        return qcow2_reclaim_leaks(img, &ro, st, errp);
     }
     return false;
 }
@@ -167,7 +175,7 @@ static int cmd_run(Op op, int argc, char **argv)
     bool ok;
     int rc = 0;
 
-    int first_edit = op == OP_RESTORE ? 6 : 5;
+    int first_edit = op == OP_RESTORE ? 6 : op == OP_RECLAIM ? 4 : 5;
 
     if (argc < (op == OP_SPLICE ? 6 : first_edit) ||
         !fault_mode_parse(argv[0], &mode)) {
@@ -176,8 +184,10 @@ static int cmd_run(Op op, int argc, char **argv)
     n = g_ascii_strtoull(argv[1], NULL, 0);
     seed = (uint32_t)g_ascii_strtoull(argv[2], NULL, 0);
     for (int i = first_edit; i < argc; i++) {
-        if (op == OP_SPLICE ? !parse_edit(&e, argv[i])
-                            : !parse_option(&e, argv[i])) {
+        if (op == OP_RECLAIM && !strcmp(argv[i], "dry-run")) {
+            e.opts.dry_run = true;
+        } else if (op == OP_SPLICE ? !parse_edit(&e, argv[i])
+                                   : !parse_option(&e, argv[i])) {
             return usage();
         }
     }
@@ -192,8 +202,8 @@ static int cmd_run(Op op, int argc, char **argv)
         fprintf(stderr, "qcow2-crashtest: %s\n", err->message);
         return 3;
     }
-    sn = qcow2_snapshot_find(img, argv[4], &err);
-    ok = sn &&
+    sn = op == OP_RECLAIM ? NULL : qcow2_snapshot_find(img, argv[4], &err);
+    ok = (sn || op == OP_RECLAIM) &&
          run_op(op, img, sn, op == OP_RESTORE ? argv[5] : NULL, &e, &st, &err);
     fs = fault_io_stats(io);
     if (mode == FAULT_POWER && fs->fired) {
@@ -208,11 +218,13 @@ static int cmd_run(Op op, int argc, char **argv)
            " lost=%" PRIu64 " torn=%" PRIu64 " kept=%" PRIu64
            " size_before=%" PRIu64 " size_after=%" PRIu64
            " allocated_before=%" PRIu64 " allocated_after=%" PRIu64
-           " discarded=%" PRIu64 "\n",
+           " discarded=%" PRIu64 " leaked=%" PRIu64 " left=%" PRIu64
+           " freed=%" PRIu64 "\n",
            ok ? "ok" : "error", ok ? 0 : err->code, fs->fired, fs->writes,
            fs->flushes, fs->lost_writes, fs->torn_writes, fs->kept_writes,
            st.file_size_before, st.file_size_after, st.allocated_before,
-           st.allocated_after, st.discarded_bytes);
+           st.allocated_after, st.discarded_bytes, st.leaked_clusters,
+           st.leaks_left, st.clusters_freed);
     printf("%s\n", ok ? "" : err->message);
     g_clear_error(&err);
     qcow2_close(img);
@@ -320,6 +332,9 @@ int main(int argc, char **argv)
     }
     if (argc >= 2 && !strcmp(argv[1], "delete")) {
         return cmd_run(OP_DELETE, argc - 2, argv + 2);
+    }
+    if (argc >= 2 && !strcmp(argv[1], "reclaim")) {
+        return cmd_run(OP_RECLAIM, argc - 2, argv + 2);
     }
     if (argc >= 2 && !strcmp(argv[1], "hold")) {
         return cmd_hold(argc - 2, argv + 2);
