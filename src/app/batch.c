@@ -954,16 +954,7 @@ static void run_tick(guint done, guint total, void *opaque)
  * image did alike; else 15. */
 static int batch_exit_code(const Run *run)
 {
-    int code = -1;
-
-    for (guint i = 0; i < run->failed_codes->len; i++) {
-        int c = g_array_index(run->failed_codes, int, i);
-        code = code < 0 || code == c ? c : APP_EXIT_PARTIAL;
-    }
-    if (code < 0) {
-        return APP_EXIT_OK;
-    }
-    return run->ok_images ? APP_EXIT_PARTIAL : code;
+    return app_exit_code_of_failures(run->failed_codes, !run->ok_images);
 }
 
 void app_batch_run(AppBatch *b, AppBatchImageFn image_fn,

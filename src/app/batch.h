@@ -124,6 +124,10 @@ void app_batch_run(AppBatch *b, AppBatchImageFn image_fn,
 void app_batch_summary_clear(AppBatchSummary *s);
 const AppBatchOptions *app_batch_options(const AppBatch *b);
 
+/* The images and snapshots a scan report (its JSON document or its JSONL
+ * lines) judged fixable: a plan (AppPlanItem *) for app_batch_new(). */
+GPtrArray *app_plan_from_scan(const char *report, GError **errp);
+
 /* "qemu-kvm 1.0, kvm" */
 char *app_writer_label(const VmsWriterInfo *w);
 

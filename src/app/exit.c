@@ -130,3 +130,17 @@ int app_exit_code(const GError *err)
     }
     return APP_EXIT_INTERNAL;
 }
+
+int app_exit_code_of_failures(const GArray *codes, gboolean all_failed)
+{
+    int code = -1;
+
+    for (guint i = 0; i < codes->len; i++) {
+        int c = g_array_index(codes, int, i);
+        code = code < 0 || code == c ? c : APP_EXIT_PARTIAL;
+    }
+    if (code < 0) {
+        return APP_EXIT_OK;
+    }
+    return all_failed ? code : APP_EXIT_PARTIAL;
+}

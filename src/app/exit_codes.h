@@ -51,6 +51,12 @@ enum {
  * G_FILE_ERROR a file we were given; anything else is a bug.
  */
 int app_exit_code(const GError *err);
+/*
+ * Several items' code from their failures' codes (int): 0 when none
+ * failed; the failures' code when every item failed (all_failed) and
+ * alike; else 15.
+ */
+int app_exit_code_of_failures(const GArray *codes, gboolean all_failed);
 
 /* What was asked for does not pick one thing (-> APP_EXIT_AMBIGUOUS). */
 #define APP_REQUEST_ERROR (app_request_error_quark())

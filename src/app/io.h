@@ -35,14 +35,11 @@
  *   3. the commands construct them when they recognise the file (its
  *      magic): nothing in src/translate, the pipeline or the rendering
  *      changes.
- * A streaming pipe or TCP relay fits the same two interfaces: its sink
- * writes in order (it reads AppWrite.old forward, once) and has no
- * read_back() (the receiving QEMU is the verifier). It does not fit
- * app_run() as it is, which analyses the whole stream before the sink
- * writes: a live stream allows that only spooled, as stdin is. A relay
- * adds a streaming run beside app_run() that hands the sink each part of
- * the stream as soon as the rules have decided it; rules that need a
- * later part first fall back to a setting or refuse in that mode.
+ * A stream in flight (translate IN -, relay) does not fit app_run(),
+ * which analyses the whole stream before the sink writes: it has its own
+ * run beside it (stream.h, src/live), which hands a write function each
+ * part of the stream as soon as the rules on the head have decided it,
+ * and has no read-back (the receiving QEMU is the verifier).
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #ifndef APP_IO_H

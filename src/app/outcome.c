@@ -127,3 +127,25 @@ int app_outcomes_exit_code(AppOutcome *const *outcomes, guint n)
     }
     return APP_EXIT_OK; /* fixed, or nothing (or none) needed it */
 }
+
+const char *app_write_end_name(AppWriteEnd end)
+{
+    switch (end) {
+    case APP_WRITE_NOTHING:
+        return "nothing";
+    case APP_WRITE_GIVEN_BACK:
+        return "given-back";
+    case APP_WRITE_LEAKED:
+        return "leaked";
+    case APP_WRITE_UNCONFIRMED:
+        return "unconfirmed";
+    case APP_WRITE_COMMITTED:
+        return "committed";
+    }
+    return "?";
+}
+
+bool app_write_full_rewrite(const AppWriteStats *st)
+{
+    return st->clusters_shared == 0 && st->clusters_written > 1;
+}

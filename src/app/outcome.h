@@ -56,6 +56,12 @@ typedef struct AppWriteStats {
 } AppWriteStats;
 
 void app_write_stats_clear(AppWriteStats *st);
+/* "nothing", "given-back", "leaked", "unconfirmed", "committed" */
+const char *app_write_end_name(AppWriteEnd end);
+/* Every cluster of the new VM state written fresh: a length-changing
+ * edit near its start (R9 on qemu-kvm 0.15/1.0 images) moves it all, and
+ * the write needs room for a second copy while it runs. */
+bool app_write_full_rewrite(const AppWriteStats *st);
 
 typedef struct AppOutcome {
     char *id;   /* snapshot id, or NULL for a stream file */

@@ -481,3 +481,21 @@ int app_proofs_exit_code(AppProof *const *proofs, guint n)
     }
     return code < 0 ? APP_EXIT_OK : code; /* no VM state: nothing to do */
 }
+
+bool app_prove_qemu_is_target(AppQemu *q, const TrTarget *t, GError **errp)
+{
+    const char *line = app_qemu_version(q, errp);
+    g_autofree char *v = line ? app_qemu_version_short(line) : NULL;
+    g_autofree char *want = g_strdup_printf("%s.", tr_target_qemu_version(t));
+
+    if (!line) {
+        return false;
+    }
+    if (!v || !g_str_has_prefix(v, want)) {
+        g_set_error(errp, APP_QEMU_ERROR, APP_QEMU_ERROR_UNUSABLE,
+                    "%s is %s, not %s: give the target's QEMU with --qemu",
+                    app_qemu_program(q), line, tr_target_name(t));
+        return false;
+    }
+    return true;
+}

@@ -81,4 +81,8 @@ GPtrArray *app_prove_path(const char *path, const char *snapshot, bool all,
 int app_proof_exit_code(const AppProof *p);
 int app_proofs_exit_code(AppProof *const *proofs, guint n);
 
+/* Is q the target's release (e.g. 7.2.x for qemu-7.2)? A proof in
+ * another release proves nothing about the target. */
+bool app_prove_qemu_is_target(AppQemu *q, const TrTarget *t, GError **errp);
+
 #endif

@@ -156,7 +156,7 @@ typedef struct AppScanSummary {
     guint images, scanned, unreadable, skipped, in_use, blocked;
     guint in_use_by_qsnapfix; /* of in_use: another qsnapfix writing */
     guint snapshots, disk_only, compatible, fixable, refused, errors;
-    guint originals; /* kept by a fix, not judged */
+    guint originals;  /* kept by a fix, not judged */
     guint full_walks; /* snapshots the default scan walked fully */
     uint64_t bytes_read, fix_bytes;
     bool fix_bytes_estimated;
@@ -193,5 +193,28 @@ typedef void (*AppTickFn)(guint done, guint total, void *opaque);
  */
 void app_run_ordered(guint n, guint jobs, AppJobFn job, AppResultFn result_fn,
                      AppTickFn tick, void *opaque);
+
+/* ---- a whole scan (scan_run.c) ----------------------------------------- */
+
+typedef struct AppScanTotals {
+    guint entries; /* what the walk found */
+    AppScanSummary sum;
+    double elapsed; /* seconds, the whole scan */
+    int exit_code;  /* app_scan_exit_code(); exit_zero: 17 and 4 are 0 */
+} AppScanTotals;
+
+/* A walk entry and, if it is an image, its scan (NULL otherwise); the
+ * totals already count it. */
+typedef void (*AppScanFn)(const AppScanEntry *e, const AppScanImage *im,
+                          void *opaque);
+
+/*
+ * Scan every image under paths (app_scan_walk()) on up to jobs threads;
+ * fn gets each entry in walk order as soon as it and all before it are
+ * done; tick (may be NULL) how far the jobs are, at the start too.
+ */
+void app_scan_run(char **paths, const AppScanOptions *o, guint jobs,
+                  bool exit_zero, AppScanFn fn, AppTickFn tick, void *opaque,
+                  AppScanTotals *t);
 
 #endif

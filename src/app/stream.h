@@ -17,27 +17,47 @@
 #include "live/pipe.h"
 #include "options.h"
 
-typedef struct AppStream {
-    const AppOptions *o;                 /* dry_run: write no byte, no file */
-    const AppRecipeNames *names;         /* where the recipe's files go */
+/* A streaming run's steps a front end may tell (AppStreamRun.on_step). */
+typedef enum {
+    APP_STREAM_LISTENING, /* relay: where the source may connect (addr) */
+    APP_STREAM_CONNECTED, /* relay: to the target (addr) */
+} AppStreamStep;
+
+typedef struct AppStreamRun {
+    const AppOptions *o; /* dry_run: write no byte, no file */
+    /* the input in messages and the recipe file ("stdin", IN, "relay") */
+    const char *name;
+    const char *recipe_path;             /* --recipe FILE, or NULL */
     const char *const *also;             /* settings the head cannot show */
     const TrBackwardsOptions *backwards; /* reshape instead (tests) */
-    /* the sink */
-    LiveWriteFn write;
-    void *write_opaque;
     /*
-     * The recipe is decided and its files exist: publish it (and, for a
-     * relay, connect to the target). May be NULL.
+     * The recipe is decided at the head; its files exist and FILE holds
+     * it: tell it (not called when reshaping backwards). May be NULL.
      */
-    bool (*on_recipe)(void *opaque, const TrResult *provisional, GError **errp);
+    void (*on_recipe)(void *opaque, const TrResult *provisional);
+    void (*on_step)(void *opaque, AppStreamStep step, const char *addr);
     void *opaque;
-} AppStream;
+} AppStreamRun;
 
-/* Translate in into job's sink; res (cleared with live_result_clear())
- * holds the final result, the files' bytes and the statistics. */
-bool app_stream_translate(VmsChannel *in, const AppStream *job, LiveResult *res,
-                          GError **errp);
-/* Did the stream need any change? (3: nothing to do, as translate IN OUT) */
+/*
+ * translate IN - : the stream in file IN ("-": stdin) translated to out_fd
+ * as it flows; the recipe's files go to --rom-dir, else beside IN (for
+ * stdin: the working directory). res (cleared with live_result_clear())
+ * holds the final result, the files' bytes and the statistics. Errors
+ * name the input.
+ */
+bool app_stream_pipe(const AppStreamRun *run, const char *in, int out_fd,
+                     LiveResult *res, GError **errp);
+/*
+ * relay: accept one connection on listen_addr (the source QEMU), translate
+ * what it sends and, once the recipe is published, connect to
+ * connect_addr (the target's -incoming, tried for connect_timeout
+ * seconds) and pass the stream on. Both connections are closed at the end.
+ */
+bool app_stream_relay(const AppStreamRun *run, const char *listen_addr,
+                      const char *connect_addr, int connect_timeout,
+                      LiveResult *res, GError **errp);
+/* Did the stream need any change? (translate IN OUT's "compatible") */
 bool app_stream_unchanged(const LiveResult *res);
 
 /* ---- sockets (net.c) -------------------------------------------------- */

@@ -48,4 +48,22 @@ const TrTarget *app_target_probe_target(const AppTargetProbe *p);
  * (/usr/bin/qemu-system-x86_64) are the shipped profile's (cached)". */
 const char *app_target_probe_origin(const AppTargetProbe *p);
 
+/* ---- the target a front end was asked for (options_choose.c) ---------- */
+
+/* "qemu-7.2 (default), qemu-10.0 or qemu-2.0", from the target table. */
+char *app_target_names(void);
+/*
+ * The target named (NULL: the default), or with name "auto", or no name
+ * but a qemu command, the profile of that QEMU binary (qemu NULL:
+ * qemu-system-x86_64 in PATH), measured once and cached in cache_dir
+ * (NULL: the default): then *probe holds it (the caller frees it). An
+ * unknown name is a G_OPTION_ERROR.
+ */
+const TrTarget *app_target_choose(const char *name, const char *qemu,
+                                  const char *cache_dir,
+                                  AppTargetProbe **probe, GError **errp);
+/* Rule ids whose loss is accepted, from options given as "R10,R4" or
+ * repeated (given non-NULL); each checked (a G_OPTION_ERROR otherwise). */
+char **app_accept_loss_parse(char **given, GError **errp);
+
 #endif

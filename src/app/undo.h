@@ -70,4 +70,39 @@ char *app_vmstate_sha256(Qcow2Image *img, const Qcow2Snapshot *sn,
  * to do included), else the failures' (15 when they differ). */
 int app_undo_exit_code(AppUndoOutcome *const *outcomes, guint n);
 
+/* ---- over many images (undo_run.c) ------------------------------------- */
+
+typedef struct AppUndoRunOptions {
+    bool drop;            /* drop-originals, else undo */
+    const char *snapshot; /* ID or name; NULL: every one */
+    const char *journal;  /* what that batch fixed, instead of paths */
+    bool dry_run;
+} AppUndoRunOptions;
+
+/* One image done: its outcomes, or why it could not be (outcomes NULL). */
+typedef struct AppUndoImage {
+    const char *path;
+    GPtrArray *outcomes; /* AppUndoOutcome *, or NULL */
+    const char *error;   /* outcomes NULL: the image's failure */
+    int exit_code;       /* the image's */
+} AppUndoImage;
+
+typedef void (*AppUndoImageFn)(const AppUndoImage *im, void *opaque);
+
+typedef struct AppUndoTotals {
+    guint images, done, nothing, failed; /* done, nothing: snapshots */
+    int exit_code; /* the failures' when all failed alike, else 15; 0 */
+} AppUndoTotals;
+
+/*
+ * Undo (or drop) on every image of paths (walked as scan walks them), or
+ * with o->journal on what its batch fixed, in the reverse order of the
+ * fixes: each restored VM state checked against the SHA-256 the journal
+ * recorded before the fix (a difference: exit 70) and each step appended
+ * to the journal (not in a dry run). fn gets each image as it is done.
+ * false with errp: the journal cannot be read or written.
+ */
+bool app_undo_run(const AppUndoRunOptions *o, char **paths, AppUndoImageFn fn,
+                  void *opaque, AppUndoTotals *t, GError **errp);
+
 #endif

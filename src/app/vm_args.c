@@ -305,3 +305,28 @@ char **app_vm_args_from_libvirt(const char *domain, const char *xml_file,
     g_ptr_array_add(args, NULL);
     return (char **)g_ptr_array_free(args, FALSE);
 }
+
+char **app_vm_args_pick(char **after_dashes, const char *vm_args,
+                        const char *domain, const char *domain_xml,
+                        GError **errp)
+{
+    guint given = !!after_dashes[0] + !!vm_args + !!domain + !!domain_xml;
+
+    if (given > 1) {
+        g_set_error(errp, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "give the VM's options one way: after '--', "
+                    "--vm-args, --domain or --domain-xml");
+        return NULL;
+    }
+    if (domain || domain_xml) {
+        return app_vm_args_from_libvirt(domain, domain_xml, errp);
+    }
+    if (vm_args) {
+        char **argv = NULL;
+        if (!g_shell_parse_argv(vm_args, NULL, &argv, errp)) {
+            g_prefix_error(errp, "--vm-args: ");
+        }
+        return argv;
+    }
+    return g_strdupv(after_dashes);
+}

@@ -60,4 +60,13 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(AppVmArgs, app_vm_args_free)
 char **app_vm_args_from_libvirt(const char *domain, const char *xml_file,
                                 GError **errp);
 
+/*
+ * The VM's own options, given one way: after '--' (after_dashes, never
+ * NULL), a shell-quoted string (vm_args), or a libvirt domain by name or
+ * by XML file. Given two ways: G_OPTION_ERROR.
+ */
+char **app_vm_args_pick(char **after_dashes, const char *vm_args,
+                        const char *domain, const char *domain_xml,
+                        GError **errp);
+
 #endif

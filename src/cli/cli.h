@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "app/exit_codes.h"
+#include "app/report.h"
 #include "json/json.h"
 #include "qcow2.h"
 
@@ -91,21 +92,17 @@ void qsnapfix_print_snapshot_row(FILE *out, const Qcow2Snapshot *sn);
 /* A string safe for terminals: invalid UTF-8 replaced, control
  * characters as \xNN (JSON strings need none of this: json.h escapes). */
 char *qsnapfix_printable(const char *s);
+/* "IMAGE: snapshot ID "NAME"", or IMAGE alone when there is no id (a
+ * stream file, a save image); every part printable. */
+char *cli_snapshot_label(const char *image, const char *id, const char *name);
+/* Who wrote a VM state, with which accelerator ("qemu-kvm 1.0, kvm"). */
+char *cli_writer_str(const VmsWriterInfo *w);
+/* One finding on one line: INDENT RULE ACTION SUBJECT: TEXT (subject and
+ * text printable). */
+void cli_print_finding(FILE *out, const char *indent, const TrFinding *f,
+                       const char *text);
 
-/* ---- JSON reports (src/json/json.h; docs/json.md) ---------------------- */
-
-/*
- * A new report: an object that starts with "qsnapfix" {version} and
- * "timestamp" (UTC, RFC 3339, to the second; $SOURCE_DATE_EPOCH when set,
- * for reproducible outputs), as every JSON report does.
- */
-QjValue *cli_json_report(void);
-/* A new report about one snapshot: cli_json_report() with "filename" (the
- * image) and "snapshot" {id, name}, as extract and splice report it. */
-QjValue *qsnapfix_json_snapshot_report(const char *image, const char *id,
-                                       const char *name);
-/* Member "error" {message, exit-code} of o. */
-void cli_json_error(QjValue *o, const char *message, int exit_code);
+/* ---- JSON reports: built by app/report.h; a command prints them --------- */
 
 /*
  * A command failed as a whole: its line on stderr, and with --output=json

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "app/report.h"
 #include "app/tools.h"
 #include "cli.h"
 #include "progress.h"
@@ -47,12 +48,7 @@ static void print_result(const CliCommand *c, const char *image,
         }
         return;
     }
-    json = qsnapfix_json_snapshot_report(image, x->id, x->name);
-    qj_set_uint(json, "vm-state-size", x->size);
-    qj_set_str(json, "output", out_path);
-    qj_set_uint(json, "bytes-written", x->size);
-    qj_set_str(json, "sha256", x->sha256);
-    qj_set_int(json, "exit-code", APP_EXIT_OK);
+    json = app_report_extract(image, out_path, x);
     qj_print(json);
 }
 
@@ -108,9 +104,7 @@ int qsnapfix_cmd_extract(int argc, char **argv)
         }
         rc = APP_EXIT_OK;
         if (!ok) {
-            QjValue *json = cli_json_report();
-            qj_set_str(json, "filename", image);
-            rc = cli_fail(&c, json, err);
+            rc = cli_fail(&c, app_report_file(image), err);
         }
         app_extract_clear(&x);
     }

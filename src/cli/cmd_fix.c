@@ -15,6 +15,7 @@
 
 #include "app/batch.h"
 #include "app/fix.h"
+#include "app/report.h"
 #include "fix.h"
 #include "progress.h"
 
@@ -83,19 +84,9 @@ static void catch_stop_signals(void)
     sigaction(SIGTERM, &sa, NULL);
 }
 
-static char *snapshot_what(const char *image, const AppOutcome *out)
+static const char *signal_name(int sig)
 {
-    if (!out->id) { /* a libvirt save image */
-        return g_strdup(image);
-    }
-    return g_strdup_printf("%s: snapshot %s \"%s\"", image, out->id, out->name);
-}
-
-static QjValue *json_report(const char *image)
-{
-    QjValue *json = cli_json_report();
-    qj_set_str(json, "image", image);
-    return json;
+    return sig == SIGTERM ? "SIGTERM" : "SIGINT";
 }
 
 /* Where one snapshot is after an interrupted run, in a few words. */
@@ -163,8 +154,7 @@ static char *interrupted_state(const char *image, GPtrArray *outcomes, int sig)
     if (app_is_savefile(image)) { /* a new file renamed into place, or not */
         const AppOutcome *out = outcomes->len ? outcomes->pdata[0] : NULL;
         return g_strdup_printf(
-            "%s: interrupted (%s): %s", path,
-            sig == SIGTERM ? "SIGTERM" : "SIGINT",
+            "%s: interrupted (%s): %s", path, signal_name(sig),
             out && out->status == APP_FIXED
                 ? "the save image is the fixed one"
                 : "the save image is the old one (the new file removed)");
@@ -175,7 +165,7 @@ static char *interrupted_state(const char *image, GPtrArray *outcomes, int sig)
     }
     return g_strdup_printf(
         "%s: interrupted (%s): %s; the image is consistent%s%s", path,
-        sig == SIGTERM ? "SIGTERM" : "SIGINT",
+        signal_name(sig),
         g->len ? g->str : "no snapshot begun, nothing written",
         leaks ? " (leaked clusters may remain: qemu-img check -r leaks " : "",
         leaks ? path : "");
@@ -189,29 +179,20 @@ static void report(const CliCommand *c, const AppOptions *o, const char *image,
         fix_print_reclaim_human(image, reclaim, o->dry_run);
     }
     if (c->format == QSNAPFIX_OUTPUT_JSON) {
-        g_autoptr(QjValue) json = json_report(image);
-        fix_json_reclaim(json, reclaim);
-        if (interrupted) {
-            QjValue *x = qj_set_object(json, "interrupted");
-            qj_set_str(x, "signal",
-                       stop_signal == SIGTERM ? "SIGTERM" : "SIGINT");
-            qj_set_str(x, "state", interrupted);
-        } else {
-            qj_set_null(json, "interrupted");
-        }
-        fix_print_json_report(json, o, (AppOutcome *const *)outcomes->pdata,
-                              outcomes->len, rc);
+        g_autoptr(QjValue) json = app_report_fix_new(image);
+        app_report_reclaim(json, reclaim);
+        app_report_interrupted(
+            json, interrupted ? signal_name(stop_signal) : NULL, interrupted);
+        app_report_outcomes(json, o, (AppOutcome *const *)outcomes->pdata,
+                            outcomes->len, rc);
+        qj_print(json);
     } else if (!outcomes->len) {
         printf("%s: no snapshot holds VM state: nothing to fix\n", image);
     } else {
         for (guint i = 0; i < outcomes->len; i++) {
             const AppOutcome *out = g_ptr_array_index(outcomes, i);
-            g_autofree char *id = out->id ? qsnapfix_printable(out->id) : NULL;
             g_autofree char *name = qsnapfix_printable(out->name);
-            g_autofree char *what =
-                out->id
-                    ? g_strdup_printf("%s: snapshot %s \"%s\"", image, id, name)
-                    : g_strdup_printf("%s (libvirt save image)", image);
+            g_autofree char *what = fix_outcome_label(image, out);
             g_autofree char *load =
                 out->id ? g_strdup_printf("-loadvm %s", name)
                         : g_strdup_printf("virsh restore %s", image);
@@ -223,7 +204,7 @@ static void report(const CliCommand *c, const AppOptions *o, const char *image,
     /* One line per failed snapshot on stderr, as for every other error. */
     for (guint i = 0; i < outcomes->len; i++) {
         const AppOutcome *out = g_ptr_array_index(outcomes, i);
-        g_autofree char *what = snapshot_what(image, out);
+        g_autofree char *what = cli_snapshot_label(image, out->id, out->name);
         fix_print_failure(out, what);
     }
 }
@@ -273,7 +254,7 @@ static int run_batch(const CliCommand *c, FixOptions *o, const char *snapshot,
             return cli_usage(c, "--from-scan takes its images and "
                                 "snapshots from the report");
         }
-        plan = fix_plan_from_scan(a->from_scan, &err);
+        plan = app_plan_from_scan(a->from_scan, &err);
         if (!plan) {
             return cli_fail(c, NULL, err);
         }
@@ -355,7 +336,7 @@ int qsnapfix_cmd_fix(int argc, char **argv)
         outcomes = app_fix_image(image, snapshot, all, &o.app, &reclaim, &err);
         cli_progress_done(&prog);
         if (!outcomes) {
-            rc = cli_fail(&c, json_report(image), err);
+            rc = cli_fail(&c, app_report_fix_new(image), err);
         } else {
             g_autofree char *interrupted =
                 stop_signal ? interrupted_state(image, outcomes, stop_signal)
@@ -375,7 +356,7 @@ int qsnapfix_cmd_fix(int argc, char **argv)
             fprintf(stderr,
                     "qsnapfix: %s: interrupted (%s): nothing written; the "
                     "image is consistent\n",
-                    path, stop_signal == SIGTERM ? "SIGTERM" : "SIGINT");
+                    path, signal_name(stop_signal));
             rc = 128 + stop_signal;
         }
     }

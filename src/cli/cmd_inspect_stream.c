@@ -9,101 +9,8 @@
 #include <string.h>
 
 #include "app/inspect.h"
+#include "app/report.h"
 #include "inspect_stream.h"
-
-/* ---- one-line summaries -------------------------------------------------- */
-
-typedef struct SummaryCtx {
-    GString *out;
-    guint ints;
-    bool pci_done;
-} SummaryCtx;
-
-static bool summary_visitor(void *opaque, const VmsFieldEvent *ev)
-{
-    SummaryCtx *c = opaque;
-
-    if (ev->kind == VMS_FIELD_BUFFER && !c->pci_done &&
-        !strcmp(ev->name, "config") && ev->size >= 256 && ev->bytes) {
-        const uint8_t *p = ev->bytes;
-        g_string_append_printf(c->out, " pci %02x%02x:%02x%02x class %02x%02x",
-                               p[1], p[0], p[3], p[2], p[0xb], p[0xa]);
-        c->pci_done = true;
-        return true;
-    }
-    if (ev->kind == VMS_FIELD_SUBSECTION_BEGIN) {
-        g_string_append_printf(c->out, " +%s", strrchr(ev->path, '[') + 1);
-        g_string_truncate(c->out, c->out->len - 1); /* the ']' */
-        return true;
-    }
-    if (ev->kind != VMS_FIELD_INT || c->ints >= 4 ||
-        !strcmp(ev->name, "version_id") || strchr(ev->path, '[')) {
-        return true;
-    }
-    c->ints++;
-    g_string_append_printf(c->out, " %s=", ev->name);
-    if (ev->is_signed) {
-        g_string_append_printf(c->out, "%" PRId64, (int64_t)ev->value);
-    } else if (ev->value < 10) {
-        g_string_append_printf(c->out, "%" PRIu64, ev->value);
-    } else {
-        g_string_append_printf(c->out, "0x%" PRIx64, ev->value);
-    }
-    return true;
-}
-
-char *qsnapfix_section_summary(const VmsStream *s, const VmsSection *sec)
-{
-    GString *out = g_string_new(NULL);
-
-    switch (sec->kind) {
-    case VMS_KIND_RAM: {
-        const VmsRamSection *r = &sec->ram;
-        if (r->has_mem_size) {
-            g_string_append_printf(out, "%u RAM blocks, 0x%" PRIx64 " bytes; ",
-                                   s->ram_blocks->len, r->mem_size_total);
-        }
-        g_string_append_printf(out,
-                               "%u pages (%" PRIu64 " full, %" PRIu64 " fill)",
-                               r->n_pages, r->full_pages, r->fill_pages);
-        if (r->has_eos) {
-            g_string_append(out, ", EOS");
-        }
-        break;
-    }
-    case VMS_KIND_BLOCK:
-        g_string_append_printf(out, "block migration, %" PRIu64 " bytes%s",
-                               sec->payload_len,
-                               sec->payload_len == 8 ? " (EOS only)" : "");
-        break;
-    case VMS_KIND_OPAQUE:
-        g_string_append(out, "not understood: located by resync, never "
-                             "edited");
-        break;
-    case VMS_KIND_CONFIGURATION: {
-        uint32_t len = 0;
-        const char *name = vms_section_machine(sec, &len);
-        g_string_append_printf(out, "machine %.*s", (int)len, name ? name : "");
-        break;
-    }
-    case VMS_KIND_COMMAND:
-        g_string_append_printf(out, "command %u, %" PRIu64 " bytes",
-                               sec->command, sec->payload_len);
-        break;
-    case VMS_KIND_DEVICE: {
-        SummaryCtx c = {.out = out};
-        const char *variant = vms_layout_variant(sec->layout);
-        g_string_append(out, vms_layout_name(sec->layout));
-        if (variant) {
-            g_string_append_printf(out, " (%s)", variant);
-        }
-        g_string_append_c(out, ':');
-        vms_section_walk(sec, summary_visitor, &c, NULL);
-        break;
-    }
-    }
-    return g_string_free(out, FALSE);
-}
 
 /* ---- human output -------------------------------------------------------- */
 
@@ -161,7 +68,7 @@ static void print_sections(const VmsStream *s)
         const VmsSection *sec = vms_stream_section(s, i);
         g_autofree char *idstr =
             qsnapfix_printable(sec->idstr ? sec->idstr : "");
-        g_autofree char *summary = qsnapfix_section_summary(s, sec);
+        g_autofree char *summary = app_section_summary(s, sec);
         char id[16] = "-";
         if (sec->type != VMS_CONFIGURATION && sec->type != VMS_COMMAND) {
             g_snprintf(id, sizeof(id), "%u", sec->section_id);
@@ -288,6 +195,11 @@ static int dump_sections(const VmsStream *s, const char *name)
 
 /* ---- driver -------------------------------------------------------------- */
 
+static QjValue *source_report(const StreamInspectOptions *o)
+{
+    return app_report_stream_source(o->image, o->snapshot, o->stream);
+}
+
 int qsnapfix_inspect_stream(const StreamInspectOptions *o)
 {
     g_autoptr(GError) err = NULL;
@@ -296,13 +208,14 @@ int qsnapfix_inspect_stream(const StreamInspectOptions *o)
 
     if (!app_stream_facts(&f, o->image, o->snapshot, o->stream, o->tail,
                           &err)) {
-        return cli_fail(o->command, qsnapfix_stream_json_source(o), err);
+        return cli_fail(o->command, source_report(o), err);
     }
     if (o->format == QSNAPFIX_OUTPUT_JSON) {
         g_autoptr(QjValue) json =
-            qsnapfix_stream_json(f.s, f.writer, o, f.src->bytes_read, &err);
+            app_report_stream(source_report(o), f.s, f.writer, o->sections,
+                              f.src->bytes_read, &err);
         if (!json) {
-            rc = cli_fail(o->command, qsnapfix_stream_json_source(o), err);
+            rc = cli_fail(o->command, source_report(o), err);
             app_stream_facts_clear(&f);
             return rc;
         }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "app/prove.h"
+#include "app/report.h"
 #include "app/vm_args.h"
 #include "fix.h"
 
@@ -39,17 +40,10 @@ static const char prove_description_head[] =
     "15 several snapshots with different results; others as for fix.\n"
     "\n";
 
+/* (no id: a stream file) */
 static char *what_of(const char *path, const AppProof *p)
 {
-    g_autofree char *id = NULL;
-    g_autofree char *name = NULL;
-
-    if (!p->outcome->id) { /* a stream file */
-        return qsnapfix_printable(path);
-    }
-    id = qsnapfix_printable(p->outcome->id);
-    name = qsnapfix_printable(p->outcome->name);
-    return g_strdup_printf("%s: snapshot %s \"%s\"", path, id, name);
+    return cli_snapshot_label(path, p->outcome->id, p->outcome->name);
 }
 
 static void append_word(GString *g, const char *a)
@@ -108,8 +102,8 @@ static void print_human(const char *path, const AppProof *p, const char *target,
         return;
     }
     if (o->writer) {
-        g_autofree char *who = vms_writer_describe(o->writer);
-        printf("  writer:   %s, %s\n", who, o->writer->accel);
+        g_autofree char *who = cli_writer_str(o->writer);
+        printf("  writer:   %s\n", who);
     }
     printf("  stream:   %s\n",
            p->edited ? "as fix writes it (its edits applied)" : "as it is");
@@ -127,75 +121,12 @@ static void print_human(const char *path, const AppProof *p, const char *target,
     }
 }
 
-static void json_strings(QjValue *o, const char *name, const GPtrArray *a)
-{
-    QjValue *list = qj_set_array(o, name);
-
-    for (guint i = 0; i < a->len; i++) {
-        qj_append_str(list, g_ptr_array_index(a, i));
-    }
-}
-
-static void json_proof(QjValue *snapshots, const AppProof *p,
-                       const char *const *command)
-{
-    const AppOutcome *o = p->outcome;
-    const TrResult *r = o->result;
-    QjValue *j = qj_append_object(snapshots);
-    QjValue *argv;
-
-    qj_set_str(j, "id", o->id);
-    qj_set_str(j, "name", o->name);
-    qj_set_str(j, "status", app_proof_status_name(p->status));
-    qj_set_int(j, "exit-code", app_proof_exit_code(p));
-    qj_set_str(j, "reason",
-               p->status == APP_PROOF_ERROR && o->error ? o->error->message
-                                                        : p->reason);
-    fix_json_writer(j, o->writer);
-    fix_json_rules(j, r, false);
-    qj_set_bool(j, "edited", p->edited);
-    qj_set_str(j, "qemu-version", p->qemu_version);
-    argv = qj_set_array(j, "qemu-argv");
-    for (guint i = 0; p->argv->len && command[i]; i++) {
-        qj_append_str(argv, command[i]);
-    }
-    for (guint i = 0; i < p->argv->len; i++) {
-        qj_append_str(argv, g_ptr_array_index(p->argv, i));
-    }
-    qj_set_str(j, "run-state", p->run_state);
-    qj_set(j, "seconds", qj_double(p->seconds));
-    qj_set_uint(j, "stream-bytes", p->bytes);
-    json_strings(j, "expected-warnings-seen", p->expected);
-    json_strings(j, "qemu-output", p->other);
-    json_strings(j, "vm-args-notes", p->vm_notes);
-    if (r && p->status != APP_PROOF_REFUSED) {
-        fix_json_recipe(j, r);
-    } else {
-        qj_set_null(j, "recipe");
-    }
-}
-
-static QjValue *json_report(const char *path, const char *target, AppQemu *qemu)
-{
-    QjValue *json = cli_json_report();
-
-    qj_set_str(json, "path", path);
-    qj_set_str(json, "target", target);
-    qj_set_str(json, "qemu", qemu ? app_qemu_program(qemu) : NULL);
-    return json;
-}
-
 static void report(const CliCommand *c, const char *path, const char *target,
                    AppQemu *qemu, GPtrArray *proofs, int rc)
 {
     if (c->format == QSNAPFIX_OUTPUT_JSON) {
-        g_autoptr(QjValue) json = json_report(path, target, qemu);
-        QjValue *snapshots = qj_set_array(json, "snapshots");
-        for (guint i = 0; i < proofs->len; i++) {
-            json_proof(snapshots, g_ptr_array_index(proofs, i),
-                       app_qemu_command(qemu));
-        }
-        qj_set_int(json, "exit-code", rc);
+        g_autoptr(QjValue) json = app_report_prove_new(path, target, qemu);
+        app_report_proofs(json, qemu, proofs, rc);
         qj_print(json);
     } else {
         for (guint i = 0; i < proofs->len; i++) {
@@ -215,51 +146,6 @@ static void report(const CliCommand *c, const char *path, const char *target,
             fix_print_failure(p->outcome, what);
         }
     }
-}
-
-/* The VM's own options: after '--', --vm-args, or libvirt's. */
-static char **vm_options(char **operands, const char *vm_args,
-                         const char *domain, const char *domain_xml,
-                         GError **errp)
-{
-    guint given = !!operands[1] + !!vm_args + !!domain + !!domain_xml;
-
-    if (given > 1) {
-        g_set_error(errp, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                    "give the VM's options one way: after '--', "
-                    "--vm-args, --domain or --domain-xml");
-        return NULL;
-    }
-    if (domain || domain_xml) {
-        return app_vm_args_from_libvirt(domain, domain_xml, errp);
-    }
-    if (vm_args) {
-        char **argv = NULL;
-        if (!g_shell_parse_argv(vm_args, NULL, &argv, errp)) {
-            g_prefix_error(errp, "--vm-args: ");
-        }
-        return argv;
-    }
-    return g_strdupv(operands + 1);
-}
-
-/* Is the QEMU the target's release (e.g. "7.2" for qemu-7.2)? */
-static bool release_matches(AppQemu *q, const TrTarget *t, GError **errp)
-{
-    const char *line = app_qemu_version(q, errp);
-    g_autofree char *v = line ? app_qemu_version_short(line) : NULL;
-    g_autofree char *want = g_strdup_printf("%s.", tr_target_qemu_version(t));
-
-    if (!line) {
-        return false;
-    }
-    if (!v || !g_str_has_prefix(v, want)) {
-        g_set_error(errp, APP_QEMU_ERROR, APP_QEMU_ERROR_UNUSABLE,
-                    "%s is %s, not %s: give the target's QEMU with --qemu",
-                    app_qemu_program(q), line, tr_target_name(t));
-        return false;
-    }
-    return true;
 }
 
 int qsnapfix_cmd_prove(int argc, char **argv)
@@ -309,13 +195,15 @@ int qsnapfix_cmd_prove(int argc, char **argv)
     if (rc < 0 && snapshot && all) {
         rc = cli_usage(&c, "--snapshot and --all exclude each other");
     }
-    if (rc < 0 &&
-        (!(vm = vm_options(c.operand, vm_args, domain, domain_xml, &err)) ||
-         !(qemu = app_qemu_new(o.qemu, &err)) ||
-         (!o.qemu_profiled && !release_matches(qemu, o.app.target, &err)))) {
-        rc = cli_fail(
-            &c, json_report(c.operand[0], tr_target_name(o.app.target), qemu),
-            err);
+    if (rc < 0 && (!(vm = app_vm_args_pick(c.operand + 1, vm_args, domain,
+                                           domain_xml, &err)) ||
+                   !(qemu = app_qemu_new(o.qemu, &err)) ||
+                   (!o.qemu_profiled &&
+                    !app_prove_qemu_is_target(qemu, o.app.target, &err)))) {
+        rc = cli_fail(&c,
+                      app_report_prove_new(c.operand[0],
+                                           tr_target_name(o.app.target), qemu),
+                      err);
     }
     if (rc < 0) {
         const char *path = c.operand[0];
@@ -328,7 +216,7 @@ int qsnapfix_cmd_prove(int argc, char **argv)
             app_prove_path(path, snapshot, all, &o.app, &po, &err);
 
         if (!proofs) {
-            rc = cli_fail(&c, json_report(path, target, qemu), err);
+            rc = cli_fail(&c, app_report_prove_new(path, target, qemu), err);
         } else {
             rc = app_proofs_exit_code((AppProof *const *)proofs->pdata,
                                       proofs->len);

@@ -1,23 +1,11 @@
 /*
  * qsnapfix relay --listen ADDR:PORT --connect ADDR:PORT: a TCP relay
  * between an old host's `migrate tcp:` and a new host's `-incoming tcp:`,
- * translating the live migration stream as it passes (app/stream.h).
- *
- * Order of events: accept one connection (the source QEMU); read the
- * stream's head and translate it; write the recipe (--recipe FILE, stderr,
- * the ROM/BIOS/flash files at their size); only then connect to the
- * target, retrying until it listens (--connect-timeout): whoever starts the
- * target waits for the recipe, starts QEMU with it and `-incoming tcp:`.
- * Meanwhile the source waits on a full socket, its guest running. The RAM
- * passes flow through; the device state is gathered to its end,
- * translated and sent. A refusal or a failure closes both connections:
- * the target's load fails and the source keeps running its guest.
+ * translating the live migration stream as it passes. The run and its
+ * order of events: app_stream_relay(); here its options and human text.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
-#include <errno.h>
 #include <signal.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "stream_cmd.h"
 
@@ -30,12 +18,6 @@ typedef struct RelayCmd {
     char *as;
     gint connect_timeout;
 } RelayCmd;
-
-typedef struct Relay {
-    const RelayCmd *c;
-    StreamCli *cli;
-    int target;
-} Relay;
 
 static const char relay_description[] =
     "Relay one live migration from --listen (where the source QEMU's\n"
@@ -54,86 +36,31 @@ static const char relay_description[] =
     "the device state disagreed with the recipe, 5 a connection failed, 14\n"
     "the stream is malformed.\n";
 
-/* The recipe is out: now the target may be reached. */
-static bool connect_target(void *opaque, const TrResult *r, GError **errp)
+static void print_step(void *opaque, AppStreamStep step, const char *addr)
 {
-    Relay *relay = opaque;
-
-    if (!stream_cli_publish(relay->cli, r, errp)) {
-        return false;
-    }
-    relay->target =
-        app_connect_retry(relay->c->connect, relay->c->connect_timeout, errp);
-    if (relay->target < 0) {
-        return false;
-    }
-    fprintf(stderr, "qsnapfix: relay: connected to %s\n", relay->c->connect);
-    return true;
-}
-
-static bool write_target(void *opaque, const void *data, size_t len,
-                         GError **errp)
-{
-    Relay *relay = opaque;
-    const char *p = data;
-
-    while (len) {
-        ssize_t n = write(relay->target, p, len);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n < 0) {
-            g_set_error(errp, G_FILE_ERROR, g_file_error_from_errno(errno),
-                        "%s: %s", relay->c->connect, g_strerror(errno));
-            return false;
-        }
-        p += n;
-        len -= (size_t)n;
-    }
-    return true;
+    (void)opaque;
+    fprintf(stderr, "qsnapfix: relay: %s %s\n",
+            step == APP_STREAM_LISTENING ? "listening on" : "connected to",
+            addr);
+    fflush(stderr);
 }
 
 static int run_relay(RelayCmd *c, QsnapfixOutput format)
 {
     g_autoptr(GError) err = NULL;
-    g_autofree char *cwd = g_get_current_dir();
     /* ids far above QEMU's (it numbers its handlers from 0) */
     TrBackwardsOptions bo = {.as = c->as, .new_section_id = 0x10000};
     StreamCli cli;
-    Relay relay = {.c = c, .cli = &cli, .target = -1};
-    AppStream job = {0};
-    g_autoptr(VmsChannel) ch = NULL;
-    int lfd, source, rc;
+    LiveResult res;
+    bool ok;
 
+    stream_cli_init(&cli, &c->o, format, "relay", c->recipe, c->also);
+    cli.run.backwards = c->as ? &bo : NULL;
+    cli.run.on_step = print_step;
     signal(SIGPIPE, SIG_IGN);
-    lfd = app_listen(c->listen, &err);
-    if (lfd < 0) {
-        return qsnapfix_report(err);
-    }
-    fprintf(stderr, "qsnapfix: relay: listening on %s\n", c->listen);
-    fflush(stderr);
-    source = app_accept_one(lfd, &err);
-    if (source < 0) {
-        return qsnapfix_report(err);
-    }
-    stream_cli_init(&cli, &c->o, format, "relay", cwd, "relay", c->recipe,
-                    c->also);
-    cli.backwards = c->as != NULL;
-    stream_cli_job(&cli, &job);
-    job.backwards = c->as ? &bo : NULL;
-    job.write = write_target;
-    job.write_opaque = &relay;
-    job.on_recipe = connect_target;
-    job.opaque = &relay;
-    ch = vms_channel_new_fd(source, "relay");
-    rc = stream_cli_run(&cli, &job, ch);
-    if (relay.target >= 0) {
-        shutdown(relay.target, SHUT_WR);
-        close(relay.target);
-    }
-    close(source);
-    stream_cli_clear(&cli);
-    return rc;
+    ok = app_stream_relay(&cli.run, c->listen, c->connect, c->connect_timeout,
+                          &res, &err);
+    return stream_cli_finish(&cli, ok, &res, err);
 }
 
 int qsnapfix_cmd_relay(int argc, char **argv)

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "app/report.h"
 #include "progress.h"
 #include "scan.h"
 
@@ -70,12 +71,10 @@ static const char scan_description[] =
 typedef struct Scan {
     const AppScanOptions *o;
     QsnapfixOutput format;
-    GPtrArray *entries;        /* AppScanEntry * */
     QjValue *images, *skipped; /* arrays, owned by the report */
-    AppScanSummary sum;
-    CliProgress progress; /* a line on stderr while a TTY watches */
-    guint done;           /* entries reported */
-    double elapsed;       /* seconds, the whole scan */
+    const AppScanTotals *t;    /* as far as the scan got */
+    CliProgress progress;      /* a line on stderr while a TTY watches */
+    guint done;                /* entries reported */
 } Scan;
 
 /* e.g. qsnapfix: vm.qcow2: snapshot "s1": guest inspection: libguestfs: ... */
@@ -113,142 +112,78 @@ static void report_errors_stderr(const AppScanImage *im)
     }
 }
 
-/* --output=jsonl: this image or entry alone, on one line. */
-/* --output=jsonl: the image's (or entry's) object, one line, now. */
-static void emit_line(const AppScanEntry *e, const AppScanImage *im)
-{
-    g_autoptr(QjValue) one = qj_array();
-
-    if (im) {
-        scan_json_image(one, im);
-    } else {
-        scan_json_entry(one, e);
-    }
-    qj_print_line(qj_at(one, 0));
-}
-
-static void emit(Scan *scan, const AppScanEntry *e, const AppScanImage *im)
-{
-    bool json = scan->format == QSNAPFIX_OUTPUT_JSON;
-
-    if (scan->format == QSNAPFIX_OUTPUT_JSONL) {
-        if (im) {
-            app_scan_summary_add_image(&scan->sum, im);
-            report_errors_stderr(im);
-        } else {
-            app_scan_summary_add_entry(&scan->sum, e);
-            if (e->kind == APP_ENTRY_ERROR) {
-                fprintf(stderr, "qsnapfix: %s\n", e->reason);
-            }
-        }
-        emit_line(e, im);
-        return;
-    }
-    if (im) {
-        app_scan_summary_add_image(&scan->sum, im);
-        report_errors_stderr(im);
-        if (json) {
-            scan_json_image(scan->images, im);
-        } else {
-            scan_print_image_human(im);
-        }
-        return;
-    }
-    app_scan_summary_add_entry(&scan->sum, e);
-    if (e->kind == APP_ENTRY_ERROR) {
-        fprintf(stderr, "qsnapfix: %s\n", e->reason);
-    }
-    if (json) {
-        scan_json_entry(
-            e->kind == APP_ENTRY_ERROR ? scan->images : scan->skipped, e);
-    } else {
-        scan_print_entry_human(e);
-    }
-    fflush(stdout);
-}
-
-static void print_json(QjValue *report, Scan *scan, int rc)
-{
-    /* jsonl: the images went out as lines; this is the last, the totals */
-    bool lines = scan->format == QSNAPFIX_OUTPUT_JSONL;
-
-    scan_json_summary(report, &scan->sum);
-    if (scan->o->guestfs) {
-        scan_json_guest_summary(report, &scan->sum, scan->elapsed);
-    }
-    qj_set_int(report, "exit-code", rc);
-    if (lines) {
-        qj_print_line(report);
-    } else {
-        qj_print(report);
-    }
-}
-
-static void *scan_entry(guint i, void *opaque)
+/* One entry of the walk, in walk order: its failures on stderr, then
+ * its lines, its object in the report, or its JSONL line. */
+static void scanned(const AppScanEntry *e, const AppScanImage *im, void *opaque)
 {
     Scan *scan = opaque;
-    const AppScanEntry *e = g_ptr_array_index(scan->entries, i);
-
-    return e->kind == APP_ENTRY_IMAGE ? app_scan_image(e->path, scan->o) : NULL;
-}
-
-static void scanned(guint i, void *result, void *opaque)
-{
-    Scan *scan = opaque;
-    AppScanImage *im = result;
+    g_autoptr(QjValue) line = NULL;
+    QjValue *list = e->kind == APP_ENTRY_SKIPPED ? scan->skipped : scan->images;
 
     cli_progress_clear(&scan->progress);
-    emit(scan, g_ptr_array_index(scan->entries, i), im);
-    app_scan_image_free(im);
+    if (im) {
+        report_errors_stderr(im);
+    } else if (e->kind == APP_ENTRY_ERROR) {
+        fprintf(stderr, "qsnapfix: %s\n", e->reason);
+    }
+    if (scan->format == QSNAPFIX_OUTPUT_JSONL) {
+        list = line = qj_array(); /* the object alone, on one line */
+    }
+    if (scan->format == QSNAPFIX_OUTPUT_HUMAN && im) {
+        scan_print_image_human(im);
+    } else if (scan->format == QSNAPFIX_OUTPUT_HUMAN) {
+        scan_print_entry_human(e);
+        fflush(stdout);
+    } else if (im) {
+        app_report_scan_image(list, im);
+    } else {
+        app_report_scan_entry(list, e);
+    }
+    if (line) {
+        qj_print_line(qj_at(line, 0));
+    }
     scan->done++;
-    cli_progress_images(&scan->progress, scan->done, scan->entries->len,
-                        scan->sum.bytes_read);
+    cli_progress_images(&scan->progress, scan->done, scan->t->entries,
+                        scan->t->sum.bytes_read);
 }
 
 static void tick(guint done, guint total, void *opaque)
 {
     Scan *scan = opaque;
     cli_progress_images(&scan->progress, scan->done, total,
-                        scan->sum.bytes_read);
+                        scan->t->sum.bytes_read);
 }
 
 static int run_scan(const AppScanOptions *o, QsnapfixOutput format,
                     char **paths, guint jobs, bool exit_zero)
 {
-    g_autoptr(GPtrArray) entries = app_scan_walk(paths);
-    g_autoptr(QjValue) report = cli_json_report();
-    Scan scan = {
-        .o = o,
-        .format = format,
-        .entries = entries,
-    };
-    gint64 start = g_get_monotonic_time();
-    int rc;
+    g_autoptr(QjValue) report = app_report_scan_new(o);
+    AppScanTotals t;
+    Scan scan = {.o = o, .format = format, .t = &t};
 
     cli_progress_init(&scan.progress, "qsnapfix scan");
-    cli_progress_images(&scan.progress, 0, entries->len, 0);
-    qj_set_str(report, "target", tr_target_name(o->fix.target));
-    qj_set_str(report, "mode", o->full ? "full" : "tail");
     if (format == QSNAPFIX_OUTPUT_JSON) {
         scan.images = qj_set_array(report, "images");
         scan.skipped = qj_set_array(report, "skipped");
     }
-    app_run_ordered(entries->len, jobs, scan_entry, scanned, tick, &scan);
+    app_scan_run(paths, o, jobs, exit_zero, scanned, tick, &scan, &t);
     cli_progress_done(&scan.progress);
-    scan.elapsed = (double)(g_get_monotonic_time() - start) / G_USEC_PER_SEC;
-    rc = app_scan_exit_code(&scan.sum);
-    if (exit_zero && (rc == APP_EXIT_NEEDS_FIX || rc == APP_EXIT_REFUSED)) {
-        rc = APP_EXIT_OK; /* findings, not failures: the report has them */
-    }
-    if (format != QSNAPFIX_OUTPUT_HUMAN) {
-        print_json(report, &scan, rc);
-    } else {
-        scan_print_summary_human(&scan.sum, o);
+    if (format == QSNAPFIX_OUTPUT_HUMAN) {
+        scan_print_summary_human(&t.sum, o);
         if (o->guestfs) {
-            scan_print_guest_summary_human(&scan.sum, jobs, scan.elapsed);
+            scan_print_guest_summary_human(&t.sum, jobs, t.elapsed);
+        }
+    } else {
+        app_report_scan_end(report, o, &t.sum, t.elapsed, t.exit_code);
+        /* jsonl: the images went out as lines; this is the last, the
+         * totals */
+        if (format == QSNAPFIX_OUTPUT_JSONL) {
+            qj_print_line(report);
+        } else {
+            qj_print(report);
         }
     }
-    return rc;
+    return t.exit_code;
 }
 
 /* scan's text, then fix's on targets and options (not its exit codes). */

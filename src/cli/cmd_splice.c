@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "app/report.h"
 #include "app/tools.h"
 #include "cli.h"
 #include "progress.h"
@@ -92,30 +93,7 @@ static void print_stats(const CliCommand *c, bool dry_run,
         }
         return;
     }
-    json = qsnapfix_json_snapshot_report(image, id, name);
-    qj_set_bool(json, "dry-run", dry_run);
-    qj_set_str(json, "kept-original", keep_name);
-    qj_set_uint(json, "old-size", st->old_size);
-    qj_set_uint(json, "new-size", st->new_size);
-    qj_set_uint(json, "clusters-shared", st->clusters_shared);
-    qj_set_uint(json, "clusters-written", st->clusters_written);
-    qj_set_uint(json, "clusters-freed", st->clusters_freed);
-    qj_set_uint(json, "metadata-clusters", st->metadata_clusters);
-    qj_set_uint(json, "bytes-written", st->bytes_written);
-    qj_set_uint(json, "writes", st->writes);
-    qj_set_uint(json, "flushes", st->flushes);
-    qj_set_uint(json, "active-entries-dropped", st->active_entries_dropped);
-    qj_set_uint(json, "leaked-clusters-before", st->leaked_clusters);
-    qj_set_uint(json, "file-size-before", st->file_size_before);
-    qj_set_uint(json, "file-size-after", st->file_size_after);
-    qj_set_uint(json, "allocated-before", st->allocated_before);
-    qj_set_uint(json, "allocated-after", st->allocated_after);
-    qj_set_uint(json, "discarded-bytes", st->discarded_bytes);
-    qj_set_uint(json, "space-needed", st->space_needed);
-    if (st->space_available != UINT64_MAX) {
-        qj_set_uint(json, "space-available", st->space_available);
-    }
-    qj_set_int(json, "exit-code", APP_EXIT_OK);
+    json = app_report_splice(image, id, name, dry_run, keep_name, st);
     qj_print(json);
 }
 
@@ -169,9 +147,7 @@ int qsnapfix_cmd_splice(int argc, char **argv)
             print_stats(&c, dry_run, keep_name, c.operand[0], id, name, &st);
             rc = APP_EXIT_OK;
         } else {
-            QjValue *json = cli_json_report();
-            qj_set_str(json, "filename", c.operand[0]);
-            rc = cli_fail(&c, json, err);
+            rc = cli_fail(&c, app_report_file(c.operand[0]), err);
         }
         app_write_stats_clear(&st);
     }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "app/fix.h"
+#include "app/report.h"
 #include "fix.h"
 #include "progress.h"
 #include "stream_cmd.h"
@@ -26,20 +27,13 @@ static const char translate_description_head[] =
     "the end must agree with it (docs/streaming.md).\n"
     "\n";
 
-static QjValue *json_report(const char *in, const char *out_path)
-{
-    QjValue *json = cli_json_report();
-    qj_set_str(json, "input", in);
-    qj_set_str(json, "output", out_path);
-    return json;
-}
-
 static void report(const CliCommand *c, const AppOptions *o, const char *in,
                    const char *out_path, AppOutcome *out, int rc)
 {
     if (c->format == QSNAPFIX_OUTPUT_JSON) {
-        g_autoptr(QjValue) json = json_report(in, out_path);
-        fix_print_json_report(json, o, &out, 1, rc);
+        g_autoptr(QjValue) json = app_report_translate_new(in, out_path);
+        app_report_outcomes(json, o, &out, 1, rc);
+        qj_print(json);
     } else {
         g_autofree char *load =
             g_strdup_printf("-incoming \"exec:cat %s\"", out_path);
@@ -96,7 +90,7 @@ int qsnapfix_cmd_translate(int argc, char **argv)
         cli_progress_done(&prog);
 
         if (!out) {
-            rc = cli_fail(&c, json_report(in, out_path), err);
+            rc = cli_fail(&c, app_report_translate_new(in, out_path), err);
         } else {
             rc = app_outcome_exit_code(out);
             report(&c, &o.app, in, out_path, out, rc);

@@ -1,7 +1,7 @@
 /*
  * What `fix`, `translate` and `scan` share on the command line: the
  * options that become an AppOptions, the --help text on targets and
- * options, and the rendering of outcomes (human and JSON).
+ * options, and the human rendering of outcomes (their JSON: app/report.h).
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #ifndef QSNAPFIX_FIX_H
@@ -56,27 +56,15 @@ char *fix_common_help(bool with_exit_codes);
 
 /* ---- reports (fix_report.c) ------------------------------------------- */
 
+/* What an outcome is about: "IMAGE: snapshot ID "NAME"", or "IMAGE
+ * (libvirt save image)" (printable). */
+char *fix_outcome_label(const char *image, const AppOutcome *out);
 /* Human report of one outcome on stdout; load_hint: how to load it. */
 void fix_print_human(const AppOutcome *out, const char *what,
                      const char *load_hint, bool dry_run);
 /* A refusal ("qsnapfix: WHAT: refused by RULE (SUBJECT): ...") or an
  * error on stderr, one line; nothing for other outcomes. */
 void fix_print_failure(const AppOutcome *out, const char *what);
-/*
- * Finish and print the JSON report of fix or translate (docs/json.md):
- * after the members the caller put in report (cli_json_report(), then the
- * image, or input and output), target, dry-run, snapshots[] (n
- * outcomes), changed and exit-code.
- */
-void fix_print_json_report(QjValue *report, const AppOptions *o,
-                           AppOutcome *const *outcomes, guint n, int rc);
-/* Members of o: "writer" (NULL: null), "rules" (edit_counts: with each
- * finding's "edits"), "recipe" and "reason" (refusal or error; nothing
- * otherwise), for reports of the same shape. */
-void fix_json_writer(QjValue *o, const VmsWriterInfo *w);
-void fix_json_rules(QjValue *o, const TrResult *r, bool edit_counts);
-void fix_json_recipe(QjValue *o, const TrResult *r);
-void fix_json_reason(QjValue *o, const AppOutcome *out);
 
 /* ---- space (fix_space.c) ---------------------------------------------- */
 
@@ -87,20 +75,13 @@ void fix_print_space_human(const AppWriteStats *st, bool dry_run);
 void fix_print_leaks_human(const char *image, AppOutcome *const *outcomes,
                            guint n);
 /* The reclaim before a fix (--reclaim-leaks, --resume): a line on
- * stdout (nothing when none ran), and members "leaks-reclaimed" and
- * "leaks-left" of an image's JSON (none when none ran). */
+ * stdout (nothing when none ran). */
 void fix_print_reclaim_human(const char *image, const AppReclaim *r,
                              bool dry_run);
-void fix_json_reclaim(QjValue *o, const AppReclaim *r);
-/* Members "end", "leaked-clusters" and "space" of a write's JSON. */
-void fix_json_space(QjValue *write, const AppWriteStats *st);
 
 /* ---- batches (fix_batch.c) -------------------------------------------- */
 
 struct AppBatchOptions;
-/* The images and snapshots a scan report (JSON or JSONL) marked fixable:
- * AppPlanItem *. */
-GPtrArray *fix_plan_from_scan(const char *report, GError **errp);
 /* Run a batch (over paths, a plan, or resuming a journal) and report it
  * in c's output format; returns the exit code. */
 int fix_run_batch(const CliCommand *c, const struct AppBatchOptions *bo,
@@ -108,8 +89,6 @@ int fix_run_batch(const CliCommand *c, const struct AppBatchOptions *bo,
 
 /* ---- the record a fix left (record_report.c) -------------------------- */
 
-/* Member "record" of a snapshot's JSON object. */
-void cli_json_record(QjValue *o, const AppRecord *r);
 /* One or two lines, each begun with indent; nothing for no record. */
 void cli_print_record(const AppRecord *r, const char *indent);
 

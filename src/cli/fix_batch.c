@@ -1,7 +1,7 @@
 /*
- * `qsnapfix fix PATH...` as a batch (src/app/batch.h): the plan from a
- * scan report (--from-scan), the report of each image as it completes
- * (human, one JSON document, or JSONL), and the summary.
+ * `qsnapfix fix PATH...` as a batch (src/app/batch.h): the report of
+ * each image as it completes (human, one JSON document, or JSONL: built
+ * by app/report_batch.c), and the summary.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <inttypes.h>
@@ -12,91 +12,6 @@
 #include "app/batch.h"
 #include "fix.h"
 
-/* ---- --from-scan REPORT ----------------------------------------------- */
-
-/* One image object of a scan report: its fixable snapshots, if any. */
-static void plan_image(GPtrArray *plan, const QjValue *im)
-{
-    const QjValue *sn = qj_get(im, "snapshots");
-    const char *path = qj_get_str(im, "path");
-    g_autoptr(GPtrArray) ids = g_ptr_array_new();
-    AppPlanItem *item;
-
-    if (!path) {
-        return;
-    }
-    for (guint i = 0; i < qj_length(sn); i++) {
-        const QjValue *s = qj_at(sn, i);
-        const char *id = qj_get_str(s, "id");
-        if (id && !g_strcmp0(qj_get_str(s, "verdict"), "fixable")) {
-            g_ptr_array_add(ids, g_strdup(id));
-        }
-    }
-    if (!ids->len) {
-        return;
-    }
-    g_ptr_array_add(ids, NULL);
-    item = g_new0(AppPlanItem, 1);
-    item->path = g_strdup(path);
-    item->snapshots = (char **)g_ptr_array_free(g_steal_pointer(&ids), false);
-    g_ptr_array_add(plan, item);
-}
-
-/* A report of --output=json: one object with "images". */
-static bool plan_document(GPtrArray *plan, const QjValue *root)
-{
-    const QjValue *images = qj_get(root, "images");
-
-    if (qj_kind(images) != QJ_ARRAY) {
-        return false;
-    }
-    for (guint i = 0; i < qj_length(images); i++) {
-        plan_image(plan, qj_at(images, i));
-    }
-    return true;
-}
-
-GPtrArray *fix_plan_from_scan(const char *report, GError **errp)
-{
-    g_autofree char *text = NULL;
-    g_autoptr(QjValue) doc = NULL;
-    g_auto(GStrv) lines = NULL;
-    gsize len = 0;
-    GPtrArray *plan =
-        g_ptr_array_new_with_free_func((GDestroyNotify)app_plan_item_free);
-
-    if (!g_file_get_contents(report, &text, &len, errp)) {
-        g_prefix_error(errp, "--from-scan: ");
-        g_ptr_array_unref(plan);
-        return NULL;
-    }
-    doc = qj_parse(text, len, NULL);
-    if (doc && plan_document(plan, doc)) {
-        return plan;
-    }
-    /* --output=jsonl: an image object a line, the totals last. */
-    lines = g_strsplit(text, "\n", -1);
-    for (guint i = 0; lines[i]; i++) {
-        g_autoptr(GError) err = NULL;
-        g_autoptr(QjValue) line = NULL;
-
-        if (!*lines[i]) {
-            continue;
-        }
-        line = qj_parse(lines[i], strlen(lines[i]), &err);
-        if (qj_kind(line) != QJ_OBJECT) {
-            g_set_error(
-                errp, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                "--from-scan %s: line %u is not a scan report's JSON%s%s",
-                report, i + 1, err ? ": " : "", err ? err->message : "");
-            g_ptr_array_unref(plan);
-            return NULL;
-        }
-        plan_image(plan, line);
-    }
-    return plan;
-}
-
 /* ---- reports ----------------------------------------------------------- */
 
 typedef struct BatchReport {
@@ -106,80 +21,15 @@ typedef struct BatchReport {
     CliProgress progress;
 } BatchReport;
 
-static void json_snapshot(QjValue *list, const AppBatchSnapshot *bs)
-{
-    const AppOutcome *out = bs->outcome;
-    const TrResult *r = out->result;
-    QjValue *o = qj_append_object(list);
-    QjValue *x;
-
-    qj_set_str(o, "id", out->id);
-    qj_set_str(o, "name", out->name);
-    qj_set_str(o, "status", app_status_name(out->status));
-    qj_set_int(o, "exit-code", app_outcome_exit_code(out));
-    qj_set_bool(o, "resumed", bs->resumed);
-    qj_set_bool(o, "from-journal", bs->from_journal);
-    fix_json_writer(o, out->writer);
-    if (r) {
-        fix_json_rules(o, r, false);
-    }
-    x = qj_set_object(o, "vm-state-size");
-    qj_set_uint(x, "old", out->old_size);
-    qj_set_uint(x, "new", out->new_size);
-    x = qj_set_object(o, "sha256");
-    qj_set_str(x, "old", bs->old_sha256);
-    qj_set_str(x, "new", bs->new_sha256);
-    qj_set_uint(o, "bytes-written", out->write.bytes_written);
-    qj_set_str(o, "kept-as", out->write.kept_as);
-    if (r && (out->status == APP_FIXED || out->status == APP_COMPATIBLE)) {
-        fix_json_recipe(o, r);
-    }
-    fix_json_reason(o, out);
-}
-
-static void json_image(QjValue *list, const AppBatchImage *im)
-{
-    QjValue *o = qj_append_object(list);
-    QjValue *snapshots;
-
-    qj_set_str(o, "image", im->path);
-    qj_set_str(o, "status", app_image_status_name(im->status));
-    qj_set_int(o, "exit-code", im->exit_code);
-    qj_set_bool(o, "from-journal", im->from_journal);
-    qj_set(o, "seconds", qj_double(im->seconds));
-    fix_json_reclaim(o, &im->reclaim);
-    if (im->error) {
-        cli_json_error(o, im->error->message, im->exit_code);
-    }
-    snapshots = qj_set_array(o, "snapshots");
-    for (guint i = 0; i < im->snapshots->len; i++) {
-        json_snapshot(snapshots, g_ptr_array_index(im->snapshots, i));
-    }
-}
-
-static void json_entry(QjValue *list, const AppScanEntry *e)
-{
-    QjValue *o = qj_append_object(list);
-
-    qj_set_str(o, e->kind == APP_ENTRY_ERROR ? "image" : "path", e->path);
-    if (e->kind == APP_ENTRY_ERROR) {
-        qj_set_str(o, "status", "failed");
-        qj_set_int(o, "exit-code", e->exit_code);
-        cli_json_error(o, e->reason, e->exit_code);
-    } else {
-        qj_set_str(o, "reason", e->reason);
-    }
-}
-
 /* --output=jsonl: one image's or entry's object, one line, now. */
 static void print_line(const AppBatchImage *im, const AppScanEntry *e)
 {
     g_autoptr(QjValue) one = qj_array();
 
     if (im) {
-        json_image(one, im);
+        app_report_batch_image(one, im);
     } else {
-        json_entry(one, e);
+        app_report_batch_entry(one, e);
     }
     qj_print_line(qj_at(one, 0));
 }
@@ -257,11 +107,7 @@ static void print_failures(const AppBatchImage *im)
     }
     for (guint i = 0; i < im->snapshots->len; i++) {
         const AppBatchSnapshot *bs = g_ptr_array_index(im->snapshots, i);
-        g_autofree char *what =
-            is_save_image(bs)
-                ? g_strdup_printf("%s (libvirt save image)", im->path)
-                : g_strdup_printf("%s: snapshot %s \"%s\"", im->path,
-                                  bs->outcome->id, bs->outcome->name);
+        g_autofree char *what = fix_outcome_label(im->path, bs->outcome);
 
         if (bs->outcome->result || bs->outcome->status == APP_ERROR) {
             fix_print_failure(bs->outcome, what);
@@ -280,7 +126,7 @@ static void on_image(const AppBatchImage *im, void *opaque)
     cli_progress_clear(&rep->progress);
     print_failures(im);
     if (rep->format == QSNAPFIX_OUTPUT_JSON) {
-        json_image(rep->images, im);
+        app_report_batch_image(rep->images, im);
     } else if (rep->format == QSNAPFIX_OUTPUT_JSONL) {
         print_line(im, NULL);
     } else {
@@ -298,7 +144,8 @@ static void on_entry(const AppScanEntry *e, void *opaque)
         fprintf(stderr, "qsnapfix: %s\n", e->reason);
     }
     if (rep->format == QSNAPFIX_OUTPUT_JSON) {
-        json_entry(e->kind == APP_ENTRY_ERROR ? rep->images : rep->skipped, e);
+        app_report_batch_entry(
+            e->kind == APP_ENTRY_ERROR ? rep->images : rep->skipped, e);
     } else if (rep->format == QSNAPFIX_OUTPUT_JSONL) {
         print_line(NULL, e);
     } else {
@@ -312,37 +159,6 @@ static void on_tick(guint done, guint total, void *opaque)
 {
     BatchReport *rep = opaque;
     cli_progress_show(&rep->progress, done, total);
-}
-
-static void json_summary(QjValue *report, const AppBatchSummary *s)
-{
-    QjValue *o = qj_set_object(report, "summary");
-    QjValue *x;
-    g_autoptr(GList) keys = g_hash_table_get_keys(s->writers);
-
-    qj_set_int(o, "images", s->images);
-    qj_set_int(o, "fixed", s->fixed);
-    qj_set_int(o, "compatible", s->compatible);
-    qj_set_int(o, "skipped", s->skipped);
-    qj_set_int(o, "failed", s->failed);
-    qj_set_int(o, "from-journal", s->from_journal);
-    qj_set_int(o, "files-skipped", s->walk_skipped);
-    x = qj_set_object(o, "snapshots");
-    qj_set_int(x, "total", s->snapshots);
-    qj_set_int(x, "fixed", s->snap_fixed);
-    qj_set_int(x, "compatible", s->snap_compatible);
-    qj_set_int(x, "refused", s->snap_refused);
-    qj_set_int(x, "errors", s->snap_errors);
-    /* writers in name order: the same report for the same batch */
-    x = qj_set_object(o, "writers");
-    keys = g_list_sort(keys, (GCompareFunc)strcmp);
-    for (GList *l = keys; l; l = l->next) {
-        qj_set_int(x, l->data,
-                   GPOINTER_TO_UINT(g_hash_table_lookup(s->writers, l->data)));
-    }
-    qj_set_uint(o, "bytes-written", s->bytes_written);
-    qj_set_uint(o, "vm-state-bytes-fixed", s->vm_state_bytes);
-    qj_set(o, "seconds", qj_double(s->seconds));
 }
 
 static void print_summary_human(const AppBatchSummary *s,
@@ -390,7 +206,7 @@ int fix_run_batch(const CliCommand *c, const AppBatchOptions *bo, char **paths,
     g_autoptr(GError) err = NULL;
     AppBatch *b = resume ? app_batch_resume(resume, bo, &err)
                          : app_batch_new(bo, paths, plan, &err);
-    g_autoptr(QjValue) doc = cli_json_report();
+    g_autoptr(QjValue) doc = NULL;
     BatchReport rep = {.format = format};
     AppBatchSummary sum;
     const AppBatchOptions *o;
@@ -402,12 +218,7 @@ int fix_run_batch(const CliCommand *c, const AppBatchOptions *bo, char **paths,
     o = app_batch_options(b);
     rep.o = o;
     cli_progress_init(&rep.progress, "qsnapfix fix");
-    qj_set_str(
-        doc, "target",
-        tr_target_name(o->fix.target ? o->fix.target : tr_target_default()));
-    qj_set_bool(doc, "dry-run", o->fix.dry_run);
-    qj_set_str(doc, "batch", o->fix.batch_id);
-    qj_set_str(doc, "journal", o->journal);
+    doc = app_report_batch_new(o);
     if (format == QSNAPFIX_OUTPUT_JSON) {
         rep.images = qj_set_array(doc, "images");
         rep.skipped = qj_set_array(doc, "skipped");
@@ -429,8 +240,7 @@ int fix_run_batch(const CliCommand *c, const AppBatchOptions *bo, char **paths,
         print_summary_human(&sum, o, o->fix.batch_id);
     } else {
         /* jsonl: the images went out as lines; this is the last */
-        json_summary(doc, &sum);
-        qj_set_int(doc, "exit-code", rc);
+        app_report_batch_end(doc, &sum);
         if (format == QSNAPFIX_OUTPUT_JSONL) {
             qj_print_line(doc);
         } else {

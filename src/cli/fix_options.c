@@ -41,24 +41,6 @@ static const char fix_options_help[] =
     "--all); 70 internal error (including a fix whose result did not\n"
     "verify).\n";
 
-/* "qemu-7.2 (default), qemu-10.0 or qemu-2.0", from the target table. */
-static char *target_names(void)
-{
-    const TrTarget *const *t = tr_targets();
-    GString *s = g_string_new(NULL);
-
-    for (guint i = 0; t[i]; i++) {
-        if (i) {
-            g_string_append(s, t[i + 1] ? ", " : " or ");
-        }
-        g_string_append(s, tr_target_name(t[i]));
-        if (t[i] == tr_target_default()) {
-            g_string_append(s, " (default)");
-        }
-    }
-    return g_string_free(s, false);
-}
-
 char *fix_common_help(bool with_exit_codes)
 {
     const TrTarget *const *t = tr_targets();
@@ -85,7 +67,7 @@ char *fix_common_help(bool with_exit_codes)
 
 static GOptionEntry *fix_option_entries(FixOptions *o, unsigned hidden)
 {
-    g_autofree char *names = target_names();
+    g_autofree char *names = app_target_names();
 
     g_free(o->target_help);
     o->target_help = g_strdup_printf(
@@ -134,57 +116,27 @@ static GOptionEntry *fix_option_entries(FixOptions *o, unsigned hidden)
     return g_memdup2(entries, sizeof(entries));
 }
 
-/*
- * --target=auto (the qemu-system-x86_64 in PATH, or --qemu's) and --qemu
- * without --target: the binary's profile (measured once, then cached).
- */
-static const TrTarget *profiled_target(FixOptions *o, GError **errp)
-{
-    g_autoptr(AppQemu) q = app_qemu_new(o->qemu, errp);
-
-    if (!q) {
-        return NULL;
-    }
-    o->probe = app_target_probe(
-        q, o->cache_dir, g_getenv("QSNAPFIX_TARGET_BUILT") != NULL, errp);
-    if (!o->probe) {
-        return NULL;
-    }
-    o->qemu_profiled = true;
-    fprintf(stderr, "qsnapfix: target %s\n", app_target_probe_origin(o->probe));
-    return app_target_probe_target(o->probe);
-}
-
 static bool fix_options_finish(FixOptions *o, GError **errp)
 {
-    bool auto_target = (o->target_name && !strcmp(o->target_name, "auto")) ||
-                       (!o->target_name && o->qemu);
-    const TrTarget *target = auto_target      ? profiled_target(o, errp)
-                             : o->target_name ? tr_target_find(o->target_name)
-                                              : tr_target_default();
+    const TrTarget *target = app_target_choose(o->target_name, o->qemu,
+                                               o->cache_dir, &o->probe, errp);
 
-    if (!target && auto_target) {
+    if (!target) {
         return false;
     }
-    if (!target) {
-        g_autofree char *names = target_names();
-        g_set_error(errp, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                    "unknown --target '%s' (known: %s)", o->target_name, names);
-        return false;
+    if (o->probe) {
+        /* --target=auto, or --qemu without --target */
+        o->qemu_profiled = true;
+        fprintf(stderr, "qsnapfix: target %s\n",
+                app_target_probe_origin(o->probe));
     }
     if (o->accept_loss) {
-        /* "R10,R4" and repeated options alike */
-        g_autofree char *all = g_strjoinv(",", o->accept_loss);
-        g_strfreev(o->accept_loss);
-        o->accept_loss = g_strsplit(all, ",", -1);
-        for (guint i = 0; o->accept_loss[i]; i++) {
-            g_autoptr(GError) err = NULL;
-            if (!tr_loss_rule_check(o->accept_loss[i], &err)) {
-                g_set_error(errp, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                            "--accept-loss: %s", err->message);
-                return false;
-            }
+        char **rules = app_accept_loss_parse(o->accept_loss, errp);
+        if (!rules) {
+            return false;
         }
+        g_strfreev(o->accept_loss);
+        o->accept_loss = rules;
     }
     if (o->rom_dir && !g_file_test(o->rom_dir, G_FILE_TEST_IS_DIR)) {
         g_set_error(errp, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,

@@ -1,5 +1,5 @@
 /*
- * What a fix does with disk space, in its report (human and JSON): the
+ * What a fix does with disk space, in its human report: the
  * free space the write needs while it runs (a full rewrite needs room for
  * a second copy of the VM state), the file's length and the bytes it
  * takes on disk before and after, what was released (the old VM state's
@@ -10,13 +10,6 @@
 #include <inttypes.h>
 
 #include "fix.h"
-
-/* Every cluster of the new VM state written fresh: a length-changing
- * edit near its start (R9 on qemu-kvm 0.15/1.0 images) moves it all. */
-static bool full_rewrite(const AppWriteStats *st)
-{
-    return st->clusters_shared == 0 && st->clusters_written > 1;
-}
 
 static char *size_str(uint64_t bytes)
 {
@@ -53,13 +46,13 @@ void fix_print_space_human(const AppWriteStats *st, bool dry_run)
                "length; what was released is a hole)\n",
                disk_before, disk_after, released, len_before, len_after);
     }
-    if (full_rewrite(st) && dry_run) {
+    if (app_write_full_rewrite(st) && dry_run) {
         printf("  note: the whole VM state is written anew (an edit near its "
                "start changes its length): while the fix runs it needs %s "
                "of free space for the new copy, as much as the VM state; "
                "the old copy is released at the end\n",
                need);
-    } else if (full_rewrite(st)) {
+    } else if (app_write_full_rewrite(st)) {
         printf("  note: the whole VM state was written anew (an edit near "
                "its start changes its length): while the fix ran it took %s "
                "of free space for the new copy; the old copy was released "
@@ -91,44 +84,6 @@ void fix_print_leaks_human(const char *image, AppOutcome *const *outcomes,
     }
 }
 
-static const char *end_name(AppWriteEnd end)
-{
-    switch (end) {
-    case APP_WRITE_NOTHING:
-        return "nothing";
-    case APP_WRITE_GIVEN_BACK:
-        return "given-back";
-    case APP_WRITE_LEAKED:
-        return "leaked";
-    case APP_WRITE_UNCONFIRMED:
-        return "unconfirmed";
-    case APP_WRITE_COMMITTED:
-        return "committed";
-    }
-    return "?";
-}
-
-void fix_json_space(QjValue *write, const AppWriteStats *st)
-{
-    QjValue *space;
-
-    qj_set_str(write, "end", end_name(st->end));
-    qj_set_uint(write, "leaked-clusters", st->leaked_clusters);
-    space = qj_set_object(write, "space");
-    qj_set_uint(space, "needed", st->space_needed);
-    if (st->space_available == UINT64_MAX) {
-        qj_set_null(space, "available");
-    } else {
-        qj_set_uint(space, "available", st->space_available);
-    }
-    qj_set_bool(space, "full-rewrite", full_rewrite(st));
-    qj_set_uint(space, "file-size-before", st->file_size_before);
-    qj_set_uint(space, "file-size-after", st->file_size_after);
-    qj_set_uint(space, "allocated-before", st->allocated_before);
-    qj_set_uint(space, "allocated-after", st->allocated_after);
-    qj_set_uint(space, "released", st->discarded_bytes);
-}
-
 void fix_print_reclaim_human(const char *image, const AppReclaim *r,
                              bool dry_run)
 {
@@ -153,12 +108,4 @@ void fix_print_reclaim_human(const char *image, const AppReclaim *r,
                r->left, path);
     }
     printf("\n");
-}
-
-void fix_json_reclaim(QjValue *o, const AppReclaim *r)
-{
-    if (r->ran) {
-        qj_set_uint(o, "leaks-reclaimed", r->found - r->left);
-        qj_set_uint(o, "leaks-left", r->left);
-    }
 }

@@ -24,15 +24,4 @@ typedef struct StreamInspectOptions {
 
 int qsnapfix_inspect_stream(const StreamInspectOptions *o);
 
-/* One line saying what a section holds. */
-char *qsnapfix_section_summary(const VmsStream *s, const VmsSection *sec);
-
-/* A report with its "source" (what o names): the start of the JSON
- * document, and of its failure report. */
-QjValue *qsnapfix_stream_json_source(const StreamInspectOptions *o);
-/* The JSON document (docs/json.md). fields_of: --sections, or NULL. */
-QjValue *qsnapfix_stream_json(const VmsStream *s, const VmsWriterInfo *w,
-                              const StreamInspectOptions *o,
-                              uint64_t bytes_read, GError **errp);
-
 #endif

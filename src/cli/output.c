@@ -1,7 +1,7 @@
 /*
  * What every command shares: the command line with our own --help, error
  * messages, qemu-img's human formats (so that our tables line up with
- * `qemu-img snapshot -l`), JSON printing.
+ * `qemu-img snapshot -l`), a failure's report.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <inttypes.h>
@@ -224,38 +224,34 @@ char *qsnapfix_printable(const char *s)
     return g_string_free(out, false);
 }
 
-/* Now, or $SOURCE_DATE_EPOCH (reproducible-builds.org's convention). */
-static char *timestamp(void)
+char *cli_snapshot_label(const char *image, const char *id, const char *name)
 {
-    const char *epoch = g_getenv("SOURCE_DATE_EPOCH");
-    g_autoptr(GDateTime) t = NULL;
+    g_autofree char *path = qsnapfix_printable(image);
+    g_autofree char *pid = NULL, *pname = NULL;
 
-    if (epoch && *epoch) {
-        t = g_date_time_new_from_unix_utc(g_ascii_strtoll(epoch, NULL, 10));
+    if (!id) {
+        return g_steal_pointer(&path);
     }
-    if (!t) {
-        t = g_date_time_new_now_utc();
-    }
-    return g_date_time_format(t, "%Y-%m-%dT%H:%M:%SZ");
+    pid = qsnapfix_printable(id);
+    pname = qsnapfix_printable(name);
+    return g_strdup_printf("%s: snapshot %s \"%s\"", path, pid, pname);
 }
 
-QjValue *cli_json_report(void)
+char *cli_writer_str(const VmsWriterInfo *w)
 {
-    QjValue *report = qj_object();
-    QjValue *tool = qj_set_object(report, "qsnapfix");
-    g_autofree char *now = timestamp();
+    g_autofree char *who = vms_writer_describe(w);
 
-    qj_set_str(tool, "version", QSNAPFIX_VERSION);
-    qj_set_str(report, "timestamp", now);
-    return report;
+    return g_strdup_printf("%s, %s", who, w->accel);
 }
 
-void cli_json_error(QjValue *o, const char *message, int exit_code)
+void cli_print_finding(FILE *out, const char *indent, const TrFinding *f,
+                       const char *text)
 {
-    QjValue *error = qj_set_object(o, "error");
+    g_autofree char *subject = qsnapfix_printable(f->subject);
+    g_autofree char *what = qsnapfix_printable(text);
 
-    qj_set_str(error, "message", message);
-    qj_set_int(error, "exit-code", exit_code);
+    fprintf(out, "%s%-7s %-8s %s: %s\n", indent, f->rule,
+            tr_action_name(f->action), subject, what);
 }
 
 int cli_fail(const CliCommand *c, QjValue *report, const GError *err)
@@ -265,10 +261,9 @@ int cli_fail(const CliCommand *c, QjValue *report, const GError *err)
 
     if (c && c->format != QSNAPFIX_OUTPUT_HUMAN) {
         if (!json) {
-            json = cli_json_report();
+            json = app_report_new();
         }
-        cli_json_error(json, err->message, code);
-        qj_set_int(json, "exit-code", code);
+        app_report_failure(json, err->message, code);
         if (c->format == QSNAPFIX_OUTPUT_JSONL) {
             qj_print_line(json);
         } else {
@@ -276,17 +271,4 @@ int cli_fail(const CliCommand *c, QjValue *report, const GError *err)
         }
     }
     return code;
-}
-
-QjValue *qsnapfix_json_snapshot_report(const char *image, const char *id,
-                                       const char *name)
-{
-    QjValue *report = cli_json_report();
-    QjValue *snapshot;
-
-    qj_set_str(report, "filename", image);
-    snapshot = qj_set_object(report, "snapshot");
-    qj_set_str(snapshot, "id", id);
-    qj_set_str(snapshot, "name", name);
-    return report;
 }

@@ -1,45 +1,11 @@
 /*
  * The record a fix leaves with a snapshot (app/record.h), as scan and
- * inspect show it: a JSON member "record", or an indented human line.
+ * inspect show it to people: an indented line or two.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <inttypes.h>
 
 #include "fix.h"
-
-void cli_json_record(QjValue *o, const AppRecord *r)
-{
-    QjValue *record = qj_set_object(o, "record");
-
-    qj_set_str(record, "kind", app_record_kind_name(r->kind));
-    qj_set_str(record, "tool", r->tool);
-    qj_set_str(record, "time", r->time);
-    if (r->kind == APP_RECORD_FIX) {
-        QjValue *rules;
-        qj_set_str(record, "target", r->target);
-        rules = qj_set_array(record, "rules");
-        for (guint i = 0; r->rules && r->rules[i]; i++) {
-            qj_append_str(rules, r->rules[i]);
-        }
-        qj_set_str(record, "recipe", r->recipe);
-        if (r->recipe_sha256) {
-            qj_set_str(record, "recipe-sha256", r->recipe_sha256);
-        }
-        qj_set_uint(record, "old-vm-state-size", r->old_size);
-        qj_set_uint(record, "new-vm-state-size", r->new_size);
-        if (r->batch) {
-            qj_set_str(record, "batch", r->batch);
-        }
-        if (r->kept_as) {
-            qj_set_str(record, "kept-as", r->kept_as);
-        }
-    } else {
-        QjValue *of = qj_set_object(record, "original-of");
-        qj_set_str(of, "id", r->of_id);
-        qj_set_str(of, "name", r->of_name);
-        qj_set_uint(record, "vm-state-size", r->size);
-    }
-}
 
 void cli_print_record(const AppRecord *r, const char *indent)
 {

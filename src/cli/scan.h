@@ -4,8 +4,8 @@
  *
  *   cmd_scan.c     options, the progress line, ordered output, exit code
  *   scan_report.c  human output
- *   scan_json.c    JSON
- *   scan_guest.c   the guests (scan --guest), human and JSON
+ *   scan_guest.c   the guests (scan --guest)
+ * (the JSON report: app/report.h)
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #ifndef QSNAPFIX_SCAN_H
@@ -18,20 +18,11 @@ void scan_print_image_human(const AppScanImage *im);
 void scan_print_entry_human(const AppScanEntry *e);
 void scan_print_summary_human(const AppScanSummary *s, const AppScanOptions *o);
 
-/* JSON: an image or an entry appended to the list (images[] or
- * skipped[]) while scanning; the summary as a member of the report. */
-void scan_json_image(QjValue *images, const AppScanImage *im);
-void scan_json_entry(QjValue *list, const AppScanEntry *e);
-void scan_json_summary(QjValue *report, const AppScanSummary *s);
-
 /* A disk's guest (nothing if it was not inspected): lines starting with
- * indent; a "guest" member. */
+ * indent. */
 void scan_print_guest_human(const char *indent, const AppScanGuest *g);
-void scan_json_guest(QjValue *o, const AppScanGuest *g);
 /* The inspections' totals, and the scan's wall clock with --jobs. */
 void scan_print_guest_summary_human(const AppScanSummary *s, guint jobs,
                                     double elapsed);
-void scan_json_guest_summary(QjValue *report, const AppScanSummary *s,
-                             double elapsed);
 
 #endif

@@ -1,13 +1,11 @@
 /*
  * `qsnapfix scan --guest`: the guests found on each image's disks, for
  * people (under the image's line, and under each snapshot's row with
- * --guest-snapshots) and for scripts (a "guest" object; docs/json.md),
- * each with what its inspection cost; and the totals.
+ * --guest-snapshots), each with what its inspection cost; and the totals.
+ * (JSON: app/report_scan.c.)
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "scan.h"
-
-/* ---- human ------------------------------------------------------------- */
 
 /* e.g. `linux debian 12.7 "12.7", hostname bookworm-guest, x86_64, root
  * /dev/sda` */
@@ -53,56 +51,4 @@ void scan_print_guest_summary_human(const AppScanSummary *s, guint jobs,
            s->guests, s->guests == 1 ? "" : "s", s->guests_identified,
            s->guests_unknown, s->guest_errors, s->guest_seconds,
            s->guests ? s->guest_seconds / s->guests : 0.0, elapsed, jobs);
-}
-
-/* ---- JSON -------------------------------------------------------------- */
-
-static void json_os(QjValue *list, const AppGuestOs *os)
-{
-    QjValue *o = qj_append_object(list);
-
-    qj_set_str(o, "root", os->root);
-    qj_set_str(o, "type", os->type);
-    qj_set_str(o, "distro", os->distro);
-    qj_set_str(o, "product-name", os->product_name);
-    qj_set_int(o, "major-version", os->major_version);
-    qj_set_int(o, "minor-version", os->minor_version);
-    qj_set_str(o, "hostname", os->hostname);
-    qj_set_str(o, "arch", os->arch);
-}
-
-void scan_json_guest(QjValue *o, const AppScanGuest *g)
-{
-    QjValue *guest, *systems;
-
-    if (!g->inspected) {
-        return;
-    }
-    guest = qj_set_object(o, "guest");
-    qj_set_str(guest, "status",
-               g->error            ? "error"
-               : g->found->os->len ? "identified"
-                                   : "unknown");
-    qj_set(guest, "seconds", qj_double(g->seconds));
-    if (g->error) {
-        cli_json_error(guest, g->error->message, app_exit_code(g->error));
-        return;
-    }
-    systems = qj_set_array(guest, "operating-systems");
-    for (guint i = 0; i < g->found->os->len; i++) {
-        json_os(systems, g_ptr_array_index(g->found->os, i));
-    }
-}
-
-void scan_json_guest_summary(QjValue *report, const AppScanSummary *s,
-                             double elapsed)
-{
-    QjValue *o = qj_set_object(report, "guests");
-
-    qj_set_int(o, "inspected", s->guests);
-    qj_set_int(o, "identified", s->guests_identified);
-    qj_set_int(o, "unknown", s->guests_unknown);
-    qj_set_int(o, "errors", s->guest_errors);
-    qj_set(o, "seconds", qj_double(s->guest_seconds));
-    qj_set(o, "elapsed-seconds", qj_double(elapsed));
 }

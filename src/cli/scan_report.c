@@ -2,7 +2,7 @@
  * What `qsnapfix scan` prints for people: per image a header line and a
  * table of its snapshots aligned like `qemu-img snapshot -l`, the rules
  * that would fire under each snapshot that needs something; a summary at
- * the end. (JSON for scripts: scan_json.c.)
+ * the end. (JSON for scripts: app/report_scan.c.)
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <inttypes.h>
@@ -17,12 +17,7 @@ static char *writer_str(const AppScanSnapshot *ss)
     const VmsWriterInfo *w =
         ss->judged.outcome ? ss->judged.outcome->writer : NULL;
 
-    if (!w) {
-        return g_strdup("-");
-    }
-    g_autofree char *who = vms_writer_describe(w);
-
-    return g_strdup_printf("%s, %s", who, w->accel);
+    return w ? cli_writer_str(w) : g_strdup("-");
 }
 
 static char *image_line(const AppScanImage *im)
@@ -68,10 +63,7 @@ static void print_rules(const TrResult *r)
 {
     for (guint i = 0; i < r->findings->len; i++) {
         const TrFinding *f = g_ptr_array_index(r->findings, i);
-        g_autofree char *subject = qsnapfix_printable(f->subject);
-        g_autofree char *evidence = qsnapfix_printable(f->evidence);
-        printf("      %-7s %-8s %s: %s\n", f->rule, tr_action_name(f->action),
-               subject, evidence);
+        cli_print_finding(stdout, "      ", f, f->evidence);
     }
 }
 

@@ -1,8 +1,7 @@
 /*
- * What `translate IN -` and `relay` share on the command line: a stream
- * translated as it flows (app/stream.h), its recipe published at the head
- * (--recipe FILE, a line on stderr) and the report at the end, on stderr:
- * stdout may be the stream.
+ * What `translate IN -` and `relay` share on the command line: the run's
+ * options (app/stream.h), the recipe's line on stderr at the head, and
+ * the report at the end, on stderr: stdout may be the stream.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #ifndef QSNAPFIX_STREAM_CMD_H
@@ -12,28 +11,18 @@
 #include "fix.h"
 
 typedef struct StreamCli {
-    const FixOptions *o;
     QsnapfixOutput format;
-    const char *name;        /* the input, for messages ("stdin", "relay") */
-    const char *recipe_path; /* --recipe FILE, or NULL */
-    char **also;             /* --also ARG... */
-    bool backwards;          /* relay --as: no recipe to publish */
-    AppRecipeNames names;
+    AppStreamRun run;
 } StreamCli;
 
-/* name: for messages; the recipe's files are FILE_PREFIX.BLOCK in
- * --rom-dir, else in file_dir. */
+/* name: the input in messages ("stdin", IN, "relay"); recipe_path:
+ * --recipe FILE or NULL; also: --also ARG... */
 void stream_cli_init(StreamCli *s, const FixOptions *o, QsnapfixOutput format,
-                     const char *name, const char *file_dir,
-                     const char *file_prefix, const char *recipe_path,
-                     char **also);
-void stream_cli_clear(StreamCli *s);
-/* The job's fields from s (the caller adds the sink and on_recipe). */
-void stream_cli_job(StreamCli *s, AppStream *job);
-/* Publish the recipe decided at the head (on_recipe's first half). */
-bool stream_cli_publish(StreamCli *s, const TrResult *r, GError **errp);
-/* Run the job on in, report; the exit code. */
-int stream_cli_run(StreamCli *s, AppStream *job, VmsChannel *in);
+                     const char *name, const char *recipe_path, char **also);
+/* The report of a run that returned ok (res then cleared), or its error;
+ * the exit code. */
+int stream_cli_finish(const StreamCli *s, bool ok, LiveResult *res,
+                      const GError *err);
 
 /* translate IN - (IN may be '-'): stream to stdout. */
 int qsnapfix_translate_stream(const FixOptions *o, QsnapfixOutput format,

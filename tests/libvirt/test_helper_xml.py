@@ -5,7 +5,7 @@ fragment lands in a domain that already has settings of its own, that a
 second run changes nothing, that a <domainsnapshot> gets the recipe in its
 saved <domain> and <inactiveDomain>, and the errors and exit codes for bad
 input. The fragments come from recipe_settings (recipe.c and
-src/cli/render_libvirt.c, as `fix` renders them)."""
+src/libvirt/render.c, as `fix` renders them)."""
 import json
 import os
 import shutil

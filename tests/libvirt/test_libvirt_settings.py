@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Every device setting the resume recipe can ask for, through a real
-libvirtd: recipe_settings (recipe.c and render_libvirt.c) prints each
+libvirtd: recipe_settings (recipe.c and src/libvirt/render.c) prints each
 setting with its QEMU arguments and libvirt XML;
 contrib/libvirt/qsnapfix-libvirt merges the XML into a small domain with
 the device it is about; the domain is started paused, and QEMU's own

@@ -1,13 +1,112 @@
 /*
- * The JSON form of qsnapfix inspect --snapshot/--stream (docs/json.md).
+ * The report of one migration stream, inspect --snapshot/--stream
+ * (docs/json.md): who wrote it, its RAM blocks, every section with its
+ * offsets and a one-line summary, and with --sections one device's
+ * fields.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <inttypes.h>
 #include <string.h>
 
-#include "app/inspect.h"
-#include "fix.h"
-#include "inspect_stream.h"
+#include "inspect.h"
+#include "report.h"
+#include "stream/layout.h"
+
+/* ---- one-line summaries -------------------------------------------------- */
+
+typedef struct SummaryCtx {
+    GString *out;
+    guint ints;
+    bool pci_done;
+} SummaryCtx;
+
+static bool summary_visitor(void *opaque, const VmsFieldEvent *ev)
+{
+    SummaryCtx *c = opaque;
+
+    if (ev->kind == VMS_FIELD_BUFFER && !c->pci_done &&
+        !strcmp(ev->name, "config") && ev->size >= 256 && ev->bytes) {
+        const uint8_t *p = ev->bytes;
+        g_string_append_printf(c->out, " pci %02x%02x:%02x%02x class %02x%02x",
+                               p[1], p[0], p[3], p[2], p[0xb], p[0xa]);
+        c->pci_done = true;
+        return true;
+    }
+    if (ev->kind == VMS_FIELD_SUBSECTION_BEGIN) {
+        g_string_append_printf(c->out, " +%s", strrchr(ev->path, '[') + 1);
+        g_string_truncate(c->out, c->out->len - 1); /* the ']' */
+        return true;
+    }
+    if (ev->kind != VMS_FIELD_INT || c->ints >= 4 ||
+        !strcmp(ev->name, "version_id") || strchr(ev->path, '[')) {
+        return true;
+    }
+    c->ints++;
+    g_string_append_printf(c->out, " %s=", ev->name);
+    if (ev->is_signed) {
+        g_string_append_printf(c->out, "%" PRId64, (int64_t)ev->value);
+    } else if (ev->value < 10) {
+        g_string_append_printf(c->out, "%" PRIu64, ev->value);
+    } else {
+        g_string_append_printf(c->out, "0x%" PRIx64, ev->value);
+    }
+    return true;
+}
+
+char *app_section_summary(const VmsStream *s, const VmsSection *sec)
+{
+    GString *out = g_string_new(NULL);
+
+    switch (sec->kind) {
+    case VMS_KIND_RAM: {
+        const VmsRamSection *r = &sec->ram;
+        if (r->has_mem_size) {
+            g_string_append_printf(out, "%u RAM blocks, 0x%" PRIx64 " bytes; ",
+                                   s->ram_blocks->len, r->mem_size_total);
+        }
+        g_string_append_printf(out,
+                               "%u pages (%" PRIu64 " full, %" PRIu64 " fill)",
+                               r->n_pages, r->full_pages, r->fill_pages);
+        if (r->has_eos) {
+            g_string_append(out, ", EOS");
+        }
+        break;
+    }
+    case VMS_KIND_BLOCK:
+        g_string_append_printf(out, "block migration, %" PRIu64 " bytes%s",
+                               sec->payload_len,
+                               sec->payload_len == 8 ? " (EOS only)" : "");
+        break;
+    case VMS_KIND_OPAQUE:
+        g_string_append(out, "not understood: located by resync, never "
+                             "edited");
+        break;
+    case VMS_KIND_CONFIGURATION: {
+        uint32_t len = 0;
+        const char *name = vms_section_machine(sec, &len);
+        g_string_append_printf(out, "machine %.*s", (int)len, name ? name : "");
+        break;
+    }
+    case VMS_KIND_COMMAND:
+        g_string_append_printf(out, "command %u, %" PRIu64 " bytes",
+                               sec->command, sec->payload_len);
+        break;
+    case VMS_KIND_DEVICE: {
+        SummaryCtx c = {.out = out};
+        const char *variant = vms_layout_variant(sec->layout);
+        g_string_append(out, vms_layout_name(sec->layout));
+        if (variant) {
+            g_string_append_printf(out, " (%s)", variant);
+        }
+        g_string_append_c(out, ':');
+        vms_section_walk(sec, summary_visitor, &c, NULL);
+        break;
+    }
+    }
+    return g_string_free(out, FALSE);
+}
+
+/* ---- JSON -------------------------------------------------------------- */
 
 static void add_blocks(QjValue *o, const VmsStream *s)
 {
@@ -151,7 +250,7 @@ static void add_ram(QjValue *o, const VmsSection *sec)
 static void add_section(QjValue *sections, const VmsStream *s,
                         const VmsSection *sec, const char *fields_of)
 {
-    g_autofree char *summary = qsnapfix_section_summary(s, sec);
+    g_autofree char *summary = app_section_summary(s, sec);
     bool header = sec->type != VMS_CONFIGURATION && sec->type != VMS_COMMAND;
     QjValue *b = qj_append_object(sections);
 
@@ -206,34 +305,35 @@ static void add_section(QjValue *sections, const VmsStream *s,
     }
 }
 
-QjValue *qsnapfix_stream_json_source(const StreamInspectOptions *o)
+QjValue *app_report_stream_source(const char *image, const char *snapshot,
+                                  const char *stream)
 {
-    QjValue *report = cli_json_report();
+    QjValue *report = app_report_new();
     QjValue *source = qj_set_object(report, "source");
 
-    if (o->stream) {
-        qj_set_str(source, "stream", o->stream);
+    if (stream) {
+        qj_set_str(source, "stream", stream);
     } else {
-        qj_set_str(source, "image", o->image);
-        qj_set_str(source, "snapshot", o->snapshot);
+        qj_set_str(source, "image", image);
+        qj_set_str(source, "snapshot", snapshot);
     }
     return report;
 }
 
-QjValue *qsnapfix_stream_json(const VmsStream *s, const VmsWriterInfo *w,
-                              const StreamInspectOptions *o,
-                              uint64_t bytes_read, GError **errp)
+QjValue *app_report_stream(QjValue *report, const VmsStream *s,
+                           const VmsWriterInfo *w, const char *fields_of,
+                           uint64_t bytes_read, GError **errp)
 {
-    g_autoptr(QjValue) b = qsnapfix_stream_json_source(o);
+    g_autoptr(QjValue) b = report;
     QjValue *parse, *sections;
     guint matched = 0;
 
-    for (guint i = 0; o->sections && i < s->sections->len; i++) {
-        matched += app_section_matches(vms_stream_section(s, i), o->sections);
+    for (guint i = 0; fields_of && i < s->sections->len; i++) {
+        matched += app_section_matches(vms_stream_section(s, i), fields_of);
     }
-    if (o->sections && !matched) {
+    if (fields_of && !matched) {
         g_set_error(errp, VMS_ERROR, VMS_ERROR_NOT_FOUND,
-                    "%s: no section named '%s'", s->name, o->sections);
+                    "%s: no section named '%s'", s->name, fields_of);
         return NULL;
     }
     qj_set_uint(b, "size", s->size);
@@ -245,11 +345,11 @@ QjValue *qsnapfix_stream_json(const VmsStream *s, const VmsWriterInfo *w,
         qj_set_uint(parse, "skipped-from", s->skipped_from);
         qj_set_uint(parse, "skipped-to", s->skipped_to);
     }
-    fix_json_writer(b, w);
+    app_report_writer(b, w);
     add_blocks(b, s);
     sections = qj_set_array(b, "sections");
     for (guint i = 0; i < s->sections->len; i++) {
-        add_section(sections, s, vms_stream_section(s, i), o->sections);
+        add_section(sections, s, vms_stream_section(s, i), fields_of);
     }
     qj_set_uint(b, "eof-offset", s->eof_offset);
     if (s->has_vmdesc) {

@@ -1,13 +1,67 @@
 /*
- * `qsnapfix scan --output=json`: one document for the whole scan
- * (docs/json.md, "scan"). Writers and recipes have the shape `fix`
- * reports them in (fix_report.c), so that one parser reads both.
+ * The report of a scan (docs/json.md, "scan"): one document for the
+ * whole scan, or one line per image (JSONL). Writers and recipes have
+ * the shape fix reports them in (report_outcome.c), so that one parser
+ * reads both; the guests scan --guest found, with what each inspection
+ * cost.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
-#include <inttypes.h>
-#include <string.h>
+#include "report.h"
 
-#include "scan.h"
+/* ---- guests (scan --guest) --------------------------------------------- */
+
+static void report_os(QjValue *list, const AppGuestOs *os)
+{
+    QjValue *o = qj_append_object(list);
+
+    qj_set_str(o, "root", os->root);
+    qj_set_str(o, "type", os->type);
+    qj_set_str(o, "distro", os->distro);
+    qj_set_str(o, "product-name", os->product_name);
+    qj_set_int(o, "major-version", os->major_version);
+    qj_set_int(o, "minor-version", os->minor_version);
+    qj_set_str(o, "hostname", os->hostname);
+    qj_set_str(o, "arch", os->arch);
+}
+
+/* A disk's guest: nothing if it was not inspected. */
+static void report_guest(QjValue *o, const AppScanGuest *g)
+{
+    QjValue *guest, *systems;
+
+    if (!g->inspected) {
+        return;
+    }
+    guest = qj_set_object(o, "guest");
+    qj_set_str(guest, "status",
+               g->error            ? "error"
+               : g->found->os->len ? "identified"
+                                   : "unknown");
+    qj_set(guest, "seconds", qj_double(g->seconds));
+    if (g->error) {
+        app_report_error(guest, g->error->message, app_exit_code(g->error));
+        return;
+    }
+    systems = qj_set_array(guest, "operating-systems");
+    for (guint i = 0; i < g->found->os->len; i++) {
+        report_os(systems, g_ptr_array_index(g->found->os, i));
+    }
+}
+
+static void report_guests(QjValue *report, const AppScanSummary *s,
+                          double elapsed)
+{
+    QjValue *o = qj_set_object(report, "guests");
+
+    qj_set_int(o, "inspected", s->guests);
+    qj_set_int(o, "identified", s->guests_identified);
+    qj_set_int(o, "unknown", s->guests_unknown);
+    qj_set_int(o, "errors", s->guest_errors);
+    qj_set(o, "seconds", qj_double(s->guest_seconds));
+    qj_set(o, "elapsed-seconds", qj_double(elapsed));
+}
+
+/* ---- images ----------------------------------------------------------- */
 
 static void json_write_plan(QjValue *o, const AppScanSnapshot *ss)
 {
@@ -43,23 +97,23 @@ static void json_snapshot(QjValue *snapshots, const AppScanSnapshot *ss)
     qj_set_int(o, "date-sec", ss->date_sec);
     qj_set_str(o, "verdict", app_verdict_name(ss->judged.verdict));
     if (ss->record.kind != APP_RECORD_NONE) {
-        cli_json_record(o, &ss->record);
+        app_report_record(o, &ss->record);
     }
-    scan_json_guest(o, &ss->guest);
+    report_guest(o, &ss->guest);
     if (ss->judged.verdict == APP_VERDICT_DISK_ONLY ||
         ss->judged.verdict == APP_VERDICT_ORIGINAL) {
         return;
     }
-    fix_json_writer(o, out->writer);
-    fix_json_rules(o, r, false); /* docs/json.md: without edit counts */
+    app_report_writer(o, out->writer);
+    app_report_rules(o, r, false); /* docs/json.md: without edit counts */
     if (ss->judged.verdict == APP_VERDICT_FIXABLE ||
         ss->judged.verdict == APP_VERDICT_COMPATIBLE) {
-        fix_json_recipe(o, r);
+        app_report_recipe(o, r);
     }
     if (ss->judged.verdict == APP_VERDICT_FIXABLE) {
         json_write_plan(o, ss);
     }
-    fix_json_reason(o, out);
+    app_report_reason(o, out);
     if (ss->judged.verdict == APP_VERDICT_ERROR) {
         qj_set_int(o, "exit-code", app_outcome_exit_code(out));
     }
@@ -132,7 +186,7 @@ static void json_format(QjValue *o, const AppScanImage *im)
     qj_set_str(format, "data-file", im->data_file);
 }
 
-void scan_json_image(QjValue *images, const AppScanImage *im)
+void app_report_scan_image(QjValue *images, const AppScanImage *im)
 {
     QjValue *o = qj_append_object(images);
     QjValue *snapshots;
@@ -140,7 +194,7 @@ void scan_json_image(QjValue *images, const AppScanImage *im)
     qj_set_str(o, "path", im->path);
     qj_set_str(o, "status", im->error ? "error" : "scanned");
     if (im->error) {
-        cli_json_error(o, im->error->message, app_exit_code(im->error));
+        app_report_error(o, im->error->message, app_exit_code(im->error));
         qj_set_int(o, "bytes-read", im->bytes_read);
         return;
     }
@@ -166,7 +220,7 @@ void scan_json_image(QjValue *images, const AppScanImage *im)
     } else {
         qj_set_null(o, "leaked-clusters");
     }
-    scan_json_guest(o, &im->guest);
+    report_guest(o, &im->guest);
     snapshots = qj_set_array(o, "snapshots");
     for (guint i = 0; i < im->snapshots->len; i++) {
         json_snapshot(snapshots, g_ptr_array_index(im->snapshots, i));
@@ -174,20 +228,20 @@ void scan_json_image(QjValue *images, const AppScanImage *im)
     qj_set_int(o, "bytes-read", im->bytes_read);
 }
 
-void scan_json_entry(QjValue *list, const AppScanEntry *e)
+void app_report_scan_entry(QjValue *list, const AppScanEntry *e)
 {
     QjValue *o = qj_append_object(list);
 
     qj_set_str(o, "path", e->path);
     if (e->kind == APP_ENTRY_ERROR) {
         qj_set_str(o, "status", "error");
-        cli_json_error(o, e->reason, e->exit_code);
+        app_report_error(o, e->reason, e->exit_code);
     } else {
         qj_set_str(o, "reason", e->reason);
     }
 }
 
-void scan_json_summary(QjValue *report, const AppScanSummary *s)
+static void report_summary(QjValue *report, const AppScanSummary *s)
 {
     QjValue *o = qj_set_object(report, "summary");
 
@@ -208,4 +262,23 @@ void scan_json_summary(QjValue *report, const AppScanSummary *s)
     qj_set_int(o, "fix-bytes", s->fix_bytes);
     qj_set_bool(o, "fix-bytes-exact", !s->fix_bytes_estimated);
     qj_set_int(o, "bytes-read", s->bytes_read);
+}
+
+QjValue *app_report_scan_new(const AppScanOptions *o)
+{
+    QjValue *report = app_report_new();
+
+    qj_set_str(report, "target", tr_target_name(o->fix.target));
+    qj_set_str(report, "mode", o->full ? "full" : "tail");
+    return report;
+}
+
+void app_report_scan_end(QjValue *report, const AppScanOptions *o,
+                         const AppScanSummary *s, double elapsed, int rc)
+{
+    report_summary(report, s);
+    if (o->guestfs) {
+        report_guests(report, s, elapsed);
+    }
+    qj_set_int(report, "exit-code", rc);
 }
