@@ -89,7 +89,7 @@ def main():
     if not ok:
         sys.exit(f"demo: the fixed snapshot did not resume: {why}")
     print(f"saved at n={saved}, resumed at n={after.first_counter}: the "
-          "guest continued (no CEO-BOOT, no reboot).")
+          "guest continued (no QSF-BOOT, no reboot).")
     print(f"\n(files kept in {work})")
 
 

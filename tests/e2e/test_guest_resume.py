@@ -15,7 +15,7 @@ from qsnapfix_tests.testlib import (assert_check_clean, check, check_eq, main,
                      qemu_img, skip)
 
 MACHINE = guest_fixture.GUEST_MACHINE
-UP = re.compile(r"^CEO n=(\d+) up=(\d+\.\d\d)", re.M)
+UP = re.compile(r"^(?:QSF|CEO) n=(\d+) up=(\d+\.\d\d)", re.M)
 
 
 class Workdir:
@@ -92,7 +92,7 @@ def test_a_boot_is_not_taken_for_a_resume():
         r = resume.watch(args, machine=MACHINE, counters=2, timeout=30,
                          cwd=wd)
         check(r.loaded, f"boot failed: {r.error}")
-        check(r.boot_seen, f"no CEO-BOOT on a boot: {r.serial[:100]!r}")
+        check(r.boot_seen, f"no QSF-BOOT on a boot: {r.serial[:100]!r}")
         check_eq(r.first_counter, 1, "first counter of a boot")
         ok, why = resume.judge_resume(r, snap.saved_counter,
                                       snap.saved_counter + 3)

@@ -15,7 +15,7 @@ from qsnapfix_tests import kvm_tsc
 from qsnapfix_tests import resume
 from qsnapfix_tests.testlib import check, check_eq, main, qemu_img, skip
 
-LINE = re.compile(r"^CEO n=(\d+) up=(\d+\.\d\d) tsc=(-?\d+\.\d\d)", re.M)
+LINE = re.compile(r"^(?:QSF|CEO) n=(\d+) up=(\d+\.\d\d) tsc=(-?\d+\.\d\d)", re.M)
 
 
 def test_kvm_loadvm_resumes_the_saved_counter():

@@ -30,7 +30,7 @@ from qsnapfix_tests import resume
 from qsnapfix_tests import vmstate_clocks
 from qsnapfix_tests.testlib import CACHE, shared_dir
 
-LINE = re.compile(r"^CEO n=(\d+) up=(-?\d+\.\d\d) tsc=(-?\d+\.\d\d)", re.M)
+LINE = re.compile(r"^(?:QSF|CEO) n=(\d+) up=(-?\d+\.\d\d) tsc=(-?\d+\.\d\d)", re.M)
 READY = re.compile(r"tsc_hz=(\d+) tsc_at_zero=(\d+)")
 
 

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
  *
  * The qsnapfix test guest: a multiboot program that proves a snapshot
- * resumed instead of rebooting. On COM1 it prints "CEO-BOOT" once, then
- * "CEO n=<counter> up=<seconds>" every 200 ms with the counter starting at 1,
- * like the guests of the real qemu-kvm images. A resumed snapshot continues
- * the counter; a reboot starts over with CEO-BOOT and n=1.
+ * resumed instead of rebooting. On COM1 it prints "QSF-BOOT" once, then
+ * "QSF n=<counter> up=<seconds>" every 200 ms with the counter starting at 1,
+ * as the guests of the real qemu-kvm images print theirs under the marker
+ * "CEO" (fixed when they were recorded; ours is the project's own, and the
+ * checks accept both). A resumed snapshot continues the counter; a reboot
+ * starts over with QSF-BOOT and n=1.
  *
  * Time comes from PIT channel 0 (square wave, 20 periods per second): the
  * interrupt handler counts periods, the counter and the output level give
@@ -25,14 +27,14 @@
  * Multiboot command line (after the kernel name): "tsc" adds
  * " tsc=<seconds>" to each line, the TSC's idea of the time since up=0
  * (calibrated against the PIT at boot), and a line
- * "CEO-READY tsc_hz=<Hz> tsc_at_zero=<raw TSC when up was 0>".
+ * "QSF-READY tsc_hz=<Hz> tsc_at_zero=<raw TSC when up was 0>".
  *
  * "dirty" makes the guest rewrite one word in each page of DIRTY_PAGES
  * pages at every report, after checking that the words of the previous
  * report are still there: a live migration then never runs out of dirty
  * pages (it passes over RAM again and again until it is told to stop),
  * and a page that reached the target with stale content makes the guest
- * print "CEO-FAULT stale page" instead of counting on.
+ * print "QSF-FAULT stale page" instead of counting on.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -440,7 +442,7 @@ static bool cmdline_has(const struct multiboot_info *info, const char *word)
 
 void guest_unexpected_interrupt(void)
 {
-    say("CEO-FAULT unexpected interrupt or exception; guest stopped");
+    say("QSF-FAULT unexpected interrupt or exception; guest stopped");
 }
 
 void guest_main(uint32_t magic, const struct multiboot_info *info)
@@ -452,9 +454,9 @@ void guest_main(uint32_t magic, const struct multiboot_info *info)
     uint64_t next_report_ticks = 0;
 
     serial_init();
-    say("CEO-BOOT qsnapfix test guest");
+    say("QSF-BOOT qsnapfix test guest");
     if (magic != 0x2badb002) {
-        say("CEO-FAULT not started by a multiboot loader");
+        say("QSF-FAULT not started by a multiboot loader");
         return;
     }
     show_tsc = cmdline_has(info, "tsc");
@@ -465,7 +467,7 @@ void guest_main(uint32_t magic, const struct multiboot_info *info)
         clock_calibrate_tsc(&clock);
     clock_start(&clock);
     if (show_tsc) {
-        line_add_text(&line, "CEO-READY tsc_hz=");
+        line_add_text(&line, "QSF-READY tsc_hz=");
         line_add_unsigned(&line, (uint64_t)clock.tsc_per_centisecond * 100);
         line_add_text(&line, " tsc_at_zero=");
         line_add_unsigned(&line, clock.tsc_at_reference);
@@ -477,7 +479,7 @@ void guest_main(uint32_t magic, const struct multiboot_info *info)
         /* Wake-ups come a few PIT clocks after each reload: accept
          * them even if a sample lands just before the deadline. */
         if (clock.ticks + PIT_RELOAD / 2 >= next_report_ticks) {
-            line_add_text(&line, "CEO n=");
+            line_add_text(&line, "QSF n=");
             line_add_unsigned(&line, counter);
             line_add_text(&line, " up=");
             line_add_seconds(&line, clock_pit_centiseconds(&clock));
@@ -487,7 +489,7 @@ void guest_main(uint32_t magic, const struct multiboot_info *info)
             }
             line_send(&line);
             if (dirty && !dirty_pages(counter))
-                say("CEO-FAULT stale page: a word of the previous report "
+                say("QSF-FAULT stale page: a word of the previous report "
                     "is gone");
             counter++;
             next_report_ticks += PERIODS_PER_REPORT * PIT_RELOAD;

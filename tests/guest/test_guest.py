@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""The test guest boots under QEMU 7.2 (TCG), says CEO-BOOT once, counts
-from 1 every 200 ms and keeps time with the PIT at the host's pace."""
+"""The test guest boots under QEMU 7.2 (TCG), says QSF-BOOT once, counts
+from 1 every 200 ms and keeps time with the PIT at the host's pace. Its
+lines carry the project's own marker, QSF, never the real images' CEO."""
 import os
 import re
 import shutil
@@ -12,7 +13,7 @@ from qsnapfix_tests import guest_fixture
 from qsnapfix_tests import resume
 from qsnapfix_tests.testlib import check, check_eq, main, qemu_img, skip
 
-LINE = re.compile(r"^CEO n=(\d+) up=(\d+)\.(\d\d)(?: tsc=(-?\d+)\.(\d\d))?$",
+LINE = re.compile(r"^QSF n=(\d+) up=(\d+)\.(\d\d)(?: tsc=(-?\d+)\.(\d\d))?$",
                   re.M)
 REPORT_SECONDS = 0.2
 
@@ -46,8 +47,9 @@ def parsed_lines(serial):
 def test_prints_boot_once_then_counts_from_one():
     r = boot_and_watch()
     check(r.loaded, f"guest did not run: {r.error}")
-    check_eq(r.serial.count("CEO-BOOT"), 1, "CEO-BOOT lines")
-    check(r.serial.startswith("CEO-BOOT"), f"output starts {r.serial[:40]!r}")
+    check_eq(r.serial.count("QSF-BOOT"), 1, "QSF-BOOT lines")
+    check(r.serial.startswith("QSF-BOOT"), f"output starts {r.serial[:40]!r}")
+    check("CEO" not in r.serial, "the real images' marker is not ours")
     check(not r.fault_seen, f"guest fault: {r.serial[-200:]}")
     check(len(r.counters) >= 12, f"counters {r.counters}")
     check_eq(r.counters, list(range(1, len(r.counters) + 1)), "counters")
@@ -88,9 +90,9 @@ def test_guest_time_runs_at_host_pace():
 
 def test_tsc_option_reports_a_calibrated_tsc():
     r = boot_and_watch(append="tsc", counters=8)
-    ready = re.search(r"^CEO-READY tsc_hz=(\d+) tsc_at_zero=(\d+)$",
+    ready = re.search(r"^QSF-READY tsc_hz=(\d+) tsc_at_zero=(\d+)$",
                       r.serial, re.M)
-    check(ready is not None, f"no CEO-READY line: {r.serial[:200]!r}")
+    check(ready is not None, f"no QSF-READY line: {r.serial[:200]!r}")
     hz = int(ready.group(1))
     check(1e8 < hz < 1e11, f"tsc_hz {hz}")
     lines = parsed_lines(r.serial)
@@ -110,7 +112,7 @@ def test_tsc_option_reports_a_calibrated_tsc():
 
 def test_multiboot_command_line_word_must_match_exactly():
     r = boot_and_watch(append="tscx notsc", counters=3)
-    check("CEO-READY" not in r.serial and " tsc=" not in r.serial,
+    check("QSF-READY" not in r.serial and " tsc=" not in r.serial,
           f"tsc mode enabled by a look-alike word: {r.serial[:200]!r}")
     check_eq(r.counters[:3], [1, 2, 3], "counters")
 

@@ -315,7 +315,7 @@ class Guest:
         check(p.returncode == 0, f"snapshot-revert {snap}: {p.stderr}")
         text, seen = wait_for_counters(self.serial, count=3)
         state = self.virsh("domstate", self.name).stdout.strip()
-        check(resume.BOOT_MARK not in text,
+        check(not resume.booted(text),
               f"the guest rebooted: {text[:200]!r}")
         check(saved + 1 <= seen[0] <= saved + 3,
               f"first counter {seen[0]} after a save at {saved}")

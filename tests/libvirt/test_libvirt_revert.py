@@ -7,7 +7,7 @@ snapshot with memory; `qsnapfix oldify` reshapes it like qemu-kvm 1.0 or
 1.2 wrote it; `virsh snapshot-revert` fails; `qsnapfix fix` fixes it;
 contrib/libvirt/qsnapfix-libvirt merges the recipe into the domain and the
 snapshot's metadata; `virsh snapshot-revert` now resumes the guest (its
-counter continues, no CEO-BOOT)."""
+counter continues, no boot line)."""
 import json
 import os
 import re

@@ -77,7 +77,7 @@ def boot_args(device_args, image, workdir, *, append=None):
 
 
 def last_complete_counter(serial_text):
-    """The counter of the last complete `CEO n=` line."""
+    """The counter of the last complete `QSF n=` line."""
     complete = serial_text[:serial_text.rfind("\n") + 1]
     counters = resume.counters_in(complete)
     return counters[-1] if counters else None

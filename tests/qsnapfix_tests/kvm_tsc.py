@@ -31,7 +31,7 @@ from qsnapfix_tests import guest_fixture
 from qsnapfix_tests import resume
 
 READY = re.compile(r"tsc_hz=(\d+) tsc_at_zero=(\d+)")
-LINE = re.compile(r"^CEO n=(\d+) up=(\d+\.\d\d) tsc=(-?\d+\.\d\d)", re.M)
+LINE = re.compile(r"^(?:QSF|CEO) n=(\d+) up=(\d+\.\d\d) tsc=(-?\d+\.\d\d)", re.M)
 WAIT_SECONDS = 2.0
 
 

@@ -6,12 +6,14 @@ migration stream file), the guest's COM1 in a log file and QMP on a unix
 socket, and returns a ResumeResult within `timeout` seconds (plus a few
 seconds to stop QEMU): whether the state loaded (and QEMU's error text if
 not), the counters the guest printed afterwards, whether it rebooted
-(`CEO-BOOT`) and `info status`.
+(`QSF-BOOT`/`CEO-BOOT`) and `info status`.
 
-The guests of the real images and the project's own guest (tests/guest/)
-print `CEO n=<counter> up=<seconds>` about every 200 ms and `CEO-BOOT` when
-they start, so "first counter in the expected range and no CEO-BOOT" means
-the snapshot resumed rather than rebooted.
+The project's own guest (tests/guest/) prints `QSF n=<counter>
+up=<seconds>` about every 200 ms and `QSF-BOOT` when it starts; the guests
+of the real images print the same lines under the marker `CEO` (fixed when
+they were recorded). Every check here accepts both, so "first counter in
+the expected range and no boot line" means the snapshot resumed rather
+than rebooted.
 """
 import dataclasses
 import functools
@@ -40,9 +42,21 @@ class QemuCommand(list):
 
 # Complete lines only: the guest writes a byte at a time, and a reader may
 # catch a line halfway.
-COUNTER_LINE = re.compile(r"^CEO n=(\d+) up=[^\n]*\n", re.M)
-BOOT_MARK = "CEO-BOOT"
-FAULT_MARK = "CEO-FAULT"
+# MARKER: the line's first word, the project's guest's or a real image's.
+MARKER = r"(?:QSF|CEO)"
+COUNTER_LINE = re.compile(rf"^{MARKER} n=(\d+) up=[^\n]*\n", re.M)
+BOOT_LINE = re.compile(rf"^{MARKER}-BOOT", re.M)
+FAULT_LINE = re.compile(rf"^{MARKER}-FAULT", re.M)
+
+
+def booted(serial_text):
+    """Did the guest start (again) in this serial output?"""
+    return BOOT_LINE.search(serial_text) is not None
+
+
+def faulted(serial_text):
+    """Did the project's guest report a fault (a stale page, ...)?"""
+    return FAULT_LINE.search(serial_text) is not None
 
 # How long QEMU gets to quit on request before it is killed.
 QUIT_GRACE_SECONDS = 5.0
@@ -222,9 +236,9 @@ class ResumeResult:
     loaded: bool          # QEMU accepted the state and ran the VM
     error: str            # QEMU's error text ("" when loaded)
     status: str           # `info status` after the wait ("" if unavailable)
-    counters: list        # every `CEO n=` counter printed after the load
-    boot_seen: bool       # the guest printed CEO-BOOT: it rebooted
-    fault_seen: bool      # the project's guest reported CEO-FAULT
+    counters: list        # every `n=` counter printed after the load
+    boot_seen: bool       # the guest printed its boot line: it rebooted
+    fault_seen: bool      # the project's guest reported QSF-FAULT
     serial: str
     stderr: str
     seconds: float        # from QEMU start to the end of the wait
@@ -244,7 +258,7 @@ class ResumeResult:
         shown = self.counters[:4]
         return (f"loaded ({self.seconds:.1f}s), status {self.status!r}, "
                 f"counters {shown}{'...' if len(self.counters) > 4 else ''}, "
-                f"CEO-BOOT {'seen' if self.boot_seen else 'not seen'}")
+                f"boot line {'seen' if self.boot_seen else 'not seen'}")
 
 
 def resume(args, *, loadvm=None, incoming=None, machine=None, accel="tcg",
@@ -304,22 +318,22 @@ def watch(args, *, machine=None, accel="tcg", counters=3, timeout=60.0,
         loaded=loaded, error="" if loaded else _load_error(stderr, seconds,
                                                             timeout),
         status=status, counters=counters_in(serial),
-        boot_seen=BOOT_MARK in serial, fault_seen=FAULT_MARK in serial,
+        boot_seen=booted(serial), fault_seen=faulted(serial),
         serial=serial, stderr=stderr, seconds=seconds, argv=qemu.argv,
         monitor=answers)
 
 
 def judge_resume(result, low, high, *, min_counters=1):
     """(True, "") when result shows a resume: loaded, running, first counter
-    in [low, high], no CEO-BOOT, at least min_counters counters; else
+    in [low, high], no boot line, at least min_counters counters; else
     (False, what is wrong)."""
     if not result.loaded:
         return False, f"did not load: {result.error}"
     if result.boot_seen:
-        return False, (f"the guest rebooted (CEO-BOOT, first counter "
+        return False, (f"the guest rebooted (a boot line, first counter "
                        f"{result.first_counter})")
     if result.fault_seen:
-        return False, "the guest reported CEO-FAULT"
+        return False, "the guest reported a fault (QSF-FAULT)"
     if result.first_counter is None:
         return False, (f"no counter within {result.seconds:.0f}s "
                        f"(status {result.status!r})")
@@ -363,7 +377,7 @@ def _wait_until_running(qemu):
 def _wait_for_counters(qemu, wanted):
     while time.monotonic() < qemu.deadline and not qemu.exited():
         text = qemu.serial()
-        if len(counters_in(text)) >= wanted or FAULT_MARK in text:
+        if len(counters_in(text)) >= wanted or faulted(text):
             return
         time.sleep(0.05)
 
