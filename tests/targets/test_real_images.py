@@ -56,8 +56,8 @@ import sys
 import tempfile
 
 from qsnapfix_tests import fixlib, resume, targets
-from qsnapfix_tests.fixlib import Kvm, check, check_eq, load_manifest
-from qsnapfix_tests.testlib import main
+from qsnapfix_tests.fixlib import Kvm, check, check_eq
+from qsnapfix_tests.testlib import load_manifest, main
 
 PARALLEL = 2
 LOAD_TIMEOUT = 40.0
