@@ -186,11 +186,6 @@ bool qcow2_build_fixed_metadata(Qcow2Image *img, GError **errp)
     return true;
 }
 
-const GArray *qcow2_fixed_metadata(const Qcow2Image *img)
-{
-    return img->fixed_meta;
-}
-
 const Qcow2MetaRange *qcow2_fixed_overlap(const Qcow2Image *img,
                                           uint64_t offset, uint64_t length)
 {

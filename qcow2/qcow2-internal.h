@@ -200,12 +200,9 @@ const char *qcow2_meta_kind_name(Qcow2MetaKind kind);
 /* "the refcount table at 0x10000", "the L1 table of snapshot ... at ..." */
 char *qcow2_meta_range_describe(const Qcow2MetaRange *r);
 
-/*
- * The fixed metadata (everything the header and the snapshot table point
- * at directly), sorted by offset. Computed at open; overlaps among these
- * are refused there.
- */
-const GArray *qcow2_fixed_metadata(const Qcow2Image *img);
+/* The fixed metadata (everything the header and the snapshot table point
+ * at directly) is sorted by offset at open; overlaps among these are
+ * refused there. */
 
 /* The fixed range [offset, +length) overlaps, or NULL. */
 const Qcow2MetaRange *qcow2_fixed_overlap(const Qcow2Image *img,

@@ -135,11 +135,6 @@ const AppBatchOptions *app_batch_options(const AppBatch *b)
     return &b->o;
 }
 
-GPtrArray *app_batch_walk_entries(AppBatch *b)
-{
-    return b->entries;
-}
-
 /* Walk the plan's paths (each file once); remember their snapshots. */
 static void walk(AppBatch *b, char **paths, GPtrArray *plan)
 {

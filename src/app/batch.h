@@ -110,8 +110,6 @@ AppBatch *app_batch_resume(const char *journal, const AppBatchOptions *o,
                            GError **errp);
 void app_batch_free(AppBatch *b);
 
-/* Walk entries that are not images (skipped or unreadable), in order. */
-GPtrArray *app_batch_walk_entries(AppBatch *b); /* AppScanEntry * */
 
 typedef void (*AppBatchImageFn)(const AppBatchImage *im, void *opaque);
 typedef void (*AppBatchEntryFn)(const AppScanEntry *e, void *opaque);

@@ -199,11 +199,6 @@ AppJournal *app_journal_open(const char *path, GError **errp)
     return j;
 }
 
-const char *app_journal_path(const AppJournal *j)
-{
-    return j->path;
-}
-
 bool app_journal_append(AppJournal *j, AppJournalEntry *e, GError **errp)
 {
     g_autoptr(GDateTime) now = g_date_time_new_now_utc();

@@ -59,7 +59,6 @@ typedef struct AppJournal AppJournal;
 
 /* Open path for appending (created when absent, never truncated). */
 AppJournal *app_journal_open(const char *path, GError **errp);
-const char *app_journal_path(const AppJournal *j);
 /* Append e (time and tool filled in) as one line and fsync; any thread. */
 bool app_journal_append(AppJournal *j, AppJournalEntry *e, GError **errp);
 void app_journal_close(AppJournal *j);

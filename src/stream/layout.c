@@ -151,16 +151,6 @@ bool vms_walk_lookup(VmsWalk *w, const char *name, uint64_t *value)
     return false;
 }
 
-bool vms_walk_peek_u8(VmsWalk *w, uint8_t *value)
-{
-    const uint8_t *p = vms_reader_peek_at(w->r, w->r->pos, 1);
-    if (!p) {
-        return false;
-    }
-    *value = p[0];
-    return true;
-}
-
 static uint64_t decode_int(const uint8_t *p, unsigned size, bool le,
                            bool is_signed)
 {

@@ -39,17 +39,10 @@ void vms_layouts_free(VmsLayoutSet *set);
  */
 guint vms_layouts_lookup(const VmsLayoutSet *set, const char *vmsd_name,
                          uint32_t version, const VmsLayout **out, guint max);
-/* Every layout of the set, for listings and tests. */
-guint vms_layouts_count(const VmsLayoutSet *set);
-const VmsLayout *vms_layouts_get(const VmsLayoutSet *set, guint i);
 
 const char *vms_layout_name(const VmsLayout *l);
 /* Which writers use it: NULL (all) or e.g. "qemu-kvm", "upstream". */
 const char *vms_layout_variant(const VmsLayout *l);
-uint32_t vms_layout_min_version(const VmsLayout *l);
-uint32_t vms_layout_max_version(const VmsLayout *l);
-/* Why it exists, when it is special ("R2: ..."), else NULL. */
-const char *vms_layout_note(const VmsLayout *l);
 
 /* ---- walking ------------------------------------------------------------- */
 

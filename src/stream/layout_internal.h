@@ -168,8 +168,6 @@ bool vms_walk_buffer(VmsWalk *w, const char *name, uint64_t size, uint8_t *out,
                      GError **errp);
 /* Value of an integer field seen earlier in this or an enclosing struct. */
 bool vms_walk_lookup(VmsWalk *w, const char *name, uint64_t *value);
-/* The byte at the position, without moving (false at the end). */
-bool vms_walk_peek_u8(VmsWalk *w, uint8_t *value);
 /* Does a subsection or the end of the payload start at pos? */
 bool vms_walk_at_boundary(VmsWalk *w, uint64_t pos);
 /* Bytes of a layout with no variable parts, or 0. */

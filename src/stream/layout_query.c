@@ -45,21 +45,6 @@ const char *vms_layout_variant(const VmsLayout *l)
     return l->variant;
 }
 
-uint32_t vms_layout_min_version(const VmsLayout *l)
-{
-    return l->min_version;
-}
-
-uint32_t vms_layout_max_version(const VmsLayout *l)
-{
-    return l->max_version;
-}
-
-const char *vms_layout_note(const VmsLayout *l)
-{
-    return l->note;
-}
-
 bool vms_section_walk(const VmsSection *sec, VmsFieldVisitor fn, void *opaque,
                       GError **errp)
 {

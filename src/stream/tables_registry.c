@@ -256,17 +256,3 @@ guint vms_layouts_lookup(const VmsLayoutSet *set, const char *vmsd_name,
     }
     return n;
 }
-
-guint vms_layouts_count(const VmsLayoutSet *set)
-{
-    guint n = 0;
-    while (set->list[n]) {
-        n++;
-    }
-    return n;
-}
-
-const VmsLayout *vms_layouts_get(const VmsLayoutSet *set, guint i)
-{
-    return i < vms_layouts_count(set) ? set->list[i] : NULL;
-}

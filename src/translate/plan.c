@@ -181,11 +181,6 @@ uint64_t tr_plan_ram_expand_fills(TrPlan *p, TrFinding *by, guint block)
     return n;
 }
 
-bool tr_plan_empty(const TrPlan *p)
-{
-    return !p->patches->len && !p->ram_changed && !p->pages_changed;
-}
-
 /* ---- RAM: the MEM_SIZE list and the page record chain ------------------ */
 
 static const char *block_new_id(const TrPlan *p, guint i)

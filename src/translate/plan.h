@@ -59,8 +59,6 @@ void tr_plan_ram_drop(TrPlan *p, TrFinding *by, guint block);
  */
 uint64_t tr_plan_ram_expand_fills(TrPlan *p, TrFinding *by, guint block);
 
-/* Has anything been planned? */
-bool tr_plan_empty(const TrPlan *p);
 
 /*
  * Compose everything into edits (TrEdit, sorted, coalesced) and the new
