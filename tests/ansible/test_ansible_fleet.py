@@ -36,10 +36,11 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))), "libvirt"))
 import lvlib  # noqa: E402
 from lvlib import Guest, Libvirtd  # noqa: E402
-from qsnapfix_tests import fixlib, guest_fixture, resume  # noqa: E402
+from qsnapfix_tests import guest_fixture, resume  # noqa: E402
 from qsnapfix_tests.stores import copy  # noqa: E402
 from qsnapfix_tests.testlib import (BIN, SRC, Failure, check, check_eq,  # noqa: E402
-                                    main, run, sha256_file, skip)
+                                    load_manifest, main, run, sha256_file,
+                                    skip)
 
 COLLECTIONS = os.path.join(SRC, "contrib", "ansible")
 HELPER = os.path.join(SRC, "contrib", "libvirt", "qsnapfix-libvirt")
@@ -364,7 +365,7 @@ def test_fleet(fleet, ansible):
 def prepare(lv, work):
     fleet = Fleet(lv, work)
     fleet.add_guest()
-    images, images_dir = fixlib.load_manifest()
+    images, images_dir = load_manifest()
     by_name = {i["name"]: i for i in images}
     for host, names in REAL.items():
         for name in names:

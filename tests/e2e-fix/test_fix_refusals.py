@@ -29,7 +29,8 @@ from qsnapfix_tests import fixlib
 from qsnapfix_tests.fixlib import check, check_eq
 from qsnapfix_tests import guest_fixture
 from qsnapfix_tests import resume
-from qsnapfix_tests.testlib import BIN, CACHE, main, run, shared_dir, skip
+from qsnapfix_tests.testlib import (BIN, REAL_IMAGES_DIR, main,
+                                    real_image_manifest, run, skip)
 
 QXL = ("-m", "128", "-hda", "@IMAGE@", "-vga", "qxl", "-net",
        "nic,model=rtl8139", "-net", "user")
@@ -149,14 +150,11 @@ def test_mixed_results_exit_15():
 
 
 def qk10a():
-    shared = shared_dir()
-    image = os.path.join(CACHE, "shared-images", "qk10-a-default.qcow2")
-    if shared is None or not os.path.isfile(image):
+    images = real_image_manifest()
+    image = os.path.join(REAL_IMAGES_DIR, "qk10-a-default.qcow2")
+    if images is None or not os.path.isfile(image):
         return None, None
-    with open(os.path.join(shared, "images", "manifest.json")) as f:
-        entry = [i for i in json.load(f)["images"]
-                 if i["name"] == "qk10-a-default"][0]
-    return image, entry
+    return image, next(i for i in images if i["name"] == "qk10-a-default")
 
 
 def test_shrink_with_data_above_8m_is_refused():

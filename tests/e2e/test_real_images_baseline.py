@@ -10,14 +10,13 @@ not work with -snapshot); two loads run at a time. KVM images are loaded
 with KVM only where KVM is usable here.
 """
 import concurrent.futures
-import json
 import os
 import shutil
 import tempfile
 import time
 
 from qsnapfix_tests import resume
-from qsnapfix_tests.testlib import CACHE, check, main, shared_dir, skip
+from qsnapfix_tests.testlib import check, load_manifest, main
 
 TARGET_MACHINE = "pc-i440fx-1.4"
 MIB = 1 << 20
@@ -57,21 +56,6 @@ def expected_first_error(image):
         if rid.endswith(NIC_ROMS) and length != TARGET_NIC_ROM:
             return f"Size mismatch: {rid}: {length:#x} != {TARGET_NIC_ROM:#x}"
     return None
-
-
-def load_manifest():
-    shared = shared_dir()
-    if shared is None:
-        skip("../shared is absent (set QSNAPFIX_SHARED): no real images")
-    with open(os.path.join(shared, "images", "manifest.json")) as f:
-        manifest = json.load(f)
-    images_dir = os.path.join(CACHE, "shared-images")
-    missing = [i["file"] for i in manifest["images"]
-               if not os.path.isfile(os.path.join(images_dir, i["file"]))]
-    if missing:
-        skip(f"{len(missing)} real images not unpacked in {images_dir} "
-             f"(e.g. {missing[0]}): run {shared}/images/unpack {images_dir}")
-    return manifest["images"], images_dir
 
 
 def load_unfixed(image, snapshot, images_dir):

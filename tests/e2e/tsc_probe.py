@@ -15,7 +15,6 @@ Needs PYTHONPATH=tests (the test library), QSNAPFIX_GUEST (a built
 guest.elf) and, for streams/m72k, QSNAPFIX_SHARED and QSNAPFIX_CACHE with
 the unpacked images.
 """
-import json
 import os
 import re
 import shutil
@@ -28,7 +27,7 @@ from qsnapfix_tests import guest_fixture
 from qsnapfix_tests import qcow2_vmstate
 from qsnapfix_tests import resume
 from qsnapfix_tests import vmstate_clocks
-from qsnapfix_tests.testlib import CACHE, shared_dir
+from qsnapfix_tests.testlib import CACHE, load_manifest, shared_dir
 
 LINE = re.compile(r"^(?:QSF|CEO) n=(\d+) up=(-?\d+\.\d\d) tsc=(-?\d+\.\d\d)", re.M)
 READY = re.compile(r"tsc_hz=(\d+) tsc_at_zero=(\d+)")
@@ -46,8 +45,7 @@ def host_tsc_hz():
 
 
 def manifest():
-    with open(os.path.join(shared_dir(), "images", "manifest.json")) as f:
-        return json.load(f)["images"]
+    return load_manifest()[0]
 
 
 def serial_hz(name):

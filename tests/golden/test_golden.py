@@ -32,26 +32,12 @@ import subprocess
 import sys
 import tempfile
 
-from qsnapfix_tests.testlib import (BIN, CACHE, Failure, main,
-                                    shared_dir, skip)
+from qsnapfix_tests.testlib import BIN, Failure, load_manifest, main
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 GOLDEN = os.path.join(HERE, "real")
 TARGETS = ("qemu-7.2", "qemu-10.0")
-
-
-def load_manifest():
-    shared = shared_dir()
-    if shared is None:
-        skip("../shared is absent (set QSNAPFIX_SHARED): no real images")
-    with open(os.path.join(shared, "images", "manifest.json")) as f:
-        images = json.load(f)["images"]
-    images_dir = os.path.join(CACHE, "shared-images")
-    for i in images:
-        if not os.path.isfile(os.path.join(images_dir, i["file"])):
-            skip(f"{i['file']} is not unpacked in {images_dir}")
-    return images, images_dir
 
 
 # The reports' timestamp and the time in the record a fix leaves in the

@@ -21,8 +21,9 @@ import tempfile
 
 import lvlib
 from lvlib import Libvirtd
-from qsnapfix_tests import fixlib, guest_fixture, resume, savefile
-from qsnapfix_tests.testlib import BIN, check, check_eq, main, run, skip
+from qsnapfix_tests import guest_fixture, resume, savefile
+from qsnapfix_tests.testlib import (BIN, check, check_eq, load_manifest,
+                                    main, run, skip)
 
 LV = WORK = None  # the daemon and the work directory (set by __main__)
 EMULATOR = shutil.which("qemu-system-x86_64")
@@ -59,7 +60,7 @@ def restore(path):
 def test_old_hosts_save_files_restore_once_fixed():
     if not EMULATOR:
         skip("qemu-system-x86_64 is not on PATH")
-    images, images_dir = fixlib.load_manifest()
+    images, images_dir = load_manifest()
     by_name = {i["name"]: i for i in images}
     for n, (name, compression, layout, qemu_error) in enumerate(SAVES):
         image = by_name[name]

@@ -14,8 +14,9 @@ import os
 import shlex
 import tempfile
 
-from qsnapfix_tests import fixlib, resume
-from qsnapfix_tests.testlib import BIN, check, check_eq, main, run
+from qsnapfix_tests import resume
+from qsnapfix_tests.testlib import (BIN, check, check_eq, load_manifest,
+                                    main, run)
 
 # TCG images (Linux guest) of every writer and shape
 IMAGES = ("qk015-a-default", "qk10-a-default", "qk10-d-usbtablet",
@@ -24,7 +25,7 @@ TIMEOUT = 60.0
 
 
 def test_real_streams_resume_through_translate_in_exec():
-    images, images_dir = fixlib.load_manifest()
+    images, images_dir = load_manifest()
     by_name = {i["name"]: i for i in images}
     for name in IMAGES:
         image = by_name[name]

@@ -17,8 +17,8 @@ import os
 import subprocess
 import tempfile
 
-from qsnapfix_tests import fixlib
-from qsnapfix_tests.testlib import BIN, check, check_eq, main, run
+from qsnapfix_tests.testlib import (BIN, check, check_eq, load_manifest,
+                                    main, run)
 
 MAX_RSS_KIB = 64 * 1024
 peak_rss_kib = 0  # of any `translate - -` run
@@ -96,7 +96,7 @@ def missing_settings(err):
 
 
 def test_real_streams_translate_in_flight_as_in_batch():
-    images, images_dir = fixlib.load_manifest()
+    images, images_dir = load_manifest()
     checked = 0
     for image in images:
         for target in ("qemu-7.2", "qemu-10.0"):
@@ -146,7 +146,7 @@ def test_real_streams_translate_in_flight_as_in_batch():
 
 
 def test_a_stream_cut_short_says_where():
-    images, images_dir = fixlib.load_manifest()
+    images, images_dir = load_manifest()
     image = next(i for i in images if i["name"] == "qk10-a-default")
     with tempfile.TemporaryDirectory(prefix="qsnapfix-live-") as w:
         stream = extract(os.path.join(images_dir, image["file"]), w)

@@ -13,23 +13,7 @@ from qsnapfix_tests.testlib import check, check_eq
 UTC = dict(os.environ, TZ="UTC")
 
 
-def images():
-    shared = testlib.shared_dir()
-    if not shared or not os.path.exists(
-            os.path.join(shared, "images", "manifest.json")):
-        testlib.skip("no ../shared/images (set QSNAPFIX_SHARED)")
-    with open(os.path.join(shared, "images", "manifest.json")) as f:
-        manifest = json.load(f)["images"]
-    d = os.path.join(testlib.CACHE, "shared-images")
-    missing = [m["file"] for m in manifest
-               if not os.path.exists(os.path.join(d, m["file"]))]
-    if missing:
-        testlib.skip(f"real images not unpacked in {d} (run "
-                     f"{shared}/images/unpack {d}); missing {missing[0]}")
-    return [(m, os.path.join(d, m["file"])) for m in manifest]
-
-
-IMAGES = images()
+IMAGES = testlib.real_images()
 
 
 def test_inspect_lists_the_manifest_snapshots():

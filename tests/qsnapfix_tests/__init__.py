@@ -11,7 +11,7 @@ a test by hand, set PYTHONPATH=tests and the QSNAPFIX_* variables there.
   kvm_tsc         whether this host's KVM restores a saved TSC
   qcow2_vmstate   where a snapshot's VM state lies, read without qsnapfix
   vmstate_clocks  clock fields of a VM state
-  fixlib          `qsnapfix fix` end to end (tests/e2e-fix, e2e-qemu10)
+  fixlib          `qsnapfix fix` end to end, the real-image manifest
   targets         the target QEMUs (7.2, 10.0 from scripts/qemu10, 2.0
                   from scripts/qemu20): how to run each, its dialect
   target_facts    what a target QEMU says about itself (the facts its

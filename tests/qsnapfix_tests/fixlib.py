@@ -11,9 +11,9 @@ import time
 
 from qsnapfix_tests import resume
 from qsnapfix_tests import vmstate_clocks
-from qsnapfix_tests.testlib import (BIN, CACHE, Failure, assert_check_clean,
+from qsnapfix_tests.testlib import (BIN, Failure, assert_check_clean,
                                     check, check_eq, file_fingerprint, run,
-                                    sha256_file, shared_dir, skip)
+                                    sha256_file)
 
 
 def fix(image, *args, ok=(0,)):
@@ -138,23 +138,6 @@ def tsc_quiet_reason(image, copy, snap, kvm, timeout):
         return None
     return (f"{tsc.describe()}; this TSC-timed guest stays silent for "
             f"{wait:.0f}s")
-
-
-def load_manifest():
-    """The real images of ../shared/images/manifest.json and the directory
-    they are unpacked in; skips the test without them."""
-    shared = shared_dir()
-    if shared is None:
-        skip("../shared is absent (set QSNAPFIX_SHARED): no real images")
-    with open(os.path.join(shared, "images", "manifest.json")) as f:
-        images = json.load(f)["images"]
-    images_dir = os.path.join(CACHE, "shared-images")
-    missing = [i["file"] for i in images
-               if not os.path.isfile(os.path.join(images_dir, i["file"]))]
-    if missing:
-        skip(f"{len(missing)} real images not unpacked in {images_dir} "
-             f"(e.g. {missing[0]}): run {shared}/images/unpack {images_dir}")
-    return images, images_dir
 
 
 def for_each_image(images, work, *, parallel=2):

@@ -29,6 +29,44 @@ def shared_dir():
     return os.path.abspath(d) if d and os.path.isdir(d) else None
 
 
+def real_image_manifest():
+    """The images of ../shared/images/manifest.json (its "images" list),
+    or None without it."""
+    shared = shared_dir()
+    path = os.path.join(shared, "images", "manifest.json") if shared else None
+    if path is None or not os.path.isfile(path):
+        return None
+    with open(path) as f:
+        return json.load(f)["images"]
+
+
+REAL_IMAGES_DIR = os.path.join(CACHE, "shared-images")
+
+
+def load_manifest():
+    """The real images of ../shared/images/manifest.json and the directory
+    they are unpacked in; skips the test without the manifest or with an
+    image not unpacked."""
+    images = real_image_manifest()
+    if images is None:
+        skip("no ../shared/images/manifest.json (set QSNAPFIX_SHARED): "
+             "no real images")
+    d = REAL_IMAGES_DIR
+    missing = [i["file"] for i in images
+               if not os.path.isfile(os.path.join(d, i["file"]))]
+    if missing:
+        skip(f"{len(missing)} real images not unpacked in {d} (e.g. "
+             f"{missing[0]}): run {shared_dir()}/images/unpack {d}")
+    return images, d
+
+
+def real_images():
+    """[(manifest entry, path of the unpacked image)]; skips the test as
+    load_manifest() does."""
+    images, d = load_manifest()
+    return [(i, os.path.join(d, i["file"])) for i in images]
+
+
 def skip(why):
     """Exit with ctest's skip code and say why."""
     print(f"SKIP: {why}")

@@ -18,13 +18,11 @@ qemu-kvm 0.15, 1.0, 1.2 and QEMU 7.2), scanned where they were unpacked
 * for qemu-10.0, whose R20 only the page records decide, the default scan
   walks every snapshot in full and agrees with --full and fix --dry-run.
 """
-import json
 import os
 
 import scanlib
 from scanlib import NEEDS_FIX, check, check_eq, scan
-from qsnapfix_tests.testlib import (CACHE, file_fingerprint, main,
-                                    shared_dir, skip)
+from qsnapfix_tests.testlib import file_fingerprint, load_manifest, main
 
 PER_IMAGE_BUDGET = 512 << 10  # bytes the default scan may read per image
 
@@ -48,23 +46,8 @@ def version_in(version, spec):
     return t(version) == t(spec)
 
 
-def load():
-    shared = shared_dir()
-    if shared is None:
-        skip("../shared is absent (set QSNAPFIX_SHARED): no real images")
-    with open(os.path.join(shared, "images", "manifest.json")) as f:
-        images = json.load(f)["images"]
-    d = os.path.join(CACHE, "shared-images")
-    missing = [i["file"] for i in images
-               if not os.path.isfile(os.path.join(d, i["file"]))]
-    if missing:
-        skip(f"{len(missing)} real images not unpacked in {d} (e.g. "
-             f"{missing[0]}): run {shared}/images/unpack {d}")
-    return images, d
-
-
 def test_real_store():
-    images, d = load()
+    images, d = load_manifest()
     paths = [os.path.join(d, i["file"]) for i in images]
     before = {p: file_fingerprint(p) for p in paths}
 
@@ -117,7 +100,7 @@ def test_keep_block_sections_estimates_the_exact_plan_from_the_tail():
     reads every table) estimates from the edit list what --full plans
     exactly, data cluster for data cluster, and --full's plan is fix
     --dry-run's."""
-    images, d = load()
+    images, d = load_manifest()
     paths = {os.path.join(d, m["file"]) for m in images}
     _, tail, _ = scan("--keep-block-sections", d)
     _, full, _ = scan("--keep-block-sections", "--full", d)
@@ -148,7 +131,7 @@ def test_qemu10_target_walks_where_fill_pages_decide():
     (R20), and only the page records tell whether a stream has one: the
     translator leaves R20 undecided on the tail path, so every snapshot is
     walked in full, and the verdicts, rules and plans are fix --dry-run's."""
-    images, d = load()
+    images, d = load_manifest()
     paths = {os.path.join(d, m["file"]) for m in images}
     _, tail, _ = scan("--target", "qemu-10.0", d)
     _, full, _ = scan("--target", "qemu-10.0", "--full", d)

@@ -47,23 +47,6 @@ def vmsd_name(idstr):
     return idstr.rsplit("/", 1)[-1]
 
 
-def real_images():
-    """[(manifest entry, path)] of ../shared/images, or skip."""
-    shared = testlib.shared_dir()
-    if not shared or not os.path.exists(
-            os.path.join(shared, "images", "manifest.json")):
-        testlib.skip("no ../shared/images (set QSNAPFIX_SHARED)")
-    with open(os.path.join(shared, "images", "manifest.json")) as f:
-        manifest = json.load(f)["images"]
-    d = os.path.join(testlib.CACHE, "shared-images")
-    missing = [m["file"] for m in manifest
-               if not os.path.exists(os.path.join(d, m["file"]))]
-    if missing:
-        testlib.skip(f"real images not unpacked in {d} (run "
-                     f"{shared}/images/unpack {d}); missing {missing[0]}")
-    return [(m, os.path.join(d, m["file"])) for m in manifest]
-
-
 def reference_streams():
     shared = testlib.shared_dir()
     d = os.path.join(shared, "reference-streams") if shared else None

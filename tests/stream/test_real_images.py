@@ -9,7 +9,7 @@ import streamlib
 from qsnapfix_tests import testlib
 from qsnapfix_tests.testlib import check, check_eq
 
-IMAGES = streamlib.real_images()
+IMAGES = testlib.real_images()
 
 
 def snapshots():

@@ -25,8 +25,8 @@ import os
 import sys
 
 from qsnapfix_tests import fixlib, targets
-from qsnapfix_tests.fixlib import Kvm, check, check_eq, load_manifest
-from qsnapfix_tests.testlib import BIN, main, run
+from qsnapfix_tests.fixlib import Kvm, check, check_eq
+from qsnapfix_tests.testlib import BIN, load_manifest, main, run
 
 PARALLEL = 2
 TARGET = None  # set by __main__

@@ -22,8 +22,9 @@ import os
 import subprocess
 
 from qsnapfix_tests import targets
-from qsnapfix_tests.fixlib import check, check_eq, load_manifest
-from qsnapfix_tests.testlib import BIN, CACHE, SRC, main, run, skip
+from qsnapfix_tests.fixlib import check, check_eq
+from qsnapfix_tests.testlib import (BIN, CACHE, SRC, load_manifest, main,
+                                    run, skip)
 
 CACHE_DIR = os.path.join(CACHE, "qsnapfix-targets")
 

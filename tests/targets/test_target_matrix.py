@@ -30,8 +30,8 @@ import shutil
 import tempfile
 
 from qsnapfix_tests import fixlib, targets
-from qsnapfix_tests.fixlib import Kvm, check, check_eq, load_manifest
-from qsnapfix_tests.testlib import BIN, main, run
+from qsnapfix_tests.fixlib import Kvm, check, check_eq
+from qsnapfix_tests.testlib import BIN, load_manifest, main, run
 
 PARALLEL = 2
 ORDER = ("qemu-7.2", "qemu-10.0", "qemu-2.0")
