@@ -319,9 +319,13 @@ static void merge_clock(LvDomain *d, xmlNodePtr frag, GPtrArray *changes)
     }
 }
 
-/* What a QEMU argument pair is about: "-global D.P", "-drive pflash 0". */
+/* What a QEMU argument pair is about: "-global D.P", "-drive pflash 0";
+ * NULL for any other pair. */
 static char *arg_key(const char *opt, const char *value)
 {
+    if (!opt || !value) { /* a <qemu:arg> without value: about nothing */
+        return NULL;
+    }
     if (!strcmp(opt, "-global")) {
         const char *eq = strchr(value, '=');
         return g_strdup_printf("-global %.*s",

@@ -138,6 +138,24 @@ static void test_a_second_merge_changes_nothing(void)
     g_assert_cmpstr(out, ==, once);
 }
 
+/* A <qemu:arg> without a value in the domain (found by fuzz_domain: the
+ * merge compared the NULL it read) is left as it is, beside the recipe's. */
+static void test_an_arg_without_value_is_kept(void)
+{
+    static const char xml[] =
+        "<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/"
+        "qemu/1.0'><name>a</name><os><type>hvm</type></os>"
+        "<qemu:commandline><qemu:arg value='-global'/><qemu:arg "
+        "valeu='x.y=1'/></qemu:commandline></domain>";
+    g_autoptr(GPtrArray) changes = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(LvDomain) d = merged(xml, changes);
+    g_autofree char *out = lvdom_format(d);
+
+    g_assert_nonnull(strstr(out, "valeu=\"x.y=1\""));
+    g_assert_nonnull(
+        strstr(out, "<qemu:arg value=\"cirrus-vga.vgamem_mb=16\"/>"));
+}
+
 #define NS "urn:example:test:1"
 
 static void test_metadata_is_set_read_and_removed(void)
@@ -219,6 +237,8 @@ int main(int argc, char **argv)
     g_test_add_func("/domain/a-domain-cpu-is-kept", test_a_domain_cpu_is_kept);
     g_test_add_func("/domain/metadata-is-set-read-and-removed",
                     test_metadata_is_set_read_and_removed);
+    g_test_add_func("/domain/an-arg-without-value-is-kept",
+                    test_an_arg_without_value_is_kept);
     g_test_add_func("/domain/what-is-not-xml-is-refused",
                     test_what_is_not_xml_is_refused);
     return g_test_run();
