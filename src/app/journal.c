@@ -260,8 +260,12 @@ static void get_batch(AppJournalEntry *e, const QjValue *o)
         g_ptr_array_new_with_free_func((GDestroyNotify)app_plan_item_free);
     for (guint i = 0; i < qj_length(plan); i++) {
         const QjValue *p = qj_at(plan, i);
-        AppPlanItem *item = g_new0(AppPlanItem, 1);
+        AppPlanItem *item;
 
+        if (!qj_get_str(p, "image")) {
+            continue; /* not an item a batch wrote: nothing to walk */
+        }
+        item = g_new0(AppPlanItem, 1);
         item->path = app_json_str(p, "image");
         item->snapshots = app_json_strv(p, "snapshots");
         g_ptr_array_add(e->plan, item);

@@ -570,9 +570,12 @@ void app_vm_free(AppVm *vm)
     }
     if (!app_vm_exited(vm, NULL)) {
         gint64 deadline = g_get_monotonic_time() + QUIT_GRACE_US;
-        g_autoptr(QjValue) r =
+        /* the answer does not matter: whether QEMU exits does */
+        g_autoptr(QjValue) answer =
             vm->qmp_fd >= 0 ? app_vm_qmp(vm, "quit", NULL, deadline, NULL)
                             : NULL;
+
+        (void)answer;
         while (!app_vm_exited(vm, NULL) && g_get_monotonic_time() < deadline) {
             g_usleep(POLL_STEP_US);
         }

@@ -863,7 +863,6 @@ static void collect(Facts *f, Own *owns)
 
 static Facts *measure_all(AppQemu *q, const char *version, GError **errp)
 {
-    g_autoptr(GError) err = NULL;
     Facts *f = facts_new();
     Own owns[G_N_ELEMENTS(configs)] = {0};
     bool ok = true;
