@@ -32,6 +32,17 @@ static bool ram_error(Parser *p, uint64_t at, VmsErrorCode code, GError **errp,
     return false;
 }
 
+/* Did a section parsed before carry the RAM block list? */
+static bool earlier_mem_size(const VmsStream *s)
+{
+    for (guint i = 0; i < s->sections->len; i++) {
+        if (vms_stream_section(s, i)->ram.has_mem_size) {
+            return true;
+        }
+    }
+    return false;
+}
+
 static bool parse_mem_size(Parser *p, VmsSection *sec, uint64_t at,
                            uint64_t total, GError **errp)
 {
@@ -39,7 +50,9 @@ static bool parse_mem_size(Parser *p, VmsSection *sec, uint64_t at,
     VmsStream *s = p->s;
     uint64_t left = total;
 
-    if (s->ram_blocks->len) {
+    if (s->ram_blocks->len || sec->ram.has_mem_size ||
+        earlier_mem_size(s)) {
+        /* (an empty first list counts too: the writer keeps one list) */
         return ram_error(p, at, VMS_ERROR_UNSUPPORTED, errp,
                          "a second RAM block list (MEM_SIZE): not written "
                          "by savevm");
