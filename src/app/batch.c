@@ -457,12 +457,6 @@ static AppBatchSnapshot *from_journal(const AppJournalEntry *e)
     return bs;
 }
 
-/* A stop request came (SIGINT/SIGTERM: the caller's flag). */
-static bool stop_requested(const AppBatch *b)
-{
-    return b->o.fix.cancel && *b->o.fix.cancel;
-}
-
 /* The outcome of a fix the stop request cut short: the snapshot is as it
  * was (its write given back, or never begun), not finished. */
 static bool stopped_short(const AppOutcome *out)
@@ -506,12 +500,8 @@ static void fix_one(ImageRun *r, const char *id, GPtrArray *out_snaps)
                          g_error_new(QCOW2_ERROR, QCOW2_ERROR_NOT_FOUND,
                                      "%s: no snapshot with ID %s", r->path,
                                      id));
-    } else if (stop_requested(b)) {
-        app_outcome_fail(bs->outcome,
-                         g_error_new(QCOW2_ERROR, QCOW2_ERROR_CANCELLED,
-                                     "%s: snapshot %s \"%s\": not begun "
-                                     "(interrupted): unchanged",
-                                     r->path, sn->id, sn->name));
+    } else if (app_stop_requested(&b->o.fix)) {
+        app_outcome_not_begun(bs->outcome, r->path);
     } else {
         /* By its place in the table: IDs need not be unique. */
         index = sn->index;
@@ -789,7 +779,7 @@ static AppBatchImage *batch_image(AppBatch *b, const char *path)
     im->path = g_strdup(path);
     im->snapshots =
         g_ptr_array_new_with_free_func((GDestroyNotify)batch_snapshot_free);
-    if (stop_requested(b)) {
+    if (app_stop_requested(&b->o.fix)) {
         im->error = g_error_new(QCOW2_ERROR, QCOW2_ERROR_CANCELLED,
                                 "%s: not begun (interrupted): unchanged", path);
         im->status = APP_IMAGE_SKIPPED;
@@ -973,7 +963,7 @@ void app_batch_run(AppBatch *b, AppBatchImageFn image_fn,
                     tick ? run_tick : NULL, &run);
     sum->seconds = g_timer_elapsed(timer, NULL);
     sum->exit_code = batch_exit_code(&run);
-    sum->interrupted = stop_requested(b);
+    sum->interrupted = app_stop_requested(&b->o.fix);
     g_array_free(run.failed_codes, true);
     if (b->journal && !b->o.fix.dry_run) {
         end = app_journal_entry_new("end", b->batch_id);

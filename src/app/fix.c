@@ -130,6 +130,19 @@ void app_fix_savefile_hooked(const char *path, const AppOptions *o,
     app_recipe_names_clear(&names);
 }
 
+bool app_stop_requested(const AppOptions *o)
+{
+    return o->cancel && *o->cancel;
+}
+
+void app_outcome_not_begun(AppOutcome *out, const char *image)
+{
+    app_outcome_fail(out, g_error_new(QCOW2_ERROR, QCOW2_ERROR_CANCELLED,
+                                      "%s: snapshot %s \"%s\": not begun "
+                                      "(interrupted): unchanged",
+                                      image, out->id, out->name));
+}
+
 GPtrArray *app_fix_image(const char *image, const char *snapshot, bool all,
                          const AppOptions *o, AppReclaim *reclaim,
                          GError **errp)
@@ -172,12 +185,8 @@ GPtrArray *app_fix_image(const char *image, const char *snapshot, bool all,
             app_outcome_new(sn ? sn->id : "?", sn ? sn->name : "?");
 
         g_ptr_array_add(outcomes, out);
-        if (o->cancel && *o->cancel) { /* a stop request, between two */
-            app_outcome_fail(out,
-                             g_error_new(QCOW2_ERROR, QCOW2_ERROR_CANCELLED,
-                                         "%s: snapshot %s \"%s\": not "
-                                         "begun (interrupted): unchanged",
-                                         image, out->id, out->name));
+        if (app_stop_requested(o)) { /* between two snapshots */
+            app_outcome_not_begun(out, image);
             continue;
         }
         app_fix_snapshot(img, image, index, o, out);

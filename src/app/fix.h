@@ -33,9 +33,9 @@ void app_fix_snapshot_hooked(Qcow2Image *img, const char *image, guint index,
 /* Leaked clusters given back before a fix (qcow2_reclaim_leaks). */
 typedef struct AppReclaim {
     bool ran;
-    uint64_t found;  /* leaked clusters the check found */
-    uint64_t left;   /* of those, left leaked (qcow2.h says which) */
-    uint64_t freed;  /* clusters whose refcount went to 0 */
+    uint64_t found; /* leaked clusters the check found */
+    uint64_t left;  /* of those, left leaked (qcow2.h says which) */
+    uint64_t freed; /* clusters whose refcount went to 0 */
     uint64_t discarded_bytes;
 } AppReclaim;
 
@@ -47,6 +47,13 @@ typedef struct AppReclaim {
  */
 bool app_reclaim_leaks(Qcow2Image *img, bool dry_run, AppReclaim *out,
                        GError **errp);
+
+/* Did a stop request (o->cancel: SIGINT/SIGTERM) come? What has not begun
+ * is then left alone. */
+bool app_stop_requested(const AppOptions *o);
+/* out failed as not begun because of a stop request (QCOW2_ERROR_CANCELLED;
+ * image names the file in the message). */
+void app_outcome_not_begun(AppOutcome *out, const char *image);
 
 /*
  * Open image, pick its snapshots and fix each: AppOutcome * in order.

@@ -92,6 +92,8 @@ void qsnapfix_print_snapshot_row(FILE *out, const Qcow2Snapshot *sn);
 /* A string safe for terminals: invalid UTF-8 replaced, control
  * characters as \xNN (JSON strings need none of this: json.h escapes). */
 char *qsnapfix_printable(const char *s);
+/* "SIGTERM" or "SIGINT": the stop request a fix answered. */
+const char *cli_signal_name(int sig);
 /* "IMAGE: snapshot ID "NAME"", or IMAGE alone when there is no id (a
  * stream file, a save image); every part printable. */
 char *cli_snapshot_label(const char *image, const char *id, const char *name);

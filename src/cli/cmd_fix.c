@@ -84,11 +84,6 @@ static void catch_stop_signals(void)
     sigaction(SIGTERM, &sa, NULL);
 }
 
-static const char *signal_name(int sig)
-{
-    return sig == SIGTERM ? "SIGTERM" : "SIGINT";
-}
-
 /* Where one snapshot is after an interrupted run, in a few words. */
 static void snapshot_state(GString *g, const AppOutcome *out, bool *leaks)
 {
@@ -154,7 +149,7 @@ static char *interrupted_state(const char *image, GPtrArray *outcomes, int sig)
     if (app_is_savefile(image)) { /* a new file renamed into place, or not */
         const AppOutcome *out = outcomes->len ? outcomes->pdata[0] : NULL;
         return g_strdup_printf(
-            "%s: interrupted (%s): %s", path, signal_name(sig),
+            "%s: interrupted (%s): %s", path, cli_signal_name(sig),
             out && out->status == APP_FIXED
                 ? "the save image is the fixed one"
                 : "the save image is the old one (the new file removed)");
@@ -165,7 +160,7 @@ static char *interrupted_state(const char *image, GPtrArray *outcomes, int sig)
     }
     return g_strdup_printf(
         "%s: interrupted (%s): %s; the image is consistent%s%s", path,
-        signal_name(sig),
+        cli_signal_name(sig),
         g->len ? g->str : "no snapshot begun, nothing written",
         leaks ? " (leaked clusters may remain: qemu-img check -r leaks " : "",
         leaks ? path : "");
@@ -182,7 +177,8 @@ static void report(const CliCommand *c, const AppOptions *o, const char *image,
         g_autoptr(QjValue) json = app_report_fix_new(image);
         app_report_reclaim(json, reclaim);
         app_report_interrupted(
-            json, interrupted ? signal_name(stop_signal) : NULL, interrupted);
+            json, interrupted ? cli_signal_name(stop_signal) : NULL,
+            interrupted);
         app_report_outcomes(json, o, (AppOutcome *const *)outcomes->pdata,
                             outcomes->len, rc);
         qj_print(json);
@@ -356,7 +352,7 @@ int qsnapfix_cmd_fix(int argc, char **argv)
             fprintf(stderr,
                     "qsnapfix: %s: interrupted (%s): nothing written; the "
                     "image is consistent\n",
-                    path, signal_name(stop_signal));
+                    path, cli_signal_name(stop_signal));
             rc = 128 + stop_signal;
         }
     }

@@ -5,7 +5,6 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <inttypes.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -232,7 +231,7 @@ int fix_run_batch(const CliCommand *c, const AppBatchOptions *bo, char **paths,
         fprintf(stderr,
                 "qsnapfix: interrupted (%s): %u image%s not begun; every image "
                 "is its old or its new self%s\n",
-                *o->fix.cancel == SIGTERM ? "SIGTERM" : "SIGINT", sum.not_begun,
+                cli_signal_name((int)*o->fix.cancel), sum.not_begun,
                 sum.not_begun == 1 ? "" : "s",
                 o->journal ? "; fix --resume with the journal continues" : "");
     }

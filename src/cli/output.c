@@ -6,6 +6,7 @@
  */
 #include <inttypes.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <string.h>
 #include <unistd.h>
@@ -205,6 +206,11 @@ void qsnapfix_print_snapshot_row(FILE *out, const Qcow2Snapshot *sn)
     }
     fprintf(out, "%-9s %-16s %8s%20s%13s%11s\n", id, name, size, date, clock,
             icount);
+}
+
+const char *cli_signal_name(int sig)
+{
+    return sig == SIGTERM ? "SIGTERM" : "SIGINT";
 }
 
 char *qsnapfix_printable(const char *s)
